@@ -1,0 +1,98 @@
+# realmbox build (GNU Make). `make demo` and `make test` are the two
+# commands; see README.md. Every .c file under the component directories is
+# built into build/librealmbox.a; each src/host/*_main.c becomes a program;
+# each tests/unit/test_*.c becomes a test binary.
+
+CC ?= gcc
+CXX ?= g++
+BUILD ?= build
+PYTHON ?= python3
+
+CFLAGS_BASE := -std=gnu11 -g -O2 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	-Wstrict-prototypes -Isrc -MMD -MP -D_GNU_SOURCE
+CXXFLAGS_BASE := -std=c++20 -g -O2 -Wall -Wextra -Wno-unused-parameter -Isrc -MMD -MP
+ifeq ($(SAN),1)
+BUILD := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+CFLAGS += $(CFLAGS_BASE) $(SANFLAGS)
+CXXFLAGS += $(CXXFLAGS_BASE) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := -lmbedcrypto -lpthread
+
+CORE_DIRS := src/lib src/plat/emu src/monitor src/rmm src/boot src/host
+MAIN_SRCS := $(wildcard src/host/*_main.c)
+CORE_SRCS := $(filter-out src/lib/string.c $(MAIN_SRCS),$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+CORE_CXX_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.cpp))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cpp=$(BUILD)/%.o)
+LIBCORE := $(BUILD)/librealmbox.a
+ifneq ($(CORE_CXX_SRCS),)
+LDLIBS += -ldynarmic -lstdc++
+endif
+
+PROGS := $(MAIN_SRCS:src/host/%_main.c=$(BUILD)/%)
+
+TEST_COMMON_SRCS := $(wildcard tests/unit/common/*.c)
+TEST_COMMON_OBJS := $(TEST_COMMON_SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all demo test tcb-aarch64 setup clean format check-includes
+all: $(LIBCORE) $(PROGS) $(TEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/src/host/%_main.o $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS) -ljansson
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_COMMON_OBJS) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBCORE) $(LDLIBS) -lcmocka
+
+setup:
+	scripts/setup.sh
+
+demo:
+	scripts/setup.sh
+	$(MAKE) all
+	$(BUILD)/realmbox demo
+
+test: all
+	BUILD=$(BUILD) scripts/run-tests.sh
+
+check-includes:
+	scripts/check-includes.sh
+
+# The trusted code, compiled freestanding for aarch64, and its size.
+TCB_DIRS := src/arch src/lib src/monitor src/rmm
+TCB_CC := aarch64-linux-gnu-gcc
+TCB_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdinc -fno-builtin -D_LIBC_LIMITS_H_ \
+	-isystem $(shell $(TCB_CC) -print-file-name=include 2>/dev/null) \
+	-isystem $(BUILD)/tcb-include -Isrc -Wall -Wextra -Wno-unused-parameter -Werror
+TCB_SRCS := $(foreach d,$(TCB_DIRS),$(wildcard $(d)/*.c))
+TCB_OBJS := $(TCB_SRCS:%.c=$(BUILD)/tcb-aarch64/%.o)
+$(BUILD)/tcb-aarch64/%.o: %.c
+	@mkdir -p $(dir $@) $(BUILD)/tcb-include
+	@ln -sfn /usr/include/mbedtls $(BUILD)/tcb-include/mbedtls
+	$(TCB_CC) $(TCB_CFLAGS) -c $< -o $@
+tcb-aarch64: $(TCB_OBJS)
+	@$(PYTHON) scripts/sloc.py $(TCB_DIRS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole suite: include rule, every unit test binary, the Python
+# known-answer tests, the freestanding build of the trusted code. Ends with
+# one line "tests: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+pass=0
+fail=0
+failed=()
+
+run() { # name cmd...
+	local name=$1; shift
+	local log="$BUILD/test-logs/$name.log"
+	mkdir -p "$BUILD/test-logs"
+	local t0=$(date +%s%N)
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		local ms=$((($(date +%s%N) - t0) / 1000000))
+		printf 'PASS %-40s %6d ms\n' "$name" "$ms"
+	else
+		fail=$((fail + 1))
+		failed+=("$name")
+		printf 'FAIL %-40s (log: %s)\n' "$name" "$log"
+		tail -n 40 "$log" | sed 's/^/    /'
+	fi
+}
+
+run check-includes scripts/check-includes.sh
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run "$(basename "$t")" "$t"
+done
+for t in tests/py/test_*.py; do
+	[ -f "$t" ] || continue
+	run "$(basename "$t" .py)" env BUILD="$BUILD" python3 "$t"
+done
+run tcb-aarch64 make --no-print-directory BUILD="$BUILD" tcb-aarch64
+
+echo
+if [ "$fail" -gt 0 ]; then
+	echo "failed: ${failed[*]}"
+fi
+echo "tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install every Debian package realmbox needs, idempotently. Runs apt-get
+# update at most once, and only when something is missing.
+set -euo pipefail
+
+PKGS=(
+	build-essential make python3 git
+	libmbedtls-dev libjansson-dev libcbor-dev libcmocka-dev
+	libdynarmic-dev
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-user-static binfmt-support
+	busybox-static:arm64
+)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+	need_update=1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "setup: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

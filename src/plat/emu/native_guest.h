@@ -1,0 +1,54 @@
+/*
+ * Native test guests: realm code written in C that runs on an emulated PE
+ * (its own stack, switched with ucontext) until the A64 engine arrives.
+ * A guest reaches the RMM only the way real realm code does: SMC (RSI/PSCI),
+ * and memory accesses through the stage-2 translation the RMM programmed.
+ * A guest that returns from its function leaves the PE spinning on an
+ * undefined instruction (EC_UNKNOWN every time it is run).
+ *
+ * Only tests and the demo use this header; trusted code never does.
+ */
+#ifndef PLAT_EMU_NATIVE_GUEST_H
+#define PLAT_EMU_NATIVE_GUEST_H
+
+#include "arch/arch.h"
+#include "arch/smc.h"
+
+struct native_guest;
+
+/* Entry: gprs[0..7] as the REC was created (RmiRecParams.gprs). */
+typedef void (*native_guest_fn)(struct native_guest *g, const uint64_t gprs[8]);
+
+/*
+ * Make `fn` the code at realm entry point `entry_pc`: a REC created with that
+ * pc runs fn. Returns 0, -EEXIST if pc is taken, -ENOMEM if the table is full.
+ */
+int plat_native_guest_register(uint64_t entry_pc, native_guest_fn fn);
+void plat_native_guest_unregister(uint64_t entry_pc);
+
+/*
+ * SMC #0 from the guest: x0..x10 of regs go to R-EL2 (EC_SMC64); when the
+ * PE is run again, regs holds x0..x10 as the RMM left them.
+ */
+void native_guest_smc(struct native_guest *g, struct smc_regs *regs);
+
+/*
+ * Load/store through stage 2. On a stage-2 abort the PE takes the exception
+ * (EC_DABT_LOW with FAR/HPFAR, ISV=1 with SAS/SRT=0/WnR for 1/2/4/8-byte
+ * accesses) and retries when run again; for an emulated MMIO read the
+ * value the RMM put in x0 on resume is returned. A size other than
+ * 1/2/4/8 is done granule by granule without ISV.
+ */
+uint64_t native_guest_load(struct native_guest *g, uint64_t ipa, unsigned size);
+void native_guest_store(struct native_guest *g, uint64_t ipa, uint64_t val, unsigned size);
+void native_guest_read(struct native_guest *g, uint64_t ipa, void *buf, size_t len);
+void native_guest_write(struct native_guest *g, uint64_t ipa, const void *buf, size_t len);
+
+/* True if the last access or SMC was answered by an injected SEA. */
+bool native_guest_took_sea(struct native_guest *g);
+
+/* Opaque per-guest word for the test's own use. */
+void native_guest_set_user(struct native_guest *g, void *p);
+void *native_guest_user(struct native_guest *g);
+
+#endif /* PLAT_EMU_NATIVE_GUEST_H */

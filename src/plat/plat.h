@@ -1,0 +1,223 @@
+/*
+ * The platform: what the trusted code may assume of the "hardware".
+ * Physical memory, the Granule Protection Check on every access, GPC
+ * registers and TLB maintenance, the SMC instruction, event counters, and a
+ * processing element that runs realm code under a stage-2 translation.
+ *
+ * plat/emu implements this interface as an emulated machine in one host
+ * process; a real aarch64 platform would implement it with system registers.
+ * Freestanding: no hosted headers.
+ */
+#ifndef PLAT_PLAT_H
+#define PLAT_PLAT_H
+
+#include "arch/arch.h"
+#include "arch/smc.h"
+
+/* ---- Machine ---------------------------------------------------------- */
+
+#define PLAT_DRAM_BASE 0x80000000ULL
+#define PLAT_DEFAULT_DRAM_SIZE (1ULL << 30)
+
+struct plat_config {
+	uint64_t dram_size; /* bytes, multiple of 2 MiB; 0 = 1 GiB default */
+};
+
+/*
+ * Bring up the machine: map physical memory (zeroed), reset GPCCR/GPTBR
+ * (GPC disabled), clear counters. Returns 0, -EINVAL for a bad size,
+ * -ENOMEM if the host cannot provide the memory. Not thread-safe.
+ */
+int plat_init(const struct plat_config *cfg);
+/* Tear the machine down; every mapping returned earlier becomes invalid. */
+void plat_fini(void);
+
+uint64_t plat_dram_base(void);
+uint64_t plat_dram_size(void);
+/* Is [pa, pa+len) inside DRAM (and not wrapping)? */
+bool plat_pa_in_dram(uint64_t pa, uint64_t len);
+
+/* ---- Granule Protection Check ---------------------------------------- */
+
+enum plat_fault_kind {
+	PLAT_FAULT_NONE = 0,
+	PLAT_FAULT_GPF,        /* GPI does not allow this PAS: FSC 0x28 */
+	PLAT_FAULT_WALK,       /* GPT walk fault (bad GPCCR, bad descriptor, reserved GPI) */
+	PLAT_FAULT_ADDR_SIZE,  /* Secure/Realm/Root PA at or beyond PPS */
+	PLAT_FAULT_EXTERNAL,   /* no memory at that PA: synchronous external abort */
+};
+
+/* What the GPC reports for a refused access (architectural reporting). */
+struct plat_fault {
+	enum plat_fault_kind kind;
+	uint64_t pa;    /* the faulting PA */
+	enum pas pas;   /* the PAS of the access */
+	int level;      /* GPT level of a walk fault (0 or 1), else 0 */
+	uint8_t fsc;    /* FSC as an abort would report it (0x28 for GPF, ...) */
+	bool to_el3;    /* SCR_EL3.GPF = 1: reported to EL3 rather than as an abort */
+};
+
+/*
+ * Check one access of PAS `pas` at `pa` as the GPC does (GPC TLB first, then
+ * a walk of the GPT in memory). With the GPC disabled every access in DRAM is
+ * allowed. Returns 0, or -EFAULT with *f filled (f may be NULL).
+ * Counts a GPF in the counters.
+ */
+int plat_gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f);
+
+/*
+ * Memory accessors. Every access any component makes to physical memory goes
+ * through these; each granule touched is GPC-checked for `pas`.
+ * Return 0, or -EFAULT with *f describing the first refused granule (nothing
+ * is transferred in that case).
+ */
+int plat_read(enum pas pas, uint64_t pa, void *buf, size_t len, struct plat_fault *f);
+int plat_write(enum pas pas, uint64_t pa, const void *buf, size_t len, struct plat_fault *f);
+int plat_zero(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f);
+int plat_read_u64(enum pas pas, uint64_t pa, uint64_t *val, struct plat_fault *f);
+int plat_write_u64(enum pas pas, uint64_t pa, uint64_t val, struct plat_fault *f);
+
+/*
+ * Map [pa, pa+len) for direct access by the caller (like TF-RMM's
+ * buffer_map): GPC-checks every granule for `pas`, then returns a pointer, or
+ * NULL with *f filled. The mapping stays usable until the caller stops using
+ * it; the caller must hold whatever lock keeps the granules' PAS stable.
+ */
+void *plat_map(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f);
+
+/* ---- GPC registers and maintenance (EL3 only) ------------------------ */
+
+uint64_t plat_read_gpccr(void);
+void plat_write_gpccr(uint64_t val);
+uint64_t plat_read_gptbr(void);
+void plat_write_gptbr(uint64_t val);
+uint64_t plat_read_scr_el3(void);
+void plat_write_scr_el3(uint64_t val);
+#define SCR_EL3_GPF BIT(48)
+
+/* TLBI RPALOS: invalidate cached GPT information for [pa, pa+size). */
+void plat_tlbi_rpalos(uint64_t pa, uint64_t size);
+/* TLBI PAALLOS: invalidate all cached GPT information. */
+void plat_tlbi_paallos(void);
+/* DSB OSH / ISB: ordering points (counted, no other effect here). */
+void plat_dsb(void);
+void plat_isb(void);
+/* DC CIPAPA: clean+invalidate the cache line(s) of granule pa, by PA and PAS. */
+void plat_dc_cipapa(enum pas pas, uint64_t pa);
+
+/*
+ * Raw access to Root memory for the GPT owner (the monitor); the GPC still
+ * checks that the granule is Root. Same contract as plat_map with PAS_ROOT.
+ */
+#define plat_map_root(pa, len, f) plat_map(PAS_ROOT, (pa), (len), (f))
+
+/* ---- SMC ------------------------------------------------------------- */
+
+/*
+ * The EL3 exception vector: the monitor installs it at boot. `from` is the
+ * security state of the caller (PAS_NS for the host, PAS_REALM for the RMM
+ * and realms' RSI calls arrive at the RMM, not here).
+ */
+typedef void (*plat_el3_vector_fn)(enum pas from, struct smc_regs *regs);
+void plat_set_el3_vector(plat_el3_vector_fn fn);
+
+/*
+ * The SMC instruction executed in security state `from`: traps to the EL3
+ * vector, which overwrites regs with the results. With no vector installed
+ * x0 = SMC_UNKNOWN. Counted.
+ */
+void plat_smc(enum pas from, struct smc_regs *regs);
+
+/* Convenience for callers: SMC with up to six arguments, results in *res. */
+uint64_t plat_smc6(enum pas from, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3,
+		   uint64_t a4, uint64_t a5, uint64_t a6, struct smc_regs *res);
+
+/* ---- Counters (machine-independent costs) ---------------------------- */
+
+enum plat_counter {
+	PLAT_CNT_SMC,           /* SMCs taken to EL3 */
+	PLAT_CNT_WORLD_SWITCH,  /* changes of security state made by EL3 */
+	PLAT_CNT_RMI,           /* RMI calls handled */
+	PLAT_CNT_RSI,           /* RSI calls handled */
+	PLAT_CNT_REC_ENTER,
+	PLAT_CNT_REC_EXIT,
+	PLAT_CNT_GPT_UPDATE,    /* GPI writes */
+	PLAT_CNT_TLBI,          /* TLBI RPALOS + PAALLOS */
+	PLAT_CNT_GPF,           /* granule protection faults */
+	PLAT_CNT_GPT_WALK,      /* GPC TLB misses that walked the GPT */
+	PLAT_CNT_DSB,
+	PLAT_CNT_CMO,           /* cache maintenance by PA */
+	PLAT_CNT_DELEGATE,
+	PLAT_CNT_UNDELEGATE,
+	PLAT_CNT_NR
+};
+
+void plat_count(enum plat_counter c);
+void plat_count_add(enum plat_counter c, uint64_t n);
+uint64_t plat_counter_read(enum plat_counter c);
+void plat_counters_snapshot(uint64_t out[PLAT_CNT_NR]);
+void plat_counters_reset(void);
+const char *plat_counter_name(enum plat_counter c);
+
+/* ---- Processing element: running realm code -------------------------- */
+
+/*
+ * Stage-2 configuration the RMM programs before running a REC
+ * (VTTBR/VTCR equivalent). Root tables are rtt_num_start concatenated
+ * granules at rtt_base.
+ */
+struct plat_s2_config {
+	uint64_t rtt_base;      /* PA of the starting-level table(s) */
+	int rtt_level_start;    /* 0..3 */
+	unsigned rtt_num_start; /* 1..16 concatenated tables */
+	unsigned ipa_bits;      /* s2sz */
+	uint16_t vmid;
+};
+
+/* Execution state of one vCPU as the RMM saves/restores it in a REC. */
+struct plat_vcpu_state {
+	uint64_t gprs[31];
+	uint64_t sp_el0;
+	uint64_t sp_el1;
+	uint64_t pc;
+	uint64_t pstate;
+	uint64_t tpidr_el0;
+};
+
+/* An exception taken from the realm to R-EL2. */
+struct plat_exception {
+	uint64_t esr;
+	uint64_t far;
+	uint64_t hpfar;
+};
+
+struct plat_pe; /* one vCPU context of the platform (opaque) */
+
+/*
+ * Create a PE context for a REC whose code starts at state->pc. The engine
+ * behind it is chosen by the platform (native test guests registered with
+ * plat_native_guest_register; the A64 engine arrives with plat/emu/cpu).
+ * Returns NULL (and *err = -ENOENT/-ENOMEM) if it cannot.
+ */
+struct plat_pe *plat_pe_create(uint64_t entry_pc, int *err);
+void plat_pe_destroy(struct plat_pe *pe);
+
+/*
+ * Run the PE from `state` under stage-2 `s2` until it takes an exception to
+ * R-EL2. On return *state holds the updated registers and *exc the syndrome.
+ * Returns 0, or -EINVAL if the PE cannot run (destroyed guest, finished).
+ */
+int plat_pe_run(struct plat_pe *pe, const struct plat_s2_config *s2,
+		struct plat_vcpu_state *state, struct plat_exception *exc);
+
+/*
+ * Stage-2 translation as the hardware walker does it: walks the
+ * architectural descriptors of `s2` (tables in Realm PAS), checks S2AP for
+ * the access, and GPC-checks the output PA (NS PAS if the leaf has S2TT_NS,
+ * else Realm). Returns 0 with *pa set, or -EFAULT with *exc describing the
+ * stage-2 abort (EC_DABT_LOW, FSC translation/permission/GPF at the level).
+ */
+int plat_s2_translate(const struct plat_s2_config *s2, uint64_t ipa, bool write,
+		      uint64_t *pa, enum pas *out_pas, struct plat_exception *exc);
+
+#endif /* PLAT_PLAT_H */

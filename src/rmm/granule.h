@@ -1,0 +1,95 @@
+/*
+ * Granule tracking: one struct granule per DRAM granule, held in the RMM's
+ * own (Realm PAS) memory. State machine, locks and refcounts of cca-spec §2.
+ *
+ * Lock order: NS, DELEGATED, RD, REC in ascending PA (find_lock_granules);
+ * then RTT root to leaf, DATA, REC_AUX.
+ */
+#ifndef RMM_GRANULE_H
+#define RMM_GRANULE_H
+
+#include "arch/arch.h"
+#include "lib/spinlock.h"
+
+enum granule_state {
+	GRANULE_STATE_NS = 0,
+	GRANULE_STATE_DELEGATED = 1,
+	GRANULE_STATE_RD = 2,
+	GRANULE_STATE_REC = 3,
+	GRANULE_STATE_REC_AUX = 4,
+	GRANULE_STATE_DATA = 5,
+	GRANULE_STATE_RTT = 6,
+	GRANULE_STATE_NR
+};
+
+struct granule {
+	spinlock_t lock;
+	uint8_t state;     /* enum granule_state */
+	uint8_t reserved;
+	uint16_t refcount; /* RD: RECs; RTT: live entries; REC: 1 while running */
+};
+COMPILER_ASSERT(sizeof(struct granule) == 8, "granule size");
+
+/* Set up the array (in RMM memory at `array`, zeroed: every granule NS). */
+void granule_array_init(struct granule *array, uint64_t dram_base, uint64_t dram_size);
+/* Bytes the array needs for dram_size. */
+uint64_t granule_array_size(uint64_t dram_size);
+
+/* The granule for pa, or NULL if pa is unaligned or outside DRAM. */
+struct granule *granule_find(uint64_t pa);
+uint64_t granule_addr(const struct granule *g);
+/* Number of tracked granules and the i-th one (for the invariant checker). */
+uint64_t granule_count(void);
+struct granule *granule_at(uint64_t idx);
+
+void granule_lock(struct granule *g);
+void granule_unlock(struct granule *g);
+enum granule_state granule_get_state(const struct granule *g);
+void granule_set_state(struct granule *g, enum granule_state s); /* lock held */
+/* Set state and unlock. */
+void granule_unlock_transition(struct granule *g, enum granule_state s);
+
+/*
+ * Find the granule at pa and lock it if its state is `expected`.
+ * Returns the locked granule, or NULL (nothing locked) if pa is not a DRAM
+ * granule or the state differs.
+ */
+struct granule *find_lock_granule(uint64_t pa, enum granule_state expected);
+
+/* Several granules locked together in ascending PA (deadlock-free). */
+struct granule_set {
+	uint64_t addr;               /* in */
+	enum granule_state state;    /* in: expected state */
+	struct granule *g;           /* out: locked granule */
+};
+/*
+ * Lock every granule of set[0..n) (n <= 8) in ascending address order.
+ * Returns true with all locked; false with none locked if any address is not
+ * a DRAM granule, two addresses alias, or a state differs.
+ */
+bool find_lock_granules(struct granule_set *set, unsigned n);
+
+/* Refcounts (lock held, or atomic where noted). */
+void granule_refcount_inc(struct granule *g);
+void granule_refcount_dec(struct granule *g);
+uint16_t granule_refcount_read(const struct granule *g); /* atomic read */
+void atomic_granule_get(struct granule *g);
+void atomic_granule_put(struct granule *g);
+
+/*
+ * Map a granule the RMM owns (any state but NS) for access in Realm PAS.
+ * Never NULL for a granule in a realm state: a GPC refusal there breaks an
+ * RMM invariant and is asserted.
+ */
+void *granule_map(struct granule *g);
+/* Zero a granule through its Realm-PAS mapping (scrub). */
+void granule_memzero(struct granule *g);
+
+/*
+ * Copy from/to an NS granule supplied by the host, through the NS accessor.
+ * Returns 0, or -EFAULT if pa is not NS memory (GPF) or not in DRAM.
+ */
+int ns_buffer_read(uint64_t pa, size_t offset, void *dst, size_t len);
+int ns_buffer_write(uint64_t pa, size_t offset, const void *src, size_t len);
+
+#endif /* RMM_GRANULE_H */

@@ -1,0 +1,64 @@
+/*
+ * Realm Execution Context (REC): the per-vCPU state the RMM keeps in the
+ * REC granule, including what a REC exit left pending for the next
+ * REC_ENTER (an emulated MMIO read, a host call, a RIPAS change, PSCI).
+ */
+#ifndef RMM_REC_H
+#define RMM_REC_H
+
+#include "arch/arch.h"
+#include "arch/rmi.h"
+#include "plat/plat.h"
+#include "rmm/granule.h"
+
+enum rec_pending {
+	REC_PENDING_NONE = 0,
+	REC_PENDING_MMIO,        /* exit SYNC for an emulatable abort */
+	REC_PENDING_HOST_CALL,   /* exit HOST_CALL: results from enter.gprs */
+	REC_PENDING_RIPAS,       /* exit RIPAS_CHANGE: RTT_SET_RIPAS may progress */
+	REC_PENDING_PSCI,        /* exit PSCI: waits for PSCI_COMPLETE */
+};
+
+struct rec {
+	uint64_t rd_addr;          /* owning realm's RD granule */
+	uint64_t rec_idx;          /* MPIDR index within the realm */
+	uint64_t mpidr;            /* as given in RmiRecParams */
+	bool runnable;
+	struct plat_vcpu_state regs;
+	uint64_t num_aux;
+	uint64_t aux[RMI_REC_MAX_AUX];
+	struct plat_pe *pe;        /* the platform's execution context */
+
+	/* Exit/entry bookkeeping. */
+	enum rec_pending pending;
+	uint64_t last_esr;         /* of the exit that left `pending` */
+	uint64_t last_far;
+	uint64_t last_hpfar;
+	uint64_t host_call_ipa;    /* REC_PENDING_HOST_CALL */
+	/* REC_PENDING_RIPAS: the realm's IPA_STATE_SET request. */
+	uint64_t ripas_addr;       /* progress: next IPA to change */
+	uint64_t ripas_top;
+	uint64_t ripas_value;
+	uint64_t ripas_flags;
+	/* REC_PENDING_PSCI */
+	uint64_t psci_fid;
+	uint64_t psci_target_mpidr;
+	bool psci_complete;        /* PSCI_COMPLETE seen */
+	int64_t psci_status;       /* its status for the caller */
+};
+COMPILER_ASSERT(sizeof(struct rec) <= GRANULE_SIZE, "REC fits a granule");
+
+static inline struct rec *rec_map(struct granule *g)
+{
+	return (struct rec *)granule_map(g);
+}
+
+/*
+ * MPIDR as RmiRecParams encodes it (Aff0 [3:0] < 16, Aff1 [15:8], Aff2
+ * [23:16], Aff3 [39:32]) -> linear REC index, and back.
+ */
+uint64_t mpidr_to_rec_idx(uint64_t mpidr);
+uint64_t rec_idx_to_mpidr(uint64_t idx);
+bool mpidr_is_valid(uint64_t mpidr);
+
+#endif /* RMM_REC_H */

@@ -36,9 +36,12 @@ TEST_COMMON_SRCS := $(wildcard tests/unit/common/*.c)
 TEST_COMMON_OBJS := $(TEST_COMMON_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Test tools (tests/unit/tool_*.c): programs the Python tests drive.
+TOOL_SRCS := $(wildcard tests/unit/tool_*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo test tcb-aarch64 setup clean format check-includes
-all: $(LIBCORE) $(PROGS) $(TEST_BINS)
+all: $(LIBCORE) $(PROGS) $(TEST_BINS) $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

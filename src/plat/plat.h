@@ -211,6 +211,14 @@ int plat_pe_run(struct plat_pe *pe, const struct plat_s2_config *s2,
 		struct plat_vcpu_state *state, struct plat_exception *exc);
 
 /*
+ * Inject a synchronous external abort into the realm at the access that
+ * caused the last exception (what REC_ENTER does for INJECT_SEA and for an
+ * access to RIPAS EMPTY). The access does not complete; for native guests
+ * native_guest_took_sea() then reports true and the access yields 0.
+ */
+void plat_pe_inject_sea(struct plat_pe *pe, struct plat_vcpu_state *state);
+
+/*
  * Stage-2 translation as the hardware walker does it: walks the
  * architectural descriptors of `s2` (tables in Realm PAS), checks S2AP for
  * the access, and GPC-checks the output PA (NS PAS if the leaf has S2TT_NS,

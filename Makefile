@@ -23,7 +23,7 @@ LDLIBS := -lmbedcrypto -lpthread
 CORE_DIRS := src/lib src/plat/emu src/monitor src/rmm src/boot src/host
 MAIN_SRCS := $(wildcard src/host/*_main.c)
 CORE_SRCS := $(filter-out src/lib/string.c $(MAIN_SRCS),$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
-CORE_CXX_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.cpp))
+CORE_CXX_SRCS := $(strip $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.cpp)))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(CORE_CXX_SRCS:%.cpp=$(BUILD)/%.o)
 LIBCORE := $(BUILD)/librealmbox.a
 ifneq ($(CORE_CXX_SRCS),)
@@ -41,6 +41,8 @@ TOOL_SRCS := $(wildcard tests/unit/tool_*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo test tcb-aarch64 setup clean format check-includes
+# Keep object files that pattern chains would treat as intermediate.
+.SECONDARY:
 all: $(LIBCORE) $(PROGS) $(TEST_BINS) $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
@@ -99,3 +101,42 @@ clean:
 	rm -rf build build-san
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- CPU engine (src/plat/emu/cpu): dynarmic behind a C API -------------
+# Kept out of librealmbox.a until the platform adopts it: builds
+# $(BUILD)/libcpu.a, the guest programs the tests run ($(BUILD)/guest/, from
+# tests/guest/*.c and *.S, cross-compiled static for aarch64, no libc) and
+# $(BUILD)/tests/test_cpu.
+CPU_C_SRCS := $(wildcard src/plat/emu/cpu/*.c)
+CPU_CXX_SRCS := $(wildcard src/plat/emu/cpu/*.cpp)
+CPU_OBJS := $(CPU_C_SRCS:%.c=$(BUILD)/%.o) $(CPU_CXX_SRCS:%.cpp=$(BUILD)/%.o)
+LIBCPU := $(BUILD)/libcpu.a
+CPU_LDLIBS := -ldynarmic -lstdc++ -lpthread -lcmocka -lm
+
+GUEST_CC := aarch64-linux-gnu-gcc
+GUEST_CFLAGS := -O2 -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
+	-march=armv8-a -Wall -Wl,--build-id=none
+GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.S)
+GUEST_BINS := $(addprefix $(BUILD)/guest/,$(notdir $(basename $(GUEST_SRCS))))
+
+$(LIBCPU): $(CPU_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/guest/%: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
+
+# Assembly guests name the extensions they use with .arch directives.
+$(BUILD)/guest/%: tests/guest/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/unit/cpu/test_cpu.o: CFLAGS += -DCPU_GUEST_DIR='"$(abspath $(BUILD)/guest)"'
+$(BUILD)/tests/test_cpu: $(BUILD)/tests/unit/cpu/test_cpu.o $(LIBCPU) $(GUEST_BINS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBCPU) $(CPU_LDLIBS)
+
+.PHONY: cpu
+cpu: $(LIBCPU) $(GUEST_BINS) $(BUILD)/tests/test_cpu

@@ -62,10 +62,13 @@ struct granule_set {
 	enum granule_state state;    /* in: expected state */
 	struct granule *g;           /* out: locked granule */
 };
+/* Most granules find_lock_granules takes at once (REC_CREATE: RD, REC, 16 aux). */
+#define GRANULE_SET_MAX 20
+
 /*
- * Lock every granule of set[0..n) (n <= 8) in ascending address order.
- * Returns true with all locked; false with none locked if any address is not
- * a DRAM granule, two addresses alias, or a state differs.
+ * Lock every granule of set[0..n) (1 <= n <= GRANULE_SET_MAX) in ascending
+ * address order. Returns true with all locked; false with none locked if any
+ * address is not a DRAM granule, two addresses alias, or a state differs.
  */
 bool find_lock_granules(struct granule_set *set, unsigned n);
 
@@ -87,7 +90,9 @@ void granule_memzero(struct granule *g);
 
 /*
  * Copy from/to an NS granule supplied by the host, through the NS accessor.
- * Returns 0, or -EFAULT if pa is not NS memory (GPF) or not in DRAM.
+ * Returns 0, or -EFAULT if pa is not NS memory (GPF) or not in DRAM, or
+ * -EINVAL if pa is not granule aligned or [offset, offset+len) leaves the
+ * granule.
  */
 int ns_buffer_read(uint64_t pa, size_t offset, void *dst, size_t len);
 int ns_buffer_write(uint64_t pa, size_t offset, const void *src, size_t len);

@@ -23,4 +23,13 @@ enum rsi_action {
  */
 enum rsi_action rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit);
 
+/*
+ * PSCI from a realm (psci.c), called by rsi_handle for a FID that is not an
+ * RSI call. Returns false if rec->regs.gprs[0] is not a PSCI function the
+ * RMM implements (nothing changed); else true with *action set: results in
+ * rec->regs (RESUME), or *exit filled with RMI_EXIT_PSCI (EXIT).
+ */
+bool psci_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit,
+		 enum rsi_action *action);
+
 #endif /* RMM_RSI_HANDLERS_H */

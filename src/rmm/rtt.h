@@ -49,7 +49,7 @@ int realm_ipa_write(const struct rd *rd, uint64_t ipa, const void *src, size_t l
 /*
  * IPA_STATE_GET helper: from base (protected, granule aligned) up to end,
  * the largest top such that [base, top) has one RIPAS. Returns 0 with
- * *top/*ripas, or -EINVAL.
+ * *top and *ripas set, or -EINVAL.
  */
 int rtt_ripas_range(const struct rd *rd, uint64_t base, uint64_t end, uint64_t *top, uint64_t *ripas);
 
@@ -58,5 +58,49 @@ int rtt_ripas_range(const struct rd *rd, uint64_t base, uint64_t end, uint64_t *
  * tables is non-live (no TABLE, no ASSIGNED). Caller holds the RD lock.
  */
 bool rtt_root_is_empty(const struct rd *rd);
+
+/* ---- Internals shared by the RTT module (rtt*.c, data.c, ripas.c) ---- */
+
+/* Is ipa inside the realm's IPA space and aligned to a level-`level` entry? */
+bool rtt_ipa_valid(const struct rd *rd, uint64_t ipa, long level);
+
+/* Entries of the table at `level`: rtt_num_start * 512 at the start level. */
+uint64_t rtt_table_entries(const struct rd *rd, long level);
+
+/*
+ * Entry `index` of the locked table whose (first) granule is g_tbl: for
+ * concatenated roots the entry may live in a following granule.
+ */
+uint64_t *rtt_entry_ptr(struct granule *g_tbl, uint64_t index);
+
+/*
+ * The granule that holds entry `index` of the table g_tbl, and the one
+ * holding the entry a walk ended on. Each RTT granule's refcount counts the
+ * live entries it holds, including each of the concatenated roots (only
+ * the first root's lock is taken for all of them).
+ */
+struct granule *rtt_entry_granule(struct granule *g_tbl, uint64_t index);
+struct granule *rtt_walk_granule(const struct rtt_walk *wi);
+
+/*
+ * Top of the run of non-live entries that starts at the entry the walk
+ * ended on (the "top" output of DATA_DESTROY, RTT_DESTROY,
+ * RTT_UNMAP_UNPROTECTED): the IPA of the next live entry in the same
+ * table, or the table's end, capped at 2^s2sz; ipa itself if that entry is
+ * live. g_llt must be locked.
+ */
+uint64_t rtt_skip_non_live(const struct rd *rd, uint64_t ipa, const struct rtt_walk *wi);
+
+/*
+ * Stage-2 TLB invalidation for the realm's [ipa, ipa + size) after a valid
+ * entry was removed or changed (break-before-make). plat.h has no stage-2
+ * TLB (plat_s2_translate walks memory each time), so this is the one place
+ * a platform TLBI by IPA goes once the platform caches translations.
+ */
+void rtt_tlbi(const struct rd *rd, uint64_t ipa, uint64_t size);
+
+/* Add n to / set to zero the refcount of a locked RTT granule. */
+void rtt_refcount_add(struct granule *g, unsigned n);
+void rtt_refcount_clear(struct granule *g);
 
 #endif /* RMM_RTT_H */

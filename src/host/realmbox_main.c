@@ -1,0 +1,73 @@
+/*
+ * The realmbox program: command dispatch. Each command lives in its own
+ * file beside this one (demo.c; later run, spec, create, ...); main only
+ * picks the command and maps usage errors to exit status 2.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/rmi.h"
+#include "arch/rsi.h"
+#include "host/demo.h"
+
+#define REALMBOX_VERSION "0.1.0"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life"},
+	{"version", cmd_version, "print the version and the CCA interfaces implemented"},
+	{"help", cmd_help, "print this help"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: realmbox [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("realmbox version %s\n", REALMBOX_VERSION);
+	printf("spec: Arm CCA RMM v1.0-REL0 (RMI %d.%d, RSI %d.%d)\n", RMI_ABI_VERSION_MAJOR,
+	       RMI_ABI_VERSION_MINOR, RSI_ABI_VERSION_MAJOR, RSI_ABI_VERSION_MINOR);
+	printf("platform: emulated (plat/emu)\n");
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc >= 2 ? argv[1] : NULL;
+
+	if (cmd == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return cmd_help(argc - 1, argv + 1);
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "realmbox: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,767 @@
+/*
+ * The one C++ translation unit of the tree: dynarmic (Debian libdynarmic-dev
+ * 6.4.5) wrapped behind the C API of cpu.h. A vCPU is a Dynarmic::A64::Jit
+ * plus the callbacks that give it memory, exceptions and time.
+ *
+ * Memory: the JIT's page table is a per-vCPU window onto its address
+ * space's table (cpu_internal.h); only RW pages are in it. Every other
+ * access reaches the callbacks below, which check permissions against the
+ * shadow table. A refused access records the fault and halts with
+ * HaltReason::MemoryAbort; with check_halt_on_memory_access every memory
+ * instruction ends its block and the JIT tests that flag right after the
+ * callback, so it leaves Run() with pc = the faulting instruction and no
+ * later instruction executed. Accesses that straddle a page boundary are
+ * routed to the callbacks too (detect_misaligned_access_via_page_table), so
+ * each page of them is checked.
+ *
+ * Time: cycle counting gives each cpu_run a tick budget; a used-up budget is
+ * the timeslice exit. cpu_halt() sets a pending flag and HaltExecution; the
+ * JIT notices it when it next passes its dispatcher.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <vector>
+
+#include <dynarmic/interface/A64/a64.h>
+#include <dynarmic/interface/A64/config.h>
+#include <dynarmic/interface/exclusive_monitor.h>
+
+#include "arch/esr.h"
+#include "plat/emu/cpu/cpu_internal.h"
+
+using Dynarmic::HaltReason;
+using Dynarmic::A64::Exception;
+using Dynarmic::A64::InstructionCacheOperation;
+using Dynarmic::A64::VAddr;
+using Dynarmic::A64::Vector;
+
+namespace {
+
+/* Halt reasons of ours (dynarmic reserves UserDefined1..8 for its user). */
+constexpr HaltReason HALT_KICK = HaltReason::UserDefined1;      /* cpu_halt */
+constexpr HaltReason HALT_EXCEPTION = HaltReason::UserDefined2; /* sync exception recorded */
+
+constexpr uint64_t CNTFRQ = 1000000000ULL; /* 1 GHz: CNTVCT = host monotonic ns */
+
+/*
+ * AT_HWCAP: what the engine executes, as measured by the feature probes in
+ * tests/unit/cpu/test_cpu.c (each advertised bit is re-checked there against
+ * qemu-aarch64). See the report in cpu_hwcap()'s comment.
+ */
+constexpr uint64_t HWCAP_FP = 1ULL << 0;
+constexpr uint64_t HWCAP_ASIMD = 1ULL << 1;
+constexpr uint64_t HWCAP_AES = 1ULL << 3;
+constexpr uint64_t HWCAP_PMULL = 1ULL << 4;
+constexpr uint64_t HWCAP_SHA1 = 1ULL << 5;
+constexpr uint64_t HWCAP_SHA2 = 1ULL << 6;
+constexpr uint64_t HWCAP_CRC32 = 1ULL << 7;
+
+struct Engine {
+	std::mutex lock;
+	bool ready = false;
+	unsigned max_vcpus = 256;
+	size_t code_cache_size = 32u << 20;
+	uint64_t timeslice = 4000000;
+	Dynarmic::ExclusiveMonitor *monitor = nullptr;
+	std::vector<bool> id_used;
+};
+
+Engine engine;
+
+void engine_ready_locked()
+{
+	if (engine.ready)
+		return;
+	engine.monitor = new Dynarmic::ExclusiveMonitor(engine.max_vcpus);
+	engine.id_used.assign(engine.max_vcpus, false);
+	engine.ready = true;
+}
+
+/* A counter written by the vCPU's thread and read by any thread. */
+struct Counter {
+	std::atomic<uint64_t> v{0};
+	void add(uint64_t n = 1) { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+	void add_shared(uint64_t n = 1) { v.fetch_add(n, std::memory_order_relaxed); } /* other threads */
+	uint64_t get() const { return v.load(std::memory_order_relaxed); }
+	void reset() { v.store(0, std::memory_order_relaxed); }
+};
+
+} // namespace
+
+struct cpu_vcpu final : public Dynarmic::A64::UserCallbacks {
+	std::unique_ptr<Dynarmic::A64::Jit> jit;
+	void **window = nullptr; /* the JIT's page table: a view of as->memfd, or empty */
+	struct cpu_as *as = nullptr;
+	size_t pid = 0;
+	uint64_t tpidr = 0;
+	uint64_t tpidrro = 0;
+
+	/* per cpu_run */
+	uint64_t slice = 0;
+	uint64_t run_ticks = 0;
+	cpu_exit exc{};      /* recorded synchronous exception (kind NONE if none) */
+	bool retry = false;  /* re-enter without exiting (stale no-execute block) */
+	bool fault = false;  /* data abort recorded by a memory callback */
+	uint64_t fault_far = 0;
+	uint64_t fault_iss = 0;
+
+	std::atomic<bool> halt_pending{false};
+
+	Counter ticks, runs, exits[CPU_EXIT_NR], slow_reads, slow_writes, exclusive_ops, code_reads,
+		invalidations;
+
+	/* ---- memory ---- */
+
+	/* Host address for an access of one page, or nullptr after recording the abort. */
+	uint8_t *translate(uint64_t va, bool write)
+	{
+		uint64_t pte = as ? cpu_as_pte(as, va) : 0;
+		uint64_t fsc;
+		if (!(pte & CPU_PTE_VALID))
+			fsc = va >= CPU_VA_LIMIT ? FSC_TRANSLATION(0) : FSC_TRANSLATION(3);
+		else if (!(pte & (write ? CPU_PTE_W : CPU_PTE_R)))
+			fsc = FSC_PERMISSION(3);
+		else
+			return reinterpret_cast<uint8_t *>(pte & CPU_PTE_ADDR_MASK) + (va & 0xFFF);
+		if (!fault) {
+			fault = true;
+			fault_far = va;
+			fault_iss = fsc | (write ? ESR_ISS_WNR : 0);
+			jit->HaltExecution(HaltReason::MemoryAbort);
+		}
+		return nullptr;
+	}
+
+	/*
+	 * One access of n bytes through the callbacks. Both pages of a straddling
+	 * access are checked before any byte moves, so a refused access has no
+	 * effect at all.
+	 */
+	bool access(uint64_t va, void *buf, size_t n, bool write)
+	{
+		if (fault)
+			return false; /* already aborting: touch nothing more */
+		size_t first = 0x1000 - (va & 0xFFF);
+		if (first >= n) {
+			uint8_t *h = translate(va, write);
+			if (!h)
+				return false;
+			copy(h, buf, n, write, (va & (n - 1)) == 0);
+			return true;
+		}
+		uint8_t *h0 = translate(va, write);
+		if (!h0)
+			return false;
+		uint8_t *h1 = translate(va + first, write);
+		if (!h1)
+			return false;
+		copy(h0, buf, first, write, false);
+		copy(h1, static_cast<uint8_t *>(buf) + first, n - first, write, false);
+		return true;
+	}
+
+	static void copy(uint8_t *h, void *buf, size_t n, bool write, bool aligned)
+	{
+		/* Naturally aligned accesses are single-copy atomic, as on hardware. */
+		if (aligned && n <= 8) {
+			switch (n) {
+			case 1:
+				if (write)
+					__atomic_store_n(h, *static_cast<uint8_t *>(buf), __ATOMIC_RELAXED);
+				else
+					*static_cast<uint8_t *>(buf) = __atomic_load_n(h, __ATOMIC_RELAXED);
+				return;
+			case 2:
+				if (write)
+					__atomic_store_n(reinterpret_cast<uint16_t *>(h), *static_cast<uint16_t *>(buf), __ATOMIC_RELAXED);
+				else
+					*static_cast<uint16_t *>(buf) = __atomic_load_n(reinterpret_cast<uint16_t *>(h), __ATOMIC_RELAXED);
+				return;
+			case 4:
+				if (write)
+					__atomic_store_n(reinterpret_cast<uint32_t *>(h), *static_cast<uint32_t *>(buf), __ATOMIC_RELAXED);
+				else
+					*static_cast<uint32_t *>(buf) = __atomic_load_n(reinterpret_cast<uint32_t *>(h), __ATOMIC_RELAXED);
+				return;
+			case 8:
+				if (write)
+					__atomic_store_n(reinterpret_cast<uint64_t *>(h), *static_cast<uint64_t *>(buf), __ATOMIC_RELAXED);
+				else
+					*static_cast<uint64_t *>(buf) = __atomic_load_n(reinterpret_cast<uint64_t *>(h), __ATOMIC_RELAXED);
+				return;
+			}
+		}
+		if (write)
+			memcpy(h, buf, n);
+		else
+			memcpy(buf, h, n);
+	}
+
+	template <typename T> T read(VAddr va)
+	{
+		slow_reads.add();
+		T v{};
+		if (!access(va, &v, sizeof(T), false))
+			return T{};
+		return v;
+	}
+
+	template <typename T> void write(VAddr va, T v)
+	{
+		slow_writes.add();
+		access(va, &v, sizeof(T), true);
+	}
+
+	template <typename T> bool write_exclusive(VAddr va, T value, T expected)
+	{
+		exclusive_ops.add();
+		if (fault)
+			return false;
+		if ((va & 0xFFF) + sizeof(T) > 0x1000) {
+			/* straddling exclusive: not single-copy atomic anyway; fail it */
+			if (!translate(va, true) || !translate(va + sizeof(T) - 1, true))
+				return false;
+			return false;
+		}
+		uint8_t *h = translate(va, true);
+		if (!h)
+			return false;
+		if constexpr (sizeof(T) == 16) {
+			unsigned __int128 e = (unsigned __int128)expected[1] << 64 | expected[0];
+			unsigned __int128 d = (unsigned __int128)value[1] << 64 | value[0];
+			return __atomic_compare_exchange_n(reinterpret_cast<unsigned __int128 *>(h), &e, d,
+							   false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		} else {
+			return __atomic_compare_exchange_n(reinterpret_cast<T *>(h), &expected, value, false,
+							   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		}
+	}
+
+	/* Instruction word at pc if it is mapped executable (for BRK/UNDEF reports). */
+	uint32_t insn_at(uint64_t pc)
+	{
+		uint64_t pte = as ? cpu_as_pte(as, pc) : 0;
+		if ((pc & 3) || !(pte & CPU_PTE_VALID) || !(pte & CPU_PTE_X))
+			return 0;
+		return *reinterpret_cast<uint32_t *>((pte & CPU_PTE_ADDR_MASK) + (pc & 0xFFF));
+	}
+
+	void raise(cpu_exit_kind kind, uint64_t esr, uint64_t far, uint64_t pc_after, uint32_t insn)
+	{
+		if (exc.kind == CPU_EXIT_NONE && !fault) {
+			exc.kind = kind;
+			exc.esr = esr;
+			exc.far = far;
+			exc.insn = insn;
+			jit->SetPC(pc_after);
+		}
+		jit->HaltExecution(HALT_EXCEPTION);
+	}
+
+	/* ---- UserCallbacks ---- */
+
+	std::optional<std::uint32_t> MemoryReadCode(VAddr va) override
+	{
+		code_reads.add();
+		if (va & 3)
+			return std::nullopt;
+		uint64_t pte = as ? cpu_as_pte(as, va) : 0;
+		if (!(pte & CPU_PTE_VALID) || !(pte & CPU_PTE_X))
+			return std::nullopt;
+		return *reinterpret_cast<uint32_t *>((pte & CPU_PTE_ADDR_MASK) + (va & 0xFFF));
+	}
+
+	std::uint8_t MemoryRead8(VAddr va) override { return read<uint8_t>(va); }
+	std::uint16_t MemoryRead16(VAddr va) override { return read<uint16_t>(va); }
+	std::uint32_t MemoryRead32(VAddr va) override { return read<uint32_t>(va); }
+	std::uint64_t MemoryRead64(VAddr va) override { return read<uint64_t>(va); }
+	Vector MemoryRead128(VAddr va) override { return read<Vector>(va); }
+
+	void MemoryWrite8(VAddr va, std::uint8_t v) override { write(va, v); }
+	void MemoryWrite16(VAddr va, std::uint16_t v) override { write(va, v); }
+	void MemoryWrite32(VAddr va, std::uint32_t v) override { write(va, v); }
+	void MemoryWrite64(VAddr va, std::uint64_t v) override { write(va, v); }
+	void MemoryWrite128(VAddr va, Vector v) override { write(va, v); }
+
+	bool MemoryWriteExclusive8(VAddr va, std::uint8_t v, std::uint8_t e) override { return write_exclusive(va, v, e); }
+	bool MemoryWriteExclusive16(VAddr va, std::uint16_t v, std::uint16_t e) override { return write_exclusive(va, v, e); }
+	bool MemoryWriteExclusive32(VAddr va, std::uint32_t v, std::uint32_t e) override { return write_exclusive(va, v, e); }
+	bool MemoryWriteExclusive64(VAddr va, std::uint64_t v, std::uint64_t e) override { return write_exclusive(va, v, e); }
+	bool MemoryWriteExclusive128(VAddr va, Vector v, Vector e) override { return write_exclusive(va, v, e); }
+
+	void InterpreterFallback(VAddr pc, size_t) override
+	{
+		/* dynarmic decoded it but cannot execute it: undefined for the guest */
+		raise(CPU_EXIT_UNDEF, ESR_MAKE(EC_UNKNOWN, 0), 0, pc, insn_at(pc));
+	}
+
+	void CallSVC(std::uint32_t imm) override
+	{
+		/* dynarmic has already set pc past the SVC: the ELR hardware reports */
+		raise(CPU_EXIT_SVC, ESR_MAKE(EC_SVC64, imm & 0xFFFF), 0, jit->GetPC(), 0);
+	}
+
+	void ExceptionRaised(VAddr pc, Exception e) override
+	{
+		switch (e) {
+		case Exception::NoExecuteFault: {
+			if (pc & 3) {
+				raise(CPU_EXIT_PC_ALIGN, ESR_MAKE(EC_PC_ALIGN, 0), pc, pc, 0);
+				return;
+			}
+			uint64_t pte = as ? cpu_as_pte(as, pc) : 0;
+			if ((pte & CPU_PTE_VALID) && (pte & CPU_PTE_X)) {
+				/* translated while not executable; executable now: retranslate */
+				jit->InvalidateCacheRange(pc, 4);
+				jit->SetPC(pc);
+				retry = true;
+				jit->HaltExecution(HALT_EXCEPTION);
+				return;
+			}
+			uint64_t fsc = !(pte & CPU_PTE_VALID)
+					       ? (pc >= CPU_VA_LIMIT ? FSC_TRANSLATION(0) : FSC_TRANSLATION(3))
+					       : FSC_PERMISSION(3);
+			raise(CPU_EXIT_IABT, ESR_MAKE(EC_IABT_LOW, fsc), pc, pc, 0);
+			return;
+		}
+		case Exception::Breakpoint: {
+			uint32_t insn = insn_at(pc);
+			raise(CPU_EXIT_BRK, ESR_MAKE(EC_BRK64, (insn >> 5) & 0xFFFF), 0, pc, insn);
+			return;
+		}
+		case Exception::WaitForInterrupt:
+			raise(CPU_EXIT_WFX, ESR_MAKE(EC_WFX, 0), 0, pc + 4, 0);
+			return;
+		case Exception::WaitForEvent:
+			raise(CPU_EXIT_WFX, ESR_MAKE(EC_WFX, 1), 0, pc + 4, 0);
+			return;
+		case Exception::Yield:
+		case Exception::SendEvent:
+		case Exception::SendEventLocal:
+			return; /* hints: carry on (pc is already past them) */
+		case Exception::UnallocatedEncoding:
+		case Exception::ReservedValue:
+		case Exception::UnpredictableInstruction:
+		default:
+			raise(CPU_EXIT_UNDEF, ESR_MAKE(EC_UNKNOWN, 0), 0, pc, insn_at(pc));
+			return;
+		}
+	}
+
+	void InstructionCacheOperationRaised(InstructionCacheOperation op, VAddr va) override
+	{
+		/* IC IVAU / IALLU(IS) are broadcast: every vCPU of the process */
+		if (!as)
+			return;
+		if (op == InstructionCacheOperation::InvalidateByVAToPoU)
+			cpu_as_invalidate(as, va & ~63ULL, 64);
+		else
+			cpu_as_invalidate(as, 0, CPU_VA_LIMIT);
+	}
+
+	void AddTicks(std::uint64_t t) override
+	{
+		run_ticks += t;
+		ticks.add(t);
+	}
+
+	std::uint64_t GetTicksRemaining() override { return run_ticks < slice ? slice - run_ticks : 0; }
+
+	std::uint64_t GetCNTPCT() override
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+};
+
+/* ---- engine ------------------------------------------------------------- */
+
+extern "C" int cpu_engine_init(const struct cpu_engine_config *cfg)
+{
+	std::lock_guard<std::mutex> g(engine.lock);
+	if (engine.ready)
+		return -EBUSY;
+	if (cfg) {
+		if (cfg->max_vcpus > 65536 ||
+		    (cfg->code_cache_size && (cfg->code_cache_size < (8u << 20) || cfg->code_cache_size > (128u << 20))))
+			return -EINVAL;
+		if (cfg->max_vcpus)
+			engine.max_vcpus = cfg->max_vcpus;
+		if (cfg->code_cache_size)
+			engine.code_cache_size = cfg->code_cache_size;
+		if (cfg->timeslice)
+			engine.timeslice = cfg->timeslice;
+	}
+	engine_ready_locked();
+	return 0;
+}
+
+/*
+ * Measured (tests/unit/cpu/test_cpu.c, feature probes against qemu-aarch64
+ * -cpu max): FP, ASIMD, AES, PMULL, SHA1, SHA2 and CRC32 execute and agree.
+ * Not advertised: LSE atomics (LDADD/CAS/SWP are undefined on dynarmic
+ * 6.4.5), CPUID (no EL0 ID-register emulation), pointer authentication,
+ * and the rest of the v8.1+ extensions (see the report in the test).
+ */
+extern "C" uint64_t cpu_hwcap(void)
+{
+	return HWCAP_FP | HWCAP_ASIMD | HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_CRC32;
+}
+
+extern "C" uint64_t cpu_hwcap2(void)
+{
+	return 0;
+}
+
+extern "C" uint64_t cpu_cntfrq(void)
+{
+	return CNTFRQ;
+}
+
+/* ---- vCPU lifecycle ----------------------------------------------------- */
+
+static void *empty_window(void *at)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED : 0);
+	void *p = mmap(at, CPU_TABLE_BYTES, PROT_READ, flags, -1, 0);
+	return p == MAP_FAILED ? nullptr : p;
+}
+
+extern "C" struct cpu_vcpu *cpu_create(void)
+{
+	size_t pid;
+	{
+		std::lock_guard<std::mutex> g(engine.lock);
+		engine_ready_locked();
+		for (pid = 0; pid < engine.max_vcpus && engine.id_used[pid]; pid++)
+			;
+		if (pid == engine.max_vcpus)
+			return nullptr;
+		engine.id_used[pid] = true;
+	}
+	cpu_vcpu *v = new (std::nothrow) cpu_vcpu();
+	if (!v)
+		goto fail;
+	v->pid = pid;
+	v->window = static_cast<void **>(empty_window(nullptr));
+	if (!v->window)
+		goto fail;
+	try {
+		Dynarmic::A64::UserConfig c{};
+		c.callbacks = v;
+		c.processor_id = pid;
+		c.global_monitor = engine.monitor;
+		c.tpidr_el0 = &v->tpidr;
+		c.tpidrro_el0 = &v->tpidrro;
+		c.page_table = v->window;
+		c.page_table_address_space_bits = CPU_VA_BITS;
+		c.silently_mirror_page_table = false;
+		c.absolute_offset_page_table = false;
+		c.detect_misaligned_access_via_page_table = 16 | 32 | 64 | 128;
+		c.only_detect_misalignment_via_page_table_on_page_boundary = true;
+		c.check_halt_on_memory_access = true;
+		c.enable_cycle_counting = true;
+		c.wall_clock_cntpct = true;
+		c.cntfrq_el0 = (uint32_t)CNTFRQ;
+		c.hook_hint_instructions = true;
+		c.define_unpredictable_behaviour = true;
+		c.code_cache_size = engine.code_cache_size;
+		v->jit = std::make_unique<Dynarmic::A64::Jit>(c);
+	} catch (...) {
+		goto fail;
+	}
+	v->slice = engine.timeslice;
+	return v;
+fail:
+	if (v) {
+		if (v->window)
+			munmap(v->window, CPU_TABLE_BYTES);
+		delete v;
+	}
+	std::lock_guard<std::mutex> g(engine.lock);
+	engine.id_used[pid] = false;
+	return nullptr;
+}
+
+extern "C" void cpu_destroy(struct cpu_vcpu *v)
+{
+	if (!v)
+		return;
+	cpu_detach(v);
+	v->jit.reset();
+	munmap(v->window, CPU_TABLE_BYTES);
+	std::lock_guard<std::mutex> g(engine.lock);
+	engine.monitor->ClearProcessor(v->pid);
+	engine.id_used[v->pid] = false;
+	delete v;
+}
+
+extern "C" int cpu_attach(struct cpu_vcpu *v, struct cpu_as *as)
+{
+	if (v->as)
+		return -EBUSY;
+	void *p = mmap(v->window, CPU_TABLE_BYTES, PROT_READ, MAP_SHARED | MAP_FIXED | MAP_NORESERVE,
+		       as->memfd, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	int ret = cpu_as_link_vcpu(as, v);
+	if (ret) {
+		empty_window(v->window);
+		return ret;
+	}
+	v->as = as;
+	v->jit->ClearCache();
+	return 0;
+}
+
+extern "C" void cpu_detach(struct cpu_vcpu *v)
+{
+	if (!v->as)
+		return;
+	cpu_as_unlink_vcpu(v->as, v);
+	empty_window(v->window); /* MAP_FIXED over the view: cannot fail short of ENOMEM */
+	v->as = nullptr;
+	v->jit->ClearCache();
+	v->jit->ClearExclusiveState();
+	engine.monitor->ClearProcessor(v->pid);
+}
+
+extern "C" struct cpu_as *cpu_vcpu_as(const struct cpu_vcpu *v)
+{
+	return v->as;
+}
+
+extern "C" void cpu_reset(struct cpu_vcpu *v)
+{
+	cpu_detach(v);
+	v->jit->Reset();
+	v->jit->ClearHalt(HALT_KICK | HALT_EXCEPTION | HaltReason::MemoryAbort);
+	v->jit->ClearExclusiveState();
+	v->tpidr = 0;
+	v->tpidrro = 0;
+	v->halt_pending.store(false);
+	v->slice = engine.timeslice;
+	v->exc = {};
+	v->fault = false;
+	v->retry = false;
+}
+
+extern "C" void cpu_vcpu_invalidate(struct cpu_vcpu *v, uint64_t va, size_t len)
+{
+	v->invalidations.add_shared();
+	if (va == 0 && len >= CPU_VA_LIMIT)
+		v->jit->ClearCache();
+	else
+		v->jit->InvalidateCacheRange(va, len);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+extern "C" int cpu_run(struct cpu_vcpu *v, struct cpu_exit *out)
+{
+	if (!v->as)
+		return -EINVAL;
+	v->runs.add();
+	cpu_exit e{};
+	v->run_ticks = 0;
+	v->exc = {};
+	v->fault = false;
+	v->retry = false;
+	if (v->halt_pending.exchange(false)) {
+		e.kind = CPU_EXIT_HALT;
+	} else {
+		for (;;) {
+			HaltReason hr = v->jit->Run();
+			v->jit->ClearHalt(HALT_EXCEPTION | HaltReason::MemoryAbort | HaltReason::CacheInvalidation);
+			if (v->fault) {
+				/* pc: the faulting instruction (set by the JIT's abort check) */
+				e.kind = CPU_EXIT_DABT;
+				e.esr = ESR_MAKE(EC_DABT_LOW, v->fault_iss);
+				e.far = v->fault_far;
+				break;
+			}
+			if (v->exc.kind != CPU_EXIT_NONE) {
+				e = v->exc;
+				break;
+			}
+			if (v->retry) {
+				v->retry = false;
+				continue;
+			}
+			if (v->halt_pending.exchange(false)) {
+				v->jit->ClearHalt(HALT_KICK);
+				e.kind = CPU_EXIT_HALT;
+				break;
+			}
+			if (Dynarmic::Has(hr, HaltReason::CacheInvalidation) || Dynarmic::Has(hr, HALT_KICK))
+				if (v->run_ticks < v->slice)
+					continue; /* invalidation applied / stale kick: carry on */
+			e.kind = CPU_EXIT_TIMESLICE;
+			break;
+		}
+	}
+	v->exc = {};
+	v->fault = false;
+	e.pc = v->jit->GetPC();
+	v->exits[e.kind].add();
+	*out = e;
+	return 0;
+}
+
+extern "C" void cpu_halt(struct cpu_vcpu *v)
+{
+	v->halt_pending.store(true);
+	v->jit->HaltExecution(HALT_KICK);
+}
+
+extern "C" void cpu_set_timeslice(struct cpu_vcpu *v, uint64_t ticks)
+{
+	/* dynarmic keeps the budget in a signed 64-bit counter */
+	v->slice = ticks > (1ULL << 62) ? (1ULL << 62) : (ticks ? ticks : 1);
+}
+
+/* ---- registers ------------------------------------------------------------ */
+
+extern "C" void cpu_get_regs(const struct cpu_vcpu *v, struct cpu_regs *r)
+{
+	auto x = v->jit->GetRegisters();
+	memcpy(r->x, x.data(), sizeof(r->x));
+	r->sp = v->jit->GetSP();
+	r->pc = v->jit->GetPC();
+	r->pstate = v->jit->GetPstate();
+	r->tpidr_el0 = v->tpidr;
+	r->tpidrro_el0 = v->tpidrro;
+}
+
+extern "C" void cpu_set_regs(struct cpu_vcpu *v, const struct cpu_regs *r)
+{
+	std::array<uint64_t, 31> x;
+	memcpy(x.data(), r->x, sizeof(r->x));
+	v->jit->SetRegisters(x);
+	v->jit->SetSP(r->sp);
+	v->jit->SetPC(r->pc);
+	v->jit->SetPstate((uint32_t)r->pstate & 0xF0000000u);
+	v->tpidr = r->tpidr_el0;
+	v->tpidrro = r->tpidrro_el0;
+}
+
+extern "C" void cpu_get_fpsimd(const struct cpu_vcpu *v, struct cpu_fpsimd *f)
+{
+	auto q = v->jit->GetVectors();
+	static_assert(sizeof(q) == sizeof(f->v), "vector layout");
+	memcpy(f->v, q.data(), sizeof(f->v));
+	f->fpcr = v->jit->GetFpcr();
+	f->fpsr = v->jit->GetFpsr();
+}
+
+extern "C" void cpu_set_fpsimd(struct cpu_vcpu *v, const struct cpu_fpsimd *f)
+{
+	std::array<Vector, 32> q;
+	memcpy(q.data(), f->v, sizeof(f->v));
+	v->jit->SetVectors(q);
+	v->jit->SetFpcr(f->fpcr);
+	v->jit->SetFpsr(f->fpsr);
+}
+
+extern "C" uint64_t cpu_get_x(const struct cpu_vcpu *v, unsigned n)
+{
+	return n <= 31 ? v->jit->GetRegister(n) : 0;
+}
+
+extern "C" void cpu_set_x(struct cpu_vcpu *v, unsigned n, uint64_t val)
+{
+	if (n <= 31)
+		v->jit->SetRegister(n, val);
+}
+
+extern "C" uint64_t cpu_get_sp(const struct cpu_vcpu *v)
+{
+	return v->jit->GetSP();
+}
+
+extern "C" void cpu_set_sp(struct cpu_vcpu *v, uint64_t val)
+{
+	v->jit->SetSP(val);
+}
+
+extern "C" uint64_t cpu_get_pc(const struct cpu_vcpu *v)
+{
+	return v->jit->GetPC();
+}
+
+extern "C" void cpu_set_pc(struct cpu_vcpu *v, uint64_t val)
+{
+	v->jit->SetPC(val);
+}
+
+extern "C" uint64_t cpu_get_tpidr(const struct cpu_vcpu *v)
+{
+	return v->tpidr;
+}
+
+extern "C" void cpu_set_tpidr(struct cpu_vcpu *v, uint64_t val)
+{
+	v->tpidr = val;
+}
+
+extern "C" uint64_t cpu_get_tpidrro(const struct cpu_vcpu *v)
+{
+	return v->tpidrro;
+}
+
+extern "C" void cpu_set_tpidrro(struct cpu_vcpu *v, uint64_t val)
+{
+	v->tpidrro = val;
+}
+
+extern "C" void cpu_clear_exclusive(struct cpu_vcpu *v)
+{
+	v->jit->ClearExclusiveState();
+	engine.monitor->ClearProcessor(v->pid);
+}
+
+/* ---- counters ------------------------------------------------------------- */
+
+extern "C" void cpu_stats_read(const struct cpu_vcpu *v, struct cpu_stats *st)
+{
+	st->ticks = v->ticks.get();
+	st->runs = v->runs.get();
+	for (int i = 0; i < CPU_EXIT_NR; i++)
+		st->exits[i] = v->exits[i].get();
+	st->slow_reads = v->slow_reads.get();
+	st->slow_writes = v->slow_writes.get();
+	st->exclusive_ops = v->exclusive_ops.get();
+	st->code_reads = v->code_reads.get();
+	st->invalidations = v->invalidations.get();
+}
+
+extern "C" void cpu_stats_reset(struct cpu_vcpu *v)
+{
+	v->ticks.reset();
+	v->runs.reset();
+	for (auto &c : v->exits)
+		c.reset();
+	v->slow_reads.reset();
+	v->slow_writes.reset();
+	v->exclusive_ops.reset();
+	v->code_reads.reset();
+	v->invalidations.reset();
+}
+
+extern "C" const char *cpu_exit_name(enum cpu_exit_kind k)
+{
+	static const char *const names[CPU_EXIT_NR] = {
+		"none", "svc", "dabt", "iabt", "undef", "brk", "pc_align", "wfx", "timeslice", "halt",
+	};
+	return (unsigned)k < CPU_EXIT_NR ? names[k] : "?";
+}

@@ -1,0 +1,157 @@
+/*
+ * Physical memory of the emulated machine: DRAM is one host mapping at
+ * PA PLAT_DRAM_BASE, and every accessor GPC-checks each granule it touches
+ * (for the accessor's PAS) before it transfers a single byte.
+ */
+#include "plat/emu/emu.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+uint8_t *emu_dram;
+uint64_t emu_dram_bytes;
+
+#define DRAM_SIZE_ALIGN (2ULL << 20)
+/* DRAM must end below 2^52 (largest PPS). */
+#define DRAM_MAX_SIZE ((1ULL << 52) - PLAT_DRAM_BASE)
+
+int plat_init(const struct plat_config *cfg)
+{
+	uint64_t size = cfg ? cfg->dram_size : 0;
+	void *p;
+
+	if (size == 0)
+		size = PLAT_DEFAULT_DRAM_SIZE;
+	if (!IS_ALIGNED(size, DRAM_SIZE_ALIGN) || size > DRAM_MAX_SIZE || size > SIZE_MAX)
+		return -EINVAL;
+	if (emu_dram != NULL)
+		plat_fini();
+
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	emu_dram = p;
+	emu_dram_bytes = size;
+	emu_gpc_reset();
+	plat_counters_reset();
+	return 0;
+}
+
+void plat_fini(void)
+{
+	if (emu_dram != NULL)
+		munmap(emu_dram, (size_t)emu_dram_bytes);
+	emu_dram = NULL;
+	emu_dram_bytes = 0;
+	emu_gpc_reset();
+	emu_smc_reset();
+}
+
+uint64_t plat_dram_base(void)
+{
+	return PLAT_DRAM_BASE;
+}
+
+uint64_t plat_dram_size(void)
+{
+	return emu_dram_bytes;
+}
+
+bool plat_pa_in_dram(uint64_t pa, uint64_t len)
+{
+	uint64_t end = PLAT_DRAM_BASE + emu_dram_bytes;
+
+	if (emu_dram == NULL || pa < PLAT_DRAM_BASE || pa >= end)
+		return false;
+	return len <= end - pa;
+}
+
+/*
+ * GPC-check every granule of [pa, pa+len) (at least the granule of pa) in
+ * ascending order; the first refusal is reported in *f.
+ */
+static int check_range(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f)
+{
+	uint64_t last = pa + (len ? len - 1 : 0);
+	uint64_t a = pa;
+
+	if (last < pa) /* wraps: the check fails at or before the top granule */
+		last = UINT64_MAX;
+	for (;;) {
+		int ret = plat_gpc_check(pas, a, f);
+		if (ret != 0)
+			return ret;
+		if ((a >> GRANULE_SHIFT) == (last >> GRANULE_SHIFT))
+			return 0;
+		a = ALIGN_DOWN(a, GRANULE_SIZE) + GRANULE_SIZE;
+	}
+}
+
+int plat_read(enum pas pas, uint64_t pa, void *buf, size_t len, struct plat_fault *f)
+{
+	int ret = check_range(pas, pa, len, f);
+
+	if (ret != 0)
+		return ret;
+	if (len != 0)
+		memcpy(buf, emu_pa_ptr(pa), len);
+	return 0;
+}
+
+int plat_write(enum pas pas, uint64_t pa, const void *buf, size_t len, struct plat_fault *f)
+{
+	int ret = check_range(pas, pa, len, f);
+
+	if (ret != 0)
+		return ret;
+	if (len != 0)
+		memcpy(emu_pa_ptr(pa), buf, len);
+	return 0;
+}
+
+int plat_zero(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f)
+{
+	int ret = check_range(pas, pa, len, f);
+
+	if (ret != 0)
+		return ret;
+	if (len != 0)
+		memset(emu_pa_ptr(pa), 0, len);
+	return 0;
+}
+
+/* Aligned 64-bit accesses are single-copy atomic, as on the hardware. */
+int plat_read_u64(enum pas pas, uint64_t pa, uint64_t *val, struct plat_fault *f)
+{
+	int ret = check_range(pas, pa, sizeof(*val), f);
+
+	if (ret != 0)
+		return ret;
+	if (IS_ALIGNED(pa, 8))
+		*val = __atomic_load_n((uint64_t *)emu_pa_ptr(pa), __ATOMIC_RELAXED);
+	else
+		memcpy(val, emu_pa_ptr(pa), sizeof(*val));
+	return 0;
+}
+
+int plat_write_u64(enum pas pas, uint64_t pa, uint64_t val, struct plat_fault *f)
+{
+	int ret = check_range(pas, pa, sizeof(val), f);
+
+	if (ret != 0)
+		return ret;
+	if (IS_ALIGNED(pa, 8))
+		__atomic_store_n((uint64_t *)emu_pa_ptr(pa), val, __ATOMIC_RELAXED);
+	else
+		memcpy(emu_pa_ptr(pa), &val, sizeof(val));
+	return 0;
+}
+
+void *plat_map(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f)
+{
+	if (check_range(pas, pa, len, f) != 0)
+		return NULL;
+	return emu_pa_ptr(pa);
+}

@@ -1,0 +1,462 @@
+/*
+ * Native test guests: realm code written in C, run on an emulated PE with a
+ * stack of its own and switched with ucontext. The guest reaches R-EL2 only
+ * the way A64 realm code does: an SMC, or a load/store that the stage-2
+ * walker refuses; either saves the syndrome and switches back to the caller
+ * of plat_pe_run. The guest's pc is the address of its current "trapping
+ * instruction": the RMM adding 4 completes it, leaving it retries it.
+ */
+#include "plat/emu/native_guest.h"
+
+#include "arch/esr.h"
+#include "plat/emu/emu.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NG_ASAN 1
+#endif
+#endif
+#ifdef NG_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define NG_VALGRIND 1
+#endif
+#endif
+
+#define NG_STACK_SIZE (256U << 10)
+#define NG_GUARD_SIZE 4096U
+#define NG_MAX_GUESTS 64
+
+/* ---- Registry of guest functions by entry point ------------------------ */
+
+static struct {
+	uint64_t pc;
+	native_guest_fn fn;
+} registry[NG_MAX_GUESTS];
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int plat_native_guest_register(uint64_t entry_pc, native_guest_fn fn)
+{
+	int free_slot = -1, ret = 0;
+
+	if (fn == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < NG_MAX_GUESTS; i++) {
+		if (registry[i].fn == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+		} else if (registry[i].pc == entry_pc) {
+			ret = -EEXIST;
+		}
+	}
+	if (ret == 0 && free_slot < 0)
+		ret = -ENOMEM;
+	if (ret == 0) {
+		registry[free_slot].pc = entry_pc;
+		registry[free_slot].fn = fn;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return ret;
+}
+
+void plat_native_guest_unregister(uint64_t entry_pc)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < NG_MAX_GUESTS; i++) {
+		if (registry[i].fn != NULL && registry[i].pc == entry_pc) {
+			registry[i].fn = NULL;
+			registry[i].pc = 0;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static native_guest_fn registry_find(uint64_t entry_pc)
+{
+	native_guest_fn fn = NULL;
+
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < NG_MAX_GUESTS && fn == NULL; i++) {
+		if (registry[i].fn != NULL && registry[i].pc == entry_pc)
+			fn = registry[i].fn;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return fn;
+}
+
+/* ---- The PE of a native guest ----------------------------------------- */
+
+struct native_guest {
+	struct plat_pe pe; /* first: the engine-independent header */
+	native_guest_fn fn;
+	void *user;
+
+	ucontext_t host_ctx, guest_ctx;
+	void *map;       /* guard page + stack */
+	size_t map_size;
+	bool finished;   /* fn returned: EC_UNKNOWN forever */
+	bool sea_pending;
+	bool took_sea;
+
+	/* Valid while inside plat_pe_run. */
+	bool has_s2;
+	struct plat_s2_config s2;
+	struct plat_vcpu_state st;
+	struct plat_exception exc;
+	uint64_t trap_pc;
+
+#ifdef NG_ASAN
+	void *host_fake_stack, *guest_fake_stack;
+	const void *host_stack_bottom;
+	size_t host_stack_size;
+#endif
+#ifdef NG_VALGRIND
+	unsigned vg_stack_id;
+#endif
+};
+
+static struct native_guest *to_guest(struct plat_pe *pe)
+{
+	return (struct native_guest *)pe;
+}
+
+static void *stack_base(const struct native_guest *g)
+{
+	return (uint8_t *)g->map + NG_GUARD_SIZE;
+}
+
+/* Host side: run the guest until it traps. */
+static void switch_to_guest(struct native_guest *g)
+{
+#ifdef NG_ASAN
+	__sanitizer_start_switch_fiber(&g->host_fake_stack, stack_base(g), NG_STACK_SIZE);
+#endif
+	swapcontext(&g->host_ctx, &g->guest_ctx);
+#ifdef NG_ASAN
+	__sanitizer_finish_switch_fiber(g->host_fake_stack, NULL, NULL);
+#endif
+}
+
+/* Guest side: back to the host after an exception is recorded. */
+static void switch_to_host(struct native_guest *g)
+{
+#ifdef NG_ASAN
+	__sanitizer_start_switch_fiber(&g->guest_fake_stack, g->host_stack_bottom,
+				       g->host_stack_size);
+#endif
+	swapcontext(&g->guest_ctx, &g->host_ctx);
+#ifdef NG_ASAN
+	__sanitizer_finish_switch_fiber(g->guest_fake_stack, &g->host_stack_bottom,
+					&g->host_stack_size);
+#endif
+}
+
+/* How the RMM answered the exception the guest took. */
+enum resume {
+	RESUME_COMPLETED, /* pc moved on: the RMM completed (emulated) the instruction */
+	RESUME_RETRY,     /* pc unchanged: execute the instruction again */
+	RESUME_SEA,       /* a synchronous external abort was injected */
+};
+
+/* Take an exception to R-EL2 at the current pc; returns when run again. */
+static enum resume take_exception(struct native_guest *g, uint64_t esr, uint64_t far,
+				  uint64_t hpfar)
+{
+	g->exc.esr = esr;
+	g->exc.far = far;
+	g->exc.hpfar = hpfar;
+	g->trap_pc = g->st.pc;
+	g->sea_pending = false;
+	switch_to_host(g);
+	if (g->sea_pending) {
+		g->sea_pending = false;
+		return RESUME_SEA;
+	}
+	return g->st.pc == g->trap_pc ? RESUME_RETRY : RESUME_COMPLETED;
+}
+
+static void guest_entry(unsigned hi, unsigned lo)
+{
+	struct native_guest *g = (struct native_guest *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+	uint64_t gprs[8];
+
+#ifdef NG_ASAN
+	__sanitizer_finish_switch_fiber(NULL, &g->host_stack_bottom, &g->host_stack_size);
+#endif
+	memcpy(gprs, g->st.gprs, sizeof(gprs));
+	g->fn(g, gprs);
+	g->finished = true;
+	for (;;)
+		take_exception(g, ESR_MAKE(EC_UNKNOWN, 0), 0, 0);
+}
+
+static int ng_run(struct plat_pe *pe, const struct plat_s2_config *s2,
+		  struct plat_vcpu_state *state, struct plat_exception *exc)
+{
+	struct native_guest *g = to_guest(pe);
+
+	g->has_s2 = s2 != NULL;
+	if (s2 != NULL)
+		g->s2 = *s2;
+	g->st = *state;
+	switch_to_guest(g);
+	*state = g->st;
+	*exc = g->exc;
+	return 0;
+}
+
+static void ng_inject_sea(struct plat_pe *pe, struct plat_vcpu_state *state)
+{
+	to_guest(pe)->sea_pending = true;
+}
+
+static void ng_destroy(struct plat_pe *pe)
+{
+	struct native_guest *g = to_guest(pe);
+
+#ifdef NG_VALGRIND
+	VALGRIND_STACK_DEREGISTER(g->vg_stack_id);
+#endif
+#ifdef NG_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(g->map, g->map_size);
+#endif
+	munmap(g->map, g->map_size);
+	free(g);
+}
+
+static const struct emu_pe_ops native_ops = {
+	.run = ng_run,
+	.inject_sea = ng_inject_sea,
+	.destroy = ng_destroy,
+};
+
+struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err)
+{
+	native_guest_fn fn = registry_find(entry_pc);
+	struct native_guest *g;
+	uintptr_t p;
+
+	if (fn == NULL) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	g->map_size = NG_GUARD_SIZE + NG_STACK_SIZE;
+	g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	if (g->map == MAP_FAILED) {
+		free(g);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	mprotect(g->map, NG_GUARD_SIZE, PROT_NONE);
+	g->pe.ops = &native_ops;
+	g->fn = fn;
+	if (getcontext(&g->guest_ctx) != 0) {
+		munmap(g->map, g->map_size);
+		free(g);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	g->guest_ctx.uc_stack.ss_sp = stack_base(g);
+	g->guest_ctx.uc_stack.ss_size = NG_STACK_SIZE;
+	g->guest_ctx.uc_link = NULL;
+	p = (uintptr_t)g;
+	makecontext(&g->guest_ctx, (void (*)(void))guest_entry, 2, (unsigned)(p >> 32),
+		    (unsigned)(p & 0xFFFFFFFFU));
+#ifdef NG_VALGRIND
+	g->vg_stack_id = VALGRIND_STACK_REGISTER(stack_base(g),
+						 (uint8_t *)stack_base(g) + NG_STACK_SIZE);
+#endif
+	return &g->pe;
+}
+
+/* ---- What the guest can do --------------------------------------------- */
+
+void native_guest_smc(struct native_guest *g, struct smc_regs *regs)
+{
+	memcpy(g->st.gprs, regs->x, sizeof(regs->x));
+	/* The SMC always completes on resume, whatever the RMM did to pc. */
+	g->took_sea = take_exception(g, ESR_MAKE(EC_SMC64, 0), 0, 0) == RESUME_SEA;
+	memcpy(regs->x, g->st.gprs, sizeof(regs->x));
+}
+
+static const struct plat_s2_config *guest_s2(const struct native_guest *g)
+{
+	return g->has_s2 ? &g->s2 : NULL;
+}
+
+/*
+ * Translate ipa and transfer len bytes (within one granule). Returns 0, or
+ * -EFAULT with the stage-2 data abort in *exc (no ISV yet).
+ */
+static int try_access(struct native_guest *g, uint64_t ipa, void *buf, size_t len, bool write,
+		      struct plat_exception *exc)
+{
+	struct plat_fault f;
+	enum pas pas;
+	uint64_t pa;
+	int ret;
+
+	ret = plat_s2_translate(guest_s2(g), ipa, write, &pa, &pas, exc);
+	if (ret != 0)
+		return ret;
+	ret = write ? plat_write(pas, pa, buf, len, &f) : plat_read(pas, pa, buf, len, &f);
+	if (ret != 0) {
+		/* The PAS changed under the walk: the access itself is refused. */
+		unsigned fsc = f.kind == PLAT_FAULT_EXTERNAL ? FSC_SYNC_EXTERNAL : FSC_GPF;
+
+		exc->esr = ESR_MAKE(EC_DABT_LOW, fsc | (write ? ESR_ISS_WNR : 0));
+		exc->far = ipa;
+		exc->hpfar = HPFAR_FROM_IPA(ipa);
+	}
+	return ret;
+}
+
+static unsigned log2_size(unsigned size)
+{
+	return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+
+static uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+/* Granule by granule, without ISV: what an LDP/LDM-like access reports. */
+static void chunked_access(struct native_guest *g, uint64_t ipa, void *buf, size_t len,
+			   bool write)
+{
+	uint8_t *p = buf;
+
+	g->took_sea = false;
+	while (len > 0) {
+		size_t n = GRANULE_SIZE - (ipa & GRANULE_MASK);
+		struct plat_exception exc;
+		enum resume r;
+
+		if (n > len)
+			n = len;
+		while (try_access(g, ipa, p, n, write, &exc) != 0) {
+			r = take_exception(g, exc.esr, exc.far, exc.hpfar);
+			if (r == RESUME_RETRY)
+				continue;
+			/* SEA, or "emulated" without a syndrome to carry data: reads give 0. */
+			if (r == RESUME_SEA)
+				g->took_sea = true;
+			if (!write)
+				memset(p, 0, n);
+			break;
+		}
+		ipa += n;
+		p += n;
+		len -= n;
+	}
+}
+
+/* One 1/2/4/8-byte access with an ISV syndrome (SRT = x0). */
+static uint64_t single_access(struct native_guest *g, uint64_t ipa, uint64_t val, unsigned size,
+			      bool write)
+{
+	uint64_t mask = size_mask(size);
+	uint64_t data = write ? val & mask : 0;
+
+	g->took_sea = false;
+	for (;;) {
+		struct plat_exception exc;
+		uint64_t iss;
+		enum resume r;
+
+		if ((ipa & GRANULE_MASK) + size > GRANULE_SIZE) {
+			/* Crossing a granule: reported as an alignment fault. */
+			exc.esr = ESR_MAKE(EC_DABT_LOW,
+					   FSC_ALIGNMENT | (write ? ESR_ISS_WNR : 0));
+			exc.far = ipa;
+			exc.hpfar = HPFAR_FROM_IPA(ipa);
+		} else if (try_access(g, ipa, &data, size, write, &exc) == 0) {
+			return write ? 0 : data & mask;
+		}
+		iss = ESR_ISS_ISV | ((uint64_t)log2_size(size) << ESR_ISS_SAS_SHIFT) |
+		      (0ULL << ESR_ISS_SRT_SHIFT) | (size == 8 ? ESR_ISS_SF : 0);
+		if (write)
+			g->st.gprs[0] = val & mask;
+		r = take_exception(g, exc.esr | iss, exc.far, exc.hpfar);
+		if (r == RESUME_SEA) {
+			g->took_sea = true;
+			return 0;
+		}
+		if (r == RESUME_COMPLETED)
+			return write ? 0 : g->st.gprs[0] & mask;
+		data = write ? val & mask : 0;
+	}
+}
+
+static bool single_size(unsigned size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+uint64_t native_guest_load(struct native_guest *g, uint64_t ipa, unsigned size)
+{
+	uint64_t v = 0;
+
+	if (size > 8)
+		size = 8;
+	if (single_size(size))
+		return single_access(g, ipa, 0, size, false);
+	chunked_access(g, ipa, &v, size, false);
+	return v;
+}
+
+void native_guest_store(struct native_guest *g, uint64_t ipa, uint64_t val, unsigned size)
+{
+	if (size > 8)
+		size = 8;
+	if (single_size(size))
+		single_access(g, ipa, val, size, true);
+	else
+		chunked_access(g, ipa, &val, size, true);
+}
+
+void native_guest_read(struct native_guest *g, uint64_t ipa, void *buf, size_t len)
+{
+	chunked_access(g, ipa, buf, len, false);
+}
+
+void native_guest_write(struct native_guest *g, uint64_t ipa, const void *buf, size_t len)
+{
+	chunked_access(g, ipa, (void *)buf, len, true);
+}
+
+bool native_guest_took_sea(struct native_guest *g)
+{
+	return g->took_sea;
+}
+
+void native_guest_set_user(struct native_guest *g, void *p)
+{
+	g->user = p;
+}
+
+void *native_guest_user(struct native_guest *g)
+{
+	return g->user;
+}

@@ -1,0 +1,930 @@
+/*
+ * The trusted-core invariant checker (see invariants.h): reads the RMM's
+ * granule array, the GPT in Root memory, RDs, RECs and RTTs directly and
+ * reports every broken invariant it finds.
+ *
+ * Cost: one pass over the granule array (8 bytes a granule), one pass over
+ * the GPT's L1 descriptors of DRAM (16 granules a descriptor), then work only
+ * for granules that are not NS: one NS-PAS probe each, a zero scan of each
+ * DELEGATED granule, and one read of each RTT entry of each realm.
+ */
+#include "invariants.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/gpt.h"
+#include "arch/rmi.h"
+#include "arch/s2tt.h"
+#include "harness.h"
+#include "monitor/monitor.h"
+#include "plat/plat.h"
+#include "rmm/granule.h"
+#include "rmm/realm.h"
+#include "rmm/rec.h"
+#include "rmm/rmm_private.h"
+#include "rmm/s2tte.h"
+
+/* Violations described in detail; the rest are only counted. */
+#define INV_MAX_DETAILED 8
+/* Root/RMM-region granules NS-probed per check (rotating), and NS ones Realm-probed. */
+#define INV_ROTOR_PROBES 8
+#define INV_NS_ROTOR_PROBES 32
+/* RDs the checker can follow in one check. */
+#define INV_MAX_RDS 4096
+
+static const char *const state_names[] = { "NS", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT" };
+
+static struct {
+	bool ready;
+	uint64_t dram_base, nr; /* granules */
+	struct machine_layout layout;
+	uint64_t ns_lo, ns_hi;     /* granule index range [lo, hi) of the NS region */
+	uint64_t root_lo, root_hi; /* Root region */
+	uint64_t rmm_lo, rmm_hi;   /* RMM region */
+	uint8_t *prev_state;       /* RMM state of each granule at the last check */
+	uint8_t *reach;            /* references found this check (non-NS granules only) */
+	uint32_t *list;            /* indices of non-NS granules */
+	uint64_t nlist;
+	uint32_t *rd_slot;         /* granule index -> RD slot + 1 (RDs only) */
+	uint64_t *vmid_seen;       /* VMID_COUNT bits */
+	uint64_t root_rotor, rmm_rotor, ns_rotor;
+	struct inv_stats st;
+
+	/* Current check. */
+	char *why;
+	size_t len, used;
+	unsigned nviol;
+} ic;
+
+/* ---- reporting -------------------------------------------------------- */
+
+static void viol(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void viol(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	ic.nviol++;
+	if (ic.nviol > INV_MAX_DETAILED || !ic.why || ic.len == 0 || ic.used + 1 >= ic.len)
+		return;
+	if (ic.used > 0) {
+		n = snprintf(ic.why + ic.used, ic.len - ic.used, "; ");
+		if (n > 0)
+			ic.used += (size_t)n;
+		if (ic.used >= ic.len) {
+			ic.used = ic.len - 1;
+			return;
+		}
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(ic.why + ic.used, ic.len - ic.used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		ic.used += (size_t)n;
+	if (ic.used >= ic.len)
+		ic.used = ic.len - 1;
+}
+
+static const char *sname(unsigned s)
+{
+	return s < ARRAY_SIZE(state_names) ? state_names[s] : "BAD-STATE";
+}
+
+static inline uint64_t gpa(uint64_t idx)
+{
+	return ic.dram_base + (idx << GRANULE_SHIFT);
+}
+
+/* Granule index of pa, or UINT64_MAX if pa is not a DRAM granule. */
+static inline uint64_t gidx(uint64_t pa)
+{
+	if (!IS_ALIGNED(pa, GRANULE_SIZE) || pa < ic.dram_base)
+		return UINT64_MAX;
+	uint64_t i = (pa - ic.dram_base) >> GRANULE_SHIFT;
+	return i < ic.nr ? i : UINT64_MAX;
+}
+
+static inline struct granule *G(uint64_t idx)
+{
+	return granule_at(idx);
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+void inv_reset(void)
+{
+	free(ic.prev_state);
+	free(ic.reach);
+	free(ic.list);
+	free(ic.rd_slot);
+	free(ic.vmid_seen);
+	memset(&ic, 0, sizeof(ic));
+}
+
+static void region(uint64_t base, uint64_t size, uint64_t *lo, uint64_t *hi)
+{
+	if (size == 0 || base < ic.dram_base) {
+		*lo = *hi = 0;
+		return;
+	}
+	*lo = (base - ic.dram_base) >> GRANULE_SHIFT;
+	*hi = *lo + (size >> GRANULE_SHIFT);
+	if (*hi > ic.nr)
+		*hi = ic.nr;
+}
+
+static int prepare(void)
+{
+	uint64_t nr = granule_count();
+
+	if (ic.ready && nr == ic.nr && memcmp(&ic.layout, &th_layout, sizeof(th_layout)) == 0)
+		return 0;
+	inv_reset();
+	if (nr == 0)
+		return -1;
+	ic.layout = th_layout;
+	ic.dram_base = plat_dram_base();
+	ic.nr = nr;
+	region(th_layout.ns_base, th_layout.ns_size, &ic.ns_lo, &ic.ns_hi);
+	region(th_layout.root_base, th_layout.root_size, &ic.root_lo, &ic.root_hi);
+	region(th_layout.rmm_base, th_layout.rmm_size, &ic.rmm_lo, &ic.rmm_hi);
+	ic.prev_state = calloc(nr, 1);
+	ic.reach = calloc(nr, 1);
+	ic.list = calloc(nr, sizeof(uint32_t));
+	ic.rd_slot = calloc(nr, sizeof(uint32_t));
+	ic.vmid_seen = calloc(VMID_COUNT / 64, sizeof(uint64_t));
+	if (!ic.prev_state || !ic.reach || !ic.list || !ic.rd_slot || !ic.vmid_seen) {
+		inv_reset();
+		return -1;
+	}
+	ic.ready = true;
+	return 0;
+}
+
+void inv_get_stats(struct inv_stats *out)
+{
+	*out = ic.st;
+}
+
+/* ---- 1. isolation: the GPT and the GPC -------------------------------- */
+
+/* The checker's own GPT reader (independent of the monitor's code). */
+static struct {
+	uint64_t l0_pa;
+	unsigned t, s;
+	const uint64_t *l0;
+	uint64_t l0_entries;
+} gr;
+
+static bool gpt_reader_init(void)
+{
+	uint64_t gpccr = plat_read_gpccr();
+	struct plat_fault f;
+
+	memset(&gr, 0, sizeof(gr));
+	if (!(gpccr & GPCCR_GPC)) {
+		viol("GPC disabled (GPCCR_EL3 %#llx): every PAS reaches every granule",
+		     (unsigned long long)gpccr);
+		return false;
+	}
+	if (GPCCR_PGS(gpccr) != GPCCR_PGS_4K) {
+		viol("GPCCR_EL3.PGS %llu, not 4K", (unsigned long long)GPCCR_PGS(gpccr));
+		return false;
+	}
+	gr.t = gpt_pps_bits(GPCCR_PPS(gpccr));
+	gr.s = 30 + (unsigned)GPCCR_L0GPTSZ(gpccr);
+	if (gr.t == 0 || gr.s > gr.t) {
+		viol("GPCCR_EL3 geometry invalid (%#llx)", (unsigned long long)gpccr);
+		return false;
+	}
+	gr.l0_pa = GPTBR_TO_PA(plat_read_gptbr());
+	gr.l0_entries = 1ULL << (gr.t - gr.s);
+	gr.l0 = plat_map(PAS_ROOT, gr.l0_pa, gr.l0_entries * 8, &f);
+	if (!gr.l0) {
+		viol("GPT L0 table at %#llx is not Root memory", (unsigned long long)gr.l0_pa);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The L1 descriptor (16 GPIs) covering the 64 KiB-aligned group at pa, or a
+ * block's GPI repeated; false for a walk fault.
+ */
+static bool gpt_group_desc(uint64_t pa, uint64_t *desc)
+{
+	uint64_t l0i = pa >> gr.s;
+	uint64_t d;
+	static uint64_t cached_l0d = ~0ULL;
+	static const uint64_t *cached_l1;
+	struct plat_fault f;
+
+	if (l0i >= gr.l0_entries)
+		return false;
+	d = gr.l0[l0i];
+	if ((d & GPT_L0_TYPE_MASK) == GPT_L0_TYPE_BLOCK) {
+		unsigned gpi = (unsigned)GPT_L0_BLOCK_GPI(d);
+		if (!gpi_is_valid(gpi))
+			return false;
+		*desc = GPT_L1_FILL(gpi);
+		return true;
+	}
+	if ((d & GPT_L0_TYPE_MASK) != GPT_L0_TYPE_TABLE)
+		return false;
+	if (d != cached_l0d || !cached_l1) {
+		uint64_t l1_bytes = (1ULL << (gr.s - GPT_P - 4)) * 8;
+		cached_l1 = plat_map(PAS_ROOT, GPT_L0_TABLE_ADDR(d), l1_bytes, &f);
+		cached_l0d = d;
+		if (!cached_l1)
+			return false;
+	}
+	*desc = cached_l1[(pa & ((1ULL << gr.s) - 1)) >> (GPT_P + 4)];
+	return true;
+}
+
+static int gpt_reader_gpi(uint64_t pa)
+{
+	uint64_t d;
+
+	if (!gpt_group_desc(pa, &d))
+		return -1;
+	return (int)GPT_L1_GPI(d, (pa >> GPT_P) & 0xF);
+}
+
+/* Number of nibbles of d that differ from gpi. */
+static unsigned nibbles_not(uint64_t d, unsigned gpi)
+{
+	uint64_t x = d ^ GPT_L1_FILL(gpi);
+
+	x = (x | (x >> 1) | (x >> 2) | (x >> 3)) & 0x1111111111111111ULL;
+	return (unsigned)__builtin_popcountll(x);
+}
+
+static unsigned expected_gpi(uint64_t idx)
+{
+	if (idx >= ic.root_lo && idx < ic.root_hi)
+		return GPI_ROOT;
+	if (idx >= ic.rmm_lo && idx < ic.rmm_hi)
+		return GPI_REALM;
+	if (idx >= ic.ns_lo && idx < ic.ns_hi)
+		return GPI_NS; /* for granules in RMM state NS */
+	return GPI_NO_ACCESS;
+}
+
+static bool in_ns_region(uint64_t idx)
+{
+	return idx >= ic.ns_lo && idx < ic.ns_hi;
+}
+
+/*
+ * GPT scan: Root region all ROOT, RMM region all REALM, and in the NS region
+ * exactly as many non-NS GPIs as there are granules in a realm state there
+ * (each of which check_isolation_granule proves REALM).
+ */
+static void check_gpt(uint64_t ns_region_owned)
+{
+	uint64_t nonns_gpis = 0;
+
+	for (uint64_t i = 0; i < ic.nr; i += GPT_L1_GPIS_PER_DESC) {
+		uint64_t d;
+		uint64_t pa = gpa(i);
+
+		if (!gpt_group_desc(pa, &d)) {
+			viol("GPT walk fault for PA %#llx", (unsigned long long)pa);
+			continue;
+		}
+		/* Fast path: a group inside one region. */
+		uint64_t last = i + GPT_L1_GPIS_PER_DESC - 1;
+		unsigned e0 = expected_gpi(i);
+		if (last < ic.nr && expected_gpi(last) == e0 && IS_ALIGNED(i, GPT_L1_GPIS_PER_DESC)) {
+			if (e0 == GPI_NS) {
+				nonns_gpis += nibbles_not(d, GPI_NS);
+				continue;
+			}
+			if (e0 == GPI_NO_ACCESS || d == GPT_L1_FILL(e0))
+				continue;
+		}
+		for (uint64_t k = i; k <= last && k < ic.nr; k++) {
+			unsigned e = expected_gpi(k);
+			unsigned gpi = (unsigned)GPT_L1_GPI(d, (gpa(k) >> GPT_P) & 0xF);
+
+			if (e == GPI_NS) {
+				nonns_gpis += gpi != GPI_NS;
+			} else if (e != GPI_NO_ACCESS && gpi != e) {
+				viol("%s-region granule %#llx has GPI %#x, expected %#x",
+				     e == GPI_ROOT ? "Root" : "RMM", (unsigned long long)gpa(k), gpi, e);
+			}
+		}
+	}
+	if (nonns_gpis != ns_region_owned) {
+		/* Find the granules in RMM state NS whose GPI is not NS. */
+		unsigned shown = 0;
+
+		viol("NS region: %llu granules with a GPI other than NS, %llu in realm states",
+		     (unsigned long long)nonns_gpis, (unsigned long long)ns_region_owned);
+		for (uint64_t k = ic.ns_lo; k < ic.ns_hi && shown < 4; k++) {
+			int gpi = gpt_reader_gpi(gpa(k));
+
+			if (granule_get_state(G(k)) == GRANULE_STATE_NS && gpi != GPI_NS) {
+				viol("granule %#llx is NS for the RMM but has GPI %#x",
+				     (unsigned long long)gpa(k), gpi);
+				shown++;
+			}
+		}
+	}
+}
+
+/* Must an NS-PAS access to pa fault? Reports if it does not. */
+static void probe_ns_faults(uint64_t idx, const char *what)
+{
+	struct plat_fault f;
+	uint8_t b;
+
+	if (plat_read(PAS_NS, gpa(idx), &b, 1, &f) == 0)
+		viol("%s granule %#llx is readable from the Non-secure PAS", what,
+		     (unsigned long long)gpa(idx));
+}
+
+/* A granule in a realm state: in the NS region, GPI REALM, not NS-readable. */
+static void check_isolation_granule(uint64_t idx, unsigned state)
+{
+	uint64_t pa = gpa(idx);
+	int gpi = gpt_reader_gpi(pa);
+	int mgpi = monitor_gpt_read_gpi(pa);
+
+	if (!in_ns_region(idx))
+		viol("%s granule %#llx lies outside the NS region (%s memory)", sname(state),
+		     (unsigned long long)pa,
+		     idx >= ic.root_lo && idx < ic.root_hi ? "Root"
+		     : idx >= ic.rmm_lo && idx < ic.rmm_hi ? "RMM"
+							    : "unmapped");
+	if (gpi != GPI_REALM || mgpi != GPI_REALM)
+		viol("%s granule %#llx has GPI %#x (monitor says %d), not REALM", sname(state),
+		     (unsigned long long)pa, gpi, mgpi);
+	probe_ns_faults(idx, sname(state));
+}
+
+static void probe_rotor(uint64_t *rotor, uint64_t lo, uint64_t hi, const char *what)
+{
+	if (hi <= lo)
+		return;
+	probe_ns_faults(lo, what);
+	probe_ns_faults(hi - 1, what);
+	for (unsigned k = 0; k < INV_ROTOR_PROBES; k++) {
+		probe_ns_faults(lo + *rotor % (hi - lo), what);
+		*rotor += 1;
+	}
+}
+
+/* An NS granule must not be reachable from the Realm PAS (stale GPC TLB). */
+static void probe_realm_faults(uint64_t idx)
+{
+	if (plat_gpc_check(PAS_REALM, gpa(idx), NULL) == 0)
+		viol("NS granule %#llx (was %s) is still reachable from the Realm PAS",
+		     (unsigned long long)gpa(idx), sname(ic.prev_state[idx]));
+}
+
+/* ---- 2. scrubbing ----------------------------------------------------- */
+
+static void check_delegated_zero(uint64_t idx)
+{
+	struct plat_fault f;
+	const uint64_t *p = plat_map(PAS_REALM, gpa(idx), GRANULE_SIZE, &f);
+	uint64_t acc = 0;
+
+	if (!p) {
+		viol("DELEGATED granule %#llx is not reachable from the Realm PAS",
+		     (unsigned long long)gpa(idx));
+		return;
+	}
+	for (unsigned i = 0; i < GRANULE_SIZE / 8; i += 8)
+		acc |= p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] |
+		       p[i + 7];
+	if (acc) {
+		unsigned off = 0;
+		while (p[off] == 0)
+			off++;
+		viol("DELEGATED granule %#llx is not zero (word at +%#x = %#llx)",
+		     (unsigned long long)gpa(idx), off * 8, (unsigned long long)p[off]);
+	}
+}
+
+/* ---- 3. ownership, refcounts, RTT trees ------------------------------- */
+
+struct rd_info {
+	uint64_t idx;      /* granule index of the RD */
+	const struct rd *rd;
+	uint64_t recs;     /* RECs naming it */
+	bool sane;         /* parameters good enough to walk */
+};
+
+static struct rd_info rds[INV_MAX_RDS];
+static unsigned nrds;
+
+/* TF-RMM's rule: root RTTs needed for ipa_bits at starting level sl. */
+static uint64_t num_root_rtts(uint64_t ipa_bits, int64_t sl)
+{
+	uint64_t sl_bits = (uint64_t)(RTT_PAGE_LEVEL - sl) * 9 + GRANULE_SHIFT + 9;
+
+	if (sl_bits >= ipa_bits)
+		return 1;
+	return 1ULL << (ipa_bits - sl_bits);
+}
+
+static void check_rd(struct rd_info *ri)
+{
+	const struct rd *rd = ri->rd;
+	uint64_t pa = gpa(ri->idx);
+	int64_t sl = rd->rtt_level_start;
+
+	ri->sane = false;
+	if (rd->state > REALM_SYSTEM_OFF)
+		viol("RD %#llx: realm state %llu", (unsigned long long)pa,
+		     (unsigned long long)rd->state);
+	if (rd->ipa_bits < RMM_MIN_IPA_BITS || rd->ipa_bits > RMM_MAX_IPA_BITS || sl < 0 ||
+	    sl > RTT_PAGE_LEVEL) {
+		viol("RD %#llx: ipa_bits %llu / start level %lld out of range", (unsigned long long)pa,
+		     (unsigned long long)rd->ipa_bits, (long long)sl);
+		return;
+	}
+	/* Architecture: the starting level must resolve more than the levels below. */
+	uint64_t min_bits = (uint64_t)(RTT_PAGE_LEVEL - sl) * 9 + GRANULE_SHIFT + 1;
+	uint64_t max_bits = (uint64_t)(RTT_PAGE_LEVEL - sl) * 9 + GRANULE_SHIFT + 9 + 4;
+	if (rd->ipa_bits < min_bits || rd->ipa_bits > max_bits) {
+		viol("RD %#llx: ipa_bits %llu impossible at start level %lld", (unsigned long long)pa,
+		     (unsigned long long)rd->ipa_bits, (long long)sl);
+		return;
+	}
+	if (rd->rtt_num_start != num_root_rtts(rd->ipa_bits, sl)) {
+		viol("RD %#llx: %llu root RTTs, the architecture needs %llu for s2sz %llu level %lld",
+		     (unsigned long long)pa, (unsigned long long)rd->rtt_num_start,
+		     (unsigned long long)num_root_rtts(rd->ipa_bits, sl),
+		     (unsigned long long)rd->ipa_bits, (long long)sl);
+		return;
+	}
+	if (rd->vmid >= VMID_COUNT) {
+		viol("RD %#llx: VMID %llu out of range", (unsigned long long)pa,
+		     (unsigned long long)rd->vmid);
+	} else {
+		uint64_t *w = &ic.vmid_seen[rd->vmid / 64];
+		if (*w & BIT(rd->vmid % 64))
+			viol("VMID %llu used by two realms (RD %#llx)", (unsigned long long)rd->vmid,
+			     (unsigned long long)pa);
+		*w |= BIT(rd->vmid % 64);
+		if (rmm_globals.vmid_bitmap &&
+		    !(rmm_globals.vmid_bitmap[rd->vmid / 64] & BIT(rd->vmid % 64)))
+			viol("RD %#llx: VMID %llu not reserved in the RMM's bitmap",
+			     (unsigned long long)pa, (unsigned long long)rd->vmid);
+	}
+	for (uint64_t k = 0; k < rd->rtt_num_start; k++) {
+		uint64_t r = gidx(rd->rtt_base + k * GRANULE_SIZE);
+
+		if (r == UINT64_MAX) {
+			viol("RD %#llx: root RTT %#llx is not a DRAM granule", (unsigned long long)pa,
+			     (unsigned long long)(rd->rtt_base + k * GRANULE_SIZE));
+			return;
+		}
+		if (granule_get_state(G(r)) != GRANULE_STATE_RTT) {
+			viol("RD %#llx: root RTT %#llx is %s", (unsigned long long)pa,
+			     (unsigned long long)gpa(r), sname(granule_get_state(G(r))));
+			return;
+		}
+	}
+	ri->sane = true;
+}
+
+static void check_rec(uint64_t idx)
+{
+	struct plat_fault f;
+	const struct rec *rec = plat_map(PAS_REALM, gpa(idx), sizeof(*rec), &f);
+	uint64_t pa = gpa(idx);
+
+	if (!rec) {
+		viol("REC %#llx is not Realm memory", (unsigned long long)pa);
+		return;
+	}
+	if (granule_refcount_read(G(idx)) != 0)
+		viol("REC %#llx has refcount %u outside REC_ENTER", (unsigned long long)pa,
+		     granule_refcount_read(G(idx)));
+	uint64_t r = gidx(rec->rd_addr);
+	if (r == UINT64_MAX || granule_get_state(G(r)) != GRANULE_STATE_RD || !ic.rd_slot[r]) {
+		viol("REC %#llx names RD %#llx, which is %s", (unsigned long long)pa,
+		     (unsigned long long)rec->rd_addr,
+		     r == UINT64_MAX ? "not a granule" : sname(granule_get_state(G(r))));
+	} else {
+		rds[ic.rd_slot[r] - 1].recs++;
+	}
+	if (rec->num_aux > RMI_REC_MAX_AUX) {
+		viol("REC %#llx: num_aux %llu", (unsigned long long)pa,
+		     (unsigned long long)rec->num_aux);
+		return;
+	}
+	for (uint64_t k = 0; k < rec->num_aux; k++) {
+		uint64_t a = gidx(rec->aux[k]);
+
+		if (a == UINT64_MAX || granule_get_state(G(a)) != GRANULE_STATE_REC_AUX) {
+			viol("REC %#llx: aux[%llu] %#llx is %s", (unsigned long long)pa,
+			     (unsigned long long)k, (unsigned long long)rec->aux[k],
+			     a == UINT64_MAX ? "not a granule" : sname(granule_get_state(G(a))));
+			continue;
+		}
+		if (ic.reach[a]++)
+			viol("REC_AUX %#llx is in two aux lists (again in REC %#llx)",
+			     (unsigned long long)rec->aux[k], (unsigned long long)pa);
+	}
+}
+
+/* Entry kinds as the documented encoding (s2tte.h) defines them. */
+enum kind { K_UNASSIGNED, K_ASSIGNED, K_UNASSIGNED_NS, K_ASSIGNED_NS, K_TABLE, K_BAD };
+
+static const char *const kind_names[] = { "UNASSIGNED", "ASSIGNED",  "UNASSIGNED_NS",
+					  "ASSIGNED_NS", "TABLE",   "BAD" };
+
+/*
+ * Decode entry d at `level` whose IPA is in the unprotected half if ns.
+ * *why names what is wrong with a K_BAD entry.
+ */
+static enum kind decode(uint64_t d, long level, bool ns, uint64_t *oa, const char **bad)
+{
+	*oa = d & S2TT_OA_MASK;
+	if (d & S2TT_DESC_VALID) {
+		uint64_t type = d & S2TT_DESC_TYPE_MASK;
+
+		if (level < RTT_PAGE_LEVEL && type == S2TT_DESC_TABLE_TYPE)
+			return K_TABLE;
+		if (!((level == RTT_PAGE_LEVEL && type == S2TT_DESC_PAGE) ||
+		      (level == RTT_MIN_BLOCK_LEVEL && type == S2TT_DESC_BLOCK))) {
+			*bad = "valid descriptor of a type not allowed at this level";
+			return K_BAD;
+		}
+		if (!IS_ALIGNED(*oa, RTT_LEVEL_SIZE(level))) {
+			*bad = "valid leaf with an OA not aligned to its level";
+			return K_BAD;
+		}
+		if (ns) {
+			if (!(d & S2TT_NS)) {
+				*bad = "valid unprotected leaf without the NS bit (maps Realm PAS)";
+				return K_BAD;
+			}
+			return K_ASSIGNED_NS;
+		}
+		if (d & S2TT_NS) {
+			*bad = "valid protected leaf with the NS bit";
+			return K_BAD;
+		}
+		return K_ASSIGNED;
+	}
+	if (ns)
+		return K_UNASSIGNED_NS;
+	uint64_t hipas = EXTRACT_BITS(d, 4, 2);
+	uint64_t ripas = EXTRACT_BITS(d, 6, 5);
+	if (ripas > RIPAS_DESTROYED) {
+		*bad = "RIPAS field 3";
+		return K_BAD;
+	}
+	switch (hipas) {
+	case S2TTE_HIPAS_UNASSIGNED:
+		return K_UNASSIGNED;
+	case S2TTE_HIPAS_ASSIGNED:
+		if (ripas == RIPAS_RAM) {
+			*bad = "invalid entry says ASSIGNED with RIPAS RAM";
+			return K_BAD;
+		}
+		if (level < RTT_MIN_BLOCK_LEVEL) {
+			*bad = "ASSIGNED entry above the block levels";
+			return K_BAD;
+		}
+		if (!IS_ALIGNED(*oa, RTT_LEVEL_SIZE(level))) {
+			*bad = "ASSIGNED entry with an OA not aligned to its level";
+			return K_BAD;
+		}
+		return K_ASSIGNED;
+	case S2TTE_HIPAS_UNASSIGNED_NS:
+		*bad = "UNASSIGNED_NS entry in the protected half";
+		return K_BAD;
+	default:
+		*bad = "reserved HIPAS";
+		return K_BAD;
+	}
+}
+
+static enum kind kind_of_state(enum s2tte_state s)
+{
+	switch (s) {
+	case S2TTE_UNASSIGNED:
+		return K_UNASSIGNED;
+	case S2TTE_ASSIGNED:
+		return K_ASSIGNED;
+	case S2TTE_UNASSIGNED_NS:
+		return K_UNASSIGNED_NS;
+	case S2TTE_ASSIGNED_NS:
+		return K_ASSIGNED_NS;
+	case S2TTE_TABLE:
+		return K_TABLE;
+	}
+	return K_BAD;
+}
+
+struct walk_ctx {
+	const struct rd_info *ri;
+	uint64_t par;      /* first unprotected IPA */
+	uint64_t ipa_top;  /* 2^ipa_bits */
+};
+
+static void walk_table(const struct walk_ctx *w, uint64_t idx, long level, uint64_t ipa_base);
+
+/* Count the live entries of the table at granule idx (level) and follow them. */
+static unsigned walk_entries(const struct walk_ctx *w, uint64_t idx, long level, uint64_t ipa_base)
+{
+	struct plat_fault f;
+	const uint64_t *t = plat_map(PAS_REALM, gpa(idx), GRANULE_SIZE, &f);
+	const uint64_t rdpa = gpa(w->ri->idx);
+	const uint64_t esz = RTT_LEVEL_SIZE(level);
+	unsigned live = 0;
+
+	if (!t) {
+		viol("RTT %#llx is not Realm memory", (unsigned long long)gpa(idx));
+		return 0;
+	}
+	ic.st.rtt_entries += RTT_ENTRIES;
+	if ((uint64_t)level > ic.st.max_depth)
+		ic.st.max_depth = (uint64_t)level;
+	for (unsigned e = 0; e < RTT_ENTRIES; e++) {
+		uint64_t d = t[e];
+		uint64_t ipa = ipa_base + e * esz;
+		bool ns = ipa >= w->par;
+		const char *bad = "";
+		uint64_t oa;
+		enum kind k;
+
+		/* Fast path: the all-zero UNASSIGNED / UNASSIGNED_NS entry. */
+		if (d == 0 && ipa < w->ipa_top)
+			continue;
+		k = decode(d, level, ns, &oa, &bad);
+		if (k == K_BAD) {
+			viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx) = %#llx: %s",
+			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
+			     (unsigned long long)ipa, (unsigned long long)d, bad);
+			continue;
+		}
+		/* The RMM's own decoder must agree with the documented encoding. */
+		enum kind rk = kind_of_state(s2tte_get_state(d, level, ns));
+		bool rlive = s2tte_is_live(d, level, ns);
+		bool mlive = k == K_ASSIGNED || k == K_ASSIGNED_NS || k == K_TABLE;
+		if (rk != k || rlive != mlive)
+			viol("realm %#llx RTT %#llx L%ld [%u] = %#llx: s2tte.h says %s%s, encoding says %s",
+			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
+			     (unsigned long long)d, kind_names[rk], rlive ? " (live)" : "",
+			     kind_names[k]);
+		if (!mlive)
+			continue;
+		live++;
+		if (ipa >= w->ipa_top) {
+			viol("realm %#llx RTT %#llx L%ld [%u]: live %s entry beyond the IPA space (%#llx)",
+			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
+			     kind_names[k], (unsigned long long)ipa);
+			continue;
+		}
+		if (k == K_TABLE) {
+			uint64_t c = gidx(oa);
+
+			if (c == UINT64_MAX || granule_get_state(G(c)) != GRANULE_STATE_RTT) {
+				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, which is %s",
+				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
+				     (unsigned long long)ipa, (unsigned long long)oa,
+				     c == UINT64_MAX ? "not a granule" : sname(granule_get_state(G(c))));
+				continue;
+			}
+			if (ic.reach[c]++) {
+				viol("RTT %#llx reached twice (again from realm %#llx RTT %#llx L%ld [%u])",
+				     (unsigned long long)oa, (unsigned long long)rdpa,
+				     (unsigned long long)gpa(idx), level, e);
+				continue;
+			}
+			walk_table(w, c, level + 1, ipa);
+		} else if (k == K_ASSIGNED) {
+			/* Protected: every granule of the page/block is DATA, mapped once. */
+			uint64_t n = esz >> GRANULE_SHIFT;
+			uint64_t c0 = gidx(oa);
+
+			if (c0 == UINT64_MAX || c0 + n > ic.nr) {
+				viol("realm %#llx IPA %#llx: ASSIGNED to %#llx, outside DRAM",
+				     (unsigned long long)rdpa, (unsigned long long)ipa,
+				     (unsigned long long)oa);
+				continue;
+			}
+			for (uint64_t c = c0; c < c0 + n; c++) {
+				unsigned s = granule_get_state(G(c));
+				if (s != GRANULE_STATE_DATA) {
+					viol("realm %#llx IPA %#llx (L%ld): ASSIGNED to %#llx, which is %s",
+					     (unsigned long long)rdpa,
+					     (unsigned long long)(ipa + ((c - c0) << GRANULE_SHIFT)), level,
+					     (unsigned long long)gpa(c), sname(s));
+				} else if (ic.reach[c]++) {
+					viol("DATA %#llx mapped twice (again by realm %#llx at IPA %#llx)",
+					     (unsigned long long)gpa(c), (unsigned long long)rdpa,
+					     (unsigned long long)(ipa + ((c - c0) << GRANULE_SHIFT)));
+				}
+			}
+		}
+		/* ASSIGNED_NS: the host's OA, reached through the NS PAS (decode checked the bit). */
+	}
+	return live;
+}
+
+static void walk_table(const struct walk_ctx *w, uint64_t idx, long level, uint64_t ipa_base)
+{
+	unsigned live = walk_entries(w, idx, level, ipa_base);
+	unsigned rc = granule_refcount_read(G(idx));
+
+	if (rc != live)
+		viol("realm %#llx RTT %#llx (L%ld, IPA %#llx): refcount %u, live entries %u",
+		     (unsigned long long)gpa(w->ri->idx), (unsigned long long)gpa(idx), level,
+		     (unsigned long long)ipa_base, rc, live);
+}
+
+static void walk_realm(const struct rd_info *ri)
+{
+	const struct rd *rd = ri->rd;
+	struct walk_ctx w = {
+		.ri = ri,
+		.par = 1ULL << (rd->ipa_bits - 1),
+		.ipa_top = 1ULL << rd->ipa_bits,
+	};
+	uint64_t r0 = gidx(rd->rtt_base);
+
+	for (uint64_t k = 0; k < rd->rtt_num_start; k++) {
+		uint64_t r = r0 + k;
+
+		if (ic.reach[r]++) {
+			viol("root RTT %#llx of realm %#llx is reached twice", (unsigned long long)gpa(r),
+			     (unsigned long long)gpa(ri->idx));
+			continue;
+		}
+		walk_table(&w, r, rd->rtt_level_start,
+			   k * RTT_ENTRIES * RTT_LEVEL_SIZE(rd->rtt_level_start));
+	}
+}
+
+/* ---- the check ---------------------------------------------------------- */
+
+int inv_check(char *why, size_t len)
+{
+	uint64_t ns_region_owned = 0;
+	bool gpt_ok;
+
+	ic.why = why;
+	ic.len = len;
+	ic.used = 0;
+	ic.nviol = 0;
+	if (why && len)
+		why[0] = '\0';
+	if (prepare() != 0) {
+		viol("no machine (granule array empty) or out of memory");
+		return -1;
+	}
+	memset(ic.st.per_state, 0, sizeof(ic.st.per_state));
+	ic.st.checks++;
+	ic.st.rtt_entries = 0;
+	ic.st.max_depth = 0;
+	nrds = 0;
+
+	/* Pass 1: the granule array. */
+	ic.nlist = 0;
+	for (uint64_t i = 0; i < ic.nr; i++) {
+		const struct granule *g = G(i);
+		unsigned s = g->state;
+
+		if (__atomic_load_n(&g->lock.val, __ATOMIC_RELAXED) != 0)
+			viol("granule %#llx (%s) is locked between RMI calls", (unsigned long long)gpa(i),
+			     sname(s));
+		if (s == GRANULE_STATE_NS) {
+			if (g->refcount)
+				viol("NS granule %#llx has refcount %u", (unsigned long long)gpa(i),
+				     g->refcount);
+			if (ic.prev_state[i] != GRANULE_STATE_NS) {
+				/* Just undelegated: the Realm PAS must have lost it. */
+				if (in_ns_region(i))
+					probe_realm_faults(i);
+				ic.prev_state[i] = GRANULE_STATE_NS;
+			}
+			continue;
+		}
+		if (s >= GRANULE_STATE_NR) {
+			viol("granule %#llx has state %u", (unsigned long long)gpa(i), s);
+			continue;
+		}
+		ic.prev_state[i] = (uint8_t)s;
+		ic.list[ic.nlist++] = (uint32_t)i;
+		ic.reach[i] = 0;
+		ic.rd_slot[i] = 0;
+		if (in_ns_region(i))
+			ns_region_owned++;
+	}
+	ic.st.non_ns = ic.nlist;
+	ic.st.per_state[GRANULE_STATE_NS] = ic.nr - ic.nlist;
+
+	/* 1. Isolation. */
+	gpt_ok = gpt_reader_init();
+	if (gpt_ok)
+		check_gpt(ns_region_owned);
+	probe_rotor(&ic.root_rotor, ic.root_lo, ic.root_hi, "Root-region");
+	probe_rotor(&ic.rmm_rotor, ic.rmm_lo, ic.rmm_hi, "RMM-region");
+	if (ic.ns_hi > ic.ns_lo) {
+		for (unsigned k = 0; k < INV_NS_ROTOR_PROBES; k++) {
+			uint64_t i = ic.ns_lo + ic.ns_rotor++ % (ic.ns_hi - ic.ns_lo);
+			if (granule_get_state(G(i)) == GRANULE_STATE_NS)
+				probe_realm_faults(i);
+		}
+	}
+
+	/* Pass 2: every non-NS granule. */
+	for (uint64_t n = 0; n < ic.nlist; n++) {
+		uint64_t i = ic.list[n];
+		const struct granule *g = G(i);
+		unsigned s = g->state;
+
+		ic.st.per_state[s]++;
+		if (gpt_ok)
+			check_isolation_granule(i, s);
+		switch (s) {
+		case GRANULE_STATE_DELEGATED:
+			check_delegated_zero(i);
+			/* fall through */
+		case GRANULE_STATE_DATA:
+		case GRANULE_STATE_REC_AUX:
+			if (g->refcount)
+				viol("%s granule %#llx has refcount %u", sname(s),
+				     (unsigned long long)gpa(i), g->refcount);
+			break;
+		case GRANULE_STATE_RD: {
+			struct plat_fault f;
+			const struct rd *rd = plat_map(PAS_REALM, gpa(i), sizeof(struct rd), &f);
+
+			if (!rd) {
+				viol("RD %#llx is not Realm memory", (unsigned long long)gpa(i));
+				break;
+			}
+			if (nrds == INV_MAX_RDS) {
+				viol("more than %u RDs: checker limit", INV_MAX_RDS);
+				break;
+			}
+			rds[nrds] = (struct rd_info){ .idx = i, .rd = rd };
+			ic.rd_slot[i] = ++nrds;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	ic.st.realms = nrds;
+
+	/* RDs (VMIDs, roots), then RECs (which count per RD), then the trees. */
+	for (unsigned r = 0; r < nrds; r++)
+		check_rd(&rds[r]);
+	for (uint64_t n = 0; n < ic.nlist; n++) {
+		if (G(ic.list[n])->state == GRANULE_STATE_REC)
+			check_rec(ic.list[n]);
+	}
+	for (unsigned r = 0; r < nrds; r++) {
+		unsigned rc = granule_refcount_read(G(rds[r].idx));
+
+		if (rc != rds[r].recs)
+			viol("RD %#llx: refcount %u, RECs %llu", (unsigned long long)gpa(rds[r].idx), rc,
+			     (unsigned long long)rds[r].recs);
+		if (rds[r].sane)
+			walk_realm(&rds[r]);
+		if (rds[r].rd->vmid < VMID_COUNT)
+			ic.vmid_seen[rds[r].rd->vmid / 64] = 0;
+	}
+
+	/* No VMID reserved without a live realm (a leak, or a double free's twin). */
+	if (rmm_globals.vmid_bitmap) {
+		uint64_t reserved = 0;
+
+		for (uint64_t w = 0; w < VMID_COUNT / 64; w++)
+			reserved += (uint64_t)__builtin_popcountll(rmm_globals.vmid_bitmap[w]);
+		if (reserved != nrds)
+			viol("%llu VMIDs reserved in the RMM's bitmap, %u realms live",
+			     (unsigned long long)reserved, nrds);
+	}
+
+	/* Orphans: every RTT, DATA and REC_AUX granule reached exactly once. */
+	for (uint64_t n = 0; n < ic.nlist; n++) {
+		uint64_t i = ic.list[n];
+		unsigned s = G(i)->state;
+
+		if ((s == GRANULE_STATE_RTT || s == GRANULE_STATE_DATA || s == GRANULE_STATE_REC_AUX) &&
+		    ic.reach[i] == 0)
+			viol("%s granule %#llx is orphaned (no realm reaches it)", sname(s),
+			     (unsigned long long)gpa(i));
+	}
+
+	if (ic.nviol > INV_MAX_DETAILED && why && len > ic.used + 1)
+		snprintf(why + ic.used, len - ic.used, "; ... %u violations in all", ic.nviol);
+	ic.why = NULL;
+	return ic.nviol ? -1 : 0;
+}

@@ -20,7 +20,7 @@ CXXFLAGS += $(CXXFLAGS_BASE) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lmbedcrypto -lpthread
 
-CORE_DIRS := src/lib src/plat/emu src/monitor src/rmm src/boot src/host
+CORE_DIRS := src/lib src/plat/emu src/monitor src/rmm src/boot src/libos src/deploy src/host
 MAIN_SRCS := $(wildcard src/host/*_main.c)
 CORE_SRCS := $(filter-out src/lib/string.c $(MAIN_SRCS),$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 CORE_CXX_SRCS := $(strip $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.cpp)))

@@ -27,5 +27,5 @@ check src/plat arch lib plat
 check src/monitor arch lib plat monitor
 check src/rmm arch lib plat monitor rmm
 check src/minios arch lib plat monitor minios
-check src/libos arch lib rmm/abi minios/abi libos
+check src/libos arch lib libos
 exit $status

@@ -1,0 +1,103 @@
+/*
+ * The seam between the host runtime and a container deployment: what the
+ * runtime hands over to run one container (the parsed OCI configuration and
+ * the rootfs manifest) and what it gets back. A deployment puts the
+ * container OS (libos) and the CPU engine together for one isolation mode:
+ *   none  - the container OS handles traps directly (deploy/none.c)
+ *   realm - Fasco: Container Realm + System Realm through the RMM (later)
+ *   shim  - RContainer (later)
+ * Like boot/, this directory is glue that may name every component.
+ */
+#ifndef DEPLOY_DEPLOY_H
+#define DEPLOY_DEPLOY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rb_isolation {
+	RB_ISOLATION_REALM = 0, /* default */
+	RB_ISOLATION_SHIM,
+	RB_ISOLATION_NONE,
+};
+
+struct rb_rlimit {
+	int resource; /* RLIMIT_* number as on Linux arm64 */
+	uint64_t soft, hard;
+};
+
+#define RB_MAX_RLIMITS 16
+
+/* The OCI process and container settings realmbox honours. */
+struct rb_config {
+	char *id;
+	char *bundle;           /* absolute */
+	char *rootfs;           /* absolute host path of root.path */
+	bool rootfs_readonly;
+	char *hostname;         /* NULL = the container id */
+	char **args;            /* NULL-terminated, argc >= 1 */
+	char **env;             /* NULL-terminated */
+	char *cwd;              /* absolute in the container */
+	uint32_t uid, gid;
+	uint32_t *additional_gids;
+	unsigned n_additional_gids;
+	uint32_t umask;         /* 022 unless process.user.umask */
+	bool terminal;
+	struct rb_rlimit rlimits[RB_MAX_RLIMITS];
+	unsigned n_rlimits;
+	enum rb_isolation isolation;
+};
+
+/* One rootfs entry as measured at create time. */
+enum rb_manifest_type {
+	RB_MF_FILE = 0,
+	RB_MF_DIR = 1,
+	RB_MF_SYMLINK = 2,
+};
+
+struct rb_manifest_entry {
+	char *path;             /* absolute in the container: "/bin/busybox" */
+	enum rb_manifest_type type;
+	uint32_t mode;          /* permission bits and file type (st_mode) */
+	uint32_t uid, gid;
+	uint64_t size;
+	uint64_t mtime_sec;
+	uint8_t sha256[32];     /* of the content (files), of the target (symlinks) */
+	char *link_target;      /* symlinks only */
+};
+
+/*
+ * Sorted by path (strcmp), so lookups are binary searches and the digest is
+ * canonical. digest = SHA-256 of the canonical serialization (see
+ * host/manifest.h).
+ */
+struct rb_manifest {
+	struct rb_manifest_entry *entries;
+	size_t n;
+	uint8_t digest[32];
+};
+
+/* What a finished container reports. */
+struct rb_result {
+	int exit_status;        /* as for a shell: code, or 128+signal */
+	int term_signal;        /* 0 unless killed by a signal */
+	/* Counters for --stats (machine-independent costs). */
+	uint64_t syscalls;
+	uint64_t syscalls_enosys;
+	uint64_t forwarded;     /* realm: exceptions forwarded to the System Realm */
+	uint64_t rec_exits;
+	uint64_t world_switches;
+	uint64_t rmm_copies, rmm_copy_bytes;
+	uint64_t verify_refusals;
+};
+
+/*
+ * Run the container described by cfg whose rootfs is described by mf, with
+ * stdio on the given host file descriptors, until its init process exits.
+ * Returns 0 with *res filled, or a negative errno (with a message written to
+ * errbuf) if the container could not be started.
+ */
+int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	       int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf, size_t errlen);
+
+#endif /* DEPLOY_DEPLOY_H */

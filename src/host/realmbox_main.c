@@ -9,6 +9,8 @@
 #include "arch/rmi.h"
 #include "arch/rsi.h"
 #include "host/demo.h"
+#include "host/run.h"
+#include "host/spec.h"
 
 #define REALMBOX_VERSION "0.1.0"
 
@@ -21,6 +23,8 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life"},
+	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
+	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},
 	{"version", cmd_version, "print the version and the CCA interfaces implemented"},
 	{"help", cmd_help, "print this help"},
 };

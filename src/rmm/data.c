@@ -25,8 +25,8 @@ static uint64_t data_create(uint64_t rd_addr, uint64_t data_addr, uint64_t ipa, 
 			    uint64_t src, uint64_t flags)
 {
 	struct granule_set set[2] = {
-		{ .addr = rd_addr, .state = GRANULE_STATE_RD },
-		{ .addr = data_addr, .state = GRANULE_STATE_DELEGATED },
+		{.addr = rd_addr, .state = GRANULE_STATE_RD},
+		{.addr = data_addr, .state = GRANULE_STATE_DELEGATED},
 	};
 	struct granule *g_rd, *g_data;
 	struct rtt_walk wi;
@@ -88,7 +88,8 @@ out_unlock:
 
 uint64_t smc_data_create(const uint64_t *args, uint64_t *res)
 {
-	uint64_t rd_addr = args[0], data_addr = args[1], ipa = args[2], src = args[3], flags = args[4];
+	uint64_t rd_addr = args[0], data_addr = args[1], ipa = args[2], src = args[3],
+		 flags = args[4];
 	struct granule *g_src;
 
 	if ((flags & ~RMI_MEASURE_CONTENT) != 0)

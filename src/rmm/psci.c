@@ -46,14 +46,16 @@ static bool psci_target_valid(const struct rd *rd, uint64_t mpidr)
 	return mpidr_is_valid(mpidr) && mpidr_to_rec_idx(mpidr) < rd->rec_count;
 }
 
-static enum rsi_action psci_version(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit)
+static enum rsi_action psci_version(struct rec *rec, struct granule *g_rd,
+				    struct rmi_rec_exit *exit)
 {
 	return psci_return(rec, (int64_t)PSCI_VERSION_1_1);
 }
 
 static bool psci_fid_supported(uint64_t fid);
 
-static enum rsi_action psci_features(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit)
+static enum rsi_action psci_features(struct rec *rec, struct granule *g_rd,
+				     struct rmi_rec_exit *exit)
 {
 	uint64_t fid = rec->regs.gprs[1];
 
@@ -108,7 +110,8 @@ static enum rsi_action psci_affinity_info(struct rec *rec, struct granule *g_rd,
 	return psci_exit(rec, exit, PSCI_AFFINITY_INFO_64, 2);
 }
 
-static enum rsi_action psci_cpu_off(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit)
+static enum rsi_action psci_cpu_off(struct rec *rec, struct granule *g_rd,
+				    struct rmi_rec_exit *exit)
 {
 	/* Only a CPU_ON from another REC (PSCI_COMPLETE) makes it runnable again. */
 	rec->runnable = false;
@@ -146,14 +149,14 @@ static const struct {
 	uint64_t fid;
 	psci_handler_fn fn;
 } psci_table[] = {
-	{ PSCI_VERSION, psci_version },
-	{ PSCI_FEATURES, psci_features },
-	{ PSCI_CPU_SUSPEND_64, psci_cpu_suspend },
-	{ PSCI_CPU_OFF, psci_cpu_off },
-	{ PSCI_CPU_ON_64, psci_cpu_on },
-	{ PSCI_AFFINITY_INFO_64, psci_affinity_info },
-	{ PSCI_SYSTEM_OFF, psci_system_off },
-	{ PSCI_SYSTEM_RESET, psci_system_reset },
+	{PSCI_VERSION, psci_version},
+	{PSCI_FEATURES, psci_features},
+	{PSCI_CPU_SUSPEND_64, psci_cpu_suspend},
+	{PSCI_CPU_OFF, psci_cpu_off},
+	{PSCI_CPU_ON_64, psci_cpu_on},
+	{PSCI_AFFINITY_INFO_64, psci_affinity_info},
+	{PSCI_SYSTEM_OFF, psci_system_off},
+	{PSCI_SYSTEM_RESET, psci_system_reset},
 };
 
 static bool psci_fid_supported(uint64_t fid)

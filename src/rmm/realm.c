@@ -124,9 +124,11 @@ uint64_t smc_realm_destroy(const uint64_t *args, uint64_t *res)
 		return RMI_STATUS(RMI_ERROR_REALM, 0);
 	}
 	n = rd->rtt_num_start;
+	ASSERT(n >= 1 && n <= RTT_MAX_ROOT_RTTS);
 	/* Lock order: RD, then RTTs root first (ascending within the root). */
 	for (i = 0; i < n; i++) {
 		g_rtt[i] = granule_find(rd->rtt_base + i * GRANULE_SIZE);
+		ASSERT(g_rtt[i] != NULL);
 		granule_lock(g_rtt[i]);
 		ASSERT(granule_get_state(g_rtt[i]) == GRANULE_STATE_RTT);
 	}

@@ -221,12 +221,9 @@ static bool handle_exit_other(struct rec_run *run)
 
 #define EC_NR 64
 static const rec_exit_handler_fn exit_handlers[EC_NR] = {
-	[EC_SMC64] = handle_exit_smc,
-	[EC_HVC64] = handle_exit_hvc,
-	[EC_DABT_LOW] = handle_exit_dabt,
-	[EC_IABT_LOW] = handle_exit_iabt,
-	[EC_WFX] = handle_exit_wfx,
-	[EC_SERROR] = handle_exit_serror,
+	[EC_SMC64] = handle_exit_smc,	  [EC_HVC64] = handle_exit_hvc,
+	[EC_DABT_LOW] = handle_exit_dabt, [EC_IABT_LOW] = handle_exit_iabt,
+	[EC_WFX] = handle_exit_wfx,	  [EC_SERROR] = handle_exit_serror,
 };
 
 /* Run until an exit; *exit is zeroed by the caller. */
@@ -367,7 +364,8 @@ static bool rec_complete_pending(struct rec *rec, const struct rd *rd,
 	case REC_PENDING_NONE:
 	default:
 		/* SEA for a non-emulatable abort at an unprotected IPA. */
-		if ((enter->flags & REC_ENTER_FLAG_INJECT_SEA) && rec_last_exit_unprotected_dabt(rec, rd))
+		if ((enter->flags & REC_ENTER_FLAG_INJECT_SEA) &&
+		    rec_last_exit_unprotected_dabt(rec, rd))
 			plat_pe_inject_sea(rec->pe, &rec->regs);
 		break;
 	}
@@ -417,7 +415,8 @@ uint64_t smc_rec_enter(const uint64_t *args, uint64_t *res)
 	struct rec_run run;
 
 	(void)res;
-	if (ns_buffer_read(run_addr, offsetof(struct rmi_rec_run, enter), &enter, sizeof(enter)) != 0)
+	if (ns_buffer_read(run_addr, offsetof(struct rmi_rec_run, enter), &enter, sizeof(enter)) !=
+	    0)
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 
 	g_rec = find_lock_granule(rec_addr, GRANULE_STATE_REC);
@@ -464,7 +463,8 @@ uint64_t smc_rec_enter(const uint64_t *args, uint64_t *res)
 	}
 
 	ret = RMI_STATUS(RMI_SUCCESS, 0);
-	if (ns_buffer_write(run_addr, offsetof(struct rmi_rec_run, exit), &exit, sizeof(exit)) != 0) {
+	if (ns_buffer_write(run_addr, offsetof(struct rmi_rec_run, exit), &exit, sizeof(exit)) !=
+	    0) {
 		/* The host took its run granule away meanwhile: its exit is lost. */
 		lib_log(LOG_WARN, "rmm", "REC_ENTER: run granule 0x%llx no longer NS",
 			(unsigned long long)run_addr);

@@ -115,8 +115,8 @@ uint64_t smc_rtt_set_ripas(const uint64_t *args, uint64_t *res)
 {
 	uint64_t rd_addr = args[0], rec_addr = args[1], base = args[2], top = args[3];
 	struct granule_set set[2] = {
-		{ .addr = rd_addr, .state = GRANULE_STATE_RD },
-		{ .addr = rec_addr, .state = GRANULE_STATE_REC },
+		{.addr = rd_addr, .state = GRANULE_STATE_RD},
+		{.addr = rec_addr, .state = GRANULE_STATE_REC},
 	};
 	struct granule *g_rd, *g_rec;
 	struct rtt_walk wi;

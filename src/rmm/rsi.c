@@ -4,8 +4,8 @@
  * and is checked here; results go back in the REC's registers, or the call
  * exits to the host (IPA_STATE_SET, HOST_CALL). PSCI calls go to psci.c.
  */
-#include "arch/rmi.h"
 #include "arch/rsi.h"
+#include "arch/rmi.h"
 #include "lib/string.h"
 #include "plat/plat.h"
 #include "rmm/granule.h"
@@ -72,7 +72,8 @@ static enum rsi_action handle_rsi_measurement_extend(struct rec *rec, struct gra
 	uint64_t data[RSI_EXTEND_MAX_SIZE / sizeof(uint64_t)];
 	int ret;
 
-	if (idx == MEASUREMENT_RIM_INDEX || idx >= MEASUREMENT_SLOT_NR || size > RSI_EXTEND_MAX_SIZE)
+	if (idx == MEASUREMENT_RIM_INDEX || idx >= MEASUREMENT_SLOT_NR ||
+	    size > RSI_EXTEND_MAX_SIZE)
 		return rsi_return(rec, RSI_ERROR_INPUT);
 	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
 		data[i] = x(rec)[3 + i];
@@ -188,15 +189,15 @@ static const struct {
 	uint64_t fid;
 	rsi_handler_fn fn;
 } rsi_table[] = {
-	{ SMC_RSI_VERSION, handle_rsi_version },
-	{ SMC_RSI_MEASUREMENT_READ, handle_rsi_measurement_read },
-	{ SMC_RSI_MEASUREMENT_EXTEND, handle_rsi_measurement_extend },
-	{ SMC_RSI_ATTEST_TOKEN_INIT, handle_rsi_attest_token_init },
-	{ SMC_RSI_ATTEST_TOKEN_CONTINUE, handle_rsi_attest_token_continue },
-	{ SMC_RSI_REALM_CONFIG, handle_rsi_realm_config },
-	{ SMC_RSI_IPA_STATE_SET, handle_rsi_ipa_state_set },
-	{ SMC_RSI_IPA_STATE_GET, handle_rsi_ipa_state_get },
-	{ SMC_RSI_HOST_CALL, handle_rsi_host_call },
+	{SMC_RSI_VERSION, handle_rsi_version},
+	{SMC_RSI_MEASUREMENT_READ, handle_rsi_measurement_read},
+	{SMC_RSI_MEASUREMENT_EXTEND, handle_rsi_measurement_extend},
+	{SMC_RSI_ATTEST_TOKEN_INIT, handle_rsi_attest_token_init},
+	{SMC_RSI_ATTEST_TOKEN_CONTINUE, handle_rsi_attest_token_continue},
+	{SMC_RSI_REALM_CONFIG, handle_rsi_realm_config},
+	{SMC_RSI_IPA_STATE_SET, handle_rsi_ipa_state_set},
+	{SMC_RSI_IPA_STATE_GET, handle_rsi_ipa_state_get},
+	{SMC_RSI_HOST_CALL, handle_rsi_host_call},
 };
 
 enum rsi_action rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit)

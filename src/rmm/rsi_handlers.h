@@ -13,8 +13,8 @@
 
 /* What the run loop does after an RSI/PSCI call. */
 enum rsi_action {
-	RSI_ACTION_RESUME,      /* results in rec->regs; run the realm again */
-	RSI_ACTION_EXIT,        /* exit to the host; *exit filled */
+	RSI_ACTION_RESUME, /* results in rec->regs; run the realm again */
+	RSI_ACTION_EXIT,   /* exit to the host; *exit filled */
 };
 
 /*

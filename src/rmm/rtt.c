@@ -106,7 +106,8 @@ uint64_t rtt_skip_non_live(const struct rd *rd, uint64_t ipa, const struct rtt_w
 
 		if (eipa >= limit)
 			break;
-		if (s2tte_is_live(s2tte_read(rtt_entry_ptr(wi->g_llt, i)), level, !addr_in_par(rd, eipa)))
+		if (s2tte_is_live(s2tte_read(rtt_entry_ptr(wi->g_llt, i)), level,
+				  !addr_in_par(rd, eipa)))
 			break;
 	}
 	if (i == wi->index)
@@ -180,7 +181,8 @@ static int realm_ipa_copy(const struct rd *rd, uint64_t ipa, void *buf, size_t l
 	struct granule *g;
 	uint8_t *data;
 
-	if (!addr_in_par(rd, ipa) || len > GRANULE_SIZE || (ipa & GRANULE_MASK) + len > GRANULE_SIZE)
+	if (!addr_in_par(rd, ipa) || len > GRANULE_SIZE ||
+	    (ipa & GRANULE_MASK) + len > GRANULE_SIZE)
 		return -EINVAL;
 	if (!walk_assigned_ram(rd, ipa, &wi, &e, &pa)) {
 		granule_unlock(wi.g_llt);
@@ -207,7 +209,8 @@ int realm_ipa_write(const struct rd *rd, uint64_t ipa, const void *src, size_t l
 	return realm_ipa_copy(rd, ipa, (void *)src, len, true);
 }
 
-int rtt_ripas_range(const struct rd *rd, uint64_t base, uint64_t end, uint64_t *top, uint64_t *ripas)
+int rtt_ripas_range(const struct rd *rd, uint64_t base, uint64_t end, uint64_t *top,
+		    uint64_t *ripas)
 {
 	uint64_t par_top = 1ULL << (rd->ipa_bits - 1);
 	uint64_t addr = base, first = RIPAS_EMPTY;
@@ -227,7 +230,8 @@ int rtt_ripas_range(const struct rd *rd, uint64_t base, uint64_t end, uint64_t *
 		size = RTT_LEVEL_SIZE(level);
 		n = rtt_table_entries(rd, level);
 		for (index = wi.index; index < n && addr < end; index++) {
-			uint64_t r = s2tte_get_ripas(s2tte_read(rtt_entry_ptr(wi.g_llt, index)), level, false);
+			uint64_t r = s2tte_get_ripas(s2tte_read(rtt_entry_ptr(wi.g_llt, index)),
+						     level, false);
 
 			if (!have_first) {
 				first = r;

@@ -30,7 +30,8 @@ static bool rtt_level_valid(const struct rd *rd, uint64_t level)
  * valid descriptor, break before make: invalidate it, TLBI the range, then
  * write the new one.
  */
-static void replace_entry(const struct rd *rd, const struct rtt_walk *wi, uint64_t ipa, uint64_t new_e)
+static void replace_entry(const struct rd *rd, const struct rtt_walk *wi, uint64_t ipa,
+			  uint64_t new_e)
 {
 	uint64_t old = rtt_walk_read(wi);
 	uint64_t size = RTT_LEVEL_SIZE(wi->last_level);
@@ -46,8 +47,8 @@ uint64_t smc_rtt_create(const uint64_t *args, uint64_t *res)
 {
 	uint64_t rd_addr = args[0], rtt_addr = args[1], ipa = args[2], ulevel = args[3];
 	struct granule_set set[2] = {
-		{ .addr = rd_addr, .state = GRANULE_STATE_RD },
-		{ .addr = rtt_addr, .state = GRANULE_STATE_DELEGATED },
+		{.addr = rd_addr, .state = GRANULE_STATE_RD},
+		{.addr = rtt_addr, .state = GRANULE_STATE_DELEGATED},
 	};
 	struct granule *g_rd, *g_rtt;
 	struct rtt_walk wi;
@@ -155,7 +156,8 @@ uint64_t smc_rtt_destroy(const uint64_t *args, uint64_t *res)
 	}
 
 	/* Break before make: the table descriptor goes, then the TLBI. */
-	replace_entry(rd, &wi, ipa, ns ? s2tte_create_unassigned_ns() : s2tte_create_unassigned(RIPAS_DESTROYED));
+	replace_entry(rd, &wi, ipa,
+		      ns ? s2tte_create_unassigned_ns() : s2tte_create_unassigned(RIPAS_DESTROYED));
 	granule_refcount_dec(rtt_walk_granule(&wi));
 	granule_memzero(g_child);
 	granule_unlock_transition(g_child, GRANULE_STATE_DELEGATED);
@@ -253,7 +255,8 @@ uint64_t smc_rtt_map_unprotected(const uint64_t *args, uint64_t *res)
 	if (g_rd == NULL)
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 	rd = rd_map(g_rd);
-	if (!ns_map_args_valid(rd, ipa, ulevel) || !s2tte_ns_host_desc_is_valid(desc, (long)ulevel)) {
+	if (!ns_map_args_valid(rd, ipa, ulevel) ||
+	    !s2tte_ns_host_desc_is_valid(desc, (long)ulevel)) {
 		granule_unlock(g_rd);
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 	}

@@ -145,8 +145,8 @@ uint64_t s2tte_split(uint64_t parent, long parent_level, bool ns, unsigned i)
 	case S2TTE_ASSIGNED_NS: {
 		uint64_t host = s2tte_get_ns_host_desc(parent);
 
-		return s2tte_create_assigned_ns((host & ~S2TT_OA_MASK) | ((host & S2TT_OA_MASK) + off),
-						level);
+		return s2tte_create_assigned_ns(
+			(host & ~S2TT_OA_MASK) | ((host & S2TT_OA_MASK) + off), level);
 	}
 	default:
 		ASSERT(false);

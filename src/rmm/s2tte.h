@@ -59,11 +59,11 @@
 
 /* What an entry is, as the RMM sees it (its IPA half decides NS kinds). */
 enum s2tte_state {
-	S2TTE_UNASSIGNED = 0,    /* protected half, RIPAS any */
-	S2TTE_ASSIGNED,          /* protected half, RIPAS any, has an OA */
-	S2TTE_UNASSIGNED_NS,     /* unprotected half, invalid */
-	S2TTE_ASSIGNED_NS,       /* unprotected half, host mapping */
-	S2TTE_TABLE,             /* levels 0-2: child RTT */
+	S2TTE_UNASSIGNED = 0, /* protected half, RIPAS any */
+	S2TTE_ASSIGNED,	      /* protected half, RIPAS any, has an OA */
+	S2TTE_UNASSIGNED_NS,  /* unprotected half, invalid */
+	S2TTE_ASSIGNED_NS,    /* unprotected half, host mapping */
+	S2TTE_TABLE,	      /* levels 0-2: child RTT */
 };
 
 static inline uint64_t s2tte_read(const uint64_t *p)

@@ -301,8 +301,10 @@ p_sm3:	INPUTS
 	sm3ss1 v0.4s, v16.4s, v17.4s, v18.4s
 	mov v1.16b, v16.16b
 	sm3tt1a v1.4s, v17.4s, v18.s[1]
+	sm3tt1b v1.4s, v19.4s, v16.s[3]
 	mov v2.16b, v16.16b
 	sm3tt2b v2.4s, v17.4s, v18.s[2]
+	sm3tt2a v2.4s, v19.4s, v17.s[0]
 	mov v3.16b, v16.16b
 	sm3partw1 v3.4s, v17.4s, v18.4s
 	sm3partw2 v3.4s, v17.4s, v19.4s
@@ -328,6 +330,8 @@ p_asimddp:
 	mov v2.16b, v19.16b
 	udot v2.4s, v16.16b, v17.4b[2]
 	mov v3.16b, v17.16b
+	sdot v3.4s, v18.16b, v16.4b[1]
+	sdot v3.2s, v19.8b, v17.8b
 	STORE4
 	ret
 

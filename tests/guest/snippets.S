@@ -166,10 +166,10 @@ ldxr_only:
 	add x2, x2, #1
 	DONE
 
-/* x0 = address: STXR alone (exclusive write path), x2 += 1 */
+/* x0 = address: LDXR then STXR to it (exclusive write path), x2 += 1 */
 	.globl stxr_only
 stxr_only:
-	ldxr x1, [x4]
+	ldxr x1, [x0]
 	stxr w3, x1, [x0]
 	add x2, x2, #1
 	DONE
@@ -220,3 +220,14 @@ writeloop:
 	subs x2, x2, #1
 	b.ne 1b
 	DONE
+
+/* eight calls from one site fill the return-stack buffer, then RET forever */
+	.globl spin_rsb
+spin_rsb:
+	mov x2, #8
+0:	bl 1f
+2:	add x1, x1, #1
+	ret
+1:	subs x2, x2, #1
+	b.ne 0b
+	ret

@@ -43,6 +43,21 @@ struct rt_realm {
 	uint64_t run; /* NS run granule */
 };
 
+/* Every REC built since the last rt_cleanup (its PE is freed by REC_DESTROY). */
+static uint64_t rt_all_recs[4 * RT_MAX_RECS];
+static unsigned rt_nall_recs;
+
+/*
+ * Destroy every REC the helpers built (ignoring those already gone), so that
+ * their PEs are freed before the machine shuts down. Call from teardown.
+ */
+static inline void rt_cleanup(void)
+{
+	for (unsigned i = 0; i < rt_nall_recs; i++)
+		(void)th_rmi(SMC_RMI_REC_DESTROY, rt_all_recs[i], 0, 0, 0, 0, 0, NULL);
+	rt_nall_recs = 0;
+}
+
 /* Byte pattern of DATA page i (so a guest can check what it reads). */
 static inline uint8_t rt_data_byte(unsigned page, unsigned off)
 {
@@ -81,9 +96,12 @@ static inline void rt_realm_build_ex(struct rt_realm *rr, const struct rmi_realm
 						RMI_MEASURE_CONTENT, &rr->data[i]),
 				 RMI_SUCCESS);
 	}
-	for (unsigned i = 0; i < nrecs; i++)
+	for (unsigned i = 0; i < nrecs; i++) {
 		assert_int_equal(th_rec_create(&rr->r, i, pcs[i], gprs, rec_flags[i], &rr->recs[i]),
 				 RMI_SUCCESS);
+		assert_true(rt_nall_recs < ARRAY_SIZE(rt_all_recs));
+		rt_all_recs[rt_nall_recs++] = rr->recs[i];
+	}
 	rr->nrecs = nrecs;
 	if (activate)
 		assert_int_equal(th_rmi(SMC_RMI_REALM_ACTIVATE, rr->r.rd, 0, 0, 0, 0, 0, NULL),

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the headers above first. */
 #include <cmocka.h>
 
 #include "arch/gpt.h"
@@ -42,7 +43,7 @@ static inline uint64_t tp_alloc_granules(unsigned n)
 
 static inline int tp_boot(uint64_t dram_size)
 {
-	struct plat_config cfg = { .dram_size = dram_size ? dram_size : TP_DRAM_SIZE };
+	struct plat_config cfg = {.dram_size = dram_size ? dram_size : TP_DRAM_SIZE};
 
 	tp_next_granule = TP_ALLOC_BASE;
 	return plat_init(&cfg);

@@ -23,15 +23,25 @@ static void inv_assert(void)
 		fail_msg("invariants: %s", why);
 }
 
-/* Setup: a fresh machine, and a checker that forgets the previous one. */
-static int setup_inv(void **state)
+/*
+ * One machine per file: the invariant checker keeps mappings of the GPT
+ * between checks, so it must not see a second machine in one process. Every
+ * test leaves the machine as it found it (its realms destroyed).
+ */
+static int group_setup(void **state)
 {
 	th_boot(0);
 	inv_reset();
 	return 0;
 }
 
-/* Teardown: the invariants hold at the end of every test, then power off. */
+static int group_teardown(void **state)
+{
+	th_shutdown();
+	return 0;
+}
+
+/* After every test: the invariants hold. */
 static int teardown_inv(void **state)
 {
 	char why[2048];
@@ -39,7 +49,6 @@ static int teardown_inv(void **state)
 
 	if (ret != 0)
 		print_error("invariants: %s\n", why);
-	th_shutdown();
 	return ret;
 }
 
@@ -214,14 +223,14 @@ static void test_outputs_cleared(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_unknown_fids, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_rmm_handle_rmi_direct, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_counted_once, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_version, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_features, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_features_match_realm_create, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_outputs_cleared, setup_inv, teardown_inv),
+		cmocka_unit_test_teardown(test_unknown_fids, teardown_inv),
+		cmocka_unit_test_teardown(test_rmm_handle_rmi_direct, teardown_inv),
+		cmocka_unit_test_teardown(test_counted_once, teardown_inv),
+		cmocka_unit_test_teardown(test_version, teardown_inv),
+		cmocka_unit_test_teardown(test_features, teardown_inv),
+		cmocka_unit_test_teardown(test_features_match_realm_create, teardown_inv),
+		cmocka_unit_test_teardown(test_outputs_cleared, teardown_inv),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

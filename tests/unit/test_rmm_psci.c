@@ -39,6 +39,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	rt_cleanup();
 	plat_native_guest_unregister(PC_MAIN);
 	plat_native_guest_unregister(PC_SEC);
 	return th_teardown(state);
@@ -56,7 +57,8 @@ static void build(struct rt_realm *rr, unsigned nrecs)
 	rt_realm_build_ex(rr, NULL, nrecs, pcs, flags, NULL, true);
 }
 
-static uint64_t complete(const struct rt_realm *rr, uint64_t calling, uint64_t target, int64_t status)
+static uint64_t complete(const struct rt_realm *rr, uint64_t calling, uint64_t target,
+			 int64_t status)
 {
 	return th_rmi(SMC_RMI_PSCI_COMPLETE, calling, target, (uint64_t)status, 0, 0, 0, NULL);
 }
@@ -87,17 +89,14 @@ static void guest_secondary(struct native_guest *g, const uint64_t gprs[8])
 static void guest_version_features(struct native_guest *g, const uint64_t gprs[8])
 {
 	static const uint64_t supported[] = {
-		PSCI_VERSION, PSCI_FEATURES, PSCI_CPU_SUSPEND_64, PSCI_CPU_OFF,
-		PSCI_CPU_ON_64, PSCI_AFFINITY_INFO_64, PSCI_SYSTEM_OFF, PSCI_SYSTEM_RESET,
+		PSCI_VERSION,	PSCI_FEATURES,	       PSCI_CPU_SUSPEND_64, PSCI_CPU_OFF,
+		PSCI_CPU_ON_64, PSCI_AFFINITY_INFO_64, PSCI_SYSTEM_OFF,	    PSCI_SYSTEM_RESET,
 	};
 	static const uint64_t unsupported[] = {
 		0x84000003ULL, /* CPU_ON, SMC32 */
 		0xC4000005ULL, /* MIGRATE */
 		0x8400000CULL, /* CPU_DEFAULT_SUSPEND */
-		SMC_RSI_VERSION,
-		~0ULL,
-		PSCI_VERSION | (1ULL << 32),
-		0,
+		SMC_RSI_VERSION, ~0ULL, PSCI_VERSION | (1ULL << 32), 0,
 	};
 
 	psci(g, PSCI_VERSION, 0, 0, 0);
@@ -130,24 +129,24 @@ static void test_version_features_suspend(void **state)
 
 static void guest_cpu_on(struct native_guest *g, const uint64_t gprs[8])
 {
-	psci(g, PSCI_CPU_ON_64, 5, PC_SEC, 0);                 /* 0: no such REC */
-	psci(g, PSCI_CPU_ON_64, ~0ULL, PC_SEC, 0);             /* 1 */
-	psci(g, PSCI_CPU_ON_64, 0x100, PC_SEC, 0);             /* 2: Aff1 = 1: REC 16 */
-	psci(g, PSCI_CPU_ON_64, 0x10, PC_SEC, 0);              /* 3: Aff0 >= 16: invalid */
-	psci(g, PSCI_CPU_ON_64, 0, PC_SEC, 0);                 /* 4: itself */
-	psci(g, PSCI_CPU_ON_64, 1, RT_UNPROT_BASE, 0);         /* 5: entry not protected */
-	psci(g, PSCI_CPU_ON_64, 1, ~0ULL, 0);                  /* 6 */
-	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 0x77);              /* 7: exits; SUCCESS */
-	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 0x78);              /* 8: exits; ALREADY_ON */
-	psci(g, PSCI_CPU_ON_64, 2, PC_SEC, 0x79);              /* 9: exits; DENIED */
+	psci(g, PSCI_CPU_ON_64, 5, PC_SEC, 0);	       /* 0: no such REC */
+	psci(g, PSCI_CPU_ON_64, ~0ULL, PC_SEC, 0);     /* 1 */
+	psci(g, PSCI_CPU_ON_64, 0x100, PC_SEC, 0);     /* 2: Aff1 = 1: REC 16 */
+	psci(g, PSCI_CPU_ON_64, 0x10, PC_SEC, 0);      /* 3: Aff0 >= 16: invalid */
+	psci(g, PSCI_CPU_ON_64, 0, PC_SEC, 0);	       /* 4: itself */
+	psci(g, PSCI_CPU_ON_64, 1, RT_UNPROT_BASE, 0); /* 5: entry not protected */
+	psci(g, PSCI_CPU_ON_64, 1, ~0ULL, 0);	       /* 6 */
+	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 0x77);      /* 7: exits; SUCCESS */
+	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 0x78);      /* 8: exits; ALREADY_ON */
+	psci(g, PSCI_CPU_ON_64, 2, PC_SEC, 0x79);      /* 9: exits; DENIED */
 }
 
 static void test_cpu_on(void **state)
 {
 	struct rt_realm rr, other;
 	struct rmi_rec_exit exit;
-	const uint64_t args[] = { 1, PC_SEC, 0x77 };
-	uint64_t pc2[2] = { PC_MAIN, PC_SEC }, fl2[2] = { RMI_REC_FLAG_RUNNABLE, 0 };
+	const uint64_t args[] = {1, PC_SEC, 0x77};
+	uint64_t pc2[2] = {PC_MAIN, PC_SEC}, fl2[2] = {RMI_REC_FLAG_RUNNABLE, 0};
 	struct granule *g0;
 
 	rt_guest(PC_MAIN, guest_cpu_on);
@@ -170,17 +169,23 @@ static void test_cpu_on(void **state)
 
 	/* PSCI_COMPLETE errors. */
 	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[0], 0), RMI_ERROR_INPUT);
-	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[2], 0), RMI_ERROR_INPUT); /* not the target */
-	assert_int_equal(complete(&rr, rr.recs[1], rr.recs[0], 0), RMI_ERROR_INPUT); /* nothing pending */
+	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[2], 0),
+			 RMI_ERROR_INPUT); /* not the target */
+	assert_int_equal(complete(&rr, rr.recs[1], rr.recs[0], 0),
+			 RMI_ERROR_INPUT); /* nothing pending */
 	assert_int_equal(complete(&rr, rr.recs[0], rr.r.rd, 0), RMI_ERROR_INPUT);
 	assert_int_equal(complete(&rr, rr.r.rd, rr.recs[1], 0), RMI_ERROR_INPUT);
 	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1] + 8, 0), RMI_ERROR_INPUT);
 	assert_int_equal(complete(&rr, rr.recs[0], ~0ULL, 0), RMI_ERROR_INPUT);
 	assert_int_equal(complete(&rr, rr.recs[0], rr.run, 0), RMI_ERROR_INPUT);
-	assert_int_equal(complete(&rr, rr.recs[0], other.recs[1], 0), RMI_ERROR_INPUT); /* other realm */
-	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], PSCI_RET_INVALID_PARAMS), RMI_ERROR_INPUT);
-	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], PSCI_RET_ALREADY_ON), RMI_ERROR_INPUT);
-	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], PSCI_RET_NOT_SUPPORTED), RMI_ERROR_INPUT);
+	assert_int_equal(complete(&rr, rr.recs[0], other.recs[1], 0),
+			 RMI_ERROR_INPUT); /* other realm */
+	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], PSCI_RET_INVALID_PARAMS),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], PSCI_RET_ALREADY_ON),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], PSCI_RET_NOT_SUPPORTED),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(complete(&rr, rr.recs[0], rr.recs[1], 1), RMI_ERROR_INPUT);
 	/* A caller that is running has no request waiting. */
 	g0 = granule_find(rr.recs[0]);
@@ -272,22 +277,22 @@ static void test_cpu_on_already_on(void **state)
 
 static void guest_affinity(struct native_guest *g, const uint64_t gprs[8])
 {
-	psci(g, PSCI_AFFINITY_INFO_64, 1, 1, 0);      /* 0: lowest level 1 */
-	psci(g, PSCI_AFFINITY_INFO_64, 7, 0, 0);      /* 1: no such REC */
+	psci(g, PSCI_AFFINITY_INFO_64, 1, 1, 0);	 /* 0: lowest level 1 */
+	psci(g, PSCI_AFFINITY_INFO_64, 7, 0, 0);	 /* 1: no such REC */
 	psci(g, PSCI_AFFINITY_INFO_64, ~0ULL, ~0ULL, 0); /* 2 */
-	psci(g, PSCI_AFFINITY_INFO_64, 0, 0, 0);      /* 3: itself: ON, no exit */
-	psci(g, PSCI_AFFINITY_INFO_64, 1, 0, 0);      /* 4: exit; OFF */
-	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 5);        /* 5: exit; SUCCESS */
-	psci(g, PSCI_AFFINITY_INFO_64, 1, 0, 0);      /* 6: exit; ON */
-	psci(g, PSCI_AFFINITY_INFO_64, 1, 0, 0);      /* 7: exit (after rec1's CPU_OFF); OFF */
-	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 6);        /* 8: exit; SUCCESS */
+	psci(g, PSCI_AFFINITY_INFO_64, 0, 0, 0);	 /* 3: itself: ON, no exit */
+	psci(g, PSCI_AFFINITY_INFO_64, 1, 0, 0);	 /* 4: exit; OFF */
+	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 5);		 /* 5: exit; SUCCESS */
+	psci(g, PSCI_AFFINITY_INFO_64, 1, 0, 0);	 /* 6: exit; ON */
+	psci(g, PSCI_AFFINITY_INFO_64, 1, 0, 0);	 /* 7: exit (after rec1's CPU_OFF); OFF */
+	psci(g, PSCI_CPU_ON_64, 1, PC_SEC, 6);		 /* 8: exit; SUCCESS */
 }
 
 static void test_affinity_info_cpu_off(void **state)
 {
 	struct rt_realm rr;
 	struct rmi_rec_exit exit;
-	const uint64_t aff_args[] = { 1, 0 };
+	const uint64_t aff_args[] = {1, 0};
 
 	rt_guest(PC_MAIN, guest_affinity);
 	rt_guest(PC_SEC, guest_secondary);

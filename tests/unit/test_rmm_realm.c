@@ -25,15 +25,25 @@ static void inv_assert(void)
 		fail_msg("invariants: %s", why);
 }
 
-/* Setup: a fresh machine, and a checker that forgets the previous one. */
-static int setup_inv(void **state)
+/*
+ * One machine per file: the invariant checker keeps mappings of the GPT
+ * between checks, so it must not see a second machine in one process. Every
+ * test leaves the machine as it found it (its realms destroyed).
+ */
+static int group_setup(void **state)
 {
 	th_boot(0);
 	inv_reset();
 	return 0;
 }
 
-/* Teardown: the invariants hold at the end of every test, then power off. */
+static int group_teardown(void **state)
+{
+	th_shutdown();
+	return 0;
+}
+
+/* After every test: the invariants hold. */
 static int teardown_inv(void **state)
 {
 	char why[2048];
@@ -41,7 +51,6 @@ static int teardown_inv(void **state)
 
 	if (ret != 0)
 		print_error("invariants: %s\n", why);
-	th_shutdown();
 	return ret;
 }
 
@@ -554,22 +563,22 @@ static void test_many_realms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_ok, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_sha512, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_rim_ignores_unmeasured, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_geometries, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_bad_params, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_vmid_reuse, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_rtt_base_misaligned, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_aliasing_and_states, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_params_not_ns, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_ok, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_bad, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_with_recs, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_with_live_rtt, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_activate, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_many_realms, setup_inv, teardown_inv),
+		cmocka_unit_test_teardown(test_create_ok, teardown_inv),
+		cmocka_unit_test_teardown(test_create_sha512, teardown_inv),
+		cmocka_unit_test_teardown(test_create_rim_ignores_unmeasured, teardown_inv),
+		cmocka_unit_test_teardown(test_create_geometries, teardown_inv),
+		cmocka_unit_test_teardown(test_create_bad_params, teardown_inv),
+		cmocka_unit_test_teardown(test_create_vmid_reuse, teardown_inv),
+		cmocka_unit_test_teardown(test_create_rtt_base_misaligned, teardown_inv),
+		cmocka_unit_test_teardown(test_create_aliasing_and_states, teardown_inv),
+		cmocka_unit_test_teardown(test_create_params_not_ns, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_ok, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_bad, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_with_recs, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_with_live_rtt, teardown_inv),
+		cmocka_unit_test_teardown(test_activate, teardown_inv),
+		cmocka_unit_test_teardown(test_many_realms, teardown_inv),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

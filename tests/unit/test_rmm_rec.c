@@ -25,15 +25,25 @@ static void inv_assert(void)
 		fail_msg("invariants: %s", why);
 }
 
-/* Setup: a fresh machine, and a checker that forgets the previous one. */
-static int setup_inv(void **state)
+/*
+ * One machine per file: the invariant checker keeps mappings of the GPT
+ * between checks, so it must not see a second machine in one process. Every
+ * test leaves the machine as it found it (its realms destroyed).
+ */
+static int group_setup(void **state)
 {
 	th_boot(0);
 	inv_reset();
 	return 0;
 }
 
-/* Teardown: the invariants hold at the end of every test, then power off. */
+static int group_teardown(void **state)
+{
+	th_shutdown();
+	return 0;
+}
+
+/* After every test: the invariants hold. */
 static int teardown_inv(void **state)
 {
 	char why[2048];
@@ -41,7 +51,6 @@ static int teardown_inv(void **state)
 
 	if (ret != 0)
 		print_error("invariants: %s\n", why);
-	th_shutdown();
 	return ret;
 }
 
@@ -564,20 +573,20 @@ static void test_mpidr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_ok, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_not_runnable_not_measured, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_sha512_measured, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_mpidr_order, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_bad_params, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_bad_granules, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_params_not_ns, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_create_realm_active, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_ok, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_bad, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_destroy_running, setup_inv, teardown_inv),
-		cmocka_unit_test_setup_teardown(test_aux_count, setup_inv, teardown_inv),
+		cmocka_unit_test_teardown(test_create_ok, teardown_inv),
+		cmocka_unit_test_teardown(test_create_not_runnable_not_measured, teardown_inv),
+		cmocka_unit_test_teardown(test_create_sha512_measured, teardown_inv),
+		cmocka_unit_test_teardown(test_create_mpidr_order, teardown_inv),
+		cmocka_unit_test_teardown(test_create_bad_params, teardown_inv),
+		cmocka_unit_test_teardown(test_create_bad_granules, teardown_inv),
+		cmocka_unit_test_teardown(test_create_params_not_ns, teardown_inv),
+		cmocka_unit_test_teardown(test_create_realm_active, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_ok, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_bad, teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_running, teardown_inv),
+		cmocka_unit_test_teardown(test_aux_count, teardown_inv),
 		cmocka_unit_test(test_mpidr),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -37,6 +37,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	rt_cleanup();
 	plat_native_guest_unregister(PC_MAIN);
 	return th_teardown(state);
 }
@@ -61,28 +62,39 @@ static void test_enter_bad_args(void **state)
 	before_exit = plat_counter_read(PLAT_CNT_REC_EXIT);
 
 	/* rec is not a REC granule. */
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.r.rd, rr.run, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, delegated, rr.run, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.r.rd, rr.run, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, delegated, rr.run, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, ns, rr.run, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.data[0], rr.run, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.data[0], rr.run, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0] + 8, rr.run, 0, 0, 0, 0, NULL),
 			 RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, ~0ULL, rr.run, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, ~0ULL, rr.run, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, 0, rr.run, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
 	/* run is not an NS granule. */
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], delegated, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.recs[0], 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.r.rd, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.data[1], 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], delegated, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.recs[0], 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.r.rd, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.data[1], 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], rr.run + 0x10, 0, 0, 0, 0, NULL),
 			 RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], th_layout.rmm_base, 0, 0, 0, 0, NULL),
+	assert_int_equal(
+		th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], th_layout.rmm_base, 0, 0, 0, 0, NULL),
+		RMI_ERROR_INPUT);
+	assert_int_equal(
+		th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], th_layout.root_base, 0, 0, 0, 0, NULL),
+		RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], ~0ULL, 0, 0, 0, 0, NULL),
 			 RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], th_layout.root_base, 0, 0, 0, 0, NULL),
-			 RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], ~0ULL, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0], th_layout.dram_base + th_layout.dram_size,
-				0, 0, 0, 0, NULL),
+	assert_int_equal(th_rmi(SMC_RMI_REC_ENTER, rr.recs[0],
+				th_layout.dram_base + th_layout.dram_size, 0, 0, 0, 0, NULL),
 			 RMI_ERROR_INPUT);
 
 	/* None of these entered: no counts, the guest never ran. */
@@ -176,7 +188,7 @@ static void test_enter_no_code(void **state)
 
 static void guest_three_exits(struct native_guest *g, const uint64_t gprs[8])
 {
-	struct rsi_host_call hc = { .imm = 1 };
+	struct rsi_host_call hc = {.imm = 1};
 
 	native_guest_write(g, HC_IPA, &hc, sizeof(hc));
 	rt_smc(g, SMC_RSI_HOST_CALL, HC_IPA, 0, 0, 0, NULL);
@@ -220,7 +232,8 @@ static void guest_mmio(struct native_guest *g, const uint64_t gprs[8])
 	note(0, native_guest_took_sea(g));
 }
 
-static void check_mmio_exit(const struct rmi_rec_exit *exit, uint64_t ipa, bool write, unsigned size)
+static void check_mmio_exit(const struct rmi_rec_exit *exit, uint64_t ipa, bool write,
+			    unsigned size)
 {
 	unsigned sas = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
 
@@ -236,7 +249,7 @@ static void test_mmio_emulation(void **state)
 {
 	struct rt_realm rr;
 	struct rmi_rec_exit exit;
-	uint64_t gprs[RMI_REC_GPRS] = { 0 };
+	uint64_t gprs[RMI_REC_GPRS] = {0};
 
 	rt_guest(PC_MAIN, guest_mmio);
 	rt_realm_build(&rr, PC_MAIN);
@@ -287,10 +300,12 @@ static void test_mmio_emul_without_abort(void **state)
 	rt_guest(PC_MAIN, guest_three_exits);
 	rt_realm_build(&rr, PC_MAIN);
 	/* Nothing to emulate at the first entry, nor after a host call. */
-	assert_int_equal(rt_enter(&rr, 0, REC_ENTER_FLAG_EMUL_MMIO, NULL, NULL), RMI_STATUS(RMI_ERROR_REC, 0));
+	assert_int_equal(rt_enter(&rr, 0, REC_ENTER_FLAG_EMUL_MMIO, NULL, NULL),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
 	assert_int_equal(rt_enter(&rr, 0, 0, NULL, &exit), RMI_SUCCESS);
 	assert_int_equal(exit.exit_reason, RMI_EXIT_HOST_CALL);
-	assert_int_equal(rt_enter(&rr, 0, REC_ENTER_FLAG_EMUL_MMIO, NULL, NULL), RMI_STATUS(RMI_ERROR_REC, 0));
+	assert_int_equal(rt_enter(&rr, 0, REC_ENTER_FLAG_EMUL_MMIO, NULL, NULL),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
 	/* The refused entries changed nothing: the host call still completes. */
 	assert_int_equal(rt_enter(&rr, 0, 0, NULL, &exit), RMI_SUCCESS);
 	assert_int_equal(exit.exit_reason, RMI_EXIT_HOST_CALL);
@@ -309,7 +324,7 @@ static void test_mmio_inject_sea(void **state)
 {
 	struct rt_realm rr;
 	struct rmi_rec_exit exit;
-	uint64_t gprs[RMI_REC_GPRS] = { 0x99 };
+	uint64_t gprs[RMI_REC_GPRS] = {0x99};
 
 	rt_guest(PC_MAIN, guest_mmio_sea);
 	rt_realm_build(&rr, PC_MAIN);
@@ -395,8 +410,8 @@ static void test_unassigned_ram_abort(void **state)
 			 RMI_STATUS(RMI_ERROR_REC, 0));
 
 	/* The host supplies the page; the realm's store then completes. */
-	assert_int_equal(th_rmi(SMC_RMI_DATA_CREATE_UNKNOWN, rr.r.rd, data, RT_IPA_RAM_UNASSIGNED, 0, 0,
-				0, NULL),
+	assert_int_equal(th_rmi(SMC_RMI_DATA_CREATE_UNKNOWN, rr.r.rd, data, RT_IPA_RAM_UNASSIGNED,
+				0, 0, 0, NULL),
 			 RMI_SUCCESS);
 	rt_run_to_end(&rr, 0);
 	assert_int_equal(gr.n, 1);
@@ -548,6 +563,40 @@ static void test_guest_end_leak(void **state)
 	assert_true(rt_exit_is_guest_end(&exit));
 }
 
+/* ---- A realm that storms the RMM with calls still gives the host its CPU back ---- */
+
+#define STORM_CALLS 100000U
+
+static void guest_storm(struct native_guest *g, const uint64_t gprs[8])
+{
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < STORM_CALLS; i++)
+		ok += rt_smc(g, PSCI_VERSION, 0, 0, 0, 0, NULL) == 0x10001;
+	note(ok, false);
+}
+
+static void test_call_storm_exits_irq(void **state)
+{
+	struct rt_realm rr;
+	struct rmi_rec_exit exit;
+	unsigned irqs = 0;
+
+	rt_guest(PC_MAIN, guest_storm);
+	rt_realm_build(&rr, PC_MAIN);
+	for (;;) {
+		assert_int_equal(rt_enter(&rr, 0, 0, NULL, &exit), RMI_SUCCESS);
+		if (exit.exit_reason != RMI_EXIT_IRQ)
+			break;
+		check_no_leak(&exit, 0);
+		assert_true(++irqs < 10);
+	}
+	assert_true(rt_exit_is_guest_end(&exit));
+	assert_true(irqs >= 1);
+	assert_int_equal(gr.n, 1);
+	assert_int_equal(gr.v[0], STORM_CALLS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unassigned_ram_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_end_leak, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_storm_exits_irq, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	rt_cleanup();
 	plat_native_guest_unregister(PC_MAIN);
 	return th_teardown(state);
 }
@@ -55,10 +56,10 @@ static int teardown(void **state)
 
 static void guest_version(struct native_guest *g, const uint64_t gprs[8])
 {
-	call(g, SMC_RSI_VERSION, RSI_ABI_VERSION, 0, 0, 0);      /* 1.0 */
-	call(g, SMC_RSI_VERSION, (1ULL << 16) | 7, 0, 0, 0);     /* 1.7: same major */
-	call(g, SMC_RSI_VERSION, 2ULL << 16, 0, 0, 0);           /* 2.0 */
-	call(g, SMC_RSI_VERSION, 0, 0, 0, 0);                    /* 0.0 */
+	call(g, SMC_RSI_VERSION, RSI_ABI_VERSION, 0, 0, 0);  /* 1.0 */
+	call(g, SMC_RSI_VERSION, (1ULL << 16) | 7, 0, 0, 0); /* 1.7: same major */
+	call(g, SMC_RSI_VERSION, 2ULL << 16, 0, 0, 0);	     /* 2.0 */
+	call(g, SMC_RSI_VERSION, 0, 0, 0, 0);		     /* 0.0 */
 	call(g, SMC_RSI_VERSION, ~0ULL, 0, 0, 0);
 	call(g, SMC_RSI_VERSION, RSI_ABI_VERSION | (1ULL << 32), 0, 0, 0); /* reserved bits */
 }
@@ -66,8 +67,8 @@ static void guest_version(struct native_guest *g, const uint64_t gprs[8])
 static void test_version(void **state)
 {
 	struct rt_realm rr;
-	static const uint64_t want[] = { RSI_SUCCESS, RSI_SUCCESS, RSI_ERROR_INPUT,
-					 RSI_ERROR_INPUT, RSI_ERROR_INPUT, RSI_ERROR_INPUT };
+	static const uint64_t want[] = {RSI_SUCCESS,	 RSI_SUCCESS,	  RSI_ERROR_INPUT,
+					RSI_ERROR_INPUT, RSI_ERROR_INPUT, RSI_ERROR_INPUT};
 
 	rt_guest(PC_MAIN, guest_version);
 	rt_realm_build(&rr, PC_MAIN);
@@ -84,9 +85,10 @@ static void test_version(void **state)
 
 static const uint8_t ext_data[64] = {
 	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
-	0xdd, 0xee, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-	18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
-	37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+	0xdd, 0xee, 0xff, 1,	2,    3,    4,	  5,	6,    7,    8,	  9,	10,
+	11,   12,   13,	  14,	15,   16,   17,	  18,	19,   20,   21,	  22,	23,
+	24,   25,   26,	  27,	28,   29,   30,	  31,	32,   33,   34,	  35,	36,
+	37,   38,   39,	  40,	41,   42,   43,	  44,	45,   46,   47,	  48,
 };
 
 static uint64_t extend(struct native_guest *g, uint64_t idx, uint64_t size, const uint8_t *data)
@@ -136,7 +138,7 @@ static void slot_of(const struct smc_regs *r, uint8_t out[64])
 static void test_measurement(void **state)
 {
 	struct rt_realm rr;
-	uint8_t zero[64] = { 0 }, slot[64], want[64], in[32 + 64];
+	uint8_t zero[64] = {0}, slot[64], want[64], in[32 + 64];
 
 	rt_guest(PC_MAIN, guest_measure);
 	rt_realm_build(&rr, PC_MAIN);
@@ -188,9 +190,9 @@ static void guest_unsupported(struct native_guest *g, const uint64_t gprs[8])
 {
 	call(g, SMC_RSI_ATTEST_TOKEN_INIT, 1, 2, 3, 4);
 	call(g, SMC_RSI_ATTEST_TOKEN_CONTINUE, HC_IPA, 0, 0x100, 0);
-	call(g, SMC64_FID(0x191), 0, 0, 0, 0);  /* hole in the RSI range */
-	call(g, SMC64_FID(0x19A), 0, 0, 0, 0);  /* past the last RSI call */
-	call(g, SMC_RMI_REC_ENTER, 0, 0, 0, 0); /* RMI from a realm */
+	call(g, SMC64_FID(0x191), 0, 0, 0, 0);		     /* hole in the RSI range */
+	call(g, SMC64_FID(0x19A), 0, 0, 0, 0);		     /* past the last RSI call */
+	call(g, SMC_RMI_REC_ENTER, 0, 0, 0, 0);		     /* RMI from a realm */
 	call(g, SMC_RMM_GTSI_DELEGATE, 0x80000000, 0, 0, 0); /* EL3 interface */
 	call(g, ~0ULL, 0, 0, 0, 0);
 	call(g, 0, 0, 0, 0, 0);
@@ -219,12 +221,12 @@ static void test_unsupported_and_unknown(void **state)
 
 static void guest_realm_config(struct native_guest *g, const uint64_t gprs[8])
 {
-	call(g, SMC_RSI_REALM_CONFIG, CFG_IPA + 8, 0, 0, 0);             /* unaligned */
-	call(g, SMC_RSI_REALM_CONFIG, RT_UNPROT_BASE, 0, 0, 0);          /* unprotected */
+	call(g, SMC_RSI_REALM_CONFIG, CFG_IPA + 8, 0, 0, 0);		  /* unaligned */
+	call(g, SMC_RSI_REALM_CONFIG, RT_UNPROT_BASE, 0, 0, 0);		  /* unprotected */
 	call(g, SMC_RSI_REALM_CONFIG, RT_UNPROT_BASE + CFG_IPA, 0, 0, 0); /* NS alias */
-	call(g, SMC_RSI_REALM_CONFIG, RT_IPA_RAM_UNASSIGNED, 0, 0, 0);   /* RAM, unassigned */
-	call(g, SMC_RSI_REALM_CONFIG, RT_IPA_EMPTY, 0, 0, 0);            /* EMPTY */
-	call(g, SMC_RSI_REALM_CONFIG, 1ULL << RT_IPA_BITS, 0, 0, 0);     /* outside the IPA space */
+	call(g, SMC_RSI_REALM_CONFIG, RT_IPA_RAM_UNASSIGNED, 0, 0, 0);	  /* RAM, unassigned */
+	call(g, SMC_RSI_REALM_CONFIG, RT_IPA_EMPTY, 0, 0, 0);		  /* EMPTY */
+	call(g, SMC_RSI_REALM_CONFIG, 1ULL << RT_IPA_BITS, 0, 0, 0); /* outside the IPA space */
 	call(g, SMC_RSI_REALM_CONFIG, ~0ULL & ~GRANULE_MASK, 0, 0, 0);
 	call(g, SMC_RSI_REALM_CONFIG, ~0ULL, 0, 0, 0);
 	/* Nothing was written: the page still holds its DATA pattern. */
@@ -243,7 +245,7 @@ static void test_realm_config(void **state)
 	struct rt_realm rr;
 	struct rsi_realm_config cfg;
 	const uint64_t pc = PC_MAIN, flags = RMI_REC_FLAG_RUNNABLE;
-	uint8_t zero[sizeof(cfg.reserved1)] = { 0 };
+	uint8_t zero[sizeof(cfg.reserved1)] = {0};
 
 	th_default_params(&p, 77);
 	p.hash_algo = RMI_HASH_SHA_512;
@@ -269,17 +271,17 @@ static void test_realm_config(void **state)
 
 static void guest_ipa_state_get(struct native_guest *g, const uint64_t gprs[8])
 {
-	call(g, SMC_RSI_IPA_STATE_GET, 0, RT_IPA_TOP, 0, 0);               /* 0: RAM to 0x8000 */
-	call(g, SMC_RSI_IPA_STATE_GET, RT_IPA_EMPTY, RT_IPA_TOP, 0, 0);    /* 1: EMPTY to top */
-	call(g, SMC_RSI_IPA_STATE_GET, 0x1000, 0x3000, 0, 0);              /* 2: RAM, capped */
-	call(g, SMC_RSI_IPA_STATE_GET, 0x1008, 0x3000, 0, 0);              /* 3: unaligned base */
-	call(g, SMC_RSI_IPA_STATE_GET, 0x1000, 0x2008, 0, 0);              /* 4: unaligned end */
-	call(g, SMC_RSI_IPA_STATE_GET, 0x2000, 0x2000, 0, 0);              /* 5: empty range */
-	call(g, SMC_RSI_IPA_STATE_GET, 0x3000, 0x2000, 0, 0);              /* 6: end < base */
+	call(g, SMC_RSI_IPA_STATE_GET, 0, RT_IPA_TOP, 0, 0);		/* 0: RAM to 0x8000 */
+	call(g, SMC_RSI_IPA_STATE_GET, RT_IPA_EMPTY, RT_IPA_TOP, 0, 0); /* 1: EMPTY to top */
+	call(g, SMC_RSI_IPA_STATE_GET, 0x1000, 0x3000, 0, 0);		/* 2: RAM, capped */
+	call(g, SMC_RSI_IPA_STATE_GET, 0x1008, 0x3000, 0, 0);		/* 3: unaligned base */
+	call(g, SMC_RSI_IPA_STATE_GET, 0x1000, 0x2008, 0, 0);		/* 4: unaligned end */
+	call(g, SMC_RSI_IPA_STATE_GET, 0x2000, 0x2000, 0, 0);		/* 5: empty range */
+	call(g, SMC_RSI_IPA_STATE_GET, 0x3000, 0x2000, 0, 0);		/* 6: end < base */
 	call(g, SMC_RSI_IPA_STATE_GET, 0, RT_UNPROT_BASE + GRANULE_SIZE, 0, 0); /* 7: past PAR */
 	call(g, SMC_RSI_IPA_STATE_GET, RT_UNPROT_BASE, RT_UNPROT_BASE + GRANULE_SIZE, 0, 0); /* 8 */
-	call(g, SMC_RSI_IPA_STATE_GET, ~0ULL, ~0ULL, 0, 0);                /* 9 */
-	call(g, SMC_RSI_IPA_STATE_GET, 0, ~0ULL & ~GRANULE_MASK, 0, 0);   /* 10 */
+	call(g, SMC_RSI_IPA_STATE_GET, ~0ULL, ~0ULL, 0, 0);				     /* 9 */
+	call(g, SMC_RSI_IPA_STATE_GET, 0, ~0ULL & ~GRANULE_MASK, 0, 0); /* 10 */
 }
 
 static void test_ipa_state_get(void **state)
@@ -309,10 +311,10 @@ static void guest_ipa_state_set_errors(struct native_guest *g, const uint64_t gp
 {
 	const uint64_t par = RT_UNPROT_BASE;
 
-	call(g, SMC_RSI_IPA_STATE_SET, 0x4008, 0x6000, RIPAS_EMPTY, 0);   /* unaligned base */
-	call(g, SMC_RSI_IPA_STATE_SET, 0x4000, 0x6008, RIPAS_EMPTY, 0);   /* unaligned top */
-	call(g, SMC_RSI_IPA_STATE_SET, 0x4000, 0x4000, RIPAS_EMPTY, 0);   /* base == top */
-	call(g, SMC_RSI_IPA_STATE_SET, 0x6000, 0x4000, RIPAS_EMPTY, 0);   /* top < base */
+	call(g, SMC_RSI_IPA_STATE_SET, 0x4008, 0x6000, RIPAS_EMPTY, 0); /* unaligned base */
+	call(g, SMC_RSI_IPA_STATE_SET, 0x4000, 0x6008, RIPAS_EMPTY, 0); /* unaligned top */
+	call(g, SMC_RSI_IPA_STATE_SET, 0x4000, 0x4000, RIPAS_EMPTY, 0); /* base == top */
+	call(g, SMC_RSI_IPA_STATE_SET, 0x6000, 0x4000, RIPAS_EMPTY, 0); /* top < base */
 	call(g, SMC_RSI_IPA_STATE_SET, par - GRANULE_SIZE, par + GRANULE_SIZE, RIPAS_EMPTY, 0);
 	call(g, SMC_RSI_IPA_STATE_SET, par, par + GRANULE_SIZE, RIPAS_EMPTY, 0);
 	call(g, SMC_RSI_IPA_STATE_SET, 0x4000, 0x6000, RIPAS_DESTROYED, 0);
@@ -354,7 +356,7 @@ static void test_ipa_state_set_round_trip(void **state)
 	struct rt_realm rr;
 	struct rmi_rec_exit exit;
 	struct smc_regs res;
-	uint8_t zero[sizeof(exit.gprs)] = { 0 };
+	uint8_t zero[sizeof(exit.gprs)] = {0};
 
 	rt_guest(PC_MAIN, guest_ipa_state_set);
 	rt_realm_build(&rr, PC_MAIN);
@@ -367,8 +369,9 @@ static void test_ipa_state_set_round_trip(void **state)
 	assert_int_equal(exit.ripas_value, RIPAS_EMPTY);
 	assert_memory_equal(exit.gprs, zero, sizeof(zero));
 	assert_int_equal(exit.esr, 0);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_SET_RIPAS, rr.r.rd, rr.recs[0], 0x4000, 0x8000, 0, 0, &res),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		th_rmi(SMC_RMI_RTT_SET_RIPAS, rr.r.rd, rr.recs[0], 0x4000, 0x8000, 0, 0, &res),
+		RMI_SUCCESS);
 	assert_int_equal(res.x[1], 0x8000);
 
 	/* Reject: the host answers RIPAS_RESPONSE without changing anything. */
@@ -401,8 +404,8 @@ static void guest_host_call(struct native_guest *g, const uint64_t gprs[8])
 	struct rsi_host_call hc;
 
 	/* Hostile addresses first. */
-	call(g, SMC_RSI_HOST_CALL, HC_IPA + 8, 0, 0, 0);              /* unaligned */
-	call(g, SMC_RSI_HOST_CALL, HC_IPA + 0x80, 0, 0, 0);           /* 128-byte aligned only */
+	call(g, SMC_RSI_HOST_CALL, HC_IPA + 8, 0, 0, 0);	      /* unaligned */
+	call(g, SMC_RSI_HOST_CALL, HC_IPA + 0x80, 0, 0, 0);	      /* 128-byte aligned only */
 	call(g, SMC_RSI_HOST_CALL, RT_UNPROT_BASE + HC_IPA, 0, 0, 0); /* unprotected */
 	call(g, SMC_RSI_HOST_CALL, RT_IPA_RAM_UNASSIGNED, 0, 0, 0);   /* RAM, unassigned */
 	call(g, SMC_RSI_HOST_CALL, RT_IPA_EMPTY + 0x100, 0, 0, 0);    /* EMPTY */
@@ -472,7 +475,8 @@ static void test_host_call_page_gone(void **state)
 	assert_int_equal(rt_enter(&rr, 0, 0, NULL, &exit), RMI_SUCCESS);
 	assert_int_equal(exit.exit_reason, RMI_EXIT_HOST_CALL);
 
-	assert_int_equal(th_rmi(SMC_RMI_DATA_DESTROY, rr.r.rd, HC_IPA, 0, 0, 0, 0, &res), RMI_SUCCESS);
+	assert_int_equal(th_rmi(SMC_RMI_DATA_DESTROY, rr.r.rd, HC_IPA, 0, 0, 0, 0, &res),
+			 RMI_SUCCESS);
 	assert_int_equal(rt_enter(&rr, 0, 0, NULL, &exit), RMI_SUCCESS);
 	assert_int_equal(exit.exit_reason, RMI_EXIT_SYNC);
 	assert_int_equal(ESR_EC(exit.esr), EC_DABT_LOW);

@@ -48,8 +48,10 @@ static void test_encoding_zero(void **state)
 	}
 	assert_int_equal(s2tte_create_unassigned(RIPAS_EMPTY), 0);
 	/* Whatever an invalid entry says, the unprotected half reads it as UNASSIGNED_NS. */
-	assert_int_equal(s2tte_get_state(s2tte_create_unassigned(RIPAS_RAM), 3, true), S2TTE_UNASSIGNED_NS);
-	assert_int_equal(s2tte_get_state(s2tte_create_unassigned_ns(), 2, true), S2TTE_UNASSIGNED_NS);
+	assert_int_equal(s2tte_get_state(s2tte_create_unassigned(RIPAS_RAM), 3, true),
+			 S2TTE_UNASSIGNED_NS);
+	assert_int_equal(s2tte_get_state(s2tte_create_unassigned_ns(), 2, true),
+			 S2TTE_UNASSIGNED_NS);
 }
 
 static void test_encoding_kinds(void **state)
@@ -130,21 +132,23 @@ static void test_encoding_split_fold(void **state)
 		long level;
 		bool ns;
 	} cases[] = {
-		{ s2tte_create_unassigned(RIPAS_EMPTY), 1, false },
-		{ s2tte_create_unassigned(RIPAS_RAM), 2, false },
-		{ s2tte_create_unassigned(RIPAS_DESTROYED), 0, false },
-		{ s2tte_create_unassigned_ns(), 1, true },
-		{ s2tte_create_assigned(pa, 2, RIPAS_RAM), 2, false },
-		{ s2tte_create_assigned(pa, 2, RIPAS_EMPTY), 2, false },
-		{ s2tte_create_assigned(pa, 2, RIPAS_DESTROYED), 2, false },
-		{ s2tte_create_assigned_ns(pa | S2TT_S2AP_RO, 2), 2, true },
+		{s2tte_create_unassigned(RIPAS_EMPTY), 1, false},
+		{s2tte_create_unassigned(RIPAS_RAM), 2, false},
+		{s2tte_create_unassigned(RIPAS_DESTROYED), 0, false},
+		{s2tte_create_unassigned_ns(), 1, true},
+		{s2tte_create_assigned(pa, 2, RIPAS_RAM), 2, false},
+		{s2tte_create_assigned(pa, 2, RIPAS_EMPTY), 2, false},
+		{s2tte_create_assigned(pa, 2, RIPAS_DESTROYED), 2, false},
+		{s2tte_create_assigned_ns(pa | S2TT_S2AP_RO, 2), 2, true},
 	};
 	for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
 		for (unsigned i = 0; i < RTT_ENTRIES; i++)
 			tbl[i] = s2tte_split(cases[c].e, cases[c].level, cases[c].ns, i);
 		assert_true(s2tt_fold_check(tbl, cases[c].level + 1, cases[c].ns, &parent, &live));
 		assert_int_equal(parent, cases[c].e);
-		assert_int_equal(live, s2tte_is_live(cases[c].e, cases[c].level, cases[c].ns) ? RTT_ENTRIES : 0);
+		assert_int_equal(live, s2tte_is_live(cases[c].e, cases[c].level, cases[c].ns)
+					       ? RTT_ENTRIES
+					       : 0);
 	}
 	/* Split block pages are contiguous. */
 	for (unsigned i = 0; i < RTT_ENTRIES; i++)
@@ -203,17 +207,13 @@ static void test_read_entry_errors(void **state)
 	const struct {
 		uint64_t rd, ipa, level;
 	} bad[] = {
-		{ 0, 0, 0 },                  /* below the start level */
-		{ 0, 0, 4 },
-		{ 0, 0, HOSTILE },
-		{ 0, 0x1000, 2 },             /* not aligned to the level */
-		{ 0, L2, 1 },
-		{ 0, IPA_TOP, 1 },            /* beyond 2^s2sz */
-		{ 0, HOSTILE, 3 },
-		{ 0, HOSTILE & ~GRANULE_MASK, 3 },
-		{ 1, 0, 1 },                  /* rd is not an RD */
-		{ 2, 0, 1 },
-		{ 3, 0, 1 },
+		{0, 0, 0}, /* below the start level */
+		{0, 0, 4},	 {0, 0, HOSTILE},
+		{0, 0x1000, 2},			  /* not aligned to the level */
+		{0, L2, 1},	 {0, IPA_TOP, 1}, /* beyond 2^s2sz */
+		{0, HOSTILE, 3}, {0, HOSTILE & ~GRANULE_MASK, 3},
+		{1, 0, 1}, /* rd is not an RD */
+		{2, 0, 1},	 {3, 0, 1},
 	};
 
 	new_realm(&r);
@@ -226,8 +226,9 @@ static void test_read_entry_errors(void **state)
 			rd = HOSTILE;
 		else if (bad[i].rd == 3)
 			rd = r.rd + 8;
-		assert_int_equal(th_rmi(SMC_RMI_RTT_READ_ENTRY, rd, bad[i].ipa, bad[i].level, 0, 0, 0, &res),
-				 RMI_ERROR_INPUT);
+		assert_int_equal(
+			th_rmi(SMC_RMI_RTT_READ_ENTRY, rd, bad[i].ipa, bad[i].level, 0, 0, 0, &res),
+			RMI_ERROR_INPUT);
 	}
 	inv_ok();
 }
@@ -296,7 +297,8 @@ static void test_rtt_create_errors(void **state)
 	assert_int_equal(rtt_create(&r, rtt, IPA_TOP, 2), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_create(&r, rtt, HOSTILE, 2), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_create(&r, rtt, ALIGN_DOWN(HOSTILE, L1), 2), RMI_ERROR_INPUT);
-	/* rtt not DELEGATED: NS, the RD itself, a root RTT, unaligned, outside DRAM, another realm's RD. */
+	/* rtt not DELEGATED: NS, the RD itself, a root RTT, unaligned, outside DRAM, another
+	 * realm's RD. */
 	assert_int_equal(rtt_create(&r, ns, 0, 2), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_create(&r, r.rd, 0, 2), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_create(&r, r.rtt_base, 0, 2), RMI_ERROR_INPUT);
@@ -307,8 +309,10 @@ static void test_rtt_create_errors(void **state)
 	assert_int_equal(rtt_create(&r, other.rd, 0, 2), RMI_ERROR_INPUT);
 	/* rd not an RD. */
 	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, rtt, rtt, 0, 2, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, r.rtt_base, rtt, 0, 2, 0, 0, NULL), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, HOSTILE, rtt, 0, 2, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, r.rtt_base, rtt, 0, 2, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, HOSTILE, rtt, 0, 2, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, ns, rtt, 0, 2, 0, 0, NULL), RMI_ERROR_INPUT);
 
 	/* The walk stops short: no level-2 table yet. */
@@ -319,7 +323,7 @@ static void test_rtt_create_errors(void **state)
 	assert_int_equal(rtt_create(&r, rtt, 0, 2), ERR_RTT(1));
 	rtt_new(&r, 0, 3);
 	assert_int_equal(rtt_create(&r, rtt, 0, 3), ERR_RTT(2));
-	assert_int_equal(rtt_create(&r, rtt, L2 * 7, 3) , RMI_SUCCESS);
+	assert_int_equal(rtt_create(&r, rtt, L2 * 7, 3), RMI_SUCCESS);
 	rtt = th_delegated_granule();
 	/* A live RTT can't be reused elsewhere. */
 	assert_int_equal(rtt_create(&r, rtt2, L1, 2), RMI_ERROR_INPUT);
@@ -391,8 +395,10 @@ static void test_rtt_destroy_ok(void **state)
 	expect_entry(&r, 0, 1, 1, RMI_RTT_UNASSIGNED, 0, RIPAS_DESTROYED);
 	expect_entry(&r, 0x7000, 3, 1, RMI_RTT_UNASSIGNED, 0, RIPAS_DESTROYED);
 	/* The host may take both back. */
-	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, rtt2, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
-	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, rtt3, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
+	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, rtt2, 0, 0, 0, 0, 0, NULL),
+			 RMI_SUCCESS);
+	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, rtt3, 0, 0, 0, 0, 0, NULL),
+			 RMI_SUCCESS);
 
 	/* Unprotected half: the entry goes back to UNASSIGNED_NS, not DESTROYED. */
 	rtt2ns = rtt_new(&r, NS_BASE, 2);
@@ -425,8 +431,10 @@ static void test_rtt_destroy_errors(void **state)
 	assert_int_equal(rtt_destroy(&r, 0x1000, 3, &res), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_destroy(&r, IPA_TOP, 2, &res), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_destroy(&r, HOSTILE, 3, &res), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, r.rtt_base, 0, 2, 0, 0, 0, &res), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, HOSTILE, 0, 2, 0, 0, 0, &res), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, r.rtt_base, 0, 2, 0, 0, 0, &res),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, HOSTILE, 0, 2, 0, 0, 0, &res),
+			 RMI_ERROR_INPUT);
 
 	/* Walk short: x2 is the top of the non-live run. */
 	assert_int_equal(rtt_destroy(&r, 0, 3, &res), ERR_RTT(1));
@@ -493,7 +501,8 @@ static void test_rtt_fold_unassigned(void **state)
 	/* A level-2 table whose entries are not all alike can't fold into the root... */
 	assert_int_equal(rtt_fold(&r, 0, 2, &res), ERR_RTT(2));
 	assert_int_equal(rtt_fold(&r, L2, 3, &res), RMI_SUCCESS);
-	assert_int_equal(rtt_fold(&r, 0, 2, &res), ERR_RTT(2)); /* RAM, EMPTY and DESTROYED blocks */
+	assert_int_equal(rtt_fold(&r, 0, 2, &res),
+			 ERR_RTT(2)); /* RAM, EMPTY and DESTROYED blocks */
 	/* ...one that is folds into an unassigned level-1 entry. */
 	rtt2 = rtt_new(&r, 5 * L1, 2);
 	assert_int_equal(refcount(r.rtt_base), 2);
@@ -523,6 +532,7 @@ static void test_rtt_fold_assigned_roundtrip(void **state)
 	assert_int_equal(res.x[1], rtt3);
 	assert_int_equal(gstate(rtt3), GRANULE_STATE_DELEGATED);
 	assert_true(realm_zero(rtt3));
+	assert_int_equal(refcount(rtt3), 0);
 	assert_int_equal(refcount(rtt2), 1);
 	assert_int_equal(gstate(base + 0x5000), GRANULE_STATE_DATA);
 	expect_entry(&r, 0, 2, 2, RMI_RTT_ASSIGNED, base, RIPAS_RAM);
@@ -532,7 +542,9 @@ static void test_rtt_fold_assigned_roundtrip(void **state)
 	expect_unmapped(&r, L2);
 	/* A block can't be destroyed page by page, nor its parent. */
 	assert_int_equal(data_destroy(&r, 0x3000, &res), ERR_RTT(2));
+	assert_int_equal(res.x[2], 0x3000); /* the block is live: no non-live run */
 	assert_int_equal(rtt_destroy(&r, 0, 2, &res), ERR_RTT(2));
+	assert_int_equal(res.x[2], 0);
 	assert_int_equal(data_unknown(&r, th_delegated_granule(), 0x3000), ERR_RTT(2));
 	inv_ok();
 
@@ -591,7 +603,8 @@ static void test_rtt_fold_errors(void **state)
 	assert_int_equal(rtt_fold(&r, IPA_TOP, 3, &res), RMI_ERROR_INPUT);
 	assert_int_equal(rtt_fold(&r, HOSTILE, 3, &res), RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_RTT_FOLD, HOSTILE, 0, 3, 0, 0, 0, &res), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_FOLD, r.rtt_base, 0, 3, 0, 0, 0, &res), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_FOLD, r.rtt_base, 0, 3, 0, 0, 0, &res),
+			 RMI_ERROR_INPUT);
 	/* Walk short / parent not a table. */
 	assert_int_equal(rtt_fold(&r, 0, 3, &res), ERR_RTT(1));
 	assert_int_equal(rtt_fold(&r, 0, 2, &res), ERR_RTT(1));
@@ -620,7 +633,8 @@ static void test_rtt_fold_errors(void **state)
 	big = th_delegated_granules(2 * RTT_ENTRIES);
 	rtt_new(&r, 3 * L2, 3);
 	for (unsigned i = 0; i < RTT_ENTRIES; i++)
-		assert_int_equal(data_unknown(&r, big + (i + 1) * L3, 3 * L2 + i * L3), RMI_SUCCESS);
+		assert_int_equal(data_unknown(&r, big + (i + 1) * L3, 3 * L2 + i * L3),
+				 RMI_SUCCESS);
 	assert_int_equal(rtt_fold(&r, 3 * L2, 3, &res), ERR_RTT(3));
 	/* Mixed RIPAS among contiguous aligned pages. */
 	rtt_new(&r, 4 * L2, 3);

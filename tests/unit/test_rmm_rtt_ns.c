@@ -39,9 +39,10 @@ static void test_map_page(void **state)
 	assert_int_equal(plat_read(PAS_NS, ns, buf, 7, NULL), 0);
 	assert_memory_equal(buf, "shared", 7);
 	/* Device memory and read-only are the host's choice. */
-	assert_int_equal(map_ns(&r, ipa + L3, 3, ns | S2TT_MEMATTR_DEVICE_NGNRE | S2TT_S2AP_RO), RMI_SUCCESS);
-	expect_entry(&r, ipa + L3, 3, 3, RMI_RTT_ASSIGNED, ns | S2TT_MEMATTR_DEVICE_NGNRE | S2TT_S2AP_RO,
-		     RIPAS_EMPTY);
+	assert_int_equal(map_ns(&r, ipa + L3, 3, ns | S2TT_MEMATTR_DEVICE_NGNRE | S2TT_S2AP_RO),
+			 RMI_SUCCESS);
+	expect_entry(&r, ipa + L3, 3, 3, RMI_RTT_ASSIGNED,
+		     ns | S2TT_MEMATTR_DEVICE_NGNRE | S2TT_S2AP_RO, RIPAS_EMPTY);
 	assert_int_equal(s2_translate(&r, ipa + L3, false, NULL, NULL, NULL), 0);
 	assert_int_not_equal(s2_translate(&r, ipa + L3, true, NULL, NULL, NULL), 0);
 	/* S2AP none: no access at all. */
@@ -68,7 +69,8 @@ static void test_map_block(void **state)
 	expect_mapped(&r, ipa + 0x1ff000, blk + 0x1ff000, PAS_NS);
 	/* Unfold into pages with the same attributes, fold back. */
 	rtt_new(&r, ipa, 3);
-	expect_entry(&r, ipa + 0x5000, 3, 3, RMI_RTT_ASSIGNED, (blk + 0x5000) | ATTR_RW, RIPAS_EMPTY);
+	expect_entry(&r, ipa + 0x5000, 3, 3, RMI_RTT_ASSIGNED, (blk + 0x5000) | ATTR_RW,
+		     RIPAS_EMPTY);
 	assert_int_equal(refcount(read_entry(&r, ipa, 2).desc), RTT_ENTRIES);
 	expect_mapped(&r, ipa + 0x5000, blk + 0x5000, PAS_NS);
 	inv_ok();
@@ -80,7 +82,8 @@ static void test_map_block(void **state)
 	expect_entry(&r, ipa, 2, 2, RMI_RTT_ASSIGNED, blk | ATTR_RW, RIPAS_EMPTY);
 	assert_int_equal(refcount(rtt2), 1);
 	/* Unmap the block: the entry is UNASSIGNED_NS, the walker faults. */
-	assert_int_equal(unmap_top(&r, ipa, 2), NS_BASE + 4 * L1); /* rest of the level-2 table is non-live */
+	assert_int_equal(unmap_top(&r, ipa, 2),
+			 NS_BASE + 4 * L1); /* rest of the level-2 table is non-live */
 	assert_int_equal(refcount(rtt2), 0);
 	expect_entry(&r, ipa, 2, 2, RMI_RTT_UNASSIGNED, 0, RIPAS_EMPTY);
 	expect_unmapped(&r, ipa);
@@ -92,15 +95,9 @@ static void test_map_errors(void **state)
 	struct th_realm r;
 	uint64_t ipa = NS_BASE + 0x200000, ns = th_ns_granule();
 	const uint64_t bad_desc[] = {
-		ns | S2TT_NS,
-		ns | S2TT_AF,
-		ns | S2TT_DESC_VALID,
-		ns | S2TT_DESC_TABLE,
-		ns | S2TT_SH_IS,
-		ns | S2TT_XN_MASK,
-		ns | BIT(63),
-		ns | BIT(48),
-		HOSTILE,
+		ns | S2TT_NS,	      ns | S2TT_AF,    ns | S2TT_DESC_VALID,
+		ns | S2TT_DESC_TABLE, ns | S2TT_SH_IS, ns | S2TT_XN_MASK,
+		ns | BIT(63),	      ns | BIT(48),    HOSTILE,
 	};
 
 	new_realm(&r);
@@ -122,12 +119,15 @@ static void test_map_errors(void **state)
 	/* desc: only OA, MemAttr, S2AP; OA aligned to the level. */
 	for (unsigned i = 0; i < ARRAY_SIZE(bad_desc); i++)
 		assert_int_equal(map_ns(&r, ipa, 3, bad_desc[i]), RMI_ERROR_INPUT);
-	assert_int_equal(map_ns(&r, ALIGN_DOWN(ipa, L2), 2, ns), RMI_ERROR_INPUT); /* ns not 2 MiB aligned */
+	assert_int_equal(map_ns(&r, ALIGN_DOWN(ipa, L2), 2, ns),
+			 RMI_ERROR_INPUT); /* ns not 2 MiB aligned */
 	/* rd. */
-	assert_int_equal(th_rmi(SMC_RMI_RTT_MAP_UNPROTECTED, HOSTILE, ipa, 3, ns, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_MAP_UNPROTECTED, HOSTILE, ipa, 3, ns, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 	assert_int_equal(th_rmi(SMC_RMI_RTT_MAP_UNPROTECTED, r.rtt_base, ipa, 3, ns, 0, 0, NULL),
 			 RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_MAP_UNPROTECTED, ns, ipa, 3, ns, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_MAP_UNPROTECTED, ns, ipa, 3, ns, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 
 	/* Walk short: no level-3 table there; no level-2 table there. */
 	assert_int_equal(map_ns(&r, ipa + L2, 3, ns), ERR_RTT(2));
@@ -164,10 +164,12 @@ static void test_unmap(void **state)
 	assert_int_equal(unmap_ns(&r, ipa + 0x10, 3, &res), RMI_ERROR_INPUT);
 	assert_int_equal(unmap_ns(&r, IPA_TOP, 3, &res), RMI_ERROR_INPUT);
 	assert_int_equal(unmap_ns(&r, HOSTILE, 3, &res), RMI_ERROR_INPUT);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, HOSTILE, ipa, 3, 0, 0, 0, &res), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, HOSTILE, ipa, 3, 0, 0, 0, &res),
+			 RMI_ERROR_INPUT);
 	/* Walk short, wrong level, not mapped. */
 	assert_int_equal(unmap_ns(&r, ipa + L1, 3, &res), ERR_RTT(1));
 	assert_int_equal(unmap_ns(&r, ipa, 2, &res), ERR_RTT(2));
+	assert_int_equal(res.x[1], ipa); /* the entry there (a table) is live: no progress */
 	assert_int_equal(unmap_ns(&r, ipa + L3, 3, &res), ERR_RTT(3));
 	assert_int_equal(res.x[1], ipa + 7 * L3); /* top of the non-live run */
 	assert_int_equal(refcount(rtt3), 2);
@@ -198,7 +200,8 @@ static void test_ns_fold_and_destroy(void **state)
 	th_rtt_create_path(&r, ipa, 3);
 	rtt3 = read_entry(&r, ipa, 2).desc;
 	for (unsigned i = 0; i < RTT_ENTRIES; i++)
-		assert_int_equal(map_ns(&r, ipa + i * L3, 3, (blk + i * L3) | ATTR_RW), RMI_SUCCESS);
+		assert_int_equal(map_ns(&r, ipa + i * L3, 3, (blk + i * L3) | ATTR_RW),
+				 RMI_SUCCESS);
 	assert_int_equal(refcount(rtt3), RTT_ENTRIES);
 	/* A live table can't be destroyed. */
 	assert_int_equal(rtt_destroy(&r, ipa, 3, &res), ERR_RTT(3));

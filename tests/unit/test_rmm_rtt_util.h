@@ -104,60 +104,62 @@ static inline void __attribute__((unused)) new_realm(struct th_realm *r)
 
 /* ---- RMI wrappers ---------------------------------------------------- */
 
-static inline uint64_t __attribute__((unused)) rtt_create(const struct th_realm *r, uint64_t rtt,
-							   uint64_t ipa, uint64_t level)
+static inline uint64_t __attribute__((unused))
+rtt_create(const struct th_realm *r, uint64_t rtt, uint64_t ipa, uint64_t level)
 {
 	return th_rmi(SMC_RMI_RTT_CREATE, r->rd, rtt, ipa, level, 0, 0, NULL);
 }
 
 /* RTT_CREATE with a fresh delegated granule; returns its PA, asserts success. */
-static inline uint64_t __attribute__((unused)) rtt_new(const struct th_realm *r, uint64_t ipa, long level)
+static inline uint64_t __attribute__((unused))
+rtt_new(const struct th_realm *r, uint64_t ipa, long level)
 {
 	uint64_t rtt = th_delegated_granule();
 
-	assert_int_equal(rtt_create(r, rtt, ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(level - 1)), (uint64_t)level),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		rtt_create(r, rtt, ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(level - 1)), (uint64_t)level),
+		RMI_SUCCESS);
 	return rtt;
 }
 
-static inline uint64_t __attribute__((unused)) rtt_destroy(const struct th_realm *r, uint64_t ipa,
-							    uint64_t level, struct smc_regs *res)
+static inline uint64_t __attribute__((unused))
+rtt_destroy(const struct th_realm *r, uint64_t ipa, uint64_t level, struct smc_regs *res)
 {
 	return th_rmi(SMC_RMI_RTT_DESTROY, r->rd, ipa, level, 0, 0, 0, res);
 }
 
-static inline uint64_t __attribute__((unused)) rtt_fold(const struct th_realm *r, uint64_t ipa,
-							 uint64_t level, struct smc_regs *res)
+static inline uint64_t __attribute__((unused))
+rtt_fold(const struct th_realm *r, uint64_t ipa, uint64_t level, struct smc_regs *res)
 {
 	return th_rmi(SMC_RMI_RTT_FOLD, r->rd, ipa, level, 0, 0, 0, res);
 }
 
-static inline uint64_t __attribute__((unused)) map_ns(const struct th_realm *r, uint64_t ipa,
-						       uint64_t level, uint64_t desc)
+static inline uint64_t __attribute__((unused))
+map_ns(const struct th_realm *r, uint64_t ipa, uint64_t level, uint64_t desc)
 {
 	return th_rmi(SMC_RMI_RTT_MAP_UNPROTECTED, r->rd, ipa, level, desc, 0, 0, NULL);
 }
 
-static inline uint64_t __attribute__((unused)) unmap_ns(const struct th_realm *r, uint64_t ipa,
-							 uint64_t level, struct smc_regs *res)
+static inline uint64_t __attribute__((unused))
+unmap_ns(const struct th_realm *r, uint64_t ipa, uint64_t level, struct smc_regs *res)
 {
 	return th_rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, r->rd, ipa, level, 0, 0, 0, res);
 }
 
-static inline uint64_t __attribute__((unused)) init_ripas(const struct th_realm *r, uint64_t base,
-							   uint64_t top, struct smc_regs *res)
+static inline uint64_t __attribute__((unused))
+init_ripas(const struct th_realm *r, uint64_t base, uint64_t top, struct smc_regs *res)
 {
 	return th_rmi(SMC_RMI_RTT_INIT_RIPAS, r->rd, base, top, 0, 0, 0, res);
 }
 
-static inline uint64_t __attribute__((unused)) data_unknown(const struct th_realm *r, uint64_t data,
-							     uint64_t ipa)
+static inline uint64_t __attribute__((unused))
+data_unknown(const struct th_realm *r, uint64_t data, uint64_t ipa)
 {
 	return th_rmi(SMC_RMI_DATA_CREATE_UNKNOWN, r->rd, data, ipa, 0, 0, 0, NULL);
 }
 
-static inline uint64_t __attribute__((unused)) data_destroy(const struct th_realm *r, uint64_t ipa,
-							     struct smc_regs *res)
+static inline uint64_t __attribute__((unused))
+data_destroy(const struct th_realm *r, uint64_t ipa, struct smc_regs *res)
 {
 	return th_rmi(SMC_RMI_DATA_DESTROY, r->rd, ipa, 0, 0, 0, 0, res);
 }
@@ -167,8 +169,8 @@ struct entry {
 	uint64_t level, state, desc, ripas;
 };
 
-static inline struct entry __attribute__((unused)) read_entry(const struct th_realm *r, uint64_t ipa,
-							       long level)
+static inline struct entry __attribute__((unused))
+read_entry(const struct th_realm *r, uint64_t ipa, long level)
 {
 	struct smc_regs res;
 	struct entry e;
@@ -182,9 +184,9 @@ static inline struct entry __attribute__((unused)) read_entry(const struct th_re
 	return e;
 }
 
-static inline void __attribute__((unused)) expect_entry(const struct th_realm *r, uint64_t ipa, long level,
-							 uint64_t walk_level, uint64_t state, uint64_t desc,
-							 uint64_t ripas)
+static inline void __attribute__((unused))
+expect_entry(const struct th_realm *r, uint64_t ipa, long level, uint64_t walk_level,
+	     uint64_t state, uint64_t desc, uint64_t ripas)
 {
 	struct entry e = read_entry(r, ipa, level);
 
@@ -209,11 +211,12 @@ static inline struct plat_s2_config __attribute__((unused)) s2cfg(const struct t
 }
 
 /* plat_s2_translate: 0 with *pa / *pas, or -EFAULT with *esr. */
-static inline int __attribute__((unused)) s2_translate(const struct th_realm *r, uint64_t ipa, bool write,
-							uint64_t *pa, enum pas *pas, uint64_t *esr)
+static inline int __attribute__((unused))
+s2_translate(const struct th_realm *r, uint64_t ipa, bool write, uint64_t *pa, enum pas *pas,
+	     uint64_t *esr)
 {
 	struct plat_s2_config c = s2cfg(r);
-	struct plat_exception exc = { 0 };
+	struct plat_exception exc = {0};
 	uint64_t p = 0;
 	enum pas ps = PAS_SECURE;
 	int ret = plat_s2_translate(&c, ipa, write, &p, &ps, &exc);
@@ -228,8 +231,8 @@ static inline int __attribute__((unused)) s2_translate(const struct th_realm *r,
 }
 
 /* The walker maps ipa to realm PA pa (read and write). */
-static inline void __attribute__((unused)) expect_mapped(const struct th_realm *r, uint64_t ipa,
-							  uint64_t pa, enum pas want_pas)
+static inline void __attribute__((unused))
+expect_mapped(const struct th_realm *r, uint64_t ipa, uint64_t pa, enum pas want_pas)
 {
 	uint64_t got;
 	enum pas pas;

@@ -60,7 +60,7 @@ void plat_write_scr_el3(uint64_t val)
 #define TLB_VALID BIT(63)
 #define TLB_ENTRY(g, gpi) (TLB_VALID | ((g) << 4) | (uint64_t)(gpi))
 #define TLB_GRANULE(e) (((e) & ~TLB_VALID) >> 4)
-#define TLB_GPI(e) ((unsigned)((e) & 0xFU))
+#define TLB_GPI(e) ((unsigned)((e)&0xFU))
 
 static uint64_t tlb[TLB_ENTRIES];
 /*

@@ -106,9 +106,9 @@ struct native_guest {
 	void *user;
 
 	ucontext_t host_ctx, guest_ctx;
-	void *map;       /* guard page + stack */
+	void *map; /* guard page + stack */
 	size_t map_size;
-	bool finished;   /* fn returned: EC_UNKNOWN forever */
+	bool finished; /* fn returned: EC_UNKNOWN forever */
 	bool sea_pending;
 	bool took_sea;
 
@@ -168,8 +168,8 @@ static void switch_to_host(struct native_guest *g)
 /* How the RMM answered the exception the guest took. */
 enum resume {
 	RESUME_COMPLETED, /* pc moved on: the RMM completed (emulated) the instruction */
-	RESUME_RETRY,     /* pc unchanged: execute the instruction again */
-	RESUME_SEA,       /* a synchronous external abort was injected */
+	RESUME_RETRY,	  /* pc unchanged: execute the instruction again */
+	RESUME_SEA,	  /* a synchronous external abort was injected */
 };
 
 /* Take an exception to R-EL2 at the current pc; returns when run again. */
@@ -260,8 +260,8 @@ struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err)
 		return NULL;
 	}
 	g->map_size = NG_GUARD_SIZE + NG_STACK_SIZE;
-	g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
+	g->map =
+		mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->map == MAP_FAILED) {
 		free(g);
 		*err = -ENOMEM;
@@ -283,8 +283,8 @@ struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err)
 	makecontext(&g->guest_ctx, (void (*)(void))guest_entry, 2, (unsigned)(p >> 32),
 		    (unsigned)(p & 0xFFFFFFFFU));
 #ifdef NG_VALGRIND
-	g->vg_stack_id = VALGRIND_STACK_REGISTER(stack_base(g),
-						 (uint8_t *)stack_base(g) + NG_STACK_SIZE);
+	g->vg_stack_id =
+		VALGRIND_STACK_REGISTER(stack_base(g), (uint8_t *)stack_base(g) + NG_STACK_SIZE);
 #endif
 	return &g->pe;
 }
@@ -342,8 +342,7 @@ static uint64_t size_mask(unsigned size)
 }
 
 /* Granule by granule, without ISV: what an LDP/LDM-like access reports. */
-static void chunked_access(struct native_guest *g, uint64_t ipa, void *buf, size_t len,
-			   bool write)
+static void chunked_access(struct native_guest *g, uint64_t ipa, void *buf, size_t len, bool write)
 {
 	uint8_t *p = buf;
 
@@ -385,15 +384,8 @@ static uint64_t single_access(struct native_guest *g, uint64_t ipa, uint64_t val
 		uint64_t iss;
 		enum resume r;
 
-		if ((ipa & GRANULE_MASK) + size > GRANULE_SIZE) {
-			/* Crossing a granule: reported as an alignment fault. */
-			exc.esr = ESR_MAKE(EC_DABT_LOW,
-					   FSC_ALIGNMENT | (write ? ESR_ISS_WNR : 0));
-			exc.far = ipa;
-			exc.hpfar = HPFAR_FROM_IPA(ipa);
-		} else if (try_access(g, ipa, &data, size, write, &exc) == 0) {
+		if (try_access(g, ipa, &data, size, write, &exc) == 0)
 			return write ? 0 : data & mask;
-		}
 		iss = ESR_ISS_ISV | ((uint64_t)log2_size(size) << ESR_ISS_SAS_SHIFT) |
 		      (0ULL << ESR_ISS_SRT_SHIFT) | (size == 8 ? ESR_ISS_SF : 0);
 		if (write)
@@ -409,9 +401,14 @@ static uint64_t single_access(struct native_guest *g, uint64_t ipa, uint64_t val
 	}
 }
 
-static bool single_size(unsigned size)
+/*
+ * 1, 2, 4 or 8 bytes within one granule: one access with a syndrome. Anything
+ * else (odd sizes, an access crossing a granule) goes granule by granule.
+ */
+static bool single_access_ok(uint64_t ipa, unsigned size)
 {
-	return size == 1 || size == 2 || size == 4 || size == 8;
+	return (size == 1 || size == 2 || size == 4 || size == 8) &&
+	       (ipa & GRANULE_MASK) + size <= GRANULE_SIZE;
 }
 
 uint64_t native_guest_load(struct native_guest *g, uint64_t ipa, unsigned size)
@@ -420,7 +417,7 @@ uint64_t native_guest_load(struct native_guest *g, uint64_t ipa, unsigned size)
 
 	if (size > 8)
 		size = 8;
-	if (single_size(size))
+	if (single_access_ok(ipa, size))
 		return single_access(g, ipa, 0, size, false);
 	chunked_access(g, ipa, &v, size, false);
 	return v;
@@ -430,7 +427,7 @@ void native_guest_store(struct native_guest *g, uint64_t ipa, uint64_t val, unsi
 {
 	if (size > 8)
 		size = 8;
-	if (single_size(size))
+	if (single_access_ok(ipa, size))
 		single_access(g, ipa, val, size, true);
 	else
 		chunked_access(g, ipa, &val, size, true);

@@ -24,8 +24,8 @@ void plat_pe_destroy(struct plat_pe *pe)
 		pe->ops->destroy(pe);
 }
 
-int plat_pe_run(struct plat_pe *pe, const struct plat_s2_config *s2,
-		struct plat_vcpu_state *state, struct plat_exception *exc)
+int plat_pe_run(struct plat_pe *pe, const struct plat_s2_config *s2, struct plat_vcpu_state *state,
+		struct plat_exception *exc)
 {
 	uint32_t expected = 0;
 	int ret;

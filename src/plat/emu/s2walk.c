@@ -31,8 +31,8 @@ static unsigned ptw_fsc(const struct plat_fault *f, int level)
 	return f->kind == PLAT_FAULT_EXTERNAL ? FSC_SEA_PTW(level) : FSC_GPF_PTW(level);
 }
 
-int plat_s2_translate(const struct plat_s2_config *s2, uint64_t ipa, bool write,
-		      uint64_t *pa, enum pas *out_pas, struct plat_exception *exc)
+int plat_s2_translate(const struct plat_s2_config *s2, uint64_t ipa, bool write, uint64_t *pa,
+		      enum pas *out_pas, struct plat_exception *exc)
 {
 	int level;
 	uint64_t table, idx, nentries, desc, out;
@@ -65,8 +65,8 @@ int plat_s2_translate(const struct plat_s2_config *s2, uint64_t ipa, bool write,
 			continue;
 		}
 		/* A leaf: a block at levels 1-2, a page at level 3. */
-		if (level == 0 || (level == RTT_MAX_LEVEL &&
-				   (desc & S2TT_DESC_TYPE_MASK) != S2TT_DESC_PAGE))
+		if (level == 0 ||
+		    (level == RTT_MAX_LEVEL && (desc & S2TT_DESC_TYPE_MASK) != S2TT_DESC_PAGE))
 			return s2_abort(exc, ipa, write, FSC_TRANSLATION(level));
 		break;
 	}

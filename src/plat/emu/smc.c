@@ -29,10 +29,10 @@ void plat_smc(enum pas from, struct smc_regs *regs)
 	fn(from, regs);
 }
 
-uint64_t plat_smc6(enum pas from, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3,
-		   uint64_t a4, uint64_t a5, uint64_t a6, struct smc_regs *res)
+uint64_t plat_smc6(enum pas from, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		   uint64_t a5, uint64_t a6, struct smc_regs *res)
 {
-	struct smc_regs regs = { .x = { fid, a1, a2, a3, a4, a5, a6 } };
+	struct smc_regs regs = {.x = {fid, a1, a2, a3, a4, a5, a6}};
 
 	plat_smc(from, &regs);
 	if (res != NULL)

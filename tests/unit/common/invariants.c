@@ -10,6 +10,7 @@
  */
 #include "invariants.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@
 /* Root/RMM-region granules NS-probed per check (rotating), and NS ones Realm-probed. */
 #define INV_ROTOR_PROBES 8
 #define INV_NS_ROTOR_PROBES 32
+/* Realm-state granules fully probed per check besides those that changed. */
+#define INV_PROBES_PER_CHECK 64
+/* Flag in ic.list: the granule's state changed since the last check. */
+#define INV_CHANGED 0x80000000U
 /* RDs the checker can follow in one check. */
 #define INV_MAX_RDS 4096
 
@@ -114,8 +119,11 @@ static inline struct granule *G(uint64_t idx)
 
 /* ---- set-up ----------------------------------------------------------- */
 
+static void tcache_free(void);
+
 void inv_reset(void)
 {
+	tcache_free();
 	free(ic.prev_state);
 	free(ic.reach);
 	free(ic.list);
@@ -348,12 +356,19 @@ static void probe_ns_faults(uint64_t idx, const char *what)
 		     (unsigned long long)gpa(idx));
 }
 
-/* A granule in a realm state: in the NS region, GPI REALM, not NS-readable. */
-static void check_isolation_granule(uint64_t idx, unsigned state)
+/*
+ * A granule in a realm state: in the NS region, GPI REALM (the checker's own
+ * GPT walk, every check), and -- when `probe` -- also by the monitor's
+ * reading and not NS-readable through the GPC (TLB included). The caller
+ * probes every granule whose state changed since the last check and a
+ * rotating share of the others: a GPC TLB entry can only go stale when a GPI
+ * changes, and the GPT itself is read in full every time.
+ */
+static void check_isolation_granule(uint64_t idx, unsigned state, bool probe)
 {
 	uint64_t pa = gpa(idx);
 	int gpi = gpt_reader_gpi(pa);
-	int mgpi = monitor_gpt_read_gpi(pa);
+	int mgpi = probe ? monitor_gpt_read_gpi(pa) : GPI_REALM;
 
 	if (!in_ns_region(idx))
 		viol("%s granule %#llx lies outside the NS region (%s memory)", sname(state),
@@ -364,7 +379,8 @@ static void check_isolation_granule(uint64_t idx, unsigned state)
 	if (gpi != GPI_REALM || mgpi != GPI_REALM)
 		viol("%s granule %#llx has GPI %#x (monitor says %d), not REALM", sname(state),
 		     (unsigned long long)pa, gpi, mgpi);
-	probe_ns_faults(idx, sname(state));
+	if (probe)
+		probe_ns_faults(idx, sname(state));
 }
 
 static void probe_rotor(uint64_t *rotor, uint64_t lo, uint64_t hi, const char *what)
@@ -634,24 +650,59 @@ struct walk_ctx {
 	uint64_t ipa_top;  /* 2^ipa_bits */
 };
 
+/*
+ * What a table's entries point at: a child RTT (n == 0) or n DATA granules
+ * from idx. Decoding 512 entries is the expensive part of a check, so each
+ * RTT granule keeps a copy of the entries it had when last decoded without
+ * a violation, and the references found then; if the entries (and the walk
+ * context) are unchanged, only the references are checked again -- states,
+ * reached-once counts and the refcount are re-evaluated on every check.
+ */
+struct tref {
+	uint32_t idx;
+	uint16_t e;       /* entry index, for messages */
+	uint16_t n;       /* 0: TABLE -> RTT at idx; else DATA granules idx .. idx+n-1 */
+	uint64_t ipa;
+};
+
+struct tcache {
+	bool valid;
+	uint64_t rd_idx, ipa_base, par, ipa_top;
+	long level;
+	unsigned live, nrefs;
+	uint64_t copy[RTT_ENTRIES];
+	struct tref refs[RTT_ENTRIES];
+};
+
+static struct tcache **tcache; /* by granule index, allocated on first use */
+
+static void tcache_free(void)
+{
+	if (!tcache)
+		return;
+	for (uint64_t i = 0; i < ic.nr; i++)
+		free(tcache[i]);
+	free(tcache);
+	tcache = NULL;
+}
+
 static void walk_table(const struct walk_ctx *w, uint64_t idx, long level, uint64_t ipa_base);
 
-/* Count the live entries of the table at granule idx (level) and follow them. */
-static unsigned walk_entries(const struct walk_ctx *w, uint64_t idx, long level, uint64_t ipa_base)
+/*
+ * Decode the 512 entries of table t into tc (live count and references);
+ * report every malformed entry. Returns false if anything was reported.
+ */
+static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t *t, long level,
+			 uint64_t ipa_base, struct tcache *tc)
 {
-	struct plat_fault f;
-	const uint64_t *t = plat_map(PAS_REALM, gpa(idx), GRANULE_SIZE, &f);
 	const uint64_t rdpa = gpa(w->ri->idx);
 	const uint64_t esz = RTT_LEVEL_SIZE(level);
-	unsigned live = 0;
+	unsigned nviol0 = ic.nviol;
+	uint64_t last_nonlive = 0; /* an entry just found non-live, with last_ns */
+	bool last_ns = false, have_last = false;
 
-	if (!t) {
-		viol("RTT %#llx is not Realm memory", (unsigned long long)gpa(idx));
-		return 0;
-	}
-	ic.st.rtt_entries += RTT_ENTRIES;
-	if ((uint64_t)level > ic.st.max_depth)
-		ic.st.max_depth = (uint64_t)level;
+	tc->live = 0;
+	tc->nrefs = 0;
 	for (unsigned e = 0; e < RTT_ENTRIES; e++) {
 		uint64_t d = t[e];
 		uint64_t ipa = ipa_base + e * esz;
@@ -662,6 +713,9 @@ static unsigned walk_entries(const struct walk_ctx *w, uint64_t idx, long level,
 
 		/* Fast path: the all-zero UNASSIGNED / UNASSIGNED_NS entry. */
 		if (d == 0 && ipa < w->ipa_top)
+			continue;
+		/* Runs of one non-live value (a table of UNASSIGNED RAM, of UNASSIGNED_NS). */
+		if (have_last && d == last_nonlive && ns == last_ns && ipa < w->ipa_top)
 			continue;
 		k = decode(d, level, ns, &oa, &bad);
 		if (k == K_BAD) {
@@ -679,9 +733,15 @@ static unsigned walk_entries(const struct walk_ctx *w, uint64_t idx, long level,
 			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
 			     (unsigned long long)d, kind_names[rk], rlive ? " (live)" : "",
 			     kind_names[k]);
-		if (!mlive)
+		if (!mlive) {
+			if (rk == k && !rlive) {
+				last_nonlive = d;
+				last_ns = ns;
+				have_last = true;
+			}
 			continue;
-		live++;
+		}
+		tc->live++;
 		if (ipa >= w->ipa_top) {
 			viol("realm %#llx RTT %#llx L%ld [%u]: live %s entry beyond the IPA space (%#llx)",
 			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
@@ -691,22 +751,15 @@ static unsigned walk_entries(const struct walk_ctx *w, uint64_t idx, long level,
 		if (k == K_TABLE) {
 			uint64_t c = gidx(oa);
 
-			if (c == UINT64_MAX || granule_get_state(G(c)) != GRANULE_STATE_RTT) {
-				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, which is %s",
+			if (c == UINT64_MAX) {
+				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, not a granule",
 				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
-				     (unsigned long long)ipa, (unsigned long long)oa,
-				     c == UINT64_MAX ? "not a granule" : sname(granule_get_state(G(c))));
+				     (unsigned long long)ipa, (unsigned long long)oa);
 				continue;
 			}
-			if (ic.reach[c]++) {
-				viol("RTT %#llx reached twice (again from realm %#llx RTT %#llx L%ld [%u])",
-				     (unsigned long long)oa, (unsigned long long)rdpa,
-				     (unsigned long long)gpa(idx), level, e);
-				continue;
-			}
-			walk_table(w, c, level + 1, ipa);
+			tc->refs[tc->nrefs++] = (struct tref){ .idx = (uint32_t)c, .e = (uint16_t)e, .ipa = ipa };
 		} else if (k == K_ASSIGNED) {
-			/* Protected: every granule of the page/block is DATA, mapped once. */
+			/* Protected: every granule of the page/block must be DATA, mapped once. */
 			uint64_t n = esz >> GRANULE_SHIFT;
 			uint64_t c0 = gidx(oa);
 
@@ -716,34 +769,100 @@ static unsigned walk_entries(const struct walk_ctx *w, uint64_t idx, long level,
 				     (unsigned long long)oa);
 				continue;
 			}
-			for (uint64_t c = c0; c < c0 + n; c++) {
-				unsigned s = granule_get_state(G(c));
-				if (s != GRANULE_STATE_DATA) {
-					viol("realm %#llx IPA %#llx (L%ld): ASSIGNED to %#llx, which is %s",
-					     (unsigned long long)rdpa,
-					     (unsigned long long)(ipa + ((c - c0) << GRANULE_SHIFT)), level,
-					     (unsigned long long)gpa(c), sname(s));
-				} else if (ic.reach[c]++) {
-					viol("DATA %#llx mapped twice (again by realm %#llx at IPA %#llx)",
-					     (unsigned long long)gpa(c), (unsigned long long)rdpa,
-					     (unsigned long long)(ipa + ((c - c0) << GRANULE_SHIFT)));
-				}
-			}
+			tc->refs[tc->nrefs++] = (struct tref){
+				.idx = (uint32_t)c0, .e = (uint16_t)e, .n = (uint16_t)n, .ipa = ipa };
 		}
 		/* ASSIGNED_NS: the host's OA, reached through the NS PAS (decode checked the bit). */
 	}
-	return live;
+	return ic.nviol == nviol0;
+}
+
+/* Check what a table points at (every check, cached or not) and walk its children. */
+static void follow_refs(const struct walk_ctx *w, uint64_t idx, long level, const struct tref *refs,
+			unsigned nrefs)
+{
+	const uint64_t rdpa = gpa(w->ri->idx);
+
+	for (unsigned r = 0; r < nrefs; r++) {
+		const struct tref *t = &refs[r];
+
+		if (t->n == 0) {
+			unsigned s = G(t->idx)->state;
+
+			if (s != GRANULE_STATE_RTT) {
+				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, which is %s",
+				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, t->e,
+				     (unsigned long long)t->ipa, (unsigned long long)gpa(t->idx), sname(s));
+				continue;
+			}
+			if (ic.reach[t->idx]++) {
+				viol("RTT %#llx reached twice (again from realm %#llx RTT %#llx L%ld [%u])",
+				     (unsigned long long)gpa(t->idx), (unsigned long long)rdpa,
+				     (unsigned long long)gpa(idx), level, t->e);
+				continue;
+			}
+			walk_table(w, t->idx, level + 1, t->ipa);
+			continue;
+		}
+		for (uint64_t c = t->idx; c < (uint64_t)t->idx + t->n; c++) {
+			unsigned s = G(c)->state;
+			uint64_t ipa = t->ipa + ((c - t->idx) << GRANULE_SHIFT);
+
+			if (s != GRANULE_STATE_DATA)
+				viol("realm %#llx IPA %#llx (L%ld): ASSIGNED to %#llx, which is %s",
+				     (unsigned long long)rdpa, (unsigned long long)ipa, level,
+				     (unsigned long long)gpa(c), sname(s));
+			else if (ic.reach[c]++)
+				viol("DATA %#llx mapped twice (again by realm %#llx at IPA %#llx)",
+				     (unsigned long long)gpa(c), (unsigned long long)rdpa,
+				     (unsigned long long)ipa);
+		}
+	}
 }
 
 static void walk_table(const struct walk_ctx *w, uint64_t idx, long level, uint64_t ipa_base)
 {
-	unsigned live = walk_entries(w, idx, level, ipa_base);
+	struct plat_fault f;
+	const uint64_t *t = plat_map(PAS_REALM, gpa(idx), GRANULE_SIZE, &f);
+	struct tcache *tc;
 	unsigned rc = granule_refcount_read(G(idx));
 
-	if (rc != live)
+	if (!t) {
+		viol("RTT %#llx is not Realm memory", (unsigned long long)gpa(idx));
+		return;
+	}
+	ic.st.rtt_entries += RTT_ENTRIES;
+	if ((uint64_t)level > ic.st.max_depth)
+		ic.st.max_depth = (uint64_t)level;
+	if (!tcache) {
+		tcache = calloc(ic.nr, sizeof(*tcache));
+		assert(tcache != NULL);
+	}
+	tc = tcache[idx];
+	if (!tc) {
+		tc = tcache[idx] = malloc(sizeof(*tc));
+		assert(tc != NULL);
+		tc->valid = false;
+	}
+	if (!(tc->valid && tc->rd_idx == w->ri->idx && tc->level == level &&
+	      tc->ipa_base == ipa_base && tc->par == w->par && tc->ipa_top == w->ipa_top &&
+	      memcmp(tc->copy, t, GRANULE_SIZE) == 0)) {
+		ic.st.rtt_decoded++;
+		tc->valid = decode_table(w, idx, t, level, ipa_base, tc);
+		if (tc->valid) {
+			memcpy(tc->copy, t, GRANULE_SIZE);
+			tc->rd_idx = w->ri->idx;
+			tc->level = level;
+			tc->ipa_base = ipa_base;
+			tc->par = w->par;
+			tc->ipa_top = w->ipa_top;
+		}
+	}
+	if (rc != tc->live)
 		viol("realm %#llx RTT %#llx (L%ld, IPA %#llx): refcount %u, live entries %u",
 		     (unsigned long long)gpa(w->ri->idx), (unsigned long long)gpa(idx), level,
-		     (unsigned long long)ipa_base, rc, live);
+		     (unsigned long long)ipa_base, rc, tc->live);
+	follow_refs(w, idx, level, tc->refs, tc->nrefs);
 }
 
 static void walk_realm(const struct rd_info *ri)
@@ -793,9 +912,16 @@ int inv_check(char *why, size_t len)
 	nrds = 0;
 
 	/* Pass 1: the granule array. */
+	const struct granule *ga = granule_at(0);
 	ic.nlist = 0;
 	for (uint64_t i = 0; i < ic.nr; i++) {
-		const struct granule *g = G(i);
+		const struct granule *g = &ga[i];
+		uint64_t word;
+
+		/* Fast path: NS, unlocked, refcount 0, and NS at the last check too. */
+		memcpy(&word, g, sizeof(word));
+		if (word == 0 && ic.prev_state[i] == GRANULE_STATE_NS)
+			continue;
 		unsigned s = g->state;
 
 		if (__atomic_load_n(&g->lock.val, __ATOMIC_RELAXED) != 0)
@@ -817,8 +943,8 @@ int inv_check(char *why, size_t len)
 			viol("granule %#llx has state %u", (unsigned long long)gpa(i), s);
 			continue;
 		}
+		ic.list[ic.nlist++] = (uint32_t)i | (ic.prev_state[i] != s ? INV_CHANGED : 0);
 		ic.prev_state[i] = (uint8_t)s;
-		ic.list[ic.nlist++] = (uint32_t)i;
 		ic.reach[i] = 0;
 		ic.rd_slot[i] = 0;
 		if (in_ns_region(i))
@@ -842,14 +968,16 @@ int inv_check(char *why, size_t len)
 	}
 
 	/* Pass 2: every non-NS granule. */
+	uint64_t share = ic.nlist / INV_PROBES_PER_CHECK + 1;
 	for (uint64_t n = 0; n < ic.nlist; n++) {
-		uint64_t i = ic.list[n];
-		const struct granule *g = G(i);
+		bool changed = ic.list[n] & INV_CHANGED;
+		uint64_t i = ic.list[n] &= ~INV_CHANGED;
+		const struct granule *g = &ga[i];
 		unsigned s = g->state;
 
 		ic.st.per_state[s]++;
 		if (gpt_ok)
-			check_isolation_granule(i, s);
+			check_isolation_granule(i, s, changed || (n + ic.st.checks) % share == 0);
 		switch (s) {
 		case GRANULE_STATE_DELEGATED:
 			check_delegated_zero(i);

@@ -53,9 +53,18 @@ struct cpu_engine_config {
 int cpu_engine_init(const struct cpu_engine_config *cfg);
 
 /*
+ * Pay the engine's one-time costs now (dynarmic builds its decoder tables
+ * when the first block of the process is compiled: ~200 ms). Idempotent;
+ * cpu_pool_init() calls it.
+ */
+void cpu_engine_warmup(void);
+
+/*
  * AT_HWCAP / AT_HWCAP2 values the library OS puts in auxv: exactly the
  * optional features the engine executes correctly (measured by
- * tests/unit/cpu/test_cpu.c against qemu-aarch64). No LSE atomics.
+ * tests/unit/cpu/test_cpu.c against qemu-aarch64): FP, ASIMD, AES, PMULL,
+ * SHA1, SHA2, CRC32, SHA3, SM3, SM4, ASIMDDP, SHA512. No LSE atomics (the
+ * engine does not execute them); nothing in AT_HWCAP2.
  */
 uint64_t cpu_hwcap(void);
 uint64_t cpu_hwcap2(void);
@@ -143,7 +152,8 @@ void cpu_destroy(struct cpu_vcpu *vcpu);
 
 /*
  * Attach `vcpu` to `as` (it then sees as's pages); a vCPU is attached to at
- * most one address space. Returns 0, -EBUSY if already attached, -ENOMEM.
+ * most one address space. Returns 0, -EINVAL (as NULL), -EBUSY if already
+ * attached, -ENOMEM.
  */
 int cpu_attach(struct cpu_vcpu *vcpu, struct cpu_as *as);
 /* Detach; the vCPU sees no memory afterwards. Its compiled code is dropped. */
@@ -153,15 +163,16 @@ struct cpu_as *cpu_vcpu_as(const struct cpu_vcpu *vcpu);
 /*
  * Reset to the just-constructed state: detached, registers and FP/SIMD state
  * zero, code cache empty, exclusive monitor cleared, pending halt dropped,
- * timeslice back to the engine default. Counters are kept.
+ * timeslice back to the engine default, counters zero.
  */
 void cpu_reset(struct cpu_vcpu *vcpu);
 
 /* ---- Pool of ready vCPUs ---------------------------------------------- */
 
 /*
- * Keep `target` constructed vCPUs ready: builds them now (synchronously, so
- * that the next `target` cpu_get() calls are fast) and starts a background
+ * Keep `target` constructed vCPUs ready: warms the engine up
+ * (cpu_engine_warmup), builds them now (synchronously, so that the next
+ * `target` cpu_get() calls are fast) and starts a background
  * thread that rebuilds the stock after cpu_get() drains it. Calling again
  * changes the target. Returns 0 or a negative errno.
  */
@@ -199,10 +210,14 @@ enum cpu_exit_kind {
  * and FAR_EL1 would hold (arch/esr.h). pc: the vCPU's pc after the exit:
  *  - SVC, WFX: the next instruction (hardware's preferred return address);
  *  - DABT, IABT, UNDEF, BRK, PC_ALIGN: the instruction that faulted (for
- *    PC_ALIGN and IABT the target pc itself). No later instruction has
- *    executed and the faulting instruction has not written any register, so
- *    running again restarts it (after the cause has been fixed). A store
- *    that straddles two pages may have written the bytes on the first page.
+ *    PC_ALIGN and IABT the target pc itself). Every earlier instruction has
+ *    completed, no later one has executed, and the faulting instruction has
+ *    written no register (no load result, no base writeback), so running
+ *    again restarts it once the cause is fixed. Memory: a single access that
+ *    faults writes nothing (both pages of a page-straddling access are
+ *    checked first); an instruction that makes several accesses (STP, ST1
+ *    of several registers) may have completed the ones before the fault, as
+ *    the architecture allows.
  *  - TIMESLICE, HALT: the next instruction to execute.
  * insn is the instruction word at pc for UNDEF/BRK (0 if unreadable).
  */
@@ -279,7 +294,8 @@ struct cpu_stats {
 	uint64_t slow_writes;        /* writes through the callbacks */
 	uint64_t exclusive_ops;      /* LDXR/STXR family (always via callbacks) */
 	uint64_t code_reads;         /* instruction words fetched for translation */
-	uint64_t invalidations;      /* code-cache invalidations applied */
+	uint64_t invalidations;      /* code-cache invalidations requested */
+	uint64_t emulated;           /* instructions emulated in the wrapper (MRS CNTVCT_EL0) */
 };
 
 /* Snapshot of the counters (any thread; values may be a little stale). */

@@ -3,6 +3,9 @@
  * guest addresses with (layout in cpu_internal.h), their updates, and the
  * code-cache invalidations that updates of executable pages require.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create */
+#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -61,6 +61,7 @@ static void *refill_main(void *arg)
 
 int cpu_pool_init(unsigned target)
 {
+	cpu_engine_warmup();
 	pthread_mutex_lock(&pool.lock);
 	unsigned cap = target * 2 > 4 ? target * 2 : 4;
 	if (cap > pool.cap) {

@@ -1,0 +1,787 @@
+/*
+ * The `none` deployment: the library OS handles every trap directly, with
+ * no protection between it and the container (the yardstick every protected
+ * mode is measured against). It implements the library OS's PAL (libos/pal.h)
+ * on the CPU engine (plat/emu/cpu): address spaces are struct cpu_as over
+ * host pages from one arena, each task is a vCPU from the pool on its own
+ * host thread running cpu_run in a loop, host files are read under
+ * cfg->rootfs with openat2(RESOLVE_IN_ROOT) so no path escapes it, and the
+ * console is relayed to the host fds given to deploy_run.
+ * One container at a time per host process (the library OS is one instance).
+ */
+#include "deploy/deploy.h"
+#include "deploy/none.h"
+#include "libos/libos.h"
+#include "plat/emu/cpu/cpu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PG 4096UL
+
+/* ---- host page arena (container memory) ---- */
+
+static struct {
+	pthread_mutex_t lock;
+	uint8_t *base;
+	size_t size, used;
+	void **free; /* stack of freed pages */
+	size_t nfree, capfree;
+	size_t live;
+} arena = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int arena_init(void)
+{
+	if (arena.base)
+		return 0;
+	arena.size = 64ULL << 30; /* address space only: pages cost memory once touched */
+	void *p = mmap(NULL, arena.size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	arena.base = p;
+	return 0;
+}
+
+static void *page_alloc(void)
+{
+	void *p = NULL;
+	pthread_mutex_lock(&arena.lock);
+	if (arena.nfree) {
+		p = arena.free[--arena.nfree];
+		memset(p, 0, PG);
+	} else if (arena.used + PG <= arena.size) {
+		p = arena.base + arena.used; /* fresh: zero */
+		arena.used += PG;
+	}
+	if (p)
+		arena.live++;
+	pthread_mutex_unlock(&arena.lock);
+	return p;
+}
+
+static void page_free(void *p)
+{
+	pthread_mutex_lock(&arena.lock);
+	if (arena.nfree == arena.capfree) {
+		size_t nc = arena.capfree ? arena.capfree * 2 : 4096;
+		void **nf = realloc(arena.free, nc * sizeof(void *));
+		if (!nf) {
+			pthread_mutex_unlock(&arena.lock);
+			return; /* leak the page rather than fail */
+		}
+		arena.free = nf;
+		arena.capfree = nc;
+	}
+	arena.free[arena.nfree++] = p;
+	arena.live--;
+	pthread_mutex_unlock(&arena.lock);
+}
+
+/* ---- the deployment's state ---- */
+
+struct none_task {
+	struct cpu_vcpu *v;
+	void *lt; /* the library OS task */
+	pthread_t th;
+};
+
+static struct {
+	pthread_mutex_t biglock;  /* the library OS lock */
+	pthread_mutex_t mu;       /* guards the fields below */
+	pthread_cond_t cv;
+	int live;                 /* task threads running */
+	bool done;
+	int status, term_signal;
+	int rootfd;
+	int fds[3];
+	volatile bool shutdown;
+} ctx = { .biglock = PTHREAD_MUTEX_INITIALIZER,
+	  .mu = PTHREAD_MUTEX_INITIALIZER,
+	  .cv = PTHREAD_COND_INITIALIZER };
+
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool pool_started;
+
+int deploy_none_prepare(unsigned vcpus)
+{
+	pthread_mutex_lock(&run_lock);
+	int r = cpu_pool_init(vcpus);
+	if (r == 0)
+		pool_started = true;
+	pthread_mutex_unlock(&run_lock);
+	return r;
+}
+
+static unsigned to_cpu_prot(unsigned p)
+{
+	return (p & PAL_PROT_R ? CPU_PROT_R : 0) | (p & PAL_PROT_W ? CPU_PROT_W : 0) |
+	       (p & PAL_PROT_X ? CPU_PROT_X : 0);
+}
+
+static unsigned from_cpu_prot(unsigned p)
+{
+	return (p & CPU_PROT_R ? PAL_PROT_R : 0) | (p & CPU_PROT_W ? PAL_PROT_W : 0) |
+	       (p & CPU_PROT_X ? PAL_PROT_X : 0);
+}
+
+#define CAS(a) ((struct cpu_as *)(a))
+
+static struct pal_as *n_as_create(void *c)
+{
+	return (struct pal_as *)cpu_as_create();
+}
+
+static void n_as_destroy(void *c, struct pal_as *as)
+{
+	/* the library OS unmapped every range before this */
+	if (cpu_as_destroy(CAS(as)) != 0)
+		fprintf(stderr, "realmbox: none: address space still in use at destroy\n");
+}
+
+static void unmap_pages(struct cpu_as *as, uint64_t va, uint64_t len)
+{
+	for (uint64_t p = va; p < va + len; p += PG) {
+		void *h;
+		unsigned prot;
+		if (cpu_as_query(as, p, &h, &prot) == 0)
+			page_free(h);
+	}
+	cpu_as_unmap(as, va, len);
+}
+
+static int n_mem_map(void *c, struct pal_as *as, uint64_t va, uint64_t len, unsigned prot,
+		     const void *init, size_t init_len)
+{
+	if ((va | len) & (PG - 1) || len == 0 || va + len > CPU_VA_LIMIT)
+		return -EINVAL;
+	unmap_pages(CAS(as), va, len);
+	for (uint64_t off = 0; off < len; off += PG) {
+		uint8_t *h = page_alloc();
+		if (!h)
+			return -ENOMEM;
+		if (init && off < init_len)
+			memcpy(h, (const uint8_t *)init + off, init_len - off < PG ? init_len - off : PG);
+		int r = cpu_as_map(CAS(as), va + off, h, PG, to_cpu_prot(prot));
+		if (r) {
+			page_free(h);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int n_mem_unmap(void *c, struct pal_as *as, uint64_t va, uint64_t len)
+{
+	if ((va | len) & (PG - 1) || va + len > CPU_VA_LIMIT)
+		return -EINVAL;
+	unmap_pages(CAS(as), va, len);
+	return 0;
+}
+
+static int n_mem_protect(void *c, struct pal_as *as, uint64_t va, uint64_t len, unsigned prot)
+{
+	if ((va | len) & (PG - 1) || va + len > CPU_VA_LIMIT)
+		return -EINVAL;
+	uint64_t run = 0, runlen = 0;
+	for (uint64_t p = va; p <= va + len; p += PG) {
+		void *h;
+		unsigned pr;
+		bool mapped = p < va + len && cpu_as_query(CAS(as), p, &h, &pr) == 0;
+		if (mapped) {
+			if (!runlen)
+				run = p;
+			runlen += PG;
+		} else if (runlen) {
+			cpu_as_protect(CAS(as), run, runlen, to_cpu_prot(prot));
+			runlen = 0;
+		}
+	}
+	return 0;
+}
+
+static int n_mem_query(void *c, struct pal_as *as, uint64_t va, unsigned *prot)
+{
+	void *h;
+	unsigned p;
+	if (cpu_as_query(CAS(as), va, &h, &p))
+		return -ENOENT;
+	*prot = from_cpu_prot(p);
+	return 0;
+}
+
+static int n_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
+			 uint64_t len)
+{
+	for (uint64_t p = va; p < va + len; p += PG) {
+		void *h;
+		unsigned pr;
+		if (cpu_as_query(CAS(src), p, &h, &pr))
+			continue;
+		uint8_t *n = page_alloc();
+		if (!n)
+			return -ENOMEM;
+		memcpy(n, h, PG);
+		if (cpu_as_map(CAS(dst), p, n, PG, pr)) {
+			page_free(n);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int n_copy_from_user(void *c, struct pal_as *as, void *dst, uint64_t src, size_t len)
+{
+	return cpu_as_read(CAS(as), src, dst, len) ? -EFAULT : 0;
+}
+
+static int n_copy_to_user(void *c, struct pal_as *as, uint64_t dst, const void *src, size_t len)
+{
+	return cpu_as_write(CAS(as), dst, src, len) ? -EFAULT : 0;
+}
+
+static long n_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t src, size_t max)
+{
+	size_t n = 0;
+	while (n < max) {
+		uint64_t va = src + n;
+		void *h;
+		unsigned pr;
+		if (va >= CPU_VA_LIMIT || cpu_as_query(CAS(as), va, &h, &pr) || !(pr & CPU_PROT_R))
+			return -EFAULT;
+		size_t chunk = PG - (va & (PG - 1));
+		if (chunk > max - n)
+			chunk = max - n;
+		const char *s = h;
+		const char *z = memchr(s, 0, chunk);
+		if (z) {
+			size_t l = (size_t)(z - s);
+			memcpy(dst + n, s, l + 1);
+			return (long)(n + l);
+		}
+		memcpy(dst + n, s, chunk);
+		n += chunk;
+	}
+	return -ENAMETOOLONG;
+}
+
+/* ---- tasks ---- */
+
+static void to_cpu_regs(const struct pal_regs *r, struct cpu_regs *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->x, r->x, sizeof(c->x));
+	c->sp = r->sp;
+	c->pc = r->pc;
+	c->pstate = r->pstate;
+	c->tpidr_el0 = r->tpidr;
+}
+
+static void from_cpu_regs(const struct cpu_regs *c, struct pal_regs *r)
+{
+	memcpy(r->x, c->x, sizeof(r->x));
+	r->sp = c->sp;
+	r->pc = c->pc;
+	r->pstate = c->pstate;
+	r->tpidr = c->tpidr_el0;
+}
+
+static void *task_thread(void *arg)
+{
+	struct none_task *nt = arg;
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	for (;;) {
+		struct cpu_exit ex;
+		struct libos_exc le = { 0 };
+		if (cpu_run(nt->v, &ex) != 0) {
+			/* detached: the task ended without telling us; stop */
+			le.kind = LIBOS_EXC_IRQ;
+			if (libos_handle_exception(nt->lt, &le) == LIBOS_EXITED)
+				break;
+			continue;
+		}
+		le.esr = ex.esr;
+		le.far = ex.far;
+		le.pc = ex.pc;
+		switch (ex.kind) {
+		case CPU_EXIT_SVC:
+			le.kind = LIBOS_EXC_SVC;
+			break;
+		case CPU_EXIT_DABT:
+			le.kind = LIBOS_EXC_DABT;
+			break;
+		case CPU_EXIT_IABT:
+			le.kind = LIBOS_EXC_IABT;
+			break;
+		case CPU_EXIT_UNDEF:
+			le.kind = LIBOS_EXC_UNDEF;
+			break;
+		case CPU_EXIT_BRK:
+			le.kind = LIBOS_EXC_BRK;
+			break;
+		case CPU_EXIT_PC_ALIGN:
+			le.kind = LIBOS_EXC_PC_ALIGN;
+			break;
+		default: /* timeslice, halt, WFI/WFE */
+			le.kind = LIBOS_EXC_IRQ;
+			break;
+		}
+		if (libos_handle_exception(nt->lt, &le) == LIBOS_EXITED)
+			break;
+	}
+	if (cpu_vcpu_as(nt->v))
+		cpu_detach(nt->v);
+	cpu_put(nt->v);
+	free(nt);
+	pthread_mutex_lock(&ctx.mu);
+	ctx.live--;
+	pthread_cond_broadcast(&ctx.cv);
+	pthread_mutex_unlock(&ctx.mu);
+	return NULL;
+}
+
+static int n_task_create(void *c, struct pal_as *as, const struct pal_regs *regs,
+			 const struct pal_fpsimd *fp, void *lt, struct pal_task **out)
+{
+	struct none_task *nt = calloc(1, sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	nt->v = cpu_get();
+	if (!nt->v) {
+		free(nt);
+		return -EAGAIN;
+	}
+	if (cpu_attach(nt->v, CAS(as))) {
+		cpu_put(nt->v);
+		free(nt);
+		return -ENOMEM;
+	}
+	struct cpu_regs cr;
+	to_cpu_regs(regs, &cr);
+	cpu_set_regs(nt->v, &cr);
+	if (fp) {
+		struct cpu_fpsimd f;
+		memcpy(f.v, fp->v, sizeof(f.v));
+		f.fpcr = fp->fpcr;
+		f.fpsr = fp->fpsr;
+		cpu_set_fpsimd(nt->v, &f);
+	}
+	nt->lt = lt;
+	*out = (struct pal_task *)nt;
+	pthread_mutex_lock(&ctx.mu);
+	ctx.live++;
+	pthread_mutex_unlock(&ctx.mu);
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 1 << 20);
+	int r = pthread_create(&nt->th, &at, task_thread, nt);
+	pthread_attr_destroy(&at);
+	if (r) {
+		pthread_mutex_lock(&ctx.mu);
+		ctx.live--;
+		pthread_mutex_unlock(&ctx.mu);
+		cpu_detach(nt->v);
+		cpu_put(nt->v);
+		free(nt);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+#define NT(t) ((struct none_task *)(t))
+
+static int n_task_set_as(void *c, struct pal_task *t, struct pal_as *as)
+{
+	cpu_detach(NT(t)->v);
+	return cpu_attach(NT(t)->v, CAS(as));
+}
+
+static void n_task_exit(void *c, struct pal_task *t)
+{
+	if (cpu_vcpu_as(NT(t)->v))
+		cpu_detach(NT(t)->v);
+}
+
+static void n_get_regs(void *c, struct pal_task *t, struct pal_regs *r)
+{
+	struct cpu_regs cr;
+	cpu_get_regs(NT(t)->v, &cr);
+	from_cpu_regs(&cr, r);
+}
+
+static void n_set_regs(void *c, struct pal_task *t, const struct pal_regs *r)
+{
+	struct cpu_regs cr, old;
+	cpu_get_regs(NT(t)->v, &old);
+	to_cpu_regs(r, &cr);
+	cr.tpidrro_el0 = old.tpidrro_el0;
+	cpu_set_regs(NT(t)->v, &cr);
+}
+
+static void n_get_fpsimd(void *c, struct pal_task *t, struct pal_fpsimd *f)
+{
+	struct cpu_fpsimd cf;
+	cpu_get_fpsimd(NT(t)->v, &cf);
+	memcpy(f->v, cf.v, sizeof(f->v));
+	f->fpcr = cf.fpcr;
+	f->fpsr = cf.fpsr;
+}
+
+static void n_set_fpsimd(void *c, struct pal_task *t, const struct pal_fpsimd *f)
+{
+	struct cpu_fpsimd cf;
+	memcpy(cf.v, f->v, sizeof(cf.v));
+	cf.fpcr = f->fpcr;
+	cf.fpsr = f->fpsr;
+	cpu_set_fpsimd(NT(t)->v, &cf);
+}
+
+static void n_task_kick(void *c, struct pal_task *t)
+{
+	cpu_halt(NT(t)->v);
+}
+
+/* ---- blocking ---- */
+
+static int n_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns)
+{
+	struct timespec ts, *tp = NULL;
+	if (timeout_ns >= 0) {
+		ts.tv_sec = timeout_ns / 1000000000LL;
+		ts.tv_nsec = timeout_ns % 1000000000LL;
+		tp = &ts;
+	}
+	long r = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, tp, NULL, 0);
+	if (r < 0 && errno == ETIMEDOUT)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+static void n_wake(void *c, uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static void n_lock(void *c)
+{
+	pthread_mutex_lock(&ctx.biglock);
+}
+
+static void n_unlock(void *c)
+{
+	pthread_mutex_unlock(&ctx.biglock);
+}
+
+/* ---- host files, confined to the rootfs ---- */
+
+static int n_host_open(void *c, const char *path)
+{
+	while (*path == '/')
+		path++;
+	if (!*path)
+		return -ENOENT;
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+					   RESOLVE_NO_SYMLINKS };
+	long fd = syscall(SYS_openat2, ctx.rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/* older kernels: walk the components, refusing symlinks and ".." */
+		char buf[4096];
+		snprintf(buf, sizeof(buf), "%s", path);
+		int dir = dup(ctx.rootfd);
+		char *save, *comp = strtok_r(buf, "/", &save);
+		while (comp && dir >= 0) {
+			char *next = strtok_r(NULL, "/", &save);
+			if (strcmp(comp, "..") == 0) {
+				close(dir);
+				return -EACCES;
+			}
+			int nfd = openat(dir, comp,
+					 (next ? O_PATH | O_DIRECTORY : O_RDONLY) | O_NOFOLLOW |
+						 O_CLOEXEC);
+			close(dir);
+			dir = nfd;
+			comp = next;
+		}
+		fd = dir;
+	}
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static long n_host_pread(void *c, int h, void *buf, size_t len, uint64_t off)
+{
+	ssize_t r = pread(h, buf, len, (off_t)off);
+	return r < 0 ? -errno : r;
+}
+
+static void n_host_close(void *c, int h)
+{
+	close(h);
+}
+
+/* ---- console ---- */
+
+static long n_console_read(void *c, int fd, void *buf, size_t len)
+{
+	int hfd = ctx.fds[0];
+	for (;;) {
+		if (ctx.shutdown)
+			return -EIO;
+		struct pollfd p = { hfd, POLLIN, 0 };
+		int r = poll(&p, 1, 100);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0) {
+			ssize_t n = read(hfd, buf, len);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			return n < 0 ? -errno : n;
+		}
+	}
+}
+
+static long n_console_write(void *c, int fd, const void *buf, size_t len)
+{
+	int hfd = ctx.fds[fd == 2 ? 2 : 1];
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(hfd, (const char *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (long)done : -errno;
+		}
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+static uint64_t n_time_ns(void *c, enum pal_clock clk)
+{
+	struct timespec ts;
+	clock_gettime(clk == PAL_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void n_random(void *c, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t r = getrandom(p, len, 0);
+		if (r <= 0)
+			continue;
+		p += r;
+		len -= (size_t)r;
+	}
+}
+
+static void n_container_exit(void *c, int status, int sig)
+{
+	pthread_mutex_lock(&ctx.mu);
+	ctx.done = true;
+	ctx.status = status;
+	ctx.term_signal = sig;
+	ctx.shutdown = true;
+	pthread_cond_broadcast(&ctx.cv);
+	pthread_mutex_unlock(&ctx.mu);
+}
+
+static const struct pal_ops none_pal = {
+	.as_create = n_as_create,
+	.as_destroy = n_as_destroy,
+	.mem_map = n_mem_map,
+	.mem_unmap = n_mem_unmap,
+	.mem_protect = n_mem_protect,
+	.mem_query = n_mem_query,
+	.mem_copy_as = n_mem_copy_as,
+	.copy_from_user = n_copy_from_user,
+	.copy_to_user = n_copy_to_user,
+	.strncpy_from_user = n_strncpy_from_user,
+	.task_create = n_task_create,
+	.task_set_as = n_task_set_as,
+	.task_exit = n_task_exit,
+	.get_regs = n_get_regs,
+	.set_regs = n_set_regs,
+	.get_fpsimd = n_get_fpsimd,
+	.set_fpsimd = n_set_fpsimd,
+	.task_kick = n_task_kick,
+	.wait = n_wait,
+	.wake = n_wake,
+	.lock = n_lock,
+	.unlock = n_unlock,
+	.host_open = n_host_open,
+	.host_pread = n_host_pread,
+	.host_close = n_host_close,
+	.console_read = n_console_read,
+	.console_write = n_console_write,
+	.time_ns = n_time_ns,
+	.random = n_random,
+	.container_exit = n_container_exit,
+};
+
+static void report_enosys(void)
+{
+	struct libos_stats st;
+	libos_get_stats(&st);
+	const char *e = getenv("REALMBOX_ENOSYS_REPORT");
+	if (!e || !*e)
+		return;
+	FILE *f = fopen(e, "a");
+	if (!f)
+		return;
+	for (unsigned i = 0; i < LIBOS_NR_SYSCALLS; i++)
+		if (st.enosys_by_nr[i])
+			fprintf(f, "%u %s %llu\n", i, libos_syscall_name(i) ? libos_syscall_name(i) : "?",
+				(unsigned long long)st.enosys_by_nr[i]);
+	fclose(f);
+}
+
+int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	       int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf, size_t errlen)
+{
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	if (cfg->isolation == RB_ISOLATION_REALM || cfg->isolation == RB_ISOLATION_SHIM) {
+		snprintf(errbuf, errlen, "isolation %s: not supported yet",
+			 cfg->isolation == RB_ISOLATION_REALM ? "realm" : "shim");
+		return -ENOTSUP;
+	}
+	if (cfg->isolation != RB_ISOLATION_NONE) {
+		snprintf(errbuf, errlen, "unknown isolation mode %d", (int)cfg->isolation);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&run_lock);
+	int ret = 0;
+	struct libos_mf_entry *ents = NULL;
+	void *mem = MAP_FAILED;
+	size_t memsz = 1ULL << 30;
+	const char *ms = getenv("REALMBOX_LIBOS_MEM_MB");
+	if (ms && atoi(ms) >= 16)
+		memsz = (size_t)atoi(ms) << 20;
+
+	ctx.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx.rootfd < 0) {
+		ret = -errno;
+		snprintf(errbuf, errlen, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+		goto out;
+	}
+	if (arena_init()) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "cannot reserve container memory");
+		goto out;
+	}
+	if (!pool_started) {
+		const char *pe = getenv("REALMBOX_VCPU_POOL");
+		unsigned n = pe ? (unsigned)atoi(pe) : 2;
+		if (n)
+			cpu_pool_init(n);
+		pool_started = true;
+	}
+	ents = calloc(mf->n ? mf->n : 1, sizeof(*ents));
+	if (!ents) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < mf->n; i++) {
+		const struct rb_manifest_entry *e = &mf->entries[i];
+		ents[i].path = e->path;
+		ents[i].type = e->type == RB_MF_DIR ? LIBOS_MF_DIR :
+			       e->type == RB_MF_SYMLINK ? LIBOS_MF_SYMLINK : LIBOS_MF_FILE;
+		ents[i].mode = e->mode;
+		ents[i].uid = e->uid;
+		ents[i].gid = e->gid;
+		ents[i].size = e->size;
+		ents[i].mtime_sec = e->mtime_sec;
+		memcpy(ents[i].sha256, e->sha256, 32);
+		ents[i].link_target = e->link_target;
+	}
+	struct libos_rlimit rl[RB_MAX_RLIMITS];
+	for (unsigned i = 0; i < cfg->n_rlimits && i < RB_MAX_RLIMITS; i++) {
+		rl[i].resource = cfg->rlimits[i].resource;
+		rl[i].soft = cfg->rlimits[i].soft;
+		rl[i].hard = cfg->rlimits[i].hard;
+	}
+	static char *const empty_env[] = { NULL };
+	struct libos_config lc = {
+		.args = cfg->args,
+		.env = cfg->env ? cfg->env : empty_env,
+		.cwd = cfg->cwd ? cfg->cwd : "/",
+		.hostname = cfg->hostname ? cfg->hostname : cfg->id,
+		.uid = cfg->uid,
+		.gid = cfg->gid,
+		.umask = cfg->umask,
+		.rootfs_readonly = cfg->rootfs_readonly,
+		.terminal = cfg->terminal,
+		.rlimits = rl,
+		.n_rlimits = cfg->n_rlimits < RB_MAX_RLIMITS ? cfg->n_rlimits : RB_MAX_RLIMITS,
+		.mf = ents,
+		.mf_n = mf->n,
+		.groups = cfg->additional_gids,
+		.n_groups = cfg->n_additional_gids,
+	};
+	mem = mmap(NULL, memsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (mem == MAP_FAILED) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "cannot reserve library OS memory");
+		goto out;
+	}
+	ctx.fds[0] = stdin_fd;
+	ctx.fds[1] = stdout_fd;
+	ctx.fds[2] = stderr_fd;
+	ctx.done = false;
+	ctx.shutdown = false;
+	ctx.live = 0;
+	struct pal_ops pal = none_pal;
+	pal.hwcap = cpu_hwcap();
+	pal.hwcap2 = cpu_hwcap2();
+	ret = libos_init(&pal, mem, memsz, &lc);
+	if (ret) {
+		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
+		goto out;
+	}
+	ret = libos_start(errbuf, errlen);
+	if (ret)
+		goto out_fini;
+	pthread_mutex_lock(&ctx.mu);
+	while (!ctx.done || ctx.live > 0)
+		pthread_cond_wait(&ctx.cv, &ctx.mu);
+	pthread_mutex_unlock(&ctx.mu);
+	struct libos_stats st;
+	libos_get_stats(&st);
+	memset(res, 0, sizeof(*res));
+	res->exit_status = ctx.status;
+	res->term_signal = ctx.term_signal;
+	res->syscalls = st.syscalls;
+	res->syscalls_enosys = st.enosys;
+	report_enosys();
+out_fini:
+	libos_fini();
+out:
+	if (mem != MAP_FAILED)
+		munmap(mem, memsz);
+	free(ents);
+	if (ctx.rootfd >= 0)
+		close(ctx.rootfd);
+	ctx.rootfd = -1;
+	pthread_mutex_unlock(&run_lock);
+	return ret;
+}

@@ -1,0 +1,731 @@
+/*
+ * OCI bundle loading: config.json (parsed with jansson) into struct
+ * rb_config. Every field is checked for type and range, and an error names
+ * the field by its JSON path ("process.user.uid: must be an integer in
+ * 0..4294967295"). What is honoured, ignored or refused is listed in oci.h.
+ */
+#include "host/oci.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_BYTES (16u << 20) /* a config.json larger than this is refused */
+#define MAX_ADDITIONAL_GIDS 65536
+#define HOSTNAME_MAX 64
+
+/* ---- Names ---------------------------------------------------------------- */
+
+/* RLIMIT_* numbers as on Linux arm64 (asm-generic/resource.h). */
+static const char *const rlimit_names[] = {
+	"RLIMIT_CPU",	   "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+	"RLIMIT_CORE",	   "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+	"RLIMIT_MEMLOCK",  "RLIMIT_AS",	   "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+	"RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+};
+_Static_assert(sizeof(rlimit_names) / sizeof(rlimit_names[0]) == RB_MAX_RLIMITS,
+	       "one slot per rlimit type");
+
+int host_rlimit_number(const char *name)
+{
+	for (int i = 0; i < RB_MAX_RLIMITS; i++) {
+		if (strcmp(name, rlimit_names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *host_rlimit_name(int resource)
+{
+	if (resource < 0 || resource >= RB_MAX_RLIMITS)
+		return NULL;
+	return rlimit_names[resource];
+}
+
+bool host_container_id_valid(const char *id)
+{
+	size_t n;
+
+	if (id == NULL || !isalnum((unsigned char)id[0]))
+		return false;
+	for (n = 0; id[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)id[n];
+
+		if (!(isalnum(c) || c == '_' || c == '.' || c == '-'))
+			return false;
+		if (n >= 1024)
+			return false;
+	}
+	return true;
+}
+
+static const char *const isolation_names[] = {
+	[RB_ISOLATION_REALM] = "realm",
+	[RB_ISOLATION_SHIM] = "shim",
+	[RB_ISOLATION_NONE] = "none",
+};
+
+bool host_isolation_parse(const char *s, enum rb_isolation *iso)
+{
+	for (unsigned i = 0; i < sizeof(isolation_names) / sizeof(isolation_names[0]); i++) {
+		if (s != NULL && strcmp(s, isolation_names[i]) == 0) {
+			*iso = (enum rb_isolation)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *host_isolation_name(enum rb_isolation iso)
+{
+	if ((unsigned)iso < sizeof(isolation_names) / sizeof(isolation_names[0]))
+		return isolation_names[iso];
+	return "?";
+}
+
+/* ---- Typed field access ---------------------------------------------------- */
+
+/* The parse state: where messages come from and whether ints arrived as reals. */
+struct parse {
+	const char *name; /* "config.json" */
+	struct rb_err *err;
+	bool ints_as_reals; /* re-parsed with JSON_DECODE_INT_AS_REAL (huge integers) */
+};
+
+static int field_err(struct parse *p, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int field_err(struct parse *p, const char *field, const char *fmt, ...)
+{
+	char msg[RB_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return rb_err_set(p->err, EINVAL, "%s: %s: %s", p->name, field, msg);
+}
+
+/*
+ * An unsigned integer in [0, max]. With ints_as_reals, integral reals are
+ * accepted; a real at or above 2^63 stands for "unlimited" and is mapped to
+ * UINT64_MAX when max is UINT64_MAX (rlimits), refused otherwise.
+ */
+static int get_uint(struct parse *p, json_t *v, const char *field, uint64_t max, uint64_t *out)
+{
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i < 0 || (uint64_t)i > max)
+			goto range;
+		*out = (uint64_t)i;
+		return 0;
+	}
+	if (p->ints_as_reals && json_is_real(v)) {
+		double d = json_real_value(v);
+
+		if (!(d >= 0))
+			goto range;
+		if (d >= 9223372036854775808.0) {
+			if (max != UINT64_MAX)
+				goto range;
+			*out = UINT64_MAX;
+			return 0;
+		}
+		if (d != (double)(uint64_t)d || (uint64_t)d > max)
+			goto range;
+		*out = (uint64_t)d;
+		return 0;
+	}
+range:
+	return field_err(p, field, "must be an integer in 0..%llu", (unsigned long long)max);
+}
+
+static int get_bool(struct parse *p, json_t *v, const char *field, bool *out)
+{
+	if (!json_is_boolean(v))
+		return field_err(p, field, "must be true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* A string field into a fresh copy (*out owned by the caller). */
+static int get_string(struct parse *p, json_t *v, const char *field, char **out)
+{
+	if (!json_is_string(v))
+		return field_err(p, field, "must be a string");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return field_err(p, field, "must not contain NUL characters");
+	*out = strdup(json_string_value(v));
+	if (*out == NULL)
+		return rb_err_set(p->err, ENOMEM, "%s: %s: out of memory", p->name, field);
+	return 0;
+}
+
+static void free_strv(char **v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * An array of strings into a NULL-terminated vector. nonempty: at least
+ * one element, the first a non-empty string. want_kv: each "KEY=value".
+ */
+static int get_strv(struct parse *p, json_t *v, const char *field, bool nonempty, bool want_kv,
+		    char ***out)
+{
+	size_t n, i;
+	char **vec;
+
+	if (!json_is_array(v) || (nonempty && json_array_size(v) == 0))
+		return field_err(p, field, "must be a %sarray of strings",
+				 nonempty ? "non-empty " : "");
+	n = json_array_size(v);
+	vec = calloc(n + 1, sizeof(*vec));
+	if (vec == NULL)
+		return rb_err_set(p->err, ENOMEM, "%s: %s: out of memory", p->name, field);
+	for (i = 0; i < n; i++) {
+		json_t *e = json_array_get(v, i);
+		char sub[64];
+		int rc;
+
+		snprintf(sub, sizeof(sub), "%s[%zu]", field, i);
+		if (!json_is_string(e)) {
+			rc = field_err(p, sub, "must be a string");
+			goto fail;
+		}
+		rc = get_string(p, e, sub, &vec[i]);
+		if (rc < 0)
+			goto fail;
+		if (nonempty && i == 0 && vec[i][0] == '\0') {
+			rc = field_err(p, sub, "must not be empty");
+			goto fail;
+		}
+		if (want_kv && (vec[i][0] == '=' || strchr(vec[i], '=') == NULL)) {
+			rc = field_err(p, sub, "\"%s\": must be KEY=value", vec[i]);
+			goto fail;
+		}
+		continue;
+	fail:
+		free_strv(vec);
+		return rc;
+	}
+	*out = vec;
+	return 0;
+}
+
+/* ---- Sections ------------------------------------------------------------- */
+
+/* Fields accepted and ignored (no Linux kernel inside to apply them). */
+static const char *const process_ignored[] = {
+	"capabilities", "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj",
+	"scheduler",	"ioPriority",	   "execCPUAffinity", "consoleSize",  NULL,
+};
+static const char *const linux_ignored[] = {
+	"namespaces",	     "uidMappings", "gidMappings", "timeOffsets",
+	"devices",	     "cgroupsPath", "resources",   "unified",
+	"rootfsPropagation", "seccomp",	    "sysctl",	   "maskedPaths",
+	"readonlyPaths",     "mountLabel",  "intelRdt",	   "memoryPolicy",
+	"netDevices",	     NULL,
+};
+
+static bool in_list(const char *const *list, const char *key)
+{
+	for (; *list != NULL; list++) {
+		if (strcmp(*list, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int parse_user(struct parse *p, json_t *user, struct rb_config *cfg)
+{
+	const char *key;
+	json_t *v;
+	uint64_t u;
+	int rc;
+
+	if (!json_is_object(user))
+		return field_err(p, "process.user", "must be an object");
+	json_object_foreach(user, key, v)
+	{
+		if (strcmp(key, "uid") == 0) {
+			if ((rc = get_uint(p, v, "process.user.uid", UINT32_MAX, &u)) < 0)
+				return rc;
+			cfg->uid = (uint32_t)u;
+		} else if (strcmp(key, "gid") == 0) {
+			if ((rc = get_uint(p, v, "process.user.gid", UINT32_MAX, &u)) < 0)
+				return rc;
+			cfg->gid = (uint32_t)u;
+		} else if (strcmp(key, "umask") == 0) {
+			if ((rc = get_uint(p, v, "process.user.umask", 0777, &u)) < 0)
+				return rc;
+			cfg->umask = (uint32_t)u;
+		} else if (strcmp(key, "additionalGids") == 0) {
+			size_t n = json_is_array(v) ? json_array_size(v) : 0;
+
+			if (!json_is_array(v) || n > MAX_ADDITIONAL_GIDS)
+				return field_err(p, "process.user.additionalGids",
+						 "must be an array of at most %d integers",
+						 MAX_ADDITIONAL_GIDS);
+			free(cfg->additional_gids);
+			cfg->additional_gids = NULL;
+			cfg->n_additional_gids = 0;
+			if (n == 0)
+				continue;
+			cfg->additional_gids = calloc(n, sizeof(uint32_t));
+			if (cfg->additional_gids == NULL)
+				return rb_err_set(p->err, ENOMEM, "out of memory");
+			for (size_t i = 0; i < n; i++) {
+				char sub[64];
+
+				snprintf(sub, sizeof(sub), "process.user.additionalGids[%zu]", i);
+				rc = get_uint(p, json_array_get(v, i), sub, UINT32_MAX, &u);
+				if (rc < 0)
+					return rc;
+				cfg->additional_gids[i] = (uint32_t)u;
+				cfg->n_additional_gids = (unsigned)(i + 1);
+			}
+		} else if (strcmp(key, "username") == 0) {
+			host_debug("%s: process.user.username: ignored (Windows only)", p->name);
+		} else {
+			host_debug("%s: process.user.%s: unknown field, ignored", p->name, key);
+		}
+	}
+	return 0;
+}
+
+static int parse_rlimits(struct parse *p, json_t *arr, struct rb_config *cfg)
+{
+	bool seen[RB_MAX_RLIMITS] = {false};
+
+	if (!json_is_array(arr))
+		return field_err(p, "process.rlimits", "must be an array");
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *e = json_array_get(arr, i);
+		json_t *type, *soft, *hard;
+		char field[64], sub[96];
+		uint64_t s, h;
+		int res, rc;
+
+		snprintf(field, sizeof(field), "process.rlimits[%zu]", i);
+		if (!json_is_object(e))
+			return field_err(p, field, "must be an object {type, soft, hard}");
+		type = json_object_get(e, "type");
+		soft = json_object_get(e, "soft");
+		hard = json_object_get(e, "hard");
+		snprintf(sub, sizeof(sub), "%s.type", field);
+		if (!json_is_string(type))
+			return field_err(p, sub, "must be a string such as \"RLIMIT_NOFILE\"");
+		res = host_rlimit_number(json_string_value(type));
+		if (res < 0)
+			return field_err(p, sub, "\"%s\": unknown rlimit type",
+					 json_string_value(type));
+		if (seen[res])
+			return field_err(p, sub, "\"%s\": given twice", json_string_value(type));
+		seen[res] = true;
+		snprintf(sub, sizeof(sub), "%s.soft", field);
+		if (soft == NULL)
+			return field_err(p, sub, "required");
+		if ((rc = get_uint(p, soft, sub, UINT64_MAX, &s)) < 0)
+			return rc;
+		snprintf(sub, sizeof(sub), "%s.hard", field);
+		if (hard == NULL)
+			return field_err(p, sub, "required");
+		if ((rc = get_uint(p, hard, sub, UINT64_MAX, &h)) < 0)
+			return rc;
+		if (s > h)
+			return field_err(p, field, "%s: soft limit %llu is above hard limit %llu",
+					 rlimit_names[res], (unsigned long long)s,
+					 (unsigned long long)h);
+		cfg->rlimits[cfg->n_rlimits].resource = res;
+		cfg->rlimits[cfg->n_rlimits].soft = s;
+		cfg->rlimits[cfg->n_rlimits].hard = h;
+		cfg->n_rlimits++;
+	}
+	return 0;
+}
+
+static int parse_process(struct parse *p, json_t *proc, struct rb_config *cfg)
+{
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (proc == NULL)
+		return field_err(p, "process", "required");
+	if (!json_is_object(proc))
+		return field_err(p, "process", "must be an object");
+	if (json_object_get(proc, "args") == NULL)
+		return field_err(p, "process.args", "required (a non-empty array of strings)");
+	json_object_foreach(proc, key, v)
+	{
+		if (strcmp(key, "args") == 0) {
+			rc = get_strv(p, v, "process.args", true, false, &cfg->args);
+		} else if (strcmp(key, "env") == 0) {
+			free_strv(cfg->env);
+			cfg->env = NULL;
+			rc = get_strv(p, v, "process.env", false, true, &cfg->env);
+		} else if (strcmp(key, "cwd") == 0) {
+			free(cfg->cwd);
+			cfg->cwd = NULL;
+			rc = get_string(p, v, "process.cwd", &cfg->cwd);
+			if (rc == 0 && cfg->cwd[0] != '/')
+				rc = field_err(p, "process.cwd", "\"%s\": must be an absolute path",
+					       cfg->cwd);
+		} else if (strcmp(key, "terminal") == 0) {
+			rc = get_bool(p, v, "process.terminal", &cfg->terminal);
+		} else if (strcmp(key, "user") == 0) {
+			rc = parse_user(p, v, cfg);
+		} else if (strcmp(key, "rlimits") == 0) {
+			rc = parse_rlimits(p, v, cfg);
+		} else if (strcmp(key, "commandLine") == 0) {
+			rc = field_err(p, "process.commandLine",
+				       "not supported (Windows only; use process.args)");
+		} else if (in_list(process_ignored, key)) {
+			host_debug("%s: process.%s: ignored (no Linux kernel inside the container)",
+				   p->name, key);
+			rc = 0;
+		} else {
+			host_debug("%s: process.%s: unknown field, ignored", p->name, key);
+			rc = 0;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* root.path relative to the bundle or absolute; must be an existing directory. */
+static int parse_root(struct parse *p, json_t *root, const char *bundle, struct rb_config *cfg)
+{
+	const char *key;
+	json_t *v;
+	char *path = NULL, *abs = NULL, *real;
+	struct stat st;
+	int rc = 0;
+
+	if (root == NULL)
+		return field_err(p, "root", "required");
+	if (!json_is_object(root))
+		return field_err(p, "root", "must be an object");
+	json_object_foreach(root, key, v)
+	{
+		if (strcmp(key, "path") == 0) {
+			free(path);
+			path = NULL;
+			rc = get_string(p, v, "root.path", &path);
+			if (rc == 0 && path[0] == '\0')
+				rc = field_err(p, "root.path", "must not be empty");
+		} else if (strcmp(key, "readonly") == 0) {
+			rc = get_bool(p, v, "root.readonly", &cfg->rootfs_readonly);
+		} else {
+			host_debug("%s: root.%s: unknown field, ignored", p->name, key);
+		}
+		if (rc < 0)
+			goto out;
+	}
+	if (path == NULL) {
+		rc = field_err(p, "root.path", "required");
+		goto out;
+	}
+	if (path[0] == '/') {
+		abs = path;
+		path = NULL;
+	} else if (asprintf(&abs, "%s/%s", bundle, path) < 0) {
+		abs = NULL;
+		rc = rb_err_set(p->err, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (stat(abs, &st) < 0) {
+		rc = rb_err_sys(p->err, errno, "%s: root.path: %s", p->name, abs);
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rc = rb_err_sys(p->err, ENOTDIR, "%s: root.path: %s", p->name, abs);
+		goto out;
+	}
+	real = realpath(abs, NULL);
+	if (real == NULL) {
+		rc = rb_err_sys(p->err, errno, "%s: root.path: %s", p->name, abs);
+		goto out;
+	}
+	cfg->rootfs = real;
+out:
+	free(path);
+	free(abs);
+	return rc;
+}
+
+/* "1.0.x", "1.1.x", "1.2.x", optionally with a pre-release suffix ("1.0.2-dev"). */
+static int check_version(struct parse *p, json_t *v)
+{
+	const char *s;
+	char *end;
+	unsigned long major, minor;
+
+	if (v == NULL)
+		return field_err(p, "ociVersion", "required");
+	if (!json_is_string(v))
+		return field_err(p, "ociVersion", "must be a string");
+	s = json_string_value(v);
+	if (!isdigit((unsigned char)s[0]))
+		goto bad;
+	major = strtoul(s, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]))
+		goto bad;
+	minor = strtoul(end + 1, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]))
+		goto bad;
+	strtoul(end + 1, &end, 10);
+	if (*end != '\0' && *end != '-' && *end != '+')
+		goto bad;
+	if (major != 1 || minor > 2)
+		return field_err(p, "ociVersion",
+				 "\"%s\": unsupported (realmbox reads 1.0.x to 1.2.x)", s);
+	return 0;
+bad:
+	return field_err(p, "ociVersion", "\"%s\": not a version (want e.g. \"1.0.2\")", s);
+}
+
+static int check_hooks(struct parse *p, json_t *hooks)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(hooks))
+		return field_err(p, "hooks", "must be an object");
+	json_object_foreach(hooks, key, v)
+	{
+		if (json_is_array(v) && json_array_size(v) == 0)
+			continue;
+		return field_err(p, "hooks", "%s: hooks are not supported yet", key);
+	}
+	return 0;
+}
+
+static int parse_linux(struct parse *p, json_t *lnx)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(lnx))
+		return field_err(p, "linux", "must be an object");
+	json_object_foreach(lnx, key, v)
+	{
+		if (strcmp(key, "personality") == 0) {
+			json_t *dom = json_is_object(v) ? json_object_get(v, "domain") : NULL;
+
+			if (!json_is_string(dom))
+				return field_err(p, "linux.personality.domain", "must be a string");
+			if (strcmp(json_string_value(dom), "LINUX") != 0)
+				return field_err(p, "linux.personality.domain",
+						 "\"%s\": not supported (realmbox runs 64-bit "
+						 "arm64 programs only)",
+						 json_string_value(dom));
+		} else if (in_list(linux_ignored, key)) {
+			host_debug("%s: linux.%s: ignored (no Linux kernel inside the container)",
+				   p->name, key);
+		} else {
+			host_debug("%s: linux.%s: unknown field, ignored", p->name, key);
+		}
+	}
+	return 0;
+}
+
+static void note_mounts(struct parse *p, json_t *mounts)
+{
+	if (!json_is_array(mounts)) {
+		host_debug("%s: mounts: not an array, ignored", p->name);
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(mounts); i++) {
+		json_t *m = json_array_get(mounts, i);
+		json_t *dst = json_object_get(m, "destination");
+		json_t *type = json_object_get(m, "type");
+
+		host_debug("%s: mounts[%zu]: %s (type %s): ignored (the container OS provides "
+			   "/proc, /dev and /tmp itself; other mounts are not supported yet)",
+			   p->name, i, json_is_string(dst) ? json_string_value(dst) : "?",
+			   json_is_string(type) ? json_string_value(type) : "none");
+	}
+}
+
+static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb_config *cfg)
+{
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(top))
+		return rb_err_set(p->err, EINVAL, "%s: must hold a JSON object", p->name);
+	if ((rc = check_version(p, json_object_get(top, "ociVersion"))) < 0)
+		return rc;
+	if ((rc = parse_process(p, json_object_get(top, "process"), cfg)) < 0)
+		return rc;
+	json_object_foreach(top, key, v)
+	{
+		rc = 0;
+		if (strcmp(key, "ociVersion") == 0 || strcmp(key, "process") == 0 ||
+		    strcmp(key, "root") == 0) {
+			/* handled before or after the loop */
+		} else if (strcmp(key, "hostname") == 0) {
+			rc = get_string(p, v, "hostname", &cfg->hostname);
+			if (rc == 0 && strlen(cfg->hostname) > HOSTNAME_MAX)
+				rc = field_err(p, "hostname", "longer than %d characters",
+					       HOSTNAME_MAX);
+		} else if (strcmp(key, "mounts") == 0) {
+			note_mounts(p, v);
+		} else if (strcmp(key, "hooks") == 0) {
+			rc = check_hooks(p, v);
+		} else if (strcmp(key, "linux") == 0) {
+			rc = parse_linux(p, v);
+		} else if (strcmp(key, "windows") == 0 || strcmp(key, "solaris") == 0 ||
+			   strcmp(key, "zos") == 0) {
+			rc = field_err(p, key, "not supported (realmbox runs Linux containers)");
+		} else if (strcmp(key, "vm") == 0) {
+			rc = field_err(p, key, "not supported (VM-based containers)");
+		} else if (strcmp(key, "annotations") == 0) {
+			/* metadata for the caller; nothing to do */
+		} else if (strcmp(key, "domainname") == 0) {
+			host_debug("%s: domainname: ignored", p->name);
+		} else {
+			host_debug("%s: %s: unknown field, ignored", p->name, key);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return parse_root(p, json_object_get(top, "root"), bundle, cfg);
+}
+
+/* ---- Entry points ---------------------------------------------------------- */
+
+int host_config_parse(const char *text, size_t len, const char *name, const char *bundle,
+		      struct rb_config *cfg, struct rb_err *err)
+{
+	struct parse p = {.name = name, .err = err};
+	json_error_t jerr;
+	json_t *top;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	top = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (top == NULL && strstr(jerr.text, "too big integer") != NULL) {
+		/* e.g. an rlimit of 18446744073709551615 (RLIM_INFINITY) */
+		p.ints_as_reals = true;
+		top = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL,
+				 &jerr);
+	}
+	if (top == NULL)
+		return rb_err_set(err, EINVAL, "%s:%d:%d: malformed JSON: %s", name, jerr.line,
+				  jerr.column, jerr.text);
+	cfg->umask = 022;
+	rc = parse_top(&p, top, bundle, cfg);
+	json_decref(top);
+	if (rc == 0 && cfg->cwd == NULL && (cfg->cwd = strdup("/")) == NULL)
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+	if (rc == 0 && cfg->env == NULL && (cfg->env = calloc(1, sizeof(char *))) == NULL)
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+	if (rc == 0 && (cfg->bundle = strdup(bundle)) == NULL)
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+	if (rc < 0)
+		host_config_free(cfg);
+	return rc;
+}
+
+int host_bundle_load(const char *dir, struct rb_config *cfg, struct rb_err *err)
+{
+	char *bundle = NULL, *path = NULL, *text = NULL, *name = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd = -1, rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (dir == NULL || dir[0] == '\0')
+		dir = ".";
+	/* Messages name config.json the way the user would: relative to --bundle. */
+	if (strcmp(dir, ".") == 0)
+		rc = asprintf(&name, "config.json");
+	else
+		rc = asprintf(&name, "%s%sconfig.json", dir,
+			      dir[strlen(dir) - 1] == '/' ? "" : "/");
+	if (rc < 0) {
+		name = NULL;
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	bundle = realpath(dir, NULL);
+	if (bundle == NULL) {
+		rc = rb_err_sys(err, errno, "bundle %s", dir);
+		goto out;
+	}
+	if (asprintf(&path, "%s/config.json", bundle) < 0) {
+		path = NULL;
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = rb_err_sys(err, errno, "%s", name);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
+		rc = rb_err_set(err, EINVAL, "%s: not a regular file of at most %u bytes", name,
+				CONFIG_MAX_BYTES);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = rb_err_sys(err, errno, "%s: read", name);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	rc = host_config_parse(text, got, name, bundle, cfg, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(path);
+	free(bundle);
+	free(name);
+	return rc;
+}
+
+void host_config_free(struct rb_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->id);
+	free(cfg->bundle);
+	free(cfg->rootfs);
+	free(cfg->hostname);
+	free_strv(cfg->args);
+	free_strv(cfg->env);
+	free(cfg->cwd);
+	free(cfg->additional_gids);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,66 @@
+/*
+ * OCI bundles: read DIR/config.json (OCI runtime spec 1.0.x-1.2.x) into the
+ * struct rb_config that a deployment runs (deploy/deploy.h).
+ *
+ * What realmbox does with each field (README.md, "config.json"):
+ *  honoured  ociVersion, process.{args, env, cwd, user.{uid, gid,
+ *            additionalGids, umask}, terminal, rlimits}, hostname,
+ *            root.{path, readonly}
+ *  ignored   (with a --debug line; there is no Linux kernel inside the
+ *            container to apply them to) process.{capabilities,
+ *            noNewPrivileges, apparmorProfile, selinuxLabel, oomScoreAdj,
+ *            scheduler, ioPriority, execCPUAffinity, consoleSize,
+ *            user.username}, mounts (every entry: the container OS provides
+ *            /proc, /dev and /tmp itself), domainname, annotations, and
+ *            linux.{namespaces, uidMappings, gidMappings, timeOffsets,
+ *            devices, cgroupsPath, resources, unified, rootfsPropagation,
+ *            seccomp, sysctl, maskedPaths, readonlyPaths, mountLabel,
+ *            intelRdt, memoryPolicy, netDevices}, unknown fields
+ *  refused   hooks (not run yet), linux.personality other than LINUX,
+ *            windows / solaris / zos / vm sections, process.commandLine,
+ *            duplicate or unknown rlimit types, soft > hard
+ */
+#ifndef HOST_OCI_H
+#define HOST_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "deploy/deploy.h"
+#include "host/err.h"
+
+/*
+ * Load the bundle in dir: parse dir/config.json and check it. On success
+ * returns 0 and fills *cfg (bundle and rootfs as absolute host paths, every
+ * string owned by cfg; free with host_config_free). id is left NULL and
+ * isolation RB_ISOLATION_REALM: the caller sets them. On failure returns a
+ * negative errno, leaves *cfg empty (nothing to free) and explains in err,
+ * e.g. "config.json:3:7: malformed JSON: ..." or
+ * "config.json: root.path: /b/rootfs: No such file or directory".
+ */
+int host_bundle_load(const char *dir, struct rb_config *cfg, struct rb_err *err);
+
+/*
+ * Parse config.json text. name is the file name used in messages, bundle
+ * the absolute bundle directory that a relative root.path is resolved
+ * against. Same contract as host_bundle_load.
+ */
+int host_config_parse(const char *text, size_t len, const char *name, const char *bundle,
+		      struct rb_config *cfg, struct rb_err *err);
+
+/* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
+void host_config_free(struct rb_config *cfg);
+
+/* The arm64 RLIMIT_* number of an OCI rlimit type ("RLIMIT_NOFILE"), or -1. */
+int host_rlimit_number(const char *name);
+/* The OCI name of an arm64 RLIMIT_* number, or NULL. */
+const char *host_rlimit_name(int resource);
+
+/* A container id as runc accepts it: [a-zA-Z0-9][a-zA-Z0-9_.-]*, 1..1024 chars. */
+bool host_container_id_valid(const char *id);
+
+/* "realm", "shim", "none" -> *iso; returns false for anything else. */
+bool host_isolation_parse(const char *s, enum rb_isolation *iso);
+const char *host_isolation_name(enum rb_isolation iso);
+
+#endif /* HOST_OCI_H */

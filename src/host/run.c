@@ -1,0 +1,313 @@
+/*
+ * `realmbox run`: the foreground container life of runc's `run` (create,
+ * start, wait, delete in one), for one container. Loads the bundle
+ * (host/oci.c), measures the rootfs (host/manifest.c) and hands both to the
+ * deployment selected with --isolation (deploy/deploy.h).
+ */
+#include "host/run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deploy/deploy.h"
+#include "host/err.h"
+#include "host/manifest.h"
+#include "host/oci.h"
+
+#ifdef RB_DEPLOY_STUB
+/*
+ * Built only while src/deploy/ has no deploy_run (the Makefile defines
+ * RB_DEPLOY_STUB then): every isolation answers "not supported yet".
+ */
+int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	       int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf, size_t errlen)
+{
+	(void)cfg;
+	(void)mf;
+	(void)stdin_fd;
+	(void)stdout_fd;
+	(void)stderr_fd;
+	(void)res;
+	snprintf(errbuf, errlen, "no deployment is built into this realmbox");
+	return -ENOTSUP;
+}
+#endif
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "usage: realmbox run [--isolation realm|shim|none] [--bundle DIR] [--stats] "
+		   "[--debug] ID\n"
+		   "\n"
+		   "Run the container in the OCI bundle DIR (default: the current directory)\n"
+		   "in the foreground and exit with its status (128+N when signal N ended it).\n"
+		   "\n"
+		   "  --isolation MODE  realm (Fasco, the default), shim (RContainer), none\n"
+		   "  --bundle, -b DIR  the bundle: DIR/config.json and its root.path\n"
+		   "  --stats           print the container's counters to stderr at exit\n"
+		   "  --debug           log ignored config.json fields and skipped rootfs files\n");
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void print_stats(const struct rb_config *cfg, const struct rb_manifest *mf,
+			const struct rb_result *res, double manifest_ms, double run_ms)
+{
+	char hex[65];
+
+	host_hex32(mf->digest, hex);
+	fprintf(stderr, "realmbox: stats: container          %s (isolation %s)\n", cfg->id,
+		host_isolation_name(cfg->isolation));
+	fprintf(stderr, "realmbox: stats: manifest           %zu entries, %.1f ms, sha256 %s\n",
+		mf->n, manifest_ms, hex);
+	fprintf(stderr, "realmbox: stats: run time           %.1f ms\n", run_ms);
+	fprintf(stderr, "realmbox: stats: exit status        %d (signal %d)\n", res->exit_status,
+		res->term_signal);
+#define STAT(name, field)                                                                          \
+	fprintf(stderr, "realmbox: stats: %-18s %" PRIu64 "\n", name, (uint64_t)res->field)
+	STAT("syscalls", syscalls);
+	STAT("syscalls_enosys", syscalls_enosys);
+	STAT("forwarded", forwarded);
+	STAT("rec_exits", rec_exits);
+	STAT("world_switches", world_switches);
+	STAT("rmm_copies", rmm_copies);
+	STAT("rmm_copy_bytes", rmm_copy_bytes);
+	STAT("verify_refusals", verify_refusals);
+#undef STAT
+}
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/*
+ * runc's exec.LookPath for process.args[0] without a '/': the first
+ * PATH directory (from process.env; runc's default PATH when it has none)
+ * whose entry resolves, through the manifest, to a regular file with an
+ * execute bit. Returns a malloc'd absolute path, or NULL with err set to
+ * runc's message.
+ */
+static char *lookup_path(const struct rb_config *cfg, const struct rb_manifest *mf,
+			 struct rb_err *err)
+{
+	const char *name = cfg->args[0], *path = DEFAULT_PATH;
+	char *copy, *dir, *save = NULL, *found = NULL;
+
+	for (char *const *e = cfg->env; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	}
+	copy = strdup(path);
+	if (copy == NULL) {
+		rb_err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		const struct rb_manifest_entry *ent;
+		char *cand;
+
+		if (dir[0] != '/')
+			continue; /* relative PATH entries are not searched */
+		if (asprintf(&cand, "%s/%s", dir, name) < 0)
+			break;
+		if (host_manifest_resolve(mf, cand, &ent) == 0 && ent->type == RB_MF_FILE &&
+		    (ent->mode & 0111) != 0) {
+			found = cand;
+			break;
+		}
+		free(cand);
+	}
+	free(copy);
+	if (found == NULL)
+		rb_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+	return found;
+}
+
+/*
+ * Option `name` with a value, as "--opt VALUE" or "--opt=VALUE": 1 with
+ * *out set (and *i advanced past the value), 0 if argv[*i] is another
+ * option, -1 if the value is missing.
+ */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
+int host_cmd_run(int argc, char **argv)
+{
+	enum rb_isolation iso = RB_ISOLATION_REALM;
+	const char *bundle = ".", *id = NULL, *iso_name = "realm";
+	bool stats = false;
+	struct rb_config cfg;
+	struct rb_manifest mf;
+	struct rb_result res;
+	struct rb_err err = {0};
+	char errbuf[512] = "";
+	double t0, t1, t2;
+	int i, rc, status;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int m;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		if ((m = opt_value(argc, argv, &i, "--isolation", &iso_name)) != 0 ||
+		    (m = opt_value(argc, argv, &i, "--bundle", &bundle)) != 0 ||
+		    (m = opt_value(argc, argv, &i, "-b", &bundle)) != 0) {
+			if (m < 0) {
+				fprintf(stderr, "realmbox: run: option %s needs a value\n", a);
+				return 2;
+			}
+		} else if (strcmp(a, "--stats") == 0) {
+			stats = true;
+		} else if (strcmp(a, "--debug") == 0) {
+			host_debug_enabled = true;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			run_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "realmbox: run: unknown option %s\n", a);
+			run_usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "realmbox: run: a container ID is required\n");
+		run_usage(stderr);
+		return 2;
+	}
+	if (i + 1 < argc) {
+		fprintf(stderr, "realmbox: run: unexpected argument '%s' after the ID\n",
+			argv[i + 1]);
+		run_usage(stderr);
+		return 2;
+	}
+	id = argv[i];
+	if (!host_isolation_parse(iso_name, &iso)) {
+		fprintf(stderr,
+			"realmbox: run: --isolation %s: unknown mode (want realm, shim or "
+			"none)\n",
+			iso_name);
+		return 1;
+	}
+	if (!host_container_id_valid(id)) {
+		fprintf(stderr,
+			"realmbox: run: invalid container ID '%s': want 1 to 1024 of "
+			"[a-zA-Z0-9_.-], starting with a letter or digit\n",
+			id);
+		return 1;
+	}
+	if (bundle[0] == '\0') {
+		fprintf(stderr, "realmbox: run: --bundle: empty path\n");
+		return 1;
+	}
+
+	rc = host_bundle_load(bundle, &cfg, &err);
+	if (rc < 0) {
+		fprintf(stderr, "realmbox: run: %s\n", err.msg);
+		return 1;
+	}
+	cfg.isolation = iso;
+	cfg.id = strdup(id);
+	if (cfg.id == NULL) {
+		fprintf(stderr, "realmbox: run: out of memory\n");
+		host_config_free(&cfg);
+		return 1;
+	}
+	if (cfg.terminal && !isatty(STDIN_FILENO)) {
+		fprintf(stderr,
+			"realmbox: run: process.terminal is true but stdin is not a terminal "
+			"(no --console-socket support yet): set \"terminal\": false in "
+			"config.json or run from a terminal\n");
+		host_config_free(&cfg);
+		return 1;
+	}
+
+	t0 = now_ms();
+	rc = host_manifest_build(cfg.rootfs, &mf, &err);
+	t1 = now_ms();
+	if (rc < 0) {
+		fprintf(stderr, "realmbox: run: rootfs manifest: %s\n", err.msg);
+		host_config_free(&cfg);
+		return 1;
+	}
+	if (host_debug_enabled) {
+		char hex[65];
+
+		host_hex32(mf.digest, hex);
+		host_debug("manifest of %s: %zu entries, sha256 %s, %.1f ms", cfg.rootfs, mf.n, hex,
+			   t1 - t0);
+	}
+
+	if (strchr(cfg.args[0], '/') == NULL) {
+		char *exe = lookup_path(&cfg, &mf, &err);
+
+		if (exe == NULL) {
+			fprintf(stderr, "realmbox: run: %s\n", err.msg);
+			host_manifest_free(&mf);
+			host_config_free(&cfg);
+			return 1;
+		}
+		/*
+		 * The deployment executes args[0] as a path, so argv[0] becomes the
+		 * resolved path ("/bin/sh" for "sh"); runc keeps "sh". Busybox
+		 * applets see the same name either way.
+		 */
+		host_debug("process.args[0]: %s -> %s", cfg.args[0], exe);
+		free(cfg.args[0]);
+		cfg.args[0] = exe;
+	}
+
+	memset(&res, 0, sizeof(res));
+	fflush(stdout);
+	fflush(stderr);
+	rc = deploy_run(&cfg, &mf, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &res, errbuf,
+			sizeof(errbuf));
+	t2 = now_ms();
+	if (rc == -ENOTSUP) {
+		fprintf(stderr, "realmbox: run: isolation %s: not supported yet\n",
+			host_isolation_name(iso));
+		if (errbuf[0] != '\0')
+			host_debug("deploy_run: %s", errbuf);
+		status = 1;
+	} else if (rc < 0) {
+		fprintf(stderr, "realmbox: run: isolation %s: %s\n", host_isolation_name(iso),
+			errbuf[0] != '\0' ? errbuf : strerror(-rc));
+		status = 1;
+	} else {
+		if (stats)
+			print_stats(&cfg, &mf, &res, t1 - t0, t2 - t1);
+		status = res.term_signal > 0 ? 128 + res.term_signal : res.exit_status;
+		if (status < 0 || status > 255)
+			status &= 0xff;
+	}
+	host_manifest_free(&mf);
+	host_config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,17 @@
+/*
+ * `realmbox run [--isolation realm|shim|none] [--bundle DIR] [--stats]
+ * [--debug] ID`: load the OCI bundle, build the rootfs manifest, run the
+ * container through deploy_run with this process's stdio, and exit with the
+ * container's status (128+signal when a signal ended it), as runc does.
+ */
+#ifndef HOST_RUN_H
+#define HOST_RUN_H
+
+/*
+ * argv[0] is "run". Returns the process exit status: the container's,
+ * 1 for a runtime error (message on stderr, "realmbox: run: ..."),
+ * 2 for a usage error.
+ */
+int host_cmd_run(int argc, char **argv);
+
+#endif /* HOST_RUN_H */

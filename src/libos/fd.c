@@ -1,0 +1,329 @@
+/*
+ * Open files and file-descriptor tables: reference counting, fd
+ * allocation, close-on-exec, and read/write/stat dispatch by file type.
+ */
+#include "libos/kernel.h"
+
+struct file *file_new(enum file_type type, unsigned flags, const char *path)
+{
+	struct file *f = kzalloc(sizeof(*f));
+	if (!f)
+		return NULL;
+	f->refs = 1;
+	f->type = type;
+	f->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	if (path) {
+		f->path = kstrdup(path);
+		if (!f->path) {
+			kfree(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+void file_get(struct file *f)
+{
+	f->refs++;
+}
+
+void file_put(struct file *f)
+{
+	if (!f || --f->refs > 0)
+		return;
+	if (f->type == FT_PIPE)
+		pipe_release(f);
+	if (f->buf)
+		fbuf_put(f->buf);
+	if (f->ino)
+		tmp_inode_put(f->ino);
+	vfs_dir_free(f->dir);
+	kfree(f->path);
+	kfree(f);
+}
+
+struct fdtable *fdt_new(void)
+{
+	return kzalloc(sizeof(struct fdtable));
+}
+
+struct fdtable *fdt_dup(struct fdtable *src)
+{
+	struct fdtable *d = fdt_new();
+	if (!d)
+		return NULL;
+	for (int i = 0; i < MAX_FDS; i++) {
+		if (src->f[i]) {
+			d->f[i] = src->f[i];
+			file_get(d->f[i]);
+			d->cloexec[i] = src->cloexec[i];
+		}
+	}
+	return d;
+}
+
+void fdt_free(struct fdtable *fdt)
+{
+	if (!fdt)
+		return;
+	for (int i = 0; i < MAX_FDS; i++)
+		if (fdt->f[i])
+			file_put(fdt->f[i]);
+	kfree(fdt);
+}
+
+void fdt_close_on_exec(struct fdtable *fdt)
+{
+	for (int i = 0; i < MAX_FDS; i++) {
+		if (fdt->f[i] && fdt->cloexec[i]) {
+			file_put(fdt->f[i]);
+			fdt->f[i] = NULL;
+			fdt->cloexec[i] = 0;
+		}
+	}
+}
+
+static int fd_limit(struct process *p)
+{
+	for (int i = 0; i < 16; i++)
+		if (p->rlim[i].resource == 7 && p->rlim[i].soft < MAX_FDS)
+			return (int)p->rlim[i].soft;
+	return MAX_FDS;
+}
+
+int fd_install(struct process *p, struct file *f, int min, bool cloexec)
+{
+	int lim = fd_limit(p);
+	if (min < 0)
+		return -EINVAL;
+	for (int i = min; i < lim; i++) {
+		if (!p->fds->f[i]) {
+			p->fds->f[i] = f;
+			p->fds->cloexec[i] = cloexec;
+			return i;
+		}
+	}
+	return min >= lim ? -EINVAL : -EMFILE;
+}
+
+struct file *fd_get(struct process *p, int fd)
+{
+	if (fd < 0 || fd >= MAX_FDS || !p->fds)
+		return NULL;
+	return p->fds->f[fd];
+}
+
+int fd_close(struct process *p, int fd)
+{
+	struct file *f = fd_get(p, fd);
+	if (!f)
+		return -EBADF;
+	p->fds->f[fd] = NULL;
+	p->fds->cloexec[fd] = 0;
+	file_put(f);
+	return 0;
+}
+
+bool file_is_tty(struct file *f)
+{
+	return f->type == FT_CONSOLE && g.cfg.terminal;
+}
+
+#define CHUNK 65536UL
+
+static long console_read(struct task *t, struct file *f, uint64_t ubuf, size_t len)
+{
+	size_t n = KMIN(len, CHUNK);
+	uint8_t *kb = kmalloc(n ? n : 1);
+	if (!kb)
+		return -ENOMEM;
+	PAL(unlock);
+	long r = PAL(console_read, f->console_fd, kb, n);
+	PAL(lock);
+	if (r > 0 && copy_out(t, ubuf, kb, (size_t)r))
+		r = -EFAULT;
+	kfree(kb);
+	return r;
+}
+
+static long console_write(struct task *t, struct file *f, uint64_t ubuf, size_t len)
+{
+	size_t done = 0;
+	uint8_t *kb = kmalloc(KMIN(len, CHUNK) + 1);
+	if (!kb)
+		return -ENOMEM;
+	while (done < len) {
+		size_t n = KMIN(len - done, CHUNK);
+		if (copy_in(t, kb, ubuf + done, n)) {
+			kfree(kb);
+			return done ? (long)done : -EFAULT;
+		}
+		long r = PAL(console_write, f->console_fd, kb, n);
+		if (r < 0) {
+			kfree(kb);
+			if (r == -EPIPE)
+				sig_send(t->proc, SIGPIPE);
+			return done ? (long)done : r;
+		}
+		done += (size_t)r;
+		if ((size_t)r < n)
+			break;
+	}
+	kfree(kb);
+	return (long)done;
+}
+
+long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t *pos,
+	       bool use_pos)
+{
+	if ((f->flags & O_ACCMODE) == O_WRONLY || f->type == FT_PATH)
+		return -EBADF;
+	uint64_t off = use_pos ? *pos : f->pos;
+	long r;
+	switch (f->type) {
+	case FT_HOST:
+	case FT_PROC: {
+		if (off >= f->buf->size)
+			return 0;
+		size_t n = KMIN(len, f->buf->size - off);
+		if (copy_out(t, ubuf, f->buf->data + off, n))
+			return -EFAULT;
+		r = (long)n;
+		break;
+	}
+	case FT_TMP: {
+		struct kstat st;
+		tmp_stat(f->ino, &st);
+		if (off >= st.size)
+			return 0;
+		size_t n = KMIN(len, st.size - off);
+		n = KMIN(n, CHUNK * 16);
+		uint8_t *kb = kmalloc(n);
+		if (!kb)
+			return -ENOMEM;
+		tmp_read(f->ino, kb, n, off);
+		r = copy_out(t, ubuf, kb, n) ? -EFAULT : (long)n;
+		kfree(kb);
+		break;
+	}
+	case FT_DIR:
+		return -EISDIR;
+	case FT_PIPE:
+		return pipe_read(t, f, ubuf, len);
+	case FT_DEV:
+		return dev_read(t, f, ubuf, len);
+	case FT_CONSOLE:
+		return console_read(t, f, ubuf, len);
+	default:
+		return -EINVAL;
+	}
+	if (r > 0) {
+		if (use_pos)
+			*pos = off + (uint64_t)r;
+		else
+			f->pos = off + (uint64_t)r;
+	}
+	return r;
+}
+
+long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t *pos,
+		bool use_pos)
+{
+	if ((f->flags & O_ACCMODE) == O_RDONLY || f->type == FT_PATH)
+		return -EBADF;
+	switch (f->type) {
+	case FT_TMP: {
+		struct kstat st;
+		tmp_stat(f->ino, &st);
+		uint64_t off = use_pos ? *pos : ((f->flags & O_APPEND) ? st.size : f->pos);
+		if (len > (1UL << 30))
+			len = 1UL << 30;
+		uint8_t *kb = kmalloc(len ? len : 1);
+		if (!kb)
+			return -ENOMEM;
+		if (copy_in(t, kb, ubuf, len)) {
+			kfree(kb);
+			return -EFAULT;
+		}
+		long r = tmp_write(f->ino, kb, len, off);
+		kfree(kb);
+		if (r > 0) {
+			if (use_pos)
+				*pos = off + (uint64_t)r;
+			else
+				f->pos = off + (uint64_t)r;
+		}
+		return r;
+	}
+	case FT_PIPE:
+		return pipe_write(t, f, ubuf, len);
+	case FT_DEV:
+		return dev_write(t, f, ubuf, len);
+	case FT_CONSOLE:
+		return console_write(t, f, ubuf, len);
+	case FT_DIR:
+		return -EISDIR;
+	default:
+		return -EBADF;
+	}
+}
+
+int file_stat(struct file *f, struct kstat *st)
+{
+	memset(st, 0, sizeof(*st));
+	struct node nd;
+	switch (f->type) {
+	case FT_HOST:
+		nd.kind = NK_HOST;
+		nd.me = f->me;
+		nd.mode = S_IFREG | (f->me->mode & 07777);
+		vfs_node_stat(f->path, &nd, st);
+		return 0;
+	case FT_TMP:
+		tmp_stat(f->ino, st);
+		st->dev = 0x801;
+		st->blocks = (st->size + 511) / 512;
+		return 0;
+	case FT_DIR:
+	case FT_PATH:
+		if (vfs_lookup(f->path, &nd) == 0) {
+			vfs_node_stat(f->path, &nd, st);
+			return 0;
+		}
+		st->mode = S_IFDIR | 0755;
+		return 0;
+	case FT_PIPE:
+		st->mode = S_IFIFO | 0600;
+		st->dev = 0xc;
+		st->ino = (uintptr_t)f->pipe >> 4 & 0xffffff;
+		st->nlink = 1;
+		return 0;
+	case FT_DEV:
+		if (vfs_lookup(f->path, &nd) == 0)
+			vfs_node_stat(f->path, &nd, st);
+		return 0;
+	case FT_CONSOLE:
+		st->mode = (g.cfg.terminal ? S_IFCHR : S_IFIFO) | 0620;
+		st->rdev = g.cfg.terminal ? 0x8800 : 0;
+		st->dev = 0xd;
+		st->nlink = 1;
+		st->ino = 3 + (uint64_t)f->console_fd;
+		return 0;
+	case FT_PROC:
+		st->mode = S_IFREG | 0444;
+		st->dev = 4;
+		st->nlink = 1;
+		return 0;
+	}
+	return -EBADF;
+}
+
+unsigned file_poll(struct file *f, unsigned events)
+{
+	switch (f->type) {
+	case FT_PIPE:
+		return pipe_poll(f, events);
+	default:
+		return events & (1 | 4); /* always ready */
+	}
+}

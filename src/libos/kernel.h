@@ -1,0 +1,592 @@
+/*
+ * Private to the library OS: its objects (processes, tasks, address spaces,
+ * files, inodes, pipes), Linux ABI constants, and the functions the topic
+ * files (mm.c, vfs.c, sys_*.c, ...) share. Single global instance; every
+ * function here runs with the library OS lock held (pal->lock) unless it
+ * says otherwise.
+ */
+#ifndef LIBOS_KERNEL_H
+#define LIBOS_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/errno.h"
+#include "lib/log.h"
+#include "libos/klib.h"
+#include "libos/kmem.h"
+#include "libos/libos.h"
+#include "libos/pal.h"
+
+/* errnos lib/errno.h does not carry */
+#ifndef ENOTSOCK
+#define ENOTSOCK 88
+#endif
+#ifndef EAFNOSUPPORT
+#define EAFNOSUPPORT 97
+#endif
+#ifndef ETIMEDOUT
+#define ETIMEDOUT 110
+#endif
+#ifndef ENOLCK
+#define ENOLCK 37
+#endif
+#ifndef ENODATA
+#define ENODATA 61
+#endif
+#define ERESTARTSYS 512 /* internal: restart if SA_RESTART, else EINTR */
+
+#define PAGE_SIZE 4096ULL
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PATH_MAX_ 4096
+#define NAME_MAX_ 255
+#define USER_VA_LIMIT (1ULL << 39)
+
+/* address-space layout (below the CPU engine's 39-bit limit) */
+#define LAYOUT_STACK_TOP 0x7ff0000000ULL
+#define LAYOUT_STACK_MAX (8ULL << 20)
+#define LAYOUT_MMAP_TOP 0x7fe0000000ULL
+#define LAYOUT_PIE_BASE 0x5555550000ULL
+#define LAYOUT_SIGPAGE 0x7ffff00000ULL /* signal trampoline ("vDSO") page */
+#define LAYOUT_MMAP_MIN 0x10000ULL
+
+#define lo_log(lvl, ...) lib_log(lvl, "libos", __VA_ARGS__)
+
+/* ---- Linux ABI constants (arm64) ---- */
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define S_IFLNK 0120000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define S_ISDIR(m) (((m)&S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m)&S_IFMT) == S_IFREG)
+#define S_ISLNK(m) (((m)&S_IFMT) == S_IFLNK)
+
+#define O_ACCMODE 03
+#define O_RDONLY 0
+#define O_WRONLY 1
+#define O_RDWR 2
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_NOCTTY 0400
+#define O_TRUNC 01000
+#define O_APPEND 02000
+#define O_NONBLOCK 04000
+#define O_DIRECTORY 040000
+#define O_NOFOLLOW 0100000
+#define O_LARGEFILE 0400000
+#define O_CLOEXEC 02000000
+#define O_PATH 010000000
+#define O_TMPFILE 020000000
+
+#define AT_FDCWD (-100)
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_REMOVEDIR 0x200
+#define AT_EACCESS 0x200
+#define AT_SYMLINK_FOLLOW 0x400
+#define AT_NO_AUTOMOUNT 0x800
+#define AT_EMPTY_PATH 0x1000
+
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
+#define SIGURG 23
+#define SIGWINCH 28
+#define NSIG_ 64
+#define SIGBIT(s) (1ULL << ((s)-1))
+
+#define SIG_DFL_ 0
+#define SIG_IGN_ 1
+#define SA_NOCLDSTOP 0x00000001
+#define SA_NOCLDWAIT 0x00000002
+#define SA_SIGINFO 0x00000004
+#define SA_RESTORER 0x04000000
+#define SA_ONSTACK 0x08000000
+#define SA_RESTART 0x10000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000
+
+#define CLONE_VM 0x00000100
+#define CLONE_FS 0x00000200
+#define CLONE_FILES 0x00000400
+#define CLONE_SIGHAND 0x00000800
+#define CLONE_PIDFD 0x00001000
+#define CLONE_PTRACE 0x00002000
+#define CLONE_VFORK 0x00004000
+#define CLONE_PARENT 0x00008000
+#define CLONE_THREAD 0x00010000
+#define CLONE_NEWNS 0x00020000
+#define CLONE_SYSVSEM 0x00040000
+#define CLONE_SETTLS 0x00080000
+#define CLONE_PARENT_SETTID 0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_DETACHED 0x00400000
+#define CLONE_UNTRACED 0x00800000
+#define CLONE_CHILD_SETTID 0x01000000
+
+#define WNOHANG 1
+#define WUNTRACED 2
+#define WEXITED 4
+#define WCONTINUED 8
+#define WNOWAIT 0x01000000
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+#define MAP_SHARED 1
+#define MAP_PRIVATE 2
+#define MAP_SHARED_VALIDATE 3
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_GROWSDOWN 0x100
+#define MAP_FIXED_NOREPLACE 0x100000
+
+/* ---- objects ---- */
+
+/* An immutable, refcounted byte buffer: verified host file contents, snapshots. */
+struct fbuf {
+	int refs;
+	size_t size;
+	uint8_t *data;
+};
+struct fbuf *fbuf_new(size_t size); /* zeroed */
+void fbuf_get(struct fbuf *b);
+void fbuf_put(struct fbuf *b);
+
+/* VMA flags */
+#define VMA_ANON 1
+#define VMA_FILE 2
+#define VMA_STACK 4
+#define VMA_HEAP 8
+#define VMA_SIGPAGE 16
+#define VMA_SHARED 32
+
+struct vma {
+	uint64_t start, end;
+	unsigned prot; /* PROT_* */
+	unsigned flags;
+	struct fbuf *file;  /* VMA_FILE: contents (private snapshot) */
+	uint64_t file_off;  /* file offset of start */
+	uint64_t file_end;  /* VA where file bytes stop (rest of the page is zero) */
+	char *name;         /* path for /proc/self/maps, or NULL */
+	struct vma *next;
+};
+
+struct mm {
+	int refs;
+	struct pal_as *as;
+	struct vma *vmas; /* sorted, non-overlapping */
+	unsigned nvmas;
+	uint64_t brk_start, brk;
+	uint64_t stack_top;
+	uint64_t mmap_top;
+};
+
+struct syscall_def;
+struct inode; /* overlay (tmpfs) inode, fs_tmp.c */
+struct pipe;
+
+enum file_type {
+	FT_HOST = 1, /* verified host file: buf */
+	FT_TMP,      /* overlay inode */
+	FT_DIR,      /* any directory: path */
+	FT_PIPE,
+	FT_DEV,      /* dev: DEV_* */
+	FT_CONSOLE,  /* console_fd */
+	FT_PROC,     /* generated contents: buf */
+	FT_PATH,     /* O_PATH */
+};
+
+enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY };
+
+struct dirent_snap; /* getdents snapshot */
+
+struct file {
+	int refs;
+	enum file_type type;
+	unsigned flags; /* O_* status flags */
+	uint64_t pos;
+	char *path; /* canonical container path (or "pipe:[n]") */
+	const struct libos_mf_entry *me;
+	struct fbuf *buf;
+	struct inode *ino;
+	struct pipe *pipe;
+	bool pipe_write;
+	int dev;
+	int console_fd;
+	struct dirent_snap *dir;
+};
+
+#define MAX_FDS 1024
+struct fdtable {
+	struct file *f[MAX_FDS];
+	uint8_t cloexec[MAX_FDS];
+};
+
+struct sigaction_k {
+	uint64_t handler, flags, restorer, mask;
+};
+
+enum proc_state { P_RUNNING = 0, P_ZOMBIE };
+
+struct task;
+
+struct process {
+	int pid, pgid, sid;
+	struct process *parent;
+	struct process *children, *sibling;
+	struct process *next_all;
+	struct task *task;
+	struct mm *mm;
+	struct fdtable *fds;
+	char *cwd;
+	char *exe;
+	char comm[16];
+	char *cmdline;      /* argv joined with NULs */
+	size_t cmdline_len;
+	uint32_t umask;
+	uint32_t uid, gid, euid, egid;
+	struct sigaction_k sa[NSIG_ + 1];
+	enum proc_state state;
+	int wstatus;        /* wait status when zombie */
+	bool vfork_done;    /* set when a vfork child execs or exits */
+	struct process *vfork_parent;
+	uint64_t start_ns;
+	struct libos_rlimit rlim[16];
+	int exit_signal;    /* signal to parent at exit (SIGCHLD) */
+	uint32_t groups[32];
+	unsigned ngroups;
+	uint64_t itimer_deadline, itimer_interval; /* ITIMER_REAL, monotonic ns (0: off) */
+};
+
+struct task {
+	int tid;
+	struct process *proc;
+	struct pal_task *pt;
+	uint64_t sigmask;
+	uint64_t pending;
+	uint64_t saved_mask; /* rt_sigsuspend */
+	bool restore_mask;
+	uint64_t clear_child_tid;
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;
+	bool exited;
+	struct pal_regs regs; /* loaded at each exception, written back on resume */
+	uint64_t orig_x0;
+	/* the call being served (for the descriptor check) */
+	const struct syscall_def *cur;
+	uint64_t cur_args[6];
+	uint64_t extra_lo[4], extra_hi[4]; /* ranges discovered at run time (iovecs, argv) */
+	unsigned nextra;
+};
+
+/* ---- global state ---- */
+struct libos_global {
+	struct pal_ops pal;
+	struct libos_config cfg;
+	char *hostname;
+	struct process *all;
+	int next_pid;
+	uint32_t event; /* bumped + woken on every state change a sleeper may wait for */
+	struct libos_stats stats;
+	bool container_done;
+	int init_status;
+	uint64_t boot_ns;
+	uint64_t live_tasks;
+};
+extern struct libos_global g;
+
+#define PAL(fn, ...) (g.pal.fn(g.pal.ctx, ##__VA_ARGS__))
+
+/* ---- blocking (task.c) ---- */
+/* Wake every sleeper (state changed). */
+void ev_notify(void);
+/*
+ * Sleep until the event counter moves past `seq` or timeout (ns, <0: none);
+ * releases the lock meanwhile. Returns 0, -ETIMEDOUT, or -ERESTARTSYS if a
+ * signal became deliverable.
+ */
+int ev_wait(struct task *t, uint32_t seq, int64_t timeout_ns);
+static inline uint32_t ev_seq(void)
+{
+	return __atomic_load_n(&g.event, __ATOMIC_ACQUIRE);
+}
+uint64_t now_ns(int clock);
+
+/* ---- user memory (uaccess.c) ---- */
+int copy_in(struct task *t, void *dst, uint64_t uaddr, size_t len);
+int copy_out(struct task *t, uint64_t uaddr, const void *src, size_t len);
+/* String from user memory: length, -EFAULT, -ENAMETOOLONG. */
+long strncpy_in(struct task *t, char *dst, uint64_t uaddr, size_t max);
+/* Write into a (possibly not yet current) address space, faulting pages in (loader). */
+int mm_write(struct mm *mm, uint64_t uaddr, const void *src, size_t len);
+/* Path argument: into a kmalloc'ed PATH_MAX buffer (*out), or -errno. */
+int path_in(struct task *t, uint64_t uaddr, char **out);
+/* Mark [lo, hi) as a range the current call legitimately reaches (iovec buffers, argv strings). */
+void uaccess_allow(struct task *t, uint64_t lo, uint64_t len);
+
+/* ---- mm.c ---- */
+struct mm *mm_new(void);
+void mm_put(struct mm *mm);
+struct mm *mm_fork(struct mm *src);
+struct vma *vma_find(struct mm *mm, uint64_t addr);
+/* Insert a mapping (the range must be free). */
+int vma_add(struct mm *mm, uint64_t start, uint64_t end, unsigned prot, unsigned flags,
+	    struct fbuf *file, uint64_t file_off, uint64_t file_end, const char *name);
+int mm_unmap(struct mm *mm, uint64_t start, uint64_t len);
+/* Find a free range of len bytes, top-down below mm->mmap_top (hint tried first). 0 if none. */
+uint64_t mm_find_free(struct mm *mm, uint64_t hint, uint64_t len);
+bool mm_range_free(struct mm *mm, uint64_t start, uint64_t end);
+/* Populate the page holding addr if its VMA allows `access` (PROT_*). 0 or -EFAULT. */
+int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
+/* Fault in every page of [addr, addr+len) that a VMA allows. 0 or -EFAULT. */
+int mm_fault_range(struct mm *mm, uint64_t addr, uint64_t len, unsigned access);
+unsigned prot_to_pal(unsigned prot);
+/* /proc/PID/maps text into a new fbuf. */
+struct fbuf *mm_maps_text(struct mm *mm);
+
+/* ---- loader.c ---- */
+struct exec_image {
+	uint64_t entry;     /* where the task starts (interpreter's entry if any) */
+	uint64_t prog_entry;
+	uint64_t phdr, phent, phnum;
+	uint64_t interp_base;
+	uint64_t brk;
+};
+/*
+ * Load an ELF from contents `img` into mm (fresh). `resolve_interp` opens the
+ * interpreter path. 0 or -ENOEXEC/-ENOMEM/-ENOENT/-EIO/-EACCES.
+ */
+int elf_load(struct task *t, struct mm *mm, struct fbuf *img, const char *path,
+	     struct exec_image *out);
+/* Validate an ELF header+phdrs without loading (tests). 0 or -ENOEXEC. */
+int elf_check(const uint8_t *img, size_t size);
+/* Build the initial stack: returns sp, or -errno. */
+int64_t build_stack(struct task *t, struct mm *mm, const struct exec_image *im, char **argv,
+		    int argc, char **envp, int envc, const char *execfn);
+int map_sigpage(struct mm *mm);
+
+/* ---- vfs.c ---- */
+enum node_kind { NK_NONE = 0, NK_HOST, NK_TMP, NK_DEV, NK_PROC, NK_SYNTH_DIR, NK_FDREF };
+
+/* What a path names. */
+struct node {
+	enum node_kind kind;
+	uint32_t mode;      /* S_IF* | perms */
+	const struct libos_mf_entry *me; /* NK_HOST */
+	struct inode *ino;  /* NK_TMP */
+	int dev;            /* NK_DEV */
+	int proc_pid, proc_item; /* NK_PROC */
+	int fd;             /* NK_FDREF (proc fd link followed) */
+	struct process *fdproc;
+};
+
+struct kstat {
+	uint64_t dev, ino, nlink, rdev, size, blocks;
+	uint32_t mode, uid, gid;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint64_t atime_nsec, mtime_nsec, ctime_nsec;
+};
+
+#define LK_FOLLOW 1      /* follow a final symlink */
+#define LK_PARENT_OK 2   /* final component may be missing (creation) */
+#define LK_DIR 4         /* must be a directory (trailing slash) */
+
+/*
+ * Resolve `path` relative to dirfd (AT_FDCWD or a directory fd) in the
+ * container's view: symlinks are resolved here (never by the host), ".."
+ * never leaves "/". On success *canon (kmalloc'ed) is the canonical path
+ * and *nd what it names (kind NK_NONE if missing and LK_PARENT_OK).
+ */
+int vfs_resolve(struct task *t, int dirfd, const char *path, unsigned flags, char **canon,
+		struct node *nd);
+/* Look up one canonical path without following anything. 0 or -ENOENT. */
+int vfs_lookup(const char *canon, struct node *nd);
+void vfs_node_stat(const char *canon, const struct node *nd, struct kstat *st);
+/* Read a symlink node's target into buf (NUL-terminated). Length or -errno. */
+long vfs_readlink_node(struct task *t, const struct node *nd, char *buf, size_t len);
+/* Open a resolved node. */
+int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsigned flags,
+		  struct file **out);
+/* Verified contents of a host file (page cache). */
+int vfs_host_contents(const struct libos_mf_entry *me, struct fbuf **out);
+/* Whole contents of a regular file node (host: verified; tmp: snapshot). */
+int vfs_node_contents(const struct node *nd, struct fbuf **out);
+const struct libos_mf_entry *mf_lookup(const char *path);
+bool vfs_readonly(void);
+int vfs_dir_list(struct task *t, const char *canon, const struct node *nd,
+		 struct dirent_snap **out);
+int vfs_getdents(struct file *f, struct task *t, uint64_t ubuf, size_t len);
+void vfs_dir_free(struct dirent_snap *d);
+/* canonical parent and name of canon */
+void path_split(const char *canon, char *parent, size_t plen, const char **name);
+
+/* overlay operations (fs_tmp.c) */
+struct inode *tmp_inode_new(uint32_t mode);
+void tmp_inode_get(struct inode *i);
+void tmp_inode_put(struct inode *i);
+int tmp_lookup(const char *canon, struct inode **ino, bool *whiteout);
+bool tmp_parent_opaque(const char *canon);
+int tmp_create(const char *canon, uint32_t mode, struct inode **out);
+int tmp_mkdir(const char *canon, uint32_t mode);
+int tmp_symlink(const char *canon, const char *target);
+int tmp_unlink(struct task *t, const char *canon, bool dir);
+int tmp_rename(struct task *t, const char *from, const char *to, unsigned flags);
+int tmp_link(const char *from, const char *to);
+/* Make the overlay hold canon (copy a host file/dir up). */
+int tmp_copy_up(const char *canon, const struct node *nd, struct inode **out);
+void tmp_stat(const struct inode *i, struct kstat *st);
+long tmp_read(struct inode *i, void *dst, size_t len, uint64_t off);
+long tmp_write(struct inode *i, const void *src, size_t len, uint64_t off);
+int tmp_truncate(struct inode *i, uint64_t size);
+const char *tmp_link_target(const struct inode *i);
+uint32_t tmp_mode(const struct inode *i);
+void tmp_set_mode(struct inode *i, uint32_t mode);
+void tmp_set_owner(struct inode *i, uint32_t uid, uint32_t gid);
+void tmp_set_times(struct inode *i, int64_t asec, uint64_t ansec, int64_t msec, uint64_t mnsec);
+struct fbuf *tmp_snapshot(struct inode *i);
+/* Overlay children of directory canon: calls fn(name, mode, whiteout) for each. */
+void tmp_for_children(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode,
+						    bool whiteout),
+		      void *arg);
+void tmp_set_opaque(struct inode *i);
+
+/* proc + dev (fs_proc.c, fs_dev.c) */
+int proc_lookup(const char *canon, struct node *nd);
+long proc_readlink(struct task *t, const struct node *nd, char *buf, size_t len);
+int proc_open(struct task *t, const struct node *nd, struct file **out);
+int proc_list(const char *canon, const struct node *nd,
+	      void (*fn)(void *arg, const char *name, uint32_t mode), void *arg);
+int dev_lookup(const char *canon, struct node *nd);
+int dev_list(void (*fn)(void *arg, const char *name, uint32_t mode), void *arg);
+long dev_read(struct task *t, struct file *f, uint64_t ubuf, size_t len);
+long dev_write(struct task *t, struct file *f, uint64_t ubuf, size_t len);
+const char *dev_name(int dev);
+
+/* ---- files (fd.c) ---- */
+struct file *file_new(enum file_type type, unsigned flags, const char *path);
+void file_get(struct file *f);
+void file_put(struct file *f);
+struct fdtable *fdt_new(void);
+struct fdtable *fdt_dup(struct fdtable *src);
+void fdt_free(struct fdtable *fdt);
+void fdt_close_on_exec(struct fdtable *fdt);
+/* Install f at the lowest free fd >= min (takes the reference). fd or -EMFILE. */
+int fd_install(struct process *p, struct file *f, int min, bool cloexec);
+struct file *fd_get(struct process *p, int fd); /* borrowed, NULL if bad */
+int fd_close(struct process *p, int fd);
+long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t *pos,
+	       bool use_pos);
+long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t *pos,
+		bool use_pos);
+int file_stat(struct file *f, struct kstat *st);
+bool file_is_tty(struct file *f);
+/* poll readiness: POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16 */
+unsigned file_poll(struct file *f, unsigned events);
+
+/* pipe.c */
+int pipe_create(struct file **rd, struct file **wr);
+long pipe_read(struct task *t, struct file *f, uint64_t ubuf, size_t len);
+long pipe_write(struct task *t, struct file *f, uint64_t ubuf, size_t len);
+void pipe_release(struct file *f);
+unsigned pipe_poll(struct file *f, unsigned events);
+size_t pipe_avail(struct file *f);
+
+/* ---- processes, signals (process.c, signal.c) ---- */
+struct process *proc_find(int pid);
+struct process *proc_new(struct process *parent);
+/* Terminate the current process with a wait status; never fails. */
+void proc_exit(struct task *t, int wstatus);
+/* Create task + pal task for p with regs. */
+int task_start(struct process *p, const struct pal_regs *r, const struct pal_fpsimd *fp);
+int do_execve(struct task *t, const char *path, char **argv, int argc, char **envp, int envc);
+void proc_reap(struct process *p);
+
+int sig_send(struct process *p, int sig);
+/* Deliver pending signals before returning to EL0; sysret is the call's result (or none). */
+void sig_deliver(struct task *t, bool in_syscall, int64_t *sysret);
+bool sig_pending(struct task *t);
+int sig_default_ignored(int sig);
+int sig_restore_frame(struct task *t);
+void sig_force(struct task *t, int sig); /* synchronous fault signal */
+/* Fire the process's expired interval timer (SIGALRM); returns ns to its next expiry or -1. */
+int64_t timer_check(struct process *p);
+
+/* A handler's result meaning "registers already set, do not write x0" (execve, rt_sigreturn). */
+#define SYS_NORETURN ((long)0x7fff0000deadbeefLL)
+
+/* ---- syscalls (syscalls.c) ---- */
+enum sys_arg_kind {
+	SA_NONE = 0,
+	SA_INT,    /* plain integer / enum */
+	SA_FD,     /* file descriptor */
+	SA_DIRFD,  /* directory fd or AT_FDCWD */
+	SA_FLAGS,  /* bit flags */
+	SA_MODE,
+	SA_PID,
+	SA_SIG,
+	SA_LEN,    /* a byte/element count another argument refers to */
+	SA_ADDR,   /* a container address that is not dereferenced (brk, mmap, munmap) */
+	SA_PATH,   /* NUL-terminated path, read (at most PATH_MAX) */
+	SA_STR,    /* NUL-terminated string, read */
+	SA_IN,     /* buffer read: size = len_arg's value * elem, or `size` bytes */
+	SA_OUT,    /* buffer written */
+	SA_INOUT,
+	SA_IOV_IN,  /* iovec array (len_arg entries); the buffers it names are read */
+	SA_IOV_OUT, /* iovec array; the buffers it names are written */
+	SA_STRV,   /* NULL-terminated array of string pointers (argv, envp) */
+	SA_IOCTL,  /* depends on the request: see sys_ioctl */
+	SA_FDSET,  /* fd_set in/out, (arg 0 + 7) / 8 bytes */
+	SA_SIGSET_SZ, /* size of a sigset (must be 8) */
+	SA_PTR_OPT,/* pointer whose use depends on other args (documented per call) */
+};
+
+struct sys_arg {
+	uint8_t kind;
+	int8_t len_arg;  /* index of the argument holding the count, or -1 */
+	uint16_t size;   /* fixed size in bytes (len_arg < 0) or element size */
+};
+
+typedef long (*sys_fn)(struct task *t, const uint64_t *a);
+
+struct syscall_def {
+	uint16_t nr;
+	uint8_t nargs;
+	const char *name;
+	sys_fn fn;
+	struct sys_arg arg[6];
+};
+
+const struct syscall_def *syscall_lookup(unsigned nr);
+const struct syscall_def *syscall_table_get(size_t *n);
+long syscall_dispatch(struct task *t, unsigned nr, const uint64_t *a);
+
+/* time helpers */
+struct timespec_k {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
+#endif /* LIBOS_KERNEL_H */

@@ -1,0 +1,123 @@
+/*
+ * The library OS ("container OS"): implements the Linux arm64 system-call
+ * ABI for unmodified container programs. This header is its interface to
+ * deployments (deploy/none.c now, the System Realm later); everything it
+ * needs from them goes through struct pal_ops (pal.h).
+ *
+ * Life cycle: libos_init (memory, PAL, configuration, manifest), then
+ * libos_start (loads the container's init process and creates its task
+ * through pal->task_create); each task then calls libos_handle_exception
+ * for every exception it takes, from its own host context, concurrently
+ * with the others (the library OS serialises itself with pal->lock). When
+ * init exits the library OS kills the rest and calls pal->container_exit.
+ * One container per initialised instance (global state).
+ */
+#ifndef LIBOS_LIBOS_H
+#define LIBOS_LIBOS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libos/pal.h"
+
+/* The rootfs manifest as the library OS sees it (mirrors deploy.h's rb_manifest). */
+enum libos_mf_type {
+	LIBOS_MF_FILE = 0,
+	LIBOS_MF_DIR = 1,
+	LIBOS_MF_SYMLINK = 2,
+};
+
+struct libos_mf_entry {
+	const char *path; /* absolute, canonical: "/bin/busybox" */
+	enum libos_mf_type type;
+	uint32_t mode;
+	uint32_t uid, gid;
+	uint64_t size;
+	uint64_t mtime_sec;
+	uint8_t sha256[32];
+	const char *link_target;
+};
+
+struct libos_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+struct libos_config {
+	char *const *args; /* NULL-terminated, args[0] is the program */
+	char *const *env;
+	const char *cwd;
+	const char *hostname;
+	uint32_t uid, gid;
+	uint32_t umask;
+	bool rootfs_readonly;
+	bool terminal; /* fds 0-2 are a terminal */
+	const struct libos_rlimit *rlimits;
+	unsigned n_rlimits;
+	const uint32_t *groups; /* supplementary group ids */
+	unsigned n_groups;
+	const struct libos_mf_entry *mf; /* sorted by path (strcmp) */
+	size_t mf_n;
+};
+
+/*
+ * Initialise with memory [mem, mem+mem_size) (the library OS's own pages),
+ * the PAL and the configuration (copied; the manifest array must outlive
+ * the instance). Returns 0 or a negative errno.
+ */
+int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
+	       const struct libos_config *cfg);
+
+/*
+ * Create the init process (pid 1) from cfg->args and start it. Returns 0, or
+ * a negative errno with a message in errbuf (ENOENT: no such program,
+ * ENOEXEC: not an aarch64 ELF, EACCES, EIO: manifest mismatch, ...).
+ */
+int libos_start(char *errbuf, size_t errlen);
+
+enum libos_exc_kind {
+	LIBOS_EXC_SVC = 0, /* pc past the SVC */
+	LIBOS_EXC_DABT,    /* data abort: far, esr (WnR bit 6) */
+	LIBOS_EXC_IABT,    /* instruction abort at far */
+	LIBOS_EXC_UNDEF,   /* undefined instruction at pc */
+	LIBOS_EXC_BRK,
+	LIBOS_EXC_PC_ALIGN,
+	LIBOS_EXC_IRQ,     /* timeslice or kick: a chance to deliver signals */
+};
+
+struct libos_exc {
+	enum libos_exc_kind kind;
+	uint64_t esr, far, pc;
+};
+
+enum libos_action {
+	LIBOS_RESUME = 0, /* run the task again (registers may have changed) */
+	LIBOS_EXITED,     /* the task is gone; its host context must end */
+};
+
+/* Handle one exception of task `task` (the pointer given to pal->task_create). */
+enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc);
+
+#define LIBOS_NR_SYSCALLS 512
+
+struct libos_stats {
+	uint64_t syscalls;
+	uint64_t enosys; /* calls answered -ENOSYS */
+	uint64_t enosys_by_nr[LIBOS_NR_SYSCALLS];
+	uint64_t page_faults;
+	uint64_t signals_delivered;
+	uint64_t processes;
+	uint64_t execs;
+	uint64_t host_file_reads, host_bytes_read, manifest_rejects;
+	uint64_t copy_in_bytes, copy_out_bytes;
+	uint64_t desc_violations; /* user copies outside the ranges the call's descriptors name */
+};
+void libos_get_stats(struct libos_stats *st);
+/* Name of syscall nr ("read"), or NULL if the table does not know it. */
+const char *libos_syscall_name(unsigned nr);
+
+/* Tear down (after container_exit and after every task has returned LIBOS_EXITED). */
+void libos_fini(void);
+
+#endif /* LIBOS_LIBOS_H */

@@ -1,0 +1,135 @@
+/*
+ * The platform adaptation layer (PAL): everything the library OS needs
+ * from the deployment that hosts it, as one table of function pointers
+ * (like Gramine's host interface). The library OS touches container memory,
+ * host files, the console and time only through these calls, so the same
+ * library OS runs unprotected (deploy/none.c: the CPU engine, host files)
+ * and inside a System Realm (RMM copy calls verified against the pending
+ * system call, files through NS buffers from an untrusted file server).
+ *
+ * Conventions: 0 or a positive count on success, a negative errno on
+ * failure. `ctx` is the deployment's opaque pointer (pal_ops.ctx).
+ * Calls are made with the library OS lock held unless marked "unlocked".
+ */
+#ifndef LIBOS_PAL_H
+#define LIBOS_PAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pal_as;   /* a container address space (deployment-defined) */
+struct pal_task; /* a runnable execution context: a vCPU / REC */
+
+#define PAL_PROT_R 1u
+#define PAL_PROT_W 2u
+#define PAL_PROT_X 4u
+
+/* EL0 register state of a task. */
+struct pal_regs {
+	uint64_t x[31];
+	uint64_t sp;
+	uint64_t pc;
+	uint64_t pstate; /* NZCV in 31:28 */
+	uint64_t tpidr;  /* TPIDR_EL0 */
+};
+
+struct pal_fpsimd {
+	uint64_t v[32][2];
+	uint32_t fpcr, fpsr;
+};
+
+enum pal_clock {
+	PAL_CLOCK_REALTIME = 0,
+	PAL_CLOCK_MONOTONIC = 1,
+};
+
+struct pal_ops {
+	void *ctx;
+	uint64_t hwcap, hwcap2; /* what the CPU executes (AT_HWCAP, AT_HWCAP2) */
+
+	/* ---- container memory ---- */
+	/* A new empty address space; NULL when out of memory. */
+	struct pal_as *(*as_create)(void *ctx);
+	/* Destroy `as` and free its pages (no task may be attached). */
+	void (*as_destroy)(void *ctx, struct pal_as *as);
+	/*
+	 * Map fresh pages at [va, va+len) (page aligned) with prot, zero-filled
+	 * except for the first init_len bytes, copied from init (may be NULL).
+	 * Replaces what was mapped there. 0, -ENOMEM, -EINVAL.
+	 */
+	int (*mem_map)(void *ctx, struct pal_as *as, uint64_t va, uint64_t len, unsigned prot,
+		       const void *init, size_t init_len);
+	/* Unmap [va, va+len) (holes allowed) and scrub/free its pages. */
+	int (*mem_unmap)(void *ctx, struct pal_as *as, uint64_t va, uint64_t len);
+	/* Change prot of the mapped pages in [va, va+len) (holes skipped). */
+	int (*mem_protect)(void *ctx, struct pal_as *as, uint64_t va, uint64_t len, unsigned prot);
+	/* 0 with *prot if the page holding va is mapped, -ENOENT otherwise. */
+	int (*mem_query)(void *ctx, struct pal_as *as, uint64_t va, unsigned *prot);
+	/* fork: give dst private copies of the pages mapped in src in [va, va+len). */
+	int (*mem_copy_as)(void *ctx, struct pal_as *dst, struct pal_as *src, uint64_t va,
+			   uint64_t len);
+	/*
+	 * Copies between library OS memory and container memory, as EL0
+	 * accesses (read needs R, write needs W). -EFAULT at the first page
+	 * that is not mapped so (bytes before it may have been copied).
+	 * strncpy_from_user returns the string length (NUL not counted),
+	 * -ENAMETOOLONG if no NUL in max bytes, -EFAULT.
+	 */
+	int (*copy_from_user)(void *ctx, struct pal_as *as, void *dst, uint64_t src, size_t len);
+	int (*copy_to_user)(void *ctx, struct pal_as *as, uint64_t dst, const void *src, size_t len);
+	long (*strncpy_from_user)(void *ctx, struct pal_as *as, char *dst, uint64_t src, size_t max);
+
+	/* ---- tasks ---- */
+	/*
+	 * Create a task running in `as` from regs/fp (fp may be NULL: zero).
+	 * It starts at once and calls libos_handle_exception(libos_task, ...)
+	 * for each exception it takes.
+	 */
+	int (*task_create)(void *ctx, struct pal_as *as, const struct pal_regs *regs,
+			   const struct pal_fpsimd *fp, void *libos_task, struct pal_task **out);
+	/* The task (the caller's current one) runs in `as` from now on (execve). */
+	int (*task_set_as)(void *ctx, struct pal_task *t, struct pal_as *as);
+	/*
+	 * The current task ends: detach it from its address space. Its host
+	 * context goes away when libos_handle_exception returns LIBOS_EXITED.
+	 */
+	void (*task_exit)(void *ctx, struct pal_task *t);
+	void (*get_regs)(void *ctx, struct pal_task *t, struct pal_regs *r);
+	void (*set_regs)(void *ctx, struct pal_task *t, const struct pal_regs *r);
+	void (*get_fpsimd)(void *ctx, struct pal_task *t, struct pal_fpsimd *f);
+	void (*set_fpsimd)(void *ctx, struct pal_task *t, const struct pal_fpsimd *f);
+	/* Make a running task leave guest code soon (a signal is pending). Any thread. */
+	void (*task_kick)(void *ctx, struct pal_task *t);
+
+	/* ---- blocking (unlocked: called with the library OS lock released) ---- */
+	/*
+	 * Sleep while *word == expected, at most timeout_ns (< 0: no limit).
+	 * Returns 0 (woken or value changed) or -ETIMEDOUT.
+	 */
+	int (*wait)(void *ctx, uint32_t *word, uint32_t expected, int64_t timeout_ns);
+	void (*wake)(void *ctx, uint32_t *word); /* wake every sleeper on word */
+	/* The library OS lock (one mutex). */
+	void (*lock)(void *ctx);
+	void (*unlock)(void *ctx);
+
+	/* ---- host files (read-only view of the rootfs; untrusted: verified against the manifest) ---- */
+	/* Open the regular file at path (absolute in the container, no symlinks followed). Handle >= 0. */
+	int (*host_open)(void *ctx, const char *path);
+	long (*host_pread)(void *ctx, int h, void *buf, size_t len, uint64_t off);
+	void (*host_close)(void *ctx, int h);
+
+	/* ---- console: the container's fds 0-2 (unlocked) ---- */
+	long (*console_read)(void *ctx, int fd, void *buf, size_t len);
+	long (*console_write)(void *ctx, int fd, const void *buf, size_t len);
+
+	/* ---- time and randomness ---- */
+	uint64_t (*time_ns)(void *ctx, enum pal_clock clock);
+	void (*random)(void *ctx, void *buf, size_t len);
+
+	/* ---- end ---- */
+	/* The init process has ended with `status` (shell encoding); all tasks are being killed. */
+	void (*container_exit)(void *ctx, int status, int term_signal);
+};
+
+#endif /* LIBOS_PAL_H */

@@ -1,0 +1,248 @@
+/*
+ * The library OS's entry points (libos.h): initialisation, the start of
+ * the init process, the exception handler every task calls, blocking on
+ * the global event counter, statistics.
+ */
+#include "libos/kernel.h"
+
+struct libos_global g;
+
+uint64_t now_ns(int clock)
+{
+	return PAL(time_ns, (enum pal_clock)clock);
+}
+
+void ev_notify(void)
+{
+	__atomic_add_fetch(&g.event, 1, __ATOMIC_RELEASE);
+	PAL(wake, &g.event);
+}
+
+int ev_wait(struct task *t, uint32_t seq, int64_t timeout_ns)
+{
+	if (t && sig_pending(t))
+		return -ERESTARTSYS;
+	int64_t tn = t ? timer_check(t->proc) : -1;
+	bool timer_first = tn >= 0 && (timeout_ns < 0 || tn < timeout_ns);
+	PAL(unlock);
+	int r = PAL(wait, &g.event, seq, timer_first ? tn : timeout_ns);
+	PAL(lock);
+	if (t)
+		timer_check(t->proc);
+	if (t && sig_pending(t))
+		return -ERESTARTSYS;
+	if (r == -ETIMEDOUT && timer_first)
+		return 0; /* the timer's wake-up, not the caller's timeout */
+	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+static char **dup_strv(char *const *v, int *n)
+{
+	int c = 0;
+	while (v && v[c])
+		c++;
+	char **d = kzalloc(sizeof(char *) * (size_t)(c + 1));
+	if (!d)
+		return NULL;
+	for (int i = 0; i < c; i++) {
+		d[i] = kstrdup(v[i]);
+		if (!d[i])
+			return NULL;
+	}
+	if (n)
+		*n = c;
+	return d;
+}
+
+int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
+	       const struct libos_config *cfg)
+{
+	memset(&g, 0, sizeof(g));
+	int r = kmem_init(mem, mem_size);
+	if (r)
+		return r;
+	g.pal = *pal;
+	g.cfg = *cfg;
+	g.cfg.args = dup_strv(cfg->args, NULL);
+	g.cfg.env = dup_strv(cfg->env, NULL);
+	g.cfg.cwd = kstrdup(cfg->cwd && cfg->cwd[0] == '/' ? cfg->cwd : "/");
+	g.hostname = kstrdup(cfg->hostname ? cfg->hostname : "realmbox");
+	if (!g.cfg.args || !g.cfg.env || !g.cfg.cwd || !g.hostname)
+		return -ENOMEM;
+	if (cfg->n_rlimits > 16)
+		g.cfg.n_rlimits = 16;
+	if (cfg->n_groups > 32)
+		g.cfg.n_groups = 32;
+	g.next_pid = 1;
+	g.boot_ns = now_ns(PAL_CLOCK_MONOTONIC);
+	return 0;
+}
+
+void libos_fini(void)
+{
+	/* All memory is the region handed over at init: the deployment frees it whole. */
+	memset(&g.pal, 0, sizeof(g.pal));
+}
+
+void libos_get_stats(struct libos_stats *st)
+{
+	*st = g.stats;
+}
+
+int libos_start(char *errbuf, size_t errlen)
+{
+	PAL(lock);
+	struct process *p = proc_new(NULL);
+	int r = -ENOMEM;
+	if (!p)
+		goto fail;
+	p->fds = fdt_new();
+	p->cwd = kstrdup(g.cfg.cwd);
+	if (!p->fds || !p->cwd)
+		goto fail;
+	for (int i = 0; i < 3; i++) {
+		struct file *f = file_new(FT_CONSOLE, i == 0 ? O_RDONLY : O_WRONLY,
+					  g.cfg.terminal ? "/dev/pts/0" : "pipe:[console]");
+		if (!f)
+			goto fail;
+		f->console_fd = i;
+		fd_install(p, f, i, false);
+	}
+	p->mm = mm_new();
+	if (!p->mm)
+		goto fail;
+	int argc = 0, envc = 0;
+	while (g.cfg.args[argc])
+		argc++;
+	while (g.cfg.env[envc])
+		envc++;
+	if (argc == 0) {
+		r = -EINVAL;
+		ksnprintf(errbuf, errlen, "no process arguments");
+		goto fail;
+	}
+	struct task *t = p->task;
+	/* like runc: a program name without '/' is looked up in the container's PATH */
+	const char *prog = g.cfg.args[0];
+	char *found = NULL;
+	if (!kstrchr(prog, '/')) {
+		const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+		for (int i = 0; i < envc; i++)
+			if (kstarts_with(g.cfg.env[i], "PATH="))
+				path = g.cfg.env[i] + 5;
+		found = kmalloc(PATH_MAX_);
+		if (!found)
+			goto fail;
+		while (*path) {
+			const char *e = kstrchr(path, ':');
+			size_t l = e ? (size_t)(e - path) : strlen(path);
+			if (l + strlen(prog) + 2 > PATH_MAX_)
+				break;
+			memcpy(found, path, l);
+			found[l] = '/';
+			kstrlcpy(found + l + 1, prog, PATH_MAX_ - l - 1);
+			char *canon;
+			struct node nd;
+			if (l && vfs_resolve(t, AT_FDCWD, found, LK_FOLLOW, &canon, &nd) == 0) {
+				kfree(canon);
+				if (S_ISREG(nd.mode) && (nd.mode & 0111)) {
+					prog = found;
+					break;
+				}
+			}
+			path = e ? e + 1 : path + l;
+		}
+	}
+	r = do_execve(t, prog, (char **)g.cfg.args, argc, (char **)g.cfg.env, envc);
+	kfree(found);
+	if (r) {
+		ksnprintf(errbuf, errlen, "cannot execute %s: error %d", g.cfg.args[0], -r);
+		goto fail;
+	}
+	r = task_start(p, &t->regs, NULL);
+	if (r) {
+		ksnprintf(errbuf, errlen, "cannot create the init task: error %d", -r);
+		goto fail;
+	}
+	PAL(unlock);
+	return 0;
+fail:
+	if (errbuf && errlen && !errbuf[0])
+		ksnprintf(errbuf, errlen, "cannot start the container: error %d", -r);
+	PAL(unlock);
+	return r < 0 ? r : -EINVAL;
+}
+
+static void fault_signal(struct task *t, int sig, int code, uint64_t addr)
+{
+	(void)code;
+	(void)addr;
+	sig_force(t, sig);
+}
+
+enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc)
+{
+	struct task *t = task;
+	PAL(lock);
+	if (t->exited) {
+		PAL(unlock);
+		return LIBOS_EXITED;
+	}
+	PAL(get_regs, t->pt, &t->regs);
+	if (t->proc->itimer_deadline)
+		timer_check(t->proc);
+	switch (exc->kind) {
+	case LIBOS_EXC_SVC: {
+		uint64_t a[6];
+		for (int i = 0; i < 6; i++)
+			a[i] = t->regs.x[i];
+		t->orig_x0 = a[0];
+		unsigned nr = (unsigned)t->regs.x[8];
+		int64_t ret = syscall_dispatch(t, nr, a);
+		if (t->exited)
+			break;
+		if (ret != SYS_NORETURN)
+			t->regs.x[0] = (uint64_t)ret;
+		sig_deliver(t, ret != SYS_NORETURN, &ret);
+		break;
+	}
+	case LIBOS_EXC_DABT:
+	case LIBOS_EXC_IABT: {
+		unsigned access = exc->kind == LIBOS_EXC_IABT ? PROT_EXEC :
+				  (exc->esr & (1u << 6)) ? PROT_WRITE : PROT_READ;
+		if (mm_fault(t->proc->mm, exc->far, access) != 0) {
+			lo_log(LOG_INFO, "pid %d: segfault at %#lx pc %#lx (%s)", t->proc->pid,
+			       (unsigned long)exc->far, (unsigned long)t->regs.pc,
+			       access == PROT_WRITE ? "write" : access == PROT_EXEC ? "exec" : "read");
+			fault_signal(t, SIGSEGV, 1, exc->far);
+		}
+		sig_deliver(t, false, NULL);
+		break;
+	}
+	case LIBOS_EXC_UNDEF:
+		lo_log(LOG_INFO, "pid %d: undefined instruction at %#lx", t->proc->pid,
+		       (unsigned long)t->regs.pc);
+		fault_signal(t, SIGILL, 1, t->regs.pc);
+		sig_deliver(t, false, NULL);
+		break;
+	case LIBOS_EXC_BRK:
+		fault_signal(t, SIGTRAP, 1, t->regs.pc);
+		sig_deliver(t, false, NULL);
+		break;
+	case LIBOS_EXC_PC_ALIGN:
+		fault_signal(t, SIGBUS, 1, t->regs.pc);
+		sig_deliver(t, false, NULL);
+		break;
+	case LIBOS_EXC_IRQ:
+	default:
+		sig_deliver(t, false, NULL);
+		break;
+	}
+	if (t->exited) {
+		PAL(unlock);
+		return LIBOS_EXITED;
+	}
+	PAL(set_regs, t->pt, &t->regs);
+	PAL(unlock);
+	return LIBOS_RESUME;
+}

@@ -1,0 +1,50 @@
+"""Where things are: the repository, the build directory ($BUILD, default
+"build"), the realmbox program, and the example bundles (built on demand
+with scripts/make-bundle.sh into $BUILD/bundles)."""
+import os
+import subprocess
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+BUILD = os.path.join(REPO, os.environ.get("BUILD", "build"))
+REALMBOX = os.path.join(BUILD, "realmbox")
+BUNDLES = os.path.join(BUILD, "bundles")
+
+
+def _newest_mtime(paths):
+    newest = 0.0
+    for p in paths:
+        if os.path.isdir(p):
+            for d, _, files in os.walk(p):
+                for f in files:
+                    newest = max(newest, os.path.getmtime(os.path.join(d, f)))
+        elif os.path.exists(p):
+            newest = max(newest, os.path.getmtime(p))
+    return newest
+
+
+def need_realmbox():
+    """Exit with a clear message if the realmbox program is not built."""
+    if not os.access(REALMBOX, os.X_OK):
+        sys.exit(f"{REALMBOX} is not built: run `make BUILD={os.path.relpath(BUILD, REPO)}`")
+    return REALMBOX
+
+
+def bundle(kind):
+    """The example bundle `kind` ("busybox" or "programs"), (re)built when it
+    is missing or older than its sources. Returns the bundle directory."""
+    path = os.path.join(BUNDLES, kind)
+    stamp = os.path.join(path, "config.json")
+    sources = [os.path.join(REPO, "scripts", "make-bundle.sh")]
+    if kind == "programs":
+        sources.append(os.path.join(REPO, "tests", "programs"))
+    if os.path.exists(stamp) and os.path.getmtime(stamp) >= _newest_mtime(sources):
+        return path
+    env = dict(os.environ)
+    if kind == "programs":
+        subprocess.run(["make", "--no-print-directory", "-s", f"BUILD={os.path.relpath(BUILD, REPO)}",
+                        "programs"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        env["PROGRAMS_DIR"] = os.path.join(BUILD, "programs")
+    subprocess.run([os.path.join(REPO, "scripts", "make-bundle.sh"), BUNDLES, kind],
+                   cwd=REPO, check=True, env=env, stdout=subprocess.DEVNULL)
+    return path

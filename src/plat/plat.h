@@ -228,4 +228,66 @@ void plat_pe_inject_sea(struct plat_pe *pe, struct plat_vcpu_state *state);
 int plat_s2_translate(const struct plat_s2_config *s2, uint64_t ipa, bool write,
 		      uint64_t *pa, enum pas *out_pas, struct plat_exception *exc);
 
+/* ---- EL0 address spaces and the A64 engine --------------------------- */
+
+/*
+ * A translation regime for EL0 code that the trusted layer programs page by
+ * page (in Fasco, the RMM maps a Container Realm's pages on the System
+ * Realm's verified request). Each page maps a VA to a physical granule
+ * of one PAS; the GPC checks the granule when it is mapped, and a later
+ * TLBI RPALOS/PAALLOS covering the granule removes the mapping (as a GPT
+ * change invalidates cached translations on hardware), so a granule that
+ * leaves the PAS is unreachable from then on.
+ */
+#define PLAT_PROT_R 1u
+#define PLAT_PROT_W 2u
+#define PLAT_PROT_X 4u
+
+struct plat_as;
+
+/* A new empty address space; NULL with *err = -ENOMEM. */
+struct plat_as *plat_as_create(int *err);
+/* Destroy; -EBUSY (nothing done) while a PE is attached to it. */
+int plat_as_destroy(struct plat_as *as);
+/*
+ * Map the 4 KiB page at va (aligned, below 2^39) to granule pa of `pas`
+ * with prot (PLAT_PROT_*). Replaces an existing mapping. Returns 0,
+ * -EINVAL for bad arguments, -EFAULT if the GPC refuses pa for pas.
+ */
+int plat_as_map(struct plat_as *as, uint64_t va, uint64_t pa, enum pas pas, unsigned prot);
+/* Unmap [va, va+len) (aligned; holes allowed). 0 or -EINVAL. */
+int plat_as_unmap(struct plat_as *as, uint64_t va, uint64_t len);
+/* Change prot of mapped pages in [va, va+len); -ENOENT if one is unmapped (nothing changed). */
+int plat_as_protect(struct plat_as *as, uint64_t va, uint64_t len, unsigned prot);
+/* Translation of va: 0 with *pa (of the byte) and *prot, or -ENOENT. */
+int plat_as_query(const struct plat_as *as, uint64_t va, uint64_t *pa, unsigned *prot);
+
+/*
+ * A PE that runs A64 code at EL0 in `as` (the CPU engine). plat_pe_run
+ * ignores s2 for it and returns:
+ *   0 with an exception in *exc: SVC (EC_SVC64, pc past the SVC), data or
+ *     instruction abort (EC_DABT_LOW / EC_IABT_LOW, FAR = VA, FSC
+ *     translation or permission fault), EC_UNKNOWN, EC_BRK64, EC_PC_ALIGN,
+ *     EC_WFX; pc at the faulting instruction for aborts;
+ *   PLAT_PE_IRQ when its timeslice ended or plat_pe_halt was called
+ *     (an interrupt: nothing is pending in *exc).
+ * Floating-point/SIMD state lives in the PE across runs.
+ */
+#define PLAT_PE_IRQ 1
+struct plat_pe *plat_pe_create_a64(struct plat_as *as, int *err);
+/* Make a running (or the next) plat_pe_run of pe return PLAT_PE_IRQ; any thread. */
+void plat_pe_halt(struct plat_pe *pe);
+
+struct plat_fp_state {
+	uint64_t q[32][2];
+	uint32_t fpcr, fpsr;
+};
+/* FP/SIMD registers of an A64 PE (signal frames, fork). 0 or -EINVAL (not A64). */
+int plat_pe_get_fp(struct plat_pe *pe, struct plat_fp_state *fp);
+int plat_pe_set_fp(struct plat_pe *pe, const struct plat_fp_state *fp);
+
+/* AT_HWCAP/AT_HWCAP2 of what the A64 engine executes. */
+uint64_t plat_a64_hwcap(void);
+uint64_t plat_a64_hwcap2(void);
+
 #endif /* PLAT_PLAT_H */

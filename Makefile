@@ -61,6 +61,9 @@ $(LIBCORE): $(CORE_OBJS)
 $(BUILD)/%: $(BUILD)/src/host/%_main.o $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS) -ljansson
 
+# Tests include the harness as "common/harness.h".
+$(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_COMMON_OBJS) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBCORE) $(LDLIBS) -lcmocka

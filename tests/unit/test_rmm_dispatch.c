@@ -5,6 +5,7 @@
  * and FEATURES (REL0 register 0 layout).
  */
 #include "common/harness.h"
+#include "common/fixtures.h"
 #include "common/invariants.h"
 
 #include <string.h>
@@ -13,44 +14,6 @@
 #include "rmm/realm.h"
 #include "rmm/rmm.h"
 #include "rmm/rmm_private.h"
-
-/* The trusted-core invariants (tests/unit/common/invariants.h) hold now. */
-static void inv_assert(void)
-{
-	char why[2048];
-
-	if (inv_check(why, sizeof(why)) != 0)
-		fail_msg("invariants: %s", why);
-}
-
-/*
- * One machine per file: the invariant checker keeps mappings of the GPT
- * between checks, so it must not see a second machine in one process. Every
- * test leaves the machine as it found it (its realms destroyed).
- */
-static int group_setup(void **state)
-{
-	th_boot(0);
-	inv_reset();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_shutdown();
-	return 0;
-}
-
-/* After every test: the invariants hold. */
-static int teardown_inv(void **state)
-{
-	char why[2048];
-	int ret = inv_check(why, sizeof(why));
-
-	if (ret != 0)
-		print_error("invariants: %s\n", why);
-	return ret;
-}
 
 /* Every RMI fnum realmbox implements (cca-spec §1). */
 static bool implemented(uint64_t fnum)
@@ -118,7 +81,7 @@ static void test_counted_once(void **state)
 	th_rmi(SMC_RMI_FEATURES, 0, 0, 0, 0, 0, 0, NULL);
 	th_rmi(SMC_RMI_GRANULE_DELEGATE, ~0ULL, 0, 0, 0, 0, 0, NULL);
 	assert_int_equal(plat_counter_read(PLAT_CNT_RMI) - before, 3);
-	inv_assert();
+	fx_inv_assert();
 }
 
 static void test_version(void **state)
@@ -223,14 +186,14 @@ static void test_outputs_cleared(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_unknown_fids, teardown_inv),
-		cmocka_unit_test_teardown(test_rmm_handle_rmi_direct, teardown_inv),
-		cmocka_unit_test_teardown(test_counted_once, teardown_inv),
-		cmocka_unit_test_teardown(test_version, teardown_inv),
-		cmocka_unit_test_teardown(test_features, teardown_inv),
-		cmocka_unit_test_teardown(test_features_match_realm_create, teardown_inv),
-		cmocka_unit_test_teardown(test_outputs_cleared, teardown_inv),
+		cmocka_unit_test_teardown(test_unknown_fids, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_rmm_handle_rmi_direct, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_counted_once, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_version, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_features, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_features_match_realm_create, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_outputs_cleared, fx_teardown_inv),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

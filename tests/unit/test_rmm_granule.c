@@ -6,6 +6,7 @@
  * NS buffer copies, VMIDs, boot sizing).
  */
 #include "common/harness.h"
+#include "common/fixtures.h"
 #include "common/invariants.h"
 
 #include <string.h>
@@ -19,44 +20,6 @@
 #include "rmm/rmm.h"
 #include "rmm/rmm_private.h"
 
-/* The trusted-core invariants (tests/unit/common/invariants.h) hold now. */
-static void inv_assert(void)
-{
-	char why[2048];
-
-	if (inv_check(why, sizeof(why)) != 0)
-		fail_msg("invariants: %s", why);
-}
-
-/*
- * One machine per file: the invariant checker keeps mappings of the GPT
- * between checks, so it must not see a second machine in one process. Every
- * test leaves the machine as it found it (its realms destroyed).
- */
-static int group_setup(void **state)
-{
-	th_boot(0);
-	inv_reset();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_shutdown();
-	return 0;
-}
-
-/* After every test: the invariants hold. */
-static int teardown_inv(void **state)
-{
-	char why[2048];
-	int ret = inv_check(why, sizeof(why));
-
-	if (ret != 0)
-		print_error("invariants: %s\n", why);
-	return ret;
-}
-
 static uint64_t delegate(uint64_t pa)
 {
 	return th_rmi(SMC_RMI_GRANULE_DELEGATE, pa, 0, 0, 0, 0, 0, NULL);
@@ -67,22 +30,7 @@ static uint64_t undelegate(uint64_t pa)
 	return th_rmi(SMC_RMI_GRANULE_UNDELEGATE, pa, 0, 0, 0, 0, 0, NULL);
 }
 
-static int state_of(uint64_t pa)
-{
-	struct granule *g = granule_find(pa);
 
-	assert_non_null(g);
-	return (int)granule_get_state(g);
-}
-
-/* Is the granule all zeros, read in Realm PAS? */
-static bool realm_zero(uint64_t pa)
-{
-	static uint8_t buf[GRANULE_SIZE], zeros[GRANULE_SIZE];
-
-	assert_int_equal(plat_read(PAS_REALM, pa, buf, GRANULE_SIZE, NULL), 0);
-	return memcmp(buf, zeros, GRANULE_SIZE) == 0;
-}
 
 static uint64_t dram_end(void)
 {
@@ -98,15 +46,15 @@ static void test_delegate_ok(void **state)
 
 	memset(pattern, 0xA5, sizeof(pattern));
 	assert_int_equal(host_mem_write(pa, pattern, sizeof(pattern)), 0);
-	assert_int_equal(state_of(pa), GRANULE_STATE_NS);
+	assert_int_equal(fx_granule_state(pa), GRANULE_STATE_NS);
 	assert_int_equal(monitor_gpt_read_gpi(pa), GPI_NS);
 
 	assert_int_equal(delegate(pa), RMI_SUCCESS);
-	assert_int_equal(state_of(pa), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(pa), GRANULE_STATE_DELEGATED);
 	assert_int_equal(monitor_gpt_read_gpi(pa), GPI_REALM);
 	/* The host lost it; the RMM sees zeros, never the old content. */
 	assert_int_not_equal(host_mem_read(pa, pattern, 8), 0);
-	assert_true(realm_zero(pa));
+	assert_true(fx_realm_granule_zero(pa));
 	assert_int_equal(granule_refcount_read(granule_find(pa)), 0);
 }
 
@@ -115,9 +63,9 @@ static void test_delegate_twice(void **state)
 	uint64_t pa = th_delegated_granule();
 
 	assert_int_equal(delegate(pa), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(pa), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(pa), GRANULE_STATE_DELEGATED);
 	assert_int_equal(monitor_gpt_read_gpi(pa), GPI_REALM);
-	assert_true(realm_zero(pa));
+	assert_true(fx_realm_granule_zero(pa));
 }
 
 static void test_delegate_bad_addresses(void **state)
@@ -141,10 +89,10 @@ static void test_delegate_bad_addresses(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(delegate(bad[i]), RMI_ERROR_INPUT);
 	/* The aligned NS granule near the unaligned addresses is still NS. */
-	assert_int_equal(state_of(ns), GRANULE_STATE_NS);
+	assert_int_equal(fx_granule_state(ns), GRANULE_STATE_NS);
 	assert_int_equal(plat_counter_read(PLAT_CNT_DELEGATE), rmi_before);
 	assert_int_equal(delegate(ns), RMI_SUCCESS);
-	inv_assert();
+	fx_inv_assert();
 }
 
 /* Root and RMM memory are not NS: EL3 refuses them, nothing changes. */
@@ -161,12 +109,12 @@ static void test_delegate_root_and_rmm_regions(void **state)
 		int gpi = monitor_gpt_read_gpi(pas[i]);
 
 		assert_int_equal(delegate(pas[i]), RMI_ERROR_INPUT);
-		assert_int_equal(state_of(pas[i]), GRANULE_STATE_NS);
+		assert_int_equal(fx_granule_state(pas[i]), GRANULE_STATE_NS);
 		assert_int_equal(monitor_gpt_read_gpi(pas[i]), gpi);
 		assert_int_equal(undelegate(pas[i]), RMI_ERROR_INPUT);
 		assert_int_equal(monitor_gpt_read_gpi(pas[i]), gpi);
 	}
-	inv_assert();
+	fx_inv_assert();
 	/* The RMM's own tables still work after the attempts. */
 	assert_int_equal(delegate(th_ns_granule()), RMI_SUCCESS);
 }
@@ -179,8 +127,8 @@ static void test_delegate_last_dram_granule(void **state)
 	if (last < th_layout.ns_base || last >= th_layout.ns_base + th_layout.ns_size)
 		skip();
 	assert_int_equal(delegate(last), RMI_SUCCESS);
-	assert_int_equal(state_of(last), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(last));
+	assert_int_equal(fx_granule_state(last), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(last));
 	assert_int_equal(undelegate(last), RMI_SUCCESS);
 	assert_int_equal(undelegate(dram_end()), RMI_ERROR_INPUT);
 }
@@ -193,7 +141,7 @@ static void test_undelegate_ok(void **state)
 	uint8_t buf[GRANULE_SIZE], zeros[GRANULE_SIZE] = { 0 };
 
 	assert_int_equal(undelegate(pa), RMI_SUCCESS);
-	assert_int_equal(state_of(pa), GRANULE_STATE_NS);
+	assert_int_equal(fx_granule_state(pa), GRANULE_STATE_NS);
 	assert_int_equal(monitor_gpt_read_gpi(pa), GPI_NS);
 	assert_int_equal(host_mem_read(pa, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, zeros, sizeof(buf));
@@ -208,7 +156,7 @@ static void test_undelegate_ns(void **state)
 	uint64_t pa = th_ns_granule();
 
 	assert_int_equal(undelegate(pa), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(pa), GRANULE_STATE_NS);
+	assert_int_equal(fx_granule_state(pa), GRANULE_STATE_NS);
 	assert_int_equal(monitor_gpt_read_gpi(pa), GPI_NS);
 }
 
@@ -220,8 +168,8 @@ static void test_undelegate_bad_addresses(void **state)
 
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(undelegate(bad[i]), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(pa), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(pa));
+	assert_int_equal(fx_granule_state(pa), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(pa));
 }
 
 /* RD, root RTTs, REC and aux granules belong to a realm: not undelegatable. */
@@ -233,10 +181,10 @@ static void test_undelegate_realm_granules(void **state)
 
 	assert_int_equal(th_realm_create(&r, NULL), RMI_SUCCESS);
 	assert_int_equal(undelegate(r.rd), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(r.rd), GRANULE_STATE_RD);
+	assert_int_equal(fx_granule_state(r.rd), GRANULE_STATE_RD);
 	for (unsigned i = 0; i < r.rtt_num_start; i++) {
 		assert_int_equal(undelegate(r.rtt_base + i * GRANULE_SIZE), RMI_ERROR_INPUT);
-		assert_int_equal(state_of(r.rtt_base + i * GRANULE_SIZE), GRANULE_STATE_RTT);
+		assert_int_equal(fx_granule_state(r.rtt_base + i * GRANULE_SIZE), GRANULE_STATE_RTT);
 		assert_int_equal(delegate(r.rtt_base + i * GRANULE_SIZE), RMI_ERROR_INPUT);
 	}
 	assert_int_equal(delegate(r.rd), RMI_ERROR_INPUT);
@@ -249,10 +197,10 @@ static void test_undelegate_realm_granules(void **state)
 	assert_int_equal(host_mem_write(params, &p, sizeof(p)), 0);
 	assert_int_equal(th_rmi(SMC_RMI_REC_CREATE, r.rd, rec, params, 0, 0, 0, NULL), RMI_SUCCESS);
 	assert_int_equal(undelegate(rec), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(rec), GRANULE_STATE_REC);
+	assert_int_equal(fx_granule_state(rec), GRANULE_STATE_REC);
 	assert_int_equal(undelegate(p.aux[0]), RMI_ERROR_INPUT);
 	assert_int_equal(undelegate(p.aux[15]), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(p.aux[15]), GRANULE_STATE_REC_AUX);
+	assert_int_equal(fx_granule_state(p.aux[15]), GRANULE_STATE_REC_AUX);
 
 	assert_int_equal(th_rmi(SMC_RMI_REC_DESTROY, rec, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
 	assert_int_equal(undelegate(rec), RMI_SUCCESS);
@@ -383,7 +331,7 @@ static void test_ns_buffer(void **state)
 
 	assert_int_equal(ns_buffer_read(del, 0, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(ns_buffer_write(del, 0, in, sizeof(in)), -EFAULT);
-	assert_true(realm_zero(del));
+	assert_true(fx_realm_granule_zero(del));
 	assert_int_equal(ns_buffer_read(th_layout.rmm_base, 0, buf, 8), -EFAULT);
 	assert_int_equal(ns_buffer_read(th_layout.root_base, 0, buf, 8), -EFAULT);
 	assert_int_equal(ns_buffer_read(dram_end(), 0, buf, 8), -EFAULT);
@@ -448,24 +396,24 @@ static void test_tables_in_rmm_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_delegate_ok, teardown_inv),
-		cmocka_unit_test_teardown(test_delegate_twice, teardown_inv),
-		cmocka_unit_test_teardown(test_delegate_bad_addresses, teardown_inv),
-		cmocka_unit_test_teardown(test_delegate_root_and_rmm_regions, teardown_inv),
-		cmocka_unit_test_teardown(test_delegate_last_dram_granule, teardown_inv),
-		cmocka_unit_test_teardown(test_undelegate_ok, teardown_inv),
-		cmocka_unit_test_teardown(test_undelegate_ns, teardown_inv),
-		cmocka_unit_test_teardown(test_undelegate_bad_addresses, teardown_inv),
-		cmocka_unit_test_teardown(test_undelegate_realm_granules, teardown_inv),
-		cmocka_unit_test_teardown(test_granule_find, teardown_inv),
-		cmocka_unit_test_teardown(test_find_lock_granules, teardown_inv),
-		cmocka_unit_test_teardown(test_find_lock_granule, teardown_inv),
-		cmocka_unit_test_teardown(test_refcounts, teardown_inv),
-		cmocka_unit_test_teardown(test_ns_buffer, teardown_inv),
-		cmocka_unit_test_teardown(test_vmids, teardown_inv),
-		cmocka_unit_test_teardown(test_boot_sizing, teardown_inv),
-		cmocka_unit_test_teardown(test_tables_in_rmm_memory, teardown_inv),
+		cmocka_unit_test_teardown(test_delegate_ok, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_delegate_twice, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_delegate_bad_addresses, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_delegate_root_and_rmm_regions, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_delegate_last_dram_granule, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_undelegate_ok, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_undelegate_ns, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_undelegate_bad_addresses, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_undelegate_realm_granules, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_granule_find, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_find_lock_granules, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_find_lock_granule, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_refcounts, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_ns_buffer, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_vmids, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_boot_sizing, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_tables_in_rmm_memory, fx_teardown_inv),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

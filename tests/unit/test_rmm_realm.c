@@ -6,6 +6,7 @@
  * call leaves every granule as it was (DELEGATED and zero).
  */
 #include "common/harness.h"
+#include "common/fixtures.h"
 #include "common/invariants.h"
 
 #include <string.h>
@@ -16,59 +17,7 @@
 #include "rmm/realm.h"
 #include "rmm/rmm_private.h"
 
-/* The trusted-core invariants (tests/unit/common/invariants.h) hold now. */
-static void inv_assert(void)
-{
-	char why[2048];
 
-	if (inv_check(why, sizeof(why)) != 0)
-		fail_msg("invariants: %s", why);
-}
-
-/*
- * One machine per file: the invariant checker keeps mappings of the GPT
- * between checks, so it must not see a second machine in one process. Every
- * test leaves the machine as it found it (its realms destroyed).
- */
-static int group_setup(void **state)
-{
-	th_boot(0);
-	inv_reset();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_shutdown();
-	return 0;
-}
-
-/* After every test: the invariants hold. */
-static int teardown_inv(void **state)
-{
-	char why[2048];
-	int ret = inv_check(why, sizeof(why));
-
-	if (ret != 0)
-		print_error("invariants: %s\n", why);
-	return ret;
-}
-
-static int state_of(uint64_t pa)
-{
-	struct granule *g = granule_find(pa);
-
-	assert_non_null(g);
-	return (int)granule_get_state(g);
-}
-
-static bool realm_zero(uint64_t pa)
-{
-	static uint8_t buf[GRANULE_SIZE], zeros[GRANULE_SIZE];
-
-	assert_int_equal(plat_read(PAS_REALM, pa, buf, GRANULE_SIZE, NULL), 0);
-	return memcmp(buf, zeros, GRANULE_SIZE) == 0;
-}
 
 static const struct rd *rd_of(uint64_t rd)
 {
@@ -102,13 +51,13 @@ static uint64_t activate(uint64_t rd)
 /* A refused REALM_CREATE left the RD and the root RTTs DELEGATED and zero. */
 static void assert_untouched(const struct th_realm *r, unsigned nrtts)
 {
-	assert_int_equal(state_of(r->rd), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(r->rd));
+	assert_int_equal(fx_granule_state(r->rd), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(r->rd));
 	for (unsigned i = 0; i < nrtts; i++) {
-		assert_int_equal(state_of(r->rtt_base + i * GRANULE_SIZE), GRANULE_STATE_DELEGATED);
-		assert_true(realm_zero(r->rtt_base + i * GRANULE_SIZE));
+		assert_int_equal(fx_granule_state(r->rtt_base + i * GRANULE_SIZE), GRANULE_STATE_DELEGATED);
+		assert_true(fx_realm_granule_zero(r->rtt_base + i * GRANULE_SIZE));
 	}
-	inv_assert();
+	fx_inv_assert();
 }
 
 /* Expected initial RIM, built here from cca-spec §5. */
@@ -135,13 +84,13 @@ static void check_created(const struct th_realm *r, const struct rmi_realm_param
 	const struct rd *rd = rd_of(r->rd);
 	uint8_t rim[64];
 
-	assert_int_equal(state_of(r->rd), GRANULE_STATE_RD);
+	assert_int_equal(fx_granule_state(r->rd), GRANULE_STATE_RD);
 	for (unsigned i = 0; i < p->rtt_num_start; i++) {
 		uint64_t pa = r->rtt_base + i * GRANULE_SIZE;
 
-		assert_int_equal(state_of(pa), GRANULE_STATE_RTT);
+		assert_int_equal(fx_granule_state(pa), GRANULE_STATE_RTT);
 		assert_int_equal(granule_refcount_read(granule_find(pa)), 0);
-		assert_true(realm_zero(pa)); /* all entries UNASSIGNED, RIPAS EMPTY */
+		assert_true(fx_realm_granule_zero(pa)); /* all entries UNASSIGNED, RIPAS EMPTY */
 	}
 	assert_int_equal(granule_refcount_read(granule_find(r->rd)), 0);
 	assert_int_equal(rd->state, REALM_NEW);
@@ -373,13 +322,13 @@ static void test_create_rtt_base_misaligned(void **state)
 	assert_int_equal(create_raw(rd, &p), RMI_ERROR_INPUT);
 	p.rtt_base = 0;
 	assert_int_equal(create_raw(rd, &p), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(rd), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(rd), GRANULE_STATE_DELEGATED);
 	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(state_of(rtts + i * GRANULE_SIZE), GRANULE_STATE_DELEGATED);
+		assert_int_equal(fx_granule_state(rtts + i * GRANULE_SIZE), GRANULE_STATE_DELEGATED);
 	p.rtt_base = rtts + 2 * GRANULE_SIZE;
 	assert_int_equal(create_raw(rd, &p), RMI_SUCCESS);
-	assert_int_equal(state_of(rtts), GRANULE_STATE_DELEGATED);
-	assert_int_equal(state_of(rtts + 3 * GRANULE_SIZE), GRANULE_STATE_RTT);
+	assert_int_equal(fx_granule_state(rtts), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(rtts + 3 * GRANULE_SIZE), GRANULE_STATE_RTT);
 	assert_int_equal(destroy(rd), RMI_SUCCESS);
 }
 
@@ -403,8 +352,8 @@ static void test_create_aliasing_and_states(void **state)
 			 RMI_SUCCESS);
 	p.rtt_base = half;
 	assert_int_equal(create_raw(rd, &p), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(half), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(half));
+	assert_int_equal(fx_granule_state(half), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(half));
 	/* RD not delegated / not a granule. */
 	p.rtt_base = rtts;
 	assert_int_equal(create_raw(th_ns_granule(), &p), RMI_ERROR_INPUT);
@@ -414,10 +363,10 @@ static void test_create_aliasing_and_states(void **state)
 	assert_int_equal(create_raw(th_layout.rmm_base, &p), RMI_ERROR_INPUT);
 	assert_int_equal(create_raw(th_layout.dram_base + th_layout.dram_size, &p), RMI_ERROR_INPUT);
 	/* Nothing changed. */
-	assert_int_equal(state_of(rd), GRANULE_STATE_DELEGATED);
-	assert_int_equal(state_of(rtts), GRANULE_STATE_DELEGATED);
-	assert_int_equal(state_of(rtts + GRANULE_SIZE), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(rd) && realm_zero(rtts) && realm_zero(rtts + GRANULE_SIZE));
+	assert_int_equal(fx_granule_state(rd), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(rtts), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(rtts + GRANULE_SIZE), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(rd) && fx_realm_granule_zero(rtts) && fx_realm_granule_zero(rtts + GRANULE_SIZE));
 	assert_true(vmid_reserve(400));
 	vmid_free(400);
 	/* An existing realm's RD or RTTs cannot be reused. */
@@ -430,7 +379,7 @@ static void test_create_aliasing_and_states(void **state)
 	assert_int_equal(create_raw(rtts, &p), RMI_ERROR_INPUT);
 	p.rtt_base = rtts;
 	assert_int_equal(create_raw(half, &p), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(half), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(half), GRANULE_STATE_DELEGATED);
 	assert_int_equal(destroy(rd), RMI_SUCCESS);
 }
 
@@ -450,8 +399,8 @@ static void test_create_params_not_ns(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(th_rmi(SMC_RMI_REALM_CREATE, rd, bad[i], 0, 0, 0, 0, NULL),
 				 RMI_ERROR_INPUT);
-	assert_int_equal(state_of(rd), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(rd) && realm_zero(params));
+	assert_int_equal(fx_granule_state(rd), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(rd) && fx_realm_granule_zero(params));
 	/* Back in NS: the same bytes are accepted. */
 	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, params, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
 	assert_int_equal(host_mem_write(params, &p, sizeof(p)), 0);
@@ -487,8 +436,8 @@ static void test_destroy_bad(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(destroy(bad[i]), RMI_ERROR_INPUT);
 	memcpy(before, rd_of(r.rd)->measurement[0], sizeof(before));
-	assert_int_equal(state_of(r.rd), GRANULE_STATE_RD);
-	assert_int_equal(state_of(r.rtt_base), GRANULE_STATE_RTT);
+	assert_int_equal(fx_granule_state(r.rd), GRANULE_STATE_RD);
+	assert_int_equal(fx_granule_state(r.rtt_base), GRANULE_STATE_RTT);
 	assert_memory_equal(before, rd_of(r.rd)->measurement[0], sizeof(before));
 	th_realm_destroy_all(&r, NULL, 0, 0);
 }
@@ -502,9 +451,9 @@ static void test_destroy_with_recs(void **state)
 	assert_int_equal(th_rec_create(&r, 0, 0x1000, NULL, RMI_REC_FLAG_RUNNABLE, &rec), RMI_SUCCESS);
 	assert_int_equal(granule_refcount_read(granule_find(r.rd)), 1);
 	assert_int_equal(destroy(r.rd), RMI_ERROR_REALM);
-	assert_int_equal(state_of(r.rd), GRANULE_STATE_RD);
-	assert_int_equal(state_of(rec), GRANULE_STATE_REC);
-	assert_int_equal(state_of(r.rtt_base), GRANULE_STATE_RTT);
+	assert_int_equal(fx_granule_state(r.rd), GRANULE_STATE_RD);
+	assert_int_equal(fx_granule_state(rec), GRANULE_STATE_REC);
+	assert_int_equal(fx_granule_state(r.rtt_base), GRANULE_STATE_RTT);
 	assert_false(vmid_reserve(r.vmid));
 	th_realm_destroy_all(&r, &rec, 1, 0);
 }
@@ -519,8 +468,8 @@ static void test_destroy_with_live_rtt(void **state)
 	assert_int_equal(th_realm_create(&r, NULL), RMI_SUCCESS);
 	assert_int_equal(th_rmi(SMC_RMI_RTT_CREATE, r.rd, rtt, 0, 2, 0, 0, NULL), RMI_SUCCESS);
 	assert_int_equal(destroy(r.rd), RMI_ERROR_REALM);
-	assert_int_equal(state_of(r.rd), GRANULE_STATE_RD);
-	assert_int_equal(state_of(rtt), GRANULE_STATE_RTT);
+	assert_int_equal(fx_granule_state(r.rd), GRANULE_STATE_RD);
+	assert_int_equal(fx_granule_state(rtt), GRANULE_STATE_RTT);
 	assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, r.rd, 0, 2, 0, 0, 0, &res), RMI_SUCCESS);
 	assert_int_equal(res.x[1], rtt);
 	assert_int_equal(destroy(r.rd), RMI_SUCCESS);
@@ -555,7 +504,7 @@ static void test_many_realms(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(r); i += 2)
 		th_realm_destroy_all(&r[i], NULL, 0, 0);
 	for (unsigned i = 1; i < ARRAY_SIZE(r); i += 2) {
-		assert_int_equal(state_of(r[i].rd), GRANULE_STATE_RD);
+		assert_int_equal(fx_granule_state(r[i].rd), GRANULE_STATE_RD);
 		th_realm_destroy_all(&r[i], NULL, 0, 0);
 	}
 }
@@ -563,22 +512,22 @@ static void test_many_realms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_create_ok, teardown_inv),
-		cmocka_unit_test_teardown(test_create_sha512, teardown_inv),
-		cmocka_unit_test_teardown(test_create_rim_ignores_unmeasured, teardown_inv),
-		cmocka_unit_test_teardown(test_create_geometries, teardown_inv),
-		cmocka_unit_test_teardown(test_create_bad_params, teardown_inv),
-		cmocka_unit_test_teardown(test_create_vmid_reuse, teardown_inv),
-		cmocka_unit_test_teardown(test_create_rtt_base_misaligned, teardown_inv),
-		cmocka_unit_test_teardown(test_create_aliasing_and_states, teardown_inv),
-		cmocka_unit_test_teardown(test_create_params_not_ns, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_ok, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_bad, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_with_recs, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_with_live_rtt, teardown_inv),
-		cmocka_unit_test_teardown(test_activate, teardown_inv),
-		cmocka_unit_test_teardown(test_many_realms, teardown_inv),
+		cmocka_unit_test_teardown(test_create_ok, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_sha512, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_rim_ignores_unmeasured, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_geometries, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_bad_params, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_vmid_reuse, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_rtt_base_misaligned, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_aliasing_and_states, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_params_not_ns, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_ok, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_bad, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_with_recs, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_with_live_rtt, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_activate, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_many_realms, fx_teardown_inv),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -5,6 +5,7 @@
  * (state unchanged after each), and destroying a running REC.
  */
 #include "common/harness.h"
+#include "common/fixtures.h"
 #include "common/invariants.h"
 
 #include <string.h>
@@ -16,59 +17,7 @@
 #include "rmm/realm.h"
 #include "rmm/rec.h"
 
-/* The trusted-core invariants (tests/unit/common/invariants.h) hold now. */
-static void inv_assert(void)
-{
-	char why[2048];
 
-	if (inv_check(why, sizeof(why)) != 0)
-		fail_msg("invariants: %s", why);
-}
-
-/*
- * One machine per file: the invariant checker keeps mappings of the GPT
- * between checks, so it must not see a second machine in one process. Every
- * test leaves the machine as it found it (its realms destroyed).
- */
-static int group_setup(void **state)
-{
-	th_boot(0);
-	inv_reset();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_shutdown();
-	return 0;
-}
-
-/* After every test: the invariants hold. */
-static int teardown_inv(void **state)
-{
-	char why[2048];
-	int ret = inv_check(why, sizeof(why));
-
-	if (ret != 0)
-		print_error("invariants: %s\n", why);
-	return ret;
-}
-
-static int state_of(uint64_t pa)
-{
-	struct granule *g = granule_find(pa);
-
-	assert_non_null(g);
-	return (int)granule_get_state(g);
-}
-
-static bool realm_zero(uint64_t pa)
-{
-	static uint8_t buf[GRANULE_SIZE], zeros[GRANULE_SIZE];
-
-	assert_int_equal(plat_read(PAS_REALM, pa, buf, GRANULE_SIZE, NULL), 0);
-	return memcmp(buf, zeros, GRANULE_SIZE) == 0;
-}
 
 static struct rd *rd_of(uint64_t rd)
 {
@@ -125,17 +74,17 @@ static uint64_t rec_destroy(uint64_t rec)
 /* Nothing of c was consumed: REC and aux granules DELEGATED and zero. */
 static void assert_rc_untouched(const struct rc *c)
 {
-	assert_int_equal(state_of(c->rec), GRANULE_STATE_DELEGATED);
-	assert_true(realm_zero(c->rec));
+	assert_int_equal(fx_granule_state(c->rec), GRANULE_STATE_DELEGATED);
+	assert_true(fx_realm_granule_zero(c->rec));
 	for (unsigned i = 0; i < RMI_REC_AUX_COUNT; i++) {
 		uint64_t a = c->p.aux[i];
 
 		if (granule_find(a) == NULL || a == c->rec)
 			continue;
-		if (state_of(a) == GRANULE_STATE_DELEGATED)
-			assert_true(realm_zero(a));
+		if (fx_granule_state(a) == GRANULE_STATE_DELEGATED)
+			assert_true(fx_realm_granule_zero(a));
 	}
-	inv_assert();
+	fx_inv_assert();
 }
 
 /* Destroy the REC of c and undelegate everything of it. */
@@ -183,10 +132,10 @@ static void test_create_ok(void **state)
 	rc_init(&c, 0, RMI_REC_FLAG_RUNNABLE);
 	assert_int_equal(rc_create(r.rd, &c), RMI_SUCCESS);
 
-	assert_int_equal(state_of(c.rec), GRANULE_STATE_REC);
+	assert_int_equal(fx_granule_state(c.rec), GRANULE_STATE_REC);
 	assert_int_equal(granule_refcount_read(granule_find(c.rec)), 0);
 	for (unsigned i = 0; i < RMI_REC_AUX_COUNT; i++)
-		assert_int_equal(state_of(c.p.aux[i]), GRANULE_STATE_REC_AUX);
+		assert_int_equal(fx_granule_state(c.p.aux[i]), GRANULE_STATE_REC_AUX);
 	rec = rec_of(c.rec);
 	assert_int_equal(rec->rd_addr, r.rd);
 	assert_int_equal(rec->rec_idx, 0);
@@ -388,8 +337,8 @@ static void test_create_bad_granules(void **state)
 		assert_int_equal(rc_create(bad_rd[i], &c), RMI_ERROR_INPUT);
 
 	assert_rc_untouched(&c);
-	assert_int_equal(state_of(r.rd), GRANULE_STATE_RD);
-	assert_int_equal(state_of(ns), GRANULE_STATE_NS);
+	assert_int_equal(fx_granule_state(r.rd), GRANULE_STATE_RD);
+	assert_int_equal(fx_granule_state(ns), GRANULE_STATE_NS);
 	assert_int_equal(rd_of(r.rd)->rec_count, 0);
 	assert_int_equal(granule_refcount_read(granule_find(r.rd)), 0);
 
@@ -401,7 +350,7 @@ static void test_create_bad_granules(void **state)
 	m = c;
 	m.rec = th_delegated_granule();
 	assert_int_equal(rc_create(r.rd, &m), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(m.rec), GRANULE_STATE_DELEGATED);
+	assert_int_equal(fx_granule_state(m.rec), GRANULE_STATE_DELEGATED);
 	rc_destroy(&c);
 	th_realm_destroy_all(&r, NULL, 0, 0);
 	th_realm_destroy_all(&other, NULL, 0, 0);
@@ -465,8 +414,8 @@ static void test_destroy_ok(void **state)
 	/* Scrubbed and DELEGATED; the RD refcount dropped. */
 	assert_rc_untouched(&c);
 	for (unsigned i = 0; i < RMI_REC_AUX_COUNT; i++) {
-		assert_int_equal(state_of(c.p.aux[i]), GRANULE_STATE_DELEGATED);
-		assert_true(realm_zero(c.p.aux[i]));
+		assert_int_equal(fx_granule_state(c.p.aux[i]), GRANULE_STATE_DELEGATED);
+		assert_true(fx_realm_granule_zero(c.p.aux[i]));
 	}
 	assert_int_equal(granule_refcount_read(granule_find(r.rd)), 0);
 	assert_int_equal(rec_destroy(c.rec), RMI_ERROR_INPUT);
@@ -488,8 +437,8 @@ static void test_destroy_bad(void **state)
 				 th_layout.dram_base + th_layout.dram_size };
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(rec_destroy(bad[i]), RMI_ERROR_INPUT);
-	assert_int_equal(state_of(c.rec), GRANULE_STATE_REC);
-	assert_int_equal(state_of(c.p.aux[0]), GRANULE_STATE_REC_AUX);
+	assert_int_equal(fx_granule_state(c.rec), GRANULE_STATE_REC);
+	assert_int_equal(fx_granule_state(c.p.aux[0]), GRANULE_STATE_REC_AUX);
 	assert_int_equal(granule_refcount_read(granule_find(r.rd)), 1);
 	rc_destroy(&c);
 	th_realm_destroy_all(&r, NULL, 0, 0);
@@ -508,10 +457,10 @@ static void test_destroy_running(void **state)
 	g = granule_find(c.rec);
 	atomic_granule_get(g); /* as REC_ENTER does while the REC runs */
 	assert_int_equal(rec_destroy(c.rec), RMI_ERROR_REC);
-	assert_int_equal(state_of(c.rec), GRANULE_STATE_REC);
+	assert_int_equal(fx_granule_state(c.rec), GRANULE_STATE_REC);
 	assert_int_equal(rec_of(c.rec)->rd_addr, r.rd);
 	for (unsigned i = 0; i < RMI_REC_AUX_COUNT; i++)
-		assert_int_equal(state_of(c.p.aux[i]), GRANULE_STATE_REC_AUX);
+		assert_int_equal(fx_granule_state(c.p.aux[i]), GRANULE_STATE_REC_AUX);
 	assert_int_equal(granule_refcount_read(granule_find(r.rd)), 1);
 	assert_int_equal(th_rmi(SMC_RMI_REALM_DESTROY, r.rd, 0, 0, 0, 0, 0, NULL), RMI_ERROR_REALM);
 	atomic_granule_put(g);
@@ -573,20 +522,20 @@ static void test_mpidr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_create_ok, teardown_inv),
-		cmocka_unit_test_teardown(test_create_not_runnable_not_measured, teardown_inv),
-		cmocka_unit_test_teardown(test_create_sha512_measured, teardown_inv),
-		cmocka_unit_test_teardown(test_create_mpidr_order, teardown_inv),
-		cmocka_unit_test_teardown(test_create_bad_params, teardown_inv),
-		cmocka_unit_test_teardown(test_create_bad_granules, teardown_inv),
-		cmocka_unit_test_teardown(test_create_params_not_ns, teardown_inv),
-		cmocka_unit_test_teardown(test_create_realm_active, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_ok, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_bad, teardown_inv),
-		cmocka_unit_test_teardown(test_destroy_running, teardown_inv),
-		cmocka_unit_test_teardown(test_aux_count, teardown_inv),
+		cmocka_unit_test_teardown(test_create_ok, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_not_runnable_not_measured, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_sha512_measured, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_mpidr_order, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_bad_params, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_bad_granules, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_params_not_ns, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_create_realm_active, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_ok, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_bad, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_destroy_running, fx_teardown_inv),
+		cmocka_unit_test_teardown(test_aux_count, fx_teardown_inv),
 		cmocka_unit_test(test_mpidr),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

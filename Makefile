@@ -106,14 +106,18 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- CPU engine (src/plat/emu/cpu): dynarmic behind a C API -------------
-# Kept out of librealmbox.a until the platform adopts it: builds
-# $(BUILD)/libcpu.a, the guest programs the tests run ($(BUILD)/guest/, from
+# Part of librealmbox.a (the platform's A64 engine, plat/emu/a64.c, runs on
+# it), so every program and test links dynarmic and the C++ runtime. Also
+# builds the guest programs the tests run ($(BUILD)/guest/, from
 # tests/guest/*.c and *.S, cross-compiled static for aarch64, no libc) and
-# $(BUILD)/tests/test_cpu.
+# $(BUILD)/tests/test_cpu. LIBCPU names the library that carries the engine
+# (kept for the makefile sections that used the separate libcpu.a).
 CPU_C_SRCS := $(wildcard src/plat/emu/cpu/*.c)
 CPU_CXX_SRCS := $(wildcard src/plat/emu/cpu/*.cpp)
 CPU_OBJS := $(CPU_C_SRCS:%.c=$(BUILD)/%.o) $(CPU_CXX_SRCS:%.cpp=$(BUILD)/%.o)
-LIBCPU := $(BUILD)/libcpu.a
+LIBCPU := $(LIBCORE)
+$(LIBCORE): $(CPU_OBJS)
+LDLIBS += -ldynarmic -lstdc++ -lm
 CPU_LDLIBS := -ldynarmic -lstdc++ -lpthread -lcmocka -lm
 
 GUEST_CC := aarch64-linux-gnu-gcc
@@ -121,11 +125,6 @@ GUEST_CFLAGS := -O2 -static -nostdlib -ffreestanding -fno-stack-protector -fno-p
 	-march=armv8-a -Wall -Wl,--build-id=none
 GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.S)
 GUEST_BINS := $(addprefix $(BUILD)/guest/,$(notdir $(basename $(GUEST_SRCS))))
-
-$(LIBCPU): $(CPU_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
 
 $(BUILD)/guest/%: tests/guest/%.c
 	@mkdir -p $(dir $@)
@@ -137,12 +136,17 @@ $(BUILD)/guest/%: tests/guest/%.S
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/unit/cpu/test_cpu.o: CFLAGS += -DCPU_GUEST_DIR='"$(abspath $(BUILD)/guest)"'
-$(BUILD)/tests/test_cpu: $(BUILD)/tests/unit/cpu/test_cpu.o $(LIBCPU) $(GUEST_BINS)
+$(BUILD)/tests/test_cpu: $(BUILD)/tests/unit/cpu/test_cpu.o $(LIBCORE) $(GUEST_BINS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBCPU) $(CPU_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBCORE) $(CPU_LDLIBS)
+
+# The platform's A64 engine tests (tests/unit/test_plat_a64*.c) run the guests too.
+PLAT_A64_TESTS := $(filter $(BUILD)/tests/test_plat_a64 $(BUILD)/tests/test_plat_a64_%,$(TEST_BINS))
+$(PLAT_A64_TESTS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.o): CFLAGS += -DCPU_GUEST_DIR='"$(abspath $(BUILD)/guest)"'
+$(PLAT_A64_TESTS): $(GUEST_BINS)
 
 .PHONY: cpu
-cpu: $(LIBCPU) $(GUEST_BINS) $(BUILD)/tests/test_cpu
+cpu: $(LIBCORE) $(GUEST_BINS) $(BUILD)/tests/test_cpu
 all: cpu
 
 # ---- Host runtime: test programs, example bundles, host tests (issue 3) --
@@ -151,9 +155,8 @@ all: cpu
 # $(BUILD)/programs/dynamic/NAME (PT_INTERP /lib/ld-linux-aarch64.so.1).
 # `make bundles` builds the OCI bundles $(BUILD)/bundles/{busybox,programs}
 # with scripts/make-bundle.sh (nothing is downloaded when busybox-static:arm64
-# is installed). src/host/run.o carries a "not supported yet" deploy_run
-# while src/deploy/ has no .c file, and is rebuilt when one appears. The
-# host unit tests (tests/unit/test_host_*.c) also need jansson.
+# is installed). The host unit tests (tests/unit/test_host_*.c) also need
+# jansson.
 PROG_CC := aarch64-linux-gnu-gcc
 PROG_CFLAGS := -O2 -Wall -Wextra -Wno-unused-parameter
 PROG_SRCS := $(wildcard tests/programs/*.c)
@@ -173,17 +176,9 @@ programs: $(PROG_STATIC) $(PROG_DYNAMIC)
 bundles: programs
 	PROGRAMS_DIR=$(BUILD)/programs scripts/make-bundle.sh $(BUILD)/bundles all
 
-DEPLOY_SRCS := $(wildcard src/deploy/*.c)
-$(BUILD)/src/host/run.o: $(DEPLOY_SRCS)
-ifeq ($(DEPLOY_SRCS),)
-$(BUILD)/src/host/run.o: CFLAGS += -DRB_DEPLOY_STUB
-endif
 $(BUILD)/tests/test_host_%: LDLIBS += -ljansson
 
 # ---- library OS, `none` deployment (src/libos, src/deploy/none.c) -------
-# deploy/none.c (in librealmbox.a) runs containers on the CPU engine, so
-# whatever calls deploy_run links $(LIBCPU) after the main library: the test
-# tools (tool_run_none) and the host programs (realmbox). Test binaries get it
-# too; the linker only pulls it in where deploy_run is used.
-$(TOOL_BINS) $(TEST_BINS) $(PROGS): $(LIBCPU)
-$(TOOL_BINS) $(TEST_BINS) $(PROGS): LDLIBS += $(LIBCPU) -ldynarmic -lstdc++ -lm
+# deploy/none.c (in librealmbox.a) runs containers on the CPU engine, which
+# is part of librealmbox.a (CPU section above): every program, tool and test
+# already links it and dynarmic.

@@ -148,7 +148,7 @@ needed_libs() { # elf...
 			todo+=("$SYSROOT_LIB/$lib")
 		done
 	done
-	echo $seen
+	echo "${seen# }"
 }
 
 build_programs() { # dest-dir-with-static-and-dynamic

@@ -100,4 +100,13 @@ struct rb_result {
 int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 	       int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf, size_t errlen);
 
+/*
+ * Send signal `sig` (Linux numbering) to the init process of the running
+ * container `id` (as `runc kill` does; SIGKILL cannot be caught). Call it
+ * from any thread while deploy_run runs, not from a signal handler.
+ * Returns 0, -ESRCH if no such container runs, -EINVAL for a bad signal,
+ * -ENOTSUP for a deployment that cannot do it yet.
+ */
+int deploy_kill(const char *id, int sig);
+
 #endif /* DEPLOY_DEPLOY_H */

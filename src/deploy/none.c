@@ -110,6 +110,8 @@ static struct {
 	int rootfd;
 	int fds[3];
 	volatile bool shutdown;
+	bool running;
+	char id[256];
 } ctx = { .biglock = PTHREAD_MUTEX_INITIALIZER,
 	  .mu = PTHREAD_MUTEX_INITIALIZER,
 	  .cv = PTHREAD_COND_INITIALIZER };
@@ -542,20 +544,18 @@ static void n_host_close(void *c, int h)
 static long n_console_read(void *c, int fd, void *buf, size_t len)
 {
 	int hfd = ctx.fds[0];
-	for (;;) {
-		if (ctx.shutdown)
-			return -EIO;
-		struct pollfd p = { hfd, POLLIN, 0 };
-		int r = poll(&p, 1, 100);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r > 0) {
-			ssize_t n = read(hfd, buf, len);
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			return n < 0 ? -errno : n;
-		}
-	}
+	if (ctx.shutdown)
+		return -EIO;
+	struct pollfd p = { hfd, POLLIN, 0 };
+	int r = poll(&p, 1, 50);
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	if (r <= 0)
+		return -EAGAIN; /* the library OS looks for signals, then calls again */
+	ssize_t n = read(hfd, buf, len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -EAGAIN;
+	return n < 0 ? -errno : n;
 }
 
 static long n_console_write(void *c, int fd, const void *buf, size_t len)
@@ -637,6 +637,17 @@ static const struct pal_ops none_pal = {
 	.container_exit = n_container_exit,
 };
 
+int deploy_kill(const char *id, int sig)
+{
+	if (sig <= 0 || sig > 64)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	/* a race with the container's end is harmless: libos_kill then answers ESRCH */
+	return ok ? libos_kill(1, sig) : -ESRCH;
+}
+
 static void report_enosys(void)
 {
 	struct libos_stats st;
@@ -651,6 +662,9 @@ static void report_enosys(void)
 		if (st.enosys_by_nr[i])
 			fprintf(f, "%u %s %llu\n", i, libos_syscall_name(i) ? libos_syscall_name(i) : "?",
 				(unsigned long long)st.enosys_by_nr[i]);
+	/* copies outside the ranges the syscall descriptors name (should stay 0) */
+	if (st.desc_violations)
+		fprintf(f, "-1 desc_violations %llu\n", (unsigned long long)st.desc_violations);
 	fclose(f);
 }
 
@@ -762,8 +776,11 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	if (ret)
 		goto out_fini;
 	pthread_mutex_lock(&ctx.mu);
+	snprintf(ctx.id, sizeof(ctx.id), "%s", cfg->id ? cfg->id : "");
+	ctx.running = true;
 	while (!ctx.done || ctx.live > 0)
 		pthread_cond_wait(&ctx.cv, &ctx.mu);
+	ctx.running = false;
 	pthread_mutex_unlock(&ctx.mu);
 	struct libos_stats st;
 	libos_get_stats(&st);
@@ -773,6 +790,16 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	res->syscalls = st.syscalls;
 	res->syscalls_enosys = st.enosys;
 	report_enosys();
+	if (getenv("REALMBOX_NONE_DEBUG"))
+		fprintf(stderr,
+			"none: %llu syscalls, %llu page faults, %llu processes, %llu execs, %llu host"
+			" files read (%llu bytes), %llu signals, %llu descriptor violations; container"
+			" pages still mapped after the run: %zu\n",
+			(unsigned long long)st.syscalls, (unsigned long long)st.page_faults,
+			(unsigned long long)st.processes, (unsigned long long)st.execs,
+			(unsigned long long)st.host_file_reads, (unsigned long long)st.host_bytes_read,
+			(unsigned long long)st.signals_delivered, (unsigned long long)st.desc_violations,
+			arena.live);
 out_fini:
 	libos_fini();
 out:

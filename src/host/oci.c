@@ -557,7 +557,7 @@ static void note_mounts(struct parse *p, json_t *mounts)
 		json_t *type = json_object_get(m, "type");
 
 		host_debug("%s: mounts[%zu]: %s (type %s): ignored (the container OS provides "
-			   "/proc, /dev and /tmp itself; other mounts are not supported yet)",
+			   "/proc and /dev itself; other mounts are not supported yet)",
 			   p->name, i, json_is_string(dst) ? json_string_value(dst) : "?",
 			   json_is_string(type) ? json_string_value(type) : "none");
 	}

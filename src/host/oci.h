@@ -11,7 +11,8 @@
  *            noNewPrivileges, apparmorProfile, selinuxLabel, oomScoreAdj,
  *            scheduler, ioPriority, execCPUAffinity, consoleSize,
  *            user.username}, mounts (every entry: the container OS provides
- *            /proc, /dev and /tmp itself), domainname, annotations, and
+ *            /proc and /dev itself; a tmpfs on /tmp is not provided, so /tmp
+ *            is read-only with root.readonly), domainname, annotations, and
  *            linux.{namespaces, uidMappings, gidMappings, timeOffsets,
  *            devices, cgroupsPath, resources, unified, rootfsPropagation,
  *            seccomp, sysctl, maskedPaths, readonlyPaths, mountLabel,

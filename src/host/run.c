@@ -19,25 +19,6 @@
 #include "host/manifest.h"
 #include "host/oci.h"
 
-#ifdef RB_DEPLOY_STUB
-/*
- * Built only while src/deploy/ has no deploy_run (the Makefile defines
- * RB_DEPLOY_STUB then): every isolation answers "not supported yet".
- */
-int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
-	       int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf, size_t errlen)
-{
-	(void)cfg;
-	(void)mf;
-	(void)stdin_fd;
-	(void)stdout_fd;
-	(void)stderr_fd;
-	(void)res;
-	snprintf(errbuf, errlen, "no deployment is built into this realmbox");
-	return -ENOTSUP;
-}
-#endif
-
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: realmbox run [--isolation realm|shim|none] [--bundle DIR] [--stats] "

@@ -137,9 +137,20 @@ static long console_read(struct task *t, struct file *f, uint64_t ubuf, size_t l
 	uint8_t *kb = kmalloc(n ? n : 1);
 	if (!kb)
 		return -ENOMEM;
-	PAL(unlock);
-	long r = PAL(console_read, f->console_fd, kb, n);
-	PAL(lock);
+	long r;
+	for (;;) {
+		PAL(unlock);
+		r = PAL(console_read, f->console_fd, kb, n);
+		PAL(lock);
+		if (r != -EAGAIN)
+			break;
+		if (f->flags & O_NONBLOCK)
+			break;
+		if (sig_pending(t)) {
+			r = -ERESTARTSYS;
+			break;
+		}
+	}
 	if (r > 0 && copy_out(t, ubuf, kb, (size_t)r))
 		r = -EFAULT;
 	kfree(kb);
@@ -236,22 +247,31 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 		struct kstat st;
 		tmp_stat(f->ino, &st);
 		uint64_t off = use_pos ? *pos : ((f->flags & O_APPEND) ? st.size : f->pos);
-		if (len > (1UL << 30))
-			len = 1UL << 30;
-		uint8_t *kb = kmalloc(len ? len : 1);
+		if (len > 0x7ffff000UL)
+			len = 0x7ffff000UL; /* Linux's MAX_RW_COUNT */
+		size_t chunk = KMIN(len, CHUNK * 16), done = 0;
+		uint8_t *kb = kmalloc(chunk ? chunk : 1);
 		if (!kb)
 			return -ENOMEM;
-		if (copy_in(t, kb, ubuf, len)) {
-			kfree(kb);
-			return -EFAULT;
+		long r = 0;
+		while (done < len) {
+			size_t n = KMIN(chunk, len - done);
+			if (copy_in(t, kb, ubuf + done, n)) {
+				r = -EFAULT;
+				break;
+			}
+			r = tmp_write(f->ino, kb, n, off + done);
+			if (r < 0)
+				break;
+			done += n;
 		}
-		long r = tmp_write(f->ino, kb, len, off);
 		kfree(kb);
-		if (r > 0) {
+		if (done) {
 			if (use_pos)
-				*pos = off + (uint64_t)r;
+				*pos = off + done;
 			else
-				f->pos = off + (uint64_t)r;
+				f->pos = off + done;
+			return (long)done;
 		}
 		return r;
 	}
@@ -282,7 +302,7 @@ int file_stat(struct file *f, struct kstat *st)
 	case FT_TMP:
 		tmp_stat(f->ino, st);
 		st->dev = 0x801;
-		st->blocks = (st->size + 511) / 512;
+		st->blocks = kalign_up(st->size, 4096) / 512;
 		return 0;
 	case FT_DIR:
 	case FT_PATH:

@@ -38,7 +38,6 @@ int dev_lookup(const char *canon, struct node *nd)
 	return -ENOENT;
 }
 
-const char *dev_link_target(int idx);
 const char *dev_link_target(int idx)
 {
 	return devs[idx].link;

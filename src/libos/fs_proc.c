@@ -54,7 +54,6 @@ static int parse_int(const char *s, const char **end)
 	return v;
 }
 
-extern struct task *cur_task_for_proc; /* set by the dispatcher: whose "self" */
 
 int proc_lookup(const char *canon, struct node *nd)
 {
@@ -151,11 +150,6 @@ long proc_readlink(struct task *t, const struct node *nd, char *buf, size_t len)
 		break;
 	}
 	default:
-		if (nd->kind == NK_DEV) {
-			extern const char *dev_link_target(int idx);
-			kstrlcpy(tmp, dev_link_target(nd->proc_item), sizeof(tmp));
-			break;
-		}
 		return -EINVAL;
 	}
 	size_t l = kstrlcpy(buf, tmp, len);
@@ -233,11 +227,11 @@ int proc_open(struct task *t, const struct node *nd, struct file **out)
 			sb_printf(&s,
 				  "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
 				  "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\n"
-				  "Gid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nThreads:\t1\n"
+				  "Gid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nThreads:\t%d\n"
 				  "SigBlk:\t%016lx\n",
 				  pr->comm, pr->umask, pr->pid, pr->pid,
 				  pr->parent ? pr->parent->pid : 0, pr->uid, pr->euid, pr->euid,
-				  pr->euid, pr->gid, pr->egid, pr->egid, pr->egid, MAX_FDS,
+				  pr->euid, pr->gid, pr->egid, pr->egid, pr->egid, MAX_FDS, pr->nthreads,
 				  (unsigned long)pr->task->sigmask);
 			break;
 		case PI_STAT:

@@ -28,7 +28,13 @@ struct ent {
 
 #define NBUCKET 512
 static struct ent *buckets[NBUCKET];
-static uint64_t next_ino = 5000000;
+static uint64_t next_ino;
+
+void tmp_reset(void)
+{
+	memset(buckets, 0, sizeof(buckets));
+	next_ino = 5000000;
+}
 
 static unsigned hpath(const char *s)
 {

@@ -258,7 +258,10 @@ struct process {
 	struct process *parent;
 	struct process *children, *sibling;
 	struct process *next_all;
-	struct task *task;
+	struct task *task;  /* the first thread (signals default to it) */
+	struct task *threads; /* every thread, live or exited, linked by next_thread */
+	int nthreads;       /* live threads */
+	bool exiting;       /* exit_group or a fatal signal: threads are being killed */
 	struct mm *mm;
 	struct fdtable *fds;
 	char *cwd;
@@ -284,6 +287,7 @@ struct process {
 struct task {
 	int tid;
 	struct process *proc;
+	struct task *next_thread;
 	struct pal_task *pt;
 	uint64_t sigmask;
 	uint64_t pending;
@@ -356,6 +360,8 @@ struct vma *vma_find(struct mm *mm, uint64_t addr);
 int vma_add(struct mm *mm, uint64_t start, uint64_t end, unsigned prot, unsigned flags,
 	    struct fbuf *file, uint64_t file_off, uint64_t file_end, const char *name);
 int mm_unmap(struct mm *mm, uint64_t start, uint64_t len);
+/* mprotect: the whole range must be mapped (-ENOMEM otherwise). */
+int mm_protect(struct mm *mm, uint64_t start, uint64_t len, unsigned prot);
 /* Find a free range of len bytes, top-down below mm->mmap_top (hint tried first). 0 if none. */
 uint64_t mm_find_free(struct mm *mm, uint64_t hint, uint64_t len);
 bool mm_range_free(struct mm *mm, uint64_t start, uint64_t end);
@@ -443,6 +449,11 @@ void vfs_dir_free(struct dirent_snap *d);
 /* canonical parent and name of canon */
 void path_split(const char *canon, char *parent, size_t plen, const char **name);
 
+/* Forget the state of a previous instance (libos_init). */
+void vfs_reset(void);
+void tmp_reset(void);
+void tty_reset(void);
+
 /* overlay operations (fs_tmp.c) */
 struct inode *tmp_inode_new(uint32_t mode);
 void tmp_inode_get(struct inode *i);
@@ -484,6 +495,8 @@ int dev_list(void (*fn)(void *arg, const char *name, uint32_t mode), void *arg);
 long dev_read(struct task *t, struct file *f, uint64_t ubuf, size_t len);
 long dev_write(struct task *t, struct file *f, uint64_t ubuf, size_t len);
 const char *dev_name(int dev);
+/* Target of /dev entry idx when it is a symlink (stdin, fd, ...), else NULL. */
+const char *dev_link_target(int idx);
 
 /* ---- files (fd.c) ---- */
 struct file *file_new(enum file_type type, unsigned flags, const char *path);
@@ -517,8 +530,11 @@ size_t pipe_avail(struct file *f);
 /* ---- processes, signals (process.c, signal.c) ---- */
 struct process *proc_find(int pid);
 struct process *proc_new(struct process *parent);
-/* Terminate the current process with a wait status; never fails. */
+/* Terminate the current process (every thread) with a wait status; never fails. */
 void proc_exit(struct task *t, int wstatus);
+/* End the calling thread only (exit(2)); the process ends with its last thread. */
+void thread_exit(struct task *t, int wstatus);
+struct task *task_find(int tid);
 /* Create task + pal task for p with regs. */
 int task_start(struct process *p, const struct pal_regs *r, const struct pal_fpsimd *fp);
 int do_execve(struct task *t, const char *path, char **argv, int argc, char **envp, int envc);

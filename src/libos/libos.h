@@ -117,6 +117,12 @@ void libos_get_stats(struct libos_stats *st);
 /* Name of syscall nr ("read"), or NULL if the table does not know it. */
 const char *libos_syscall_name(unsigned nr);
 
+/*
+ * Send signal sig to container process pid (1 = init) from outside, as the
+ * runtime's kill does. Takes the library OS lock. 0, -ESRCH, -EINVAL.
+ */
+int libos_kill(int pid, int sig);
+
 /* Tear down (after container_exit and after every task has returned LIBOS_EXITED). */
 void libos_fini(void);
 

@@ -171,7 +171,6 @@ int mm_unmap(struct mm *mm, uint64_t start, uint64_t len)
 	return 0;
 }
 
-int mm_protect(struct mm *mm, uint64_t start, uint64_t len, unsigned prot);
 int mm_protect(struct mm *mm, uint64_t start, uint64_t len, unsigned prot)
 {
 	uint64_t end = start + len;

@@ -119,7 +119,11 @@ struct pal_ops {
 	long (*host_pread)(void *ctx, int h, void *buf, size_t len, uint64_t off);
 	void (*host_close)(void *ctx, int h);
 
-	/* ---- console: the container's fds 0-2 (unlocked) ---- */
+	/*
+	 * ---- console: the container's fds 0-2 (unlocked) ----
+	 * console_read may return -EAGAIN when nothing arrived for a while (tens
+	 * of ms): the library OS then checks for signals and calls again.
+	 */
 	long (*console_read)(void *ctx, int fd, void *buf, size_t len);
 	long (*console_write)(void *ctx, int fd, const void *buf, size_t len);
 

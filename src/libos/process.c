@@ -13,13 +13,22 @@ struct process *proc_find(int pid)
 	return NULL;
 }
 
+struct task *task_find(int tid)
+{
+	for (struct process *p = g.all; p; p = p->next_all)
+		for (struct task *t = p->threads; t; t = t->next_thread)
+			if (t->tid == tid)
+				return t;
+	return NULL;
+}
+
 static int alloc_pid(void)
 {
 	for (int tries = 0; tries < 100000; tries++) {
 		int pid = g.next_pid++;
 		if (g.next_pid > 4194304)
 			g.next_pid = 2;
-		if (!proc_find(pid))
+		if (!proc_find(pid) && !task_find(pid))
 			return pid;
 	}
 	return -EAGAIN;
@@ -41,6 +50,8 @@ struct process *proc_new(struct process *parent)
 	t->tid = pid;
 	t->proc = p;
 	p->task = t;
+	p->threads = t;
+	p->nthreads = 1;
 	p->exit_signal = SIGCHLD;
 	p->start_ns = now_ns(PAL_CLOCK_MONOTONIC);
 	if (parent) {
@@ -121,7 +132,11 @@ void proc_reap(struct process *p)
 	kfree(p->cwd);
 	kfree(p->exe);
 	kfree(p->cmdline);
-	kfree(p->task);
+	for (struct task *t = p->threads; t;) {
+		struct task *n = t->next_thread;
+		kfree(t);
+		t = n;
+	}
 	kfree(p);
 }
 
@@ -130,7 +145,56 @@ void proc_exit(struct task *t, int wstatus)
 	struct process *p = t->proc;
 	if (t->exited)
 		return;
+	if (!p->exiting) {
+		p->exiting = true;
+		p->wstatus = wstatus;
+		for (struct task *u = p->threads; u; u = u->next_thread) {
+			if (u != t && !u->exited) {
+				u->pending |= SIGBIT(SIGKILL);
+				if (u->pt)
+					PAL(task_kick, u->pt);
+			}
+		}
+		ev_notify();
+	}
+	thread_exit(t, p->wstatus);
+}
+
+static void proc_finish(struct task *t, int wstatus);
+
+void thread_exit(struct task *t, int wstatus)
+{
+	struct process *p = t->proc;
+	if (t->exited)
+		return;
+	if (t->clear_child_tid && p->mm && p->nthreads > 1) {
+		int32_t zero = 0;
+		mm_write(p->mm, t->clear_child_tid, &zero, 4);
+		ev_notify(); /* the futex wake pthread_join waits for */
+	}
+	if (p->nthreads > 1) {
+		t->exited = true;
+		p->nthreads--;
+		if (t->pt)
+			PAL(task_exit, t->pt);
+		g.live_tasks--;
+		if (p->task == t) {
+			/* signals now go to a live thread */
+			for (struct task *u = p->threads; u; u = u->next_thread)
+				if (!u->exited)
+					p->task = u;
+		}
+		ev_notify();
+		return;
+	}
+	proc_finish(t, p->exiting ? p->wstatus : wstatus);
+}
+
+static void proc_finish(struct task *t, int wstatus)
+{
+	struct process *p = t->proc;
 	t->exited = true;
+	p->nthreads = 0;
 	fdt_free(p->fds);
 	p->fds = NULL;
 	if (p->vfork_parent && !p->vfork_done)
@@ -277,14 +341,15 @@ long sys_waitid(struct task *t, const uint64_t *a)
 	return 0;
 }
 
+static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
+			 uint64_t tls, uint64_t ctid);
+
 long sys_clone(struct task *t, const uint64_t *a)
 {
 	uint64_t flags = a[0], newsp = a[1], ptid = a[2], tls = a[3], ctid = a[4];
 	struct process *p = t->proc;
-	if (flags & CLONE_THREAD) {
-		lo_log(LOG_WARN, "clone: threads (CLONE_THREAD) are not supported yet");
-		return -ENOSYS;
-	}
+	if (flags & CLONE_THREAD)
+		return clone_thread(t, flags, newsp, ptid, tls, ctid);
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
@@ -296,6 +361,7 @@ long sys_clone(struct task *t, const uint64_t *a)
 	struct process *c = proc_new(p);
 	if (!c)
 		return -EAGAIN;
+	c->task->sigmask = t->sigmask;
 	c->exit_signal = (int)(flags & 0xff);
 	c->mm = (flags & CLONE_VM) ? p->mm : mm_fork(p->mm);
 	if (flags & CLONE_VM)
@@ -604,6 +670,10 @@ out_img:
 long sys_execve(struct task *t, const uint64_t *a)
 {
 	char *path;
+	if (t->proc->nthreads > 1) {
+		lo_log(LOG_WARN, "execve from a process with several threads is not supported yet");
+		return -EAGAIN;
+	}
 	int r = path_in(t, a[0], &path);
 	if (r)
 		return r;
@@ -624,8 +694,73 @@ long sys_execve(struct task *t, const uint64_t *a)
 
 long sys_exit(struct task *t, const uint64_t *a)
 {
+	thread_exit(t, (int)((a[0] & 0xff) << 8));
+	return 0;
+}
+
+long sys_exit_group(struct task *t, const uint64_t *a)
+{
 	proc_exit(t, (int)((a[0] & 0xff) << 8));
 	return 0;
+}
+
+/* A thread: same process, address space, files and signal handlers. */
+static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
+			 uint64_t tls, uint64_t ctid)
+{
+	struct process *p = t->proc;
+	unsigned need = CLONE_VM | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
+	if ((flags & need) != need)
+		return -EINVAL;
+	if (p->exiting)
+		return -EAGAIN;
+	int tid = -1;
+	for (int tries = 0; tries < 100000; tries++) {
+		int c = g.next_pid++;
+		if (g.next_pid > 4194304)
+			g.next_pid = 2;
+		if (!proc_find(c) && !task_find(c)) {
+			tid = c;
+			break;
+		}
+	}
+	if (tid < 0)
+		return -EAGAIN;
+	struct task *n = kzalloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->tid = tid;
+	n->proc = p;
+	n->sigmask = t->sigmask;
+	n->altstack_flags = 2;
+	struct pal_regs r = t->regs;
+	r.x[0] = 0;
+	r.sp = newsp;
+	if (flags & CLONE_SETTLS)
+		r.tpidr = tls;
+	struct pal_fpsimd fp;
+	PAL(get_fpsimd, t->pt, &fp);
+	if ((flags & CLONE_PARENT_SETTID) && ptid) {
+		int32_t v = tid;
+		copy_out(t, ptid, &v, 4);
+	}
+	if ((flags & CLONE_CHILD_SETTID) && ctid) {
+		int32_t v = tid;
+		mm_write(p->mm, ctid, &v, 4);
+	}
+	if (flags & CLONE_CHILD_CLEARTID)
+		n->clear_child_tid = ctid;
+	n->next_thread = p->threads;
+	p->threads = n;
+	p->nthreads++;
+	int e = PAL(task_create, p->mm->as, &r, &fp, n, &n->pt);
+	if (e) {
+		n->exited = true;
+		p->nthreads--;
+		return e;
+	}
+	g.live_tasks++;
+	return tid;
 }
 
 long sys_getpid(struct task *t, const uint64_t *a)

@@ -51,6 +51,13 @@ int sig_send(struct process *p, int sig)
 	if (sig == 0)
 		return 0;
 	struct task *t = p->task;
+	/* a process-directed signal goes to a thread that does not block it */
+	for (struct task *u = p->threads; u; u = u->next_thread) {
+		if (!u->exited && !(u->sigmask & SIGBIT(sig))) {
+			t = u;
+			break;
+		}
+	}
 	uint64_t h = p->sa[sig].handler;
 	if (sig != SIGKILL && sig != SIGSTOP &&
 	    (h == SIG_IGN_ || (h == SIG_DFL_ && (sig_default_ignored(sig) || default_stop(sig)))))
@@ -353,15 +360,36 @@ long sys_kill(struct task *t, const uint64_t *a)
 	return found ? 0 : -ESRCH;
 }
 
+/* A thread-directed signal. */
+static int sig_send_thread(struct task *u, int sig)
+{
+	struct process *p = u->proc;
+	if (u->exited || p->state == P_ZOMBIE)
+		return -ESRCH;
+	if (sig == 0)
+		return 0;
+	uint64_t h = p->sa[sig].handler;
+	if (sig != SIGKILL && sig != SIGSTOP &&
+	    (h == SIG_IGN_ || (h == SIG_DFL_ && (sig_default_ignored(sig) || default_stop(sig)))))
+		return 0;
+	u->pending |= SIGBIT(sig);
+	if (sig == SIGKILL || !(u->sigmask & SIGBIT(sig))) {
+		ev_notify();
+		if (u->pt)
+			PAL(task_kick, u->pt);
+	}
+	return 0;
+}
+
 long sys_tgkill(struct task *t, const uint64_t *a)
 {
 	int tgid = (int)a[0], tid = (int)a[1], sig = (int)a[2];
 	if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG_)
 		return -EINVAL;
-	struct process *p = proc_find(tid);
-	if (!p || p->pid != tgid)
+	struct task *u = task_find(tid);
+	if (!u || u->proc->pid != tgid)
 		return -ESRCH;
-	return sig_send(p, sig);
+	return sig_send_thread(u, sig);
 }
 
 long sys_tkill(struct task *t, const uint64_t *a)
@@ -369,5 +397,6 @@ long sys_tkill(struct task *t, const uint64_t *a)
 	int tid = (int)a[0], sig = (int)a[1];
 	if (tid <= 0 || sig < 0 || sig > NSIG_)
 		return -EINVAL;
-	return sig_send(proc_find(tid), sig);
+	struct task *u = task_find(tid);
+	return u ? sig_send_thread(u, sig) : -ESRCH;
 }

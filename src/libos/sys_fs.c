@@ -945,13 +945,20 @@ long sys_fcntl(struct task *t, const uint64_t *a)
 #define TIOCNOTTY 0x5422
 #define TIOCGSID 0x5429
 
-static uint8_t termios_state[36] = {
+static const uint8_t termios_default[36] = {
 	/* c_iflag ICRNL|IXON, c_oflag OPOST|ONLCR, c_cflag B38400|CS8|CREAD, c_lflag ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE */
 	0x00, 0x05, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0x00, 0x3b, 0x8a, 0x00, 0x00,
 	0x00, 0x03, 0x1c, 0x7f, 0x15, 0x04, 0x00, 0x01, 0x00, 0x11, 0x13, 0x1a, 0x00, 0x12, 0x0f, 0x17,
 	0x16, 0x00, 0x00, 0x00,
 };
-static int fg_pgrp = 1;
+static uint8_t termios_state[36];
+static int fg_pgrp;
+
+void tty_reset(void)
+{
+	memcpy(termios_state, termios_default, sizeof(termios_state));
+	fg_pgrp = 1;
+}
 
 long sys_ioctl(struct task *t, const uint64_t *a)
 {

@@ -5,8 +5,6 @@
  */
 #include "libos/kernel.h"
 
-int mm_protect(struct mm *mm, uint64_t start, uint64_t len, unsigned prot);
-
 long sys_brk(struct task *t, const uint64_t *a)
 {
 	struct mm *mm = t->proc->mm;

@@ -18,7 +18,7 @@ DECL(linkat) DECL(symlinkat) DECL(fchmod) DECL(fchmodat) DECL(fchown) DECL(fchow
 DECL(utimensat) DECL(ftruncate) DECL(truncate) DECL(fsync) DECL(dup) DECL(dup3) DECL(fcntl)
 DECL(ioctl) DECL(pipe2) DECL(ppoll) DECL(pselect6) DECL(sendfile) DECL(statfs)
 DECL(brk) DECL(mmap) DECL(munmap) DECL(mprotect) DECL(madvise) DECL(mremap)
-DECL(clone) DECL(clone3) DECL(execve) DECL(exit) DECL(wait4) DECL(waitid) DECL(getpid)
+DECL(clone) DECL(clone3) DECL(execve) DECL(exit) DECL(exit_group) DECL(wait4) DECL(waitid) DECL(getpid)
 DECL(getppid) DECL(gettid) DECL(set_tid_address) DECL(setpgid) DECL(getpgid) DECL(getsid)
 DECL(setsid) DECL(rt_sigreturn) DECL(rt_sigaction) DECL(rt_sigprocmask) DECL(rt_sigpending)
 DECL(rt_sigsuspend) DECL(sigaltstack) DECL(kill) DECL(tgkill) DECL(tkill)
@@ -64,6 +64,8 @@ DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(
 #define RUSAGE 144
 
 #define S(nr_, name_, n_, ...) {nr_, n_, #name_, sys_##name_, {__VA_ARGS__}}
+/* a call served by another call's handler */
+#define SH(nr_, name_, fn_, n_, ...) {nr_, n_, #name_, sys_##fn_, {__VA_ARGS__}}
 #define X(nr_, name_) {nr_, 0, #name_, sys_enosys, {N}}
 
 static const struct syscall_def table[] = {
@@ -78,7 +80,7 @@ static const struct syscall_def table[] = {
 	S(37, linkat, 5, DFD, PATH, DFD, PATH, FL),
 	S(38, renameat, 4, DFD, PATH, DFD, PATH),
 	S(43, statfs, 2, PATH, OUT_SZ(120)),
-	S(44, statfs, 2, FD, OUT_SZ(120)), /* fstatfs shares the handler */
+	SH(44, fstatfs, statfs, 2, FD, OUT_SZ(120)),
 	S(45, truncate, 2, PATH, I),
 	S(46, ftruncate, 2, FD, I),
 	S(48, faccessat, 3, DFD, PATH, MO),
@@ -108,10 +110,10 @@ static const struct syscall_def table[] = {
 	S(79, newfstatat, 4, DFD, PATH, OUT_SZ(STAT), FL),
 	S(80, fstat, 2, FD, OUT_SZ(STAT)),
 	S(82, fsync, 1, FD),
-	S(83, fsync, 1, FD), /* fdatasync */
+	SH(83, fdatasync, fsync, 1, FD),
 	S(88, utimensat, 4, DFD, PATH, IN_SZ(2 * TS), FL),
 	S(93, exit, 1, I),
-	S(94, exit, 1, I), /* exit_group: one thread per process */
+	S(94, exit_group, 1, I),
 	S(95, waitid, 5, I, PID, OUT_SZ(128), FL, OUT_SZ(RUSAGE)),
 	S(96, set_tid_address, 1, ADDR),
 	S(98, futex, 6, INOUT_SZ(4), I, I, IN_SZ(TS), ADDR, I),

@@ -75,6 +75,7 @@ int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
 		g.cfg.n_groups = 32;
 	g.next_pid = 1;
 	g.boot_ns = now_ns(PAL_CLOCK_MONOTONIC);
+	vfs_reset();
 	return 0;
 }
 
@@ -82,6 +83,17 @@ void libos_fini(void)
 {
 	/* All memory is the region handed over at init: the deployment frees it whole. */
 	memset(&g.pal, 0, sizeof(g.pal));
+}
+
+int libos_kill(int pid, int sig)
+{
+	if (sig < 0 || sig > NSIG_)
+		return -EINVAL;
+	PAL(lock);
+	struct process *p = g.container_done ? NULL : proc_find(pid);
+	int r = p ? sig_send(p, sig) : -ESRCH;
+	PAL(unlock);
+	return r;
 }
 
 void libos_get_stats(struct libos_stats *st)

@@ -16,6 +16,13 @@
 
 static struct fbuf **page_cache; /* one slot per manifest entry */
 
+void vfs_reset(void)
+{
+	page_cache = NULL; /* lived in the previous instance's region */
+	tmp_reset();
+	tty_reset();
+}
+
 const struct libos_mf_entry *mf_lookup(const char *path)
 {
 	size_t lo = 0, hi = g.cfg.mf_n;
@@ -232,8 +239,10 @@ long vfs_readlink_node(struct task *t, const struct node *nd, char *buf, size_t 
 		break;
 	case NK_PROC:
 	case NK_FDREF:
-	case NK_DEV:
 		return proc_readlink(t, nd, buf, len);
+	case NK_DEV:
+		tg = dev_link_target(nd->proc_item);
+		break;
 	default:
 		break;
 	}
@@ -421,6 +430,36 @@ static uint64_t path_ino(const char *s)
 	return (h & 0xffffffffffULL) | 0x100000;
 }
 
+static void count_cb(void *arg, const char *name, uint32_t mode, bool whiteout)
+{
+	int *n = arg;
+	if (!whiteout && S_ISDIR(mode))
+		(*n)++;
+}
+
+/* Subdirectories of a directory in the merged view (for st_nlink). */
+static uint64_t count_subdirs(const char *canon)
+{
+	int n = 0;
+	if (!tmp_parent_opaque(canon) || kstrcmp(canon, "/") == 0) {
+		char prefix[PATH_MAX_];
+		size_t pl = (size_t)ksnprintf(prefix, sizeof(prefix), "%s/",
+					      kstrcmp(canon, "/") == 0 ? "" : canon);
+		for (size_t i = mf_lower_bound(prefix);
+		     i < g.cfg.mf_n && kstrncmp(g.cfg.mf[i].path, prefix, pl) == 0; i++) {
+			const char *nm = g.cfg.mf[i].path + pl;
+			if (*nm && !kstrchr(nm, '/') && g.cfg.mf[i].type == LIBOS_MF_DIR) {
+				struct inode *ino;
+				bool wh;
+				if (tmp_lookup(g.cfg.mf[i].path, &ino, &wh) != 0)
+					n++; /* overlay entries are counted below */
+			}
+		}
+	}
+	tmp_for_children(canon, count_cb, &n);
+	return (uint64_t)n;
+}
+
 void vfs_node_stat(const char *canon, const struct node *nd, struct kstat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -465,7 +504,11 @@ void vfs_node_stat(const char *canon, const struct node *nd, struct kstat *st)
 	default:
 		break;
 	}
-	st->blocks = (st->size + 511) / 512;
+	/* allocation in 4 KiB blocks, counted in 512-byte units (as ext4/tmpfs report) */
+	st->blocks = S_ISREG(st->mode) || S_ISDIR(st->mode) ? kalign_up(st->size, 4096) / 512 : 0;
+	if (S_ISDIR(st->mode) && canon && (nd->kind == NK_HOST || nd->kind == NK_TMP ||
+					   nd->kind == NK_SYNTH_DIR))
+		st->nlink = 2 + count_subdirs(canon);
 }
 
 /* ---- open ---- */

@@ -71,6 +71,9 @@ static uint64_t data_create(uint64_t rd_addr, uint64_t data_addr, uint64_t ipa, 
 			goto out_unlock_llt;
 		}
 		measure_data_create(rd, ipa, flags, (flags & RMI_MEASURE_CONTENT) ? data : NULL);
+		/* Fasco: host content is never "fresh"; measured content may be READ_CONFIG'd. */
+		g_data->fasco = GRANULE_FASCO_DIRTY |
+				((flags & RMI_MEASURE_CONTENT) ? GRANULE_FASCO_MEASURED : 0);
 	}
 
 	rtt_walk_write(&wi, s2tte_create_assigned(data_addr, RTT_PAGE_LEVEL, ripas));
@@ -137,14 +140,26 @@ uint64_t smc_data_destroy(const uint64_t *args, uint64_t *res)
 	}
 	ripas = s2tte_get_ripas(e, RTT_PAGE_LEVEL, false);
 	data_pa = s2tte_get_pa(e, RTT_PAGE_LEVEL);
+	/* Lock order: RTT, then DATA. A Fasco channel is not DATA. */
+	g_data = find_lock_granule(data_pa, GRANULE_STATE_DATA);
+	if (g_data == NULL) {
+		ASSERT(granule_get_state(granule_find(data_pa)) == GRANULE_STATE_CHANNEL);
+		ret = RMI_STATUS(RMI_ERROR_RTT, RTT_PAGE_LEVEL);
+		goto out_top;
+	}
+	/* Still mapped by a container's address space (Fasco): not yet. */
+	if (granule_fasco_mapped(g_data) != 0) {
+		granule_unlock(g_data);
+		ret = RMI_STATUS(RMI_ERROR_INPUT, 0);
+		goto out_top;
+	}
 	rtt_walk_write(&wi, s2tte_create_unassigned(ripas == RIPAS_RAM ? RIPAS_DESTROYED : ripas));
 	if (ripas == RIPAS_RAM)
 		rtt_tlbi(rd, ipa, GRANULE_SIZE);
 	granule_refcount_dec(rtt_walk_granule(&wi));
 
-	g_data = find_lock_granule(data_pa, GRANULE_STATE_DATA);
-	ASSERT(g_data != NULL);
 	granule_memzero(g_data);
+	g_data->fasco = 0;
 	granule_unlock_transition(g_data, GRANULE_STATE_DELEGATED);
 	res[0] = data_pa;
 	ret = RMI_SUCCESS;

@@ -19,16 +19,34 @@ enum granule_state {
 	GRANULE_STATE_REC_AUX = 4,
 	GRANULE_STATE_DATA = 5,
 	GRANULE_STATE_RTT = 6,
+	GRANULE_STATE_CHANNEL = 7, /* realmbox: a Fasco forwarding channel (fasco.h) */
 	GRANULE_STATE_NR
 };
 
 struct granule {
 	spinlock_t lock;
 	uint8_t state;     /* enum granule_state */
-	uint8_t reserved;
+	uint8_t fasco;     /* DATA only (Fasco): GRANULE_FASCO_* below, lock held */
 	uint16_t refcount; /* RD: RECs; RTT: live entries; REC: 1 while running */
 };
 COMPILER_ASSERT(sizeof(struct granule) == 8, "granule size");
+
+/*
+ * Fasco bookkeeping of a DATA granule (granule.fasco, under its lock):
+ * how many container address-space pages map it, whether its content is
+ * not known to be zero (DIRTY: DATA_CREATE content, or mapped since its
+ * last scrub), and whether DATA_CREATE measured its content (MEASURED).
+ * Zero whenever the granule is not DATA.
+ */
+#define GRANULE_FASCO_MAPPED_MASK 0x3Fu
+#define GRANULE_FASCO_MAPPED_MAX GRANULE_FASCO_MAPPED_MASK
+#define GRANULE_FASCO_MEASURED 0x40u
+#define GRANULE_FASCO_DIRTY 0x80u
+
+static inline unsigned granule_fasco_mapped(const struct granule *g)
+{
+	return __atomic_load_n(&g->fasco, __ATOMIC_RELAXED) & GRANULE_FASCO_MAPPED_MASK;
+}
 
 /* Set up the array (in RMM memory at `array`, zeroed: every granule NS). */
 void granule_array_init(struct granule *array, uint64_t dram_base, uint64_t dram_size);

@@ -8,6 +8,7 @@
  * at 0x10 and the event's fields from 0x50.
  */
 #include "rmm/measure.h"
+#include "arch/fasco.h"
 #include "lib/assert.h"
 #include "lib/errno.h"
 #include "lib/hash.h"
@@ -90,6 +91,14 @@ void measure_realm_create(struct rd *rd, const struct rmi_realm_params *p)
 	img.num_wps = p->num_wps;
 	img.pmu_num_ctrs = p->pmu_num_ctrs;
 	img.hash_algo = p->hash_algo;
+	/* realmbox: the realm kind and a container's start configuration range. */
+	{
+		struct rb_realm_params_ext ext;
+
+		memcpy(&ext, (const uint8_t *)p + RB_REALM_PARAMS_EXT_OFFSET, sizeof(ext));
+		ext.system_rd = 0;
+		memcpy((uint8_t *)&img + RB_REALM_PARAMS_EXT_OFFSET, &ext, sizeof(ext));
+	}
 	measure_hash(rd, &img, sizeof(img), rim(rd));
 	spinlock_release(&img_lock);
 }

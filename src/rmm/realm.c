@@ -5,6 +5,7 @@
 #include "arch/rmi.h"
 #include "lib/assert.h"
 #include "lib/string.h"
+#include "rmm/fasco.h"
 #include "rmm/granule.h"
 #include "rmm/measure.h"
 #include "rmm/realm.h"
@@ -64,13 +65,19 @@ uint64_t smc_realm_create(const uint64_t *args, uint64_t *res)
 {
 	uint64_t rd_addr = args[0], params_addr = args[1];
 	struct rmi_realm_params p;
-	struct granule_set set[1 + RTT_MAX_ROOT_RTTS];
-	unsigned n, i;
+	struct rb_realm_params_ext ext;
+	struct granule_set set[2 + RTT_MAX_ROOT_RTTS];
+	struct granule *g_sys = NULL;
+	unsigned n, i, nset;
 	struct rd *rd;
 
 	if (ns_buffer_read(params_addr, 0, &p, sizeof(p)) != 0)
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 	if (!realm_params_valid(&p))
+		return RMI_STATUS(RMI_ERROR_INPUT, 0);
+	fasco_params_ext(&p, &ext);
+	if (!fasco_params_ext_valid(&ext) ||
+	    ext.config_ipa + ext.config_size > (1ULL << (p.s2sz - 1)))
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 
 	n = (unsigned)p.rtt_num_start;
@@ -80,10 +87,25 @@ uint64_t smc_realm_create(const uint64_t *args, uint64_t *res)
 		set[1 + i].addr = p.rtt_base + i * GRANULE_SIZE;
 		set[1 + i].state = GRANULE_STATE_DELEGATED;
 	}
-	if (!find_lock_granules(set, 1 + n))
+	nset = 1 + n;
+	if (ext.kind == RB_REALM_KIND_CONTAINER) {
+		/* The System Realm's RD, locked with the others in ascending PA. */
+		set[nset].addr = ext.system_rd;
+		set[nset].state = GRANULE_STATE_RD;
+		nset++;
+	}
+	if (!find_lock_granules(set, nset))
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
+	if (ext.kind == RB_REALM_KIND_CONTAINER) {
+		g_sys = set[1 + n].g;
+		if (!fasco_system_rd_valid(g_sys)) {
+			for (i = 0; i < nset; i++)
+				granule_unlock(set[i].g);
+			return RMI_STATUS(RMI_ERROR_INPUT, 0);
+		}
+	}
 	if (!vmid_reserve(p.vmid)) {
-		for (i = 0; i < 1 + n; i++)
+		for (i = 0; i < nset; i++)
 			granule_unlock(set[i].g);
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 	}
@@ -101,11 +123,14 @@ uint64_t smc_realm_create(const uint64_t *args, uint64_t *res)
 	rd->algo = (enum hash_algo)p.hash_algo;
 	rd->rec_count = 0;
 	memcpy(rd->rpv, p.rpv, sizeof(rd->rpv));
+	fasco_realm_create(rd, &ext, g_sys);
 	measure_realm_create(rd, &p);
 	/* Root RTTs: all-zero entries are UNASSIGNED, RIPAS EMPTY (s2tte encoding). */
 	for (i = 0; i < n; i++)
 		granule_unlock_transition(set[1 + i].g, GRANULE_STATE_RTT);
 	granule_unlock(set[0].g);
+	if (g_sys != NULL)
+		granule_unlock(g_sys);
 	return RMI_STATUS(RMI_SUCCESS, 0);
 }
 
@@ -119,7 +144,8 @@ uint64_t smc_realm_destroy(const uint64_t *args, uint64_t *res)
 	if (g_rd == NULL)
 		return RMI_STATUS(RMI_ERROR_INPUT, 0);
 	rd = rd_map(g_rd);
-	if (granule_refcount_read(g_rd) != 0 || !rtt_root_is_empty(rd)) {
+	if (granule_refcount_read(g_rd) != 0 || !rtt_root_is_empty(rd) ||
+	    !fasco_realm_destroy_allowed(rd)) {
 		granule_unlock(g_rd);
 		return RMI_STATUS(RMI_ERROR_REALM, 0);
 	}
@@ -139,6 +165,7 @@ uint64_t smc_realm_destroy(const uint64_t *args, uint64_t *res)
 		granule_unlock_transition(g_rtt[i], GRANULE_STATE_DELEGATED);
 	}
 	vmid = rd->vmid;
+	fasco_realm_destroyed(rd);
 	granule_memzero(g_rd);
 	vmid_free(vmid);
 	granule_unlock_transition(g_rd, GRANULE_STATE_DELEGATED);

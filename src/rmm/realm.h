@@ -32,6 +32,19 @@ struct rd {
 	uint64_t rec_count;            /* RECs ever created: the next MPIDR index */
 	uint8_t rpv[RMI_REALM_PARAMS_RPV_SIZE];
 	uint8_t measurement[MEASUREMENT_SLOT_NR][MAX_MEASUREMENT_SIZE];
+
+	/* realmbox Fasco (fasco.h): fixed at REALM_CREATE unless noted. */
+	uint64_t rb_kind;              /* RB_REALM_KIND_* */
+	uint64_t rb_system_rd;         /* container: its System Realm's RD */
+	uint64_t rb_config_ipa;        /* container: measured start configuration */
+	uint64_t rb_config_size;
+	uint64_t rb_bound;             /* system: Container Realms bound to it (atomic) */
+	uint64_t rb_channels;          /* system: its channels (atomic) */
+	/* Counters (atomic): see RMI_RB_REALM_COUNTERS. */
+	uint64_t rb_forwards;
+	uint64_t rb_refusals;
+	uint64_t rb_copies;
+	uint64_t rb_copy_bytes;
 };
 COMPILER_ASSERT(sizeof(struct rd) <= GRANULE_SIZE, "RD fits a granule");
 

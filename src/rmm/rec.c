@@ -6,6 +6,7 @@
 #include "lib/assert.h"
 #include "lib/string.h"
 #include "plat/plat.h"
+#include "rmm/fasco.h"
 #include "rmm/granule.h"
 #include "rmm/measure.h"
 #include "rmm/realm.h"
@@ -88,7 +89,7 @@ uint64_t smc_rec_create(const uint64_t *args, uint64_t *res)
 		ret = RMI_STATUS(RMI_ERROR_REALM, 0);
 		goto out_unlock;
 	}
-	if (mpidr_to_rec_idx(p.mpidr) != rd->rec_count) {
+	if (mpidr_to_rec_idx(p.mpidr) != rd->rec_count || !fasco_rec_create_allowed(rd)) {
 		ret = RMI_STATUS(RMI_ERROR_INPUT, 0);
 		goto out_unlock;
 	}
@@ -111,6 +112,7 @@ uint64_t smc_rec_create(const uint64_t *args, uint64_t *res)
 	}
 	rec->pe = NULL; /* created lazily by REC_ENTER */
 	rec->pending = REC_PENDING_NONE;
+	fasco_rec_created(rec, rd);
 	rd->rec_count++;
 	granule_refcount_inc(g_rd);
 	if (rec->runnable)
@@ -137,6 +139,11 @@ uint64_t smc_rec_destroy(const uint64_t *args, uint64_t *res)
 		return RMI_STATUS(RMI_ERROR_REC, 0);
 	}
 	rec = rec_map(g_rec);
+	/* A container REC gives its channel back first (RMI_RB_CHANNEL_DESTROY). */
+	if (!fasco_rec_destroy_allowed(rec)) {
+		granule_unlock(g_rec);
+		return RMI_STATUS(RMI_ERROR_REC, 0);
+	}
 	rd_addr = rec->rd_addr;
 	num_aux = rec->num_aux;
 	ASSERT(num_aux <= RMI_REC_MAX_AUX);
@@ -145,6 +152,7 @@ uint64_t smc_rec_destroy(const uint64_t *args, uint64_t *res)
 		plat_pe_destroy(rec->pe);
 		rec->pe = NULL;
 	}
+	fasco_rec_destroyed(rec);
 	/* Lock order: REC, then REC_AUX. */
 	for (i = 0; i < num_aux; i++) {
 		g_aux = granule_find(aux[i]);

@@ -45,6 +45,28 @@ struct rec {
 	uint64_t psci_target_mpidr;
 	bool psci_complete;        /* PSCI_COMPLETE seen */
 	int64_t psci_status;       /* its status for the caller */
+
+	/* realmbox Fasco: a Container Realm REC (rmm/fasco.h). */
+	struct rec_fasco {
+		bool container;        /* REC of a Container Realm */
+		bool a64;              /* its PE is the A64 engine on `as` */
+		bool started;          /* the START request was posted */
+		uint8_t state;         /* RB_CHAN_* of the current request */
+		uint64_t channel;      /* channel granule PA, 0 = none */
+		uint64_t sys_rd;       /* System Realm the channel belongs to */
+		uint64_t sys_ipa;      /* where the channel is mapped there */
+		struct plat_as *as;    /* the container's EL0 address space */
+		uint64_t seq;
+		/* The pending request, as the RMM saw it (verification uses only these). */
+		uint64_t kind;
+		uint64_t esr, far;
+		uint64_t nr;           /* x8 */
+		uint64_t args[6];      /* x0..x5 */
+		uint64_t sp, pc;
+		uint64_t result;       /* COMPLETE */
+		uint64_t complete_flags;
+		uint64_t exit_status;
+	} fasco;
 };
 COMPILER_ASSERT(sizeof(struct rec) <= GRANULE_SIZE, "REC fits a granule");
 

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "plat/plat.h"
+#include "rmm/fasco.h"
 #include "rmm/granule.h"
 #include "rmm/realm.h"
 #include "rmm/rec.h"
@@ -242,14 +243,28 @@ static void rec_run_loop(struct rec_run *run)
 	for (unsigned n = 0; n < REC_RUN_MAX_RESUMES; n++) {
 		rec_exit_handler_fn fn;
 
+		int ret;
+
 		memset(&run->exc, 0, sizeof(run->exc));
-		if (plat_pe_run(rec->pe, &s2, &rec->regs, &run->exc) != 0) {
+		ret = plat_pe_run(rec->pe, &s2, &rec->regs, &run->exc);
+		if (ret == PLAT_PE_IRQ)
+			break; /* the A64 engine's timeslice ended: the host's interrupt */
+		if (ret != 0) {
 			/* The engine cannot run this PE: report an undefined instruction. */
 			lib_log(LOG_WARN, "rmm", "REC %llu of realm 0x%llx: PE cannot run",
 				(unsigned long long)rec->rec_idx, (unsigned long long)rec->rd_addr);
 			run->exc.esr = ESR_MAKE(EC_UNKNOWN, 0);
 			run->exc.far = 0;
 			run->exc.hpfar = 0;
+		}
+		if (rec->fasco.container) {
+			bool resume;
+
+			if (fasco_rec_exception(rec, run->g_rd, &run->exc, run->exit, &resume)) {
+				if (resume)
+					continue;
+				return;
+			}
 		}
 		fn = exit_handlers[ESR_EC(run->exc.esr) % EC_NR];
 		if (fn == NULL)
@@ -339,6 +354,9 @@ static bool complete_host_call(struct rec *rec, const struct rd *rd,
 static bool rec_complete_pending(struct rec *rec, const struct rd *rd,
 				 const struct rmi_rec_enter *enter, struct rmi_rec_exit *exit)
 {
+	/* Fasco: START, an ended container, or the System Realm's result. */
+	if (rec->fasco.container && !fasco_rec_resume(rec, exit))
+		return false;
 	switch (rec->pending) {
 	case REC_PENDING_MMIO:
 		complete_mmio(rec, enter);
@@ -432,7 +450,13 @@ uint64_t smc_rec_enter(const uint64_t *args, uint64_t *res)
 		granule_unlock(g_rec);
 		return ret;
 	}
-	if (rec->pe == NULL) {
+	if (rec->fasco.container) {
+		ret = fasco_rec_enter_prepare(rec);
+		if (ret != RMI_STATUS(RMI_SUCCESS, 0)) {
+			granule_unlock(g_rec);
+			return ret;
+		}
+	} else if (rec->pe == NULL) {
 		int err = 0;
 
 		rec->pe = plat_pe_create(rec->regs.pc, &err);

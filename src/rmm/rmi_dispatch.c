@@ -4,6 +4,7 @@
  * RMI SMC from the Normal world. The monitor counts the calls
  * (PLAT_CNT_RMI); an FID outside the table answers SMC_UNKNOWN.
  */
+#include "arch/fasco.h"
 #include "arch/rmi.h"
 #include "lib/log.h"
 #include "rmm/rmi_handlers.h"
@@ -53,6 +54,10 @@ static const struct rmi_cmd rmi_cmds[SMC_RMI_FNUM_MAX - SMC_RMI_FNUM_MIN + 1] = 
 	RMI_CMD(REC_AUX_COUNT, 1, 1, smc_rec_aux_count),
 	RMI_CMD(RTT_INIT_RIPAS, 3, 1, smc_rtt_init_ripas),
 	RMI_CMD(RTT_SET_RIPAS, 4, 1, smc_rtt_set_ripas),
+	/* realmbox range (arch/fasco.h) */
+	RMI_CMD(RB_CHANNEL_CREATE, 4, 0, smc_rb_channel_create),
+	RMI_CMD(RB_CHANNEL_DESTROY, 3, 1, smc_rb_channel_destroy),
+	RMI_CMD(RB_REALM_COUNTERS, 1, 4, smc_rb_realm_counters),
 };
 
 /* The table entry for fid, or NULL. */

@@ -36,4 +36,9 @@ uint64_t smc_rec_aux_count(const uint64_t *args, uint64_t *res);
 uint64_t smc_rtt_init_ripas(const uint64_t *args, uint64_t *res);
 uint64_t smc_rtt_set_ripas(const uint64_t *args, uint64_t *res);
 
+/* realmbox Fasco (arch/fasco.h, fasco_channel.c). */
+uint64_t smc_rb_channel_create(const uint64_t *args, uint64_t *res);
+uint64_t smc_rb_channel_destroy(const uint64_t *args, uint64_t *res);
+uint64_t smc_rb_realm_counters(const uint64_t *args, uint64_t *res);
+
 #endif /* RMM_RMI_HANDLERS_H */

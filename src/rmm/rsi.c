@@ -8,6 +8,7 @@
 #include "arch/rmi.h"
 #include "lib/string.h"
 #include "plat/plat.h"
+#include "rmm/fasco.h"
 #include "rmm/granule.h"
 #include "rmm/measure.h"
 #include "rmm/realm.h"
@@ -207,6 +208,8 @@ enum rsi_action rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec
 	enum rsi_action action;
 
 	plat_count(PLAT_CNT_RSI);
+	if (fasco_rsi_fid(fid))
+		return fasco_rsi_handle(rec, g_rd, exit);
 	for (unsigned i = 0; i < ARRAY_SIZE(rsi_table); i++) {
 		if (rsi_table[i].fid == fid)
 			return rsi_table[i].fn(rec, g_rd, exit);

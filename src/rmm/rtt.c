@@ -189,7 +189,12 @@ static int realm_ipa_copy(const struct rd *rd, uint64_t ipa, void *buf, size_t l
 		return -EFAULT;
 	}
 	g = granule_find(pa);
-	ASSERT(g != NULL && granule_get_state(g) == GRANULE_STATE_DATA);
+	ASSERT(g != NULL);
+	/* A Fasco channel is mapped in a System Realm but is no buffer for RSI. */
+	if (granule_get_state(g) != GRANULE_STATE_DATA) {
+		granule_unlock(wi.g_llt);
+		return -EFAULT;
+	}
 	data = granule_map(g);
 	if (write)
 		memcpy(data + (ipa & GRANULE_MASK), buf, len);

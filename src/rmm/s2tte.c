@@ -189,8 +189,10 @@ bool s2tt_fold_check(const uint64_t *table, long level, bool ns, uint64_t *paren
 		case S2TTE_UNASSIGNED_NS:
 			break;
 		case S2TTE_ASSIGNED:
+			/* Equal attributes too: a Fasco channel (S2AP RO) never folds. */
 			ok = s2tte_get_ripas(e, level, ns) == ripas &&
-			     s2tte_get_pa(e, level) == pa0 + (uint64_t)i * size;
+			     s2tte_get_pa(e, level) == pa0 + (uint64_t)i * size &&
+			     (e & ~S2TT_OA_MASK) == (first & ~S2TT_OA_MASK);
 			break;
 		case S2TTE_ASSIGNED_NS:
 			ok = (s2tte_get_ns_host_desc(e) & ~S2TT_OA_MASK) == attrs &&

@@ -34,7 +34,7 @@ static struct world {
 	uint64_t a_rec;
 	uint64_t ns_page; /* mapped unprotected into realm a */
 	uint64_t unprot_ipa;
-	uint64_t deleg;   /* a spare DELEGATED granule */
+	uint64_t deleg; /* a spare DELEGATED granule */
 	uint64_t ns_spare;
 	uint64_t in_use_at_boot;
 } W;
@@ -125,8 +125,10 @@ static int world_setup(void **state)
 	memset(page, 0xA5, sizeof(page));
 	/* RIPAS RAM for realm a's first two pages, so their DATA is mapped valid. */
 	th_rtt_create_path(&W.a, 0, RTT_PAGE_LEVEL);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_INIT_RIPAS, W.a.rd, 0, 0x2000, 0, 0, 0, NULL), RMI_SUCCESS);
-	assert_int_equal(th_data_create(&W.a, 0, page, RMI_MEASURE_CONTENT, &W.a_data0), RMI_SUCCESS);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_INIT_RIPAS, W.a.rd, 0, 0x2000, 0, 0, 0, NULL),
+			 RMI_SUCCESS);
+	assert_int_equal(th_data_create(&W.a, 0, page, RMI_MEASURE_CONTENT, &W.a_data0),
+			 RMI_SUCCESS);
 	assert_int_equal(th_data_create(&W.a, 0x1000, NULL, 0, &W.a_data1), RMI_SUCCESS);
 	assert_int_equal(th_data_create(&W.b, 0x200000, page, 0, &W.b_data), RMI_SUCCESS);
 	assert_int_equal(th_rec_create(&W.a, 0, 0x1000, NULL, RMI_REC_FLAG_RUNNABLE, &W.a_rec),
@@ -166,15 +168,15 @@ static void test_clean_world_and_teardown(void **state)
 	assert_int_equal(st.max_depth, RTT_PAGE_LEVEL);
 
 	/* Tear everything down through RMI; the checker must pass at every stage. */
-	assert_int_equal(th_rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, W.a.rd, W.unprot_ipa, RTT_PAGE_LEVEL, 0,
-				0, 0, NULL),
+	assert_int_equal(th_rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, W.a.rd, W.unprot_ipa, RTT_PAGE_LEVEL,
+				0, 0, 0, NULL),
 			 RMI_SUCCESS);
 	expect_clean("after unmap");
 	for (long l = RTT_PAGE_LEVEL; l > W.a.rtt_level_start; l--) {
 		struct smc_regs res;
 
-		assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, W.a.rd, W.unprot_ipa, (uint64_t)l, 0, 0, 0,
-					&res),
+		assert_int_equal(th_rmi(SMC_RMI_RTT_DESTROY, W.a.rd, W.unprot_ipa, (uint64_t)l, 0,
+					0, 0, &res),
 				 RMI_SUCCESS);
 		assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, res.x[1], 0, 0, 0, 0, 0, NULL),
 				 RMI_SUCCESS);
@@ -311,14 +313,14 @@ static void test_gpi_flip_monitor_internals(void **state)
 
 static void test_gpi_flip_gtsi_behind_rmm(void **state)
 {
-	struct smc_regs r = { .x = { SMC_RMM_GTSI_UNDELEGATE, W.deleg } };
+	struct smc_regs r = {.x = {SMC_RMM_GTSI_UNDELEGATE, W.deleg}};
 
 	(void)state;
 	/* The EL3 interface, called as if by the RMM, without the RMM's state changing. */
 	monitor_smc_handler(PAS_REALM, &r);
 	assert_int_equal(r.x[0], E_RMM_OK);
 	expect_violation("readable from the Non-secure PAS");
-	r = (struct smc_regs){ .x = { SMC_RMM_GTSI_DELEGATE, W.deleg } };
+	r = (struct smc_regs){.x = {SMC_RMM_GTSI_DELEGATE, W.deleg}};
 	monitor_smc_handler(PAS_REALM, &r);
 	assert_int_equal(r.x[0], E_RMM_OK);
 	expect_clean("restored");

@@ -305,6 +305,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	for (struct process *p = g.all; p; p = p->next_all)
+		if (p->mm)
+			mm_put(p->mm); /* gives the fake PAL's pages back */
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", hostdir);
 	assert_int_equal(system(cmd), 0);
@@ -533,7 +536,8 @@ static void test_syscall_table(void **state)
 		const char *name;
 	} abi[] = { { 56, "openat" }, { 63, "read" }, { 64, "write" }, { 93, "exit" },
 		    { 220, "clone" }, { 221, "execve" }, { 222, "mmap" }, { 260, "wait4" },
-		    { 134, "rt_sigaction" }, { 139, "rt_sigreturn" }, { 79, "newfstatat" } };
+		    { 134, "rt_sigaction" }, { 139, "rt_sigreturn" }, { 79, "newfstatat" },
+		    { 44, "fstatfs" }, { 83, "fdatasync" }, { 94, "exit_group" } };
 	for (size_t i = 0; i < sizeof(abi) / sizeof(abi[0]); i++)
 		assert_string_equal(libos_syscall_name(abi[i].nr), abi[i].name);
 	const struct syscall_def *rd = syscall_lookup(63);
@@ -594,6 +598,32 @@ static void test_hostile_arguments(void **state)
 	assert_int_equal(g.stats.desc_violations, viol);
 }
 
+/* The check the RMM's verification will make: copies only inside the named ranges. */
+static void test_descriptor_check(void **state)
+{
+	uint64_t v0 = g.stats.desc_violations;
+	char b[16] = "0123456789abcde";
+	T->cur = syscall_lookup(63); /* read(fd, buf, count): buf is OUT, count bytes */
+	T->cur_args[0] = 3;
+	T->cur_args[1] = 0x10000;
+	T->cur_args[2] = 8;
+	T->nextra = 0;
+	assert_int_equal(copy_out(T, 0x10000, b, 8), 0);
+	assert_int_equal(g.stats.desc_violations, v0);
+	assert_int_equal(copy_out(T, 0x10004, b, 8), 0); /* runs 4 bytes past the buffer */
+	assert_int_equal(g.stats.desc_violations, v0 + 1);
+	assert_int_equal(copy_in(T, b, 0x10000, 4), 0); /* read's buffer is never read */
+	assert_int_equal(g.stats.desc_violations, v0 + 2);
+	uaccess_allow(T, 0x10800, 16); /* a range the handler discovered (an iovec buffer) */
+	assert_int_equal(copy_out(T, 0x10800, b, 16), 0);
+	assert_int_equal(g.stats.desc_violations, v0 + 2);
+	T->cur = syscall_lookup(64); /* write(fd, buf, count): buf is IN */
+	assert_int_equal(copy_in(T, b, 0x10000, 8), 0);
+	assert_int_equal(copy_out(T, 0x10000, b, 8), 0);
+	assert_int_equal(g.stats.desc_violations, v0 + 3);
+	T->cur = NULL;
+}
+
 static void test_uname_and_stat(void **state)
 {
 	assert_int_equal(call(160, 0x10000, 0, 0, 0), 0);
@@ -625,6 +655,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_elf_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscall_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_descriptor_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uname_and_stat, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,10 +39,12 @@
 #include "common/invariants.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arch/esr.h"
 #include "arch/rmi.h"
@@ -60,7 +62,7 @@
 #define HIST 24
 #define MAX_REALMS 24
 #define LIVE_REALMS_TARGET 5
-#define MAX_RECS 32 /* model capacity per realm */
+#define MAX_RECS 32  /* model capacity per realm */
 #define REC_TARGET 6 /* RECs the valid generator gives a realm */
 #define AUX RMI_REC_AUX_COUNT
 #define BLOCK_GRANULES 512
@@ -125,31 +127,31 @@ static const struct {
 	uint64_t fid;
 	unsigned weight;
 } ops[OP_NR] = {
-	[OP_VERSION] = { "VERSION", SMC_RMI_VERSION, 1 },
-	[OP_FEATURES] = { "FEATURES", SMC_RMI_FEATURES, 1 },
-	[OP_DELEGATE] = { "GRANULE_DELEGATE", SMC_RMI_GRANULE_DELEGATE, 8 },
-	[OP_UNDELEGATE] = { "GRANULE_UNDELEGATE", SMC_RMI_GRANULE_UNDELEGATE, 5 },
-	[OP_REALM_CREATE] = { "REALM_CREATE", SMC_RMI_REALM_CREATE, 4 },
-	[OP_REALM_ACTIVATE] = { "REALM_ACTIVATE", SMC_RMI_REALM_ACTIVATE, 2 },
-	[OP_REALM_DESTROY] = { "REALM_DESTROY", SMC_RMI_REALM_DESTROY, 2 },
-	[OP_REC_AUX_COUNT] = { "REC_AUX_COUNT", SMC_RMI_REC_AUX_COUNT, 1 },
-	[OP_REC_CREATE] = { "REC_CREATE", SMC_RMI_REC_CREATE, 4 },
-	[OP_REC_DESTROY] = { "REC_DESTROY", SMC_RMI_REC_DESTROY, 2 },
-	[OP_REC_ENTER] = { "REC_ENTER", SMC_RMI_REC_ENTER, 20 },
-	[OP_PSCI_COMPLETE] = { "PSCI_COMPLETE", SMC_RMI_PSCI_COMPLETE, 4 },
-	[OP_RTT_CREATE] = { "RTT_CREATE", SMC_RMI_RTT_CREATE, 9 },
-	[OP_RTT_DESTROY] = { "RTT_DESTROY", SMC_RMI_RTT_DESTROY, 4 },
-	[OP_RTT_FOLD] = { "RTT_FOLD", SMC_RMI_RTT_FOLD, 3 },
-	[OP_RTT_READ_ENTRY] = { "RTT_READ_ENTRY", SMC_RMI_RTT_READ_ENTRY, 3 },
-	[OP_RTT_MAP_UNPROTECTED] = { "RTT_MAP_UNPROTECTED", SMC_RMI_RTT_MAP_UNPROTECTED, 5 },
-	[OP_RTT_UNMAP_UNPROTECTED] = { "RTT_UNMAP_UNPROTECTED", SMC_RMI_RTT_UNMAP_UNPROTECTED, 3 },
-	[OP_RTT_INIT_RIPAS] = { "RTT_INIT_RIPAS", SMC_RMI_RTT_INIT_RIPAS, 3 },
-	[OP_RTT_SET_RIPAS] = { "RTT_SET_RIPAS", SMC_RMI_RTT_SET_RIPAS, 4 },
-	[OP_DATA_CREATE] = { "DATA_CREATE", SMC_RMI_DATA_CREATE, 4 },
-	[OP_DATA_CREATE_UNKNOWN] = { "DATA_CREATE_UNKNOWN", SMC_RMI_DATA_CREATE_UNKNOWN, 6 },
-	[OP_DATA_DESTROY] = { "DATA_DESTROY", SMC_RMI_DATA_DESTROY, 4 },
-	[OP_UNKNOWN_FID] = { "(unknown FID)", 0, 1 },
-	[OP_EL3_FID] = { "(EL3 FID from NS)", 0, 1 },
+	[OP_VERSION] = {"VERSION", SMC_RMI_VERSION, 1},
+	[OP_FEATURES] = {"FEATURES", SMC_RMI_FEATURES, 1},
+	[OP_DELEGATE] = {"GRANULE_DELEGATE", SMC_RMI_GRANULE_DELEGATE, 8},
+	[OP_UNDELEGATE] = {"GRANULE_UNDELEGATE", SMC_RMI_GRANULE_UNDELEGATE, 5},
+	[OP_REALM_CREATE] = {"REALM_CREATE", SMC_RMI_REALM_CREATE, 4},
+	[OP_REALM_ACTIVATE] = {"REALM_ACTIVATE", SMC_RMI_REALM_ACTIVATE, 2},
+	[OP_REALM_DESTROY] = {"REALM_DESTROY", SMC_RMI_REALM_DESTROY, 2},
+	[OP_REC_AUX_COUNT] = {"REC_AUX_COUNT", SMC_RMI_REC_AUX_COUNT, 1},
+	[OP_REC_CREATE] = {"REC_CREATE", SMC_RMI_REC_CREATE, 4},
+	[OP_REC_DESTROY] = {"REC_DESTROY", SMC_RMI_REC_DESTROY, 2},
+	[OP_REC_ENTER] = {"REC_ENTER", SMC_RMI_REC_ENTER, 20},
+	[OP_PSCI_COMPLETE] = {"PSCI_COMPLETE", SMC_RMI_PSCI_COMPLETE, 4},
+	[OP_RTT_CREATE] = {"RTT_CREATE", SMC_RMI_RTT_CREATE, 9},
+	[OP_RTT_DESTROY] = {"RTT_DESTROY", SMC_RMI_RTT_DESTROY, 4},
+	[OP_RTT_FOLD] = {"RTT_FOLD", SMC_RMI_RTT_FOLD, 3},
+	[OP_RTT_READ_ENTRY] = {"RTT_READ_ENTRY", SMC_RMI_RTT_READ_ENTRY, 3},
+	[OP_RTT_MAP_UNPROTECTED] = {"RTT_MAP_UNPROTECTED", SMC_RMI_RTT_MAP_UNPROTECTED, 5},
+	[OP_RTT_UNMAP_UNPROTECTED] = {"RTT_UNMAP_UNPROTECTED", SMC_RMI_RTT_UNMAP_UNPROTECTED, 3},
+	[OP_RTT_INIT_RIPAS] = {"RTT_INIT_RIPAS", SMC_RMI_RTT_INIT_RIPAS, 3},
+	[OP_RTT_SET_RIPAS] = {"RTT_SET_RIPAS", SMC_RMI_RTT_SET_RIPAS, 4},
+	[OP_DATA_CREATE] = {"DATA_CREATE", SMC_RMI_DATA_CREATE, 4},
+	[OP_DATA_CREATE_UNKNOWN] = {"DATA_CREATE_UNKNOWN", SMC_RMI_DATA_CREATE_UNKNOWN, 6},
+	[OP_DATA_DESTROY] = {"DATA_DESTROY", SMC_RMI_DATA_DESTROY, 4},
+	[OP_UNKNOWN_FID] = {"(unknown FID)", 0, 1},
+	[OP_EL3_FID] = {"(EL3 FID from NS)", 0, 1},
 };
 
 struct cmd {
@@ -173,9 +175,9 @@ static struct rmi_rec_params cmd_cp;
 /* ---- The host model ----------------------------------------------------- */
 
 struct mgran {
-	uint8_t st;       /* RMI_GRANULE_* as the model believes */
-	bool owned;       /* allocated from the host allocator by this test */
-	bool reserved;    /* held by a plan or as a REC run granule */
+	uint8_t st;	      /* RMI_GRANULE_* as the model believes */
+	bool owned;	      /* allocated from the host allocator by this test */
+	bool reserved;	      /* held by a plan or as a REC run granule */
 	bool in_ns, in_deleg; /* has an entry in M.ns / M.deleg */
 };
 
@@ -233,7 +235,10 @@ static void vec_del(struct vec *v, size_t i)
 	v->n--;
 }
 
-#define VEC(type) { .esz = sizeof(type) }
+#define VEC(type)                                                                                  \
+	{                                                                                          \
+		.esz = sizeof(type)                                                                \
+	}
 
 struct mrealm {
 	bool live;
@@ -245,16 +250,16 @@ struct mrealm {
 	uint64_t vmid;
 	uint64_t state; /* RMI_REALM_* */
 	uint64_t rec_count;
-	struct vec rtts;  /* struct mrtt */
-	struct vec data;  /* struct mdata */
-	struct vec maps;  /* struct mmap */
+	struct vec rtts; /* struct mrtt */
+	struct vec data; /* struct mdata */
+	struct vec maps; /* struct mmap */
 	struct mrec recs[MAX_RECS];
 };
 
 static struct {
 	uint64_t dram_base, nr;
 	struct mgran *g;
-	struct vec ns;    /* uint64_t: owned NS granules, not reserved */
+	struct vec ns;	  /* uint64_t: owned NS granules, not reserved */
 	struct vec deleg; /* uint64_t: DELEGATED granules, not reserved (may be stale) */
 	struct mrealm realms[MAX_REALMS];
 	uint64_t next_vmid;
@@ -262,7 +267,7 @@ static struct {
 	uint64_t step;
 	uint64_t calls[OP_NR], ok[OP_NR];
 	uint64_t status[OP_NR][6]; /* by RMI status code; [5] = other */
-	uint64_t exits[8];         /* REC exit reasons seen (7 = realmbox's own) */
+	uint64_t exits[8];	   /* REC exit reasons seen (7 = realmbox's own) */
 	struct cmd hist[HIST];
 	uint64_t hist_step[HIST];
 	unsigned hist_n;
@@ -275,10 +280,11 @@ static uint64_t seed;
 
 static void print_cmd(const struct cmd *c, uint64_t step)
 {
-	fprintf(stderr, "  #%-7" PRIu64 " %-22s %s%s(%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
-			", %#" PRIx64 ") -> %s/%" PRIu64 " [%#" PRIx64 " %#" PRIx64 " %#" PRIx64 "]%s%s\n",
-		step, ops[c->op].name, c->hostile ? "hostile " : "", c->plan ? "plan " : "", c->a[0],
-		c->a[1], c->a[2], c->a[3], c->a[4], host_rmi_status_name(c->ret),
+	fprintf(stderr,
+		"  #%-7" PRIu64 " %-22s %s%s(%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
+		", %#" PRIx64 ") -> %s/%" PRIu64 " [%#" PRIx64 " %#" PRIx64 " %#" PRIx64 "]%s%s\n",
+		step, ops[c->op].name, c->hostile ? "hostile " : "", c->plan ? "plan " : "",
+		c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], host_rmi_status_name(c->ret),
 		(uint64_t)RMI_STATUS_INDEX(c->ret), c->out[0], c->out[1], c->out[2],
 		c->note ? " " : "", c->note ? c->note : "");
 }
@@ -286,15 +292,17 @@ static void print_cmd(const struct cmd *c, uint64_t step)
 static void dump_and_fail(const char *what) __attribute__((noreturn));
 static void dump_and_fail(const char *what)
 {
-	fprintf(stderr, "\nrandom RMI FAILED: seed %#" PRIx64 " (RB_RMI_SEED=%" PRIu64 "), step %" PRIu64
-			": %s\nlast calls:\n",
+	fprintf(stderr,
+		"\nrandom RMI FAILED: seed %#" PRIx64 " (RB_RMI_SEED=%" PRIu64 "), step %" PRIu64
+		": %s\nlast calls:\n",
 		seed, seed, M.step, what);
 	unsigned n = M.hist_n < HIST ? M.hist_n : HIST;
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = (M.hist_n - n + k) % HIST;
 		print_cmd(&M.hist[i], M.hist_step[i]);
 	}
-	fail_msg("random RMI: invariant violated at step %" PRIu64 " (seed %#" PRIx64 ")", M.step, seed);
+	fail_msg("random RMI: invariant violated at step %" PRIu64 " (seed %#" PRIx64 ")", M.step,
+		 seed);
 	abort(); /* not reached: fail_msg leaves the test */
 }
 
@@ -308,6 +316,33 @@ static void failf(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	dump_and_fail(buf);
+}
+
+/*
+ * A call that never returns (a deadlock on a granule lock, a realm the RMM
+ * never exits from) stops the run with the seed and the history instead of
+ * hanging the suite.
+ */
+static const struct cmd *in_flight;
+static unsigned step_timeout;
+
+static void watchdog(int sig)
+{
+	(void)sig;
+	fprintf(stderr,
+		"\nrandom RMI FAILED: seed %#" PRIx64 ", step %" PRIu64
+		": a call did not return within %u s (deadlock or endless realm)\n",
+		seed, M.step, step_timeout);
+	unsigned n = M.hist_n < HIST ? M.hist_n : HIST;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = (M.hist_n - n + k) % HIST;
+		print_cmd(&M.hist[i], M.hist_step[i]);
+	}
+	if (in_flight) {
+		fprintf(stderr, "in flight (the status shown is not one):\n");
+		print_cmd(in_flight, M.step);
+	}
+	_exit(1);
 }
 
 /* ---- Granule bookkeeping ------------------------------------------------- */
@@ -765,7 +800,7 @@ static uint64_t hostile_ipa(struct mrealm *r)
 
 static uint64_t hostile_level(void)
 {
-	static const uint64_t l[] = { 0, 1, 2, 3, 4, 5, ~0ULL, (uint64_t)-2, 1ULL << 32 | 3 };
+	static const uint64_t l[] = {0, 1, 2, 3, 4, 5, ~0ULL, (uint64_t)-2, 1ULL << 32 | 3};
 	return l[rn(ARRAY_SIZE(l))];
 }
 
@@ -838,19 +873,23 @@ static void guest_main(struct native_guest *g, const uint64_t gprs[8])
 			break;
 		}
 		case 3:
-			gsmc(g, SMC_RSI_REALM_CONFIG, (r & 1) ? buf : buf + (r % 4096), 0, 0, 0, NULL);
+			gsmc(g, SMC_RSI_REALM_CONFIG, (r & 1) ? buf : buf + (r % 4096), 0, 0, 0,
+			     NULL);
 			break;
 		case 4:
-			gsmc(g, SMC_RSI_IPA_STATE_GET, buf, buf + GRANULE_SIZE * (1 + r % 600), 0, 0, NULL);
+			gsmc(g, SMC_RSI_IPA_STATE_GET, buf, buf + GRANULE_SIZE * (1 + r % 600), 0,
+			     0, NULL);
 			break;
 		case 5:
 		case 6: {
-			/* IPA_STATE_SET: exits RIPAS_CHANGE; the host answers with RTT_SET_RIPAS. */
+			/* IPA_STATE_SET: exits RIPAS_CHANGE; the host answers with RTT_SET_RIPAS.
+			 */
 			uint64_t base = ALIGN_DOWN(buf + GRANULE_SIZE * (r % 8), GRANULE_SIZE);
 			uint64_t top = base + GRANULE_SIZE * (1 + (r >> 4) % 16);
 			if ((r >> 12) % 32 == 0)
 				top = base + RTT_LEVEL_SIZE(2);
-			gsmc(g, SMC_RSI_IPA_STATE_SET, base, top, (r >> 9) & 1 ? RIPAS_RAM : RIPAS_EMPTY,
+			gsmc(g, SMC_RSI_IPA_STATE_SET, base, top,
+			     (r >> 9) & 1 ? RIPAS_RAM : RIPAS_EMPTY,
 			     (r >> 10) % 3 == 0 ? RSI_CHANGE_DESTROYED : 0, &out);
 			break;
 		}
@@ -871,10 +910,12 @@ static void guest_main(struct native_guest *g, const uint64_t gprs[8])
 		case 11:
 			/* MMIO-ish: unprotected loads/stores (exit unless mapped). */
 			if (r & 1)
-				native_guest_store(g, unprot + GRANULE_SIZE * ((r >> 1) % 2048) + 8 * (r % 4),
-						   s, 1U << ((r >> 20) % 4));
+				native_guest_store(
+					g, unprot + GRANULE_SIZE * ((r >> 1) % 2048) + 8 * (r % 4),
+					s, 1U << ((r >> 20) % 4));
 			else
-				(void)native_guest_load(g, unprot + GRANULE_SIZE * ((r >> 1) % 2048),
+				(void)native_guest_load(g,
+							unprot + GRANULE_SIZE * ((r >> 1) % 2048),
 							1U << ((r >> 20) % 4));
 			break;
 		case 12:
@@ -886,7 +927,8 @@ static void guest_main(struct native_guest *g, const uint64_t gprs[8])
 			break;
 		case 13: {
 			uint8_t tmp[64];
-			native_guest_read(g, buf + 4096 - 32, tmp, sizeof(tmp)); /* crosses a page */
+			native_guest_read(g, buf + 4096 - 32, tmp,
+					  sizeof(tmp)); /* crosses a page */
 			break;
 		}
 		case 14:
@@ -895,8 +937,8 @@ static void guest_main(struct native_guest *g, const uint64_t gprs[8])
 			     (r >> 8) % 8 ? GUEST_PC : r, ctx, 0, NULL);
 			break;
 		case 16:
-			gsmc(g, PSCI_AFFINITY_INFO_64, rec_idx_to_mpidr(r % (nrec + (r % 8 == 0))), (r >> 8) % 5 == 0,
-			     0, 0, NULL);
+			gsmc(g, PSCI_AFFINITY_INFO_64, rec_idx_to_mpidr(r % (nrec + (r % 8 == 0))),
+			     (r >> 8) % 5 == 0, 0, 0, NULL);
 			break;
 		case 17:
 			gsmc(g, PSCI_VERSION, 0, 0, 0, 0, NULL);
@@ -906,7 +948,8 @@ static void guest_main(struct native_guest *g, const uint64_t gprs[8])
 			if (r % 64 == 0)
 				gsmc(g, PSCI_CPU_OFF, 0, 0, 0, 0, NULL);
 			else if (r % 64 == 1)
-				gsmc(g, (r & 128) ? PSCI_SYSTEM_OFF : PSCI_SYSTEM_RESET, 0, 0, 0, 0, NULL);
+				gsmc(g, (r & 128) ? PSCI_SYSTEM_OFF : PSCI_SYSTEM_RESET, 0, 0, 0, 0,
+				     NULL);
 			else
 				gsmc(g, PSCI_CPU_SUSPEND_64, 0, 0, 0, 0, NULL);
 			break;
@@ -915,8 +958,8 @@ static void guest_main(struct native_guest *g, const uint64_t gprs[8])
 			gsmc(g, SMC64_FID(0x180 + r % 0x60), r, r, r, r, NULL);
 			break;
 		case 20:
-			gsmc(g, SMC_RSI_IPA_STATE_GET, rnd() & ~GRANULE_MASK, ~0ULL & ~GRANULE_MASK, 0, 0,
-			     NULL);
+			gsmc(g, SMC_RSI_IPA_STATE_GET, rnd() & ~GRANULE_MASK, ~0ULL & ~GRANULE_MASK,
+			     0, 0, NULL);
 			break;
 		default:
 			/* A plain host call to keep the host in the loop. */
@@ -937,8 +980,8 @@ static void realm_params(struct rmi_realm_params *p, unsigned *nroots)
 		long sl;
 		unsigned n;
 	} cfg[] = {
-		{ 40, 1, 2 }, { 39, 1, 1 }, { 48, 0, 1 }, { 36, 1, 1 }, { 32, 2, 4 }, { 44, 0, 1 },
-		{ 33, 2, 8 }, { 41, 1, 4 },
+		{40, 1, 2}, {39, 1, 1}, {48, 0, 1}, {36, 1, 1},
+		{32, 2, 4}, {44, 0, 1}, {33, 2, 8}, {41, 1, 4},
 	};
 	unsigned k = (unsigned)rn(ARRAY_SIZE(cfg));
 
@@ -1045,8 +1088,8 @@ static void gen_realm_create(struct cmd *c)
 }
 
 /* Valid RmiRecParams for the next REC of r: runs guest_main with a DATA page as buffer. */
-static void rec_params(struct rmi_rec_params *p, struct mrealm *r, const uint64_t *aux, bool runnable,
-		       unsigned nrec_hint)
+static void rec_params(struct rmi_rec_params *p, struct mrealm *r, const uint64_t *aux,
+		       bool runnable, unsigned nrec_hint)
 {
 	uint64_t buf = 0x10000;
 
@@ -1074,7 +1117,8 @@ static void gen_rec_create(struct cmd *c)
 	c->a[2] = pick_ns();
 	if (r) {
 		/* Prefer realms that can take a REC. */
-		for (int t = 0; t < 4 && (r->state != RMI_REALM_NEW || nrecs(r) >= REC_TARGET); t++) {
+		for (int t = 0; t < 4 && (r->state != RMI_REALM_NEW || nrecs(r) >= REC_TARGET);
+		     t++) {
 			r = pick_realm();
 			c->a[0] = r->rd;
 		}
@@ -1112,7 +1156,8 @@ static void gen_rec_create(struct cmd *c)
 			p->num_aux = rn(2) ? rn(AUX) : AUX + 1 + rn(100);
 			break;
 		case 6:
-			p->mpidr = rn(2) ? rnd() : rec_idx_to_mpidr((r ? r->rec_count : 0) + 1 + rn(3));
+			p->mpidr = rn(2) ? rnd()
+					 : rec_idx_to_mpidr((r ? r->rec_count : 0) + 1 + rn(3));
 			break;
 		case 7:
 			c->a[2] = hostile_addr();
@@ -1311,8 +1356,8 @@ static void gen_rtt_destroy_fold(struct cmd *c)
 
 static uint64_t ns_desc(uint64_t oa)
 {
-	static const uint64_t attrs[] = { S2TT_MEMATTR_NORMAL_WB, S2TT_MEMATTR_DEVICE_NGNRE };
-	static const uint64_t ap[] = { S2TT_S2AP_RW, S2TT_S2AP_RO, S2TT_S2AP_WO, S2TT_S2AP_NONE };
+	static const uint64_t attrs[] = {S2TT_MEMATTR_NORMAL_WB, S2TT_MEMATTR_DEVICE_NGNRE};
+	static const uint64_t ap[] = {S2TT_S2AP_RW, S2TT_S2AP_RO, S2TT_S2AP_WO, S2TT_S2AP_NONE};
 
 	return oa | attrs[rn(2)] | ap[rn(4)];
 }
@@ -1369,7 +1414,8 @@ static void gen_map_unprotected(struct cmd *c)
 		case 5:
 			c->a[2] = 2;
 			c->a[1] = ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(2));
-			c->a[3] = ns_desc(ALIGN_DOWN(oa, RTT_LEVEL_SIZE(2)) + GRANULE_SIZE); /* misaligned OA */
+			c->a[3] = ns_desc(ALIGN_DOWN(oa, RTT_LEVEL_SIZE(2)) +
+					  GRANULE_SIZE); /* misaligned OA */
 			break;
 		default:
 			c->a[3] = rnd();
@@ -1437,7 +1483,7 @@ static void gen_data_create(struct cmd *c)
 		c->a[3] = pick_ns();
 		c->a[4] = rn(2) ? RMI_MEASURE_CONTENT : 0;
 		if (c->a[3]) {
-			uint64_t v[4] = { rnd(), rnd(), c->a[2], M.step };
+			uint64_t v[4] = {rnd(), rnd(), c->a[2], M.step};
 			assert_int_equal(host_mem_write(c->a[3] + 8 * rn(500), v, sizeof(v)), 0);
 		}
 	}
@@ -1503,7 +1549,8 @@ static void gen_init_ripas(struct cmd *c)
 	c->a[1] = base;
 	c->a[2] = base + GRANULE_SIZE * (1 + rn(chance(80) ? 16 : 1024));
 	if (chance(20) && r)
-		c->a[1] = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)), c->a[2] = c->a[1] + RTT_LEVEL_SIZE(2);
+		c->a[1] = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)),
+		c->a[2] = c->a[1] + RTT_LEVEL_SIZE(2);
 	if (c->hostile) {
 		switch (rn(4)) {
 		case 0:
@@ -1524,7 +1571,8 @@ static void gen_init_ripas(struct cmd *c)
 
 static bool waits_ripas(const struct mrec *c)
 {
-	return c->exit_valid && c->exit_reason == RMI_EXIT_RIPAS_CHANGE && c->ripas_next < c->ripas_top;
+	return c->exit_valid && c->exit_reason == RMI_EXIT_RIPAS_CHANGE &&
+	       c->ripas_next < c->ripas_top;
 }
 
 static bool waits_psci(const struct mrec *c)
@@ -1579,8 +1627,11 @@ static void gen_set_ripas(struct cmd *c, struct mrec *rec, struct mrealm *r)
 	if (c->hostile) {
 		switch (rn(5)) {
 		case 0: {
-			/* The RD of another realm. */
+			/* The RD of another realm, one with a table there if possible. */
 			struct mrealm *o = pick_realm();
+			for (int t = 0;
+			     t < 8 && o && (o == r || deepest(o, c->a[2]) < RTT_PAGE_LEVEL); t++)
+				o = pick_realm();
 			c->a[0] = o ? o->rd : hostile_addr();
 			break;
 		}
@@ -1770,8 +1821,8 @@ static void gen_random(struct cmd *c)
 		break;
 	case OP_UNKNOWN_FID: {
 		/* Holes in the RMI range and beyond it, SMC32, other owners. */
-		static const uint64_t holes[] = { 0x156, 0x160, 0x163, 0x16A, 0x170, 0x18E,
-						  0x18F, 0x190, 0x1AF, 0x1D0, 0x14F };
+		static const uint64_t holes[] = {0x156, 0x160, 0x163, 0x16A, 0x170, 0x18E,
+						 0x18F, 0x190, 0x1AF, 0x1D0, 0x14F};
 		c->fid = rn(4) ? SMC64_FID(holes[rn(ARRAY_SIZE(holes))])
 			       : (rn(2) ? (0x84000000ULL | (0x150 + rn(0x40))) : rnd());
 		for (int i = 0; i < 6; i++)
@@ -1781,10 +1832,11 @@ static void gen_random(struct cmd *c)
 	}
 	case OP_EL3_FID: {
 		/* The RMM<->EL3 interface called from the Normal world. */
-		static const uint64_t el3[] = { SMC_RMM_GTSI_DELEGATE, SMC_RMM_GTSI_UNDELEGATE,
-						SMC_RMM_ATTEST_GET_REALM_KEY, SMC_RMM_GET_PLAT_TOKEN,
-						SMC_RMM_EL3_FEATURES, SMC_RMM_BOOT_COMPLETE,
-						SMC_RMM_RMI_REQ_COMPLETE };
+		static const uint64_t el3[] = {
+			SMC_RMM_GTSI_DELEGATE,	      SMC_RMM_GTSI_UNDELEGATE,
+			SMC_RMM_ATTEST_GET_REALM_KEY, SMC_RMM_GET_PLAT_TOKEN,
+			SMC_RMM_EL3_FEATURES,	      SMC_RMM_BOOT_COMPLETE,
+			SMC_RMM_RMI_REQ_COMPLETE};
 		c->fid = el3[rn(ARRAY_SIZE(el3))];
 		c->a[0] = chance(50) ? known_in_state((unsigned)rn(7)) : hostile_addr();
 		c->a[1] = hostile_addr();
@@ -1804,32 +1856,32 @@ static const struct {
 	int8_t arg[3];
 	uint8_t st[3];
 } gargs[OP_NR] = {
-	[OP_DELEGATE] = { 1, { 0, -1, -1 }, { RMI_GRANULE_NS } },
-	[OP_UNDELEGATE] = { 1, { 0, -1, -1 }, { RMI_GRANULE_DELEGATED } },
-	[OP_REALM_CREATE] = { 2, { 0, 1, -1 }, { RMI_GRANULE_DELEGATED, RMI_GRANULE_NS } },
-	[OP_REALM_ACTIVATE] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_REALM_DESTROY] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_REC_AUX_COUNT] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_REC_CREATE] = { 3, { 0, 1, 2 }, { RMI_GRANULE_RD, RMI_GRANULE_DELEGATED, RMI_GRANULE_NS } },
-	[OP_REC_DESTROY] = { 1, { 0, -1, -1 }, { RMI_GRANULE_REC } },
-	[OP_REC_ENTER] = { 2, { 0, 1, -1 }, { RMI_GRANULE_REC, RMI_GRANULE_NS } },
-	[OP_PSCI_COMPLETE] = { 2, { 0, 1, -1 }, { RMI_GRANULE_REC, RMI_GRANULE_REC } },
-	[OP_RTT_CREATE] = { 2, { 0, 1, -1 }, { RMI_GRANULE_RD, RMI_GRANULE_DELEGATED } },
-	[OP_RTT_DESTROY] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_RTT_FOLD] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_RTT_READ_ENTRY] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_RTT_MAP_UNPROTECTED] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_RTT_UNMAP_UNPROTECTED] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_RTT_INIT_RIPAS] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
-	[OP_RTT_SET_RIPAS] = { 2, { 0, 1, -1 }, { RMI_GRANULE_RD, RMI_GRANULE_REC } },
-	[OP_DATA_CREATE] = { 3, { 0, 1, 3 }, { RMI_GRANULE_RD, RMI_GRANULE_DELEGATED, RMI_GRANULE_NS } },
-	[OP_DATA_CREATE_UNKNOWN] = { 2, { 0, 1, -1 }, { RMI_GRANULE_RD, RMI_GRANULE_DELEGATED } },
-	[OP_DATA_DESTROY] = { 1, { 0, -1, -1 }, { RMI_GRANULE_RD } },
+	[OP_DELEGATE] = {1, {0, -1, -1}, {RMI_GRANULE_NS}},
+	[OP_UNDELEGATE] = {1, {0, -1, -1}, {RMI_GRANULE_DELEGATED}},
+	[OP_REALM_CREATE] = {2, {0, 1, -1}, {RMI_GRANULE_DELEGATED, RMI_GRANULE_NS}},
+	[OP_REALM_ACTIVATE] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_REALM_DESTROY] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_REC_AUX_COUNT] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_REC_CREATE] = {3, {0, 1, 2}, {RMI_GRANULE_RD, RMI_GRANULE_DELEGATED, RMI_GRANULE_NS}},
+	[OP_REC_DESTROY] = {1, {0, -1, -1}, {RMI_GRANULE_REC}},
+	[OP_REC_ENTER] = {2, {0, 1, -1}, {RMI_GRANULE_REC, RMI_GRANULE_NS}},
+	[OP_PSCI_COMPLETE] = {2, {0, 1, -1}, {RMI_GRANULE_REC, RMI_GRANULE_REC}},
+	[OP_RTT_CREATE] = {2, {0, 1, -1}, {RMI_GRANULE_RD, RMI_GRANULE_DELEGATED}},
+	[OP_RTT_DESTROY] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_RTT_FOLD] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_RTT_READ_ENTRY] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_RTT_MAP_UNPROTECTED] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_RTT_UNMAP_UNPROTECTED] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_RTT_INIT_RIPAS] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
+	[OP_RTT_SET_RIPAS] = {2, {0, 1, -1}, {RMI_GRANULE_RD, RMI_GRANULE_REC}},
+	[OP_DATA_CREATE] = {3, {0, 1, 3}, {RMI_GRANULE_RD, RMI_GRANULE_DELEGATED, RMI_GRANULE_NS}},
+	[OP_DATA_CREATE_UNKNOWN] = {2, {0, 1, -1}, {RMI_GRANULE_RD, RMI_GRANULE_DELEGATED}},
+	[OP_DATA_DESTROY] = {1, {0, -1, -1}, {RMI_GRANULE_RD}},
 };
 
 static const char *sname(unsigned s)
 {
-	static const char *const n[] = { "NS", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT" };
+	static const char *const n[] = {"NS", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT"};
 	return s < ARRAY_SIZE(n) ? n[s] : "?";
 }
 
@@ -1879,8 +1931,9 @@ static const char *must_fail(const struct cmd *c)
 			if (M.realms[k].live && M.realms[k].vmid == p->vmid)
 				return "a VMID in use";
 		}
-		if (p->s2sz < 32 || p->s2sz > 48 || p->rtt_level_start < 0 || p->rtt_level_start > 3 ||
-		    p->rtt_num_start < 1 || p->rtt_num_start > 16 || p->hash_algo > 1)
+		if (p->s2sz < 32 || p->s2sz > 48 || p->rtt_level_start < 0 ||
+		    p->rtt_level_start > 3 || p->rtt_num_start < 1 || p->rtt_num_start > 16 ||
+		    p->hash_algo > 1)
 			return "params out of range";
 		break;
 	}
@@ -1898,7 +1951,8 @@ static const char *must_fail(const struct cmd *c)
 		for (unsigned i = 0; i < AUX; i++) {
 			if (q->aux[i] == c->a[0] || q->aux[i] == c->a[1])
 				return "aux aliases the RD or the REC";
-			if (!good_granule_addr(q->aux[i]) || mstate(q->aux[i]) != RMI_GRANULE_DELEGATED)
+			if (!good_granule_addr(q->aux[i]) ||
+			    mstate(q->aux[i]) != RMI_GRANULE_DELEGATED)
 				return "an aux granule that is not DELEGATED";
 			for (unsigned j = 0; j < i; j++)
 				if (q->aux[j] == q->aux[i])
@@ -1993,7 +2047,8 @@ static void model_new_rec(struct mrealm *r, const struct cmd *c)
 		}
 	}
 	if (!rec)
-		failf("REC_CREATE succeeded but the model has no room (more than %d RECs)", MAX_RECS);
+		failf("REC_CREATE succeeded but the model has no room (more than %d RECs)",
+		      MAX_RECS);
 	memset(rec, 0, sizeof(*rec));
 	rec->live = true;
 	rec->pa = c->a[1];
@@ -2055,8 +2110,10 @@ static void model_rtt_gone(struct mrealm *r, const struct cmd *c, bool fold)
 		/* A destroyed table must have had no mappings and no DATA. */
 		for (size_t k = 0; k < r->data.n; k++) {
 			struct mdata *d = vec_at(&r->data, k);
-			if (ALIGN_DOWN(d->ipa, RTT_LEVEL_SIZE(level - 1)) == ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(level - 1)))
-				failf("RTT_DESTROY succeeded on a table with DATA at %#" PRIx64, d->ipa);
+			if (ALIGN_DOWN(d->ipa, RTT_LEVEL_SIZE(level - 1)) ==
+			    ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(level - 1)))
+				failf("RTT_DESTROY succeeded on a table with DATA at %#" PRIx64,
+				      d->ipa);
 		}
 		return;
 	}
@@ -2064,11 +2121,17 @@ static void model_rtt_gone(struct mrealm *r, const struct cmd *c, bool fold)
 	uint64_t base = ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(level - 1));
 	unsigned n = 0;
 	uint64_t desc0 = 0;
+	struct mmap *m0 = find_map(r, base, level, NULL);
+	if (m0)
+		desc0 = m0->desc;
 	for (size_t k = 0; k < r->maps.n;) {
 		struct mmap *m = vec_at(&r->maps, k);
 		if (m->level == level && ALIGN_DOWN(m->ipa, RTT_LEVEL_SIZE(level - 1)) == base) {
-			if (m->ipa == base)
-				desc0 = m->desc;
+			/* A block maps contiguous OAs with one set of attributes. */
+			if (m->desc != desc0 + (m->ipa - base))
+				failf("RTT_FOLD folded NS mapping %#" PRIx64 " -> %#" PRIx64
+				      " that is not contiguous with %#" PRIx64 " -> %#" PRIx64,
+				      m->ipa, m->desc, base, desc0);
 			n++;
 			vec_del(&r->maps, k);
 		} else {
@@ -2078,12 +2141,21 @@ static void model_rtt_gone(struct mrealm *r, const struct cmd *c, bool fold)
 	if (n != 0 && n != RTT_ENTRIES)
 		failf("RTT_FOLD succeeded on a table with %u of 512 NS mappings", n);
 	unsigned nd = 0;
+	struct mdata *d0 = find_data(r, base, NULL);
 	for (size_t k = 0; k < r->data.n; k++) {
 		struct mdata *d = vec_at(&r->data, k);
-		nd += ALIGN_DOWN(d->ipa, RTT_LEVEL_SIZE(level - 1)) == base;
+		if (ALIGN_DOWN(d->ipa, RTT_LEVEL_SIZE(level - 1)) != base)
+			continue;
+		nd++;
+		if (!d0 || d->pa != d0->pa + (d->ipa - base) ||
+		    !IS_ALIGNED(d0->pa, RTT_LEVEL_SIZE(level - 1)))
+			failf("RTT_FOLD folded DATA %#" PRIx64 " at IPA %#" PRIx64
+			      " into a block it is not part of",
+			      d->pa, d->ipa);
 	}
 	if (nd != 0 && (nd != RTT_ENTRIES || level != RTT_PAGE_LEVEL))
-		failf("RTT_FOLD of L%ld at %#" PRIx64 " succeeded over %u DATA granules", level, base, nd);
+		failf("RTT_FOLD of L%ld at %#" PRIx64 " succeeded over %u DATA granules", level,
+		      base, nd);
 	if (n) {
 		struct mmap *m = vec_push(&r->maps);
 		m->ipa = base;
@@ -2145,7 +2217,8 @@ static void check_exit(struct mrealm *r, struct mrec *rec, const struct rmi_rec_
 		uint64_t fid = (uint32_t)x->gprs[0];
 		rec->psci_fid = fid;
 		rec->psci_target = x->gprs[1];
-		rec->psci_pending = fid == (uint32_t)PSCI_CPU_ON_64 || fid == (uint32_t)PSCI_AFFINITY_INFO_64;
+		rec->psci_pending =
+			fid == (uint32_t)PSCI_CPU_ON_64 || fid == (uint32_t)PSCI_AFFINITY_INFO_64;
 		if (fid == PSCI_SYSTEM_OFF || fid == PSCI_SYSTEM_RESET)
 			r->state = RMI_REALM_SYSTEM_OFF;
 	}
@@ -2160,8 +2233,8 @@ static void model_success(struct cmd *c)
 	if (gargs[c->op].n && gargs[c->op].st[0] == RMI_GRANULE_RD) {
 		r = realm_of(c->a[0]);
 		if (!r)
-			failf("%s succeeded on %#" PRIx64 ", not an RD of the model", ops[c->op].name,
-			      c->a[0]);
+			failf("%s succeeded on %#" PRIx64 ", not an RD of the model",
+			      ops[c->op].name, c->a[0]);
 	}
 	switch (c->op) {
 	case OP_DELEGATE:
@@ -2210,7 +2283,8 @@ static void model_success(struct cmd *c)
 	case OP_REC_DESTROY:
 		rec = rec_of(c->a[0], &r);
 		if (!rec)
-			failf("REC_DESTROY succeeded on %#" PRIx64 ", not a REC of the model", c->a[0]);
+			failf("REC_DESTROY succeeded on %#" PRIx64 ", not a REC of the model",
+			      c->a[0]);
 		set_state(rec->pa, RMI_GRANULE_DELEGATED);
 		for (unsigned k = 0; k < AUX; k++)
 			set_state(rec->aux[k], RMI_GRANULE_DELEGATED);
@@ -2221,9 +2295,11 @@ static void model_success(struct cmd *c)
 		struct rmi_rec_exit x;
 		rec = rec_of(c->a[0], &r);
 		if (!rec)
-			failf("REC_ENTER succeeded on %#" PRIx64 ", not a REC of the model", c->a[0]);
-		assert_int_equal(host_mem_read(c->a[1] + offsetof(struct rmi_rec_run, exit), &x, sizeof(x)),
-				 0);
+			failf("REC_ENTER succeeded on %#" PRIx64 ", not a REC of the model",
+			      c->a[0]);
+		assert_int_equal(
+			host_mem_read(c->a[1] + offsetof(struct rmi_rec_run, exit), &x, sizeof(x)),
+			0);
 		c->out[0] = x.exit_reason;
 		M.exits[x.exit_reason <= RMI_EXIT_SERROR ? x.exit_reason : 7]++;
 		c->out[1] = x.esr;
@@ -2246,13 +2322,35 @@ static void model_success(struct cmd *c)
 		model_rtt_gone(r, c, true);
 		break;
 	case OP_RTT_READ_ENTRY: {
-		/* Where the model is sure: a DATA page under a level-3 table reads ASSIGNED to it. */
-		struct mdata *d = find_data(r, c->a[1], NULL);
-		if (d && c->a[2] == RTT_PAGE_LEVEL && c->out[0] == RTT_PAGE_LEVEL &&
-		    (c->out[1] != RMI_RTT_ASSIGNED || c->out[2] != d->pa))
+		/*
+		 * Where the model is sure: the walk stops where the model's tables end; a
+		 * DATA page under a level-3 table reads ASSIGNED to it; a table entry
+		 * names the model's RTT; an unprotected mapping reads back as given.
+		 */
+		uint64_t ipa = c->a[1], level = c->a[2], wl = c->out[0];
+		long deep = deepest(r, ipa);
+		long expect = deep < (long)level ? deep : (long)level;
+		if (!find_map(r, ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(RTT_MIN_BLOCK_LEVEL)), RTT_MIN_BLOCK_LEVEL, NULL) &&
+		    !(deep == RTT_MIN_BLOCK_LEVEL && level == RTT_PAGE_LEVEL) && (long)wl != expect)
+			failf("RTT_READ_ENTRY at %#" PRIx64 " L%" PRIu64 " walked to L%" PRIu64
+			      ", the model's tables reach L%ld",
+			      ipa, level, wl, deep);
+		struct mdata *d = find_data(r, ipa, NULL);
+		if (d && wl == RTT_PAGE_LEVEL && (c->out[1] != RMI_RTT_ASSIGNED || c->out[2] != d->pa))
 			failf("RTT_READ_ENTRY of DATA %#" PRIx64 " at %#" PRIx64 " says state %" PRIu64
 			      " desc %#" PRIx64,
 			      d->pa, d->ipa, c->out[1], c->out[2]);
+		struct mrtt *t = wl < RTT_PAGE_LEVEL ? find_rtt(r, ipa, (long)wl + 1, NULL) : NULL;
+		if (t && IS_ALIGNED(ipa, RTT_LEVEL_SIZE(wl)) &&
+		    (c->out[1] != RMI_RTT_TABLE || c->out[2] != t->pa))
+			failf("RTT_READ_ENTRY at %#" PRIx64 " L%" PRIu64 " says state %" PRIu64
+			      " desc %#" PRIx64 ", the model has RTT %#" PRIx64,
+			      ipa, wl, c->out[1], c->out[2], t->pa);
+		struct mmap *m = find_map(r, ipa, (long)wl, NULL);
+		if (m && (c->out[1] != RMI_RTT_ASSIGNED || c->out[2] != m->desc))
+			failf("RTT_READ_ENTRY of the NS mapping at %#" PRIx64 " says state %" PRIu64
+			      " desc %#" PRIx64 ", mapped with %#" PRIx64,
+			      ipa, c->out[1], c->out[2], m->desc);
 		break;
 	}
 	case OP_RTT_MAP_UNPROTECTED: {
@@ -2271,7 +2369,8 @@ static void model_success(struct cmd *c)
 		rec = rec_of(c->a[1], NULL);
 		if (rec) {
 			if (c->out[0] <= c->a[2] || c->out[0] > c->a[3])
-				failf("RTT_SET_RIPAS top %#" PRIx64 " outside (%#" PRIx64 ", %#" PRIx64 "]",
+				failf("RTT_SET_RIPAS top %#" PRIx64 " outside (%#" PRIx64
+				      ", %#" PRIx64 "]",
 				      c->out[0], c->a[2], c->a[3]);
 			rec->ripas_next = c->out[0];
 		}
@@ -2287,10 +2386,11 @@ static void model_success(struct cmd *c)
 	case OP_DATA_DESTROY: {
 		struct mdata *d = find_data(r, c->a[1], &i);
 		if (!d)
-			failf("DATA_DESTROY succeeded at %#" PRIx64 " where the model has no DATA", c->a[1]);
+			failf("DATA_DESTROY succeeded at %#" PRIx64 " where the model has no DATA",
+			      c->a[1]);
 		if (d->pa != c->out[0])
-			failf("DATA_DESTROY returned %#" PRIx64 ", the model has %#" PRIx64, c->out[0],
-			      d->pa);
+			failf("DATA_DESTROY returned %#" PRIx64 ", the model has %#" PRIx64,
+			      c->out[0], d->pa);
 		uint64_t pa = d->pa;
 		vec_del(&r->data, i);
 		set_state(pa, RMI_GRANULE_DELEGATED);
@@ -2309,7 +2409,8 @@ static void model_failure(struct cmd *c)
 	switch (c->op) {
 	case OP_REC_ENTER:
 		rec = rec_of(c->a[0], &r);
-		if (rec && RMI_STATUS_CODE(c->ret) == RMI_ERROR_REALM && RMI_STATUS_INDEX(c->ret) == 1)
+		if (rec && RMI_STATUS_CODE(c->ret) == RMI_ERROR_REALM &&
+		    RMI_STATUS_INDEX(c->ret) == 1)
 			r->state = RMI_REALM_SYSTEM_OFF;
 		break;
 	case OP_RTT_SET_RIPAS:
@@ -2331,7 +2432,8 @@ static void check_model_states(void)
 	for (uint64_t i = 0; i < M.nr; i++) {
 		unsigned s = ga[i].state;
 		if (s != M.g[i].st)
-			failf("granule %#" PRIx64 " is %s for the RMM, %s for the model (a failed call "
+			failf("granule %#" PRIx64
+			      " is %s for the RMM, %s for the model (a failed call "
 			      "changed it, or a success made the wrong transition)",
 			      M.dram_base + (i << GRANULE_SHIFT), sname(s), sname(M.g[i].st));
 	}
@@ -2347,18 +2449,25 @@ static void exec(struct cmd *c)
 		c->fid = ops[c->op].fid;
 	certain = must_fail(c);
 	memset(&res, 0, sizeof(res));
+	in_flight = c;
+	alarm(step_timeout);
 	c->ret = host_rmi(c->fid, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], c->a[5], &res);
+	alarm(0);
+	in_flight = NULL;
 	for (int k = 0; k < 4; k++)
 		c->out[k] = res.x[1 + k];
 	h = M.hist_n++ % HIST;
 	M.hist[h] = *c;
 	M.hist_step[h] = M.step;
 	M.calls[c->op]++;
-	M.status[c->op][RMI_STATUS_CODE(c->ret) < 5 && c->ret != SMC_UNKNOWN ? RMI_STATUS_CODE(c->ret) : 5]++;
+	M.status[c->op][RMI_STATUS_CODE(c->ret) < 5 && c->ret != SMC_UNKNOWN
+				? RMI_STATUS_CODE(c->ret)
+				: 5]++;
 
 	if (c->op == OP_UNKNOWN_FID || c->op == OP_EL3_FID) {
 		if (c->ret != SMC_UNKNOWN)
-			failf("FID %#" PRIx64 " from the Normal world returned %#" PRIx64 ", not SMC_UNKNOWN",
+			failf("FID %#" PRIx64 " from the Normal world returned %#" PRIx64
+			      ", not SMC_UNKNOWN",
 			      c->fid, c->ret);
 		return;
 	}
@@ -2369,10 +2478,12 @@ static void exec(struct cmd *c)
 		model_success(c);
 	} else {
 		if (RMI_STATUS_CODE(c->ret) > RMI_ERROR_RTT || c->ret == SMC_UNKNOWN)
-			failf("%s returned %#" PRIx64 ", not an RMI status", ops[c->op].name, c->ret);
+			failf("%s returned %#" PRIx64 ", not an RMI status", ops[c->op].name,
+			      c->ret);
 		model_failure(c);
 	}
-	if (c->op == OP_VERSION && c->ret == RMI_SUCCESS && (c->out[0] != RMI_ABI_VERSION || c->out[1] != RMI_ABI_VERSION))
+	if (c->op == OP_VERSION && c->ret == RMI_SUCCESS &&
+	    (c->out[0] != RMI_ABI_VERSION || c->out[1] != RMI_ABI_VERSION))
 		failf("VERSION says lower %#" PRIx64 " higher %#" PRIx64, c->out[0], c->out[1]);
 }
 
@@ -2415,13 +2526,15 @@ static struct plan {
 	uint64_t rd; /* P.r->rd when the plan started (the slot may be reused) */
 	uint64_t ipa, base, nroots;
 	unsigned i, phase, nrec;
+	unsigned variant; /* DATA/NS block: 0 foldable, else a fold that must fail */
 	bool delegated_i; /* PLAN_DATA_BLOCK: granule i was just delegated */
 	struct rmi_realm_params rp;
 } P;
 
 static void plan_end(void)
 {
-	if ((P.kind == PLAN_BUILD || P.kind == PLAN_DATA_BLOCK || P.kind == PLAN_NS_BLOCK) && P.base) {
+	if ((P.kind == PLAN_BUILD || P.kind == PLAN_DATA_BLOCK || P.kind == PLAN_NS_BLOCK) &&
+	    P.base) {
 		unsigned n = P.kind == PLAN_BUILD ? (unsigned)P.nroots : BLOCK_GRANULES;
 		for (unsigned k = 0; k < n; k++)
 			release(P.base + k * GRANULE_SIZE);
@@ -2662,6 +2775,21 @@ static bool plan_next(struct cmd *c)
 			while (P.i < BLOCK_GRANULES) {
 				uint64_t pa = P.base + P.i * GRANULE_SIZE;
 				uint64_t ipa = P.ipa + P.i * GRANULE_SIZE;
+				/*
+				 * Variants whose fold must fail: two granules swapped, or the
+				 * last page backed by a granule from outside the block.
+				 */
+				if (P.variant == 1 && P.i < 2)
+					pa = P.base + (1 - P.i) * GRANULE_SIZE;
+				if (P.variant == 2 && P.i == BLOCK_GRANULES - 1) {
+					pa = pick_deleg();
+					if (!pa) {
+						c->op = OP_DELEGATE;
+						c->a[0] = pick_ns();
+						return true;
+					}
+					P.delegated_i = true;
+				}
 				/* Delegate each granule just before it becomes DATA. */
 				if (mstate(pa) == RMI_GRANULE_NS && !P.delegated_i) {
 					P.delegated_i = true;
@@ -2671,7 +2799,8 @@ static bool plan_next(struct cmd *c)
 				}
 				P.delegated_i = false;
 				P.i++;
-				if (mstate(pa) != RMI_GRANULE_DELEGATED || find_data(P.r, ipa, NULL))
+				if (mstate(pa) != RMI_GRANULE_DELEGATED ||
+				    find_data(P.r, ipa, NULL))
 					continue;
 				c->a[0] = P.r->rd;
 				c->a[1] = pa;
@@ -2722,6 +2851,13 @@ static bool plan_next(struct cmd *c)
 				c->a[1] = ipa;
 				c->a[2] = RTT_PAGE_LEVEL;
 				c->a[3] = oa | S2TT_MEMATTR_NORMAL_WB | S2TT_S2AP_RW;
+				/* Variants whose fold must fail: one page read-only, or one OA out
+				 * of line. */
+				if (P.variant == 1 && P.i == 300)
+					c->a[3] = oa | S2TT_MEMATTR_NORMAL_WB | S2TT_S2AP_RO;
+				if (P.variant == 2 && P.i == 1)
+					c->a[3] = (oa + GRANULE_SIZE) | S2TT_MEMATTR_NORMAL_WB |
+						  S2TT_S2AP_RW;
 				return true;
 			}
 			P.phase = 2;
@@ -2801,6 +2937,7 @@ static void plan_start(void)
 		if (P.ipa + RTT_LEVEL_SIZE(2) > par(r))
 			break;
 		P.kind = PLAN_DATA_BLOCK;
+		P.variant = chance(60) ? 0 : 1 + (unsigned)rn(2);
 		break;
 	case 4:
 		r = pick_realm();
@@ -2809,6 +2946,7 @@ static void plan_start(void)
 		P.r = r;
 		P.ipa = ALIGN_DOWN(hot_unprot_ipa(r), RTT_LEVEL_SIZE(2));
 		P.kind = PLAN_NS_BLOCK;
+		P.variant = chance(60) ? 0 : 1 + (unsigned)rn(2);
 		break;
 	default:
 		P.r = pick_realm();
@@ -2881,11 +3019,12 @@ static void teardown_everything(void)
 	check_step();
 	for (uint64_t i = 0; i < granule_count(); i++) {
 		if (granule_get_state(granule_at(i)) != GRANULE_STATE_NS)
-			failf("after teardown granule %#" PRIx64 " is not NS", M.dram_base + (i << GRANULE_SHIFT));
+			failf("after teardown granule %#" PRIx64 " is not NS",
+			      M.dram_base + (i << GRANULE_SHIFT));
 	}
 	if (host_granules_in_use() != M.in_use_start)
-		failf("host granules in use %" PRIu64 ", %" PRIu64 " at the start", host_granules_in_use(),
-		      M.in_use_start);
+		failf("host granules in use %" PRIu64 ", %" PRIu64 " at the start",
+		      host_granules_in_use(), M.in_use_start);
 }
 
 static void test_random_rmi(void **state)
@@ -2899,6 +3038,8 @@ static void test_random_rmi(void **state)
 
 	(void)state;
 	seed = env_u64("RB_RMI_SEED", DEFAULT_SEED);
+	step_timeout = (unsigned)env_u64("RB_RMI_STEP_TIMEOUT", 30);
+	signal(SIGALRM, watchdog);
 	/* Hostile calls make the RMM warn by design (e.g. REC_ENTER at a pc with no code). */
 	setenv("REALMBOX_LOG", "error", 0);
 	rng_state = seed;
@@ -2960,20 +3101,22 @@ static void test_random_rmi(void **state)
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	printf("  per command (successful/calls):");
 	for (int i = 0; i < OP_NR; i++)
-		printf("%s %s %" PRIu64 "/%" PRIu64, i % 4 ? "," : "\n   ", ops[i].name, M.ok[i], M.calls[i]);
+		printf("%s %s %" PRIu64 "/%" PRIu64, i % 4 ? "," : "\n   ", ops[i].name, M.ok[i],
+		       M.calls[i]);
 	printf("\n  deepest RTT level %" PRIu64 ", most RTT entries walked in one check %" PRIu64
 	       ", most non-NS granules %" PRIu64 "\n",
 	       max_depth, max_rtt_entries, max_non_ns);
 	if (getenv("RB_RMI_VERBOSE")) {
 		for (int i = 0; i < OP_NR; i++)
-			printf("  %-22s ok %" PRIu64 " input %" PRIu64 " realm %" PRIu64 " rec %" PRIu64
-			       " rtt %" PRIu64 " other %" PRIu64 "\n",
-			       ops[i].name, M.status[i][0], M.status[i][1], M.status[i][2], M.status[i][3],
-			       M.status[i][4], M.status[i][5]);
+			printf("  %-22s ok %" PRIu64 " input %" PRIu64 " realm %" PRIu64
+			       " rec %" PRIu64 " rtt %" PRIu64 " other %" PRIu64 "\n",
+			       ops[i].name, M.status[i][0], M.status[i][1], M.status[i][2],
+			       M.status[i][3], M.status[i][4], M.status[i][5]);
 		printf("  exits: sync %" PRIu64 " irq %" PRIu64 " fiq %" PRIu64 " psci %" PRIu64
-		       " ripas %" PRIu64 " host_call %" PRIu64 " serror %" PRIu64 " other %" PRIu64 "\n",
-		       M.exits[0], M.exits[1], M.exits[2], M.exits[3], M.exits[4], M.exits[5], M.exits[6],
-		       M.exits[7]);
+		       " ripas %" PRIu64 " host_call %" PRIu64 " serror %" PRIu64 " other %" PRIu64
+		       "\n",
+		       M.exits[0], M.exits[1], M.exits[2], M.exits[3], M.exits[4], M.exits[5],
+		       M.exits[6], M.exits[7]);
 	}
 	inv_get_stats(&st);
 	printf("  on average per check: %" PRIu64 " DELEGATED granules, %" PRIu64

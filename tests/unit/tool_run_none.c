@@ -11,9 +11,11 @@
  *   -t           print the start-to-exit time of deploy_run to stderr, with
  *                the vCPU pool built beforehand (as a daemon keeps it)
  *   -n N         run the container N times (with -t: each one timed)
+ *   -k SIG:MS    send signal SIG to the container's init after MS ms (deploy_kill)
  * Environment: REALMBOX_ENOSYS_REPORT=FILE appends the ENOSYS calls seen.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -116,6 +118,17 @@ static int cmp(const void *a, const void *b)
 		      ((const struct rb_manifest_entry *)b)->path);
 }
 
+static int kill_sig, kill_ms;
+
+static void *killer(void *arg)
+{
+	usleep((useconds_t)kill_ms * 1000);
+	int r = deploy_kill("tool", kill_sig);
+	if (r)
+		fprintf(stderr, "tool_run_none: deploy_kill: %s\n", strerror(-r));
+	return NULL;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -142,6 +155,9 @@ int main(int argc, char **argv)
 			stats = true;
 		else if (!strcmp(argv[i], "-t"))
 			timing = true;
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc &&
+			 sscanf(argv[++i], "%d:%d", &kill_sig, &kill_ms) == 2)
+			;
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			repeat = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
 		else {
@@ -199,6 +215,9 @@ int main(int argc, char **argv)
 	if (timing)
 		deploy_none_prepare(2);
 	for (int k = 0; k < repeat; k++) {
+		pthread_t kt;
+		if (kill_sig)
+			pthread_create(&kt, NULL, killer, NULL);
 		double t0 = now_s();
 		int rc = deploy_run(&cfg, &mf, 0, 1, 2, &res, err, sizeof(err));
 		double t1 = now_s();
@@ -208,6 +227,8 @@ int main(int argc, char **argv)
 		}
 		if (timing)
 			fprintf(stderr, "run_none: %.3f ms start-to-exit\n", (t1 - t0) * 1e3);
+		if (kill_sig)
+			pthread_join(kt, NULL);
 	}
 	if (stats)
 		fprintf(stderr, "run_none: status %d, %llu syscalls, %llu ENOSYS\n", res.exit_status,

@@ -35,6 +35,8 @@ struct emu_pe_ops {
 	int (*run)(struct plat_pe *pe, const struct plat_s2_config *s2,
 		   struct plat_vcpu_state *state, struct plat_exception *exc);
 	void (*inject_sea)(struct plat_pe *pe, struct plat_vcpu_state *state);
+	/* plat_pe_halt (any thread); NULL: the engine cannot be interrupted. */
+	void (*halt)(struct plat_pe *pe);
 	void (*destroy)(struct plat_pe *pe);
 };
 
@@ -48,5 +50,22 @@ struct plat_pe {
  * entry_pc. Returns NULL with *err = -ENOENT (no guest there) or -ENOMEM.
  */
 struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err);
+
+/*
+ * Does the GPC allow PAS `pas` at granule pa now? plat_gpc_check without
+ * the fault report and without counting a GPF (for the platform's own
+ * re-checks, which are not accesses anyone made).
+ */
+bool emu_gpc_allows(enum pas pas, uint64_t pa);
+
+/*
+ * EL0 address spaces (a64.c). emu_as_tlbi: after a TLBI RPALOS/PAALLOS has
+ * invalidated the GPC TLB for granules [g0, g1] (granule numbers, pa >> 12),
+ * remove every plat_as mapping of those granules whose GPI no longer allows
+ * its PAS. emu_as_machine_off: plat_fini is about to unmap DRAM; remove
+ * every plat_as mapping.
+ */
+void emu_as_tlbi(uint64_t g0, uint64_t g1);
+void emu_as_machine_off(void);
 
 #endif /* PLAT_EMU_EMU_H */

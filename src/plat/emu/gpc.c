@@ -132,6 +132,8 @@ void plat_tlbi_rpalos(uint64_t pa, uint64_t size)
 		for (unsigned i = 0; i < TLB_ENTRIES; i++)
 			tlb_drop(&tlb[i], g0, g1);
 	}
+	/* Cached translations of EL0 address spaces go with the GPC TLB entries. */
+	emu_as_tlbi(g0, g1);
 }
 
 static void tlb_flush_all(void)
@@ -145,6 +147,7 @@ void plat_tlbi_paallos(void)
 {
 	plat_count(PLAT_CNT_TLBI);
 	tlb_flush_all();
+	emu_as_tlbi(0, UINT64_MAX >> GRANULE_SHIFT);
 }
 
 void emu_gpc_reset(void)
@@ -259,7 +262,19 @@ static int gpt_walk(uint64_t pa, unsigned s, unsigned *gpi)
 	}
 }
 
+static int gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f, bool count);
+
 int plat_gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f)
+{
+	return gpc_check(pas, pa, f, true);
+}
+
+bool emu_gpc_allows(enum pas pas, uint64_t pa)
+{
+	return gpc_check(pas, pa, NULL, false) == 0;
+}
+
+static int gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f, bool count)
 {
 	uint64_t gpccr = plat_read_gpccr();
 
@@ -285,7 +300,8 @@ int plat_gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f)
 			tlb_fill(g, gpi, epoch);
 		}
 		if ((pa >> t) == 0 && !gpi_allows(gpi, pas)) {
-			plat_count(PLAT_CNT_GPF);
+			if (count)
+				plat_count(PLAT_CNT_GPF);
 			return fault(f, PLAT_FAULT_GPF, pas, pa, 0);
 		}
 	}

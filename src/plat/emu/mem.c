@@ -41,6 +41,7 @@ int plat_init(const struct plat_config *cfg)
 
 void plat_fini(void)
 {
+	emu_as_machine_off(); /* EL0 mappings point into DRAM */
 	if (emu_dram != NULL)
 		munmap(emu_dram, (size_t)emu_dram_bytes);
 	emu_dram = NULL;

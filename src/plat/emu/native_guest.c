@@ -109,6 +109,7 @@ struct native_guest {
 	void *map; /* guard page + stack */
 	size_t map_size;
 	bool finished; /* fn returned: EC_UNKNOWN forever */
+	bool halt_pending; /* atomic: plat_pe_halt; the next run returns PLAT_PE_IRQ */
 	bool sea_pending;
 	bool took_sea;
 
@@ -209,6 +210,11 @@ static int ng_run(struct plat_pe *pe, const struct plat_s2_config *s2,
 {
 	struct native_guest *g = to_guest(pe);
 
+	/* A native guest runs until it traps; a halt interrupts its next run. */
+	if (__atomic_exchange_n(&g->halt_pending, false, __ATOMIC_ACQ_REL)) {
+		memset(exc, 0, sizeof(*exc));
+		return PLAT_PE_IRQ;
+	}
 	g->has_s2 = s2 != NULL;
 	if (s2 != NULL)
 		g->s2 = *s2;
@@ -222,6 +228,11 @@ static int ng_run(struct plat_pe *pe, const struct plat_s2_config *s2,
 static void ng_inject_sea(struct plat_pe *pe, struct plat_vcpu_state *state)
 {
 	to_guest(pe)->sea_pending = true;
+}
+
+static void ng_halt(struct plat_pe *pe)
+{
+	__atomic_store_n(&to_guest(pe)->halt_pending, true, __ATOMIC_RELEASE);
 }
 
 static void ng_destroy(struct plat_pe *pe)
@@ -241,6 +252,7 @@ static void ng_destroy(struct plat_pe *pe)
 static const struct emu_pe_ops native_ops = {
 	.run = ng_run,
 	.inject_sea = ng_inject_sea,
+	.halt = ng_halt,
 	.destroy = ng_destroy,
 };
 
@@ -297,6 +309,21 @@ void native_guest_smc(struct native_guest *g, struct smc_regs *regs)
 	/* The SMC always completes on resume, whatever the RMM did to pc. */
 	g->took_sea = take_exception(g, ESR_MAKE(EC_SMC64, 0), 0, 0) == RESUME_SEA;
 	memcpy(regs->x, g->st.gprs, sizeof(regs->x));
+}
+
+/* x0..x8: the arguments and number of a Linux system call. */
+#define NG_SVC_ARGS 9
+
+void native_guest_svc(struct native_guest *g, struct smc_regs *regs)
+{
+	memcpy(g->st.gprs, regs->x, NG_SVC_ARGS * sizeof(regs->x[0]));
+	/*
+	 * As on an A64 PE, the exception is taken with pc past the SVC (the
+	 * preferred return address); the call completes on resume.
+	 */
+	g->st.pc += 4;
+	g->took_sea = take_exception(g, ESR_MAKE(EC_SVC64, 0), 0, 0) == RESUME_SEA;
+	regs->x[0] = g->st.gprs[0];
 }
 
 static const struct plat_s2_config *guest_s2(const struct native_guest *g)

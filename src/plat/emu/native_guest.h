@@ -4,7 +4,9 @@
  * A guest reaches the RMM only the way real realm code does: SMC (RSI/PSCI),
  * and memory accesses through the stage-2 translation the RMM programmed.
  * A guest that returns from its function leaves the PE spinning on an
- * undefined instruction (EC_UNKNOWN every time it is run).
+ * undefined instruction (EC_UNKNOWN every time it is run). A guest runs
+ * until it traps, so plat_pe_halt cannot stop it mid-run: the next
+ * plat_pe_run returns PLAT_PE_IRQ without running it.
  *
  * Only tests and the demo use this header; trusted code never does.
  */
@@ -31,6 +33,15 @@ void plat_native_guest_unregister(uint64_t entry_pc);
  * PE is run again, regs holds x0..x10 as the RMM left them.
  */
 void native_guest_smc(struct native_guest *g, struct smc_regs *regs);
+
+/*
+ * SVC #0 from the guest, as EL0 container code makes a system call: the PE
+ * takes EC_SVC64 (ISS 0) with x0..x8 from regs (x8 = the system-call
+ * number) and pc past the SVC; when it is run again, regs->x[0] holds x0 as
+ * the trusted layer left it (the result). Lets a native guest stand in for
+ * container code in RMM tests.
+ */
+void native_guest_svc(struct native_guest *g, struct smc_regs *regs);
 
 /*
  * Load/store through stage 2. On a stage-2 abort the PE takes the exception

@@ -1,8 +1,9 @@
 /*
- * Processing elements of the emulated machine: plat_pe_* pick the engine
- * that can run the code at a REC's entry point (today the native C test
- * guests of native_guest.c; the A64 engine comes later) and dispatch to it.
- * A PE runs on one host thread at a time.
+ * Processing elements of the emulated machine: plat_pe_create picks the
+ * engine that can run the code at a REC's entry point (the native C test
+ * guests of native_guest.c); plat_pe_create_a64 (a64.c) makes an A64 PE on
+ * the CPU engine. plat_pe_* dispatch through the engine's emu_pe_ops.
+ * A PE runs on one host thread at a time; plat_pe_halt may come from any.
  */
 #include "plat/emu/emu.h"
 
@@ -45,4 +46,10 @@ void plat_pe_inject_sea(struct plat_pe *pe, struct plat_vcpu_state *state)
 {
 	if (pe != NULL)
 		pe->ops->inject_sea(pe, state);
+}
+
+void plat_pe_halt(struct plat_pe *pe)
+{
+	if (pe != NULL && pe->ops->halt != NULL)
+		pe->ops->halt(pe);
 }

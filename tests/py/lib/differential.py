@@ -11,9 +11,9 @@ stdout_contains): that checks the oracle and the bundle, so a suite is
 never vacuous even before realmbox can run a single case.
 
 Each run writes a throw-away bundle: config.json whose root.path is the
-example bundle's rootfs (absolute), root.readonly false (writes go to the
-container's private memory under realmbox and to a private copy under the
-oracle) and terminal false.
+example bundle's rootfs (absolute), root.readonly false unless the case
+says readonly=True (writes go to the container's private memory under
+realmbox and to a private copy under the oracle) and terminal false.
 
 Verdicts per case:
   pass      realmbox matched the oracle
@@ -43,7 +43,7 @@ class Case:
     def __init__(self, name, args, bundle="busybox", stdin=b"", env=None, cwd="/",
                  uid=0, gid=0, groups=(), umask=None, rlimits=(), compare_stderr=True,
                  single_program=False, expect_status=0, expect_stdout=None,
-                 stdout_contains=None, timeout=30):
+                 stdout_contains=None, timeout=30, readonly=False):
         self.name = name
         self.args = list(args)
         self.bundle = bundle
@@ -59,6 +59,7 @@ class Case:
         self.expect_stdout = expect_stdout
         self.stdout_contains = stdout_contains
         self.timeout = timeout
+        self.readonly = readonly
 
     def config(self, rootfs):
         user = {"uid": self.uid, "gid": self.gid}
@@ -71,7 +72,7 @@ class Case:
         if self.rlimits:
             proc["rlimits"] = [{"type": t, "soft": s, "hard": h} for t, s, h in self.rlimits]
         return {"ociVersion": "1.0.2", "process": proc,
-                "root": {"path": rootfs, "readonly": False}, "hostname": "realmbox"}
+                "root": {"path": rootfs, "readonly": self.readonly}, "hostname": "realmbox"}
 
 
 def sh(name, script, **kw):

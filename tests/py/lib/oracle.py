@@ -10,7 +10,8 @@ Two methods, picked once per process:
            writes never reach the bundle and runs are independent, like
            realmbox's in-memory writes), /dev/{null,zero,full,random,urandom}
            made in the copy, and a child in new mount and UTS namespaces
-           with /proc mounted and the hostname set; then chroot, chdir(cwd),
+           with /proc mounted and the hostname set (root.readonly: the copy
+           bind-mounted read-only); then chroot, chdir(cwd),
            rlimits, umask, groups, gid, uid, exec. Programs and their
            children (sh pipelines, busybox re-exec) all run under qemu.
   qemu-L   otherwise: `qemu-aarch64-static -L ROOTFS ROOTFS/<program>`, with
@@ -40,6 +41,9 @@ QEMU_STATIC = shutil.which("qemu-aarch64-static") or "/usr/bin/qemu-aarch64-stat
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
+MS_RDONLY = 1
+MS_REMOUNT = 32
+MS_BIND = 4096
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 
@@ -120,11 +124,18 @@ def _check(rc, what):
         raise OSError(e, f"{what}: {os.strerror(e)}")
 
 
-def _child_setup(root, cwd, hostname, rlimits, umask, uid, gid, groups):
+def _child_setup(root, cwd, hostname, rlimits, umask, uid, gid, groups, readonly):
     """Runs in the child between fork and exec (chroot method)."""
     def setup():
         _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare")
         _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+        if readonly:
+            # root.readonly: the whole rootfs read-only, /tmp included (realmbox
+            # honours no tmpfs mounts, and runc without one does the same)
+            r = root.encode()
+            _check(_libc.mount(r, r, None, MS_BIND | MS_REC, None), "bind rootfs")
+            _check(_libc.mount(None, r, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None),
+                   "remount rootfs read-only")
         _check(_libc.mount(b"proc", os.path.join(root, "proc").encode(), b"proc", 0, None),
                "mount proc")
         if hostname:
@@ -167,7 +178,8 @@ def _communicate(proc, stdin, timeout):
 
 
 def run(rootfs, args, env=None, cwd="/", stdin=b"", hostname="realmbox", rlimits=(),
-        umask=0o022, uid=0, gid=0, groups=(), single_program=False, timeout=60):
+        umask=0o022, uid=0, gid=0, groups=(), single_program=False, timeout=60,
+        readonly=False):
     """Run args in rootfs under the oracle. Returns a Result; status None and
     a note when the case cannot run with the available method or timed out."""
     env = dict(env or {})
@@ -181,12 +193,12 @@ def run(rootfs, args, env=None, cwd="/", stdin=b"", hostname="realmbox", rlimits
                 list(args), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, start_new_session=True, cwd="/",
                 preexec_fn=_child_setup(root, cwd, hostname, list(rlimits), umask, uid, gid,
-                                        list(groups)))
+                                        list(groups), readonly))
             out, err, timed_out = _communicate(proc, stdin, timeout)
             if timed_out:
                 return Result(None, out, err, m, f"timed out after {timeout} s")
             return Result(shell_status(proc.returncode), out, strip_qemu_noise(err), m)
-    if not single_program:
+    if not single_program or readonly:
         return Result(None, b"", b"", m, "needs the chroot oracle (root and binfmt_misc)")
     prog = args[0]
     if "/" not in prog:
@@ -233,4 +245,4 @@ def run_config(bundle_dir, args=None, stdin=b"", timeout=60, single_program=Fals
                hostname=cfg.get("hostname", ""), rlimits=rl, umask=user.get("umask", 0o022),
                uid=user.get("uid", 0), gid=user.get("gid", 0),
                groups=user.get("additionalGids", []), single_program=single_program,
-               timeout=timeout)
+               timeout=timeout, readonly=cfg["root"].get("readonly", False))

@@ -33,28 +33,32 @@
 /* Root/RMM-region granules NS-probed per check (rotating), and NS ones Realm-probed. */
 #define INV_ROTOR_PROBES 8
 #define INV_NS_ROTOR_PROBES 32
-/* Realm-state granules fully probed per check besides those that changed. */
-#define INV_PROBES_PER_CHECK 64
+/*
+ * Realm-state granules fully probed (monitor's GPT read + NS-PAS access) per
+ * check besides those that changed state: all of them up to this many (the
+ * random test never has more), a rotating share beyond.
+ */
+#define INV_PROBES_PER_CHECK 4096
 /* Flag in ic.list: the granule's state changed since the last check. */
 #define INV_CHANGED 0x80000000U
 /* RDs the checker can follow in one check. */
 #define INV_MAX_RDS 4096
 
-static const char *const state_names[] = { "NS", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT" };
+static const char *const state_names[] = {"NS", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT"};
 
 static struct {
 	bool ready;
 	uint64_t dram_base, nr; /* granules */
 	struct machine_layout layout;
-	uint64_t ns_lo, ns_hi;     /* granule index range [lo, hi) of the NS region */
+	uint64_t ns_lo, ns_hi;	   /* granule index range [lo, hi) of the NS region */
 	uint64_t root_lo, root_hi; /* Root region */
 	uint64_t rmm_lo, rmm_hi;   /* RMM region */
-	uint8_t *prev_state;       /* RMM state of each granule at the last check */
-	uint8_t *reach;            /* references found this check (non-NS granules only) */
-	uint32_t *list;            /* indices of non-NS granules */
+	uint8_t *prev_state;	   /* RMM state of each granule at the last check */
+	uint8_t *reach;		   /* references found this check (non-NS granules only) */
+	uint32_t *list;		   /* indices of non-NS granules */
 	uint64_t nlist;
-	uint32_t *rd_slot;         /* granule index -> RD slot + 1 (RDs only) */
-	uint64_t *vmid_seen;       /* VMID_COUNT bits */
+	uint32_t *rd_slot;   /* granule index -> RD slot + 1 (RDs only) */
+	uint64_t *vmid_seen; /* VMID_COUNT bits */
 	uint64_t root_rotor, rmm_rotor, ns_rotor;
 	struct inv_stats st;
 
@@ -307,7 +311,8 @@ static void check_gpt(uint64_t ns_region_owned)
 		/* Fast path: a group inside one region. */
 		uint64_t last = i + GPT_L1_GPIS_PER_DESC - 1;
 		unsigned e0 = expected_gpi(i);
-		if (last < ic.nr && expected_gpi(last) == e0 && IS_ALIGNED(i, GPT_L1_GPIS_PER_DESC)) {
+		if (last < ic.nr && expected_gpi(last) == e0 &&
+		    IS_ALIGNED(i, GPT_L1_GPIS_PER_DESC)) {
 			if (e0 == GPI_NS) {
 				nonns_gpis += nibbles_not(d, GPI_NS);
 				continue;
@@ -323,7 +328,8 @@ static void check_gpt(uint64_t ns_region_owned)
 				nonns_gpis += gpi != GPI_NS;
 			} else if (e != GPI_NO_ACCESS && gpi != e) {
 				viol("%s-region granule %#llx has GPI %#x, expected %#x",
-				     e == GPI_ROOT ? "Root" : "RMM", (unsigned long long)gpa(k), gpi, e);
+				     e == GPI_ROOT ? "Root" : "RMM", (unsigned long long)gpa(k),
+				     gpi, e);
 			}
 		}
 	}
@@ -360,9 +366,9 @@ static void probe_ns_faults(uint64_t idx, const char *what)
  * A granule in a realm state: in the NS region, GPI REALM (the checker's own
  * GPT walk, every check), and -- when `probe` -- also by the monitor's
  * reading and not NS-readable through the GPC (TLB included). The caller
- * probes every granule whose state changed since the last check and a
- * rotating share of the others: a GPC TLB entry can only go stale when a GPI
- * changes, and the GPT itself is read in full every time.
+ * probes every granule, or past INV_PROBES_PER_CHECK of them those whose
+ * state changed since the last check plus a rotating share: a GPC TLB entry
+ * can only go stale when a GPI changes, and the GPT is read in full anyway.
  */
 static void check_isolation_granule(uint64_t idx, unsigned state, bool probe)
 {
@@ -375,7 +381,7 @@ static void check_isolation_granule(uint64_t idx, unsigned state, bool probe)
 		     (unsigned long long)pa,
 		     idx >= ic.root_lo && idx < ic.root_hi ? "Root"
 		     : idx >= ic.rmm_lo && idx < ic.rmm_hi ? "RMM"
-							    : "unmapped");
+							   : "unmapped");
 	if (gpi != GPI_REALM || mgpi != GPI_REALM)
 		viol("%s granule %#llx has GPI %#x (monitor says %d), not REALM", sname(state),
 		     (unsigned long long)pa, gpi, mgpi);
@@ -431,10 +437,10 @@ static void check_delegated_zero(uint64_t idx)
 /* ---- 3. ownership, refcounts, RTT trees ------------------------------- */
 
 struct rd_info {
-	uint64_t idx;      /* granule index of the RD */
+	uint64_t idx; /* granule index of the RD */
 	const struct rd *rd;
-	uint64_t recs;     /* RECs naming it */
-	bool sane;         /* parameters good enough to walk */
+	uint64_t recs; /* RECs naming it */
+	bool sane;     /* parameters good enough to walk */
 };
 
 static struct rd_info rds[INV_MAX_RDS];
@@ -462,20 +468,21 @@ static void check_rd(struct rd_info *ri)
 		     (unsigned long long)rd->state);
 	if (rd->ipa_bits < RMM_MIN_IPA_BITS || rd->ipa_bits > RMM_MAX_IPA_BITS || sl < 0 ||
 	    sl > RTT_PAGE_LEVEL) {
-		viol("RD %#llx: ipa_bits %llu / start level %lld out of range", (unsigned long long)pa,
-		     (unsigned long long)rd->ipa_bits, (long long)sl);
+		viol("RD %#llx: ipa_bits %llu / start level %lld out of range",
+		     (unsigned long long)pa, (unsigned long long)rd->ipa_bits, (long long)sl);
 		return;
 	}
 	/* Architecture: the starting level must resolve more than the levels below. */
 	uint64_t min_bits = (uint64_t)(RTT_PAGE_LEVEL - sl) * 9 + GRANULE_SHIFT + 1;
 	uint64_t max_bits = (uint64_t)(RTT_PAGE_LEVEL - sl) * 9 + GRANULE_SHIFT + 9 + 4;
 	if (rd->ipa_bits < min_bits || rd->ipa_bits > max_bits) {
-		viol("RD %#llx: ipa_bits %llu impossible at start level %lld", (unsigned long long)pa,
-		     (unsigned long long)rd->ipa_bits, (long long)sl);
+		viol("RD %#llx: ipa_bits %llu impossible at start level %lld",
+		     (unsigned long long)pa, (unsigned long long)rd->ipa_bits, (long long)sl);
 		return;
 	}
 	if (rd->rtt_num_start != num_root_rtts(rd->ipa_bits, sl)) {
-		viol("RD %#llx: %llu root RTTs, the architecture needs %llu for s2sz %llu level %lld",
+		viol("RD %#llx: %llu root RTTs, the architecture needs %llu for s2sz %llu level "
+		     "%lld",
 		     (unsigned long long)pa, (unsigned long long)rd->rtt_num_start,
 		     (unsigned long long)num_root_rtts(rd->ipa_bits, sl),
 		     (unsigned long long)rd->ipa_bits, (long long)sl);
@@ -487,8 +494,8 @@ static void check_rd(struct rd_info *ri)
 	} else {
 		uint64_t *w = &ic.vmid_seen[rd->vmid / 64];
 		if (*w & BIT(rd->vmid % 64))
-			viol("VMID %llu used by two realms (RD %#llx)", (unsigned long long)rd->vmid,
-			     (unsigned long long)pa);
+			viol("VMID %llu used by two realms (RD %#llx)",
+			     (unsigned long long)rd->vmid, (unsigned long long)pa);
 		*w |= BIT(rd->vmid % 64);
 		if (rmm_globals.vmid_bitmap &&
 		    !(rmm_globals.vmid_bitmap[rd->vmid / 64] & BIT(rd->vmid % 64)))
@@ -499,7 +506,8 @@ static void check_rd(struct rd_info *ri)
 		uint64_t r = gidx(rd->rtt_base + k * GRANULE_SIZE);
 
 		if (r == UINT64_MAX) {
-			viol("RD %#llx: root RTT %#llx is not a DRAM granule", (unsigned long long)pa,
+			viol("RD %#llx: root RTT %#llx is not a DRAM granule",
+			     (unsigned long long)pa,
 			     (unsigned long long)(rd->rtt_base + k * GRANULE_SIZE));
 			return;
 		}
@@ -556,8 +564,8 @@ static void check_rec(uint64_t idx)
 /* Entry kinds as the documented encoding (s2tte.h) defines them. */
 enum kind { K_UNASSIGNED, K_ASSIGNED, K_UNASSIGNED_NS, K_ASSIGNED_NS, K_TABLE, K_BAD };
 
-static const char *const kind_names[] = { "UNASSIGNED", "ASSIGNED",  "UNASSIGNED_NS",
-					  "ASSIGNED_NS", "TABLE",   "BAD" };
+static const char *const kind_names[] = {"UNASSIGNED",	"ASSIGNED", "UNASSIGNED_NS",
+					 "ASSIGNED_NS", "TABLE",    "BAD"};
 
 /*
  * Decode entry d at `level` whose IPA is in the unprotected half if ns.
@@ -646,8 +654,8 @@ static enum kind kind_of_state(enum s2tte_state s)
 
 struct walk_ctx {
 	const struct rd_info *ri;
-	uint64_t par;      /* first unprotected IPA */
-	uint64_t ipa_top;  /* 2^ipa_bits */
+	uint64_t par;	  /* first unprotected IPA */
+	uint64_t ipa_top; /* 2^ipa_bits */
 };
 
 /*
@@ -660,8 +668,8 @@ struct walk_ctx {
  */
 struct tref {
 	uint32_t idx;
-	uint16_t e;       /* entry index, for messages */
-	uint16_t n;       /* 0: TABLE -> RTT at idx; else DATA granules idx .. idx+n-1 */
+	uint16_t e; /* entry index, for messages */
+	uint16_t n; /* 0: TABLE -> RTT at idx; else DATA granules idx .. idx+n-1 */
 	uint64_t ipa;
 };
 
@@ -729,7 +737,8 @@ static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t 
 		bool rlive = s2tte_is_live(d, level, ns);
 		bool mlive = k == K_ASSIGNED || k == K_ASSIGNED_NS || k == K_TABLE;
 		if (rk != k || rlive != mlive)
-			viol("realm %#llx RTT %#llx L%ld [%u] = %#llx: s2tte.h says %s%s, encoding says %s",
+			viol("realm %#llx RTT %#llx L%ld [%u] = %#llx: s2tte.h says %s%s, encoding "
+			     "says %s",
 			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
 			     (unsigned long long)d, kind_names[rk], rlive ? " (live)" : "",
 			     kind_names[k]);
@@ -743,7 +752,8 @@ static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t 
 		}
 		tc->live++;
 		if (ipa >= w->ipa_top) {
-			viol("realm %#llx RTT %#llx L%ld [%u]: live %s entry beyond the IPA space (%#llx)",
+			viol("realm %#llx RTT %#llx L%ld [%u]: live %s entry beyond the IPA space "
+			     "(%#llx)",
 			     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
 			     kind_names[k], (unsigned long long)ipa);
 			continue;
@@ -752,12 +762,14 @@ static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t 
 			uint64_t c = gidx(oa);
 
 			if (c == UINT64_MAX) {
-				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, not a granule",
-				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, e,
-				     (unsigned long long)ipa, (unsigned long long)oa);
+				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, "
+				     "not a granule",
+				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level,
+				     e, (unsigned long long)ipa, (unsigned long long)oa);
 				continue;
 			}
-			tc->refs[tc->nrefs++] = (struct tref){ .idx = (uint32_t)c, .e = (uint16_t)e, .ipa = ipa };
+			tc->refs[tc->nrefs++] =
+				(struct tref){.idx = (uint32_t)c, .e = (uint16_t)e, .ipa = ipa};
 		} else if (k == K_ASSIGNED) {
 			/* Protected: every granule of the page/block must be DATA, mapped once. */
 			uint64_t n = esz >> GRANULE_SHIFT;
@@ -769,10 +781,13 @@ static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t 
 				     (unsigned long long)oa);
 				continue;
 			}
-			tc->refs[tc->nrefs++] = (struct tref){
-				.idx = (uint32_t)c0, .e = (uint16_t)e, .n = (uint16_t)n, .ipa = ipa };
+			tc->refs[tc->nrefs++] = (struct tref){.idx = (uint32_t)c0,
+							      .e = (uint16_t)e,
+							      .n = (uint16_t)n,
+							      .ipa = ipa};
 		}
-		/* ASSIGNED_NS: the host's OA, reached through the NS PAS (decode checked the bit). */
+		/* ASSIGNED_NS: the host's OA, reached through the NS PAS (decode checked the bit).
+		 */
 	}
 	return ic.nviol == nviol0;
 }
@@ -790,13 +805,16 @@ static void follow_refs(const struct walk_ctx *w, uint64_t idx, long level, cons
 			unsigned s = G(t->idx)->state;
 
 			if (s != GRANULE_STATE_RTT) {
-				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, which is %s",
-				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level, t->e,
-				     (unsigned long long)t->ipa, (unsigned long long)gpa(t->idx), sname(s));
+				viol("realm %#llx RTT %#llx L%ld [%u] (IPA %#llx): TABLE -> %#llx, "
+				     "which is %s",
+				     (unsigned long long)rdpa, (unsigned long long)gpa(idx), level,
+				     t->e, (unsigned long long)t->ipa,
+				     (unsigned long long)gpa(t->idx), sname(s));
 				continue;
 			}
 			if (ic.reach[t->idx]++) {
-				viol("RTT %#llx reached twice (again from realm %#llx RTT %#llx L%ld [%u])",
+				viol("RTT %#llx reached twice (again from realm %#llx RTT %#llx "
+				     "L%ld [%u])",
 				     (unsigned long long)gpa(t->idx), (unsigned long long)rdpa,
 				     (unsigned long long)gpa(idx), level, t->e);
 				continue;
@@ -879,8 +897,8 @@ static void walk_realm(const struct rd_info *ri)
 		uint64_t r = r0 + k;
 
 		if (ic.reach[r]++) {
-			viol("root RTT %#llx of realm %#llx is reached twice", (unsigned long long)gpa(r),
-			     (unsigned long long)gpa(ri->idx));
+			viol("root RTT %#llx of realm %#llx is reached twice",
+			     (unsigned long long)gpa(r), (unsigned long long)gpa(ri->idx));
 			continue;
 		}
 		walk_table(&w, r, rd->rtt_level_start,
@@ -925,8 +943,8 @@ int inv_check(char *why, size_t len)
 		unsigned s = g->state;
 
 		if (__atomic_load_n(&g->lock.val, __ATOMIC_RELAXED) != 0)
-			viol("granule %#llx (%s) is locked between RMI calls", (unsigned long long)gpa(i),
-			     sname(s));
+			viol("granule %#llx (%s) is locked between RMI calls",
+			     (unsigned long long)gpa(i), sname(s));
 		if (s == GRANULE_STATE_NS) {
 			if (g->refcount)
 				viol("NS granule %#llx has refcount %u", (unsigned long long)gpa(i),
@@ -1000,7 +1018,7 @@ int inv_check(char *why, size_t len)
 				viol("more than %u RDs: checker limit", INV_MAX_RDS);
 				break;
 			}
-			rds[nrds] = (struct rd_info){ .idx = i, .rd = rd };
+			rds[nrds] = (struct rd_info){.idx = i, .rd = rd};
 			ic.rd_slot[i] = ++nrds;
 			break;
 		}
@@ -1021,7 +1039,8 @@ int inv_check(char *why, size_t len)
 		unsigned rc = granule_refcount_read(G(rds[r].idx));
 
 		if (rc != rds[r].recs)
-			viol("RD %#llx: refcount %u, RECs %llu", (unsigned long long)gpa(rds[r].idx), rc,
+			viol("RD %#llx: refcount %u, RECs %llu",
+			     (unsigned long long)gpa(rds[r].idx), rc,
 			     (unsigned long long)rds[r].recs);
 		if (rds[r].sane)
 			walk_realm(&rds[r]);
@@ -1045,7 +1064,8 @@ int inv_check(char *why, size_t len)
 		uint64_t i = ic.list[n];
 		unsigned s = G(i)->state;
 
-		if ((s == GRANULE_STATE_RTT || s == GRANULE_STATE_DATA || s == GRANULE_STATE_REC_AUX) &&
+		if ((s == GRANULE_STATE_RTT || s == GRANULE_STATE_DATA ||
+		     s == GRANULE_STATE_REC_AUX) &&
 		    ic.reach[i] == 0)
 			viol("%s granule %#llx is orphaned (no realm reaches it)", sname(s),
 			     (unsigned long long)gpa(i));

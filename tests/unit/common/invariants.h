@@ -51,13 +51,13 @@ void inv_reset(void);
 
 /* Statistics of the last inv_check, for tests and for reports. */
 struct inv_stats {
-	uint64_t checks;        /* inv_check calls since inv_reset */
-	uint64_t non_ns;        /* granules not in state NS */
-	uint64_t per_state[8];  /* granules per RMM state (enum granule_state) */
-	uint64_t realms;        /* RDs walked */
-	uint64_t rtt_entries;   /* RTT entries walked (cached tables included) */
-	uint64_t rtt_decoded;   /* tables decoded afresh since inv_reset (content changed) */
-	uint64_t max_depth;     /* deepest RTT level reached by a walk */
+	uint64_t checks;       /* inv_check calls since inv_reset */
+	uint64_t non_ns;       /* granules not in state NS */
+	uint64_t per_state[8]; /* granules per RMM state (enum granule_state) */
+	uint64_t realms;       /* RDs walked */
+	uint64_t rtt_entries;  /* RTT entries walked (cached tables included) */
+	uint64_t rtt_decoded;  /* tables decoded afresh since inv_reset (content changed) */
+	uint64_t max_depth;    /* deepest RTT level reached by a walk */
 };
 void inv_get_stats(struct inv_stats *out);
 

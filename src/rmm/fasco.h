@@ -1,0 +1,147 @@
+/*
+ * The RMM's Fasco extension (DESIGN.md §3, docs/fasco-abi.md): realm kinds,
+ * forwarding channels, exception forwarding from Container Realm RECs, the
+ * System Realm's RSI calls and their verification. The hooks the spec code
+ * (realm.c, rec.c, rec_enter.c, rsi.c, data.c) calls are declared here;
+ * each returns 0 / a negative errno, a bool, or (at an ABI edge) a status.
+ *
+ * Lock order (extends granule.h): RD and REC granules in ascending PA (a
+ * container REC is locked by the System Realm's RSI calls), then RTTs root
+ * to leaf -- the Container Realm's before the System Realm's when both are
+ * held --, then DATA and CHANNEL granules.
+ */
+#ifndef RMM_FASCO_H
+#define RMM_FASCO_H
+
+#include "arch/arch.h"
+#include "arch/fasco.h"
+#include "arch/rmi.h"
+#include "plat/plat.h"
+#include "rmm/granule.h"
+#include "rmm/realm.h"
+#include "rmm/rec.h"
+#include "rmm/rsi_handlers.h"
+
+/* ---- Realm kinds (fasco_realm.c) --------------------------------------- */
+
+/* The extension area of a params image (unaligned-safe copy). */
+void fasco_params_ext(const struct rmi_realm_params *p, struct rb_realm_params_ext *ext);
+
+/* Checks of the extension that need no lock. */
+bool fasco_params_ext_valid(const struct rb_realm_params_ext *ext);
+
+/*
+ * REALM_CREATE of a Container Realm: may the locked RD granule g_sys be its
+ * System Realm (a System Realm, NEW or ACTIVE)?
+ */
+bool fasco_system_rd_valid(struct granule *g_sys);
+
+/* Commit the kind into a new RD (and bind a container; g_sys locked or NULL). */
+void fasco_realm_create(struct rd *rd, const struct rb_realm_params_ext *ext, struct granule *g_sys);
+
+/* REALM_DESTROY: may this realm go (a System Realm with containers or channels may not)? */
+bool fasco_realm_destroy_allowed(const struct rd *rd);
+/* REALM_DESTROY commit: unbind a container from its System Realm. */
+void fasco_realm_destroyed(const struct rd *rd);
+
+/* REC_CREATE: may this realm get another REC (one per Container Realm)? */
+bool fasco_rec_create_allowed(const struct rd *rd);
+void fasco_rec_created(struct rec *rec, const struct rd *rd);
+
+/*
+ * REC_DESTROY of a container REC (locked, not running): false if it still
+ * has a channel. fasco_rec_destroyed() then frees its address space (after
+ * its PE is gone) and scrubs and releases every granule it mapped.
+ */
+bool fasco_rec_destroy_allowed(const struct rec *rec);
+void fasco_rec_destroyed(struct rec *rec);
+
+/* ---- Channels (fasco_channel.c) ---------------------------------------- */
+
+/* What an RSI call needs of its channel, found and locked. */
+struct fasco_call {
+	struct rec *sys_rec;        /* the calling System Realm REC */
+	struct granule *g_sys_rd;   /* its RD (not locked: pinned by the running REC) */
+	const struct rd *sys_rd;
+	struct granule *g_crec;     /* the container REC, locked */
+	struct rec *crec;
+	struct rd *crd;             /* its realm (fixed fields read unlocked; counters atomic) */
+	struct granule *g_chan;     /* channel granule (not locked) */
+};
+
+/*
+ * Find the channel mapped at chan_ipa of the calling System Realm and lock
+ * its container REC. Returns 0, -EINVAL (not a System Realm, not a channel
+ * of this realm), -EBUSY (the container REC is running).
+ */
+int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t chan_ipa,
+		      struct fasco_call *c);
+void fasco_channel_put(struct fasco_call *c);
+
+/* Mirror the RMM's request state into the channel granule. */
+void fasco_channel_publish(const struct rec *crec);
+
+/* ---- Forwarding (fasco_forward.c) ---------------------------------------- */
+
+/*
+ * REC_ENTER of a container REC (locked): RMI status. Needs a channel, no
+ * request still pending; creates the address space and, once started, the
+ * PE (a native test guest registered at pc, else the A64 engine on `as`).
+ */
+uint64_t fasco_rec_enter_prepare(struct rec *rec);
+
+/*
+ * Complete the previous exit of a container REC before it runs: post the
+ * START request, report an ended REC, or apply COMPLETE's result. Returns
+ * false with *exit filled if the REC must exit at once.
+ */
+bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit);
+
+/*
+ * An exception of a container REC. Returns true if Fasco took it: the
+ * request is in the channel and *exit is the forward exit (or it was
+ * resumed in place: *resume = true).
+ */
+bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct plat_exception *exc,
+			 struct rmi_rec_exit *exit, bool *resume);
+
+/* ---- RSI (fasco_rsi.c) --------------------------------------------------- */
+
+/* Is fid in the realmbox RSI range? */
+bool fasco_rsi_fid(uint64_t fid);
+/* Handle a realmbox RSI call (results in rec->regs). */
+enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit);
+
+/* ---- Verification (fasco_verify.c) --------------------------------------- */
+
+#define FASCO_DIR_IN 1u  /* container -> System Realm */
+#define FASCO_DIR_OUT 2u /* System Realm -> container */
+
+/*
+ * May the System Realm copy [va, va+len) of the container in direction dir
+ * for the container REC's pending request? Only inside a range its own
+ * arguments name (the per-syscall descriptor table), the signal-frame room
+ * below its sp (out), or above it for rt_sigreturn (in).
+ */
+bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir);
+
+/*
+ * Read container memory at va through its address space (pages mapped
+ * with R). 0 or -EFAULT. Used by verification and the copies.
+ */
+int fasco_as_read(struct rec *crec, uint64_t va, void *buf, size_t len);
+
+/*
+ * The container page at va mapped with at least `prot` (PLAT_PROT_*): *p
+ * points at the byte in the RMM's mapping of its DATA granule. 0, -EFAULT
+ * (not mapped), -EACCES (mapped without prot).
+ */
+int fasco_as_page(struct rec *crec, uint64_t va, unsigned prot, uint8_t **p);
+
+/* Count and log a refusal (both realms' counters). */
+void fasco_refuse(struct fasco_call *c, const char *what, uint64_t a, uint64_t b);
+
+/* Counter helpers. */
+void fasco_count(uint64_t *ctr, uint64_t n);
+
+#endif /* RMM_FASCO_H */

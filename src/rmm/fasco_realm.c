@@ -1,0 +1,163 @@
+/*
+ * Fasco realm kinds (docs/fasco-abi.md): the RmiRealmParams extension,
+ * binding a Container Realm to its System Realm at REALM_CREATE, the
+ * checks REALM_DESTROY, REC_CREATE and REC_DESTROY add, and the tear-down
+ * of a container REC's address space.
+ */
+#include "lib/assert.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "rmm/fasco.h"
+#include "rmm/rtt.h"
+#include "rmm/s2tte.h"
+
+void fasco_count(uint64_t *ctr, uint64_t n)
+{
+	__atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
+}
+
+void fasco_params_ext(const struct rmi_realm_params *p, struct rb_realm_params_ext *ext)
+{
+	memcpy(ext, (const uint8_t *)p + RB_REALM_PARAMS_EXT_OFFSET, sizeof(*ext));
+}
+
+bool fasco_params_ext_valid(const struct rb_realm_params_ext *ext)
+{
+	if (ext->kind >= RB_REALM_KIND_NR)
+		return false;
+	if (ext->kind != RB_REALM_KIND_CONTAINER)
+		return ext->system_rd == 0 && ext->config_ipa == 0 && ext->config_size == 0;
+	if (!IS_ALIGNED(ext->system_rd, GRANULE_SIZE) || ext->system_rd == 0)
+		return false;
+	if (!IS_ALIGNED(ext->config_ipa, GRANULE_SIZE) || ext->config_size > RB_CONFIG_MAX ||
+	    ext->config_ipa + ext->config_size < ext->config_ipa)
+		return false;
+	/* config_ipa inside the protected half is checked against s2sz by the caller. */
+	return true;
+}
+
+bool fasco_system_rd_valid(struct granule *g_sys)
+{
+	const struct rd *sys = rd_map(g_sys);
+
+	return sys->rb_kind == RB_REALM_KIND_SYSTEM &&
+	       (sys->state == REALM_NEW || sys->state == REALM_ACTIVE);
+}
+
+void fasco_realm_create(struct rd *rd, const struct rb_realm_params_ext *ext, struct granule *g_sys)
+{
+	rd->rb_kind = ext->kind;
+	rd->rb_system_rd = ext->system_rd;
+	rd->rb_config_ipa = ext->config_ipa;
+	rd->rb_config_size = ext->config_size;
+	if (ext->kind == RB_REALM_KIND_CONTAINER) {
+		ASSERT(g_sys != NULL);
+		fasco_count(&rd_map(g_sys)->rb_bound, 1);
+	}
+}
+
+bool fasco_realm_destroy_allowed(const struct rd *rd)
+{
+	if (rd->rb_kind != RB_REALM_KIND_SYSTEM)
+		return true;
+	return __atomic_load_n(&rd->rb_bound, __ATOMIC_ACQUIRE) == 0 &&
+	       __atomic_load_n(&rd->rb_channels, __ATOMIC_ACQUIRE) == 0;
+}
+
+void fasco_realm_destroyed(const struct rd *rd)
+{
+	struct granule *g_sys;
+	uint64_t old;
+
+	if (rd->rb_kind != RB_REALM_KIND_CONTAINER)
+		return;
+	/* The System Realm outlives its containers: rb_bound keeps it. */
+	g_sys = granule_find(rd->rb_system_rd);
+	ASSERT(g_sys != NULL && granule_get_state(g_sys) == GRANULE_STATE_RD);
+	old = __atomic_fetch_sub(&rd_map(g_sys)->rb_bound, 1, __ATOMIC_RELEASE);
+	ASSERT(old != 0);
+}
+
+bool fasco_rec_create_allowed(const struct rd *rd)
+{
+	/* One address space per Container Realm, owned by its one REC (for now). */
+	return rd->rb_kind != RB_REALM_KIND_CONTAINER || rd->rec_count == 0;
+}
+
+void fasco_rec_created(struct rec *rec, const struct rd *rd)
+{
+	memset(&rec->fasco, 0, sizeof(rec->fasco));
+	rec->fasco.container = rd->rb_kind == RB_REALM_KIND_CONTAINER;
+}
+
+bool fasco_rec_destroy_allowed(const struct rec *rec)
+{
+	return !rec->fasco.container || rec->fasco.channel == 0;
+}
+
+/*
+ * Scrub and release every DATA granule the RTT at g_tbl (locked, level
+ * `level`, first entry at ipa_base) and its children map that a container
+ * address space still maps. Hand over hand, root to leaf, then DATA.
+ */
+static void release_mapped(const struct rd *rd, struct granule *g_tbl, long level,
+			   uint64_t ipa_base)
+{
+	uint64_t n = rtt_table_entries(rd, level), par = 1ULL << (rd->ipa_bits - 1);
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t ipa = ipa_base + i * RTT_LEVEL_SIZE(level);
+		uint64_t e, pa, pages;
+		enum s2tte_state st;
+
+		if (ipa >= par)
+			break;
+		e = s2tte_read(rtt_entry_ptr(g_tbl, i));
+		st = s2tte_get_state(e, level, false);
+		if (st == S2TTE_TABLE) {
+			struct granule *g_child = granule_find(s2tte_get_pa(e, level));
+
+			ASSERT(g_child != NULL);
+			granule_lock(g_child);
+			release_mapped(rd, g_child, level + 1, ipa);
+			granule_unlock(g_child);
+			continue;
+		}
+		if (st != S2TTE_ASSIGNED)
+			continue;
+		pa = s2tte_get_pa(e, level);
+		pages = RTT_LEVEL_SIZE(level) / GRANULE_SIZE;
+		for (uint64_t k = 0; k < pages; k++) {
+			struct granule *g = granule_find(pa + k * GRANULE_SIZE);
+
+			ASSERT(g != NULL);
+			granule_lock(g);
+			if (granule_get_state(g) == GRANULE_STATE_DATA && granule_fasco_mapped(g) != 0) {
+				granule_memzero(g);
+				g->fasco = 0;
+			}
+			granule_unlock(g);
+		}
+	}
+}
+
+void fasco_rec_destroyed(struct rec *rec)
+{
+	struct granule *g_rd, *g_root;
+	const struct rd *rd;
+	int ret;
+
+	if (!rec->fasco.container || rec->fasco.as == NULL)
+		return;
+	/* The PE is gone (REC_DESTROY destroyed it first): nothing runs in `as`. */
+	ret = plat_as_destroy(rec->fasco.as);
+	ASSERT(ret == 0);
+	rec->fasco.as = NULL;
+	g_rd = granule_find(rec->rd_addr);
+	ASSERT(g_rd != NULL);
+	rd = rd_map(g_rd);
+	g_root = rd_rtt_root(rd);
+	granule_lock(g_root);
+	release_mapped(rd, g_root, rd->rtt_level_start, 0);
+	granule_unlock(g_root);
+}

@@ -1,0 +1,447 @@
+/*
+ * The System Realm's Fasco RSI calls (arch/fasco.h, docs/fasco-abi.md):
+ * take a forwarded request, copy container memory in and out, map, unmap
+ * and protect container pages, set the container REC's registers, complete
+ * the request, and read a container's measured start configuration.
+ *
+ * Every call names a channel by the System Realm IPA it is mapped at and
+ * locks the container REC behind it for the whole call. Arguments are
+ * checked first (RSI_ERROR_INPUT), then the verification rules
+ * (fasco_verify.c and the map rules below: a refusal is RSI_ERROR_INPUT,
+ * counted in both realms and logged), and only then does anything change.
+ */
+#include "lib/assert.h"
+#include "lib/errno.h"
+#include "lib/log.h"
+#include "lib/spinlock.h"
+#include "lib/string.h"
+#include "rmm/fasco.h"
+#include "rmm/rtt.h"
+#include "rmm/s2tte.h"
+
+#define RB_VA_LIMIT (1ULL << 39)
+#define RB_UNMAP_MAX (1ULL << 30) /* one UNMAP/PROTECT covers at most 1 GiB */
+
+typedef uint64_t (*fasco_rsi_fn)(struct fasco_call *c, uint64_t *x);
+
+/* A whole granule bounced between two realms' locks (MAP's source, READ_CONFIG). */
+static uint8_t bounce[GRANULE_SIZE];
+static spinlock_t bounce_lock = SPINLOCK_INIT;
+
+void fasco_refuse(struct fasco_call *c, const char *what, uint64_t a, uint64_t b)
+{
+	fasco_count(&rd_map(c->g_sys_rd)->rb_refusals, 1);
+	if (c->crd != NULL)
+		fasco_count(&c->crd->rb_refusals, 1);
+	lib_log(LOG_WARN, "fasco", "refused: %s (0x%llx, 0x%llx) for container REC 0x%llx", what,
+		(unsigned long long)a, (unsigned long long)b,
+		(unsigned long long)(c->g_crec ? granule_addr(c->g_crec) : 0));
+}
+
+static bool request_pending(const struct rec *crec)
+{
+	return crec->fasco.state == RB_CHAN_PENDING || crec->fasco.state == RB_CHAN_TAKEN;
+}
+
+static void count_copy(struct fasco_call *c, uint64_t bytes)
+{
+	fasco_count(&rd_map(c->g_sys_rd)->rb_copies, 1);
+	fasco_count(&rd_map(c->g_sys_rd)->rb_copy_bytes, bytes);
+	fasco_count(&c->crd->rb_copies, 1);
+	fasco_count(&c->crd->rb_copy_bytes, bytes);
+}
+
+/* Is [ipa, ipa+len) in the System Realm's protected space, every page assigned DATA? */
+static bool sys_range_ok(const struct rd *sys, uint64_t ipa, uint64_t len)
+{
+	uint8_t dummy;
+
+	if (ipa + len < ipa || !addr_in_par(sys, ipa) || !addr_in_par(sys, ipa + len - 1))
+		return false;
+	for (uint64_t p = ALIGN_DOWN(ipa, GRANULE_SIZE); p < ipa + len; p += GRANULE_SIZE) {
+		if (realm_ipa_read(sys, p, &dummy, 0) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The DATA granule at protected container IPA cipa (RIPAS RAM). Returns 0
+ * with the walk's leaf locked (*wi) and *g set (not locked); else nothing
+ * is locked.
+ */
+static int container_data(const struct rd *crd, uint64_t cipa, struct rtt_walk *wi,
+			  struct granule **g)
+{
+	uint64_t e, pa;
+	long level;
+
+	rtt_walk_lock_unlock(crd, cipa, RTT_PAGE_LEVEL, wi);
+	level = wi->last_level;
+	e = rtt_walk_read(wi);
+	if (s2tte_get_state(e, level, false) != S2TTE_ASSIGNED ||
+	    s2tte_get_ripas(e, level, false) != RIPAS_RAM) {
+		granule_unlock(wi->g_llt);
+		return -ENOENT;
+	}
+	pa = s2tte_get_pa(e, level) + ALIGN_DOWN(cipa & (RTT_LEVEL_SIZE(level) - 1), GRANULE_SIZE);
+	*g = granule_find(pa);
+	ASSERT(*g != NULL);
+	return 0;
+}
+
+/* Drop one address-space mapping of the granule at pa; scrub it when none is left. */
+static void release_page(uint64_t pa)
+{
+	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
+	unsigned n;
+
+	ASSERT(g != NULL);
+	granule_lock(g);
+	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA);
+	n = granule_fasco_mapped(g);
+	ASSERT(n != 0);
+	if (n == 1) {
+		granule_memzero(g);
+		g->fasco = 0; /* fresh again */
+	} else {
+		g->fasco--;
+	}
+	granule_unlock(g);
+}
+
+/* ---- Calls ---------------------------------------------------------------- */
+
+static uint64_t rsi_take(struct fasco_call *c, uint64_t *x)
+{
+	struct rec_fasco *f = &c->crec->fasco;
+
+	f->state = RB_CHAN_TAKEN;
+	fasco_channel_publish(c->crec);
+	x[1] = f->kind;
+	x[2] = f->esr;
+	x[3] = f->far;
+	x[4] = f->seq;
+	return RSI_SUCCESS;
+}
+
+static uint64_t rsi_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
+{
+	uint64_t va = x[2], ipa = x[3], len = x[4], done = 0;
+	unsigned prot = dir == FASCO_DIR_IN ? PLAT_PROT_R : PLAT_PROT_W;
+
+	if (len == 0 || len > RB_COPY_MAX || va + len < va || va + len > RB_VA_LIMIT ||
+	    !sys_range_ok(c->sys_rd, ipa, len))
+		return RSI_ERROR_INPUT;
+	if (!fasco_verify_copy(c->crec, va, len, dir)) {
+		fasco_refuse(c, dir == FASCO_DIR_IN ? "copy-in outside the call's ranges"
+						    : "copy-out outside the call's ranges",
+			     va, len);
+		return RSI_ERROR_INPUT;
+	}
+	for (uint64_t p = ALIGN_DOWN(va, GRANULE_SIZE); p < va + len; p += GRANULE_SIZE) {
+		uint8_t *ptr;
+
+		if (fasco_as_page(c->crec, p, prot, &ptr) != 0) {
+			fasco_refuse(c, dir == FASCO_DIR_IN ? "copy-in from a page not mapped readable"
+							    : "copy-out to a page not mapped writable",
+				     p, len);
+			return RSI_ERROR_INPUT;
+		}
+	}
+	/* Commit. */
+	while (done < len) {
+		uint64_t cva = va + done, sipa = ipa + done, n = len - done;
+		uint8_t *ptr;
+		int ret;
+
+		if (n > GRANULE_SIZE - (cva & GRANULE_MASK))
+			n = GRANULE_SIZE - (cva & GRANULE_MASK);
+		if (n > GRANULE_SIZE - (sipa & GRANULE_MASK))
+			n = GRANULE_SIZE - (sipa & GRANULE_MASK);
+		ret = fasco_as_page(c->crec, cva, prot, &ptr);
+		ASSERT(ret == 0); /* the container REC is locked: its mappings are stable */
+		if (dir == FASCO_DIR_IN)
+			ret = realm_ipa_write(c->sys_rd, sipa, ptr, n);
+		else
+			ret = realm_ipa_read(c->sys_rd, sipa, ptr, n);
+		if (ret != 0)
+			break; /* the host changed the System Realm's RTT meanwhile */
+		done += n;
+	}
+	count_copy(c, done);
+	x[1] = done;
+	return done == len ? RSI_SUCCESS : RSI_ERROR_INPUT;
+}
+
+static uint64_t rsi_copy_in(struct fasco_call *c, uint64_t *x)
+{
+	return rsi_copy(c, x, FASCO_DIR_IN);
+}
+
+static uint64_t rsi_copy_out(struct fasco_call *c, uint64_t *x)
+{
+	return rsi_copy(c, x, FASCO_DIR_OUT);
+}
+
+static uint64_t rsi_map(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t va = x[2], cipa = x[3], prot = x[4], src = x[5], old_pa, pa;
+	unsigned old_prot, fl;
+	struct rtt_walk wi;
+	struct granule *g;
+	uint64_t ret = RSI_SUCCESS;
+	bool have_old;
+
+	if (!IS_ALIGNED(va, GRANULE_SIZE) || va >= RB_VA_LIMIT || !IS_ALIGNED(cipa, GRANULE_SIZE) ||
+	    prot == 0 || (prot & ~(uint64_t)RB_PROT_MASK) != 0 || !IS_ALIGNED(src, GRANULE_SIZE) ||
+	    (src != 0 && !addr_in_par(c->sys_rd, src)))
+		return RSI_ERROR_INPUT;
+	if (!addr_in_par(c->crd, cipa)) {
+		fasco_refuse(c, "map of an IPA outside the container's protected space", va, cipa);
+		return RSI_ERROR_INPUT;
+	}
+
+	spinlock_acquire(&bounce_lock);
+	if (src != 0 && realm_ipa_read(c->sys_rd, src, bounce, GRANULE_SIZE) != 0) {
+		ret = RSI_ERROR_INPUT;
+		goto out_bounce;
+	}
+	if (container_data(c->crd, cipa, &wi, &g) != 0) {
+		fasco_refuse(c, "map of a granule that is not DATA of this container", va, cipa);
+		ret = RSI_ERROR_INPUT;
+		goto out_bounce;
+	}
+	granule_lock(g);
+	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA);
+	fl = g->fasco;
+	if ((fl & GRANULE_FASCO_MAPPED_MASK) != 0 || (fl & GRANULE_FASCO_DIRTY) != 0) {
+		fasco_refuse(c,
+			     (fl & GRANULE_FASCO_MAPPED_MASK) ? "map of a granule already mapped"
+							      : "map of a granule not fresh and scrubbed",
+			     va, cipa);
+		ret = RSI_ERROR_INPUT;
+		goto out_g;
+	}
+	pa = granule_addr(g);
+	have_old = plat_as_query(c->crec->fasco.as, va, &old_pa, &old_prot) == 0;
+
+	/* Commit. */
+	if (src != 0)
+		memcpy(granule_map(g), bounce, GRANULE_SIZE);
+	if (plat_as_map(c->crec->fasco.as, va, pa, PAS_REALM, (unsigned)prot) != 0) {
+		granule_memzero(g); /* still fresh */
+		ret = RSI_ERROR_INPUT;
+		goto out_g;
+	}
+	g->fasco = 1 | GRANULE_FASCO_DIRTY;
+	granule_unlock(g);
+	granule_unlock(wi.g_llt);
+	spinlock_release(&bounce_lock);
+	if (have_old)
+		release_page(old_pa);
+	return RSI_SUCCESS;
+
+out_g:
+	granule_unlock(g);
+	granule_unlock(wi.g_llt);
+out_bounce:
+	spinlock_release(&bounce_lock);
+	return ret;
+}
+
+static bool va_range_ok(uint64_t va, uint64_t len)
+{
+	return IS_ALIGNED(va, GRANULE_SIZE) && IS_ALIGNED(len, GRANULE_SIZE) && len != 0 &&
+	       len <= RB_UNMAP_MAX && va < RB_VA_LIMIT && len <= RB_VA_LIMIT - va;
+}
+
+static uint64_t rsi_unmap(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t va = x[2], len = x[3];
+
+	if (!va_range_ok(va, len))
+		return RSI_ERROR_INPUT;
+	for (uint64_t p = va; p < va + len; p += GRANULE_SIZE) {
+		uint64_t pa;
+		unsigned prot;
+		int ret;
+
+		if (plat_as_query(c->crec->fasco.as, p, &pa, &prot) != 0)
+			continue;
+		ret = plat_as_unmap(c->crec->fasco.as, p, GRANULE_SIZE);
+		ASSERT(ret == 0);
+		release_page(pa);
+	}
+	return RSI_SUCCESS;
+}
+
+static uint64_t rsi_protect(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t va = x[2], len = x[3], prot = x[4];
+
+	if (!va_range_ok(va, len) || (prot & ~(uint64_t)RB_PROT_MASK) != 0)
+		return RSI_ERROR_INPUT;
+	if (plat_as_protect(c->crec->fasco.as, va, len, (unsigned)prot) != 0)
+		return RSI_ERROR_INPUT;
+	return RSI_SUCCESS;
+}
+
+static uint64_t rsi_set_regs(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t ipa = x[2];
+	struct rb_regs r;
+	struct plat_vcpu_state *regs = &c->crec->regs;
+
+	if (!IS_ALIGNED(ipa, 8) || (ipa & GRANULE_MASK) + sizeof(r) > GRANULE_SIZE ||
+	    realm_ipa_read(c->sys_rd, ipa, &r, sizeof(r)) != 0 ||
+	    (r.mask & ~RB_REGS_VALID_MASK) != 0)
+		return RSI_ERROR_INPUT;
+	for (unsigned i = 0; i < 31; i++) {
+		if (r.mask & BIT(i))
+			regs->gprs[i] = r.x[i];
+	}
+	if (r.mask & RB_REGS_PC)
+		regs->pc = r.pc;
+	if (r.mask & RB_REGS_SP)
+		regs->sp_el0 = r.sp;
+	if (r.mask & RB_REGS_TPIDR)
+		regs->tpidr_el0 = r.tpidr;
+	fasco_channel_publish(c->crec);
+	return RSI_SUCCESS;
+}
+
+static uint64_t rsi_complete(struct fasco_call *c, uint64_t *x)
+{
+	struct rec_fasco *f = &c->crec->fasco;
+	uint64_t result = x[2], flags = x[3];
+
+	if ((flags & ~RB_COMPLETE_FLAGS_MASK) != 0)
+		return RSI_ERROR_INPUT;
+	f->result = result;
+	f->complete_flags = flags;
+	if (flags & RB_COMPLETE_EXIT) {
+		f->exit_status = result;
+		f->state = RB_CHAN_EXITED;
+	} else {
+		f->state = RB_CHAN_DONE;
+	}
+	fasco_channel_publish(c->crec);
+	return RSI_SUCCESS;
+}
+
+static uint64_t rsi_read_config(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t off = x[2], ipa = x[3], len = x[4], done;
+	const struct rd *crd = c->crd;
+
+	if (len == 0 || len > RB_COPY_MAX || !sys_range_ok(c->sys_rd, ipa, len))
+		return RSI_ERROR_INPUT;
+	if (c->crec->fasco.kind != RB_REQ_START) {
+		fasco_refuse(c, "READ_CONFIG outside a START request", off, len);
+		return RSI_ERROR_INPUT;
+	}
+	if (off + len < off || off + len > crd->rb_config_size) {
+		fasco_refuse(c, "READ_CONFIG outside the measured configuration", off, len);
+		return RSI_ERROR_INPUT;
+	}
+	/* Every page must hold content DATA_CREATE measured. */
+	for (uint64_t p = ALIGN_DOWN(off, GRANULE_SIZE); p < off + len; p += GRANULE_SIZE) {
+		struct rtt_walk wi;
+		struct granule *g;
+		bool measured;
+
+		if (container_data(crd, crd->rb_config_ipa + p, &wi, &g) != 0) {
+			fasco_refuse(c, "READ_CONFIG of an unassigned page", off, p);
+			return RSI_ERROR_INPUT;
+		}
+		granule_lock(g);
+		measured = (g->fasco & GRANULE_FASCO_MEASURED) != 0;
+		granule_unlock(g);
+		granule_unlock(wi.g_llt);
+		if (!measured) {
+			fasco_refuse(c, "READ_CONFIG of a page whose content is not measured", off, p);
+			return RSI_ERROR_INPUT;
+		}
+	}
+	for (done = 0; done < len;) {
+		uint64_t coff = off + done, n = len - done;
+
+		if (n > GRANULE_SIZE - (coff & GRANULE_MASK))
+			n = GRANULE_SIZE - (coff & GRANULE_MASK);
+		if (n > GRANULE_SIZE - ((ipa + done) & GRANULE_MASK))
+			n = GRANULE_SIZE - ((ipa + done) & GRANULE_MASK);
+		spinlock_acquire(&bounce_lock);
+		if (realm_ipa_read(crd, crd->rb_config_ipa + coff, bounce, n) != 0 ||
+		    realm_ipa_write(c->sys_rd, ipa + done, bounce, n) != 0) {
+			spinlock_release(&bounce_lock);
+			break;
+		}
+		spinlock_release(&bounce_lock);
+		done += n;
+	}
+	count_copy(c, done);
+	x[1] = done;
+	return done == len ? RSI_SUCCESS : RSI_ERROR_INPUT;
+}
+
+/* ---- Dispatch -------------------------------------------------------------- */
+
+static const struct {
+	uint64_t fid;
+	const char *name;
+	fasco_rsi_fn fn;
+} fasco_rsi_table[] = {
+	{SMC_RSI_RB_TAKE, "TAKE", rsi_take},
+	{SMC_RSI_RB_COPY_IN, "COPY_IN", rsi_copy_in},
+	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", rsi_copy_out},
+	{SMC_RSI_RB_MAP, "MAP", rsi_map},
+	{SMC_RSI_RB_UNMAP, "UNMAP", rsi_unmap},
+	{SMC_RSI_RB_PROTECT, "PROTECT", rsi_protect},
+	{SMC_RSI_RB_SET_REGS, "SET_REGS", rsi_set_regs},
+	{SMC_RSI_RB_COMPLETE, "COMPLETE", rsi_complete},
+	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", rsi_read_config},
+};
+
+bool fasco_rsi_fid(uint64_t fid)
+{
+	uint64_t fnum = SMC_FNUM(fid);
+
+	return SMC_IS_SMC64_FAST(fid) && fnum >= SMC_RB_RSI_FNUM_MIN && fnum <= SMC_RB_RSI_FNUM_MAX;
+}
+
+enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit)
+{
+	uint64_t *x = rec->regs.gprs;
+	uint64_t fid = (uint32_t)x[0];
+	struct fasco_call c;
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(fasco_rsi_table); i++) {
+		if (fasco_rsi_table[i].fid == fid)
+			break;
+	}
+	if (i == ARRAY_SIZE(fasco_rsi_table)) {
+		x[0] = SMC_UNKNOWN;
+		return RSI_ACTION_RESUME;
+	}
+	ret = fasco_channel_get(rec, g_rd, x[1], &c);
+	if (ret != 0) {
+		if (ret == -EINVAL && rd_map(g_rd)->rb_kind == RB_REALM_KIND_SYSTEM) {
+			/* c names no container: count the System Realm's refusal only. */
+			c.g_sys_rd = g_rd;
+			fasco_refuse(&c, "call on a channel not bound to this realm", fid, x[1]);
+		}
+		x[0] = ret == -EBUSY ? RSI_ERROR_STATE : RSI_ERROR_INPUT;
+		return RSI_ACTION_RESUME;
+	}
+	if (!request_pending(c.crec)) {
+		fasco_refuse(&c, "call while no request is pending", fid, c.crec->fasco.state);
+		x[0] = RSI_ERROR_STATE;
+	} else {
+		x[0] = fasco_rsi_table[i].fn(&c, x);
+	}
+	fasco_channel_put(&c);
+	return RSI_ACTION_RESUME;
+}

@@ -71,10 +71,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_COMMON_OBJS) $(LIBCORE)
 setup:
 	scripts/setup.sh
 
+# The demo (scripts/demo.sh): a realm's whole life through RMI on the
+# emulated machine, then an example OCI bundle run as a container in mode
+# DEMO_ISOLATION.
+DEMO_ISOLATION ?= none
 demo:
 	scripts/setup.sh
 	$(MAKE) all
-	$(BUILD)/realmbox demo
+	scripts/demo.sh $(BUILD) $(DEMO_ISOLATION)
 
 test: all
 	BUILD=$(BUILD) scripts/run-tests.sh

@@ -22,15 +22,16 @@
  */
 #define RB_REALM_PARAMS_EXT_OFFSET 0xF00
 
-#define RB_REALM_KIND_PLAIN 0     /* a spec realm: no Fasco */
-#define RB_REALM_KIND_SYSTEM 1    /* the System Realm: runs the container OS */
+#define RB_REALM_KIND_PLAIN 0	  /* a spec realm: no Fasco */
+#define RB_REALM_KIND_SYSTEM 1	  /* the System Realm: runs the container OS */
 #define RB_REALM_KIND_CONTAINER 2 /* a Container Realm, bound to a System Realm */
 #define RB_REALM_KIND_NR 3
 
 struct rb_realm_params_ext {
-	uint64_t kind;        /* 0xF00: RB_REALM_KIND_* (measured) */
+	uint64_t kind;	      /* 0xF00: RB_REALM_KIND_* (measured) */
 	uint64_t system_rd;   /* 0xF08: container: RD of its System Realm; else 0 */
-	uint64_t config_ipa;  /* 0xF10: container: base of the measured start configuration (measured) */
+	uint64_t config_ipa;  /* 0xF10: container: base of the measured start configuration
+				 (measured) */
 	uint64_t config_size; /* 0xF18: its size in bytes, <= RB_CONFIG_MAX (measured) */
 };
 COMPILER_ASSERT(sizeof(struct rb_realm_params_ext) == 0x20, "rb params ext size");
@@ -109,6 +110,16 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 #define SMC_RSI_RB_COMPLETE SMC64_FID(0x1A7)
 /* READ_CONFIG(chan, offset, sys_ipa, len) -> X1 bytes: only for a START request. */
 #define SMC_RSI_RB_READ_CONFIG SMC64_FID(0x1A8)
+/*
+ * fork (parent_chan in X1, child_chan in X2): while the parent's pending
+ * call is clone/clone3 without CLONE_VM and the child is another REC of the
+ * same Container Realm that has not run yet.
+ * FORK_PAGE(parent, child, va, child_cipa): map va in the child to the fresh
+ * DATA granule at child_cipa, filled with the parent's page at va, same prot.
+ * FORK_REGS(parent, child): the child's registers := the parent's, x0 = 0.
+ */
+#define SMC_RSI_RB_FORK_PAGE SMC64_FID(0x1A9)
+#define SMC_RSI_RB_FORK_REGS SMC64_FID(0x1AA)
 
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u
@@ -116,7 +127,7 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 #define RB_PROT_MASK 7u
 
 #define RB_COMPLETE_KEEP_X0 BIT(0) /* registers as SET_REGS left them (execve, sigreturn) */
-#define RB_COMPLETE_EXIT BIT(1)    /* the container process is gone: result = status */
+#define RB_COMPLETE_EXIT BIT(1)	   /* the container process is gone: result = status */
 #define RB_COMPLETE_FLAGS_MASK (RB_COMPLETE_KEEP_X0 | RB_COMPLETE_EXIT)
 
 /* Longest copy one COPY_IN/COPY_OUT/READ_CONFIG moves. */
@@ -125,9 +136,9 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 /* Request kinds (TAKE X1, channel.kind). */
 #define RB_REQ_NONE 0
 #define RB_REQ_SYSCALL 1 /* SVC: x8 = number, x0..x5 arguments */
-#define RB_REQ_ABORT 2   /* data/instruction abort: FAR = VA */
-#define RB_REQ_START 3   /* first entry: READ_CONFIG allowed */
-#define RB_REQ_FAULT 4   /* undefined instruction, BRK, PC alignment, ... */
+#define RB_REQ_ABORT 2	 /* data/instruction abort: FAR = VA */
+#define RB_REQ_START 3	 /* first entry: READ_CONFIG allowed */
+#define RB_REQ_FAULT 4	 /* undefined instruction, BRK, PC alignment, ... */
 
 /* Channel states (channel.state; the RMM's own copy is authoritative). */
 #define RB_CHAN_IDLE 0
@@ -143,21 +154,21 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
  * written only by the RMM). Mirrors the RMM's state of the request.
  */
 struct rb_channel {
-	uint64_t magic;       /* 0x000 */
-	uint64_t state;       /* 0x008 RB_CHAN_* */
-	uint64_t seq;         /* 0x010 request number, from 1 */
-	uint64_t kind;        /* 0x018 RB_REQ_* */
-	uint64_t esr;         /* 0x020 */
-	uint64_t far;         /* 0x028 VA for aborts */
-	uint64_t x[9];        /* 0x030 x0..x8 */
-	uint64_t pc;          /* 0x078 */
-	uint64_t sp;          /* 0x080 */
-	uint64_t tpidr;       /* 0x088 */
+	uint64_t magic;	      /* 0x000 */
+	uint64_t state;	      /* 0x008 RB_CHAN_* */
+	uint64_t seq;	      /* 0x010 request number, from 1 */
+	uint64_t kind;	      /* 0x018 RB_REQ_* */
+	uint64_t esr;	      /* 0x020 */
+	uint64_t far;	      /* 0x028 VA for aborts */
+	uint64_t x[9];	      /* 0x030 x0..x8 */
+	uint64_t pc;	      /* 0x078 */
+	uint64_t sp;	      /* 0x080 */
+	uint64_t tpidr;	      /* 0x088 */
 	uint64_t config_size; /* 0x090 START: bytes READ_CONFIG may read */
 	uint64_t result;      /* 0x098 last COMPLETE result */
 	uint8_t reserved[0xFF0 - 0xA0];
-	uint64_t rmm_rec;     /* 0xFF0 RMM bookkeeping: the container REC (a PA) */
-	uint64_t rmm_sys_rd;  /* 0xFF8 RMM bookkeeping: the System Realm's RD */
+	uint64_t rmm_rec;    /* 0xFF0 RMM bookkeeping: the container REC (a PA) */
+	uint64_t rmm_sys_rd; /* 0xFF8 RMM bookkeeping: the System Realm's RD */
 };
 COMPILER_ASSERT(sizeof(struct rb_channel) == GRANULE_SIZE, "rb channel size");
 COMPILER_ASSERT(offsetof(struct rb_channel, x) == 0x30, "rb channel x");
@@ -171,11 +182,11 @@ COMPILER_ASSERT(offsetof(struct rb_channel, rmm_rec) == 0xFF0, "rb channel rmm_r
 #define RB_REGS_TPIDR BIT(33)
 #define RB_REGS_VALID_MASK GENMASK(33, 0) /* bits 0..30: x0..x30 */
 struct rb_regs {
-	uint64_t mask;   /* 0x000: which fields to set */
-	uint64_t x[31];  /* 0x008 */
-	uint64_t pc;     /* 0x100 */
-	uint64_t sp;     /* 0x108 */
-	uint64_t tpidr;  /* 0x110 */
+	uint64_t mask;	/* 0x000: which fields to set */
+	uint64_t x[31]; /* 0x008 */
+	uint64_t pc;	/* 0x100 */
+	uint64_t sp;	/* 0x108 */
+	uint64_t tpidr; /* 0x110 */
 	uint64_t reserved;
 };
 COMPILER_ASSERT(sizeof(struct rb_regs) == 0x120, "rb regs size");

@@ -11,6 +11,7 @@
  */
 #include "deploy/deploy.h"
 #include "deploy/none.h"
+#include "deploy/realm_host.h"
 #include "libos/libos.h"
 #include "plat/emu/cpu/cpu.h"
 
@@ -119,12 +120,37 @@ static struct {
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool pool_started;
 
+/*
+ * The pool's refill thread builds and destroys dynarmic JITs in the
+ * background, also after the last container ended. If the host process
+ * exits meanwhile, exit() runs libdynarmic's static destructors under that
+ * thread's feet: the exclusive monitor's spin lock is JIT-built code in a
+ * static Xbyak buffer, so a cpu_destroy() -> ExclusiveMonitor::ClearProcessor
+ * racing with exit jumps into a freed page ("Unhandled SIGSEGV at rip
+ * 0x...000", exit 139, after the container's output was complete). Stop and
+ * join the refill thread before that: atexit handlers registered after
+ * libdynarmic's initialisation run before its destructors.
+ */
+static void pool_stop_at_exit(void)
+{
+	cpu_pool_fini();
+}
+
+/* Called with run_lock held, after a successful cpu_pool_init. */
+static void pool_started_locked(void)
+{
+	static bool registered;
+	pool_started = true;
+	if (!registered && atexit(pool_stop_at_exit) == 0)
+		registered = true;
+}
+
 int deploy_none_prepare(unsigned vcpus)
 {
 	pthread_mutex_lock(&run_lock);
 	int r = cpu_pool_init(vcpus);
 	if (r == 0)
-		pool_started = true;
+		pool_started_locked();
 	pthread_mutex_unlock(&run_lock);
 	return r;
 }
@@ -155,15 +181,36 @@ static void n_as_destroy(void *c, struct pal_as *as)
 		fprintf(stderr, "realmbox: none: address space still in use at destroy\n");
 }
 
+/*
+ * Take the pages out of the address space first, then give them back to the
+ * arena: a sibling vCPU running on `as` (another thread of the process) must
+ * not find a page in its table that the arena has already handed out again.
+ * Not yet covered: an access of such a vCPU that translated just before the
+ * unmap and completes just after it (a few host instructions) can still hit
+ * the page after page_free; closing that needs the frees deferred until
+ * every vCPU of `as` has left cpu_run once (a per-AS count of running vCPUs
+ * or an epoch). Single-threaded processes are not affected: the only vCPU of
+ * their address space is the caller's, and it is not running.
+ */
 static void unmap_pages(struct cpu_as *as, uint64_t va, uint64_t len)
 {
-	for (uint64_t p = va; p < va + len; p += PG) {
-		void *h;
-		unsigned prot;
-		if (cpu_as_query(as, p, &h, &prot) == 0)
-			page_free(h);
+	enum { BATCH = 256 };
+	void *pages[BATCH];
+	while (len) {
+		uint64_t n = 0, chunk = 0;
+		while (chunk < len && n < BATCH) {
+			void *h;
+			unsigned prot;
+			if (cpu_as_query(as, va + chunk, &h, &prot) == 0)
+				pages[n++] = h;
+			chunk += PG;
+		}
+		cpu_as_unmap(as, va, chunk);
+		for (uint64_t i = 0; i < n; i++)
+			page_free(pages[i]);
+		va += chunk;
+		len -= chunk;
 	}
-	cpu_as_unmap(as, va, len);
 }
 
 static int n_mem_map(void *c, struct pal_as *as, uint64_t va, uint64_t len, unsigned prot,
@@ -673,9 +720,11 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 {
 	if (errbuf && errlen)
 		errbuf[0] = 0;
-	if (cfg->isolation == RB_ISOLATION_REALM || cfg->isolation == RB_ISOLATION_SHIM) {
-		snprintf(errbuf, errlen, "isolation %s: not supported yet",
-			 cfg->isolation == RB_ISOLATION_REALM ? "realm" : "shim");
+	if (cfg->isolation == RB_ISOLATION_REALM)
+		return deploy_realm_run(cfg, mf, stdin_fd, stdout_fd, stderr_fd, res, errbuf,
+					errlen);
+	if (cfg->isolation == RB_ISOLATION_SHIM) {
+		snprintf(errbuf, errlen, "isolation shim: not supported yet");
 		return -ENOTSUP;
 	}
 	if (cfg->isolation != RB_ISOLATION_NONE) {
@@ -705,9 +754,10 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	if (!pool_started) {
 		const char *pe = getenv("REALMBOX_VCPU_POOL");
 		unsigned n = pe ? (unsigned)atoi(pe) : 2;
-		if (n)
-			cpu_pool_init(n);
-		pool_started = true;
+		if (n && cpu_pool_init(n) == 0)
+			pool_started_locked();
+		else
+			pool_started = true;
 	}
 	ents = calloc(mf->n ? mf->n : 1, sizeof(*ents));
 	if (!ents) {

@@ -37,21 +37,23 @@ bool fasco_params_ext_valid(const struct rb_realm_params_ext *ext);
 bool fasco_system_rd_valid(struct granule *g_sys);
 
 /* Commit the kind into a new RD (and bind a container; g_sys locked or NULL). */
-void fasco_realm_create(struct rd *rd, const struct rb_realm_params_ext *ext, struct granule *g_sys);
+void fasco_realm_create(struct rd *rd, const struct rb_realm_params_ext *ext,
+			struct granule *g_sys);
 
 /* REALM_DESTROY: may this realm go (a System Realm with containers or channels may not)? */
 bool fasco_realm_destroy_allowed(const struct rd *rd);
 /* REALM_DESTROY commit: unbind a container from its System Realm. */
 void fasco_realm_destroyed(const struct rd *rd);
 
-/* REC_CREATE: may this realm get another REC (one per Container Realm)? */
+/* REC_CREATE: may this realm get another REC (at most 31 per Container Realm)? */
 bool fasco_rec_create_allowed(const struct rd *rd);
 void fasco_rec_created(struct rec *rec, const struct rd *rd);
 
 /*
  * REC_DESTROY of a container REC (locked, not running): false if it still
  * has a channel. fasco_rec_destroyed() then frees its address space (after
- * its PE is gone) and scrubs and releases every granule it mapped.
+ * its PE is gone) and scrubs and releases every granule it mapped (those
+ * whose OWNER is this REC).
  */
 bool fasco_rec_destroy_allowed(const struct rec *rec);
 void fasco_rec_destroyed(struct rec *rec);
@@ -60,13 +62,13 @@ void fasco_rec_destroyed(struct rec *rec);
 
 /* What an RSI call needs of its channel, found and locked. */
 struct fasco_call {
-	struct rec *sys_rec;        /* the calling System Realm REC */
-	struct granule *g_sys_rd;   /* its RD (not locked: pinned by the running REC) */
+	struct rec *sys_rec;	  /* the calling System Realm REC */
+	struct granule *g_sys_rd; /* its RD (not locked: pinned by the running REC) */
 	const struct rd *sys_rd;
-	struct granule *g_crec;     /* the container REC, locked */
+	struct granule *g_crec; /* the container REC, locked */
 	struct rec *crec;
-	struct rd *crd;             /* its realm (fixed fields read unlocked; counters atomic) */
-	struct granule *g_chan;     /* channel granule (not locked) */
+	struct rd *crd;		/* its realm (fixed fields read unlocked; counters atomic) */
+	struct granule *g_chan; /* channel granule (not locked) */
 };
 
 /*
@@ -77,6 +79,14 @@ struct fasco_call {
 int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t chan_ipa,
 		      struct fasco_call *c);
 void fasco_channel_put(struct fasco_call *c);
+
+/*
+ * Two channels of the calling System Realm at once (a fork: parent and
+ * child), their container RECs locked in ascending PA. Same results; the
+ * same REC twice is -EINVAL.
+ */
+int fasco_channel_get2(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t ipa1, uint64_t ipa2,
+		       struct fasco_call *c1, struct fasco_call *c2);
 
 /* Mirror the RMM's request state into the channel granule. */
 void fasco_channel_publish(const struct rec *crec);
@@ -114,7 +124,7 @@ enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct r
 
 /* ---- Verification (fasco_verify.c) --------------------------------------- */
 
-#define FASCO_DIR_IN 1u  /* container -> System Realm */
+#define FASCO_DIR_IN 1u	 /* container -> System Realm */
 #define FASCO_DIR_OUT 2u /* System Realm -> container */
 
 /*

@@ -230,17 +230,19 @@ uint64_t smc_rb_realm_counters(const uint64_t *args, uint64_t *res)
 	return RMI_STATUS(RMI_SUCCESS, 0);
 }
 
-int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t chan_ipa,
-		      struct fasco_call *c)
+/*
+ * The channel mapped at chan_ipa of the System Realm g_sys_rd and the PA of
+ * its container REC, read under the RTT leaf lock (released on return).
+ */
+static int chan_resolve(struct granule *g_sys_rd, uint64_t chan_ipa, uint64_t *chan,
+			uint64_t *crec_pa)
 {
 	const struct rd *sys = rd_map(g_sys_rd);
-	struct rtt_walk wi;
-	struct granule *g_chan, *g_crec;
 	const struct rb_channel *ch;
-	struct rec *crec;
-	uint64_t e, chan, crec_pa, ch_sys;
+	struct rtt_walk wi;
+	struct granule *g_chan;
+	uint64_t e, ch_sys;
 
-	memset(c, 0, sizeof(*c));
 	if (sys->rb_kind != RB_REALM_KIND_SYSTEM)
 		return -EINVAL;
 	if (!IS_ALIGNED(chan_ipa, GRANULE_SIZE) || !addr_in_par(sys, chan_ipa))
@@ -252,8 +254,8 @@ int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t ch
 		granule_unlock(wi.g_llt);
 		return -EINVAL;
 	}
-	chan = s2tte_get_pa(e, RTT_PAGE_LEVEL);
-	g_chan = granule_find(chan);
+	*chan = s2tte_get_pa(e, RTT_PAGE_LEVEL);
+	g_chan = granule_find(*chan);
 	ASSERT(g_chan != NULL);
 	/* Stable while the entry (under the leaf lock) maps it. */
 	if (granule_get_state(g_chan) != GRANULE_STATE_CHANNEL) {
@@ -261,34 +263,85 @@ int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t ch
 		return -EINVAL;
 	}
 	ch = granule_map(g_chan);
-	crec_pa = ch->rmm_rec;
+	*crec_pa = ch->rmm_rec;
 	ch_sys = ch->rmm_sys_rd;
 	granule_unlock(wi.g_llt);
-	if (ch_sys != granule_addr(g_sys_rd))
-		return -EINVAL;
+	return ch_sys == granule_addr(g_sys_rd) ? 0 : -EINVAL;
+}
 
+/* With the container REC locked: is it still bound to this channel? Fill c. */
+static int chan_bind(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t chan_ipa,
+		     uint64_t chan, struct granule *g_crec, struct fasco_call *c)
+{
+	struct rec *crec = rec_map(g_crec);
+
+	if (!crec->fasco.container || crec->fasco.channel != chan ||
+	    crec->fasco.sys_rd != granule_addr(g_sys_rd) || crec->fasco.sys_ipa != chan_ipa)
+		return -EINVAL;
+	if (granule_refcount_read(g_crec) != 0)
+		return -EBUSY;
+	c->sys_rec = sys_rec;
+	c->g_sys_rd = g_sys_rd;
+	c->sys_rd = rd_map(g_sys_rd);
+	c->g_crec = g_crec;
+	c->crec = crec;
+	c->crd = rd_map(granule_find(crec->rd_addr));
+	c->g_chan = granule_find(chan);
+	return 0;
+}
+
+int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t chan_ipa,
+		      struct fasco_call *c)
+{
+	struct granule *g_crec;
+	uint64_t chan, crec_pa;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = chan_resolve(g_sys_rd, chan_ipa, &chan, &crec_pa);
+	if (ret != 0)
+		return ret;
 	/* REC before RTT in the lock order: re-check the binding under the REC lock. */
 	g_crec = find_lock_granule(crec_pa, GRANULE_STATE_REC);
 	if (g_crec == NULL)
 		return -EINVAL;
-	crec = rec_map(g_crec);
-	if (!crec->fasco.container || crec->fasco.channel != chan ||
-	    crec->fasco.sys_rd != granule_addr(g_sys_rd) || crec->fasco.sys_ipa != chan_ipa) {
+	ret = chan_bind(sys_rec, g_sys_rd, chan_ipa, chan, g_crec, c);
+	if (ret != 0) {
+		memset(c, 0, sizeof(*c));
 		granule_unlock(g_crec);
+	}
+	return ret;
+}
+
+int fasco_channel_get2(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t ipa1, uint64_t ipa2,
+		       struct fasco_call *c1, struct fasco_call *c2)
+{
+	struct granule_set set[2];
+	uint64_t chan1, chan2;
+	int ret;
+
+	memset(c1, 0, sizeof(*c1));
+	memset(c2, 0, sizeof(*c2));
+	ret = chan_resolve(g_sys_rd, ipa1, &chan1, &set[0].addr);
+	if (ret == 0)
+		ret = chan_resolve(g_sys_rd, ipa2, &chan2, &set[1].addr);
+	if (ret != 0)
+		return ret;
+	set[0].state = GRANULE_STATE_REC;
+	set[1].state = GRANULE_STATE_REC;
+	/* Both RECs in ascending PA; the same REC twice is refused here. */
+	if (!find_lock_granules(set, 2))
 		return -EINVAL;
+	ret = chan_bind(sys_rec, g_sys_rd, ipa1, chan1, set[0].g, c1);
+	if (ret == 0)
+		ret = chan_bind(sys_rec, g_sys_rd, ipa2, chan2, set[1].g, c2);
+	if (ret != 0) {
+		memset(c1, 0, sizeof(*c1));
+		memset(c2, 0, sizeof(*c2));
+		granule_unlock(set[0].g);
+		granule_unlock(set[1].g);
 	}
-	if (granule_refcount_read(g_crec) != 0) {
-		granule_unlock(g_crec);
-		return -EBUSY;
-	}
-	c->sys_rec = sys_rec;
-	c->g_sys_rd = g_sys_rd;
-	c->sys_rd = sys;
-	c->g_crec = g_crec;
-	c->crec = crec;
-	c->crd = rd_map(granule_find(crec->rd_addr));
-	c->g_chan = g_chan;
-	return 0;
+	return ret;
 }
 
 void fasco_channel_put(struct fasco_call *c)

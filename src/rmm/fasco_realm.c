@@ -80,8 +80,8 @@ void fasco_realm_destroyed(const struct rd *rd)
 
 bool fasco_rec_create_allowed(const struct rd *rd)
 {
-	/* One address space per Container Realm, owned by its one REC (for now). */
-	return rd->rb_kind != RB_REALM_KIND_CONTAINER || rd->rec_count == 0;
+	/* A mapped granule names its REC in 5 bits (granule.h). */
+	return rd->rb_kind != RB_REALM_KIND_CONTAINER || rd->rec_count < GRANULE_FASCO_OWNER_MAX;
 }
 
 void fasco_rec_created(struct rec *rec, const struct rd *rd)
@@ -97,11 +97,12 @@ bool fasco_rec_destroy_allowed(const struct rec *rec)
 
 /*
  * Scrub and release every DATA granule the RTT at g_tbl (locked, level
- * `level`, first entry at ipa_base) and its children map that a container
- * address space still maps. Hand over hand, root to leaf, then DATA.
+ * `level`, first entry at ipa_base) and its children map that the address
+ * space of the REC with owner tag `owner` still maps. Hand over hand, root
+ * to leaf, then DATA.
  */
 static void release_mapped(const struct rd *rd, struct granule *g_tbl, long level,
-			   uint64_t ipa_base)
+			   uint64_t ipa_base, unsigned owner)
 {
 	uint64_t n = rtt_table_entries(rd, level), par = 1ULL << (rd->ipa_bits - 1);
 
@@ -119,7 +120,7 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 
 			ASSERT(g_child != NULL);
 			granule_lock(g_child);
-			release_mapped(rd, g_child, level + 1, ipa);
+			release_mapped(rd, g_child, level + 1, ipa, owner);
 			granule_unlock(g_child);
 			continue;
 		}
@@ -132,7 +133,8 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 
 			ASSERT(g != NULL);
 			granule_lock(g);
-			if (granule_get_state(g) == GRANULE_STATE_DATA && granule_fasco_mapped(g) != 0) {
+			if (granule_get_state(g) == GRANULE_STATE_DATA &&
+			    granule_fasco_owner(g) == owner) {
 				granule_memzero(g);
 				g->fasco = 0;
 			}
@@ -158,6 +160,6 @@ void fasco_rec_destroyed(struct rec *rec)
 	rd = rd_map(g_rd);
 	g_root = rd_rtt_root(rd);
 	granule_lock(g_root);
-	release_mapped(rd, g_root, rd->rtt_level_start, 0);
+	release_mapped(rd, g_root, rd->rtt_level_start, 0, (unsigned)rec->rec_idx + 1);
 	granule_unlock(g_root);
 }

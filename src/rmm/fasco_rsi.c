@@ -90,29 +90,22 @@ static int container_data(const struct rd *crd, uint64_t cipa, struct rtt_walk *
 	return 0;
 }
 
-/* Drop one address-space mapping of the granule at pa; scrub it when none is left. */
+/* Drop the address-space mapping of the granule at pa: scrubbed, fresh again. */
 static void release_page(uint64_t pa)
 {
 	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
-	unsigned n;
 
 	ASSERT(g != NULL);
 	granule_lock(g);
-	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA);
-	n = granule_fasco_mapped(g);
-	ASSERT(n != 0);
-	if (n == 1) {
-		granule_memzero(g);
-		g->fasco = 0; /* fresh again */
-	} else {
-		g->fasco--;
-	}
+	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA && granule_fasco_mapped(g));
+	granule_memzero(g);
+	g->fasco = 0;
 	granule_unlock(g);
 }
 
 /* ---- Calls ---------------------------------------------------------------- */
 
-static uint64_t rsi_take(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_take(struct fasco_call *c, uint64_t *x)
 {
 	struct rec_fasco *f = &c->crec->fasco;
 
@@ -125,7 +118,7 @@ static uint64_t rsi_take(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
-static uint64_t rsi_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
+static uint64_t handle_rsi_rb_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
 {
 	uint64_t va = x[2], ipa = x[3], len = x[4], done = 0;
 	unsigned prot = dir == FASCO_DIR_IN ? PLAT_PROT_R : PLAT_PROT_W;
@@ -134,8 +127,9 @@ static uint64_t rsi_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
 	    !sys_range_ok(c->sys_rd, ipa, len))
 		return RSI_ERROR_INPUT;
 	if (!fasco_verify_copy(c->crec, va, len, dir)) {
-		fasco_refuse(c, dir == FASCO_DIR_IN ? "copy-in outside the call's ranges"
-						    : "copy-out outside the call's ranges",
+		fasco_refuse(c,
+			     dir == FASCO_DIR_IN ? "copy-in outside the call's ranges"
+						 : "copy-out outside the call's ranges",
 			     va, len);
 		return RSI_ERROR_INPUT;
 	}
@@ -143,8 +137,9 @@ static uint64_t rsi_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
 		uint8_t *ptr;
 
 		if (fasco_as_page(c->crec, p, prot, &ptr) != 0) {
-			fasco_refuse(c, dir == FASCO_DIR_IN ? "copy-in from a page not mapped readable"
-							    : "copy-out to a page not mapped writable",
+			fasco_refuse(c,
+				     dir == FASCO_DIR_IN ? "copy-in from a page not mapped readable"
+							 : "copy-out to a page not mapped writable",
 				     p, len);
 			return RSI_ERROR_INPUT;
 		}
@@ -174,78 +169,92 @@ static uint64_t rsi_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
 	return done == len ? RSI_SUCCESS : RSI_ERROR_INPUT;
 }
 
-static uint64_t rsi_copy_in(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_copy_in(struct fasco_call *c, uint64_t *x)
 {
-	return rsi_copy(c, x, FASCO_DIR_IN);
+	return handle_rsi_rb_copy(c, x, FASCO_DIR_IN);
 }
 
-static uint64_t rsi_copy_out(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_copy_out(struct fasco_call *c, uint64_t *x)
 {
-	return rsi_copy(c, x, FASCO_DIR_OUT);
+	return handle_rsi_rb_copy(c, x, FASCO_DIR_OUT);
 }
 
-static uint64_t rsi_map(struct fasco_call *c, uint64_t *x)
+/*
+ * Map va of `target`'s address space (a REC of c's Container Realm) to the
+ * fresh DATA granule at container IPA cipa with prot, filled with `content`
+ * (a granule, or NULL: it stays zero). A page mapped at va before is
+ * released. Returns an RSI status; refusals are counted against c.
+ */
+static uint64_t map_fresh(struct fasco_call *c, struct rec *target, uint64_t va, uint64_t cipa,
+			  unsigned prot, const void *content)
 {
-	uint64_t va = x[2], cipa = x[3], prot = x[4], src = x[5], old_pa, pa;
+	uint64_t old_pa, pa;
 	unsigned old_prot, fl;
 	struct rtt_walk wi;
 	struct granule *g;
-	uint64_t ret = RSI_SUCCESS;
 	bool have_old;
+
+	if (!addr_in_par(c->crd, cipa)) {
+		fasco_refuse(c, "map of an IPA outside the container's protected space", va, cipa);
+		return RSI_ERROR_INPUT;
+	}
+	if (target->fasco.as == NULL) {
+		int err = 0;
+
+		target->fasco.as = plat_as_create(&err);
+		if (target->fasco.as == NULL)
+			return RSI_ERROR_INPUT;
+	}
+	if (container_data(c->crd, cipa, &wi, &g) != 0) {
+		fasco_refuse(c, "map of a granule that is not DATA of this container", va, cipa);
+		return RSI_ERROR_INPUT;
+	}
+	granule_lock(g);
+	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA);
+	fl = g->fasco;
+	if ((fl & GRANULE_FASCO_OWNER_MASK) != 0 || (fl & GRANULE_FASCO_DIRTY) != 0) {
+		fasco_refuse(c,
+			     (fl & GRANULE_FASCO_OWNER_MASK)
+				     ? "map of a granule already mapped"
+				     : "map of a granule not fresh and scrubbed",
+			     va, cipa);
+		granule_unlock(g);
+		granule_unlock(wi.g_llt);
+		return RSI_ERROR_INPUT;
+	}
+	pa = granule_addr(g);
+	have_old = plat_as_query(target->fasco.as, va, &old_pa, &old_prot) == 0;
+
+	/* Commit. */
+	if (content != NULL)
+		memcpy(granule_map(g), content, GRANULE_SIZE);
+	if (plat_as_map(target->fasco.as, va, pa, PAS_REALM, prot) != 0) {
+		granule_memzero(g); /* still fresh */
+		granule_unlock(g);
+		granule_unlock(wi.g_llt);
+		return RSI_ERROR_INPUT;
+	}
+	g->fasco = (uint8_t)((target->rec_idx + 1) | GRANULE_FASCO_DIRTY);
+	granule_unlock(g);
+	granule_unlock(wi.g_llt);
+	if (have_old)
+		release_page(old_pa);
+	return RSI_SUCCESS;
+}
+
+static uint64_t handle_rsi_rb_map(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t va = x[2], cipa = x[3], prot = x[4], src = x[5], ret;
 
 	if (!IS_ALIGNED(va, GRANULE_SIZE) || va >= RB_VA_LIMIT || !IS_ALIGNED(cipa, GRANULE_SIZE) ||
 	    prot == 0 || (prot & ~(uint64_t)RB_PROT_MASK) != 0 || !IS_ALIGNED(src, GRANULE_SIZE) ||
 	    (src != 0 && !addr_in_par(c->sys_rd, src)))
 		return RSI_ERROR_INPUT;
-	if (!addr_in_par(c->crd, cipa)) {
-		fasco_refuse(c, "map of an IPA outside the container's protected space", va, cipa);
-		return RSI_ERROR_INPUT;
-	}
-
 	spinlock_acquire(&bounce_lock);
-	if (src != 0 && realm_ipa_read(c->sys_rd, src, bounce, GRANULE_SIZE) != 0) {
+	if (src != 0 && realm_ipa_read(c->sys_rd, src, bounce, GRANULE_SIZE) != 0)
 		ret = RSI_ERROR_INPUT;
-		goto out_bounce;
-	}
-	if (container_data(c->crd, cipa, &wi, &g) != 0) {
-		fasco_refuse(c, "map of a granule that is not DATA of this container", va, cipa);
-		ret = RSI_ERROR_INPUT;
-		goto out_bounce;
-	}
-	granule_lock(g);
-	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA);
-	fl = g->fasco;
-	if ((fl & GRANULE_FASCO_MAPPED_MASK) != 0 || (fl & GRANULE_FASCO_DIRTY) != 0) {
-		fasco_refuse(c,
-			     (fl & GRANULE_FASCO_MAPPED_MASK) ? "map of a granule already mapped"
-							      : "map of a granule not fresh and scrubbed",
-			     va, cipa);
-		ret = RSI_ERROR_INPUT;
-		goto out_g;
-	}
-	pa = granule_addr(g);
-	have_old = plat_as_query(c->crec->fasco.as, va, &old_pa, &old_prot) == 0;
-
-	/* Commit. */
-	if (src != 0)
-		memcpy(granule_map(g), bounce, GRANULE_SIZE);
-	if (plat_as_map(c->crec->fasco.as, va, pa, PAS_REALM, (unsigned)prot) != 0) {
-		granule_memzero(g); /* still fresh */
-		ret = RSI_ERROR_INPUT;
-		goto out_g;
-	}
-	g->fasco = 1 | GRANULE_FASCO_DIRTY;
-	granule_unlock(g);
-	granule_unlock(wi.g_llt);
-	spinlock_release(&bounce_lock);
-	if (have_old)
-		release_page(old_pa);
-	return RSI_SUCCESS;
-
-out_g:
-	granule_unlock(g);
-	granule_unlock(wi.g_llt);
-out_bounce:
+	else
+		ret = map_fresh(c, c->crec, va, cipa, (unsigned)prot, src != 0 ? bounce : NULL);
 	spinlock_release(&bounce_lock);
 	return ret;
 }
@@ -256,7 +265,7 @@ static bool va_range_ok(uint64_t va, uint64_t len)
 	       len <= RB_UNMAP_MAX && va < RB_VA_LIMIT && len <= RB_VA_LIMIT - va;
 }
 
-static uint64_t rsi_unmap(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_unmap(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t va = x[2], len = x[3];
 
@@ -276,7 +285,7 @@ static uint64_t rsi_unmap(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
-static uint64_t rsi_protect(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_protect(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t va = x[2], len = x[3], prot = x[4];
 
@@ -287,7 +296,7 @@ static uint64_t rsi_protect(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
-static uint64_t rsi_set_regs(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_set_regs(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t ipa = x[2];
 	struct rb_regs r;
@@ -311,7 +320,7 @@ static uint64_t rsi_set_regs(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
-static uint64_t rsi_complete(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 {
 	struct rec_fasco *f = &c->crec->fasco;
 	uint64_t result = x[2], flags = x[3];
@@ -330,7 +339,7 @@ static uint64_t rsi_complete(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
-static uint64_t rsi_read_config(struct fasco_call *c, uint64_t *x)
+static uint64_t handle_rsi_rb_read_config(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t off = x[2], ipa = x[3], len = x[4], done;
 	const struct rd *crd = c->crd;
@@ -360,7 +369,8 @@ static uint64_t rsi_read_config(struct fasco_call *c, uint64_t *x)
 		granule_unlock(g);
 		granule_unlock(wi.g_llt);
 		if (!measured) {
-			fasco_refuse(c, "READ_CONFIG of a page whose content is not measured", off, p);
+			fasco_refuse(c, "READ_CONFIG of a page whose content is not measured", off,
+				     p);
 			return RSI_ERROR_INPUT;
 		}
 	}
@@ -385,22 +395,102 @@ static uint64_t rsi_read_config(struct fasco_call *c, uint64_t *x)
 	return done == len ? RSI_SUCCESS : RSI_ERROR_INPUT;
 }
 
+/* ---- fork: a child process built from its parent by the RMM ---------------- */
+
+#define CLONE_VM 0x100ULL
+#define SYS_CLONE 220
+#define SYS_CLONE3 435
+
+/*
+ * May the System Realm build c2's REC as a fork of c1's? c1's pending call
+ * is clone without CLONE_VM (or clone3 whose flags lack it); c2 is another
+ * REC of the same Container Realm that has not run yet (never started, or
+ * its START pending). Refusals are counted against c1.
+ */
+static uint64_t fork_check(struct fasco_call *c1, struct fasco_call *c2)
+{
+	const struct rec_fasco *p = &c1->crec->fasco, *ch = &c2->crec->fasco;
+	uint64_t flags = p->args[0];
+
+	if (p->kind != RB_REQ_SYSCALL || (p->nr != SYS_CLONE && p->nr != SYS_CLONE3)) {
+		fasco_refuse(c1, "fork outside a clone call", p->nr, 0);
+		return RSI_ERROR_INPUT;
+	}
+	if (p->nr == SYS_CLONE3 &&
+	    fasco_as_read(c1->crec, p->args[0], &flags, sizeof(flags)) != 0) {
+		fasco_refuse(c1, "fork: clone3 arguments unreadable", p->args[0], 0);
+		return RSI_ERROR_INPUT;
+	}
+	if (flags & CLONE_VM) {
+		fasco_refuse(c1, "fork of a clone that shares the address space", flags, 0);
+		return RSI_ERROR_INPUT;
+	}
+	if (c2->crec->rd_addr != c1->crec->rd_addr) {
+		fasco_refuse(c1, "fork into another container", c2->crec->rd_addr, 0);
+		return RSI_ERROR_INPUT;
+	}
+	if (ch->started && !((ch->state == RB_CHAN_PENDING || ch->state == RB_CHAN_TAKEN) &&
+			     ch->kind == RB_REQ_START)) {
+		fasco_refuse(c1, "fork into a REC that has run", ch->state, ch->kind);
+		return RSI_ERROR_INPUT;
+	}
+	return RSI_SUCCESS;
+}
+
+/* FORK_PAGE(parent_chan, child_chan, va, child_cipa): the parent's page, copied. */
+static uint64_t handle_rsi_rb_fork_page(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x)
+{
+	uint64_t va = x[3], cipa = x[4], ret, pa;
+	unsigned prot;
+	uint8_t *src;
+
+	if (!IS_ALIGNED(va, GRANULE_SIZE) || va >= RB_VA_LIMIT || !IS_ALIGNED(cipa, GRANULE_SIZE))
+		return RSI_ERROR_INPUT;
+	ret = fork_check(c1, c2);
+	if (ret != RSI_SUCCESS)
+		return ret;
+	if (c1->crec->fasco.as == NULL || plat_as_query(c1->crec->fasco.as, va, &pa, &prot) != 0)
+		return RSI_ERROR_INPUT;
+	/* The parent's granule: mapped (so DATA, pinned) while its REC is locked. */
+	src = granule_map(granule_find(ALIGN_DOWN(pa, GRANULE_SIZE)));
+	return map_fresh(c1, c2->crec, va, cipa, prot, src);
+}
+
+/* FORK_REGS(parent_chan, child_chan): the parent's registers, x0 = 0 in the child. */
+static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x)
+{
+	uint64_t ret = fork_check(c1, c2);
+
+	if (ret != RSI_SUCCESS)
+		return ret;
+	c2->crec->regs = c1->crec->regs;
+	c2->crec->regs.gprs[0] = 0;
+	fasco_channel_publish(c2->crec);
+	return RSI_SUCCESS;
+}
+
 /* ---- Dispatch -------------------------------------------------------------- */
 
+typedef uint64_t (*fasco_rsi2_fn)(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x);
+
+/* Calls on one channel (fn), or on a parent and a child channel (fn2: X1, X2). */
 static const struct {
 	uint64_t fid;
 	const char *name;
 	fasco_rsi_fn fn;
+	fasco_rsi2_fn fn2;
 } fasco_rsi_table[] = {
-	{SMC_RSI_RB_TAKE, "TAKE", rsi_take},
-	{SMC_RSI_RB_COPY_IN, "COPY_IN", rsi_copy_in},
-	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", rsi_copy_out},
-	{SMC_RSI_RB_MAP, "MAP", rsi_map},
-	{SMC_RSI_RB_UNMAP, "UNMAP", rsi_unmap},
-	{SMC_RSI_RB_PROTECT, "PROTECT", rsi_protect},
-	{SMC_RSI_RB_SET_REGS, "SET_REGS", rsi_set_regs},
-	{SMC_RSI_RB_COMPLETE, "COMPLETE", rsi_complete},
-	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", rsi_read_config},
+	{SMC_RSI_RB_TAKE, "TAKE", handle_rsi_rb_take, NULL},
+	{SMC_RSI_RB_COPY_IN, "COPY_IN", handle_rsi_rb_copy_in, NULL},
+	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", handle_rsi_rb_copy_out, NULL},
+	{SMC_RSI_RB_MAP, "MAP", handle_rsi_rb_map, NULL},
+	{SMC_RSI_RB_UNMAP, "UNMAP", handle_rsi_rb_unmap, NULL},
+	{SMC_RSI_RB_PROTECT, "PROTECT", handle_rsi_rb_protect, NULL},
+	{SMC_RSI_RB_SET_REGS, "SET_REGS", handle_rsi_rb_set_regs, NULL},
+	{SMC_RSI_RB_COMPLETE, "COMPLETE", handle_rsi_rb_complete, NULL},
+	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", handle_rsi_rb_read_config, NULL},
+	{SMC_RSI_RB_FORK_PAGE, "FORK_PAGE", NULL, handle_rsi_rb_fork_page},
+	{SMC_RSI_RB_FORK_REGS, "FORK_REGS", NULL, handle_rsi_rb_fork_regs},
 };
 
 bool fasco_rsi_fid(uint64_t fid)
@@ -408,6 +498,40 @@ bool fasco_rsi_fid(uint64_t fid)
 	uint64_t fnum = SMC_FNUM(fid);
 
 	return SMC_IS_SMC64_FAST(fid) && fnum >= SMC_RB_RSI_FNUM_MIN && fnum <= SMC_RB_RSI_FNUM_MAX;
+}
+
+/* A System Realm's call on something that is not its channel: counted and logged. */
+static void refuse_unbound(struct granule *g_rd, int ret, uint64_t fid, uint64_t ipa)
+{
+	struct fasco_call c;
+
+	if (ret != -EINVAL || rd_map(g_rd)->rb_kind != RB_REALM_KIND_SYSTEM)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.g_sys_rd = g_rd; /* names no container: the System Realm's refusal only */
+	fasco_refuse(&c, "call on a channel not bound to this realm", fid, ipa);
+}
+
+static enum rsi_action fasco_rsi_handle2(struct rec *rec, struct granule *g_rd, fasco_rsi2_fn fn)
+{
+	uint64_t *x = rec->regs.gprs;
+	struct fasco_call c1, c2;
+	int ret = fasco_channel_get2(rec, g_rd, x[1], x[2], &c1, &c2);
+
+	if (ret != 0) {
+		refuse_unbound(g_rd, ret, (uint32_t)x[0], x[1]);
+		x[0] = ret == -EBUSY ? RSI_ERROR_STATE : RSI_ERROR_INPUT;
+		return RSI_ACTION_RESUME;
+	}
+	if (!request_pending(c1.crec)) {
+		fasco_refuse(&c1, "fork while no request is pending", (uint32_t)x[0], 0);
+		x[0] = RSI_ERROR_STATE;
+	} else {
+		x[0] = fn(&c1, &c2, x);
+	}
+	fasco_channel_put(&c2);
+	fasco_channel_put(&c1);
+	return RSI_ACTION_RESUME;
 }
 
 enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit)
@@ -426,13 +550,11 @@ enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct r
 		x[0] = SMC_UNKNOWN;
 		return RSI_ACTION_RESUME;
 	}
+	if (fasco_rsi_table[i].fn2 != NULL)
+		return fasco_rsi_handle2(rec, g_rd, fasco_rsi_table[i].fn2);
 	ret = fasco_channel_get(rec, g_rd, x[1], &c);
 	if (ret != 0) {
-		if (ret == -EINVAL && rd_map(g_rd)->rb_kind == RB_REALM_KIND_SYSTEM) {
-			/* c names no container: count the System Realm's refusal only. */
-			c.g_sys_rd = g_rd;
-			fasco_refuse(&c, "call on a channel not bound to this realm", fid, x[1]);
-		}
+		refuse_unbound(g_rd, ret, fid, x[1]);
 		x[0] = ret == -EBUSY ? RSI_ERROR_STATE : RSI_ERROR_INPUT;
 		return RSI_ACTION_RESUME;
 	}
@@ -442,6 +564,8 @@ enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct r
 	} else {
 		x[0] = fasco_rsi_table[i].fn(&c, x);
 	}
+	lib_log(LOG_DEBUG, "fasco", "RSI_RB_%s -> %llu", fasco_rsi_table[i].name,
+		(unsigned long long)x[0]);
 	fasco_channel_put(&c);
 	return RSI_ACTION_RESUME;
 }

@@ -14,28 +14,28 @@
 #include "lib/string.h"
 #include "rmm/fasco.h"
 
-#define RB_PATH_MAX 4096U     /* PATH_MAX: longest string argument, NUL included */
-#define RB_PTRARR_MAX 1024U   /* entries of an execve argv/envp checked */
-#define RB_IOV_MAX 1024U      /* UIO_MAXIOV */
-#define RB_NR_MAX 448U        /* table size: arm64 numbers below this */
+#define RB_PATH_MAX 4096U   /* PATH_MAX: longest string argument, NUL included */
+#define RB_PTRARR_MAX 1024U /* entries of an execve argv/envp checked */
+#define RB_IOV_MAX 1024U    /* UIO_MAXIOV */
+#define RB_NR_MAX 448U	    /* table size: arm64 numbers below this */
 #define RB_MAX_DESC 5
 
 enum desc_kind {
 	SZ_NONE = 0,
-	SZ_ARG,     /* length in argument len_arg */
+	SZ_ARG,	    /* length in argument len_arg */
 	SZ_FIXED,   /* `size` bytes */
-	SZ_STR,     /* NUL-terminated, at most RB_PATH_MAX */
+	SZ_STR,	    /* NUL-terminated, at most RB_PATH_MAX */
 	SZ_PTRARR,  /* NULL-terminated array of string pointers (and the strings) */
-	SZ_IOV,     /* struct iovec[args[len_arg]]: the array in, the buffers `dir` */
-	SZ_MUL,     /* args[len_arg] * size bytes */
+	SZ_IOV,	    /* struct iovec[args[len_arg]]: the array in, the buffers `dir` */
+	SZ_MUL,	    /* args[len_arg] * size bytes */
 	SZ_DEREF32, /* length = the u32 that argument len_arg points to */
 	SZ_IOCTL,   /* by the ioctl command (argument 1), buffer = argument 2 */
 };
 
 struct argdesc {
 	uint8_t kind;
-	uint8_t arg;     /* argument holding the pointer */
-	uint8_t dir;     /* FASCO_DIR_* */
+	uint8_t arg; /* argument holding the pointer */
+	uint8_t dir; /* FASCO_DIR_* */
 	uint8_t len_arg;
 	uint16_t size;
 };
@@ -47,13 +47,34 @@ struct sysdesc {
 #define IN FASCO_DIR_IN
 #define OUT FASCO_DIR_OUT
 #define INOUT (FASCO_DIR_IN | FASCO_DIR_OUT)
-#define BUF(a, dir, l) {SZ_ARG, (a), (dir), (l), 0}
-#define FIX(a, dir, n) {SZ_FIXED, (a), (dir), 0, (n)}
-#define STR(a) {SZ_STR, (a), IN, 0, 0}
-#define PTRARR(a) {SZ_PTRARR, (a), IN, 0, 0}
-#define IOV(a, dir, cnt) {SZ_IOV, (a), (dir), (cnt), 0}
-#define MUL(a, dir, cnt, elem) {SZ_MUL, (a), (dir), (cnt), (elem)}
-#define DEREF(a, dir, lenp) {SZ_DEREF32, (a), (dir), (lenp), 0}
+#define BUF(a, dir, l)                                                                             \
+	{                                                                                          \
+		SZ_ARG, (a), (dir), (l), 0                                                         \
+	}
+#define FIX(a, dir, n)                                                                             \
+	{                                                                                          \
+		SZ_FIXED, (a), (dir), 0, (n)                                                       \
+	}
+#define STR(a)                                                                                     \
+	{                                                                                          \
+		SZ_STR, (a), IN, 0, 0                                                              \
+	}
+#define PTRARR(a)                                                                                  \
+	{                                                                                          \
+		SZ_PTRARR, (a), IN, 0, 0                                                           \
+	}
+#define IOV(a, dir, cnt)                                                                           \
+	{                                                                                          \
+		SZ_IOV, (a), (dir), (cnt), 0                                                       \
+	}
+#define MUL(a, dir, cnt, elem)                                                                     \
+	{                                                                                          \
+		SZ_MUL, (a), (dir), (cnt), (elem)                                                  \
+	}
+#define DEREF(a, dir, lenp)                                                                        \
+	{                                                                                          \
+		SZ_DEREF32, (a), (dir), (lenp), 0                                                  \
+	}
 #define SYS(nr, ...) [nr] = {{__VA_ARGS__}}
 
 /* Sizes of arm64 structures. */
@@ -81,92 +102,92 @@ struct sysdesc {
 
 /* Linux arm64 (asm-generic) system calls and their memory arguments. */
 static const struct sysdesc sys_desc[RB_NR_MAX] = {
-	SYS(17, BUF(0, OUT, 1)),                                   /* getcwd */
-	SYS(21, FIX(3, IN, SZ_EPOLL_EVENT)),                       /* epoll_ctl */
-	SYS(22, MUL(1, OUT, 2, SZ_EPOLL_EVENT), BUF(4, IN, 5)),    /* epoll_pwait */
-	SYS(29, {SZ_IOCTL, 2, 0, 1, 0}),                           /* ioctl */
-	SYS(34, STR(1)),                                           /* mkdirat */
-	SYS(35, STR(1)),                                           /* unlinkat */
-	SYS(36, STR(0), STR(2)),                                   /* symlinkat */
-	SYS(37, STR(1), STR(3)),                                   /* linkat */
-	SYS(38, STR(1), STR(3)),                                   /* renameat */
-	SYS(43, STR(0), FIX(1, OUT, SZ_STATFS)),                   /* statfs */
-	SYS(44, FIX(1, OUT, SZ_STATFS)),                           /* fstatfs */
-	SYS(45, STR(0)),                                           /* truncate */
-	SYS(48, STR(1)),                                           /* faccessat */
-	SYS(49, STR(0)),                                           /* chdir */
-	SYS(51, STR(0)),                                           /* chroot */
-	SYS(53, STR(1)),                                           /* fchmodat */
-	SYS(54, STR(1)),                                           /* fchownat */
-	SYS(56, STR(1)),                                           /* openat */
-	SYS(59, FIX(0, OUT, 8)),                                   /* pipe2 */
-	SYS(61, BUF(1, OUT, 2)),                                   /* getdents64 */
-	SYS(63, BUF(1, OUT, 2)),                                   /* read */
-	SYS(64, BUF(1, IN, 2)),                                    /* write */
-	SYS(65, IOV(1, OUT, 2)),                                   /* readv */
-	SYS(66, IOV(1, IN, 2)),                                    /* writev */
-	SYS(67, BUF(1, OUT, 2)),                                   /* pread64 */
-	SYS(68, BUF(1, IN, 2)),                                    /* pwrite64 */
-	SYS(69, IOV(1, OUT, 2)),                                   /* preadv */
-	SYS(70, IOV(1, IN, 2)),                                    /* pwritev */
-	SYS(71, FIX(2, INOUT, 8)),                                 /* sendfile */
+	SYS(17, BUF(0, OUT, 1)),				/* getcwd */
+	SYS(21, FIX(3, IN, SZ_EPOLL_EVENT)),			/* epoll_ctl */
+	SYS(22, MUL(1, OUT, 2, SZ_EPOLL_EVENT), BUF(4, IN, 5)), /* epoll_pwait */
+	SYS(29, {SZ_IOCTL, 2, 0, 1, 0}),			/* ioctl */
+	SYS(34, STR(1)),					/* mkdirat */
+	SYS(35, STR(1)),					/* unlinkat */
+	SYS(36, STR(0), STR(2)),				/* symlinkat */
+	SYS(37, STR(1), STR(3)),				/* linkat */
+	SYS(38, STR(1), STR(3)),				/* renameat */
+	SYS(43, STR(0), FIX(1, OUT, SZ_STATFS)),		/* statfs */
+	SYS(44, FIX(1, OUT, SZ_STATFS)),			/* fstatfs */
+	SYS(45, STR(0)),					/* truncate */
+	SYS(48, STR(1)),					/* faccessat */
+	SYS(49, STR(0)),					/* chdir */
+	SYS(51, STR(0)),					/* chroot */
+	SYS(53, STR(1)),					/* fchmodat */
+	SYS(54, STR(1)),					/* fchownat */
+	SYS(56, STR(1)),					/* openat */
+	SYS(59, FIX(0, OUT, 8)),				/* pipe2 */
+	SYS(61, BUF(1, OUT, 2)),				/* getdents64 */
+	SYS(63, BUF(1, OUT, 2)),				/* read */
+	SYS(64, BUF(1, IN, 2)),					/* write */
+	SYS(65, IOV(1, OUT, 2)),				/* readv */
+	SYS(66, IOV(1, IN, 2)),					/* writev */
+	SYS(67, BUF(1, OUT, 2)),				/* pread64 */
+	SYS(68, BUF(1, IN, 2)),					/* pwrite64 */
+	SYS(69, IOV(1, OUT, 2)),				/* preadv */
+	SYS(70, IOV(1, IN, 2)),					/* pwritev */
+	SYS(71, FIX(2, INOUT, 8)),				/* sendfile */
 	SYS(72, FIX(1, INOUT, SZ_FDSET), FIX(2, INOUT, SZ_FDSET), FIX(3, INOUT, SZ_FDSET),
-	    FIX(4, IN, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)),   /* pselect6 */
-	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, IN, SZ_TIMESPEC),
-	    BUF(3, IN, 4)),                                        /* ppoll */
-	SYS(78, STR(1), BUF(2, OUT, 3)),                           /* readlinkat */
-	SYS(79, STR(1), FIX(2, OUT, SZ_STAT)),                     /* newfstatat */
-	SYS(80, FIX(1, OUT, SZ_STAT)),                             /* fstat */
-	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),              /* utimensat */
-	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),  /* waitid */
+	    FIX(4, IN, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)),		      /* pselect6 */
+	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, IN, SZ_TIMESPEC), BUF(3, IN, 4)), /* ppoll */
+	SYS(78, STR(1), BUF(2, OUT, 3)),				      /* readlinkat */
+	SYS(79, STR(1), FIX(2, OUT, SZ_STAT)),				      /* newfstatat */
+	SYS(80, FIX(1, OUT, SZ_STAT)),					      /* fstat */
+	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),			      /* utimensat */
+	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),	      /* waitid */
 	SYS(98, FIX(0, INOUT, 4), FIX(3, IN, SZ_TIMESPEC), FIX(4, INOUT, 4)), /* futex */
-	SYS(101, FIX(0, IN, SZ_TIMESPEC), FIX(1, OUT, SZ_TIMESPEC)),          /* nanosleep */
-	SYS(102, FIX(1, OUT, SZ_ITIMERVAL)),                                  /* getitimer */
-	SYS(103, FIX(1, IN, SZ_ITIMERVAL), FIX(2, OUT, SZ_ITIMERVAL)),        /* setitimer */
-	SYS(113, FIX(1, OUT, SZ_TIMESPEC)),                                   /* clock_gettime */
-	SYS(114, FIX(1, OUT, SZ_TIMESPEC)),                                   /* clock_getres */
-	SYS(115, FIX(2, IN, SZ_TIMESPEC), FIX(3, OUT, SZ_TIMESPEC)),          /* clock_nanosleep */
-	SYS(122, BUF(2, IN, 1)),                                   /* sched_setaffinity */
-	SYS(123, BUF(2, OUT, 1)),                                  /* sched_getaffinity */
-	SYS(132, FIX(0, IN, SZ_STACK_T), FIX(1, OUT, SZ_STACK_T)), /* sigaltstack */
-	SYS(133, BUF(0, IN, 1)),                                   /* rt_sigsuspend */
+	SYS(101, FIX(0, IN, SZ_TIMESPEC), FIX(1, OUT, SZ_TIMESPEC)),	      /* nanosleep */
+	SYS(102, FIX(1, OUT, SZ_ITIMERVAL)),				      /* getitimer */
+	SYS(103, FIX(1, IN, SZ_ITIMERVAL), FIX(2, OUT, SZ_ITIMERVAL)),	      /* setitimer */
+	SYS(113, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_gettime */
+	SYS(114, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_getres */
+	SYS(115, FIX(2, IN, SZ_TIMESPEC), FIX(3, OUT, SZ_TIMESPEC)),	      /* clock_nanosleep */
+	SYS(122, BUF(2, IN, 1)),				       /* sched_setaffinity */
+	SYS(123, BUF(2, OUT, 1)),				       /* sched_getaffinity */
+	SYS(132, FIX(0, IN, SZ_STACK_T), FIX(1, OUT, SZ_STACK_T)),     /* sigaltstack */
+	SYS(133, BUF(0, IN, 1)),				       /* rt_sigsuspend */
 	SYS(134, FIX(1, IN, SZ_SIGACTION), FIX(2, OUT, SZ_SIGACTION)), /* rt_sigaction */
-	SYS(135, BUF(1, IN, 3), BUF(2, OUT, 3)),                   /* rt_sigprocmask */
-	SYS(136, BUF(0, OUT, 1)),                                  /* rt_sigpending */
-	SYS(137, BUF(0, IN, 3), FIX(1, OUT, SZ_SIGINFO), FIX(2, IN, SZ_TIMESPEC)), /* rt_sigtimedwait */
-	SYS(153, FIX(0, OUT, SZ_TMS)),                             /* times */
-	SYS(158, MUL(1, OUT, 0, 4)),                               /* getgroups */
-	SYS(159, MUL(1, IN, 0, 4)),                                /* setgroups */
-	SYS(160, FIX(0, OUT, SZ_UTSNAME)),                         /* uname */
-	SYS(161, BUF(0, IN, 1)),                                   /* sethostname */
-	SYS(163, FIX(1, OUT, SZ_RLIMIT)),                          /* getrlimit */
-	SYS(164, FIX(1, IN, SZ_RLIMIT)),                           /* setrlimit */
-	SYS(165, FIX(1, OUT, SZ_RUSAGE)),                          /* getrusage */
-	SYS(169, FIX(0, OUT, SZ_TIMEVAL), FIX(1, OUT, SZ_TIMEZONE)), /* gettimeofday */
-	SYS(179, FIX(0, OUT, SZ_SYSINFO)),                         /* sysinfo */
-	SYS(199, FIX(3, OUT, 8)),                                  /* socketpair */
-	SYS(200, BUF(1, IN, 2)),                                   /* bind */
-	SYS(202, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),              /* accept */
-	SYS(203, BUF(1, IN, 2)),                                   /* connect */
-	SYS(204, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),              /* getsockname */
-	SYS(205, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),              /* getpeername */
-	SYS(206, BUF(1, IN, 2), BUF(4, IN, 5)),                    /* sendto */
+	SYS(135, BUF(1, IN, 3), BUF(2, OUT, 3)),		       /* rt_sigprocmask */
+	SYS(136, BUF(0, OUT, 1)),				       /* rt_sigpending */
+	SYS(137, BUF(0, IN, 3), FIX(1, OUT, SZ_SIGINFO),
+	    FIX(2, IN, SZ_TIMESPEC)),				      /* rt_sigtimedwait */
+	SYS(153, FIX(0, OUT, SZ_TMS)),				      /* times */
+	SYS(158, MUL(1, OUT, 0, 4)),				      /* getgroups */
+	SYS(159, MUL(1, IN, 0, 4)),				      /* setgroups */
+	SYS(160, FIX(0, OUT, SZ_UTSNAME)),			      /* uname */
+	SYS(161, BUF(0, IN, 1)),				      /* sethostname */
+	SYS(163, FIX(1, OUT, SZ_RLIMIT)),			      /* getrlimit */
+	SYS(164, FIX(1, IN, SZ_RLIMIT)),			      /* setrlimit */
+	SYS(165, FIX(1, OUT, SZ_RUSAGE)),			      /* getrusage */
+	SYS(169, FIX(0, OUT, SZ_TIMEVAL), FIX(1, OUT, SZ_TIMEZONE)),  /* gettimeofday */
+	SYS(179, FIX(0, OUT, SZ_SYSINFO)),			      /* sysinfo */
+	SYS(199, FIX(3, OUT, 8)),				      /* socketpair */
+	SYS(200, BUF(1, IN, 2)),				      /* bind */
+	SYS(202, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* accept */
+	SYS(203, BUF(1, IN, 2)),				      /* connect */
+	SYS(204, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* getsockname */
+	SYS(205, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* getpeername */
+	SYS(206, BUF(1, IN, 2), BUF(4, IN, 5)),			      /* sendto */
 	SYS(207, BUF(1, OUT, 2), DEREF(4, OUT, 5), FIX(5, INOUT, 4)), /* recvfrom */
-	SYS(208, BUF(3, IN, 4)),                                   /* setsockopt */
-	SYS(209, DEREF(3, OUT, 4), FIX(4, INOUT, 4)),              /* getsockopt */
-	SYS(211, FIX(1, IN, SZ_MSGHDR)),                           /* sendmsg: header only */
-	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),                        /* recvmsg: header only */
-	SYS(220, FIX(2, OUT, 4), FIX(4, OUT, 4)),                  /* clone */
-	SYS(221, STR(0), PTRARR(1), PTRARR(2)),                    /* execve */
-	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),              /* accept4 */
-	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),          /* wait4 */
-	SYS(261, FIX(2, IN, SZ_RLIMIT), FIX(3, OUT, SZ_RLIMIT)),   /* prlimit64 */
-	SYS(276, STR(1), STR(3)),                                  /* renameat2 */
-	SYS(278, BUF(0, OUT, 1)),                                  /* getrandom */
-	SYS(279, STR(0)),                                          /* memfd_create */
-	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),                   /* statx */
-	SYS(435, BUF(0, IN, 1)),                                   /* clone3 */
-	SYS(439, STR(1)),                                          /* faccessat2 */
+	SYS(208, BUF(3, IN, 4)),				      /* setsockopt */
+	SYS(209, DEREF(3, OUT, 4), FIX(4, INOUT, 4)),		      /* getsockopt */
+	SYS(211, FIX(1, IN, SZ_MSGHDR)),			      /* sendmsg: header only */
+	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),			      /* recvmsg: header only */
+	SYS(220, FIX(2, OUT, 4), FIX(4, OUT, 4)),		      /* clone */
+	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			      /* execve */
+	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* accept4 */
+	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),	      /* wait4 */
+	SYS(261, FIX(2, IN, SZ_RLIMIT), FIX(3, OUT, SZ_RLIMIT)),      /* prlimit64 */
+	SYS(276, STR(1), STR(3)),				      /* renameat2 */
+	SYS(278, BUF(0, OUT, 1)),				      /* getrandom */
+	SYS(279, STR(0)),					      /* memfd_create */
+	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		      /* statx */
+	SYS(435, BUF(0, IN, 1)),				      /* clone3 */
+	SYS(439, STR(1)),					      /* faccessat2 */
 };
 
 /* ioctl commands with a buffer in argument 2. */

@@ -33,19 +33,26 @@ COMPILER_ASSERT(sizeof(struct granule) == 8, "granule size");
 
 /*
  * Fasco bookkeeping of a DATA granule (granule.fasco, under its lock):
- * how many container address-space pages map it, whether its content is
- * not known to be zero (DIRTY: DATA_CREATE content, or mapped since its
- * last scrub), and whether DATA_CREATE measured its content (MEASURED).
- * Zero whenever the granule is not DATA.
+ * which container REC's address space maps it (OWNER: REC index + 1, 0 =
+ * none; a granule is mapped at most once, in one address space), whether
+ * its content is not known to be zero (DIRTY: DATA_CREATE content, or
+ * mapped since its last scrub), and whether DATA_CREATE measured its
+ * content (MEASURED). Zero whenever the granule is not DATA.
  */
-#define GRANULE_FASCO_MAPPED_MASK 0x3Fu
-#define GRANULE_FASCO_MAPPED_MAX GRANULE_FASCO_MAPPED_MASK
+#define GRANULE_FASCO_OWNER_MASK 0x1Fu
+#define GRANULE_FASCO_OWNER_MAX 31u /* RECs of a Container Realm */
 #define GRANULE_FASCO_MEASURED 0x40u
 #define GRANULE_FASCO_DIRTY 0x80u
 
-static inline unsigned granule_fasco_mapped(const struct granule *g)
+/* Index + 1 of the container REC whose address space maps g, or 0. */
+static inline unsigned granule_fasco_owner(const struct granule *g)
 {
-	return __atomic_load_n(&g->fasco, __ATOMIC_RELAXED) & GRANULE_FASCO_MAPPED_MASK;
+	return __atomic_load_n(&g->fasco, __ATOMIC_RELAXED) & GRANULE_FASCO_OWNER_MASK;
+}
+
+static inline bool granule_fasco_mapped(const struct granule *g)
+{
+	return granule_fasco_owner(g) != 0;
 }
 
 /* Set up the array (in RMM memory at `array`, zeroed: every granule NS). */

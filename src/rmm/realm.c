@@ -2,13 +2,13 @@
  * REALM_CREATE, REALM_DESTROY, REALM_ACTIVATE (RMM spec v1.0-REL0; TF-RMM
  * where the spec leaves a choice).
  */
+#include "rmm/realm.h"
 #include "arch/rmi.h"
 #include "lib/assert.h"
 #include "lib/string.h"
 #include "rmm/fasco.h"
 #include "rmm/granule.h"
 #include "rmm/measure.h"
-#include "rmm/realm.h"
 #include "rmm/rmi_handlers.h"
 #include "rmm/rmm_private.h"
 #include "rmm/rtt.h"

@@ -2,6 +2,7 @@
  * REC_CREATE, REC_DESTROY, REC_AUX_COUNT and the MPIDR helpers
  * (RMM spec v1.0-REL0; TF-RMM where the spec leaves a choice).
  */
+#include "rmm/rec.h"
 #include "arch/rmi.h"
 #include "lib/assert.h"
 #include "lib/string.h"
@@ -10,7 +11,6 @@
 #include "rmm/granule.h"
 #include "rmm/measure.h"
 #include "rmm/realm.h"
-#include "rmm/rec.h"
 #include "rmm/rmi_handlers.h"
 
 /* RmiRecMpidr: Aff0 [3:0], Aff1 [15:8], Aff2 [23:16], Aff3 [39:32]. */

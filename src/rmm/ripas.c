@@ -105,6 +105,9 @@ static bool ripas_change(uint64_t e, long level, uint64_t target, bool change_de
 	if (st == S2TTE_UNASSIGNED) {
 		*out = s2tte_create_unassigned(target);
 	} else {
+		/* A Fasco channel keeps its read-only RAM mapping: progress stops there. */
+		if (granule_get_state(granule_find(s2tte_get_pa(e, level))) == GRANULE_STATE_CHANNEL)
+			return false;
 		*out = s2tte_create_assigned(s2tte_get_pa(e, level), level, target);
 		*tlbi = cur == RIPAS_RAM && target != RIPAS_RAM;
 	}

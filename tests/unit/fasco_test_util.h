@@ -30,11 +30,11 @@
 #define SYS_REGS_IPA 0x6000ULL
 #define SYS_SCRATCH_IPA 0x7000ULL
 #define SYS_NDATA 8
-#define SYS_CHAN_IPA(i) (0x8000ULL + (uint64_t)(i) * GRANULE_SIZE)
+#define SYS_CHAN_IPA(i) (0x8000ULL + (uint64_t)(i)*GRANULE_SIZE)
 #define SYS_RAM_TOP 0x10000ULL
 
 #define CT_NFRESH 24
-#define CT_FRESH_IPA(i) ((uint64_t)(i) * GRANULE_SIZE)
+#define CT_FRESH_IPA(i) ((uint64_t)(i)*GRANULE_SIZE)
 #define CT_CFG_IPA 0x20000ULL
 #define CT_DIRTY_IPA 0x21000ULL
 #define CT_RAM_TOP 0x40000ULL
@@ -53,6 +53,9 @@ struct fx_cont {
 	uint64_t fresh[CT_NFRESH];
 	uint64_t cfg, dirty;
 	bool has_chan;
+	/* A second REC (a process to fork into), with its channel. */
+	uint64_t rec2, run2, chan2, chan2_ipa;
+	bool has_chan2;
 };
 
 static unsigned fx_vmid = 1000;
@@ -72,7 +75,7 @@ enum fx_op_kind { FX_SMC, FX_WRITE, FX_READ };
 struct fx_op {
 	enum fx_op_kind kind;
 	struct smc_regs regs; /* FX_SMC: in; out in fx_q.out */
-	uint64_t ipa;         /* FX_WRITE / FX_READ */
+	uint64_t ipa;	      /* FX_WRITE / FX_READ */
 	const void *src;
 	void *dst;
 	size_t len;
@@ -303,7 +306,7 @@ static inline void fx_sys_build(struct fx_sys *s)
  * none for A64 code), with a channel at SYS_CHAN_IPA(idx).
  */
 static inline void fx_cont_build_ex(struct fx_cont *c, struct fx_sys *s, uint64_t pc, unsigned idx,
-				    bool with_chan)
+				    bool with_chan, unsigned nrecs)
 {
 	struct smc_regs res;
 	uint8_t page[GRANULE_SIZE];
@@ -332,7 +335,21 @@ static inline void fx_cont_build_ex(struct fx_cont *c, struct fx_sys *s, uint64_
 	rt_all_recs[rt_nall_recs++] = c->rec;
 	fx_all[fx_nall].c = c;
 	fx_all[fx_nall++].sys_rd = s->r.rd;
+	if (nrecs > 1) {
+		assert_int_equal(th_rec_create(&c->r, 1, pc, NULL, RMI_REC_FLAG_RUNNABLE, &c->rec2),
+				 RMI_SUCCESS);
+		rt_all_recs[rt_nall_recs++] = c->rec2;
+	}
 	assert_int_equal(th_rmi(SMC_RMI_REALM_ACTIVATE, c->r.rd, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
+	if (nrecs > 1) {
+		c->run2 = th_ns_granule();
+		c->chan2 = th_delegated_granule();
+		c->chan2_ipa = SYS_CHAN_IPA(idx + 4);
+		assert_int_equal(th_rmi(SMC_RMI_RB_CHANNEL_CREATE, s->r.rd, c->chan2, c->rec2,
+					c->chan2_ipa, 0, 0, NULL),
+				 RMI_SUCCESS);
+		c->has_chan2 = true;
+	}
 	c->run = th_ns_granule();
 	c->chan = th_delegated_granule();
 	c->chan_ipa = SYS_CHAN_IPA(idx);
@@ -346,7 +363,7 @@ static inline void fx_cont_build_ex(struct fx_cont *c, struct fx_sys *s, uint64_
 
 static inline void fx_cont_build(struct fx_cont *c, struct fx_sys *s, uint64_t pc, unsigned idx)
 {
-	fx_cont_build_ex(c, s, pc, idx, true);
+	fx_cont_build_ex(c, s, pc, idx, true, 1);
 }
 
 /*
@@ -359,8 +376,8 @@ static inline void fx_cleanup(void)
 		struct fx_cont *c = fx_all[i].c;
 
 		if (c->has_chan)
-			(void)th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, fx_all[i].sys_rd, c->rec, c->chan_ipa,
-				     0, 0, 0, NULL);
+			(void)th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, fx_all[i].sys_rd, c->rec,
+				     c->chan_ipa, 0, 0, 0, NULL);
 		c->has_chan = false;
 	}
 	fx_nall = 0;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/fasco.h"
 #include "arch/gpt.h"
 #include "arch/s2tt.h"
 #include "monitor/gpt.h"
@@ -206,6 +207,17 @@ static void test_rd_refcount(void **state)
 	gr(W.a.rd)->refcount++;
 	expect_violation("refcount");
 	gr(W.a.rd)->refcount--;
+	expect_clean("restored");
+}
+
+static void test_first_check_after_reset(void **state)
+{
+	(void)state;
+	/* The first check of a machine must describe what it finds, too. */
+	inv_reset();
+	gr(W.b.rd)->refcount++;
+	expect_violation("refcount");
+	gr(W.b.rd)->refcount--;
 	expect_clean("restored");
 }
 
@@ -507,6 +519,31 @@ static void test_protection_bits(void **state)
 	expect_clean("restored");
 }
 
+static void test_walker_disagrees(void **state)
+{
+	uint64_t *e = rtt_entry(&W.a, 0x1000, RTT_PAGE_LEVEL, NULL);
+	uint64_t saved = *e;
+
+	(void)state;
+	/* A RAM page the realm cannot even read: the platform's walker refuses it. */
+	*e = (saved & ~S2TT_S2AP_MASK) | S2TT_S2AP_NONE;
+	expect_violation("stage-2 walker");
+	*e = saved;
+	expect_clean("restored");
+}
+
+static void test_rec_index(void **state)
+{
+	struct rec *rec = realm_ptr(W.a_rec);
+	uint64_t saved = rec->rec_idx;
+
+	(void)state;
+	rec->rec_idx = 7; /* beyond the realm's REC count, and not its MPIDR */
+	expect_violation("index 7");
+	rec->rec_idx = saved;
+	expect_clean("restored");
+}
+
 static void test_entry_beyond_ipa_space(void **state)
 {
 	/* s2sz 36 at level 1: one root table of which only 64 entries are used. */
@@ -529,6 +566,85 @@ static void test_entry_beyond_ipa_space(void **state)
 	gr(r.rtt_base)->refcount--;
 	gr(W.deleg)->state = GRANULE_STATE_DELEGATED;
 	expect_clean("restored");
+}
+
+/* ---- Fasco: realm kinds and forwarding channels ---------------------------- */
+
+#define CHAN_IPA 0x300000ULL
+
+static void kind_params(struct rmi_realm_params *p, unsigned vmid, uint64_t kind, uint64_t sys_rd)
+{
+	struct rb_realm_params_ext ext = {kind, sys_rd, 0, 0};
+
+	th_default_params(p, vmid);
+	memcpy((uint8_t *)p + RB_REALM_PARAMS_EXT_OFFSET, &ext, sizeof(ext));
+}
+
+static void test_fasco_channel(void **state)
+{
+	struct rmi_realm_params p;
+	struct th_realm sys, cont;
+	uint64_t crec, chan, t;
+	struct rec *rec;
+	struct rd *rd;
+
+	(void)state;
+	kind_params(&p, 600, RB_REALM_KIND_SYSTEM, 0);
+	assert_int_equal(th_realm_create(&sys, &p), RMI_SUCCESS);
+	kind_params(&p, 601, RB_REALM_KIND_CONTAINER, sys.rd);
+	assert_int_equal(th_realm_create(&cont, &p), RMI_SUCCESS);
+	th_rtt_create_path(&sys, CHAN_IPA, RTT_PAGE_LEVEL);
+	assert_int_equal(th_rmi(SMC_RMI_RTT_INIT_RIPAS, sys.rd, CHAN_IPA, CHAN_IPA + GRANULE_SIZE,
+				0, 0, 0, NULL),
+			 RMI_SUCCESS);
+	assert_int_equal(th_rec_create(&cont, 0, 0x1000, NULL, RMI_REC_FLAG_RUNNABLE, &crec),
+			 RMI_SUCCESS);
+	chan = th_delegated_granule();
+	assert_int_equal(
+		th_rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, chan, crec, CHAN_IPA, 0, 0, NULL),
+		RMI_SUCCESS);
+	expect_clean("a System Realm, a Container Realm and its channel");
+
+	/* The System Realm may read its channel, never write it. */
+	uint64_t *e = rtt_entry(&sys, CHAN_IPA, RTT_PAGE_LEVEL, &t);
+	uint64_t saved = *e;
+	*e = (saved & ~S2TT_S2AP_MASK) | S2TT_S2AP_RW;
+	expect_violation("a writable page");
+	*e = s2tte_create_assigned(chan, RTT_PAGE_LEVEL, RIPAS_EMPTY);
+	expect_violation("an invalid entry");
+	*e = saved;
+	expect_clean("restored");
+
+	/* The container REC's view of its channel. */
+	rec = realm_ptr(crec);
+	rec->fasco.sys_ipa += GRANULE_SIZE;
+	expect_violation("mapped at");
+	rec->fasco.sys_ipa -= GRANULE_SIZE;
+	rec->fasco.channel = 0;
+	expect_violation("bound to 0 container RECs");
+	rec->fasco.channel = chan;
+	expect_clean("restored");
+
+	/* The System Realm's counts. */
+	rd = realm_ptr(sys.rd);
+	rd->rb_channels++;
+	expect_violation("channels; found");
+	rd->rb_channels--;
+	rd->rb_bound = 0;
+	expect_violation("bound containers");
+	rd->rb_bound = 1;
+	expect_clean("restored");
+
+	/* A channel mapped into a realm that is not a System Realm. */
+	rd = realm_ptr(cont.rd);
+	rd->rb_kind = RB_REALM_KIND_PLAIN;
+	expect_violation("container flag");
+	rd->rb_kind = RB_REALM_KIND_CONTAINER;
+	expect_clean("restored");
+
+	assert_int_equal(th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, crec, CHAN_IPA, 0, 0, 0, NULL),
+			 RMI_SUCCESS);
+	expect_clean("channel destroyed");
 }
 
 /* ---- RDs, RECs, locks ------------------------------------------------- */
@@ -611,6 +727,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_clean_world_and_teardown),
 		T(test_rd_refcount),
+		T(test_first_check_after_reset),
 		T(test_rtt_refcount),
 		T(test_rec_refcount),
 		T(test_data_refcount),
@@ -628,6 +745,9 @@ int main(void)
 		T(test_orphans),
 		T(test_protection_bits),
 		T(test_entry_beyond_ipa_space),
+		T(test_walker_disagrees),
+		T(test_fasco_channel),
+		T(test_rec_index),
 		T(test_rec_aux),
 		T(test_rec_wrong_rd),
 		T(test_vmid_and_roots),

@@ -29,6 +29,10 @@ static struct {
 	uint64_t enosys[8];
 	unsigned nenosys;
 	struct rb_channel ch;
+	bool lazy;	     /* START maps only pages with file content */
+	unsigned next_fresh; /* next fresh container granule to map */
+	unsigned aborts;     /* demand-paged aborts served */
+	uint64_t abort_far;
 } srv;
 
 static void serve(struct native_guest *g)
@@ -44,6 +48,15 @@ static void serve(struct native_guest *g)
 	native_guest_read(g, srv.chan_ipa, ch, offsetof(struct rb_channel, reserved));
 	if (srv.kind == RB_REQ_START) {
 		srv.on_start(g);
+		return;
+	}
+	if (srv.kind == RB_REQ_ABORT && srv.lazy && srv.next_fresh < CT_NFRESH) {
+		/* Demand paging: a fresh zero page where the container touched. */
+		srv.aborts++;
+		srv.abort_far = o.x[3];
+		fx_sys_smc(g, SMC_RSI_RB_MAP, srv.chan_ipa, ALIGN_DOWN(o.x[3], GRANULE_SIZE),
+			   CT_FRESH_IPA(srv.next_fresh++), RB_PROT_R | RB_PROT_W, 0, NULL);
+		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, 0, 0, 0, 0, NULL);
 		return;
 	}
 	if (srv.kind != RB_REQ_SYSCALL) {
@@ -63,14 +76,14 @@ static void serve(struct native_guest *g)
 			native_guest_read(g, SYS_BUF_IPA, srv.out + srv.nout, n);
 			srv.nout += n;
 		}
-		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, st == RSI_SUCCESS ? n : (uint64_t)-14,
-			   0, 0, 0, NULL);
+		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa,
+			   st == RSI_SUCCESS ? n : (uint64_t)-14, 0, 0, 0, NULL);
 		break;
 	}
 	case 93:
 	case 94:
-		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, ch->x[0] & 0xFF, RB_COMPLETE_EXIT, 0,
-			   0, NULL);
+		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, ch->x[0] & 0xFF, RB_COMPLETE_EXIT,
+			   0, 0, NULL);
 		break;
 	default:
 		if (srv.nenosys < ARRAY_SIZE(srv.enosys))
@@ -194,7 +207,8 @@ static void test_forward_write_native(void **state)
 	       "-> re-entry to the next SVC]:\n"
 	       "  REC entries %llu, REC exits %llu, RMI calls %llu, world switches %llu, RSI "
 	       "calls %llu, SMCs %llu, bytes copied %llu, RMM copies %llu\n",
-	       sizeof(msg) - 1, (unsigned long long)(c1[PLAT_CNT_REC_ENTER] - c0[PLAT_CNT_REC_ENTER]),
+	       sizeof(msg) - 1,
+	       (unsigned long long)(c1[PLAT_CNT_REC_ENTER] - c0[PLAT_CNT_REC_ENTER]),
 	       (unsigned long long)(c1[PLAT_CNT_REC_EXIT] - c0[PLAT_CNT_REC_EXIT]),
 	       (unsigned long long)(c1[PLAT_CNT_RMI] - c0[PLAT_CNT_RMI]),
 	       (unsigned long long)(c1[PLAT_CNT_WORLD_SWITCH] - c0[PLAT_CNT_WORLD_SWITCH]),
@@ -265,7 +279,7 @@ static void start_a64(struct native_guest *g)
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf_img;
 	static uint8_t page[GRANULE_SIZE];
 	static struct rb_regs regs;
-	unsigned next = 0, k = 0;
+	unsigned k = 0;
 
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf_img + eh->e_phoff) + i;
@@ -277,7 +291,8 @@ static void start_a64(struct native_guest *g)
 		prot |= (ph->p_flags & PF_W) ? RB_PROT_W : 0;
 		prot |= (ph->p_flags & PF_X) ? RB_PROT_X : 0;
 		for (uint64_t va = ALIGN_DOWN(ph->p_vaddr, GRANULE_SIZE);
-		     va < ph->p_vaddr + ph->p_memsz; va += GRANULE_SIZE) {
+		     va < ph->p_vaddr + (srv.lazy ? ph->p_filesz : ph->p_memsz);
+		     va += GRANULE_SIZE) {
 			memset(page, 0, sizeof(page));
 			for (uint64_t b = 0; b < GRANULE_SIZE; b++) {
 				uint64_t a = va + b;
@@ -287,20 +302,22 @@ static void start_a64(struct native_guest *g)
 			}
 			native_guest_write(g, SYS_PAGE_IPA, page, sizeof(page));
 			start_status[k++ % 8] |= fx_sys_smc(g, SMC_RSI_RB_MAP, srv.chan_ipa, va,
-							    CT_FRESH_IPA(next++), prot, SYS_PAGE_IPA,
-							    NULL);
+							    CT_FRESH_IPA(srv.next_fresh++), prot,
+							    SYS_PAGE_IPA, NULL);
 		}
 	}
-	start_status[7] = fx_sys_smc(g, SMC_RSI_RB_MAP, srv.chan_ipa, A64_STACK_VA,
-				     CT_FRESH_IPA(next++), RB_PROT_R | RB_PROT_W, 0, NULL);
+	start_status[7] =
+		fx_sys_smc(g, SMC_RSI_RB_MAP, srv.chan_ipa, A64_STACK_VA,
+			   CT_FRESH_IPA(srv.next_fresh++), RB_PROT_R | RB_PROT_W, 0, NULL);
 	memset(&regs, 0, sizeof(regs));
 	regs.mask = RB_REGS_PC | RB_REGS_SP | BIT(0);
 	regs.pc = eh->e_entry;
 	regs.sp = A64_STACK_VA + GRANULE_SIZE;
 	native_guest_write(g, SYS_REGS_IPA, &regs, sizeof(regs));
-	start_status[6] = fx_sys_smc(g, SMC_RSI_RB_SET_REGS, srv.chan_ipa, SYS_REGS_IPA, 0, 0, 0, NULL);
-	start_status[5] = fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, 0, RB_COMPLETE_KEEP_X0, 0,
-				     0, NULL);
+	start_status[6] =
+		fx_sys_smc(g, SMC_RSI_RB_SET_REGS, srv.chan_ipa, SYS_REGS_IPA, 0, 0, 0, NULL);
+	start_status[5] = fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, 0, RB_COMPLETE_KEEP_X0,
+				     0, 0, NULL);
 }
 
 static bool load_guest(const char *name)
@@ -371,7 +388,8 @@ static void test_forward_a64_hello(void **state)
 			forwards++;
 			printf("fasco: A64 write(1, buf, 17): REC entries %llu, REC exits %llu, "
 			       "world switches %llu, RSI calls %llu, bytes copied %llu\n",
-			       (unsigned long long)(c1[PLAT_CNT_REC_ENTER] - c0[PLAT_CNT_REC_ENTER]),
+			       (unsigned long long)(c1[PLAT_CNT_REC_ENTER] -
+						    c0[PLAT_CNT_REC_ENTER]),
 			       (unsigned long long)(c1[PLAT_CNT_REC_EXIT] - c0[PLAT_CNT_REC_EXIT]),
 			       (unsigned long long)(c1[PLAT_CNT_WORLD_SWITCH] -
 						    c0[PLAT_CNT_WORLD_SWITCH]),
@@ -387,6 +405,54 @@ static void test_forward_a64_hello(void **state)
 	assert_int_equal(exit.gprs[0], (fib50 + ENOSYS_RET) & 0x7f);
 	assert_int_equal(srv.nout, 17);
 	assert_memory_equal(srv.out, "hello from arm64\n", 17);
+	fx_cont_teardown(&cont, &sys);
+	fx_inv_ok();
+	free(elf_img);
+	elf_img = NULL;
+}
+
+/* storeloop with its 64 KiB .bss demand-paged: every first touch is a forwarded abort. */
+static void test_forward_a64_demand_paging(void **state)
+{
+	static unsigned long buf[8192];
+	struct rmi_rec_exit exit;
+	unsigned long sum = 0;
+	unsigned forwards = 0;
+
+	if (!load_guest("storeloop")) {
+		printf("fasco: no guest binary 'storeloop': skipped\n");
+		skip();
+	}
+	for (unsigned long r = 0; r < 12000; r++)
+		for (unsigned long j = 0; j < 8192; j++)
+			buf[j] = (j ^ r) + (r << 3);
+	for (unsigned long j = 0; j < 8192; j++)
+		sum = sum * 31 + buf[j];
+
+	memset(start_status, 0, sizeof(start_status));
+	srv.lazy = true;
+	fx_sys_build(&sys);
+	fx_cont_build(&cont, &sys, 0, 0);
+	srv.chan_ipa = cont.chan_ipa;
+	srv.on_start = start_a64;
+	fx_q.fn = serve;
+	assert_int_equal(fx_cont_enter(&cont, &exit), RMI_SUCCESS);
+	fx_sys_run(&sys);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(start_status[i], RSI_SUCCESS);
+	for (;;) {
+		assert_int_equal(fx_cont_enter(&cont, &exit), RMI_SUCCESS);
+		if (exit.exit_reason == RMI_EXIT_RB_EXITED)
+			break;
+		assert_true(fx_exit_is_bare_forward(&exit));
+		assert_true(++forwards < 64);
+		fx_sys_run(&sys);
+	}
+	printf("fasco: storeloop: %u forwards, %u demand-paged aborts\n", forwards, srv.aborts);
+	assert_int_equal(srv.aborts, 16); /* the 64 KiB array, page by page */
+	assert_int_equal(srv.nout, 8);
+	assert_memory_equal(srv.out, &sum, 8);
+	assert_int_equal(exit.gprs[0], sum & 0x7f);
 	fx_cont_teardown(&cont, &sys);
 	fx_inv_ok();
 	free(elf_img);
@@ -460,6 +526,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forward_write_native, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_a64_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_a64_demand_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_realm_kinds, setup, teardown),
 	};
 

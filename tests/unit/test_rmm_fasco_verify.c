@@ -112,9 +112,12 @@ static void test_copy_outside_ranges(void **state)
 	fxq_reset();
 	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
 	ok = fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0x100, SYS_BUF_IPA, 16, 0);
-	bad[nb++] = fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0x108, SYS_BUF_IPA + 0x100, 16, 0);
-	bad[nb++] = fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0xF8, SYS_BUF_IPA + 0x100, 16, 0);
-	bad[nb++] = fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0x100, SYS_BUF_IPA + 0x100, 17, 0);
+	bad[nb++] =
+		fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0x108, SYS_BUF_IPA + 0x100, 16, 0);
+	bad[nb++] =
+		fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0xF8, SYS_BUF_IPA + 0x100, 16, 0);
+	bad[nb++] =
+		fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW + 0x100, SYS_BUF_IPA + 0x100, 17, 0);
 	bad[nb++] = fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RW, SYS_BUF_IPA + 0x100, 0x1000, 0);
 	bad[nb++] = fxq_smc(SMC_RSI_RB_COPY_IN, ca.chan_ipa, VA_RO, SYS_BUF_IPA + 0x100, 16, 0);
 	/* write's buffer is "in" only: no copy-out into it. */
@@ -270,8 +273,10 @@ static void test_map_rules(void **state)
 	bad[nb++] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, CT_FRESH_IPA(0), RB_PROT_R, 0);
 	bad[nb++] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, FOREIGN_IPA, RB_PROT_R, 0);
 	bad[nb++] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, 1ULL << 39, RB_PROT_R, 0);
-	bad[nb++] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, (1ULL << 39) + 0x1000, RB_PROT_R, 0);
-	bad[nb++] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, 0x7000000, RB_PROT_R, 0); /* no RTT */
+	bad[nb++] =
+		fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, (1ULL << 39) + 0x1000, RB_PROT_R, 0);
+	bad[nb++] =
+		fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, 0x7000000, RB_PROT_R, 0); /* no RTT */
 	/* Malformed arguments. */
 	inval[0] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW + 8, CT_FRESH_IPA(5), RB_PROT_R, 0);
 	inval[1] = fxq_smc(SMC_RSI_RB_MAP, ca.chan_ipa, VA_NEW, CT_FRESH_IPA(5), 0, 0);
@@ -355,7 +360,6 @@ static void test_set_regs(void **state)
 	fx_cont_teardown(&ca, &sys);
 }
 
-
 /* ---- The descriptor table, kind by kind --------------------------------------- */
 
 struct probe {
@@ -383,11 +387,12 @@ static void serve_probes(const struct probe *p, unsigned n, uint64_t set_sp)
 	fx_sys_run(&sys);
 	for (unsigned i = 0; i < n; i++) {
 		if (fx_q.out[idx[i]].x[0] != p[i].expect)
-			fail_msg("probe %u (fid 0x%llx va 0x%llx len %llu): 0x%llx, expected 0x%llx", i,
-				 (unsigned long long)p[i].fid, (unsigned long long)p[i].va,
-				 (unsigned long long)p[i].len,
-				 (unsigned long long)fx_q.out[idx[i]].x[0],
-				 (unsigned long long)p[i].expect);
+			fail_msg(
+				"probe %u (fid 0x%llx va 0x%llx len %llu): 0x%llx, expected 0x%llx",
+				i, (unsigned long long)p[i].fid, (unsigned long long)p[i].va,
+				(unsigned long long)p[i].len,
+				(unsigned long long)fx_q.out[idx[i]].x[0],
+				(unsigned long long)p[i].expect);
 	}
 }
 
@@ -414,16 +419,25 @@ static void test_descriptor_kinds(void **state)
 	argv[2] = 0;
 	envp[0] = 0;
 	ct.n = 7;
-	ct.call[0] = (typeof(ct.call[0])){.nr = 66, .a = {1, VA_RW, 2}, .wipa = 0, .wdata = iov,
-					  .wlen = sizeof(iov)};
-	ct.call[1] = (typeof(ct.call[0])){.nr = 56, .a = {(uint64_t)-100, VA_RW + 0x200, 0},
-					  .wipa = 0x200, .wdata = path, .wlen = sizeof(path)};
-	ct.call[2] = (typeof(ct.call[0])){.nr = 221, .a = {VA_RW + 0x400, VA_RW + 0x300, VA_RW + 0x340},
-					  .wipa = 0x300, .wdata = argv, .wlen = sizeof(argv)};
+	ct.call[0] = (typeof(ct.call[0])){
+		.nr = 66, .a = {1, VA_RW, 2}, .wipa = 0, .wdata = iov, .wlen = sizeof(iov)};
+	ct.call[1] = (typeof(ct.call[0])){.nr = 56,
+					  .a = {(uint64_t)-100, VA_RW + 0x200, 0},
+					  .wipa = 0x200,
+					  .wdata = path,
+					  .wlen = sizeof(path)};
+	ct.call[2] = (typeof(ct.call[0])){.nr = 221,
+					  .a = {VA_RW + 0x400, VA_RW + 0x300, VA_RW + 0x340},
+					  .wipa = 0x300,
+					  .wdata = argv,
+					  .wlen = sizeof(argv)};
 	ct.call[3] = (typeof(ct.call[0])){.nr = 134, .a = {2, VA_RW + 0x500, VA_RW + 0x700, 8}};
 	ct.call[4] = (typeof(ct.call[0])){.nr = 29, .a = {1, 0x5413, VA_RW + 0x800}};
-	ct.call[5] = (typeof(ct.call[0])){.nr = 202, .a = {3, VA_RW + 0x900, VA_RW + 0x600},
-					  .wipa = 0x600, .wdata = &slen, .wlen = sizeof(slen)};
+	ct.call[5] = (typeof(ct.call[0])){.nr = 202,
+					  .a = {3, VA_RW + 0x900, VA_RW + 0x600},
+					  .wipa = 0x600,
+					  .wdata = &slen,
+					  .wlen = sizeof(slen)};
 	ct.call[6] = (typeof(ct.call[0])){.nr = 139};
 	world_a();
 	/* The rest of the container's memory, as its program would have it. */
@@ -436,10 +450,10 @@ static void test_descriptor_kinds(void **state)
 
 	{ /* writev(1, iov, 2): the iovec array and each buffer, in only */
 		const struct probe p[] = {
-			{CIN, VA_RW, 32, OK},		{CIN, VA_RW + 0x100, 5, OK},
-			{CIN, VA_RW2 + 0x10, 7, OK},	{CIN, VA_RW, 33, NO},
-			{CIN, VA_RW + 0x100, 6, NO},	{CIN, VA_RW2 + 0x10, 8, NO},
-			{COUT, VA_RW + 0x100, 5, NO},	{COUT, VA_RW, 8, NO},
+			{CIN, VA_RW, 32, OK},	      {CIN, VA_RW + 0x100, 5, OK},
+			{CIN, VA_RW2 + 0x10, 7, OK},  {CIN, VA_RW, 33, NO},
+			{CIN, VA_RW + 0x100, 6, NO},  {CIN, VA_RW2 + 0x10, 8, NO},
+			{COUT, VA_RW + 0x100, 5, NO}, {COUT, VA_RW, 8, NO},
 		};
 		serve_probes(p, ARRAY_SIZE(p), VA_RW2 + GRANULE_SIZE);
 		nprobes += 5;
@@ -470,10 +484,9 @@ static void test_descriptor_kinds(void **state)
 	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
 	{ /* rt_sigaction: act in (32), oact out (32) */
 		const struct probe p[] = {
-			{CIN, VA_RW + 0x500, 32, OK},	{COUT, VA_RW + 0x700, 32, OK},
-			{COUT, VA_RW + 0x500, 32, NO},	{CIN, VA_RW + 0x700, 32, NO},
-			{COUT, VA_RW + 0x700, 33, NO},
-			{CIN, VA_RW + 0x500, 33, NO},
+			{CIN, VA_RW + 0x500, 32, OK},  {COUT, VA_RW + 0x700, 32, OK},
+			{COUT, VA_RW + 0x500, 32, NO}, {CIN, VA_RW + 0x700, 32, NO},
+			{COUT, VA_RW + 0x700, 33, NO}, {CIN, VA_RW + 0x500, 33, NO},
 		};
 		serve_probes(p, ARRAY_SIZE(p), 0);
 		nprobes += 4;
@@ -492,7 +505,7 @@ static void test_descriptor_kinds(void **state)
 	{ /* accept: addr out as long as *addrlen says; addrlen in/out */
 		const struct probe p[] = {
 			{COUT, VA_RW + 0x900, 16, OK}, {COUT, VA_RW + 0x900, 17, NO},
-			{CIN, VA_RW + 0x600, 4, OK},	{COUT, VA_RW + 0x600, 4, OK},
+			{CIN, VA_RW + 0x600, 4, OK},   {COUT, VA_RW + 0x600, 4, OK},
 			{CIN, VA_RW + 0x600, 8, NO},
 		};
 		serve_probes(p, ARRAY_SIZE(p), 0);
@@ -513,6 +526,111 @@ static void test_descriptor_kinds(void **state)
 	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
 	assert_int_equal(ct.done, 7);
 	fx_cont_teardown(&ca, &sys);
+}
+
+/* ---- fork ------------------------------------------------------------------------ */
+
+static void test_fork(void **state)
+{
+	static const char parent_data[] = "parent's private page";
+	struct rmi_rec_exit exit;
+	unsigned page_rw, page_ro, not_fresh, dirty, self, regs, vm_page, late, after_start;
+	uint64_t cref, sref, pa;
+	unsigned prot;
+	struct rec *child, *parent;
+
+	ct.n = 3;
+	ct.call[0].nr = 220; /* clone(SIGCHLD): fork */
+	ct.call[0].a[0] = 17;
+	ct.call[1].nr = 220; /* clone(CLONE_VM | SIGCHLD): a thread, not a fork */
+	ct.call[1].a[0] = 0x100 | 17;
+	ct.call[2].nr = 172; /* getpid */
+	rt_guest(CONT_PC, fx_guest_cont);
+	fx_sys_build(&sys);
+	fx_cont_build_ex(&ca, &sys, CONT_PC, 0, true, 2);
+	start(&ca, 0, 0);
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	assert_true(fx_exit_is_bare_forward(&exit));
+	memcpy(granule_bytes(ca.fresh[0]), parent_data, sizeof(parent_data));
+
+	fxq_reset();
+	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
+	page_rw = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RW, CT_FRESH_IPA(10),
+			  0);
+	page_ro = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RO, CT_FRESH_IPA(11),
+			  0);
+	not_fresh = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RW2,
+			    CT_FRESH_IPA(0), 0);
+	dirty = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RW2, CT_DIRTY_IPA, 0);
+	self = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan_ipa, VA_RW2, CT_FRESH_IPA(12), 0);
+	regs = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
+	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 2, 0, 0, 0);
+	fx_sys_run(&sys);
+	assert_int_equal(fx_q.out[page_rw].x[0], RSI_SUCCESS);
+	assert_int_equal(fx_q.out[page_ro].x[0], RSI_SUCCESS);
+	assert_int_equal(fx_q.out[not_fresh].x[0], RSI_ERROR_INPUT);
+	assert_int_equal(fx_q.out[dirty].x[0], RSI_ERROR_INPUT);
+	assert_int_equal(fx_q.out[self].x[0], RSI_ERROR_INPUT);
+	assert_int_equal(fx_q.out[regs].x[0], RSI_SUCCESS);
+
+	/* The child's address space: copies of the parent's pages, same protection. */
+	child = rt_rec(ca.rec2);
+	parent = rt_rec(ca.rec);
+	assert_int_equal(plat_as_query(child->fasco.as, VA_RW, &pa, &prot), 0);
+	assert_int_equal(ALIGN_DOWN(pa, GRANULE_SIZE), ca.fresh[10]);
+	assert_int_equal(prot, RB_PROT_R | RB_PROT_W);
+	assert_memory_equal(granule_bytes(ca.fresh[10]), parent_data, sizeof(parent_data));
+	assert_int_equal(plat_as_query(child->fasco.as, VA_RO, &pa, &prot), 0);
+	assert_int_equal(prot, RB_PROT_R);
+	assert_int_equal(granule_bytes(ca.fresh[11])[100], 0xC3);
+	assert_int_not_equal(plat_as_query(child->fasco.as, VA_RW2, &pa, &prot), 0);
+	assert_int_equal(child->regs.pc, parent->regs.pc);
+	assert_int_equal(child->regs.gprs[8], 220);
+	assert_int_equal(child->regs.gprs[0], 0);
+	/* Each granule in one address space only: the child's are its own. */
+	assert_int_equal(granule_fasco_owner(granule_find(ca.fresh[10])), 2);
+	assert_int_equal(granule_fasco_owner(granule_find(ca.fresh[0])), 1);
+
+	/* A thread (CLONE_VM) is no fork. */
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	assert_int_equal(ct.result[0], 2);
+	fxq_reset();
+	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
+	vm_page = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RW2, CT_FRESH_IPA(12),
+			  0);
+	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, (uint64_t)-22, 0, 0, 0);
+	fx_sys_run(&sys);
+	assert_int_equal(fx_q.out[vm_page].x[0], RSI_ERROR_INPUT);
+
+	/* The child posts its START; still forkable into, until START completes. */
+	assert_int_equal(fx_enter(ca.rec2, ca.run2, &exit), RMI_SUCCESS);
+	assert_true(fx_exit_is_bare_forward(&exit));
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS); /* getpid pending */
+	fxq_reset();
+	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
+	late = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
+	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan2_ipa, 0, RB_COMPLETE_KEEP_X0, 0, 0);
+	after_start = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
+	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 1, 0, 0, 0);
+	fx_sys_run(&sys);
+	assert_int_equal(fx_q.out[late].x[0], RSI_ERROR_INPUT); /* getpid is no clone */
+	assert_int_equal(fx_q.out[after_start].x[0], RSI_ERROR_INPUT);
+	refusals(&cref, &sref);
+	assert_int_equal(cref, 5); /* not fresh, dirty, CLONE_VM, getpid, after START */
+	assert_int_equal(sref, 6); /* ... and the same channel twice */
+
+	/* Destroying the child releases only the child's pages. */
+	assert_int_equal(
+		th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.r.rd, ca.rec2, ca.chan2_ipa, 0, 0, 0, NULL),
+		RMI_SUCCESS);
+	ca.has_chan2 = false;
+	assert_int_equal(th_rmi(SMC_RMI_REC_DESTROY, ca.rec2, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
+	assert_int_equal(granule_fasco_owner(granule_find(ca.fresh[10])), 0);
+	assert_true(fx_realm_granule_zero_util(ca.fresh[10]));
+	assert_int_equal(granule_fasco_owner(granule_find(ca.fresh[0])), 1);
+	assert_memory_equal(granule_bytes(ca.fresh[0]), parent_data, sizeof(parent_data));
+	fx_cont_teardown(&ca, &sys);
+	fx_inv_ok();
 }
 
 /* ---- Who may call ---------------------------------------------------------- */
@@ -574,7 +692,7 @@ static void test_channel_host_abuse(void **state)
 	rt_guest(CONT_PC, fx_guest_cont);
 	fx_sys_build(&sys);
 	fx_cont_build(&ca, &sys, CONT_PC, 0);
-	fx_cont_build_ex(&cb, &sys, CONT_PC, 1, false);
+	fx_cont_build_ex(&cb, &sys, CONT_PC, 1, false, 1);
 	assert_int_equal(th_realm_create(&plain, NULL), RMI_SUCCESS);
 	assert_int_equal(th_rec_create(&plain, 0, 0x1000, NULL, RMI_REC_FLAG_RUNNABLE, &plain_rec),
 			 RMI_SUCCESS);
@@ -582,7 +700,7 @@ static void test_channel_host_abuse(void **state)
 	/* One REC per Container Realm; without a channel it does not run. */
 	assert_int_equal(fx_enter(cb.rec, cb.run, NULL), RMI_STATUS(RMI_ERROR_REC, 0));
 
-#define CREATE(sys_rd, ch, rec, ipa) \
+#define CREATE(sys_rd, ch, rec, ipa)                                                               \
 	th_rmi(SMC_RMI_RB_CHANNEL_CREATE, (sys_rd), (ch), (rec), (ipa), 0, 0, NULL)
 	/* Objects in the wrong state, aliases. */
 	assert_int_equal(CREATE(sys.r.rd, ns, cb.rec, SYS_CHAN_IPA(1)), RMI_ERROR_INPUT);
@@ -595,19 +713,26 @@ static void test_channel_host_abuse(void **state)
 	assert_int_equal(CREATE(sys.r.rd + 8, chan, cb.rec, SYS_CHAN_IPA(1)), RMI_ERROR_INPUT);
 	assert_int_equal(CREATE(sys.r.rd, chan + 8, cb.rec, SYS_CHAN_IPA(1)), RMI_ERROR_INPUT);
 	/* Not a System Realm; not a container REC; a REC with a channel already. */
-	assert_int_equal(CREATE(plain.rd, chan, cb.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REALM, 0));
-	assert_int_equal(CREATE(cb.r.rd, chan, cb.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REALM, 0));
-	assert_int_equal(CREATE(sys.r.rd, chan, plain_rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
-	assert_int_equal(CREATE(sys.r.rd, chan, sys.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
-	assert_int_equal(CREATE(sys.r.rd, chan, ca.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
+	assert_int_equal(CREATE(plain.rd, chan, cb.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REALM, 0));
+	assert_int_equal(CREATE(cb.r.rd, chan, cb.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REALM, 0));
+	assert_int_equal(CREATE(sys.r.rd, chan, plain_rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
+	assert_int_equal(CREATE(sys.r.rd, chan, sys.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
+	assert_int_equal(CREATE(sys.r.rd, chan, ca.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
 	/* A container bound to another System Realm. */
 	fx_sys_build(&s2);
-	fx_cont_build_ex(&c2, &s2, CONT_PC, 0, false);
-	assert_int_equal(CREATE(sys.r.rd, chan, c2.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
+	fx_cont_build_ex(&c2, &s2, CONT_PC, 0, false, 1);
+	assert_int_equal(CREATE(sys.r.rd, chan, c2.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
 	/* A running REC. */
 	g = granule_find(cb.rec);
 	atomic_granule_get(g);
-	assert_int_equal(CREATE(sys.r.rd, chan, cb.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
+	assert_int_equal(CREATE(sys.r.rd, chan, cb.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REC, 0));
 	atomic_granule_put(g);
 	/* The System Realm IPA: unprotected, unaligned, assigned, no RTT, RIPAS EMPTY, taken. */
 	assert_int_equal(CREATE(sys.r.rd, chan, cb.rec, 1ULL << 39), RMI_ERROR_INPUT);
@@ -626,8 +751,9 @@ static void test_channel_host_abuse(void **state)
 	cb.chan = chan;
 	cb.has_chan = true;
 	assert_int_equal(granule_get_state(granule_find(chan)), GRANULE_STATE_CHANNEL);
-	assert_int_equal(th_rmi(SMC_RMI_RTT_READ_ENTRY, sys.r.rd, SYS_CHAN_IPA(1), 3, 0, 0, 0, &res),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		th_rmi(SMC_RMI_RTT_READ_ENTRY, sys.r.rd, SYS_CHAN_IPA(1), 3, 0, 0, 0, &res),
+		RMI_SUCCESS);
 	assert_int_equal(res.x[2], RMI_RTT_ASSIGNED);
 	/* The host cannot read it: Realm PAS. */
 	{
@@ -643,15 +769,17 @@ static void test_channel_host_abuse(void **state)
 			 RMI_STATUS(RMI_ERROR_REC, 0));
 	assert_int_equal(th_rmi(SMC_RMI_REALM_DESTROY, sys.r.rd, 0, 0, 0, 0, 0, NULL),
 			 RMI_STATUS(RMI_ERROR_REALM, 0));
-	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, chan, 0, 0, 0, 0, 0, NULL), RMI_ERROR_INPUT);
+	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, chan, 0, 0, 0, 0, 0, NULL),
+			 RMI_ERROR_INPUT);
 
-#define DESTROY(sys_rd, rec, ipa) \
+#define DESTROY(sys_rd, rec, ipa)                                                                  \
 	th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, (sys_rd), (rec), (ipa), 0, 0, 0, NULL)
 	assert_int_equal(DESTROY(sys.r.rd, cb.rec, SYS_CHAN_IPA(0)), RMI_ERROR_INPUT);
 	assert_int_equal(DESTROY(s2.r.rd, cb.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
 	assert_int_equal(DESTROY(sys.r.rd, c2.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
 	assert_int_equal(DESTROY(sys.r.rd, chan, SYS_CHAN_IPA(1)), RMI_ERROR_INPUT);
-	assert_int_equal(DESTROY(plain.rd, cb.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REALM, 0));
+	assert_int_equal(DESTROY(plain.rd, cb.rec, SYS_CHAN_IPA(1)),
+			 RMI_STATUS(RMI_ERROR_REALM, 0));
 	g = granule_find(cb.rec);
 	atomic_granule_get(g);
 	assert_int_equal(DESTROY(sys.r.rd, cb.rec, SYS_CHAN_IPA(1)), RMI_STATUS(RMI_ERROR_REC, 0));
@@ -680,6 +808,32 @@ static void test_channel_host_abuse(void **state)
 	assert_int_equal(exit.exit_reason, RMI_EXIT_RB_EXITED);
 	assert_int_equal(exit.gprs[0], 42);
 
+	/* The System Realm cannot have its channel's RIPAS changed (it stays RO RAM). */
+	fxq_reset();
+	{
+		unsigned st = fxq_smc(SMC_RSI_IPA_STATE_SET, SYS_SCRATCH_IPA, SYS_CHAN_IPA(2),
+				      RIPAS_EMPTY, RSI_CHANGE_DESTROYED, 0);
+
+		assert_int_equal(fx_enter(sys.rec, sys.run, &exit), RMI_SUCCESS);
+		assert_int_equal(exit.exit_reason, RMI_EXIT_RIPAS_CHANGE);
+		assert_int_equal(th_rmi(SMC_RMI_RTT_SET_RIPAS, sys.r.rd, sys.rec, SYS_SCRATCH_IPA,
+					SYS_CHAN_IPA(2), 0, 0, &res),
+				 RMI_SUCCESS);
+		assert_int_equal(res.x[1], SYS_CHAN_IPA(1)); /* stopped at cb's channel */
+		assert_int_equal(th_rmi(SMC_RMI_RTT_SET_RIPAS, sys.r.rd, sys.rec, SYS_CHAN_IPA(1),
+					SYS_CHAN_IPA(2), 0, 0, &res),
+				 RMI_STATUS(RMI_ERROR_RTT, 3));
+		assert_int_equal(fx_enter(sys.rec, sys.run, &exit), RMI_SUCCESS);
+		assert_int_equal(exit.exit_reason, RMI_EXIT_HOST_CALL);
+		assert_int_equal(fx_q.out[st].x[0], RSI_SUCCESS);
+		assert_int_equal(fx_q.out[st].x[1], SYS_CHAN_IPA(1));
+		assert_int_equal(
+			th_rmi(SMC_RMI_RTT_READ_ENTRY, sys.r.rd, SYS_CHAN_IPA(1), 3, 0, 0, 0, &res),
+			RMI_SUCCESS);
+		assert_int_equal(res.x[2], RMI_RTT_ASSIGNED);
+		assert_int_equal(res.x[4], RIPAS_RAM);
+	}
+
 	fx_cont_teardown(&cb, &sys);
 	fx_cont_teardown(&ca, &sys);
 	assert_int_equal(rd_map(granule_find(sys.r.rd))->rb_channels, 0);
@@ -695,6 +849,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_regs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_descriptor_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_host_abuse, setup, teardown),
 	};

@@ -470,6 +470,32 @@ void native_guest_write(struct native_guest *g, uint64_t ipa, const void *buf, s
 	chunked_access(g, ipa, (void *)buf, len, true);
 }
 
+void *native_guest_map(struct native_guest *g, uint64_t ipa, size_t len, bool write)
+{
+	uint64_t base = ipa & ~(uint64_t)GRANULE_MASK, pa0 = 0;
+	enum pas pas0 = PAS_NS;
+	struct plat_fault f;
+
+	if (len == 0 || ipa + len < ipa)
+		return NULL;
+	for (uint64_t a = base; a < ipa + len; a += GRANULE_SIZE) {
+		struct plat_exception exc;
+		enum pas pas;
+		uint64_t pa;
+
+		if (plat_s2_translate(guest_s2(g), a, write, &pa, &pas, &exc) != 0)
+			return NULL;
+		if (a == base) {
+			pa0 = pa;
+			pas0 = pas;
+		} else if (pas != pas0 || pa != pa0 + (a - base)) {
+			return NULL;
+		}
+	}
+	uint8_t *p = plat_map(pas0, pa0, (size_t)(ipa + len - base), &f);
+	return p ? p + (ipa - base) : NULL;
+}
+
 bool native_guest_took_sea(struct native_guest *g)
 {
 	return g->took_sea;

@@ -55,6 +55,19 @@ void native_guest_store(struct native_guest *g, uint64_t ipa, uint64_t val, unsi
 void native_guest_read(struct native_guest *g, uint64_t ipa, void *buf, size_t len);
 void native_guest_write(struct native_guest *g, uint64_t ipa, const void *buf, size_t len);
 
+/*
+ * Map [ipa, ipa+len) of the guest's own IPA space for direct loads and
+ * stores, like a TLB fill: every granule is translated through the stage 2
+ * of the current run (write permission checked if `write`) and GPC-checked
+ * for the PAS its entry names; all granules must be of one PAS and
+ * physically contiguous. Returns a host pointer, or NULL (no exception is
+ * taken). The pointer stands for that translation: it stays usable while
+ * the RMM keeps those stage-2 entries (the guest's own DATA, or an NS buffer
+ * the host mapped); call it from the guest only. Added for the realm
+ * deployment's System Realm (the library OS's kernel memory).
+ */
+void *native_guest_map(struct native_guest *g, uint64_t ipa, size_t len, bool write);
+
 /* True if the last access or SMC was answered by an injected SEA. */
 bool native_guest_took_sea(struct native_guest *g);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/fasco.h"
 #include "arch/gpt.h"
 #include "arch/rmi.h"
 #include "arch/s2tt.h"
@@ -41,10 +42,18 @@
 #define INV_PROBES_PER_CHECK 4096
 /* Flag in ic.list: the granule's state changed since the last check. */
 #define INV_CHANGED 0x80000000U
+/* RECs a Container Realm may have (the Fasco ABI is moving from one to 31). */
+#ifdef GRANULE_FASCO_OWNER_MAX
+#define CONTAINER_MAX_RECS GRANULE_FASCO_OWNER_MAX
+#else
+#define CONTAINER_MAX_RECS 1
+#endif
 /* RDs the checker can follow in one check. */
 #define INV_MAX_RDS 4096
 
-static const char *const state_names[] = {"NS", "DELEGATED", "RD", "REC", "REC_AUX", "DATA", "RTT"};
+static const char *const state_names[] = {"NS",	     "DELEGATED", "RD",	 "REC",
+					  "REC_AUX", "DATA",	  "RTT", "CHANNEL"};
+COMPILER_ASSERT(ARRAY_SIZE(state_names) == GRANULE_STATE_NR, "a name for every granule state");
 
 static struct {
 	bool ready;
@@ -439,8 +448,9 @@ static void check_delegated_zero(uint64_t idx)
 struct rd_info {
 	uint64_t idx; /* granule index of the RD */
 	const struct rd *rd;
-	uint64_t recs; /* RECs naming it */
-	bool sane;     /* parameters good enough to walk */
+	uint64_t recs;	/* RECs naming it */
+	uint64_t bound; /* Container Realms bound to it (Fasco) */
+	bool sane;	/* parameters good enough to walk */
 };
 
 static struct rd_info rds[INV_MAX_RDS];
@@ -502,6 +512,10 @@ static void check_rd(struct rd_info *ri)
 			viol("RD %#llx: VMID %llu not reserved in the RMM's bitmap",
 			     (unsigned long long)pa, (unsigned long long)rd->vmid);
 	}
+	if (!IS_ALIGNED(rd->rtt_base, rd->rtt_num_start * GRANULE_SIZE))
+		viol("RD %#llx: %llu root RTTs at %#llx, not aligned to their size",
+		     (unsigned long long)pa, (unsigned long long)rd->rtt_num_start,
+		     (unsigned long long)rd->rtt_base);
 	for (uint64_t k = 0; k < rd->rtt_num_start; k++) {
 		uint64_t r = gidx(rd->rtt_base + k * GRANULE_SIZE);
 
@@ -519,6 +533,21 @@ static void check_rd(struct rd_info *ri)
 	}
 	ri->sane = true;
 }
+
+/* Container RECs' channels, matched against the mapped channels after the walks. */
+static struct chan_claim {
+	uint64_t rec, chan, sys_rd, sys_ipa;
+} claims[INV_MAX_RDS];
+static unsigned nclaims;
+/* Channels found in each RD's tree (index as rds[]). */
+static unsigned ri_channels[INV_MAX_RDS];
+
+/* RECs seen this check: (RD granule, MPIDR index) must be unique. */
+#define INV_MAX_RECS 4096
+static struct rec_seen {
+	uint64_t rd, rec_idx, pa;
+} recs_seen[INV_MAX_RECS];
+static unsigned nrecs_seen;
 
 static void check_rec(uint64_t idx)
 {
@@ -539,7 +568,34 @@ static void check_rec(uint64_t idx)
 		     (unsigned long long)rec->rd_addr,
 		     r == UINT64_MAX ? "not a granule" : sname(granule_get_state(G(r))));
 	} else {
-		rds[ic.rd_slot[r] - 1].recs++;
+		struct rd_info *ri = &rds[ic.rd_slot[r] - 1];
+
+		ri->recs++;
+		/* Its MPIDR index: below the realm's REC count, its own, and unique. */
+		if (rec->rec_idx >= ri->rd->rec_count ||
+		    mpidr_to_rec_idx(rec->mpidr) != rec->rec_idx)
+			viol("REC %#llx: index %llu (MPIDR %#llx) but the realm has made %llu RECs",
+			     (unsigned long long)pa, (unsigned long long)rec->rec_idx,
+			     (unsigned long long)rec->mpidr, (unsigned long long)ri->rd->rec_count);
+		for (unsigned k = 0; k < nrecs_seen; k++) {
+			if (recs_seen[k].rd == r && recs_seen[k].rec_idx == rec->rec_idx)
+				viol("RECs %#llx and %#llx of realm %#llx share MPIDR index %llu",
+				     (unsigned long long)recs_seen[k].pa, (unsigned long long)pa,
+				     (unsigned long long)gpa(r), (unsigned long long)rec->rec_idx);
+		}
+		if (nrecs_seen < INV_MAX_RECS)
+			recs_seen[nrecs_seen++] = (struct rec_seen){r, rec->rec_idx, pa};
+		/* Fasco: a container REC belongs to a Container Realm; its channel is checked
+		 * later. */
+		if (rec->fasco.container != (ri->rd->rb_kind == RB_REALM_KIND_CONTAINER))
+			viol("REC %#llx: container flag %d in a realm of kind %llu",
+			     (unsigned long long)pa, rec->fasco.container,
+			     (unsigned long long)ri->rd->rb_kind);
+		if (rec->fasco.channel && nclaims < INV_MAX_RDS)
+			claims[nclaims++] = (struct chan_claim){
+				pa, rec->fasco.channel, rec->fasco.sys_rd, rec->fasco.sys_ipa};
+		else if (rec->fasco.channel)
+			viol("more than %u channels: checker limit", INV_MAX_RDS);
 	}
 	if (rec->num_aux > RMI_REC_MAX_AUX) {
 		viol("REC %#llx: num_aux %llu", (unsigned long long)pa,
@@ -654,9 +710,53 @@ static enum kind kind_of_state(enum s2tte_state s)
 
 struct walk_ctx {
 	const struct rd_info *ri;
-	uint64_t par;	  /* first unprotected IPA */
-	uint64_t ipa_top; /* 2^ipa_bits */
+	uint64_t par;		  /* first unprotected IPA */
+	uint64_t ipa_top;	  /* 2^ipa_bits */
+	struct plat_s2_config s2; /* what the RMM programs for this realm's RECs */
 };
+
+/*
+ * The hardware's view of an entry, through the platform's stage-2 walker:
+ * a protected RAM page must translate to exactly its DATA granule in the
+ * Realm PAS; an unprotected mapping, if it translates, to its OA in the NS
+ * PAS; anything else must not translate at all. Run for every entry of a
+ * table whose contents changed (and for one entry of each run of equal
+ * invalid entries), so the walker and the RMM's encoding are cross-checked.
+ */
+static void check_hw_view(const struct walk_ctx *w, uint64_t ipa, enum kind k, uint64_t d,
+			  uint64_t oa, long level)
+{
+	struct plat_exception exc;
+	enum pas pas = PAS_SECURE;
+	uint64_t pa = 0;
+	int ret = plat_s2_translate(&w->s2, ipa, false, &pa, &pas, &exc);
+	bool valid = (d & S2TT_DESC_VALID) != 0;
+
+	if (k == K_ASSIGNED && valid) {
+		if (ret != 0)
+			viol("realm %#llx IPA %#llx (L%ld, RAM -> %#llx): the stage-2 walker "
+			     "faults (ESR %#llx)",
+			     (unsigned long long)gpa(w->ri->idx), (unsigned long long)ipa, level,
+			     (unsigned long long)oa, (unsigned long long)exc.esr);
+		else if (pa != oa || pas != PAS_REALM)
+			viol("realm %#llx IPA %#llx (L%ld, RAM -> %#llx): the stage-2 walker gives "
+			     "%#llx in "
+			     "PAS %d",
+			     (unsigned long long)gpa(w->ri->idx), (unsigned long long)ipa, level,
+			     (unsigned long long)oa, (unsigned long long)pa, (int)pas);
+	} else if (k == K_ASSIGNED_NS) {
+		if (ret == 0 && (pa != oa || pas != PAS_NS))
+			viol("realm %#llx IPA %#llx (unprotected -> %#llx): the stage-2 walker "
+			     "gives %#llx "
+			     "in PAS %d",
+			     (unsigned long long)gpa(w->ri->idx), (unsigned long long)ipa,
+			     (unsigned long long)oa, (unsigned long long)pa, (int)pas);
+	} else if (ret == 0) {
+		viol("realm %#llx IPA %#llx (L%ld, %s entry %#llx) translates to %#llx in PAS %d",
+		     (unsigned long long)gpa(w->ri->idx), (unsigned long long)ipa, level,
+		     kind_names[k], (unsigned long long)d, (unsigned long long)pa, (int)pas);
+	}
+}
 
 /*
  * What a table's entries point at: a child RTT (n == 0) or n DATA granules
@@ -671,6 +771,7 @@ struct tref {
 	uint16_t e; /* entry index, for messages */
 	uint16_t n; /* 0: TABLE -> RTT at idx; else DATA granules idx .. idx+n-1 */
 	uint64_t ipa;
+	uint64_t s2ap; /* ASSIGNED: S2AP of a valid entry, or ~0 for an invalid one */
 };
 
 struct tcache {
@@ -748,9 +849,13 @@ static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t 
 				last_ns = ns;
 				have_last = true;
 			}
+			if (ipa < w->ipa_top)
+				check_hw_view(w, ipa, k, d, oa, level);
 			continue;
 		}
 		tc->live++;
+		if (k != K_TABLE && ipa < w->ipa_top)
+			check_hw_view(w, ipa, k, d, oa, level);
 		if (ipa >= w->ipa_top) {
 			viol("realm %#llx RTT %#llx L%ld [%u]: live %s entry beyond the IPA space "
 			     "(%#llx)",
@@ -781,15 +886,84 @@ static bool decode_table(const struct walk_ctx *w, uint64_t idx, const uint64_t 
 				     (unsigned long long)oa);
 				continue;
 			}
-			tc->refs[tc->nrefs++] = (struct tref){.idx = (uint32_t)c0,
-							      .e = (uint16_t)e,
-							      .n = (uint16_t)n,
-							      .ipa = ipa};
+			tc->refs[tc->nrefs++] = (struct tref){
+				.idx = (uint32_t)c0,
+				.e = (uint16_t)e,
+				.n = (uint16_t)n,
+				.ipa = ipa,
+				.s2ap = (d & S2TT_DESC_VALID) ? d & S2TT_S2AP_MASK : ~0ULL};
 		}
 		/* ASSIGNED_NS: the host's OA, reached through the NS PAS (decode checked the bit).
 		 */
 	}
 	return ic.nviol == nviol0;
+}
+
+/*
+ * Fasco channels (rmm/fasco.h): a CHANNEL granule is mapped once, as a
+ * read-only level-3 page, into a System Realm, and bound to exactly one
+ * container REC that names that realm and IPA.
+ */
+#define INV_MAX_CHANNELS 1024
+static struct chan_seen {
+	uint64_t idx, sys_rd, ipa;
+	unsigned claims; /* container RECs naming it */
+} chans[INV_MAX_CHANNELS];
+static unsigned nchans;
+
+static void channel_mapped(const struct rd_info *ri, uint64_t c, uint64_t ipa, const struct tref *t)
+{
+	const uint64_t rdpa = gpa(ri->idx);
+
+	if (ri->rd->rb_kind != RB_REALM_KIND_SYSTEM)
+		viol("channel %#llx mapped at IPA %#llx of realm %#llx, not a System Realm",
+		     (unsigned long long)gpa(c), (unsigned long long)ipa, (unsigned long long)rdpa);
+	if (t->n != 1 || t->s2ap != S2TT_S2AP_RO)
+		viol("channel %#llx mapped at IPA %#llx of realm %#llx as %s, not a read-only page",
+		     (unsigned long long)gpa(c), (unsigned long long)ipa, (unsigned long long)rdpa,
+		     t->n != 1		       ? "a block"
+		     : t->s2ap == ~0ULL	       ? "an invalid entry (RIPAS not RAM)"
+		     : t->s2ap == S2TT_S2AP_RW ? "a writable page"
+					       : "a page without read access");
+	if (ic.reach[c]++) {
+		viol("channel %#llx mapped twice (again by realm %#llx at IPA %#llx)",
+		     (unsigned long long)gpa(c), (unsigned long long)rdpa, (unsigned long long)ipa);
+		return;
+	}
+	if (nchans < INV_MAX_CHANNELS)
+		chans[nchans++] = (struct chan_seen){c, ri->idx, ipa, 0};
+	ri_channels[ri - rds]++;
+}
+
+/* After the walks: every container REC's channel is one of those mapped, as it says. */
+static void check_channel_claims(void)
+{
+	for (unsigned k = 0; k < nclaims; k++) {
+		const struct chan_claim *cl = &claims[k];
+		struct chan_seen *ch = NULL;
+
+		for (unsigned j = 0; j < nchans && !ch; j++)
+			if (gpa(chans[j].idx) == cl->chan)
+				ch = &chans[j];
+		if (!ch) {
+			viol("container REC %#llx names channel %#llx, which no System Realm maps",
+			     (unsigned long long)cl->rec, (unsigned long long)cl->chan);
+			continue;
+		}
+		ch->claims++;
+		if (gpa(ch->sys_rd) != cl->sys_rd || ch->ipa != cl->sys_ipa)
+			viol("container REC %#llx: channel %#llx at %#llx of realm %#llx, mapped "
+			     "at %#llx of "
+			     "realm %#llx",
+			     (unsigned long long)cl->rec, (unsigned long long)cl->chan,
+			     (unsigned long long)cl->sys_ipa, (unsigned long long)cl->sys_rd,
+			     (unsigned long long)ch->ipa, (unsigned long long)gpa(ch->sys_rd));
+	}
+	for (unsigned j = 0; j < nchans; j++) {
+		if (chans[j].claims != 1)
+			viol("channel %#llx is bound to %u container RECs",
+			     (unsigned long long)gpa(chans[j].idx), chans[j].claims);
+	}
 }
 
 /* Check what a table points at (every check, cached or not) and walk its children. */
@@ -826,6 +1000,10 @@ static void follow_refs(const struct walk_ctx *w, uint64_t idx, long level, cons
 			unsigned s = G(c)->state;
 			uint64_t ipa = t->ipa + ((c - t->idx) << GRANULE_SHIFT);
 
+			if (s == GRANULE_STATE_CHANNEL) {
+				channel_mapped(w->ri, c, ipa, t);
+				continue;
+			}
 			if (s != GRANULE_STATE_DATA)
 				viol("realm %#llx IPA %#llx (L%ld): ASSIGNED to %#llx, which is %s",
 				     (unsigned long long)rdpa, (unsigned long long)ipa, level,
@@ -890,6 +1068,14 @@ static void walk_realm(const struct rd_info *ri)
 		.ri = ri,
 		.par = 1ULL << (rd->ipa_bits - 1),
 		.ipa_top = 1ULL << rd->ipa_bits,
+		.s2 =
+			{
+				.rtt_base = rd->rtt_base,
+				.rtt_level_start = (int)rd->rtt_level_start,
+				.rtt_num_start = (unsigned)rd->rtt_num_start,
+				.ipa_bits = (unsigned)rd->ipa_bits,
+				.vmid = (uint16_t)rd->vmid,
+			},
 	};
 	uint64_t r0 = gidx(rd->rtt_base);
 
@@ -913,13 +1099,16 @@ int inv_check(char *why, size_t len)
 	uint64_t ns_region_owned = 0;
 	bool gpt_ok;
 
+	/* First: prepare() may reset the checker's state (a new machine). */
+	int prepared = prepare();
+
 	ic.why = why;
 	ic.len = len;
 	ic.used = 0;
 	ic.nviol = 0;
 	if (why && len)
 		why[0] = '\0';
-	if (prepare() != 0) {
+	if (prepared != 0) {
 		viol("no machine (granule array empty) or out of memory");
 		return -1;
 	}
@@ -994,6 +1183,9 @@ int inv_check(char *why, size_t len)
 		unsigned s = g->state;
 
 		ic.st.per_state[s]++;
+		if (s != GRANULE_STATE_DATA && g->fasco)
+			viol("%s granule %#llx carries Fasco DATA bookkeeping %#x", sname(s),
+			     (unsigned long long)gpa(i), g->fasco);
 		if (gpt_ok)
 			check_isolation_granule(i, s, changed || (n + ic.st.checks) % share == 0);
 		switch (s) {
@@ -1002,6 +1194,7 @@ int inv_check(char *why, size_t len)
 			/* fall through */
 		case GRANULE_STATE_DATA:
 		case GRANULE_STATE_REC_AUX:
+		case GRANULE_STATE_CHANNEL:
 			if (g->refcount)
 				viol("%s granule %#llx has refcount %u", sname(s),
 				     (unsigned long long)gpa(i), g->refcount);
@@ -1031,6 +1224,10 @@ int inv_check(char *why, size_t len)
 	/* RDs (VMIDs, roots), then RECs (which count per RD), then the trees. */
 	for (unsigned r = 0; r < nrds; r++)
 		check_rd(&rds[r]);
+	nrecs_seen = 0;
+	nclaims = 0;
+	nchans = 0;
+	memset(ri_channels, 0, sizeof(ri_channels[0]) * nrds);
 	for (uint64_t n = 0; n < ic.nlist; n++) {
 		if (G(ic.list[n])->state == GRANULE_STATE_REC)
 			check_rec(ic.list[n]);
@@ -1046,6 +1243,46 @@ int inv_check(char *why, size_t len)
 			walk_realm(&rds[r]);
 		if (rds[r].rd->vmid < VMID_COUNT)
 			ic.vmid_seen[rds[r].rd->vmid / 64] = 0;
+	}
+
+	/* Fasco: channels as the RECs say; kinds, bindings and counts as the RDs say. */
+	check_channel_claims();
+	for (unsigned r = 0; r < nrds; r++) {
+		const struct rd *rd = rds[r].rd;
+		uint64_t pa = gpa(rds[r].idx);
+
+		if (rd->rb_kind >= RB_REALM_KIND_NR) {
+			viol("RD %#llx: realm kind %llu", (unsigned long long)pa,
+			     (unsigned long long)rd->rb_kind);
+			continue;
+		}
+		if (rd->rb_kind == RB_REALM_KIND_CONTAINER) {
+			uint64_t s = gidx(rd->rb_system_rd);
+			if (s == UINT64_MAX || !ic.rd_slot[s] ||
+			    rds[ic.rd_slot[s] - 1].rd->rb_kind != RB_REALM_KIND_SYSTEM)
+				viol("Container Realm %#llx is bound to %#llx, not a System Realm",
+				     (unsigned long long)pa, (unsigned long long)rd->rb_system_rd);
+			else
+				rds[ic.rd_slot[s] - 1].bound++;
+			if (rd->rec_count > CONTAINER_MAX_RECS)
+				viol("Container Realm %#llx has made %llu RECs (too many)",
+				     (unsigned long long)pa, (unsigned long long)rd->rec_count);
+		} else if (rd->rb_system_rd) {
+			viol("realm %#llx of kind %llu is bound to %#llx", (unsigned long long)pa,
+			     (unsigned long long)rd->rb_kind, (unsigned long long)rd->rb_system_rd);
+		}
+	}
+	for (unsigned r = 0; r < nrds; r++) {
+		const struct rd *rd = rds[r].rd;
+		uint64_t bound = __atomic_load_n(&rd->rb_bound, __ATOMIC_RELAXED);
+		uint64_t channels = __atomic_load_n(&rd->rb_channels, __ATOMIC_RELAXED);
+
+		if (bound != rds[r].bound || (rds[r].sane && channels != ri_channels[r]))
+			viol("realm %#llx counts %llu bound containers and %llu channels; found "
+			     "%llu and %u",
+			     (unsigned long long)gpa(rds[r].idx), (unsigned long long)bound,
+			     (unsigned long long)channels, (unsigned long long)rds[r].bound,
+			     ri_channels[r]);
 	}
 
 	/* No VMID reserved without a live realm (a leak, or a double free's twin). */
@@ -1065,7 +1302,7 @@ int inv_check(char *why, size_t len)
 		unsigned s = G(i)->state;
 
 		if ((s == GRANULE_STATE_RTT || s == GRANULE_STATE_DATA ||
-		     s == GRANULE_STATE_REC_AUX) &&
+		     s == GRANULE_STATE_REC_AUX || s == GRANULE_STATE_CHANNEL) &&
 		    ic.reach[i] == 0)
 			viol("%s granule %#llx is orphaned (no realm reaches it)", sname(s),
 			     (unsigned long long)gpa(i));

@@ -1,0 +1,876 @@
+/*
+ * The realm deployment's host side (Fasco, DESIGN.md §3 and §4): boots the
+ * emulated machine, builds the System Realm and one Container Realm through
+ * real RMI calls, schedules their RECs and serves the System Realm's host
+ * calls (file server, console, sleeping), then tears everything down and
+ * gives every granule back.
+ *
+ *   System Realm (kind SYSTEM): RTTs, RTT_INIT_RIPAS, DATA_CREATE_UNKNOWN
+ *   for its memory (host-call struct, register block, bounce buffer, the
+ *   kernel's memory), an NS buffer mapped with RTT_MAP_UNPROTECTED, one REC
+ *   whose pc is the System Realm kernel (deploy/realm_sys.c, a native
+ *   guest), REALM_ACTIVATE.
+ *   Container Realm (kind CONTAINER, bound to it): the start configuration
+ *   (manifest digest + OCI process configuration) measured with DATA_CREATE
+ *   at RCT_CONFIG_IPA, a pool of DATA_CREATE_UNKNOWN granules for container
+ *   memory, one REC (the A64 engine), REALM_ACTIVATE, CHANNEL_CREATE.
+ *
+ * The scheduler enters the container REC; on RMI_EXIT_RB_FORWARD it enters
+ * the System Realm REC (answering its PRH_IDLE host call with SERVE) and
+ * serves its host calls until it is idle again; on RMI_EXIT_RB_EXITED the
+ * container is done. The host never sees a request's content.
+ * One container per machine for now (the library OS is one instance); the
+ * scheduler runs on the calling thread.
+ */
+#include "deploy/realm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/fasco.h"
+#include "arch/rmi.h"
+#include "arch/rsi.h"
+#include "arch/s2tt.h"
+#include "boot/machine.h"
+#include "deploy/realm_host.h"
+#include "host/host.h"
+#include "host/manifest.h"
+#include "libos/libos.h"
+#include "libos/pal_realm.h"
+#include "plat/plat.h"
+
+#define PG GRANULE_SIZE
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static char *g_err;
+static size_t g_errlen;
+
+static int fail(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g_err && g_errlen && !g_err[0]) {
+		va_start(ap, fmt);
+		vsnprintf(g_err, g_errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* ---- a realm as the host tracks it -------------------------------------------- */
+
+struct vec {
+	uint64_t *a;
+	size_t n, cap;
+};
+
+static int vec_push(struct vec *v, uint64_t x)
+{
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 64;
+		uint64_t *na = realloc(v->a, nc * sizeof(*na));
+		if (!na)
+			return -ENOMEM;
+		v->a = na;
+		v->cap = nc;
+	}
+	v->a[v->n++] = x;
+	return 0;
+}
+
+struct hrealm {
+	uint64_t rd, rtt_base;
+	unsigned nroot;
+	bool created;
+	struct vec rtt_pa, rtt_ipa, rtt_level; /* in creation order */
+	struct vec data_pa, data_ipa;
+	struct vec ns_pa, ns_ipa;              /* unprotected mappings */
+	uint64_t rec, run, aux[RMI_REC_MAX_AUX];
+	unsigned naux;
+};
+
+static uint16_t next_vmid = 1;
+
+static uint64_t rmi(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+		    struct smc_regs *res)
+{
+	return host_rmi(fid, a1, a2, a3, a4, a5, 0, res);
+}
+
+static int rmi_ok(const char *what, uint64_t st)
+{
+	if (st == RMI_SUCCESS)
+		return 0;
+	return fail(-EIO, "RMI %s failed: %s (index %u)", what, host_rmi_status_name(st),
+		    (unsigned)RMI_STATUS_INDEX(st));
+}
+
+static int delegate_new(uint64_t *pa)
+{
+	*pa = host_granule_alloc();
+	if (!*pa)
+		return fail(-ENOMEM, "out of host memory");
+	if (rmi(SMC_RMI_GRANULE_DELEGATE, *pa, 0, 0, 0, 0, NULL) != RMI_SUCCESS) {
+		host_granule_free(*pa);
+		*pa = 0;
+		return fail(-EIO, "GRANULE_DELEGATE failed");
+	}
+	return 0;
+}
+
+static void undelegate_free(uint64_t pa)
+{
+	if (!pa)
+		return;
+	if (rmi(SMC_RMI_GRANULE_UNDELEGATE, pa, 0, 0, 0, 0, NULL) == RMI_SUCCESS)
+		host_granule_free(pa);
+	else
+		fprintf(stderr, "realmbox: realm: cannot undelegate 0x%llx (leaked)\n",
+			(unsigned long long)pa);
+}
+
+static int realm_create(struct hrealm *h, uint64_t kind, uint64_t sys_rd, uint64_t cfg_ipa,
+			uint64_t cfg_size)
+{
+	struct rmi_realm_params p;
+	struct rb_realm_params_ext ext = {kind, sys_rd, cfg_ipa, cfg_size};
+	uint64_t params;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->nroot = 2;
+	if ((r = delegate_new(&h->rd)))
+		return r;
+	h->rtt_base = host_granules_alloc(h->nroot, h->nroot * PG);
+	if (!h->rtt_base)
+		return fail(-ENOMEM, "out of host memory for root RTTs");
+	for (unsigned i = 0; i < h->nroot; i++) {
+		if (rmi(SMC_RMI_GRANULE_DELEGATE, h->rtt_base + i * PG, 0, 0, 0, 0, NULL)) {
+			/* give back what was delegated, then the rest */
+			for (unsigned k = 0; k < i; k++)
+				rmi(SMC_RMI_GRANULE_UNDELEGATE, h->rtt_base + k * PG, 0, 0, 0, 0, NULL);
+			host_granules_free(h->rtt_base, h->nroot);
+			h->rtt_base = 0;
+			return fail(-EIO, "GRANULE_DELEGATE of root RTTs failed");
+		}
+	}
+	memset(&p, 0, sizeof(p));
+	p.s2sz = 40;
+	p.hash_algo = RMI_HASH_SHA_256;
+	p.vmid = next_vmid++;
+	if (next_vmid == 0 || next_vmid > 255)
+		next_vmid = 1;
+	p.rtt_base = h->rtt_base;
+	p.rtt_level_start = 1;
+	p.rtt_num_start = h->nroot;
+	memcpy((uint8_t *)&p + RB_REALM_PARAMS_EXT_OFFSET, &ext, sizeof(ext));
+	params = host_granule_alloc();
+	if (!params)
+		return fail(-ENOMEM, "out of host memory");
+	host_mem_write(params, &p, sizeof(p));
+	uint64_t st = rmi(SMC_RMI_REALM_CREATE, h->rd, params, 0, 0, 0, NULL);
+	host_granule_free(params);
+	if ((r = rmi_ok("REALM_CREATE", st)))
+		return r;
+	h->created = true;
+	return 0;
+}
+
+/* Level 2 and 3 tables down to the page holding ipa. */
+static int rtt_path(struct hrealm *h, uint64_t ipa)
+{
+	for (long l = 2; l <= RTT_PAGE_LEVEL; l++) {
+		struct smc_regs res;
+		uint64_t base = ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(l - 1)), rtt;
+		int r;
+
+		if (rmi(SMC_RMI_RTT_READ_ENTRY, h->rd, base, (uint64_t)(l - 1), 0, 0, &res))
+			return fail(-EIO, "RTT_READ_ENTRY failed");
+		if (res.x[1] == (uint64_t)(l - 1) && res.x[2] == RMI_RTT_TABLE)
+			continue;
+		if ((r = delegate_new(&rtt)))
+			return r;
+		if ((r = rmi_ok("RTT_CREATE", rmi(SMC_RMI_RTT_CREATE, h->rd, rtt, base, (uint64_t)l,
+						  0, NULL)))) {
+			undelegate_free(rtt);
+			return r;
+		}
+		if (vec_push(&h->rtt_pa, rtt) || vec_push(&h->rtt_ipa, base) ||
+		    vec_push(&h->rtt_level, (uint64_t)l))
+			return fail(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Tables for every page of [base, top), then RIPAS RAM over it. */
+static int ram_range(struct hrealm *h, uint64_t base, uint64_t top)
+{
+	int r;
+
+	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < top; a += RTT_LEVEL_SIZE(2))
+		if ((r = rtt_path(h, a < base ? base : a)))
+			return r;
+	while (base < top) {
+		struct smc_regs res;
+
+		if ((r = rmi_ok("RTT_INIT_RIPAS",
+				rmi(SMC_RMI_RTT_INIT_RIPAS, h->rd, base, top, 0, 0, &res))))
+			return r;
+		if (res.x[1] <= base)
+			return fail(-EIO, "RTT_INIT_RIPAS made no progress");
+		base = res.x[1];
+	}
+	return 0;
+}
+
+/* DATA at ipa: measured content (DATA_CREATE) if content, else DATA_CREATE_UNKNOWN. */
+static int data_at(struct hrealm *h, uint64_t ipa, uint64_t pa, const void *content,
+		   bool measure)
+{
+	uint64_t st;
+	int r;
+
+	if (content) {
+		uint64_t src = host_granule_alloc();
+		if (!src)
+			return fail(-ENOMEM, "out of host memory");
+		host_mem_write(src, content, PG);
+		st = rmi(SMC_RMI_DATA_CREATE, h->rd, pa, ipa, src, measure ? RMI_MEASURE_CONTENT : 0,
+			 NULL);
+		host_granule_free(src);
+	} else {
+		st = rmi(SMC_RMI_DATA_CREATE_UNKNOWN, h->rd, pa, ipa, 0, 0, NULL);
+	}
+	if ((r = rmi_ok(content ? "DATA_CREATE" : "DATA_CREATE_UNKNOWN", st)))
+		return r;
+	if (vec_push(&h->data_pa, pa) || vec_push(&h->data_ipa, ipa))
+		return fail(-ENOMEM, "out of memory");
+	return 0;
+}
+
+/* n granules of DATA at [ipa, ipa + n pages), physically contiguous (so they map as one). */
+static int data_range(struct hrealm *h, uint64_t ipa, uint64_t n, bool contiguous)
+{
+	uint64_t base = contiguous ? host_granules_alloc((unsigned)n, PG) : 0;
+	int r;
+
+	if (contiguous && !base)
+		return fail(-ENOMEM, "out of host memory for %llu contiguous granules",
+			    (unsigned long long)n);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t pa;
+
+		if (contiguous) {
+			pa = base + i * PG;
+			if (rmi(SMC_RMI_GRANULE_DELEGATE, pa, 0, 0, 0, 0, NULL) != RMI_SUCCESS) {
+				host_granules_free(pa, (unsigned)(n - i));
+				return fail(-EIO, "GRANULE_DELEGATE failed");
+			}
+		} else if ((r = delegate_new(&pa))) {
+			return r;
+		}
+		if ((r = data_at(h, ipa + i * PG, pa, NULL, false))) {
+			undelegate_free(pa);
+			if (contiguous && i + 1 < n)
+				host_granules_free(pa + PG, (unsigned)(n - i - 1));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
+{
+	struct rmi_rec_params rp;
+	struct smc_regs res;
+	uint64_t params, rec;
+	int r;
+
+	if ((r = rmi_ok("REC_AUX_COUNT", rmi(SMC_RMI_REC_AUX_COUNT, h->rd, 0, 0, 0, 0, &res))))
+		return r;
+	if (res.x[1] > RMI_REC_MAX_AUX)
+		return fail(-EIO, "REC_AUX_COUNT too large");
+	memset(&rp, 0, sizeof(rp));
+	rp.flags = RMI_REC_FLAG_RUNNABLE;
+	rp.pc = pc;
+	if (gprs)
+		memcpy(rp.gprs, gprs, sizeof(rp.gprs));
+	rp.num_aux = res.x[1];
+	for (unsigned i = 0; i < rp.num_aux; i++) {
+		if ((r = delegate_new(&h->aux[i])))
+			return r;
+		h->naux = i + 1;
+		rp.aux[i] = h->aux[i];
+	}
+	if ((r = delegate_new(&rec)))
+		return r;
+	params = host_granule_alloc();
+	if (!params) {
+		undelegate_free(rec);
+		return fail(-ENOMEM, "out of host memory");
+	}
+	host_mem_write(params, &rp, sizeof(rp));
+	uint64_t st = rmi(SMC_RMI_REC_CREATE, h->rd, rec, params, 0, 0, NULL);
+	host_granule_free(params);
+	if ((r = rmi_ok("REC_CREATE", st))) {
+		undelegate_free(rec);
+		return r;
+	}
+	h->rec = rec;
+	h->run = host_granule_alloc();
+	return h->run ? 0 : fail(-ENOMEM, "out of host memory");
+}
+
+static int map_ns(struct hrealm *h, uint64_t ipa, uint64_t n)
+{
+	int r;
+
+	if ((r = rtt_path(h, ipa)))
+		return r;
+	uint64_t base = host_granules_alloc((unsigned)n, PG);
+	if (!base)
+		return fail(-ENOMEM, "out of host memory for the NS buffer");
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t pa = base + i * PG;
+		if ((r = rmi_ok("RTT_MAP_UNPROTECTED",
+				rmi(SMC_RMI_RTT_MAP_UNPROTECTED, h->rd, ipa + i * PG, RTT_PAGE_LEVEL,
+				    pa | S2TT_MEMATTR_NORMAL_WB | S2TT_S2AP_RW, 0, NULL)))) {
+			host_granules_free(pa, (unsigned)(n - i));
+			return r;
+		}
+		if (vec_push(&h->ns_pa, pa) || vec_push(&h->ns_ipa, ipa + i * PG))
+			return fail(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Give everything back, in the order the RMM allows. Returns the number of failures. */
+static unsigned realm_destroy(struct hrealm *h)
+{
+	unsigned bad = 0;
+	struct smc_regs res;
+
+	if (h->rec) {
+		if (rmi(SMC_RMI_REC_DESTROY, h->rec, 0, 0, 0, 0, NULL) == RMI_SUCCESS)
+			undelegate_free(h->rec);
+		else
+			bad++;
+		h->rec = 0;
+	}
+	for (unsigned i = 0; i < h->naux; i++)
+		undelegate_free(h->aux[i]);
+	h->naux = 0;
+	if (h->run)
+		host_granule_free(h->run);
+	h->run = 0;
+	for (size_t i = h->data_pa.n; i-- > 0;) {
+		if (rmi(SMC_RMI_DATA_DESTROY, h->rd, h->data_ipa.a[i], 0, 0, 0, &res) ==
+		    RMI_SUCCESS)
+			undelegate_free(h->data_pa.a[i]);
+		else
+			bad++;
+	}
+	for (size_t i = h->ns_pa.n; i-- > 0;) {
+		if (rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, h->rd, h->ns_ipa.a[i], RTT_PAGE_LEVEL, 0, 0,
+			NULL) == RMI_SUCCESS)
+			host_granule_free(h->ns_pa.a[i]);
+		else
+			bad++;
+	}
+	for (size_t i = h->rtt_pa.n; i-- > 0;) {
+		if (rmi(SMC_RMI_RTT_DESTROY, h->rd, h->rtt_ipa.a[i], h->rtt_level.a[i], 0, 0,
+			&res) == RMI_SUCCESS)
+			undelegate_free(h->rtt_pa.a[i]);
+		else
+			bad++;
+	}
+	if (h->created) {
+		if (rmi(SMC_RMI_REALM_DESTROY, h->rd, 0, 0, 0, 0, NULL) != RMI_SUCCESS)
+			bad++;
+		else
+			h->created = false;
+	}
+	if (!h->created) {
+		undelegate_free(h->rd);
+		if (h->rtt_base)
+			for (unsigned i = 0; i < h->nroot; i++)
+				undelegate_free(h->rtt_base + i * PG);
+	}
+	free(h->rtt_pa.a);
+	free(h->rtt_ipa.a);
+	free(h->rtt_level.a);
+	free(h->data_pa.a);
+	free(h->data_ipa.a);
+	free(h->ns_pa.a);
+	free(h->ns_ipa.a);
+	memset(h, 0, sizeof(*h));
+	return bad;
+}
+
+/* REC_ENTER with gprs for a pending host call; the exit in *ex. */
+static uint64_t enter(struct hrealm *h, const uint64_t *gprs, unsigned n, struct rmi_rec_exit *ex)
+{
+	struct rmi_rec_enter en;
+
+	memset(&en, 0, sizeof(en));
+	for (unsigned i = 0; i < n; i++)
+		en.gprs[i] = gprs[i];
+	host_mem_write(h->run, &en, sizeof(en));
+	uint64_t st = rmi(SMC_RMI_REC_ENTER, h->rec, h->run, 0, 0, 0, NULL);
+	host_mem_read(h->run + offsetof(struct rmi_rec_run, exit), ex, sizeof(*ex));
+	return st;
+}
+
+/* ---- the host's services to the System Realm ------------------------------------ */
+
+static struct {
+	int rootfd;
+	int fds[3];
+	uint64_t ns_base_pa; /* the NS buffer, contiguous */
+	size_t ns_size;
+	uint8_t *manifest;
+	size_t manifest_len;
+	const struct rb_manifest *mf;
+	uint64_t host_calls;
+} hs;
+
+static int host_open(const char *path)
+{
+	while (*path == '/')
+		path++;
+	if (!*path)
+		return -ENOENT;
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+					  RESOLVE_NO_SYMLINKS};
+	long fd = syscall(SYS_openat2, hs.rootfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static void ns_write(const void *buf, size_t len)
+{
+	host_mem_write(hs.ns_base_pa, buf, len);
+}
+
+static void ns_read(void *buf, size_t len)
+{
+	host_mem_read(hs.ns_base_pa, buf, len);
+}
+
+/* One host call of the System Realm: the answer's gprs in out[0..]. */
+static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
+{
+	const uint64_t *a = ex->gprs;
+	static uint8_t buf[1 << 20];
+
+	hs.host_calls++;
+	memset(out, 0, RMI_REC_GPRS * sizeof(uint64_t));
+	switch (ex->imm) {
+	case PRH_CONSOLE_WRITE: {
+		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
+		int fd = hs.fds[a[0] == 2 ? 2 : 1];
+		ns_read(buf, n);
+		size_t done = 0;
+		while (done < n) {
+			ssize_t w = write(fd, buf + done, n - done);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			done += (size_t)w;
+		}
+		out[0] = done ? done : (n ? (uint64_t)-EPIPE : 0);
+		break;
+	}
+	case PRH_CONSOLE_READ: {
+		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
+		struct pollfd p = {hs.fds[0], POLLIN, 0};
+		int r = poll(&p, 1, 50);
+		if (r <= 0) {
+			out[0] = (uint64_t)-EAGAIN;
+			break;
+		}
+		ssize_t got = read(hs.fds[0], buf, n);
+		if (got < 0) {
+			out[0] = (uint64_t)(errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno);
+			break;
+		}
+		ns_write(buf, (size_t)got);
+		out[0] = (uint64_t)got;
+		break;
+	}
+	case PRH_OPEN: {
+		char path[4097];
+		size_t n = a[0] < sizeof(path) - 1 ? a[0] : sizeof(path) - 1;
+		if (n > hs.ns_size)
+			n = hs.ns_size;
+		ns_read(path, n);
+		path[n] = 0;
+		out[0] = (uint64_t)(int64_t)host_open(path);
+		break;
+	}
+	case PRH_PREAD: {
+		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
+		ssize_t r = pread((int)a[0], buf, n, (off_t)a[2]);
+		if (r < 0) {
+			out[0] = (uint64_t)-errno;
+			break;
+		}
+		ns_write(buf, (size_t)r);
+		out[0] = (uint64_t)r;
+		break;
+	}
+	case PRH_CLOSE:
+		if ((int)a[0] > 2 && (int)a[0] != hs.rootfd)
+			close((int)a[0]);
+		break;
+	case PRH_SLEEP: {
+		struct timespec ts = {(time_t)(a[0] / 1000000000ULL), (long)(a[0] % 1000000000ULL)};
+		nanosleep(&ts, NULL);
+		break;
+	}
+	case PRH_MANIFEST: {
+		uint64_t off = a[0], n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
+		if (off > hs.manifest_len)
+			off = hs.manifest_len;
+		if (n > hs.manifest_len - off)
+			n = hs.manifest_len - off;
+		ns_write(hs.manifest + off, n);
+		out[0] = n;
+		out[1] = hs.manifest_len;
+		break;
+	}
+	case PRH_MTIMES: {
+		/* mtime is not measured (host/manifest.h): untrusted metadata, as the host says */
+		uint64_t first = a[0], n = a[1], cap = hs.ns_size / 8, k = 0;
+		if (n > cap)
+			n = cap;
+		for (; k < n && first + k < hs.mf->n; k++)
+			((uint64_t *)buf)[k] = hs.mf->entries[first + k].mtime_sec;
+		ns_write(buf, k * 8);
+		out[0] = k;
+		break;
+	}
+	case PRH_LOG: {
+		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
+		if (n > hs.ns_size)
+			n = hs.ns_size;
+		ns_read(buf, n);
+		fprintf(stderr, "realmbox: system realm: %.*s\n", (int)n, (char *)buf);
+		break;
+	}
+	default:
+		out[0] = (uint64_t)-ENOSYS;
+		break;
+	}
+}
+
+/*
+ * Run the System Realm REC, first answering its idle host call with cmd,
+ * and serve its host calls until it is idle again (0) or fails (-EIO).
+ */
+static int run_sys(struct hrealm *sys, uint64_t cmd, struct realm_counts *cnt)
+{
+	struct rmi_rec_exit ex;
+	uint64_t g[RMI_REC_GPRS] = {cmd};
+
+	for (;;) {
+		cnt->sys_entries++;
+		uint64_t st = enter(sys, g, RMI_REC_GPRS, &ex);
+		if (st != RMI_SUCCESS)
+			return fail(-EIO, "REC_ENTER of the System Realm: %s",
+				    host_rmi_status_name(st));
+		if (ex.exit_reason == RMI_EXIT_IRQ) {
+			memset(g, 0, sizeof(g));
+			continue;
+		}
+		if (ex.exit_reason != RMI_EXIT_HOST_CALL)
+			return fail(-EIO, "System Realm exit %llu (esr 0x%llx)",
+				    (unsigned long long)ex.exit_reason, (unsigned long long)ex.esr);
+		if (ex.imm == PRH_IDLE)
+			return 0;
+		cnt->host_calls++;
+		serve_host_call(&ex, g);
+	}
+}
+
+/* ---- the run ----------------------------------------------------------------------- */
+
+static pthread_mutex_t realm_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool machine_up;
+static struct machine_layout ml;
+
+static uint64_t env_mb(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	long v = s ? atol(s) : 0;
+	return v > 0 ? (uint64_t)v : def;
+}
+
+int realm_machine_up(char *errbuf, size_t errlen)
+{
+	if (machine_up)
+		return 0;
+	struct machine_config mc = {.dram_size = env_mb("REALMBOX_REALM_DRAM_MB", 1024) << 20};
+	int r = machine_boot(&mc, &ml);
+	if (r) {
+		snprintf(errbuf, errlen, "machine boot failed: %s", strerror(-r));
+		return r;
+	}
+	r = host_mem_init(ml.ns_base, ml.ns_size);
+	if (r) {
+		snprintf(errbuf, errlen, "host memory: %s", strerror(-r));
+		machine_shutdown();
+		return r;
+	}
+	r = realm_sys_register();
+	if (r) {
+		snprintf(errbuf, errlen, "System Realm kernel: %s", strerror(-r));
+		return r;
+	}
+	machine_up = true;
+	return 0;
+}
+
+uint64_t realm_granules_in_use(void)
+{
+	return machine_up ? host_granules_in_use() : 0;
+}
+
+int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	      int stdout_fd, int stderr_fd, struct rb_result *res, struct realm_counts *cnt,
+	      char *errbuf, size_t errlen)
+{
+	struct hrealm sys, ct;
+	uint8_t *config = NULL;
+	size_t config_len = 0;
+	uint64_t chan = 0;
+	bool chan_live = false;
+	int ret;
+
+	memset(&sys, 0, sizeof(sys));
+	memset(&ct, 0, sizeof(ct));
+	memset(cnt, 0, sizeof(*cnt));
+	memset(res, 0, sizeof(*res));
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	pthread_mutex_lock(&realm_lock);
+	g_err = errbuf;
+	g_errlen = errlen;
+	hs.rootfd = -1;
+	hs.manifest = NULL;
+	if ((ret = realm_machine_up(errbuf, errlen)))
+		goto out_unlock;
+	cnt->granules_before = host_granules_in_use();
+
+	hs.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (hs.rootfd < 0) {
+		ret = fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+		goto out;
+	}
+	hs.mf = mf;
+	hs.fds[0] = stdin_fd;
+	hs.fds[1] = stdout_fd;
+	hs.fds[2] = stderr_fd;
+	if (host_manifest_serialize(mf, &hs.manifest, &hs.manifest_len)) {
+		ret = fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = realm_config_build(cfg, mf->digest, &config, &config_len))) {
+		fail(ret, "the start configuration is too large (%zu bytes, at most %llu)",
+		     config_len, (unsigned long long)RB_CONFIG_MAX);
+		goto out;
+	}
+
+	uint64_t sys_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
+	uint64_t pool_n = (env_mb("REALMBOX_REALM_POOL_MB", 64) << 20) / PG;
+	uint64_t ns_n = 16;
+	hs.ns_size = ns_n * PG;
+	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
+
+	/* ---- the System Realm ---- */
+	if ((ret = realm_create(&sys, RB_REALM_KIND_SYSTEM, 0, 0, 0)) ||
+	    (ret = ram_range(&sys, 0, RSYS_BOUNCE_IPA + RB_COPY_MAX)) ||
+	    (ret = ram_range(&sys, RSYS_MEM_IPA, RSYS_MEM_IPA + sys_mem)) ||
+	    (ret = data_range(&sys, RSYS_HC_IPA, 2, false)) ||
+	    (ret = data_range(&sys, RSYS_BOUNCE_IPA, RB_COPY_MAX / PG, true)) ||
+	    (ret = data_range(&sys, RSYS_MEM_IPA, sys_mem / PG, true)) ||
+	    (ret = map_ns(&sys, RSYS_NS_IPA, ns_n)))
+		goto out;
+	hs.ns_base_pa = sys.ns_pa.a[0];
+	uint64_t chan_ipa = RSYS_CHAN_IPA;
+	uint64_t sg[8] = {0};
+	sg[RSYS_GPR_MEM_SIZE] = sys_mem;
+	sg[RSYS_GPR_NS_SIZE] = hs.ns_size;
+	sg[RSYS_GPR_POOL_IPA] = RCT_POOL_IPA;
+	sg[RSYS_GPR_POOL_N] = pool_n;
+	sg[RSYS_GPR_CHAN_IPA] = chan_ipa;
+	if ((ret = rec_create(&sys, RSYS_PC, sg)) ||
+	    (ret = rmi_ok("REALM_ACTIVATE (system)",
+			  rmi(SMC_RMI_REALM_ACTIVATE, sys.rd, 0, 0, 0, 0, NULL))))
+		goto out;
+
+	/* ---- the Container Realm ---- */
+	uint64_t cfg_pages = (config_len + PG - 1) / PG;
+	if ((ret = realm_create(&ct, RB_REALM_KIND_CONTAINER, sys.rd, RCT_CONFIG_IPA, config_len)) ||
+	    (ret = ram_range(&ct, RCT_CONFIG_IPA, RCT_CONFIG_IPA + cfg_pages * PG)) ||
+	    (ret = ram_range(&ct, RCT_POOL_IPA, RCT_POOL_IPA + pool_n * PG)))
+		goto out;
+	for (uint64_t i = 0; i < cfg_pages; i++) {
+		uint8_t page[PG];
+		uint64_t pa;
+		size_t n = config_len - i * PG < PG ? config_len - i * PG : PG;
+
+		memset(page, 0, sizeof(page));
+		memcpy(page, config + i * PG, n);
+		if ((ret = delegate_new(&pa)))
+			goto out;
+		if ((ret = data_at(&ct, RCT_CONFIG_IPA + i * PG, pa, page, true))) {
+			undelegate_free(pa);
+			goto out;
+		}
+	}
+	if ((ret = data_range(&ct, RCT_POOL_IPA, pool_n, false)) ||
+	    (ret = rec_create(&ct, 0 /* the A64 engine */, NULL)) ||
+	    (ret = rmi_ok("REALM_ACTIVATE (container)",
+			  rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))) ||
+	    (ret = delegate_new(&chan)))
+		goto out;
+	if ((ret = rmi_ok("RB_CHANNEL_CREATE", rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, chan, ct.rec,
+						    chan_ipa, 0, NULL))))
+		goto out;
+	chan_live = true;
+	cnt->build_rmi = plat_counter_read(PLAT_CNT_RMI) - t0;
+
+	/* ---- run: boot the kernel, then the container ---- */
+	if ((ret = run_sys(&sys, 0, cnt)))
+		goto out;
+	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
+	plat_counters_snapshot(c0);
+	struct rmi_rec_exit ex;
+	for (;;) {
+		cnt->ct_entries++;
+		uint64_t st = enter(&ct, NULL, 0, &ex);
+		if (st != RMI_SUCCESS) {
+			ret = fail(-EIO, "REC_ENTER of the container: %s", host_rmi_status_name(st));
+			break;
+		}
+		if (ex.exit_reason == RMI_EXIT_IRQ)
+			continue;
+		if (ex.exit_reason == RMI_EXIT_RB_EXITED) {
+			res->exit_status = (int)(ex.gprs[0] & 0xFF);
+			break;
+		}
+		if (ex.exit_reason != RMI_EXIT_RB_FORWARD) {
+			ret = fail(-EIO, "container exit %llu", (unsigned long long)ex.exit_reason);
+			break;
+		}
+		cnt->forwards++;
+		if ((ret = run_sys(&sys, PRH_CMD_SERVE, cnt)))
+			break;
+	}
+	plat_counters_snapshot(c1);
+	for (int i = 0; i < PLAT_CNT_NR; i++)
+		cnt->plat[i] = c1[i] - c0[i];
+	{
+		struct smc_regs r;
+		if (rmi(SMC_RMI_RB_REALM_COUNTERS, ct.rd, 0, 0, 0, 0, &r) == RMI_SUCCESS) {
+			res->forwarded = r.x[1];
+			res->verify_refusals = r.x[2];
+			res->rmm_copies = r.x[3];
+			res->rmm_copy_bytes = r.x[4];
+		}
+	}
+	res->rec_exits = cnt->plat[PLAT_CNT_REC_EXIT];
+	res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
+	/* stop the kernel: it leaves its idle loop (and the library OS) */
+	if (ret == 0) {
+		struct rmi_rec_exit sx;
+		uint64_t g[RMI_REC_GPRS] = {PRH_CMD_SHUTDOWN};
+		enter(&sys, g, RMI_REC_GPRS, &sx);
+	}
+	{
+		struct libos_stats st;
+		libos_get_stats(&st);
+		res->syscalls = st.syscalls;
+		res->syscalls_enosys = st.enosys;
+	}
+	{
+		struct realm_sys_stats ss;
+		realm_sys_get_stats(&ss);
+		if (ret == 0 && ss.start_error && ss.start_msg[0] && stderr_fd >= 0)
+			dprintf(stderr_fd, "realmbox: %s\n", ss.start_msg);
+	}
+
+out:
+	if (chan_live) {
+		struct smc_regs r;
+		if (rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, ct.rec, chan_ipa, 0, 0, &r) ==
+		    RMI_SUCCESS)
+			chan_live = false;
+	}
+	if (!chan_live && chan)
+		undelegate_free(chan);
+	cnt->teardown_failures = realm_destroy(&ct) + realm_destroy(&sys);
+	cnt->granules_after = host_granules_in_use();
+	if (cnt->teardown_failures && ret == 0)
+		ret = fail(-EIO, "teardown: %u RMI calls failed", cnt->teardown_failures);
+	if (hs.rootfd >= 0)
+		close(hs.rootfd);
+	hs.rootfd = -1;
+	free(hs.manifest);
+	hs.manifest = NULL;
+	free(config);
+out_unlock:
+	g_err = NULL;
+	pthread_mutex_unlock(&realm_lock);
+	return ret;
+}
+
+/* deploy_run for RB_ISOLATION_REALM (deploy/none.c dispatches here). */
+int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+		     int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,
+		     size_t errlen)
+{
+	struct realm_counts cnt;
+	int r = realm_run(cfg, mf, stdin_fd, stdout_fd, stderr_fd, res, &cnt, errbuf, errlen);
+
+	if (getenv("REALMBOX_REALM_DEBUG")) {
+		struct realm_sys_stats ss;
+		realm_sys_get_stats(&ss);
+		fprintf(stderr,
+			"realm: build %llu RMI calls; %llu container entries, %llu forwards, %llu "
+			"System Realm entries, %llu host calls; RSI %llu (kernel: %llu, %llu host "
+			"calls), copies in %llu (%llu B) out %llu (%llu B), string bytes %llu, maps "
+			"%llu unmaps %llu protects %llu set_regs %llu, pool peak %llu; REC exits %llu, "
+			"world switches %llu; granules in use %llu -> %llu\n",
+			(unsigned long long)cnt.build_rmi, (unsigned long long)cnt.ct_entries,
+			(unsigned long long)cnt.forwards, (unsigned long long)cnt.sys_entries,
+			(unsigned long long)cnt.host_calls,
+			(unsigned long long)cnt.plat[PLAT_CNT_RSI], (unsigned long long)ss.rsi_calls,
+			(unsigned long long)ss.host_calls, (unsigned long long)ss.copies_in,
+			(unsigned long long)ss.bytes_in, (unsigned long long)ss.copies_out,
+			(unsigned long long)ss.bytes_out, (unsigned long long)ss.str_bytes,
+			(unsigned long long)ss.maps, (unsigned long long)ss.unmaps,
+			(unsigned long long)ss.protects, (unsigned long long)ss.set_regs,
+			(unsigned long long)ss.pool_peak,
+			(unsigned long long)cnt.plat[PLAT_CNT_REC_EXIT],
+			(unsigned long long)cnt.plat[PLAT_CNT_WORLD_SWITCH],
+			(unsigned long long)cnt.granules_before,
+			(unsigned long long)cnt.granules_after);
+	}
+	return r;
+}

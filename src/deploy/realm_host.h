@@ -1,0 +1,47 @@
+/*
+ * The realm deployment's host side (deploy/realm.c) beyond deploy.h: the
+ * run with its machine-independent counts, for the CLI's deploy_run, tests
+ * and the benchmark.
+ */
+#ifndef DEPLOY_REALM_HOST_H
+#define DEPLOY_REALM_HOST_H
+
+#include <stdint.h>
+
+#include "deploy/deploy.h"
+#include "plat/plat.h"
+
+struct realm_counts {
+	uint64_t build_rmi;       /* RMI calls to build both realms */
+	uint64_t ct_entries;      /* REC_ENTERs of the container REC */
+	uint64_t sys_entries;     /* REC_ENTERs of the System Realm REC */
+	uint64_t forwards;        /* RMI_EXIT_RB_FORWARD exits seen */
+	uint64_t host_calls;      /* System Realm host calls served (not counting idle) */
+	uint64_t plat[PLAT_CNT_NR]; /* platform counters over the container's run */
+	uint64_t granules_before, granules_after; /* host_granules_in_use around the run */
+	unsigned teardown_failures;
+};
+
+/*
+ * Boot the machine once per process (machine_boot, host_mem_init) and
+ * register the System Realm kernel. 0 or a negative errno with errbuf.
+ */
+int realm_machine_up(char *errbuf, size_t errlen);
+
+/* NS granules the host has allocated (0 before the machine is up). */
+uint64_t realm_granules_in_use(void);
+
+/*
+ * deploy_run for RB_ISOLATION_REALM, with counts. Builds the System Realm
+ * and one Container Realm, runs the container to its end, tears both down.
+ */
+int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	      int stdout_fd, int stderr_fd, struct rb_result *res, struct realm_counts *cnt,
+	      char *errbuf, size_t errlen);
+
+/* realm_run without the counts (REALMBOX_REALM_DEBUG=1 prints them). */
+int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+		     int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,
+		     size_t errlen);
+
+#endif /* DEPLOY_REALM_HOST_H */

@@ -1,0 +1,416 @@
+/*
+ * The System Realm's kernel (realm deployment, DESIGN.md §3): a native
+ * guest (plat/emu/native_guest.h) that runs the library OS with the realm
+ * PAL (libos/pal_realm.c). It reaches the RMM only through SMCs and its
+ * memory only through stage 2: at boot it maps its own DATA (host-call
+ * struct, register block, bounce buffer, kernel memory), the channel and
+ * the NS buffer once with native_guest_map, like TLB fills.
+ *
+ * Life: boot, then loop on PRH_IDLE host calls; the host answers SERVE when
+ * it saw a forward exit of the container REC. The first request is START:
+ * the kernel reads the measured start configuration (READ_CONFIG), fetches
+ * the manifest from the host (untrusted) and accepts it only if its SHA-256
+ * equals the digest in that configuration, then starts the library OS.
+ * Every later request goes to the library OS (pal_realm_serve).
+ */
+#include "deploy/realm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "lib/hash.h"
+#include "plat/plat.h"
+#include "libos/libos.h"
+#include "libos/pal_realm.h"
+#include "plat/emu/native_guest.h"
+
+#define PG 4096ULL
+
+static struct realm_sys_stats sys_stats;
+
+/* The kernel's memory: a bump allocator in front of the library OS heap. */
+static struct {
+	uint8_t *base;
+	size_t size, used;
+} kmem;
+
+static void *bump(size_t n)
+{
+	n = (n + 63) & ~(size_t)63;
+	if (kmem.used + n > kmem.size)
+		return NULL;
+	void *p = kmem.base + kmem.used;
+	kmem.used += n;
+	return p;
+}
+
+/* ---- what a realm has architecturally: SMC, the counter, RNDR ---- */
+
+static void k_smc(void *guest, uint64_t x[11])
+{
+	struct smc_regs r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.x, x, 11 * sizeof(uint64_t));
+	native_guest_smc(guest, &r);
+	memcpy(x, r.x, 11 * sizeof(uint64_t));
+}
+
+static uint64_t k_counter_ns(void *guest, int clock)
+{
+	struct timespec ts;
+
+	/* CNTVCT_EL0 (and the wall-clock offset the host gave every realm): the host clock here */
+	clock_gettime(clock == PAL_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void k_rndr(void *guest, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t r = getrandom(p, len, 0);
+		if (r <= 0)
+			continue;
+		p += r;
+		len -= (size_t)r;
+	}
+}
+
+static void klog(const char *fmt, const char *arg)
+{
+	(void)fmt;
+	(void)arg;
+}
+
+/* ---- START: configuration, manifest, library OS ---- */
+
+static const char *take_str(const uint8_t **p, const uint8_t *end)
+{
+	const uint8_t *z = memchr(*p, 0, (size_t)(end - *p));
+	const char *s = (const char *)*p;
+
+	if (!z)
+		return NULL;
+	*p = z + 1;
+	return s;
+}
+
+static struct {
+	size_t ns_size;
+	uint8_t *ns;
+	uint64_t config_size;
+} K;
+
+static int fetch_manifest(uint8_t **out, size_t *outlen)
+{
+	uint64_t a[2] = {0, K.ns_size}, r[RSI_HOST_CALL_NR_GPRS];
+	int64_t got = (int64_t)pal_realm_host_call(PRH_MANIFEST, a, 2, r);
+	uint64_t total = r[1];
+
+	if (got < 0 || total == 0 || total > (256ULL << 20))
+		return -EIO;
+	uint8_t *buf = bump(total + 1);
+	if (!buf)
+		return -ENOMEM;
+	uint64_t off = 0;
+	for (;;) {
+		if ((uint64_t)got > K.ns_size || off + (uint64_t)got > total)
+			return -EIO;
+		memcpy(buf + off, K.ns, (size_t)got);
+		off += (uint64_t)got;
+		if (off == total)
+			break;
+		if (got == 0)
+			return -EIO;
+		a[0] = off;
+		a[1] = total - off < K.ns_size ? total - off : K.ns_size;
+		got = (int64_t)pal_realm_host_call(PRH_MANIFEST, a, 2, r);
+		if (got < 0 || r[1] != total)
+			return -EIO;
+	}
+	buf[total] = 0;
+	*out = buf;
+	*outlen = total;
+	return 0;
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* The canonical serialization of host/manifest.h, version 1. */
+static int parse_manifest(const uint8_t *buf, size_t len, struct libos_mf_entry **out, size_t *n)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	const char *magic = take_str(&p, end);
+
+	if (!magic || strcmp(magic, "realmbox-manifest-v1") != 0 || end - p < 8)
+		return -EIO;
+	uint64_t cnt = get_le(p, 8);
+	p += 8;
+	if (cnt > len / 50 + 1)
+		return -EIO;
+	struct libos_mf_entry *e = bump(sizeof(*e) * (size_t)(cnt ? cnt : 1));
+	if (!e)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < cnt; i++) {
+		const char *path = take_str(&p, end);
+
+		if (!path || end - p < 1 + 4 + 4 + 4 + 8 + 32)
+			return -EIO;
+		e[i].path = path;
+		unsigned type = p[0];
+		e[i].type = type == 1 ? LIBOS_MF_DIR : type == 2 ? LIBOS_MF_SYMLINK : LIBOS_MF_FILE;
+		e[i].mode = (uint32_t)get_le(p + 1, 4);
+		e[i].uid = (uint32_t)get_le(p + 5, 4);
+		e[i].gid = (uint32_t)get_le(p + 9, 4);
+		e[i].size = get_le(p + 13, 8);
+		memcpy(e[i].sha256, p + 21, 32);
+		e[i].mtime_sec = 0; /* not measured */
+		p += 53;
+		const char *lt = take_str(&p, end);
+		if (!lt)
+			return -EIO;
+		e[i].link_target = type == 2 ? lt : NULL;
+		if (i && strcmp(e[i - 1].path, path) >= 0)
+			return -EIO; /* not sorted: the library OS binary-searches */
+	}
+	*out = e;
+	*n = (size_t)cnt;
+	return 0;
+}
+
+static int do_start(const struct pal_ops *ops)
+{
+	struct rb_start_hdr h;
+	char *msg = sys_stats.start_msg;
+	size_t msgl = sizeof(sys_stats.start_msg);
+
+	if (K.config_size < sizeof(h) || pal_realm_read_config(0, &h, sizeof(h)) != 0 ||
+	    memcmp(h.magic, RB_START_MAGIC, 16) != 0 || h.size < sizeof(h) ||
+	    h.size > K.config_size) {
+		snprintf(msg, msgl, "bad start configuration");
+		return -EINVAL;
+	}
+	uint8_t *cfg = bump(h.size + 1);
+	if (!cfg || pal_realm_read_config(0, cfg, h.size) != 0) {
+		snprintf(msg, msgl, "cannot read the start configuration");
+		return -ENOMEM;
+	}
+	cfg[h.size] = 0;
+	const uint8_t *p = cfg + sizeof(h), *end = cfg + h.size;
+	if (h.n_groups > 64 || h.n_rlimits > 16 || h.n_args == 0 || h.n_args > 4096 ||
+	    h.n_env > 4096 ||
+	    (size_t)(end - p) < h.n_groups * 4 + h.n_rlimits * sizeof(struct rb_start_rlimit)) {
+		snprintf(msg, msgl, "bad start configuration");
+		return -EINVAL;
+	}
+	uint32_t *groups = bump(4 * (h.n_groups + 1));
+	struct libos_rlimit *rl = bump(sizeof(*rl) * (h.n_rlimits + 1));
+	char **args = bump(sizeof(char *) * (h.n_args + 1));
+	char **env = bump(sizeof(char *) * (h.n_env + 1));
+	if (!groups || !rl || !args || !env)
+		return -ENOMEM;
+	memcpy(groups, p, 4 * h.n_groups);
+	p += 4 * h.n_groups;
+	for (unsigned i = 0; i < h.n_rlimits; i++) {
+		struct rb_start_rlimit r;
+		memcpy(&r, p, sizeof(r));
+		p += sizeof(r);
+		rl[i].resource = (int)r.resource;
+		rl[i].soft = r.soft;
+		rl[i].hard = r.hard;
+	}
+	for (unsigned i = 0; i < h.n_args; i++)
+		if (!(args[i] = (char *)take_str(&p, end)))
+			return -EINVAL;
+	args[h.n_args] = NULL;
+	for (unsigned i = 0; i < h.n_env; i++)
+		if (!(env[i] = (char *)take_str(&p, end)))
+			return -EINVAL;
+	env[h.n_env] = NULL;
+	const char *cwd = take_str(&p, end), *hostname = take_str(&p, end);
+	if (!cwd || !hostname) {
+		snprintf(msg, msgl, "bad start configuration");
+		return -EINVAL;
+	}
+
+	/* The manifest from the untrusted host, accepted only if it is the measured one. */
+	uint8_t *mfb, dg[32];
+	size_t mfl, mfn;
+	struct libos_mf_entry *ents;
+	int r = fetch_manifest(&mfb, &mfl);
+	if (r) {
+		snprintf(msg, msgl, "cannot fetch the manifest from the host");
+		return r;
+	}
+	hash_buf(HASH_SHA256, mfb, mfl, dg);
+	if (memcmp(dg, h.manifest_digest, 32) != 0) {
+		snprintf(msg, msgl, "the host's manifest does not match the measured digest");
+		return -EIO;
+	}
+	r = parse_manifest(mfb, mfl, &ents, &mfn);
+	if (r) {
+		snprintf(msg, msgl, "malformed manifest");
+		return r;
+	}
+	/* mtimes: not measured, so only display metadata from the host (0 if it says nothing) */
+	for (size_t i = 0; i < mfn;) {
+		uint64_t a[2] = {i, mfn - i};
+		uint64_t got = pal_realm_host_call(PRH_MTIMES, a, 2, NULL);
+		if (got == 0 || got > mfn - i || got * 8 > K.ns_size)
+			break;
+		for (uint64_t k = 0; k < got; k++)
+			memcpy(&ents[i + k].mtime_sec, K.ns + 8 * k, 8);
+		i += got;
+	}
+
+	struct libos_config lc = {
+		.args = args,
+		.env = env,
+		.cwd = cwd,
+		.hostname = hostname,
+		.uid = h.uid,
+		.gid = h.gid,
+		.umask = h.umask,
+		.rootfs_readonly = (h.flags & RB_START_ROOTFS_RO) != 0,
+		.terminal = (h.flags & RB_START_TERMINAL) != 0,
+		.rlimits = rl,
+		.n_rlimits = h.n_rlimits,
+		.groups = groups,
+		.n_groups = h.n_groups,
+		.mf = ents,
+		.mf_n = mfn,
+	};
+	size_t heap = (kmem.size - kmem.used) & ~(size_t)(PG - 1);
+	uint8_t *hp = bump(heap);
+	if (!hp || heap < (8u << 20)) {
+		snprintf(msg, msgl, "System Realm memory too small for the library OS");
+		return -ENOMEM;
+	}
+	r = libos_init(ops, hp, heap, &lc);
+	if (r) {
+		snprintf(msg, msgl, "library OS init failed: %d", r);
+		return r;
+	}
+	return libos_start(msg, msgl);
+}
+
+static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
+{
+	struct pal_realm_env env;
+	struct pal_ops ops;
+	uint64_t mem_size = gprs[RSYS_GPR_MEM_SIZE];
+
+	memset(&sys_stats, 0, sizeof(sys_stats));
+	memset(&env, 0, sizeof(env));
+	K.ns_size = gprs[RSYS_GPR_NS_SIZE];
+	env.guest = g;
+	env.smc = k_smc;
+	env.counter_ns = k_counter_ns;
+	env.rndr = k_rndr;
+	env.chan_ipa = gprs[RSYS_GPR_CHAN_IPA];
+	env.chan = native_guest_map(g, env.chan_ipa, PG, false);
+	env.hc_ipa = RSYS_HC_IPA;
+	env.hc = native_guest_map(g, RSYS_HC_IPA, PG, true);
+	env.regs_ipa = RSYS_REGS_IPA;
+	env.regs = native_guest_map(g, RSYS_REGS_IPA, PG, true);
+	env.bounce_ipa = RSYS_BOUNCE_IPA;
+	env.bounce = native_guest_map(g, RSYS_BOUNCE_IPA, RB_COPY_MAX, true);
+	env.ns_ipa = RSYS_NS_IPA;
+	env.ns = native_guest_map(g, RSYS_NS_IPA, K.ns_size, true);
+	env.ns_size = K.ns_size;
+	env.pool_ipa = gprs[RSYS_GPR_POOL_IPA];
+	env.pool_n = gprs[RSYS_GPR_POOL_N];
+	env.hwcap = plat_a64_hwcap();
+	env.hwcap2 = plat_a64_hwcap2();
+	K.ns = env.ns;
+	kmem.base = native_guest_map(g, RSYS_MEM_IPA, mem_size, true);
+	kmem.size = kmem.base ? mem_size : 0;
+	kmem.used = 0;
+	/* page-aligned staging pages for the init process (IPA = RSYS_MEM_IPA + offset) */
+	kmem.used = (kmem.used + PG - 1) & ~(size_t)(PG - 1);
+	env.stage_n = 256;
+	env.stage = bump(env.stage_n * PG);
+	env.stage_ipa = env.stage ? RSYS_MEM_IPA + (uint64_t)(env.stage - kmem.base) : 0;
+	env.meta_size = pal_realm_meta_size(env.pool_n);
+	env.meta = bump(env.meta_size);
+	bool ok = env.stage && env.chan && env.hc && env.regs && env.bounce && env.ns && env.meta &&
+		  pal_realm_init(&env, &ops) == 0;
+	if (!ok) {
+		snprintf(sys_stats.start_msg, sizeof(sys_stats.start_msg),
+			 "System Realm kernel: cannot map its memory");
+		sys_stats.start_error = -ENOMEM;
+		/* Without our own memory there is nothing to serve: say so at every request. */
+		struct rsi_host_call hc;
+		for (;;) {
+			memset(&hc, 0, sizeof(hc));
+			hc.imm = PRH_IDLE;
+			native_guest_write(g, RSYS_HC_IPA, &hc, sizeof(hc));
+			struct smc_regs r = {.x = {SMC_RSI_HOST_CALL, RSYS_HC_IPA}};
+			native_guest_smc(g, &r);
+		}
+	}
+	K.config_size = 0;
+	for (;;) {
+		uint64_t cmd = pal_realm_host_call(PRH_IDLE, NULL, 0, NULL);
+
+		if (cmd == PRH_CMD_SHUTDOWN)
+			break;
+		if (cmd != PRH_CMD_SERVE)
+			continue;
+		uint64_t kind = pal_realm_take();
+		if (kind == RB_REQ_START) {
+			K.config_size = env.chan->config_size;
+			int r = do_start(&ops);
+			sys_stats.start_error = r;
+			pal_realm_start_done(r);
+		} else if (kind) {
+			pal_realm_serve(kind);
+		}
+	}
+	struct pal_realm_stats ps;
+	pal_realm_get_stats(&ps);
+	sys_stats.rsi_calls = ps.rsi_calls;
+	sys_stats.host_calls = ps.host_calls;
+	sys_stats.copies_in = ps.copies_in;
+	sys_stats.copies_out = ps.copies_out;
+	sys_stats.bytes_in = ps.bytes_in;
+	sys_stats.bytes_out = ps.bytes_out;
+	sys_stats.maps = ps.maps;
+	sys_stats.unmaps = ps.unmaps;
+	sys_stats.protects = ps.protects;
+	sys_stats.set_regs = ps.set_regs;
+	sys_stats.str_bytes = ps.str_bytes;
+	sys_stats.pool_peak = ps.pool_peak;
+	libos_fini();
+	(void)klog;
+}
+
+int realm_sys_register(void)
+{
+	static int done;
+	int r = 0;
+
+	if (!done) {
+		r = plat_native_guest_register(RSYS_PC, sys_kernel);
+		if (r == 0 || r == -EEXIST)
+			done = 1, r = 0;
+	}
+	return r;
+}
+
+void realm_sys_get_stats(struct realm_sys_stats *st)
+{
+	*st = sys_stats;
+}

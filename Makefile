@@ -74,7 +74,7 @@ setup:
 # The demo (scripts/demo.sh): a realm's whole life through RMI on the
 # emulated machine, then an example OCI bundle run as a container in mode
 # DEMO_ISOLATION.
-DEMO_ISOLATION ?= none
+DEMO_ISOLATION ?= realm
 demo:
 	scripts/setup.sh
 	$(MAKE) all

@@ -5,7 +5,7 @@
 #   scripts/demo.sh BUILD_DIR [ISOLATION]
 set -euo pipefail
 BUILD=${1:-build}
-ISO=${2:-none}
+ISO=${2:-realm}
 RB=$(cd "$BUILD" && pwd)/realmbox
 
 echo "== 1. A realm's life through RMI (monitor, RMM, GPT) =="
@@ -15,14 +15,15 @@ echo
 echo "== 2. A container from an OCI bundle (--isolation $ISO) =="
 scripts/make-bundle.sh "$BUILD/bundles" busybox
 bundle="$BUILD/bundles/busybox"
-python3 - "$bundle/config.json" <<'PY'
+python3 - "$bundle/config.json" "$ISO" <<'PY'
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c["process"]["args"] = ["/bin/sh", "-c",
-    'echo "hello from an arm64 container: $(uname -sm)"; '
-    'echo "$(ls /bin | wc -l) applets in /bin"; '
-    'echo "sha256 of /etc/passwd: $(sha256sum /etc/passwd | cut -c1-16)..."']
+    'echo "hello from an arm64 container (isolation: $RB_ISOLATION)"; '
+    'echo "uname -sm says:"; exec uname -sm']
+c["process"]["env"] = [e for e in c["process"].get("env", []) if not e.startswith("RB_ISOLATION=")]
+c["process"]["env"].append("RB_ISOLATION=" + sys.argv[2])
 c["process"]["terminal"] = False
 json.dump(c, open(p, "w"), indent=2)
 PY

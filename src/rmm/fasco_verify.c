@@ -30,6 +30,7 @@ enum desc_kind {
 	SZ_MUL,	    /* args[len_arg] * size bytes */
 	SZ_DEREF32, /* length = the u32 that argument len_arg points to */
 	SZ_IOCTL,   /* by the ioctl command (argument 1), buffer = argument 2 */
+	SZ_PRCTL,   /* by the prctl option (argument 0), buffer = argument 1 */
 };
 
 struct argdesc {
@@ -106,6 +107,7 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(21, FIX(3, IN, SZ_EPOLL_EVENT)),			/* epoll_ctl */
 	SYS(22, MUL(1, OUT, 2, SZ_EPOLL_EVENT), BUF(4, IN, 5)), /* epoll_pwait */
 	SYS(29, {SZ_IOCTL, 2, 0, 1, 0}),			/* ioctl */
+	SYS(167, {SZ_PRCTL, 1, 0, 0, 0}),			/* prctl */
 	SYS(34, STR(1)),					/* mkdirat */
 	SYS(35, STR(1)),					/* unlinkat */
 	SYS(36, STR(0), STR(2)),				/* symlinkat */
@@ -190,12 +192,15 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(439, STR(1)),					      /* faccessat2 */
 };
 
-/* ioctl commands with a buffer in argument 2. */
-static const struct {
+/* Calls whose buffer depends on a command argument (ioctl, prctl). */
+struct cmd_desc {
 	uint32_t cmd;
 	uint8_t dir;
 	uint16_t size;
-} ioctl_desc[] = {
+};
+
+/* ioctl commands with a buffer in argument 2. */
+static const struct cmd_desc ioctl_desc[] = {
 	{0x5401, OUT, 60}, /* TCGETS: struct termios */
 	{0x5402, IN, 60},  /* TCSETS */
 	{0x5403, IN, 60},  /* TCSETSW */
@@ -207,6 +212,13 @@ static const struct {
 	{0x541B, OUT, 4},  /* FIONREAD */
 	{0x5421, IN, 4},   /* FIONBIO */
 };
+
+/* prctl options with a buffer in argument 1 (the task name: TASK_COMM_LEN). */
+static const struct cmd_desc prctl_desc[] = {
+	{15, IN, 16},  /* PR_SET_NAME */
+	{16, OUT, 16}, /* PR_GET_NAME */
+};
+
 
 #define SYS_RT_SIGRETURN 139
 
@@ -322,6 +334,17 @@ static bool iov_allows(struct rec *crec, uint64_t base, uint64_t cnt, unsigned d
 	return false;
 }
 
+/* Is [va, va+len) in direction dir inside the buffer that command cmd names? */
+static bool cmd_allows(const struct cmd_desc *t, size_t n, uint64_t cmd, uint64_t base,
+		       uint64_t va, uint64_t len, unsigned dir)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].cmd == (uint32_t)cmd)
+			return (t[i].dir & dir) && inside(va, len, base, t[i].size);
+	}
+	return false;
+}
+
 static bool desc_allows(struct rec *crec, const struct argdesc *d, uint64_t va, uint64_t len,
 			unsigned dir)
 {
@@ -353,12 +376,9 @@ static bool desc_allows(struct rec *crec, const struct argdesc *d, uint64_t va, 
 	case SZ_IOV:
 		return iov_allows(crec, base, a[d->len_arg], dir, d->dir, va, len);
 	case SZ_IOCTL:
-		for (unsigned i = 0; i < ARRAY_SIZE(ioctl_desc); i++) {
-			if (ioctl_desc[i].cmd == (uint32_t)a[1])
-				return (ioctl_desc[i].dir & dir) &&
-				       inside(va, len, base, ioctl_desc[i].size);
-		}
-		return false;
+		return cmd_allows(ioctl_desc, ARRAY_SIZE(ioctl_desc), a[1], base, va, len, dir);
+	case SZ_PRCTL:
+		return cmd_allows(prctl_desc, ARRAY_SIZE(prctl_desc), a[0], base, va, len, dir);
 	default:
 		return false;
 	}

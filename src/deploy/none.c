@@ -120,29 +120,11 @@ static struct {
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool pool_started;
 
-/*
- * The pool's refill thread builds and destroys dynarmic JITs in the
- * background, also after the last container ended. If the host process
- * exits meanwhile, exit() runs libdynarmic's static destructors under that
- * thread's feet: the exclusive monitor's spin lock is JIT-built code in a
- * static Xbyak buffer, so a cpu_destroy() -> ExclusiveMonitor::ClearProcessor
- * racing with exit jumps into a freed page ("Unhandled SIGSEGV at rip
- * 0x...000", exit 139, after the container's output was complete). Stop and
- * join the refill thread before that: atexit handlers registered after
- * libdynarmic's initialisation run before its destructors.
- */
-static void pool_stop_at_exit(void)
-{
-	cpu_pool_fini();
-}
-
-/* Called with run_lock held, after a successful cpu_pool_init. */
+/* Called with run_lock held, after a successful cpu_pool_init (which also
+ * stops the pool at exit: see cpu_pool.c). */
 static void pool_started_locked(void)
 {
-	static bool registered;
 	pool_started = true;
-	if (!registered && atexit(pool_stop_at_exit) == 0)
-		registered = true;
 }
 
 int deploy_none_prepare(unsigned vcpus)

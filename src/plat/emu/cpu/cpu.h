@@ -174,10 +174,12 @@ void cpu_reset(struct cpu_vcpu *vcpu);
  * (cpu_engine_warmup), builds them now (synchronously, so that the next
  * `target` cpu_get() calls are fast) and starts a background
  * thread that rebuilds the stock after cpu_get() drains it. Calling again
- * changes the target. Returns 0 or a negative errno.
+ * changes the target. The first successful call registers cpu_pool_fini
+ * with atexit, so the refill thread is stopped before the engine's own
+ * static destructors run. Returns 0 or a negative errno.
  */
 int cpu_pool_init(unsigned target);
-/* Stop the refill thread and destroy the pooled vCPUs. */
+/* Stop the refill thread and destroy the pooled vCPUs (safe to call twice). */
 void cpu_pool_fini(void);
 /*
  * A ready vCPU (detached, reset): from the pool if one is there, else

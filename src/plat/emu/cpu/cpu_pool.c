@@ -18,6 +18,7 @@ static struct {
 	unsigned cap;    /* most vCPUs kept (2 x target) */
 	unsigned target; /* what the refill thread keeps ready */
 	bool thread_running;
+	bool exit_hook; /* cpu_pool_fini registered with atexit */
 	bool stop;
 	pthread_t thread;
 } pool = {
@@ -93,6 +94,16 @@ int cpu_pool_init(unsigned target)
 		ret = -pthread_create(&pool.thread, NULL, refill_main, NULL);
 		pool.thread_running = ret == 0;
 	}
+	/*
+	 * The refill thread may be building or destroying a JIT when the
+	 * process exits; exit() then runs libdynarmic's static destructors
+	 * under it (the exclusive monitor's spin lock is JIT code in a static
+	 * buffer: a jump into a freed page). Handlers registered after
+	 * libdynarmic's initialisation run before its destructors, so stop
+	 * the pool from one.
+	 */
+	if (ret == 0 && !pool.exit_hook)
+		pool.exit_hook = atexit(cpu_pool_fini) == 0;
 	pthread_mutex_unlock(&pool.lock);
 	return ret;
 }

@@ -99,6 +99,13 @@ void plat_write_scr_el3(uint64_t val);
 void plat_tlbi_rpalos(uint64_t pa, uint64_t size);
 /* TLBI PAALLOS: invalidate all cached GPT information. */
 void plat_tlbi_paallos(void);
+/*
+ * TLBI VMALLS12E1IS + DSB ISH for `vmid`: the RMM calls it after changing a
+ * realm's stage-2 tables (break-before-make). Returns once every access a
+ * PE had already translated with the old tables has completed, so a granule
+ * unmapped before the call can be scrubbed safely after it. Counted.
+ */
+void plat_tlbi_s2(uint16_t vmid);
 /* DSB OSH / ISB: ordering points (counted, no other effect here). */
 void plat_dsb(void);
 void plat_isb(void);
@@ -143,6 +150,7 @@ enum plat_counter {
 	PLAT_CNT_REC_EXIT,
 	PLAT_CNT_GPT_UPDATE,    /* GPI writes */
 	PLAT_CNT_TLBI,          /* TLBI RPALOS + PAALLOS */
+	PLAT_CNT_TLBI_S2,       /* stage-2 invalidations (plat_tlbi_s2) */
 	PLAT_CNT_GPF,           /* granule protection faults */
 	PLAT_CNT_GPT_WALK,      /* GPC TLB misses that walked the GPT */
 	PLAT_CNT_DSB,

@@ -5,6 +5,7 @@
  * change tables are in rtt_cmds.c, data.c and ripas.c.
  */
 #include "rmm/rtt.h"
+#include "plat/plat.h"
 
 #include "lib/assert.h"
 #include "lib/errno.h"
@@ -119,14 +120,14 @@ uint64_t rtt_skip_non_live(const struct rd *rd, uint64_t ipa, const struct rtt_w
 void rtt_tlbi(const struct rd *rd, uint64_t ipa, uint64_t size)
 {
 	/*
-	 * TLBI IPAS2E1IS over [ipa, ipa+size) for rd->vmid, then DSB ISH and
-	 * TLBI VMALLE1IS. The emulated platform keeps no stage-2 TLB, so
-	 * there is nothing to invalidate yet; only the ordering point remains.
+	 * TLBI IPAS2E1IS over [ipa, ipa+size) for rd->vmid, DSB ISH, TLBI
+	 * VMALLE1IS, DSB ISH: the platform invalidates the realm's stage-2
+	 * translations and waits for accesses already translated with the old
+	 * entry, so the caller may scrub or reuse what the entry pointed at.
 	 */
-	(void)rd;
 	(void)ipa;
 	(void)size;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	plat_tlbi_s2((uint16_t)rd->vmid);
 }
 
 void rtt_refcount_add(struct granule *g, unsigned n)

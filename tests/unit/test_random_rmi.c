@@ -37,8 +37,8 @@
  * RB_RMI_STEP_TIMEOUT (s, default 30) bounds one call; RB_RMI_VERBOSE=1
  * prints statuses and exits per command; RB_RMI_TRACE=<command> prints the
  * non-hostile calls of one command. test_channel_ripas is the regression test
- * of a bug the sequence found; test_destroy_while_running reproduces an open
- * one and runs only with RB_RMI_KNOWN_BUGS=1 until it is fixed.
+ * of a bug the sequence found; test_destroy_while_running reproduces one
+ * (DATA_DESTROY racing a running REC's writes) that needed plat_tlbi_s2.
  *
  * Idea for later, a `fuzz-rmi` target: the same executor driven by a
  * coverage-guided fuzzer (libFuzzer/AFL++ -- the input bytes replace the
@@ -85,7 +85,8 @@
 #endif
 #define AUX RMI_REC_AUX_COUNT
 #define BLOCK_GRANULES 512
-#define HOT_SPAN (8ULL << 20) /* IPAs most valid calls use, in each half */
+#define HOT_SPAN (8ULL << 20)	 /* IPAs most valid calls use, in each half */
+#define BLOCK_AREA (16ULL << 20) /* where the fold plans build their 2 MiB blocks */
 
 /* ---- PRNG --------------------------------------------------------------- */
 
@@ -208,6 +209,7 @@ struct mgran {
 	bool owned;	      /* allocated from the host allocator by this test */
 	bool reserved;	      /* held by a plan or as a REC run granule */
 	bool in_ns, in_deleg; /* has an entry in M.ns / M.deleg */
+	bool block;	      /* part of a 2 MiB block kept for the fold plans */
 };
 
 struct mrtt {
@@ -302,7 +304,10 @@ static struct {
 	uint64_t calls[OP_NR], ok[OP_NR];
 	uint64_t status[OP_NR][6]; /* by RMI status code; [5] = other */
 	uint64_t exits[8];	   /* REC exit reasons seen (7 = realmbox's own) */
-	uint64_t plans[5];	   /* plans started, by kind (0: none could start) */
+	uint64_t plans[5];
+	uint64_t block_folds[3][2];
+	/* DATA block plan: [variant][folded] */ /* plans started, by kind (0: none could
+						    start) */
 
 	struct cmd hist[HIST];
 	uint64_t hist_step[HIST];
@@ -425,7 +430,7 @@ static void pool_add(uint64_t pa)
 		g->in_deleg = true;
 		*(uint64_t *)vec_push(&M.deleg) = pa;
 	}
-	if (g->st == RMI_GRANULE_NS && g->owned && !g->in_ns) {
+	if (g->st == RMI_GRANULE_NS && g->owned && !g->in_ns && !g->block) {
 		g->in_ns = true;
 		*(uint64_t *)vec_push(&M.ns) = pa;
 	}
@@ -1564,6 +1569,8 @@ static void gen_unmap_unprotected(struct cmd *c)
 	}
 }
 
+static bool in_plan_block(const struct mrealm *r, uint64_t ipa);
+
 static void gen_data_create(struct cmd *c)
 {
 	struct mrealm *r;
@@ -1597,6 +1604,9 @@ static void gen_data_create(struct cmd *c)
 			}
 		}
 	}
+	/* Leave the block a plan is filling alone (unless hostile). */
+	if (r && in_plan_block(r, ipa))
+		ipa = hot_prot_ipa(r);
 	c->a[2] = ipa;
 	if (c->op == OP_DATA_CREATE) {
 		c->a[3] = pick_ns();
@@ -1645,10 +1655,14 @@ static void gen_data_destroy(struct cmd *c)
 	struct mrealm *r;
 
 	c->a[0] = some_rd(&r, c->hostile && chance(20));
-	if (r && r->data.n)
-		c->a[1] = ((struct mdata *)vec_at(&r->data, rn(r->data.n)))->ipa;
-	else
-		c->a[1] = r ? hot_prot_ipa(r) : rnd();
+	c->a[1] = r ? hot_prot_ipa(r) : rnd();
+	/* Some DATA of the realm, not one a plan is still building a block from. */
+	for (int t = 0; r && r->data.n && t < 8; t++) {
+		struct mdata *d = vec_at(&r->data, rn(r->data.n));
+		c->a[1] = d->ipa;
+		if (!mg(d->pa)->reserved)
+			break;
+	}
 	if (c->hostile)
 		c->a[1] = chance(50) ? hostile_ipa(r) : (r ? hot_unprot_ipa(r) : rnd());
 }
@@ -2854,6 +2868,48 @@ static void plan_end_keep_realm(void)
 	P.base = 0;
 }
 
+/*
+ * 2 MiB-aligned blocks for the fold plans, allocated at the start (DRAM
+ * fragments soon after): a block is free again when all its granules are NS.
+ */
+#define NBLOCKS 6
+static uint64_t blocks[NBLOCKS];
+
+static void blocks_init(void)
+{
+	for (unsigned b = 0; b < NBLOCKS; b++) {
+		blocks[b] = host_granules_alloc(BLOCK_GRANULES, RTT_LEVEL_SIZE(2));
+		assert_true(blocks[b] != 0);
+		for (unsigned k = 0; k < BLOCK_GRANULES; k++) {
+			struct mgran *g = mg(blocks[b] + k * GRANULE_SIZE);
+			g->owned = true;
+			g->block = true;
+		}
+	}
+}
+
+/* A free block, reserved for the plan; 0 if none. */
+static uint64_t block_take(void)
+{
+	unsigned first = (unsigned)rn(NBLOCKS);
+
+	for (unsigned n = 0; n < NBLOCKS; n++) {
+		uint64_t base = blocks[(first + n) % NBLOCKS];
+		bool free_block = true;
+
+		for (unsigned k = 0; k < BLOCK_GRANULES && free_block; k++) {
+			struct mgran *g = mg(base + k * GRANULE_SIZE);
+			free_block = g->st == RMI_GRANULE_NS && !g->reserved;
+		}
+		if (!free_block)
+			continue;
+		for (unsigned k = 0; k < BLOCK_GRANULES; k++)
+			mg(base + k * GRANULE_SIZE)->reserved = true;
+		return base;
+	}
+	return 0;
+}
+
 /* Reserve n contiguous owned NS granules aligned to `align`; 0 if none. */
 static uint64_t plan_alloc(unsigned n, uint64_t align)
 {
@@ -2949,6 +3005,13 @@ static bool teardown_next(struct cmd *c, struct mrealm *r)
 		return true;
 	}
 	return false;
+}
+
+/* Is ipa inside the 2 MiB block the running fold plan is building in r? */
+static bool in_plan_block(const struct mrealm *r, uint64_t ipa)
+{
+	return (P.kind == PLAN_DATA_BLOCK || P.kind == PLAN_NS_BLOCK) && P.r == r &&
+	       ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(2)) == P.ipa;
 }
 
 static bool realm_alive(const struct mrealm *r)
@@ -3094,7 +3157,7 @@ static bool plan_next(struct cmd *c)
 		if (P.phase == 0) {
 			if (plan_rtt_path(c, P.r, P.ipa))
 				return true;
-			P.base = plan_alloc(BLOCK_GRANULES, RTT_LEVEL_SIZE(2));
+			P.base = block_take();
 			if (!P.base)
 				return false;
 			P.phase = 1;
@@ -3116,11 +3179,12 @@ static bool plan_next(struct cmd *c)
 				uint64_t pa = P.base + P.i * GRANULE_SIZE;
 				uint64_t ipa = P.ipa + P.i * GRANULE_SIZE;
 				/*
-				 * Variants whose fold must fail: two granules swapped, or the
+				 * Variants whose fold must fail: pages 1 and 2 swapped, or the
 				 * last page backed by a granule from outside the block.
 				 */
-				if (P.variant == 1 && P.i < 2)
-					pa = P.base + (1 - P.i) * GRANULE_SIZE;
+				if (P.variant == 1 &&
+				    (P.i == 1 || P.i == 2)) /* the first stays aligned */
+					pa = P.base + (3 - P.i) * GRANULE_SIZE;
 				if (P.variant == 2 && P.i == BLOCK_GRANULES - 1) {
 					pa = pick_deleg();
 					if (!pa) {
@@ -3162,6 +3226,8 @@ static bool plan_next(struct cmd *c)
 			return true;
 		}
 		if (P.phase == 3) {
+			/* The fold just tried: a foldable block folds, a variant never does. */
+			M.block_folds[P.variant][deepest(P.r, P.ipa) == RTT_MIN_BLOCK_LEVEL]++;
 			P.phase = 4;
 			if (chance(50) && deepest(P.r, P.ipa) == RTT_MIN_BLOCK_LEVEL)
 				return plan_rtt_path(c, P.r, P.ipa); /* split the block again */
@@ -3173,7 +3239,7 @@ static bool plan_next(struct cmd *c)
 		if (P.phase == 0) {
 			if (plan_rtt_path(c, P.r, P.ipa))
 				return true;
-			P.base = plan_alloc(BLOCK_GRANULES, RTT_LEVEL_SIZE(2));
+			P.base = block_take();
 			if (!P.base)
 				return false;
 			P.phase = 1;
@@ -3273,7 +3339,20 @@ static void plan_start(void)
 		if (!r)
 			break;
 		P.r = r;
-		P.ipa = ALIGN_DOWN(hot_prot_ipa(r), RTT_LEVEL_SIZE(2));
+		/* A fresh block of its own, beside the hot span the single calls use. */
+		P.ipa = 0;
+		for (unsigned n = 0, first = (unsigned)rn(8); n < 8 && !P.ipa; n++) {
+			uint64_t ipa = BLOCK_AREA + RTT_LEVEL_SIZE(2) * ((first + n) % 8);
+			bool used = deepest(r, ipa) == RTT_PAGE_LEVEL;
+			for (size_t k = 0; k < r->data.n && !used; k++)
+				used = ALIGN_DOWN(((struct mdata *)vec_at(&r->data, k))->ipa,
+						  RTT_LEVEL_SIZE(2)) == ipa;
+			if (!used)
+				P.ipa = ipa;
+		}
+		if (!P.ipa)
+			P.ipa = ALIGN_DOWN(hot_prot_ipa(r),
+					   RTT_LEVEL_SIZE(2)); /* all taken: anywhere */
 		if (P.ipa + RTT_LEVEL_SIZE(2) > par(r))
 			break;
 		P.kind = PLAN_DATA_BLOCK;
@@ -3284,7 +3363,8 @@ static void plan_start(void)
 		if (!r)
 			break;
 		P.r = r;
-		P.ipa = ALIGN_DOWN(hot_unprot_ipa(r), RTT_LEVEL_SIZE(2));
+		P.ipa = chance(75) ? par(r) + BLOCK_AREA + RTT_LEVEL_SIZE(2) * rn(8)
+				   : ALIGN_DOWN(hot_unprot_ipa(r), RTT_LEVEL_SIZE(2));
 		P.kind = PLAN_NS_BLOCK;
 		P.variant = chance(50) ? 0 : 1 + (unsigned)rn(2);
 		break;
@@ -3398,6 +3478,7 @@ static void test_random_rmi(void **state)
 	M.deleg = (struct vec)VEC(uint64_t);
 	M.next_vmid = 1 + rn(1000);
 	M.in_use_start = host_granules_in_use();
+	blocks_init();
 	memset(&P, 0, sizeof(P));
 	assert_int_equal(plat_native_guest_register(GUEST_PC, guest_main), 0);
 	check_step();
@@ -3457,6 +3538,11 @@ static void test_random_rmi(void **state)
 		printf("  plans: build %" PRIu64 ", DATA block %" PRIu64 ", NS block %" PRIu64
 		       ", teardown %" PRIu64 " (%" PRIu64 " could not start)\n",
 		       M.plans[1], M.plans[2], M.plans[3], M.plans[4], M.plans[0]);
+		printf("  DATA block folds: contiguous %" PRIu64 "/%" PRIu64 ", swapped %" PRIu64
+		       "/%" PRIu64 ", foreign page %" PRIu64 "/%" PRIu64 " (folded/tried)\n",
+		       M.block_folds[0][1], M.block_folds[0][0] + M.block_folds[0][1],
+		       M.block_folds[1][1], M.block_folds[1][0] + M.block_folds[1][1],
+		       M.block_folds[2][1], M.block_folds[2][0] + M.block_folds[2][1]);
 		printf("  exits: sync %" PRIu64 " irq %" PRIu64 " fiq %" PRIu64 " psci %" PRIu64
 		       " ripas %" PRIu64 " host_call %" PRIu64 " serror %" PRIu64 " other %" PRIu64
 		       "\n",
@@ -3481,14 +3567,6 @@ static void test_random_rmi(void **state)
 	inv_reset();
 }
 
-/* Reproducers of known bugs, run only with RB_RMI_KNOWN_BUGS=1 until they are fixed. */
-static bool known_bugs(const char *name)
-{
-	if (getenv("RB_RMI_KNOWN_BUGS") && strcmp(getenv("RB_RMI_KNOWN_BUGS"), "0") != 0)
-		return true;
-	printf("%s: skipped (a known bug; RB_RMI_KNOWN_BUGS=1 runs it)\n", name);
-	return false;
-}
 
 /* ---- A System Realm makes its read-only channel writable through RIPAS changes -- */
 
@@ -3572,6 +3650,8 @@ static void test_channel_ripas(void **state)
 		}
 	}
 	assert_int_equal(plat_read(PAS_REALM, chan + 0x100, &word, sizeof(word), NULL), 0);
+	/* No PE outlives the machine. */
+	assert_int_equal(th_rmi(SMC_RMI_REC_DESTROY, srec, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
 	plat_native_guest_unregister(CHAN_PC);
 	th_shutdown();
 	inv_reset();
@@ -3642,11 +3722,10 @@ static void test_destroy_while_running(void **state)
 
 	(void)state;
 	/*
-	 * Opt-in until the platform gives the RMM a stage-2 TLBI that waits for
-	 * in-flight PE accesses: today it fails (about 1 round in 3).
+	 * Without a stage-2 TLBI that waits for accesses already translated
+	 * (plat_tlbi_s2, called by the RMM's rtt_tlbi) about 1 round in 3 left
+	 * realm bytes in the scrubbed granule.
 	 */
-	if (!known_bugs("destroy while running"))
-		skip();
 	rng_state = env_u64("RB_RMI_SEED", DEFAULT_SEED);
 	setenv("REALMBOX_LOG", "error", 0);
 	th_boot(DRAM);

@@ -22,6 +22,7 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_REC_EXIT] = "rec_exit",
 	[PLAT_CNT_GPT_UPDATE] = "gpt_update",
 	[PLAT_CNT_TLBI] = "tlbi",
+	[PLAT_CNT_TLBI_S2] = "tlbi_stage_two",
 	[PLAT_CNT_GPF] = "gpf",
 	[PLAT_CNT_GPT_WALK] = "gpt_walk",
 	[PLAT_CNT_DSB] = "dsb",

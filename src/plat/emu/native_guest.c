@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -119,6 +120,14 @@ struct native_guest {
 	struct plat_vcpu_state st;
 	struct plat_exception exc;
 	uint64_t trap_pc;
+
+	/*
+	 * Odd while a load/store that went through stage 2 is in flight
+	 * (translated, not yet complete); plat_tlbi_s2 waits for it. Live
+	 * guests are on the `live` list.
+	 */
+	uint64_t s2_seq;
+	struct native_guest *live_next, *live_prev;
 
 #ifdef NG_ASAN
 	void *host_fake_stack, *guest_fake_stack;
@@ -235,10 +244,61 @@ static void ng_halt(struct plat_pe *pe)
 	__atomic_store_n(&to_guest(pe)->halt_pending, true, __ATOMIC_RELEASE);
 }
 
+/* ---- Stage-2 TLB maintenance: completion of in-flight accesses ---------- */
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct native_guest *live_head;
+
+static void live_add(struct native_guest *g)
+{
+	pthread_mutex_lock(&live_lock);
+	g->live_prev = NULL;
+	g->live_next = live_head;
+	if (live_head)
+		live_head->live_prev = g;
+	live_head = g;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(struct native_guest *g)
+{
+	pthread_mutex_lock(&live_lock);
+	if (g->live_prev)
+		g->live_prev->live_next = g->live_next;
+	else
+		live_head = g->live_next;
+	if (g->live_next)
+		g->live_next->live_prev = g->live_prev;
+	pthread_mutex_unlock(&live_lock);
+}
+
+void plat_tlbi_s2(uint16_t vmid)
+{
+	/*
+	 * The tables were changed before this call; an access that starts
+	 * from now on walks the new tables. Wait for every access that
+	 * translated with the old ones (its sequence count is odd) to finish,
+	 * as DSB after TLBI waits for the invalidation's completion.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&live_lock);
+	for (struct native_guest *g = live_head; g; g = g->live_next) {
+		uint64_t seq = __atomic_load_n(&g->s2_seq, __ATOMIC_SEQ_CST);
+
+		if (!(seq & 1) || !g->has_s2 || g->s2.vmid != vmid)
+			continue;
+		while (__atomic_load_n(&g->s2_seq, __ATOMIC_SEQ_CST) == seq)
+			sched_yield();
+	}
+	pthread_mutex_unlock(&live_lock);
+	plat_count(PLAT_CNT_TLBI_S2);
+}
+
 static void ng_destroy(struct plat_pe *pe)
 {
 	struct native_guest *g = to_guest(pe);
 
+	live_remove(g);
 #ifdef NG_VALGRIND
 	VALGRIND_STACK_DEREGISTER(g->vg_stack_id);
 #endif
@@ -282,6 +342,7 @@ struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err)
 	mprotect(g->map, NG_GUARD_SIZE, PROT_NONE);
 	g->pe.ops = &native_ops;
 	g->fn = fn;
+	live_add(g);
 	if (getcontext(&g->guest_ctx) != 0) {
 		munmap(g->map, g->map_size);
 		free(g);
@@ -341,13 +402,17 @@ static int try_access(struct native_guest *g, uint64_t ipa, void *buf, size_t le
 	struct plat_fault f;
 	enum pas pas;
 	uint64_t pa;
+	bool walked;
 	int ret;
 
+	/* In flight from the walk to the end of the transfer (plat_tlbi_s2). */
+	__atomic_fetch_add(&g->s2_seq, 1, __ATOMIC_SEQ_CST);
 	ret = plat_s2_translate(guest_s2(g), ipa, write, &pa, &pas, exc);
-	if (ret != 0)
-		return ret;
-	ret = write ? plat_write(pas, pa, buf, len, &f) : plat_read(pas, pa, buf, len, &f);
-	if (ret != 0) {
+	walked = ret == 0;
+	if (walked)
+		ret = write ? plat_write(pas, pa, buf, len, &f) : plat_read(pas, pa, buf, len, &f);
+	__atomic_fetch_add(&g->s2_seq, 1, __ATOMIC_SEQ_CST);
+	if (ret != 0 && walked) {
 		/* The PAS changed under the walk: the access itself is refused. */
 		unsigned fsc = f.kind == PLAT_FAULT_EXTERNAL ? FSC_SYNC_EXTERNAL : FSC_GPF;
 

@@ -22,8 +22,27 @@
  *     points at an RTT granule reached exactly once, every protected
  *     ASSIGNED entry lies in the protected half and maps DATA granules each
  *     reached exactly once, every valid unprotected entry carries the NS
- *     bit, nothing live lies beyond the realm's IPA space; no RTT, DATA or
- *     REC_AUX granule is orphaned; DATA/DELEGATED/REC_AUX refcounts are 0.
+ *     bit, nothing live lies beyond the realm's IPA space; every entry's
+ *     encoding is one s2tte.h documents and s2tte_get_state/is_live agree;
+ *     the platform's stage-2 walker translates each RAM page of a changed
+ *     table to exactly its DATA granule and nothing else at all; no RTT,
+ *     DATA, REC_AUX or CHANNEL granule is orphaned; DATA/DELEGATED/REC_AUX/
+ *     CHANNEL refcounts are 0; a REC's MPIDR index is its own, below the
+ *     realm's REC count and unique in it; no VMID is reserved without a realm.
+ *  4. Fasco. Realm kinds are valid, a Container Realm is bound to a System
+ *     Realm whose rb_bound counts it; each CHANNEL granule is mapped once, as
+ *     a read-only page, into a System Realm (rb_channels counts them) and is
+ *     the channel of exactly one container REC, at the IPA that REC names;
+ *     granule.fasco is 0 unless the granule is DATA.
+ *
+ * Cost: one pass over the granule array and the GPT's L1 descriptors, a
+ * zero scan of each DELEGATED granule, and a walk of every RTT; a table
+ * whose entries did not change since the last check is not decoded again
+ * (what it points at is re-checked every time).
+ *
+ * Not covered: memory of Fasco container address spaces (plat_as), DATA
+ * content, measurements, REC register state, and anything in flight:
+ * inv_check needs a quiescent machine.
  *
  * Side effects: the NS/Realm-PAS probes count GPFs and GPT walks in the
  * platform counters (PLAT_CNT_GPF, PLAT_CNT_GPT_WALK); nothing else changes.

@@ -107,43 +107,71 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * The common start of the commands on an existing RTT at `ulevel`: lock the
+ * RD, and check that ulevel is a non-root level and ipa is aligned to its
+ * parent's entries. RMI_SUCCESS with the RD locked, else ERROR_INPUT with
+ * nothing locked.
+ */
+static uint64_t lock_rd_for_rtt(uint64_t rd_addr, uint64_t ipa, uint64_t ulevel,
+				struct granule **g_rd, struct rd **rd)
+{
+	*g_rd = find_lock_granule(rd_addr, GRANULE_STATE_RD);
+	if (*g_rd == NULL)
+		return RMI_STATUS(RMI_ERROR_INPUT, 0);
+	*rd = rd_map(*g_rd);
+	if (!rtt_level_valid(*rd, ulevel) || !rtt_ipa_valid(*rd, ipa, (long)ulevel - 1)) {
+		granule_unlock(*g_rd);
+		return RMI_STATUS(RMI_ERROR_INPUT, 0);
+	}
+	return RMI_SUCCESS;
+}
+
+/*
+ * Walk to the parent of the RTT at `level` covering ipa. The walk's table
+ * is locked on return whatever the status. RMI_SUCCESS with *child_pa the
+ * child table's address, or ERROR_RTT at the level where the walk stopped
+ * or whose entry is not a table.
+ */
+static uint64_t walk_to_table_entry(const struct rd *rd, uint64_t ipa, long level, bool ns,
+				    struct rtt_walk *wi, uint64_t *child_pa)
+{
+	long plevel = level - 1;
+	uint64_t parent;
+
+	rtt_walk_lock_unlock(rd, ipa, plevel, wi);
+	if (wi->last_level != plevel)
+		return RMI_STATUS(RMI_ERROR_RTT, wi->last_level);
+	parent = rtt_walk_read(wi);
+	if (s2tte_get_state(parent, plevel, ns) != S2TTE_TABLE)
+		return RMI_STATUS(RMI_ERROR_RTT, plevel);
+	*child_pa = s2tte_get_pa(parent, plevel);
+	return RMI_SUCCESS;
+}
+
 uint64_t smc_rtt_destroy(const uint64_t *args, uint64_t *res)
 {
 	uint64_t rd_addr = args[0], ipa = args[1], ulevel = args[2];
 	struct granule *g_rd, *g_child;
 	struct rtt_walk wi;
 	struct rd *rd;
-	uint64_t parent, child_pa, ret;
-	long level, plevel;
+	uint64_t child_pa, ret;
+	long level;
 	bool ns;
 
 	res[0] = 0;
 	res[1] = 0;
-	g_rd = find_lock_granule(rd_addr, GRANULE_STATE_RD);
-	if (g_rd == NULL)
-		return RMI_STATUS(RMI_ERROR_INPUT, 0);
-	rd = rd_map(g_rd);
-	if (!rtt_level_valid(rd, ulevel) || !rtt_ipa_valid(rd, ipa, (long)ulevel - 1)) {
-		granule_unlock(g_rd);
-		return RMI_STATUS(RMI_ERROR_INPUT, 0);
-	}
+	ret = lock_rd_for_rtt(rd_addr, ipa, ulevel, &g_rd, &rd);
+	if (ret != RMI_SUCCESS)
+		return ret;
 	level = (long)ulevel;
-	plevel = level - 1;
 	ns = !addr_in_par(rd, ipa);
 
-	rtt_walk_lock_unlock(rd, ipa, plevel, &wi);
-	if (wi.last_level != plevel) {
-		ret = RMI_STATUS(RMI_ERROR_RTT, wi.last_level);
+	ret = walk_to_table_entry(rd, ipa, level, ns, &wi, &child_pa);
+	if (ret != RMI_SUCCESS) {
 		res[1] = rtt_skip_non_live(rd, ipa, &wi);
 		goto out_unlock_llt;
 	}
-	parent = rtt_walk_read(&wi);
-	if (s2tte_get_state(parent, plevel, ns) != S2TTE_TABLE) {
-		ret = RMI_STATUS(RMI_ERROR_RTT, plevel);
-		res[1] = rtt_skip_non_live(rd, ipa, &wi);
-		goto out_unlock_llt;
-	}
-	child_pa = s2tte_get_pa(parent, plevel);
 	g_child = granule_find(child_pa);
 	ASSERT(g_child != NULL);
 	granule_lock(g_child);
@@ -177,35 +205,21 @@ uint64_t smc_rtt_fold(const uint64_t *args, uint64_t *res)
 	struct granule *g_rd, *g_child;
 	struct rtt_walk wi;
 	struct rd *rd;
-	uint64_t parent, new_parent, child_pa, ret;
-	long level, plevel;
+	uint64_t new_parent, child_pa, ret;
+	long level;
 	unsigned live;
 	bool ns;
 
 	res[0] = 0;
-	g_rd = find_lock_granule(rd_addr, GRANULE_STATE_RD);
-	if (g_rd == NULL)
-		return RMI_STATUS(RMI_ERROR_INPUT, 0);
-	rd = rd_map(g_rd);
-	if (!rtt_level_valid(rd, ulevel) || !rtt_ipa_valid(rd, ipa, (long)ulevel - 1)) {
-		granule_unlock(g_rd);
-		return RMI_STATUS(RMI_ERROR_INPUT, 0);
-	}
+	ret = lock_rd_for_rtt(rd_addr, ipa, ulevel, &g_rd, &rd);
+	if (ret != RMI_SUCCESS)
+		return ret;
 	level = (long)ulevel;
-	plevel = level - 1;
 	ns = !addr_in_par(rd, ipa);
 
-	rtt_walk_lock_unlock(rd, ipa, plevel, &wi);
-	if (wi.last_level != plevel) {
-		ret = RMI_STATUS(RMI_ERROR_RTT, wi.last_level);
+	ret = walk_to_table_entry(rd, ipa, level, ns, &wi, &child_pa);
+	if (ret != RMI_SUCCESS)
 		goto out_unlock_llt;
-	}
-	parent = rtt_walk_read(&wi);
-	if (s2tte_get_state(parent, plevel, ns) != S2TTE_TABLE) {
-		ret = RMI_STATUS(RMI_ERROR_RTT, plevel);
-		goto out_unlock_llt;
-	}
-	child_pa = s2tte_get_pa(parent, plevel);
 	g_child = granule_find(child_pa);
 	ASSERT(g_child != NULL);
 	granule_lock(g_child);

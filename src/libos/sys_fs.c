@@ -1078,6 +1078,24 @@ long sys_pipe2(struct task *t, const uint64_t *a)
 }
 
 /* ppoll(fds, nfds, tmo, sigmask, sigsetsize) */
+/*
+ * ppoll/pselect6: after a scan found nothing ready, sleep until a file event
+ * or the deadline (timeout_ns < 0: none). Returns 0 to scan again, 1 when
+ * the deadline has passed, -EINTR when a signal interrupted the sleep.
+ */
+static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline)
+{
+	int64_t left = -1;
+
+	if (timeout_ns > 0) {
+		uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
+		if (now >= deadline)
+			return 1;
+		left = (int64_t)(deadline - now);
+	}
+	return ev_wait(t, ev_seq(), left) == -ERESTARTSYS ? -EINTR : 0;
+}
+
 long sys_ppoll(struct task *t, const uint64_t *a)
 {
 	uint64_t nfds = a[1];
@@ -1142,18 +1160,12 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 		}
 		if (ready || timeout == 0)
 			break;
-		int64_t left = -1;
-		if (timeout > 0) {
-			uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
-			if (now >= deadline)
-				break;
-			left = (int64_t)(deadline - now);
-		}
-		uint32_t seq = ev_seq();
-		int r = ev_wait(t, seq, left);
-		if (r == -ERESTARTSYS) {
+		int r = poll_sleep(t, timeout, deadline);
+		if (r == 1)
+			break;
+		if (r < 0) {
 			kfree(p);
-			return -EINTR;
+			return r;
 		}
 	}
 	int e = copy_out(t, a[0], p, sizeof(struct pfd) * nfds);
@@ -1228,16 +1240,11 @@ long sys_pselect6(struct task *t, const uint64_t *a)
 		}
 		if (ready || timeout == 0)
 			break;
-		int64_t left = -1;
-		if (timeout > 0) {
-			uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
-			if (now >= deadline)
-				break;
-			left = (int64_t)(deadline - now);
-		}
-		uint32_t seq = ev_seq();
-		if (ev_wait(t, seq, left) == -ERESTARTSYS)
-			return -EINTR;
+		int r = poll_sleep(t, timeout, deadline);
+		if (r == 1)
+			break;
+		if (r < 0)
+			return r;
 	}
 	for (int k = 0; k < 3; k++)
 		if (a[1 + k] && copy_out(t, a[1 + k], out[k], nb))

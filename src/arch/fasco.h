@@ -64,9 +64,10 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
  */
 #define SMC_RMI_RB_CHANNEL_DESTROY SMC64_FID(0x181)
 /*
- * REALM_COUNTERS(rd) -> X1 forwarded exceptions, X2 verification refusals,
- * X3 copies, X4 bytes copied (for a container: done for it; for a System
- * Realm: done by it).
+ * REALM_COUNTERS(rd) -> X1 forwarded requests, X2 verification refusals,
+ * X3 copies, X4 bytes copied, X5 register reads (GET_REGS), X6 kicks
+ * (KICK calls accepted) -- for a container: done for it; for a System
+ * Realm: done by it.
  */
 #define SMC_RMI_RB_REALM_COUNTERS SMC64_FID(0x182)
 
@@ -112,14 +113,37 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 #define SMC_RSI_RB_READ_CONFIG SMC64_FID(0x1A8)
 /*
  * fork (parent_chan in X1, child_chan in X2): while the parent's pending
- * call is clone/clone3 without CLONE_VM and the child is another REC of the
- * same Container Realm that has not run yet.
+ * call is clone/clone3 without CLONE_VM (or with CLONE_VM | CLONE_VFORK:
+ * the child gets a private copy; never CLONE_THREAD) and the child is
+ * another REC of the same Container Realm that has not run yet (never
+ * started, its START pending, or recycled: a REC whose process EXITED is
+ * reset by the first FORK_PAGE/FORK_REGS that names it -- its pages
+ * scrubbed and released, its request state and FP cleared).
  * FORK_PAGE(parent, child, va, child_cipa): map va in the child to the fresh
  * DATA granule at child_cipa, filled with the parent's page at va, same prot.
- * FORK_REGS(parent, child): the child's registers := the parent's, x0 = 0.
+ * FORK_REGS(parent, child): the child's registers := the parent's (x0 = 0,
+ * FP/SIMD too) and its request := the parent's clone request, TAKEN: the
+ * System Realm may then COPY_OUT into the child within clone's ranges,
+ * SET_REGS/GET_REGS it and COMPLETE it; the next REC_ENTER of the child runs
+ * it (no START). FORK_PAGE into it after FORK_REGS is refused.
  */
 #define SMC_RSI_RB_FORK_PAGE SMC64_FID(0x1A9)
 #define SMC_RSI_RB_FORK_REGS SMC64_FID(0x1AA)
+/*
+ * GET_REGS(chan, sys_ipa): write the container REC's whole struct rb_regs
+ * (mask = RB_REGS_VALID_MASK) at sys_ipa (DATA of the System Realm, as
+ * SET_REGS' argument). Any pending (PENDING/TAKEN) request; counted
+ * ("register reads", REALM_COUNTERS X5).
+ */
+#define SMC_RSI_RB_GET_REGS SMC64_FID(0x1AB)
+/*
+ * KICK(chan): make the container REC leave guest code soon and forward a
+ * KICK request (signal delivery to a process spinning in user code). Works
+ * while the container REC runs on another thread. Success if it is running,
+ * idle or has a request pending (then nothing more happens); RSI_ERROR_STATE
+ * if it never started or its process EXITED. Counted (REALM_COUNTERS X6).
+ */
+#define SMC_RSI_RB_KICK SMC64_FID(0x1AC)
 
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u
@@ -139,6 +163,7 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 #define RB_REQ_ABORT 2	 /* data/instruction abort: FAR = VA */
 #define RB_REQ_START 3	 /* first entry: READ_CONFIG allowed */
 #define RB_REQ_FAULT 4	 /* undefined instruction, BRK, PC alignment, ... */
+#define RB_REQ_KICK 5	 /* KICK: the REC was interrupted in user code; no ESR */
 
 /* Channel states (channel.state; the RMM's own copy is authoritative). */
 #define RB_CHAN_IDLE 0
@@ -176,21 +201,43 @@ COMPILER_ASSERT(offsetof(struct rb_channel, pc) == 0x78, "rb channel pc");
 COMPILER_ASSERT(offsetof(struct rb_channel, result) == 0x98, "rb channel result");
 COMPILER_ASSERT(offsetof(struct rb_channel, rmm_rec) == 0xFF0, "rb channel rmm_rec");
 
-/* SET_REGS argument, in System Realm memory (one granule, 8-byte aligned). */
+/*
+ * SET_REGS' and GET_REGS' argument, in System Realm memory (8-byte aligned,
+ * inside one granule). SET_REGS sets the fields `mask` names; GET_REGS
+ * writes every field with mask = RB_REGS_VALID_MASK. pstate carries only
+ * NZCV (bits [31:28]): SET_REGS with RB_REGS_PSTATE and any other bit set is
+ * RSI_ERROR_INPUT; the RMM owns the rest of PSTATE. RB_REGS_FP covers
+ * fp_q (V0..V31, each as {low, high} 64-bit halves), fpcr and fpsr.
+ */
 #define RB_REGS_PC BIT(31)
 #define RB_REGS_SP BIT(32)
 #define RB_REGS_TPIDR BIT(33)
-#define RB_REGS_VALID_MASK GENMASK(33, 0) /* bits 0..30: x0..x30 */
+#define RB_REGS_PSTATE BIT(34)
+#define RB_REGS_FP BIT(35)
+#define RB_REGS_VALID_MASK GENMASK(35, 0) /* bits 0..30: x0..x30 */
+#define RB_PSTATE_NZCV GENMASK(31, 28)
 struct rb_regs {
-	uint64_t mask;	/* 0x000: which fields to set */
-	uint64_t x[31]; /* 0x008 */
-	uint64_t pc;	/* 0x100 */
-	uint64_t sp;	/* 0x108 */
-	uint64_t tpidr; /* 0x110 */
-	uint64_t reserved;
+	uint64_t mask;	      /* 0x000: which fields to set (GET_REGS: all) */
+	uint64_t x[31];	      /* 0x008 */
+	uint64_t pc;	      /* 0x100 */
+	uint64_t sp;	      /* 0x108 SP_EL0 */
+	uint64_t tpidr;	      /* 0x110 TPIDR_EL0 */
+	uint64_t pstate;      /* 0x118 NZCV in [31:28] only */
+	uint64_t fp_q[32][2]; /* 0x120 V0..V31 */
+	uint32_t fpcr;	      /* 0x320 */
+	uint32_t fpsr;	      /* 0x324 */
+	uint64_t reserved;    /* 0x328: zero in GET_REGS, ignored by SET_REGS */
 };
-COMPILER_ASSERT(sizeof(struct rb_regs) == 0x120, "rb regs size");
+COMPILER_ASSERT(sizeof(struct rb_regs) == 0x330, "rb regs size");
+COMPILER_ASSERT(offsetof(struct rb_regs, x) == 0x008, "rb regs x");
 COMPILER_ASSERT(offsetof(struct rb_regs, pc) == 0x100, "rb regs pc");
+COMPILER_ASSERT(offsetof(struct rb_regs, sp) == 0x108, "rb regs sp");
+COMPILER_ASSERT(offsetof(struct rb_regs, tpidr) == 0x110, "rb regs tpidr");
+COMPILER_ASSERT(offsetof(struct rb_regs, pstate) == 0x118, "rb regs pstate");
+COMPILER_ASSERT(offsetof(struct rb_regs, fp_q) == 0x120, "rb regs fp_q");
+COMPILER_ASSERT(offsetof(struct rb_regs, fpcr) == 0x320, "rb regs fpcr");
+COMPILER_ASSERT(offsetof(struct rb_regs, fpsr) == 0x324, "rb regs fpsr");
+COMPILER_ASSERT(offsetof(struct rb_regs, reserved) == 0x328, "rb regs reserved");
 
 /* Signal frames: the room below a request's sp that COPY_OUT may always write. */
 #define RB_SIGFRAME_MAX (2 * GRANULE_SIZE)

@@ -8,7 +8,8 @@
  * Lock order (extends granule.h): RD and REC granules in ascending PA (a
  * container REC is locked by the System Realm's RSI calls), then RTTs root
  * to leaf -- the Container Realm's before the System Realm's when both are
- * held --, then DATA and CHANNEL granules.
+ * held --, then DATA and CHANNEL granules. KICK locks a CHANNEL granule
+ * under the System Realm's RTT leaf lock and never a REC.
  */
 #ifndef RMM_FASCO_H
 #define RMM_FASCO_H
@@ -58,6 +59,15 @@ void fasco_rec_created(struct rec *rec, const struct rd *rd);
 bool fasco_rec_destroy_allowed(const struct rec *rec);
 void fasco_rec_destroyed(struct rec *rec);
 
+/*
+ * Recycle a container REC whose process EXITED (locked, not running, with a
+ * channel) for a fork into it: every page of its address space unmapped,
+ * the granules scrubbed and released; request state cleared (not started,
+ * IDLE), registers and FP zeroed (also in an A64 PE, which is kept; a native
+ * test PE is destroyed). Publishes the IDLE state to its channel.
+ */
+void fasco_rec_recycle(struct rec *rec);
+
 /* ---- Channels (fasco_channel.c) ---------------------------------------- */
 
 /* What an RSI call needs of its channel, found and locked. */
@@ -79,6 +89,17 @@ struct fasco_call {
 int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t chan_ipa,
 		      struct fasco_call *c);
 void fasco_channel_put(struct fasco_call *c);
+
+/*
+ * KICK's way to a container REC that may be running on another thread: the
+ * channel mapped at chan_ipa of the System Realm g_sys_rd, its granule
+ * returned LOCKED in *g_chan (so CHANNEL_DESTROY, and hence REC_DESTROY,
+ * cannot proceed and the REC stays a REC), and its container REC in *crec,
+ * NOT locked: only its atomic fields and `pe` may be touched. 0 or -EINVAL.
+ * Release with granule_unlock(*g_chan).
+ */
+int fasco_channel_pin(struct granule *g_sys_rd, uint64_t chan_ipa, struct granule **g_chan,
+		      struct rec **crec);
 
 /*
  * Two channels of the calling System Realm at once (a fork: parent and
@@ -115,6 +136,21 @@ bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit);
 bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct plat_exception *exc,
 			 struct rmi_rec_exit *exit, bool *resume);
 
+/*
+ * The run loop of a container REC ends with an interrupt (PLAT_PE_IRQ or its
+ * resume budget): if it was kicked (the flag, consumed here), post a KICK
+ * request and fill *exit with the forward exit: true. Else false (IRQ exit).
+ */
+bool fasco_rec_kicked(struct rec *rec, struct rmi_rec_exit *exit);
+
+/* The REC's request := `kind`, without syndrome or arguments, at its sp and pc. */
+void fasco_rec_set_request(struct rec *rec, uint64_t kind);
+
+/* A container REC's FP/SIMD state: from its A64 PE, else what the REC saved, else zero. */
+void fasco_rec_get_fp(struct rec *rec, struct plat_fp_state *fp);
+/* Set it on its A64 PE, or save it in the REC for the PE's creation. */
+void fasco_rec_set_fp(struct rec *rec, const struct plat_fp_state *fp);
+
 /* ---- RSI (fasco_rsi.c) --------------------------------------------------- */
 
 /* Is fid in the realmbox RSI range? */
@@ -123,6 +159,9 @@ bool fasco_rsi_fid(uint64_t fid);
 enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct rmi_rec_exit *exit);
 
 /* ---- Verification (fasco_verify.c) --------------------------------------- */
+
+/* Container virtual addresses are below this (the A64 engine's 39 bits). */
+#define RB_VA_LIMIT (1ULL << 39)
 
 #define FASCO_DIR_IN 1u	 /* container -> System Realm */
 #define FASCO_DIR_OUT 2u /* System Realm -> container */

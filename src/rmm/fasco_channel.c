@@ -226,6 +226,8 @@ uint64_t smc_rb_realm_counters(const uint64_t *args, uint64_t *res)
 	res[1] = __atomic_load_n(&rd->rb_refusals, __ATOMIC_RELAXED);
 	res[2] = __atomic_load_n(&rd->rb_copies, __ATOMIC_RELAXED);
 	res[3] = __atomic_load_n(&rd->rb_copy_bytes, __ATOMIC_RELAXED);
+	res[4] = __atomic_load_n(&rd->rb_reg_reads, __ATOMIC_RELAXED);
+	res[5] = __atomic_load_n(&rd->rb_kicks, __ATOMIC_RELAXED);
 	granule_unlock(g_rd);
 	return RMI_STATUS(RMI_SUCCESS, 0);
 }
@@ -233,9 +235,11 @@ uint64_t smc_rb_realm_counters(const uint64_t *args, uint64_t *res)
 /*
  * The channel mapped at chan_ipa of the System Realm g_sys_rd and the PA of
  * its container REC, read under the RTT leaf lock (released on return).
+ * lock_chan: on success the channel granule is returned locked (taken
+ * under the leaf lock: RTT before CHANNEL in the lock order).
  */
 static int chan_resolve(struct granule *g_sys_rd, uint64_t chan_ipa, uint64_t *chan,
-			uint64_t *crec_pa)
+			uint64_t *crec_pa, bool lock_chan)
 {
 	const struct rd *sys = rd_map(g_sys_rd);
 	const struct rb_channel *ch;
@@ -265,8 +269,14 @@ static int chan_resolve(struct granule *g_sys_rd, uint64_t chan_ipa, uint64_t *c
 	ch = granule_map(g_chan);
 	*crec_pa = ch->rmm_rec;
 	ch_sys = ch->rmm_sys_rd;
+	if (ch_sys != granule_addr(g_sys_rd)) {
+		granule_unlock(wi.g_llt);
+		return -EINVAL;
+	}
+	if (lock_chan)
+		granule_lock(g_chan);
 	granule_unlock(wi.g_llt);
-	return ch_sys == granule_addr(g_sys_rd) ? 0 : -EINVAL;
+	return 0;
 }
 
 /* With the container REC locked: is it still bound to this channel? Fill c. */
@@ -298,7 +308,7 @@ int fasco_channel_get(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t ch
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = chan_resolve(g_sys_rd, chan_ipa, &chan, &crec_pa);
+	ret = chan_resolve(g_sys_rd, chan_ipa, &chan, &crec_pa, false);
 	if (ret != 0)
 		return ret;
 	/* REC before RTT in the lock order: re-check the binding under the REC lock. */
@@ -322,9 +332,9 @@ int fasco_channel_get2(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t i
 
 	memset(c1, 0, sizeof(*c1));
 	memset(c2, 0, sizeof(*c2));
-	ret = chan_resolve(g_sys_rd, ipa1, &chan1, &set[0].addr);
+	ret = chan_resolve(g_sys_rd, ipa1, &chan1, &set[0].addr, false);
 	if (ret == 0)
-		ret = chan_resolve(g_sys_rd, ipa2, &chan2, &set[1].addr);
+		ret = chan_resolve(g_sys_rd, ipa2, &chan2, &set[1].addr, false);
 	if (ret != 0)
 		return ret;
 	set[0].state = GRANULE_STATE_REC;
@@ -349,4 +359,25 @@ void fasco_channel_put(struct fasco_call *c)
 	if (c->g_crec != NULL)
 		granule_unlock(c->g_crec);
 	c->g_crec = NULL;
+}
+
+int fasco_channel_pin(struct granule *g_sys_rd, uint64_t chan_ipa, struct granule **g_chan,
+		      struct rec **crec)
+{
+	uint64_t chan, crec_pa;
+	struct granule *g_crec;
+	int ret = chan_resolve(g_sys_rd, chan_ipa, &chan, &crec_pa, true);
+
+	if (ret != 0)
+		return ret;
+	*g_chan = granule_find(chan);
+	/*
+	 * A CHANNEL granule always names a live container REC bound to it:
+	 * CHANNEL_CREATE and CHANNEL_DESTROY change both under this lock, and
+	 * REC_DESTROY needs the channel gone first.
+	 */
+	g_crec = granule_find(crec_pa);
+	ASSERT(g_crec != NULL && granule_get_state(g_crec) == GRANULE_STATE_REC);
+	*crec = rec_map(g_crec);
+	return 0;
 }

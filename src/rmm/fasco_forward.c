@@ -4,6 +4,8 @@
  * RMI_EXIT_RB_FORWARD, which says nothing of the content; the next
  * REC_ENTER after the System Realm's COMPLETE resumes the REC with the
  * result. The first REC_ENTER posts the START request instead of running.
+ * A KICK (fasco_rsi.c) sets a flag in the REC and halts its PE: the run
+ * loop's interrupt, or the next resume, then posts a KICK request.
  */
 #include "arch/esr.h"
 #include "lib/log.h"
@@ -21,6 +23,8 @@ static void forward(struct rec *rec, struct rmi_rec_exit *exit)
 	struct rec_fasco *f = &rec->fasco;
 	struct granule *g_sys = granule_find(f->sys_rd);
 
+	/* Whatever the request, the System Realm sees the REC now: a KICK is served. */
+	__atomic_store_n(&f->kick, 0, __ATOMIC_SEQ_CST);
 	f->seq++;
 	f->result = 0;
 	f->complete_flags = 0;
@@ -49,18 +53,72 @@ uint64_t fasco_rec_enter_prepare(struct rec *rec)
 	}
 	if (f->started && f->state != RB_CHAN_EXITED && rec->pe == NULL) {
 		/* A native test guest registered at pc, else the A64 engine on `as`. */
-		rec->pe = plat_pe_create(rec->regs.pc, &err);
-		if (rec->pe == NULL) {
-			rec->pe = plat_pe_create_a64(f->as, &err);
-			f->a64 = rec->pe != NULL;
+		struct plat_pe *pe = plat_pe_create(rec->regs.pc, &err);
+
+		f->a64 = false;
+		if (pe == NULL) {
+			pe = plat_pe_create_a64(f->as, &err);
+			f->a64 = pe != NULL;
 		}
-		if (rec->pe == NULL) {
+		if (pe == NULL) {
 			lib_log(LOG_WARN, "fasco", "REC_ENTER: no PE for pc 0x%llx (%d)",
 				(unsigned long long)rec->regs.pc, err);
 			return RMI_STATUS(RMI_ERROR_REC, 0);
 		}
+		/* FP/SIMD state set before the PE existed (SET_REGS, FORK_REGS). */
+		if (f->fp_saved && plat_pe_set_fp(pe, &f->fp) == 0)
+			f->fp_saved = false;
+		/* KICK reads rec->pe without the REC lock. */
+		__atomic_store_n(&rec->pe, pe, __ATOMIC_RELEASE);
 	}
 	return RMI_STATUS(RMI_SUCCESS, 0);
+}
+
+void fasco_rec_get_fp(struct rec *rec, struct plat_fp_state *fp)
+{
+	if (rec->pe != NULL && plat_pe_get_fp(rec->pe, fp) == 0)
+		return;
+	if (rec->fasco.fp_saved)
+		*fp = rec->fasco.fp;
+	else
+		memset(fp, 0, sizeof(*fp));
+}
+
+void fasco_rec_set_fp(struct rec *rec, const struct plat_fp_state *fp)
+{
+	struct rec_fasco *f = &rec->fasco;
+
+	if (rec->pe != NULL && plat_pe_set_fp(rec->pe, fp) == 0) {
+		f->fp_saved = false;
+		return;
+	}
+	f->fp = *fp;
+	f->fp_saved = true;
+}
+
+void fasco_rec_set_request(struct rec *rec, uint64_t kind)
+{
+	struct rec_fasco *f = &rec->fasco;
+
+	f->kind = kind;
+	f->esr = 0;
+	f->far = 0;
+	f->nr = 0;
+	memset(f->args, 0, sizeof(f->args));
+	f->sp = rec->regs.sp_el0;
+	f->pc = rec->regs.pc;
+}
+
+bool fasco_rec_kicked(struct rec *rec, struct rmi_rec_exit *exit)
+{
+	struct rec_fasco *f = &rec->fasco;
+
+	if (!__atomic_exchange_n(&f->kick, 0, __ATOMIC_SEQ_CST))
+		return false;
+	/* Where the REC stopped: SET_REGS may move it, COMPLETE resumes there. */
+	fasco_rec_set_request(rec, RB_REQ_KICK);
+	forward(rec, exit);
+	return true;
 }
 
 bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit)
@@ -80,23 +138,18 @@ bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit)
 		f->state = RB_CHAN_IDLE;
 		f->kind = RB_REQ_NONE;
 		fasco_channel_publish(rec);
-		return true;
+		break;
 	default:
 		break;
 	}
 	if (!f->started) {
 		f->started = true;
-		f->kind = RB_REQ_START;
-		f->esr = 0;
-		f->far = 0;
-		f->nr = 0;
-		memset(f->args, 0, sizeof(f->args));
-		f->sp = rec->regs.sp_el0;
-		f->pc = rec->regs.pc;
+		fasco_rec_set_request(rec, RB_REQ_START);
 		forward(rec, exit);
 		return false;
 	}
-	return true;
+	/* Kicked while it was not running (or while its last request was pending). */
+	return !fasco_rec_kicked(rec, exit);
 }
 
 bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct plat_exception *exc,

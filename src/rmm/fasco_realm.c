@@ -1,8 +1,9 @@
 /*
  * Fasco realm kinds (docs/fasco-abi.md): the RmiRealmParams extension,
  * binding a Container Realm to its System Realm at REALM_CREATE, the
- * checks REALM_DESTROY, REC_CREATE and REC_DESTROY add, and the tear-down
- * of a container REC's address space.
+ * checks REALM_DESTROY, REC_CREATE and REC_DESTROY add, the tear-down
+ * of a container REC's address space, and the recycling of a REC whose
+ * process exited.
  */
 #include "lib/assert.h"
 #include "lib/log.h"
@@ -143,10 +144,22 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 	}
 }
 
+/* Scrub and release every granule the address space of `rec` maps (OWNER tags). */
+static void release_owned(const struct rec *rec)
+{
+	struct granule *g_rd = granule_find(rec->rd_addr), *g_root;
+	const struct rd *rd;
+
+	ASSERT(g_rd != NULL);
+	rd = rd_map(g_rd);
+	g_root = rd_rtt_root(rd);
+	granule_lock(g_root);
+	release_mapped(rd, g_root, rd->rtt_level_start, 0, (unsigned)rec->rec_idx + 1);
+	granule_unlock(g_root);
+}
+
 void fasco_rec_destroyed(struct rec *rec)
 {
-	struct granule *g_rd, *g_root;
-	const struct rd *rd;
 	int ret;
 
 	if (!rec->fasco.container || rec->fasco.as == NULL)
@@ -155,11 +168,43 @@ void fasco_rec_destroyed(struct rec *rec)
 	ret = plat_as_destroy(rec->fasco.as);
 	ASSERT(ret == 0);
 	rec->fasco.as = NULL;
-	g_rd = granule_find(rec->rd_addr);
-	ASSERT(g_rd != NULL);
-	rd = rd_map(g_rd);
-	g_root = rd_rtt_root(rd);
-	granule_lock(g_root);
-	release_mapped(rd, g_root, rd->rtt_level_start, 0, (unsigned)rec->rec_idx + 1);
-	granule_unlock(g_root);
+	release_owned(rec);
+}
+
+void fasco_rec_recycle(struct rec *rec)
+{
+	static const struct plat_fp_state zero_fp;
+	struct rec_fasco *f = &rec->fasco;
+	struct granule *g_chan = granule_find(f->channel);
+	struct plat_pe *pe = rec->pe;
+	int ret;
+
+	ASSERT(f->container && f->state == RB_CHAN_EXITED && g_chan != NULL);
+	/* Nothing reaches the old pages from the address space, then they are scrubbed. */
+	if (f->as != NULL) {
+		ret = plat_as_unmap(f->as, 0, RB_VA_LIMIT);
+		ASSERT(ret == 0);
+	}
+	release_owned(rec);
+	if (pe != NULL && !f->a64) {
+		/* A native test PE runs one C function: a new one comes at the next entry. */
+		granule_lock(g_chan); /* KICK reads rec->pe under this lock */
+		__atomic_store_n(&rec->pe, NULL, __ATOMIC_RELEASE);
+		granule_unlock(g_chan);
+		plat_pe_destroy(pe);
+	} else if (pe != NULL) {
+		ret = plat_pe_set_fp(pe, &zero_fp);
+		ASSERT(ret == 0);
+	}
+	memset(&rec->regs, 0, sizeof(rec->regs));
+	f->started = false;
+	f->state = RB_CHAN_IDLE;
+	fasco_rec_set_request(rec, RB_REQ_NONE);
+	f->result = 0;
+	f->complete_flags = 0;
+	f->exit_status = 0;
+	f->fp_saved = false;
+	memset(&f->fp, 0, sizeof(f->fp));
+	__atomic_store_n(&f->kick, 0, __ATOMIC_SEQ_CST);
+	fasco_channel_publish(rec);
 }

@@ -2,10 +2,13 @@
  * The System Realm's Fasco RSI calls (arch/fasco.h, docs/fasco-abi.md):
  * take a forwarded request, copy container memory in and out, map, unmap
  * and protect container pages, set the container REC's registers, complete
- * the request, and read a container's measured start configuration.
+ * the request, read a container's measured start configuration, build a
+ * forked child (FORK_PAGE, FORK_REGS), read the registers (GET_REGS) and
+ * kick a running container REC (KICK).
  *
  * Every call names a channel by the System Realm IPA it is mapped at and
- * locks the container REC behind it for the whole call. Arguments are
+ * locks the container REC behind it for the whole call -- except KICK,
+ * which locks only the channel granule (the REC may be running). Arguments are
  * checked first (RSI_ERROR_INPUT), then the verification rules
  * (fasco_verify.c and the map rules below: a refusal is RSI_ERROR_INPUT,
  * counted in both realms and logged), and only then does anything change.
@@ -19,7 +22,6 @@
 #include "rmm/rtt.h"
 #include "rmm/s2tte.h"
 
-#define RB_VA_LIMIT (1ULL << 39)
 #define RB_UNMAP_MAX (1ULL << 30) /* one UNMAP/PROTECT covers at most 1 GiB */
 
 typedef uint64_t (*fasco_rsi_fn)(struct fasco_call *c, uint64_t *x);
@@ -101,6 +103,18 @@ static void release_page(uint64_t pa)
 	granule_memzero(g);
 	g->fasco = 0;
 	granule_unlock(g);
+}
+
+/* A System Realm's call on something that is not its channel: counted and logged. */
+static void refuse_unbound(struct granule *g_rd, int ret, uint64_t fid, uint64_t ipa)
+{
+	struct fasco_call c;
+
+	if (ret != -EINVAL || rd_map(g_rd)->rb_kind != RB_REALM_KIND_SYSTEM)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.g_sys_rd = g_rd; /* names no container: the System Realm's refusal only */
+	fasco_refuse(&c, "call on a channel not bound to this realm", fid, ipa);
 }
 
 /* ---- Calls ---------------------------------------------------------------- */
@@ -296,15 +310,21 @@ static uint64_t handle_rsi_rb_protect(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
+/* Is a struct rb_regs at System Realm IPA ipa 8-byte aligned and inside one granule? */
+static bool regs_ipa_ok(uint64_t ipa)
+{
+	return IS_ALIGNED(ipa, 8) && (ipa & GRANULE_MASK) + sizeof(struct rb_regs) <= GRANULE_SIZE;
+}
+
 static uint64_t handle_rsi_rb_set_regs(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t ipa = x[2];
 	struct rb_regs r;
 	struct plat_vcpu_state *regs = &c->crec->regs;
 
-	if (!IS_ALIGNED(ipa, 8) || (ipa & GRANULE_MASK) + sizeof(r) > GRANULE_SIZE ||
-	    realm_ipa_read(c->sys_rd, ipa, &r, sizeof(r)) != 0 ||
-	    (r.mask & ~RB_REGS_VALID_MASK) != 0)
+	if (!regs_ipa_ok(ipa) || realm_ipa_read(c->sys_rd, ipa, &r, sizeof(r)) != 0 ||
+	    (r.mask & ~RB_REGS_VALID_MASK) != 0 ||
+	    ((r.mask & RB_REGS_PSTATE) && (r.pstate & ~RB_PSTATE_NZCV) != 0))
 		return RSI_ERROR_INPUT;
 	for (unsigned i = 0; i < 31; i++) {
 		if (r.mask & BIT(i))
@@ -316,7 +336,50 @@ static uint64_t handle_rsi_rb_set_regs(struct fasco_call *c, uint64_t *x)
 		regs->sp_el0 = r.sp;
 	if (r.mask & RB_REGS_TPIDR)
 		regs->tpidr_el0 = r.tpidr;
+	if (r.mask & RB_REGS_PSTATE)
+		regs->pstate = (regs->pstate & ~RB_PSTATE_NZCV) | r.pstate;
+	if (r.mask & RB_REGS_FP) {
+		struct plat_fp_state fp;
+
+		COMPILER_ASSERT(sizeof(fp.q) == sizeof(r.fp_q), "FP registers");
+		memcpy(fp.q, r.fp_q, sizeof(fp.q));
+		fp.fpcr = r.fpcr;
+		fp.fpsr = r.fpsr;
+		fasco_rec_set_fp(c->crec, &fp);
+	}
 	fasco_channel_publish(c->crec);
+	return RSI_SUCCESS;
+}
+
+/*
+ * GET_REGS(chan, sys_ipa): the container REC's whole register state, while
+ * a request is pending. Counted: the channel mirrors only x0..x8, pc, sp
+ * and tpidr; the rest leaves the REC only on this explicit request.
+ */
+static uint64_t handle_rsi_rb_get_regs(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t ipa = x[2];
+	const struct plat_vcpu_state *regs = &c->crec->regs;
+	struct plat_fp_state fp;
+	struct rb_regs r;
+
+	if (!regs_ipa_ok(ipa) || !sys_range_ok(c->sys_rd, ipa, sizeof(r)))
+		return RSI_ERROR_INPUT;
+	memset(&r, 0, sizeof(r));
+	r.mask = RB_REGS_VALID_MASK;
+	memcpy(r.x, regs->gprs, sizeof(r.x));
+	r.pc = regs->pc;
+	r.sp = regs->sp_el0;
+	r.tpidr = regs->tpidr_el0;
+	r.pstate = regs->pstate & RB_PSTATE_NZCV;
+	fasco_rec_get_fp(c->crec, &fp);
+	memcpy(r.fp_q, fp.q, sizeof(r.fp_q));
+	r.fpcr = fp.fpcr;
+	r.fpsr = fp.fpsr;
+	if (realm_ipa_write(c->sys_rd, ipa, &r, sizeof(r)) != 0)
+		return RSI_ERROR_INPUT;
+	fasco_count(&rd_map(c->g_sys_rd)->rb_reg_reads, 1);
+	fasco_count(&c->crd->rb_reg_reads, 1);
 	return RSI_SUCCESS;
 }
 
@@ -398,20 +461,26 @@ static uint64_t handle_rsi_rb_read_config(struct fasco_call *c, uint64_t *x)
 /* ---- fork: a child process built from its parent by the RMM ---------------- */
 
 #define CLONE_VM 0x100ULL
+#define CLONE_VFORK 0x4000ULL
+#define CLONE_THREAD 0x10000ULL
 #define SYS_CLONE 220
 #define SYS_CLONE3 435
 
 /*
  * May the System Realm build c2's REC as a fork of c1's? c1's pending call
- * is clone without CLONE_VM (or clone3 whose flags lack it); c2 is another
- * REC of the same Container Realm that has not run yet (never started, or
- * its START pending). Refusals are counted against c1.
+ * is clone or clone3 (flags read from the parent's memory) without CLONE_VM
+ * -- or with CLONE_VM | CLONE_VFORK: the deployment gives a vfork child a
+ * private copy -- and without CLONE_THREAD; c2 is another REC of the same
+ * Container Realm that has not run yet (never started, its START pending)
+ * or whose process EXITED (*recycle: reset it before use). Refusals are
+ * counted against c1.
  */
-static uint64_t fork_check(struct fasco_call *c1, struct fasco_call *c2)
+static uint64_t fork_check(struct fasco_call *c1, struct fasco_call *c2, bool *recycle)
 {
 	const struct rec_fasco *p = &c1->crec->fasco, *ch = &c2->crec->fasco;
 	uint64_t flags = p->args[0];
 
+	*recycle = false;
 	if (p->kind != RB_REQ_SYSCALL || (p->nr != SYS_CLONE && p->nr != SYS_CLONE3)) {
 		fasco_refuse(c1, "fork outside a clone call", p->nr, 0);
 		return RSI_ERROR_INPUT;
@@ -421,7 +490,7 @@ static uint64_t fork_check(struct fasco_call *c1, struct fasco_call *c2)
 		fasco_refuse(c1, "fork: clone3 arguments unreadable", p->args[0], 0);
 		return RSI_ERROR_INPUT;
 	}
-	if (flags & CLONE_VM) {
+	if ((flags & CLONE_THREAD) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK))) {
 		fasco_refuse(c1, "fork of a clone that shares the address space", flags, 0);
 		return RSI_ERROR_INPUT;
 	}
@@ -429,8 +498,10 @@ static uint64_t fork_check(struct fasco_call *c1, struct fasco_call *c2)
 		fasco_refuse(c1, "fork into another container", c2->crec->rd_addr, 0);
 		return RSI_ERROR_INPUT;
 	}
-	if (ch->started && !((ch->state == RB_CHAN_PENDING || ch->state == RB_CHAN_TAKEN) &&
-			     ch->kind == RB_REQ_START)) {
+	*recycle = ch->started && ch->state == RB_CHAN_EXITED;
+	if (ch->started && !*recycle &&
+	    !((ch->state == RB_CHAN_PENDING || ch->state == RB_CHAN_TAKEN) &&
+	      ch->kind == RB_REQ_START)) {
 		fasco_refuse(c1, "fork into a REC that has run", ch->state, ch->kind);
 		return RSI_ERROR_INPUT;
 	}
@@ -443,54 +514,122 @@ static uint64_t handle_rsi_rb_fork_page(struct fasco_call *c1, struct fasco_call
 	uint64_t va = x[3], cipa = x[4], ret, pa;
 	unsigned prot;
 	uint8_t *src;
+	bool recycle;
 
 	if (!IS_ALIGNED(va, GRANULE_SIZE) || va >= RB_VA_LIMIT || !IS_ALIGNED(cipa, GRANULE_SIZE))
 		return RSI_ERROR_INPUT;
-	ret = fork_check(c1, c2);
+	ret = fork_check(c1, c2, &recycle);
 	if (ret != RSI_SUCCESS)
 		return ret;
 	if (c1->crec->fasco.as == NULL || plat_as_query(c1->crec->fasco.as, va, &pa, &prot) != 0)
 		return RSI_ERROR_INPUT;
+	/* The exited process's pages go first: they may be the fresh granules named here. */
+	if (recycle)
+		fasco_rec_recycle(c2->crec);
 	/* The parent's granule: mapped (so DATA, pinned) while its REC is locked. */
 	src = granule_map(granule_find(ALIGN_DOWN(pa, GRANULE_SIZE)));
 	return map_fresh(c1, c2->crec, va, cipa, prot, src);
 }
 
-/* FORK_REGS(parent_chan, child_chan): the parent's registers, x0 = 0 in the child. */
+/*
+ * FORK_REGS(parent_chan, child_chan): the parent's registers and FP/SIMD
+ * state, x0 = 0, and the parent's clone request, TAKEN, in the child.
+ */
 static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x)
 {
-	uint64_t ret = fork_check(c1, c2);
+	const struct rec_fasco *p = &c1->crec->fasco;
+	struct rec_fasco *ch = &c2->crec->fasco;
+	struct plat_fp_state fp;
+	bool recycle;
+	uint64_t ret = fork_check(c1, c2, &recycle);
 
 	if (ret != RSI_SUCCESS)
 		return ret;
+	if (recycle)
+		fasco_rec_recycle(c2->crec);
 	c2->crec->regs = c1->crec->regs;
 	c2->crec->regs.gprs[0] = 0;
+	fasco_rec_get_fp(c1->crec, &fp);
+	fasco_rec_set_fp(c2->crec, &fp);
+	/* The child has run from here on: its next REC_ENTER resumes it, no START. */
+	ch->started = true;
+	ch->seq++;
+	ch->kind = RB_REQ_SYSCALL;
+	ch->esr = p->esr;
+	ch->far = 0;
+	ch->nr = p->nr;
+	memcpy(ch->args, p->args, sizeof(ch->args));
+	ch->sp = p->sp;
+	ch->pc = p->pc;
+	ch->result = 0;
+	ch->complete_flags = 0;
+	ch->state = RB_CHAN_TAKEN;
 	fasco_channel_publish(c2->crec);
+	return RSI_SUCCESS;
+}
+
+/* ---- KICK: the container REC may be running; its lock is never taken ------ */
+
+static uint64_t handle_rsi_rb_kick(struct rec *sys_rec, struct granule *g_rd, uint64_t *x)
+{
+	struct granule *g_chan;
+	struct rec *crec;
+	struct plat_pe *pe;
+	uint8_t state;
+	int ret = fasco_channel_pin(g_rd, x[1], &g_chan, &crec);
+
+	if (ret != 0) {
+		refuse_unbound(g_rd, ret, (uint32_t)x[0], x[1]);
+		return RSI_ERROR_INPUT;
+	}
+	state = __atomic_load_n(&crec->fasco.state, __ATOMIC_ACQUIRE);
+	if (!__atomic_load_n(&crec->fasco.started, __ATOMIC_ACQUIRE) || state == RB_CHAN_EXITED) {
+		granule_unlock(g_chan);
+		return RSI_ERROR_STATE;
+	}
+	if (state != RB_CHAN_PENDING && state != RB_CHAN_TAKEN) {
+		/* Flag first, then halt: the run loop or the next resume sees the flag. */
+		__atomic_store_n(&crec->fasco.kick, 1, __ATOMIC_SEQ_CST);
+		pe = __atomic_load_n(&crec->pe, __ATOMIC_ACQUIRE);
+		if (pe != NULL)
+			plat_pe_halt(pe);
+	}
+	fasco_count(&rd_map(g_rd)->rb_kicks, 1);
+	fasco_count(&rd_map(granule_find(crec->rd_addr))->rb_kicks, 1);
+	granule_unlock(g_chan);
 	return RSI_SUCCESS;
 }
 
 /* ---- Dispatch -------------------------------------------------------------- */
 
 typedef uint64_t (*fasco_rsi2_fn)(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x);
+typedef uint64_t (*fasco_rsi_raw_fn)(struct rec *sys_rec, struct granule *g_rd, uint64_t *x);
 
-/* Calls on one channel (fn), or on a parent and a child channel (fn2: X1, X2). */
+/*
+ * Calls on one channel with a request pending (fn), on a parent and a child
+ * channel (fn2: X1, X2), or that find their channel themselves and need no
+ * pending request (raw: KICK, whose container REC may be running).
+ */
 static const struct {
 	uint64_t fid;
 	const char *name;
 	fasco_rsi_fn fn;
 	fasco_rsi2_fn fn2;
+	fasco_rsi_raw_fn raw;
 } fasco_rsi_table[] = {
-	{SMC_RSI_RB_TAKE, "TAKE", handle_rsi_rb_take, NULL},
-	{SMC_RSI_RB_COPY_IN, "COPY_IN", handle_rsi_rb_copy_in, NULL},
-	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", handle_rsi_rb_copy_out, NULL},
-	{SMC_RSI_RB_MAP, "MAP", handle_rsi_rb_map, NULL},
-	{SMC_RSI_RB_UNMAP, "UNMAP", handle_rsi_rb_unmap, NULL},
-	{SMC_RSI_RB_PROTECT, "PROTECT", handle_rsi_rb_protect, NULL},
-	{SMC_RSI_RB_SET_REGS, "SET_REGS", handle_rsi_rb_set_regs, NULL},
-	{SMC_RSI_RB_COMPLETE, "COMPLETE", handle_rsi_rb_complete, NULL},
-	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", handle_rsi_rb_read_config, NULL},
-	{SMC_RSI_RB_FORK_PAGE, "FORK_PAGE", NULL, handle_rsi_rb_fork_page},
-	{SMC_RSI_RB_FORK_REGS, "FORK_REGS", NULL, handle_rsi_rb_fork_regs},
+	{SMC_RSI_RB_TAKE, "TAKE", handle_rsi_rb_take, NULL, NULL},
+	{SMC_RSI_RB_COPY_IN, "COPY_IN", handle_rsi_rb_copy_in, NULL, NULL},
+	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", handle_rsi_rb_copy_out, NULL, NULL},
+	{SMC_RSI_RB_MAP, "MAP", handle_rsi_rb_map, NULL, NULL},
+	{SMC_RSI_RB_UNMAP, "UNMAP", handle_rsi_rb_unmap, NULL, NULL},
+	{SMC_RSI_RB_PROTECT, "PROTECT", handle_rsi_rb_protect, NULL, NULL},
+	{SMC_RSI_RB_SET_REGS, "SET_REGS", handle_rsi_rb_set_regs, NULL, NULL},
+	{SMC_RSI_RB_COMPLETE, "COMPLETE", handle_rsi_rb_complete, NULL, NULL},
+	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", handle_rsi_rb_read_config, NULL, NULL},
+	{SMC_RSI_RB_FORK_PAGE, "FORK_PAGE", NULL, handle_rsi_rb_fork_page, NULL},
+	{SMC_RSI_RB_FORK_REGS, "FORK_REGS", NULL, handle_rsi_rb_fork_regs, NULL},
+	{SMC_RSI_RB_GET_REGS, "GET_REGS", handle_rsi_rb_get_regs, NULL, NULL},
+	{SMC_RSI_RB_KICK, "KICK", NULL, NULL, handle_rsi_rb_kick},
 };
 
 bool fasco_rsi_fid(uint64_t fid)
@@ -498,18 +637,6 @@ bool fasco_rsi_fid(uint64_t fid)
 	uint64_t fnum = SMC_FNUM(fid);
 
 	return SMC_IS_SMC64_FAST(fid) && fnum >= SMC_RB_RSI_FNUM_MIN && fnum <= SMC_RB_RSI_FNUM_MAX;
-}
-
-/* A System Realm's call on something that is not its channel: counted and logged. */
-static void refuse_unbound(struct granule *g_rd, int ret, uint64_t fid, uint64_t ipa)
-{
-	struct fasco_call c;
-
-	if (ret != -EINVAL || rd_map(g_rd)->rb_kind != RB_REALM_KIND_SYSTEM)
-		return;
-	memset(&c, 0, sizeof(c));
-	c.g_sys_rd = g_rd; /* names no container: the System Realm's refusal only */
-	fasco_refuse(&c, "call on a channel not bound to this realm", fid, ipa);
 }
 
 static enum rsi_action fasco_rsi_handle2(struct rec *rec, struct granule *g_rd, fasco_rsi2_fn fn)
@@ -548,6 +675,10 @@ enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct r
 	}
 	if (i == ARRAY_SIZE(fasco_rsi_table)) {
 		x[0] = SMC_UNKNOWN;
+		return RSI_ACTION_RESUME;
+	}
+	if (fasco_rsi_table[i].raw != NULL) {
+		x[0] = fasco_rsi_table[i].raw(rec, g_rd, x);
 		return RSI_ACTION_RESUME;
 	}
 	if (fasco_rsi_table[i].fn2 != NULL)

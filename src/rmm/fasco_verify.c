@@ -31,6 +31,7 @@ enum desc_kind {
 	SZ_DEREF32, /* length = the u32 that argument len_arg points to */
 	SZ_IOCTL,   /* by the ioctl command (argument 1), buffer = argument 2 */
 	SZ_PRCTL,   /* by the prctl option (argument 0), buffer = argument 1 */
+	SZ_IFFLAG,  /* `size` bytes if bit len_arg of argument 0 (the flags) is set (a tid) */
 };
 
 struct argdesc {
@@ -76,6 +77,10 @@ struct sysdesc {
 	{                                                                                          \
 		SZ_DEREF32, (a), (dir), (lenp), 0                                                  \
 	}
+#define TIDIF(a, flagbit)                                                                          \
+	{                                                                                          \
+		SZ_IFFLAG, (a), OUT, (flagbit), 4                                                  \
+	}
 #define SYS(nr, ...) [nr] = {{__VA_ARGS__}}
 
 /* Sizes of arm64 structures. */
@@ -100,6 +105,10 @@ struct sysdesc {
 #define SZ_FDSET 128
 #define SZ_SIGSET_ARG 16 /* pselect6's {const sigset_t *, size_t} */
 #define SZ_MSGHDR 56
+
+/* clone(flags, newsp, ptid, tls, ctid): the flag bits that name its tid pointers. */
+#define CL_PTID 20 /* CLONE_PARENT_SETTID 0x00100000: *ptid = the child's tid */
+#define CL_CTID 24 /* CLONE_CHILD_SETTID 0x01000000: *ctid = it, in the child */
 
 /* Linux arm64 (asm-generic) system calls and their memory arguments. */
 static const struct sysdesc sys_desc[RB_NR_MAX] = {
@@ -178,8 +187,9 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(208, BUF(3, IN, 4)),				      /* setsockopt */
 	SYS(209, DEREF(3, OUT, 4), FIX(4, INOUT, 4)),		      /* getsockopt */
 	SYS(211, FIX(1, IN, SZ_MSGHDR)),			      /* sendmsg: header only */
+	SYS(216, BUF(0, IN, 1)), /* mremap: a move reads the old pages (old_address, old_size) */
 	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),			      /* recvmsg: header only */
-	SYS(220, FIX(2, OUT, 4), FIX(4, OUT, 4)),		      /* clone */
+	SYS(220, TIDIF(2, CL_PTID), TIDIF(4, CL_CTID)),		      /* clone */
 	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			      /* execve */
 	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* accept4 */
 	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),	      /* wait4 */
@@ -230,7 +240,7 @@ int fasco_as_page(struct rec *crec, uint64_t va, unsigned prot, uint8_t **p)
 	uint64_t pa;
 	unsigned pr;
 
-	if (crec->fasco.as == NULL || va >= (1ULL << 39) ||
+	if (crec->fasco.as == NULL || va >= RB_VA_LIMIT ||
 	    plat_as_query(crec->fasco.as, va, &pa, &pr) != 0)
 		return -EFAULT;
 	if ((pr & prot) != prot)
@@ -265,11 +275,17 @@ int fasco_as_read(struct rec *crec, uint64_t va, void *buf, size_t len)
 
 /* ---- Ranges ------------------------------------------------------------- */
 
-/* Is [va, va+len) inside [base, base+size) (no wrap-around)? */
+/*
+ * Is [va, va+len) inside [base, base+size)? A size reaching past the end of
+ * the address space names everything up to its end (Linux checks only the
+ * bytes it copies: getcwd(buf, SIZE_MAX) works there).
+ */
 static bool inside(uint64_t va, uint64_t len, uint64_t base, uint64_t size)
 {
-	if (size == 0 || base + size < base || va + len < va)
+	if (size == 0 || va + len < va)
 		return false;
+	if (base + size < base)
+		size = UINT64_MAX - base;
 	return va >= base && va + len <= base + size;
 }
 
@@ -359,6 +375,11 @@ static bool desc_allows(struct rec *crec, const struct argdesc *d, uint64_t va, 
 	case SZ_FIXED:
 		size = d->size;
 		break;
+	case SZ_IFFLAG:
+		if ((a[0] & BIT(d->len_arg)) == 0)
+			return false;
+		size = d->size;
+		break;
 	case SZ_MUL:
 		if (a[d->len_arg] > UINT32_MAX)
 			return false;
@@ -392,7 +413,8 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 	ASSERT(dir == IN || dir == OUT);
 	if (len == 0)
 		return false;
-	if (f->kind != RB_REQ_SYSCALL && f->kind != RB_REQ_ABORT && f->kind != RB_REQ_FAULT)
+	if (f->kind != RB_REQ_SYSCALL && f->kind != RB_REQ_ABORT && f->kind != RB_REQ_FAULT &&
+	    f->kind != RB_REQ_KICK)
 		return false;
 	/* Signal delivery: a frame in the free stack below sp (arm64 has no red zone). */
 	if (dir == OUT && f->sp >= RB_SIGFRAME_MAX &&

@@ -45,6 +45,8 @@ struct rd {
 	uint64_t rb_refusals;
 	uint64_t rb_copies;
 	uint64_t rb_copy_bytes;
+	uint64_t rb_reg_reads;         /* GET_REGS */
+	uint64_t rb_kicks;             /* KICK calls accepted */
 };
 COMPILER_ASSERT(sizeof(struct rd) <= GRANULE_SIZE, "RD fits a granule");
 

@@ -272,6 +272,9 @@ static void rec_run_loop(struct rec_run *run)
 		if (!fn(run))
 			return;
 	}
+	/* Fasco: a kicked container REC forwards a KICK request instead. */
+	if (rec->fasco.container && fasco_rec_kicked(rec, run->exit))
+		return;
 	/* Give the host its CPU back, as a timer interrupt would. */
 	run->exit->exit_reason = RMI_EXIT_IRQ;
 	rec->pending = REC_PENDING_NONE;

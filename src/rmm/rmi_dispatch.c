@@ -11,7 +11,8 @@
 #include "rmm/rmm.h"
 
 #define RMI_MAX_ARGS 6
-#define RMI_MAX_RESULTS 4
+#define RMI_MAX_RESULTS 6  /* X1..X6 */
+#define RMI_ZERO_RESULTS 4 /* X1..X4 read as zero when not outputs */
 
 struct rmi_cmd {
 	uint64_t fid;
@@ -57,7 +58,7 @@ static const struct rmi_cmd rmi_cmds[SMC_RMI_FNUM_MAX - SMC_RMI_FNUM_MIN + 1] = 
 	/* realmbox range (arch/fasco.h) */
 	RMI_CMD(RB_CHANNEL_CREATE, 4, 0, smc_rb_channel_create),
 	RMI_CMD(RB_CHANNEL_DESTROY, 3, 1, smc_rb_channel_destroy),
-	RMI_CMD(RB_REALM_COUNTERS, 1, 4, smc_rb_realm_counters),
+	RMI_CMD(RB_REALM_COUNTERS, 1, 6, smc_rb_realm_counters),
 };
 
 /* The table entry for fid, or NULL. */
@@ -73,9 +74,9 @@ static const struct rmi_cmd *rmi_lookup(uint64_t fid)
 }
 
 /*
- * X0 = status, X1..X(nres) = outputs, other registers up to X4 that are
- * not outputs read as zero (nothing of the RMM's state leaks through them);
- * X5 and above are preserved (SMCCC).
+ * X0 = status, X1..X(nres) = outputs (nres <= 6), other registers up to X4
+ * that are not outputs read as zero (nothing of the RMM's state leaks
+ * through them); the registers above both are preserved (SMCCC).
  */
 void rmm_handle_rmi(struct smc_regs *regs)
 {
@@ -97,6 +98,10 @@ void rmm_handle_rmi(struct smc_regs *regs)
 		(unsigned long long)args[0], (unsigned long long)args[1],
 		(unsigned long long)args[2], (unsigned long long)status);
 	regs->x[0] = status;
-	for (i = 0; i < RMI_MAX_RESULTS; i++)
-		regs->x[1 + i] = i < cmd->nres ? out[i] : 0;
+	for (i = 0; i < RMI_MAX_RESULTS; i++) {
+		if (i < cmd->nres)
+			regs->x[1 + i] = out[i];
+		else if (i < RMI_ZERO_RESULTS)
+			regs->x[1 + i] = 0;
+	}
 }

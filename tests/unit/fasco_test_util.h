@@ -84,6 +84,8 @@ struct fx_op {
 static struct {
 	struct fx_op op[32];
 	struct smc_regs out[32];
+	uint64_t want[32]; /* fxq_want: the status each call must answer */
+	bool has_want[32];
 	unsigned n;
 	void (*fn)(struct native_guest *g); /* instead of the queue, if set */
 } fx_q;
@@ -109,6 +111,30 @@ static inline unsigned fxq_smc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t 
 	o->regs.x[4] = a4;
 	o->regs.x[5] = a5;
 	return fx_q.n++;
+}
+
+/* Queue an RSI call that must answer `status` (checked by fxq_check). */
+static inline unsigned fxq_want(uint64_t status, uint64_t fid, uint64_t a1, uint64_t a2,
+				uint64_t a3, uint64_t a4)
+{
+	unsigned i = fxq_smc(fid, a1, a2, a3, a4, 0);
+
+	fx_q.want[i] = status;
+	fx_q.has_want[i] = true;
+	return i;
+}
+
+/* After the run: every fxq_want call answered its status. */
+static inline void fxq_check(void)
+{
+	for (unsigned i = 0; i < fx_q.n; i++) {
+		if (fx_q.has_want[i] && fx_q.out[i].x[0] != fx_q.want[i])
+			fail_msg("queued call %u (fid 0x%llx, x1 0x%llx): status %llu, want %llu",
+				 i, (unsigned long long)fx_q.op[i].regs.x[0],
+				 (unsigned long long)fx_q.op[i].regs.x[1],
+				 (unsigned long long)fx_q.out[i].x[0],
+				 (unsigned long long)fx_q.want[i]);
+	}
 }
 
 static inline void fxq_write(uint64_t ipa, const void *src, size_t len)
@@ -378,10 +404,33 @@ static inline void fx_cleanup(void)
 		if (c->has_chan)
 			(void)th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, fx_all[i].sys_rd, c->rec,
 				     c->chan_ipa, 0, 0, 0, NULL);
+		if (c->has_chan2)
+			(void)th_rmi(SMC_RMI_RB_CHANNEL_DESTROY, fx_all[i].sys_rd, c->rec2,
+				     c->chan2_ipa, 0, 0, 0, NULL);
 		c->has_chan = false;
+		c->has_chan2 = false;
 	}
 	fx_nall = 0;
 	rt_cleanup();
+}
+
+/* ---- Fixture ------------------------------------------------------------------ */
+
+/* Per-test set-up: an empty queue and container script, a fresh machine. */
+static inline int fx_setup(void **state)
+{
+	memset(&ct, 0, sizeof(ct));
+	fxq_reset();
+	return th_setup(state);
+}
+
+/* Give everything back, whatever the test left, and the guests' entry points. */
+static inline int fx_teardown(void **state)
+{
+	fx_cleanup();
+	plat_native_guest_unregister(SYS_PC);
+	plat_native_guest_unregister(CONT_PC);
+	return th_teardown(state);
 }
 
 /* Give the channel back and destroy the container's REC. */
@@ -407,6 +456,15 @@ static inline void fx_counters(uint64_t rd, uint64_t out[4])
 	assert_int_equal(th_rmi(SMC_RMI_RB_REALM_COUNTERS, rd, 0, 0, 0, 0, 0, &res), RMI_SUCCESS);
 	for (unsigned i = 0; i < 4; i++)
 		out[i] = res.x[1 + i];
+}
+
+/* One RMI_RB_REALM_COUNTERS output: X(1 + idx) (4 register reads, 5 kicks). */
+static inline uint64_t fx_counter(uint64_t rd, unsigned idx)
+{
+	struct smc_regs res;
+
+	assert_int_equal(th_rmi(SMC_RMI_RB_REALM_COUNTERS, rd, 0, 0, 0, 0, 0, &res), RMI_SUCCESS);
+	return res.x[1 + idx];
 }
 
 static inline int fx_granule_state_util(uint64_t pa)

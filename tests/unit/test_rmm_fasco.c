@@ -121,19 +121,9 @@ static struct fx_cont cont;
 
 static int setup(void **state)
 {
-	memset(&ct, 0, sizeof(ct));
 	memset(&srv, 0, sizeof(srv));
 	memset(start_status, 0xFF, sizeof(start_status));
-	fxq_reset();
-	return th_setup(state);
-}
-
-static int teardown(void **state)
-{
-	fx_cleanup();
-	plat_native_guest_unregister(SYS_PC);
-	plat_native_guest_unregister(CONT_PC);
-	return th_teardown(state);
+	return fx_setup(state);
 }
 
 static void world_build_native(void)
@@ -523,11 +513,11 @@ static void test_realm_kinds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_forward_write_native, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_results, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_a64_hello, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_a64_demand_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realm_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_write_native, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forward_results, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forward_a64_hello, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forward_a64_demand_paging, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_realm_kinds, setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,20 +16,10 @@
 static struct fx_sys sys;
 static struct fx_cont ca, cb;
 
-static int setup(void **state)
-{
-	memset(&ct, 0, sizeof(ct));
-	fxq_reset();
-	return th_setup(state);
-}
-
 static int teardown(void **state)
 {
-	fx_cleanup();
-	plat_native_guest_unregister(SYS_PC);
-	plat_native_guest_unregister(CONT_PC);
 	plat_native_guest_unregister(0x30000);
-	return th_teardown(state);
+	return fx_teardown(state);
 }
 
 /* START through the queue: map VA_RW (fresh 0, RW), VA_RO (fresh 1, R, content 0xC3), VA_RW2. */
@@ -534,10 +524,12 @@ static void test_fork(void **state)
 {
 	static const char parent_data[] = "parent's private page";
 	struct rmi_rec_exit exit;
-	unsigned page_rw, page_ro, not_fresh, dirty, self, regs, vm_page, late, after_start;
+	unsigned page_rw, page_ro, not_fresh, dirty, self, regs, page_late, regs_again, vm_page,
+		late;
 	uint64_t cref, sref, pa;
 	unsigned prot;
 	struct rec *child, *parent;
+	struct rb_channel chv;
 
 	ct.n = 3;
 	ct.call[0].nr = 220; /* clone(SIGCHLD): fork */
@@ -563,15 +555,33 @@ static void test_fork(void **state)
 			    CT_FRESH_IPA(0), 0);
 	dirty = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RW2, CT_DIRTY_IPA, 0);
 	self = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan_ipa, VA_RW2, CT_FRESH_IPA(12), 0);
-	regs = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
-	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 2, 0, 0, 0);
 	fx_sys_run(&sys);
 	assert_int_equal(fx_q.out[page_rw].x[0], RSI_SUCCESS);
 	assert_int_equal(fx_q.out[page_ro].x[0], RSI_SUCCESS);
 	assert_int_equal(fx_q.out[not_fresh].x[0], RSI_ERROR_INPUT);
 	assert_int_equal(fx_q.out[dirty].x[0], RSI_ERROR_INPUT);
 	assert_int_equal(fx_q.out[self].x[0], RSI_ERROR_INPUT);
+
+	/* The child posts its START: still forkable into until FORK_REGS. */
+	assert_int_equal(fx_enter(ca.rec2, ca.run2, &exit), RMI_SUCCESS);
+	assert_true(fx_exit_is_bare_forward(&exit));
+	fxq_reset();
+	regs = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
+	page_late = fxq_smc(SMC_RSI_RB_FORK_PAGE, ca.chan_ipa, ca.chan2_ipa, VA_RW2,
+			    CT_FRESH_IPA(12), 0);
+	regs_again = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
+	fxq_read(ca.chan2_ipa, &chv, offsetof(struct rb_channel, reserved));
+	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 2, 0, 0, 0);
+	fx_sys_run(&sys);
 	assert_int_equal(fx_q.out[regs].x[0], RSI_SUCCESS);
+	/* The child has "run" from FORK_REGS on: no more pages, no second FORK_REGS. */
+	assert_int_equal(fx_q.out[page_late].x[0], RSI_ERROR_INPUT);
+	assert_int_equal(fx_q.out[regs_again].x[0], RSI_ERROR_INPUT);
+	/* Its channel shows the parent's clone, TAKEN, the START gone. */
+	assert_int_equal(chv.state, RB_CHAN_TAKEN);
+	assert_int_equal(chv.kind, RB_REQ_SYSCALL);
+	assert_int_equal(chv.x[8], 220);
+	assert_int_equal(chv.x[0], 0);
 
 	/* The child's address space: copies of the parent's pages, same protection. */
 	child = rt_rec(ca.rec2);
@@ -587,6 +597,8 @@ static void test_fork(void **state)
 	assert_int_equal(child->regs.pc, parent->regs.pc);
 	assert_int_equal(child->regs.gprs[8], 220);
 	assert_int_equal(child->regs.gprs[0], 0);
+	assert_int_equal(child->fasco.nr, 220);
+	assert_int_equal(child->fasco.args[0], 17);
 	/* Each granule in one address space only: the child's are its own. */
 	assert_int_equal(granule_fasco_owner(granule_find(ca.fresh[10])), 2);
 	assert_int_equal(granule_fasco_owner(granule_find(ca.fresh[0])), 1);
@@ -602,22 +614,17 @@ static void test_fork(void **state)
 	fx_sys_run(&sys);
 	assert_int_equal(fx_q.out[vm_page].x[0], RSI_ERROR_INPUT);
 
-	/* The child posts its START; still forkable into, until START completes. */
-	assert_int_equal(fx_enter(ca.rec2, ca.run2, &exit), RMI_SUCCESS);
-	assert_true(fx_exit_is_bare_forward(&exit));
-	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS); /* getpid pending */
+	/* getpid is no clone. */
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
 	fxq_reset();
 	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
 	late = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
-	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan2_ipa, 0, RB_COMPLETE_KEEP_X0, 0, 0);
-	after_start = fxq_smc(SMC_RSI_RB_FORK_REGS, ca.chan_ipa, ca.chan2_ipa, 0, 0, 0);
 	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 1, 0, 0, 0);
 	fx_sys_run(&sys);
-	assert_int_equal(fx_q.out[late].x[0], RSI_ERROR_INPUT); /* getpid is no clone */
-	assert_int_equal(fx_q.out[after_start].x[0], RSI_ERROR_INPUT);
+	assert_int_equal(fx_q.out[late].x[0], RSI_ERROR_INPUT);
 	refusals(&cref, &sref);
-	assert_int_equal(cref, 5); /* not fresh, dirty, CLONE_VM, getpid, after START */
-	assert_int_equal(sref, 6); /* ... and the same channel twice */
+	assert_int_equal(cref, 6); /* not fresh, dirty, page late, regs again, CLONE_VM, getpid */
+	assert_int_equal(sref, 7); /* ... and the same channel twice */
 
 	/* Destroying the child releases only the child's pages. */
 	assert_int_equal(
@@ -843,15 +850,15 @@ static void test_channel_host_abuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_copy_outside_ranges, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_out_permissions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_other_container, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_regs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_descriptor_kinds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_channel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_channel_host_abuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_outside_ranges, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_out_permissions, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_other_container, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_rules, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_regs, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_descriptor_kinds, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_channel, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_host_abuse, fx_setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,14 +13,18 @@
  *   Container Realm (kind CONTAINER, bound to it): the start configuration
  *   (manifest digest + OCI process configuration) measured with DATA_CREATE
  *   at RCT_CONFIG_IPA, a pool of DATA_CREATE_UNKNOWN granules for container
- *   memory, one REC (the A64 engine), REALM_ACTIVATE, CHANNEL_CREATE.
+ *   memory (RIPAS RAM up to its maximum, granules created as the System
+ *   Realm asks: PRH_GROW), up to 31 RECs (its processes: the A64 engine),
+ *   REALM_ACTIVATE, a channel per REC (CHANNEL_CREATE).
  *
- * The scheduler enters the container REC; on RMI_EXIT_RB_FORWARD it enters
- * the System Realm REC (answering its PRH_IDLE host call with SERVE) and
- * serves its host calls until it is idle again; on RMI_EXIT_RB_EXITED the
- * container is done. The host never sees a request's content.
- * One container per machine for now (the library OS is one instance); the
- * scheduler runs on the calling thread.
+ * The scheduler (sched_run) gives every container REC the System Realm lets
+ * run a host thread that enters it; a forward exit marks its channel
+ * pending. The calling thread runs the System Realm's REC: it answers the
+ * kernel's PRH_IDLE host call with the pending channels (SERVE), a signal
+ * for init (SIGNAL) or a timeout (TICK), serves its host calls until it is
+ * idle again, and lets the RECs it completed run. The host never sees a
+ * request's content; the container's status comes from the System Realm
+ * (PRH_IDLE, or REC 0's RB_EXITED). One container per machine for now.
  */
 #include "deploy/realm.h"
 
@@ -90,6 +94,16 @@ static int vec_push(struct vec *v, uint64_t x)
 	return 0;
 }
 
+/* A REC as the host tracks it (and, for a container REC, its channel). */
+struct hrec {
+	uint64_t rec, run, aux[RMI_REC_MAX_AUX];
+	unsigned naux;
+	uint64_t chan;  /* channel granule (container RECs), 0 = none */
+	bool chan_live; /* CHANNEL_CREATE done */
+};
+
+#define HREC_MAX PAL_REALM_MAX_RECS
+
 struct hrealm {
 	uint64_t rd, rtt_base;
 	unsigned nroot;
@@ -97,8 +111,8 @@ struct hrealm {
 	struct vec rtt_pa, rtt_ipa, rtt_level; /* in creation order */
 	struct vec data_pa, data_ipa;
 	struct vec ns_pa, ns_ipa;              /* unprotected mappings */
-	uint64_t rec, run, aux[RMI_REC_MAX_AUX];
-	unsigned naux;
+	struct hrec recs[HREC_MAX];
+	unsigned nrecs;
 };
 
 static uint16_t next_vmid = 1;
@@ -189,9 +203,9 @@ static int realm_create(struct hrealm *h, uint64_t kind, uint64_t sys_rd, uint64
 }
 
 /* Level 2 and 3 tables down to the page holding ipa. */
-static int rtt_path(struct hrealm *h, uint64_t ipa)
+static int rtt_path_to(struct hrealm *h, uint64_t ipa, long leaf)
 {
-	for (long l = 2; l <= RTT_PAGE_LEVEL; l++) {
+	for (long l = 2; l <= leaf; l++) {
 		struct smc_regs res;
 		uint64_t base = ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(l - 1)), rtt;
 		int r;
@@ -215,12 +229,24 @@ static int rtt_path(struct hrealm *h, uint64_t ipa)
 }
 
 /* Tables for every page of [base, top), then RIPAS RAM over it. */
-static int ram_range(struct hrealm *h, uint64_t base, uint64_t top)
+static int rtt_path(struct hrealm *h, uint64_t ipa)
+{
+	return rtt_path_to(h, ipa, RTT_PAGE_LEVEL);
+}
+
+/*
+ * Tables for [base, top) down to level `leaf`, then RIPAS RAM over it.
+ * RTT_INIT_RIPAS measures one descriptor per entry it changes, so a range
+ * only given RIPAS now (leaf 2: one entry per 2 MiB) costs 512 times less
+ * RIM work than one with its pages' tables (leaf 3); RTT_CREATE later
+ * splits a level-2 entry into 512 RAM pages.
+ */
+static int ram_range_to(struct hrealm *h, uint64_t base, uint64_t top, long leaf)
 {
 	int r;
 
 	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < top; a += RTT_LEVEL_SIZE(2))
-		if ((r = rtt_path(h, a < base ? base : a)))
+		if ((r = rtt_path_to(h, a < base ? base : a, leaf)))
 			return r;
 	while (base < top) {
 		struct smc_regs res;
@@ -232,6 +258,27 @@ static int ram_range(struct hrealm *h, uint64_t base, uint64_t top)
 			return fail(-EIO, "RTT_INIT_RIPAS made no progress");
 		base = res.x[1];
 	}
+	return 0;
+}
+
+/*
+ * [base, top) as RIPAS RAM with every page's table: whole 2 MiB blocks get
+ * their RIPAS at level 2 and are split after, the edges page by page.
+ */
+static int ram_range(struct hrealm *h, uint64_t base, uint64_t top)
+{
+	uint64_t blk = RTT_LEVEL_SIZE(2), mid = ALIGN_UP(base, blk), end = ALIGN_DOWN(top, blk);
+	int r;
+
+	if (mid >= end)
+		return ram_range_to(h, base, top, RTT_PAGE_LEVEL);
+	if ((base < mid && (r = ram_range_to(h, base, mid, RTT_PAGE_LEVEL))) ||
+	    (r = ram_range_to(h, mid, end, 2)) ||
+	    (end < top && (r = ram_range_to(h, end, top, RTT_PAGE_LEVEL))))
+		return r;
+	for (uint64_t a = mid; a < end; a += blk)
+		if ((r = rtt_path(h, a)))
+			return r;
 	return 0;
 }
 
@@ -291,13 +338,25 @@ static int data_range(struct hrealm *h, uint64_t ipa, uint64_t n, bool contiguou
 	return 0;
 }
 
+/* RmiRecParams.mpidr of the REC with linear index idx (Aff0 < 16, then Aff1). */
+static uint64_t rec_mpidr(unsigned idx)
+{
+	return (idx & 15u) | ((uint64_t)(idx >> 4) << 8);
+}
+
+/* A new REC of h (the next MPIDR) starting at pc with gprs. */
 static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
 {
 	struct rmi_rec_params rp;
 	struct smc_regs res;
+	struct hrec *hr;
 	uint64_t params, rec;
 	int r;
 
+	if (h->nrecs >= HREC_MAX)
+		return fail(-EINVAL, "too many RECs");
+	hr = &h->recs[h->nrecs];
+	memset(hr, 0, sizeof(*hr));
 	if ((r = rmi_ok("REC_AUX_COUNT", rmi(SMC_RMI_REC_AUX_COUNT, h->rd, 0, 0, 0, 0, &res))))
 		return r;
 	if (res.x[1] > RMI_REC_MAX_AUX)
@@ -305,14 +364,16 @@ static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
 	memset(&rp, 0, sizeof(rp));
 	rp.flags = RMI_REC_FLAG_RUNNABLE;
 	rp.pc = pc;
+	rp.mpidr = rec_mpidr(h->nrecs);
 	if (gprs)
 		memcpy(rp.gprs, gprs, sizeof(rp.gprs));
 	rp.num_aux = res.x[1];
+	h->nrecs++; /* from here on realm_destroy gives back what hr holds */
 	for (unsigned i = 0; i < rp.num_aux; i++) {
-		if ((r = delegate_new(&h->aux[i])))
+		if ((r = delegate_new(&hr->aux[i])))
 			return r;
-		h->naux = i + 1;
-		rp.aux[i] = h->aux[i];
+		hr->naux = i + 1;
+		rp.aux[i] = hr->aux[i];
 	}
 	if ((r = delegate_new(&rec)))
 		return r;
@@ -328,9 +389,9 @@ static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
 		undelegate_free(rec);
 		return r;
 	}
-	h->rec = rec;
-	h->run = host_granule_alloc();
-	return h->run ? 0 : fail(-ENOMEM, "out of host memory");
+	hr->rec = rec;
+	hr->run = host_granule_alloc();
+	return hr->run ? 0 : fail(-ENOMEM, "out of host memory");
 }
 
 static int map_ns(struct hrealm *h, uint64_t ipa, uint64_t n)
@@ -362,19 +423,26 @@ static unsigned realm_destroy(struct hrealm *h)
 	unsigned bad = 0;
 	struct smc_regs res;
 
-	if (h->rec) {
-		if (rmi(SMC_RMI_REC_DESTROY, h->rec, 0, 0, 0, 0, NULL) == RMI_SUCCESS)
-			undelegate_free(h->rec);
-		else
-			bad++;
-		h->rec = 0;
+	for (unsigned k = h->nrecs; k-- > 0;) {
+		struct hrec *hr = &h->recs[k];
+
+		if (hr->rec) {
+			if (rmi(SMC_RMI_REC_DESTROY, hr->rec, 0, 0, 0, 0, NULL) == RMI_SUCCESS) {
+				undelegate_free(hr->rec);
+			} else {
+				bad++;
+				continue; /* its aux granules stay with it */
+			}
+			hr->rec = 0;
+		}
+		for (unsigned i = 0; i < hr->naux; i++)
+			undelegate_free(hr->aux[i]);
+		hr->naux = 0;
+		if (hr->run)
+			host_granule_free(hr->run);
+		hr->run = 0;
 	}
-	for (unsigned i = 0; i < h->naux; i++)
-		undelegate_free(h->aux[i]);
-	h->naux = 0;
-	if (h->run)
-		host_granule_free(h->run);
-	h->run = 0;
+	h->nrecs = 0;
 	for (size_t i = h->data_pa.n; i-- > 0;) {
 		if (rmi(SMC_RMI_DATA_DESTROY, h->rd, h->data_ipa.a[i], 0, 0, 0, &res) ==
 		    RMI_SUCCESS)
@@ -420,7 +488,7 @@ static unsigned realm_destroy(struct hrealm *h)
 }
 
 /* REC_ENTER with gprs for a pending host call; the exit in *ex. */
-static uint64_t enter(struct hrealm *h, const uint64_t *gprs, unsigned n, struct rmi_rec_exit *ex)
+static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct rmi_rec_exit *ex)
 {
 	struct rmi_rec_enter en;
 
@@ -444,7 +512,27 @@ static struct {
 	size_t manifest_len;
 	const struct rb_manifest *mf;
 	uint64_t host_calls;
+	struct hrealm *ct;	    /* PRH_GROW: the container's pool */
+	uint64_t pool_n, pool_max; /* granules created / allowed */
 } hs;
+
+/* PRH_GROW: n more fresh granules for the container's pool; the pool's size. */
+static uint64_t pool_grow(uint64_t n)
+{
+	uint64_t base = RCT_POOL_IPA + hs.pool_n * PG;
+
+	if (n > hs.pool_max - hs.pool_n)
+		n = hs.pool_max - hs.pool_n;
+	/* level-3 tables split the RIPAS RAM blocks made at build */
+	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < base + n * PG;
+	     a += RTT_LEVEL_SIZE(2))
+		if (rtt_path(hs.ct, a < base ? base : a))
+			return hs.pool_n;
+	if (n && data_range(hs.ct, base, n, false) == 0)
+		hs.pool_n += n;
+	/* a partial failure leaves DATA the System Realm does not know of: torn down at the end */
+	return hs.pool_n;
+}
 
 static int host_open(const char *path)
 {
@@ -497,8 +585,9 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	}
 	case PRH_CONSOLE_READ: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
+		/* never block the System Realm's vCPU: it sleeps a while on its own */
 		struct pollfd p = {hs.fds[0], POLLIN, 0};
-		int r = poll(&p, 1, 50);
+		int r = poll(&p, 1, 0);
 		if (r <= 0) {
 			out[0] = (uint64_t)-EAGAIN;
 			break;
@@ -553,6 +642,9 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		out[1] = hs.manifest_len;
 		break;
 	}
+	case PRH_GROW:
+		out[0] = pool_grow(a[0]);
+		break;
 	case PRH_MTIMES: {
 		/* mtime is not measured (host/manifest.h): untrusted metadata, as the host says */
 		uint64_t first = a[0], n = a[1], cap = hs.ns_size / 8, k = 0;
@@ -579,17 +671,19 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 }
 
 /*
- * Run the System Realm REC, first answering its idle host call with cmd,
- * and serve its host calls until it is idle again (0) or fails (-EIO).
+ * Run the System Realm REC, first answering its idle host call with cmd and
+ * arg, and serve its host calls until it is idle again (0, its idle
+ * arguments in idle[0..2]) or fails (-EIO).
  */
-static int run_sys(struct hrealm *sys, uint64_t cmd, struct realm_counts *cnt)
+static int run_sys(struct hrealm *sys, uint64_t cmd, uint64_t arg, uint64_t idle[3],
+		   struct realm_counts *cnt)
 {
 	struct rmi_rec_exit ex;
-	uint64_t g[RMI_REC_GPRS] = {cmd};
+	uint64_t g[RMI_REC_GPRS] = {cmd, arg};
 
 	for (;;) {
 		cnt->sys_entries++;
-		uint64_t st = enter(sys, g, RMI_REC_GPRS, &ex);
+		uint64_t st = enter(&sys->recs[0], g, RMI_REC_GPRS, &ex);
 		if (st != RMI_SUCCESS)
 			return fail(-EIO, "REC_ENTER of the System Realm: %s",
 				    host_rmi_status_name(st));
@@ -600,11 +694,204 @@ static int run_sys(struct hrealm *sys, uint64_t cmd, struct realm_counts *cnt)
 		if (ex.exit_reason != RMI_EXIT_HOST_CALL)
 			return fail(-EIO, "System Realm exit %llu (esr 0x%llx)",
 				    (unsigned long long)ex.exit_reason, (unsigned long long)ex.esr);
-		if (ex.imm == PRH_IDLE)
+		if (ex.imm == PRH_IDLE) {
+			memcpy(idle, ex.gprs, 3 * sizeof(uint64_t));
 			return 0;
+		}
 		cnt->host_calls++;
 		serve_host_call(&ex, g);
 	}
+}
+
+/* ---- the REC scheduler ------------------------------------------------------------ */
+
+/*
+ * Every container REC the System Realm lets run has a host thread that
+ * enters it and, at a forward exit, marks its channel pending for the
+ * System Realm; the calling thread runs the System Realm REC (one vCPU),
+ * handing it the pending channels and letting the RECs it completed run.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv_sys; /* the System Realm has something to do */
+	pthread_cond_t cv_rec; /* RECs may run, or stop */
+	struct hrealm *ct;
+	struct realm_counts *cnt;
+	uint64_t pending; /* channels forwarded, not yet handed to the System Realm */
+	uint64_t go;	  /* RECs the host may enter */
+	uint64_t started; /* RECs with a thread */
+	pthread_t th[HREC_MAX];
+	bool stop, running;
+	bool have_status;
+	int status;
+	int signal; /* for the container's init (deploy_kill) */
+	int err;
+	char id[256];
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .cv_sys = PTHREAD_COND_INITIALIZER,
+       .cv_rec = PTHREAD_COND_INITIALIZER};
+
+/* Stop everything (S.mu held). */
+static void sched_stop(void)
+{
+	S.stop = true;
+	pthread_cond_broadcast(&S.cv_rec);
+	pthread_cond_signal(&S.cv_sys);
+}
+
+static void *ct_thread(void *arg)
+{
+	unsigned k = (unsigned)(uintptr_t)arg;
+	uint64_t bit = 1ULL << k;
+	struct hrec *hr = &S.ct->recs[k];
+	struct rmi_rec_exit ex;
+
+	pthread_mutex_lock(&S.mu);
+	for (;;) {
+		while (!(S.go & bit) && !S.stop)
+			pthread_cond_wait(&S.cv_rec, &S.mu);
+		if (S.stop)
+			break;
+		S.go &= ~bit;
+		S.cnt->ct_entries++;
+		pthread_mutex_unlock(&S.mu);
+		uint64_t st = enter(hr, NULL, 0, &ex);
+		pthread_mutex_lock(&S.mu);
+		if (st != RMI_SUCCESS && k != 0 &&
+		    RMI_STATUS_CODE(st) == RMI_STATUS_CODE(RMI_ERROR_REC))
+			continue; /* a child's REC the System Realm is rebuilding: it says when */
+		if (st != RMI_SUCCESS) {
+			S.err = fail(-EIO, "REC_ENTER of container REC %u: %s", k,
+				     host_rmi_status_name(st));
+			sched_stop();
+			break;
+		}
+		if (ex.exit_reason == RMI_EXIT_IRQ) {
+			S.go |= bit;
+		} else if (ex.exit_reason == RMI_EXIT_RB_FORWARD) {
+			S.cnt->forwards++;
+			S.pending |= bit;
+			pthread_cond_signal(&S.cv_sys);
+		} else if (ex.exit_reason == RMI_EXIT_RB_EXITED) {
+			if (k == 0 && !S.have_status) {
+				/* the init process: the container is over */
+				S.have_status = true;
+				S.status = (int)(ex.gprs[0] & 0xFF);
+				sched_stop();
+			}
+		} else {
+			S.err = fail(-EIO, "container REC %u exit %llu", k,
+				     (unsigned long long)ex.exit_reason);
+			sched_stop();
+			break;
+		}
+	}
+	pthread_mutex_unlock(&S.mu);
+	return NULL;
+}
+
+/* Let the RECs in `bits` run, with a thread each (S.mu held). */
+static int sched_go(uint64_t bits)
+{
+	bits &= (S.ct->nrecs >= 64 ? ~0ULL : (1ULL << S.ct->nrecs) - 1);
+	S.go |= bits;
+	for (unsigned k = 0; k < S.ct->nrecs; k++) {
+		if (!(bits & (1ULL << k)) || (S.started & (1ULL << k)))
+			continue;
+		if (pthread_create(&S.th[k], NULL, ct_thread, (void *)(uintptr_t)k) != 0)
+			return fail(-EAGAIN, "cannot start a host thread for container REC %u", k);
+		S.started |= 1ULL << k;
+	}
+	pthread_cond_broadcast(&S.cv_rec);
+	return 0;
+}
+
+/* Run the container until its init ends; the System Realm runs on this thread. */
+static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts *cnt)
+{
+	uint64_t idle[3] = {0}, cmd = 0, arg = 0;
+	int r;
+
+	pthread_mutex_lock(&S.mu);
+	S.ct = ct;
+	S.cnt = cnt;
+	S.pending = S.go = S.started = 0;
+	S.stop = S.have_status = false;
+	S.signal = 0;
+	S.err = 0;
+	S.running = true;
+	r = sched_go(1); /* REC 0: its first entry posts START */
+	while (r == 0) {
+		pthread_mutex_unlock(&S.mu);
+		r = run_sys(sys, cmd, arg, idle, cnt);
+		pthread_mutex_lock(&S.mu);
+		if (r)
+			break;
+		if (idle[2] && !S.have_status) {
+			S.have_status = true;
+			S.status = (int)((idle[2] - 1) & 0xFF);
+			sched_stop();
+		}
+		if ((r = sched_go(idle[1])))
+			break;
+		struct timespec dl;
+		bool timed = idle[0] != UINT64_MAX;
+		if (timed) {
+			uint64_t ns = idle[0] > 3600ULL * 1000000000ULL ? 3600ULL * 1000000000ULL
+									  : idle[0];
+			clock_gettime(CLOCK_REALTIME, &dl);
+			dl.tv_sec += (time_t)(ns / 1000000000ULL);
+			dl.tv_nsec += (long)(ns % 1000000000ULL);
+			if (dl.tv_nsec >= 1000000000L) {
+				dl.tv_sec++;
+				dl.tv_nsec -= 1000000000L;
+			}
+		}
+		int w = 0;
+		while (!S.pending && !S.stop && !S.signal && w != ETIMEDOUT)
+			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
+				  : pthread_cond_wait(&S.cv_sys, &S.mu);
+		if (S.stop)
+			break;
+		if (S.signal) {
+			cmd = PRH_CMD_SIGNAL;
+			arg = (uint64_t)S.signal;
+			S.signal = 0;
+		} else if (S.pending) {
+			cmd = PRH_CMD_SERVE;
+			arg = S.pending;
+			S.pending = 0;
+		} else {
+			cmd = PRH_CMD_TICK;
+			arg = 0;
+		}
+	}
+	sched_stop();
+	S.running = false;
+	uint64_t started = S.started;
+	pthread_mutex_unlock(&S.mu);
+	for (unsigned k = 0; k < ct->nrecs; k++)
+		if (started & (1ULL << k))
+			pthread_join(S.th[k], NULL);
+	if (r == 0)
+		r = S.err;
+	return r;
+}
+
+int realm_kill(const char *id, int sig)
+{
+	int r = -ESRCH;
+
+	if (sig <= 0 || sig > 64)
+		return -EINVAL;
+	pthread_mutex_lock(&S.mu);
+	if (S.running && !S.stop && id && strcmp(id, S.id) == 0) {
+		S.signal = sig;
+		pthread_cond_signal(&S.cv_sys);
+		r = 0;
+	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
 }
 
 /* ---- the run ----------------------------------------------------------------------- */
@@ -657,8 +944,6 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	struct hrealm sys, ct;
 	uint8_t *config = NULL;
 	size_t config_len = 0;
-	uint64_t chan = 0;
-	bool chan_live = false;
 	int ret;
 
 	memset(&sys, 0, sizeof(sys));
@@ -696,8 +981,17 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	}
 
 	uint64_t sys_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
-	uint64_t pool_n = (env_mb("REALMBOX_REALM_POOL_MB", 64) << 20) / PG;
+	uint64_t pool_n = (env_mb("REALMBOX_REALM_POOL_MB", 16) << 20) / PG;
+	uint64_t pool_max = (env_mb("REALMBOX_REALM_POOL_MAX_MB", 512) << 20) / PG;
+	/* whole 2 MiB blocks: what is not created at start gets RIPAS RAM a block at a time */
+	pool_n = ALIGN_UP(pool_n, RTT_LEVEL_SIZE(2) / PG);
+	pool_max = ALIGN_UP(pool_max, RTT_LEVEL_SIZE(2) / PG);
+	if (pool_max < pool_n)
+		pool_max = pool_n;
 	uint64_t ns_n = 16;
+	uint64_t nrecs = env_mb("REALMBOX_REALM_RECS", HREC_MAX);
+	if (nrecs > HREC_MAX)
+		nrecs = HREC_MAX;
 	hs.ns_size = ns_n * PG;
 	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
 
@@ -718,6 +1012,11 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	sg[RSYS_GPR_POOL_IPA] = RCT_POOL_IPA;
 	sg[RSYS_GPR_POOL_N] = pool_n;
 	sg[RSYS_GPR_CHAN_IPA] = chan_ipa;
+	sg[RSYS_GPR_NRECS] = nrecs;
+	sg[RSYS_GPR_POOL_MAX] = pool_max;
+	for (uint64_t k = 0; k < nrecs; k++)
+		if ((ret = rtt_path(&sys, chan_ipa + k * PG)))
+			goto out;
 	if ((ret = rec_create(&sys, RSYS_PC, sg)) ||
 	    (ret = rmi_ok("REALM_ACTIVATE (system)",
 			  rmi(SMC_RMI_REALM_ACTIVATE, sys.rd, 0, 0, 0, 0, NULL))))
@@ -727,7 +1026,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	uint64_t cfg_pages = (config_len + PG - 1) / PG;
 	if ((ret = realm_create(&ct, RB_REALM_KIND_CONTAINER, sys.rd, RCT_CONFIG_IPA, config_len)) ||
 	    (ret = ram_range(&ct, RCT_CONFIG_IPA, RCT_CONFIG_IPA + cfg_pages * PG)) ||
-	    (ret = ram_range(&ct, RCT_POOL_IPA, RCT_POOL_IPA + pool_n * PG)))
+	    (ret = ram_range(&ct, RCT_POOL_IPA, RCT_POOL_IPA + pool_n * PG)) ||
+	    (pool_max > pool_n &&
+	     (ret = ram_range_to(&ct, RCT_POOL_IPA + pool_n * PG, RCT_POOL_IPA + pool_max * PG, 2))))
 		goto out;
 	for (uint64_t i = 0; i < cfg_pages; i++) {
 		uint8_t page[PG];
@@ -743,45 +1044,38 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 			goto out;
 		}
 	}
-	if ((ret = data_range(&ct, RCT_POOL_IPA, pool_n, false)) ||
-	    (ret = rec_create(&ct, 0 /* the A64 engine */, NULL)) ||
-	    (ret = rmi_ok("REALM_ACTIVATE (container)",
-			  rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))) ||
-	    (ret = delegate_new(&chan)))
+	if ((ret = data_range(&ct, RCT_POOL_IPA, pool_n, false)))
 		goto out;
-	if ((ret = rmi_ok("RB_CHANNEL_CREATE", rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, chan, ct.rec,
-						    chan_ipa, 0, NULL))))
+	hs.ct = &ct;
+	hs.pool_n = pool_n;
+	hs.pool_max = pool_max;
+	/* its processes: RECs made while the realm is NEW (the spec's rule) */
+	for (uint64_t k = 0; k < nrecs; k++)
+		if ((ret = rec_create(&ct, 0 /* the A64 engine */, NULL)))
+			goto out;
+	if ((ret = rmi_ok("REALM_ACTIVATE (container)",
+			  rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))))
 		goto out;
-	chan_live = true;
+	for (uint64_t k = 0; k < nrecs; k++) {
+		struct hrec *hr = &ct.recs[k];
+
+		if ((ret = delegate_new(&hr->chan)))
+			goto out;
+		if ((ret = rmi_ok("RB_CHANNEL_CREATE",
+				  rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, hr->chan, hr->rec,
+				      chan_ipa + k * PG, 0, NULL))))
+			goto out;
+		hr->chan_live = true;
+	}
 	cnt->build_rmi = plat_counter_read(PLAT_CNT_RMI) - t0;
 
-	/* ---- run: boot the kernel, then the container ---- */
-	if ((ret = run_sys(&sys, 0, cnt)))
-		goto out;
+	/* ---- run: the kernel boots at its first entry, REC 0 starts the container ---- */
 	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
 	plat_counters_snapshot(c0);
-	struct rmi_rec_exit ex;
-	for (;;) {
-		cnt->ct_entries++;
-		uint64_t st = enter(&ct, NULL, 0, &ex);
-		if (st != RMI_SUCCESS) {
-			ret = fail(-EIO, "REC_ENTER of the container: %s", host_rmi_status_name(st));
-			break;
-		}
-		if (ex.exit_reason == RMI_EXIT_IRQ)
-			continue;
-		if (ex.exit_reason == RMI_EXIT_RB_EXITED) {
-			res->exit_status = (int)(ex.gprs[0] & 0xFF);
-			break;
-		}
-		if (ex.exit_reason != RMI_EXIT_RB_FORWARD) {
-			ret = fail(-EIO, "container exit %llu", (unsigned long long)ex.exit_reason);
-			break;
-		}
-		cnt->forwards++;
-		if ((ret = run_sys(&sys, PRH_CMD_SERVE, cnt)))
-			break;
-	}
+	snprintf(S.id, sizeof(S.id), "%s", cfg->id ? cfg->id : "");
+	ret = sched_run(&sys, &ct, cnt);
+	if (ret == 0)
+		res->exit_status = S.have_status ? S.status : 128 + 9;
 	plat_counters_snapshot(c1);
 	for (int i = 0; i < PLAT_CNT_NR; i++)
 		cnt->plat[i] = c1[i] - c0[i];
@@ -800,7 +1094,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	if (ret == 0) {
 		struct rmi_rec_exit sx;
 		uint64_t g[RMI_REC_GPRS] = {PRH_CMD_SHUTDOWN};
-		enter(&sys, g, RMI_REC_GPRS, &sx);
+		enter(&sys.recs[0], g, RMI_REC_GPRS, &sx);
 	}
 	{
 		struct libos_stats st;
@@ -816,15 +1110,21 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	}
 
 out:
-	if (chan_live) {
+	for (unsigned k = 0; k < ct.nrecs; k++) {
+		struct hrec *hr = &ct.recs[k];
 		struct smc_regs r;
-		if (rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, ct.rec, chan_ipa, 0, 0, &r) ==
-		    RMI_SUCCESS)
-			chan_live = false;
+
+		if (hr->chan_live &&
+		    rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, hr->rec, RSYS_CHAN_IPA + k * PG, 0, 0,
+			&r) == RMI_SUCCESS)
+			hr->chan_live = false;
+		if (!hr->chan_live && hr->chan)
+			undelegate_free(hr->chan);
+		if (hr->chan_live)
+			cnt->teardown_failures++;
 	}
-	if (!chan_live && chan)
-		undelegate_free(chan);
-	cnt->teardown_failures = realm_destroy(&ct) + realm_destroy(&sys);
+	cnt->teardown_failures += realm_destroy(&ct) + realm_destroy(&sys);
+	hs.ct = NULL;
 	cnt->granules_after = host_granules_in_use();
 	if (cnt->teardown_failures && ret == 0)
 		ret = fail(-EIO, "teardown: %u RMI calls failed", cnt->teardown_failures);

@@ -19,8 +19,8 @@
 #define RSYS_PC 0x7E000000ULL          /* native-guest entry of the System Realm kernel */
 #define RSYS_HC_IPA 0x0ULL            /* struct rsi_host_call */
 #define RSYS_REGS_IPA 0x1000ULL       /* struct rb_regs */
-#define RSYS_CHAN_IPA 0x10000ULL      /* channel slots (no DATA: RIPAS RAM only), 16 */
-#define RSYS_NCHAN 16
+#define RSYS_CHAN_IPA 0x10000ULL      /* channel slots (no DATA: RIPAS RAM only), one per REC */
+#define RSYS_NCHAN 31
 #define RSYS_BOUNCE_IPA 0x100000ULL   /* RB_COPY_MAX bytes */
 #define RSYS_MEM_IPA 0x1000000ULL     /* the kernel's memory: tables, manifest, libos heap */
 #define RSYS_NS_IPA (1ULL << 39)      /* unprotected: the NS buffer shared with the host */
@@ -30,7 +30,9 @@
 #define RSYS_GPR_NS_SIZE 1
 #define RSYS_GPR_POOL_IPA 2
 #define RSYS_GPR_POOL_N 3
-#define RSYS_GPR_CHAN_IPA 4
+#define RSYS_GPR_CHAN_IPA 4 /* channel of container REC k at CHAN_IPA + k pages */
+#define RSYS_GPR_NRECS 5    /* container RECs */
+#define RSYS_GPR_POOL_MAX 6 /* granules the pool may grow to (PRH_GROW) */
 
 /* ---- Container Realm IPA layout ---- */
 #define RCT_CONFIG_IPA 0x100000ULL    /* measured start configuration */
@@ -77,6 +79,7 @@ int realm_sys_register(void);
 struct realm_sys_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;
 	uint64_t maps, unmaps, protects, set_regs, str_bytes, pool_peak;
+	uint64_t forks, fork_pages, get_regs, kicks, kt_switches;
 	int start_error; /* libos_start's error, 0 */
 	char start_msg[256];
 };

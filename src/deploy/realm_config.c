@@ -30,7 +30,7 @@ static size_t layout(const struct rb_config *cfg, const uint8_t digest[32], uint
 		nargs++;
 	while (cfg->env && cfg->env[nenv])
 		nenv++;
-	if (out)
+	if (out && ngr)
 		memcpy(out + off, cfg->additional_gids, ngr * 4);
 	off += ngr * 4;
 	for (unsigned i = 0; i < nrl; i++) {

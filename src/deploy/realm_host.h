@@ -39,6 +39,13 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	      int stdout_fd, int stderr_fd, struct rb_result *res, struct realm_counts *cnt,
 	      char *errbuf, size_t errlen);
 
+/*
+ * deploy_kill for a realm container: the runtime asks the System Realm to
+ * send sig to the container's init (the container OS decides, as a kernel
+ * does). 0, -ESRCH (no such container running), -EINVAL.
+ */
+int realm_kill(const char *id, int sig);
+
 /* realm_run without the counts (REALMBOX_REALM_DEBUG=1 prints them). */
 int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 		     int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,

@@ -6,12 +6,14 @@
  * struct, register block, bounce buffer, kernel memory), the channel and
  * the NS buffer once with native_guest_map, like TLB fills.
  *
- * Life: boot, then loop on PRH_IDLE host calls; the host answers SERVE when
- * it saw a forward exit of the container REC. The first request is START:
- * the kernel reads the measured start configuration (READ_CONFIG), fetches
- * the manifest from the host (untrusted) and accepts it only if its SHA-256
- * equals the digest in that configuration, then starts the library OS.
- * Every later request goes to the library OS (pal_realm_serve).
+ * Life: boot, then pal_realm_run: idle host calls; the host answers SERVE
+ * with the channels whose container RECs forwarded a request. The first
+ * request is REC 0's START: the kernel reads the measured start
+ * configuration (READ_CONFIG), fetches the manifest from the host
+ * (untrusted) and accepts it only if its SHA-256 equals the digest in that
+ * configuration, then starts the library OS. Every later request goes to
+ * the library OS on its REC's kernel thread: a ucontext on a stack in the
+ * kernel's own memory, switched on the System Realm's one vCPU.
  */
 #include "deploy/realm.h"
 
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "lib/hash.h"
 #include "plat/plat.h"
@@ -79,6 +82,41 @@ static void k_rndr(void *guest, void *buf, size_t len)
 		p += r;
 		len -= (size_t)r;
 	}
+}
+
+/* ---- kernel threads: one context per container REC, 0 = the boot context ---- */
+
+#define KT_STACK (256u << 10)
+
+static struct {
+	ucontext_t ctx[PAL_REALM_MAX_RECS + 1];
+	uint8_t *stack[PAL_REALM_MAX_RECS + 1];
+	size_t size[PAL_REALM_MAX_RECS + 1];
+	void (*entry[PAL_REALM_MAX_RECS + 1])(void);
+} kt;
+
+static void kt_trampoline(unsigned id)
+{
+	native_guest_fiber_entered();
+	kt.entry[id]();
+}
+
+static void k_kt_start(void *guest, unsigned id, void (*entry)(void))
+{
+	(void)guest;
+	if (id == 0 || id > PAL_REALM_MAX_RECS || !kt.stack[id])
+		return;
+	getcontext(&kt.ctx[id]);
+	kt.ctx[id].uc_stack.ss_sp = kt.stack[id];
+	kt.ctx[id].uc_stack.ss_size = kt.size[id];
+	kt.ctx[id].uc_link = NULL;
+	kt.entry[id] = entry;
+	makecontext(&kt.ctx[id], (void (*)(void))kt_trampoline, 1, id);
+}
+
+static void k_kt_switch(void *guest, unsigned from, unsigned to)
+{
+	native_guest_fiber_switch(guest, &kt.ctx[from], &kt.ctx[to], kt.stack[to], kt.size[to]);
 }
 
 static void klog(const char *fmt, const char *arg)
@@ -190,12 +228,13 @@ static int parse_manifest(const uint8_t *buf, size_t len, struct libos_mf_entry 
 	return 0;
 }
 
-static int do_start(const struct pal_ops *ops)
+static int start_libos(const struct pal_ops *ops)
 {
 	struct rb_start_hdr h;
 	char *msg = sys_stats.start_msg;
 	size_t msgl = sizeof(sys_stats.start_msg);
 
+	K.config_size = pal_realm_config_size();
 	if (K.config_size < sizeof(h) || pal_realm_read_config(0, &h, sizeof(h)) != 0 ||
 	    memcmp(h.magic, RB_START_MAGIC, 16) != 0 || h.size < sizeof(h) ||
 	    h.size > K.config_size) {
@@ -306,6 +345,15 @@ static int do_start(const struct pal_ops *ops)
 	return libos_start(msg, msgl);
 }
 
+/* START of REC 0 (pal_realm_run calls it on REC 0's kernel thread). */
+static int do_start(void *arg)
+{
+	int r = start_libos(arg);
+
+	sys_stats.start_error = r;
+	return r;
+}
+
 static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 {
 	struct pal_realm_env env;
@@ -319,8 +367,15 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	env.smc = k_smc;
 	env.counter_ns = k_counter_ns;
 	env.rndr = k_rndr;
-	env.chan_ipa = gprs[RSYS_GPR_CHAN_IPA];
-	env.chan = native_guest_map(g, env.chan_ipa, PG, false);
+	env.kt_start = k_kt_start;
+	env.kt_switch = k_kt_switch;
+	env.nrecs = (unsigned)gprs[RSYS_GPR_NRECS];
+	bool chans_ok = env.nrecs >= 1 && env.nrecs <= PAL_REALM_MAX_RECS;
+	for (unsigned k = 0; chans_ok && k < env.nrecs; k++) {
+		env.chan_ipa[k] = gprs[RSYS_GPR_CHAN_IPA] + k * PG;
+		env.chan[k] = native_guest_map(g, env.chan_ipa[k], PG, false);
+		chans_ok = env.chan[k] != NULL;
+	}
 	env.hc_ipa = RSYS_HC_IPA;
 	env.hc = native_guest_map(g, RSYS_HC_IPA, PG, true);
 	env.regs_ipa = RSYS_REGS_IPA;
@@ -332,6 +387,7 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	env.ns_size = K.ns_size;
 	env.pool_ipa = gprs[RSYS_GPR_POOL_IPA];
 	env.pool_n = gprs[RSYS_GPR_POOL_N];
+	env.pool_max = gprs[RSYS_GPR_POOL_MAX];
 	env.hwcap = plat_a64_hwcap();
 	env.hwcap2 = plat_a64_hwcap2();
 	K.ns = env.ns;
@@ -343,9 +399,17 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	env.stage_n = 256;
 	env.stage = bump(env.stage_n * PG);
 	env.stage_ipa = env.stage ? RSYS_MEM_IPA + (uint64_t)(env.stage - kmem.base) : 0;
-	env.meta_size = pal_realm_meta_size(env.pool_n);
+	env.meta_size = pal_realm_meta_size(env.pool_max);
 	env.meta = bump(env.meta_size);
-	bool ok = env.stage && env.chan && env.hc && env.regs && env.bounce && env.ns && env.meta &&
+	bool kts_ok = true;
+	memset(&kt, 0, sizeof(kt));
+	native_guest_stack(g, (void **)&kt.stack[0], &kt.size[0]);
+	for (unsigned k = 1; chans_ok && k <= env.nrecs; k++) {
+		kt.stack[k] = bump(KT_STACK);
+		kt.size[k] = KT_STACK;
+		kts_ok = kts_ok && kt.stack[k];
+	}
+	bool ok = chans_ok && kts_ok && env.stage && env.hc && env.regs && env.bounce && env.ns && env.meta &&
 		  pal_realm_init(&env, &ops) == 0;
 	if (!ok) {
 		snprintf(sys_stats.start_msg, sizeof(sys_stats.start_msg),
@@ -361,24 +425,7 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 			native_guest_smc(g, &r);
 		}
 	}
-	K.config_size = 0;
-	for (;;) {
-		uint64_t cmd = pal_realm_host_call(PRH_IDLE, NULL, 0, NULL);
-
-		if (cmd == PRH_CMD_SHUTDOWN)
-			break;
-		if (cmd != PRH_CMD_SERVE)
-			continue;
-		uint64_t kind = pal_realm_take();
-		if (kind == RB_REQ_START) {
-			K.config_size = env.chan->config_size;
-			int r = do_start(&ops);
-			sys_stats.start_error = r;
-			pal_realm_start_done(r);
-		} else if (kind) {
-			pal_realm_serve(kind);
-		}
-	}
+	pal_realm_run(do_start, &ops);
 	struct pal_realm_stats ps;
 	pal_realm_get_stats(&ps);
 	sys_stats.rsi_calls = ps.rsi_calls;
@@ -393,6 +440,11 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	sys_stats.set_regs = ps.set_regs;
 	sys_stats.str_bytes = ps.str_bytes;
 	sys_stats.pool_peak = ps.pool_peak;
+	sys_stats.forks = ps.forks;
+	sys_stats.fork_pages = ps.fork_pages;
+	sys_stats.get_regs = ps.get_regs;
+	sys_stats.kicks = ps.kicks;
+	sys_stats.kt_switches = ps.kt_switches;
 	libos_fini();
 	(void)klog;
 }

@@ -7,7 +7,10 @@
 #include "host/run.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,58 @@
 #include "host/err.h"
 #include "host/manifest.h"
 #include "host/oci.h"
+
+/*
+ * Signals to `realmbox run` go to the container's init, as runc's run
+ * forwards them: blocked in every thread, taken by one that calls
+ * deploy_kill (SIGKILL and SIGSTOP cannot be caught, SIGCHLD and SIGWINCH
+ * are the runtime's own).
+ */
+static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+				SIGCONT, SIGTSTP, SIGPIPE};
+
+struct sig_forward {
+	pthread_t th;
+	bool live;
+	sigset_t set, old;
+	const char *id;
+};
+
+static void *sig_forward_main(void *arg)
+{
+	struct sig_forward *f = arg;
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(&f->set, &sig) != 0)
+			continue;
+		if (sig == SIGPIPE)
+			continue; /* our own stdout went away: the container finds out by itself */
+		int r = deploy_kill(f->id, sig);
+		host_debug("signal %d -> container %s: %s", sig, f->id, r ? strerror(-r) : "sent");
+	}
+	return NULL;
+}
+
+static void sig_forward_start(struct sig_forward *f, const char *id)
+{
+	sigemptyset(&f->set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&f->set, forwarded[i]);
+	f->id = id;
+	pthread_sigmask(SIG_BLOCK, &f->set, &f->old);
+	f->live = pthread_create(&f->th, NULL, sig_forward_main, f) == 0;
+}
+
+static void sig_forward_stop(struct sig_forward *f)
+{
+	if (f->live) {
+		pthread_cancel(f->th);
+		pthread_join(f->th, NULL);
+	}
+	pthread_sigmask(SIG_SETMASK, &f->old, NULL);
+}
 
 static void run_usage(FILE *f)
 {
@@ -268,8 +323,11 @@ int host_cmd_run(int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	fflush(stdout);
 	fflush(stderr);
+	struct sig_forward fwd;
+	sig_forward_start(&fwd, cfg.id);
 	rc = deploy_run(&cfg, &mf, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &res, errbuf,
 			sizeof(errbuf));
+	sig_forward_stop(&fwd);
 	t2 = now_ms();
 	if (rc == -ENOTSUP) {
 		fprintf(stderr, "realmbox: run: isolation %s: not supported yet\n",

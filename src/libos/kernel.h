@@ -550,6 +550,8 @@ void sig_force(struct task *t, int sig); /* synchronous fault signal */
 /* Fire the process's expired interval timer (SIGALRM); returns ns to its next expiry or -1. */
 int64_t timer_check(struct process *p);
 
+#define SYS_NR_RT_SIGRETURN 139
+
 /* A handler's result meaning "registers already set, do not write x0" (execve, rt_sigreturn). */
 #define SYS_NORETURN ((long)0x7fff0000deadbeefLL)
 

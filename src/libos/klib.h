@@ -27,6 +27,14 @@ bool kstarts_with(const char *s, const char *prefix);
 int kvsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* sec:nsec as nanoseconds, saturating at INT64_MAX (a timeout the caller made huge). */
+static inline int64_t kts_to_ns(int64_t sec, int64_t nsec)
+{
+	if (sec >= INT64_MAX / 1000000000LL)
+		return INT64_MAX;
+	return sec * 1000000000LL + nsec;
+}
+
 static inline uint64_t kalign_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) & ~(a - 1);

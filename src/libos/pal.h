@@ -47,6 +47,20 @@ enum pal_clock {
 struct pal_ops {
 	void *ctx;
 	uint64_t hwcap, hwcap2; /* what the CPU executes (AT_HWCAP, AT_HWCAP2) */
+	/*
+	 * Tasks cannot share an address space (the realm deployment: one RMM
+	 * address space per Container Realm REC). vfork then gives the child a
+	 * private copy (the parent still waits for its exec or exit), and
+	 * CLONE_VM threads are refused by task_create.
+	 */
+	bool no_shared_as;
+	/*
+	 * A signal still pending after rt_sigreturn is not delivered in that
+	 * call but at the task's next entry (task_kick): the deployment allows
+	 * a frame only below the sp the call was made with (realm: the RMM's
+	 * verification), and the next frame goes below the restored one.
+	 */
+	bool sigreturn_defers_signals;
 
 	/* ---- container memory ---- */
 	/* A new empty address space; NULL when out of memory. */
@@ -96,10 +110,22 @@ struct pal_ops {
 	 */
 	void (*task_exit)(void *ctx, struct pal_task *t);
 	void (*get_regs)(void *ctx, struct pal_task *t, struct pal_regs *r);
+	/*
+	 * Optional (NULL: get_regs already gives every register). Complete *r,
+	 * which get_regs filled at this exception, with the registers the
+	 * deployment does not hand over at every exception (x9..x30, pstate):
+	 * called before a signal frame saves them. Only for the task whose
+	 * exception is being handled.
+	 */
+	void (*get_regs_full)(void *ctx, struct pal_task *t, struct pal_regs *r);
 	void (*set_regs)(void *ctx, struct pal_task *t, const struct pal_regs *r);
 	void (*get_fpsimd)(void *ctx, struct pal_task *t, struct pal_fpsimd *f);
 	void (*set_fpsimd)(void *ctx, struct pal_task *t, const struct pal_fpsimd *f);
-	/* Make a running task leave guest code soon (a signal is pending). Any thread. */
+	/*
+	 * Make a running task leave guest code soon (a signal is pending). Any
+	 * thread. For the task whose exception is being handled: at its next
+	 * entry into guest code.
+	 */
 	void (*task_kick)(void *ctx, struct pal_task *t);
 
 	/* ---- blocking (unlocked: called with the library OS lock released) ---- */

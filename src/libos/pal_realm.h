@@ -16,12 +16,18 @@
  *                                     OS checks file content against the
  *                                     measured manifest)
  *
+ * A container's processes are the Container Realm's RECs: each REC has its
+ * own RMM address space and its own channel; fork is RSI_RB_FORK_PAGE /
+ * FORK_REGS into a free (never used or ended) REC. The System Realm has one
+ * vCPU: every container REC's request is served on a kernel thread of its
+ * own (a cooperative context on that vCPU), so a call that blocks (wait4,
+ * a read on an empty pipe, nanosleep) lets the others run.
+ *
  * The library OS may include only arch/, lib/ and libos/, so the SMC
- * instruction and the architectural timer and RNG come in as function
- * pointers from the deployment, and the System Realm memory the PAL uses
- * comes in as host pointers the deployment obtained from stage 2.
- * One container (one channel, one REC, one address space) per instance:
- * no fork, no execve of a new image yet.
+ * instruction, the architectural timer and RNG and the context switch come
+ * in as function pointers from the deployment, and the System Realm memory
+ * the PAL uses comes in as host pointers the deployment obtained from
+ * stage 2. No CLONE_VM threads yet (pal_ops.no_shared_as).
  */
 #ifndef LIBOS_PAL_REALM_H
 #define LIBOS_PAL_REALM_H
@@ -36,9 +42,16 @@
 
 /* Host calls of the System Realm (RsiHostCall.imm); arguments in gprs. */
 enum pal_realm_hc {
-	PRH_IDLE = 1,          /* -> g0: PRH_CMD_* (the host's next order) */
+	/*
+	 * g0 timeout ns (UINT64_MAX: none), g1 bitmap of the channels completed
+	 * since the last idle (the host may enter those RECs), g2 the
+	 * container's exit status + 1 once it has ended (0 before)
+	 * -> g0 PRH_CMD_*, g1 bitmap of channels with a forwarded request (SERVE),
+	 * or the signal number (SIGNAL).
+	 */
+	PRH_IDLE = 1,
 	PRH_CONSOLE_WRITE = 2, /* g0 fd, g1 len (data in the NS buffer) -> g0 result */
-	PRH_CONSOLE_READ = 3,  /* g0 fd, g1 max -> g0 result (data in the NS buffer) */
+	PRH_CONSOLE_READ = 3,  /* g0 fd, g1 max -> g0 result (data in the NS buffer), -EAGAIN: none yet */
 	PRH_OPEN = 4,          /* path in the NS buffer -> g0 handle or -errno */
 	PRH_PREAD = 5,         /* g0 handle, g1 len, g2 offset -> g0 bytes (NS buffer) */
 	PRH_CLOSE = 6,         /* g0 handle */
@@ -46,11 +59,16 @@ enum pal_realm_hc {
 	PRH_MANIFEST = 8,      /* g0 offset, g1 len -> g0 bytes, g1 total size (NS buffer) */
 	PRH_LOG = 9,           /* text in the NS buffer, g0 len */
 	PRH_MTIMES = 10,       /* g0 first entry, g1 count -> g0 count: u64 mtimes (unmeasured) */
+	PRH_GROW = 11,         /* g0 granules wanted -> g0 the pool's granules now (DATA created) */
 };
 
 /* What the host answers PRH_IDLE with. */
-#define PRH_CMD_SERVE 1    /* a request is pending on the channel */
+#define PRH_CMD_SERVE 1    /* requests are pending on the channels in g1 */
 #define PRH_CMD_SHUTDOWN 2 /* stop the kernel */
+#define PRH_CMD_TICK 3     /* the timeout passed (or nothing new): look at the timers */
+#define PRH_CMD_SIGNAL 4   /* the runtime sends signal g1 to the container's init (runc kill) */
+
+#define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 
 struct pal_realm_env {
 	void *guest;
@@ -59,9 +77,18 @@ struct pal_realm_env {
 	/* The architectural counter (CNTVCT_EL0) as ns, and RNDR. */
 	uint64_t (*counter_ns)(void *guest, int clock);
 	void (*rndr)(void *guest, void *buf, size_t len);
+	/*
+	 * Kernel threads: contexts 1..nrecs on stacks of their own, 0 the boot
+	 * context. kt_start(id, entry): the next switch to id runs entry() from
+	 * the top of its stack (entry never returns). kt_switch(from, to): save
+	 * the running context as `from` and resume `to`.
+	 */
+	void (*kt_start)(void *guest, unsigned id, void (*entry)(void));
+	void (*kt_switch)(void *guest, unsigned from, unsigned to);
 
-	uint64_t chan_ipa;                   /* the channel (read-only) */
-	const volatile struct rb_channel *chan;
+	unsigned nrecs;                        /* container RECs, each with a channel */
+	uint64_t chan_ipa[PAL_REALM_MAX_RECS]; /* the channels (read-only) */
+	const volatile struct rb_channel *chan[PAL_REALM_MAX_RECS];
 	uint64_t hc_ipa;                     /* one granule of DATA: struct rsi_host_call */
 	struct rsi_host_call *hc;
 	uint64_t regs_ipa;                   /* one granule of DATA: struct rb_regs */
@@ -72,8 +99,9 @@ struct pal_realm_env {
 	uint8_t *ns;
 	size_t ns_size;
 	uint64_t pool_ipa;                   /* container IPAs of its fresh granules */
-	size_t pool_n;
-	uint64_t stage_ipa;                  /* DATA: the init process's pages before START ends */
+	size_t pool_n;                       /* granules the host created at start */
+	size_t pool_max;                     /* granules the pool may grow to (PRH_GROW) */
+	uint64_t stage_ipa;                  /* DATA: pages of address spaces no REC runs yet */
 	uint8_t *stage;
 	size_t stage_n;
 	void *meta;                          /* System Realm memory for the PAL's tables */
@@ -81,8 +109,8 @@ struct pal_realm_env {
 	uint64_t hwcap, hwcap2;
 };
 
-/* Bytes of env.meta that pal_realm_init needs for a pool of pool_n granules. */
-size_t pal_realm_meta_size(size_t pool_n);
+/* Bytes of env.meta that pal_realm_init needs for a pool of up to pool_max granules. */
+size_t pal_realm_meta_size(size_t pool_max);
 
 /* Set up the PAL; *ops gets the table for libos_init. 0 or -EINVAL. */
 int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops);
@@ -93,26 +121,26 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops);
  */
 uint64_t pal_realm_host_call(unsigned imm, const uint64_t *args, unsigned n, uint64_t *out);
 
-/* RSI_RB_TAKE: the request's kind (RB_REQ_*), or 0 if none could be taken. */
-uint64_t pal_realm_take(void);
-
-/* READ_CONFIG of [off, off+len) into buf (a START request must be pending). 0 or -EFAULT. */
+/* READ_CONFIG of [off, off+len) into buf (REC 0's START must be taken). 0 or -EFAULT. */
 int pal_realm_read_config(uint64_t off, void *buf, size_t len);
 
-/*
- * End the START request: after libos_start succeeded (err 0) the init task's
- * registers go to the container and it runs; otherwise it exits with status
- * 127 (126 for EACCES/ENOEXEC).
- */
-void pal_realm_start_done(int err);
+/* START's configuration size as the RMM announced it in REC 0's channel. */
+uint64_t pal_realm_config_size(void);
 
-/* Serve the taken request of kind `kind` through the library OS and complete it. */
-void pal_realm_serve(uint64_t kind);
+/*
+ * The kernel's main loop until the host answers SHUTDOWN: idle host calls,
+ * TAKE of every channel the host names, each request served on its REC's
+ * kernel thread. The START request of REC 0 calls start(arg), which reads
+ * the configuration and runs libos_init and libos_start: 0, or an error
+ * after which the container exits with 127 (126 for EACCES/ENOEXEC).
+ */
+void pal_realm_run(int (*start)(void *arg), void *arg);
 
 struct pal_realm_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;
 	uint64_t maps, unmaps, protects, set_regs, str_bytes;
 	uint64_t pool_used, pool_peak;
+	uint64_t forks, fork_pages, get_regs, kicks, kt_switches;
 };
 void pal_realm_get_stats(struct pal_realm_stats *st);
 

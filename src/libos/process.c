@@ -363,8 +363,10 @@ long sys_clone(struct task *t, const uint64_t *a)
 		return -EAGAIN;
 	c->task->sigmask = t->sigmask;
 	c->exit_signal = (int)(flags & 0xff);
-	c->mm = (flags & CLONE_VM) ? p->mm : mm_fork(p->mm);
-	if (flags & CLONE_VM)
+	/* a deployment without shared address spaces gives a vfork child a copy */
+	bool share = (flags & CLONE_VM) && !g.pal.no_shared_as;
+	c->mm = share ? p->mm : mm_fork(p->mm);
+	if (share)
 		p->mm->refs++;
 	c->fds = fdt_dup(p->fds);
 	c->cwd = kstrdup(p->cwd);
@@ -712,6 +714,11 @@ static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_
 	unsigned need = CLONE_VM | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
 	if ((flags & need) != need)
 		return -EINVAL;
+	if (g.pal.no_shared_as) {
+		/* EAGAIN as for a thread limit: pthread_create reports it to the program */
+		lo_log(LOG_WARN, "clone: threads are not supported by this deployment yet");
+		return -EAGAIN;
+	}
 	if (p->exiting)
 		return -EAGAIN;
 	int tid = -1;

@@ -85,6 +85,8 @@ void sig_force(struct task *t, int sig)
 static int setup_frame(struct task *t, int sig, struct sigaction_k *sa, uint64_t oldmask)
 {
 	struct pal_regs *r = &t->regs;
+	if (g.pal.get_regs_full)
+		PAL(get_regs_full, t->pt, r);
 	uint64_t sp = r->sp;
 	if ((sa->flags & SA_ONSTACK) && t->altstack_size && !(t->altstack_flags & 2) &&
 	    !(sp > t->altstack_sp && sp <= t->altstack_sp + t->altstack_size))
@@ -314,8 +316,8 @@ long sys_sigaltstack(struct task *t, const uint64_t *a)
 	if (a[0]) {
 		if (copy_in(t, ss, a[0], sizeof(ss)))
 			return -EFAULT;
-		int fl = (int)ss[1];
-		if (fl & ~(2 | (1 << 31)))
+		uint32_t fl = (uint32_t)ss[1];
+		if (fl & ~(2u | (1u << 31)))
 			return -EINVAL;
 		if (fl & 2) {
 			t->altstack_sp = t->altstack_size = 0;

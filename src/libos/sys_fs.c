@@ -1108,7 +1108,7 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 			return -EFAULT;
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 			return -EINVAL;
-		timeout = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
 	}
 	uint64_t newmask;
 	if (a[3]) {
@@ -1196,7 +1196,7 @@ long sys_pselect6(struct task *t, const uint64_t *a)
 			return -EFAULT;
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 			return -EINVAL;
-		timeout = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
 	}
 	if (a[5]) {
 		uint64_t pair[2];

@@ -77,7 +77,7 @@ static long do_sleep(struct task *t, int clk, bool abs, uint64_t treq, uint64_t 
 	if (req.tv_sec < 0 || req.tv_nsec < 0 || req.tv_nsec >= 1000000000)
 		return -EINVAL;
 	int pclk = (clk == 0) ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC;
-	uint64_t want = (uint64_t)req.tv_sec * 1000000000ULL + (uint64_t)req.tv_nsec;
+	uint64_t want = (uint64_t)kts_to_ns(req.tv_sec, req.tv_nsec);
 	uint64_t now = now_ns(pclk);
 	uint64_t deadline = abs ? want : now + want;
 	for (;;) {
@@ -452,7 +452,9 @@ long sys_futex(struct task *t, const uint64_t *a)
 			uaccess_allow(t, a[3], sizeof(ts));
 			if (copy_in(t, &ts, a[3], sizeof(ts)))
 				return -EFAULT;
-			timeout = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+			if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+				return -EINVAL;
+			timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
 			if (op == 9) { /* absolute */
 				uint64_t now = now_ns(((int)a[1] & 256) ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC);
 				timeout = (uint64_t)timeout > now ? timeout - (int64_t)now : 0;

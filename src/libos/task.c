@@ -215,7 +215,13 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 			break;
 		if (ret != SYS_NORETURN)
 			t->regs.x[0] = (uint64_t)ret;
-		sig_deliver(t, ret != SYS_NORETURN, &ret);
+		if (nr == SYS_NR_RT_SIGRETURN && g.pal.sigreturn_defers_signals) {
+			/* the next frame goes below the restored sp: at the next entry */
+			if (sig_pending(t))
+				PAL(task_kick, t->pt);
+		} else {
+			sig_deliver(t, ret != SYS_NORETURN, &ret);
+		}
 		break;
 	}
 	case LIBOS_EXC_DABT:

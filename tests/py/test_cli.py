@@ -234,6 +234,26 @@ class RunModes(unittest.TestCase):
         b.write(b.base())
         self.assertEqual(snapshot(b.dir), before)
 
+    @unittest.skipUnless(none_deployment_built(), "src/deploy has no deploy_run yet")
+    def test_signals_forwarded(self):
+        """SIGTERM to `realmbox run` reaches the container's init (runc's run forwards it):
+        its trap runs and its exit status is realmbox's, in both modes."""
+        b = Bundle(self)
+        b.write(b.base(args=("sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; "
+                             "while :; do sleep 1; done")))
+        for iso in ("none", "realm"):
+            p = subprocess.Popen([REALMBOX, "run", "--isolation", iso, "--bundle", b.dir,
+                                  "sig"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                self.assertEqual(p.stdout.readline(), b"ready\n", iso)
+                p.send_signal(15)
+                out, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertEqual((p.returncode, out, err), (7, b"got TERM\n", b""), iso)
+
     def test_bundle_default_is_cwd(self):
         b = Bundle(self)
         rc, out, err = realmbox("run", "--isolation", "none", "c1", cwd=b.dir)

@@ -114,6 +114,10 @@ BUSYBOX = [
     sh("dev-nodes", "head -c 8 /dev/zero | od -An -tx1; echo x > /dev/null; echo rc=$?;"
        " head -c 32 /dev/urandom | wc -c", stdout_contains=b"rc=0\n32\n"),
     sh("sigpipe-pipeline", "yes | head -n 3; echo rc=$?", expect_stdout=b"y\ny\ny\nrc=0\n"),
+    # more processes over time than a Container Realm has RECs, and several at once
+    sh("many-processes", "for i in $(seq 1 40); do echo $i | cat; done | tail -n 1; "
+       "for i in 1 2 3 4 5 6 7 8; do sleep 0.2 & done; wait; echo all",
+       expect_stdout=b"40\nall\n"),
     sh("exec-replace", "exec echo replaced; echo not reached", expect_stdout=b"replaced\n"),
     sh("trap", "trap 'echo caught' USR1; kill -USR1 $$; echo after; trap 'echo bye' EXIT",
        expect_stdout=b"caught\nafter\nbye\n"),
@@ -190,7 +194,7 @@ EXPECTED_PASS = [
     "dynamic/args-env", "dynamic/files", "dynamic/procs", "dynamic/timesleep",
     "dynamic/stdin-filter", "user-ids", "static/signals", "static/sysinfo", "dynamic/signals",
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
-    "cat-large", "dev-nodes", "sigpipe-pipeline", "exec-replace", "trap", "pipeline-status",
+    "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
 ]
 

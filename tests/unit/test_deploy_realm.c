@@ -66,6 +66,8 @@ static int setup(void **state)
 	/* small realms: the tests build many */
 	setenv("REALMBOX_REALM_SYS_MB", "16", 0);
 	setenv("REALMBOX_REALM_POOL_MB", "4", 0);
+	setenv("REALMBOX_REALM_POOL_MAX_MB", "32", 0);
+	setenv("REALMBOX_REALM_RECS", "4", 0);
 	setenv("REALMBOX_LOG", "error", 0);
 	return 0;
 }

@@ -109,6 +109,8 @@ struct native_guest {
 	ucontext_t host_ctx, guest_ctx;
 	void *map; /* guard page + stack */
 	size_t map_size;
+	void *cur_stack; /* the stack the guest runs on (fibers: not always its own) */
+	size_t cur_stack_size;
 	bool finished; /* fn returned: EC_UNKNOWN forever */
 	bool halt_pending; /* atomic: plat_pe_halt; the next run returns PLAT_PE_IRQ */
 	bool sea_pending;
@@ -153,7 +155,7 @@ static void *stack_base(const struct native_guest *g)
 static void switch_to_guest(struct native_guest *g)
 {
 #ifdef NG_ASAN
-	__sanitizer_start_switch_fiber(&g->host_fake_stack, stack_base(g), NG_STACK_SIZE);
+	__sanitizer_start_switch_fiber(&g->host_fake_stack, g->cur_stack, g->cur_stack_size);
 #endif
 	swapcontext(&g->host_ctx, &g->guest_ctx);
 #ifdef NG_ASAN
@@ -173,6 +175,40 @@ static void switch_to_host(struct native_guest *g)
 	__sanitizer_finish_switch_fiber(g->guest_fake_stack, &g->host_stack_bottom,
 					&g->host_stack_size);
 #endif
+}
+
+void native_guest_fiber_switch(struct native_guest *g, ucontext_t *from, ucontext_t *to,
+			       void *to_stack, size_t to_size)
+{
+	void *my_stack = g->cur_stack;
+	size_t my_size = g->cur_stack_size;
+#ifdef NG_ASAN
+	void *fake = NULL;
+
+	__sanitizer_start_switch_fiber(&fake, to_stack, to_size);
+#endif
+	g->cur_stack = to_stack;
+	g->cur_stack_size = to_size;
+	swapcontext(from, to);
+	/* back on this context: whoever switched here set cur_stack to ours */
+	g->cur_stack = my_stack;
+	g->cur_stack_size = my_size;
+#ifdef NG_ASAN
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+void native_guest_fiber_entered(void)
+{
+#ifdef NG_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+}
+
+void native_guest_stack(struct native_guest *g, void **base, size_t *size)
+{
+	*base = stack_base(g);
+	*size = NG_STACK_SIZE;
 }
 
 /* How the RMM answered the exception the guest took. */
@@ -352,6 +388,8 @@ struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err)
 	g->guest_ctx.uc_stack.ss_sp = stack_base(g);
 	g->guest_ctx.uc_stack.ss_size = NG_STACK_SIZE;
 	g->guest_ctx.uc_link = NULL;
+	g->cur_stack = stack_base(g);
+	g->cur_stack_size = NG_STACK_SIZE;
 	p = (uintptr_t)g;
 	makecontext(&g->guest_ctx, (void (*)(void))guest_entry, 2, (unsigned)(p >> 32),
 		    (unsigned)(p & 0xFFFFFFFFU));

@@ -16,6 +16,8 @@
 #include "arch/arch.h"
 #include "arch/smc.h"
 
+#include <ucontext.h>
+
 struct native_guest;
 
 /* Entry: gprs[0..7] as the REC was created (RmiRecParams.gprs). */
@@ -67,6 +69,20 @@ void native_guest_write(struct native_guest *g, uint64_t ipa, const void *buf, s
  * deployment's System Realm (the library OS's kernel memory).
  */
 void *native_guest_map(struct native_guest *g, uint64_t ipa, size_t len, bool write);
+
+/*
+ * Cooperative contexts inside a guest (the System Realm kernel's kernel
+ * threads): switch from the running context to `to`, whose stack is
+ * [to_stack, to_stack + to_size), saving the running one in `from`. The
+ * guest's later exceptions then leave from, and resume on, that stack (the
+ * sanitizers are told). A fresh context (makecontext) calls
+ * native_guest_fiber_entered() first.
+ */
+void native_guest_fiber_switch(struct native_guest *g, ucontext_t *from, ucontext_t *to,
+			       void *to_stack, size_t to_size);
+void native_guest_fiber_entered(void);
+/* The guest's own stack (the boot context's). */
+void native_guest_stack(struct native_guest *g, void **base, size_t *size);
 
 /* True if the last access or SMC was answered by an injected SEA. */
 bool native_guest_took_sea(struct native_guest *g);

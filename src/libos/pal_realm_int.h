@@ -1,0 +1,138 @@
+/*
+ * State shared by the two halves of the realm PAL (pal_realm.c: memory and
+ * copies; pal_realm_task.c: kernel threads, requests, fork, registers, host
+ * calls). Not part of the library OS's interface.
+ */
+#ifndef LIBOS_PAL_REALM_INT_H
+#define LIBOS_PAL_REALM_INT_H
+
+#include "arch/fasco.h"
+#include "libos/pal_realm.h"
+
+#define PG 4096ULL
+#define NIL 0xFFFFFFFFu
+#define REC_NONE 0xFFu
+#define AS_MAX 64	/* pal_as objects (one per process, two during execve) */
+#define STG_MAX 512	/* staged pages */
+#define POKE_MAX 8	/* writes into a fork child before it exists */
+#define POOL_GROW 2048	/* granules asked of the host at a time (8 MiB) */
+
+/* One granule of the container's pool: where it is mapped (if it is). */
+struct slot {
+	uint64_t va;   /* page VA, valid if used */
+	uint32_t next; /* hash chain */
+	uint8_t prot;  /* PAL_PROT_* */
+	uint8_t used;
+	uint8_t rec;   /* the container REC whose address space maps it */
+};
+
+/* A pal_as: the library OS's address space, living on one REC (or staged). */
+struct ras {
+	uint8_t live;
+	uint8_t rec; /* REC_NONE: staged, no REC runs it yet */
+};
+
+enum as_mode {
+	AS_STAGED, /* no REC: pages built in System Realm memory */
+	AS_FORK,   /* a fork child's, between its first FORK_PAGE and FORK_REGS */
+	AS_LIVE,   /* the address space its REC runs */
+	AS_GONE,   /* replaced on its REC (execve) */
+};
+
+enum rec_use {
+	REC_FREE,   /* never used: FORK_* may take it */
+	REC_BUSY,   /* a process runs on it */
+	REC_ENDED,  /* its process ended (COMPLETE with EXIT): FORK_* may reuse it */
+	REC_BROKEN, /* a fork into it failed half way: not used again */
+};
+
+enum kt_state { KT_IDLE, KT_RUNNABLE, KT_RUNNING, KT_BLOCKED };
+
+/* A container REC as the PAL sees it: its process and its kernel thread. */
+struct rrec {
+	uint8_t use;	  /* enum rec_use */
+	bool forking;	  /* AS_FORK: pages being copied from the parent */
+	bool taken;	  /* a request of it is TAKEN: calls on its channel allowed */
+	bool dead;	  /* the library OS task ended (task_exit) */
+	bool exec_done;	  /* task_set_as during this request: send every register */
+	bool full;	  /* GET_REGS done during this request: cur/orig exact */
+	bool fp_valid, fp_dirty;
+	bool kick_after;  /* task_kick while its request was taken: KICK after COMPLETE */
+	uint8_t cur_as;	  /* the pal_as its RMM address space holds (0: none) */
+	void *task;	  /* the library OS task */
+	uint64_t kind;	  /* RB_REQ_* being served */
+	struct pal_regs cur, orig; /* as get_regs returned them / as set_regs left them */
+	struct pal_fpsimd fp;
+	/* kernel thread */
+	uint8_t kt;	  /* enum kt_state */
+	bool timed_out;
+	uint64_t deadline; /* KT_BLOCKED: wake at (ns, 0: none) */
+};
+
+struct pal_realm_state {
+	struct pal_realm_env e;
+	struct ras as[AS_MAX];
+	struct rrec recs[PAL_REALM_MAX_RECS];
+	unsigned cur_rec;   /* REC whose request the running kernel thread serves */
+	unsigned running;   /* running kernel thread's REC, REC_NONE: the scheduler */
+	uint64_t completed; /* channels completed since the last idle host call */
+	uint64_t retake;    /* channels the host named while their thread was busy */
+	bool started;	    /* START served */
+	bool ended;	    /* container_exit: the container is over */
+	int end_status;
+	unsigned ntasks;
+	/* the container's mappings: slots by pool index, hashed by (REC, VA) */
+	struct slot *slots;
+	uint32_t *head, nhead;
+	uint32_t *freestk, nfree;
+	size_t pool_have; /* granules the host created so far */
+	struct {
+		uint64_t va;
+		uint8_t prot, as, used;
+	} stg[STG_MAX];
+	size_t nstg;
+	struct {
+		uint64_t va;
+		uint8_t as, len;
+		uint8_t b[16];
+	} poke[POKE_MAX];
+	unsigned npoke;
+	int (*start)(void *arg);
+	void *start_arg;
+	struct pal_realm_stats st;
+};
+
+extern struct pal_realm_state R;
+
+/* An RSI call of the realmbox range; returns X0, X1 in *x1. */
+uint64_t prm_smc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+		 uint64_t *x1);
+
+uint8_t prm_as_id(const struct pal_as *as);
+struct ras *prm_as(const struct pal_as *as);
+enum as_mode prm_mode(const struct pal_as *as);
+unsigned prm_rb_prot(unsigned pal_prot);
+
+uint32_t prm_slot_find(unsigned rec, uint64_t va);
+uint32_t prm_slot_alloc(void);
+void prm_slot_unalloc(uint32_t i);
+void prm_slot_insert(uint32_t i, unsigned rec, uint64_t va, unsigned prot);
+void prm_slot_release(uint32_t i);
+uint64_t prm_pool_ipa(uint32_t i);
+int prm_slots_in(unsigned rec, uint64_t va, uint64_t len, int (*fn)(uint32_t i, void *arg),
+		 void *arg);
+/* UNMAP every page REC rec maps (its request taken); forget them without RSI. */
+void prm_unmap_rec(unsigned rec);
+void prm_forget_rec(unsigned rec);
+/* MAP the staged pages of address space id on rec; the writes kept for a fork child. */
+int prm_map_staged(uint8_t id, unsigned rec);
+int prm_apply_pokes(uint8_t id, unsigned rec);
+
+/* pal_realm_task.c: bind a staged address space to a free REC for a fork. */
+int prm_fork_bind(struct pal_as *as);
+void prm_fork_abort(unsigned rec);
+
+void prm_mem_ops(struct pal_ops *ops);
+int prm_mem_init(const struct pal_realm_env *env);
+
+#endif /* LIBOS_PAL_REALM_INT_H */

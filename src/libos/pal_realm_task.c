@@ -1,0 +1,854 @@
+/*
+ * The realm PAL's task half (pal_realm.h): the System Realm kernel's main
+ * loop, one kernel thread per container REC, serving requests through the
+ * library OS, fork into a free REC (RSI_RB_FORK_PAGE / FORK_REGS),
+ * registers (channel, GET_REGS, SET_REGS), blocking, and the host calls for
+ * files, console and time.
+ *
+ * Kernel threads are cooperative: one runs at a time on the System Realm's
+ * vCPU and gives the vCPU up only in r_wait or while a console read finds
+ * nothing, so the library OS lock is a no-op and the shared buffers (host
+ * call struct, register block, bounce buffer, NS buffer) are used by one
+ * PAL call at a time.
+ */
+#include "libos/pal_realm_int.h"
+
+#include "arch/esr.h"
+#include "lib/errno.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "libos/libos.h"
+
+#ifndef ETIMEDOUT
+#define ETIMEDOUT 110
+#endif
+
+#define SYS_EXECVE 221
+#define SYS_EXECVEAT 281
+#define SYS_RT_SIGRETURN 139
+
+#define CONSOLE_POLL_NS 5000000ULL /* a console read that found nothing sleeps this long */
+
+/* ---- host calls ---------------------------------------------------------------- */
+
+uint64_t pal_realm_host_call(unsigned imm, const uint64_t *args, unsigned n, uint64_t *out)
+{
+	struct rsi_host_call *hc = R.e.hc;
+
+	memset(hc, 0, sizeof(*hc));
+	hc->imm = (uint16_t)imm;
+	for (unsigned i = 0; i < n && i < RSI_HOST_CALL_NR_GPRS; i++)
+		hc->gprs[i] = args[i];
+	R.st.host_calls++;
+	prm_smc(SMC_RSI_HOST_CALL, R.e.hc_ipa, 0, 0, 0, 0, NULL);
+	if (out)
+		memcpy(out, (const void *)hc->gprs, sizeof(hc->gprs));
+	return hc->gprs[0];
+}
+
+int pal_realm_read_config(uint64_t off, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		size_t n = len < RB_COPY_MAX ? len : RB_COPY_MAX;
+		uint64_t got;
+
+		if (prm_smc(SMC_RSI_RB_READ_CONFIG, R.e.chan_ipa[0], off, R.e.bounce_ipa, n, 0,
+			    &got) != RSI_SUCCESS ||
+		    got != n)
+			return -EFAULT;
+		memcpy(p, R.e.bounce, n);
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+uint64_t pal_realm_config_size(void)
+{
+	return R.e.chan[0]->config_size;
+}
+
+static uint64_t now_ns(void)
+{
+	return R.e.counter_ns(R.e.guest, PAL_CLOCK_MONOTONIC);
+}
+
+/* ---- kernel threads ------------------------------------------------------------ */
+
+static struct rrec *rr_of(struct pal_task *t)
+{
+	return (struct rrec *)(void *)t;
+}
+
+static unsigned rec_of(const struct rrec *rr)
+{
+	return (unsigned)(rr - R.recs);
+}
+
+/* Give the vCPU back to the scheduler until woken (or the deadline, 0: none). */
+static void kt_block(uint64_t deadline)
+{
+	unsigned k = R.running;
+	struct rrec *rr = &R.recs[k];
+
+	rr->kt = KT_BLOCKED;
+	rr->deadline = deadline;
+	rr->timed_out = false;
+	R.running = REC_NONE;
+	R.st.kt_switches++;
+	R.e.kt_switch(R.e.guest, k + 1, 0);
+	/* resumed by the scheduler */
+	R.running = k;
+	R.cur_rec = k;
+}
+
+static void kt_wake_all(void)
+{
+	for (unsigned k = 0; k < R.e.nrecs; k++)
+		if (R.recs[k].kt == KT_BLOCKED)
+			R.recs[k].kt = KT_RUNNABLE;
+}
+
+static void serve(unsigned k);
+
+static void kt_entry(void)
+{
+	unsigned k = R.running;
+
+	serve(k);
+	R.recs[k].kt = KT_IDLE;
+	R.running = REC_NONE;
+	R.st.kt_switches++;
+	R.e.kt_switch(R.e.guest, k + 1, 0);
+	for (;;)
+		; /* not resumed: kt_start restarts the context */
+}
+
+/* Run every runnable kernel thread until none is. */
+static void run_ready(void)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (unsigned k = 0; k < R.e.nrecs; k++) {
+			if (R.recs[k].kt != KT_RUNNABLE)
+				continue;
+			R.recs[k].kt = KT_RUNNING;
+			R.running = k;
+			R.cur_rec = k;
+			R.st.kt_switches++;
+			R.e.kt_switch(R.e.guest, 0, k + 1);
+			R.running = REC_NONE;
+			again = true;
+		}
+	}
+}
+
+/* Wake the threads whose deadline passed; the earliest deadline left (0: none). */
+static uint64_t check_deadlines(void)
+{
+	uint64_t now = now_ns(), next = 0;
+
+	for (unsigned k = 0; k < R.e.nrecs; k++) {
+		struct rrec *rr = &R.recs[k];
+
+		if (rr->kt != KT_BLOCKED || !rr->deadline)
+			continue;
+		if (rr->deadline <= now) {
+			rr->kt = KT_RUNNABLE;
+			rr->timed_out = true;
+		} else if (!next || rr->deadline < next) {
+			next = rr->deadline;
+		}
+	}
+	return next;
+}
+
+static void take(unsigned k)
+{
+	uint64_t x[11] = {SMC_RSI_RB_TAKE, R.e.chan_ipa[k]};
+	struct rrec *rr = &R.recs[k];
+
+	if (rr->kt != KT_IDLE) {
+		/* still finishing its last request: take this one once it has */
+		R.retake |= 1ULL << k;
+		return;
+	}
+	R.retake &= ~(1ULL << k);
+	R.st.rsi_calls++;
+	R.e.smc(R.e.guest, x);
+	if (x[0] != RSI_SUCCESS)
+		return;
+	rr->kind = x[1];
+	rr->taken = true;
+	rr->kt = KT_RUNNABLE;
+	R.e.kt_start(R.e.guest, k + 1, kt_entry);
+}
+
+void pal_realm_run(int (*start)(void *arg), void *arg)
+{
+	uint64_t out[RSI_HOST_CALL_NR_GPRS];
+
+	R.start = start;
+	R.start_arg = arg;
+	R.running = REC_NONE;
+	for (;;) {
+		run_ready();
+		for (unsigned k = 0; R.retake && k < R.e.nrecs; k++)
+			if (R.retake & (1ULL << k))
+				take(k);
+		run_ready();
+		uint64_t next = check_deadlines();
+		if (next) {
+			uint64_t now = now_ns();
+			next = next > now ? next - now : 0;
+		} else {
+			next = UINT64_MAX;
+		}
+		for (unsigned k = 0; k < R.e.nrecs && next; k++)
+			if (R.recs[k].kt == KT_RUNNABLE)
+				next = 0;
+		uint64_t a[3] = {next, R.completed, R.ended ? (uint64_t)(R.end_status & 0xFF) + 1 : 0};
+		R.completed = 0;
+		pal_realm_host_call(PRH_IDLE, a, 3, out);
+		if (out[0] == PRH_CMD_SHUTDOWN)
+			break;
+		if (out[0] == PRH_CMD_SIGNAL) {
+			if (out[1] > 0 && out[1] <= 64 && R.started && !R.ended)
+				libos_kill(1, (int)out[1]);
+			continue;
+		}
+		if (out[0] != PRH_CMD_SERVE)
+			continue;
+		for (unsigned k = 0; k < R.e.nrecs; k++)
+			if (out[1] & (1ULL << k))
+				take(k);
+	}
+}
+
+/* ---- PAL: blocking ------------------------------------------------------------- */
+
+static int r_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns)
+{
+	(void)c;
+	if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != expected)
+		return 0;
+	if (R.running == REC_NONE) {
+		/* not on a kernel thread (not reached): sleep on the host a little */
+		uint64_t a[1] = {timeout_ns >= 0 && timeout_ns < 1000000 ? (uint64_t)timeout_ns
+									 : 1000000};
+		pal_realm_host_call(PRH_SLEEP, a, 1, NULL);
+		return 0;
+	}
+	kt_block(timeout_ns >= 0 ? now_ns() + (uint64_t)timeout_ns + 1 : 0);
+	return R.recs[R.running].timed_out ? -ETIMEDOUT : 0;
+}
+
+static void r_wake(void *c, uint32_t *word)
+{
+	(void)c;
+	(void)word; /* the library OS waits on one event word */
+	kt_wake_all();
+}
+
+static void r_lock(void *c)
+{
+	(void)c;
+}
+
+static void r_unlock(void *c)
+{
+	(void)c;
+}
+
+/* ---- registers ------------------------------------------------------------------ */
+
+/* The request's registers as the RMM recorded them in the channel. */
+static void load_regs(struct rrec *rr)
+{
+	const volatile struct rb_channel *ch = R.e.chan[rec_of(rr)];
+
+	/* x9..x30 are not forwarded: keep what we last saw (SET_REGS only sends changes) */
+	for (int i = 0; i < 9; i++)
+		rr->cur.x[i] = ch->x[i];
+	rr->cur.pc = ch->pc;
+	rr->cur.sp = ch->sp;
+	rr->cur.tpidr = ch->tpidr;
+	rr->orig = rr->cur;
+	rr->full = false;
+	rr->fp_valid = false;
+	rr->fp_dirty = false;
+	rr->exec_done = false;
+}
+
+/* GET_REGS of the REC's taken request into the register block. */
+static int fetch_full(struct rrec *rr)
+{
+	if (!rr->taken)
+		return -EINVAL;
+	R.st.get_regs++;
+	if (prm_smc(SMC_RSI_RB_GET_REGS, R.e.chan_ipa[rec_of(rr)], R.e.regs_ipa, 0, 0, 0, NULL) !=
+	    RSI_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
+static void fp_from_block(struct pal_fpsimd *f)
+{
+	const struct rb_regs *b = R.e.regs;
+
+	memcpy(f->v, b->fp_q, sizeof(f->v));
+	f->fpcr = b->fpcr;
+	f->fpsr = b->fpsr;
+}
+
+static void r_get_regs(void *c, struct pal_task *t, struct pal_regs *r)
+{
+	(void)c;
+	*r = rr_of(t)->cur;
+}
+
+static void r_get_regs_full(void *c, struct pal_task *t, struct pal_regs *r)
+{
+	struct rrec *rr = rr_of(t);
+	const struct rb_regs *b = R.e.regs;
+
+	(void)c;
+	if (rr->full || fetch_full(rr))
+		return;
+	/* x9..x30 and pstate as they are; what the library OS changed already stays */
+	for (int i = 9; i < 31; i++) {
+		if (r->x[i] == rr->orig.x[i])
+			r->x[i] = b->x[i];
+		rr->orig.x[i] = b->x[i];
+		rr->cur.x[i] = r->x[i];
+	}
+	if (r->pstate == rr->orig.pstate)
+		r->pstate = b->pstate;
+	rr->orig.pstate = b->pstate;
+	rr->cur.pstate = r->pstate;
+	if (!rr->fp_valid) {
+		fp_from_block(&rr->fp);
+		rr->fp_valid = true;
+	}
+	rr->full = true;
+}
+
+static void r_set_regs(void *c, struct pal_task *t, const struct pal_regs *r)
+{
+	(void)c;
+	rr_of(t)->cur = *r;
+}
+
+static void r_get_fpsimd(void *c, struct pal_task *t, struct pal_fpsimd *f)
+{
+	struct rrec *rr = rr_of(t);
+
+	(void)c;
+	if (!rr->fp_valid) {
+		if (fetch_full(rr) == 0)
+			fp_from_block(&rr->fp);
+		else
+			memset(&rr->fp, 0, sizeof(rr->fp));
+		rr->fp_valid = true;
+	}
+	*f = rr->fp;
+}
+
+static void r_set_fpsimd(void *c, struct pal_task *t, const struct pal_fpsimd *f)
+{
+	struct rrec *rr = rr_of(t);
+
+	(void)c;
+	rr->fp = *f;
+	rr->fp_valid = true;
+	rr->fp_dirty = true;
+}
+
+/* Registers of rr that differ from base (all: every one), as a SET_REGS block. */
+static uint64_t regs_delta(const struct rrec *rr, const struct pal_regs *base, bool all)
+{
+	struct rb_regs *out = R.e.regs;
+	const struct pal_regs *cur = &rr->cur;
+	uint64_t mask = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < 31; i++) {
+		out->x[i] = cur->x[i];
+		if (all || cur->x[i] != base->x[i])
+			mask |= 1ULL << i;
+	}
+	out->pc = cur->pc;
+	out->sp = cur->sp;
+	out->tpidr = cur->tpidr;
+	out->pstate = cur->pstate & 0xF0000000ULL;
+	if (all || cur->pc != base->pc)
+		mask |= RB_REGS_PC;
+	if (all || cur->sp != base->sp)
+		mask |= RB_REGS_SP;
+	if (all || cur->tpidr != base->tpidr)
+		mask |= RB_REGS_TPIDR;
+	if ((all && rr->full) || cur->pstate != base->pstate)
+		mask |= RB_REGS_PSTATE;
+	if (rr->fp_dirty) {
+		memcpy(out->fp_q, rr->fp.v, sizeof(out->fp_q));
+		out->fpcr = rr->fp.fpcr;
+		out->fpsr = rr->fp.fpsr;
+		mask |= RB_REGS_FP;
+	}
+	out->mask = mask;
+	return mask;
+}
+
+static void set_regs(unsigned k, uint64_t mask)
+{
+	if (!mask)
+		return;
+	R.st.set_regs++;
+	if (prm_smc(SMC_RSI_RB_SET_REGS, R.e.chan_ipa[k], R.e.regs_ipa, 0, 0, 0, NULL) !=
+	    RSI_SUCCESS)
+		lib_log(LOG_WARN, "pal_realm", "SET_REGS refused (REC %u)", k);
+}
+
+static void kick(unsigned k)
+{
+	R.st.kicks++;
+	prm_smc(SMC_RSI_RB_KICK, R.e.chan_ipa[k], 0, 0, 0, 0, NULL);
+}
+
+static void complete(unsigned k, uint64_t result, uint64_t flags)
+{
+	struct rrec *rr = &R.recs[k];
+
+	prm_smc(SMC_RSI_RB_COMPLETE, R.e.chan_ipa[k], result, flags, 0, 0, NULL);
+	rr->taken = false;
+	R.completed |= 1ULL << k;
+	if (rr->kick_after && !(flags & RB_COMPLETE_EXIT))
+		kick(k); /* before the host enters it: a KICK request comes at once */
+	rr->kick_after = false;
+}
+
+/* The REC's process is gone: nothing of it stays mapped, the REC may be reused. */
+static void complete_exit(unsigned k, int status)
+{
+	struct rrec *rr = &R.recs[k];
+
+	prm_unmap_rec(k);
+	complete(k, (uint64_t)(status & 0xFF), RB_COMPLETE_EXIT);
+	/*
+	 * Only REC 0's end is news for the host (the container's status). A
+	 * child's REC would only answer RB_EXITED, and it may be forked into
+	 * again before the host got round to entering it.
+	 */
+	if (k != 0)
+		R.completed &= ~(1ULL << k);
+	if (rr->use == REC_BUSY && R.ntasks)
+		R.ntasks--;
+	rr->use = REC_ENDED;
+	rr->task = NULL;
+	rr->dead = false;
+	rr->cur_as = 0;
+}
+
+/* Send the changed registers (if any) and complete the request. */
+static void finish(unsigned k, bool all)
+{
+	struct rrec *rr = &R.recs[k];
+	uint64_t nr = rr->orig.x[8];
+
+	if (rr->kind == RB_REQ_SYSCALL &&
+	    (nr == SYS_RT_SIGRETURN || (rr->exec_done && (nr == SYS_EXECVE || nr == SYS_EXECVEAT))))
+		all = true;
+	uint64_t mask = regs_delta(rr, &rr->orig, all);
+	if (rr->kind == RB_REQ_SYSCALL && (mask & ~1ULL) == 0) {
+		complete(k, rr->cur.x[0], 0);
+		return;
+	}
+	set_regs(k, mask);
+	complete(k, 0, RB_COMPLETE_KEEP_X0);
+}
+
+/* ---- serving a request ------------------------------------------------------------ */
+
+static void start_done(int err)
+{
+	struct rrec *rr = &R.recs[0];
+
+	if (err || rr->use != REC_BUSY) {
+		complete_exit(0, err == -EACCES || err == -ENOEXEC ? 126 : 127);
+		R.ended = true;
+		R.end_status = err == -EACCES || err == -ENOEXEC ? 126 : 127;
+		return;
+	}
+	memset(&rr->orig, 0, sizeof(rr->orig));
+	rr->kind = RB_REQ_START;
+	rr->full = true;
+	finish(0, true);
+}
+
+static enum libos_exc_kind exc_kind(uint64_t kind, uint64_t esr)
+{
+	switch (kind) {
+	case RB_REQ_SYSCALL:
+		return LIBOS_EXC_SVC;
+	case RB_REQ_ABORT:
+		return ESR_EC(esr) == EC_IABT_LOW ? LIBOS_EXC_IABT : LIBOS_EXC_DABT;
+	case RB_REQ_KICK:
+		return LIBOS_EXC_IRQ;
+	default:
+		break;
+	}
+	switch (ESR_EC(esr)) {
+	case EC_BRK64:
+		return LIBOS_EXC_BRK;
+	case EC_PC_ALIGN:
+		return LIBOS_EXC_PC_ALIGN;
+	default:
+		return LIBOS_EXC_UNDEF;
+	}
+}
+
+static void serve(unsigned k)
+{
+	struct rrec *rr = &R.recs[k];
+	const volatile struct rb_channel *ch = R.e.chan[k];
+	struct libos_exc le;
+
+	R.cur_rec = k;
+	if (rr->kind == RB_REQ_START) {
+		if (k != 0 || R.started) {
+			complete_exit(k, 128 + 9); /* only the init process starts */
+			return;
+		}
+		R.started = true;
+		start_done(R.start(R.start_arg));
+		return;
+	}
+	load_regs(rr);
+	if (rr->use != REC_BUSY || rr->dead || !rr->task || R.ended) {
+		/* a process that ended while its REC ran on (killed), or the container is over */
+		complete_exit(k, R.ended && k == 0 ? R.end_status : 128 + 9);
+		return;
+	}
+	memset(&le, 0, sizeof(le));
+	le.esr = ch->esr;
+	le.far = ch->far;
+	le.pc = ch->pc;
+	le.kind = exc_kind(rr->kind, le.esr);
+	if (libos_handle_exception(rr->task, &le) == LIBOS_EXITED || rr->dead || R.ended) {
+		complete_exit(k, R.ended ? R.end_status : 0);
+		return;
+	}
+	finish(k, false);
+}
+
+/* ---- PAL: tasks ---------------------------------------------------------------- */
+
+/* A REC FORK_* may build a child in, or REC_NONE. */
+static unsigned free_rec(void)
+{
+	for (unsigned k = 1; k < R.e.nrecs; k++)
+		if ((R.recs[k].use == REC_FREE || R.recs[k].use == REC_ENDED) &&
+		    R.recs[k].kt == KT_IDLE && !R.recs[k].forking)
+			return k;
+	return REC_NONE;
+}
+
+int prm_fork_bind(struct pal_as *as)
+{
+	unsigned k = free_rec();
+
+	if (k == REC_NONE)
+		return -EAGAIN; /* as many processes as the Container Realm has RECs */
+	/* slots of its last process: the RMM scrubs and releases them when FORK_* reuses it */
+	prm_forget_rec(k);
+	R.recs[k].forking = true;
+	R.recs[k].cur_as = prm_as_id(as);
+	prm_as(as)->rec = (uint8_t)k;
+	return 0;
+}
+
+void prm_fork_abort(unsigned rec)
+{
+	R.recs[rec].forking = false;
+	R.recs[rec].cur_as = 0;
+	R.recs[rec].use = REC_BROKEN; /* pages of a half-built child may stay mapped in it */
+	lib_log(LOG_WARN, "pal_realm", "fork into REC %u failed: REC not used again", rec);
+}
+
+/* fork: the child REC gets the parent's registers and its pending clone; then it runs. */
+static int fork_task(struct pal_as *as, const struct pal_regs *regs, void *lt,
+		     struct pal_task **out)
+{
+	unsigned p = R.cur_rec, k;
+	struct rrec *pr = &R.recs[p], *cr;
+	int r;
+
+	if (prm_mode(as) == AS_STAGED && (r = prm_fork_bind(as)) != 0)
+		return r;
+	k = prm_as(as)->rec;
+	cr = &R.recs[k];
+	R.st.forks++;
+	if (prm_smc(SMC_RSI_RB_FORK_REGS, R.e.chan_ipa[p], R.e.chan_ipa[k], 0, 0, 0, NULL) !=
+	    RSI_SUCCESS)
+		return -EAGAIN; /* the library OS destroys `as`: prm_fork_abort */
+	cr->forking = false;
+	cr->taken = true; /* the child's request is the parent's clone, taken */
+	cr->use = REC_BUSY;
+	cr->dead = false;
+	cr->task = lt;
+	cr->kind = RB_REQ_SYSCALL;
+	cr->cur = *regs;
+	cr->orig = pr->orig;
+	cr->orig.x[0] = 0; /* FORK_REGS */
+	cr->full = pr->full;
+	cr->fp_valid = false;
+	cr->fp_dirty = false;
+	cr->exec_done = false;
+	R.ntasks++;
+	r = prm_map_staged(prm_as_id(as), k);
+	if (prm_apply_pokes(prm_as_id(as), k) && !r)
+		r = -EFAULT;
+	set_regs(k, regs_delta(cr, &cr->orig, false));
+	complete(k, 0, RB_COMPLETE_KEEP_X0);
+	cr->orig = cr->cur;
+	if (r)
+		lib_log(LOG_WARN, "pal_realm", "fork: child pages: %d", r);
+	*out = (struct pal_task *)(void *)cr;
+	return 0;
+}
+
+static int r_task_create(void *c, struct pal_as *as, const struct pal_regs *regs,
+			 const struct pal_fpsimd *fp, void *lt, struct pal_task **out)
+{
+	struct rrec *rr = &R.recs[0];
+
+	(void)c;
+	(void)fp; /* a fork child's FP registers come from its parent through FORK_REGS */
+	if (R.ntasks) {
+		if (prm_mode(as) == AS_STAGED || prm_mode(as) == AS_FORK)
+			return fork_task(as, regs, lt, out);
+		return -EAGAIN; /* a thread: one address space per REC */
+	}
+	if (!R.started || R.cur_rec != 0 || rr->use != REC_FREE || prm_mode(as) != AS_STAGED)
+		return -EINVAL;
+	/* the init process, during START on REC 0 */
+	rr->use = REC_BUSY;
+	rr->task = lt;
+	rr->cur = *regs;
+	rr->cur_as = prm_as_id(as);
+	prm_as(as)->rec = 0;
+	R.ntasks = 1;
+	*out = (struct pal_task *)(void *)rr;
+	if (prm_map_staged(rr->cur_as, 0) || prm_apply_pokes(rr->cur_as, 0)) {
+		rr->use = REC_FREE;
+		rr->task = NULL;
+		R.ntasks = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* execve: the old image goes, the staged new one comes in (one RMM address space). */
+static int r_task_set_as(void *c, struct pal_task *t, struct pal_as *as)
+{
+	struct rrec *rr = rr_of(t);
+	unsigned k = rec_of(rr);
+
+	(void)c;
+	if (prm_as(as)->rec == k && rr->cur_as == prm_as_id(as))
+		return 0;
+	if (prm_mode(as) != AS_STAGED)
+		return -EINVAL;
+	prm_unmap_rec(k);
+	rr->cur_as = prm_as_id(as);
+	prm_as(as)->rec = (uint8_t)k;
+	rr->exec_done = true;
+	int r = prm_map_staged(rr->cur_as, k);
+	return r ? r : prm_apply_pokes(rr->cur_as, k);
+}
+
+static void r_task_exit(void *c, struct pal_task *t)
+{
+	(void)c;
+	rr_of(t)->dead = true;
+	rr_of(t)->task = NULL;
+}
+
+/* A signal for a task that runs guest code: its REC forwards a KICK request soon. */
+static void r_task_kick(void *c, struct pal_task *t)
+{
+	struct rrec *rr = rr_of(t);
+
+	(void)c;
+	if (rr->use != REC_BUSY)
+		return;
+	if (rr->taken)
+		rr->kick_after = true;
+	else
+		kick(rec_of(rr));
+}
+
+/* ---- PAL: host files and console through the NS buffer ------------------------ */
+
+static int r_host_open(void *c, const char *path)
+{
+	size_t l = strlen(path);
+
+	(void)c;
+	if (l + 1 > R.e.ns_size)
+		return -ENAMETOOLONG;
+	memcpy(R.e.ns, path, l + 1);
+	uint64_t a[1] = {l};
+	return (int)(int64_t)pal_realm_host_call(PRH_OPEN, a, 1, NULL);
+}
+
+static long r_host_pread(void *c, int h, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	(void)c;
+	while (done < len) {
+		size_t n = len - done < R.e.ns_size ? len - done : R.e.ns_size;
+		uint64_t a[3] = {(uint64_t)h, n, off + done};
+		int64_t r = (int64_t)pal_realm_host_call(PRH_PREAD, a, 3, NULL);
+
+		if (r < 0)
+			return done ? (long)done : (long)r;
+		if (r == 0)
+			break;
+		if ((uint64_t)r > n)
+			return -EIO; /* the host lies */
+		/* Copy out of shared memory before anyone looks at it. */
+		memcpy((uint8_t *)buf + done, R.e.ns, (size_t)r);
+		done += (size_t)r;
+		if ((size_t)r < n)
+			break;
+	}
+	return (long)done;
+}
+
+static void r_host_close(void *c, int h)
+{
+	uint64_t a[1] = {(uint64_t)h};
+
+	(void)c;
+	pal_realm_host_call(PRH_CLOSE, a, 1, NULL);
+}
+
+static long r_console_read(void *c, int fd, void *buf, size_t len)
+{
+	size_t n = len < R.e.ns_size ? len : R.e.ns_size;
+	uint64_t a[2] = {(uint64_t)fd, n};
+	int64_t r = (int64_t)pal_realm_host_call(PRH_CONSOLE_READ, a, 2, NULL);
+
+	(void)c;
+	if (r == -EAGAIN && R.running != REC_NONE) {
+		/* nothing yet: let the other processes run a while */
+		kt_block(now_ns() + CONSOLE_POLL_NS);
+		return -EAGAIN;
+	}
+	if (r > (int64_t)n)
+		return -EIO;
+	if (r > 0)
+		memcpy(buf, R.e.ns, (size_t)r);
+	return (long)r;
+}
+
+static long r_console_write(void *c, int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	(void)c;
+	while (done < len) {
+		size_t n = len - done < R.e.ns_size ? len - done : R.e.ns_size;
+
+		memcpy(R.e.ns, (const uint8_t *)buf + done, n);
+		uint64_t a[2] = {(uint64_t)fd, n};
+		int64_t r = (int64_t)pal_realm_host_call(PRH_CONSOLE_WRITE, a, 2, NULL);
+
+		if (r < 0)
+			return done ? (long)done : (long)r;
+		if (r == 0 || (uint64_t)r > n)
+			break;
+		done += (size_t)r;
+	}
+	return (long)done;
+}
+
+static uint64_t r_time_ns(void *c, enum pal_clock clock)
+{
+	(void)c;
+	return R.e.counter_ns(R.e.guest, (int)clock);
+}
+
+static void r_random(void *c, void *buf, size_t len)
+{
+	(void)c;
+	R.e.rndr(R.e.guest, buf, len);
+}
+
+static void r_container_exit(void *c, int status, int sig)
+{
+	(void)c;
+	(void)sig;
+	R.ended = true;
+	R.end_status = status;
+}
+
+void pal_realm_get_stats(struct pal_realm_stats *st)
+{
+	*st = R.st;
+}
+
+int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
+{
+	size_t need = pal_realm_meta_size(env->pool_max);
+
+	if (env->meta_size < need || env->pool_n == 0 || env->pool_max < env->pool_n ||
+	    !env->stage || !env->stage_n || env->pool_max >= NIL || !env->smc || !env->kt_start || !env->kt_switch ||
+	    env->nrecs == 0 || env->nrecs > PAL_REALM_MAX_RECS || !env->hc || !env->regs ||
+	    !env->bounce || !env->ns || !env->ns_size)
+		return -EINVAL;
+	for (unsigned k = 0; k < env->nrecs; k++)
+		if (!env->chan[k])
+			return -EINVAL;
+	memset(&R, 0, sizeof(R));
+	R.e = *env;
+	R.running = REC_NONE;
+	prm_mem_init(env);
+
+	memset(ops, 0, sizeof(*ops));
+	ops->ctx = &R;
+	ops->hwcap = env->hwcap;
+	ops->hwcap2 = env->hwcap2;
+	ops->no_shared_as = true;
+	ops->sigreturn_defers_signals = true;
+	prm_mem_ops(ops);
+	ops->task_create = r_task_create;
+	ops->task_set_as = r_task_set_as;
+	ops->task_exit = r_task_exit;
+	ops->get_regs = r_get_regs;
+	ops->get_regs_full = r_get_regs_full;
+	ops->set_regs = r_set_regs;
+	ops->get_fpsimd = r_get_fpsimd;
+	ops->set_fpsimd = r_set_fpsimd;
+	ops->task_kick = r_task_kick;
+	ops->wait = r_wait;
+	ops->wake = r_wake;
+	ops->lock = r_lock;
+	ops->unlock = r_unlock;
+	ops->host_open = r_host_open;
+	ops->host_pread = r_host_pread;
+	ops->host_close = r_host_close;
+	ops->console_read = r_console_read;
+	ops->console_write = r_console_write;
+	ops->time_ns = r_time_ns;
+	ops->random = r_random;
+	ops->container_exit = r_container_exit;
+	return 0;
+}

@@ -2,6 +2,9 @@
  * Machine bring-up (see machine.h): platform, then monitor with the RMM image.
  */
 #include "boot/machine.h"
+#include "boot/tcb_measure.h"
+#include "lib/string.h"
+#include "monitor/attest.h"
 #include "monitor/monitor.h"
 #include "plat/plat.h"
 #include "rmm/rmm.h"
@@ -10,6 +13,21 @@ static const struct monitor_rmm_image rmm_image = {
 	.boot = rmm_boot,
 	.handle_rmi = rmm_handle_rmi,
 };
+
+/* Provisioning: keys and measured claims to the monitor's attestation service. */
+static int machine_attest_provision(const struct machine_attest_keys *keys)
+{
+	struct monitor_attest_config ac;
+	int ret;
+
+	memset(&ac, 0, sizeof(ac));
+	memcpy(ac.platform_key, keys->platform_key, sizeof(ac.platform_key));
+	memcpy(ac.realm_key, keys->realm_key, sizeof(ac.realm_key));
+	machine_tcb_claims(&ac, plat_dram_size());
+	ret = monitor_attest_provision(&ac);
+	memset(&ac, 0, sizeof(ac));
+	return ret;
+}
 
 int machine_boot(const struct machine_config *cfg, struct machine_layout *out)
 {
@@ -20,8 +38,17 @@ int machine_boot(const struct machine_config *cfg, struct machine_layout *out)
 	ret = plat_init(&pc);
 	if (ret)
 		return ret;
+	monitor_attest_forget();
+	if (cfg && cfg->attest) {
+		ret = machine_attest_provision(cfg->attest);
+		if (ret) {
+			plat_fini();
+			return ret;
+		}
+	}
 	ret = monitor_boot(&rmm_image, rmm_required_size(plat_dram_size()), &ml);
 	if (ret) {
+		monitor_attest_forget();
 		plat_fini();
 		return ret;
 	}
@@ -41,6 +68,7 @@ int machine_boot(const struct machine_config *cfg, struct machine_layout *out)
 
 void machine_shutdown(void)
 {
+	monitor_attest_forget();
 	monitor_shutdown();
 	plat_fini();
 }

@@ -9,8 +9,17 @@
 
 #include "arch/arch.h"
 
+/* Attestation keys (P-384 private scalars, big-endian) provisioning hands the monitor. */
+#define MACHINE_ATTEST_KEY_SIZE 48
+struct machine_attest_keys {
+	uint8_t platform_key[MACHINE_ATTEST_KEY_SIZE];
+	uint8_t realm_key[MACHINE_ATTEST_KEY_SIZE]; /* the RAK */
+};
+
 struct machine_config {
 	uint64_t dram_size; /* 0 = 1 GiB */
+	/* NULL: no attestation service (the EL3 attestation calls answer UNK). */
+	const struct machine_attest_keys *attest;
 };
 
 struct machine_layout {

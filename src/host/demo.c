@@ -8,6 +8,12 @@
  * The realm's code is a native test guest (plat/emu/native_guest.h): it
  * reaches the RMM only through RSI/PSCI SMCs and its memory only through
  * stage 2. Everything the host learns from it arrives through RSI_HOST_CALL.
+ *
+ * With --attest FILE the machine boots with its attestation keys (from the
+ * runtime root, machine_keys.h) and the realm, told so by its REC's x1 (so
+ * its RIM differs from a plain demo's), asks the host for a challenge,
+ * obtains a CCA token through RSI_ATTESTATION_TOKEN_INIT/CONTINUE and hands
+ * it out in host calls; the host writes it to FILE for `realmbox verify`.
  */
 #include "host/demo.h"
 
@@ -17,11 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arch/rmi.h"
 #include "arch/rsi.h"
 #include "boot/machine.h"
 #include "host/host.h"
+#include "host/machine_keys.h"
 #include "plat/emu/native_guest.h"
 #include "plat/plat.h"
 
@@ -40,6 +48,22 @@
 /* Host-call immediates the demo guest uses. */
 #define DEMO_HC_GREETING 1 /* gprs: NUL-terminated text */
 #define DEMO_HC_REPORT 2   /* gprs: struct demo_report */
+#define DEMO_HC_CHALLENGE 3 /* answer: gprs[0..7] = the challenge */
+#define DEMO_HC_TOKEN 4	    /* gprs: struct demo_token_chunk */
+
+/* Attestation: the token buffer is the second half of the host-call granule. */
+#define DEMO_TOKEN_BUF_OFFSET 0x800ULL
+#define DEMO_TOKEN_BUF_SIZE 0x800ULL
+#define DEMO_TOKEN_MAX 4096
+#define DEMO_ATTEST_MAX_CALLS 64
+#define DEMO_CHALLENGE_SIZE 64
+
+/* One piece of the token in a host call (31 gprs). */
+struct demo_token_chunk {
+	uint64_t total, offset, len;
+	uint8_t data[RSI_HOST_CALL_NR_GPRS * 8 - 3 * 8];
+};
+_Static_assert(sizeof(struct demo_token_chunk) == RSI_HOST_CALL_NR_GPRS * 8, "chunk fits");
 
 /* What the guest reports in its second host call (31 gprs). */
 struct demo_report {
@@ -51,7 +75,10 @@ struct demo_report {
 	uint64_t rim[8];  /* MEASUREMENT_READ(0): X1..X8 */
 	uint64_t rem1[8]; /* MEASUREMENT_READ(1) after the extend */
 	uint64_t data_ok; /* the DATA page read through stage 2 matched */
-	uint8_t pad[RSI_HOST_CALL_NR_GPRS * 8 - 22 * 8];
+	uint64_t attest_status;	  /* last INIT/CONTINUE status (attesting realms) */
+	uint64_t attest_continues; /* CONTINUE calls made */
+	uint64_t attest_incomplete; /* of which answered RSI_INCOMPLETE */
+	uint8_t pad[RSI_HOST_CALL_NR_GPRS * 8 - 25 * 8];
 };
 _Static_assert(sizeof(struct demo_report) == RSI_HOST_CALL_NR_GPRS * 8, "report fits the gprs");
 
@@ -89,6 +116,61 @@ static void guest_host_call(struct native_guest *g, uint16_t imm, const void *da
 	guest_smc(g, &r);
 }
 
+/*
+ * Ask the host for a challenge, get a token from the RMM (CONTINUE into the
+ * second half of the host-call granule until RSI_SUCCESS), and hand it out.
+ */
+static void guest_attest(struct native_guest *g, struct demo_report *rep)
+{
+	static uint8_t token[DEMO_TOKEN_MAX];
+	uint64_t challenge[DEMO_CHALLENGE_SIZE / 8], st;
+	struct demo_token_chunk chunk;
+	struct smc_regs r;
+	size_t len = 0;
+
+	memset(&chunk, 0, sizeof(chunk));
+	guest_host_call(g, DEMO_HC_CHALLENGE, &chunk, sizeof(chunk));
+	native_guest_read(g, DEMO_HOST_CALL_IPA + offsetof(struct rsi_host_call, gprs), challenge,
+			  sizeof(challenge));
+
+	r = (struct smc_regs){.x = {SMC_RSI_ATTEST_TOKEN_INIT}};
+	memcpy(&r.x[1], challenge, sizeof(challenge));
+	st = guest_smc(g, &r);
+	rep->attest_status = st;
+	if (st != RSI_SUCCESS)
+		return;
+	for (unsigned i = 0; i < DEMO_ATTEST_MAX_CALLS; i++) {
+		uint64_t n;
+
+		r = (struct smc_regs){.x = {SMC_RSI_ATTEST_TOKEN_CONTINUE, DEMO_HOST_CALL_IPA,
+					    DEMO_TOKEN_BUF_OFFSET, DEMO_TOKEN_BUF_SIZE}};
+		st = guest_smc(g, &r);
+		n = r.x[1];
+		rep->attest_status = st;
+		rep->attest_continues++;
+		if (st != RSI_SUCCESS && st != RSI_INCOMPLETE)
+			return;
+		if (st == RSI_INCOMPLETE)
+			rep->attest_incomplete++;
+		if (n > DEMO_TOKEN_BUF_SIZE || n > sizeof(token) - len) {
+			rep->attest_status = RSI_ERROR_INPUT;
+			return;
+		}
+		native_guest_read(g, DEMO_HOST_CALL_IPA + DEMO_TOKEN_BUF_OFFSET, token + len, n);
+		len += n;
+		if (st == RSI_SUCCESS)
+			break;
+	}
+	for (size_t off = 0; off < len; off += sizeof(chunk.data)) {
+		memset(&chunk, 0, sizeof(chunk));
+		chunk.total = len;
+		chunk.offset = off;
+		chunk.len = len - off < sizeof(chunk.data) ? len - off : sizeof(chunk.data);
+		memcpy(chunk.data, token + off, chunk.len);
+		guest_host_call(g, DEMO_HC_TOKEN, &chunk, sizeof(chunk));
+	}
+}
+
 static void demo_guest(struct native_guest *g, const uint64_t gprs[8])
 {
 	struct demo_report rep;
@@ -119,6 +201,9 @@ static void demo_guest(struct native_guest *g, const uint64_t gprs[8])
 	demo_payload(0, expect);
 	rep.data_ok = !native_guest_took_sea(g) && memcmp(seen, expect, sizeof(seen)) == 0;
 
+	if (gprs[1])
+		guest_attest(g, &rep);
+
 	snprintf(greeting, sizeof(greeting),
 		 "Hello from realm VMID %u (RSI %u.%u): my IPA 0 reads \"%.40s\"",
 		 (unsigned)gprs[0], (unsigned)(rep.rsi_version_lower >> 16),
@@ -143,6 +228,14 @@ struct demo {
 	unsigned hash_len;
 	bool got_greeting, got_report;
 	struct demo_report report;
+	/* --attest */
+	const char *attest_file;
+	uint8_t challenge[DEMO_CHALLENGE_SIZE];
+	bool answer_challenge;
+	uint8_t token[DEMO_TOKEN_MAX];
+	size_t token_len;
+	bool token_bad;
+	struct timespec t_challenge, t_token;
 };
 
 static int demo_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -343,6 +436,7 @@ static int demo_create_realm(struct demo *d)
 	rp.mpidr = 0;
 	rp.pc = DEMO_ENTRY_PC;
 	rp.gprs[0] = DEMO_VMID;
+	rp.gprs[1] = d->attest_file != NULL; /* measured: an attesting realm is another realm */
 	rp.num_aux = d->naux;
 	for (unsigned i = 0; i < d->naux; i++) {
 		if (delegated_granule(&d->aux[i], "REC aux"))
@@ -388,6 +482,25 @@ static int demo_host_call(struct demo *d, const struct rmi_rec_exit *ex)
 		memcpy(&d->report, ex->gprs, sizeof(d->report));
 		d->got_report = true;
 		return 0;
+	case DEMO_HC_CHALLENGE:
+		d->answer_challenge = true;
+		clock_gettime(CLOCK_MONOTONIC, &d->t_challenge);
+		return 0;
+	case DEMO_HC_TOKEN: {
+		struct demo_token_chunk c;
+
+		memcpy(&c, ex->gprs, sizeof(c));
+		/* Realm-supplied: checked before use. */
+		if (c.total > sizeof(d->token) || c.offset != d->token_len ||
+		    c.len > sizeof(c.data) || c.len > c.total - c.offset) {
+			d->token_bad = true;
+			return 0;
+		}
+		memcpy(d->token + c.offset, c.data, c.len);
+		d->token_len += c.len;
+		clock_gettime(CLOCK_MONOTONIC, &d->t_token);
+		return 0;
+	}
 	default:
 		return demo_fail("unexpected host call #%" PRIu64 " from the realm", ex->imm);
 	}
@@ -400,8 +513,12 @@ static int demo_run(struct demo *d)
 	if (ns_granule(&d->run, "REC run structure"))
 		return -1;
 	for (unsigned n = 1; n <= DEMO_MAX_ENTRIES; n++) {
-		/* Nothing to hand back: zero enter flags and gprs. */
+		/* Nothing to hand back but a challenge: zero enter flags and gprs. */
 		memset(&run.enter, 0, sizeof(run.enter));
+		if (d->answer_challenge) {
+			memcpy(run.enter.gprs, d->challenge, sizeof(d->challenge));
+			d->answer_challenge = false;
+		}
 		if (host_mem_write(d->run, &run.enter, sizeof(run.enter)))
 			return demo_fail("cannot write the REC run structure");
 		if (rmi("REC_ENTER", SMC_RMI_REC_ENTER, d->rec, d->run, 0, 0, 0, NULL))
@@ -441,6 +558,30 @@ static int demo_run(struct demo *d)
 	return demo_fail("the realm did not power off after %d entries", DEMO_MAX_ENTRIES);
 }
 
+static int demo_save_token(const struct demo *d)
+{
+	const struct demo_report *r = &d->report;
+	double ms = (double)(d->t_token.tv_sec - d->t_challenge.tv_sec) * 1e3 +
+		    (double)(d->t_token.tv_nsec - d->t_challenge.tv_nsec) / 1e6;
+	FILE *f;
+
+	if (r->attest_status != RSI_SUCCESS)
+		return demo_fail("the realm's attestation failed: RSI status %" PRIu64
+				 " after %" PRIu64 " CONTINUE calls",
+				 r->attest_status, r->attest_continues);
+	if (d->token_bad || d->token_len == 0)
+		return demo_fail("the realm handed out a malformed token");
+	printf("attestation: RSI_ATTESTATION_TOKEN_INIT, %" PRIu64
+	       " x RSI_ATTESTATION_TOKEN_CONTINUE (%" PRIu64 " INCOMPLETE); token of %zu bytes "
+	       "in %.1f ms (challenge to last byte)\n",
+	       r->attest_continues, r->attest_incomplete, d->token_len, ms);
+	f = fopen(d->attest_file, "wb");
+	if (!f || fwrite(d->token, 1, d->token_len, f) != d->token_len || fclose(f) != 0)
+		return demo_fail("%s: %s", d->attest_file, strerror(errno));
+	printf("  token written to %s\n", d->attest_file);
+	return 0;
+}
+
 static int demo_check_report(const struct demo *d)
 {
 	const struct demo_report *r = &d->report;
@@ -458,7 +599,7 @@ static int demo_check_report(const struct demo *d)
 	if (r->rsi_version_status != RSI_SUCCESS || r->read_rim_status != RSI_SUCCESS ||
 	    r->extend_status != RSI_SUCCESS || r->read_rem_status != RSI_SUCCESS || !r->data_ok)
 		return demo_fail("the realm's RSI calls did not all succeed");
-	return 0;
+	return d->attest_file ? demo_save_token(d) : 0;
 }
 
 static int demo_destroy_realm(struct demo *d)
@@ -524,11 +665,33 @@ static void print_counters(const uint64_t before[PLAT_CNT_NR], const uint64_t af
 static void demo_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: realmbox demo [--dram-mib N]\n"
-		"Boot the emulated Arm CCA machine and run one realm's whole life through RMI.\n");
+		"usage: realmbox demo [--dram-mib N] [--attest FILE [--challenge HEX] [--root DIR]]\n"
+		"Boot the emulated Arm CCA machine and run one realm's whole life through RMI.\n"
+		"--attest: the realm also obtains a CCA attestation token for the challenge\n"
+		"(64 bytes, zero-padded; default all zeros), written to FILE; the machine's keys\n"
+		"come from the runtime root (generated on first use).\n");
 }
 
-static int parse_args(int argc, char **argv, uint64_t *dram_size)
+static int parse_hex_challenge(const char *s, uint8_t out[DEMO_CHALLENGE_SIZE])
+{
+	size_t n = strlen(s);
+
+	memset(out, 0, DEMO_CHALLENGE_SIZE);
+	if (n == 0 || n % 2 || n / 2 > DEMO_CHALLENGE_SIZE ||
+	    strspn(s, "0123456789abcdefABCDEF") != n)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, uint64_t *dram_size, struct demo *d,
+		      const char **rootflag)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -546,6 +709,21 @@ static int parse_args(int argc, char **argv, uint64_t *dram_size)
 			*dram_size = (uint64_t)mib << 20;
 			continue;
 		}
+		if (strcmp(argv[i], "--attest") == 0 && i + 1 < argc) {
+			d->attest_file = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+			*rootflag = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--challenge") == 0 && i + 1 < argc) {
+			if (parse_hex_challenge(argv[++i], d->challenge)) {
+				fprintf(stderr, "realmbox: demo: --challenge: 1 to 64 bytes in hex\n");
+				return -1;
+			}
+			continue;
+		}
 		fprintf(stderr, "realmbox: demo: unknown argument '%s'\n", argv[i]);
 		demo_usage(stderr);
 		return -1;
@@ -558,15 +736,30 @@ int realmbox_demo(int argc, char **argv)
 	struct machine_config cfg = {.dram_size = 0};
 	uint64_t before[PLAT_CNT_NR], after[PLAT_CNT_NR];
 	uint64_t in_use_before, in_use_after;
-	struct demo d;
+	static struct demo d;
+	struct machine_attest_keys keys;
+	const char *rootflag = NULL;
 	int ret;
 
-	ret = parse_args(argc, argv, &cfg.dram_size);
+	memset(&d, 0, sizeof(d));
+	ret = parse_args(argc, argv, &cfg.dram_size, &d, &rootflag);
 	if (ret)
 		return ret > 0 ? 0 : 2;
+	if (d.attest_file) {
+		char root[4096];
+		struct rb_err err;
 
-	memset(&d, 0, sizeof(d));
+		rb_err_clear(&err);
+		if (host_runtime_root(rootflag, root, sizeof(root), &err) ||
+		    host_machine_keys_load(root, &keys, &err)) {
+			demo_fail("machine keys: %s", err.msg);
+			return 1;
+		}
+		cfg.attest = &keys;
+	}
+
 	ret = machine_boot(&cfg, &d.ml);
+	memset(&keys, 0, sizeof(keys));
 	if (ret) {
 		demo_fail("cannot boot the machine: %s", strerror(-ret));
 		return 1;

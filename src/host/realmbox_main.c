@@ -9,8 +9,10 @@
 #include "arch/rmi.h"
 #include "arch/rsi.h"
 #include "host/demo.h"
+#include "host/machine_keys.h"
 #include "host/run.h"
 #include "host/spec.h"
+#include "host/verify.h"
 
 #define REALMBOX_VERSION "0.1.0"
 
@@ -25,6 +27,8 @@ static const struct command {
 	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life"},
 	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
 	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},
+	{"verify", host_cmd_verify, "verify a CCA attestation token and print its claims"},
+	{"machine", host_cmd_machine, "machine keys: `machine key` prints the platform public key"},
 	{"version", cmd_version, "print the version and the CCA interfaces implemented"},
 	{"help", cmd_help, "print this help"},
 };

@@ -8,6 +8,7 @@
 #include "arch/rmi.h"
 #include "lib/string.h"
 #include "plat/plat.h"
+#include "rmm/attest.h"
 #include "rmm/fasco.h"
 #include "rmm/granule.h"
 #include "rmm/measure.h"
@@ -82,23 +83,6 @@ static enum rsi_action handle_rsi_measurement_extend(struct rec *rec, struct gra
 	ret = measure_rem_extend(rd_map(g_rd), (unsigned)idx, data, (size_t)size);
 	granule_unlock(g_rd);
 	return rsi_return(rec, ret == 0 ? RSI_SUCCESS : RSI_ERROR_INPUT);
-}
-
-/*
- * ATTESTATION_TOKEN_INIT / _CONTINUE: attestation arrives with a later issue
- * (realm token signing with the RAK from EL3). Until then both calls answer
- * "not supported" (SMC_UNKNOWN), as an RMM without them would.
- */
-static enum rsi_action handle_rsi_attest_token_init(struct rec *rec, struct granule *g_rd,
-						    struct rmi_rec_exit *exit)
-{
-	return rsi_return(rec, SMC_UNKNOWN);
-}
-
-static enum rsi_action handle_rsi_attest_token_continue(struct rec *rec, struct granule *g_rd,
-							struct rmi_rec_exit *exit)
-{
-	return rsi_return(rec, SMC_UNKNOWN);
 }
 
 static enum rsi_action handle_rsi_realm_config(struct rec *rec, struct granule *g_rd,

@@ -382,7 +382,7 @@ static void test_el3_features_and_attest(void **state)
 	assert_int_equal(res.x[1], 0);
 	assert_int_equal(realm_smc(SMC_RMM_EL3_FEATURES, 1, &res), E_RMM_INVAL);
 	assert_int_equal(realm_smc(SMC_RMM_EL3_FEATURES, ~0ULL, &res), E_RMM_INVAL);
-	/* Attestation is a later issue. */
+	/* A machine booted without attestation keys: the calls are unknown. */
 	assert_int_equal(realm_smc(SMC_RMM_ATTEST_GET_REALM_KEY, 0, &res), E_RMM_UNK);
 	assert_int_equal(realm_smc(SMC_RMM_GET_PLAT_TOKEN, 0, &res), E_RMM_UNK);
 	/* BOOT_COMPLETE only while the RMM boots. */

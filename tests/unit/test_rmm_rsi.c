@@ -1,7 +1,7 @@
 /*
  * RSI calls from a realm (native test guests), success and hostile
- * arguments: VERSION, MEASUREMENT_READ/EXTEND, ATTESTATION_* (not supported
- * yet), REALM_CONFIG, IPA_STATE_SET (with RTT_SET_RIPAS, accept and reject),
+ * arguments: VERSION, MEASUREMENT_READ/EXTEND (ATTESTATION_*: test_host_attest.c),
+ * REALM_CONFIG, IPA_STATE_SET (with RTT_SET_RIPAS, accept and reject),
  * IPA_STATE_GET, HOST_CALL round trip, unknown FIDs, the RSI counter.
  */
 #include "rec_test_util.h"
@@ -184,13 +184,11 @@ static void test_measurement(void **state)
 	assert_memory_equal(slot, want, 64);
 }
 
-/* ---- ATTESTATION (not supported yet) and unknown FIDs ------------------- */
+/* ---- Unknown FIDs ------------------------------------------------------------ */
 
 static void guest_unsupported(struct native_guest *g, const uint64_t gprs[8])
 {
-	call(g, SMC_RSI_ATTEST_TOKEN_INIT, 1, 2, 3, 4);
-	call(g, SMC_RSI_ATTEST_TOKEN_CONTINUE, HC_IPA, 0, 0x100, 0);
-	call(g, SMC64_FID(0x191), 0, 0, 0, 0);		     /* hole in the RSI range */
+	call(g, SMC64_FID(0x191), 1, 2, 3, 4);		     /* hole in the RSI range */
 	call(g, SMC64_FID(0x19A), 0, 0, 0, 0);		     /* past the last RSI call */
 	call(g, SMC_RMI_REC_ENTER, 0, 0, 0, 0);		     /* RMI from a realm */
 	call(g, SMC_RMM_GTSI_DELEGATE, 0x80000000, 0, 0, 0); /* EL3 interface */
@@ -207,14 +205,14 @@ static void test_unsupported_and_unknown(void **state)
 	rt_guest(PC_MAIN, guest_unsupported);
 	rt_realm_build(&rr, PC_MAIN);
 	rt_run_to_end(&rr, 0);
-	assert_int_equal(gr.n, 9);
-	for (unsigned i = 0; i < 8; i++)
+	assert_int_equal(gr.n, 7);
+	for (unsigned i = 0; i < 6; i++)
 		assert_int_equal(gr.r[i].x[0], SMC_UNKNOWN);
 	/* Unknown calls change nothing but x0. */
 	assert_int_equal(gr.r[0].x[1], 1);
 	assert_int_equal(gr.r[0].x[4], 4);
-	assert_int_equal(gr.r[8].x[0], RSI_SUCCESS);
-	assert_int_equal(gr.r[8].x[1], RSI_ABI_VERSION);
+	assert_int_equal(gr.r[6].x[0], RSI_SUCCESS);
+	assert_int_equal(gr.r[6].x[1], RSI_ABI_VERSION);
 }
 
 /* ---- REALM_CONFIG ------------------------------------------------------- */

@@ -26,6 +26,6 @@ check src/lib arch lib
 check src/plat arch lib plat
 check src/monitor arch lib plat monitor
 check src/rmm arch lib plat monitor rmm
-check src/minios arch lib plat monitor minios
+check src/minios arch lib plat minios
 check src/libos arch lib libos
 exit $status

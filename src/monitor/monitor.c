@@ -10,11 +10,14 @@
 #include "monitor/monitor.h"
 
 #include "arch/gpt.h"
+#include "arch/rcontainer.h"
 #include "lib/assert.h"
 #include "lib/errno.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
+#include "monitor/attest.h"
 #include "monitor/gpt.h"
+#include "monitor/rc_gpt.h"
 #include "plat/plat.h"
 
 #define SZ_2M (2ULL << 20)
@@ -100,6 +103,7 @@ static void mon_forget(void)
 	mon_boot_status = 0;
 	mon_layout = (struct monitor_layout){0};
 	mon_gpt = (struct gpt){0};
+	rc_gpt_reset();
 }
 
 int monitor_boot(const struct monitor_rmm_image *rmm, uint64_t rmm_size, struct monitor_layout *out)
@@ -188,6 +192,37 @@ int monitor_gpt_read_gpi(uint64_t pa)
 	return ret;
 }
 
+/* ---- For the RContainer GPTs (rc_gpt.h) ------------------------------ */
+
+const struct gpt *monitor_boot_gpt(void)
+{
+	return &mon_gpt;
+}
+
+void monitor_gpt_lock(void)
+{
+	spinlock_acquire(&mon_gpt_lock);
+}
+
+void monitor_gpt_unlock(void)
+{
+	spinlock_release(&mon_gpt_lock);
+}
+
+void monitor_root_spare(uint64_t *base, uint64_t *size)
+{
+	uint64_t used = mon_layout.gpt_bytes + MON_DATA_BYTES;
+
+	*base = mon_layout.root_base + used;
+	*size = mon_layout.root_size > used ? mon_layout.root_size - used : 0;
+}
+
+bool monitor_pa_reserved(uint64_t pa)
+{
+	return (pa >= mon_layout.root_base && pa - mon_layout.root_base < mon_layout.root_size) ||
+	       (pa >= mon_layout.rmm_base && pa - mon_layout.rmm_base < mon_layout.rmm_size);
+}
+
 /* ---- GTSI: changing a granule's PAS for the RMM ----------------------- */
 
 /*
@@ -212,6 +247,7 @@ static int gtsi_write_gpi(uint64_t pa, unsigned gpi)
 
 	if (ret)
 		return ret;
+	rc_gpt_gtsi_propagate(pa, gpi); /* the RContainer GPTs agree on Realm granules */
 	plat_tlbi_rpalos(pa, GRANULE_SIZE);
 	plat_dsb();
 	return 0;
@@ -227,7 +263,9 @@ static int gtsi_check(uint64_t pa, unsigned expect)
 	gpi = gpt_get_gpi(&mon_gpt, pa);
 	if (gpi < 0)
 		return gpi;
-	return gpi == (int)expect ? 0 : -EPERM;
+	if (gpi != (int)expect)
+		return -EPERM;
+	return rc_gpt_gtsi_check(pa, expect); /* e.g. a con-shim granule is not the host's */
 }
 
 /* NS -> Realm. Returns 0, -EINVAL (address), -EPERM (not NS). */
@@ -335,15 +373,6 @@ static void smc_el3_features(struct smc_regs *regs)
 	regs->x[1] = 0;
 }
 
-/*
- * Attestation (realm key, platform token) is a later issue: until the
- * platform key and token exist the monitor answers E_RMM_UNK.
- */
-static void smc_attest_unimplemented(struct smc_regs *regs)
-{
-	regs->x[0] = (uint64_t)E_RMM_UNK;
-}
-
 /* The RMM's cold boot is over; x1 = its boot status (0 = success). */
 static void smc_boot_complete(struct smc_regs *regs)
 {
@@ -362,6 +391,7 @@ static const struct {
 	smc_fn fn;
 } ns_ranges[] = {
 	{SMC_RMI_FNUM_MIN, SMC_RMI_FNUM_MAX - 1, smc_rmi_forward},
+	{SMC_RC_FNUM_MIN, SMC_RC_FNUM_MAX, rc_smc_dispatch}, /* RContainer (rc_gpt.c) */
 };
 COMPILER_ASSERT(SMC_FNUM(SMC_RMM_RMI_REQ_COMPLETE) == SMC_RMI_FNUM_MAX,
 		"RMI_REQ_COMPLETE is the last RMI fnum, reserved to the RMM");
@@ -373,8 +403,8 @@ static const struct {
 } realm_calls[] = {
 	{SMC_RMM_GTSI_DELEGATE, smc_gtsi_delegate},
 	{SMC_RMM_GTSI_UNDELEGATE, smc_gtsi_undelegate},
-	{SMC_RMM_ATTEST_GET_REALM_KEY, smc_attest_unimplemented},
-	{SMC_RMM_GET_PLAT_TOKEN, smc_attest_unimplemented},
+	{SMC_RMM_ATTEST_GET_REALM_KEY, monitor_smc_attest_get_realm_key},
+	{SMC_RMM_GET_PLAT_TOKEN, monitor_smc_attest_get_plat_token},
 	{SMC_RMM_EL3_FEATURES, smc_el3_features},
 	{SMC_RMM_BOOT_COMPLETE, smc_boot_complete},
 };

@@ -157,6 +157,9 @@ enum plat_counter {
 	PLAT_CNT_CMO,           /* cache maintenance by PA */
 	PLAT_CNT_DELEGATE,
 	PLAT_CNT_UNDELEGATE,
+	PLAT_CNT_GPT_SWITCH,    /* GPTBR_EL3 writes by RContainer's EL3 calls */
+	PLAT_CNT_RC_EL3,        /* RContainer EL3 round trips (SMCs to its FIDs) */
+	PLAT_CNT_RC_CALL,       /* rc_* calls the mini-OS handled */
 	PLAT_CNT_NR
 };
 

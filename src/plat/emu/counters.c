@@ -29,6 +29,9 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_CMO] = "cmo",
 	[PLAT_CNT_DELEGATE] = "delegate",
 	[PLAT_CNT_UNDELEGATE] = "undelegate",
+	[PLAT_CNT_GPT_SWITCH] = "gpt_switch",
+	[PLAT_CNT_RC_EL3] = "rc_monitor_round_trip",
+	[PLAT_CNT_RC_CALL] = "rc_call",
 };
 
 static bool counter_valid(enum plat_counter c)

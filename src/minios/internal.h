@@ -1,0 +1,178 @@
+/*
+ * Internal to minios/: the mini-OS's tables in its own memory, the
+ * con-shim page pools, page tables and the EL3 calls. Everything here runs
+ * under the Priv-GPT unless marked "shim-GPT" (the con-shim exception path,
+ * which may touch only that con-shim's granules).
+ *
+ * Memory (NS granules, NO_ACCESS in the OS-GPT and every shim-GPT):
+ *   struct ms_state | granule meta (one per DRAM granule) | shims | mms |
+ *   tasks | page pool (IO page tables)
+ * Handles given to the OS are generation << 16 | (slot + 1); a destroyed
+ * object's slot bumps its generation, so a stale handle is refused.
+ */
+#ifndef MINIOS_INTERNAL_H
+#define MINIOS_INTERNAL_H
+
+#include "arch/rcontainer.h"
+#include "plat/plat.h"
+
+#define MS_MAGIC 0x534F494E494D4352ULL /* "RCMINIOS" */
+#define MS_MAX_SHIMS 64
+#define MS_MAX_MMS 256
+#define MS_MAX_TASKS 512
+
+/* Granule owners (struct ms_gmeta.owner); 1..MS_MAX_SHIMS: con-shim slot + 1. */
+#define MS_OWN_OS 0
+#define MS_OWN_EL3 0xFFFE
+#define MS_OWN_MINIOS 0xFFFF
+
+enum ms_kind {
+	MS_K_NONE = 0, /* OS granule, or mini-OS table memory */
+	MS_K_FREE,     /* in a pool (con-shim or mini-OS pages): zeroed */
+	MS_K_USER,     /* container page, mapped maps times */
+	MS_K_PT,       /* a container page table */
+	MS_K_SAVE,     /* a task's saved EL0 state */
+	MS_K_IOPT,     /* an IO page table (mini-OS page) */
+};
+
+struct ms_gmeta {
+	uint16_t owner;
+	uint8_t kind;
+	uint8_t io;    /* OS granule: IO mappings */
+	uint32_t maps; /* USER: PTEs naming it */
+	uint32_t next, prev; /* pool list: granule index + 1, 0 = none */
+};
+
+struct ms_list {
+	uint32_t head;
+	uint32_t pad;
+	uint64_t count;
+};
+
+struct ms_shim {
+	uint32_t gen, live;
+	uint64_t gpt;
+	uint32_t container, ntasks;
+	uint64_t granules; /* owned, in every kind */
+	struct ms_list free;
+};
+
+struct ms_vma {
+	uint64_t start, end, prot;
+};
+
+struct ms_mm {
+	uint32_t live, users;
+	uint32_t shim, nvmas; /* shim slot */
+	uint64_t root;	      /* L1 table PA (con-shim granule) */
+	uint64_t as, pe;      /* struct plat_as *, struct plat_pe * (platform objects) */
+	struct ms_vma vma[RC_MM_MAX_VMAS];
+};
+
+enum ms_task_state { MS_T_FREE = 0, MS_T_NEW, MS_T_TRAPPED, MS_T_RUNNING };
+
+struct ms_task {
+	uint32_t gen, state;
+	uint32_t shim, mm; /* slots */
+	uint64_t save;	   /* con-shim granule holding struct ms_save */
+	uint64_t frame;	   /* OS granule of the current run's rc_frame */
+};
+
+/* A task's EL0 state, in its con-shim (the con-shim vector writes it under the shim-GPT). */
+struct ms_save {
+	struct plat_vcpu_state st;
+	struct plat_fp_state fp;
+	struct plat_exception exc;
+	uint64_t reason;
+};
+COMPILER_ASSERT(sizeof(struct ms_save) <= GRANULE_SIZE, "ms_save in one granule");
+
+struct ms_state {
+	uint64_t magic;
+	uint64_t base, size, dram_base, ngran;
+	uint64_t meta, shims, mms, tasks; /* table PAs */
+	uint64_t io_root[RC_IO_STREAMS];
+	struct ms_list pages; /* mini-OS page pool */
+};
+
+/* ---- minios.c: memory, granules, EL3 ---- */
+
+/* Map mini-OS or con-shim memory (Priv-GPT; shim-GPT for con-shim granules). */
+void *ms_map(uint64_t pa, size_t len);
+struct ms_state *ms_state(void);
+struct ms_gmeta *ms_meta(uint64_t pa); /* NULL outside DRAM */
+struct ms_shim *ms_shim_at(uint32_t slot);
+struct ms_mm *ms_mm_at(uint32_t slot);
+struct ms_task *ms_task_at(uint32_t slot);
+/* Handle -> slot of a live object: 0, -EINVAL (malformed), -ESRCH (not live / stale). */
+int ms_shim_lookup(uint64_t handle, uint32_t *slot);
+int ms_task_lookup(uint64_t handle, uint32_t *slot);
+uint64_t ms_handle(uint32_t gen, uint32_t slot);
+
+/* A granule the deprivileged OS owns (in DRAM, NS in the Priv-GPT, not Root/RMM/mini-OS/con-shim). */
+bool ms_os_granule(uint64_t pa);
+bool ms_os_range(uint64_t pa, uint64_t len);
+
+/* Pools: take a zeroed granule (kind set) or 0; give one back scrubbed. */
+uint64_t ms_shim_take(uint32_t shim, enum ms_kind kind);
+void ms_shim_give(uint32_t shim, uint64_t pa);
+void ms_list_remove(struct ms_list *l, uint64_t pa);
+uint64_t ms_page_take(void);
+
+/* EL3 calls: 0, -ENOMEM, -EIO. */
+int ms_el3(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, struct smc_regs *res);
+/* Set GPTBR; `away` = the mini-OS stops touching its memory after it. */
+int ms_switch_gpt(uint64_t index);
+/* GPI of [pa, count) in every live shim-GPT but `except` (a shim slot or MS_MAX_SHIMS). */
+int ms_gpi_other_shims(uint32_t except, uint64_t pa, uint64_t count, unsigned gpi);
+
+/* ---- mm.c: page tables, areas, container memory ---- */
+
+typedef uint64_t (*ms_alloc_fn)(void *ctx);
+/* PA of the L3 entry of va (tables created with alloc when non-NULL), or 0. */
+uint64_t ms_pt_entry(uint64_t root, uint64_t va, ms_alloc_fn alloc, void *ctx);
+/* Tables missing on va's path (0..2). */
+unsigned ms_pt_missing(uint64_t root, uint64_t va);
+uint64_t ms_pte_make(uint64_t pa, unsigned prot);
+unsigned ms_pte_prot(uint64_t d);
+unsigned ms_prot_norm(unsigned prot);
+/* New mm of shim with an empty L1 table: slot or -ENOMEM. */
+int ms_mm_new(uint32_t shim, uint32_t *slot);
+/* Drop one user; the last one scrubs every page and table and frees the mm. */
+void ms_mm_put(uint32_t slot);
+/* Granules a copy of mm needs (pages + tables). */
+uint64_t ms_mm_copy_cost(uint32_t slot);
+/* Copy areas and pages of src into the empty mm dst (cost checked by the caller). */
+int ms_mm_copy(uint32_t dst, uint32_t src);
+/* The page at va in mm: 0 with *pa if mapped with at least `need`, -EFAULT. */
+int ms_mm_page(const struct ms_mm *mm, uint64_t va, unsigned need, uint64_t *pa);
+
+/* ---- The rc_* handlers (mm.c, task.c, minios.c): 0 or -errno; a = x2.., out = x1.. ---- */
+struct ms_call {
+	uint64_t a[5];
+	uint64_t out[3];
+	uint64_t caller_gpt;
+};
+int rc_create_shim(struct ms_call *c);
+int rc_destroy_shim(struct ms_call *c);
+int rc_create_container(struct ms_call *c);
+int rc_destroy_container(struct ms_call *c);
+int rc_malloc_mm(struct ms_call *c);
+int rc_set_pte(struct ms_call *c);
+int rc_copy_page(struct ms_call *c);
+int rc_set_vma(struct ms_call *c);
+int rc_set_iopte(struct ms_call *c);
+int rc_ipc_in(struct ms_call *c);
+int rc_ipc_out(struct ms_call *c);
+int rc_task_clone(struct ms_call *c);
+int rc_task_exec(struct ms_call *c);
+int rc_task_exit(struct ms_call *c);
+int rc_switch_to_depriv(struct ms_call *c);
+int rc_switch_to_minios(struct ms_call *c);
+
+/* task.c: free every task of a shim (container destroy). */
+void ms_task_free_all(uint32_t shim);
+/* Set by the run path: the GPT is no longer the Priv-GPT when the handler returns. */
+extern bool ms_left_priv;
+
+#endif /* MINIOS_INTERNAL_H */

@@ -1,0 +1,38 @@
+/*
+ * The mini-OS (RContainer, DESIGN.md §3): trusted, Normal world EL1, runs
+ * only under the Priv-GPT. It owns the OS-GPT and the shim-GPTs (through
+ * EL3 calls), the con-shims (container memory, page tables, saved task
+ * state) and serves every rc_* call of the deprivileged OS through the EL3
+ * gate (docs/rcontainer-abi.md). The boot glue hands these two entry points
+ * to the monitor (monitor_rc_register) as the mini-OS image.
+ */
+#ifndef MINIOS_MINIOS_H
+#define MINIOS_MINIOS_H
+
+#include "arch/arch.h"
+#include "arch/smc.h"
+
+/*
+ * Cold boot under the Priv-GPT: [base, base+size) (granule aligned, NS,
+ * outside Root/RMM memory) becomes the mini-OS's own memory: its tables
+ * and a page pool. Creates the OS-GPT (this memory NO_ACCESS there) and
+ * leaves it current. Returns 0, -EINVAL (bad region), -ENOMEM (too small
+ * for the tables), -EIO (an EL3 call failed).
+ */
+int minios_boot(uint64_t base, uint64_t size);
+
+/*
+ * One gate entry (regs->x[1] = RC_FN_*, x2.. arguments): x0 receives an
+ * RC_* status, x1.. results. caller_gpt is the GPT that was current when
+ * the gate was entered (RC_GPT_OS: the deprivileged OS; a shim-GPT: that
+ * con-shim's exception vector).
+ */
+void minios_handle_call(struct smc_regs *regs, uint64_t caller_gpt);
+
+/* Forget the mini-OS's scalars (the machine is being powered off). */
+void minios_shutdown(void);
+
+/* Bytes of mini-OS memory minios_boot needs for the tables (DRAM of this machine). */
+uint64_t minios_required_size(void);
+
+#endif /* MINIOS_MINIOS_H */

@@ -1,0 +1,290 @@
+/*
+ * Tasks: rc_task_clone/exec/exit, and the two halves of every trip to EL0
+ * and back: rc_switch_to_miniOS (the OS returns a task to user space: the
+ * mini-OS switches to the task's shim-GPT and runs it) and
+ * rc_switch_to_depriv (the con-shim's exception vector hands the trap to
+ * the OS: the mini-OS writes the OS's frame and switches to the OS-GPT).
+ *
+ * A system call therefore costs the artifact's four EL3 round trips: gate
+ * in (OS-GPT -> Priv), SET_GPTBR(shim), gate in from the con-shim vector
+ * (shim -> Priv), SET_GPTBR(OS). Between the second and the third the
+ * mini-OS's own memory is unreachable: the run path keeps what it needs in
+ * locals (the con-shim vector's registers) and touches only the con-shim.
+ */
+#include "arch/esr.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "minios/internal.h"
+
+static int free_task_slot(uint32_t *slot)
+{
+	for (uint32_t s = 0; s < MS_MAX_TASKS; s++)
+		if (ms_task_at(s)->state == MS_T_FREE) {
+			*slot = s;
+			return 0;
+		}
+	return -ENOMEM;
+}
+
+/* The task of handle h, which the OS is serving (NEW or TRAPPED). */
+static int served_task(uint64_t h, uint32_t *slot, struct ms_task **t)
+{
+	int ret = ms_task_lookup(h, slot);
+
+	if (ret)
+		return ret;
+	*t = ms_task_at(*slot);
+	return (*t)->state == MS_T_NEW || (*t)->state == MS_T_TRAPPED ? 0 : -EACCES;
+}
+
+static void task_free(struct ms_task *t)
+{
+	uint32_t shim = t->shim;
+
+	ms_mm_put(t->mm);
+	ms_shim_give(shim, t->save); /* registers scrubbed with the granule */
+	t->state = MS_T_FREE;
+	t->gen++;
+	t->save = t->frame = 0;
+	ms_shim_at(shim)->ntasks--;
+}
+
+void ms_task_free_all(uint32_t shim)
+{
+	for (uint32_t s = 0; s < MS_MAX_TASKS; s++) {
+		struct ms_task *t = ms_task_at(s);
+
+		if (t->state != MS_T_FREE && t->shim == shim)
+			task_free(t);
+	}
+}
+
+/* (task, flags) -> x1 child: RC_CLONE_VM shares the address space, else a private copy. */
+int rc_task_clone(struct ms_call *c)
+{
+	uint32_t slot, child, mm;
+	struct ms_task *t, *ct;
+	uint64_t need;
+	int ret = served_task(c->a[0], &slot, &t);
+
+	if (ret)
+		return ret;
+	if (c->a[1] & ~(uint64_t)RC_CLONE_VM)
+		return -EINVAL;
+	need = 1 + (c->a[1] & RC_CLONE_VM ? 0 : ms_mm_copy_cost(t->mm));
+	if (free_task_slot(&child) || ms_shim_at(t->shim)->free.count < need)
+		return -ENOMEM;
+	if (c->a[1] & RC_CLONE_VM) {
+		mm = t->mm;
+		ms_mm_at(mm)->users++;
+	} else {
+		ret = ms_mm_new(t->shim, &mm);
+		if (ret)
+			return ret;
+		ms_mm_copy(mm, t->mm);
+	}
+	ct = ms_task_at(child);
+	ct->state = MS_T_TRAPPED; /* returns from clone like its parent */
+	ct->shim = t->shim;
+	ct->mm = mm;
+	ct->frame = 0;
+	ct->save = ms_shim_take(t->shim, MS_K_SAVE);
+	memcpy(ms_map(ct->save, sizeof(struct ms_save)), ms_map(t->save, sizeof(struct ms_save)),
+	       sizeof(struct ms_save));
+	ms_shim_at(t->shim)->ntasks++;
+	c->out[0] = ms_handle(ct->gen, child);
+	return 0;
+}
+
+/* (task, pc, sp): a new empty address space and fresh registers; the old space's last user scrubs it. */
+int rc_task_exec(struct ms_call *c)
+{
+	uint64_t pc = c->a[1], sp = c->a[2];
+	struct ms_save *sv;
+	struct ms_task *t;
+	uint32_t slot, mm;
+	int ret = served_task(c->a[0], &slot, &t);
+
+	if (ret)
+		return ret;
+	if (pc >= RC_VA_LIMIT || sp >= RC_VA_LIMIT || !IS_ALIGNED(pc, 4))
+		return -EINVAL;
+	ret = ms_mm_new(t->shim, &mm);
+	if (ret)
+		return ret;
+	ms_mm_put(t->mm);
+	t->mm = mm;
+	sv = ms_map(t->save, sizeof(*sv));
+	memset(sv, 0, sizeof(*sv));
+	sv->st.pc = pc;
+	sv->st.sp_el0 = sp;
+	return 0;
+}
+
+/* (task): the task ends; its registers and (last user) pages are scrubbed. */
+int rc_task_exit(struct ms_call *c)
+{
+	struct ms_task *t;
+	uint32_t slot;
+	int ret = served_task(c->a[0], &slot, &t);
+
+	if (ret == 0)
+		task_free(t);
+	return ret;
+}
+
+/* ---- The con-shim vector: runs under the task's shim-GPT ------------------- */
+
+/*
+ * A translation fault on a page the tables map with the access's
+ * permission: the GPT switch's TLBI removed it from the plat_as; put it
+ * back (a table walk) and resume. Not twice in a row for one page.
+ */
+static bool shim_refill(struct plat_as *as, uint64_t root, const struct plat_exception *exc,
+			uint64_t *last)
+{
+	uint64_t ec = ESR_EC(exc->esr), va = ALIGN_DOWN(exc->far, GRANULE_SIZE), e, d;
+	unsigned need;
+
+	if ((ec != EC_DABT_LOW && ec != EC_IABT_LOW) || va >= RC_VA_LIMIT || va == *last)
+		return false;
+	need = ec == EC_IABT_LOW ? RC_PROT_X : (exc->esr & ESR_ISS_WNR) ? RC_PROT_W : RC_PROT_R;
+	e = ms_pt_entry(root, va, NULL, NULL);
+	if (!e || plat_read_u64(PAS_NS, e, &d, NULL) || !(d & RC_PTE_VALID) ||
+	    (need & ~ms_pte_prot(d)))
+		return false;
+	if (plat_as_map(as, va, RC_PTE_ADDR(d), PAS_NS, ms_pte_prot(d)))
+		return false;
+	*last = va;
+	return true;
+}
+
+/* Run the task at EL0 until it takes an exception the OS must see; save it in the con-shim. */
+static void shim_run(uint64_t save, struct plat_as *as, struct plat_pe *pe, uint64_t root)
+{
+	struct ms_save *sv = ms_map(save, sizeof(*sv));
+	uint64_t last = ~0ULL;
+
+	for (;;) {
+		int ret;
+
+		(void)plat_pe_set_fp(pe, &sv->fp);
+		ret = plat_pe_run(pe, NULL, &sv->st, &sv->exc);
+		(void)plat_pe_get_fp(pe, &sv->fp);
+		if (ret == PLAT_PE_IRQ) {
+			memset(&sv->exc, 0, sizeof(sv->exc));
+			sv->reason = RC_REASON_IRQ;
+			return;
+		}
+		if (ret == 0 && shim_refill(as, root, &sv->exc, &last))
+			continue;
+		if (ret)
+			sv->exc = (struct plat_exception){.esr = ESR_MAKE(EC_UNKNOWN, 0)};
+		sv->reason = RC_REASON_SYNC;
+		return;
+	}
+}
+
+/* ---- The two switches ---------------------------------------------------------- */
+
+/*
+ * (task, frame_pa, flags) -> x1 RC_REASON_*: apply the OS's frame (flags),
+ * run the task under its shim-GPT until its next exception, write that to
+ * the frame. Returns with the OS-GPT current.
+ */
+int rc_switch_to_minios(struct ms_call *c)
+{
+	uint64_t frame = c->a[1], flags = c->a[2];
+	struct ms_task *t;
+	struct ms_save *sv;
+	struct ms_mm *mm;
+	struct rc_frame f;
+	struct smc_regs res;
+	uint32_t slot;
+	int ret = served_task(c->a[0], &slot, &t), err = 0;
+
+	if (ret)
+		return ret;
+	if (flags & ~(uint64_t)(RC_RUN_SET_X0 | RC_RUN_SET_REGS) || !IS_ALIGNED(frame, 8))
+		return -EINVAL;
+	if (!ms_os_range(frame, sizeof(f)))
+		return -EPERM;
+	memcpy(&f, ms_map(frame, sizeof(f)), sizeof(f));
+	if ((flags & RC_RUN_SET_REGS) &&
+	    (f.pc >= RC_VA_LIMIT || !IS_ALIGNED(f.pc, 4) || f.sp >= RC_VA_LIMIT))
+		return -EINVAL;
+	mm = ms_mm_at(t->mm);
+	if (!mm->pe) {
+		struct plat_pe *pe = plat_pe_create_a64((struct plat_as *)(uintptr_t)mm->as, &err);
+
+		if (!pe)
+			return -ENOMEM;
+		mm->pe = (uint64_t)(uintptr_t)pe;
+	}
+	/* Commit. */
+	sv = ms_map(t->save, sizeof(*sv));
+	if (flags & (RC_RUN_SET_X0 | RC_RUN_SET_REGS))
+		sv->st.gprs[0] = f.x[0];
+	if (flags & RC_RUN_SET_REGS) {
+		memcpy(sv->st.gprs, f.x, sizeof(f.x));
+		sv->st.pc = f.pc;
+		sv->st.sp_el0 = f.sp;
+		sv->st.tpidr_el0 = f.tpidr;
+		sv->st.pstate = (sv->st.pstate & ~GENMASK(31, 28)) | (f.nzcv & GENMASK(31, 28));
+	}
+	t->state = MS_T_RUNNING;
+	t->frame = frame;
+	{
+		/* The con-shim vector's registers: nothing of the mini-OS's memory from here on. */
+		uint64_t save = t->save, root = mm->root, task = c->a[0];
+		struct plat_as *as = (struct plat_as *)(uintptr_t)mm->as;
+		struct plat_pe *pe = (struct plat_pe *)(uintptr_t)mm->pe;
+
+		ret = ms_switch_gpt(ms_shim_at(t->shim)->gpt);
+		if (ret) {
+			t->state = MS_T_TRAPPED;
+			return ret;
+		}
+		shim_run(save, as, pe, root);
+		plat_smc6(PAS_NS, SMC_RC_ENTER, RC_FN_SWITCH_TO_DEPRIV, task, 0, 0, 0, 0, &res);
+	}
+	if (res.x[0] != RC_SUCCESS)
+		return -EIO;
+	c->out[0] = res.x[1];
+	return 0;
+}
+
+/*
+ * (task), from the con-shim vector of the task's shim-GPT only: the task
+ * left EL0; its saved state goes to the OS's frame (x0..x8, pc, sp, tpidr,
+ * nzcv, esr, far) and the OS-GPT becomes current.
+ */
+int rc_switch_to_depriv(struct ms_call *c)
+{
+	struct rc_frame *f;
+	struct ms_task *t;
+	struct ms_save *sv;
+	uint32_t slot;
+	int ret = ms_task_lookup(c->a[0], &slot);
+
+	if (ret)
+		return ret;
+	t = ms_task_at(slot);
+	if (t->state != MS_T_RUNNING || ms_shim_at(t->shim)->gpt != c->caller_gpt)
+		return -EACCES;
+	sv = ms_map(t->save, sizeof(*sv));
+	f = ms_map(t->frame, sizeof(*f));
+	memset(f, 0, sizeof(*f));
+	f->reason = sv->reason;
+	f->esr = sv->exc.esr;
+	if (ESR_EC(sv->exc.esr) == EC_DABT_LOW || ESR_EC(sv->exc.esr) == EC_IABT_LOW)
+		f->far = sv->exc.far;
+	memcpy(f->x, sv->st.gprs, sizeof(f->x));
+	f->pc = sv->st.pc;
+	f->sp = sv->st.sp_el0;
+	f->tpidr = sv->st.tpidr_el0;
+	f->nzcv = sv->st.pstate & GENMASK(31, 28);
+	t->state = MS_T_TRAPPED;
+	c->out[0] = sv->reason;
+	return 0;
+}

@@ -1,0 +1,239 @@
+/*
+ * Tasks running at EL0 under their shim-GPT (A64 code on the platform's
+ * engine): the system-call path rc_switch_to_miniOS / rc_switch_to_depriv
+ * and what it costs (EL3 round trips, GPT switches, TLBIs: the artifact's
+ * four round trips are the baseline, printed for the issue note), fork
+ * (rc_task_clone copies), exec and exit scrubbing a task's pages, and the
+ * stale GPC TLB entry that a GPTBR switch without TLBI would leave.
+ */
+#include "minios_test_util.h"
+
+#include "arch/esr.h"
+
+#define VA_CODE 0x400000ULL
+#define VA_DATA 0x500000ULL
+#define VA_STACK 0x600000ULL
+
+
+/* str x1, [x0]; svc #0; b .-8 : every run stores x1 at x0 and makes a system call. */
+static const uint32_t prog[] = {0xF9000001, 0xD4000001, 0x17FFFFFE};
+
+struct box {
+	unsigned k;
+	uint64_t task, pool, code, data, frame, os;
+};
+
+/* A container whose init task runs prog with a data page; pool: 16 granules. */
+static void box_new(struct box *b)
+{
+	uint32_t page[GRANULE_SIZE / 4];
+	struct smc_regs r;
+
+	b->k = mt_create_shim();
+	b->pool = mt_donate(b->k, 16);
+	assert_int_equal(mt_rc(RC_FN_CREATE_CONTAINER, mt.shim[b->k].handle, VA_CODE, VA_STACK, 0, 0,
+			       &r),
+			 RC_SUCCESS);
+	b->task = r.x[1];
+	b->code = b->pool;
+	b->data = b->pool + GRANULE_SIZE;
+	b->frame = mt_os_granules(1);
+	b->os = mt_os_granules(1);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, b->task, VA_CODE, GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_X | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, b->task, VA_DATA, GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_W | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, b->task, VA_CODE, b->code, RC_PROT_R | RC_PROT_X, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, b->task, VA_DATA, b->data, RC_PROT_R | RC_PROT_W, 0, NULL),
+			 RC_SUCCESS);
+	mt_code(page, prog, ARRAY_SIZE(prog));
+	assert_int_equal(host_mem_write(b->os, page, sizeof(page)), 0);
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b->task, VA_CODE, b->os, 0, 0, NULL), RC_SUCCESS);
+}
+
+/* Run task until its next exception; with regs: x0 = VA_DATA, x1 = value, pc = VA_CODE. */
+static void run(struct box *b, uint64_t task, bool regs, uint64_t value, struct rc_frame *out)
+{
+	struct rc_frame f = {0};
+	struct smc_regs r;
+
+	f.x[0] = VA_DATA;
+	f.x[1] = value;
+	f.pc = VA_CODE;
+	f.sp = VA_STACK;
+	assert_int_equal(host_mem_write(b->frame, &f, sizeof(f)), 0);
+	assert_int_equal(mt_rc(RC_FN_SWITCH_TO_MINIOS, task, b->frame,
+			       regs ? RC_RUN_SET_REGS : RC_RUN_SET_X0, 0, 0, &r),
+			 RC_SUCCESS);
+	assert_int_equal(r.x[1], RC_REASON_SYNC);
+	assert_int_equal(host_mem_read(b->frame, out, sizeof(*out)), 0);
+}
+
+/* The u64 at VA_DATA of task, read through rc_ipc_out. */
+static uint64_t peek(struct box *b, uint64_t task)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, task, VA_DATA, b->os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(host_mem_read(b->os, &v, 8), 0);
+	return v;
+}
+
+struct cost {
+	uint64_t el3, sw, tlbi, calls;
+};
+
+static struct cost since(const uint64_t c0[PLAT_CNT_NR])
+{
+	uint64_t c1[PLAT_CNT_NR];
+
+	plat_counters_snapshot(c1);
+	return (struct cost){c1[PLAT_CNT_RC_EL3] - c0[PLAT_CNT_RC_EL3],
+			     c1[PLAT_CNT_GPT_SWITCH] - c0[PLAT_CNT_GPT_SWITCH],
+			     c1[PLAT_CNT_TLBI] - c0[PLAT_CNT_TLBI],
+			     c1[PLAT_CNT_RC_CALL] - c0[PLAT_CNT_RC_CALL]};
+}
+
+static void test_syscall_path(void **state)
+{
+	struct box b;
+	struct rc_frame f;
+	uint64_t c0[PLAT_CNT_NR];
+	struct cost bare, ipc, call;
+
+	box_new(&b);
+	MT_CHECK();
+	plat_counters_snapshot(c0);
+	run(&b, b.task, true, 0x1234, &f);
+	bare = since(c0);
+	assert_int_equal(ESR_EC(f.esr), EC_SVC64);
+	assert_int_equal(f.reason, RC_REASON_SYNC);
+	assert_int_equal(f.pc, VA_CODE + 8);
+	assert_int_equal(f.x[1], 0x1234);
+	MT_CHECK();
+	/* The store reached the container's page, not the OS's view of it. */
+	assert_int_not_equal(host_mem_read(b.data, &f, 8), 0);
+	plat_counters_snapshot(c0);
+	assert_int_equal(peek(&b, b.task), 0x1234);
+	call = since(c0);
+	/* A system call whose handler makes one rc_* call (copy to the user): */
+	plat_counters_snapshot(c0);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
+	run(&b, b.task, false, 0, &f);
+	ipc = since(c0);
+	assert_int_equal(f.x[0], VA_DATA); /* RC_RUN_SET_X0: x0 from the frame */
+
+	/* The artifact's baseline: four EL3 round trips per call, here each with its TLBI. */
+	assert_int_equal(bare.el3, 4);
+	assert_int_equal(bare.sw, 4);
+	assert_int_equal(bare.tlbi, 4);
+	assert_int_equal(bare.calls, 2);
+	assert_int_equal(call.el3, 2);
+	assert_int_equal(call.sw, 2);
+	assert_int_equal(call.tlbi, 2);
+	assert_int_equal(ipc.el3, 6);
+	printf("rcontainer per system call (baseline, artifact's path + TLBI): "
+	       "%" PRIu64 " EL3 round trips, %" PRIu64 " GPT switches, %" PRIu64 " TLBIs, "
+	       "%" PRIu64 " rc_* calls; each rc_* call the handler makes adds %" PRIu64 "/%" PRIu64
+	       "/%" PRIu64 " (a call with one rc_ipc_in: %" PRIu64 "/%" PRIu64 "/%" PRIu64 ")\n",
+	       bare.el3, bare.sw, bare.tlbi, bare.calls, call.el3, call.sw, call.tlbi, ipc.el3,
+	       ipc.sw, ipc.tlbi);
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[b.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+}
+
+static void test_fork_exec_exit(void **state)
+{
+	struct box b;
+	struct rc_frame f;
+	struct smc_regs r;
+	uint64_t child, zero[GRANULE_SIZE / 8], buf[GRANULE_SIZE / 8];
+
+	memset(zero, 0, sizeof(zero));
+	box_new(&b);
+	run(&b, b.task, true, 0xAAAA, &f);
+	/* fork: the child gets copies. */
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, 0, 0, 0, 0, &r), RC_SUCCESS);
+	child = r.x[1];
+	assert_int_equal(peek(&b, child), 0xAAAA);
+	run(&b, child, true, 0xBBBB, &f);
+	assert_int_equal(peek(&b, child), 0xBBBB);
+	assert_int_equal(peek(&b, b.task), 0xAAAA);
+	MT_CHECK();
+	/* Unknown flags; a pool too small for another copy. */
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, 2, 0, 0, 0, NULL), RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, 0, 0, 0, 0, NULL), RC_ERROR_NOMEM);
+	/* A thread shares the space. */
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, child, RC_CLONE_VM, 0, 0, 0, &r), RC_SUCCESS);
+	run(&b, r.x[1], true, 0xCCCC, &f);
+	assert_int_equal(peek(&b, child), 0xCCCC);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, r.x[1], 0, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(peek(&b, child), 0xCCCC); /* the space lives on */
+	/* exec: the parent's old space had one user; its pages are scrubbed and free. */
+	assert_int_equal(mt_rc(RC_FN_TASK_EXEC, b.task, VA_CODE + 2, 0, 0, 0, NULL), RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXEC, b.task, VA_CODE, VA_STACK, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_DATA, b.os, 8, 0, NULL), RC_ERROR_FAULT);
+	assert_int_equal(mt_rc(RC_FN_MALLOC_MM, mt.shim[b.k].handle, b.data, 1, RC_MM_RECLAIM, 0, NULL),
+			 RC_SUCCESS);
+	mt_set_owner(b.data, 1, MT_OS);
+	assert_int_equal(host_mem_read(b.data, buf, sizeof(buf)), 0);
+	assert_memory_equal(buf, zero, sizeof(buf));
+	/* exit: the child's pages too (its data page is one of the pool's). */
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, child, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	for (unsigned i = 0; i < 16; i++) {
+		uint64_t pa = b.pool + i * GRANULE_SIZE;
+
+		if (pa == b.data)
+			continue;
+		if (mt_rc(RC_FN_MALLOC_MM, mt.shim[b.k].handle, pa, 1, RC_MM_RECLAIM, 0, NULL) ==
+		    RC_SUCCESS) {
+			mt_set_owner(pa, 1, MT_OS);
+			assert_int_equal(host_mem_read(pa, buf, sizeof(buf)), 0);
+			assert_memory_equal(buf, zero, sizeof(buf));
+		}
+	}
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[b.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_DESTROY_SHIM, mt.shim[b.k].handle, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	mt_forget_shim(b.k);
+	MT_CHECK();
+}
+
+/*
+ * The TLBI after every GPTBR switch: a GPI cached under the Priv-GPT
+ * survives a bare GPTBR write (RContainer's artifact), so the OS could
+ * still reach the mini-OS's memory; the gate's switches invalidate it.
+ */
+static void test_switch_needs_tlbi(void **state)
+{
+	uint64_t gptbr_os = plat_read_gptbr(), gptbr_priv = GPTBR_FROM_PA(th_layout.root_base);
+
+	assert_int_not_equal(plat_gpc_check(PAS_NS, mt.base, NULL), 0);
+	/* The artifact's switch: Priv-GPT, touch mini-OS memory, OS-GPT without TLBI. */
+	plat_write_gptbr(gptbr_priv);
+	plat_tlbi_paallos();
+	assert_int_equal(plat_gpc_check(PAS_NS, mt.base, NULL), 0);
+	plat_write_gptbr(gptbr_os);
+	assert_int_equal(plat_gpc_check(PAS_NS, mt.base, NULL), 0); /* stale: the OS reads it */
+	/* One rc_* call through the gate: two switches, each with TLBI PAALLOS. */
+	assert_int_equal(mt_rc(RC_FN_NR, 0, 0, 0, 0, 0, NULL), RC_ERROR_INPUT);
+	assert_int_equal(plat_read_gptbr(), gptbr_os);
+	assert_int_not_equal(plat_gpc_check(PAS_NS, mt.base, NULL), 0);
+	MT_CHECK();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_syscall_path, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_fork_exec_exit, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_switch_needs_tlbi, mt_setup, mt_teardown),
+	};
+	setenv("REALMBOX_LOG", "error", 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -704,9 +704,12 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 {
 	if (errbuf && errlen)
 		errbuf[0] = 0;
-	if (cfg->isolation == RB_ISOLATION_REALM)
-		return deploy_realm_run(cfg, mf, stdin_fd, stdout_fd, stderr_fd, res, errbuf,
-					errlen);
+	if (cfg->isolation == RB_ISOLATION_REALM) {
+		int r = deploy_realm_run(cfg, mf, stdin_fd, stdout_fd, stderr_fd, res, errbuf,
+					 errlen);
+		report_enosys(); /* the same library OS, in the System Realm */
+		return r;
+	}
 	if (cfg->isolation == RB_ISOLATION_SHIM) {
 		snprintf(errbuf, errlen, "isolation shim: not supported yet");
 		return -ENOTSUP;

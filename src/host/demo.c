@@ -658,7 +658,7 @@ static void print_counters(const uint64_t before[PLAT_CNT_NR], const uint64_t af
 {
 	printf("platform counters for the realm's life:\n");
 	for (int c = 0; c < PLAT_CNT_NR; c++)
-		printf("  %-14s %8" PRIu64 "\n", plat_counter_name((enum plat_counter)c),
+		printf("  %-21s %8" PRIu64 "\n", plat_counter_name((enum plat_counter)c),
 		       after[c] - before[c]);
 }
 

@@ -144,6 +144,19 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
  * if it never started or its process EXITED. Counted (REALM_COUNTERS X6).
  */
 #define SMC_RSI_RB_KICK SMC64_FID(0x1AC)
+/*
+ * The Container Realm's attestation token (configfs-tsm inside the
+ * container, docs/attestation.md): only while a request of that container
+ * REC is TAKEN. The RMM makes the token of the CONTAINER realm (its RIM,
+ * REMs, RPV) with the challenge given, in the container REC's attestation
+ * context; the System Realm only receives the bytes.
+ * ATTEST_INIT(chan, X2..X9 challenge) -> X1 = upper bound of the size.
+ * ATTEST_CONTINUE(chan, sys_ipa, offset, size) -> X1 bytes written to the
+ * System Realm's DATA granule at sys_ipa (granule aligned) + offset;
+ * RSI_INCOMPLETE while more work or bytes remain, as RSI_ATTESTATION_TOKEN_CONTINUE.
+ */
+#define SMC_RSI_RB_ATTEST_INIT SMC64_FID(0x1AD)
+#define SMC_RSI_RB_ATTEST_CONTINUE SMC64_FID(0x1AE)
 
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u

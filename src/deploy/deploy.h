@@ -89,6 +89,8 @@ struct rb_result {
 	uint64_t world_switches;
 	uint64_t rmm_copies, rmm_copy_bytes;
 	uint64_t verify_refusals;
+	/* shim: RContainer's EL3 round trips, GPT switches, TLBIs, rc_* calls */
+	uint64_t rc_el3, gpt_switches, tlbis, rc_calls;
 };
 
 /*

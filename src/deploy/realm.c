@@ -47,7 +47,9 @@
 #include "arch/s2tt.h"
 #include "boot/machine.h"
 #include "deploy/realm_host.h"
+#include "deploy/realm_recipe.h"
 #include "host/host.h"
+#include "host/machine_keys.h"
 #include "host/manifest.h"
 #include "libos/libos.h"
 #include "libos/pal_realm.h"
@@ -181,8 +183,8 @@ static int realm_create(struct hrealm *h, uint64_t kind, uint64_t sys_rd, uint64
 		}
 	}
 	memset(&p, 0, sizeof(p));
-	p.s2sz = 40;
-	p.hash_algo = RMI_HASH_SHA_256;
+	p.s2sz = RB_REALM_S2SZ;
+	p.hash_algo = RB_REALM_HASH_ALGO;
 	p.vmid = next_vmid++;
 	if (next_vmid == 0 || next_vmid > 255)
 		next_vmid = 1;
@@ -338,12 +340,6 @@ static int data_range(struct hrealm *h, uint64_t ipa, uint64_t n, bool contiguou
 	return 0;
 }
 
-/* RmiRecParams.mpidr of the REC with linear index idx (Aff0 < 16, then Aff1). */
-static uint64_t rec_mpidr(unsigned idx)
-{
-	return (idx & 15u) | ((uint64_t)(idx >> 4) << 8);
-}
-
 /* A new REC of h (the next MPIDR) starting at pc with gprs. */
 static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
 {
@@ -364,7 +360,7 @@ static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
 	memset(&rp, 0, sizeof(rp));
 	rp.flags = RMI_REC_FLAG_RUNNABLE;
 	rp.pc = pc;
-	rp.mpidr = rec_mpidr(h->nrecs);
+	rp.mpidr = realm_rec_mpidr(h->nrecs);
 	if (gprs)
 		memcpy(rp.gprs, gprs, sizeof(rp.gprs));
 	rp.num_aux = res.x[1];
@@ -912,6 +908,19 @@ int realm_machine_up(char *errbuf, size_t errlen)
 	if (machine_up)
 		return 0;
 	struct machine_config mc = {.dram_size = env_mb("REALMBOX_REALM_DRAM_MB", 1024) << 20};
+	/*
+	 * The machine's attestation keys (runtime root: $REALMBOX_ROOT, else as
+	 * `machine key`), so containers can attest (configfs-tsm); without
+	 * them the machine has no attestation service.
+	 */
+	static struct machine_attest_keys keys;
+	char root[4096];
+	struct rb_err kerr;
+	if (host_runtime_root(getenv("REALMBOX_ROOT"), root, sizeof(root), &kerr) == 0 &&
+	    host_machine_keys_load(root, &keys, &kerr) == 0)
+		mc.attest = &keys;
+	else if (getenv("REALMBOX_REALM_DEBUG"))
+		fprintf(stderr, "realm: no attestation keys: %s\n", kerr.msg);
 	int r = machine_boot(&mc, &ml);
 	if (r) {
 		snprintf(errbuf, errlen, "machine boot failed: %s", strerror(-r));
@@ -981,17 +990,11 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	}
 
 	uint64_t sys_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
-	uint64_t pool_n = (env_mb("REALMBOX_REALM_POOL_MB", 16) << 20) / PG;
-	uint64_t pool_max = (env_mb("REALMBOX_REALM_POOL_MAX_MB", 512) << 20) / PG;
-	/* whole 2 MiB blocks: what is not created at start gets RIPAS RAM a block at a time */
-	pool_n = ALIGN_UP(pool_n, RTT_LEVEL_SIZE(2) / PG);
-	pool_max = ALIGN_UP(pool_max, RTT_LEVEL_SIZE(2) / PG);
-	if (pool_max < pool_n)
-		pool_max = pool_n;
+	/* the Container Realm's measured build: one description with `realmbox measure` */
+	struct realm_ct_recipe rc;
+	realm_ct_recipe_init(&rc, config_len);
+	uint64_t pool_n = rc.pool_n, pool_max = rc.pool_max, nrecs = rc.nrecs;
 	uint64_t ns_n = 16;
-	uint64_t nrecs = env_mb("REALMBOX_REALM_RECS", HREC_MAX);
-	if (nrecs > HREC_MAX)
-		nrecs = HREC_MAX;
 	hs.ns_size = ns_n * PG;
 	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
 
@@ -1022,37 +1025,48 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 			  rmi(SMC_RMI_REALM_ACTIVATE, sys.rd, 0, 0, 0, 0, NULL))))
 		goto out;
 
-	/* ---- the Container Realm ---- */
-	uint64_t cfg_pages = (config_len + PG - 1) / PG;
-	if ((ret = realm_create(&ct, RB_REALM_KIND_CONTAINER, sys.rd, RCT_CONFIG_IPA, config_len)) ||
-	    (ret = ram_range(&ct, RCT_CONFIG_IPA, RCT_CONFIG_IPA + cfg_pages * PG)) ||
-	    (ret = ram_range(&ct, RCT_POOL_IPA, RCT_POOL_IPA + pool_n * PG)) ||
-	    (pool_max > pool_n &&
-	     (ret = ram_range_to(&ct, RCT_POOL_IPA + pool_n * PG, RCT_POOL_IPA + pool_max * PG, 2))))
+	/* ---- the Container Realm: the recipe's steps (deploy/realm_recipe.h) ---- */
+	if ((ret = realm_create(&ct, rc.kind, sys.rd, rc.config_ipa, rc.config_size)))
 		goto out;
-	for (uint64_t i = 0; i < cfg_pages; i++) {
-		uint8_t page[PG];
-		uint64_t pa;
-		size_t n = config_len - i * PG < PG ? config_len - i * PG : PG;
+	for (unsigned s = 0; s < rc.nsteps; s++) {
+		const struct realm_ct_step *st = &rc.steps[s];
 
-		memset(page, 0, sizeof(page));
-		memcpy(page, config + i * PG, n);
-		if ((ret = delegate_new(&pa)))
-			goto out;
-		if ((ret = data_at(&ct, RCT_CONFIG_IPA + i * PG, pa, page, true))) {
-			undelegate_free(pa);
-			goto out;
+		switch (st->op) {
+		case RCS_RAM:
+			ret = ram_range(&ct, st->base, st->top);
+			break;
+		case RCS_RIPAS:
+			ret = ram_range_to(&ct, st->base, st->top, st->leaf);
+			break;
+		case RCS_CONFIG:
+			for (uint64_t i = 0; ret == 0 && st->base + i * PG < st->top; i++) {
+				uint8_t page[PG];
+				uint64_t pa;
+				size_t n = config_len - i * PG < PG ? config_len - i * PG : PG;
+
+				memset(page, 0, sizeof(page));
+				memcpy(page, config + i * PG, n);
+				if ((ret = delegate_new(&pa)))
+					break;
+				if ((ret = data_at(&ct, st->base + i * PG, pa, page, true)))
+					undelegate_free(pa);
+			}
+			break;
+		case RCS_POOL:
+			ret = data_range(&ct, st->base, (st->top - st->base) / PG, false);
+			break;
+		case RCS_RECS:
+			/* its processes: RECs made while the realm is NEW (the spec's rule) */
+			for (uint64_t k = 0; ret == 0 && k < st->count; k++)
+				ret = rec_create(&ct, rc.rec_pc, NULL);
+			break;
 		}
+		if (ret)
+			goto out;
 	}
-	if ((ret = data_range(&ct, RCT_POOL_IPA, pool_n, false)))
-		goto out;
 	hs.ct = &ct;
 	hs.pool_n = pool_n;
 	hs.pool_max = pool_max;
-	/* its processes: RECs made while the realm is NEW (the spec's rule) */
-	for (uint64_t k = 0; k < nrecs; k++)
-		if ((ret = rec_create(&ct, 0 /* the A64 engine */, NULL)))
-			goto out;
 	if ((ret = rmi_ok("REALM_ACTIVATE (container)",
 			  rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))))
 		goto out;

@@ -13,6 +13,7 @@
 #include "host/run.h"
 #include "host/spec.h"
 #include "host/verify.h"
+#include "host/measure.h"
 
 #define REALMBOX_VERSION "0.1.0"
 
@@ -28,6 +29,7 @@ static const struct command {
 	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
 	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},
 	{"verify", host_cmd_verify, "verify a CCA attestation token and print its claims"},
+	{"measure", host_cmd_measure, "the RIM to expect for a bundle's Container Realm (offline)"},
 	{"machine", host_cmd_machine, "machine keys: `machine key` prints the platform public key"},
 	{"version", cmd_version, "print the version and the CCA interfaces implemented"},
 	{"help", cmd_help, "print this help"},

@@ -119,6 +119,16 @@ static void print_stats(const struct rb_config *cfg, const struct rb_manifest *m
 	STAT("rmm_copies", rmm_copies);
 	STAT("rmm_copy_bytes", rmm_copy_bytes);
 	STAT("verify_refusals", verify_refusals);
+	if (cfg->isolation == RB_ISOLATION_SHIM && res->syscalls) {
+		STAT("rc_el3_round_trips", rc_el3);
+		STAT("gpt_switches", gpt_switches);
+		STAT("tlbis", tlbis);
+		STAT("rc_calls", rc_calls);
+		fprintf(stderr, "realmbox: stats: per syscall       %.2f EL3 round trips, %.2f GPT "
+			"switches, %.2f TLBIs, %.2f rc_* calls\n", (double)res->rc_el3 / res->syscalls,
+			(double)res->gpt_switches / res->syscalls, (double)res->tlbis / res->syscalls,
+			(double)res->rc_calls / res->syscalls);
+	}
 #undef STAT
 }
 
@@ -165,6 +175,27 @@ static char *lookup_path(const struct rb_config *cfg, const struct rb_manifest *
 	if (found == NULL)
 		rb_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 	return found;
+}
+
+int host_run_resolve_args0(struct rb_config *cfg, const struct rb_manifest *mf,
+			   struct rb_err *err)
+{
+	char *exe;
+
+	if (strchr(cfg->args[0], '/') != NULL)
+		return 0;
+	exe = lookup_path(cfg, mf, err);
+	if (exe == NULL)
+		return -ENOENT;
+	/*
+	 * The deployment executes args[0] as a path, so argv[0] becomes the
+	 * resolved path ("/bin/sh" for "sh"); runc keeps "sh". Busybox
+	 * applets see the same name either way.
+	 */
+	host_debug("process.args[0]: %s -> %s", cfg->args[0], exe);
+	free(cfg->args[0]);
+	cfg->args[0] = exe;
+	return 0;
 }
 
 /*
@@ -301,23 +332,11 @@ int host_cmd_run(int argc, char **argv)
 			   t1 - t0);
 	}
 
-	if (strchr(cfg.args[0], '/') == NULL) {
-		char *exe = lookup_path(&cfg, &mf, &err);
-
-		if (exe == NULL) {
-			fprintf(stderr, "realmbox: run: %s\n", err.msg);
-			host_manifest_free(&mf);
-			host_config_free(&cfg);
-			return 1;
-		}
-		/*
-		 * The deployment executes args[0] as a path, so argv[0] becomes the
-		 * resolved path ("/bin/sh" for "sh"); runc keeps "sh". Busybox
-		 * applets see the same name either way.
-		 */
-		host_debug("process.args[0]: %s -> %s", cfg.args[0], exe);
-		free(cfg.args[0]);
-		cfg.args[0] = exe;
+	if (host_run_resolve_args0(&cfg, &mf, &err) < 0) {
+		fprintf(stderr, "realmbox: run: %s\n", err.msg);
+		host_manifest_free(&mf);
+		host_config_free(&cfg);
+		return 1;
 	}
 
 	memset(&res, 0, sizeof(res));

@@ -14,4 +14,15 @@
  */
 int host_cmd_run(int argc, char **argv);
 
+struct rb_config;
+struct rb_manifest;
+struct rb_err;
+/*
+ * process.args[0] without a '/' replaced by its PATH lookup through the
+ * manifest (runc's exec.LookPath), as `run` executes it; `realmbox
+ * measure` uses the same step. 0, or -ENOENT with err set.
+ */
+int host_run_resolve_args0(struct rb_config *cfg, const struct rb_manifest *mf,
+			   struct rb_err *err);
+
 #endif /* HOST_RUN_H */

@@ -5,6 +5,7 @@
  * Token format: docs/attestation.md.
  */
 #include "host/verify.h"
+#include "host/measure.h"
 
 #include <cbor.h>
 #include <errno.h>
@@ -648,11 +649,12 @@ out:
 
 static void verify_usage(FILE *f)
 {
-	fprintf(f, "usage: realmbox verify FILE --platform-key PEM [--challenge HEX] [--rim HEX]\n"
-		   "                       [--format text|json]\n"
+	fprintf(f, "usage: realmbox verify FILE --platform-key PEM [--challenge HEX]\n"
+		   "                       [--rim HEX | --bundle DIR [--id ID]] [--format text|json]\n"
 		   "Verify a CCA attestation token: both signatures, the platform/realm binding,\n"
 		   "and the challenge and RIM when given (a challenge shorter than 64 bytes is\n"
-		   "zero-padded). Prints the claims; exits 1 with the reason on any mismatch.\n");
+		   "zero-padded; --bundle expects the RIM `realmbox measure` computes for it).\n"
+		   "Prints the claims; exits 1 with the reason on any mismatch.\n");
 }
 
 /* Read at most max bytes of path; -EFBIG if longer. */
@@ -794,7 +796,8 @@ static void print_json(const struct verify_claims *c)
 
 int host_cmd_verify(int argc, char **argv)
 {
-	const char *file = NULL, *keyfile = NULL, *format = "text";
+	const char *file = NULL, *keyfile = NULL, *format = "text", *bundle = NULL, *id = NULL;
+	struct host_measurement meas;
 	uint8_t challenge[VERIFY_MAX_BYTES], rim[VERIFY_MAX_BYTES];
 	struct verify_expect ex = {0};
 	struct verify_claims *c;
@@ -824,6 +827,10 @@ int host_cmd_verify(int argc, char **argv)
 				return 2;
 			}
 			ex.rim = rim;
+		} else if (!strcmp(a, "--bundle") && i + 1 < argc) {
+			bundle = argv[++i];
+		} else if (!strcmp(a, "--id") && i + 1 < argc) {
+			id = argv[++i];
 		} else if (!strcmp(a, "--format") && i + 1 < argc) {
 			format = argv[++i];
 			if (strcmp(format, "text") && strcmp(format, "json")) {
@@ -842,7 +849,21 @@ int host_cmd_verify(int argc, char **argv)
 		verify_usage(stderr);
 		return 2;
 	}
+	if (bundle && ex.rim) {
+		fprintf(stderr, "realmbox: verify: --bundle and --rim both name the RIM: give one\n");
+		return 2;
+	}
 	rb_err_clear(&err);
+	if (bundle) {
+		/* the RIM this bundle's Container Realm must have (`realmbox measure`) */
+		if (host_measure_bundle(bundle, id, &meas, &err) < 0) {
+			fprintf(stderr, "realmbox: verify: --bundle %s: %s\n", bundle, err.msg);
+			return 1;
+		}
+		memcpy(rim, meas.rim, meas.rim_len);
+		ex.rim = rim;
+		ex.rim_len = meas.rim_len;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return 1;

@@ -223,6 +223,9 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 		return pipe_read(t, f, ubuf, len);
 	case FT_DEV:
 		return dev_read(t, f, ubuf, len);
+	case FT_TSM:
+		r = tsm_read(t, f, ubuf, len, off);
+		break;
 	case FT_CONSOLE:
 		return console_read(t, f, ubuf, len);
 	default:
@@ -279,6 +282,17 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 		return pipe_write(t, f, ubuf, len);
 	case FT_DEV:
 		return dev_write(t, f, ubuf, len);
+	case FT_TSM: {
+		uint64_t off = use_pos ? *pos : f->pos;
+		long r = tsm_write(t, f, ubuf, len, off);
+		if (r > 0) {
+			if (use_pos)
+				*pos = off + (uint64_t)r;
+			else
+				f->pos = off + (uint64_t)r;
+		}
+		return r;
+	}
 	case FT_CONSOLE:
 		return console_write(t, f, ubuf, len);
 	case FT_DIR:
@@ -332,6 +346,11 @@ int file_stat(struct file *f, struct kstat *st)
 	case FT_PROC:
 		st->mode = S_IFREG | 0444;
 		st->dev = 4;
+		st->nlink = 1;
+		return 0;
+	case FT_TSM:
+		st->mode = S_IFREG | (f->flags & O_ACCMODE ? 0200 : 0444);
+		st->dev = 0x801;
 		st->nlink = 1;
 		return 0;
 	}

@@ -217,6 +217,7 @@ enum file_type {
 	FT_CONSOLE,  /* console_fd */
 	FT_PROC,     /* generated contents: buf */
 	FT_PATH,     /* O_PATH */
+	FT_TSM,      /* configfs-tsm inblob/outblob (fs_tsm.c) */
 };
 
 enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY };
@@ -395,7 +396,7 @@ int64_t build_stack(struct task *t, struct mm *mm, const struct exec_image *im, 
 int map_sigpage(struct mm *mm);
 
 /* ---- vfs.c ---- */
-enum node_kind { NK_NONE = 0, NK_HOST, NK_TMP, NK_DEV, NK_PROC, NK_SYNTH_DIR, NK_FDREF };
+enum node_kind { NK_NONE = 0, NK_HOST, NK_TMP, NK_DEV, NK_PROC, NK_SYNTH_DIR, NK_FDREF, NK_TSM };
 
 /* What a path names. */
 struct node {
@@ -485,6 +486,17 @@ void tmp_for_children(const char *canon, void (*fn)(void *arg, const char *name,
 void tmp_set_opaque(struct inode *i);
 
 /* proc + dev (fs_proc.c, fs_dev.c) */
+/* configfs-tsm (fs_tsm.c): /sys/kernel/config/tsm when the PAL has attest_token */
+bool tsm_covers(const char *canon);
+int tsm_lookup(const char *canon, struct node *nd);
+int tsm_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode),
+	     void *arg);
+int tsm_open(struct task *t, const struct node *nd, unsigned flags, struct file **out);
+long tsm_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t off);
+long tsm_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t off);
+int tsm_mkdir(const char *canon);
+int tsm_rmdir(const char *canon, bool dir);
+void tsm_reset(void);
 int proc_lookup(const char *canon, struct node *nd);
 long proc_readlink(struct task *t, const struct node *nd, char *buf, size_t len);
 int proc_open(struct task *t, const struct node *nd, struct file **out);

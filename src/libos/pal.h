@@ -157,6 +157,17 @@ struct pal_ops {
 	uint64_t (*time_ns)(void *ctx, enum pal_clock clock);
 	void (*random)(void *ctx, void *buf, size_t len);
 
+	/*
+	 * ---- attestation (optional: NULL = no provider, as Linux without a
+	 * TSM provider: configfs-tsm reports are absent) ----
+	 * The CCA attestation token of the container for a 64-byte challenge
+	 * (configfs-tsm's inblob -> outblob, provider "arm_cca_guest"), made
+	 * by the platform for the task whose system call is being served.
+	 * Returns the token's length (<= cap), -ENOSPC, or -EIO.
+	 */
+	long (*attest_token)(void *ctx, struct pal_task *t, const uint8_t challenge[64], void *buf,
+			     size_t cap);
+
 	/* ---- end ---- */
 	/* The init process has ended with `status` (shell encoding); all tasks are being killed. */
 	void (*container_exit)(void *ctx, int status, int term_signal);

@@ -800,6 +800,51 @@ static void r_container_exit(void *c, int status, int sig)
 	R.end_status = status;
 }
 
+/*
+ * The container's token (pal.h attest_token): RSI_RB_ATTEST_INIT/CONTINUE
+ * on the channel of the task being served, so the RMM makes the Container
+ * Realm's token (its RIM and REMs, the container's challenge); the bytes
+ * come through the first granule of the bounce buffer.
+ */
+static long r_attest_token(void *c, struct pal_task *t, const uint8_t challenge[64], void *buf,
+			   size_t cap)
+{
+	uint64_t chan = R.e.chan_ipa[rec_of(rr_of(t))], x[11];
+	size_t got = 0;
+
+	(void)c;
+	memset(x, 0, sizeof(x));
+	x[0] = SMC_RSI_RB_ATTEST_INIT;
+	x[1] = chan;
+	memcpy(&x[2], challenge, 64);
+	R.st.rsi_calls++;
+	R.e.smc(R.e.guest, x);
+	if (x[0] != RSI_SUCCESS)
+		return -EIO;
+	for (unsigned step = 0; step < 2 + GRANULE_SIZE; step++) {
+		if (got >= GRANULE_SIZE)
+			return -ENOSPC;
+		memset(x, 0, sizeof(x));
+		x[0] = SMC_RSI_RB_ATTEST_CONTINUE;
+		x[1] = chan;
+		x[2] = R.e.bounce_ipa;
+		x[3] = got;
+		x[4] = GRANULE_SIZE - got;
+		R.st.rsi_calls++;
+		R.e.smc(R.e.guest, x);
+		got += x[1] <= GRANULE_SIZE - got ? x[1] : 0;
+		if (x[0] == RSI_SUCCESS) {
+			if (got > cap)
+				return -ENOSPC;
+			memcpy(buf, R.e.bounce, got);
+			return (long)got;
+		}
+		if (x[0] != RSI_INCOMPLETE)
+			return -EIO;
+	}
+	return -EIO;
+}
+
 void pal_realm_get_stats(struct pal_realm_stats *st)
 {
 	*st = R.st;
@@ -850,5 +895,6 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->time_ns = r_time_ns;
 	ops->random = r_random;
 	ops->container_exit = r_container_exit;
+	ops->attest_token = r_attest_token;
 	return 0;
 }

@@ -84,7 +84,7 @@ long sys_openat(struct task *t, const uint64_t *a)
 		r = vfs_lookup(parent, &pn);
 		if (!r && !S_ISDIR(pn.mode))
 			r = -ENOTDIR;
-		if (!r && (pn.kind == NK_PROC || pn.kind == NK_DEV ||
+		if (!r && (pn.kind == NK_PROC || pn.kind == NK_DEV || pn.kind == NK_TSM ||
 			   kstrcmp(parent, "/dev") == 0 || kstrcmp(parent, "/proc") == 0))
 			r = -EACCES;
 		if (!r && vfs_readonly())
@@ -550,6 +550,8 @@ long sys_mkdirat(struct task *t, const uint64_t *a)
 		return r;
 	if (nd.kind != NK_NONE)
 		r = -EEXIST;
+	else if (tsm_covers(canon))
+		r = tsm_mkdir(canon);
 	else if (vfs_readonly())
 		r = -EROFS;
 	else
@@ -572,7 +574,9 @@ long sys_unlinkat(struct task *t, const uint64_t *a)
 	kfree(path);
 	if (r)
 		return r;
-	if (!overlay_path(canon))
+	if (tsm_covers(canon))
+		r = tsm_rmdir(canon, (flags & AT_REMOVEDIR) != 0);
+	else if (!overlay_path(canon))
 		r = -EACCES;
 	else
 		r = tmp_unlink(t, canon, (flags & AT_REMOVEDIR) != 0);

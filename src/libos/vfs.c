@@ -21,6 +21,7 @@ void vfs_reset(void)
 	page_cache = NULL; /* lived in the previous instance's region */
 	tmp_reset();
 	tty_reset();
+	tsm_reset();
 }
 
 const struct libos_mf_entry *mf_lookup(const char *path)
@@ -180,6 +181,8 @@ int vfs_lookup(const char *canon, struct node *nd)
 		return proc_lookup(canon, nd);
 	if (under(canon, "/dev"))
 		return dev_lookup(canon, nd);
+	if (tsm_covers(canon))
+		return tsm_lookup(canon, nd);
 	struct inode *ino;
 	bool wh;
 	if (tmp_lookup(canon, &ino, &wh) == 0) {
@@ -490,6 +493,7 @@ void vfs_node_stat(const char *canon, const struct node *nd, struct kstat *st)
 		break;
 	case NK_PROC:
 	case NK_SYNTH_DIR:
+	case NK_TSM:
 		st->dev = nd->kind == NK_PROC ? 4 : 0x801;
 		st->mtime_sec = st->ctime_sec = st->atime_sec = (int64_t)(g.boot_ns / 1000000000ULL);
 		if (S_ISDIR(nd->mode))
@@ -610,6 +614,8 @@ int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsi
 		if (wr)
 			return -EACCES;
 		return proc_open(t, nd, out);
+	case NK_TSM:
+		return tsm_open(t, nd, flags, out);
 	default:
 		return -ENOENT;
 	}
@@ -738,6 +744,8 @@ int vfs_dir_list(struct task *t, const char *canon, const struct node *nd,
 		c.err = proc_list(canon, nd, ds_add, &c);
 	} else if (under(canon, "/dev")) {
 		c.err = dev_list(ds_add, &c);
+	} else if (tsm_covers(canon)) {
+		c.err = tsm_list(canon, ds_add, &c);
 	} else {
 		bool opaque = false;
 		struct inode *ino;

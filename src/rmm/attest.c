@@ -229,17 +229,23 @@ static const attest_step_fn attest_steps[] = {
 	[ATTEST_SIGN] = step_sign,
 };
 
-/* INIT's status (the handler puts it in X0). */
-static uint64_t token_init(struct rec *rec)
+void attest_token_start(struct rec *rec, const uint64_t challenge[ATTEST_CHALLENGE_SIZE / 8])
 {
 	struct attest_rec_state *st = state_of(rec);
-	uint64_t *x = rec->regs.gprs;
 
 	/* Any token in progress is abandoned: a new challenge starts over. */
 	memset(st, 0, sizeof(*st));
 	for (unsigned i = 0; i < ATTEST_CHALLENGE_SIZE / 8; i++)
-		memcpy(st->challenge + 8 * i, &x[1 + i], 8);
+		memcpy(st->challenge + 8 * i, &challenge[i], 8);
 	st->state = ATTEST_CLAIMS;
+}
+
+/* INIT's status (the handler puts it in X0). */
+static uint64_t token_init(struct rec *rec)
+{
+	uint64_t *x = rec->regs.gprs;
+
+	attest_token_start(rec, &x[1]);
 	x[1] = ATTEST_TOKEN_MAX;
 	return RSI_SUCCESS;
 }
@@ -247,14 +253,21 @@ static uint64_t token_init(struct rec *rec)
 /* CONTINUE's status. */
 static uint64_t token_continue(struct rec *rec, struct granule *g_rd)
 {
-	struct attest_rec_state *st = state_of(rec);
 	uint64_t *x = rec->regs.gprs;
-	uint64_t ipa = x[1], offset = x[2], size = x[3], ripas, n;
-	const struct rd *rd = rd_map(g_rd);
+	uint64_t ipa = x[1], offset = x[2], size = x[3];
+
+	return attest_token_continue(rec, g_rd, rd_map(g_rd), ipa, offset, size, &x[1]);
+}
+
+uint64_t attest_token_continue(struct rec *rec, struct granule *g_rd, const struct rd *rd,
+			       uint64_t ipa, uint64_t offset, uint64_t size, uint64_t *written)
+{
+	struct attest_rec_state *st = state_of(rec);
+	uint64_t ripas, n;
 	bool assigned;
 	int ret;
 
-	x[1] = 0;
+	*written = 0;
 	if (!IS_ALIGNED(ipa, GRANULE_SIZE) || !addr_in_par(rd, ipa) || offset >= GRANULE_SIZE ||
 	    size == 0 || size > GRANULE_SIZE - offset)
 		return RSI_ERROR_INPUT;
@@ -284,7 +297,7 @@ static uint64_t token_continue(struct rec *rec, struct granule *g_rd)
 			    (size_t)n) != 0)
 		return RSI_ERROR_INPUT; /* unmapped meanwhile: nothing changed */
 	st->copied += n;
-	x[1] = n;
+	*written = n;
 	if (st->copied < st->token_len)
 		return RSI_INCOMPLETE;
 	memset(st, 0, sizeof(*st));

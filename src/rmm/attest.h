@@ -38,4 +38,20 @@ enum rsi_action handle_rsi_attest_token_init(struct rec *rec, struct granule *g_
 enum rsi_action handle_rsi_attest_token_continue(struct rec *rec, struct granule *g_rd,
 						 struct rmi_rec_exit *exit);
 
+/*
+ * The token machinery for a caller other than the REC itself (Fasco:
+ * fasco_rsi.c's RB_ATTEST_*, the System Realm asking for a Container
+ * Realm's token). rec holds the state (its aux granules; it must not be
+ * running: its lock held or it is the caller) and is a REC of the realm
+ * g_rd (not locked: its claims are copied under its lock).
+ * attest_token_start: INIT with the 64-byte challenge (8 words, as X1..X8).
+ * attest_token_continue: one CONTINUE step writing into the realm rd's
+ * buffer at ipa + offset (checked as CONTINUE checks it); returns the RSI
+ * status with *written = bytes written.
+ */
+struct rd;
+void attest_token_start(struct rec *rec, const uint64_t challenge[8]);
+uint64_t attest_token_continue(struct rec *rec, struct granule *g_rd, const struct rd *rd,
+			       uint64_t ipa, uint64_t offset, uint64_t size, uint64_t *written);
+
 #endif /* RMM_ATTEST_H */

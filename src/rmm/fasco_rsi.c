@@ -4,7 +4,8 @@
  * and protect container pages, set the container REC's registers, complete
  * the request, read a container's measured start configuration, build a
  * forked child (FORK_PAGE, FORK_REGS), read the registers (GET_REGS) and
- * kick a running container REC (KICK).
+ * kick a running container REC (KICK), and obtain the Container Realm's
+ * attestation token (ATTEST_INIT/CONTINUE, rmm/attest.c's machinery).
  *
  * Every call names a channel by the System Realm IPA it is mapped at and
  * locks the container REC behind it for the whole call -- except KICK,
@@ -18,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/spinlock.h"
 #include "lib/string.h"
+#include "rmm/attest.h"
 #include "rmm/fasco.h"
 #include "rmm/rtt.h"
 #include "rmm/s2tte.h"
@@ -568,6 +570,40 @@ static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call
 	return RSI_SUCCESS;
 }
 
+/* ---- ATTEST: the Container Realm's token, for a request being served ------ */
+
+/* The container's attestation: only while one of its requests is TAKEN. */
+static bool attest_allowed(struct fasco_call *c, uint64_t fid)
+{
+	if (c->crec->fasco.state == RB_CHAN_TAKEN)
+		return true;
+	fasco_refuse(c, "attestation while no request is taken", fid, c->crec->fasco.state);
+	return false;
+}
+
+static uint64_t handle_rsi_rb_attest_init(struct fasco_call *c, uint64_t *x)
+{
+	if (!attest_allowed(c, SMC_RSI_RB_ATTEST_INIT))
+		return RSI_ERROR_STATE;
+	/* state in the container REC (locked, not running): its token, its challenge */
+	attest_token_start(c->crec, &x[2]);
+	x[1] = ATTEST_TOKEN_MAX;
+	return RSI_SUCCESS;
+}
+
+static uint64_t handle_rsi_rb_attest_continue(struct fasco_call *c, uint64_t *x)
+{
+	uint64_t st, n = 0;
+
+	if (!attest_allowed(c, SMC_RSI_RB_ATTEST_CONTINUE))
+		return RSI_ERROR_STATE;
+	/* claims of the container's RD; bytes into the System Realm's own DATA */
+	st = attest_token_continue(c->crec, granule_find(c->crec->rd_addr), c->sys_rd, x[2], x[3],
+				   x[4], &n);
+	x[1] = n;
+	return st;
+}
+
 /* ---- KICK: the container REC may be running; its lock is never taken ------ */
 
 static uint64_t handle_rsi_rb_kick(struct rec *sys_rec, struct granule *g_rd, uint64_t *x)
@@ -630,6 +666,8 @@ static const struct {
 	{SMC_RSI_RB_FORK_REGS, "FORK_REGS", NULL, handle_rsi_rb_fork_regs, NULL},
 	{SMC_RSI_RB_GET_REGS, "GET_REGS", handle_rsi_rb_get_regs, NULL, NULL},
 	{SMC_RSI_RB_KICK, "KICK", NULL, NULL, handle_rsi_rb_kick},
+	{SMC_RSI_RB_ATTEST_INIT, "ATTEST_INIT", handle_rsi_rb_attest_init, NULL, NULL},
+	{SMC_RSI_RB_ATTEST_CONTINUE, "ATTEST_CONTINUE", handle_rsi_rb_attest_continue, NULL, NULL},
 };
 
 bool fasco_rsi_fid(uint64_t fid)

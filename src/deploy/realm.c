@@ -553,6 +553,65 @@ static void ns_read(void *buf, size_t len)
 	host_mem_read(hs.ns_base_pa, buf, len);
 }
 
+/* ---- a lying file server for the attack tests (realm_test_lie) ---- */
+
+static struct {
+	enum realm_lie mode;
+	char path[256], other[256];
+	int fd; /* the open file being lied about, -1: none */
+	bool sent;
+} liar = {.fd = -1};
+
+void realm_test_lie(enum realm_lie mode, const char *path, const char *other)
+{
+	liar.mode = mode;
+	snprintf(liar.path, sizeof(liar.path), "%s", path ? path : "");
+	snprintf(liar.other, sizeof(liar.other), "%s", other ? other : "");
+	liar.fd = -1;
+}
+
+static int liar_open(const char *path, int fd)
+{
+	if (liar.mode == REALM_LIE_NONE || fd < 0 || strcmp(path, liar.path) != 0)
+		return fd;
+	if (liar.mode == REALM_LIE_OTHER_FILE) {
+		close(fd);
+		fd = host_open(liar.other);
+	}
+	liar.fd = fd;
+	liar.sent = false;
+	return fd;
+}
+
+/* pread's answer r (bytes in buf) for the file being lied about. */
+static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
+{
+	if (fd != liar.fd || r < 0)
+		return r;
+	switch (liar.mode) {
+	case REALM_LIE_BYTES:
+		if (r > 0)
+			buf[r / 2] ^= 1;
+		break;
+	case REALM_LIE_TRUNCATE:
+		r = liar.sent ? 0 : r / 2;
+		break;
+	case REALM_LIE_GROW:
+		if (r == 0 && n > 0) {
+			buf[0] = 'x';
+			r = 1;
+		}
+		break;
+	case REALM_LIE_SHORT:
+		r = r > 3 ? 3 : r;
+		break;
+	default:
+		break;
+	}
+	liar.sent = true;
+	return r;
+}
+
 /* One host call of the System Realm: the answer's gprs in out[0..]. */
 static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 {
@@ -604,12 +663,12 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 			n = hs.ns_size;
 		ns_read(path, n);
 		path[n] = 0;
-		out[0] = (uint64_t)(int64_t)host_open(path);
+		out[0] = (uint64_t)(int64_t)liar_open(path, host_open(path));
 		break;
 	}
 	case PRH_PREAD: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		ssize_t r = pread((int)a[0], buf, n, (off_t)a[2]);
+		ssize_t r = liar_pread((int)a[0], buf, n, pread((int)a[0], buf, n, (off_t)a[2]));
 		if (r < 0) {
 			out[0] = (uint64_t)-errno;
 			break;
@@ -621,6 +680,8 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	case PRH_CLOSE:
 		if ((int)a[0] > 2 && (int)a[0] != hs.rootfd)
 			close((int)a[0]);
+		if ((int)a[0] == liar.fd)
+			liar.fd = -1;
 		break;
 	case PRH_SLEEP: {
 		struct timespec ts = {(time_t)(a[0] / 1000000000ULL), (long)(a[0] % 1000000000ULL)};

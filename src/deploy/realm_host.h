@@ -46,6 +46,22 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
  */
 int realm_kill(const char *id, int sig);
 
+/*
+ * For the attack tests only: the host's file server lies about the file at
+ * `path` (container view, as the System Realm asks for it) from the next
+ * run on. REALM_LIE_NONE turns it off. The library OS must answer EIO for
+ * every lie but REALM_LIE_SHORT (short reads are not lies).
+ */
+enum realm_lie {
+	REALM_LIE_NONE,
+	REALM_LIE_BYTES,      /* flip a bit in what it sends */
+	REALM_LIE_TRUNCATE,   /* half the file, then end of file */
+	REALM_LIE_GROW,       /* a byte more than the manifest's size */
+	REALM_LIE_OTHER_FILE, /* the content of `other` instead */
+	REALM_LIE_SHORT,      /* honest, 3 bytes per read */
+};
+void realm_test_lie(enum realm_lie mode, const char *path, const char *other);
+
 /* realm_run without the counts (REALMBOX_REALM_DEBUG=1 prints them). */
 int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 		     int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,

@@ -6,7 +6,10 @@
  * the Container Realm's and the System Realm's memory and finds the secret
  * nowhere it can read; the container then prints the secret unharmed.
  *
- * The same attack against `--isolation none` must succeed, or this test
+ * A lying file server (other bytes, truncated, grown, another file) gives
+ * the program EIO and never the host's bytes.
+ *
+ * The same memory attack against `--isolation none` must succeed, or this test
  * could not fail: there the container's memory is the runtime's own, and
  * the host finds the secret by reading it. (The emulated machine keeps
  * realm memory inside this process too, so the realm case attacks through
@@ -272,11 +275,90 @@ static void test_none_host_finds_the_secret(void **state)
 	finish(&r, th);
 }
 
+/* Run `sh -c script` in a realm with stdin empty; stdout and stderr into out/err. */
+static int run_script(const char *script, struct rb_result *res, char *out, size_t outlen,
+		      char *err, size_t errlen)
+{
+	struct rb_manifest mf;
+	struct rb_err e;
+	struct rb_config c;
+	struct realm_counts cnt;
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL}, ebuf[256];
+	FILE *o = tmpfile(), *er = tmpfile();
+	int r;
+
+	assert_int_equal(host_manifest_build(rootfs, &mf, &e), 0);
+	memset(&c, 0, sizeof(c));
+	c.id = "liar";
+	c.rootfs = rootfs;
+	c.args = argv;
+	c.env = env;
+	c.cwd = "/";
+	c.umask = 022;
+	c.isolation = RB_ISOLATION_REALM;
+	r = realm_run(&c, &mf, -1, fileno(o), fileno(er), res, &cnt, ebuf, sizeof(ebuf));
+	rewind(o);
+	rewind(er);
+	out[fread(out, 1, outlen - 1, o)] = 0;
+	err[fread(err, 1, errlen - 1, er)] = 0;
+	fclose(o);
+	fclose(er);
+	host_manifest_free(&mf);
+	return r;
+}
+
+/*
+ * The host's file server lies about a rootfs file: other bytes, a truncated
+ * file, a longer one, another file's content. The library OS checks every
+ * host file against the measured manifest: the program gets EIO, never the
+ * host's bytes. Honest short reads still give the file.
+ */
+static void test_realm_lying_file_server(void **state)
+{
+	static const struct {
+		enum realm_lie mode;
+		const char *name;
+	} lies[] = {
+		{REALM_LIE_BYTES, "flipped bit"},
+		{REALM_LIE_TRUNCATE, "truncated"},
+		{REALM_LIE_GROW, "grown"},
+		{REALM_LIE_OTHER_FILE, "another file"},
+	};
+	char want[4096], out[8192], err[2048], path[700];
+	struct rb_result res;
+	FILE *f;
+	size_t n;
+
+	assert_true(have_rootfs);
+	snprintf(path, sizeof(path), "%s/data/words.txt", rootfs);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(want, 1, sizeof(want) - 8, f);
+	fclose(f);
+	memcpy(want + n, "rc=0\n", 6);
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		realm_test_lie(lies[i].mode, "/data/words.txt", "/data/lorem.txt");
+		assert_int_equal(run_script("cat /data/words.txt; echo rc=$?", &res, out, sizeof(out),
+					    err, sizeof(err)),
+				 0);
+		print_message("%s: stdout \"%s\", stderr \"%s\"\n", lies[i].name, out, err);
+		assert_string_equal(out, "rc=1\n");
+		assert_non_null(strstr(err, "Input/output error"));
+	}
+	realm_test_lie(REALM_LIE_SHORT, "/data/words.txt", NULL);
+	assert_int_equal(run_script("cat /data/words.txt; echo rc=$?", &res, out, sizeof(out), err,
+				    sizeof(err)),
+			 0);
+	realm_test_lie(REALM_LIE_NONE, NULL, NULL);
+	assert_string_equal(out, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_realm_host_reads_and_writes_all_dram),
 		cmocka_unit_test(test_none_host_finds_the_secret),
+		cmocka_unit_test(test_realm_lying_file_server),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

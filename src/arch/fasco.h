@@ -157,6 +157,14 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
  */
 #define SMC_RSI_RB_ATTEST_INIT SMC64_FID(0x1AD)
 #define SMC_RSI_RB_ATTEST_CONTINUE SMC64_FID(0x1AE)
+/*
+ * EXEC_MEASURE(chan, X2..X5 = 32-byte digest): extend the Container Realm's
+ * REM[0] (measurement slot 1) with the digest of the executable an execve
+ * loaded: REM = H(REM || digest). Only while the container's request is an
+ * execve/execveat SYSCALL, TAKEN; otherwise refused (counted).
+ */
+#define SMC_RSI_RB_EXEC_MEASURE SMC64_FID(0x1AF)
+#define RB_EXEC_MEASURE_SIZE 32
 
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u

@@ -441,6 +441,8 @@ int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsi
 int vfs_host_contents(const struct libos_mf_entry *me, struct fbuf **out);
 /* Whole contents of a regular file node (host: verified; tmp: snapshot). */
 int vfs_node_contents(const struct node *nd, struct fbuf **out);
+/* SHA-256 of a regular file's content img (the manifest's digest for a rootfs file). */
+void vfs_node_digest(const struct node *nd, const struct fbuf *img, uint8_t out[32]);
 const struct libos_mf_entry *mf_lookup(const char *path);
 bool vfs_readonly(void);
 int vfs_dir_list(struct task *t, const char *canon, const struct node *nd,

@@ -168,6 +168,13 @@ struct pal_ops {
 	long (*attest_token)(void *ctx, struct pal_task *t, const uint8_t challenge[64], void *buf,
 			     size_t cap);
 
+	/*
+	 * Optional (NULL: not recorded). An execve of the calling task loaded
+	 * the executable whose SHA-256 is `digest`: the deployment records it
+	 * (realm: extends the Container Realm's REM[0] through the RMM).
+	 */
+	void (*measure_exec)(void *ctx, struct pal_task *t, const uint8_t digest[32]);
+
 	/* ---- end ---- */
 	/* The init process has ended with `status` (shell encoding); all tasks are being killed. */
 	void (*container_exit)(void *ctx, int status, int term_signal);

@@ -792,6 +792,21 @@ static void r_random(void *c, void *buf, size_t len)
 	R.e.rndr(R.e.guest, buf, len);
 }
 
+/* REM[0] of the Container Realm: what each execve loaded (refused outside an execve). */
+static void r_measure_exec(void *c, struct pal_task *t, const uint8_t digest[32])
+{
+	struct rrec *rr = rr_of(t);
+	uint64_t w[4];
+
+	(void)c;
+	if (!rr->taken || rr->kind != RB_REQ_SYSCALL)
+		return; /* the init program at START: the RIM covers it */
+	memcpy(w, digest, sizeof(w));
+	if (prm_smc(SMC_RSI_RB_EXEC_MEASURE, R.e.chan_ipa[rec_of(rr)], w[0], w[1], w[2], w[3],
+		    NULL) != RSI_SUCCESS)
+		lib_log(LOG_WARN, "pal_realm", "REM[0] extension refused");
+}
+
 static void r_container_exit(void *c, int status, int sig)
 {
 	(void)c;
@@ -895,6 +910,7 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->time_ns = r_time_ns;
 	ops->random = r_random;
 	ops->container_exit = r_container_exit;
+	ops->measure_exec = r_measure_exec;
 	ops->attest_token = r_attest_token;
 	return 0;
 }

@@ -616,6 +616,11 @@ static int exec_load(struct task *t, const char *path, char **argv, int argc, ch
 	/* point of no return */
 	if (t->pt)
 		PAL(task_set_as, t->pt, mm->as);
+	if (t->pt && g.pal.measure_exec) {
+		uint8_t dg[32];
+		vfs_node_digest(&nd, img, dg);
+		PAL(measure_exec, t->pt, dg);
+	}
 	struct mm *old = p->mm;
 	p->mm = mm;
 	if (old)

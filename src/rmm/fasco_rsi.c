@@ -21,6 +21,7 @@
 #include "lib/string.h"
 #include "rmm/attest.h"
 #include "rmm/fasco.h"
+#include "rmm/measure.h"
 #include "rmm/rtt.h"
 #include "rmm/s2tte.h"
 
@@ -604,6 +605,29 @@ static uint64_t handle_rsi_rb_attest_continue(struct fasco_call *c, uint64_t *x)
 	return st;
 }
 
+/* ---- EXEC_MEASURE: REM[0] records what an execve loaded -------------------- */
+
+#define SYS_EXECVE 221
+#define SYS_EXECVEAT 281
+
+static uint64_t handle_rsi_rb_exec_measure(struct fasco_call *c, uint64_t *x)
+{
+	const struct rec_fasco *f = &c->crec->fasco;
+	struct granule *g_crd = granule_find(c->crec->rd_addr);
+	int ret;
+
+	if (f->state != RB_CHAN_TAKEN || f->kind != RB_REQ_SYSCALL ||
+	    (f->nr != SYS_EXECVE && f->nr != SYS_EXECVEAT)) {
+		fasco_refuse(c, "REM extension outside an execve", f->kind, f->nr);
+		return RSI_ERROR_INPUT;
+	}
+	/* the container's RD: measurements change under its lock (as RSI_MEASUREMENT_EXTEND) */
+	granule_lock(g_crd);
+	ret = measure_rem_extend(rd_map(g_crd), 1, &x[2], RB_EXEC_MEASURE_SIZE);
+	granule_unlock(g_crd);
+	return ret == 0 ? RSI_SUCCESS : RSI_ERROR_INPUT;
+}
+
 /* ---- KICK: the container REC may be running; its lock is never taken ------ */
 
 static uint64_t handle_rsi_rb_kick(struct rec *sys_rec, struct granule *g_rd, uint64_t *x)
@@ -668,6 +692,7 @@ static const struct {
 	{SMC_RSI_RB_KICK, "KICK", NULL, NULL, handle_rsi_rb_kick},
 	{SMC_RSI_RB_ATTEST_INIT, "ATTEST_INIT", handle_rsi_rb_attest_init, NULL, NULL},
 	{SMC_RSI_RB_ATTEST_CONTINUE, "ATTEST_CONTINUE", handle_rsi_rb_attest_continue, NULL, NULL},
+	{SMC_RSI_RB_EXEC_MEASURE, "EXEC_MEASURE", handle_rsi_rb_exec_measure, NULL, NULL},
 };
 
 bool fasco_rsi_fid(uint64_t fid)

@@ -14,6 +14,7 @@ REALMBOX_REALM_POOL_MB: a run with the same values reports the RIM
 
 The programs bundle is built on demand (tests/py/lib/env.py).
 """
+import hashlib
 import json
 import os
 import shutil
@@ -127,6 +128,28 @@ def main():
                    if name == "b1" else chal1.hex(), ok=False)
             check(p.returncode == 1 and "challenge" in p.stderr,
                   f"{name}: another challenge is refused")
+
+        # REM[0]: what the System Realm loaded after start (each execve's executable)
+        p = rb("verify", os.path.join(tmp, "b1.cbor"), "--platform-key", pem, "--format", "json",
+               ok=False)
+        rems1 = json.loads(p.stdout)["realm"]["rems"] if p.returncode == 0 else None
+        check(rems1 is not None and rems1[0] == "00" * 32,
+              "b1: no execve after start: REM[0] is zero")
+        b5 = make_bundle(tmp, "b5", ["/bin/sh", "-c", "exec /prog/static/tsm_report " + chal1.hex()])
+        p = rb("run", "--isolation", "realm", "--bundle", b5, "id-b5", env=env, ok=False)
+        tok = token_of(p.stdout)
+        rem0 = None
+        if tok is not None:
+            path = os.path.join(tmp, "b5.cbor")
+            with open(path, "wb") as f:
+                f.write(tok)
+            p = rb("verify", path, "--platform-key", pem, "--format", "json", ok=False)
+            if p.returncode == 0:
+                rem0 = json.loads(p.stdout)["realm"]["rems"][0]
+        with open(os.path.join(b5, "rootfs", "prog", "static", "tsm_report"), "rb") as f:
+            exe = hashlib.sha256(f.read()).digest()
+        want = hashlib.sha256(bytes(32) + exe).hexdigest()
+        check(rem0 == want, f"b5: REM[0] = H(0 || sha256(tsm_report)) after sh execs it ({rem0})")
 
         # measure follows the bundle: config.json and rootfs content
         b3 = make_bundle(tmp, "b3", ["/prog/static/tsm_report"])

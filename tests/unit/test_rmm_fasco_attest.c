@@ -20,7 +20,7 @@ static struct {
 	uint64_t chan;
 	bool done;
 	uint64_t st_pending, st_unbound, st_init, init_x1, st_unaligned, st_final, st_after;
-	uint64_t st_take;
+	uint64_t st_take, st_rem;
 	unsigned incomplete;
 	uint8_t challenge[64];
 	uint8_t token[4096];
@@ -71,6 +71,8 @@ static void serve_attest(struct native_guest *g)
 		at.incomplete++;
 	}
 	native_guest_read(g, SYS_BUF_IPA, at.token, at.len);
+	/* REM[0] records execve's executables only: START is not one */
+	at.st_rem = fx_sys_smc(g, SMC_RSI_RB_EXEC_MEASURE, at.chan, 1, 2, 3, 4, NULL);
 	fx_sys_smc(g, SMC_RSI_RB_COMPLETE, at.chan, 7, RB_COMPLETE_EXIT, 0, 0, NULL);
 	at.done = true;
 }
@@ -140,8 +142,14 @@ static void test_container_token(void **state)
 	assert_int_equal(at.st_final, RSI_SUCCESS);
 	assert_true(at.incomplete >= 2); /* claims, then the signature: one step each */
 	assert_true(at.len > 900 && at.len < GRANULE_SIZE);
-	/* the refusals are counted in the System Realm (pending-not-taken and unbound) */
-	assert_int_equal(fx_counter(sys.r.rd, 1) - refusals0, 2);
+	/* the refusals are counted in the System Realm (pending-not-taken, unbound, REM) */
+	assert_int_equal(at.st_rem, RSI_ERROR_INPUT);
+	assert_int_equal(fx_counter(sys.r.rd, 1) - refusals0, 3);
+	{
+		static const uint8_t zero[64];
+
+		assert_memory_equal(rd_map(granule_find(cont.r.rd))->measurement[1], zero, 64);
+	}
 
 	/* The container is done: no request, no token. */
 	assert_int_equal(fx_cont_enter(&cont, &exit), RMI_SUCCESS);

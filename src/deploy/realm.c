@@ -935,6 +935,21 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	return r;
 }
 
+static struct realm_test_view test_view;
+
+int realm_test_view(struct realm_test_view *v)
+{
+	int r = -ESRCH;
+
+	pthread_mutex_lock(&S.mu);
+	if (S.running && !S.stop) {
+		*v = test_view;
+		r = 0;
+	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
 int realm_kill(const char *id, int sig)
 {
 	int r = -ESRCH;
@@ -1148,6 +1163,10 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
 	plat_counters_snapshot(c0);
 	snprintf(S.id, sizeof(S.id), "%s", cfg->id ? cfg->id : "");
+	test_view = (struct realm_test_view){sys.rd, ct.rd, ct.recs[0].rec,
+					     ct.rtt_pa.n ? ct.rtt_pa.a[0] : 0,
+					     ct.data_pa.n ? ct.data_pa.a[ct.data_pa.n - 1] : 0,
+					     sys.data_pa.n ? sys.data_pa.a[0] : 0};
 	ret = sched_run(&sys, &ct, cnt);
 	if (ret == 0)
 		res->exit_status = S.have_status ? S.status : 128 + 9;

@@ -62,6 +62,15 @@ enum realm_lie {
 };
 void realm_test_lie(enum realm_lie mode, const char *path, const char *other);
 
+/*
+ * For the attack tests only: granules of the running container's realms,
+ * as the host knows them. 0, or -ESRCH when no container runs.
+ */
+struct realm_test_view {
+	uint64_t sys_rd, ct_rd, ct_rec0, ct_rtt, ct_data, sys_data;
+};
+int realm_test_view(struct realm_test_view *v);
+
 /* realm_run without the counts (REALMBOX_REALM_DEBUG=1 prints them). */
 int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 		     int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,

@@ -6,6 +6,7 @@
  * the Container Realm's and the System Realm's memory and finds the secret
  * nowhere it can read; the container then prints the secret unharmed.
  *
+ * A host abusing RMI against the running container gets only RMI errors.
  * A lying file server (other bytes, truncated, grown, another file) gives
  * the program EIO and never the host's bytes.
  *
@@ -31,7 +32,10 @@
 
 #include "deploy/deploy.h"
 #include "deploy/realm_host.h"
+#include "arch/rmi.h"
+#include "host/host.h"
 #include "host/manifest.h"
+#include "common/invariants.h"
 #include "plat/plat.h"
 
 #define PG 4096u
@@ -275,6 +279,68 @@ static void test_none_host_finds_the_secret(void **state)
 	finish(&r, th);
 }
 
+/*
+ * The host abuses RMI against the running container: granules in use
+ * delegated or undelegated again, live realms and RECs destroyed, a REC
+ * entered while its request is pending, an RTT passed as an RD, an RD as
+ * an RTT, misaligned and out-of-range addresses. Every call answers an
+ * RMI error, the container carries on and prints its secret whole, and the
+ * machine's invariants hold once it is gone.
+ */
+static void test_realm_host_abuses_rmi(void **state)
+{
+	struct run r = {.iso = RB_ISOLATION_REALM};
+	struct realm_test_view v;
+	pthread_t th;
+	uint64_t ns, ns2;
+	char why[512];
+
+	assert_true(have_rootfs);
+	start(&r, &th);
+	assert_int_equal(realm_test_view(&v), 0);
+	assert_true(v.ct_rd && v.sys_rd && v.ct_rec0 && v.ct_rtt && v.ct_data && v.sys_data);
+	ns = host_granule_alloc();
+	ns2 = host_granule_alloc();
+	assert_true(ns && ns2);
+	host_mem_write(ns, "junk junk junk", 14);
+	const struct {
+		const char *what;
+		uint64_t fid, a1, a2, a3, a4, a5;
+	} calls[] = {
+		{"delegate the container's RD", SMC_RMI_GRANULE_DELEGATE, v.ct_rd},
+		{"undelegate container DATA", SMC_RMI_GRANULE_UNDELEGATE, v.ct_data},
+		{"undelegate System Realm DATA", SMC_RMI_GRANULE_UNDELEGATE, v.sys_data},
+		{"undelegate the container's RD", SMC_RMI_GRANULE_UNDELEGATE, v.ct_rd},
+		{"destroy the live Container Realm", SMC_RMI_REALM_DESTROY, v.ct_rd},
+		{"destroy the live System Realm", SMC_RMI_REALM_DESTROY, v.sys_rd},
+		{"destroy a REC with a channel", SMC_RMI_REC_DESTROY, v.ct_rec0},
+		{"enter a REC whose request is pending", SMC_RMI_REC_ENTER, v.ct_rec0, ns},
+		{"create a realm over an RTT", SMC_RMI_REALM_CREATE, v.ct_rtt, ns},
+		{"an RD as a new RTT", SMC_RMI_RTT_CREATE, v.ct_rd, v.ct_rd, 0, 3},
+		{"an RTT as an RD", SMC_RMI_RTT_CREATE, v.ct_rtt, ns2, 0, 3},
+		{"DATA at a misaligned IPA", SMC_RMI_DATA_CREATE_UNKNOWN, v.ct_rd, ns2, 0x1001},
+		{"DATA beyond the IPA space", SMC_RMI_DATA_CREATE_UNKNOWN, v.ct_rd, ns2, 1ULL << 50},
+		{"container DATA as new DATA", SMC_RMI_DATA_CREATE_UNKNOWN, v.ct_rd, v.ct_data, 0},
+		{"delegate a misaligned PA", SMC_RMI_GRANULE_DELEGATE, v.ct_rd + 8},
+		{"delegate outside DRAM", SMC_RMI_GRANULE_DELEGATE, 0x1000},
+		{"destroy the container's RTT", SMC_RMI_RTT_DESTROY, v.ct_rd, 0, 1},
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		uint64_t st = host_rmi(calls[i].fid, calls[i].a1, calls[i].a2, calls[i].a3,
+				       calls[i].a4, calls[i].a5, 0, NULL);
+
+		print_message("%-40s -> %s\n", calls[i].what, host_rmi_status_name(st));
+		assert_int_not_equal(st, RMI_SUCCESS);
+	}
+	/* the container did not notice: its secret comes out whole */
+	reveal(&r);
+	finish(&r, th);
+	host_granule_free(ns);
+	host_granule_free(ns2);
+	assert_int_equal(r.cnt.teardown_failures, 0);
+	assert_int_equal(inv_check(why, sizeof(why)), 0);
+}
+
 /* Run `sh -c script` in a realm with stdin empty; stdout and stderr into out/err. */
 static int run_script(const char *script, struct rb_result *res, char *out, size_t outlen,
 		      char *err, size_t errlen)
@@ -359,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_realm_host_reads_and_writes_all_dram),
 		cmocka_unit_test(test_none_host_finds_the_secret),
 		cmocka_unit_test(test_realm_lying_file_server),
+		cmocka_unit_test(test_realm_host_abuses_rmi),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

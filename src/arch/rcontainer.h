@@ -25,6 +25,7 @@
 #define SMC_RC_GPT_DESTROY SMC64_FID(0x406)	  /* (index) */
 #define SMC_RC_GPT_INFO SMC64_FID(0x407)	  /* -> x1 live, x2 used, x3 pool, x4 free bytes */
 #define SMC_RC_POOL_ADD SMC64_FID(0x408)	  /* (pa, count): NS granules -> Root GPT pool */
+#define SMC_RC_SHIM_EXIT SMC64_FID(0x409)	  /* from a shim-GPT only: switch to the OS-GPT */
 #define SMC_RC_ENTER SMC64_FID(0x40F)		  /* the mini-OS gate: x1 = RC_FN_*, x2.. args */
 
 /* Well-known GPT indices. */
@@ -58,7 +59,9 @@ enum rc_fn {
 	RC_FN_TASK_EXIT = 13,	    /* (task) */
 	RC_FN_SWITCH_TO_DEPRIV = 14,/* con-shim vector only: (task) */
 	RC_FN_SWITCH_TO_MINIOS = 15,/* (task, frame_pa, flags) -> x1 reason */
-	RC_FN_NR = 16
+	/* realmbox's addition: every register of a served task (signal frames, sigreturn) */
+	RC_FN_TASK_REGS = 16,	    /* (task, regs_pa, RC_REGS_GET | RC_REGS_SET) */
+	RC_FN_NR = 17
 };
 
 /* Status codes of the mini-OS calls (x0). */
@@ -89,6 +92,12 @@ enum rc_fn {
 
 /* rc_set_pte: pa 0 unmaps the page. */
 #define RC_PTE_UNMAP 0
+/*
+ * rc_set_pte: pa RC_PTE_ANY maps a free granule of the con-shim that the
+ * mini-OS picks (x1 = its PA). The OS cannot know which donated granules
+ * are still free once rc_task_clone has copied pages out of the pool.
+ */
+#define RC_PTE_ANY 1
 
 /* rc_set_vma: operation in bits [9:8] of the prot argument. */
 #define RC_VMA_MAP (0u << 8)	 /* [va, va+len) becomes one area with prot; old pages go */
@@ -115,6 +124,23 @@ enum rc_fn {
 /* Why the task left EL0 (rc_frame.reason and x1 of rc_switch_to_miniOS). */
 #define RC_REASON_SYNC 1 /* an exception: esr/far */
 #define RC_REASON_IRQ 2	 /* preempted */
+
+/* rc_task_regs operations. */
+#define RC_REGS_GET 0 /* the task's registers -> struct rc_regs at regs_pa */
+#define RC_REGS_SET 1 /* struct rc_regs at regs_pa -> the task (pc, sp checked as for RUN_SET_REGS) */
+
+/* Every EL0 register of a task (rc_task_regs), in one OS granule. */
+struct rc_regs {
+	uint64_t x[31];	 /* 0x000 */
+	uint64_t sp;	 /* 0x0F8 */
+	uint64_t pc;	 /* 0x100 */
+	uint64_t nzcv;	 /* 0x108 PSTATE[31:28] */
+	uint64_t tpidr;	 /* 0x110 */
+	uint64_t fpcr, fpsr; /* 0x118 */
+	uint64_t q[32][2];   /* 0x128 */
+};
+COMPILER_ASSERT(offsetof(struct rc_regs, q) == 0x128, "rc_regs q");
+COMPILER_ASSERT(sizeof(struct rc_regs) == 0x328, "rc_regs size");
 
 /*
  * The exception frame the deprivileged OS sees: one OS granule it names in

@@ -12,6 +12,7 @@
 #include "deploy/deploy.h"
 #include "deploy/none.h"
 #include "deploy/realm_host.h"
+#include "deploy/shim.h"
 #include "libos/libos.h"
 #include "plat/emu/cpu/cpu.h"
 
@@ -673,8 +674,10 @@ int deploy_kill(const char *id, int sig)
 	pthread_mutex_lock(&ctx.mu);
 	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
 	pthread_mutex_unlock(&ctx.mu);
-	if (!ok)
-		return realm_kill(id, sig);
+	if (!ok) {
+		int r = shim_kill(id, sig);
+		return r == -ESRCH ? realm_kill(id, sig) : r;
+	}
 	/* a race with the container's end is harmless: libos_kill then answers ESRCH */
 	return libos_kill(1, sig);
 }
@@ -710,10 +713,9 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 		report_enosys(); /* the same library OS, in the System Realm */
 		return r;
 	}
-	if (cfg->isolation == RB_ISOLATION_SHIM) {
-		snprintf(errbuf, errlen, "isolation shim: not supported yet");
-		return -ENOTSUP;
-	}
+	if (cfg->isolation == RB_ISOLATION_SHIM)
+		return deploy_shim_run(cfg, mf, stdin_fd, stdout_fd, stderr_fd, res, errbuf,
+				       errlen);
 	if (cfg->isolation != RB_ISOLATION_NONE) {
 		snprintf(errbuf, errlen, "unknown isolation mode %d", (int)cfg->isolation);
 		return -EINVAL;

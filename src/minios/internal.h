@@ -84,6 +84,7 @@ struct ms_save {
 	struct plat_fp_state fp;
 	struct plat_exception exc;
 	uint64_t reason;
+	uint64_t trapped; /* fast exit: the vector wrote the frame and left for the OS */
 };
 COMPILER_ASSERT(sizeof(struct ms_save) <= GRANULE_SIZE, "ms_save in one granule");
 
@@ -115,6 +116,8 @@ bool ms_os_range(uint64_t pa, uint64_t len);
 
 /* Pools: take a zeroed granule (kind set) or 0; give one back scrubbed. */
 uint64_t ms_shim_take(uint32_t shim, enum ms_kind kind);
+/* PA of a free granule of shim's pool (not taken), or 0. */
+uint64_t ms_shim_peek(uint32_t shim);
 void ms_shim_give(uint32_t shim, uint64_t pa);
 void ms_list_remove(struct ms_list *l, uint64_t pa);
 uint64_t ms_page_take(void);
@@ -169,10 +172,34 @@ int rc_task_exec(struct ms_call *c);
 int rc_task_exit(struct ms_call *c);
 int rc_switch_to_depriv(struct ms_call *c);
 int rc_switch_to_minios(struct ms_call *c);
+int rc_task_regs(struct ms_call *c);
 
 /* task.c: free every task of a shim (container destroy). */
 void ms_task_free_all(uint32_t shim);
 /* Set by the run path: the GPT is no longer the Priv-GPT when the handler returns. */
 extern bool ms_left_priv;
+/* minios_set_fast_exit: EL3 switches GPT on the gate's way out (no SET_GPTBR of ours). */
+extern bool ms_fast_exit;
+/*
+ * Fast exit: what rc_switch_to_miniOS hands the con-shim entry (the
+ * registers of the ERET into it; nothing of the mini-OS's memory).
+ */
+struct ms_eret {
+	bool pending;
+	uint64_t gpt, save, root, task, frame;
+	struct plat_as *as;
+	struct plat_pe *pe;
+};
+extern struct ms_eret ms_eret;
+/* Fast exit: the task whose run went straight back to the OS (MS_MAX_TASKS: none). */
+extern uint32_t ms_run_slot;
+/* task.c: the run of ms_run_slot ended (its vector set ms_save.trapped): it is TRAPPED now. */
+void ms_run_reconcile(void);
+/* task.c: the OS's frame at frame_pa from a task's saved state. */
+void ms_frame_write(uint64_t frame_pa, const struct ms_save *sv);
+/* task.c: the con-shim's run of a task, then its vector's gate entry (rc_switch_to_depriv). */
+int ms_shim_run_and_trap(const struct ms_eret *e, struct smc_regs *res);
+/* task.c: the con-shim's run of a task only (its state saved in the con-shim). */
+void ms_shim_run(const struct ms_eret *e);
 
 #endif /* MINIOS_INTERNAL_H */

@@ -19,6 +19,9 @@
 static uint64_t ms_base; /* PA of struct ms_state; 0 before boot */
 static spinlock_t ms_lock = SPINLOCK_INIT;
 bool ms_left_priv;
+bool ms_fast_exit;
+struct ms_eret ms_eret;
+uint32_t ms_run_slot = MS_MAX_TASKS;
 
 /* ---- Memory and objects ------------------------------------------------ */
 
@@ -176,6 +179,13 @@ uint64_t ms_shim_take(uint32_t shim, enum ms_kind kind)
 	return list_pop(&ms_shim_at(shim)->free, kind);
 }
 
+uint64_t ms_shim_peek(uint32_t shim)
+{
+	uint32_t head = ms_shim_at(shim)->free.head;
+
+	return head ? gpa(head) : 0;
+}
+
 void ms_shim_give(uint32_t shim, uint64_t pa)
 {
 	struct ms_gmeta *m = ms_meta(pa);
@@ -297,6 +307,7 @@ int minios_boot(uint64_t base, uint64_t size)
 			     NULL);
 	if (ret == 0)
 		ret = ms_switch_gpt(RC_GPT_OS);
+	ms_left_priv = false; /* boot is not a gate entry: the first call is not nested */
 	if (ret) {
 		ms_base = 0;
 		return ret < 0 && ret != -ENOMEM ? -EIO : ret;
@@ -308,6 +319,9 @@ void minios_shutdown(void)
 {
 	ms_base = 0;
 	ms_left_priv = false;
+	ms_fast_exit = false;
+	ms_eret = (struct ms_eret){0};
+	ms_run_slot = MS_MAX_TASKS;
 	spinlock_release(&ms_lock);
 }
 
@@ -554,6 +568,7 @@ static const struct {
 	[RC_FN_TASK_EXIT] = {rc_task_exit, false},
 	[RC_FN_SWITCH_TO_DEPRIV] = {rc_switch_to_depriv, true},
 	[RC_FN_SWITCH_TO_MINIOS] = {rc_switch_to_minios, false},
+	[RC_FN_TASK_REGS] = {rc_task_regs, false},
 };
 
 static uint64_t rc_status(int ret)
@@ -591,6 +606,8 @@ void minios_handle_call(struct smc_regs *regs, uint64_t caller_gpt)
 	if (!nested)
 		spinlock_acquire(&ms_lock);
 	ms_left_priv = false;
+	if (!nested)
+		ms_run_reconcile();
 	plat_count(PLAT_CNT_RC_CALL);
 	if (fn >= RC_FN_NR)
 		ret = -EINVAL;
@@ -601,10 +618,56 @@ void minios_handle_call(struct smc_regs *regs, uint64_t caller_gpt)
 	regs->x[0] = rc_status(ret);
 	for (int i = 0; i < 3; i++)
 		regs->x[1 + i] = ret ? 0 : c.out[i];
-	/* Leave the Priv-GPT before anything but mini-OS code runs. */
-	if (!ms_left_priv)
+	/*
+	 * Leave the Priv-GPT before anything but mini-OS code runs: ourselves
+	 * (the artifact), or EL3 on the gate's way out (minios_exit_gpt).
+	 */
+	if (!ms_left_priv && !ms_fast_exit)
 		ASSERT(ms_switch_gpt(RC_GPT_OS) == 0);
 	ms_left_priv = nested;
 	if (!nested)
 		spinlock_release(&ms_lock);
+}
+
+/* ---- Fast exit: EL3 switches GPT as the gate returns --------------------------- */
+
+void minios_set_fast_exit(bool on)
+{
+	ms_fast_exit = on;
+	ms_eret.pending = false;
+}
+
+uint64_t minios_exit_gpt(void)
+{
+	return ms_eret.pending ? ms_eret.gpt : RC_GPT_OS;
+}
+
+/*
+ * The con-shim entry under the task's shim-GPT (EL3 switched on the gate's
+ * way out of rc_switch_to_miniOS): run the task; at its trap the vector
+ * writes the OS's frame (an OS granule, NS here) from the con-shim's saved
+ * state, marks the save trapped and leaves straight for the OS-GPT
+ * (SMC_RC_SHIM_EXIT: no mini-OS entry on the way out; the mini-OS marks the
+ * task TRAPPED at its next entry). The results become the OS's
+ * rc_switch_to_miniOS results.
+ */
+void minios_shim_entry(struct smc_regs *regs)
+{
+	struct ms_eret e = ms_eret;
+	struct smc_regs res;
+	struct ms_save *sv;
+
+	ms_eret.pending = false;
+	regs->x[1] = regs->x[2] = regs->x[3] = 0;
+	if (!e.pending) {
+		regs->x[0] = RC_ERROR_STATE;
+		return;
+	}
+	ms_shim_run(&e);
+	sv = ms_map(e.save, sizeof(*sv));
+	ms_frame_write(e.frame, sv);
+	sv->trapped = 1;
+	plat_smc6(PAS_NS, SMC_RC_SHIM_EXIT, 0, 0, 0, 0, 0, 0, &res);
+	regs->x[0] = res.x[0] == E_RMM_OK ? RC_SUCCESS : RC_ERROR_INPUT;
+	regs->x[1] = sv->reason;
 }

@@ -29,6 +29,24 @@ int minios_boot(uint64_t base, uint64_t size);
  */
 void minios_handle_call(struct smc_regs *regs, uint64_t caller_gpt);
 
+/*
+ * The way out of a gate entry when the image is registered with the two
+ * hooks below (monitor_minios_image.exit_gpt / shim_entry): the GPT EL3
+ * switches to as it returns (RC_GPT_OS, or the shim-GPT of the task that
+ * rc_switch_to_miniOS starts, whose con-shim entry then runs it). The
+ * mini-OS makes no SET_GPTBR call of its own then: 2 EL3 round trips per
+ * system call instead of the artifact's 4 (same GPT switches and TLBIs).
+ */
+uint64_t minios_exit_gpt(void);
+void minios_shim_entry(struct smc_regs *regs);
+/*
+ * Use those hooks (true) or the artifact's path, SET_GPTBR from the
+ * mini-OS (false, the default). Boot configuration of the image: set it
+ * only while no gate entry is in progress, and true only if the image was
+ * registered with the hooks.
+ */
+void minios_set_fast_exit(bool on);
+
 /* Forget the mini-OS's scalars (the machine is being powered off). */
 void minios_shutdown(void);
 

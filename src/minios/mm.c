@@ -350,6 +350,11 @@ int rc_set_pte(struct ms_call *c)
 			unmap_entry(mm, va, e);
 		return 0;
 	}
+	if (pa == RC_PTE_ANY) {
+		pa = ms_shim_peek(t->shim);
+		if (!pa)
+			return -ENOMEM;
+	}
 	if (!IS_ALIGNED(pa, GRANULE_SIZE) || !plat_pa_in_dram(pa, GRANULE_SIZE))
 		return -EINVAL;
 	m = ms_meta(pa);
@@ -375,6 +380,7 @@ int rc_set_pte(struct ms_call *c)
 		unmap_entry(mm, va, e);
 	(void)plat_write_u64(PAS_NS, e, ms_pte_make(pa, prot), NULL);
 	(void)plat_as_unmap(mm_as(mm), va, GRANULE_SIZE);
+	c->out[0] = pa;
 	return 0;
 }
 

@@ -10,6 +10,12 @@
  * (shim -> Priv), SET_GPTBR(OS). Between the second and the third the
  * mini-OS's own memory is unreachable: the run path keeps what it needs in
  * locals (the con-shim vector's registers) and touches only the con-shim.
+ *
+ * With the fast exit (minios_set_fast_exit, docs/rcontainer-abi.md §4) it
+ * costs two: EL3 switches to the shim-GPT as the gate returns and enters
+ * the con-shim (minios_shim_entry); at the trap the vector writes the
+ * frame itself and leaves with SMC_RC_SHIM_EXIT (shim -> OS directly); the
+ * mini-OS marks the task TRAPPED at its next entry (ms_run_reconcile).
  */
 #include "arch/esr.h"
 #include "lib/errno.h"
@@ -205,6 +211,8 @@ int rc_switch_to_minios(struct ms_call *c)
 
 	if (ret)
 		return ret;
+	if (ms_eret.pending)
+		return -EBUSY; /* a fast-exit run is being started: not reached */
 	if (flags & ~(uint64_t)(RC_RUN_SET_X0 | RC_RUN_SET_REGS) || !IS_ALIGNED(frame, 8))
 		return -EINVAL;
 	if (!ms_os_range(frame, sizeof(f)))
@@ -236,22 +244,70 @@ int rc_switch_to_minios(struct ms_call *c)
 	t->frame = frame;
 	{
 		/* The con-shim vector's registers: nothing of the mini-OS's memory from here on. */
-		uint64_t save = t->save, root = mm->root, task = c->a[0];
-		struct plat_as *as = (struct plat_as *)(uintptr_t)mm->as;
-		struct plat_pe *pe = (struct plat_pe *)(uintptr_t)mm->pe;
+		struct ms_eret e = {true, ms_shim_at(t->shim)->gpt, t->save, mm->root, c->a[0], 0,
+				    (struct plat_as *)(uintptr_t)mm->as,
+				    (struct plat_pe *)(uintptr_t)mm->pe};
 
-		ret = ms_switch_gpt(ms_shim_at(t->shim)->gpt);
+		if (ms_fast_exit) {
+			/* EL3 switches to the shim-GPT as the gate returns: minios_shim_entry runs it */
+			e.frame = frame;
+			((struct ms_save *)ms_map(t->save, sizeof(*sv)))->trapped = 0;
+			ms_eret = e;
+			ms_run_slot = slot;
+			return 0;
+		}
+		ret = ms_switch_gpt(e.gpt);
 		if (ret) {
 			t->state = MS_T_TRAPPED;
 			return ret;
 		}
-		shim_run(save, as, pe, root);
-		plat_smc6(PAS_NS, SMC_RC_ENTER, RC_FN_SWITCH_TO_DEPRIV, task, 0, 0, 0, 0, &res);
+		ret = ms_shim_run_and_trap(&e, &res);
 	}
-	if (res.x[0] != RC_SUCCESS)
-		return -EIO;
+	if (ret)
+		return ret;
 	c->out[0] = res.x[1];
 	return 0;
+}
+
+void ms_shim_run(const struct ms_eret *e)
+{
+	shim_run(e->save, e->as, e->pe, e->root);
+}
+
+void ms_run_reconcile(void)
+{
+	struct ms_task *t;
+
+	if (ms_run_slot >= MS_MAX_TASKS)
+		return;
+	t = ms_task_at(ms_run_slot);
+	if (t->state == MS_T_RUNNING &&
+	    ((struct ms_save *)ms_map(t->save, sizeof(struct ms_save)))->trapped)
+		t->state = MS_T_TRAPPED;
+	ms_run_slot = MS_MAX_TASKS;
+}
+
+void ms_frame_write(uint64_t frame_pa, const struct ms_save *sv)
+{
+	struct rc_frame *f = ms_map(frame_pa, sizeof(*f));
+
+	memset(f, 0, sizeof(*f));
+	f->reason = sv->reason;
+	f->esr = sv->exc.esr;
+	if (ESR_EC(sv->exc.esr) == EC_DABT_LOW || ESR_EC(sv->exc.esr) == EC_IABT_LOW)
+		f->far = sv->exc.far;
+	memcpy(f->x, sv->st.gprs, sizeof(f->x));
+	f->pc = sv->st.pc;
+	f->sp = sv->st.sp_el0;
+	f->tpidr = sv->st.tpidr_el0;
+	f->nzcv = sv->st.pstate & GENMASK(31, 28);
+}
+
+int ms_shim_run_and_trap(const struct ms_eret *e, struct smc_regs *res)
+{
+	shim_run(e->save, e->as, e->pe, e->root);
+	plat_smc6(PAS_NS, SMC_RC_ENTER, RC_FN_SWITCH_TO_DEPRIV, e->task, 0, 0, 0, 0, res);
+	return res->x[0] == RC_SUCCESS ? 0 : -EIO;
 }
 
 /*
@@ -261,7 +317,6 @@ int rc_switch_to_minios(struct ms_call *c)
  */
 int rc_switch_to_depriv(struct ms_call *c)
 {
-	struct rc_frame *f;
 	struct ms_task *t;
 	struct ms_save *sv;
 	uint32_t slot;
@@ -273,18 +328,56 @@ int rc_switch_to_depriv(struct ms_call *c)
 	if (t->state != MS_T_RUNNING || ms_shim_at(t->shim)->gpt != c->caller_gpt)
 		return -EACCES;
 	sv = ms_map(t->save, sizeof(*sv));
-	f = ms_map(t->frame, sizeof(*f));
-	memset(f, 0, sizeof(*f));
-	f->reason = sv->reason;
-	f->esr = sv->exc.esr;
-	if (ESR_EC(sv->exc.esr) == EC_DABT_LOW || ESR_EC(sv->exc.esr) == EC_IABT_LOW)
-		f->far = sv->exc.far;
-	memcpy(f->x, sv->st.gprs, sizeof(f->x));
-	f->pc = sv->st.pc;
-	f->sp = sv->st.sp_el0;
-	f->tpidr = sv->st.tpidr_el0;
-	f->nzcv = sv->st.pstate & GENMASK(31, 28);
+	ms_frame_write(t->frame, sv);
 	t->state = MS_T_TRAPPED;
 	c->out[0] = sv->reason;
+	return 0;
+}
+
+/*
+ * (task, regs_pa, op): every register of a served task to (GET) or from
+ * (SET) an OS granule, for signal frames and sigreturn. SET checks pc and
+ * sp as RUN_SET_REGS does before it changes anything.
+ */
+int rc_task_regs(struct ms_call *c)
+{
+	uint64_t pa = c->a[1], op = c->a[2];
+	struct rc_regs *o, r;
+	struct ms_task *t;
+	struct ms_save *sv;
+	uint32_t slot;
+	int ret = served_task(c->a[0], &slot, &t);
+
+	if (ret)
+		return ret;
+	if (op > RC_REGS_SET || !IS_ALIGNED(pa, 8))
+		return -EINVAL;
+	if (!ms_os_range(pa, sizeof(r)))
+		return -EPERM;
+	o = ms_map(pa, sizeof(r));
+	sv = ms_map(t->save, sizeof(*sv));
+	if (op == RC_REGS_GET) {
+		memcpy(r.x, sv->st.gprs, sizeof(r.x));
+		r.sp = sv->st.sp_el0;
+		r.pc = sv->st.pc;
+		r.nzcv = sv->st.pstate & GENMASK(31, 28);
+		r.tpidr = sv->st.tpidr_el0;
+		r.fpcr = sv->fp.fpcr;
+		r.fpsr = sv->fp.fpsr;
+		memcpy(r.q, sv->fp.q, sizeof(r.q));
+		memcpy(o, &r, sizeof(r));
+		return 0;
+	}
+	memcpy(&r, o, sizeof(r));
+	if (r.pc >= RC_VA_LIMIT || !IS_ALIGNED(r.pc, 4) || r.sp >= RC_VA_LIMIT)
+		return -EINVAL;
+	memcpy(sv->st.gprs, r.x, sizeof(r.x));
+	sv->st.sp_el0 = r.sp;
+	sv->st.pc = r.pc;
+	sv->st.pstate = (sv->st.pstate & ~GENMASK(31, 28)) | (r.nzcv & GENMASK(31, 28));
+	sv->st.tpidr_el0 = r.tpidr;
+	sv->fp.fpcr = (uint32_t)r.fpcr;
+	sv->fp.fpsr = (uint32_t)r.fpsr;
+	memcpy(sv->fp.q, r.q, sizeof(r.q));
 	return 0;
 }

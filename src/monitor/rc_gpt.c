@@ -452,6 +452,17 @@ static void rc_gate(struct smc_regs *regs)
 	monitor_gpt_unlock();
 	img->handle_call(regs, caller);
 	monitor_gpt_lock();
+	if (rc.current == RC_GPT_PRIV && img->exit_gpt && img->shim_entry) {
+		uint64_t next = img->exit_gpt();
+
+		if (next > RC_GPT_OS && rc_gpt_get(next, &g) == 0) {
+			/* ERET into the con-shim under its shim-GPT: mini-OS code, not the caller's */
+			gptbr_switch(next, &g);
+			monitor_gpt_unlock();
+			img->shim_entry(regs);
+			monitor_gpt_lock();
+		}
+	}
 	if (rc.current == RC_GPT_PRIV && rc_gpt_get(RC_GPT_OS, &g) == 0)
 		gptbr_switch(RC_GPT_OS, &g);
 }
@@ -471,6 +482,18 @@ void rc_smc_dispatch(struct smc_regs *regs)
 			regs->x[0] = SMC_UNKNOWN; /* the mini-OS does not call itself */
 		else
 			rc_gate(regs);
+		goto out;
+	}
+	if (fid == SMC_RC_SHIM_EXIT) {
+		struct gpt g;
+
+		/* a con-shim hands its trapped task to the OS: shim-GPT -> OS-GPT, no mini-OS entry */
+		if (rc.current > RC_GPT_OS && rc_gpt_get(RC_GPT_OS, &g) == 0) {
+			gptbr_switch(RC_GPT_OS, &g);
+			regs->x[0] = E_RMM_OK;
+		} else {
+			regs->x[0] = SMC_UNKNOWN;
+		}
 		goto out;
 	}
 	regs->x[0] = SMC_UNKNOWN;

@@ -31,6 +31,15 @@ struct monitor_minios_image {
 	 * was entered (the OS-GPT for the OS, a shim-GPT for a con-shim).
 	 */
 	void (*handle_call)(struct smc_regs *regs, uint64_t caller_gpt);
+	/*
+	 * Optional (NULL: the mini-OS leaves the Priv-GPT with its own
+	 * SET_GPTBR). After handle_call, still under the Priv-GPT: the GPT to
+	 * return into. A live shim-GPT means the ERET goes to that con-shim's
+	 * entry, shim_entry(regs), under it (its results are the gate's);
+	 * anything else the OS-GPT. Either way no further EL3 round trip.
+	 */
+	uint64_t (*exit_gpt)(void);
+	void (*shim_entry)(struct smc_regs *regs);
 };
 
 /*

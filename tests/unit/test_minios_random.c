@@ -222,10 +222,10 @@ static void step(void)
 	uint64_t ret, pa, va = VA_BASE + rn(8) * GRANULE_SIZE, th = t >= 0 ? R.task[t].handle : 0;
 
 	/* Weights: memory calls more often than the life-cycle calls. */
-	static const uint8_t op_of[26] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-					  16, 17, 18, 19, 6, 7, 7, 8, 10, 11};
+	static const uint8_t op_of[27] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+					  16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20};
 
-	switch (op_of[rn(26)]) {
+	switch (op_of[rn(27)]) {
 	case 0: /* create a shim */
 		ret = call("create_shim", RC_FN_CREATE_SHIM, 0, 0, 0, 0, 0, &r);
 		if (ret == RC_SUCCESS)
@@ -392,6 +392,16 @@ static void step(void)
 			break;
 		ret = call("switch_to_miniOS", RC_FN_SWITCH_TO_MINIOS, th, R.frame, RC_RUN_SET_X0, 0, 0,
 			   &r);
+		break;
+	case 20: /* every register of a task: read them, write them back (or to a foreign granule) */
+		if (t < 0)
+			break;
+		pa = rn(4) ? R.frame : foreign(R.task[t].k, false);
+		ret = call("task_regs", RC_FN_TASK_REGS, th, pa, RC_REGS_GET, 0, 0, NULL);
+		if (pa != R.frame)
+			expect(false, ret, "registers to a granule not the OS's");
+		else if (ret == RC_SUCCESS)
+			call("task_regs(set)", RC_FN_TASK_REGS, th, pa, RC_REGS_SET, 0, 0, NULL);
 		break;
 	default: /* garbage */
 		ret = call("garbage", 1 + rn(RC_FN_NR + 1), rnd(), rnd(), rnd(), rnd(), rnd(), NULL);

@@ -194,7 +194,7 @@ static void image_call(struct smc_regs *regs, uint64_t caller)
 	regs->x[1] = r.x[2];
 }
 
-static const struct monitor_minios_image test_image = {image_boot, image_call};
+static const struct monitor_minios_image test_image = {.boot = image_boot, .handle_call = image_call};
 
 static void test_el3_calls(void **state)
 {
@@ -224,7 +224,7 @@ static int bad_boot(uint64_t base, uint64_t size)
 	return (int)el3(SMC_RC_GPT_CREATE, RC_GPT_PRIV, 0, 0, 0, &r);
 }
 
-static const struct monitor_minios_image bad_image = {bad_boot, image_call};
+static const struct monitor_minios_image bad_image = {.boot = bad_boot, .handle_call = image_call};
 
 static void test_boot_left_priv(void **state)
 {

@@ -1,0 +1,143 @@
+/*
+ * Shared host-side pieces of the deployments (deploy_common.h).
+ */
+#include "deploy/deploy_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *mf,
+			struct deploy_libos_config *out)
+{
+	static char *const empty_env[] = {NULL};
+	struct libos_mf_entry *ents = calloc(mf->n ? mf->n : 1, sizeof(*ents));
+	unsigned nrl = cfg->n_rlimits < RB_MAX_RLIMITS ? cfg->n_rlimits : RB_MAX_RLIMITS;
+
+	if (!ents)
+		return -ENOMEM;
+	for (size_t i = 0; i < mf->n; i++) {
+		const struct rb_manifest_entry *e = &mf->entries[i];
+
+		ents[i].path = e->path;
+		ents[i].type = e->type == RB_MF_DIR       ? LIBOS_MF_DIR
+			       : e->type == RB_MF_SYMLINK ? LIBOS_MF_SYMLINK
+							  : LIBOS_MF_FILE;
+		ents[i].mode = e->mode;
+		ents[i].uid = e->uid;
+		ents[i].gid = e->gid;
+		ents[i].size = e->size;
+		ents[i].mtime_sec = e->mtime_sec;
+		memcpy(ents[i].sha256, e->sha256, 32);
+		ents[i].link_target = e->link_target;
+	}
+	for (unsigned i = 0; i < nrl; i++) {
+		out->rl[i].resource = cfg->rlimits[i].resource;
+		out->rl[i].soft = cfg->rlimits[i].soft;
+		out->rl[i].hard = cfg->rlimits[i].hard;
+	}
+	out->ents = ents;
+	out->lc = (struct libos_config){
+		.args = cfg->args,
+		.env = cfg->env ? cfg->env : empty_env,
+		.cwd = cfg->cwd ? cfg->cwd : "/",
+		.hostname = cfg->hostname ? cfg->hostname : cfg->id,
+		.uid = cfg->uid,
+		.gid = cfg->gid,
+		.umask = cfg->umask,
+		.rootfs_readonly = cfg->rootfs_readonly,
+		.terminal = cfg->terminal,
+		.rlimits = out->rl,
+		.n_rlimits = nrl,
+		.mf = ents,
+		.mf_n = mf->n,
+		.groups = cfg->additional_gids,
+		.n_groups = cfg->n_additional_gids,
+	};
+	return 0;
+}
+
+int deploy_rootfs_open(int rootfd, const char *path)
+{
+	while (*path == '/')
+		path++;
+	if (!*path)
+		return -ENOENT;
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+					  RESOLVE_NO_SYMLINKS};
+	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/* older kernels: walk the components, refusing symlinks and ".." */
+		char buf[4096];
+		snprintf(buf, sizeof(buf), "%s", path);
+		int dir = dup(rootfd);
+		char *save, *comp = strtok_r(buf, "/", &save);
+		while (comp && dir >= 0) {
+			char *next = strtok_r(NULL, "/", &save);
+			if (strcmp(comp, "..") == 0) {
+				close(dir);
+				return -EACCES;
+			}
+			int nfd = openat(dir, comp,
+					 (next ? O_PATH | O_DIRECTORY : O_RDONLY) | O_NOFOLLOW |
+						 O_CLOEXEC);
+			close(dir);
+			dir = nfd;
+			comp = next;
+		}
+		fd = dir;
+	}
+	return fd < 0 ? -errno : (int)fd;
+}
+
+long deploy_console_write(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (long)done : -errno;
+		}
+		done += (size_t)n;
+	}
+	return (long)done;
+}
+
+long deploy_console_read_nb(int fd, void *buf, size_t len)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	int r = poll(&p, 1, 0);
+
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	if (r <= 0)
+		return -EAGAIN;
+	ssize_t n = read(fd, buf, len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -EAGAIN;
+	return n < 0 ? -errno : n;
+}
+
+void deploy_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t r = getrandom(p, len, 0);
+		if (r <= 0)
+			continue;
+		p += r;
+		len -= (size_t)r;
+	}
+}

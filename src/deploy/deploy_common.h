@@ -1,0 +1,42 @@
+/*
+ * Pieces every deployment's host side needs (shared so they exist once):
+ * the library OS configuration from the OCI configuration and manifest,
+ * rootfs files opened without leaving the rootfs, the console relay and
+ * randomness.
+ * deploy/shim.c uses them; deploy/none.c and deploy/realm.c have their own
+ * copies still.
+ */
+#ifndef DEPLOY_DEPLOY_COMMON_H
+#define DEPLOY_DEPLOY_COMMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "deploy/deploy.h"
+#include "libos/libos.h"
+
+/* lc from cfg and mf; *ents (malloc'd, free it after libos_fini) backs lc->mf. 0 or -ENOMEM. */
+struct deploy_libos_config {
+	struct libos_config lc;
+	struct libos_mf_entry *ents;
+	struct libos_rlimit rl[RB_MAX_RLIMITS];
+};
+int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *mf,
+			struct deploy_libos_config *out);
+
+/*
+ * Open the regular file at path (absolute in the container) under rootfd
+ * without following symlinks or leaving the rootfs (openat2 RESOLVE_IN_ROOT,
+ * or a component walk on older kernels). fd or -errno.
+ */
+int deploy_rootfs_open(int rootfd, const char *path);
+
+/* Write all of buf to fd (EINTR retried): bytes written, or -errno if none. */
+long deploy_console_write(int fd, const void *buf, size_t len);
+/* Read what fd has now, never blocking: bytes, 0 at EOF, -EAGAIN if nothing yet. */
+long deploy_console_read_nb(int fd, void *buf, size_t len);
+
+/* len bytes of the host's randomness (getrandom, retried). */
+void deploy_random(void *buf, size_t len);
+
+#endif /* DEPLOY_DEPLOY_COMMON_H */

@@ -1,0 +1,528 @@
+/*
+ * The shim deployment's host side (RContainer, DESIGN.md §3): boots the
+ * emulated machine (shared with the realm deployment), registers the
+ * mini-OS with the monitor once per process (its memory: NS granules that
+ * become NO_ACCESS for everyone but the Priv-GPT), and runs one container
+ * as the deprivileged OS would: a con-shim (rc_create_shim: a shim-GPT),
+ * the library OS over pal_shim with its own memory in NS granules, the
+ * container's memory donated to the con-shim as it grows, and at the end
+ * the con-shim destroyed and every granule given back.
+ *
+ * The single-GPTBR limit (docs/rcontainer-abi.md §7): the platform has one
+ * GPTBR_EL3 and one GPC TLB, so all Normal-world work of a run happens on
+ * the calling thread — the deprivileged OS's one "CPU" — with the
+ * container's processes as cooperative kernel threads (pal_shim.c). No
+ * other host thread touches DRAM meanwhile: runs are serialized with one
+ * another (and deploy_kill only posts the signal for that thread).
+ */
+#include "deploy/shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "arch/rcontainer.h"
+#include "deploy/deploy_common.h"
+#include "deploy/none.h"
+#include "deploy/realm_host.h"
+#include "host/host.h"
+#include "libos/libos.h"
+#include "libos/pal_shim.h"
+#include "minios/minios.h"
+#include "monitor/rc_gpt.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define KT_ASAN 1
+#endif
+
+#define PG GRANULE_SIZE
+#define GROW_GRANULES 2048 /* 8 MiB at a time */
+#define KT_STACK (256u << 10)
+
+/* ---- the mini-OS, once per process ---------------------------------------------- */
+
+static const struct monitor_minios_image minios_image = {
+	.boot = minios_boot,
+	.handle_call = minios_handle_call,
+	.exit_gpt = minios_exit_gpt,
+	.shim_entry = minios_shim_entry,
+};
+
+static bool minios_up;
+
+static int minios_up_once(char *errbuf, size_t errlen)
+{
+	uint64_t size, base;
+	int r;
+
+	if (minios_up)
+		return 0;
+	size = ALIGN_UP(minios_required_size(), PG) + 64 * PG; /* + IO page tables */
+	base = host_granules_alloc((unsigned)(size / PG), PG);
+	if (!base) {
+		snprintf(errbuf, errlen, "no memory for the mini-OS");
+		return -ENOMEM;
+	}
+	r = monitor_rc_register(&minios_image, base, size);
+	if (r) {
+		host_granules_free(base, (unsigned)(size / PG));
+		snprintf(errbuf, errlen, "mini-OS boot failed: %s", strerror(-r));
+		return r;
+	}
+	minios_up = true;
+	/* ready vCPUs: every mm's PE is one (a JIT construction otherwise) */
+	{
+		const char *pe = getenv("REALMBOX_VCPU_POOL");
+		unsigned n = pe ? (unsigned)atoi(pe) : 2;
+
+		if (n)
+			(void)deploy_none_prepare(n);
+	}
+	return 0;
+}
+
+/* ---- the run's state ---------------------------------------------------------- */
+
+struct chunk {
+	uint64_t pa;
+	unsigned n;
+};
+
+static struct {
+	pthread_mutex_t mu; /* guards signals, running, id */
+	pthread_cond_t cv;
+	uint64_t signals; /* pending for init: bit sig - 1 (several may come at once: TERM, CONT) */
+	bool running;
+	char id[256];
+	int rootfd, fds[3];
+	struct chunk *chunks; /* OS granules donated to the con-shim */
+	size_t nchunks, capchunks;
+	uint64_t grown, grow_max;
+	ucontext_t ctx[PAL_SHIM_MAX_TASKS + 1];
+	uint8_t *stack[PAL_SHIM_MAX_TASKS + 1];
+	void (*entry[PAL_SHIM_MAX_TASKS + 1])(void);
+} H = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static pthread_mutex_t shim_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void h_smc(void *h, uint64_t x[7])
+{
+	struct smc_regs r;
+
+	plat_smc6(PAS_NS, x[0], x[1], x[2], x[3], x[4], x[5], x[6], &r);
+	for (int i = 0; i < 4; i++)
+		x[i] = r.x[i];
+}
+
+static uint64_t h_time_ns(void *h, int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock == PAL_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void h_random(void *h, void *buf, size_t len)
+{
+	deploy_random(buf, len);
+}
+
+#ifdef KT_ASAN
+/* AddressSanitizer is told of every stack switch; context 0's stack is the run's thread's. */
+static const void *kt_main_bottom;
+static size_t kt_main_size;
+static void *kt_fake[PAL_SHIM_MAX_TASKS + 1];
+#endif
+
+static void kt_trampoline(unsigned id)
+{
+#ifdef KT_ASAN
+	__sanitizer_finish_switch_fiber(NULL, &kt_main_bottom, &kt_main_size);
+#endif
+	H.entry[id]();
+}
+
+static void h_kt_start(void *h, unsigned id, void (*entry)(void))
+{
+	if (id == 0 || id > PAL_SHIM_MAX_TASKS)
+		return;
+	if (!H.stack[id]) {
+		void *s = mmap(NULL, KT_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s == MAP_FAILED)
+			abort(); /* the deployment's own host memory */
+		H.stack[id] = s;
+	}
+	getcontext(&H.ctx[id]);
+	H.ctx[id].uc_stack.ss_sp = H.stack[id];
+	H.ctx[id].uc_stack.ss_size = KT_STACK;
+	H.ctx[id].uc_link = NULL;
+	H.entry[id] = entry;
+	makecontext(&H.ctx[id], (void (*)(void))kt_trampoline, 1, id);
+}
+
+static void h_kt_switch(void *h, unsigned from, unsigned to)
+{
+#ifdef KT_ASAN
+	__sanitizer_start_switch_fiber(&kt_fake[from], to ? H.stack[to] : kt_main_bottom,
+				       to ? KT_STACK : kt_main_size);
+#endif
+	swapcontext(&H.ctx[from], &H.ctx[to]);
+#ifdef KT_ASAN
+	__sanitizer_finish_switch_fiber(kt_fake[from], NULL, NULL);
+#endif
+}
+
+/* The lowest pending signal for init, taken (H.mu held); 0 if none. */
+static int take_signal(void)
+{
+	int s = H.signals ? __builtin_ctzll(H.signals) + 1 : 0;
+
+	if (s)
+		H.signals &= ~(1ULL << (s - 1));
+	return s;
+}
+
+static int h_idle(void *h, uint64_t ns)
+{
+	struct timespec dl;
+	int s;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += (time_t)(ns / 1000000000ULL);
+	dl.tv_nsec += (long)(ns % 1000000000ULL);
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&H.mu);
+	while (!H.signals && pthread_cond_timedwait(&H.cv, &H.mu, &dl) == 0)
+		;
+	s = take_signal();
+	pthread_mutex_unlock(&H.mu);
+	return s;
+}
+
+static int h_poll_signal(void *h)
+{
+	int s;
+
+	if (!__atomic_load_n(&H.signals, __ATOMIC_RELAXED))
+		return 0;
+	pthread_mutex_lock(&H.mu);
+	s = take_signal();
+	pthread_mutex_unlock(&H.mu);
+	return s;
+}
+
+static int h_grow(void *h, uint64_t *pa, uint64_t *n)
+{
+	uint64_t want = GROW_GRANULES;
+
+	if (H.grown >= H.grow_max)
+		return -ENOMEM;
+	if (want > H.grow_max - H.grown)
+		want = H.grow_max - H.grown;
+	if (H.nchunks == H.capchunks) {
+		size_t nc = H.capchunks ? H.capchunks * 2 : 16;
+		struct chunk *c = realloc(H.chunks, nc * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		H.chunks = c;
+		H.capchunks = nc;
+	}
+	*pa = host_granules_alloc((unsigned)want, PG);
+	if (!*pa)
+		return -ENOMEM;
+	*n = want;
+	H.chunks[H.nchunks++] = (struct chunk){*pa, (unsigned)want};
+	H.grown += want;
+	return 0;
+}
+
+static int h_host_open(void *h, const char *path)
+{
+	return deploy_rootfs_open(H.rootfd, path);
+}
+
+static long h_host_pread(void *h, int fd, void *buf, size_t len, uint64_t off)
+{
+	ssize_t r = pread(fd, buf, len, (off_t)off);
+	return r < 0 ? -errno : r;
+}
+
+static void h_host_close(void *h, int fd)
+{
+	if (fd > 2 && fd != H.rootfd)
+		close(fd);
+}
+
+static long h_console_read(void *h, int fd, void *buf, size_t len)
+{
+	return deploy_console_read_nb(H.fds[0], buf, len);
+}
+
+static long h_console_write(void *h, int fd, const void *buf, size_t len)
+{
+	return deploy_console_write(H.fds[fd == 2 ? 2 : 1], buf, len);
+}
+
+int shim_kill(const char *id, int sig)
+{
+	int r = -ESRCH;
+
+	if (sig <= 0 || sig > 64)
+		return -EINVAL;
+	pthread_mutex_lock(&H.mu);
+	if (H.running && id && strcmp(id, H.id) == 0) {
+		H.signals |= 1ULL << (sig - 1);
+		pthread_cond_signal(&H.cv);
+		r = 0;
+	}
+	pthread_mutex_unlock(&H.mu);
+	return r;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static uint64_t env_mb(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	long v = s ? atol(s) : 0;
+	return v > 0 ? (uint64_t)v : def;
+}
+
+static uint64_t rc_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, struct smc_regs *r)
+{
+	return plat_smc6(PAS_NS, SMC_RC_ENTER, fn, a1, a2, a3, 0, 0, r);
+}
+
+/* OS memory: n contiguous NS granules and their host mapping. */
+struct osmem {
+	uint64_t pa;
+	unsigned n;
+	void *p;
+};
+
+static int os_alloc(struct osmem *m, uint64_t bytes)
+{
+	m->n = (unsigned)(ALIGN_UP(bytes, PG) / PG);
+	m->pa = host_granules_alloc(m->n, PG);
+	m->p = m->pa ? plat_map(PAS_NS, m->pa, (size_t)m->n * PG, NULL) : NULL;
+	if (!m->p) {
+		if (m->pa)
+			host_granules_free(m->pa, m->n);
+		m->pa = 0;
+		return -ENOMEM;
+	}
+	memset(m->p, 0, (size_t)m->n * PG);
+	return 0;
+}
+
+static void os_free(struct osmem *m)
+{
+	if (m->pa)
+		host_granules_free(m->pa, m->n);
+	m->pa = 0;
+}
+
+int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	     int stdout_fd, int stderr_fd, struct rb_result *res, struct shim_counts *cnt,
+	     char *errbuf, size_t errlen)
+{
+	struct osmem frame = {0}, regs = {0}, bounce = {0}, meta = {0}, mem = {0};
+	struct deploy_libos_config dc = {0};
+	struct pal_shim_env env;
+	struct pal_ops pal;
+	struct smc_regs r;
+	uint64_t shim = 0, c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
+	struct monitor_rc_stats ms;
+	int ret;
+	bool inited = false;
+
+	memset(res, 0, sizeof(*res));
+	memset(cnt, 0, sizeof(*cnt));
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	pthread_mutex_lock(&shim_lock);
+	H.rootfd = -1;
+	if ((ret = realm_machine_up(errbuf, errlen)) || (ret = minios_up_once(errbuf, errlen)))
+		goto out_unlock;
+	cnt->baseline = getenv("REALMBOX_SHIM_BASELINE") && atoi(getenv("REALMBOX_SHIM_BASELINE"));
+	minios_set_fast_exit(!cnt->baseline);
+	cnt->granules_before = host_granules_in_use();
+	monitor_rc_get_stats(&ms);
+	cnt->gpts_before = ms.gpts_live;
+
+	H.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (H.rootfd < 0) {
+		ret = -errno;
+		snprintf(errbuf, errlen, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+		goto out;
+	}
+	H.fds[0] = stdin_fd;
+	H.fds[1] = stdout_fd;
+	H.fds[2] = stderr_fd;
+	H.nchunks = 0;
+	H.grown = 0;
+	H.grow_max = (env_mb("REALMBOX_SHIM_POOL_MAX_MB", 512) << 20) / PG;
+	if ((ret = deploy_libos_config(cfg, mf, &dc))) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto out;
+	}
+	if (rc_call(RC_FN_CREATE_SHIM, 0, 0, 0, &r) != RC_SUCCESS) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "rc_create_shim failed (status %llu)",
+			 (unsigned long long)r.x[0]);
+		goto out;
+	}
+	shim = r.x[1];
+	if (os_alloc(&frame, PG) || os_alloc(&regs, PG) || os_alloc(&bounce, RC_IPC_MAX) ||
+	    os_alloc(&meta, pal_shim_meta_size()) ||
+	    os_alloc(&mem, env_mb("REALMBOX_SHIM_OS_MB", 96) << 20)) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "out of host memory for the deprivileged OS");
+		goto out;
+	}
+	memset(&env, 0, sizeof(env));
+	env.smc = h_smc;
+	env.time_ns = h_time_ns;
+	env.random = h_random;
+	env.kt_start = h_kt_start;
+	env.kt_switch = h_kt_switch;
+	env.idle = h_idle;
+	env.poll_signal = h_poll_signal;
+	env.grow = h_grow;
+	env.host_open = h_host_open;
+	env.host_pread = h_host_pread;
+	env.host_close = h_host_close;
+	env.console_read = h_console_read;
+	env.console_write = h_console_write;
+	env.shim = shim;
+	env.frame_pa = frame.pa;
+	env.frame = frame.p;
+	env.regs_pa = regs.pa;
+	env.regs = regs.p;
+	env.bounce_pa = bounce.pa;
+	env.bounce = bounce.p;
+	env.meta = meta.p;
+	env.meta_size = (size_t)meta.n * PG;
+	env.hwcap = plat_a64_hwcap();
+	env.hwcap2 = plat_a64_hwcap2();
+	if ((ret = pal_shim_init(&env, &pal)))
+		goto out;
+	ret = libos_init(&pal, mem.p, (size_t)mem.n * PG, &dc.lc);
+	if (ret) {
+		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
+		goto out;
+	}
+	inited = true;
+	pthread_mutex_lock(&H.mu);
+	snprintf(H.id, sizeof(H.id), "%s", cfg->id ? cfg->id : "");
+	H.signals = 0;
+	H.running = true;
+	pthread_mutex_unlock(&H.mu);
+	plat_counters_snapshot(c0);
+	ret = libos_start(errbuf, errlen);
+	if (ret == 0) {
+		ret = pal_shim_run();
+		if (ret)
+			snprintf(errbuf, errlen, "the mini-OS refused to run a task");
+	}
+	plat_counters_snapshot(c1);
+	pthread_mutex_lock(&H.mu);
+	H.running = false;
+	pthread_mutex_unlock(&H.mu);
+	for (int i = 0; i < PLAT_CNT_NR; i++)
+		cnt->plat[i] = c1[i] - c0[i];
+	if (ret == 0) {
+		int st = pal_shim_status();
+		struct libos_stats ls;
+		struct pal_shim_stats ps;
+
+		res->exit_status = st >= 0 ? st : 128 + 9;
+		libos_get_stats(&ls);
+		pal_shim_get_stats(&ps);
+		res->syscalls = ls.syscalls;
+		res->syscalls_enosys = ls.enosys;
+		res->gpt_switches = cnt->plat[PLAT_CNT_GPT_SWITCH];
+		res->rc_el3 = cnt->plat[PLAT_CNT_RC_EL3];
+		res->tlbis = cnt->plat[PLAT_CNT_TLBI];
+		res->rc_calls = cnt->plat[PLAT_CNT_RC_CALL];
+		res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
+		cnt->donated = ps.donated;
+		cnt->runs = ps.runs;
+		cnt->traps_svc = ps.traps_svc;
+		cnt->idles = ps.idles;
+		cnt->idle_ns = ps.idle_ns;
+	}
+
+out:
+	if (inited)
+		libos_fini();
+	if (shim) {
+		/* every task ends, every granule goes back to the OS, the shim-GPT is scrubbed */
+		rc_call(RC_FN_DESTROY_CONTAINER, shim, 0, 0, NULL);
+		if (rc_call(RC_FN_DESTROY_SHIM, shim, 0, 0, &r) != RC_SUCCESS && ret == 0) {
+			ret = -EIO;
+			snprintf(errbuf, errlen, "rc_destroy_shim failed (status %llu)",
+				 (unsigned long long)r.x[0]);
+		}
+	}
+	for (size_t i = 0; i < H.nchunks; i++)
+		host_granules_free(H.chunks[i].pa, H.chunks[i].n);
+	H.nchunks = 0;
+	os_free(&mem);
+	os_free(&meta);
+	os_free(&bounce);
+	os_free(&regs);
+	os_free(&frame);
+	free(dc.ents);
+	if (H.rootfd >= 0)
+		close(H.rootfd);
+	H.rootfd = -1;
+	cnt->granules_after = host_granules_in_use();
+	monitor_rc_get_stats(&ms);
+	cnt->gpts_after = ms.gpts_live;
+out_unlock:
+	pthread_mutex_unlock(&shim_lock);
+	return ret;
+}
+
+int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+		    int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,
+		    size_t errlen)
+{
+	struct shim_counts c;
+	int r = shim_run(cfg, mf, stdin_fd, stdout_fd, stderr_fd, res, &c, errbuf, errlen);
+
+	if (getenv("REALMBOX_SHIM_DEBUG")) {
+		double n = res->syscalls ? (double)res->syscalls : 1;
+
+		fprintf(stderr,
+			"shim%s: %llu syscalls, %llu runs (%llu SVC traps); EL3 round trips %llu, GPT "
+			"switches %llu, TLBIs %llu, rc_* calls %llu (per syscall %.2f / %.2f / %.2f / "
+			"%.2f); %llu granules donated; granules in use %llu -> %llu, GPTs %llu -> %llu; idle %llu "
+			"times, %.1f ms\n",
+			c.baseline ? " (baseline)" : "", (unsigned long long)res->syscalls,
+			(unsigned long long)c.runs, (unsigned long long)c.traps_svc,
+			(unsigned long long)c.plat[PLAT_CNT_RC_EL3],
+			(unsigned long long)c.plat[PLAT_CNT_GPT_SWITCH],
+			(unsigned long long)c.plat[PLAT_CNT_TLBI],
+			(unsigned long long)c.plat[PLAT_CNT_RC_CALL], c.plat[PLAT_CNT_RC_EL3] / n,
+			c.plat[PLAT_CNT_GPT_SWITCH] / n, c.plat[PLAT_CNT_TLBI] / n,
+			c.plat[PLAT_CNT_RC_CALL] / n, (unsigned long long)c.donated,
+			(unsigned long long)c.granules_before, (unsigned long long)c.granules_after,
+			(unsigned long long)c.gpts_before, (unsigned long long)c.gpts_after,
+			(unsigned long long)c.idles, c.idle_ns / 1e6);
+	}
+	return r;
+}

@@ -1,0 +1,44 @@
+/*
+ * The shim deployment (RContainer, DESIGN.md §3): `realmbox run --isolation
+ * shim`. The library OS is the deprivileged OS (libos/pal_shim.c) in the
+ * Normal world; the trusted mini-OS (minios/) is registered with the
+ * monitor once per process; each container gets a con-shim and its
+ * shim-GPT.
+ */
+#ifndef DEPLOY_SHIM_H
+#define DEPLOY_SHIM_H
+
+#include <stdint.h>
+
+#include "deploy/deploy.h"
+#include "plat/plat.h"
+
+struct shim_counts {
+	uint64_t plat[PLAT_CNT_NR];		  /* platform counters over the container's run */
+	uint64_t granules_before, granules_after; /* host_granules_in_use around the run */
+	uint64_t gpts_before, gpts_after;	  /* live GPTs (EL3) around the run */
+	uint64_t donated;			  /* granules the OS gave the con-shim */
+	uint64_t runs, traps_svc;		  /* rc_switch_to_miniOS calls; SVC traps */
+	uint64_t idles, idle_ns;		  /* the deprivileged OS had nothing to run */
+	int baseline;				  /* 1: the artifact's path (4 EL3 round trips per call) */
+};
+
+/*
+ * deploy_run for RB_ISOLATION_SHIM, with counts. REALMBOX_SHIM_BASELINE=1
+ * selects the artifact's path (the mini-OS leaves the Priv-GPT with its own
+ * SET_GPTBR: 4 EL3 round trips per system call); the default folds those
+ * switches into the gate's return (2).
+ */
+int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	     int stdout_fd, int stderr_fd, struct rb_result *res, struct shim_counts *cnt,
+	     char *errbuf, size_t errlen);
+
+/* shim_run without the counts (REALMBOX_SHIM_DEBUG=1 prints them). */
+int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+		    int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,
+		    size_t errlen);
+
+/* deploy_kill for a shim container: 0, -ESRCH (none of that id running), -EINVAL. */
+int shim_kill(const char *id, int sig);
+
+#endif /* DEPLOY_SHIM_H */

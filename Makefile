@@ -20,7 +20,7 @@ CXXFLAGS += $(CXXFLAGS_BASE) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lmbedcrypto -lpthread
 
-CORE_DIRS := src/lib src/plat/emu src/monitor src/rmm src/boot src/libos src/deploy src/host
+CORE_DIRS := src/lib src/plat/emu src/monitor src/rmm src/minios src/boot src/libos src/deploy src/host
 MAIN_SRCS := $(wildcard src/host/*_main.c)
 CORE_SRCS := $(filter-out src/lib/string.c $(MAIN_SRCS),$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 CORE_CXX_SRCS := $(strip $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.cpp)))
@@ -40,7 +40,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/unit/tool_*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all demo test tcb-aarch64 setup clean format check-includes
+.PHONY: all demo test tcb-aarch64 setup clean format check-includes bench
 # Keep object files that pattern chains would treat as intermediate.
 .SECONDARY:
 all: $(LIBCORE) $(PROGS) $(TEST_BINS) $(TOOL_BINS)
@@ -81,13 +81,14 @@ demo:
 	scripts/demo.sh $(BUILD) $(DEMO_ISOLATION)
 
 test: all
-	BUILD=$(BUILD) scripts/run-tests.sh
+	BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
+		scripts/run-tests.sh
 
 check-includes:
 	scripts/check-includes.sh
 
 # The trusted code, compiled freestanding for aarch64, and its size.
-TCB_DIRS := src/arch src/lib src/monitor src/rmm
+TCB_DIRS := src/arch src/lib src/monitor src/rmm src/minios
 TCB_CC := aarch64-linux-gnu-gcc
 TCB_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdinc -fno-builtin -D_LIBC_LIMITS_H_ \
 	-isystem $(shell $(TCB_CC) -print-file-name=include 2>/dev/null) \
@@ -99,7 +100,7 @@ $(BUILD)/tcb-aarch64/%.o: %.c
 	@ln -sfn /usr/include/mbedtls $(BUILD)/tcb-include/mbedtls
 	$(TCB_CC) $(TCB_CFLAGS) -c $< -o $@
 tcb-aarch64: $(TCB_OBJS)
-	@$(PYTHON) scripts/sloc.py $(TCB_DIRS)
+	@$(PYTHON) scripts/sloc.py $(TCB_DIRS) 'src/monitor/rc_*' 'src/arch/rcontainer.h'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
@@ -175,14 +176,75 @@ $(BUILD)/programs/dynamic/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(PROG_CC) $(PROG_CFLAGS) -o $@ $<
 
-.PHONY: programs bundles
+.PHONY: programs bundles bench
+# The realm path's benchmark (scripts/bench-syscall.sh): not a test.
+bench: all bundles
+	scripts/bench-syscall.sh $(BUILD)
+
 programs: $(PROG_STATIC) $(PROG_DYNAMIC)
 bundles: programs
 	PROGRAMS_DIR=$(BUILD)/programs scripts/make-bundle.sh $(BUILD)/bundles all
 
 $(BUILD)/tests/test_host_%: LDLIBS += -ljansson
+$(BUILD)/tests/test_rmm_fasco_attest: LDLIBS += -ljansson # checks the token with host/verify.c
 
 # ---- library OS, `none` deployment (src/libos, src/deploy/none.c) -------
 # deploy/none.c (in librealmbox.a) runs containers on the CPU engine, which
 # is part of librealmbox.a (CPU section above): every program, tool and test
 # already links it and dynarmic.
+
+# ---- Fuzzing (tests/fuzz, issue 8) ---------------------------------------
+# libFuzzer targets, one per tests/fuzz/fuzz_NAME.c, built with clang into
+# $(FUZZ_BUILD) (a second build of the library with coverage, ASan and
+# UBSan; a sub-make with BUILD=$(FUZZ_BUILD)). scripts/fuzz.sh runs them:
+# `make fuzz` for FUZZ_SECONDS each (crashes in $(FUZZ_BUILD)/crashes/NAME/),
+# `make test` for FUZZ_TEST_SECONDS each (0 skips them; SAN=1 skips them,
+# the targets already run under ASan+UBSan).
+FUZZ_CC ?= clang
+FUZZ_CXX ?= clang++
+FUZZ_BUILD ?= $(BUILD)/fuzz
+FUZZ_SECONDS ?= 300
+ifeq ($(SAN),1)
+FUZZ_TEST_SECONDS ?= 0
+else
+FUZZ_TEST_SECONDS ?= 15
+endif
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+# clang, unlike gcc, needs cmpxchg16b enabled for the CPU engine's 128-bit exclusives.
+ifeq ($(shell uname -m),x86_64)
+FUZZ_SANFLAGS += -mcx16
+endif
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_COMMON_SRCS := $(filter-out $(wildcard tests/fuzz/fuzz_*.c),$(wildcard tests/fuzz/*.c))
+FUZZ_COMMON_OBJS := $(FUZZ_COMMON_SRCS:%.c=$(BUILD)/%.o)
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-bins bench
+fuzz-build:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found: run scripts/setup.sh" >&2; exit 1; }
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN= CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) \
+		SANFLAGS="$(FUZZ_SANFLAGS)" fuzz-bins
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-bins: $(FUZZ_BINS)
+$(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/unit -Itests/fuzz
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJS) $(TEST_COMMON_OBJS) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON_OBJS) $(TEST_COMMON_OBJS) \
+		$(LIBCORE) $(LDLIBS) -lcmocka -ljansson
+ifneq ($(FUZZ_TEST_SECONDS),0)
+test: fuzz-build
+endif
+
+# ---- Attestation (issue 6, docs/attestation.md) ---------------------------
+# The boot ROM's measurements of the monitor and the RMM
+# (scripts/tcb-measure.sh) go into src/boot/tcb_measure.c; it is rebuilt
+# when a trusted source changes. The verifier (src/host/verify.c) decodes
+# tokens with libcbor.
+TCB_MEASURE_MONITOR := $(shell scripts/tcb-measure.sh monitor 2>/dev/null)
+TCB_MEASURE_RMM := $(shell scripts/tcb-measure.sh rmm 2>/dev/null)
+$(BUILD)/src/boot/tcb_measure.o: CFLAGS += -DRB_MEASURE_MONITOR='"$(TCB_MEASURE_MONITOR)"' \
+	-DRB_MEASURE_RMM='"$(TCB_MEASURE_RMM)"'
+$(BUILD)/src/boot/tcb_measure.o: $(wildcard src/monitor/*.[ch] src/rmm/*.[ch] src/lib/*.[ch] src/arch/*.[ch]) scripts/tcb-measure.sh
+LDLIBS += -lcbor

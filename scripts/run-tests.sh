@@ -36,6 +36,16 @@ for t in tests/py/test_*.py; do
 	run "$(basename "$t" .py)" env BUILD="$BUILD" python3 "$t"
 done
 run tcb-aarch64 make --no-print-directory BUILD="$BUILD" tcb-aarch64
+# The fuzz targets (tests/fuzz), briefly: their regression inputs, then
+# FUZZ_TEST_SECONDS of fuzzing each; a crash fails the entry (`make fuzz`
+# runs them longer). FUZZ_TEST_SECONDS=0 (and SAN=1) leaves them out.
+if [ "${FUZZ_TEST_SECONDS:-0}" -gt 0 ]; then
+	for f in tests/fuzz/fuzz_*.c; do
+		name=$(basename "$f" .c)
+		run "$name" env FUZZ_FRESH=1 scripts/fuzz.sh "${FUZZ_BUILD:-$BUILD/fuzz}" \
+			"$FUZZ_TEST_SECONDS" "${name#fuzz_}"
+	done
+fi
 
 echo
 if [ "$fail" -gt 0 ]; then

@@ -9,7 +9,9 @@ PKGS=(
 	libdynarmic-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-user-static binfmt-support
+	python3-cbor2 python3-cryptography
 	busybox-static:arm64
+	clang libclang-rt-14-dev
 )
 
 SUDO=""

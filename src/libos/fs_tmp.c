@@ -450,7 +450,8 @@ long tmp_write(struct inode *i, const void *src, size_t len, uint64_t off)
 		return r;
 	if (off > i->size)
 		memset(i->data + i->size, 0, off - i->size);
-	memcpy(i->data + off, src, len);
+	if (len)
+		memcpy(i->data + off, src, len); /* i->data may still be NULL for len 0 */
 	if (off + len > i->size)
 		i->size = off + len;
 	uint64_t n = now_ns(PAL_CLOCK_REALTIME);

@@ -378,7 +378,7 @@ long sys_statx(struct task *t, const uint64_t *a)
 	memcpy(b + 132, &rmin, 4);
 	memcpy(b + 136, &dmaj, 4);
 	memcpy(b + 140, &dmin, 4);
-	return copy_out(t, a[3], b, sizeof(b));
+	return copy_out(t, a[4], b, sizeof(b)); /* statx(dirfd, path, flags, mask, statxbuf) */
 }
 
 static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int flags)

@@ -181,6 +181,11 @@ int libos_start(char *errbuf, size_t errlen)
 fail:
 	if (errbuf && errlen && !errbuf[0])
 		ksnprintf(errbuf, errlen, "cannot start the container: error %d", -r);
+	if (p && p->mm) {
+		/* the deployment's address space goes now; the rest with the library OS heap */
+		mm_put(p->mm);
+		p->mm = NULL;
+	}
 	PAL(unlock);
 	return r < 0 ? r : -EINVAL;
 }

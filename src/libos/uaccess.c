@@ -53,7 +53,8 @@ static bool desc_allows(struct task *t, uint64_t a, uint64_t len, bool out)
 				continue; /* the iovec array itself is only read */
 			sz = sa->len_arg >= 0 ? t->cur_args[sa->len_arg] * (sa->size ? sa->size : 1) :
 						sa->size;
-			if (in_range(a, len, base, base + sz))
+			/* a length past the end of the address space names everything up to it */
+			if (in_range(a, len, base, base + sz < base ? UINT64_MAX : base + sz))
 				return true;
 			break;
 		case SA_PATH:

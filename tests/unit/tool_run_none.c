@@ -47,6 +47,16 @@ static void add(struct mvec *v, struct rb_manifest_entry *e)
 	v->e[v->n++] = *e;
 }
 
+static void mvec_free(struct mvec *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		if (strcmp(v->e[i].path, "/") != 0)
+			free(v->e[i].path);
+		free(v->e[i].link_target);
+	}
+	free(v->e);
+}
+
 static int hash_file(const char *path, uint8_t out[32])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -223,6 +233,7 @@ int main(int argc, char **argv)
 		double t1 = now_s();
 		if (rc) {
 			fprintf(stderr, "tool_run_none: %s (%s)\n", err, strerror(-rc));
+			mvec_free(&v);
 			return rc == -ENOENT ? 127 : rc == -EACCES || rc == -ENOEXEC ? 126 : 125;
 		}
 		if (timing)
@@ -233,5 +244,6 @@ int main(int argc, char **argv)
 	if (stats)
 		fprintf(stderr, "run_none: status %d, %llu syscalls, %llu ENOSYS\n", res.exit_status,
 			(unsigned long long)res.syscalls, (unsigned long long)res.syscalls_enosys);
+	mvec_free(&v); /* LeakSanitizer (make SAN=1 test) checks the tool too */
 	return res.exit_status;
 }

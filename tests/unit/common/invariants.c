@@ -134,6 +134,15 @@ static inline struct granule *G(uint64_t idx)
 
 static void tcache_free(void);
 
+/*
+ * The host mapping of the last L1 table read, by L0 descriptor. inv_reset
+ * forgets it: a new machine of the same size has the same descriptors but
+ * another mapping (a stale pointer read zeros in fuzz_rmi, which boots a
+ * machine per input).
+ */
+static uint64_t cached_l0d = ~0ULL;
+static const uint64_t *cached_l1;
+
 void inv_reset(void)
 {
 	tcache_free();
@@ -143,6 +152,8 @@ void inv_reset(void)
 	free(ic.rd_slot);
 	free(ic.vmid_seen);
 	memset(&ic, 0, sizeof(ic));
+	cached_l0d = ~0ULL;
+	cached_l1 = NULL;
 }
 
 static void region(uint64_t base, uint64_t size, uint64_t *lo, uint64_t *hi)
@@ -239,8 +250,6 @@ static bool gpt_group_desc(uint64_t pa, uint64_t *desc)
 {
 	uint64_t l0i = pa >> gr.s;
 	uint64_t d;
-	static uint64_t cached_l0d = ~0ULL;
-	static const uint64_t *cached_l1;
 	struct plat_fault f;
 
 	if (l0i >= gr.l0_entries)

@@ -177,8 +177,12 @@ $(BUILD)/programs/dynamic/%: tests/programs/%.c
 	$(PROG_CC) $(PROG_CFLAGS) -o $@ $<
 
 .PHONY: programs bundles bench
-# The realm path's benchmark (scripts/bench-syscall.sh): not a test.
+# The benchmarks (not tests): bench/report.md with plots (scripts/bench_report.py:
+# start latency, system-call cost and counts, application overhead, TCB, for
+# realm, shim, none and qemu-aarch64 in one run), then the realm path's
+# per-call counts and ratios (scripts/bench-syscall.sh).
 bench: all bundles
+	scripts/bench_report.py --build $(BUILD)
 	scripts/bench-syscall.sh $(BUILD)
 
 programs: $(PROG_STATIC) $(PROG_DYNAMIC)

@@ -12,6 +12,7 @@ PKGS=(
 	python3-cbor2 python3-cryptography
 	busybox-static:arm64
 	clang libclang-rt-14-dev
+	gnuplot-nox
 )
 
 SUDO=""

@@ -781,7 +781,7 @@ static struct {
 	bool stop, running;
 	bool have_status;
 	int status;
-	int signal; /* for the container's init (deploy_kill) */
+	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
 	int err;
 	char id[256];
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -874,7 +874,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	S.cnt = cnt;
 	S.pending = S.go = S.started = 0;
 	S.stop = S.have_status = false;
-	S.signal = 0;
+	S.signals = 0;
 	S.err = 0;
 	S.running = true;
 	r = sched_go(1); /* REC 0: its first entry posts START */
@@ -905,15 +905,17 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			}
 		}
 		int w = 0;
-		while (!S.pending && !S.stop && !S.signal && w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
 			break;
-		if (S.signal) {
+		if (S.signals) {
+			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive) */
+			int sig = __builtin_ctzll(S.signals) + 1;
 			cmd = PRH_CMD_SIGNAL;
-			arg = (uint64_t)S.signal;
-			S.signal = 0;
+			arg = (uint64_t)sig;
+			S.signals &= ~(1ULL << (sig - 1));
 		} else if (S.pending) {
 			cmd = PRH_CMD_SERVE;
 			arg = S.pending;
@@ -958,7 +960,7 @@ int realm_kill(const char *id, int sig)
 		return -EINVAL;
 	pthread_mutex_lock(&S.mu);
 	if (S.running && !S.stop && id && strcmp(id, S.id) == 0) {
-		S.signal = sig;
+		S.signals |= 1ULL << (sig - 1);
 		pthread_cond_signal(&S.cv_sys);
 		r = 0;
 	}

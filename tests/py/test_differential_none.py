@@ -117,7 +117,7 @@ BUSYBOX = [
     # more processes over time than a Container Realm has RECs, and several at once
     sh("many-processes", "for i in $(seq 1 40); do echo $i | cat; done | tail -n 1; "
        "for i in 1 2 3 4 5 6 7 8; do sleep 0.2 & done; wait; echo all",
-       expect_stdout=b"40\nall\n"),
+       expect_stdout=b"40\nall\n", timeout=120),
     sh("exec-replace", "exec echo replaced; echo not reached", expect_stdout=b"replaced\n"),
     sh("trap", "trap 'echo caught' USR1; kill -USR1 $$; echo after; trap 'echo bye' EXIT",
        expect_stdout=b"caught\nafter\nbye\n"),

@@ -96,7 +96,8 @@ def run_realmbox(bundle_dir, case_id, isolation, stdin=b"", timeout=60, extra=()
     out, err, timed_out = oracle._communicate(proc, stdin, timeout)
     if timed_out:
         return oracle.Result(None, out, err, "realmbox", f"timed out after {timeout} s")
-    return oracle.Result(oracle.shell_status(proc.returncode), out, err, "realmbox")
+    return oracle.Result(oracle.shell_status(proc.returncode), out, rbenv.strip_san_noise(err),
+                         "realmbox")
 
 
 def _oracle_expectation(case, o):

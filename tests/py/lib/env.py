@@ -2,6 +2,7 @@
 "build"), the realmbox program, and the example bundles (built on demand
 with scripts/make-bundle.sh into $BUILD/bundles)."""
 import os
+import re
 import subprocess
 import sys
 
@@ -48,3 +49,14 @@ def bundle(kind):
     subprocess.run([os.path.join(REPO, "scripts", "make-bundle.sh"), BUNDLES, kind],
                    cwd=REPO, check=True, env=env, stdout=subprocess.DEVNULL)
     return path
+
+
+# AddressSanitizer says once per process that it does not fully support
+# swapcontext (the System Realm kernel's contexts use it): not the program's.
+_SAN_NOISE = re.compile(rb"^==\d+==WARNING: ASan doesn't fully support makecontext/swapcontext"
+                        rb"[^\n]*\n", re.M)
+
+
+def strip_san_noise(stderr):
+    """stderr of a realmbox run without the sanitizers' own remarks (SAN=1 builds)."""
+    return _SAN_NOISE.sub(b"", stderr)

@@ -282,7 +282,8 @@ static void test_none_host_finds_the_secret(void **state)
 /*
  * The host abuses RMI against the running container: granules in use
  * delegated or undelegated again, live realms and RECs destroyed, a REC
- * entered while its request is pending, an RTT passed as an RD, an RD as
+ * entered with its run page in realm memory, an RD entered as a REC, an RTT
+ * passed as an RD, an RD as
  * an RTT, misaligned and out-of-range addresses. Every call answers an
  * RMI error, the container carries on and prints its secret whole, and the
  * machine's invariants hold once it is gone.
@@ -314,7 +315,9 @@ static void test_realm_host_abuses_rmi(void **state)
 		{"destroy the live Container Realm", SMC_RMI_REALM_DESTROY, v.ct_rd},
 		{"destroy the live System Realm", SMC_RMI_REALM_DESTROY, v.sys_rd},
 		{"destroy a REC with a channel", SMC_RMI_REC_DESTROY, v.ct_rec0},
-		{"enter a REC whose request is pending", SMC_RMI_REC_ENTER, v.ct_rec0, ns},
+		{"enter a REC with its run page in realm memory", SMC_RMI_REC_ENTER, v.ct_rec0,
+		 v.ct_data},
+		{"enter a System Realm REC as a container's", SMC_RMI_REC_ENTER, v.ct_rd, ns},
 		{"create a realm over an RTT", SMC_RMI_REALM_CREATE, v.ct_rtt, ns},
 		{"an RD as a new RTT", SMC_RMI_RTT_CREATE, v.ct_rd, v.ct_rd, 0, 3},
 		{"an RTT as an RD", SMC_RMI_RTT_CREATE, v.ct_rtt, ns2, 0, 3},

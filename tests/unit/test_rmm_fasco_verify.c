@@ -648,7 +648,8 @@ static void guest_plain_takes(struct native_guest *g, const uint64_t gprs[8])
 
 	ct.result[0] = fx_sys_smc(g, SMC_RSI_RB_TAKE, SYS_CHAN_IPA(0), 0, 0, 0, 0, &o);
 	ct.result[1] = fx_sys_smc(g, SMC_RSI_RB_COPY_IN, 0, 0, 0, 16, 0, &o);
-	ct.result[2] = fx_sys_smc(g, SMC64_FID(0x1AF), 0, 0, 0, 0, 0, &o);
+	/* past the realmbox RSI range (0x1A0..0x1AF, every FID taken) */
+	ct.result[2] = fx_sys_smc(g, SMC64_FID(0x1B0), 0, 0, 0, 0, 0, &o);
 }
 
 static void test_foreign_channel(void **state)

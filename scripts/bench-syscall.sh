@@ -28,27 +28,10 @@ CC=${CC_A64:-aarch64-linux-gnu-gcc}
 tmp=$(mktemp -d /tmp/rb-bench-XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 
-# ---- the probe programs ----
+# ---- the probe programs (scripts/bench-lib.sh) ----
+. scripts/bench-lib.sh
 mkdir -p "$tmp/rootfs"
-cat >"$tmp/loop.c" <<'EOF'
-static long sc3(long nr, long a, long b, long c)
-{
-	register long x8 __asm__("x8") = nr, x0 __asm__("x0") = a, x1 __asm__("x1") = b,
-		      x2 __asm__("x2") = c;
-	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-	return x0;
-}
-void _start(void)
-{
-	char buf[64]; /* on the stack: no data segment */
-	for (long i = 0; i < NCALLS; i++)
-		if (KIND == 0)
-			sc3(172, 0, 0, 0); /* getpid */
-		else
-			sc3(64, 1, (long)buf, sizeof(buf)); /* write(1, buf, 64) */
-	sc3(94, 0, 0, 0);
-}
-EOF
+bench_probes "$tmp" 0 "$N" "$NT"
 cat >"$tmp/store.c" <<'EOF'
 static unsigned long buf[1 << 17]; /* 1 MiB */
 void _start(void)
@@ -63,26 +46,6 @@ void _start(void)
 EOF
 $CC -O1 -static -nostdlib -ffreestanding -fno-stack-protector -DSTORES=200000000UL \
 	-o "$tmp/rootfs/store" "$tmp/store.c"
-for kind in 0 1; do
-	for n in 0 "$N" "$NT"; do
-		$CC -O1 -static -nostdlib -ffreestanding -fno-stack-protector -DNCALLS="$n" -DKIND=$kind \
-			-o "$tmp/rootfs/p$kind-$n" "$tmp/loop.c"
-	done
-done
-bundle() { # dir args...
-	local d=$1; shift
-	mkdir -p "$d"
-	python3 - "$d" "$@" <<'EOF'
-import json, sys
-d, args = sys.argv[1], sys.argv[2:]
-root = args.pop(0)
-cfg = {"ociVersion": "1.0.2", "process": {"terminal": False, "user": {"uid": 0, "gid": 0},
-       "args": args, "env": ["PATH=/bin:/usr/bin"], "cwd": "/"},
-       "root": {"path": root, "readonly": False}, "hostname": "bench"}
-json.dump(cfg, open(d + "/config.json", "w"))
-EOF
-}
-
 # stats of one realm run: prints "forwards rec_exits world_switches rsi copies bytes"
 realm_counts() { # bundle-dir
 	local out

@@ -45,6 +45,7 @@ APPS = [
     ("gzip 64 MiB", "head -c 67108864 /dev/zero | gzip -1 | wc -c"),
     ("sort 1M lines", "seq 1000000 | sort -r | tail -n 1"),
 ]
+APP_TIMEOUT = 300  # seconds; a slower run is reported as missing
 SYSCALLS = [("getpid", 20000), ("pipe", 10000), ("open", 5000), ("mmap", 5000)]
 COUNTS = ["forwarded", "rec_exits", "world_switches", "rmm_copies", "rmm_copy_bytes",
           "rc_el3_round_trips", "gpt_switches", "tlbis"]
@@ -146,9 +147,11 @@ class Bench:
     # ---- 2. system calls ----
     def syscalls(self):
         res = {}
-        for op, n in SYSCALLS:
+        for op, n0 in SYSCALLS:
             res[op] = {}
             for mode in self.all_modes():
+                # shim re-translates the container's code after every trap (issue 7): fewer calls
+                n = max(100, n0 // 100) if mode == "shim" else n0
                 vals = []
                 for _ in range(3):
                     _, out, _, rc = self.run(mode, ["/sysbench", op, str(n)])
@@ -171,7 +174,8 @@ class Bench:
             for mode in self.all_modes():
                 vals, outs = [], set()
                 for _ in range(max(1, min(3, self.runs // 5))):
-                    t, out, _, rc = self.run(mode, ["/bin/sh", "-c", script])
+                    t, out, _, rc = self.run(mode, ["/bin/sh", "-c", script],
+                                             timeout=APP_TIMEOUT)
                     if rc == 0:
                         vals.append(t)
                         outs.add(out)

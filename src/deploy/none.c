@@ -10,6 +10,7 @@
  * One container at a time per host process (the library OS is one instance).
  */
 #include "deploy/deploy.h"
+#include "deploy/deploy_common.h"
 #include "deploy/none.h"
 #include "deploy/realm_host.h"
 #include "deploy/shim.h"
@@ -20,7 +21,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -526,36 +525,7 @@ static void n_unlock(void *c)
 
 static int n_host_open(void *c, const char *path)
 {
-	while (*path == '/')
-		path++;
-	if (!*path)
-		return -ENOENT;
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
-					   RESOLVE_NO_SYMLINKS };
-	long fd = syscall(SYS_openat2, ctx.rootfd, path, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) {
-		/* older kernels: walk the components, refusing symlinks and ".." */
-		char buf[4096];
-		snprintf(buf, sizeof(buf), "%s", path);
-		int dir = dup(ctx.rootfd);
-		char *save, *comp = strtok_r(buf, "/", &save);
-		while (comp && dir >= 0) {
-			char *next = strtok_r(NULL, "/", &save);
-			if (strcmp(comp, "..") == 0) {
-				close(dir);
-				return -EACCES;
-			}
-			int nfd = openat(dir, comp,
-					 (next ? O_PATH | O_DIRECTORY : O_RDONLY) | O_NOFOLLOW |
-						 O_CLOEXEC);
-			close(dir);
-			dir = nfd;
-			comp = next;
-		}
-		fd = dir;
-	}
-	return fd < 0 ? -errno : (int)fd;
+	return deploy_rootfs_open(ctx.rootfd, path);
 }
 
 static long n_host_pread(void *c, int h, void *buf, size_t len, uint64_t off)
@@ -590,18 +560,7 @@ static long n_console_read(void *c, int fd, void *buf, size_t len)
 
 static long n_console_write(void *c, int fd, const void *buf, size_t len)
 {
-	int hfd = ctx.fds[fd == 2 ? 2 : 1];
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(hfd, (const char *)buf + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return done ? (long)done : -errno;
-		}
-		done += (size_t)n;
-	}
-	return (long)done;
+	return deploy_console_write(ctx.fds[fd == 2 ? 2 : 1], buf, len);
 }
 
 static uint64_t n_time_ns(void *c, enum pal_clock clk)
@@ -613,14 +572,7 @@ static uint64_t n_time_ns(void *c, enum pal_clock clk)
 
 static void n_random(void *c, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t r = getrandom(p, len, 0);
-		if (r <= 0)
-			continue;
-		p += r;
-		len -= (size_t)r;
-	}
+	deploy_random(buf, len);
 }
 
 static void n_container_exit(void *c, int status, int sig)

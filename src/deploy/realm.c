@@ -30,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -46,6 +45,7 @@
 #include "arch/rsi.h"
 #include "arch/s2tt.h"
 #include "boot/machine.h"
+#include "deploy/deploy_common.h"
 #include "deploy/realm_host.h"
 #include "deploy/realm_recipe.h"
 #include "host/host.h"
@@ -532,15 +532,7 @@ static uint64_t pool_grow(uint64_t n)
 
 static int host_open(const char *path)
 {
-	while (*path == '/')
-		path++;
-	if (!*path)
-		return -ENOENT;
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
-					  RESOLVE_NO_SYMLINKS};
-	long fd = syscall(SYS_openat2, hs.rootfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	return deploy_rootfs_open(hs.rootfd, path);
 }
 
 static void ns_write(const void *buf, size_t len)

@@ -20,10 +20,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <ucontext.h>
 
+#include "deploy/deploy_common.h"
 #include "lib/hash.h"
 #include "plat/plat.h"
 #include "libos/libos.h"
@@ -73,15 +73,8 @@ static uint64_t k_counter_ns(void *guest, int clock)
 
 static void k_rndr(void *guest, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = getrandom(p, len, 0);
-		if (r <= 0)
-			continue;
-		p += r;
-		len -= (size_t)r;
-	}
+	(void)guest;
+	deploy_random(buf, len); /* RNDR: the host's entropy in the emulation */
 }
 
 /* ---- kernel threads: one context per container REC, 0 = the boot context ---- */

@@ -62,7 +62,10 @@ class Bench:
         self.runs = runs
         self.out = out
         self.tmp = tempfile.mkdtemp(prefix="rb-bench-")
+        with open("/proc/meminfo") as f:
+            mem_kb = int(f.readline().split()[1])
         self.data = {"machine": os.uname().machine, "cpus": os.cpu_count(),
+                     "memory_gib": round(mem_kb / 2**20, 1),
                      "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": runs}
         self.modes = ["realm", "none"]
         self.qemu = oracle.method() == "chroot"
@@ -205,8 +208,11 @@ class Bench:
             json.dump(self.data, f, indent=1)
         d = self.data
         L = [f"# realmbox benchmark ({d['date']})", "",
-             f"One run on this machine ({d['cpus']} CPUs, shared), {d['runs']} runs per start "
+             f"One run on this machine ({d['cpus']} CPUs, shared; "
+             f"{d.get('memory_gib', '?')} GiB), {d['runs']} runs per start "
              "figure. Modes: " + ", ".join(self.all_modes()) +
+             " (a missing figure: the run failed or took longer than "
+             f"{APP_TIMEOUT} s)" +
              ("" if "shim" in self.modes else " (shim: not available in this build)") +
              ". Ratios come from the same run.", ""]
         if "start" in d:
@@ -247,7 +253,7 @@ class Bench:
                 cells = [f"{g(m):.2f}" if g(m) else "–" for m in self.all_modes()]
                 L.append(f"| {name} | " + " | ".join(cells) + f" | {self.ratio(g('realm'), g('none'))}"
                          f" | {self.ratio(g('shim'), g('none'))} | {self.ratio(g('none'), g('qemu'))} |")
-                outs = {m: v[m]["output"] for m in v}
+                outs = {m: v[m]["output"] for m in v if v[m]["s"]}
                 if len(set(outs.values())) > 1:
                     L.append(f"|  outputs differ: {outs} |")
             L += ["", "![applications](apps.png)", ""]
@@ -296,7 +302,19 @@ def main():
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "20")))
     ap.add_argument("--out", default=os.path.join(REPO, "bench"))
     ap.add_argument("--quick", action="store_true", help="3 runs, no applications")
+    ap.add_argument("--from", dest="from_json", metavar="DATA",
+                    help="only write the report and plots again from a data.json")
     a = ap.parse_args()
+    if a.from_json:
+        b = Bench.__new__(Bench)
+        with open(a.from_json) as f:
+            b.data = json.load(f)
+        b.out, b.tmp = a.out, tempfile.mkdtemp(prefix="rb-bench-")
+        b.modes = [m for m in ("realm", "shim", "none") if m in b.data.get("start", {})]
+        b.qemu = "qemu" in b.data.get("start", {})
+        b.write()
+        shutil.rmtree(b.tmp, ignore_errors=True)
+        return
     b = Bench(a.build, 3 if a.quick else a.runs, a.out)
     try:
         for step in (b.start_latency, b.syscalls) + (() if a.quick else (b.apps,)) + (b.tcb,):

@@ -674,7 +674,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	}
 	pthread_mutex_lock(&run_lock);
 	int ret = 0;
-	struct libos_mf_entry *ents = NULL;
+	struct deploy_libos_config dc = {0};
 	void *mem = MAP_FAILED;
 	size_t memsz = 1ULL << 30;
 	const char *ms = getenv("REALMBOX_LIBOS_MEM_MB");
@@ -700,48 +700,8 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 		else
 			pool_started = true;
 	}
-	ents = calloc(mf->n ? mf->n : 1, sizeof(*ents));
-	if (!ents) {
-		ret = -ENOMEM;
+	if ((ret = deploy_libos_config(cfg, mf, &dc)))
 		goto out;
-	}
-	for (size_t i = 0; i < mf->n; i++) {
-		const struct rb_manifest_entry *e = &mf->entries[i];
-		ents[i].path = e->path;
-		ents[i].type = e->type == RB_MF_DIR ? LIBOS_MF_DIR :
-			       e->type == RB_MF_SYMLINK ? LIBOS_MF_SYMLINK : LIBOS_MF_FILE;
-		ents[i].mode = e->mode;
-		ents[i].uid = e->uid;
-		ents[i].gid = e->gid;
-		ents[i].size = e->size;
-		ents[i].mtime_sec = e->mtime_sec;
-		memcpy(ents[i].sha256, e->sha256, 32);
-		ents[i].link_target = e->link_target;
-	}
-	struct libos_rlimit rl[RB_MAX_RLIMITS];
-	for (unsigned i = 0; i < cfg->n_rlimits && i < RB_MAX_RLIMITS; i++) {
-		rl[i].resource = cfg->rlimits[i].resource;
-		rl[i].soft = cfg->rlimits[i].soft;
-		rl[i].hard = cfg->rlimits[i].hard;
-	}
-	static char *const empty_env[] = { NULL };
-	struct libos_config lc = {
-		.args = cfg->args,
-		.env = cfg->env ? cfg->env : empty_env,
-		.cwd = cfg->cwd ? cfg->cwd : "/",
-		.hostname = cfg->hostname ? cfg->hostname : cfg->id,
-		.uid = cfg->uid,
-		.gid = cfg->gid,
-		.umask = cfg->umask,
-		.rootfs_readonly = cfg->rootfs_readonly,
-		.terminal = cfg->terminal,
-		.rlimits = rl,
-		.n_rlimits = cfg->n_rlimits < RB_MAX_RLIMITS ? cfg->n_rlimits : RB_MAX_RLIMITS,
-		.mf = ents,
-		.mf_n = mf->n,
-		.groups = cfg->additional_gids,
-		.n_groups = cfg->n_additional_gids,
-	};
 	mem = mmap(NULL, memsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
 	if (mem == MAP_FAILED) {
@@ -758,7 +718,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	struct pal_ops pal = none_pal;
 	pal.hwcap = cpu_hwcap();
 	pal.hwcap2 = cpu_hwcap2();
-	ret = libos_init(&pal, mem, memsz, &lc);
+	ret = libos_init(&pal, mem, memsz, &dc.lc);
 	if (ret) {
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
 		goto out;
@@ -796,7 +756,7 @@ out_fini:
 out:
 	if (mem != MAP_FAILED)
 		munmap(mem, memsz);
-	free(ents);
+	free(dc.ents);
 	if (ctx.rootfd >= 0)
 		close(ctx.rootfd);
 	ctx.rootfd = -1;

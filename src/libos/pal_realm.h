@@ -18,7 +18,7 @@
  *
  * A container's processes are the Container Realm's RECs: each REC has its
  * own RMM address space and its own channel; fork is RSI_RB_FORK_PAGE /
- * FORK_REGS into a free (never used or ended) REC. The System Realm has one
+ * FORK_REGS into an unused (never run or ended) REC. The System Realm has one
  * vCPU: every container REC's request is served on a kernel thread of its
  * own (a cooperative context on that vCPU), so a call that blocks (wait4,
  * a read on an empty pipe, nanosleep) lets the others run.

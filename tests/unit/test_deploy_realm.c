@@ -22,47 +22,14 @@
 #include "deploy/deploy.h"
 #include "deploy/realm_host.h"
 #include "host/manifest.h"
+#include "common/guest_rootfs.h"
 
-static char root[256], rootfs[300];
-static bool have_guest;
-
-static int copy_file(const char *from, const char *to)
-{
-	FILE *a = fopen(from, "rb"), *b;
-	char buf[65536];
-	size_t n;
-
-	if (!a)
-		return -1;
-	b = fopen(to, "wb");
-	if (!b) {
-		fclose(a);
-		return -1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), a)) > 0)
-		fwrite(buf, 1, n, b);
-	fclose(a);
-	fclose(b);
-	return chmod(to, 0755);
-}
+static struct guest_rootfs gr;
 
 static int setup(void **state)
 {
-	char self[512], guest[700], dst[400];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
+	if (guest_rootfs_make(&gr, "/tmp/rb-test-realm-XXXXXX", "hello"))
 		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0; /* BUILD/tests */
-	snprintf(guest, sizeof(guest), "%s/../guest/hello", self);
-	snprintf(root, sizeof(root), "/tmp/rb-test-realm-XXXXXX");
-	if (mkdtemp(root) == NULL)
-		return -1;
-	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", root);
-	mkdir(rootfs, 0755);
-	snprintf(dst, sizeof(dst), "%s/hello", rootfs);
-	have_guest = copy_file(guest, dst) == 0;
 	/* small realms: the tests build many */
 	setenv("REALMBOX_REALM_SYS_MB", "16", 0);
 	setenv("REALMBOX_REALM_POOL_MB", "4", 0);
@@ -74,10 +41,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return guest_rootfs_remove(&gr);
 }
 
 static char *args[] = {"/hello", NULL};
@@ -87,8 +51,8 @@ static void config(struct rb_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = "t";
-	c->bundle = root;
-	c->rootfs = rootfs;
+	c->bundle = gr.root;
+	c->rootfs = gr.rootfs;
 	c->args = args;
 	c->env = env;
 	c->cwd = "/";
@@ -127,9 +91,9 @@ static void test_hello_in_a_realm(void **state)
 	char out[256], errout[1024];
 	unsigned long f = 12586269025UL;
 
-	if (!have_guest)
+	if (!gr.have_guest)
 		skip();
-	assert_int_equal(host_manifest_build(rootfs, &mf, &err), 0);
+	assert_int_equal(host_manifest_build(gr.rootfs, &mf, &err), 0);
 	assert_int_equal(run(&mf, &res, &cnt, out, sizeof(out), errout, sizeof(errout)), 0);
 	assert_string_equal(out, "hello from arm64\n");
 	/* the probe is unknown to the library OS: -ENOSYS, as under Linux */
@@ -156,9 +120,9 @@ static void test_many_runs_leak_nothing(void **state)
 	uint64_t start;
 	unsigned n = getenv("RB_REALM_RUNS") ? (unsigned)atoi(getenv("RB_REALM_RUNS")) : 20;
 
-	if (!have_guest)
+	if (!gr.have_guest)
 		skip();
-	assert_int_equal(host_manifest_build(rootfs, &mf, &err), 0);
+	assert_int_equal(host_manifest_build(gr.rootfs, &mf, &err), 0);
 	assert_int_equal(run(&mf, &res, &cnt, out, sizeof(out), errout, sizeof(errout)), 0);
 	start = realm_granules_in_use();
 	for (unsigned i = 0; i < n; i++) {
@@ -179,9 +143,9 @@ static void test_lying_manifest_refused(void **state)
 	struct realm_counts cnt;
 	char out[256], errout[1024];
 
-	if (!have_guest)
+	if (!gr.have_guest)
 		skip();
-	assert_int_equal(host_manifest_build(rootfs, &mf, &err), 0);
+	assert_int_equal(host_manifest_build(gr.rootfs, &mf, &err), 0);
 	/* the measured digest stays; the entries the host serves change */
 	for (size_t i = 0; i < mf.n; i++)
 		if (strcmp(mf.entries[i].path, "/hello") == 0)

@@ -207,6 +207,7 @@ struct mm {
 struct syscall_def;
 struct inode; /* overlay (tmpfs) inode, fs_tmp.c */
 struct pipe;
+struct sock; /* sock.h */
 
 enum file_type {
 	FT_HOST = 1, /* verified host file: buf */
@@ -218,6 +219,10 @@ enum file_type {
 	FT_PROC,     /* generated contents: buf */
 	FT_PATH,     /* O_PATH */
 	FT_TSM,      /* configfs-tsm inblob/outblob (fs_tsm.c) */
+	FT_SOCK,     /* socket: sock (sock.h) */
+	FT_EVENTFD,  /* eventfd: obj (sys_poll.c) */
+	FT_TIMERFD,  /* timerfd: obj (sys_poll.c) */
+	FT_EPOLL,    /* epoll instance: obj (sys_poll.c) */
 };
 
 enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY };
@@ -238,6 +243,8 @@ struct file {
 	int dev;
 	int console_fd;
 	struct dirent_snap *dir;
+	struct sock *sock; /* FT_SOCK */
+	void *obj;         /* FT_EVENTFD, FT_TIMERFD, FT_EPOLL */
 };
 
 #define MAX_FDS 1024

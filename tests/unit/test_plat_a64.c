@@ -613,6 +613,41 @@ static void test_delegate_shoots_down_ns(void **state)
 	prog_free(&p);
 }
 
+/*
+ * A whole-GPT invalidation while no PE runs in the space (RContainer's GPTBR
+ * switch) is settled at the next entry: a granule that left the PAS in
+ * between (a ranged TLBI that came while the check was pending) is absent
+ * for queries at once and faults at the entry; the others stay mapped.
+ */
+static void test_paallos_deferred_to_entry(void **state)
+{
+	struct prog p;
+	struct plat_exception exc;
+	uint64_t ns = th_ns_granule(), other = th_ns_granule();
+
+	prog_load(&p, "snippets");
+	assert_int_equal(plat_as_map(p.as, DATA_VA, ns, PAS_NS, PLAT_PROT_R), 0);
+	assert_int_equal(plat_as_map(p.as, DATA_VA + PG, other, PAS_NS, PLAT_PROT_R), 0);
+	assert_int_equal(plat_write_u64(PAS_NS, other + 8, 0x3333, NULL), 0);
+	plat_tlbi_paallos(); /* deferred: no PE is running */
+	assert_int_equal(th_rmi(SMC_RMI_GRANULE_DELEGATE, ns, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
+	assert_int_equal(plat_as_query(p.as, DATA_VA, NULL, NULL), -ENOENT);
+	assert_int_equal(plat_as_query(p.as, DATA_VA + PG, NULL, NULL), 0);
+
+	enter(&p, "ld_off8");
+	p.st.gprs[0] = DATA_VA;
+	exc = run(&p);
+	assert_int_equal(ESR_EC(exc.esr), EC_DABT_LOW);
+	assert_int_equal(ESR_ISS_FSC(ESR_ISS(exc.esr)), FSC_TRANSLATION(3));
+
+	enter(&p, "ld_off8");
+	p.st.gprs[0] = DATA_VA + PG;
+	expect_done(&p);
+	assert_int_equal(p.st.gprs[1], 0x3333);
+	assert_int_equal(th_rmi(SMC_RMI_GRANULE_UNDELEGATE, ns, 0, 0, 0, 0, 0, NULL), RMI_SUCCESS);
+	prog_free(&p);
+}
+
 /* A run on another thread loses the page while it reads it in a loop. */
 struct runner {
 	struct prog *p;
@@ -1082,6 +1117,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_irq_and_halt, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_undelegate_shoots_down, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_shoots_down_ns, th_setup,
+						th_teardown),
+		cmocka_unit_test_setup_teardown(test_paallos_deferred_to_entry, th_setup,
 						th_teardown),
 		cmocka_unit_test_setup_teardown(test_shootdown_while_running, th_setup,
 						th_teardown),

@@ -79,6 +79,14 @@ struct plat_as {
 	unsigned bucket_bits;
 	uint64_t nmapped;
 	unsigned npes;		     /* A64 PEs attached */
+	unsigned nrunning;	     /* of those, in a64_run right now */
+	/*
+	 * A whole-GPT invalidation (PAALLOS: a GPTBR switch) came while no PE
+	 * ran here: every mapping is re-checked against the GPT current when a
+	 * PE next enters (a64_run), and plat_as_query treats a mapping the
+	 * current GPT does not allow as absent meanwhile.
+	 */
+	bool stale;
 	struct plat_as *prev, *next; /* registry */
 };
 
@@ -358,6 +366,8 @@ int plat_as_query(const struct plat_as *as, uint64_t va, uint64_t *pa, unsigned 
 	r = rec_get(as, va & ~(PAGE_SIZE - 1));
 	if (!(r & REC_VALID))
 		return -ENOENT;
+	if (__atomic_load_n(&as->stale, __ATOMIC_ACQUIRE) && !emu_gpc_allows(REC_PAS(r), REC_PA(r)))
+		return -ENOENT;
 	if (pa != NULL)
 		*pa = REC_PA(r) | (va & (PAGE_SIZE - 1));
 	if (prot != NULL)
@@ -404,15 +414,50 @@ static void tlbi_as(struct plat_as *as, uint64_t g0, uint64_t g1)
 	}
 }
 
+/*
+ * A whole-GPT invalidation of an address space no PE runs in is deferred to
+ * the next entry (struct plat_as.stale): RContainer switches GPTBR twice per
+ * system call while the container's PE waits, and re-checking at entry,
+ * under the GPT the PE will then run with, keeps every mapping the shim-GPT
+ * still allows instead of dropping it and refilling it page by page. A
+ * ranged invalidation of a stale space needs nothing more: the full check
+ * at entry covers it.
+ */
 void emu_as_tlbi(uint64_t g0, uint64_t g1)
 {
+	bool whole = g0 == 0 && g1 == UINT64_MAX >> GRANULE_SHIFT;
+
 	pthread_mutex_lock(&reg_lock);
 	for (struct plat_as *as = reg_head; as != NULL; as = as->next) {
 		pthread_mutex_lock(&as->lock);
-		tlbi_as(as, g0, g1);
+		if (as->stale)
+			; /* checked in full at the next entry */
+		else if (whole && as->nrunning == 0)
+			__atomic_store_n(&as->stale, true, __ATOMIC_RELEASE);
+		else
+			tlbi_as(as, g0, g1);
 		pthread_mutex_unlock(&as->lock);
 	}
 	pthread_mutex_unlock(&reg_lock);
+}
+
+/* A PE enters `as`: settle a deferred invalidation, count it as running. */
+static void as_enter(struct plat_as *as)
+{
+	pthread_mutex_lock(&as->lock);
+	if (as->stale) {
+		tlbi_as(as, 0, UINT64_MAX >> GRANULE_SHIFT);
+		__atomic_store_n(&as->stale, false, __ATOMIC_RELEASE);
+	}
+	as->nrunning++;
+	pthread_mutex_unlock(&as->lock);
+}
+
+static void as_leave(struct plat_as *as)
+{
+	pthread_mutex_lock(&as->lock);
+	as->nrunning--;
+	pthread_mutex_unlock(&as->lock);
 }
 
 void emu_as_machine_off(void)
@@ -454,6 +499,7 @@ static int a64_run(struct plat_pe *pe, const struct plat_s2_config *s2,
 	struct a64_pe *p = (struct a64_pe *)pe;
 	struct cpu_regs r;
 	struct cpu_exit e;
+	int ret;
 
 	memset(exc, 0, sizeof(*exc));
 	if (p->sea_pending) {
@@ -473,7 +519,10 @@ static int a64_run(struct plat_pe *pe, const struct plat_s2_config *s2,
 	cpu_set_regs(p->v, &r);
 	/* Entering EL0 is an exception return, which clears the local monitor. */
 	cpu_clear_exclusive(p->v);
-	if (cpu_run(p->v, &e) != 0)
+	as_enter(p->as);
+	ret = cpu_run(p->v, &e);
+	as_leave(p->as);
+	if (ret != 0)
 		return -EINVAL;
 	cpu_get_regs(p->v, &r);
 	memcpy(state->gprs, r.x, sizeof(r.x));

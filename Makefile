@@ -182,6 +182,7 @@ $(BUILD)/programs/dynamic/%: tests/programs/%.c
 # realm, shim, none and qemu-aarch64 in one run), then the realm path's
 # per-call counts and ratios (scripts/bench-syscall.sh).
 bench: all bundles
+	scripts/setup.sh bench
 	scripts/bench_report.py --build $(BUILD)
 	scripts/bench-syscall.sh $(BUILD)
 

@@ -17,8 +17,12 @@ this machine. Not a test.
      sort of 1M lines: realm/none, shim/none and none/qemu ratios;
   4. TCB: SLoC from `make tcb-aarch64` next to the published figures.
 
-Not here yet (issue 9): the microVM baseline, runc/crun, sqlite/lua/httpd,
-density with many containers per machine.
+  5. peers (scripts/bench_peers.py): a microVM (qemu-system-aarch64 booting
+     Debian's arm64 kernel, TCG) and runc/crun with an x86-64 busybox
+     (native), start to first output and to exit.
+
+Not here yet (issue 9): sqlite/lua/httpd, density with many containers per
+machine.
 
   scripts/bench_report.py [--build DIR] [--runs N] [--out DIR] [--quick]
 """
@@ -36,6 +40,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "py"))
 from lib import env as rbenv  # noqa: E402
 from lib import oracle  # noqa: E402
+import bench_peers  # noqa: E402
 
 CC = os.environ.get("CC_A64", "aarch64-linux-gnu-gcc")
 
@@ -147,6 +152,11 @@ class Bench:
                          "first_output_p95_ms": 1000 * pct(firsts, 95)}
         self.data["start"] = res
 
+    # ---- 5. peers ----
+    def peers(self):
+        self.data["peers"] = bench_peers.measure(
+            self.runs, int(os.environ.get("BENCH_MICROVM_RUNS", "3")))
+
     # ---- 2. system calls ----
     def syscalls(self):
         res = {}
@@ -223,6 +233,24 @@ class Bench:
                 L.append(f"| {m} | {v['exit_median_ms']:.1f} | {v['exit_p95_ms']:.1f} | "
                          f"{v['first_output_median_ms']:.1f} | {v['first_output_p95_ms']:.1f} |")
             L += ["", "![start latency](start.png)", ""]
+        if "peers" in d:
+            L += ["### Peers (same run)", "",
+                  "| peer | runs | to exit: median ms | p95 ms | to first output: median ms |"
+                  " p95 ms |", "|---|---|---|---|---|---|"]
+            label = {"microvm": "microVM: qemu-system-aarch64 (TCG) + Debian arm64 kernel",
+                     "runc": "runc, x86-64 busybox (native, no emulation)",
+                     "crun": "crun, x86-64 busybox (native, no emulation)"}
+            for k, v in d["peers"].items():
+                if "error" in v:
+                    L.append(f"| {label.get(k, k)} | – | not run here: {v['error']} | | | |")
+                else:
+                    L.append(f"| {label.get(k, k)} | {v['runs']} | {v['exit_median_ms']:.1f} | "
+                             f"{v['exit_p95_ms']:.1f} | {v['first_output_median_ms']:.1f} | "
+                             f"{v['first_output_p95_ms']:.1f} |")
+            L += ["", "The microVM's first output is its init's line on the serial console "
+                  "(the kernel booted); it exits when the init powers off. No KVM for arm64 "
+                  "here, so it is emulated like realmbox; Kata/CoCo with KVM on Arm hardware "
+                  "start far faster.", ""]
         if "syscalls" in d:
             L += ["## 2. System-call cost (ns per call, timed inside the container)", "",
                   "| call | " + " | ".join(self.all_modes()) + " | realm/none |",
@@ -317,7 +345,8 @@ def main():
         return
     b = Bench(a.build, 3 if a.quick else a.runs, a.out)
     try:
-        for step in (b.start_latency, b.syscalls) + (() if a.quick else (b.apps,)) + (b.tcb,):
+        for step in ((b.start_latency, b.syscalls) + (() if a.quick else (b.apps, b.peers)) +
+                     (b.tcb,)):
             print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)
             step()
         b.write()

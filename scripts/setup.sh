@@ -15,6 +15,12 @@ PKGS=(
 	gnuplot-nox
 )
 
+# `scripts/setup.sh bench`: also what `make bench` compares with
+# (scripts/bench_peers.py: the microVM and runc/crun).
+if [ "${1:-}" = bench ]; then
+	PKGS+=(qemu-system-arm runc crun cpio)
+fi
+
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 

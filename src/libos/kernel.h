@@ -562,6 +562,12 @@ int do_execve(struct task *t, const char *path, char **argv, int argc, char **en
 void proc_reap(struct process *p);
 
 int sig_send(struct process *p, int sig);
+/*
+ * True if sig, sent to p by another process of the container (or from
+ * outside: from_outside), must be ignored because p is the container's
+ * init without a handler for it (Linux's pid-namespace init rules).
+ */
+bool sig_init_protected(const struct process *p, int sig, bool from_outside);
 /* Deliver pending signals before returning to EL0; sysret is the call's result (or none). */
 void sig_deliver(struct task *t, bool in_syscall, int64_t *sysret);
 bool sig_pending(struct task *t);

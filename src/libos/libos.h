@@ -119,7 +119,9 @@ const char *libos_syscall_name(unsigned nr);
 
 /*
  * Send signal sig to container process pid (1 = init) from outside, as the
- * runtime's kill does. Takes the library OS lock. 0, -ESRCH, -EINVAL.
+ * runtime's kill does: the init receives only signals it handles, and
+ * SIGKILL/SIGSTOP (as a pid namespace's init from its parent namespace).
+ * Takes the library OS lock. 0, -ESRCH, -EINVAL.
  */
 int libos_kill(int pid, int sig);
 

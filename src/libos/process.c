@@ -213,6 +213,8 @@ static void proc_finish(struct task *t, int wstatus)
 		p->children = c->sibling;
 		if (init && init != p) {
 			c->parent = init;
+			/* as Linux: an orphan's death is reported to init with SIGCHLD */
+			c->exit_signal = SIGCHLD;
 			c->sibling = init->children;
 			init->children = c;
 		} else {

@@ -335,8 +335,28 @@ long sys_sigaltstack(struct task *t, const uint64_t *a)
 	return 0;
 }
 
-static int kill_one(struct process *p, int sig)
+/*
+ * The container's init (pid 1) is what a pid namespace's init is on Linux:
+ * a signal from another process of the container reaches it only if it has
+ * a handler for it (a default action, SIGKILL and SIGSTOP included, is
+ * ignored); from outside (the runtime's kill: libos_kill) SIGKILL and
+ * SIGSTOP are forced, other signals need a handler too. Signals init sends
+ * itself act as on any process (the qemu-aarch64 oracle runs programs as
+ * ordinary processes, and the differential tests compare with it).
+ */
+bool sig_init_protected(const struct process *p, int sig, bool from_outside)
 {
+	if (!p || p->pid != 1 || (unsigned)sig - 1 >= NSIG_)
+		return false;
+	if (from_outside && (sig == SIGKILL || sig == SIGSTOP))
+		return false;
+	return p->sa[sig].handler == SIG_DFL_;
+}
+
+static int kill_one(struct task *t, struct process *p, int sig)
+{
+	if (p && p != t->proc && p->state != P_ZOMBIE && sig_init_protected(p, sig, false))
+		return 0;
 	return sig_send(p, sig);
 }
 
@@ -346,14 +366,14 @@ long sys_kill(struct task *t, const uint64_t *a)
 	if (sig < 0 || sig > NSIG_)
 		return -EINVAL;
 	if (pid > 0)
-		return kill_one(proc_find(pid), sig);
+		return kill_one(t, proc_find(pid), sig);
 	int pgid = pid == 0 ? t->proc->pgid : -pid;
 	int found = 0;
 	for (struct process *p = g.all; p; p = p->next_all) {
 		if (p->state == P_ZOMBIE)
 			continue;
 		if (pid == -1 ? (p->pid != 1 && p != t->proc) : p->pgid == pgid) {
-			kill_one(p, sig);
+			kill_one(t, p, sig);
 			found++;
 		}
 	}
@@ -363,7 +383,7 @@ long sys_kill(struct task *t, const uint64_t *a)
 }
 
 /* A thread-directed signal. */
-static int sig_send_thread(struct task *u, int sig)
+static int sig_send_thread(struct task *t, struct task *u, int sig)
 {
 	struct process *p = u->proc;
 	if (u->exited || p->state == P_ZOMBIE)
@@ -371,6 +391,8 @@ static int sig_send_thread(struct task *u, int sig)
 	if (sig == 0)
 		return 0;
 	uint64_t h = p->sa[sig].handler;
+	if (p != t->proc && p->pid == 1 && h == SIG_DFL_) /* sig_init_protected */
+		return 0;
 	if (sig != SIGKILL && sig != SIGSTOP &&
 	    (h == SIG_IGN_ || (h == SIG_DFL_ && (sig_default_ignored(sig) || default_stop(sig)))))
 		return 0;
@@ -391,7 +413,7 @@ long sys_tgkill(struct task *t, const uint64_t *a)
 	struct task *u = task_find(tid);
 	if (!u || u->proc->pid != tgid)
 		return -ESRCH;
-	return sig_send_thread(u, sig);
+	return sig_send_thread(t, u, sig);
 }
 
 long sys_tkill(struct task *t, const uint64_t *a)
@@ -400,5 +422,5 @@ long sys_tkill(struct task *t, const uint64_t *a)
 	if (tid <= 0 || sig < 0 || sig > NSIG_)
 		return -EINVAL;
 	struct task *u = task_find(tid);
-	return u ? sig_send_thread(u, sig) : -ESRCH;
+	return u ? sig_send_thread(t, u, sig) : -ESRCH;
 }

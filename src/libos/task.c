@@ -91,7 +91,7 @@ int libos_kill(int pid, int sig)
 		return -EINVAL;
 	PAL(lock);
 	struct process *p = g.container_done ? NULL : proc_find(pid);
-	int r = p ? sig_send(p, sig) : -ESRCH;
+	int r = !p ? -ESRCH : sig_init_protected(p, sig, true) ? 0 : sig_send(p, sig);
 	PAL(unlock);
 	return r;
 }

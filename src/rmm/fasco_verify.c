@@ -166,6 +166,8 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(136, BUF(0, OUT, 1)),				       /* rt_sigpending */
 	SYS(137, BUF(0, IN, 3), FIX(1, OUT, SZ_SIGINFO),
 	    FIX(2, IN, SZ_TIMESPEC)),				      /* rt_sigtimedwait */
+	SYS(148, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresuid */
+	SYS(150, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresgid */
 	SYS(153, FIX(0, OUT, SZ_TMS)),				      /* times */
 	SYS(158, MUL(1, OUT, 0, 4)),				      /* getgroups */
 	SYS(159, MUL(1, IN, 0, 4)),				      /* setgroups */
@@ -174,6 +176,7 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(163, FIX(1, OUT, SZ_RLIMIT)),			      /* getrlimit */
 	SYS(164, FIX(1, IN, SZ_RLIMIT)),			      /* setrlimit */
 	SYS(165, FIX(1, OUT, SZ_RUSAGE)),			      /* getrusage */
+	SYS(168, FIX(0, OUT, 4), FIX(1, OUT, 4)),		      /* getcpu */
 	SYS(169, FIX(0, OUT, SZ_TIMEVAL), FIX(1, OUT, SZ_TIMEZONE)),  /* gettimeofday */
 	SYS(179, FIX(0, OUT, SZ_SYSINFO)),			      /* sysinfo */
 	SYS(199, FIX(3, OUT, 8)),				      /* socketpair */

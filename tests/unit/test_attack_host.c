@@ -1,6 +1,6 @@
 /*
  * A malicious host against a running container (issue 8's first attack,
- * DESIGN.md §5): while a busybox shell holds a secret it built at run time,
+ * DESIGN.md §5, docs/security.md): while a busybox shell holds a secret it built at run time,
  * the Normal world reads every granule of DRAM and writes to every one it
  * could not read. In realm mode it gets only granule protection faults on
  * the Container Realm's and the System Realm's memory and finds the secret
@@ -15,6 +15,12 @@
  * the host finds the secret by reading it. (The emulated machine keeps
  * realm memory inside this process too, so the realm case attacks through
  * the Normal world's view of DRAM — the GPC — as a real host would.)
+ *
+ * In shim mode (RContainer) the attacker is the deprivileged OS itself,
+ * running on its own thread under the OS-GPT while the shell waits
+ * (deploy/shim.h's test hook): direct loads and stores of the con-shim,
+ * a scan of all it can read, and every rc_* abuse the mini-OS must
+ * refuse; test_shim_compromised_os says what it does not refuse.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -440,14 +446,14 @@ struct os_attack {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
-	char why[160];		 /* a precondition of the attack that failed */
-	uint64_t current;	 /* the GPT current when the OS ran */
-	uint64_t *cs;		 /* the con-shim's granules (GPI: NS in its shim-GPT only) */
+	char why[160];	  /* a precondition of the attack that failed */
+	uint64_t current; /* the GPT current when the OS ran */
+	uint64_t *cs;	  /* the con-shim's granules (GPI: NS in its shim-GPT only) */
 	size_t ncs;
 	uint64_t read_gpf, write_gpf, read_ok, write_ok, other_fault;
-	struct scan sc;		 /* all of DRAM, as the OS sees it */
-	uint64_t live, dead;	 /* a served task of the container, one that has ended */
-	uint64_t pte_a_in_b_ok;	 /* rc_set_pte of one of its granules into container B: success */
+	struct scan sc;		   /* all of DRAM, as the OS sees it */
+	uint64_t live, dead;	   /* a served task of the container, one that has ended */
+	uint64_t pte_a_in_b_ok;	   /* rc_set_pte of one of its granules into container B: success */
 	uint64_t pte_a_in_b_owner; /* ... refused as not B's */
 	uint64_t pte_b_in_a, ipc_in_from_a, ipc_out_to_a, copy_from_a, donate_a, reclaim_a_via_b;
 	uint64_t dead_copy, dead_ipc, forged_ipc, depriv_from_os, delegate_a;
@@ -470,8 +476,7 @@ static bool os_container_b(uint64_t *shim, uint64_t *task, uint64_t *pool)
 		return false;
 	*shim = r.x[1];
 	*pool = host_granules_alloc(8, PG);
-	if (!*pool ||
-	    os_rc(RC_FN_MALLOC_MM, *shim, *pool, 8, RC_MM_DONATE, NULL) != RC_SUCCESS ||
+	if (!*pool || os_rc(RC_FN_MALLOC_MM, *shim, *pool, 8, RC_MM_DONATE, NULL) != RC_SUCCESS ||
 	    os_rc(RC_FN_CREATE_CONTAINER, *shim, 0x400000, 0x600000, 0, &r) != RC_SUCCESS)
 		return false;
 	*task = r.x[1];
@@ -564,8 +569,10 @@ static void os_attack(void *arg, const struct shim_os_view *v)
 			a->dead = v->tasks[i];
 	}
 	if (!a->live || !a->ncs || !os_container_b(&bshim, &btask, &bpool)) {
-		snprintf(a->why, sizeof(a->why), "no served task (%u known), %zu con-shim granules, "
-			 "container B %s", v->ntasks, a->ncs, btask ? "made" : "not made");
+		snprintf(a->why, sizeof(a->why),
+			 "no served task (%u known), %zu con-shim granules, "
+			 "container B %s",
+			 v->ntasks, a->ncs, btask ? "made" : "not made");
 		goto out_b;
 	}
 	/* 3. the mini-OS's checks: another container's granules, copies, callers */
@@ -578,7 +585,8 @@ static void os_attack(void *arg, const struct shim_os_view *v)
 		a->dma_ok += st == RC_SUCCESS;
 		a->dma_owner += st == RC_ERROR_OWNER;
 	}
-	a->pte_b_in_a = os_rc(RC_FN_SET_PTE, a->live, RC_VA_LIMIT - 64 * PG, bpool, RC_PROT_R, NULL);
+	a->pte_b_in_a =
+		os_rc(RC_FN_SET_PTE, a->live, RC_VA_LIMIT - 64 * PG, bpool, RC_PROT_R, NULL);
 	a->ipc_in_from_a = os_rc(RC_FN_IPC_IN, btask, VA_B, a->cs[0], 64, NULL);
 	a->ipc_out_to_a = os_rc(RC_FN_IPC_OUT, btask, VA_B, a->cs[0], 64, NULL);
 	a->copy_from_a = os_rc(RC_FN_COPY_PAGE, btask, VA_B, a->cs[0], 0, NULL);

@@ -459,6 +459,7 @@ struct os_attack {
 	uint64_t dead_copy, dead_ipc, forged_ipc, depriv_from_os, delegate_a;
 	uint64_t dma_ok, dma_owner, dma_os, dma_unmap;
 	uint64_t ipc_pages, ipc_found; /* the gap: rc_ipc_out over the served task's pages */
+	uint64_t copy_text;	       /* ... and rc_copy_page over its code */
 };
 
 static uint64_t os_rc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -497,6 +498,7 @@ static void os_ipc_sweep(struct os_attack *a, uint64_t regs_pa, uint64_t buf_pa)
 	struct rc_regs rg;
 	uint64_t win[2][2];
 
+	a->copy_text = ~0ULL;
 	if (host_mem_read(regs_pa, &rg, sizeof(rg)))
 		return;
 	win[0][0] = rg.pc & ~((1ULL << 24) - 1);
@@ -513,6 +515,9 @@ static void os_ipc_sweep(struct os_attack *a, uint64_t regs_pa, uint64_t buf_pa)
 			if (host_mem_read(buf_pa, page, PG) == 0 && has_secret(page, PG, 0))
 				a->ipc_found++;
 		}
+	/* and rc_copy_page rewrites its code page (with the same bytes: it must run on) */
+	if (os_rc(RC_FN_IPC_OUT, a->live, rg.pc & ~(PG - 1), buf_pa, PG, NULL) == RC_SUCCESS)
+		a->copy_text = os_rc(RC_FN_COPY_PAGE, a->live, rg.pc & ~(PG - 1), buf_pa, 0, NULL);
 }
 
 /*
@@ -634,7 +639,8 @@ out:
  * too (docs/security.md): the mini-OS lets the OS copy any page of a task
  * that is in the kernel (rc_ipc_out checks the task's mapping, not the
  * pending call's arguments as the realm RMM's verification does), so an
- * OS that wants the secret just asks for it.
+ * OS that wants the secret just asks for it; and rc_copy_page refills any
+ * mapped page of it, its code included.
  */
 static void test_shim_compromised_os(void **state)
 {
@@ -669,9 +675,10 @@ static void test_shim_compromised_os(void **state)
 		      "%llu refused, %llu mapped\n",
 		      (unsigned long long)a.pte_a_in_b_owner, (unsigned long long)a.pte_a_in_b_ok,
 		      (unsigned long long)a.dma_owner, (unsigned long long)a.dma_ok);
-	print_message("shim: rc_ipc_out of the served task: %llu pages, secret in %llu (not "
-		      "prevented)\n",
-		      (unsigned long long)a.ipc_pages, (unsigned long long)a.ipc_found);
+	print_message("shim: rc_ipc_out of the served task: %llu pages, secret in %llu; "
+		      "rc_copy_page over its code: status %llu (not prevented)\n",
+		      (unsigned long long)a.ipc_pages, (unsigned long long)a.ipc_found,
+		      (unsigned long long)a.copy_text);
 	assert_int_equal(a.current, RC_GPT_OS);
 	/* 1. the con-shim: only GPFs; nowhere the OS can read holds the secret */
 	assert_true(a.ncs > 100);
@@ -700,9 +707,10 @@ static void test_shim_compromised_os(void **state)
 	assert_int_not_equal(a.delegate_a, RMI_SUCCESS);
 	assert_int_equal(a.dma_os, RC_SUCCESS);
 	assert_int_equal(a.dma_unmap, RC_SUCCESS);
-	/* 4. the gap */
+	/* 4. the gaps: the served task's memory is the OS's to read and to write */
 	assert_true(a.ipc_pages > 0);
 	assert_true(a.ipc_found >= 1);
+	assert_int_equal(a.copy_text, RC_SUCCESS);
 	/* the container did not notice */
 	reveal(&r);
 	finish(&r, th);

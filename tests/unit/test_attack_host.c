@@ -215,31 +215,6 @@ static void scan_dram(struct scan *sc, const char *who)
 		      (unsigned long long)sc->found);
 }
 
-static void test_realm_host_reads_and_writes_all_dram(void **state)
-{
-	struct run r = {.iso = RB_ISOLATION_REALM};
-	struct scan sc;
-	pthread_t th;
-
-	assert_true(have_rootfs); /* make-bundle.sh needs busybox-static:arm64 (scripts/setup.sh) */
-	start(&r, &th);
-	scan_dram(&sc, "realm");
-	assert_int_equal(sc.found, 0);
-	assert_true(sc.gpf_read > 1000); /* both realms' memory, the RMM's, the monitor's */
-	assert_int_equal(sc.wrote, 0);
-	assert_int_equal(sc.gpf_write, sc.gpf_read);
-	/* nothing was corrupted: the secret comes out whole */
-	reveal(&r);
-	/*
-	 * The scan can find it where the host can see it: the container wrote
-	 * it to its stdout, through the NS buffer.
-	 */
-	scan_dram(&sc, "realm");
-	assert_true(sc.found >= 1);
-	finish(&r, th);
-	assert_int_equal(r.res.verify_refusals, 0);
-}
-
 /* Every readable mapping of this process (the none deployment's container memory is here). */
 static uint64_t scan_own_memory(void)
 {
@@ -276,6 +251,37 @@ static uint64_t scan_own_memory(void)
 	fclose(maps);
 	close(mem);
 	return found;
+}
+
+static void test_realm_host_reads_and_writes_all_dram(void **state)
+{
+	struct run r = {.iso = RB_ISOLATION_REALM};
+	struct scan sc;
+	uint64_t in_process;
+	pthread_t th;
+
+	assert_true(have_rootfs); /* make-bundle.sh needs busybox-static:arm64 (scripts/setup.sh) */
+	start(&r, &th);
+	/* the control: the secret is in the process's memory (the emulated DRAM) */
+	in_process = scan_own_memory();
+	print_message("realm: secret found %llu times in the process's memory (emulated DRAM)\n",
+		      (unsigned long long)in_process);
+	assert_true(in_process >= 1);
+	scan_dram(&sc, "realm");
+	assert_int_equal(sc.found, 0);
+	assert_true(sc.gpf_read > 1000); /* both realms' memory, the RMM's, the monitor's */
+	assert_int_equal(sc.wrote, 0);
+	assert_int_equal(sc.gpf_write, sc.gpf_read);
+	/* nothing was corrupted: the secret comes out whole */
+	reveal(&r);
+	/*
+	 * The scan can find it where the host can see it: the container wrote
+	 * it to its stdout, through the NS buffer.
+	 */
+	scan_dram(&sc, "realm");
+	assert_true(sc.found >= 1);
+	finish(&r, th);
+	assert_int_equal(r.res.verify_refusals, 0);
 }
 
 static void test_none_host_finds_the_secret(void **state)
@@ -633,7 +639,9 @@ out:
  * through a task that has ended or a forged handle, the con-shim's own
  * call, DMA to the con-shim, and handing con-shim granules to container B
  * or to a realm. The container then prints its secret whole, and after the
- * run its granules are back with the OS, scrubbed.
+ * run its granules are back with the OS, scrubbed. The control: before the
+ * attack the secret is found in the process's own memory (the emulated
+ * DRAM), so the OS's empty scan is the GPC's doing.
  *
  * Not prevented, and asserted so that the day it changes the doc changes
  * too (docs/security.md): the mini-OS lets the OS copy any page of a task
@@ -646,7 +654,7 @@ static void test_shim_compromised_os(void **state)
 {
 	struct run r = {.iso = RB_ISOLATION_SHIM};
 	struct os_attack a;
-	uint64_t left = 0, back = 0;
+	uint64_t left = 0, back = 0, in_process;
 	struct timespec t0, t1;
 	pthread_t th;
 
@@ -655,6 +663,15 @@ static void test_shim_compromised_os(void **state)
 	pthread_mutex_init(&a.mu, NULL);
 	pthread_cond_init(&a.cv, NULL);
 	start(&r, &th);
+	/*
+	 * The control: the secret is in memory now (the emulated DRAM is this
+	 * process's), so the OS's scan finding none of it means the GPC kept
+	 * it out, not that there was nothing to find.
+	 */
+	in_process = scan_own_memory();
+	print_message("shim: secret found %llu times in the process's memory (emulated DRAM)\n",
+		      (unsigned long long)in_process);
+	assert_true(in_process >= 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	shim_test_at_idle(os_attack, &a);
 	pthread_mutex_lock(&a.mu);

@@ -113,10 +113,38 @@ static struct {
 
 static pthread_mutex_t shim_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The attack tests' view of the run (shim_test_at_idle) and their hook. */
+static struct shim_os_view os_view;
+static void (*_Atomic test_hook)(void *arg, const struct shim_os_view *v);
+static void *test_hook_arg;
+
+/* A task the OS runs joins the front of the view's list (once). */
+static void view_task(uint64_t task)
+{
+	unsigned i, n = os_view.ntasks;
+
+	for (i = 0; i < n && os_view.tasks[i] != task; i++)
+		;
+	if (i == n && n < SHIM_OS_VIEW_TASKS)
+		os_view.ntasks = ++n;
+	for (i = i < n ? i : n - 1; i > 0; i--)
+		os_view.tasks[i] = os_view.tasks[i - 1];
+	os_view.tasks[0] = task;
+}
+
+void shim_test_at_idle(void (*fn)(void *arg, const struct shim_os_view *v), void *arg)
+{
+	test_hook = NULL;
+	test_hook_arg = arg;
+	test_hook = fn;
+}
+
 static void h_smc(void *h, uint64_t x[7])
 {
 	struct smc_regs r;
 
+	if (x[0] == SMC_RC_ENTER && x[1] == RC_FN_SWITCH_TO_MINIOS)
+		view_task(x[2]);
 	plat_smc6(PAS_NS, x[0], x[1], x[2], x[3], x[4], x[5], x[6], &r);
 	for (int i = 0; i < 4; i++)
 		x[i] = r.x[i];
@@ -193,9 +221,14 @@ static int take_signal(void)
 
 static int h_idle(void *h, uint64_t ns)
 {
+	void (*hook)(void *arg, const struct shim_os_view *v) = test_hook;
 	struct timespec dl;
 	int s;
 
+	if (hook) {
+		test_hook = NULL;
+		hook(test_hook_arg, &os_view);
+	}
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += (time_t)(ns / 1000000000ULL);
 	dl.tv_nsec += (long)(ns % 1000000000ULL);
@@ -385,6 +418,9 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		goto out;
 	}
 	shim = r.x[1];
+	memset(&os_view, 0, sizeof(os_view));
+	os_view.shim = shim;
+	os_view.shim_gpt = r.x[2];
 	if (os_alloc(&frame, PG) || os_alloc(&regs, PG) || os_alloc(&bounce, RC_IPC_MAX) ||
 	    os_alloc(&meta, pal_shim_meta_size()) ||
 	    os_alloc(&mem, env_mb("REALMBOX_SHIM_OS_MB", 96) << 20)) {

@@ -41,4 +41,28 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 /* deploy_kill for a shim container: 0, -ESRCH (none of that id running), -EINVAL. */
 int shim_kill(const char *id, int sig);
 
+/*
+ * For the attack tests only (tests/unit/test_attack_host.c): the
+ * deprivileged OS is untrusted, so a test may play a compromised one. What
+ * such an OS knows of the running container: its con-shim handle, the
+ * index of its shim-GPT (rc_create_shim's results) and the mini-OS task
+ * handles it has run (rc_switch_to_miniOS), most recent first; some may
+ * have ended since.
+ */
+#define SHIM_OS_VIEW_TASKS 16
+struct shim_os_view {
+	uint64_t shim, shim_gpt;
+	uint64_t tasks[SHIM_OS_VIEW_TASKS];
+	unsigned ntasks;
+};
+
+/*
+ * Run fn(arg, view) once, on the deprivileged OS's thread with the OS-GPT
+ * current, the next time every task of a running shim container sleeps
+ * (the deployment's idle). fn may make any Normal-world access and rc_*
+ * call the OS could; it must leave the container runnable. A later call
+ * replaces a hook not yet run; fn NULL removes it.
+ */
+void shim_test_at_idle(void (*fn)(void *arg, const struct shim_os_view *v), void *arg);
+
 #endif /* DEPLOY_SHIM_H */

@@ -1,6 +1,6 @@
 /*
  * A malicious host against a running container (issue 8's first attack,
- * DESIGN.md §5): while a busybox shell holds a secret it built at run time,
+ * DESIGN.md §5, docs/security.md): while a busybox shell holds a secret it built at run time,
  * the Normal world reads every granule of DRAM and writes to every one it
  * could not read. In realm mode it gets only granule protection faults on
  * the Container Realm's and the System Realm's memory and finds the secret
@@ -15,6 +15,12 @@
  * the host finds the secret by reading it. (The emulated machine keeps
  * realm memory inside this process too, so the realm case attacks through
  * the Normal world's view of DRAM — the GPC — as a real host would.)
+ *
+ * In shim mode (RContainer) the attacker is the deprivileged OS itself,
+ * running on its own thread under the OS-GPT while the shell waits
+ * (deploy/shim.h's test hook): direct loads and stores of the con-shim,
+ * a scan of all it can read, and every rc_* abuse the mini-OS must
+ * refuse; test_shim_compromised_os says what it does not refuse.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +32,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "deploy/deploy.h"
 #include "deploy/realm_host.h"
+#include "deploy/shim.h"
+#include "arch/gpt.h"
+#include "arch/rcontainer.h"
 #include "arch/rmi.h"
+#include "monitor/rc_gpt.h"
 #include "host/host.h"
 #include "host/manifest.h"
 #include "common/invariants.h"
@@ -175,7 +186,7 @@ struct scan {
 };
 
 /* The Normal world reads every granule of DRAM, and writes to those it cannot read. */
-static void scan_dram(struct scan *sc)
+static void scan_dram(struct scan *sc, const char *who)
 {
 	static uint8_t buf[PG], junk[64];
 	uint64_t base = plat_dram_base(), size = plat_dram_size();
@@ -197,36 +208,11 @@ static void scan_dram(struct scan *sc)
 		if (has_secret(buf, PG, 0))
 			sc->found++;
 	}
-	print_message("realm: %llu granules readable, %llu read GPFs, %llu write GPFs, %llu "
+	print_message("%s: %llu granules readable, %llu read GPFs, %llu write GPFs, %llu "
 		      "written, secret found %llu times\n",
-		      (unsigned long long)sc->readable, (unsigned long long)sc->gpf_read,
+		      who, (unsigned long long)sc->readable, (unsigned long long)sc->gpf_read,
 		      (unsigned long long)sc->gpf_write, (unsigned long long)sc->wrote,
 		      (unsigned long long)sc->found);
-}
-
-static void test_realm_host_reads_and_writes_all_dram(void **state)
-{
-	struct run r = {.iso = RB_ISOLATION_REALM};
-	struct scan sc;
-	pthread_t th;
-
-	assert_true(have_rootfs); /* make-bundle.sh needs busybox-static:arm64 (scripts/setup.sh) */
-	start(&r, &th);
-	scan_dram(&sc);
-	assert_int_equal(sc.found, 0);
-	assert_true(sc.gpf_read > 1000); /* both realms' memory, the RMM's, the monitor's */
-	assert_int_equal(sc.wrote, 0);
-	assert_int_equal(sc.gpf_write, sc.gpf_read);
-	/* nothing was corrupted: the secret comes out whole */
-	reveal(&r);
-	/*
-	 * The scan can find it where the host can see it: the container wrote
-	 * it to its stdout, through the NS buffer.
-	 */
-	scan_dram(&sc);
-	assert_true(sc.found >= 1);
-	finish(&r, th);
-	assert_int_equal(r.res.verify_refusals, 0);
 }
 
 /* Every readable mapping of this process (the none deployment's container memory is here). */
@@ -265,6 +251,37 @@ static uint64_t scan_own_memory(void)
 	fclose(maps);
 	close(mem);
 	return found;
+}
+
+static void test_realm_host_reads_and_writes_all_dram(void **state)
+{
+	struct run r = {.iso = RB_ISOLATION_REALM};
+	struct scan sc;
+	uint64_t in_process;
+	pthread_t th;
+
+	assert_true(have_rootfs); /* make-bundle.sh needs busybox-static:arm64 (scripts/setup.sh) */
+	start(&r, &th);
+	/* the control: the secret is in the process's memory (the emulated DRAM) */
+	in_process = scan_own_memory();
+	print_message("realm: secret found %llu times in the process's memory (emulated DRAM)\n",
+		      (unsigned long long)in_process);
+	assert_true(in_process >= 1);
+	scan_dram(&sc, "realm");
+	assert_int_equal(sc.found, 0);
+	assert_true(sc.gpf_read > 1000); /* both realms' memory, the RMM's, the monitor's */
+	assert_int_equal(sc.wrote, 0);
+	assert_int_equal(sc.gpf_write, sc.gpf_read);
+	/* nothing was corrupted: the secret comes out whole */
+	reveal(&r);
+	/*
+	 * The scan can find it where the host can see it: the container wrote
+	 * it to its stdout, through the NS buffer.
+	 */
+	scan_dram(&sc, "realm");
+	assert_true(sc.found >= 1);
+	finish(&r, th);
+	assert_int_equal(r.res.verify_refusals, 0);
 }
 
 static void test_none_host_finds_the_secret(void **state)
@@ -426,6 +443,310 @@ static void test_realm_lying_file_server(void **state)
 	assert_string_equal(out, want);
 }
 
+/* ---- shim: a compromised deprivileged OS against a running con-shim ---------------- */
+
+#define VA_B 0x10000000ULL
+
+/* What the compromised OS got (filled on its thread, asserted on the test's). */
+struct os_attack {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	char why[160];	  /* a precondition of the attack that failed */
+	uint64_t current; /* the GPT current when the OS ran */
+	uint64_t *cs;	  /* the con-shim's granules (GPI: NS in its shim-GPT only) */
+	size_t ncs;
+	uint64_t read_gpf, write_gpf, read_ok, write_ok, other_fault;
+	struct scan sc;		   /* all of DRAM, as the OS sees it */
+	uint64_t live, dead;	   /* a served task of the container, one that has ended */
+	uint64_t pte_a_in_b_ok;	   /* rc_set_pte of one of its granules into container B: success */
+	uint64_t pte_a_in_b_owner; /* ... refused as not B's */
+	uint64_t pte_b_in_a, ipc_in_from_a, ipc_out_to_a, copy_from_a, donate_a, reclaim_a_via_b;
+	uint64_t dead_copy, dead_ipc, forged_ipc, depriv_from_os, delegate_a;
+	uint64_t dma_ok, dma_owner, dma_os, dma_unmap;
+	uint64_t ipc_pages, ipc_found; /* the gap: rc_ipc_out over the served task's pages */
+	uint64_t copy_text;	       /* ... and rc_copy_page over its code */
+};
+
+static uint64_t os_rc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		      struct smc_regs *r)
+{
+	return plat_smc6(PAS_NS, SMC_RC_ENTER, fn, a1, a2, a3, a4, 0, r);
+}
+
+/* Container B, the compromised OS's own: a con-shim with 8 granules and a task mapping VA_B. */
+static bool os_container_b(uint64_t *shim, uint64_t *task, uint64_t *pool)
+{
+	struct smc_regs r;
+
+	if (os_rc(RC_FN_CREATE_SHIM, 0, 0, 0, 0, &r) != RC_SUCCESS)
+		return false;
+	*shim = r.x[1];
+	*pool = host_granules_alloc(8, PG);
+	if (!*pool || os_rc(RC_FN_MALLOC_MM, *shim, *pool, 8, RC_MM_DONATE, NULL) != RC_SUCCESS ||
+	    os_rc(RC_FN_CREATE_CONTAINER, *shim, 0x400000, 0x600000, 0, &r) != RC_SUCCESS)
+		return false;
+	*task = r.x[1];
+	return os_rc(RC_FN_SET_VMA, *task, VA_B, 16 * PG, RC_PROT_R | RC_PROT_W | RC_VMA_MAP,
+		     NULL) == RC_SUCCESS &&
+	       os_rc(RC_FN_SET_PTE, *task, VA_B, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, NULL) ==
+		       RC_SUCCESS;
+}
+
+/*
+ * The served task's pages, as rc_ipc_out gives them to the OS: every
+ * mapped page of the windows around its registers (pc: text, data and the
+ * heap after it; sp: the stack), searched for the secret.
+ */
+static void os_ipc_sweep(struct os_attack *a, uint64_t regs_pa, uint64_t buf_pa)
+{
+	static uint8_t page[PG];
+	struct rc_regs rg;
+	uint64_t win[2][2];
+
+	a->copy_text = ~0ULL;
+	if (host_mem_read(regs_pa, &rg, sizeof(rg)))
+		return;
+	win[0][0] = rg.pc & ~((1ULL << 24) - 1);
+	win[0][1] = win[0][0] + (64ULL << 20);
+	win[1][0] = (rg.sp & ~(PG - 1)) - (1ULL << 20);
+	win[1][1] = (rg.sp & ~(PG - 1)) + (1ULL << 20);
+	print_message("shim: served task pc %#llx sp %#llx\n", (unsigned long long)rg.pc,
+		      (unsigned long long)rg.sp);
+	for (int w = 0; w < 2; w++)
+		for (uint64_t va = win[w][0]; va < win[w][1] && va < RC_VA_LIMIT; va += PG) {
+			if (os_rc(RC_FN_IPC_OUT, a->live, va, buf_pa, PG, NULL) != RC_SUCCESS)
+				continue;
+			a->ipc_pages++;
+			if (host_mem_read(buf_pa, page, PG) == 0 && has_secret(page, PG, 0))
+				a->ipc_found++;
+		}
+	/* and rc_copy_page rewrites its code page (with the same bytes: it must run on) */
+	if (os_rc(RC_FN_IPC_OUT, a->live, rg.pc & ~(PG - 1), buf_pa, PG, NULL) == RC_SUCCESS)
+		a->copy_text = os_rc(RC_FN_COPY_PAGE, a->live, rg.pc & ~(PG - 1), buf_pa, 0, NULL);
+}
+
+/*
+ * The compromised OS, on its own thread with the OS-GPT current, while the
+ * container's shell holds the secret and sleeps in read().
+ */
+static void os_attack(void *arg, const struct shim_os_view *v)
+{
+	struct os_attack *a = arg;
+	struct monitor_rc_stats ms;
+	struct smc_regs r;
+	uint64_t base = plat_dram_base(), size = plat_dram_size(), os_pa, bshim = 0, btask = 0,
+		 bpool = 0, junk = 0xA5A5A5A5A5A5A5A5ULL;
+
+	monitor_rc_get_stats(&ms);
+	a->current = ms.current;
+	/* its con-shim: NS in its own shim-GPT, NO_ACCESS in the OS-GPT */
+	a->cs = calloc(size / PG, sizeof(*a->cs));
+	os_pa = host_granules_alloc(2, PG);
+	if (!a->cs || !os_pa) {
+		snprintf(a->why, sizeof(a->why), "out of memory");
+		goto out;
+	}
+	for (uint64_t pa = base; pa < base + size; pa += PG)
+		if (monitor_rc_read_gpi(v->shim_gpt, pa) == GPI_NS &&
+		    monitor_rc_read_gpi(RC_GPT_OS, pa) == GPI_NO_ACCESS)
+			a->cs[a->ncs++] = pa;
+	/* 1. direct loads and stores: granule protection faults, nothing moves */
+	for (size_t i = 0; i < a->ncs; i++) {
+		struct plat_fault f;
+		uint8_t b[64];
+
+		if (plat_read(PAS_NS, a->cs[i], b, sizeof(b), &f) == 0)
+			a->read_ok++;
+		else if (f.kind == PLAT_FAULT_GPF && f.fsc == 0x28)
+			a->read_gpf++;
+		else
+			a->other_fault++;
+		if (plat_write_u64(PAS_NS, a->cs[i], junk, &f) == 0)
+			a->write_ok++;
+		else if (f.kind == PLAT_FAULT_GPF)
+			a->write_gpf++;
+		else
+			a->other_fault++;
+	}
+	scan_dram(&a->sc, "shim (OS-GPT)");
+	/* 2. the tasks it knows: which is served (the shell), which has ended */
+	for (unsigned i = 0; i < v->ntasks; i++) {
+		uint64_t st = os_rc(RC_FN_TASK_REGS, v->tasks[i], os_pa, RC_REGS_GET, 0, NULL);
+
+		if (st == RC_SUCCESS && !a->live)
+			a->live = v->tasks[i];
+		else if (st == RC_ERROR_STATE && !a->dead)
+			a->dead = v->tasks[i];
+	}
+	if (!a->live || !a->ncs || !os_container_b(&bshim, &btask, &bpool)) {
+		snprintf(a->why, sizeof(a->why),
+			 "no served task (%u known), %zu con-shim granules, "
+			 "container B %s",
+			 v->ntasks, a->ncs, btask ? "made" : "not made");
+		goto out_b;
+	}
+	/* 3. the mini-OS's checks: another container's granules, copies, callers */
+	for (size_t i = 0; i < a->ncs; i++) {
+		uint64_t st = os_rc(RC_FN_SET_PTE, btask, VA_B + PG, a->cs[i], RC_PROT_R, NULL);
+
+		a->pte_a_in_b_ok += st == RC_SUCCESS;
+		a->pte_a_in_b_owner += st == RC_ERROR_OWNER;
+		st = os_rc(RC_FN_SET_IOPTE, 0, 0x1000, a->cs[i], RC_PROT_R | RC_PROT_W, NULL);
+		a->dma_ok += st == RC_SUCCESS;
+		a->dma_owner += st == RC_ERROR_OWNER;
+	}
+	a->pte_b_in_a =
+		os_rc(RC_FN_SET_PTE, a->live, RC_VA_LIMIT - 64 * PG, bpool, RC_PROT_R, NULL);
+	a->ipc_in_from_a = os_rc(RC_FN_IPC_IN, btask, VA_B, a->cs[0], 64, NULL);
+	a->ipc_out_to_a = os_rc(RC_FN_IPC_OUT, btask, VA_B, a->cs[0], 64, NULL);
+	a->copy_from_a = os_rc(RC_FN_COPY_PAGE, btask, VA_B, a->cs[0], 0, NULL);
+	a->donate_a = os_rc(RC_FN_MALLOC_MM, bshim, a->cs[0], 1, RC_MM_DONATE, NULL);
+	a->reclaim_a_via_b = os_rc(RC_FN_MALLOC_MM, bshim, a->cs[0], 1, RC_MM_RECLAIM, NULL);
+	a->dead_copy = a->dead ? os_rc(RC_FN_COPY_PAGE, a->dead, VA_B, os_pa, 0, NULL) : ~0ULL;
+	a->dead_ipc = a->dead ? os_rc(RC_FN_IPC_OUT, a->dead, VA_B, os_pa + PG, 8, NULL) : ~0ULL;
+	a->forged_ipc = os_rc(RC_FN_IPC_OUT, a->live + (1ULL << 16), VA_B, os_pa + PG, 8, NULL);
+	a->depriv_from_os = os_rc(RC_FN_SWITCH_TO_DEPRIV, a->live, 0, 0, 0, NULL);
+	a->delegate_a = host_rmi(SMC_RMI_GRANULE_DELEGATE, a->cs[0], 0, 0, 0, 0, 0, NULL);
+	/* DMA to its own memory works (the control), then goes */
+	a->dma_os = os_rc(RC_FN_SET_IOPTE, 0, 0x1000, os_pa + PG, RC_PROT_R | RC_PROT_W, NULL);
+	a->dma_unmap = os_rc(RC_FN_SET_IOPTE, 0, 0x1000, RC_PTE_UNMAP, 0, NULL);
+	/* 4. what the mini-OS does give the OS: a served task's memory, through rc_ipc_out */
+	if (os_rc(RC_FN_TASK_REGS, a->live, os_pa, RC_REGS_GET, 0, NULL) == RC_SUCCESS)
+		os_ipc_sweep(a, os_pa, os_pa + PG);
+out_b:
+	if (bshim) {
+		if (btask)
+			os_rc(RC_FN_DESTROY_CONTAINER, bshim, 0, 0, 0, NULL);
+		if (os_rc(RC_FN_DESTROY_SHIM, bshim, 0, 0, 0, &r) != RC_SUCCESS && !a->why[0])
+			snprintf(a->why, sizeof(a->why), "container B not destroyed");
+	}
+	if (bpool)
+		host_granules_free(bpool, 8);
+	host_granules_free(os_pa, 2);
+out:
+	pthread_mutex_lock(&a->mu);
+	a->done = true;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/*
+ * A compromised deprivileged OS (shim mode, RContainer's threat model)
+ * while a container holds a secret: its direct loads and stores of the
+ * con-shim fault (GPF), a scan of everything it can read finds no secret,
+ * and the mini-OS refuses it another container's granules in a PTE, copies
+ * through a task that has ended or a forged handle, the con-shim's own
+ * call, DMA to the con-shim, and handing con-shim granules to container B
+ * or to a realm. The container then prints its secret whole, and after the
+ * run its granules are back with the OS, scrubbed. The control: before the
+ * attack the secret is found in the process's own memory (the emulated
+ * DRAM), so the OS's empty scan is the GPC's doing.
+ *
+ * Not prevented, and asserted so that the day it changes the doc changes
+ * too (docs/security.md): the mini-OS lets the OS copy any page of a task
+ * that is in the kernel (rc_ipc_out checks the task's mapping, not the
+ * pending call's arguments as the realm RMM's verification does), so an
+ * OS that wants the secret just asks for it; and rc_copy_page refills any
+ * mapped page of it, its code included.
+ */
+static void test_shim_compromised_os(void **state)
+{
+	struct run r = {.iso = RB_ISOLATION_SHIM};
+	struct os_attack a;
+	uint64_t left = 0, back = 0, in_process;
+	struct timespec t0, t1;
+	pthread_t th;
+
+	assert_true(have_rootfs);
+	memset(&a, 0, sizeof(a));
+	pthread_mutex_init(&a.mu, NULL);
+	pthread_cond_init(&a.cv, NULL);
+	start(&r, &th);
+	/*
+	 * The control: the secret is in memory now (the emulated DRAM is this
+	 * process's), so the OS's scan finding none of it means the GPC kept
+	 * it out, not that there was nothing to find.
+	 */
+	in_process = scan_own_memory();
+	print_message("shim: secret found %llu times in the process's memory (emulated DRAM)\n",
+		      (unsigned long long)in_process);
+	assert_true(in_process >= 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	shim_test_at_idle(os_attack, &a);
+	pthread_mutex_lock(&a.mu);
+	while (!a.done)
+		pthread_cond_wait(&a.cv, &a.mu);
+	pthread_mutex_unlock(&a.mu);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_message("shim: the OS's attack took %.2f s\n",
+		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (a.why[0])
+		fail_msg("%s", a.why);
+	print_message("shim: %zu con-shim granules: %llu read GPFs, %llu write GPFs, %llu read, "
+		      "%llu written, %llu other faults\n",
+		      a.ncs, (unsigned long long)a.read_gpf, (unsigned long long)a.write_gpf,
+		      (unsigned long long)a.read_ok, (unsigned long long)a.write_ok,
+		      (unsigned long long)a.other_fault);
+	print_message("shim: rc_set_pte into container B: %llu refused (OWNER), %llu mapped; DMA: "
+		      "%llu refused, %llu mapped\n",
+		      (unsigned long long)a.pte_a_in_b_owner, (unsigned long long)a.pte_a_in_b_ok,
+		      (unsigned long long)a.dma_owner, (unsigned long long)a.dma_ok);
+	print_message("shim: rc_ipc_out of the served task: %llu pages, secret in %llu; "
+		      "rc_copy_page over its code: status %llu (not prevented)\n",
+		      (unsigned long long)a.ipc_pages, (unsigned long long)a.ipc_found,
+		      (unsigned long long)a.copy_text);
+	assert_int_equal(a.current, RC_GPT_OS);
+	/* 1. the con-shim: only GPFs; nowhere the OS can read holds the secret */
+	assert_true(a.ncs > 100);
+	assert_int_equal(a.read_ok + a.write_ok + a.other_fault, 0);
+	assert_int_equal(a.read_gpf, a.ncs);
+	assert_int_equal(a.write_gpf, a.ncs);
+	assert_int_equal(a.sc.found, 0);
+	assert_int_equal(a.sc.wrote, 0);
+	assert_true(a.sc.gpf_read >= a.ncs);
+	/* 3. every rc_* abuse refused, with the reason */
+	assert_int_equal(a.pte_a_in_b_ok, 0);
+	assert_int_equal(a.pte_a_in_b_owner, a.ncs);
+	assert_int_equal(a.dma_ok, 0);
+	assert_int_equal(a.dma_owner, a.ncs);
+	assert_int_equal(a.pte_b_in_a, RC_ERROR_OWNER);
+	assert_int_equal(a.ipc_in_from_a, RC_ERROR_OWNER);
+	assert_int_equal(a.ipc_out_to_a, RC_ERROR_OWNER);
+	assert_int_equal(a.copy_from_a, RC_ERROR_OWNER);
+	assert_int_equal(a.donate_a, RC_ERROR_OWNER);
+	assert_int_equal(a.reclaim_a_via_b, RC_ERROR_OWNER);
+	assert_true(a.dead != 0); /* the $(echo 4242) subshell's task */
+	assert_int_equal(a.dead_copy, RC_ERROR_STATE);
+	assert_int_equal(a.dead_ipc, RC_ERROR_STATE);
+	assert_int_equal(a.forged_ipc, RC_ERROR_STATE);
+	assert_int_equal(a.depriv_from_os, RC_ERROR_CALLER);
+	assert_int_not_equal(a.delegate_a, RMI_SUCCESS);
+	assert_int_equal(a.dma_os, RC_SUCCESS);
+	assert_int_equal(a.dma_unmap, RC_SUCCESS);
+	/* 4. the gaps: the served task's memory is the OS's to read and to write */
+	assert_true(a.ipc_pages > 0);
+	assert_true(a.ipc_found >= 1);
+	assert_int_equal(a.copy_text, RC_SUCCESS);
+	/* the container did not notice */
+	reveal(&r);
+	finish(&r, th);
+	/* its granules are the OS's again, and scrubbed */
+	for (size_t i = 0; i < a.ncs; i++) {
+		uint8_t b[PG];
+
+		if (plat_read(PAS_NS, a.cs[i], b, PG, NULL) != 0) {
+			left++;
+			continue;
+		}
+		back++;
+		assert_false(has_secret(b, PG, 0));
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(back, a.ncs);
+	free(a.cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,7 +754,12 @@ int main(void)
 		cmocka_unit_test(test_none_host_finds_the_secret),
 		cmocka_unit_test(test_realm_lying_file_server),
 		cmocka_unit_test(test_realm_host_abuses_rmi),
+		cmocka_unit_test(test_shim_compromised_os),
 	};
+
+	/* RB_TEST_FILTER=test_shim_* runs only those (cmocka's pattern) */
+	if (getenv("RB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("RB_TEST_FILTER"));
 
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -671,11 +671,46 @@ static enum libos_exc_kind exc_kind(const struct rc_frame *f)
 }
 
 /* Run t at EL0 until its next exception (t->exc, t->cur). 0 or -EIO. */
+/*
+ * Registers the mini-OS refuses to run with (a pc or sp outside the user
+ * range, a misaligned pc: a bad signal frame or rt_sigreturn can leave
+ * them) fault at once on hardware: the task takes that fault here, without
+ * entering, so the library OS signals the process as in the other modes.
+ */
+static bool bad_regs_fault(struct stask *t)
+{
+	uint64_t pc = t->cur.pc, sp = t->cur.sp;
+
+	if (pc < RC_VA_LIMIT && IS_ALIGNED(pc, 4) && sp < RC_VA_LIMIT)
+		return false;
+	memset(&t->exc, 0, sizeof(t->exc));
+	if (!IS_ALIGNED(pc, 4)) {
+		t->exc.kind = LIBOS_EXC_PC_ALIGN;
+		t->exc.esr = ESR_MAKE(EC_PC_ALIGN, 0);
+		t->exc.far = pc;
+	} else if (pc >= RC_VA_LIMIT) {
+		t->exc.kind = LIBOS_EXC_IABT;
+		t->exc.esr = ESR_MAKE(EC_IABT_LOW, FSC_TRANSLATION(0));
+		t->exc.far = pc;
+	} else {
+		t->exc.kind = LIBOS_EXC_DABT;
+		t->exc.esr = ESR_MAKE(EC_DABT_LOW, FSC_TRANSLATION(0) | ESR_ISS_WNR);
+		t->exc.far = sp;
+	}
+	t->exc.pc = pc;
+	S.st.traps_other++;
+	return true;
+}
+
 static int run_task(struct stask *t)
 {
 	struct rc_frame *f = S.e.frame;
 	uint64_t flags, out[3], st;
-	int r = prepare(t, &flags);
+	int r;
+
+	if (bad_regs_fault(t))
+		return 0;
+	r = prepare(t, &flags);
 
 	if (r)
 		return r;

@@ -224,12 +224,14 @@ static const struct cmd_desc ioctl_desc[] = {
 	{0x5414, IN, 8},   /* TIOCSWINSZ */
 	{0x541B, OUT, 4},  /* FIONREAD */
 	{0x5421, IN, 4},   /* FIONBIO */
+	{0x5429, OUT, 4},  /* TIOCGSID */
 };
 
 /* prctl options with a buffer in argument 1 (the task name: TASK_COMM_LEN). */
 static const struct cmd_desc prctl_desc[] = {
 	{15, IN, 16},  /* PR_SET_NAME */
 	{16, OUT, 16}, /* PR_GET_NAME */
+	{2, OUT, 4},   /* PR_GET_PDEATHSIG: int */
 };
 
 

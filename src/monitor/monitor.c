@@ -92,6 +92,9 @@ static void gpc_enable(const struct gpt *g)
 	plat_tlbi_paallos();
 	plat_dsb();
 	plat_isb();
+	/* Devices: the SMMU checks their accesses against the same GPT. */
+	plat_smmu_write_gpt_base(GPTBR_FROM_PA(g->l0_pa));
+	plat_smmu_write_gpcen(true);
 }
 
 static void mon_forget(void)

@@ -190,6 +190,7 @@ int monitor_rc_register(const struct monitor_minios_image *img, uint64_t base, u
 			if (slot_live(pa))
 				(void)plat_zero(PAS_ROOT, pa, rc.slot_bytes, NULL);
 		}
+		plat_smmu_write_gpt_base(GPTBR_FROM_PA(boot->l0_pa));
 		rc_gpt_reset();
 	}
 	monitor_gpt_unlock();
@@ -357,6 +358,13 @@ static void smc_gpt_create(struct smc_regs *regs)
 		return;
 	}
 	rc.live++;
+	/*
+	 * Devices belong to the deprivileged OS: the SMMU checks their
+	 * accesses against the OS-GPT, which never gives a con-shim granule
+	 * to the Normal world (RContainer's DMA protection).
+	 */
+	if (index == RC_GPT_OS)
+		plat_smmu_write_gpt_base(GPTBR_FROM_PA(slot_pa(index)));
 	regs->x[0] = E_RMM_OK;
 	regs->x[1] = index;
 }

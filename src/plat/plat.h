@@ -95,6 +95,27 @@ uint64_t plat_read_scr_el3(void);
 void plat_write_scr_el3(uint64_t val);
 #define SCR_EL3_GPF BIT(48)
 
+/*
+ * ---- The SMMU: DMA by devices under host control ----
+ * Devices are Normal-world requesters: every access they make is an NS
+ * access checked by the SMMU's granule protection check against the GPT at
+ * SMMU_ROOT_GPT_BASE (EL3 programs it: the boot GPT, or RContainer's
+ * OS-GPT), when SMMU_ROOT_CR0.GPCEN is set (EL3 sets it with the PE's GPC).
+ * Streams bypass translation (the device gives physical addresses: the
+ * worst case for the defender); RContainer's IO page tables are checked
+ * when made (rc_set_iopte), not walked here.
+ */
+void plat_smmu_write_gpt_base(uint64_t gptbr);
+uint64_t plat_smmu_read_gpt_base(void);
+void plat_smmu_write_gpcen(bool on);
+/*
+ * A device reads or writes [pa, pa+len): 0, or -EFAULT with *f (a GPF on
+ * the first granule the check refuses; the transfer is aborted before any
+ * byte moves, and counted in PLAT_CNT_DMA_ABORT).
+ */
+int plat_dma_read(uint64_t pa, void *buf, size_t len, struct plat_fault *f);
+int plat_dma_write(uint64_t pa, const void *buf, size_t len, struct plat_fault *f);
+
 /* TLBI RPALOS: invalidate cached GPT information for [pa, pa+size). */
 void plat_tlbi_rpalos(uint64_t pa, uint64_t size);
 /* TLBI PAALLOS: invalidate all cached GPT information. */
@@ -160,6 +181,7 @@ enum plat_counter {
 	PLAT_CNT_GPT_SWITCH,    /* GPTBR_EL3 writes by RContainer's EL3 calls */
 	PLAT_CNT_RC_EL3,        /* RContainer EL3 round trips (SMCs to its FIDs) */
 	PLAT_CNT_RC_CALL,       /* rc_* calls the mini-OS handled */
+	PLAT_CNT_DMA_ABORT,     /* device transfers the SMMU's GPC aborted */
 	PLAT_CNT_NR
 };
 

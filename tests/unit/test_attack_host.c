@@ -21,6 +21,12 @@
  * (deploy/shim.h's test hook): direct loads and stores of the con-shim,
  * a scan of all it can read, and every rc_* abuse the mini-OS must
  * refuse; test_shim_compromised_os says what it does not refuse.
+ *
+ * A DMA-capable device under the host's (shim: the OS's) control reads and
+ * writes every granule through the modelled SMMU, whose granule protection
+ * check EL3 points at the boot GPT (shim: the OS-GPT): only aborted
+ * transfers, the secret nowhere; the same device with the SMMU's check off
+ * finds it (the control).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -215,6 +221,58 @@ static void scan_dram(struct scan *sc, const char *who)
 		      (unsigned long long)sc->found);
 }
 
+/*
+ * A DMA-capable device under the host's control reads every granule of DRAM
+ * through the SMMU, and writes to those it cannot read (when `write`).
+ */
+static void scan_dma(struct scan *sc, const char *who, bool write)
+{
+	static uint8_t buf[PG], junk[64];
+	uint64_t base = plat_dram_base(), size = plat_dram_size();
+
+	memset(sc, 0, sizeof(*sc));
+	memset(junk, 0x5A, sizeof(junk));
+	for (uint64_t pa = base; pa < base + size; pa += PG) {
+		struct plat_fault f;
+
+		if (plat_dma_read(pa, buf, PG, &f) != 0) {
+			sc->gpf_read++;
+			if (!write || plat_dma_write(pa, junk, sizeof(junk), &f) != 0)
+				sc->gpf_write++;
+			else
+				sc->wrote++;
+			continue;
+		}
+		sc->readable++;
+		if (has_secret(buf, PG, 0))
+			sc->found++;
+	}
+	print_message("%s: DMA: %llu granules readable, %llu transfers aborted, %llu written, "
+		      "secret found %llu times\n",
+		      who, (unsigned long long)sc->readable, (unsigned long long)sc->gpf_read,
+		      (unsigned long long)sc->wrote, (unsigned long long)sc->found);
+}
+
+/*
+ * The device attack, and its control: the same device behind an SMMU whose
+ * granule protection check is off reads the secret (so the check is what
+ * stopped it). The control only reads.
+ */
+static void dma_attack(const char *who)
+{
+	struct scan sc;
+
+	scan_dma(&sc, who, true);
+	assert_int_equal(sc.found, 0);
+	assert_true(sc.gpf_read > 1000);
+	assert_int_equal(sc.wrote, 0);
+	plat_smmu_write_gpcen(false);
+	scan_dma(&sc, who, false);
+	plat_smmu_write_gpcen(true);
+	assert_true(sc.found >= 1);
+	assert_int_equal(sc.gpf_read, 0);
+}
+
 /* Every readable mapping of this process (the none deployment's container memory is here). */
 static uint64_t scan_own_memory(void)
 {
@@ -272,6 +330,8 @@ static void test_realm_host_reads_and_writes_all_dram(void **state)
 	assert_true(sc.gpf_read > 1000); /* both realms' memory, the RMM's, the monitor's */
 	assert_int_equal(sc.wrote, 0);
 	assert_int_equal(sc.gpf_write, sc.gpf_read);
+	/* a device under the host's control, through the SMMU */
+	dma_attack("realm");
 	/* nothing was corrupted: the secret comes out whole */
 	reveal(&r);
 	/*
@@ -728,6 +788,8 @@ static void test_shim_compromised_os(void **state)
 	assert_true(a.ipc_pages > 0);
 	assert_true(a.ipc_found >= 1);
 	assert_int_equal(a.copy_text, RC_SUCCESS);
+	/* a device under the OS's control (the SMMU checks against the OS-GPT) */
+	dma_attack("shim");
 	/* the container did not notice */
 	reveal(&r);
 	finish(&r, th);

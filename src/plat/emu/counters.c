@@ -32,6 +32,7 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_GPT_SWITCH] = "gpt_switch",
 	[PLAT_CNT_RC_EL3] = "rc_monitor_round_trip",
 	[PLAT_CNT_RC_CALL] = "rc_call",
+	[PLAT_CNT_DMA_ABORT] = "dma_abort",
 };
 
 static bool counter_valid(enum plat_counter c)

@@ -57,6 +57,8 @@ struct plat_pe *emu_native_pe_create(uint64_t entry_pc, int *err);
  * re-checks, which are not accesses anyone made).
  */
 bool emu_gpc_allows(enum pas pas, uint64_t pa);
+/* The GPC check against the GPT at gptbr (the SMMU's own base), uncached. */
+int emu_gpc_check_at(uint64_t gptbr, enum pas pas, uint64_t pa, struct plat_fault *f);
 
 /*
  * EL0 address spaces (a64.c). emu_as_tlbi: after a TLBI RPALOS/PAALLOS has

@@ -236,9 +236,9 @@ static bool read_desc(uint64_t pa, uint64_t *d)
  * Walk the GPT for pa (< 2^t). Returns 0 with *gpi, or a walk fault:
  * -1 - level.
  */
-static int gpt_walk(uint64_t pa, unsigned s, unsigned *gpi)
+static int gpt_walk(uint64_t gptbr, uint64_t pa, unsigned s, unsigned *gpi)
 {
-	uint64_t l0 = GPTBR_TO_PA(plat_read_gptbr());
+	uint64_t l0 = GPTBR_TO_PA(gptbr);
 	uint64_t d;
 
 	plat_count(PLAT_CNT_GPT_WALK);
@@ -293,7 +293,7 @@ static int gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f, bool count
 				return fault(f, PLAT_FAULT_ADDR_SIZE, pas, pa, 0);
 		} else if (!tlb_lookup(g, &gpi)) {
 			uint64_t epoch = __atomic_load_n(&tlb_epoch, __ATOMIC_SEQ_CST);
-			int ret = gpt_walk(pa, s, &gpi);
+			int ret = gpt_walk(plat_read_gptbr(), pa, s, &gpi);
 
 			if (ret < 0)
 				return fault(f, PLAT_FAULT_WALK, pas, pa, -1 - ret);
@@ -303,6 +303,40 @@ static int gpc_check(enum pas pas, uint64_t pa, struct plat_fault *f, bool count
 			if (count)
 				plat_count(PLAT_CNT_GPF);
 			return fault(f, PLAT_FAULT_GPF, pas, pa, 0);
+		}
+	}
+	if (!plat_pa_in_dram(pa, 1))
+		return fault(f, PLAT_FAULT_EXTERNAL, pas, pa, 0);
+	return 0;
+}
+
+/*
+ * The check a requester with its own GPT base makes (the SMMU's
+ * SMMU_ROOT_GPT_BASE), with the PE's GPCCR configuration and no TLB: a walk
+ * per access. Counts a GPF.
+ */
+int emu_gpc_check_at(uint64_t gptbr, enum pas pas, uint64_t pa, struct plat_fault *f)
+{
+	uint64_t gpccr = plat_read_gpccr();
+
+	if ((gpccr & GPCCR_GPC) != 0) {
+		unsigned t = gpt_pps_bits(GPCCR_PPS(gpccr));
+		unsigned l0sz = (unsigned)GPCCR_L0GPTSZ(gpccr);
+		unsigned s = 30 + l0sz, gpi = GPI_ANY;
+		int ret;
+
+		if (t == 0 || GPCCR_PGS(gpccr) != GPCCR_PGS_4K || !l0gptsz_valid(l0sz) || s > t)
+			return fault(f, PLAT_FAULT_WALK, pas, pa, 0);
+		if ((pa >> t) == 0) {
+			ret = gpt_walk(gptbr, pa, s, &gpi);
+			if (ret < 0)
+				return fault(f, PLAT_FAULT_WALK, pas, pa, -1 - ret);
+			if (!gpi_allows(gpi, pas)) {
+				plat_count(PLAT_CNT_GPF);
+				return fault(f, PLAT_FAULT_GPF, pas, pa, 0);
+			}
+		} else if (pas != PAS_NS) {
+			return fault(f, PLAT_FAULT_ADDR_SIZE, pas, pa, 0);
 		}
 	}
 	if (!plat_pa_in_dram(pa, 1))

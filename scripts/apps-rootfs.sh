@@ -10,9 +10,9 @@
 #                  "rootfs"); the rootfs has busybox, /usr/bin/sqlite3,
 #                  /usr/bin/lua5.4, their shared libraries and Debian's
 #                  loader, and /apps: gohello (the GOHELLO binary,
-#                  tests/apps/gohello), bench.lua, sqlite-10k.sql (10,000
-#                  INSERTs in one transaction, then the queries of
-#                  tests/apps/sqlite-queries.sql)
+#                  tests/apps/gohello), bench.lua, sqlite-10k.sql and
+#                  sqlite-1k.sql (10,000 or 1,000 INSERTs in one
+#                  transaction, then tests/apps/sqlite-queries.sql)
 #
 # The package set is resolved from apt's lists, not listed here
 # (scripts/apps_resolve.py: every Depends/Pre-Depends of ROOTS, recursively;
@@ -120,16 +120,18 @@ check_needed "$R/usr/bin/sqlite3" "$R/usr/bin/lua5.4"
 mkdir -p "$R/apps"
 install -m 0755 "$GOHELLO" "$R/apps/gohello"
 install -m 0644 "$HERE/tests/apps/bench.lua" "$R/apps/bench.lua"
-{
+sql_script() { # rows: the table, ROWS inserts in one transaction, the queries
 	echo "CREATE TABLE t(id INTEGER PRIMARY KEY, grp INTEGER, name TEXT, val REAL);"
 	echo "BEGIN;"
-	# 10,000 rows: grp = id % 7, name "row-<id>", val = id * 0.25
-	awk 'BEGIN { for (i = 1; i <= 10000; i++)
+	# grp = id % 7, name "row-<id>", val = id * 0.25
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
 		printf "INSERT INTO t(id, grp, name, val) VALUES(%d, %d, '\''row-%d'\'', %.2f);\n",
 			i, i % 7, i, i * 0.25 }'
 	echo "COMMIT;"
 	cat "$HERE/tests/apps/sqlite-queries.sql"
-} >"$R/apps/sqlite-10k.sql"
+}
+sql_script 10000 >"$R/apps/sqlite-10k.sql"
+sql_script 1000 >"$R/apps/sqlite-1k.sql"
 
 python3 - "$STAGE/busybox/config.json" <<'EOF'
 import json, sys

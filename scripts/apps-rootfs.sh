@@ -65,20 +65,28 @@ trap 'rm -rf "$STAGE"' EXIT
 apt_opts=(-q)
 [ "$(id -u)" != 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
 debs=()
+missing=()
 while read -r p file sum; do
 	if ! [ -f "$CACHE/$file" ] || ! echo "$sum  $CACHE/$file" | sha256sum -c --status; then
-		echo "apps-rootfs: apt-get download $p:$ARCH" >&2
-		rm -rf "$STAGE/dl" && mkdir "$STAGE/dl"
-		(cd "$STAGE/dl" && apt-get download "${apt_opts[@]}" "$p:$ARCH" >/dev/null) ||
-			die "apt-get download $p:$ARCH failed"
-		got=$(find "$STAGE/dl" -name '*.deb' | head -n 1)
+		missing+=("$p:$ARCH")
+	fi
+	debs+=("$CACHE/$file")
+done <"$STAGE/set"
+if [ ${#missing[@]} -gt 0 ]; then
+	# one apt-get call for all (each call parses apt's lists: seconds)
+	echo "apps-rootfs: apt-get download ${missing[*]}" >&2
+	mkdir "$STAGE/dl"
+	(cd "$STAGE/dl" && apt-get download "${apt_opts[@]}" "${missing[@]}" >/dev/null) ||
+		die "apt-get download failed"
+	while read -r p file sum; do
+		case " ${missing[*]} " in *" $p:$ARCH "*) ;; *) continue ;; esac
+		got=$(find "$STAGE/dl" -name "${p}_*_$ARCH.deb" | head -n 1)
 		[ -n "$got" ] || die "apt-get download $p:$ARCH gave no .deb"
 		echo "$sum  $got" | sha256sum -c --status ||
 			die "$p:$ARCH: the downloaded .deb's SHA-256 differs from apt's index"
 		mv "$got" "$CACHE/$file"
-	fi
-	debs+=("$CACHE/$file")
-done <"$STAGE/set"
+	done <"$STAGE/set"
+fi
 [ ${#debs[@]} -gt 0 ] || die "no packages resolved"
 
 # ---- the rootfs: busybox base, the packages, the programs ----

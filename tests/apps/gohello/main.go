@@ -4,6 +4,8 @@
 //
 //	gohello            goroutines, channels, sync.WaitGroup, a mutex,
 //	                   time.Sleep and timers; prints a deterministic summary
+//	gohello pipeline   only the goroutines/channels/WaitGroup/mutex part (no
+//	                   timers: the runtime's netpoller, epoll, is not started)
 //	gohello http       a net/http server on 127.0.0.1 (an ephemeral port)
 //	                   fetched by the same process with net/http's client;
 //	                   prints the status and the body
@@ -25,8 +27,8 @@ import (
 const workers = 8
 const jobsPerWorker = 500
 
-// work runs a pipeline: a producer, workers squaring numbers, a collector.
-func work() error {
+// pipeline: a producer, workers squaring numbers, a collector.
+func pipeline() {
 	jobs := make(chan int, 64)
 	results := make(chan int, 64)
 	var wg sync.WaitGroup
@@ -70,6 +72,11 @@ func work() error {
 	}
 	fmt.Printf("pipeline: %d results, sum of squares %d, %d jobs counted under the mutex\n",
 		count, sum, done)
+}
+
+// work runs the pipeline, then goroutines that sleep and wait on timers.
+func work() error {
+	pipeline()
 
 	// Timers: time.Sleep in goroutines; each checks it slept long enough.
 	var short int
@@ -147,10 +154,12 @@ func main() {
 	switch {
 	case len(os.Args) == 1:
 		err = work()
+	case len(os.Args) == 2 && os.Args[1] == "pipeline":
+		pipeline()
 	case len(os.Args) == 2 && os.Args[1] == "http":
 		err = httpSelf()
 	default:
-		fmt.Fprintln(os.Stderr, "usage: gohello [http]")
+		fmt.Fprintln(os.Stderr, "usage: gohello [pipeline|http]")
 		os.Exit(2)
 	}
 	if err != nil {

@@ -108,7 +108,7 @@ format:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
 
 # ---- CPU engine (src/plat/emu/cpu): dynarmic behind a C API -------------
 # Part of librealmbox.a (the platform's A64 engine, plat/emu/a64.c, runs on
@@ -253,3 +253,26 @@ $(BUILD)/src/boot/tcb_measure.o: CFLAGS += -DRB_MEASURE_MONITOR='"$(TCB_MEASURE_
 	-DRB_MEASURE_RMM='"$(TCB_MEASURE_RMM)"'
 $(BUILD)/src/boot/tcb_measure.o: $(wildcard src/monitor/*.[ch] src/rmm/*.[ch] src/lib/*.[ch] src/arch/*.[ch]) scripts/tcb-measure.sh
 LDLIBS += -lcbor
+
+# ---- Applications in containers (issue 4): sqlite3, lua5.4, Go ----------
+# `make app-bundles`: $(BUILD)/bundles/apps (scripts/apps-rootfs.sh), Debian's
+# arm64 sqlite3 and lua5.4 with their runtime dependencies (.debs fetched
+# with apt-get download into a cache outside the build, then reused) and
+# tests/apps/gohello, cross-compiled here: static, stdlib only, no network
+# (GOPROXY=off), its cache and GOPATH inside $(BUILD)/go.
+# tests/py/test_apps.py runs `make app-bundles` itself when needed.
+GO ?= go
+APPS_GO := $(BUILD)/apps/gohello
+APPS_GOENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOPROXY=off GOFLAGS=-buildvcs=false \
+	GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path
+.PHONY: app-bundles
+app-bundles: $(BUILD)/bundles/apps/config.json
+
+$(APPS_GO): $(wildcard tests/apps/gohello/*.go) tests/apps/gohello/go.mod
+	@command -v $(GO) >/dev/null || { echo "app-bundles: $(GO) not found: run scripts/setup.sh" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	cd tests/apps/gohello && $(APPS_GOENV) $(GO) build -trimpath -ldflags='-s -w' -o $(abspath $@) .
+
+$(BUILD)/bundles/apps/config.json: scripts/apps-rootfs.sh scripts/apps_resolve.py \
+		scripts/make-bundle.sh tests/apps/bench.lua tests/apps/sqlite-queries.sql $(APPS_GO)
+	scripts/apps-rootfs.sh $(BUILD)/bundles $(APPS_GO)

@@ -14,17 +14,20 @@ this machine. Not a test.
      switches, RMM copies and bytes; shim: EL3 round trips, GPT switches,
      TLBIs);
   3. application overhead: a busybox sh loop, sha256sum and gzip of 64 MiB,
-     sort of 1M lines: realm/none, shim/none and none/qemu ratios;
+     sort of 1M lines, and from the apps bundle (`make app-bundles`)
+     Debian's sqlite3 (10,000 inserts in one transaction, then aggregate
+     queries) and lua5.4 (tests/apps/bench.lua): realm/none, shim/none and
+     none/qemu ratios;
   4. TCB: SLoC from `make tcb-aarch64` next to the published figures.
 
   5. peers (scripts/bench_peers.py): a microVM (qemu-system-aarch64 booting
      Debian's arm64 kernel, TCG) and runc/crun with an x86-64 busybox
      (native), start to first output and to exit.
 
-Not here yet (issue 9): sqlite/lua/httpd, density with many containers per
-machine.
+Not here yet (issue 9): httpd, density with many containers per machine.
 
   scripts/bench_report.py [--build DIR] [--runs N] [--out DIR] [--quick]
+                          [--only-apps SUBSTRING]
 """
 import argparse
 import json
@@ -49,6 +52,10 @@ APPS = [
     ("sha256sum 64 MiB", "head -c 67108864 /dev/zero | sha256sum"),
     ("gzip 64 MiB", "head -c 67108864 /dev/zero | gzip -1 | wc -c"),
     ("sort 1M lines", "seq 1000000 | sort -r | tail -n 1"),
+    # the apps bundle (scripts/apps-rootfs.sh): args run directly, not by sh
+    ("sqlite3 10k inserts", ["/usr/bin/sqlite3", "-batch", ":memory:",
+                             ".read /apps/sqlite-10k.sql"], "apps"),
+    ("lua5.4 bench.lua", ["/usr/bin/lua5.4", "/apps/bench.lua"], "apps"),
 ]
 APP_TIMEOUT = 300  # seconds; a slower run is reported as missing
 SYSCALLS = [("getpid", 20000), ("pipe", 10000), ("open", 5000), ("mmap", 5000)]
@@ -65,6 +72,8 @@ class Bench:
     def __init__(self, build, runs, out):
         self.rb = os.path.join(REPO, build, "realmbox")
         self.runs = runs
+        self.only_apps = None  # --only-apps
+        self._apps = None  # apps_rootfs()
         self.out = out
         self.tmp = tempfile.mkdtemp(prefix="rb-bench-")
         with open("/proc/meminfo") as f:
@@ -86,25 +95,27 @@ class Bench:
         if self.shim_works():
             self.modes.insert(1, "shim")
 
-    def bundle(self, args):
+    def bundle(self, args, rootfs=None):
         d = tempfile.mkdtemp(dir=self.tmp)
         cfg = {"ociVersion": "1.0.2",
                "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": list(args),
                            "env": ["PATH=/bin:/usr/bin"], "cwd": "/"},
-               "root": {"path": self.rootfs, "readonly": False}, "hostname": "bench"}
+               "root": {"path": rootfs or self.rootfs, "readonly": False}, "hostname": "bench"}
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(cfg, f)
         return d
 
-    def run(self, mode, args, first_output=False, timeout=600):
-        """(seconds to exit or to the first stdout byte, stdout, stats dict, status)."""
+    def run(self, mode, args, first_output=False, timeout=600, root="busybox"):
+        """(seconds to exit or to the first stdout byte, stdout, stats dict, status);
+        root "apps": in the apps bundle's rootfs (apps_rootfs())."""
+        rootfs, qroot = (self.rootfs, self.qroot) if root == "busybox" else self.apps_rootfs()
         if mode == "qemu":
             cmd = list(args)
-            pre = oracle._child_setup(self.qroot, "/", "bench", [], 0o022, 0, 0, [], False)
+            pre = oracle._child_setup(qroot, "/", "bench", [], 0o022, 0, 0, [], False)
             popen = dict(preexec_fn=pre, cwd="/")
         else:
             cmd = [self.rb, "run", "--isolation", mode, "--stats", "--bundle",
-                   self.bundle(args), "bench"]
+                   self.bundle(args, rootfs), "bench"]
             popen = {}
         env = dict(os.environ, REALMBOX_LOG="error")
         t0 = time.perf_counter()
@@ -128,6 +139,19 @@ class Bench:
                 if len(parts) >= 2 and parts[1].isdigit():
                     stats[parts[0]] = int(parts[1])
         return (t_first if first_output else t), out.decode(errors="replace"), stats, p.returncode
+
+    def apps_rootfs(self):
+        """(rootfs, qemu chroot copy) of the apps bundle, built once (make app-bundles)."""
+        if self._apps is None:
+            build = os.path.relpath(os.path.dirname(self.rb), REPO)
+            subprocess.run(["make", "--no-print-directory", "-s", f"BUILD={build}",
+                            "app-bundles"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+            rootfs = os.path.join(REPO, build, "bundles", "apps", "rootfs")
+            qroot = os.path.join(self.tmp, "qroot-apps")
+            os.mkdir(qroot)
+            oracle._copy_rootfs(rootfs, qroot)
+            self._apps = (rootfs, qroot)
+        return self._apps
 
     def shim_works(self):
         try:
@@ -182,13 +206,16 @@ class Bench:
     # ---- 3. applications ----
     def apps(self):
         res = {}
-        for name, script in APPS:
+        for name, script, *root in APPS:
+            if self.only_apps is not None and self.only_apps not in name:
+                continue
             res[name] = {}
+            args = script if isinstance(script, list) else ["/bin/sh", "-c", script]
             for mode in self.all_modes():
                 vals, outs = [], set()
                 for _ in range(max(1, min(3, self.runs // 5))):
-                    t, out, _, rc = self.run(mode, ["/bin/sh", "-c", script],
-                                             timeout=APP_TIMEOUT)
+                    t, out, _, rc = self.run(mode, args, timeout=APP_TIMEOUT,
+                                             root=root[0] if root else "busybox")
                     if rc == 0:
                         vals.append(t)
                         outs.add(out)
@@ -330,6 +357,8 @@ def main():
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "20")))
     ap.add_argument("--out", default=os.path.join(REPO, "bench"))
     ap.add_argument("--quick", action="store_true", help="3 runs, no applications")
+    ap.add_argument("--only-apps", metavar="SUBSTRING",
+                    help="only the application table, its workloads whose name contains this")
     ap.add_argument("--from", dest="from_json", metavar="DATA",
                     help="only write the report and plots again from a data.json")
     a = ap.parse_args()
@@ -344,9 +373,12 @@ def main():
         shutil.rmtree(b.tmp, ignore_errors=True)
         return
     b = Bench(a.build, 3 if a.quick else a.runs, a.out)
+    b.only_apps = a.only_apps
+    steps = (b.start_latency, b.syscalls) + (() if a.quick else (b.apps, b.peers)) + (b.tcb,)
+    if a.only_apps is not None:
+        steps = (b.apps,)
     try:
-        for step in ((b.start_latency, b.syscalls) + (() if a.quick else (b.apps, b.peers)) +
-                     (b.tcb,)):
+        for step in steps:
             print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)
             step()
         b.write()

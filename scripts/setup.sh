@@ -13,6 +13,7 @@ PKGS=(
 	busybox-static:arm64
 	clang libclang-rt-14-dev
 	gnuplot-nox
+	golang-go
 )
 
 # `scripts/setup.sh bench`: also what `make bench` compares with

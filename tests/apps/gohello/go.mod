@@ -1,0 +1,3 @@
+module realmbox.test/gohello
+
+go 1.19

@@ -91,6 +91,7 @@ struct sysdesc {
 #define SZ_TIMEVAL 16
 #define SZ_TIMEZONE 8
 #define SZ_ITIMERVAL 32
+#define SZ_ITIMERSPEC 32
 #define SZ_SIGACTION 32
 #define SZ_SIGSET 8
 #define SZ_STACK_T 24
@@ -143,11 +144,14 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(70, IOV(1, IN, 2)),					/* pwritev */
 	SYS(71, FIX(2, INOUT, 8)),				/* sendfile */
 	SYS(72, FIX(1, INOUT, SZ_FDSET), FIX(2, INOUT, SZ_FDSET), FIX(3, INOUT, SZ_FDSET),
-	    FIX(4, IN, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)),		      /* pselect6 */
-	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, IN, SZ_TIMESPEC), BUF(3, IN, 4)), /* ppoll */
+	    FIX(4, INOUT, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)), /* pselect6: time left written back */
+	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, INOUT, SZ_TIMESPEC),
+	    BUF(3, IN, 4)), /* ppoll: time left written back */
 	SYS(78, STR(1), BUF(2, OUT, 3)),				      /* readlinkat */
 	SYS(79, STR(1), FIX(2, OUT, SZ_STAT)),				      /* newfstatat */
 	SYS(80, FIX(1, OUT, SZ_STAT)),					      /* fstat */
+	SYS(86, FIX(2, IN, SZ_ITIMERSPEC), FIX(3, OUT, SZ_ITIMERSPEC)), /* timerfd_settime */
+	SYS(87, FIX(1, OUT, SZ_ITIMERSPEC)),				/* timerfd_gettime */
 	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),			      /* utimensat */
 	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),	      /* waitid */
 	SYS(98, FIX(0, INOUT, 4), FIX(3, IN, SZ_TIMESPEC), FIX(4, INOUT, 4)), /* futex */
@@ -200,6 +204,8 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		      /* statx */
 	SYS(435, BUF(0, IN, 1)),				      /* clone3 */
 	SYS(439, STR(1)),					      /* faccessat2 */
+	SYS(441, MUL(1, OUT, 2, SZ_EPOLL_EVENT), FIX(3, IN, SZ_TIMESPEC),
+	    BUF(4, IN, 5)), /* epoll_pwait2 */
 };
 
 /* Calls whose buffer depends on a command argument (ioctl, prctl). */

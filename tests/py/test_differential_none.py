@@ -174,6 +174,10 @@ for kind in ("static", "dynamic"):
              stdout_contains=b"total=1000000"),
         Case(f"{kind}/stdin-filter", [p + "stdin_filter"], bundle="programs",
              single_program=True, stdin=b"abc\ndef\n", expect_stdout=b"ABC\nDEF\n"),
+        Case(f"{kind}/epoll", [p + "epoll"], bundle="programs", single_program=True,
+             stdout_contains=b"epoll: done\n"),
+        Case(f"{kind}/eventfd-timerfd", [p + "eventfd_timerfd"], bundle="programs",
+             single_program=True, stdout_contains=b"eventfd_timerfd: done\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS

@@ -200,6 +200,7 @@ EXPECTED_PASS = [
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
+    "static/epoll", "dynamic/epoll", "static/eventfd-timerfd", "dynamic/eventfd-timerfd",
 ]
 
 if __name__ == "__main__":

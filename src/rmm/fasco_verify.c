@@ -32,6 +32,7 @@ enum desc_kind {
 	SZ_IOCTL,   /* by the ioctl command (argument 1), buffer = argument 2 */
 	SZ_PRCTL,   /* by the prctl option (argument 0), buffer = argument 1 */
 	SZ_IFFLAG,  /* `size` bytes if bit len_arg of argument 0 (the flags) is set (a tid) */
+	SZ_PTRPAIR, /* a {pointer, length} pair (16 bytes, in) and `size` bytes at its pointer */
 };
 
 struct argdesc {
@@ -81,6 +82,10 @@ struct sysdesc {
 	{                                                                                          \
 		SZ_IFFLAG, (a), OUT, (flagbit), 4                                                  \
 	}
+#define PTRPAIR(a, dir, n)                                                                         \
+	{                                                                                          \
+		SZ_PTRPAIR, (a), (dir), 0, (n)                                                     \
+	}
 #define SYS(nr, ...) [nr] = {{__VA_ARGS__}}
 
 /* Sizes of arm64 structures. */
@@ -104,7 +109,6 @@ struct sysdesc {
 #define SZ_EPOLL_EVENT 16
 #define SZ_POLLFD 8
 #define SZ_FDSET 128
-#define SZ_SIGSET_ARG 16 /* pselect6's {const sigset_t *, size_t} */
 #define SZ_MSGHDR 56
 
 /* clone(flags, newsp, ptid, tls, ctid): the flag bits that name its tid pointers. */
@@ -144,7 +148,8 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(70, IOV(1, IN, 2)),					/* pwritev */
 	SYS(71, FIX(2, INOUT, 8)),				/* sendfile */
 	SYS(72, FIX(1, INOUT, SZ_FDSET), FIX(2, INOUT, SZ_FDSET), FIX(3, INOUT, SZ_FDSET),
-	    FIX(4, INOUT, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)), /* pselect6: time left written back */
+	    FIX(4, INOUT, SZ_TIMESPEC),
+	    PTRPAIR(5, IN, SZ_SIGSET)), /* pselect6: time left written back; {sigmask, size} */
 	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, INOUT, SZ_TIMESPEC),
 	    BUF(3, IN, 4)), /* ppoll: time left written back */
 	SYS(78, STR(1), BUF(2, OUT, 3)),				      /* readlinkat */
@@ -396,6 +401,17 @@ static bool desc_allows(struct rec *crec, const struct argdesc *d, uint64_t va, 
 			return false;
 		size = u32;
 		break;
+	case SZ_PTRPAIR: {
+		uint64_t pair[2];
+
+		if ((dir & IN) && inside(va, len, base, 16))
+			return true;
+		if (fasco_as_read(crec, base, pair, sizeof(pair)) != 0)
+			return false;
+		base = pair[0];
+		size = d->size;
+		break;
+	}
 	case SZ_STR:
 		return (dir & IN) && inside(va, len, base, str_span(crec, base));
 	case SZ_PTRARR:

@@ -413,7 +413,8 @@ int64_t file_poll_wake_ns(struct file *f)
 	switch (f->type) {
 	case FT_SOCK:
 		/* host-backed sockets change readiness outside the library OS */
-		return f->sock && f->sock->ops && f->sock->ops->external ? SOCK_EXTERNAL_POLL_NS : -1;
+		return f->sock && f->sock->ops && f->sock->ops->external ? SOCK_EXTERNAL_POLL_NS
+									 : -1;
 	case FT_TIMERFD:
 	case FT_EPOLL:
 		return pollobj_wake_ns(f);

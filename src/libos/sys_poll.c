@@ -120,7 +120,7 @@ static void timeout_out(struct task *t, uint64_t uts, int64_t timeout_ns, uint64
 		return;
 	uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
 	uint64_t left = now >= deadline ? 0 : deadline - now;
-	struct timespec_k ts = { (int64_t)(left / 1000000000ULL), (int64_t)(left % 1000000000ULL) };
+	struct timespec_k ts = {(int64_t)(left / 1000000000ULL), (int64_t)(left % 1000000000ULL)};
 	(void)copy_out(t, uts, &ts, sizeof(ts));
 }
 
@@ -234,7 +234,7 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 static long select_scan(struct task *t, int nfds, uint8_t in[3][MAX_FDS / 8],
 			uint8_t out[3][MAX_FDS / 8], int64_t *wake)
 {
-	static const unsigned want[3] = { SEL_IN, SEL_OUT, SEL_EX };
+	static const unsigned want[3] = {SEL_IN, SEL_OUT, SEL_EX};
 	long ready = 0;
 
 	*wake = -1;
@@ -339,7 +339,8 @@ long sys_eventfd2(struct task *t, const uint64_t *a)
 	if (flags & ~(EFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK))
 		return -EINVAL;
 	struct eventfd *e = kzalloc(sizeof(*e));
-	struct file *f = file_new(FT_EVENTFD, O_RDWR | (flags & O_NONBLOCK), "anon_inode:[eventfd]");
+	struct file *f =
+		file_new(FT_EVENTFD, O_RDWR | (flags & O_NONBLOCK), "anon_inode:[eventfd]");
 	if (!e || !f) {
 		kfree(e);
 		file_put(f);
@@ -409,12 +410,12 @@ static unsigned eventfd_poll(struct eventfd *e)
 /* ---- timerfd ---- */
 
 struct timerfd {
-	int clock;         /* PAL_CLOCK_* the expiry is on */
+	int clock; /* PAL_CLOCK_* the expiry is on */
 	bool armed;
-	uint64_t next;     /* next expiry, ns on `clock` */
+	uint64_t next;	   /* next expiry, ns on `clock` */
 	uint64_t interval; /* 0: one shot */
-	uint64_t ticks;    /* expirations not read yet */
-	uint64_t gen;      /* every expiry and setting (file_poll_gen) */
+	uint64_t ticks;	   /* expirations not read yet */
+	uint64_t gen;	   /* every expiry and setting (file_poll_gen) */
 };
 
 /* Count the expirations that have passed (timers are looked at, never run). */
@@ -472,7 +473,8 @@ long sys_timerfd_create(struct task *t, const uint64_t *a)
 		return -EINVAL;
 	}
 	struct timerfd *tm = kzalloc(sizeof(*tm));
-	struct file *f = file_new(FT_TIMERFD, O_RDWR | (flags & O_NONBLOCK), "anon_inode:[timerfd]");
+	struct file *f =
+		file_new(FT_TIMERFD, O_RDWR | (flags & O_NONBLOCK), "anon_inode:[timerfd]");
 	if (!tm || !f) {
 		kfree(tm);
 		file_put(f);
@@ -538,8 +540,9 @@ long sys_timerfd_settime(struct task *t, const uint64_t *a)
 	tm->armed = value != 0;
 	if (tm->armed) {
 		uint64_t now = now_ns(tm->clock);
-		tm->next = (flags & TFD_TIMER_ABSTIME) ? value :
-			   now + value < now ? UINT64_MAX : now + value;
+		tm->next = (flags & TFD_TIMER_ABSTIME) ? value
+			   : now + value < now	       ? UINT64_MAX
+						       : now + value;
 	}
 	ev_notify(); /* sleepers recompute their wake-ups */
 	if (a[3] && copy_out(t, a[3], old, sizeof(old)))
@@ -589,15 +592,15 @@ struct epoll;
 /* One watched (file, fd) pair of an epoll instance. */
 struct epitem {
 	struct epoll *ep;
-	struct file *file;   /* not a reference: the item goes when the file's last one does */
+	struct file *file; /* not a reference: the item goes when the file's last one does */
 	int fd;
-	uint32_t events;     /* requested, with ERR|HUP and the private bits */
+	uint32_t events; /* requested, with ERR|HUP and the private bits */
 	uint64_t data;
-	uint64_t seen_gen;   /* file_poll_gen at the last look */
-	unsigned seen_ready; /* readiness at the last look */
-	bool queued;         /* on the ready list */
-	struct epitem *next;      /* the instance's items, in insertion order */
-	struct epitem *rd_next;   /* ready list */
+	uint64_t seen_gen;	  /* file_poll_gen at the last look */
+	unsigned seen_ready;	  /* readiness at the last look */
+	bool queued;		  /* on the ready list */
+	struct epitem *next;	  /* the instance's items, in insertion order */
+	struct epitem *rd_next;	  /* ready list */
 	struct epitem *file_next; /* the file's watchers */
 };
 
@@ -605,8 +608,8 @@ struct epoll {
 	struct file *file; /* its FT_EPOLL file (not a reference) */
 	struct epitem *items;
 	struct epitem *rd_head, *rd_tail;
-	uint64_t gen;      /* bumped when an item is queued: the epoll's own wake-up */
-	bool busy;         /* being scanned (a loop would be a bug: refuse to recurse) */
+	uint64_t gen; /* bumped when an item is queued: the epoll's own wake-up */
+	bool busy;    /* being scanned (a loop would be a bug: refuse to recurse) */
 };
 
 long sys_epoll_create1(struct task *t, const uint64_t *a)
@@ -800,7 +803,8 @@ static struct epitem *ep_find(struct epoll *ep, struct file *f, int fd)
 	return NULL;
 }
 
-/* Longest chain of epoll instances below ep (0: it watches none); > EP_MAX_NESTS if it reaches `avoid`. */
+/* Longest chain of epoll instances below ep (0: it watches none); > EP_MAX_NESTS if it reaches
+ * `avoid`. */
 static int ep_depth_down(struct epoll *ep, struct epoll *avoid, int level)
 {
 	int d = 0;
@@ -873,8 +877,7 @@ long sys_epoll_ctl(struct task *t, const uint64_t *a)
 	if (op != EPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
 		if (op == EPOLL_CTL_MOD)
 			return -EINVAL;
-		if (op == EPOLL_CTL_ADD &&
-		    (tf->type == FT_EPOLL || (events & ~EP_EXCLUSIVE_OK)))
+		if (op == EPOLL_CTL_ADD && (tf->type == FT_EPOLL || (events & ~EP_EXCLUSIVE_OK)))
 			return -EINVAL;
 	}
 	struct epoll *ep = ef->obj;
@@ -935,8 +938,7 @@ static struct epoll *ep_get(struct task *t, uint64_t epfd, int *err)
 	return *err ? NULL : f->obj;
 }
 
-static long ep_wait(struct task *t, uint64_t epfd, uint64_t uev, int64_t maxevents,
-		    int64_t timeout)
+static long ep_wait(struct task *t, uint64_t epfd, uint64_t uev, int64_t maxevents, int64_t timeout)
 {
 	int err;
 

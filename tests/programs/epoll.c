@@ -69,7 +69,7 @@ static long ms_since(const struct timespec *a)
 static int bench(long n)
 {
 	int p[2], ep = epoll_create1(0);
-	struct epoll_event e = { EPOLLIN, { .u64 = 1 } };
+	struct epoll_event e = {EPOLLIN, {.u64 = 1}};
 	struct timespec t0;
 
 	if (pipe(p) || write(p[1], "x", 1) != 1 || epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e))
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 	show("outer drained", ep2, 0);
 	errno = 0;
 	err("loop", epoll_ctl(ep, EPOLL_CTL_ADD, ep2, &e));
-	struct pollfd pf = { ep, POLLIN, 0 };
+	struct pollfd pf = {ep, POLLIN, 0};
 	write(p[1], "m", 1);
 	printf("poll on epoll fd: %d revents=%#x\n", poll(&pf, 1, 0), pf.revents);
 	read(p[0], buf, sizeof(buf));
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 	show("timeout 100ms", ep, 100);
 	long ms = ms_since(&t0);
 	printf("waited >= 90ms: %d, < 2s: %d\n", ms >= 90, ms < 2000);
-	struct timespec ts = { 0, 50000000 };
+	struct timespec ts = {0, 50000000};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = pwait2(ep, &e, 1, &ts);
 	ms = ms_since(&t0);

@@ -58,7 +58,7 @@ static void eventfds(void)
 	res("write max-1", write(fd, &v, 8));
 	v = 1;
 	res("write overflow", write(fd, &v, 8));
-	struct pollfd pf = { fd, POLLIN | POLLOUT, 0 };
+	struct pollfd pf = {fd, POLLIN | POLLOUT, 0};
 	res("poll full", poll(&pf, 1, 0));
 	printf("revents %#x\n", pf.revents);
 	res("read full", read(fd, &v, 8));
@@ -77,7 +77,7 @@ static void eventfds(void)
 	/* blocking read woken by a child's write; edge-triggered epoll per write */
 	fd = eventfd(0, 0);
 	int ep = epoll_create1(0);
-	struct epoll_event e = { EPOLLIN | EPOLLET, { .u64 = 9 } };
+	struct epoll_event e = {EPOLLIN | EPOLLET, {.u64 = 9}};
 	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -122,7 +122,8 @@ static void timerfds(void)
 	res("settime periodic", timerfd_settime(fd, 0, &its, NULL));
 	timerfd_gettime(fd, &cur);
 	printf("gettime: value <= 20ms: %d, interval %ld ns\n",
-	       cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec <= 20000000, cur.it_interval.tv_nsec);
+	       cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec <= 20000000,
+	       cur.it_interval.tv_nsec);
 	usleep(110000);
 	res("read periodic", read(fd, &n, 8));
 	printf("expirations >= 5: %d\n", n >= 5);
@@ -153,7 +154,7 @@ static void timerfds(void)
 	}
 	res("settime abstime", timerfd_settime(rfd, TFD_TIMER_ABSTIME, &its, NULL));
 	int ep = epoll_create1(0);
-	struct epoll_event e = { EPOLLIN, { .u32 = 77 } };
+	struct epoll_event e = {EPOLLIN, {.u32 = 77}};
 	epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &e);
 	int r = epoll_wait(ep, &e, 1, 5000);
 	long ms = ms_since(&t0);
@@ -168,7 +169,7 @@ static void timerfds(void)
 	its.it_interval.tv_nsec = 30000000;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	timerfd_settime(fd, 0, &its, NULL);
-	struct pollfd pf = { fd, POLLIN, 0 };
+	struct pollfd pf = {fd, POLLIN, 0};
 	r = poll(&pf, 1, 5000);
 	ms = ms_since(&t0);
 	printf("poll woke by timer: %d revents %#x, in 25..2000ms: %d\n", r, pf.revents,
@@ -202,8 +203,9 @@ static void polls(void)
 	int p[2];
 	struct timespec t0;
 	pipe(p);
+	printf("pipe F_GETFL: %#x %#x\n", fcntl(p[0], F_GETFL), fcntl(p[1], F_GETFL));
 
-	struct pollfd pf[3] = { { p[0], POLLIN, 0 }, { p[1], POLLOUT, 0 }, { 999, POLLIN, 0 } };
+	struct pollfd pf[3] = {{p[0], POLLIN, 0}, {p[1], POLLOUT, 0}, {999, POLLIN, 0}};
 	res("poll", poll(pf, 3, 0));
 	printf("revents %#x %#x %#x\n", pf[0].revents, pf[1].revents, pf[2].revents);
 	pf[1].fd = -1;
@@ -212,7 +214,7 @@ static void polls(void)
 	res("poll timeout", poll(pf, 3, 60));
 	printf("waited >= 50ms: %d\n", ms_since(&t0) >= 50);
 
-	struct timespec ts = { 0, 60000000 };
+	struct timespec ts = {0, 60000000};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res("ppoll raw timeout", syscall(SYS_ppoll, pf, 1, &ts, NULL, 8));
 	printf("waited >= 50ms: %d, time left written back %ld.%09ld\n", ms_since(&t0) >= 50,
@@ -225,7 +227,7 @@ static void polls(void)
 	res("ppoll bad sigsetsize", syscall(SYS_ppoll, pf, 1, &ts, &ss, 4));
 
 	fd_set rd, wr;
-	struct timeval tv = { 0, 60000 };
+	struct timeval tv = {0, 60000};
 	FD_ZERO(&rd);
 	FD_ZERO(&wr);
 	FD_SET(p[0], &rd);
@@ -252,7 +254,7 @@ static void polls(void)
 	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
-	struct timespec pts = { 0, 20000000 };
+	struct timespec pts = {0, 20000000};
 	FD_ZERO(&rd);
 	FD_SET(p[1], &rd);
 	res("pselect write end readable", pselect(p[1] + 1, &rd, NULL, NULL, &pts, &block));

@@ -4,6 +4,8 @@
  * hang-up, an epoll set shared across fork, epoll inside epoll (and
  * ELOOP), a closed fd leaving the set only with its last reference,
  * epoll_pwait2 timeouts, and the errors Linux gives for bad arguments.
+ * Signals: EINTR even with SA_RESTART, and the temporary masks of
+ * epoll_pwait and ppoll.
  * `epoll bench N`: N epoll_wait calls on a ready pipe, ns per call.
  */
 #define _GNU_SOURCE
@@ -17,9 +19,17 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile int got;
+
+static void on_sig(int sig)
+{
+	got = sig;
+}
 
 static int wait_n(int ep, int timeout_ms, struct epoll_event *ev, int max)
 {
@@ -268,6 +278,48 @@ int main(int argc, char **argv)
 	err("wait not epoll", epoll_wait(pp[0], &e, 1, 0));
 	err("pwait bad sigsetsize", (int)syscall(SYS_epoll_pwait, ep, &e, 1, 0, &ts, 4));
 	err("read epoll fd", (int)read(ep, buf, 8));
+
+	/* a signal ends epoll_wait with EINTR, even with SA_RESTART */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	struct itimerval itv = {{0, 0}, {0, 50000}};
+	setitimer(ITIMER_REAL, &itv, NULL);
+	got = 0;
+	err("epoll_wait interrupted", epoll_wait(ep, &e, 1, 5000));
+	printf("handler ran: %d\n", got == SIGALRM);
+	/* the masks of epoll_pwait and ppoll let a blocked pending signal in, for the wait only */
+	sigset_t blk, empty, after;
+	sigemptyset(&blk);
+	sigaddset(&blk, SIGUSR1);
+	sigemptyset(&empty);
+	sigprocmask(SIG_BLOCK, &blk, NULL);
+	raise(SIGUSR1);
+	got = 0;
+	err("epoll_pwait unmasked", epoll_pwait(ep, &e, 1, 5000, &empty));
+	sigprocmask(SIG_BLOCK, NULL, &after);
+	printf("handler ran: %d, blocked again: %d\n", got == SIGUSR1,
+	       sigismember(&after, SIGUSR1));
+	raise(SIGUSR1);
+	got = 0;
+	ts.tv_sec = 5;
+	ts.tv_nsec = 0;
+	err("ppoll unmasked", ppoll(NULL, 0, &ts, &empty));
+	sigprocmask(SIG_BLOCK, NULL, &after);
+	printf("handler ran: %d, blocked again: %d\n", got == SIGUSR1,
+	       sigismember(&after, SIGUSR1));
+	/* a mask that keeps it blocked: the wait times out, the signal stays pending */
+	raise(SIGUSR1);
+	got = 0;
+	err("epoll_pwait masked", epoll_pwait(ep, &e, 1, 30, &blk));
+	sigset_t pend;
+	sigpending(&pend);
+	printf("handler ran: %d, still pending: %d\n", got != 0, sigismember(&pend, SIGUSR1));
+	sigprocmask(SIG_UNBLOCK, &blk, NULL);
+	printf("delivered on unblock: %d\n", got == SIGUSR1);
 	printf("F_GETFL: %#x\n", fcntl(ep, F_GETFL));
 	close(reg);
 	close(ep2);

@@ -74,6 +74,17 @@ static void eventfds(void)
 	close(fd);
 	res("bad flags", eventfd(0, 0x10));
 
+	/* what /proc/self/fd shows for the anonymous inodes */
+	int fds[3] = { eventfd(0, 0), timerfd_create(CLOCK_MONOTONIC, 0), epoll_create1(0) };
+	for (int i = 0; i < 3; i++) {
+		char path[64], link[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		printf("fd link: %s\n", link);
+		close(fds[i]);
+	}
+
 	/* blocking read woken by a child's write; edge-triggered epoll per write */
 	fd = eventfd(0, 0);
 	int ep = epoll_create1(0);

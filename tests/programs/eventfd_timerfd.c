@@ -75,7 +75,7 @@ static void eventfds(void)
 	res("bad flags", eventfd(0, 0x10));
 
 	/* what /proc/self/fd shows for the anonymous inodes */
-	int fds[3] = { eventfd(0, 0), timerfd_create(CLOCK_MONOTONIC, 0), epoll_create1(0) };
+	int fds[3] = {eventfd(0, 0), timerfd_create(CLOCK_MONOTONIC, 0), epoll_create1(0)};
 	for (int i = 0; i < 3; i++) {
 		char path[64], link[64];
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);

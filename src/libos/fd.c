@@ -3,6 +3,7 @@
  * allocation, close-on-exec, and read/write/stat dispatch by file type.
  */
 #include "libos/kernel.h"
+#include "libos/sock.h"
 
 struct file *file_new(enum file_type type, unsigned flags, const char *path)
 {
@@ -31,6 +32,8 @@ void file_put(struct file *f)
 {
 	if (!f || --f->refs > 0)
 		return;
+	if (f->watchers || f->obj)
+		pollobj_file_gone(f);
 	if (f->type == FT_PIPE)
 		pipe_release(f);
 	if (f->buf)
@@ -228,6 +231,10 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 		break;
 	case FT_CONSOLE:
 		return console_read(t, f, ubuf, len);
+	case FT_EVENTFD:
+	case FT_TIMERFD:
+	case FT_EPOLL:
+		return pollobj_read(t, f, ubuf, len);
 	default:
 		return -EINVAL;
 	}
@@ -295,6 +302,10 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 	}
 	case FT_CONSOLE:
 		return console_write(t, f, ubuf, len);
+	case FT_EVENTFD:
+	case FT_TIMERFD:
+	case FT_EPOLL:
+		return pollobj_write(t, f, ubuf, len);
 	case FT_DIR:
 		return -EISDIR;
 	default:
@@ -353,6 +364,13 @@ int file_stat(struct file *f, struct kstat *st)
 		st->dev = 0x801;
 		st->nlink = 1;
 		return 0;
+	case FT_EVENTFD:
+	case FT_TIMERFD:
+	case FT_EPOLL:
+		pollobj_stat(f, st);
+		return 0;
+	default:
+		break;
 	}
 	return -EBADF;
 }
@@ -362,7 +380,45 @@ unsigned file_poll(struct file *f, unsigned events)
 	switch (f->type) {
 	case FT_PIPE:
 		return pipe_poll(f, events);
+	case FT_EVENTFD:
+	case FT_TIMERFD:
+	case FT_EPOLL:
+		return pollobj_poll(f, events);
 	default:
-		return events & (1 | 4); /* always ready */
+		/*
+		 * Regular files, directories, devices: always ready. The console
+		 * too: its PAL read may block, and no PAL call says whether input
+		 * is waiting, so a reader told "ready" may block in read.
+		 */
+		return events & (1 | 4);
+	}
+}
+
+uint64_t file_poll_gen(struct file *f, unsigned events)
+{
+	switch (f->type) {
+	case FT_PIPE:
+		return pipe_gen(f, events);
+	case FT_EVENTFD:
+	case FT_TIMERFD:
+	case FT_EPOLL:
+		return pollobj_gen(f, events);
+	default:
+		return 0;
+	}
+}
+
+int64_t file_poll_wake_ns(struct file *f)
+{
+	switch (f->type) {
+	case FT_SOCK:
+		/* host-backed sockets change readiness outside the library OS */
+		return f->sock && f->sock->ops && f->sock->ops->external ? SOCK_EXTERNAL_POLL_NS
+									 : -1;
+	case FT_TIMERFD:
+	case FT_EPOLL:
+		return pollobj_wake_ns(f);
+	default:
+		return -1;
 	}
 }

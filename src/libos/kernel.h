@@ -208,6 +208,7 @@ struct syscall_def;
 struct inode; /* overlay (tmpfs) inode, fs_tmp.c */
 struct pipe;
 struct sock; /* sock.h */
+struct epitem; /* sys_poll.c */
 
 enum file_type {
 	FT_HOST = 1, /* verified host file: buf */
@@ -245,6 +246,7 @@ struct file {
 	struct dirent_snap *dir;
 	struct sock *sock; /* FT_SOCK */
 	void *obj;         /* FT_EVENTFD, FT_TIMERFD, FT_EPOLL */
+	struct epitem *watchers; /* epoll items watching this file (sys_poll.c) */
 };
 
 #define MAX_FDS 1024
@@ -537,8 +539,24 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 		bool use_pos);
 int file_stat(struct file *f, struct kstat *st);
 bool file_is_tty(struct file *f);
-/* poll readiness: POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16 */
+/*
+ * poll readiness: POLLIN 1, POLLPRI 2, POLLOUT 4, POLLERR 8, POLLHUP 16,
+ * POLLRDHUP 0x2000 of `events` (ERR and HUP always); never blocks.
+ */
 unsigned file_poll(struct file *f, unsigned events);
+/*
+ * A counter that moves whenever an event in `events` may newly have happened
+ * on f (Linux's wake-up of the file's wait queue: every pipe write for
+ * POLLIN, every read for POLLOUT); 0 for files that keep none (then
+ * edge-triggered epoll sees only readiness that newly appears).
+ */
+uint64_t file_poll_gen(struct file *f, unsigned events);
+/*
+ * Nanoseconds until f's readiness may change without an ev_notify (a timerfd's
+ * next expiry, a host-backed socket's re-check period), or -1: a sleeper
+ * watching f bounds its ev_wait timeout by this.
+ */
+int64_t file_poll_wake_ns(struct file *f);
 
 /* pipe.c */
 int pipe_create(struct file **rd, struct file **wr);
@@ -547,6 +565,23 @@ long pipe_write(struct task *t, struct file *f, uint64_t ubuf, size_t len);
 void pipe_release(struct file *f);
 unsigned pipe_poll(struct file *f, unsigned events);
 size_t pipe_avail(struct file *f);
+/* file_poll_gen for a pipe end: counts writes (POLLIN) and reads (POLLOUT), both on close. */
+uint64_t pipe_gen(struct file *f, unsigned events);
+
+/* ---- eventfd, timerfd, epoll objects (sys_poll.c) ---- */
+/* read(2) on an FT_EVENTFD/FT_TIMERFD/FT_EPOLL file: bytes, -EAGAIN, -EINVAL, -ERESTARTSYS... */
+long pollobj_read(struct task *t, struct file *f, uint64_t ubuf, size_t len);
+/* write(2) on one of them (eventfd only; the others -EINVAL). */
+long pollobj_write(struct task *t, struct file *f, uint64_t ubuf, size_t len);
+/* Readiness of one of them (file_poll); an epoll's is POLLIN while it has ready events. */
+unsigned pollobj_poll(struct file *f, unsigned events);
+/* file_poll_gen and file_poll_wake_ns of one of them. */
+uint64_t pollobj_gen(struct file *f, unsigned events);
+int64_t pollobj_wake_ns(struct file *f);
+/* fstat of one of them: an anonymous inode. */
+void pollobj_stat(struct file *f, struct kstat *st);
+/* The last reference to f is going: drop the epoll items watching it, then f->obj. */
+void pollobj_file_gone(struct file *f);
 
 /* ---- processes, signals (process.c, signal.c) ---- */
 struct process *proc_find(int pid);

@@ -11,6 +11,7 @@ struct pipe {
 	uint8_t *buf;
 	size_t head, len; /* head: next byte to read */
 	int readers, writers;
+	uint64_t gen_in, gen_out; /* file_poll_gen: writes (and closes), reads (and closes) */
 };
 
 int pipe_create(struct file **rd, struct file **wr)
@@ -42,11 +43,21 @@ void pipe_release(struct file *f)
 		p->writers--;
 	else
 		p->readers--;
+	p->gen_in++;
+	p->gen_out++;
 	ev_notify();
 	if (p->readers == 0 && p->writers == 0) {
 		kfree(p->buf);
 		kfree(p);
 	}
+}
+
+uint64_t pipe_gen(struct file *f, unsigned events)
+{
+	struct pipe *p = f->pipe;
+	if (!(events & (1 | 4)))
+		return p->gen_in + p->gen_out; /* ERR/HUP only: closes move both */
+	return (events & 1 ? p->gen_in : 0) + (events & 4 ? p->gen_out : 0);
 }
 
 size_t pipe_avail(struct file *f)
@@ -81,6 +92,7 @@ long pipe_read(struct task *t, struct file *f, uint64_t ubuf, size_t len)
 		return -EFAULT;
 	p->head = (p->head + n) % PIPE_CAP;
 	p->len -= n;
+	p->gen_out++;
 	ev_notify();
 	return (long)n;
 }
@@ -116,6 +128,7 @@ long pipe_write(struct task *t, struct file *f, uint64_t ubuf, size_t len)
 			return done ? (long)done : -EFAULT;
 		p->len += n;
 		done += n;
+		p->gen_in++;
 		ev_notify();
 	}
 	return (long)done;

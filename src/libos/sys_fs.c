@@ -1,7 +1,7 @@
 /*
  * File-system system calls: open/close/read/write and friends, stat family,
  * directories, links, the overlay's metadata changes, dup/fcntl/ioctl,
- * pipes, poll/select, sendfile.
+ * pipes, sendfile (poll, select and epoll: sys_poll.c).
  */
 #include "libos/kernel.h"
 
@@ -911,6 +911,10 @@ long sys_fcntl(struct task *t, const uint64_t *a)
 		p->fds->cloexec[fd] = (a[2] & 1) != 0;
 		return 0;
 	case F_GETFL:
+		/* Linux sets O_LARGEFILE on open(2)ed files, not on pipes or anonymous inodes */
+		if (f->type == FT_PIPE || f->type == FT_EVENTFD || f->type == FT_TIMERFD ||
+		    f->type == FT_EPOLL)
+			return (long)f->flags;
 		return (long)(f->flags | O_LARGEFILE);
 	case F_SETFL: {
 		unsigned chg = O_APPEND | O_NONBLOCK | 0200000 /* O_DIRECT */ | 020000 /* O_ASYNC */ |
@@ -1079,185 +1083,6 @@ long sys_pipe2(struct task *t, const uint64_t *a)
 		return -EFAULT;
 	}
 	return 0;
-}
-
-/* ppoll(fds, nfds, tmo, sigmask, sigsetsize) */
-/*
- * ppoll/pselect6: after a scan found nothing ready, sleep until a file event
- * or the deadline (timeout_ns < 0: none). Returns 0 to scan again, 1 when
- * the deadline has passed, -EINTR when a signal interrupted the sleep.
- */
-static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline)
-{
-	int64_t left = -1;
-
-	if (timeout_ns > 0) {
-		uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
-		if (now >= deadline)
-			return 1;
-		left = (int64_t)(deadline - now);
-	}
-	return ev_wait(t, ev_seq(), left) == -ERESTARTSYS ? -EINTR : 0;
-}
-
-long sys_ppoll(struct task *t, const uint64_t *a)
-{
-	uint64_t nfds = a[1];
-	if (nfds > MAX_FDS)
-		return -EINVAL;
-	int64_t timeout = -1;
-	if (a[2]) {
-		struct timespec_k ts;
-		if (copy_in(t, &ts, a[2], sizeof(ts)))
-			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-			return -EINVAL;
-		timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
-	}
-	uint64_t newmask;
-	if (a[3]) {
-		if (a[4] != 8)
-			return -EINVAL;
-		if (copy_in(t, &newmask, a[3], 8))
-			return -EFAULT;
-		t->saved_mask = t->sigmask;
-		t->restore_mask = true;
-		t->sigmask = newmask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
-	}
-	struct pfd {
-		int32_t fd;
-		int16_t events, revents;
-	};
-	struct pfd *p = kmalloc(sizeof(struct pfd) * (nfds ? nfds : 1));
-	if (!p)
-		return -ENOMEM;
-	if (copy_in(t, p, a[0], sizeof(struct pfd) * nfds)) {
-		kfree(p);
-		return -EFAULT;
-	}
-	uint64_t deadline = timeout >= 0 ? now_ns(PAL_CLOCK_MONOTONIC) + (uint64_t)timeout : 0;
-	long ready;
-	for (;;) {
-		ready = 0;
-		for (uint64_t i = 0; i < nfds; i++) {
-			p[i].revents = 0;
-			if (p[i].fd < 0)
-				continue;
-			struct file *f = getf(t, (uint64_t)(int64_t)p[i].fd);
-			if (!f) {
-				p[i].revents = 0x20; /* POLLNVAL */
-			} else {
-				unsigned ev = (unsigned)(uint16_t)p[i].events;
-				unsigned want = (ev & 1 ? 1u : 0) | (ev & 4 ? 4u : 0) | (ev & 0x40 ? 1u : 0) |
-						(ev & 0x100 ? 4u : 0);
-				unsigned rv = file_poll(f, want);
-				unsigned out = 0;
-				if (rv & 1)
-					out |= ev & (1 | 0x40);
-				if (rv & 4)
-					out |= ev & (4 | 0x100);
-				out |= rv & (8 | 16);
-				p[i].revents = (int16_t)out;
-			}
-			if (p[i].revents)
-				ready++;
-		}
-		if (ready || timeout == 0)
-			break;
-		int r = poll_sleep(t, timeout, deadline);
-		if (r == 1)
-			break;
-		if (r < 0) {
-			kfree(p);
-			return r;
-		}
-	}
-	int e = copy_out(t, a[0], p, sizeof(struct pfd) * nfds);
-	kfree(p);
-	if (a[3] && !sig_pending(t)) {
-		t->sigmask = t->saved_mask;
-		t->restore_mask = false;
-	}
-	return e ? -EFAULT : ready;
-}
-
-/* pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask-pair) */
-long sys_pselect6(struct task *t, const uint64_t *a)
-{
-	int nfds = (int)a[0];
-	if (nfds < 0 || nfds > MAX_FDS)
-		return -EINVAL;
-	size_t nb = ((size_t)nfds + 7) / 8;
-	uint8_t in[3][MAX_FDS / 8], out[3][MAX_FDS / 8];
-	memset(in, 0, sizeof(in));
-	for (int k = 0; k < 3; k++)
-		if (a[1 + k] && copy_in(t, in[k], a[1 + k], nb))
-			return -EFAULT;
-	int64_t timeout = -1;
-	if (a[4]) {
-		struct timespec_k ts;
-		if (copy_in(t, &ts, a[4], sizeof(ts)))
-			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-			return -EINVAL;
-		timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
-	}
-	if (a[5]) {
-		uint64_t pair[2];
-		if (copy_in(t, pair, a[5], 16))
-			return -EFAULT;
-		if (pair[0]) {
-			uint64_t m;
-			uaccess_allow(t, pair[0], 8);
-			if (pair[1] != 8 || copy_in(t, &m, pair[0], 8))
-				return -EINVAL;
-			t->saved_mask = t->sigmask;
-			t->restore_mask = true;
-			t->sigmask = m & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
-		}
-	}
-	for (int fd = 0; fd < nfds; fd++)
-		for (int k = 0; k < 3; k++)
-			if ((in[k][fd / 8] >> (fd % 8) & 1) && !getf(t, (uint64_t)fd))
-				return -EBADF;
-	uint64_t deadline = timeout >= 0 ? now_ns(PAL_CLOCK_MONOTONIC) + (uint64_t)timeout : 0;
-	long ready;
-	for (;;) {
-		ready = 0;
-		memset(out, 0, sizeof(out));
-		for (int fd = 0; fd < nfds; fd++) {
-			struct file *f = getf(t, (uint64_t)fd);
-			if (!f)
-				continue;
-			if (in[0][fd / 8] >> (fd % 8) & 1) {
-				if (file_poll(f, 1) & (1 | 16)) {
-					out[0][fd / 8] |= (uint8_t)(1 << (fd % 8));
-					ready++;
-				}
-			}
-			if (in[1][fd / 8] >> (fd % 8) & 1) {
-				if (file_poll(f, 4) & (4 | 8)) {
-					out[1][fd / 8] |= (uint8_t)(1 << (fd % 8));
-					ready++;
-				}
-			}
-		}
-		if (ready || timeout == 0)
-			break;
-		int r = poll_sleep(t, timeout, deadline);
-		if (r == 1)
-			break;
-		if (r < 0)
-			return r;
-	}
-	for (int k = 0; k < 3; k++)
-		if (a[1 + k] && copy_out(t, a[1 + k], out[k], nb))
-			return -EFAULT;
-	if (a[5] && t->restore_mask && !sig_pending(t)) {
-		t->sigmask = t->saved_mask;
-		t->restore_mask = false;
-	}
-	return ready;
 }
 
 /* sendfile(out_fd, in_fd, offset*, count) */

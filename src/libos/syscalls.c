@@ -29,6 +29,8 @@ DECL(getgid) DECL(getegid) DECL(setuid) DECL(setgid) DECL(setreuid) DECL(setregi
 DECL(setresuid) DECL(setresgid) DECL(getresuid) DECL(getresgid) DECL(getgroups)
 DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getrusage)
 DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(getcpu) DECL(setitimer)
+DECL(eventfd2) DECL(epoll_create1) DECL(epoll_ctl) DECL(epoll_pwait) DECL(epoll_pwait2)
+DECL(timerfd_create) DECL(timerfd_settime) DECL(timerfd_gettime)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -62,6 +64,8 @@ DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(
 #define SIGACT 32  /* struct sigaction (kernel) */
 #define RLIM 16
 #define RUSAGE 144
+#define EPEV 16    /* struct epoll_event: not packed on arm64 (u32 events, pad, u64 data) */
+#define ITS 32     /* struct itimerspec */
 
 #define S(nr_, name_, n_, ...) {nr_, n_, #name_, sys_##name_, {__VA_ARGS__}}
 /* a call served by another call's handler */
@@ -70,6 +74,10 @@ DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(
 
 static const struct syscall_def table[] = {
 	S(17, getcwd, 2, OUT(1), LEN),
+	S(19, eventfd2, 2, I, FL),
+	S(20, epoll_create1, 1, FL),
+	S(21, epoll_ctl, 4, FD, I, FD, IN_SZ(EPEV)), /* the event is not read for EPOLL_CTL_DEL */
+	S(22, epoll_pwait, 6, FD, {SA_OUT, 2, EPEV}, LEN, I, IN_SZ(SIGSET), SSZ),
 	S(23, dup, 1, FD),
 	S(24, dup3, 3, FD, I, FL),
 	S(25, fcntl, 3, FD, I, OPT), /* F_GETLK writes a struct flock at arg 2 */
@@ -104,12 +112,16 @@ static const struct syscall_def table[] = {
 	S(69, preadv, 4, FD, IOV_OUT(2), LEN, I),
 	S(70, pwritev, 4, FD, IOV_IN(2), LEN, I),
 	S(71, sendfile, 4, FD, FD, INOUT_SZ(8), LEN),
-	S(72, pselect6, 6, I, FDSET, FDSET, FDSET, IN_SZ(TS), IN_SZ(16)),
-	S(73, ppoll, 5, INOUT_N(1, 8), LEN, IN_SZ(TS), IN_SZ(SIGSET), SSZ),
+	/* both write the time left back into their timeout */
+	S(72, pselect6, 6, I, FDSET, FDSET, FDSET, INOUT_SZ(TS), IN_SZ(16)),
+	S(73, ppoll, 5, INOUT_N(1, 8), LEN, INOUT_SZ(TS), IN_SZ(SIGSET), SSZ),
 	S(78, readlinkat, 4, DFD, PATH, OUT(3), LEN),
 	S(79, newfstatat, 4, DFD, PATH, OUT_SZ(STAT), FL),
 	S(80, fstat, 2, FD, OUT_SZ(STAT)),
 	S(82, fsync, 1, FD),
+	S(85, timerfd_create, 2, I, FL),
+	S(86, timerfd_settime, 4, FD, FL, IN_SZ(ITS), OUT_SZ(ITS)),
+	S(87, timerfd_gettime, 2, FD, OUT_SZ(ITS)),
 	SH(83, fdatasync, fsync, 1, FD),
 	S(88, utimensat, 4, DFD, PATH, IN_SZ(2 * TS), FL),
 	S(93, exit, 1, I),
@@ -182,6 +194,7 @@ static const struct syscall_def table[] = {
 	S(291, statx, 5, DFD, PATH, FL, I, OUT_SZ(256)),
 	S(435, clone3, 2, IN(1), LEN),
 	S(439, faccessat2, 4, DFD, PATH, MO, FL),
+	S(441, epoll_pwait2, 6, FD, {SA_OUT, 2, EPEV}, LEN, IN_SZ(TS), IN_SZ(SIGSET), SSZ),
 	/* known, deliberately absent: answer ENOSYS (glibc copes) */
 	X(293, rseq),
 	X(424, pidfd_send_signal),

@@ -32,6 +32,7 @@ enum desc_kind {
 	SZ_IOCTL,   /* by the ioctl command (argument 1), buffer = argument 2 */
 	SZ_PRCTL,   /* by the prctl option (argument 0), buffer = argument 1 */
 	SZ_IFFLAG,  /* `size` bytes if bit len_arg of argument 0 (the flags) is set (a tid) */
+	SZ_PTRPAIR, /* a {pointer, length} pair (16 bytes, in) and `size` bytes at its pointer */
 };
 
 struct argdesc {
@@ -81,6 +82,10 @@ struct sysdesc {
 	{                                                                                          \
 		SZ_IFFLAG, (a), OUT, (flagbit), 4                                                  \
 	}
+#define PTRPAIR(a, dir, n)                                                                         \
+	{                                                                                          \
+		SZ_PTRPAIR, (a), (dir), 0, (n)                                                     \
+	}
 #define SYS(nr, ...) [nr] = {{__VA_ARGS__}}
 
 /* Sizes of arm64 structures. */
@@ -91,6 +96,7 @@ struct sysdesc {
 #define SZ_TIMEVAL 16
 #define SZ_TIMEZONE 8
 #define SZ_ITIMERVAL 32
+#define SZ_ITIMERSPEC 32
 #define SZ_SIGACTION 32
 #define SZ_SIGSET 8
 #define SZ_STACK_T 24
@@ -103,7 +109,6 @@ struct sysdesc {
 #define SZ_EPOLL_EVENT 16
 #define SZ_POLLFD 8
 #define SZ_FDSET 128
-#define SZ_SIGSET_ARG 16 /* pselect6's {const sigset_t *, size_t} */
 #define SZ_MSGHDR 56
 
 /* clone(flags, newsp, ptid, tls, ctid): the flag bits that name its tid pointers. */
@@ -143,11 +148,15 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(70, IOV(1, IN, 2)),					/* pwritev */
 	SYS(71, FIX(2, INOUT, 8)),				/* sendfile */
 	SYS(72, FIX(1, INOUT, SZ_FDSET), FIX(2, INOUT, SZ_FDSET), FIX(3, INOUT, SZ_FDSET),
-	    FIX(4, IN, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)),		      /* pselect6 */
-	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, IN, SZ_TIMESPEC), BUF(3, IN, 4)), /* ppoll */
+	    FIX(4, INOUT, SZ_TIMESPEC),
+	    PTRPAIR(5, IN, SZ_SIGSET)), /* pselect6: time left written back; {sigmask, size} */
+	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, INOUT, SZ_TIMESPEC),
+	    BUF(3, IN, 4)), /* ppoll: time left written back */
 	SYS(78, STR(1), BUF(2, OUT, 3)),				      /* readlinkat */
 	SYS(79, STR(1), FIX(2, OUT, SZ_STAT)),				      /* newfstatat */
 	SYS(80, FIX(1, OUT, SZ_STAT)),					      /* fstat */
+	SYS(86, FIX(2, IN, SZ_ITIMERSPEC), FIX(3, OUT, SZ_ITIMERSPEC)), /* timerfd_settime */
+	SYS(87, FIX(1, OUT, SZ_ITIMERSPEC)),				/* timerfd_gettime */
 	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),			      /* utimensat */
 	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),	      /* waitid */
 	SYS(98, FIX(0, INOUT, 4), FIX(3, IN, SZ_TIMESPEC), FIX(4, INOUT, 4)), /* futex */
@@ -203,6 +212,8 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		      /* statx */
 	SYS(435, BUF(0, IN, 1)),				      /* clone3 */
 	SYS(439, STR(1)),					      /* faccessat2 */
+	SYS(441, MUL(1, OUT, 2, SZ_EPOLL_EVENT), FIX(3, IN, SZ_TIMESPEC),
+	    BUF(4, IN, 5)), /* epoll_pwait2 */
 };
 
 /* Calls whose buffer depends on a command argument (ioctl, prctl). */
@@ -395,6 +406,17 @@ static bool desc_allows(struct rec *crec, const struct argdesc *d, uint64_t va, 
 			return false;
 		size = u32;
 		break;
+	case SZ_PTRPAIR: {
+		uint64_t pair[2];
+
+		if ((dir & IN) && inside(va, len, base, 16))
+			return true;
+		if (fasco_as_read(crec, base, pair, sizeof(pair)) != 0)
+			return false;
+		base = pair[0];
+		size = d->size;
+		break;
+	}
 	case SZ_STR:
 		return (dir & IN) && inside(va, len, base, str_span(crec, base));
 	case SZ_PTRARR:

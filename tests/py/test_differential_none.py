@@ -174,6 +174,14 @@ for kind in ("static", "dynamic"):
              stdout_contains=b"total=1000000"),
         Case(f"{kind}/stdin-filter", [p + "stdin_filter"], bundle="programs",
              single_program=True, stdin=b"abc\ndef\n", expect_stdout=b"ABC\nDEF\n"),
+        Case(f"{kind}/epoll", [p + "epoll"], bundle="programs", single_program=True,
+             stdout_contains=b"epoll: done\n"),
+        Case(f"{kind}/eventfd-timerfd", [p + "eventfd_timerfd"], bundle="programs",
+             single_program=True, stdout_contains=b"eventfd_timerfd: done\n"),
+        # 100 round trips between threads: ~2 s here, ~25 s in shim mode (a woken
+        # thread waits for its cooperative scheduler there)
+        Case(f"{kind}/epoll-echo", [p + "epoll_echo"], bundle="programs", single_program=True,
+             timeout=90, stdout_contains=b"epoll_echo: done\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS
@@ -196,6 +204,8 @@ EXPECTED_PASS = [
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
+    "static/epoll", "dynamic/epoll", "static/eventfd-timerfd", "dynamic/eventfd-timerfd",
+    "static/epoll-echo", "dynamic/epoll-echo",
 ]
 
 if __name__ == "__main__":

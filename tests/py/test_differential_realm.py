@@ -27,8 +27,9 @@ import test_differential_none as none_cases  # noqa: E402
 
 CASES = none_cases.CASES
 
-# Every case but the threads programs (CLONE_VM threads: not in realm mode yet).
-NOT_YET = {"static/threads", "dynamic/threads"}
+# Every case but the threads programs (CLONE_VM threads: not in realm mode yet;
+# epoll-echo is a pthreads server, its pthread_create fails EAGAIN there).
+NOT_YET = {"static/threads", "dynamic/threads", "static/epoll-echo", "dynamic/epoll-echo"}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

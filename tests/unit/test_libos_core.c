@@ -624,6 +624,71 @@ static void test_descriptor_check(void **state)
 	T->cur = NULL;
 }
 
+/* eventfd, timerfd, epoll (sys_poll.c): counting, nesting, teardown without leaks. */
+static void test_poll_objects(void **state)
+{
+	uint64_t viol = g.stats.desc_violations, v;
+	struct kmem_stats k0, k1;
+	uint8_t ev[16] = { 0 };
+	kmem_stats(&k0);
+	long efd = call(19, 5, 0, 0, 0); /* eventfd2(5, 0) */
+	long ep = call(20, 0, 0, 0, 0), ep2 = call(20, 0, 0, 0, 0);
+	assert_true(efd >= 0 && ep >= 0 && ep2 >= 0);
+	/* epoll_ctl ADD (EPOLLIN, data 0x55): event at 0x10000 */
+	uint32_t in = 1;
+	uint64_t data = 0x55;
+	memcpy(ev, &in, 4);
+	memcpy(ev + 8, &data, 8);
+	assert_int_equal(copy_out(T, 0x10000, ev, 16), 0);
+	assert_int_equal(call(21, (uint64_t)ep, 1, (uint64_t)efd, 0x10000), 0);
+	assert_int_equal(call(21, (uint64_t)ep2, 1, (uint64_t)ep, 0x10000), 0); /* nested */
+	assert_int_equal(call(21, (uint64_t)ep, 1, (uint64_t)ep2, 0x10000), -ELOOP);
+	/* epoll_pwait: one event, data verbatim, written at 0x10100 */
+	assert_int_equal(call(22, (uint64_t)ep, 0x10100, 4, 0), 1);
+	assert_int_equal(copy_in(T, ev, 0x10100, 16), 0);
+	assert_int_equal(ev[0], 1);
+	memcpy(&v, ev + 8, 8);
+	assert_int_equal(v, 0x55);
+	assert_int_equal(call(22, (uint64_t)ep2, 0x10100, 4, 0), 1); /* the outer sees it */
+	/* hostile sizes: maxevents past EP_MAX_EVENTS, a buffer past the VA space */
+	assert_int_equal(call(22, (uint64_t)ep, 0x10100, 0x8000000, 0), -EINVAL);
+	assert_int_equal(call(22, (uint64_t)ep, (uint64_t)-4096, 1000, 0), -EFAULT);
+	assert_int_equal(call(22, (uint64_t)ep, 0x10100, 0, 0), -EINVAL);
+	assert_int_equal(call(22, (uint64_t)efd, 0x10100, 1, 0), -EINVAL);
+	/* read(2) takes the whole counter */
+	assert_int_equal(call(63, (uint64_t)efd, 0x10200, 8, 0), 8);
+	assert_int_equal(copy_in(T, &v, 0x10200, 8), 0);
+	assert_int_equal(v, 5);
+	assert_int_equal(call(22, (uint64_t)ep, 0x10100, 4, 0), 0); /* drained */
+	/* timerfd: absolute, 10.5 s in the past, interval 1 s: 11 expirations at once */
+	long tfd = call(85, 0, 04000, 0, 0); /* CLOCK_REALTIME, TFD_NONBLOCK */
+	assert_true(tfd >= 0);
+	int64_t its[4] = { 1, 0, 0, 0 };
+	uint64_t now = 1700000000000000000ULL - 10500000000ULL;
+	its[2] = (int64_t)(now / 1000000000ULL);
+	its[3] = (int64_t)(now % 1000000000ULL);
+	assert_int_equal(copy_out(T, 0x10300, its, 32), 0);
+	assert_int_equal(call(86, (uint64_t)tfd, 1, 0x10300, 0), 0);
+	assert_int_equal(call(63, (uint64_t)tfd, 0x10200, 8, 0), 8);
+	assert_int_equal(copy_in(T, &v, 0x10200, 8), 0);
+	assert_int_equal(v, 11);
+	assert_int_equal(call(63, (uint64_t)tfd, 0x10200, 8, 0), -EAGAIN);
+	assert_int_equal(call(87, (uint64_t)tfd, 0x10300, 0, 0), 0); /* next expiry in 0.5 s */
+	assert_int_equal(copy_in(T, its, 0x10300, 32), 0);
+	assert_int_equal(its[0], 1);
+	assert_int_equal(its[2], 0);
+	assert_int_equal(its[3], 500000000);
+	/* closing: the inner epoll goes from the outer's set, everything is freed */
+	assert_int_equal(call(57, (uint64_t)ep, 0, 0, 0), 0);
+	assert_int_equal(call(22, (uint64_t)ep2, 0x10100, 4, 0), 0);
+	assert_int_equal(call(57, (uint64_t)efd, 0, 0, 0), 0);
+	assert_int_equal(call(57, (uint64_t)tfd, 0, 0, 0), 0);
+	assert_int_equal(call(57, (uint64_t)ep2, 0, 0, 0), 0);
+	kmem_stats(&k1);
+	assert_int_equal(k1.objects, k0.objects);
+	assert_int_equal(g.stats.desc_violations, viol);
+}
+
 static void test_uname_and_stat(void **state)
 {
 	assert_int_equal(call(160, 0x10000, 0, 0, 0), 0);
@@ -657,6 +722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_descriptor_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uname_and_stat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_objects, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -395,6 +395,7 @@ static void test_descriptor_kinds(void **state)
 {
 	static uint64_t iov[4], argv[3], envp[1];
 	static uint32_t slen = 16;
+	static uint64_t sigpair[2];
 	static const char path[] = "/etc/passwd", secret[] = "SECRET";
 	struct rmi_rec_exit exit;
 	uint64_t cref, sref;
@@ -408,7 +409,9 @@ static void test_descriptor_kinds(void **state)
 	argv[1] = VA_RW + 0x410;
 	argv[2] = 0;
 	envp[0] = 0;
-	ct.n = 7;
+	sigpair[0] = VA_RW + 0xA40;
+	sigpair[1] = 8;
+	ct.n = 8;
 	ct.call[0] = (typeof(ct.call[0])){
 		.nr = 66, .a = {1, VA_RW, 2}, .wipa = 0, .wdata = iov, .wlen = sizeof(iov)};
 	ct.call[1] = (typeof(ct.call[0])){.nr = 56,
@@ -428,7 +431,12 @@ static void test_descriptor_kinds(void **state)
 					  .wipa = 0x600,
 					  .wdata = &slen,
 					  .wlen = sizeof(slen)};
-	ct.call[6] = (typeof(ct.call[0])){.nr = 139};
+	ct.call[6] = (typeof(ct.call[0])){.nr = 72,
+					  .a = {1, 0, 0, 0, 0, VA_RW + 0xA00},
+					  .wipa = 0xA00,
+					  .wdata = sigpair,
+					  .wlen = sizeof(sigpair)};
+	ct.call[7] = (typeof(ct.call[0])){.nr = 139};
 	world_a();
 	/* The rest of the container's memory, as its program would have it. */
 	memcpy(granule_bytes(ca.fresh[0]) + 0x100, "hello", 5);
@@ -502,6 +510,16 @@ static void test_descriptor_kinds(void **state)
 		nprobes += 2;
 	}
 	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	{ /* pselect6: its {sigmask, size} pair and the 8-byte mask it points at, in only */
+		const struct probe p[] = {
+			{CIN, VA_RW + 0xA00, 16, OK},  {CIN, VA_RW + 0xA40, 8, OK},
+			{CIN, VA_RW + 0xA00, 17, NO},  {CIN, VA_RW + 0xA40, 9, NO},
+			{COUT, VA_RW + 0xA40, 8, NO}, {COUT, VA_RW + 0xA00, 16, NO},
+		};
+		serve_probes(p, ARRAY_SIZE(p), 0);
+		nprobes += 4;
+	}
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
 	{ /* rt_sigreturn: the frame at and above sp, in only (sp = VA_RW2 + 0x1000 now) */
 		const struct probe p[] = {
 			{CIN, VA_RW2 + 0xF00, 0x10, NO}, /* below sp */
@@ -514,7 +532,7 @@ static void test_descriptor_kinds(void **state)
 	assert_int_equal(cref, nprobes);
 	assert_int_equal(sref, nprobes);
 	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
-	assert_int_equal(ct.done, 7);
+	assert_int_equal(ct.done, 8);
 	fx_cont_teardown(&ca, &sys);
 }
 

@@ -3,6 +3,7 @@
  * allocation, close-on-exec, and read/write/stat dispatch by file type.
  */
 #include "libos/kernel.h"
+#include "libos/sock.h"
 
 struct file *file_new(enum file_type type, unsigned flags, const char *path)
 {
@@ -33,6 +34,8 @@ void file_put(struct file *f)
 		return;
 	if (f->type == FT_PIPE)
 		pipe_release(f);
+	if (f->type == FT_SOCK)
+		sock_release(f);
 	if (f->buf)
 		fbuf_put(f->buf);
 	if (f->ino)
@@ -221,6 +224,8 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 		return -EISDIR;
 	case FT_PIPE:
 		return pipe_read(t, f, ubuf, len);
+	case FT_SOCK:
+		return sock_read(t, f, ubuf, len);
 	case FT_DEV:
 		return dev_read(t, f, ubuf, len);
 	case FT_TSM:
@@ -280,6 +285,8 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 	}
 	case FT_PIPE:
 		return pipe_write(t, f, ubuf, len);
+	case FT_SOCK:
+		return sock_write(t, f, ubuf, len);
 	case FT_DEV:
 		return dev_write(t, f, ubuf, len);
 	case FT_TSM: {
@@ -348,6 +355,12 @@ int file_stat(struct file *f, struct kstat *st)
 		st->dev = 4;
 		st->nlink = 1;
 		return 0;
+	case FT_SOCK:
+		st->mode = S_IFSOCK | 0777;
+		st->dev = 0x8;
+		st->ino = (uintptr_t)f->sock >> 4 & 0xffffff;
+		st->nlink = 1;
+		return 0;
 	case FT_TSM:
 		st->mode = S_IFREG | (f->flags & O_ACCMODE ? 0200 : 0444);
 		st->dev = 0x801;
@@ -362,6 +375,8 @@ unsigned file_poll(struct file *f, unsigned events)
 	switch (f->type) {
 	case FT_PIPE:
 		return pipe_poll(f, events);
+	case FT_SOCK:
+		return sock_poll(f, events);
 	default:
 		return events & (1 | 4); /* always ready */
 	}

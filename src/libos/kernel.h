@@ -472,6 +472,8 @@ int tmp_lookup(const char *canon, struct inode **ino, bool *whiteout);
 bool tmp_parent_opaque(const char *canon);
 int tmp_create(const char *canon, uint32_t mode, struct inode **out);
 int tmp_mkdir(const char *canon, uint32_t mode);
+/* A socket inode at canon (bind of an AF_UNIX path): the overlay keeps one reference, *out is it. */
+int tmp_mksock(const char *canon, uint32_t mode, struct inode **out);
 int tmp_symlink(const char *canon, const char *target);
 int tmp_unlink(struct task *t, const char *canon, bool dir);
 int tmp_rename(struct task *t, const char *from, const char *to, unsigned flags);

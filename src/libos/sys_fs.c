@@ -4,6 +4,7 @@
  * pipes, poll/select, sendfile.
  */
 #include "libos/kernel.h"
+#include "libos/sock.h"
 
 #define F_DUPFD 0
 #define F_GETFD 1
@@ -1086,8 +1087,10 @@ long sys_pipe2(struct task *t, const uint64_t *a)
  * ppoll/pselect6: after a scan found nothing ready, sleep until a file event
  * or the deadline (timeout_ns < 0: none). Returns 0 to scan again, 1 when
  * the deadline has passed, -EINTR when a signal interrupted the sleep.
+ * `external`: a scanned file's readiness changes outside the library OS
+ * (host-backed sockets): wake at least every SOCK_EXTERNAL_POLL_NS to look.
  */
-static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline)
+static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline, bool external)
 {
 	int64_t left = -1;
 
@@ -1097,7 +1100,14 @@ static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline)
 			return 1;
 		left = (int64_t)(deadline - now);
 	}
-	return ev_wait(t, ev_seq(), left) == -ERESTARTSYS ? -EINTR : 0;
+	if (external && (left < 0 || left > SOCK_EXTERNAL_POLL_NS))
+		left = SOCK_EXTERNAL_POLL_NS;
+	int r = ev_wait(t, ev_seq(), left);
+	if (r == -ERESTARTSYS)
+		return -EINTR;
+	if (r == -ETIMEDOUT && timeout_ns > 0 && now_ns(PAL_CLOCK_MONOTONIC) >= deadline)
+		return 1;
+	return 0;
 }
 
 long sys_ppoll(struct task *t, const uint64_t *a)
@@ -1138,6 +1148,7 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 	uint64_t deadline = timeout >= 0 ? now_ns(PAL_CLOCK_MONOTONIC) + (uint64_t)timeout : 0;
 	long ready;
 	for (;;) {
+		bool ext = false;
 		ready = 0;
 		for (uint64_t i = 0; i < nfds; i++) {
 			p[i].revents = 0;
@@ -1151,6 +1162,7 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 				unsigned want = (ev & 1 ? 1u : 0) | (ev & 4 ? 4u : 0) | (ev & 0x40 ? 1u : 0) |
 						(ev & 0x100 ? 4u : 0);
 				unsigned rv = file_poll(f, want);
+				ext |= sock_poll_external(f);
 				unsigned out = 0;
 				if (rv & 1)
 					out |= ev & (1 | 0x40);
@@ -1164,7 +1176,7 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 		}
 		if (ready || timeout == 0)
 			break;
-		int r = poll_sleep(t, timeout, deadline);
+		int r = poll_sleep(t, timeout, deadline, ext);
 		if (r == 1)
 			break;
 		if (r < 0) {
@@ -1223,12 +1235,14 @@ long sys_pselect6(struct task *t, const uint64_t *a)
 	uint64_t deadline = timeout >= 0 ? now_ns(PAL_CLOCK_MONOTONIC) + (uint64_t)timeout : 0;
 	long ready;
 	for (;;) {
+		bool ext = false;
 		ready = 0;
 		memset(out, 0, sizeof(out));
 		for (int fd = 0; fd < nfds; fd++) {
 			struct file *f = getf(t, (uint64_t)fd);
 			if (!f)
 				continue;
+			ext |= sock_poll_external(f);
 			if (in[0][fd / 8] >> (fd % 8) & 1) {
 				if (file_poll(f, 1) & (1 | 16)) {
 					out[0][fd / 8] |= (uint8_t)(1 << (fd % 8));
@@ -1244,7 +1258,7 @@ long sys_pselect6(struct task *t, const uint64_t *a)
 		}
 		if (ready || timeout == 0)
 			break;
-		int r = poll_sleep(t, timeout, deadline);
+		int r = poll_sleep(t, timeout, deadline, ext);
 		if (r == 1)
 			break;
 		if (r < 0)

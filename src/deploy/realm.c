@@ -46,6 +46,7 @@
 #include "arch/s2tt.h"
 #include "boot/machine.h"
 #include "deploy/deploy_common.h"
+#include "deploy/netproxy.h"
 #include "deploy/realm_host.h"
 #include "deploy/realm_recipe.h"
 #include "host/host.h"
@@ -509,6 +510,7 @@ static struct {
 	const struct rb_manifest *mf;
 	uint64_t host_calls;
 	struct hrealm *ct;	    /* PRH_GROW: the container's pool */
+	struct netproxy *np;	    /* PRH_NET: the container's host network proxy */
 	uint64_t pool_n, pool_max; /* granules created / allowed */
 } hs;
 
@@ -694,6 +696,17 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	case PRH_GROW:
 		out[0] = pool_grow(a[0]);
 		break;
+	case PRH_NET: {
+		/* only the bytes the operation passes in: an address, and data for a send */
+		size_t in = PRN_DATA_OFF;
+		if (a[0] == PRN_SEND)
+			in += a[2] < hs.ns_size - PRN_DATA_OFF ? a[2] : hs.ns_size - PRN_DATA_OFF;
+		ns_read(buf, in);
+		size_t back = netproxy_serve(hs.np, a, buf, hs.ns_size, out);
+		if (back)
+			ns_write(buf, back);
+		break;
+	}
 	case PRH_MTIMES: {
 		/* mtime is not measured (host/manifest.h): untrusted metadata, as the host says */
 		uint64_t first = a[0], n = a[1], cap = hs.ns_size / 8, k = 0;
@@ -1045,6 +1058,11 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		ret = fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
 		goto out;
 	}
+	hs.np = netproxy_new(cfg->publish, cfg->n_publish);
+	if (!hs.np) {
+		ret = fail(-ENOMEM, "out of memory");
+		goto out;
+	}
 	hs.mf = mf;
 	hs.fds[0] = stdin_fd;
 	hs.fds[1] = stdout_fd;
@@ -1219,6 +1237,8 @@ out:
 	if (hs.rootfd >= 0)
 		close(hs.rootfd);
 	hs.rootfd = -1;
+	netproxy_free(hs.np);
+	hs.np = NULL;
 	free(hs.manifest);
 	hs.manifest = NULL;
 	free(config);

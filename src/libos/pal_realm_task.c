@@ -912,5 +912,6 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->container_exit = r_container_exit;
 	ops->measure_exec = r_measure_exec;
 	ops->attest_token = r_attest_token;
+	prm_net_ops(ops);
 	return 0;
 }

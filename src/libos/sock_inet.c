@@ -172,8 +172,9 @@ static long i_recv(struct sock *s, struct sock_msg *m, int flags)
 {
 	struct isock *i = is_of(s);
 	uint32_t alen = m->addr ? KMIN(m->addrlen, (uint32_t)PAL_NET_ADDR_MAX) : 0;
-	long r = PAL(net_recv, i->h, m->data, m->len, flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB),
-		     m->addr, m->addr ? &alen : NULL);
+	/* datagrams: the host reports the full length, so truncation shows (MSG_TRUNC) */
+	int hf = (flags & (MSG_PEEK | MSG_OOB)) | (s->type == SOCK_DGRAM ? MSG_TRUNC : 0);
+	long r = PAL(net_recv, i->h, m->data, m->len, hf, m->addr, m->addr ? &alen : NULL);
 	if (r >= 0 && m->addr)
 		m->addrlen = KMIN(alen, (uint32_t)PAL_NET_ADDR_MAX);
 	if (r > (long)m->len && s->type != SOCK_DGRAM)

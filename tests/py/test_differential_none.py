@@ -176,6 +176,8 @@ for kind in ("static", "dynamic"):
              single_program=True, stdin=b"abc\ndef\n", expect_stdout=b"ABC\nDEF\n"),
         Case(f"{kind}/sock-unix", [p + "sock_unix"], bundle="programs",
              stdout_contains=b"child: 7\n", timeout=20),
+        Case(f"{kind}/sock-inet", [p + "sock_inet"], bundle="programs",
+             stdout_contains=b"client exit: 9\n", timeout=30),
     ]
 
 CASES = BUSYBOX + PROGRAMS

@@ -200,7 +200,7 @@ EXPECTED_PASS = [
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
-    "static/sock-unix", "dynamic/sock-unix",
+    "static/sock-unix", "dynamic/sock-unix", "static/sock-inet", "dynamic/sock-inet",
 ]
 
 if __name__ == "__main__":

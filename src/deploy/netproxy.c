@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "libos/pal.h"
 #include "libos/pal_realm.h"
 
 #define NP_MAX 1024
@@ -603,4 +604,92 @@ size_t netproxy_serve(struct netproxy *np, const uint64_t *g, uint8_t *buf, size
 		out[0] = (uint64_t)-ENOSYS;
 		return 0;
 	}
+}
+
+/* ---- pal.h net_* for a deployment that calls the proxy directly (shim) ---- */
+
+static struct netproxy *pal_np; /* the container using netproxy_pal_ops (one at a time) */
+
+static int p_socket(void *c, int family, int type, int protocol)
+{
+	return netproxy_socket(pal_np, family, type, protocol);
+}
+
+static int p_bind(void *c, int h, const void *addr, uint32_t len)
+{
+	return netproxy_bind(pal_np, h, addr, len);
+}
+
+static int p_listen(void *c, int h, int backlog)
+{
+	return netproxy_listen(pal_np, h, backlog);
+}
+
+static int p_accept(void *c, int h, void *addr, uint32_t *len)
+{
+	return netproxy_accept(pal_np, h, addr, len);
+}
+
+static int p_connect(void *c, int h, const void *addr, uint32_t len)
+{
+	return netproxy_connect(pal_np, h, addr, len);
+}
+
+static long p_send(void *c, int h, const void *buf, size_t len, int flags, const void *addr,
+		   uint32_t alen)
+{
+	return netproxy_send(pal_np, h, buf, len, flags, addr, alen);
+}
+
+static long p_recv(void *c, int h, void *buf, size_t len, int flags, void *addr, uint32_t *alen)
+{
+	return netproxy_recv(pal_np, h, buf, len, flags, addr, alen);
+}
+
+static int p_shutdown(void *c, int h, int how)
+{
+	return netproxy_shutdown(pal_np, h, how);
+}
+
+static int p_setsockopt(void *c, int h, int level, int name, const void *val, uint32_t len)
+{
+	return netproxy_setsockopt(pal_np, h, level, name, val, len);
+}
+
+static int p_getsockopt(void *c, int h, int level, int name, void *val, uint32_t *len)
+{
+	return netproxy_getsockopt(pal_np, h, level, name, val, len);
+}
+
+static int p_getname(void *c, int h, bool peer, void *addr, uint32_t *len)
+{
+	return netproxy_getname(pal_np, h, peer, addr, len);
+}
+
+static unsigned p_poll(void *c, int h, unsigned events)
+{
+	return netproxy_poll(pal_np, h, events);
+}
+
+static void p_close(void *c, int h)
+{
+	netproxy_close(pal_np, h);
+}
+
+void netproxy_pal_ops(struct pal_ops *ops, struct netproxy *np)
+{
+	pal_np = np;
+	ops->net_socket = p_socket;
+	ops->net_bind = p_bind;
+	ops->net_listen = p_listen;
+	ops->net_accept = p_accept;
+	ops->net_connect = p_connect;
+	ops->net_send = p_send;
+	ops->net_recv = p_recv;
+	ops->net_shutdown = p_shutdown;
+	ops->net_setsockopt = p_setsockopt;
+	ops->net_getsockopt = p_getsockopt;
+	ops->net_getname = p_getname;
+	ops->net_poll = p_poll;
+	ops->net_close = p_close;
 }

@@ -49,6 +49,13 @@ int netproxy_getname(struct netproxy *np, int h, bool peer, void *addr, uint32_t
 unsigned netproxy_poll(struct netproxy *np, int h, unsigned events);
 void netproxy_close(struct netproxy *np, int h);
 
+struct pal_ops;
+/*
+ * Fill ops->net_* with direct calls to np (a deployment whose library OS
+ * runs in the host's world: shim). One container at a time uses them.
+ */
+void netproxy_pal_ops(struct pal_ops *ops, struct netproxy *np);
+
 /*
  * One PRH_NET host call (pal_realm.h): g the call's registers (g[0] the
  * PRH_NET_* operation), buf a private copy of the NS buffer (size bytes:

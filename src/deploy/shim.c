@@ -30,6 +30,7 @@
 
 #include "arch/rcontainer.h"
 #include "deploy/deploy_common.h"
+#include "deploy/netproxy.h"
 #include "deploy/none.h"
 #include "deploy/realm_host.h"
 #include "host/host.h"
@@ -103,6 +104,7 @@ static struct {
 	bool running;
 	char id[256];
 	int rootfd, fds[3];
+	struct netproxy *np; /* the container's host network proxy */
 	struct chunk *chunks; /* OS granules donated to the con-shim */
 	size_t nchunks, capchunks;
 	uint64_t grown, grow_max;
@@ -419,6 +421,14 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	env.hwcap2 = plat_a64_hwcap2();
 	if ((ret = pal_shim_init(&env, &pal)))
 		goto out;
+	H.np = netproxy_new(cfg->publish, cfg->n_publish);
+	if (!H.np) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "cannot set up the network proxy");
+		goto out;
+	}
+	/* the deprivileged OS is in the Normal world: its host calls are direct calls */
+	netproxy_pal_ops(&pal, H.np);
 	ret = libos_init(&pal, mem.p, (size_t)mem.n * PG, &dc.lc);
 	if (ret) {
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
@@ -486,6 +496,8 @@ out:
 	os_free(&regs);
 	os_free(&frame);
 	free(dc.ents);
+	netproxy_free(H.np);
+	H.np = NULL;
 	if (H.rootfd >= 0)
 		close(H.rootfd);
 	H.rootfd = -1;

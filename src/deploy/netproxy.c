@@ -28,8 +28,8 @@ struct npsock {
 	int fd;
 	int family, type;
 	bool v6only;
-	uint16_t cport;    /* the container's port this socket is bound to (0: none) */
-	uint16_t hport;    /* its host port */
+	uint16_t cport;		       /* the container's port this socket is bound to (0: none) */
+	uint16_t hport;		       /* its host port */
 	struct sockaddr_storage caddr; /* the container's view of the bound address */
 	socklen_t caddrlen;
 };
@@ -113,8 +113,9 @@ static bool local_addr(const struct sockaddr *sa)
 
 static uint16_t port_of(const struct sockaddr *sa)
 {
-	return ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)(const void *)sa)->sin_port
-					      : ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return ntohs(sa->sa_family == AF_INET
+			     ? ((const struct sockaddr_in *)(const void *)sa)->sin_port
+			     : ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
 }
 
 static void set_port(struct sockaddr *sa, uint16_t port)
@@ -186,8 +187,8 @@ static struct npsock *by_hport(struct netproxy *np, int type, uint16_t hport)
  * loopback ports become the host ports behind them. -ECONNREFUSED when no
  * socket of the container has that port.
  */
-static int dest_to_host(struct netproxy *np, const struct npsock *s, const void *addr,
-			uint32_t len, struct sockaddr_storage *out, socklen_t *olen)
+static int dest_to_host(struct netproxy *np, const struct npsock *s, const void *addr, uint32_t len,
+			struct sockaddr_storage *out, socklen_t *olen)
 {
 	const struct sockaddr *sa = addr;
 	if (!local_addr(sa)) {
@@ -239,8 +240,8 @@ static int host_bind(struct netproxy *np, struct npsock *s, uint16_t cport)
 	if (bind(s->fd, (struct sockaddr *)&ha, hl) < 0) {
 		int e = errno;
 		if (hp)
-			fprintf(stderr, "realmbox: --publish %u:%u: host port %u: %s\n", hp, cport, hp,
-				strerror(e));
+			fprintf(stderr, "realmbox: --publish %u:%u: host port %u: %s\n", hp, cport,
+				hp, strerror(e));
 		return -e;
 	}
 	hl = sizeof(ha);
@@ -289,7 +290,8 @@ int netproxy_bind(struct netproxy *np, int h, const void *addr, uint32_t len)
 	s->cport = cport ? cport : s->hport;
 	memset(&s->caddr, 0, sizeof(s->caddr));
 	memcpy(&s->caddr, addr, len > sizeof(s->caddr) ? sizeof(s->caddr) : len);
-	s->caddrlen = s->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	s->caddrlen =
+		s->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	set_port((struct sockaddr *)&s->caddr, s->cport);
 	return 0;
 }
@@ -473,8 +475,7 @@ int netproxy_setsockopt(struct netproxy *np, int h, int level, int name, const v
 	return 0;
 }
 
-int netproxy_getsockopt(struct netproxy *np, int h, int level, int name, void *val,
-			uint32_t *len)
+int netproxy_getsockopt(struct netproxy *np, int h, int level, int name, void *val, uint32_t *len)
 {
 	struct npsock *s = get(np, h);
 	if (!s)
@@ -581,11 +582,13 @@ size_t netproxy_serve(struct netproxy *np, const uint64_t *g, uint8_t *buf, size
 		return 0;
 	case PRN_SETSOCKOPT:
 		l = (uint32_t)(g[4] < NP_ADDR_MAX ? g[4] : NP_ADDR_MAX);
-		out[0] = (uint64_t)(int64_t)netproxy_setsockopt(np, h, (int)g[2], (int)g[3], buf, l);
+		out[0] =
+			(uint64_t)(int64_t)netproxy_setsockopt(np, h, (int)g[2], (int)g[3], buf, l);
 		return 0;
 	case PRN_GETSOCKOPT:
 		l = (uint32_t)(g[4] < NP_ADDR_MAX ? g[4] : NP_ADDR_MAX);
-		out[0] = (uint64_t)(int64_t)netproxy_getsockopt(np, h, (int)g[2], (int)g[3], buf, &l);
+		out[0] = (uint64_t)(int64_t)netproxy_getsockopt(np, h, (int)g[2], (int)g[3], buf,
+								&l);
 		out[1] = l;
 		return NP_ADDR_MAX;
 	case PRN_GETNAME:

@@ -43,8 +43,7 @@ long netproxy_recv(struct netproxy *np, int h, void *buf, size_t len, int flags,
 int netproxy_shutdown(struct netproxy *np, int h, int how);
 int netproxy_setsockopt(struct netproxy *np, int h, int level, int name, const void *val,
 			uint32_t len);
-int netproxy_getsockopt(struct netproxy *np, int h, int level, int name, void *val,
-			uint32_t *len);
+int netproxy_getsockopt(struct netproxy *np, int h, int level, int name, void *val, uint32_t *len);
 int netproxy_getname(struct netproxy *np, int h, bool peer, void *addr, uint32_t *len);
 unsigned netproxy_poll(struct netproxy *np, int h, unsigned events);
 void netproxy_close(struct netproxy *np, int h);

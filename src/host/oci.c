@@ -674,7 +674,8 @@ int host_publish_parse(const char *spec, const char *what, struct rb_config *cfg
 						  what, hp);
 			if (cfg->publish[i].container_port == cp)
 				return rb_err_set(err, EINVAL,
-						  "%s: container port %ld published twice", what, cp);
+						  "%s: container port %ld published twice", what,
+						  cp);
 		}
 		if (cfg->n_publish >= RB_MAX_PUBLISH)
 			return rb_err_set(err, EINVAL, "%s: more than %d published ports", what,

@@ -192,18 +192,18 @@ struct pal_ops {
 	int (*net_socket)(void *ctx, int family, int type, int protocol);
 	int (*net_bind)(void *ctx, int h, const void *addr, uint32_t len);
 	int (*net_listen)(void *ctx, int h, int backlog);
-	/* A waiting connection: new handle, its peer address in addr (*len in: room, out: length). */
+	/* A waiting connection: new handle; peer address in addr (*len in: room, out: length). */
 	int (*net_accept)(void *ctx, int h, void *addr, uint32_t *len);
 	/* 0 (connected), -EINPROGRESS (poll POLLOUT, then SO_ERROR), -EALREADY, -errno. */
 	int (*net_connect)(void *ctx, int h, const void *addr, uint32_t len);
 	/* Bytes sent (MSG_* flags: DONTWAIT implied), addr/alen: destination or NULL/0. */
 	long (*net_send)(void *ctx, int h, const void *buf, size_t len, int flags, const void *addr,
 			 uint32_t alen);
-	/* Bytes received, 0 at end of stream; source address in addr (*alen in: room, out: length). */
+	/* Bytes received (0: end of stream); source in addr (*alen in: room, out: length). */
 	long (*net_recv)(void *ctx, int h, void *buf, size_t len, int flags, void *addr,
 			 uint32_t *alen);
 	int (*net_shutdown)(void *ctx, int h, int how);
-	/* Options the proxy passes on (SOL_SOCKET, IPPROTO_TCP/IP/IPV6 subset); others -ENOPROTOOPT. */
+	/* Options the proxy passes on (a SOL_SOCKET, TCP, IP, IPV6 subset); others ENOPROTOOPT. */
 	int (*net_setsockopt)(void *ctx, int h, int level, int name, const void *val, uint32_t len);
 	int (*net_getsockopt)(void *ctx, int h, int level, int name, void *val, uint32_t *len);
 	/* Local (peer false) or peer address; *len in: room, out: full length. */

@@ -115,8 +115,7 @@ static long r_net_send(void *c, int h, const void *buf, size_t len, int flags, c
 	return (long)got;
 }
 
-static long r_net_recv(void *c, int h, void *buf, size_t len, int flags, void *addr,
-		       uint32_t *alen)
+static long r_net_recv(void *c, int h, void *buf, size_t len, int flags, void *addr, uint32_t *alen)
 {
 	size_t room = R.e.ns_size > PRN_DATA_OFF ? R.e.ns_size - PRN_DATA_OFF : 0;
 	size_t n = len < room ? len : room;

@@ -7,7 +7,7 @@
  */
 #include "libos/sock.h"
 
-#define SOCK_CHUNK 65536UL     /* stream data moves in pieces of this size */
+#define SOCK_CHUNK 65536UL	/* stream data moves in pieces of this size */
 #define SOCK_DGRAM_MAX 212992UL /* the largest datagram (Linux's default wmem_max) */
 #define SOCK_IOV_MAX 1024UL
 #define MSGHDR_SIZE 56
@@ -445,8 +445,9 @@ long sys_setsockopt(struct task *t, const uint64_t *a)
 			s->sndtimeo_ns = timeval_ns(val);
 		return 0;
 	}
-	if (level == SOL_SOCKET && (name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL ||
-				    name == SO_ACCEPTCONN || name == SO_ERROR || name == SO_PEERCRED))
+	if (level == SOL_SOCKET &&
+	    (name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL || name == SO_ACCEPTCONN ||
+	     name == SO_ERROR || name == SO_PEERCRED))
 		return -ENOPROTOOPT;
 	return s->ops->setsockopt(s, level, name, val, (uint32_t)len);
 }
@@ -511,7 +512,8 @@ static int uvec_copy(struct task *t, const struct uvec *v, unsigned n, size_t of
 			continue;
 		}
 		size_t k = KMIN(len, v[i].len - off);
-		int r = out ? copy_out(t, v[i].base + off, kb, k) : copy_in(t, kb, v[i].base + off, k);
+		int r = out ? copy_out(t, v[i].base + off, kb, k)
+			    : copy_in(t, kb, v[i].base + off, k);
 		if (r)
 			return -EFAULT;
 		kb += k;

@@ -18,11 +18,12 @@ struct sock;
 
 /* One message: a gather list of library OS buffers, an address, ancillary data. */
 struct sock_msg {
-	void *addr;        /* sockaddr (in: destination; out: source), may be NULL */
-	uint32_t addrlen;  /* in: size of addr; out: length of the source address */
-	uint8_t *data;     /* contiguous library OS buffer */
+	void *addr;	  /* sockaddr (in: destination; out: source), may be NULL */
+	uint32_t addrlen; /* in: size of addr; out: length of the source address */
+	uint8_t *data;	  /* contiguous library OS buffer */
 	size_t len;
-	struct file **fds; /* SCM_RIGHTS (AF_UNIX): files passed (references owned by the message) */
+	struct file *
+		*fds; /* SCM_RIGHTS (AF_UNIX): files passed (references owned by the message) */
 	unsigned nfds;
 	unsigned msg_flags; /* out: MSG_TRUNC, MSG_CTRUNC */
 };
@@ -37,7 +38,8 @@ struct sock_ops {
 	int (*listen)(struct sock *s, int backlog);
 	/* A connection waiting on a listening socket as a new sock in *out, or -EAGAIN. */
 	int (*accept)(struct sock *s, struct sock *out);
-	/* Start or complete a connection: 0, -EINPROGRESS (then poll for POLLOUT), -EAGAIN, error. */
+	/* Start or complete a connection: 0, -EINPROGRESS (then poll for POLLOUT), -EAGAIN, error.
+	 */
 	int (*connect)(struct task *t, struct sock *s, const void *addr, uint32_t len);
 	/*
 	 * Bytes queued (stream: may be short), -EAGAIN, -EPIPE, ... t: the
@@ -51,7 +53,8 @@ struct sock_ops {
 	int (*getsockopt)(struct sock *s, int level, int name, void *val, uint32_t *len);
 	/* Local (peer = false) or peer address; *len in: room, out: full length. */
 	int (*getname)(struct sock *s, bool peer, void *addr, uint32_t *len);
-	/* Readiness now: POLLIN/POLLOUT/POLLHUP/POLLERR/POLLRDHUP bits of `events` (and HUP/ERR always). */
+	/* Readiness now: POLLIN/POLLOUT/POLLHUP/POLLERR/POLLRDHUP bits of `events` (and HUP/ERR
+	 * always). */
 	unsigned (*poll)(struct sock *s, unsigned events);
 	/* The last reference went away. */
 	void (*release)(struct sock *s);
@@ -67,11 +70,11 @@ struct sock_ops {
 
 struct sock {
 	const struct sock_ops *ops;
-	int family;   /* AF_UNIX, AF_INET, AF_INET6 */
-	int type;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (without flags) */
+	int family; /* AF_UNIX, AF_INET, AF_INET6 */
+	int type;   /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (without flags) */
 	int protocol;
 	struct file *file; /* the FT_SOCK file holding this socket (not a reference) */
-	void *priv;   /* the family's state */
+	void *priv;	   /* the family's state */
 	int64_t rcvtimeo_ns, sndtimeo_ns; /* SO_RCVTIMEO / SO_SNDTIMEO (0: none) */
 };
 

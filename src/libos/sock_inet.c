@@ -10,7 +10,7 @@
 #include "libos/sock.h"
 
 struct isock {
-	int h;           /* the proxy's handle */
+	int h; /* the proxy's handle */
 	bool listening;
 	bool connecting; /* a connect is in progress */
 	bool connected;
@@ -159,8 +159,9 @@ static long i_send(struct task *t, struct sock *s, struct sock_msg *m, int flags
 		if (r)
 			return r;
 	}
-	long r = PAL(net_send, i->h, m->data, m->len, flags & (MSG_OOB | MSG_EOR),
-		     s->type == SOCK_DGRAM ? m->addr : NULL, s->type == SOCK_DGRAM ? m->addrlen : 0);
+	long r =
+		PAL(net_send, i->h, m->data, m->len, flags & (MSG_OOB | MSG_EOR),
+		    s->type == SOCK_DGRAM ? m->addr : NULL, s->type == SOCK_DGRAM ? m->addrlen : 0);
 	if (r > (long)m->len)
 		return -EIO; /* the proxy lies */
 	if (r >= 0)

@@ -7,8 +7,8 @@
  */
 #include "libos/sock.h"
 
-#define UNIX_CAP 212992UL  /* bytes a receive queue holds (Linux's default) */
-#define UNIX_NAME_MAX 110  /* sizeof(struct sockaddr_un) */
+#define UNIX_CAP 212992UL /* bytes a receive queue holds (Linux's default) */
+#define UNIX_NAME_MAX 110 /* sizeof(struct sockaddr_un) */
 #define UNIX_PATH_MAX 108
 
 struct umsg {
@@ -22,20 +22,20 @@ struct umsg {
 };
 
 struct usock {
-	struct sock *s;       /* NULL while waiting in a listener's backlog */
+	struct sock *s; /* NULL while waiting in a listener's backlog */
 	int type;
 	bool listening;
-	bool connected;       /* stream/seqpacket: has (had) a peer */
-	struct usock *peer;   /* the other end; dgram: the connected destination */
+	bool connected;	    /* stream/seqpacket: has (had) a peer */
+	struct usock *peer; /* the other end; dgram: the connected destination */
 	struct umsg *rq, *rq_tail;
 	size_t rq_bytes;
 	struct usock *pend_head, *pend_tail, *next_pend; /* backlog (listener) / link (embryo) */
 	unsigned npend, backlog;
 	uint8_t name[UNIX_NAME_MAX]; /* as bound (sockaddr_un), namelen 0: unbound */
 	uint32_t namelen;
-	struct inode *ino;    /* path name's inode (a reference) */
-	bool shut_rd, shut_wr;       /* shutdown(2) of this end */
-	bool rcv_eof;                /* the peer will send no more (shut_wr or gone) */
+	struct inode *ino;     /* path name's inode (a reference) */
+	bool shut_rd, shut_wr; /* shutdown(2) of this end */
+	bool rcv_eof;	       /* the peer will send no more (shut_wr or gone) */
 	bool peer_gone;
 	int sndbuf, rcvbuf, reuse, keepalive, passcred, broadcast;
 	int32_t linger[2];

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 			static char buf[65536];
 			long left = n << 20;
 			while (left > 0) {
-				ssize_t w = write(c, buf, left < (long)sizeof(buf) ? left : sizeof(buf));
+				ssize_t w = write(c, buf, left < (long)sizeof(buf) ? (size_t)left : sizeof(buf));
 				if (w <= 0)
 					_exit(6);
 				left -= w;

@@ -167,9 +167,13 @@ static int sock_create(int family, uint64_t type_arg, int protocol, struct file 
 	unsigned flags = (unsigned)type_arg & ~SOCK_TYPE_MASK;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC) || type_arg > 0xffffffffULL)
 		return -EINVAL;
+	if (type < 1 || type > 10) /* SOCK_MAX */
+		return -EINVAL;
 	const struct sock_ops *ops = family_ops(family);
 	if (!ops)
 		return -EAFNOSUPPORT;
+	if (family == AF_UNIX && type == SOCK_RAW)
+		type = SOCK_DGRAM; /* as Linux */
 	struct file *f = sock_file_new(ops, type, protocol, flags);
 	if (!f)
 		return -ENOMEM;

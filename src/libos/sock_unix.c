@@ -504,8 +504,6 @@ static long u_recv(struct sock *s, struct sock_msg *m, int flags)
 static int u_shutdown(struct sock *s, int how)
 {
 	struct usock *u = us_of(s);
-	if (u->type != SOCK_DGRAM && !u->connected)
-		return -ENOTCONN;
 	if (how == SHUT_RD || how == SHUT_RDWR)
 		u->shut_rd = true;
 	if (how == SHUT_WR || how == SHUT_RDWR) {

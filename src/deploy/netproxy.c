@@ -11,9 +11,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,12 +34,20 @@ struct npsock {
 	uint16_t hport;		       /* its host port */
 	struct sockaddr_storage caddr; /* the container's view of the bound address */
 	socklen_t caddrlen;
+	short want; /* POLLIN/POLLOUT the container found not ready (the watcher's interest) */
 };
 
 struct netproxy {
 	struct rb_publish pub[RB_MAX_PUBLISH];
 	unsigned npub;
 	struct npsock s[NP_MAX];
+	/* the watcher (netproxy_watch); mu guards used, fd and want against it */
+	pthread_mutex_t mu;
+	int efd; /* eventfd: the interest changed, or stop */
+	bool watching, stop;
+	pthread_t th;
+	void (*notify)(void *arg);
+	void *arg;
 };
 
 struct netproxy *netproxy_new(const struct rb_publish *pub, unsigned npub)
@@ -49,6 +59,8 @@ struct netproxy *netproxy_new(const struct rb_publish *pub, unsigned npub)
 		npub = RB_MAX_PUBLISH;
 	memcpy(np->pub, pub, npub * sizeof(*pub));
 	np->npub = npub;
+	pthread_mutex_init(&np->mu, NULL);
+	np->efd = -1;
 	return np;
 }
 
@@ -56,6 +68,7 @@ void netproxy_free(struct netproxy *np)
 {
 	if (!np)
 		return;
+	netproxy_unwatch(np);
 	for (int i = 0; i < NP_MAX; i++)
 		if (np->s[i].used)
 			close(np->s[i].fd);
@@ -71,6 +84,7 @@ static struct npsock *get(struct netproxy *np, int h)
 
 static int new_handle(struct netproxy *np, int fd, int family, int type)
 {
+	pthread_mutex_lock(&np->mu);
 	for (int i = 0; i < NP_MAX; i++) {
 		if (!np->s[i].used) {
 			memset(&np->s[i], 0, sizeof(np->s[i]));
@@ -78,11 +92,36 @@ static int new_handle(struct netproxy *np, int fd, int family, int type)
 			np->s[i].fd = fd;
 			np->s[i].family = family;
 			np->s[i].type = type;
+			pthread_mutex_unlock(&np->mu);
 			return i;
 		}
 	}
+	pthread_mutex_unlock(&np->mu);
 	close(fd);
 	return -EMFILE;
+}
+
+/* The container found s not ready for ev: the watcher tells it when it is. */
+static void want(struct netproxy *np, struct npsock *s, short ev)
+{
+	pthread_mutex_lock(&np->mu);
+	bool more = (s->want | ev) != s->want;
+	s->want |= ev;
+	if (more && np->watching) {
+		uint64_t one = 1;
+		if (write(np->efd, &one, sizeof(one)) < 0) {
+			/* the counter is full: the watcher has a wake-up pending anyway */
+		}
+	}
+	pthread_mutex_unlock(&np->mu);
+}
+
+/* A result of an operation that waits for ev when it answers EAGAIN/EINPROGRESS. */
+static long note(struct netproxy *np, struct npsock *s, short ev, long r)
+{
+	if (r == -EAGAIN || r == -EINPROGRESS || r == -EALREADY)
+		want(np, s, ev);
+	return r;
 }
 
 /* ---- addresses ---- */
@@ -331,7 +370,7 @@ int netproxy_accept(struct netproxy *np, int h, void *addr, uint32_t *len)
 	socklen_t al = sizeof(a);
 	int fd = accept4(s->fd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return (int)note(np, s, POLLIN, errno == EWOULDBLOCK ? -EAGAIN : -errno);
 	int nh = new_handle(np, fd, s->family, s->type);
 	if (nh < 0)
 		return nh;
@@ -364,7 +403,7 @@ int netproxy_connect(struct netproxy *np, int h, const void *addr, uint32_t len)
 	if (local_addr(addr) && (r = autobind(np, s)))
 		return r;
 	if (connect(s->fd, (struct sockaddr *)&ha, hl) < 0)
-		return -errno;
+		return (int)note(np, s, POLLOUT, -errno);
 	return 0;
 }
 
@@ -394,7 +433,7 @@ long netproxy_send(struct netproxy *np, int h, const void *buf, size_t len, int 
 		r = send(s->fd, buf, len, flags);
 	}
 	if (r < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return note(np, s, POLLOUT, errno == EWOULDBLOCK ? -EAGAIN : -errno);
 	return r;
 }
 
@@ -410,7 +449,7 @@ long netproxy_recv(struct netproxy *np, int h, void *buf, size_t len, int flags,
 	flags = (flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB)) | MSG_DONTWAIT;
 	ssize_t r = recvfrom(s->fd, buf, len, flags, (struct sockaddr *)&a, &al);
 	if (r < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return note(np, s, POLLIN, errno == EWOULDBLOCK ? -EAGAIN : -errno);
 	if (addr && alen) {
 		if (s->type == SOCK_STREAM) {
 			*alen = 0;
@@ -520,8 +559,10 @@ unsigned netproxy_poll(struct netproxy *np, int h, unsigned events)
 	if (!s)
 		return POLLNVAL;
 	struct pollfd p = {s->fd, (short)(events & (POLLIN | POLLOUT | POLLRDHUP)), 0};
-	if (poll(&p, 1, 0) <= 0)
+	if (poll(&p, 1, 0) <= 0) {
+		want(np, s, (short)(events & (POLLIN | POLLOUT)));
 		return 0;
+	}
 	return (unsigned)(unsigned short)p.revents;
 }
 
@@ -530,8 +571,97 @@ void netproxy_close(struct netproxy *np, int h)
 	struct npsock *s = get(np, h);
 	if (!s)
 		return;
+	pthread_mutex_lock(&np->mu);
 	close(s->fd);
 	s->used = false;
+	s->want = 0;
+	pthread_mutex_unlock(&np->mu);
+}
+
+/* ---- the watcher: host sockets the container waits for ---- */
+
+static void *watch_main(void *arg)
+{
+	struct netproxy *np = arg;
+	static __thread struct pollfd p[NP_MAX + 1];
+	int idx[NP_MAX + 1];
+
+	for (;;) {
+		unsigned n = 1;
+		pthread_mutex_lock(&np->mu);
+		if (np->stop) {
+			pthread_mutex_unlock(&np->mu);
+			return NULL;
+		}
+		p[0] = (struct pollfd){np->efd, POLLIN, 0};
+		for (int i = 0; i < NP_MAX; i++) {
+			if (np->s[i].used && np->s[i].want) {
+				p[n] = (struct pollfd){np->s[i].fd, np->s[i].want, 0};
+				idx[n++] = i;
+			}
+		}
+		pthread_mutex_unlock(&np->mu);
+		if (poll(p, n, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (p[0].revents) {
+			uint64_t v;
+			if (read(np->efd, &v, sizeof(v)) < 0) {
+				/* nothing to drain */
+			}
+		}
+		bool ready = false;
+		pthread_mutex_lock(&np->mu);
+		for (unsigned k = 1; k < n; k++) {
+			struct npsock *s = &np->s[idx[k]];
+			if (p[k].revents && s->used && s->fd == p[k].fd) {
+				s->want = 0; /* the container looks again; it says if it still waits
+					      */
+				ready = true;
+			}
+		}
+		pthread_mutex_unlock(&np->mu);
+		if (ready)
+			np->notify(np->arg);
+	}
+}
+
+int netproxy_watch(struct netproxy *np, void (*notify)(void *arg), void *arg)
+{
+	if (np->watching)
+		return -EBUSY;
+	np->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (np->efd < 0)
+		return -errno;
+	np->notify = notify;
+	np->arg = arg;
+	np->stop = false;
+	int r = pthread_create(&np->th, NULL, watch_main, np);
+	if (r) {
+		close(np->efd);
+		np->efd = -1;
+		return -r;
+	}
+	pthread_mutex_lock(&np->mu);
+	np->watching = true;
+	pthread_mutex_unlock(&np->mu);
+	return 0;
+}
+
+void netproxy_unwatch(struct netproxy *np)
+{
+	if (!np || !np->watching)
+		return;
+	pthread_mutex_lock(&np->mu);
+	np->stop = true;
+	np->watching = false;
+	uint64_t one = 1;
+	if (write(np->efd, &one, sizeof(one)) < 0) {
+		/* full: a wake-up is pending */
+	}
+	pthread_mutex_unlock(&np->mu);
+	pthread_join(np->th, NULL);
+	close(np->efd);
+	np->efd = -1;
 }
 
 /* ---- PRH_NET (realm) ---- */

@@ -30,6 +30,17 @@ struct netproxy *netproxy_new(const struct rb_publish *pub, unsigned npub);
 /* Close every host socket and free np (NULL: nothing). */
 void netproxy_free(struct netproxy *np);
 
+/*
+ * Watch the host sockets the container found not ready (an EAGAIN or
+ * EINPROGRESS answer, or a poll without the events asked for) on a thread
+ * of np's own, and call notify(arg) from it when one of them becomes ready
+ * (or fails): the deployment then wakes the library OS's sleepers
+ * (libos_external_event). notify must not call back into np. 0 or -errno.
+ */
+int netproxy_watch(struct netproxy *np, void (*notify)(void *arg), void *arg);
+/* Stop the watcher (netproxy_free does it too); notify is not called after. */
+void netproxy_unwatch(struct netproxy *np);
+
 /* The pal.h net_* calls (same contracts), on np. */
 int netproxy_socket(struct netproxy *np, int family, int type, int protocol);
 int netproxy_bind(struct netproxy *np, int h, const void *addr, uint32_t len);

@@ -657,6 +657,12 @@ static void n_net_close(void *c, int h)
 	netproxy_close(ctx.np, h);
 }
 
+/* The proxy's watcher: a host socket the container waits for is ready. */
+static void n_net_notify(void *arg)
+{
+	libos_external_event();
+}
+
 static const struct pal_ops none_pal = {
 	.as_create = n_as_create,
 	.as_destroy = n_as_destroy,
@@ -792,6 +798,8 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 		snprintf(errbuf, errlen, "cannot set up the network proxy");
 		goto out;
 	}
+	/* the watcher wakes sleepers; they still look every 100 ms should a wake-up be lost */
+	bool watched = netproxy_watch(ctx.np, n_net_notify, NULL) == 0;
 	mem = mmap(NULL, memsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
 	if (mem == MAP_FAILED) {
@@ -808,6 +816,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	struct pal_ops pal = none_pal;
 	pal.hwcap = cpu_hwcap();
 	pal.hwcap2 = cpu_hwcap2();
+	pal.net_recheck_ns = watched ? 100000000ULL : 0;
 	ret = libos_init(&pal, mem, memsz, &dc.lc);
 	if (ret) {
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
@@ -842,6 +851,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 			(unsigned long long)st.signals_delivered, (unsigned long long)st.desc_violations,
 			arena.live);
 out_fini:
+	netproxy_unwatch(ctx.np);
 	libos_fini();
 out:
 	if (mem != MAP_FAILED)

@@ -787,6 +787,7 @@ static struct {
 	bool have_status;
 	int status;
 	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
+	bool net_ready;	  /* the network proxy's watcher: a socket the container waits for */
 	int err;
 	char id[256];
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -880,6 +881,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	S.pending = S.go = S.started = 0;
 	S.stop = S.have_status = false;
 	S.signals = 0;
+	S.net_ready = false;
 	S.err = 0;
 	S.running = true;
 	r = sched_go(1); /* REC 0: its first entry posts START */
@@ -910,7 +912,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			}
 		}
 		int w = 0;
-		while (!S.pending && !S.stop && !S.signals && w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && !S.net_ready && w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
@@ -925,6 +927,10 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			cmd = PRH_CMD_SERVE;
 			arg = S.pending;
 			S.pending = 0;
+		} else if (S.net_ready) {
+			cmd = PRH_CMD_NET;
+			arg = 0;
+			S.net_ready = false;
 		} else {
 			cmd = PRH_CMD_TICK;
 			arg = 0;
@@ -940,6 +946,15 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	if (r == 0)
 		r = S.err;
 	return r;
+}
+
+/* The network proxy's watcher (its own thread): let the System Realm wake its sleepers. */
+static void net_notify(void *arg)
+{
+	pthread_mutex_lock(&S.mu);
+	S.net_ready = true;
+	pthread_cond_signal(&S.cv_sys);
+	pthread_mutex_unlock(&S.mu);
 }
 
 static struct realm_test_view test_view;
@@ -1059,8 +1074,8 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		goto out;
 	}
 	hs.np = netproxy_new(cfg->publish, cfg->n_publish);
-	if (!hs.np) {
-		ret = fail(-ENOMEM, "out of memory");
+	if (!hs.np || netproxy_watch(hs.np, net_notify, NULL)) {
+		ret = fail(-ENOMEM, "cannot set up the network proxy");
 		goto out;
 	}
 	hs.mf = mf;

@@ -188,6 +188,13 @@ struct pal_ops {
 	 * (docs/networking.md). Data is passed as the application gave it
 	 * (untrusted host: it sees addresses, ports, sizes and timing).
 	 */
+	/*
+	 * How often a sleeper re-checks host sockets, in ns (0: every
+	 * SOCK_EXTERNAL_POLL_NS, 2 ms). A deployment that calls
+	 * libos_external_event() when a host socket it reported not ready
+	 * becomes ready sets a long safety interval here.
+	 */
+	uint64_t net_recheck_ns;
 	/* A new socket (type without flags). Handle >= 0 or -errno. */
 	int (*net_socket)(void *ctx, int family, int type, int protocol);
 	int (*net_bind)(void *ctx, int h, const void *addr, uint32_t len);

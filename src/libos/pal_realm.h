@@ -91,6 +91,7 @@ enum pal_realm_net_op {
 #define PRH_CMD_SHUTDOWN 2 /* stop the kernel */
 #define PRH_CMD_TICK 3     /* the timeout passed (or nothing new): look at the timers */
 #define PRH_CMD_SIGNAL 4   /* the runtime sends signal g1 to the container's init (runc kill) */
+#define PRH_CMD_NET 5      /* a host socket the container waits for is ready: wake sleepers */
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 

@@ -63,6 +63,11 @@ unsigned sock_poll(struct file *f, unsigned events)
 	return s->ops->poll(s, events) & (events | POLLERR_ | POLLHUP_);
 }
 
+int64_t sock_external_poll_ns(void)
+{
+	return g.pal.net_recheck_ns ? (int64_t)g.pal.net_recheck_ns : SOCK_EXTERNAL_POLL_NS;
+}
+
 bool sock_poll_external(struct file *f)
 {
 	return f->type == FT_SOCK && f->sock && f->sock->ops->external;
@@ -96,8 +101,8 @@ static int sock_sleep(struct task *t, struct sock *s, uint32_t seq, uint64_t dea
 			return -EAGAIN;
 		to = (int64_t)(deadline - now);
 	}
-	if (s->ops->external && (to < 0 || to > SOCK_EXTERNAL_POLL_NS))
-		to = SOCK_EXTERNAL_POLL_NS;
+	if (s->ops->external && (to < 0 || to > sock_external_poll_ns()))
+		to = sock_external_poll_ns();
 	int r = ev_wait(t, seq, to);
 	return r == -ERESTARTSYS ? r : 0;
 }

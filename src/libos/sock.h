@@ -61,7 +61,7 @@ struct sock_ops {
 	/*
 	 * True for families whose readiness changes outside the library OS
 	 * (host-backed sockets): sleepers re-check at least every
-	 * SOCK_EXTERNAL_POLL_NS instead of waiting only for ev_notify().
+	 * sock_external_poll_ns() instead of waiting only for ev_notify().
 	 */
 	bool external;
 };
@@ -190,6 +190,12 @@ extern const struct sock_ops sock_inet_ops;
 
 /* Readiness of an FT_SOCK file for poll/epoll/select (file_poll). */
 unsigned sock_poll(struct file *f, unsigned events);
+/*
+ * How long a sleeper waiting on an external socket may sleep before looking
+ * again: SOCK_EXTERNAL_POLL_NS, or the deployment's pal_ops.net_recheck_ns
+ * when it wakes sleepers itself (libos_external_event).
+ */
+int64_t sock_external_poll_ns(void);
 /* True when f is a socket whose readiness can change without ev_notify(). */
 bool sock_poll_external(struct file *f);
 /* Drop an FT_SOCK file's socket (file_put). */

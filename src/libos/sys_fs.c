@@ -1088,7 +1088,7 @@ long sys_pipe2(struct task *t, const uint64_t *a)
  * or the deadline (timeout_ns < 0: none). Returns 0 to scan again, 1 when
  * the deadline has passed, -EINTR when a signal interrupted the sleep.
  * `external`: a scanned file's readiness changes outside the library OS
- * (host-backed sockets): wake at least every SOCK_EXTERNAL_POLL_NS to look.
+ * (host-backed sockets): wake at least every sock_external_poll_ns() to look.
  */
 static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline, bool external)
 {
@@ -1100,8 +1100,8 @@ static int poll_sleep(struct task *t, int64_t timeout_ns, uint64_t deadline, boo
 			return 1;
 		left = (int64_t)(deadline - now);
 	}
-	if (external && (left < 0 || left > SOCK_EXTERNAL_POLL_NS))
-		left = SOCK_EXTERNAL_POLL_NS;
+	if (external && (left < 0 || left > sock_external_poll_ns()))
+		left = sock_external_poll_ns();
 	int r = ev_wait(t, ev_seq(), left);
 	if (r == -ERESTARTSYS)
 		return -EINTR;

@@ -195,6 +195,11 @@ struct pal_ops {
 	 * becomes ready sets a long safety interval here.
 	 */
 	uint64_t net_recheck_ns;
+	/*
+	 * The largest send net_send carries in one call (0: no limit). A
+	 * stream send may be cut to it; a datagram longer answers EMSGSIZE.
+	 */
+	size_t net_max_send;
 	/* A new socket (type without flags). Handle >= 0 or -errno. */
 	int (*net_socket)(void *ctx, int family, int type, int protocol);
 	int (*net_bind)(void *ctx, int h, const void *addr, uint32_t len);

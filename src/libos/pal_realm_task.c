@@ -920,5 +920,6 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	prm_net_ops(ops);
 	/* the host wakes sleepers (PRH_CMD_NET); look anyway every 100 ms: it may not */
 	ops->net_recheck_ns = 100000000ULL;
+	ops->net_max_send = R.e.ns_size > PRN_DATA_OFF ? R.e.ns_size - PRN_DATA_OFF : 1;
 	return 0;
 }

@@ -159,6 +159,8 @@ static long i_send(struct task *t, struct sock *s, struct sock_msg *m, int flags
 		if (r)
 			return r;
 	}
+	if (s->type == SOCK_DGRAM && g.pal.net_max_send && m->len > g.pal.net_max_send)
+		return -EMSGSIZE; /* the deployment cannot carry it whole */
 	long r =
 		PAL(net_send, i->h, m->data, m->len, flags & (MSG_OOB | MSG_EOR),
 		    s->type == SOCK_DGRAM ? m->addr : NULL, s->type == SOCK_DGRAM ? m->addrlen : 0);

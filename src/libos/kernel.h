@@ -602,6 +602,8 @@ enum sys_arg_kind {
 	SA_FDSET,  /* fd_set in/out, (arg 0 + 7) / 8 bytes */
 	SA_SIGSET_SZ, /* size of a sigset (must be 8) */
 	SA_PTR_OPT,/* pointer whose use depends on other args (documented per call) */
+	SA_DEREF,  /* buffer out of *(u32 *)arg[len_arg] bytes (sockaddr, option): the handler
+		      reads that length and uaccess_allow()s the range */
 };
 
 struct sys_arg {

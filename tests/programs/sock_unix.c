@@ -193,6 +193,38 @@ static void rights(void)
 	close(sv[1]);
 }
 
+static void sigpipe_and_timeout(void)
+{
+	int sv[2];
+	char b[4];
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	close(sv[1]);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		write(sv[0], "x", 1); /* no reader: SIGPIPE kills */
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("write to closed peer: signalled %d sig %d\n", WIFSIGNALED(st),
+	       WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	close(sv[0]);
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct timeval tv = {0, 100000};
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct timeval back;
+	socklen_t bl = sizeof(back);
+	getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &back, &bl);
+	printf("SO_RCVTIMEO %ld.%06ld\n", (long)back.tv_sec, (long)back.tv_usec);
+	ssize_t n = recv(sv[0], b, sizeof(b), 0);
+	printf("recv with timeout: %zd %s\n", n, err(n));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -208,6 +240,7 @@ int main(void)
 	path_server();
 	abstract_dgram();
 	rights();
+	sigpipe_and_timeout();
 	printf("sock_unix: done\n");
 	return 0;
 }

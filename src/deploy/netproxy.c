@@ -614,8 +614,8 @@ static void *watch_main(void *arg)
 		for (unsigned k = 1; k < n; k++) {
 			struct npsock *s = &np->s[idx[k]];
 			if (p[k].revents && s->used && s->fd == p[k].fd) {
-				s->want = 0; /* the container looks again; it says if it still waits
-					      */
+				/* the container looks again, and says if it still waits */
+				s->want = 0;
 				ready = true;
 			}
 		}

@@ -22,8 +22,7 @@ struct sock_msg {
 	uint32_t addrlen; /* in: size of addr; out: length of the source address */
 	uint8_t *data;	  /* contiguous library OS buffer */
 	size_t len;
-	struct file *
-		*fds; /* SCM_RIGHTS (AF_UNIX): files passed (references owned by the message) */
+	struct file **fds; /* SCM_RIGHTS (AF_UNIX): files passed (the message owns them) */
 	unsigned nfds;
 	unsigned msg_flags; /* out: MSG_TRUNC, MSG_CTRUNC */
 };
@@ -38,8 +37,7 @@ struct sock_ops {
 	int (*listen)(struct sock *s, int backlog);
 	/* A connection waiting on a listening socket as a new sock in *out, or -EAGAIN. */
 	int (*accept)(struct sock *s, struct sock *out);
-	/* Start or complete a connection: 0, -EINPROGRESS (then poll for POLLOUT), -EAGAIN, error.
-	 */
+	/* Start or complete a connection: 0, -EINPROGRESS (then poll POLLOUT), -EAGAIN, error. */
 	int (*connect)(struct task *t, struct sock *s, const void *addr, uint32_t len);
 	/*
 	 * Bytes queued (stream: may be short), -EAGAIN, -EPIPE, ... t: the
@@ -53,8 +51,7 @@ struct sock_ops {
 	int (*getsockopt)(struct sock *s, int level, int name, void *val, uint32_t *len);
 	/* Local (peer = false) or peer address; *len in: room, out: full length. */
 	int (*getname)(struct sock *s, bool peer, void *addr, uint32_t *len);
-	/* Readiness now: POLLIN/POLLOUT/POLLHUP/POLLERR/POLLRDHUP bits of `events` (and HUP/ERR
-	 * always). */
+	/* Readiness now: POLLIN/POLLOUT/POLLRDHUP bits of `events`, and POLLHUP/POLLERR. */
 	unsigned (*poll)(struct sock *s, unsigned events);
 	/* The last reference went away. */
 	void (*release)(struct sock *s);

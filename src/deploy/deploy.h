@@ -28,6 +28,13 @@ struct rb_rlimit {
 
 #define RB_MAX_RLIMITS 16
 
+/* `--publish HOSTPORT:CONTAINERPORT`: the container's TCP port on host 127.0.0.1:HOSTPORT. */
+struct rb_publish {
+	uint16_t host_port, container_port;
+};
+
+#define RB_MAX_PUBLISH 32
+
 /* The OCI process and container settings realmbox honours. */
 struct rb_config {
 	char *id;
@@ -46,6 +53,8 @@ struct rb_config {
 	struct rb_rlimit rlimits[RB_MAX_RLIMITS];
 	unsigned n_rlimits;
 	enum rb_isolation isolation;
+	struct rb_publish publish[RB_MAX_PUBLISH]; /* --publish, annotation org.realmbox.publish */
+	unsigned n_publish;
 };
 
 /* One rootfs entry as measured at create time. */

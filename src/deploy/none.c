@@ -11,6 +11,7 @@
  */
 #include "deploy/deploy.h"
 #include "deploy/deploy_common.h"
+#include "deploy/netproxy.h"
 #include "deploy/none.h"
 #include "deploy/realm_host.h"
 #include "deploy/shim.h"
@@ -109,6 +110,7 @@ static struct {
 	bool done;
 	int status, term_signal;
 	int rootfd;
+	struct netproxy *np;      /* the container's host network proxy */
 	int fds[3];
 	volatile bool shutdown;
 	bool running;
@@ -586,6 +588,81 @@ static void n_container_exit(void *c, int status, int sig)
 	pthread_mutex_unlock(&ctx.mu);
 }
 
+/* ---- network: the host proxy, called directly ---- */
+
+static int n_net_socket(void *c, int family, int type, int protocol)
+{
+	return netproxy_socket(ctx.np, family, type, protocol);
+}
+
+static int n_net_bind(void *c, int h, const void *addr, uint32_t len)
+{
+	return netproxy_bind(ctx.np, h, addr, len);
+}
+
+static int n_net_listen(void *c, int h, int backlog)
+{
+	return netproxy_listen(ctx.np, h, backlog);
+}
+
+static int n_net_accept(void *c, int h, void *addr, uint32_t *len)
+{
+	return netproxy_accept(ctx.np, h, addr, len);
+}
+
+static int n_net_connect(void *c, int h, const void *addr, uint32_t len)
+{
+	return netproxy_connect(ctx.np, h, addr, len);
+}
+
+static long n_net_send(void *c, int h, const void *buf, size_t len, int flags, const void *addr,
+		       uint32_t alen)
+{
+	return netproxy_send(ctx.np, h, buf, len, flags, addr, alen);
+}
+
+static long n_net_recv(void *c, int h, void *buf, size_t len, int flags, void *addr,
+		       uint32_t *alen)
+{
+	return netproxy_recv(ctx.np, h, buf, len, flags, addr, alen);
+}
+
+static int n_net_shutdown(void *c, int h, int how)
+{
+	return netproxy_shutdown(ctx.np, h, how);
+}
+
+static int n_net_setsockopt(void *c, int h, int level, int name, const void *val, uint32_t len)
+{
+	return netproxy_setsockopt(ctx.np, h, level, name, val, len);
+}
+
+static int n_net_getsockopt(void *c, int h, int level, int name, void *val, uint32_t *len)
+{
+	return netproxy_getsockopt(ctx.np, h, level, name, val, len);
+}
+
+static int n_net_getname(void *c, int h, bool peer, void *addr, uint32_t *len)
+{
+	return netproxy_getname(ctx.np, h, peer, addr, len);
+}
+
+static unsigned n_net_poll(void *c, int h, unsigned events)
+{
+	return netproxy_poll(ctx.np, h, events);
+}
+
+static void n_net_close(void *c, int h)
+{
+	netproxy_close(ctx.np, h);
+}
+
+/* The proxy's watcher: a host socket the container waits for is ready. */
+static void n_net_notify(void *arg)
+{
+	libos_external_event();
+}
+
 static const struct pal_ops none_pal = {
 	.as_create = n_as_create,
 	.as_destroy = n_as_destroy,
@@ -617,6 +694,19 @@ static const struct pal_ops none_pal = {
 	.time_ns = n_time_ns,
 	.random = n_random,
 	.container_exit = n_container_exit,
+	.net_socket = n_net_socket,
+	.net_bind = n_net_bind,
+	.net_listen = n_net_listen,
+	.net_accept = n_net_accept,
+	.net_connect = n_net_connect,
+	.net_send = n_net_send,
+	.net_recv = n_net_recv,
+	.net_shutdown = n_net_shutdown,
+	.net_setsockopt = n_net_setsockopt,
+	.net_getsockopt = n_net_getsockopt,
+	.net_getname = n_net_getname,
+	.net_poll = n_net_poll,
+	.net_close = n_net_close,
 };
 
 int deploy_kill(const char *id, int sig)
@@ -702,6 +792,14 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	}
 	if ((ret = deploy_libos_config(cfg, mf, &dc)))
 		goto out;
+	ctx.np = netproxy_new(cfg->publish, cfg->n_publish);
+	if (!ctx.np) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "cannot set up the network proxy");
+		goto out;
+	}
+	/* the watcher wakes sleepers; they still look every 100 ms should a wake-up be lost */
+	bool watched = netproxy_watch(ctx.np, n_net_notify, NULL) == 0;
 	mem = mmap(NULL, memsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
 	if (mem == MAP_FAILED) {
@@ -718,6 +816,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	struct pal_ops pal = none_pal;
 	pal.hwcap = cpu_hwcap();
 	pal.hwcap2 = cpu_hwcap2();
+	pal.net_recheck_ns = watched ? 100000000ULL : 0;
 	ret = libos_init(&pal, mem, memsz, &dc.lc);
 	if (ret) {
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
@@ -752,11 +851,14 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 			(unsigned long long)st.signals_delivered, (unsigned long long)st.desc_violations,
 			arena.live);
 out_fini:
+	netproxy_unwatch(ctx.np);
 	libos_fini();
 out:
 	if (mem != MAP_FAILED)
 		munmap(mem, memsz);
 	free(dc.ents);
+	netproxy_free(ctx.np);
+	ctx.np = NULL;
 	if (ctx.rootfd >= 0)
 		close(ctx.rootfd);
 	ctx.rootfd = -1;

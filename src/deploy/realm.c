@@ -46,6 +46,7 @@
 #include "arch/s2tt.h"
 #include "boot/machine.h"
 #include "deploy/deploy_common.h"
+#include "deploy/netproxy.h"
 #include "deploy/realm_host.h"
 #include "deploy/realm_recipe.h"
 #include "host/host.h"
@@ -509,6 +510,7 @@ static struct {
 	const struct rb_manifest *mf;
 	uint64_t host_calls;
 	struct hrealm *ct;	    /* PRH_GROW: the container's pool */
+	struct netproxy *np;	    /* PRH_NET: the container's host network proxy */
 	uint64_t pool_n, pool_max; /* granules created / allowed */
 } hs;
 
@@ -694,6 +696,17 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	case PRH_GROW:
 		out[0] = pool_grow(a[0]);
 		break;
+	case PRH_NET: {
+		/* only the bytes the operation passes in: an address, and data for a send */
+		size_t in = PRN_DATA_OFF;
+		if (a[0] == PRN_SEND)
+			in += a[2] < hs.ns_size - PRN_DATA_OFF ? a[2] : hs.ns_size - PRN_DATA_OFF;
+		ns_read(buf, in);
+		size_t back = netproxy_serve(hs.np, a, buf, hs.ns_size, out);
+		if (back)
+			ns_write(buf, back);
+		break;
+	}
 	case PRH_MTIMES: {
 		/* mtime is not measured (host/manifest.h): untrusted metadata, as the host says */
 		uint64_t first = a[0], n = a[1], cap = hs.ns_size / 8, k = 0;
@@ -774,6 +787,7 @@ static struct {
 	bool have_status;
 	int status;
 	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
+	bool net_ready;	  /* the network proxy's watcher: a socket the container waits for */
 	int err;
 	char id[256];
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -867,6 +881,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	S.pending = S.go = S.started = 0;
 	S.stop = S.have_status = false;
 	S.signals = 0;
+	S.net_ready = false;
 	S.err = 0;
 	S.running = true;
 	r = sched_go(1); /* REC 0: its first entry posts START */
@@ -897,7 +912,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			}
 		}
 		int w = 0;
-		while (!S.pending && !S.stop && !S.signals && w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && !S.net_ready && w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
@@ -912,6 +927,10 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			cmd = PRH_CMD_SERVE;
 			arg = S.pending;
 			S.pending = 0;
+		} else if (S.net_ready) {
+			cmd = PRH_CMD_NET;
+			arg = 0;
+			S.net_ready = false;
 		} else {
 			cmd = PRH_CMD_TICK;
 			arg = 0;
@@ -927,6 +946,15 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	if (r == 0)
 		r = S.err;
 	return r;
+}
+
+/* The network proxy's watcher (its own thread): let the System Realm wake its sleepers. */
+static void net_notify(void *arg)
+{
+	pthread_mutex_lock(&S.mu);
+	S.net_ready = true;
+	pthread_cond_signal(&S.cv_sys);
+	pthread_mutex_unlock(&S.mu);
 }
 
 static struct realm_test_view test_view;
@@ -1043,6 +1071,11 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	hs.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (hs.rootfd < 0) {
 		ret = fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+		goto out;
+	}
+	hs.np = netproxy_new(cfg->publish, cfg->n_publish);
+	if (!hs.np || netproxy_watch(hs.np, net_notify, NULL)) {
+		ret = fail(-ENOMEM, "cannot set up the network proxy");
 		goto out;
 	}
 	hs.mf = mf;
@@ -1219,6 +1252,8 @@ out:
 	if (hs.rootfd >= 0)
 		close(hs.rootfd);
 	hs.rootfd = -1;
+	netproxy_free(hs.np);
+	hs.np = NULL;
 	free(hs.manifest);
 	hs.manifest = NULL;
 	free(config);

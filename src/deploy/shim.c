@@ -30,6 +30,7 @@
 
 #include "arch/rcontainer.h"
 #include "deploy/deploy_common.h"
+#include "deploy/netproxy.h"
 #include "deploy/none.h"
 #include "deploy/realm_host.h"
 #include "host/host.h"
@@ -103,6 +104,8 @@ static struct {
 	bool running;
 	char id[256];
 	int rootfd, fds[3];
+	struct netproxy *np; /* the container's host network proxy */
+	bool net_ready;	     /* its watcher saw a socket the container waits for become ready */
 	struct chunk *chunks; /* OS granules donated to the con-shim */
 	size_t nchunks, capchunks;
 	uint64_t grown, grow_max;
@@ -237,11 +240,24 @@ static int h_idle(void *h, uint64_t ns)
 		dl.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&H.mu);
-	while (!H.signals && pthread_cond_timedwait(&H.cv, &H.mu, &dl) == 0)
+	while (!H.signals && !H.net_ready && pthread_cond_timedwait(&H.cv, &H.mu, &dl) == 0)
 		;
 	s = take_signal();
+	bool net = H.net_ready;
+	H.net_ready = false;
 	pthread_mutex_unlock(&H.mu);
+	if (net)
+		libos_external_event(); /* on the OS's own thread, between calls */
 	return s;
+}
+
+/* The network proxy's watcher (its own thread): end the OS's idle so it wakes sleepers. */
+static void h_net_notify(void *arg)
+{
+	pthread_mutex_lock(&H.mu);
+	H.net_ready = true;
+	pthread_cond_broadcast(&H.cv);
+	pthread_mutex_unlock(&H.mu);
 }
 
 static int h_poll_signal(void *h)
@@ -455,6 +471,17 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	env.hwcap2 = plat_a64_hwcap2();
 	if ((ret = pal_shim_init(&env, &pal)))
 		goto out;
+	H.np = netproxy_new(cfg->publish, cfg->n_publish);
+	if (!H.np) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "cannot set up the network proxy");
+		goto out;
+	}
+	/* the deprivileged OS is in the Normal world: its host calls are direct calls */
+	netproxy_pal_ops(&pal, H.np);
+	H.net_ready = false;
+	if (netproxy_watch(H.np, h_net_notify, NULL) == 0)
+		pal.net_recheck_ns = 100000000ULL; /* woken; a safety look every 100 ms */
 	ret = libos_init(&pal, mem.p, (size_t)mem.n * PG, &dc.lc);
 	if (ret) {
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
@@ -522,6 +549,8 @@ out:
 	os_free(&regs);
 	os_free(&frame);
 	free(dc.ents);
+	netproxy_free(H.np);
+	H.np = NULL;
 	if (H.rootfd >= 0)
 		close(H.rootfd);
 	H.rootfd = -1;

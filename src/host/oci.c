@@ -598,7 +598,16 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 		} else if (strcmp(key, "vm") == 0) {
 			rc = field_err(p, key, "not supported (VM-based containers)");
 		} else if (strcmp(key, "annotations") == 0) {
-			/* metadata for the caller; nothing to do */
+			/* metadata for the caller, but for realmbox's own */
+			json_t *pub = json_is_object(v) ? json_object_get(v, "org.realmbox.publish")
+							: NULL;
+			if (pub && !json_is_string(pub))
+				rc = field_err(p, "annotations.org.realmbox.publish",
+					       "must be a string \"HOSTPORT:CONTAINERPORT,...\"");
+			else if (pub)
+				rc = host_publish_parse(json_string_value(pub),
+							"annotations.org.realmbox.publish", cfg,
+							p->err);
 		} else if (strcmp(key, "domainname") == 0) {
 			host_debug("%s: domainname: ignored", p->name);
 		} else {
@@ -608,6 +617,76 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 			return rc;
 	}
 	return parse_root(p, json_object_get(top, "root"), bundle, cfg);
+}
+
+/* ---- Published ports ------------------------------------------------------- */
+
+/* A port number 1..65535 at *s (advanced past it), or -1. */
+static long port_at(const char **s)
+{
+	long v = 0;
+	const char *p = *s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		v = v * 10 + (*p - '0');
+		if (v > 65535)
+			return -1;
+		p++;
+	}
+	*s = p;
+	return v == 0 ? -1 : v;
+}
+
+int host_publish_parse(const char *spec, const char *what, struct rb_config *cfg,
+		       struct rb_err *err)
+{
+	const char *s = spec;
+
+	if (*s == '\0')
+		return rb_err_set(err, EINVAL, "%s: empty: want HOSTPORT:CONTAINERPORT", what);
+	for (;;) {
+		const char *item = s;
+		long hp = port_at(&s), cp = -1;
+
+		if (hp > 0 && *s == ':') {
+			s++;
+			cp = port_at(&s);
+		}
+		if (hp < 0 || cp < 0)
+			return rb_err_set(err, EINVAL,
+					  "%s %s: want HOSTPORT:CONTAINERPORT with ports 1..65535",
+					  what, item);
+		if (strncmp(s, "/tcp", 4) == 0)
+			s += 4;
+		else if (*s == '/')
+			return rb_err_set(err, EINVAL,
+					  "%s %s: only TCP ports can be published (/tcp)", what,
+					  item);
+		if (*s != '\0' && *s != ',')
+			return rb_err_set(err, EINVAL,
+					  "%s %s: want HOSTPORT:CONTAINERPORT with ports 1..65535",
+					  what, item);
+		for (unsigned i = 0; i < cfg->n_publish; i++) {
+			if (cfg->publish[i].host_port == hp)
+				return rb_err_set(err, EINVAL, "%s: host port %ld published twice",
+						  what, hp);
+			if (cfg->publish[i].container_port == cp)
+				return rb_err_set(err, EINVAL,
+						  "%s: container port %ld published twice", what,
+						  cp);
+		}
+		if (cfg->n_publish >= RB_MAX_PUBLISH)
+			return rb_err_set(err, EINVAL, "%s: more than %d published ports", what,
+					  RB_MAX_PUBLISH);
+		cfg->publish[cfg->n_publish].host_port = (uint16_t)hp;
+		cfg->publish[cfg->n_publish].container_port = (uint16_t)cp;
+		cfg->n_publish++;
+		if (*s == '\0')
+			return 0;
+		s++;
+	}
 }
 
 /* ---- Entry points ---------------------------------------------------------- */

@@ -5,7 +5,8 @@
  * What realmbox does with each field (README.md, "config.json"):
  *  honoured  ociVersion, process.{args, env, cwd, user.{uid, gid,
  *            additionalGids, umask}, terminal, rlimits}, hostname,
- *            root.{path, readonly}
+ *            root.{path, readonly}, annotations["org.realmbox.publish"]
+ *            ("HOSTPORT:CONTAINERPORT,...", as --publish)
  *  ignored   (with a --debug line; there is no Linux kernel inside the
  *            container to apply them to) process.{capabilities,
  *            noNewPrivileges, apparmorProfile, selinuxLabel, oomScoreAdj,
@@ -48,6 +49,15 @@ int host_bundle_load(const char *dir, struct rb_config *cfg, struct rb_err *err)
  */
 int host_config_parse(const char *text, size_t len, const char *name, const char *bundle,
 		      struct rb_config *cfg, struct rb_err *err);
+
+/*
+ * Add the published ports of spec to cfg->publish: "HOSTPORT:CONTAINERPORT"
+ * (optionally "/tcp"), several separated by commas; ports 1..65535, each
+ * host port and each container port once. 0, or -EINVAL with the reason
+ * in err ("--publish 8080: want HOSTPORT:CONTAINERPORT").
+ */
+int host_publish_parse(const char *spec, const char *what, struct rb_config *cfg,
+		       struct rb_err *err);
 
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);

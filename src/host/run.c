@@ -77,7 +77,7 @@ static void sig_forward_stop(struct sig_forward *f)
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: realmbox run [--isolation realm|shim|none] [--bundle DIR] [--stats] "
-		   "[--debug] ID\n"
+		   "[--publish HOSTPORT:CONTAINERPORT]... [--debug] ID\n"
 		   "\n"
 		   "Run the container in the OCI bundle DIR (default: the current directory)\n"
 		   "in the foreground and exit with its status (128+N when signal N ended it).\n"
@@ -85,6 +85,9 @@ static void run_usage(FILE *f)
 		   "  --isolation MODE  realm (Fasco, the default), shim (RContainer), none\n"
 		   "  --bundle, -b DIR  the bundle: DIR/config.json and its root.path\n"
 		   "  --stats           print the container's counters to stderr at exit\n"
+		   "  --publish, -p H:C make the container's TCP port C reachable on host\n"
+		   "                    127.0.0.1:H (repeatable; also the config.json annotation\n"
+		   "                    org.realmbox.publish: \"H:C,...\"; docs/networking.md)\n"
 		   "  --debug           log ignored config.json fields and skipped rootfs files\n");
 }
 
@@ -226,6 +229,8 @@ int host_cmd_run(int argc, char **argv)
 	enum rb_isolation iso = RB_ISOLATION_REALM;
 	const char *bundle = ".", *id = NULL, *iso_name = "realm";
 	bool stats = false;
+	const char *publish[RB_MAX_PUBLISH + 1];
+	unsigned npublish = 0;
 	struct rb_config cfg;
 	struct rb_manifest mf;
 	struct rb_result res;
@@ -249,6 +254,17 @@ int host_cmd_run(int argc, char **argv)
 		    (m = opt_value(argc, argv, &i, "-b", &bundle)) != 0) {
 			if (m < 0) {
 				fprintf(stderr, "realmbox: run: option %s needs a value\n", a);
+				return 2;
+			}
+		} else if ((m = opt_value(argc, argv, &i, "--publish", &publish[npublish])) != 0 ||
+			   (m = opt_value(argc, argv, &i, "-p", &publish[npublish])) != 0) {
+			if (m < 0) {
+				fprintf(stderr, "realmbox: run: option %s needs a value\n", a);
+				return 2;
+			}
+			if (++npublish > RB_MAX_PUBLISH) {
+				fprintf(stderr, "realmbox: run: more than %d --publish options\n",
+					RB_MAX_PUBLISH);
 				return 2;
 			}
 		} else if (strcmp(a, "--stats") == 0) {
@@ -299,6 +315,13 @@ int host_cmd_run(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "realmbox: run: %s\n", err.msg);
 		return 1;
+	}
+	for (unsigned k = 0; k < npublish; k++) {
+		if (host_publish_parse(publish[k], "--publish", &cfg, &err) < 0) {
+			fprintf(stderr, "realmbox: run: %s\n", err.msg);
+			host_config_free(&cfg);
+			return 1;
+		}
 	}
 	cfg.isolation = iso;
 	cfg.id = strdup(id);

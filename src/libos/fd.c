@@ -36,6 +36,8 @@ void file_put(struct file *f)
 		pollobj_file_gone(f);
 	if (f->type == FT_PIPE)
 		pipe_release(f);
+	if (f->type == FT_SOCK)
+		sock_release(f);
 	if (f->buf)
 		fbuf_put(f->buf);
 	if (f->ino)
@@ -224,6 +226,8 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 		return -EISDIR;
 	case FT_PIPE:
 		return pipe_read(t, f, ubuf, len);
+	case FT_SOCK:
+		return sock_read(t, f, ubuf, len);
 	case FT_DEV:
 		return dev_read(t, f, ubuf, len);
 	case FT_TSM:
@@ -287,6 +291,8 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 	}
 	case FT_PIPE:
 		return pipe_write(t, f, ubuf, len);
+	case FT_SOCK:
+		return sock_write(t, f, ubuf, len);
 	case FT_DEV:
 		return dev_write(t, f, ubuf, len);
 	case FT_TSM: {
@@ -359,6 +365,12 @@ int file_stat(struct file *f, struct kstat *st)
 		st->dev = 4;
 		st->nlink = 1;
 		return 0;
+	case FT_SOCK:
+		st->mode = S_IFSOCK | 0777;
+		st->dev = 0x8;
+		st->ino = (uintptr_t)f->sock >> 4 & 0xffffff;
+		st->nlink = 1;
+		return 0;
 	case FT_TSM:
 		st->mode = S_IFREG | (f->flags & O_ACCMODE ? 0200 : 0444);
 		st->dev = 0x801;
@@ -384,6 +396,8 @@ unsigned file_poll(struct file *f, unsigned events)
 	case FT_TIMERFD:
 	case FT_EPOLL:
 		return pollobj_poll(f, events);
+	case FT_SOCK:
+		return sock_poll(f, events);
 	default:
 		/*
 		 * Regular files, directories, devices: always ready. The console
@@ -413,8 +427,7 @@ int64_t file_poll_wake_ns(struct file *f)
 	switch (f->type) {
 	case FT_SOCK:
 		/* host-backed sockets change readiness outside the library OS */
-		return f->sock && f->sock->ops && f->sock->ops->external ? SOCK_EXTERNAL_POLL_NS
-									 : -1;
+		return sock_poll_external(f) ? sock_external_poll_ns() : -1;
 	case FT_TIMERFD:
 	case FT_EPOLL:
 		return pollobj_wake_ns(f);

@@ -178,6 +178,18 @@ int tmp_create(const char *canon, uint32_t mode, struct inode **out)
 	return 0;
 }
 
+int tmp_mksock(const char *canon, uint32_t mode, struct inode **out)
+{
+	struct inode *i = tmp_inode_new(S_IFSOCK | (mode & 07777));
+	if (!i)
+		return -ENOMEM;
+	int r = add_new(canon, i);
+	if (r)
+		return r;
+	*out = i;
+	return 0;
+}
+
 int tmp_mkdir(const char *canon, uint32_t mode)
 {
 	struct inode *i = tmp_inode_new(S_IFDIR | (mode & 07777));

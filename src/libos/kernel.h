@@ -474,6 +474,8 @@ int tmp_lookup(const char *canon, struct inode **ino, bool *whiteout);
 bool tmp_parent_opaque(const char *canon);
 int tmp_create(const char *canon, uint32_t mode, struct inode **out);
 int tmp_mkdir(const char *canon, uint32_t mode);
+/* A socket inode at canon (bind of an AF_UNIX path): the overlay keeps one reference, *out is it. */
+int tmp_mksock(const char *canon, uint32_t mode, struct inode **out);
 int tmp_symlink(const char *canon, const char *target);
 int tmp_unlink(struct task *t, const char *canon, bool dir);
 int tmp_rename(struct task *t, const char *from, const char *to, unsigned flags);
@@ -641,6 +643,8 @@ enum sys_arg_kind {
 	SA_FDSET,  /* fd_set in/out, (arg 0 + 7) / 8 bytes */
 	SA_SIGSET_SZ, /* size of a sigset (must be 8) */
 	SA_PTR_OPT,/* pointer whose use depends on other args (documented per call) */
+	SA_DEREF,  /* buffer out of *(u32 *)arg[len_arg] bytes (sockaddr, option): the handler
+		      reads that length and uaccess_allow()s the range */
 };
 
 struct sys_arg {

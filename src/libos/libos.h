@@ -125,6 +125,14 @@ const char *libos_syscall_name(unsigned nr);
  */
 int libos_kill(int pid, int sig);
 
+/*
+ * Something outside the library OS changed that sleepers may wait for (a
+ * host socket became readable or writable): wake them to look again. Takes
+ * the library OS lock; any thread, or (deployments whose lock is a no-op)
+ * the library OS's own thread outside a call.
+ */
+void libos_external_event(void);
+
 /* Tear down (after container_exit and after every task has returned LIBOS_EXITED). */
 void libos_fini(void);
 

@@ -25,6 +25,8 @@ struct pal_task; /* a runnable execution context: a vCPU / REC */
 #define PAL_PROT_W 2u
 #define PAL_PROT_X 4u
 
+#define PAL_NET_ADDR_MAX 128u /* sockaddr_storage */
+
 /* EL0 register state of a task. */
 struct pal_regs {
 	uint64_t x[31];
@@ -174,6 +176,53 @@ struct pal_ops {
 	 * (realm: extends the Container Realm's REM[0] through the RMM).
 	 */
 	void (*measure_exec)(void *ctx, struct pal_task *t, const uint8_t digest[32]);
+
+	/*
+	 * ---- network: the deployment's host network proxy (optional: net_socket
+	 * NULL = no host network; AF_INET/AF_INET6 then answer EAFNOSUPPORT) ----
+	 * Never blocking: -EAGAIN (or -EINPROGRESS for connect) when the host
+	 * socket is not ready; readiness through net_poll. A handle is the
+	 * deployment's small integer. Addresses are Linux sockaddr_in /
+	 * sockaddr_in6 bytes (at most PAL_NET_ADDR_MAX) in the container's view:
+	 * the deployment maps the container's loopback ports to host ports
+	 * (docs/networking.md). Data is passed as the application gave it
+	 * (untrusted host: it sees addresses, ports, sizes and timing).
+	 */
+	/*
+	 * How often a sleeper re-checks host sockets, in ns (0: every
+	 * SOCK_EXTERNAL_POLL_NS, 2 ms). A deployment that calls
+	 * libos_external_event() when a host socket it reported not ready
+	 * becomes ready sets a long safety interval here.
+	 */
+	uint64_t net_recheck_ns;
+	/*
+	 * The largest send net_send carries in one call (0: no limit). A
+	 * stream send may be cut to it; a datagram longer answers EMSGSIZE.
+	 */
+	size_t net_max_send;
+	/* A new socket (type without flags). Handle >= 0 or -errno. */
+	int (*net_socket)(void *ctx, int family, int type, int protocol);
+	int (*net_bind)(void *ctx, int h, const void *addr, uint32_t len);
+	int (*net_listen)(void *ctx, int h, int backlog);
+	/* A waiting connection: new handle; peer address in addr (*len in: room, out: length). */
+	int (*net_accept)(void *ctx, int h, void *addr, uint32_t *len);
+	/* 0 (connected), -EINPROGRESS (poll POLLOUT, then SO_ERROR), -EALREADY, -errno. */
+	int (*net_connect)(void *ctx, int h, const void *addr, uint32_t len);
+	/* Bytes sent (MSG_* flags: DONTWAIT implied), addr/alen: destination or NULL/0. */
+	long (*net_send)(void *ctx, int h, const void *buf, size_t len, int flags, const void *addr,
+			 uint32_t alen);
+	/* Bytes received (0: end of stream); source in addr (*alen in: room, out: length). */
+	long (*net_recv)(void *ctx, int h, void *buf, size_t len, int flags, void *addr,
+			 uint32_t *alen);
+	int (*net_shutdown)(void *ctx, int h, int how);
+	/* Options the proxy passes on (a SOL_SOCKET, TCP, IP, IPV6 subset); others ENOPROTOOPT. */
+	int (*net_setsockopt)(void *ctx, int h, int level, int name, const void *val, uint32_t len);
+	int (*net_getsockopt)(void *ctx, int h, int level, int name, void *val, uint32_t *len);
+	/* Local (peer false) or peer address; *len in: room, out: full length. */
+	int (*net_getname)(void *ctx, int h, bool peer, void *addr, uint32_t *len);
+	/* POLLIN 1 / POLLOUT 4 / POLLERR 8 / POLLHUP 16 / POLLRDHUP 0x2000 now. */
+	unsigned (*net_poll)(void *ctx, int h, unsigned events);
+	void (*net_close)(void *ctx, int h);
 
 	/* ---- end ---- */
 	/* The init process has ended with `status` (shell encoding); all tasks are being killed. */

@@ -60,13 +60,38 @@ enum pal_realm_hc {
 	PRH_LOG = 9,           /* text in the NS buffer, g0 len */
 	PRH_MTIMES = 10,       /* g0 first entry, g1 count -> g0 count: u64 mtimes (unmeasured) */
 	PRH_GROW = 11,         /* g0 granules wanted -> g0 the pool's granules now (DATA created) */
+	PRH_NET = 12,          /* g0 PRN_* (below), g1 handle, g2.. -> g0 result (host network proxy) */
 };
+
+/*
+ * PRH_NET operations (the pal.h net_* calls). Addresses, option values and
+ * data travel in the NS buffer: an address at offset 0, send/recv data at
+ * PRN_DATA_OFF. Answers: g0 the result (-errno), g1 an address or option
+ * length where one comes back.
+ */
+enum pal_realm_net_op {
+	PRN_SOCKET = 1,     /* g1 family, g2 type, g3 protocol -> g0 handle */
+	PRN_BIND = 2,       /* g1 h, g2 address length */
+	PRN_LISTEN = 3,     /* g1 h, g2 backlog */
+	PRN_ACCEPT = 4,     /* g1 h, g2 room -> g0 new handle, g1 peer address length */
+	PRN_CONNECT = 5,    /* g1 h, g2 address length */
+	PRN_SEND = 6,       /* g1 h, g2 len, g3 flags, g4 address length (0: none) -> g0 bytes */
+	PRN_RECV = 7,       /* g1 h, g2 len, g3 flags, g4 address room -> g0 bytes, g1 length */
+	PRN_SHUTDOWN = 8,   /* g1 h, g2 how */
+	PRN_SETSOCKOPT = 9, /* g1 h, g2 level, g3 name, g4 length */
+	PRN_GETSOCKOPT = 10,/* g1 h, g2 level, g3 name, g4 room -> g1 length */
+	PRN_GETNAME = 11,   /* g1 h, g2 peer, g3 room -> g1 length */
+	PRN_POLL = 12,      /* g1 h, g2 events -> g0 revents */
+	PRN_CLOSE = 13,     /* g1 h */
+};
+#define PRN_DATA_OFF 128 /* send/recv data in the NS buffer (after the address) */
 
 /* What the host answers PRH_IDLE with. */
 #define PRH_CMD_SERVE 1    /* requests are pending on the channels in g1 */
 #define PRH_CMD_SHUTDOWN 2 /* stop the kernel */
 #define PRH_CMD_TICK 3     /* the timeout passed (or nothing new): look at the timers */
 #define PRH_CMD_SIGNAL 4   /* the runtime sends signal g1 to the container's init (runc kill) */
+#define PRH_CMD_NET 5      /* a host socket the container waits for is ready: wake sleepers */
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 

@@ -134,5 +134,7 @@ void prm_fork_abort(unsigned rec);
 
 void prm_mem_ops(struct pal_ops *ops);
 int prm_mem_init(const struct pal_realm_env *env);
+/* pal_realm_net.c: the net_* calls as PRH_NET host calls. */
+void prm_net_ops(struct pal_ops *ops);
 
 #endif /* LIBOS_PAL_REALM_INT_H */

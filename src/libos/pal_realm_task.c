@@ -217,6 +217,11 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 		pal_realm_host_call(PRH_IDLE, a, 3, out);
 		if (out[0] == PRH_CMD_SHUTDOWN)
 			break;
+		if (out[0] == PRH_CMD_NET) {
+			if (R.started && !R.ended)
+				libos_external_event();
+			continue;
+		}
 		if (out[0] == PRH_CMD_SIGNAL) {
 			if (out[1] > 0 && out[1] <= 64 && R.started && !R.ended)
 				libos_kill(1, (int)out[1]);
@@ -912,5 +917,9 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->container_exit = r_container_exit;
 	ops->measure_exec = r_measure_exec;
 	ops->attest_token = r_attest_token;
+	prm_net_ops(ops);
+	/* the host wakes sleepers (PRH_CMD_NET); look anyway every 100 ms: it may not */
+	ops->net_recheck_ns = 100000000ULL;
+	ops->net_max_send = R.e.ns_size > PRN_DATA_OFF ? R.e.ns_size - PRN_DATA_OFF : 1;
 	return 0;
 }

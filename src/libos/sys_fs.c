@@ -4,6 +4,7 @@
  * pipes, sendfile (poll, select and epoll: sys_poll.c).
  */
 #include "libos/kernel.h"
+#include "libos/sock.h"
 
 #define F_DUPFD 0
 #define F_GETFD 1

@@ -31,6 +31,9 @@ DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getru
 DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(getcpu) DECL(setitimer)
 DECL(eventfd2) DECL(epoll_create1) DECL(epoll_ctl) DECL(epoll_pwait) DECL(epoll_pwait2)
 DECL(timerfd_create) DECL(timerfd_settime) DECL(timerfd_gettime)
+DECL(socket) DECL(socketpair) DECL(bind) DECL(listen) DECL(accept) DECL(accept4) DECL(connect)
+DECL(getsockname) DECL(getpeername) DECL(sendto) DECL(recvfrom) DECL(setsockopt)
+DECL(getsockopt) DECL(shutdown) DECL(sendmsg) DECL(recvmsg)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -57,6 +60,8 @@ DECL(timerfd_create) DECL(timerfd_settime) DECL(timerfd_gettime)
 #define IOCTL {SA_IOCTL, -1, 0}
 #define FDSET {SA_FDSET, -1, 0}
 #define OPT {SA_PTR_OPT, -1, 0}
+/* a buffer whose size is the u32 argument l points to: the handler reads it and uaccess_allow()s */
+#define DEREF(l) {SA_DEREF, l, 1}
 
 #define TS 16      /* struct timespec */
 #define STAT 128   /* struct stat */
@@ -179,6 +184,22 @@ static const struct syscall_def table[] = {
 	S(177, getegid, 0, N),
 	S(178, gettid, 0, N),
 	S(179, sysinfo, 1, OUT_SZ(112)),
+	S(198, socket, 3, I, FL, I),
+	S(199, socketpair, 4, I, FL, I, OUT_SZ(8)),
+	S(200, bind, 3, FD, IN(2), LEN),
+	S(201, listen, 2, FD, I),
+	S(202, accept, 3, FD, DEREF(2), INOUT_SZ(4)),
+	S(203, connect, 3, FD, IN(2), LEN),
+	S(204, getsockname, 3, FD, DEREF(2), INOUT_SZ(4)),
+	S(205, getpeername, 3, FD, DEREF(2), INOUT_SZ(4)),
+	S(206, sendto, 6, FD, IN(2), LEN, FL, IN(5), LEN),
+	S(207, recvfrom, 6, FD, OUT(2), LEN, FL, DEREF(5), INOUT_SZ(4)),
+	S(208, setsockopt, 5, FD, I, I, IN(4), LEN),
+	S(209, getsockopt, 5, FD, I, I, DEREF(4), INOUT_SZ(4)),
+	S(210, shutdown, 2, FD, I),
+	/* the msghdr; its name, iovec buffers and control are uaccess_allow()ed by the handler */
+	S(211, sendmsg, 3, FD, IN_SZ(56), FL),
+	S(212, recvmsg, 3, FD, INOUT_SZ(56), FL),
 	S(214, brk, 1, ADDR),
 	S(215, munmap, 2, ADDR, LEN),
 	S(216, mremap, 5, ADDR, LEN, LEN, FL, ADDR),
@@ -187,6 +208,7 @@ static const struct syscall_def table[] = {
 	S(222, mmap, 6, ADDR, LEN, I, FL, FD, I),
 	S(226, mprotect, 3, ADDR, LEN, I),
 	S(233, madvise, 3, ADDR, LEN, I),
+	S(242, accept4, 4, FD, DEREF(2), INOUT_SZ(4), FL),
 	S(260, wait4, 4, PID, OUT_SZ(4), FL, OUT_SZ(RUSAGE)),
 	S(261, prlimit64, 4, PID, I, IN_SZ(RLIM), OUT_SZ(RLIM)),
 	S(276, renameat2, 5, DFD, PATH, DFD, PATH, FL),

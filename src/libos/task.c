@@ -96,6 +96,13 @@ int libos_kill(int pid, int sig)
 	return r;
 }
 
+void libos_external_event(void)
+{
+	PAL(lock);
+	ev_notify();
+	PAL(unlock);
+}
+
 void libos_get_stats(struct libos_stats *st)
 {
 	*st = g.stats;

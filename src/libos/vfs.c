@@ -540,6 +540,8 @@ int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsi
 		*out = f;
 		return 0;
 	}
+	if ((nd->mode & S_IFMT) == S_IFSOCK)
+		return -ENXIO; /* a socket's name: connect to it, not open */
 	if (nd->kind == NK_FDREF) {
 		struct file *o = nd->fdproc ? fd_get(nd->fdproc, nd->fd) : NULL;
 		if (!o)
@@ -655,6 +657,8 @@ static uint8_t mode_dtype(uint32_t m)
 		return 2;
 	case S_IFIFO:
 		return 1;
+	case S_IFSOCK:
+		return 12;
 	default:
 		return 0;
 	}

@@ -33,6 +33,7 @@ enum desc_kind {
 	SZ_PRCTL,   /* by the prctl option (argument 0), buffer = argument 1 */
 	SZ_IFFLAG,  /* `size` bytes if bit len_arg of argument 0 (the flags) is set (a tid) */
 	SZ_PTRPAIR, /* a {pointer, length} pair (16 bytes, in) and `size` bytes at its pointer */
+	SZ_MSGHDR,  /* struct msghdr (`dir`), and its name, iovec buffers, control (dir len_arg) */
 };
 
 struct argdesc {
@@ -86,6 +87,10 @@ struct sysdesc {
 	{                                                                                          \
 		SZ_PTRPAIR, (a), (dir), 0, (n)                                                     \
 	}
+#define MSGHDR(a, dir, data_dir)                                                                   \
+	{                                                                                          \
+		SZ_MSGHDR, (a), (dir), (data_dir), 0                                               \
+	}
 #define SYS(nr, ...) [nr] = {{__VA_ARGS__}}
 
 /* Sizes of arm64 structures. */
@@ -109,7 +114,7 @@ struct sysdesc {
 #define SZ_EPOLL_EVENT 16
 #define SZ_POLLFD 8
 #define SZ_FDSET 128
-#define SZ_MSGHDR 56
+#define SZ_MSGHDR_BYTES 56
 
 /* clone(flags, newsp, ptid, tls, ctid): the flag bits that name its tid pointers. */
 #define CL_PTID 20 /* CLONE_PARENT_SETTID 0x00100000: *ptid = the child's tid */
@@ -198,9 +203,9 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(207, BUF(1, OUT, 2), DEREF(4, OUT, 5), FIX(5, INOUT, 4)), /* recvfrom */
 	SYS(208, BUF(3, IN, 4)),				      /* setsockopt */
 	SYS(209, DEREF(3, OUT, 4), FIX(4, INOUT, 4)),		      /* getsockopt */
-	SYS(211, FIX(1, IN, SZ_MSGHDR)),			      /* sendmsg: header only */
+	SYS(211, MSGHDR(1, IN, IN)),				      /* sendmsg */
 	SYS(216, BUF(0, IN, 1)), /* mremap: a move reads the old pages (old_address, old_size) */
-	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),			      /* recvmsg: header only */
+	SYS(212, MSGHDR(1, INOUT, OUT)),			      /* recvmsg */
 	SYS(220, TIDIF(2, CL_PTID), TIDIF(4, CL_CTID)),		      /* clone */
 	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			      /* execve */
 	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* accept4 */
@@ -366,6 +371,29 @@ static bool iov_allows(struct rec *crec, uint64_t base, uint64_t cnt, unsigned d
 	return false;
 }
 
+/*
+ * sendmsg/recvmsg: the msghdr at base (in direction hdr_dir), its iovec
+ * array (read), and the name, iovec buffers and control data it names (in
+ * direction data_dir). The header is read from the container's memory, as
+ * iovecs are: no other REC runs in that address space while the call is
+ * pending.
+ */
+static bool msghdr_allows(struct rec *crec, uint64_t base, unsigned hdr_dir, unsigned data_dir,
+			  uint64_t va, uint64_t len, unsigned dir)
+{
+	uint64_t h[SZ_MSGHDR_BYTES / 8]; /* name, namelen, iov, iovlen, control, controllen, flags */
+
+	if ((dir & hdr_dir) && inside(va, len, base, SZ_MSGHDR_BYTES))
+		return true;
+	if (fasco_as_read(crec, base, h, sizeof(h)) != 0)
+		return false;
+	if ((dir & data_dir) && inside(va, len, h[0], h[1] & UINT32_MAX))
+		return true;
+	if ((dir & data_dir) && inside(va, len, h[4], h[5]))
+		return true;
+	return iov_allows(crec, h[2], h[3], dir, data_dir, va, len);
+}
+
 /* Is [va, va+len) in direction dir inside the buffer that command cmd names? */
 static bool cmd_allows(const struct cmd_desc *t, size_t n, uint64_t cmd, uint64_t base,
 		       uint64_t va, uint64_t len, unsigned dir)
@@ -423,6 +451,8 @@ static bool desc_allows(struct rec *crec, const struct argdesc *d, uint64_t va, 
 		return (dir & IN) && ptrarr_allows(crec, base, va, len);
 	case SZ_IOV:
 		return iov_allows(crec, base, a[d->len_arg], dir, d->dir, va, len);
+	case SZ_MSGHDR:
+		return msghdr_allows(crec, base, d->dir, d->len_arg, va, len, dir);
 	case SZ_IOCTL:
 		return cmd_allows(ioctl_desc, ARRAY_SIZE(ioctl_desc), a[1], base, va, len, dir);
 	case SZ_PRCTL:

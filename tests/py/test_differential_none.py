@@ -182,6 +182,10 @@ for kind in ("static", "dynamic"):
         # thread waits for its cooperative scheduler there)
         Case(f"{kind}/epoll-echo", [p + "epoll_echo"], bundle="programs", single_program=True,
              timeout=90, stdout_contains=b"epoll_echo: done\n"),
+        Case(f"{kind}/sock-unix", [p + "sock_unix"], bundle="programs",
+             stdout_contains=b"child: 7\n", timeout=20),
+        Case(f"{kind}/sock-inet", [p + "sock_inet"], bundle="programs",
+             stdout_contains=b"client exit: 9\n", timeout=30),
     ]
 
 CASES = BUSYBOX + PROGRAMS
@@ -206,6 +210,7 @@ EXPECTED_PASS = [
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
     "static/epoll", "dynamic/epoll", "static/eventfd-timerfd", "dynamic/eventfd-timerfd",
     "static/epoll-echo", "dynamic/epoll-echo",
+    "static/sock-unix", "dynamic/sock-unix", "static/sock-inet", "dynamic/sock-inet",
 ]
 
 if __name__ == "__main__":

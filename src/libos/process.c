@@ -167,7 +167,12 @@ void thread_exit(struct task *t, int wstatus)
 	struct process *p = t->proc;
 	if (t->exited)
 		return;
-	if (t->clear_child_tid && p->mm && p->nthreads > 1) {
+	/*
+	 * clear_child_tid, unless the whole process is going and nothing else
+	 * shares its memory (nobody could see the write; the realm RMM allows
+	 * it only in the thread's own exit or at a KICK).
+	 */
+	if (t->clear_child_tid && p->mm && p->nthreads > 1 && !(p->exiting && p->mm->refs == 1)) {
 		int32_t zero = 0;
 		mm_write(p->mm, t->clear_child_tid, &zero, 4);
 		ev_notify(); /* the futex wake pthread_join waits for */
@@ -363,8 +368,8 @@ long sys_clone(struct task *t, const uint64_t *a)
 		return -EAGAIN;
 	c->task->sigmask = t->sigmask;
 	c->exit_signal = (int)(flags & 0xff);
-	/* a deployment without shared address spaces gives a vfork child a copy */
-	bool share = (flags & CLONE_VM) && !g.pal.no_shared_as;
+	/* a deployment where only threads share address spaces gives a vfork child a copy */
+	bool share = (flags & CLONE_VM) && !g.pal.vfork_copies_as;
 	c->mm = share ? p->mm : mm_fork(p->mm);
 	if (share)
 		p->mm->refs++;
@@ -719,11 +724,6 @@ static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_
 	unsigned need = CLONE_VM | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
 	if ((flags & need) != need)
 		return -EINVAL;
-	if (g.pal.no_shared_as) {
-		/* EAGAIN as for a thread limit: pthread_create reports it to the program */
-		lo_log(LOG_WARN, "clone: threads are not supported by this deployment yet");
-		return -EAGAIN;
-	}
 	if (p->exiting)
 		return -EAGAIN;
 	int tid = -1;

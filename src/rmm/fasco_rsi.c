@@ -668,7 +668,7 @@ static uint64_t thread_check(struct fasco_call *c1, struct fasco_call *c2, struc
 
 	memset(ta, 0, sizeof(*ta));
 	if (p->kind != RB_REQ_SYSCALL || (p->nr != SYS_CLONE && p->nr != SYS_CLONE3)) {
-		fasco_refuse(c1, "thread outside a clone call", p->nr, 0);
+		fasco_refuse(c1, "thread outside a clone call", p->nr, p->kind);
 		return RSI_ERROR_INPUT;
 	}
 	if (c2->crec->rd_addr != c1->crec->rd_addr) {

@@ -174,6 +174,8 @@ for kind in ("static", "dynamic"):
              stdout_contains=b"total=1000000"),
         Case(f"{kind}/stdin-filter", [p + "stdin_filter"], bundle="programs",
              single_program=True, stdin=b"abc\ndef\n", expect_stdout=b"ABC\nDEF\n"),
+        Case(f"{kind}/pthread-stress", [p + "pthread_stress"], bundle="programs",
+             single_program=True, timeout=120, stdout_contains=b"pthread_stress: ok\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS
@@ -196,6 +198,7 @@ EXPECTED_PASS = [
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
+    "static/pthread-stress", "dynamic/pthread-stress",
 ]
 
 if __name__ == "__main__":

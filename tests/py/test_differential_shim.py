@@ -31,8 +31,13 @@ _SLOW = ("correct output, but 112 s against the harness's 30 s limit: it touches
 _STRESS = ("the mutex, atomic and barrier phases print the right totals, but the "
            "producer/consumer phase (thousands of futex traps; each drops the translated "
            "code, as for memory) does not finish within the case's 120 s")
+_SPIN = ("times out (30 s): one thread spins in user code while another sleeps in "
+         "nanosleep, and the sleeper never prints (not investigated; thread-exec, with the "
+         "same spinner but no sleep, passes)")
 NOT_YET = {"static/memory": _SLOW, "dynamic/memory": _SLOW,
-           "static/pthread-stress": _STRESS, "dynamic/pthread-stress": _STRESS}
+           "static/pthread-stress": _STRESS, "dynamic/pthread-stress": _STRESS,
+           "static/thread-mainexit": _SPIN, "dynamic/thread-mainexit": _SPIN,
+           "static/thread-group-exit": _SPIN, "dynamic/thread-group-exit": _SPIN}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

@@ -166,6 +166,43 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 #define SMC_RSI_RB_EXEC_MEASURE SMC64_FID(0x1AF)
 #define RB_EXEC_MEASURE_SIZE 32
 
+/*
+ * ---- RSI: realmbox's second range (fnum 0x19A..0x19F), System Realm only --
+ * The first range is full. RSI v1.0 (DEN0137 1.0-REL0) leaves 0x19A..0x19F
+ * unused; realmbox takes them from 0x19A upwards, in order. Same
+ * conventions as the first range.
+ */
+#define SMC_RB_RSI2_FNUM_MIN 0x19A
+#define SMC_RB_RSI2_FNUM_MAX 0x19F
+
+/*
+ * THREAD(parent_chan X1, child_chan X2): make the child REC a thread of the
+ * parent's process. While the parent's pending call is clone/clone3 with
+ * CLONE_VM and without CLONE_VFORK, the parent runs in an address space,
+ * and the child is another REC of the same Container Realm that has not run
+ * yet (never started, or its START pending) or whose process EXITED:
+ * the child's earlier address space is left (fasco_as_leave: freed and its
+ * pages scrubbed if it was alone in it), and the child runs in the
+ * parent's from now on -- the same pages; MAP, UNMAP and PROTECT through
+ * any of their channels apply to every REC in it, running or not. The
+ * address space is reference counted: a REC whose request is COMPLETEd with
+ * RB_COMPLETE_EXIT while others share it leaves it (its PE goes, the pages
+ * stay); the last REC to leave (REC_DESTROY, or a fork/thread into it after
+ * its exit) scrubs and releases them. Registers: the parent's, x0 = 0, sp =
+ * the clone's stack (clone: newsp if non-zero; clone3: stack + stack_size
+ * if stack is non-zero), TPIDR_EL0 = its tls if CLONE_SETTLS, FP/SIMD the
+ * parent's. Request: the parent's clone, TAKEN, as after FORK_REGS (COPY_OUT
+ * within clone's ranges, SET_REGS, COMPLETE; no START).
+ * Refusals (RSI_ERROR_INPUT, counted in both realms): not a clone, no
+ * CLONE_VM or CLONE_VFORK, a child REC of another Container Realm (even one
+ * bound to the same System Realm), a child that has run and not exited, a
+ * parent without an address space; channels not bound to the caller, or the
+ * same channel twice: RSI_ERROR_INPUT; a REC running: RSI_ERROR_STATE;
+ * the parent with no request pending: RSI_ERROR_STATE. Counted when
+ * accepted (rb_threads).
+ */
+#define SMC_RSI_RB_THREAD SMC64_FID(0x19A)
+
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u
 #define RB_PROT_X 4u

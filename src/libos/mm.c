@@ -239,10 +239,19 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
 	uint64_t page = addr & PAGE_MASK;
 	unsigned cur;
 	if (PAL(mem_query, mm->as, page, &cur) == 0) {
-		/* mapped: the access was refused by the page permissions */
 		unsigned want = prot_to_pal(v->prot);
-		if (cur == want)
-			return -EFAULT;
+		if (cur == want) {
+			/*
+			 * Another thread's fault mapped the page after this one
+			 * faulted (its exception was already on its way): the
+			 * access is allowed now, so it is retried.
+			 */
+			unsigned need = ((access & PROT_WRITE) ? PAL_PROT_W : 0) |
+					((access & PROT_EXEC) ? PAL_PROT_X : 0) |
+					((access & PROT_READ) ? PAL_PROT_R : 0);
+			return (cur & need) == need && need ? 0 : -EFAULT;
+		}
+		/* mapped: the access was refused by the page permissions */
 		return PAL(mem_protect, mm->as, page, PAGE_SIZE, want);
 	}
 	const void *init = NULL;

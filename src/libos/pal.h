@@ -50,12 +50,13 @@ struct pal_ops {
 	void *ctx;
 	uint64_t hwcap, hwcap2; /* what the CPU executes (AT_HWCAP, AT_HWCAP2) */
 	/*
-	 * Tasks cannot share an address space (the realm deployment: one RMM
-	 * address space per Container Realm REC). vfork then gives the child a
-	 * private copy (the parent still waits for its exec or exit), and
-	 * CLONE_VM threads are refused by task_create.
+	 * Only the threads of one process (CLONE_THREAD) share an address
+	 * space (the realm deployment: a process's RECs share one RMM address
+	 * space, RSI_RB_THREAD, which refuses CLONE_VFORK). vfork then gives
+	 * the child a private copy (the parent still waits for its exec or
+	 * exit).
 	 */
-	bool no_shared_as;
+	bool vfork_copies_as;
 	/*
 	 * A signal still pending after rt_sigreturn is not delivered in that
 	 * call but at the task's next entry (task_kick): the deployment allows

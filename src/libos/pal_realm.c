@@ -52,6 +52,31 @@ enum as_mode prm_mode(const struct pal_as *pas)
 	return AS_GONE;
 }
 
+unsigned prm_as_rec(uint8_t id)
+{
+	unsigned h = R.as[id].rec;
+
+	if (R.cur_rec < R.e.nrecs && R.recs[R.cur_rec].cur_as == id && R.recs[R.cur_rec].taken)
+		return R.cur_rec;
+	if (h != REC_NONE && R.recs[h].taken)
+		return h;
+	for (unsigned k = 0; k < R.e.nrecs; k++)
+		if (R.recs[k].cur_as == id && R.recs[k].taken && R.recs[k].use == REC_BUSY)
+			return k;
+	return h;
+}
+
+unsigned prm_as_others(uint8_t id, unsigned except)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < R.e.nrecs; k++)
+		if (k != except && R.recs[k].cur_as == id && R.recs[k].use == REC_BUSY &&
+		    !R.recs[k].forking)
+			n++;
+	return n;
+}
+
 /* ---- staged pages (address spaces no REC runs yet) ----------------------------- */
 
 static int stg_find(uint64_t va, uint8_t id)
@@ -136,18 +161,18 @@ static void stg_range(uint8_t id, uint64_t va, uint64_t len, const unsigned *pro
 	}
 }
 
-/* ---- the container's mappings: slots by pool index, hashed by (REC, VA) ---- */
+/* ---- the container's mappings: slots by pool index, hashed by (address space, VA) ---- */
 
-static uint32_t hash_va(unsigned rec, uint64_t va)
+static uint32_t hash_va(unsigned id, uint64_t va)
 {
-	return (uint32_t)((((va >> 12) ^ ((uint64_t)rec << 40)) * 0x9E3779B97F4A7C15ULL) >> 32) &
+	return (uint32_t)((((va >> 12) ^ ((uint64_t)id << 40)) * 0x9E3779B97F4A7C15ULL) >> 32) &
 	       (R.nhead - 1);
 }
 
-uint32_t prm_slot_find(unsigned rec, uint64_t va)
+uint32_t prm_slot_find(unsigned id, uint64_t va)
 {
-	for (uint32_t i = R.head[hash_va(rec, va)]; i != NIL; i = R.slots[i].next) {
-		if (R.slots[i].va == va && R.slots[i].rec == rec)
+	for (uint32_t i = R.head[hash_va(id, va)]; i != NIL; i = R.slots[i].next) {
+		if (R.slots[i].va == va && R.slots[i].as == id)
 			return i;
 	}
 	return NIL;
@@ -156,7 +181,7 @@ uint32_t prm_slot_find(unsigned rec, uint64_t va)
 /* Forget slot i (the RMM released its granule: it is fresh again). */
 void prm_slot_release(uint32_t i)
 {
-	uint32_t *pp = &R.head[hash_va(R.slots[i].rec, R.slots[i].va)];
+	uint32_t *pp = &R.head[hash_va(R.slots[i].as, R.slots[i].va)];
 
 	while (*pp != i)
 		pp = &R.slots[*pp].next;
@@ -164,6 +189,17 @@ void prm_slot_release(uint32_t i)
 	R.slots[i].used = 0;
 	R.freestk[R.nfree++] = i;
 	R.st.pool_used--;
+}
+
+/* Forget slot i, whose granule may still be mapped in the RMM: not handed out again. */
+static void slot_leak(uint32_t i)
+{
+	uint32_t *pp = &R.head[hash_va(R.slots[i].as, R.slots[i].va)];
+
+	while (*pp != i)
+		pp = &R.slots[*pp].next;
+	*pp = R.slots[i].next;
+	R.slots[i].used = 0;
 }
 
 /* More granules from the host (it may refuse: then the container is out of memory). */
@@ -203,11 +239,11 @@ void prm_slot_unalloc(uint32_t i)
 	R.st.pool_used--;
 }
 
-void prm_slot_insert(uint32_t i, unsigned rec, uint64_t va, unsigned prot)
+void prm_slot_insert(uint32_t i, unsigned id, uint64_t va, unsigned prot)
 {
-	uint32_t h = hash_va(rec, va);
+	uint32_t h = hash_va(id, va);
 
-	R.slots[i].rec = (uint8_t)rec;
+	R.slots[i].as = (uint8_t)id;
 	R.slots[i].va = va;
 	R.slots[i].prot = (uint8_t)prot;
 	R.slots[i].used = 1;
@@ -224,14 +260,14 @@ uint64_t prm_pool_ipa(uint32_t i)
  * Call fn(slot) for every slot of REC rec in [va, va+len): by VA if the range
  * is small, else by scanning the pool. fn may release the slot.
  */
-int prm_slots_in(unsigned rec, uint64_t va, uint64_t len, int (*fn)(uint32_t i, void *arg),
+int prm_slots_in(unsigned id, uint64_t va, uint64_t len, int (*fn)(uint32_t i, void *arg),
 		 void *arg)
 {
 	int r;
 
 	if (len / PG <= R.pool_have) {
 		for (uint64_t p = va; p < va + len; p += PG) {
-			uint32_t i = prm_slot_find(rec, p);
+			uint32_t i = prm_slot_find(id, p);
 
 			if (i != NIL && (r = fn(i, arg)) != 0)
 				return r;
@@ -239,7 +275,7 @@ int prm_slots_in(unsigned rec, uint64_t va, uint64_t len, int (*fn)(uint32_t i, 
 		return 0;
 	}
 	for (uint32_t i = 0; i < R.pool_have; i++) {
-		if (R.slots[i].used && R.slots[i].rec == rec && R.slots[i].va >= va &&
+		if (R.slots[i].used && R.slots[i].as == id && R.slots[i].va >= va &&
 		    R.slots[i].va < va + len && (r = fn(i, arg)) != 0)
 			return r;
 	}
@@ -297,17 +333,17 @@ static int unmap_rmm(unsigned rec, uint64_t va, uint64_t len)
 	return 0;
 }
 
-/* Unmap the pages of REC rec in [va, va+len) and forget them. */
-static int unmap_range(unsigned rec, uint64_t va, uint64_t len)
+/* Unmap the pages of address space id in [va, va+len) and forget them. */
+static int unmap_range(uint8_t id, uint64_t va, uint64_t len)
 {
-	int r = unmap_rmm(rec, va, len);
+	int r = unmap_rmm(prm_as_rec(id), va, len);
 
 	/*
-	 * Refused (the REC has no request taken): the granules stay mapped in
-	 * it and their slots stay used until the REC ends or is reused.
+	 * Refused (no REC of it has a request taken): the granules stay mapped
+	 * and their slots stay used until the address space goes.
 	 */
 	if (r == 0)
-		prm_slots_in(rec, va, len, release_cb, NULL);
+		prm_slots_in(id, va, len, release_cb, NULL);
 	return r;
 }
 
@@ -322,14 +358,29 @@ static int unmap_one_cb(uint32_t i, void *arg)
 	return 0;
 }
 
-void prm_unmap_rec(unsigned rec)
+void prm_unmap_as(uint8_t id, unsigned rec)
 {
-	prm_slots_in(rec, 0, 1ULL << 48, unmap_one_cb, &rec);
+	if (id != 0)
+		prm_slots_in(id, 0, 1ULL << 48, unmap_one_cb, &rec);
 }
 
-void prm_forget_rec(unsigned rec)
+static int leak_cb(uint32_t i, void *arg)
 {
-	prm_slots_in(rec, 0, 1ULL << 48, release_cb, NULL);
+	(*(unsigned *)arg)++;
+	slot_leak(i);
+	return 0;
+}
+
+void prm_forget_as(uint8_t id)
+{
+	unsigned n = 0;
+
+	if (id == 0)
+		return;
+	prm_slots_in(id, 0, 1ULL << 48, leak_cb, &n);
+	if (n)
+		lib_log(LOG_WARN, "pal_realm", "address space %u: %u pages left mapped, not reused",
+			id, n);
 }
 
 static void r_as_destroy(void *c, struct pal_as *pas)
@@ -346,10 +397,15 @@ static void r_as_destroy(void *c, struct pal_as *pas)
 		prm_fork_abort(a->rec); /* the fork failed before its child ran */
 	if (a->rec != REC_NONE && prm_mode(pas) == AS_LIVE) {
 		/* what the library OS did not unmap yet (usually nothing) */
-		if (R.recs[a->rec].taken)
-			prm_unmap_rec(a->rec);
-		R.recs[a->rec].cur_as = 0;
+		unsigned k = prm_as_rec(id);
+
+		if (R.recs[k].taken)
+			prm_unmap_as(id, k);
+		for (unsigned j = 0; j < R.e.nrecs; j++)
+			if (R.recs[j].cur_as == id)
+				R.recs[j].cur_as = 0;
 	}
+	prm_forget_as(id);
 	a->live = 0;
 	a->rec = REC_NONE;
 }
@@ -359,14 +415,16 @@ static bool va_ok(uint64_t va, uint64_t len)
 	return ((va | len) & (PG - 1)) == 0 && va + len >= va && va + len <= (1ULL << 48);
 }
 
-/* Map fresh pages on a live REC's address space. */
-static int map_live(unsigned rec, uint64_t va, uint64_t len, unsigned prot, const void *init,
+/* Map fresh pages on a live address space (through one of its RECs). */
+static int map_live(uint8_t id, uint64_t va, uint64_t len, unsigned prot, const void *init,
 		    size_t init_len)
 {
+	unsigned rec = prm_as_rec(id);
+
 	if ((prot & (PAL_PROT_R | PAL_PROT_W | PAL_PROT_X)) == 0)
-		return unmap_range(rec, va, len); /* the RMM maps nothing without access */
+		return unmap_range(id, va, len); /* the RMM maps nothing without access */
 	for (uint64_t off = 0; off < len; off += PG) {
-		uint32_t old = prm_slot_find(rec, va + off), i;
+		uint32_t old = prm_slot_find(id, va + off), i;
 		uint64_t src = 0;
 
 		i = prm_slot_alloc();
@@ -388,7 +446,7 @@ static int map_live(unsigned rec, uint64_t va, uint64_t len, unsigned prot, cons
 		}
 		if (old != NIL)
 			prm_slot_release(old); /* replaced: the RMM released it */
-		prm_slot_insert(i, rec, va + off, prot);
+		prm_slot_insert(i, id, va + off, prot);
 	}
 	return 0;
 }
@@ -404,7 +462,7 @@ static int r_mem_map(void *c, struct pal_as *as, uint64_t va, uint64_t len, unsi
 	case AS_FORK: /* a fork child's own pages arrive after FORK_REGS */
 		return stg_map(prm_as_id(as), va, len, prot, init, init_len);
 	case AS_LIVE:
-		return map_live(prm_as(as)->rec, va, len, prot, init, init_len);
+		return map_live(prm_as_id(as), va, len, prot, init, init_len);
 	default:
 		return -ENOMEM;
 	}
@@ -417,7 +475,7 @@ static int r_mem_unmap(void *c, struct pal_as *as, uint64_t va, uint64_t len)
 		return -EINVAL;
 	stg_range(prm_as_id(as), va, len, NULL);
 	if (len && prm_mode(as) == AS_LIVE)
-		return unmap_range(prm_as(as)->rec, va, len);
+		return unmap_range(prm_as_id(as), va, len);
 	return 0;
 }
 
@@ -435,15 +493,16 @@ static int r_mem_protect(void *c, struct pal_as *as, uint64_t va, uint64_t len, 
 	stg_range(prm_as_id(as), va, len, &prot);
 	if (prm_mode(as) != AS_LIVE)
 		return 0;
-	unsigned rec = prm_as(as)->rec;
+	uint8_t id = prm_as_id(as);
+	unsigned rec = prm_as_rec(id);
 	if ((prot & (PAL_PROT_R | PAL_PROT_W | PAL_PROT_X)) == 0) {
 		/* PROT_NONE: the RMM has no such mapping; the content goes (rarely needed) */
-		return unmap_range(rec, va, len);
+		return unmap_range(id, va, len);
 	}
 	/* PROTECT runs of mapped pages (the RMM refuses holes) */
 	uint64_t run = 0, runlen = 0;
 	for (uint64_t p = va; p <= va + len; p += PG) {
-		uint32_t i = p < va + len ? prm_slot_find(rec, p) : NIL;
+		uint32_t i = p < va + len ? prm_slot_find(id, p) : NIL;
 
 		if (i != NIL) {
 			if (!runlen)
@@ -454,7 +513,7 @@ static int r_mem_protect(void *c, struct pal_as *as, uint64_t va, uint64_t len, 
 			if (prm_smc(SMC_RSI_RB_PROTECT, R.e.chan_ipa[rec], run, runlen,
 				    prm_rb_prot(prot), 0, NULL) != RSI_SUCCESS)
 				return -EINVAL;
-			prm_slots_in(rec, run, runlen, protect_cb, &prot);
+			prm_slots_in(id, run, runlen, protect_cb, &prot);
 			runlen = 0;
 		}
 		if (p == va + len)
@@ -474,7 +533,7 @@ static int r_mem_query(void *c, struct pal_as *as, uint64_t va, unsigned *prot)
 	}
 	if (prm_mode(as) != AS_LIVE && prm_mode(as) != AS_FORK)
 		return -ENOENT;
-	uint32_t i = prm_slot_find(prm_as(as)->rec, va & ~(PG - 1));
+	uint32_t i = prm_slot_find(prm_as_id(as), va & ~(PG - 1));
 	if (i == NIL)
 		return -ENOENT;
 	*prot = R.slots[i].prot;
@@ -484,7 +543,8 @@ static int r_mem_query(void *c, struct pal_as *as, uint64_t va, unsigned *prot)
 /* ---- fork: the child's copy of the parent's pages, made by the RMM ------------- */
 
 struct fork_arg {
-	unsigned parent, child;
+	unsigned parent, child; /* RECs */
+	uint8_t child_as;
 };
 
 static int fork_page_cb(uint32_t s, void *arg)
@@ -500,7 +560,7 @@ static int fork_page_cb(uint32_t s, void *arg)
 		prm_slot_unalloc(i);
 		return -EAGAIN;
 	}
-	prm_slot_insert(i, fa->child, R.slots[s].va, R.slots[s].prot);
+	prm_slot_insert(i, fa->child_as, R.slots[s].va, R.slots[s].prot);
 	return 0;
 }
 
@@ -510,7 +570,7 @@ static int r_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 	(void)c;
 	if (!va_ok(va, len))
 		return -EINVAL;
-	if (prm_mode(src) != AS_LIVE || prm_as(src)->rec != R.cur_rec)
+	if (prm_mode(src) != AS_LIVE || R.recs[R.cur_rec].cur_as != prm_as_id(src))
 		return -EFAULT; /* only the calling process forks */
 	if (prm_mode(dst) == AS_STAGED) {
 		int r = prm_fork_bind(dst);
@@ -519,8 +579,8 @@ static int r_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 	}
 	if (prm_mode(dst) != AS_FORK)
 		return -EINVAL;
-	struct fork_arg fa = {R.cur_rec, prm_as(dst)->rec};
-	return prm_slots_in(fa.parent, va, len, fork_page_cb, &fa);
+	struct fork_arg fa = {R.cur_rec, prm_as(dst)->rec, prm_as_id(dst)};
+	return prm_slots_in(prm_as_id(src), va, len, fork_page_cb, &fa);
 }
 
 /* Map the staged pages of address space id on REC rec (its request taken). */
@@ -530,7 +590,7 @@ int prm_map_staged(uint8_t id, unsigned rec)
 		if (!R.stg[k].used || R.stg[k].as != id)
 			continue;
 		R.stg[k].used = 0;
-		uint32_t old = prm_slot_find(rec, R.stg[k].va);
+		uint32_t old = prm_slot_find(id, R.stg[k].va);
 		uint32_t i = prm_slot_alloc();
 		if (i == NIL)
 			return -ENOMEM;
@@ -543,7 +603,7 @@ int prm_map_staged(uint8_t id, unsigned rec)
 		}
 		if (old != NIL)
 			prm_slot_release(old);
-		prm_slot_insert(i, rec, R.stg[k].va, R.stg[k].prot);
+		prm_slot_insert(i, id, R.stg[k].va, R.stg[k].prot);
 	}
 	while (R.nstg && !R.stg[R.nstg - 1].used)
 		R.nstg--;
@@ -552,13 +612,13 @@ int prm_map_staged(uint8_t id, unsigned rec)
 
 /* ---- copies ---------------------------------------------------------------------- */
 
-/* Every page of [va, va+len) mapped on rec with `need`? */
-static bool user_ok(unsigned rec, uint64_t va, size_t len, unsigned need)
+/* Every page of [va, va+len) mapped in address space id with `need`? */
+static bool user_ok(uint8_t id, uint64_t va, size_t len, unsigned need)
 {
 	if (va + len < va)
 		return false;
 	for (uint64_t p = va & ~(PG - 1); p < va + len; p += PG) {
-		uint32_t i = prm_slot_find(rec, p);
+		uint32_t i = prm_slot_find(id, p);
 
 		if (i == NIL || (R.slots[i].prot & need) != need)
 			return false;
@@ -579,8 +639,8 @@ static int r_copy_from_user(void *c, struct pal_as *as, void *dst, uint64_t src,
 	(void)c;
 	if (prm_mode(as) == AS_STAGED || prm_mode(as) == AS_FORK)
 		return stg_copy(prm_as_id(as), src, dst, len, false);
-	unsigned rec = prm_as(as)->rec;
-	if (prm_mode(as) != AS_LIVE || !user_ok(rec, src, len, PAL_PROT_R))
+	unsigned rec = prm_as_rec(prm_as_id(as));
+	if (prm_mode(as) != AS_LIVE || !user_ok(prm_as_id(as), src, len, PAL_PROT_R))
 		return -EFAULT;
 	while (len) {
 		size_t n = len < RB_COPY_MAX ? len : RB_COPY_MAX;
@@ -650,7 +710,7 @@ static int r_copy_to_user(void *c, struct pal_as *as, uint64_t dst, const void *
 		if (stg_copy(prm_as_id(as), dst, (void *)src, len, true) == 0)
 			return 0;
 		if (len > sizeof(R.poke[0].b) || R.npoke >= POKE_MAX ||
-		    !user_ok(prm_as(as)->rec, dst, len, PAL_PROT_W))
+		    !user_ok(prm_as_id(as), dst, len, PAL_PROT_W))
 			return -EFAULT;
 		R.poke[R.npoke].as = prm_as_id(as);
 		R.poke[R.npoke].va = dst;
@@ -659,8 +719,8 @@ static int r_copy_to_user(void *c, struct pal_as *as, uint64_t dst, const void *
 		R.npoke++;
 		return 0;
 	}
-	unsigned rec = prm_as(as)->rec;
-	if (prm_mode(as) != AS_LIVE || !user_ok(rec, dst, len, PAL_PROT_W))
+	unsigned rec = prm_as_rec(prm_as_id(as));
+	if (prm_mode(as) != AS_LIVE || !user_ok(prm_as_id(as), dst, len, PAL_PROT_W))
 		return -EFAULT;
 	return copy_out_rmm(rec, dst, src, len);
 }
@@ -682,11 +742,12 @@ static long r_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t 
 		}
 		return -ENAMETOOLONG;
 	}
-	unsigned rec = prm_as(as)->rec;
+	uint8_t id = prm_as_id(as);
+	unsigned rec = prm_as_rec(id);
 	for (size_t n = 0; n < max; n++) {
 		uint64_t got;
 
-		if (!user_ok(rec, src + n, 1, PAL_PROT_R))
+		if (!user_ok(id, src + n, 1, PAL_PROT_R))
 			return -EFAULT;
 		R.st.str_bytes++;
 		if (prm_smc(SMC_RSI_RB_COPY_IN, R.e.chan_ipa[rec], src + n, R.e.bounce_ipa, 1, 0,

@@ -27,7 +27,8 @@
  * instruction, the architectural timer and RNG and the context switch come
  * in as function pointers from the deployment, and the System Realm memory
  * the PAL uses comes in as host pointers the deployment obtained from
- * stage 2. No CLONE_VM threads yet (pal_ops.no_shared_as).
+ * stage 2. A process's threads are RECs sharing one RMM address space
+ * (RSI_RB_THREAD); a vfork child gets a copy (pal_ops.vfork_copies_as).
  */
 #ifndef LIBOS_PAL_REALM_H
 #define LIBOS_PAL_REALM_H
@@ -165,7 +166,7 @@ struct pal_realm_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;
 	uint64_t maps, unmaps, protects, set_regs, str_bytes;
 	uint64_t pool_used, pool_peak;
-	uint64_t forks, fork_pages, get_regs, kicks, kt_switches;
+	uint64_t forks, fork_pages, get_regs, kicks, kt_switches, threads;
 };
 void pal_realm_get_stats(struct pal_realm_stats *st);
 

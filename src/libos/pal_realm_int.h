@@ -23,13 +23,18 @@ struct slot {
 	uint32_t next; /* hash chain */
 	uint8_t prot;  /* PAL_PROT_* */
 	uint8_t used;
-	uint8_t rec;   /* the container REC whose address space maps it */
+	uint8_t as;    /* the pal_as (R.as index) whose RMM address space maps it */
 };
 
-/* A pal_as: the library OS's address space, living on one REC (or staged). */
+/*
+ * A pal_as: the library OS's address space, living on the RECs of one
+ * process (its threads share one RMM address space: RSI_RB_THREAD) or
+ * staged. Calls on it go through the channel of one of those RECs whose
+ * request is taken (prm_as_rec).
+ */
 struct ras {
 	uint8_t live;
-	uint8_t rec; /* REC_NONE: staged, no REC runs it yet */
+	uint8_t rec; /* a REC running in it (its first); REC_NONE: staged, no REC runs it yet */
 };
 
 enum as_mode {
@@ -113,17 +118,32 @@ struct ras *prm_as(const struct pal_as *as);
 enum as_mode prm_mode(const struct pal_as *as);
 unsigned prm_rb_prot(unsigned pal_prot);
 
-uint32_t prm_slot_find(unsigned rec, uint64_t va);
+/*
+ * The REC whose channel carries calls on address space id: the REC being
+ * served if it runs in it, else one of its RECs with a request taken, else
+ * its first REC (the RMM then refuses the call: nothing of it is taken).
+ */
+unsigned prm_as_rec(uint8_t id);
+/* How many RECs other than `except` run in address space id (REC_BUSY, not forking). */
+unsigned prm_as_others(uint8_t id, unsigned except);
+
+/* Slots are keyed by (address space id, page VA). */
+uint32_t prm_slot_find(unsigned id, uint64_t va);
 uint32_t prm_slot_alloc(void);
 void prm_slot_unalloc(uint32_t i);
-void prm_slot_insert(uint32_t i, unsigned rec, uint64_t va, unsigned prot);
+void prm_slot_insert(uint32_t i, unsigned id, uint64_t va, unsigned prot);
 void prm_slot_release(uint32_t i);
 uint64_t prm_pool_ipa(uint32_t i);
-int prm_slots_in(unsigned rec, uint64_t va, uint64_t len, int (*fn)(uint32_t i, void *arg),
+int prm_slots_in(unsigned id, uint64_t va, uint64_t len, int (*fn)(uint32_t i, void *arg),
 		 void *arg);
-/* UNMAP every page REC rec maps (its request taken); forget them without RSI. */
-void prm_unmap_rec(unsigned rec);
-void prm_forget_rec(unsigned rec);
+/* UNMAP every page of address space id through REC rec's channel (its request taken). */
+void prm_unmap_as(uint8_t id, unsigned rec);
+/*
+ * Forget what is left of address space id without RSI: the granules may
+ * still be mapped in the RMM (it scrubs them when their REC is reused), so
+ * their pool slots are not handed out again.
+ */
+void prm_forget_as(uint8_t id);
 /* MAP the staged pages of address space id on rec; the writes kept for a fork child. */
 int prm_map_staged(uint8_t id, unsigned rec);
 int prm_apply_pokes(uint8_t id, unsigned rec);

@@ -437,19 +437,34 @@ static void complete(unsigned k, uint64_t result, uint64_t flags)
 	rr->kick_after = false;
 }
 
-/* The REC's process is gone: nothing of it stays mapped, the REC may be reused. */
+/*
+ * The REC's process or thread is gone; the REC may be reused. The last REC
+ * of an address space unmaps what is left of it; a thread leaves the
+ * others' memory alone (the RMM drops its reference at COMPLETE).
+ */
 static void complete_exit(unsigned k, int status)
 {
 	struct rrec *rr = &R.recs[k];
+	uint8_t id = rr->cur_as;
 
-	prm_unmap_rec(k);
+	if (id != 0 && prm_as_others(id, k) == 0) {
+		prm_unmap_as(id, k);
+	} else if (id != 0 && R.as[id].rec == k) {
+		for (unsigned j = 0; j < R.e.nrecs; j++)
+			if (j != k && R.recs[j].cur_as == id && R.recs[j].use == REC_BUSY) {
+				R.as[id].rec = (uint8_t)j;
+				break;
+			}
+	}
 	complete(k, (uint64_t)(status & 0xFF), RB_COMPLETE_EXIT);
 	/*
-	 * Only REC 0's end is news for the host (the container's status). A
-	 * child's REC would only answer RB_EXITED, and it may be forked into
-	 * again before the host got round to entering it.
+	 * Only REC 0's end once the container is over is news for the host
+	 * (its status). Another REC (or REC 0 while the init process goes on
+	 * in other threads, or after an execve from one of them) would only
+	 * answer RB_EXITED, and it may be reused before the host got round to
+	 * entering it.
 	 */
-	if (k != 0)
+	if (k != 0 || !R.ended)
 		R.completed &= ~(1ULL << k);
 	if (rr->use == REC_BUSY && R.ntasks)
 		R.ntasks--;
@@ -484,9 +499,9 @@ static void start_done(int err)
 	struct rrec *rr = &R.recs[0];
 
 	if (err || rr->use != REC_BUSY) {
-		complete_exit(0, err == -EACCES || err == -ENOEXEC ? 126 : 127);
 		R.ended = true;
 		R.end_status = err == -EACCES || err == -ENOEXEC ? 126 : 127;
+		complete_exit(0, R.end_status);
 		return;
 	}
 	memset(&rr->orig, 0, sizeof(rr->orig));
@@ -569,8 +584,7 @@ int prm_fork_bind(struct pal_as *as)
 
 	if (k == REC_NONE)
 		return -EAGAIN; /* as many processes as the Container Realm has RECs */
-	/* slots of its last process: the RMM scrubs and releases them when FORK_* reuses it */
-	prm_forget_rec(k);
+	/* what its last process left mapped, the RMM scrubs and releases when FORK_* reuses it */
 	R.recs[k].forking = true;
 	R.recs[k].cur_as = prm_as_id(as);
 	prm_as(as)->rec = (uint8_t)k;
@@ -627,17 +641,65 @@ static int fork_task(struct pal_as *as, const struct pal_regs *regs, void *lt,
 	return 0;
 }
 
+/*
+ * A thread (clone with CLONE_VM|CLONE_THREAD of the REC being served): a
+ * free REC joins the caller's RMM address space (RSI_RB_THREAD) with the
+ * caller's registers and pending clone; the library OS's changes
+ * (x0, sp, tls) go by SET_REGS, then it runs.
+ */
+static int thread_task(struct pal_as *as, const struct pal_regs *regs, void *lt,
+		       struct pal_task **out)
+{
+	unsigned p = R.cur_rec, k = free_rec();
+	struct rrec *pr = &R.recs[p], *cr;
+	uint8_t id = prm_as_id(as);
+
+	if (pr->cur_as != id || !pr->taken || pr->kind != RB_REQ_SYSCALL)
+		return -EINVAL; /* only the calling process gets threads */
+	if (k == REC_NONE)
+		return -EAGAIN; /* as many threads and processes as the Container Realm has RECs */
+	cr = &R.recs[k];
+	R.st.threads++;
+	if (prm_smc(SMC_RSI_RB_THREAD, R.e.chan_ipa[p], R.e.chan_ipa[k], 0, 0, 0, NULL) !=
+	    RSI_SUCCESS) {
+		lib_log(LOG_WARN, "pal_realm", "THREAD into REC %u refused", k);
+		return -EAGAIN;
+	}
+	cr->taken = true; /* the child's request is the parent's clone, taken */
+	cr->use = REC_BUSY;
+	cr->dead = false;
+	cr->task = lt;
+	cr->kind = RB_REQ_SYSCALL;
+	cr->cur_as = id;
+	cr->cur = *regs;
+	cr->orig = pr->orig;
+	cr->orig.x[0] = 0; /* what THREAD set; sp and tls as the clone named them */
+	cr->full = pr->full;
+	cr->fp_valid = false;
+	cr->fp_dirty = false;
+	cr->exec_done = false;
+	cr->kick_after = false;
+	R.ntasks++;
+	set_regs(k, regs_delta(cr, &cr->orig, false));
+	complete(k, 0, RB_COMPLETE_KEEP_X0);
+	cr->orig = cr->cur;
+	*out = (struct pal_task *)(void *)cr;
+	return 0;
+}
+
 static int r_task_create(void *c, struct pal_as *as, const struct pal_regs *regs,
 			 const struct pal_fpsimd *fp, void *lt, struct pal_task **out)
 {
 	struct rrec *rr = &R.recs[0];
 
 	(void)c;
-	(void)fp; /* a fork child's FP registers come from its parent through FORK_REGS */
+	(void)fp; /* FP registers come from the parent through FORK_REGS / THREAD */
 	if (R.ntasks) {
 		if (prm_mode(as) == AS_STAGED || prm_mode(as) == AS_FORK)
 			return fork_task(as, regs, lt, out);
-		return -EAGAIN; /* a thread: one address space per REC */
+		if (prm_mode(as) == AS_LIVE)
+			return thread_task(as, regs, lt, out);
+		return -EINVAL;
 	}
 	if (!R.started || R.cur_rec != 0 || rr->use != REC_FREE || prm_mode(as) != AS_STAGED)
 		return -EINVAL;
@@ -669,7 +731,9 @@ static int r_task_set_as(void *c, struct pal_task *t, struct pal_as *as)
 		return 0;
 	if (prm_mode(as) != AS_STAGED)
 		return -EINVAL;
-	prm_unmap_rec(k);
+	if (rr->cur_as != 0 && prm_as_others(rr->cur_as, k) != 0)
+		return -EBUSY; /* the library OS ends the other threads first */
+	prm_unmap_as(rr->cur_as, k);
 	rr->cur_as = prm_as_id(as);
 	prm_as(as)->rec = (uint8_t)k;
 	rr->exec_done = true;
@@ -891,7 +955,7 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->ctx = &R;
 	ops->hwcap = env->hwcap;
 	ops->hwcap2 = env->hwcap2;
-	ops->no_shared_as = true;
+	ops->vfork_copies_as = true;
 	ops->sigreturn_defers_signals = true;
 	prm_mem_ops(ops);
 	ops->task_create = r_task_create;

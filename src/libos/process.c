@@ -167,7 +167,12 @@ void thread_exit(struct task *t, int wstatus)
 	struct process *p = t->proc;
 	if (t->exited)
 		return;
-	if (t->clear_child_tid && p->mm && p->nthreads > 1) {
+	/*
+	 * clear_child_tid, unless the whole process is going and nothing else
+	 * shares its memory (nobody could see the write; the realm RMM allows
+	 * it only in the thread's own exit or at a KICK).
+	 */
+	if (t->clear_child_tid && p->mm && p->nthreads > 1 && !(p->exiting && p->mm->refs == 1)) {
 		int32_t zero = 0;
 		mm_write(p->mm, t->clear_child_tid, &zero, 4);
 		ev_notify(); /* the futex wake pthread_join waits for */
@@ -365,8 +370,8 @@ long sys_clone(struct task *t, const uint64_t *a)
 		return -EAGAIN;
 	c->task->sigmask = t->sigmask;
 	c->exit_signal = (int)(flags & 0xff);
-	/* a deployment without shared address spaces gives a vfork child a copy */
-	bool share = (flags & CLONE_VM) && !g.pal.no_shared_as;
+	/* a deployment where only threads share address spaces gives a vfork child a copy */
+	bool share = (flags & CLONE_VM) && !g.pal.vfork_copies_as;
 	c->mm = share ? p->mm : mm_fork(p->mm);
 	if (share)
 		p->mm->refs++;
@@ -522,6 +527,49 @@ static void strv_free(char **v, int n)
 static int exec_load(struct task *t, const char *path, char **argv, int argc, char **envp,
 		     int envc, int depth);
 
+/*
+ * execve of a thread of a multithreaded process (Linux's de_thread): every
+ * other thread is killed and waited for; only a SIGKILL of the caller
+ * interrupts the wait (-EINTR: the signal then ends it). The caller becomes
+ * the thread group leader (its tid is the pid). 0 when it is alone.
+ */
+static int exec_dethread(struct task *t)
+{
+	struct process *p = t->proc;
+	if (p->nthreads <= 1)
+		return 0;
+	if (p->exiting)
+		return -EINTR; /* an exit_group is on its way */
+	/* The others' SIGKILL ends only them (proc_exit of an exiting process). */
+	p->exiting = true;
+	p->wstatus = SIGKILL;
+	for (struct task *u = p->threads; u; u = u->next_thread) {
+		if (u != t && !u->exited) {
+			u->pending |= SIGBIT(SIGKILL);
+			if (u->pt)
+				PAL(task_kick, u->pt);
+		}
+	}
+	ev_notify();
+	while (p->nthreads > 1) {
+		if (t->pending & SIGBIT(SIGKILL))
+			return -EINTR; /* the process is being killed: it stays exiting */
+		uint32_t seq = ev_seq();
+		if (p->nthreads > 1)
+			ev_wait(NULL, seq, -1); /* other signals wait until after the exec */
+	}
+	p->exiting = false;
+	p->wstatus = 0;
+	if (t->tid != p->pid) {
+		for (struct task *u = p->threads; u; u = u->next_thread)
+			if (u != t && u->tid == p->pid)
+				u->tid = -1; /* the old leader, gone */
+		t->tid = p->pid;
+	}
+	p->task = t;
+	return 0;
+}
+
 int do_execve(struct task *t, const char *path, char **argv, int argc, char **envp, int envc)
 {
 	int r = exec_load(t, path, argv, argc, envp, envc, 0);
@@ -615,6 +663,11 @@ static int exec_load(struct task *t, const char *path, char **argv, int argc, ch
 		mm_put(mm);
 		goto out_img;
 	}
+	r = exec_dethread(t);
+	if (r) {
+		mm_put(mm);
+		goto out_img;
+	}
 	/* point of no return */
 	if (t->pt)
 		PAL(task_set_as, t->pt, mm->as);
@@ -679,10 +732,6 @@ out_img:
 long sys_execve(struct task *t, const uint64_t *a)
 {
 	char *path;
-	if (t->proc->nthreads > 1) {
-		lo_log(LOG_WARN, "execve from a process with several threads is not supported yet");
-		return -EAGAIN;
-	}
 	int r = path_in(t, a[0], &path);
 	if (r)
 		return r;
@@ -721,11 +770,6 @@ static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_
 	unsigned need = CLONE_VM | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
 	if ((flags & need) != need)
 		return -EINVAL;
-	if (g.pal.no_shared_as) {
-		/* EAGAIN as for a thread limit: pthread_create reports it to the program */
-		lo_log(LOG_WARN, "clone: threads are not supported by this deployment yet");
-		return -EAGAIN;
-	}
 	if (p->exiting)
 		return -EAGAIN;
 	int tid = -1;

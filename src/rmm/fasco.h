@@ -9,7 +9,9 @@
  * container REC is locked by the System Realm's RSI calls), then RTTs root
  * to leaf -- the Container Realm's before the System Realm's when both are
  * held --, then DATA and CHANNEL granules. KICK locks a CHANNEL granule
- * under the System Realm's RTT leaf lock and never a REC.
+ * under the System Realm's RTT leaf lock and never a REC. An address
+ * space's slot lock (fasco_as_lock) comes after the REC locks and the
+ * bounce buffer's lock, before any RTT; the RD's rb_as_lock is a leaf.
  */
 #ifndef RMM_FASCO_H
 #define RMM_FASCO_H
@@ -52,21 +54,60 @@ void fasco_rec_created(struct rec *rec, const struct rd *rd);
 
 /*
  * REC_DESTROY of a container REC (locked, not running): false if it still
- * has a channel. fasco_rec_destroyed() then frees its address space (after
- * its PE is gone) and scrubs and releases every granule it mapped (those
- * whose OWNER is this REC).
+ * has a channel. fasco_rec_destroyed() then leaves its address space
+ * (after its PE is gone): if no other REC runs in it, it is freed and every
+ * granule it mapped (its OWNER tag) scrubbed and released.
  */
 bool fasco_rec_destroy_allowed(const struct rec *rec);
 void fasco_rec_destroyed(struct rec *rec);
 
 /*
  * Recycle a container REC whose process EXITED (locked, not running, with a
- * channel) for a fork into it: every page of its address space unmapped,
- * the granules scrubbed and released; request state cleared (not started,
- * IDLE), registers and FP zeroed (also in an A64 PE, which is kept; a native
- * test PE is destroyed). Publishes the IDLE state to its channel.
+ * channel) for a fork or thread into it: if it is alone in its address
+ * space, every page unmapped, the granules scrubbed and released (the
+ * address space and an A64 PE are kept; a native test PE is destroyed);
+ * if other RECs still run in it, it leaves it (fasco_as_leave). Request
+ * state cleared (not started, IDLE), registers and FP zeroed. Publishes
+ * the IDLE state to its channel.
  */
 void fasco_rec_recycle(struct rec *rec);
+
+/* ---- Address spaces (fasco_as.c) --------------------------------------- */
+
+/*
+ * Give the container REC `rec` (locked, without an address space) a new
+ * empty one in a free slot of its RD: tag rec_idx + 1 when that slot is
+ * free, else the lowest free one. 0, -ENOMEM, -EBUSY (no free slot), -EINVAL
+ * (it has one).
+ */
+int fasco_as_new(struct rec *rec);
+
+/*
+ * RSI_RB_THREAD's commit: `child` (locked, without address space or PE)
+ * runs in the address space of `parent` (locked, with one) from now on.
+ */
+void fasco_as_share(struct rec *child, const struct rec *parent);
+
+/* How many RECs run in rec's address space (0: it has none). */
+unsigned fasco_as_users(const struct rec *rec);
+
+/*
+ * rec (locked, not running) leaves its address space: its PE is destroyed
+ * first (also when it has no address space). If it was the last REC in
+ * it, the address space is destroyed and every granule carrying its tag
+ * scrubbed and released; otherwise the pages stay, the others' memory.
+ */
+void fasco_as_leave(struct rec *rec);
+
+/* Scrub and release every DATA granule of rec's realm whose OWNER tag is `tag`. */
+void fasco_as_release_tag(const struct rec *rec, unsigned tag);
+
+/*
+ * Serialise changes and copies of rec's address space made through the
+ * channels of different RECs (its slot's lock; nothing if it has none).
+ */
+void fasco_as_lock(const struct rec *rec);
+void fasco_as_unlock(const struct rec *rec);
 
 /* ---- Channels (fasco_channel.c) ---------------------------------------- */
 

@@ -12,6 +12,8 @@
 #include "lib/string.h"
 #include "rmm/fasco.h"
 
+#define SYS_SET_TID_ADDRESS 96
+
 static struct rd *crd_of(const struct rec *rec)
 {
 	return rd_map(granule_find(rec->rd_addr));
@@ -44,9 +46,10 @@ uint64_t fasco_rec_enter_prepare(struct rec *rec)
 
 	if (f->channel == 0 || f->state == RB_CHAN_PENDING || f->state == RB_CHAN_TAKEN)
 		return RMI_STATUS(RMI_ERROR_REC, 0);
-	if (f->as == NULL) {
-		f->as = plat_as_create(&err);
-		if (f->as == NULL) {
+	/* A REC that left a shared address space at its end gets none until it is reused. */
+	if (f->as == NULL && f->state != RB_CHAN_EXITED) {
+		err = fasco_as_new(rec);
+		if (err != 0) {
 			lib_log(LOG_WARN, "fasco", "REC_ENTER: no address space (%d)", err);
 			return RMI_STATUS(RMI_ERROR_REC, 0);
 		}
@@ -184,6 +187,8 @@ bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct pla
 	f->nr = rec->regs.gprs[8];
 	for (unsigned i = 0; i < ARRAY_SIZE(f->args); i++)
 		f->args[i] = rec->regs.gprs[i];
+	if (f->kind == RB_REQ_SYSCALL && f->nr == SYS_SET_TID_ADDRESS)
+		f->ctid = f->args[0]; /* Linux's set_tid_address cannot fail */
 	f->sp = rec->regs.sp_el0;
 	f->pc = rec->regs.pc;
 	forward(rec, exit);

@@ -96,79 +96,12 @@ bool fasco_rec_destroy_allowed(const struct rec *rec)
 	return !rec->fasco.container || rec->fasco.channel == 0;
 }
 
-/*
- * Scrub and release every DATA granule the RTT at g_tbl (locked, level
- * `level`, first entry at ipa_base) and its children map that the address
- * space of the REC with owner tag `owner` still maps. Hand over hand, root
- * to leaf, then DATA.
- */
-static void release_mapped(const struct rd *rd, struct granule *g_tbl, long level,
-			   uint64_t ipa_base, unsigned owner)
-{
-	uint64_t n = rtt_table_entries(rd, level), par = 1ULL << (rd->ipa_bits - 1);
-
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t ipa = ipa_base + i * RTT_LEVEL_SIZE(level);
-		uint64_t e, pa, pages;
-		enum s2tte_state st;
-
-		if (ipa >= par)
-			break;
-		e = s2tte_read(rtt_entry_ptr(g_tbl, i));
-		st = s2tte_get_state(e, level, false);
-		if (st == S2TTE_TABLE) {
-			struct granule *g_child = granule_find(s2tte_get_pa(e, level));
-
-			ASSERT(g_child != NULL);
-			granule_lock(g_child);
-			release_mapped(rd, g_child, level + 1, ipa, owner);
-			granule_unlock(g_child);
-			continue;
-		}
-		if (st != S2TTE_ASSIGNED)
-			continue;
-		pa = s2tte_get_pa(e, level);
-		pages = RTT_LEVEL_SIZE(level) / GRANULE_SIZE;
-		for (uint64_t k = 0; k < pages; k++) {
-			struct granule *g = granule_find(pa + k * GRANULE_SIZE);
-
-			ASSERT(g != NULL);
-			granule_lock(g);
-			if (granule_get_state(g) == GRANULE_STATE_DATA &&
-			    granule_fasco_owner(g) == owner) {
-				granule_memzero(g);
-				g->fasco = 0;
-			}
-			granule_unlock(g);
-		}
-	}
-}
-
-/* Scrub and release every granule the address space of `rec` maps (OWNER tags). */
-static void release_owned(const struct rec *rec)
-{
-	struct granule *g_rd = granule_find(rec->rd_addr), *g_root;
-	const struct rd *rd;
-
-	ASSERT(g_rd != NULL);
-	rd = rd_map(g_rd);
-	g_root = rd_rtt_root(rd);
-	granule_lock(g_root);
-	release_mapped(rd, g_root, rd->rtt_level_start, 0, (unsigned)rec->rec_idx + 1);
-	granule_unlock(g_root);
-}
-
 void fasco_rec_destroyed(struct rec *rec)
 {
-	int ret;
-
-	if (!rec->fasco.container || rec->fasco.as == NULL)
+	if (!rec->fasco.container)
 		return;
-	/* The PE is gone (REC_DESTROY destroyed it first): nothing runs in `as`. */
-	ret = plat_as_destroy(rec->fasco.as);
-	ASSERT(ret == 0);
-	rec->fasco.as = NULL;
-	release_owned(rec);
+	/* The PE is gone (REC_DESTROY destroyed it first); others may still run in `as`. */
+	fasco_as_leave(rec);
 }
 
 void fasco_rec_recycle(struct rec *rec)
@@ -180,12 +113,18 @@ void fasco_rec_recycle(struct rec *rec)
 	int ret;
 
 	ASSERT(f->container && f->state == RB_CHAN_EXITED && g_chan != NULL);
-	/* Nothing reaches the old pages from the address space, then they are scrubbed. */
-	if (f->as != NULL) {
+	if (f->as_tag != 0 && fasco_as_users(rec) > 1) {
+		/* A thread: the others keep the memory; this REC gets its own later. */
+		fasco_as_leave(rec);
+		pe = NULL;
+	} else if (f->as != NULL) {
+		/* Nothing reaches the old pages from the address space, then they are scrubbed. */
+		fasco_as_lock(rec);
 		ret = plat_as_unmap(f->as, 0, RB_VA_LIMIT);
+		fasco_as_unlock(rec);
 		ASSERT(ret == 0);
+		fasco_as_release_tag(rec, f->as_tag);
 	}
-	release_owned(rec);
 	if (pe != NULL && !f->a64) {
 		/* A native test PE runs one C function: a new one comes at the next entry. */
 		granule_lock(g_chan); /* KICK reads rec->pe under this lock */
@@ -203,6 +142,7 @@ void fasco_rec_recycle(struct rec *rec)
 	f->result = 0;
 	f->complete_flags = 0;
 	f->exit_status = 0;
+	f->ctid = 0;
 	f->fp_saved = false;
 	memset(&f->fp, 0, sizeof(f->fp));
 	__atomic_store_n(&f->kick, 0, __ATOMIC_SEQ_CST);

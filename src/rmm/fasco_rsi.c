@@ -5,7 +5,8 @@
  * the request, read a container's measured start configuration, build a
  * forked child (FORK_PAGE, FORK_REGS), read the registers (GET_REGS) and
  * kick a running container REC (KICK), and obtain the Container Realm's
- * attestation token (ATTEST_INIT/CONTINUE, rmm/attest.c's machinery).
+ * attestation token (ATTEST_INIT/CONTINUE, rmm/attest.c's machinery), and
+ * make a REC a thread of another (THREAD: one address space, shared).
  *
  * Every call names a channel by the System Realm IPA it is mapped at and
  * locks the container REC behind it for the whole call -- except KICK,
@@ -135,20 +136,36 @@ static uint64_t handle_rsi_rb_take(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
+static uint64_t handle_copy_locked(struct fasco_call *c, uint64_t va, uint64_t ipa, uint64_t len,
+				   unsigned dir);
+
 static uint64_t handle_rsi_rb_copy(struct fasco_call *c, uint64_t *x, unsigned dir)
 {
-	uint64_t va = x[2], ipa = x[3], len = x[4], done = 0;
-	unsigned prot = dir == FASCO_DIR_IN ? PLAT_PROT_R : PLAT_PROT_W;
+	uint64_t va = x[2], ipa = x[3], len = x[4];
 
 	if (len == 0 || len > RB_COPY_MAX || va + len < va || va + len > RB_VA_LIMIT ||
 	    !sys_range_ok(c->sys_rd, ipa, len))
 		return RSI_ERROR_INPUT;
+	/* Other RECs of a shared address space may change it meanwhile: its lock. */
+	fasco_as_lock(c->crec);
+	x[1] = handle_copy_locked(c, va, ipa, len, dir);
+	fasco_as_unlock(c->crec);
+	return x[1] == len ? RSI_SUCCESS : RSI_ERROR_INPUT;
+}
+
+/* A copy with the address space locked: the bytes moved (< len: refused or cut short). */
+static uint64_t handle_copy_locked(struct fasco_call *c, uint64_t va, uint64_t ipa, uint64_t len,
+				   unsigned dir)
+{
+	unsigned prot = dir == FASCO_DIR_IN ? PLAT_PROT_R : PLAT_PROT_W;
+	uint64_t done = 0;
+
 	if (!fasco_verify_copy(c->crec, va, len, dir)) {
 		fasco_refuse(c,
 			     dir == FASCO_DIR_IN ? "copy-in outside the call's ranges"
 						 : "copy-out outside the call's ranges",
 			     va, len);
-		return RSI_ERROR_INPUT;
+		return 0;
 	}
 	for (uint64_t p = ALIGN_DOWN(va, GRANULE_SIZE); p < va + len; p += GRANULE_SIZE) {
 		uint8_t *ptr;
@@ -158,7 +175,7 @@ static uint64_t handle_rsi_rb_copy(struct fasco_call *c, uint64_t *x, unsigned d
 				     dir == FASCO_DIR_IN ? "copy-in from a page not mapped readable"
 							 : "copy-out to a page not mapped writable",
 				     p, len);
-			return RSI_ERROR_INPUT;
+			return 0;
 		}
 	}
 	/* Commit. */
@@ -172,7 +189,7 @@ static uint64_t handle_rsi_rb_copy(struct fasco_call *c, uint64_t *x, unsigned d
 		if (n > GRANULE_SIZE - (sipa & GRANULE_MASK))
 			n = GRANULE_SIZE - (sipa & GRANULE_MASK);
 		ret = fasco_as_page(c->crec, cva, prot, &ptr);
-		ASSERT(ret == 0); /* the container REC is locked: its mappings are stable */
+		ASSERT(ret == 0); /* its address space is locked: its mappings are stable */
 		if (dir == FASCO_DIR_IN)
 			ret = realm_ipa_write(c->sys_rd, sipa, ptr, n);
 		else
@@ -182,8 +199,7 @@ static uint64_t handle_rsi_rb_copy(struct fasco_call *c, uint64_t *x, unsigned d
 		done += n;
 	}
 	count_copy(c, done);
-	x[1] = done;
-	return done == len ? RSI_SUCCESS : RSI_ERROR_INPUT;
+	return done;
 }
 
 static uint64_t handle_rsi_rb_copy_in(struct fasco_call *c, uint64_t *x)
@@ -202,8 +218,29 @@ static uint64_t handle_rsi_rb_copy_out(struct fasco_call *c, uint64_t *x)
  * (a granule, or NULL: it stays zero). A page mapped at va before is
  * released. Returns an RSI status; refusals are counted against c.
  */
+static uint64_t map_fresh_locked(struct fasco_call *c, struct rec *target, uint64_t va,
+				 uint64_t cipa, unsigned prot, const void *content);
+
 static uint64_t map_fresh(struct fasco_call *c, struct rec *target, uint64_t va, uint64_t cipa,
 			  unsigned prot, const void *content)
+{
+	uint64_t ret;
+
+	if (!addr_in_par(c->crd, cipa)) {
+		fasco_refuse(c, "map of an IPA outside the container's protected space", va, cipa);
+		return RSI_ERROR_INPUT;
+	}
+	if (target->fasco.as == NULL && fasco_as_new(target) != 0)
+		return RSI_ERROR_INPUT;
+	fasco_as_lock(target);
+	ret = map_fresh_locked(c, target, va, cipa, prot, content);
+	fasco_as_unlock(target);
+	return ret;
+}
+
+/* map_fresh with target's address space locked. */
+static uint64_t map_fresh_locked(struct fasco_call *c, struct rec *target, uint64_t va,
+				 uint64_t cipa, unsigned prot, const void *content)
 {
 	uint64_t old_pa, pa;
 	unsigned old_prot, fl;
@@ -211,17 +248,6 @@ static uint64_t map_fresh(struct fasco_call *c, struct rec *target, uint64_t va,
 	struct granule *g;
 	bool have_old;
 
-	if (!addr_in_par(c->crd, cipa)) {
-		fasco_refuse(c, "map of an IPA outside the container's protected space", va, cipa);
-		return RSI_ERROR_INPUT;
-	}
-	if (target->fasco.as == NULL) {
-		int err = 0;
-
-		target->fasco.as = plat_as_create(&err);
-		if (target->fasco.as == NULL)
-			return RSI_ERROR_INPUT;
-	}
 	if (container_data(c->crd, cipa, &wi, &g) != 0) {
 		fasco_refuse(c, "map of a granule that is not DATA of this container", va, cipa);
 		return RSI_ERROR_INPUT;
@@ -251,7 +277,7 @@ static uint64_t map_fresh(struct fasco_call *c, struct rec *target, uint64_t va,
 		granule_unlock(wi.g_llt);
 		return RSI_ERROR_INPUT;
 	}
-	g->fasco = (uint8_t)((target->rec_idx + 1) | GRANULE_FASCO_DIRTY);
+	g->fasco = (uint8_t)(target->fasco.as_tag | GRANULE_FASCO_DIRTY);
 	granule_unlock(g);
 	granule_unlock(wi.g_llt);
 	if (have_old)
@@ -288,6 +314,7 @@ static uint64_t handle_rsi_rb_unmap(struct fasco_call *c, uint64_t *x)
 
 	if (!va_range_ok(va, len))
 		return RSI_ERROR_INPUT;
+	fasco_as_lock(c->crec);
 	for (uint64_t p = va; p < va + len; p += GRANULE_SIZE) {
 		uint64_t pa;
 		unsigned prot;
@@ -299,18 +326,21 @@ static uint64_t handle_rsi_rb_unmap(struct fasco_call *c, uint64_t *x)
 		ASSERT(ret == 0);
 		release_page(pa);
 	}
+	fasco_as_unlock(c->crec);
 	return RSI_SUCCESS;
 }
 
 static uint64_t handle_rsi_rb_protect(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t va = x[2], len = x[3], prot = x[4];
+	int ret;
 
 	if (!va_range_ok(va, len) || (prot & ~(uint64_t)RB_PROT_MASK) != 0)
 		return RSI_ERROR_INPUT;
-	if (plat_as_protect(c->crec->fasco.as, va, len, (unsigned)prot) != 0)
-		return RSI_ERROR_INPUT;
-	return RSI_SUCCESS;
+	fasco_as_lock(c->crec);
+	ret = plat_as_protect(c->crec->fasco.as, va, len, (unsigned)prot);
+	fasco_as_unlock(c->crec);
+	return ret == 0 ? RSI_SUCCESS : RSI_ERROR_INPUT;
 }
 
 /* Is a struct rb_regs at System Realm IPA ipa 8-byte aligned and inside one granule? */
@@ -398,6 +428,9 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 	if (flags & RB_COMPLETE_EXIT) {
 		f->exit_status = result;
 		f->state = RB_CHAN_EXITED;
+		/* One thread of several ends: it leaves, the others keep the memory. */
+		if (fasco_as_users(c->crec) > 1)
+			fasco_as_leave(c->crec);
 	} else {
 		f->state = RB_CHAN_DONE;
 	}
@@ -469,6 +502,17 @@ static uint64_t handle_rsi_rb_read_config(struct fasco_call *c, uint64_t *x)
 #define SYS_CLONE 220
 #define SYS_CLONE3 435
 
+/* A u64 of the parent's clone_args at va + off (its address space locked). */
+static int clone3_read(struct rec *parent, uint64_t va, uint64_t *val, uint64_t off)
+{
+	int ret;
+
+	fasco_as_lock(parent);
+	ret = fasco_as_read(parent, va + off, val, sizeof(*val));
+	fasco_as_unlock(parent);
+	return ret;
+}
+
 /*
  * May the System Realm build c2's REC as a fork of c1's? c1's pending call
  * is clone or clone3 (flags read from the parent's memory) without CLONE_VM
@@ -488,8 +532,7 @@ static uint64_t fork_check(struct fasco_call *c1, struct fasco_call *c2, bool *r
 		fasco_refuse(c1, "fork outside a clone call", p->nr, 0);
 		return RSI_ERROR_INPUT;
 	}
-	if (p->nr == SYS_CLONE3 &&
-	    fasco_as_read(c1->crec, p->args[0], &flags, sizeof(flags)) != 0) {
+	if (p->nr == SYS_CLONE3 && clone3_read(c1->crec, p->args[0], &flags, 0) != 0) {
 		fasco_refuse(c1, "fork: clone3 arguments unreadable", p->args[0], 0);
 		return RSI_ERROR_INPUT;
 	}
@@ -529,19 +572,33 @@ static uint64_t handle_rsi_rb_fork_page(struct fasco_call *c1, struct fasco_call
 	/* The exited process's pages go first: they may be the fresh granules named here. */
 	if (recycle)
 		fasco_rec_recycle(c2->crec);
-	/* The parent's granule: mapped (so DATA, pinned) while its REC is locked. */
-	src = granule_map(granule_find(ALIGN_DOWN(pa, GRANULE_SIZE)));
-	return map_fresh(c1, c2->crec, va, cipa, prot, src);
+	/*
+	 * The parent's page, through the bounce buffer: another thread of the
+	 * parent may unmap it once its address space is unlocked.
+	 */
+	spinlock_acquire(&bounce_lock);
+	fasco_as_lock(c1->crec);
+	ret = RSI_ERROR_INPUT;
+	if (plat_as_query(c1->crec->fasco.as, va, &pa, &prot) == 0) {
+		src = granule_map(granule_find(ALIGN_DOWN(pa, GRANULE_SIZE)));
+		memcpy(bounce, src, GRANULE_SIZE);
+		ret = RSI_SUCCESS;
+	}
+	fasco_as_unlock(c1->crec);
+	if (ret == RSI_SUCCESS)
+		ret = map_fresh(c1, c2->crec, va, cipa, prot, bounce);
+	spinlock_release(&bounce_lock);
+	return ret;
 }
 
 /*
  * FORK_REGS(parent_chan, child_chan): the parent's registers and FP/SIMD
  * state, x0 = 0, and the parent's clone request, TAKEN, in the child.
  */
+static void child_request(struct fasco_call *c1, struct fasco_call *c2);
+
 static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x)
 {
-	const struct rec_fasco *p = &c1->crec->fasco;
-	struct rec_fasco *ch = &c2->crec->fasco;
 	struct plat_fp_state fp;
 	bool recycle;
 	uint64_t ret = fork_check(c1, c2, &recycle);
@@ -554,6 +611,17 @@ static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call
 	c2->crec->regs.gprs[0] = 0;
 	fasco_rec_get_fp(c1->crec, &fp);
 	fasco_rec_set_fp(c2->crec, &fp);
+	child_request(c1, c2);
+	c2->crec->fasco.ctid = 0; /* clear_child_tid matters for threads only */
+	return RSI_SUCCESS;
+}
+
+/* The child's request := the parent's clone request, TAKEN (FORK_REGS, THREAD). */
+static void child_request(struct fasco_call *c1, struct fasco_call *c2)
+{
+	const struct rec_fasco *p = &c1->crec->fasco;
+	struct rec_fasco *ch = &c2->crec->fasco;
+
 	/* The child has run from here on: its next REC_ENTER resumes it, no START. */
 	ch->started = true;
 	ch->seq++;
@@ -568,6 +636,117 @@ static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call
 	ch->complete_flags = 0;
 	ch->state = RB_CHAN_TAKEN;
 	fasco_channel_publish(c2->crec);
+}
+
+/* ---- THREAD: a REC runs in the address space of another --------------------- */
+
+#define CLONE_SETTLS 0x80000ULL
+#define CLONE_CHILD_CLEARTID 0x200000ULL
+#define CLONE_ARGS_CHILD_TID 16
+#define CLONE_ARGS_SIZE_VER0 64 /* struct clone_args up to tls */
+#define CLONE_ARGS_STACK 40
+#define CLONE_ARGS_STACK_SIZE 48
+#define CLONE_ARGS_TLS 56
+
+/* What the parent's pending clone asks of a thread. */
+struct thread_args {
+	uint64_t flags, sp, tls, ctid;
+	bool recycle;
+};
+
+/*
+ * May the System Realm make c2's REC a thread of c1's? c1's pending call is
+ * clone or clone3 with CLONE_VM and without CLONE_VFORK, c1 runs in an
+ * address space, and c2 is another REC of the same Container Realm that has
+ * not run yet or whose process EXITED (ta->recycle). The stack and TLS come
+ * from the clone's own arguments (clone3: its clone_args, read from the
+ * parent's memory). Refusals are counted against c1.
+ */
+static uint64_t thread_check(struct fasco_call *c1, struct fasco_call *c2, struct thread_args *ta)
+{
+	const struct rec_fasco *p = &c1->crec->fasco, *ch = &c2->crec->fasco;
+
+	memset(ta, 0, sizeof(*ta));
+	if (p->kind != RB_REQ_SYSCALL || (p->nr != SYS_CLONE && p->nr != SYS_CLONE3)) {
+		fasco_refuse(c1, "thread outside a clone call", p->nr, p->kind);
+		return RSI_ERROR_INPUT;
+	}
+	if (c2->crec->rd_addr != c1->crec->rd_addr) {
+		fasco_refuse(c1, "thread in another container", c2->crec->rd_addr, 0);
+		return RSI_ERROR_INPUT;
+	}
+	if (p->nr == SYS_CLONE) {
+		ta->flags = p->args[0];
+		ta->sp = p->args[1];
+		ta->tls = p->args[3];
+		ta->ctid = p->args[4];
+	} else {
+		uint64_t stack = 0, size = 0;
+
+		if (p->args[1] < CLONE_ARGS_SIZE_VER0 ||
+		    clone3_read(c1->crec, p->args[0], &ta->flags, 0) != 0 ||
+		    clone3_read(c1->crec, p->args[0], &stack, CLONE_ARGS_STACK) != 0 ||
+		    clone3_read(c1->crec, p->args[0], &size, CLONE_ARGS_STACK_SIZE) != 0 ||
+		    clone3_read(c1->crec, p->args[0], &ta->tls, CLONE_ARGS_TLS) != 0 ||
+		    clone3_read(c1->crec, p->args[0], &ta->ctid, CLONE_ARGS_CHILD_TID) != 0) {
+			fasco_refuse(c1, "thread: clone3 arguments unreadable", p->args[0],
+				     p->args[1]);
+			return RSI_ERROR_INPUT;
+		}
+		ta->sp = stack != 0 ? stack + size : 0;
+	}
+	if (!(ta->flags & CLONE_VM) || (ta->flags & CLONE_VFORK)) {
+		fasco_refuse(c1, "thread of a clone that does not share the address space",
+			     ta->flags, 0);
+		return RSI_ERROR_INPUT;
+	}
+	if (c1->crec->fasco.as_tag == 0) {
+		fasco_refuse(c1, "thread of a REC without an address space", 0, 0);
+		return RSI_ERROR_INPUT;
+	}
+	ta->recycle = ch->started && ch->state == RB_CHAN_EXITED;
+	if (ch->started && !ta->recycle &&
+	    !((ch->state == RB_CHAN_PENDING || ch->state == RB_CHAN_TAKEN) &&
+	      ch->kind == RB_REQ_START)) {
+		fasco_refuse(c1, "thread in a REC that has run", ch->state, ch->kind);
+		return RSI_ERROR_INPUT;
+	}
+	return RSI_SUCCESS;
+}
+
+/*
+ * THREAD(parent_chan, child_chan): the child REC runs in the parent's
+ * address space (shared, reference counted), with the parent's registers
+ * and FP/SIMD state, x0 = 0, sp and TPIDR_EL0 from the clone's arguments,
+ * and the parent's clone request, TAKEN.
+ */
+static uint64_t handle_rsi_rb_thread(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x)
+{
+	struct rec *child = c2->crec;
+	struct plat_fp_state fp;
+	struct thread_args ta;
+	uint64_t ret = thread_check(c1, c2, &ta);
+
+	(void)x;
+	if (ret != RSI_SUCCESS)
+		return ret;
+	/* Commit. Whatever the child ran before goes: its own process's pages, its PE. */
+	if (ta.recycle)
+		fasco_rec_recycle(child);
+	fasco_as_leave(child);
+	fasco_as_share(child, c1->crec);
+	child->regs = c1->crec->regs;
+	child->regs.gprs[0] = 0;
+	if (ta.sp != 0)
+		child->regs.sp_el0 = ta.sp;
+	if (ta.flags & CLONE_SETTLS)
+		child->regs.tpidr_el0 = ta.tls;
+	fasco_rec_get_fp(c1->crec, &fp);
+	fasco_rec_set_fp(child, &fp);
+	child_request(c1, c2);
+	child->fasco.ctid = (ta.flags & CLONE_CHILD_CLEARTID) ? ta.ctid : 0;
+	fasco_count(&rd_map(c1->g_sys_rd)->rb_threads, 1);
+	fasco_count(&c1->crd->rb_threads, 1);
 	return RSI_SUCCESS;
 }
 
@@ -693,13 +872,16 @@ static const struct {
 	{SMC_RSI_RB_ATTEST_INIT, "ATTEST_INIT", handle_rsi_rb_attest_init, NULL, NULL},
 	{SMC_RSI_RB_ATTEST_CONTINUE, "ATTEST_CONTINUE", handle_rsi_rb_attest_continue, NULL, NULL},
 	{SMC_RSI_RB_EXEC_MEASURE, "EXEC_MEASURE", handle_rsi_rb_exec_measure, NULL, NULL},
+	{SMC_RSI_RB_THREAD, "THREAD", NULL, handle_rsi_rb_thread, NULL},
 };
 
 bool fasco_rsi_fid(uint64_t fid)
 {
 	uint64_t fnum = SMC_FNUM(fid);
 
-	return SMC_IS_SMC64_FAST(fid) && fnum >= SMC_RB_RSI_FNUM_MIN && fnum <= SMC_RB_RSI_FNUM_MAX;
+	return SMC_IS_SMC64_FAST(fid) &&
+	       ((fnum >= SMC_RB_RSI_FNUM_MIN && fnum <= SMC_RB_RSI_FNUM_MAX) ||
+		(fnum >= SMC_RB_RSI2_FNUM_MIN && fnum <= SMC_RB_RSI2_FNUM_MAX));
 }
 
 static enum rsi_action fasco_rsi_handle2(struct rec *rec, struct granule *g_rd, fasco_rsi2_fn fn)
@@ -714,7 +896,7 @@ static enum rsi_action fasco_rsi_handle2(struct rec *rec, struct granule *g_rd, 
 		return RSI_ACTION_RESUME;
 	}
 	if (!request_pending(c1.crec)) {
-		fasco_refuse(&c1, "fork while no request is pending", (uint32_t)x[0], 0);
+		fasco_refuse(&c1, "fork or thread while no request is pending", (uint32_t)x[0], 0);
 		x[0] = RSI_ERROR_STATE;
 	} else {
 		x[0] = fn(&c1, &c2, x);

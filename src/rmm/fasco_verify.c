@@ -252,6 +252,8 @@ static const struct cmd_desc prctl_desc[] = {
 
 
 #define SYS_RT_SIGRETURN 139
+#define SYS_EXIT 93
+#define SYS_EXIT_GROUP 94
 
 /* ---- Container memory through its address space -------------------------- */
 
@@ -473,6 +475,14 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 	if (f->kind != RB_REQ_SYSCALL && f->kind != RB_REQ_ABORT && f->kind != RB_REQ_FAULT &&
 	    f->kind != RB_REQ_KICK)
 		return false;
+	/*
+	 * A thread's end (exit, exit_group, or killed while in user code):
+	 * its clear_child_tid word is zeroed for pthread_join's futex.
+	 */
+	if (dir == OUT && len == 4 && f->ctid != 0 && va == f->ctid &&
+	    (f->kind == RB_REQ_KICK ||
+	     (f->kind == RB_REQ_SYSCALL && (f->nr == SYS_EXIT || f->nr == SYS_EXIT_GROUP))))
+		return true;
 	/* Signal delivery: a frame in the free stack below sp (arm64 has no red zone). */
 	if (dir == OUT && f->sp >= RB_SIGFRAME_MAX &&
 	    inside(va, len, f->sp - RB_SIGFRAME_MAX, RB_SIGFRAME_MAX))

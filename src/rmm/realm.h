@@ -9,6 +9,8 @@
 #include "arch/rmi.h"
 #include "arch/rsi.h"
 #include "lib/hash.h"
+#include "lib/spinlock.h"
+#include "plat/plat.h"
 #include "rmm/granule.h"
 
 #define REALM_NEW RMI_REALM_NEW
@@ -19,6 +21,20 @@
 #define RMM_MIN_IPA_BITS 32
 #define RMM_MAX_IPA_BITS 48
 #define RMM_MAX_RECS_ORDER 9 /* up to 512 RECs per realm */
+
+/*
+ * A Container Realm's EL0 address spaces (rmm/fasco_as.c): slot i is the
+ * one whose DATA granules carry OWNER tag i + 1. refs = the container RECs
+ * that run in it (threads of one process share it); its pages are
+ * scrubbed and released when the last one leaves. `lock` serialises the
+ * changes and copies of the RSI calls on it (map, unmap, protect, copy,
+ * fork) made through the channels of different RECs.
+ */
+struct rb_as_slot {
+	uint32_t refs;
+	spinlock_t lock;
+	struct plat_as *as;
+};
 
 struct rd {
 	uint64_t state;                /* REALM_NEW / ACTIVE / SYSTEM_OFF */
@@ -47,6 +63,10 @@ struct rd {
 	uint64_t rb_copy_bytes;
 	uint64_t rb_reg_reads;         /* GET_REGS */
 	uint64_t rb_kicks;             /* KICK calls accepted */
+	uint64_t rb_threads;           /* THREAD calls accepted */
+	/* container: address spaces by OWNER tag - 1 (refs and `as` under rb_as_lock) */
+	spinlock_t rb_as_lock;
+	struct rb_as_slot rb_as[GRANULE_FASCO_OWNER_MAX];
 };
 COMPILER_ASSERT(sizeof(struct rd) <= GRANULE_SIZE, "RD fits a granule");
 

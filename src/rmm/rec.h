@@ -55,7 +55,8 @@ struct rec {
 		uint64_t channel;      /* channel granule PA, 0 = none */
 		uint64_t sys_rd;       /* System Realm the channel belongs to */
 		uint64_t sys_ipa;      /* where the channel is mapped there */
-		struct plat_as *as;    /* this process's EL0 address space */
+		struct plat_as *as;    /* this process's EL0 address space (maybe shared) */
+		uint8_t as_tag;        /* its slot in the RD (rb_as) + 1; 0 = none */
 		uint64_t seq;
 		/* The pending request, as the RMM saw it (verification uses only these). */
 		uint64_t kind;
@@ -66,6 +67,11 @@ struct rec {
 		uint64_t result;       /* COMPLETE */
 		uint64_t complete_flags;
 		uint64_t exit_status;
+		/*
+		 * clear_child_tid (set_tid_address, CLONE_CHILD_CLEARTID): the
+		 * 4 bytes a thread's exit may zero (fasco_verify_copy).
+		 */
+		uint64_t ctid;
 		/* KICK: set by any thread (atomic, no REC lock), consumed by a posted request. */
 		uint32_t kick;
 		/* FP/SIMD state for a PE not created yet (SET_REGS, FORK_REGS). */

@@ -186,6 +186,15 @@ for kind in ("static", "dynamic"):
              stdout_contains=b"child: 7\n", timeout=20),
         Case(f"{kind}/sock-inet", [p + "sock_inet"], bundle="programs",
              stdout_contains=b"client exit: 9\n", timeout=30),
+        Case(f"{kind}/pthread-stress", [p + "pthread_stress"], bundle="programs",
+             single_program=True, timeout=120, stdout_contains=b"pthread_stress: ok\n"),
+        Case(f"{kind}/thread-exec", [p + "thread_exec", "exec"], bundle="programs",
+             expect_stdout=b"before exec\nafter exec: tid == pid: 1\n"),
+        Case(f"{kind}/thread-mainexit", [p + "thread_exec", "mainexit"], bundle="programs",
+             single_program=True, expect_status=3, expect_stdout=b"worker outlived main\n"),
+        Case(f"{kind}/thread-group-exit", [p + "thread_exec", "group"], bundle="programs",
+             single_program=True, expect_status=5,
+             expect_stdout=b"exit_group from a thread\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS
@@ -211,6 +220,9 @@ EXPECTED_PASS = [
     "static/epoll", "dynamic/epoll", "static/eventfd-timerfd", "dynamic/eventfd-timerfd",
     "static/epoll-echo", "dynamic/epoll-echo",
     "static/sock-unix", "dynamic/sock-unix", "static/sock-inet", "dynamic/sock-inet",
+    "static/pthread-stress", "dynamic/pthread-stress", "static/thread-exec",
+    "dynamic/thread-exec", "static/thread-mainexit", "dynamic/thread-mainexit",
+    "static/thread-group-exit", "dynamic/thread-group-exit",
 ]
 
 if __name__ == "__main__":

@@ -5,11 +5,10 @@ RMM): the same cases as the none harness (test_differential_none.py), run
 under the qemu-aarch64 oracle and under realmbox in realm mode.
 
 EXPECTED_PASS lists the cases that must pass in realm mode: every case of
-the none harness except the multithreaded programs (a Container Realm REC
-has its own address space, so CLONE_VM threads are refused with EAGAIN
-until threads land). Processes are RECs of the Container Realm: fork,
-pipelines and subshells run in realm mode. Set RB_DIFF_ALL=1 to run the
-threads cases too.
+the none harness. Processes are RECs of the Container Realm: fork,
+pipelines and subshells run in realm mode; a process's threads are RECs
+sharing one RMM address space (RSI_RB_THREAD). Set RB_DIFF_ALL=1 to run
+the cases in NOT_YET too.
 
 RMM verification refusals are logged as warnings on stderr; this harness
 runs realmbox with REALMBOX_LOG=error so that stderr compares cleanly (the
@@ -27,9 +26,9 @@ import test_differential_none as none_cases  # noqa: E402
 
 CASES = none_cases.CASES
 
-# Every case but the threads programs (CLONE_VM threads: not in realm mode yet;
-# epoll-echo is a pthreads server, its pthread_create fails EAGAIN there).
-NOT_YET = {"static/threads", "dynamic/threads", "static/epoll-echo", "dynamic/epoll-echo"}
+# Cases realm mode cannot pass yet (none today: threads are RECs sharing an
+# address space, RSI_RB_THREAD).
+NOT_YET = set()
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

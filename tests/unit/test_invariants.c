@@ -210,6 +210,18 @@ static void test_rd_refcount(void **state)
 	expect_clean("restored");
 }
 
+/* A Container Realm's address-space slot: refs counts the RECs in it, and a used slot is live. */
+static void test_as_slot_refs(void **state)
+{
+	struct rd *rd = granule_map(granule_find(W.a.rd));
+
+	(void)state;
+	rd->rb_as[3].refs = 1; /* no REC has tag 4 */
+	expect_violation("address-space slot 3");
+	rd->rb_as[3].refs = 0;
+	expect_clean("restored");
+}
+
 static void test_first_check_after_reset(void **state)
 {
 	(void)state;
@@ -753,6 +765,7 @@ int main(void)
 		T(test_vmid_and_roots),
 		T(test_leaked_lock),
 		T(test_data_turned_delegated),
+		T(test_as_slot_refs),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

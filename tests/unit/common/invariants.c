@@ -460,6 +460,8 @@ struct rd_info {
 	uint64_t recs;	/* RECs naming it */
 	uint64_t bound; /* Container Realms bound to it (Fasco) */
 	bool sane;	/* parameters good enough to walk */
+	/* Container RECs in each address-space slot (rd->rb_as), by their as_tag. */
+	uint32_t as_users[GRANULE_FASCO_OWNER_MAX];
 };
 
 static struct rd_info rds[INV_MAX_RDS];
@@ -600,6 +602,20 @@ static void check_rec(uint64_t idx)
 			viol("REC %#llx: container flag %d in a realm of kind %llu",
 			     (unsigned long long)pa, rec->fasco.container,
 			     (unsigned long long)ri->rd->rb_kind);
+		/* Its address space: a live slot of its RD, the same plat_as. */
+		if (rec->fasco.as_tag > GRANULE_FASCO_OWNER_MAX ||
+		    (rec->fasco.as_tag == 0 && rec->fasco.as != NULL))
+			viol("REC %#llx: address-space tag %u with as %p", (unsigned long long)pa,
+			     rec->fasco.as_tag, (void *)rec->fasco.as);
+		else if (rec->fasco.as_tag != 0) {
+			const struct rb_as_slot *sl = &ri->rd->rb_as[rec->fasco.as_tag - 1];
+
+			ri->as_users[rec->fasco.as_tag - 1]++;
+			if (sl->as == NULL || sl->as != rec->fasco.as)
+				viol("REC %#llx: address space %p, its slot %u holds %p",
+				     (unsigned long long)pa, (void *)rec->fasco.as,
+				     rec->fasco.as_tag - 1, (void *)sl->as);
+		}
 		if (rec->fasco.channel && nclaims < INV_MAX_RDS)
 			claims[nclaims++] = (struct chan_claim){
 				pa, rec->fasco.channel, rec->fasco.sys_rd, rec->fasco.sys_ipa};
@@ -1264,6 +1280,15 @@ int inv_check(char *why, size_t len)
 			viol("RD %#llx: realm kind %llu", (unsigned long long)pa,
 			     (unsigned long long)rd->rb_kind);
 			continue;
+		}
+		for (unsigned k = 0; k < GRANULE_FASCO_OWNER_MAX; k++) {
+			/* Every REC in a slot holds one reference; a slot with users is live. */
+			if (rd->rb_as[k].refs != rds[r].as_users[k] ||
+			    (rd->rb_as[k].refs != 0 && rd->rb_as[k].as == NULL))
+				viol("RD %#llx: address-space slot %u has refs %u and as %p, %u RECs "
+				     "in it",
+				     (unsigned long long)pa, k, rd->rb_as[k].refs,
+				     (void *)rd->rb_as[k].as, rds[r].as_users[k]);
 		}
 		if (rd->rb_kind == RB_REALM_KIND_CONTAINER) {
 			uint64_t s = gidx(rd->rb_system_rd);

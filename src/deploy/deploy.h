@@ -111,4 +111,32 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
  */
 int deploy_kill(const char *id, int sig);
 
+/*
+ * The start gate (runc's create/start split): when set, deploy_run calls
+ * gate(arg) once the machine and the container are built, just before the
+ * container's first instruction, on deploy_run's thread. gate returns 0 to
+ * let the container run, or a negative errno: deploy_run then tears the
+ * container down without running it and returns that errno. NULL (the
+ * default) starts at once. Set it before deploy_run, not during.
+ */
+void deploy_set_start_gate(int (*gate)(void *arg), void *arg);
+
+/*
+ * A process of the running container, as `realmbox ps` lists it: its pid
+ * inside the container, its parent's and its command name.
+ */
+struct rb_proc_info {
+	int pid, ppid;
+	char state;    /* 'R' running or runnable, 'S' sleeping, 'Z' zombie */
+	char comm[16]; /* NUL-terminated */
+};
+
+/*
+ * The processes of the running container `id` into out[0..max): the count
+ * found (may exceed max; only max are written), -ESRCH if no such
+ * container runs, -ENOTSUP for a deployment that cannot list them.
+ * Any thread, while deploy_run runs.
+ */
+int deploy_ps(const char *id, struct rb_proc_info *out, int max);
+
 #endif /* DEPLOY_DEPLOY_H */

@@ -634,6 +634,31 @@ int deploy_kill(const char *id, int sig)
 	return libos_kill(1, sig);
 }
 
+int deploy_ps(const char *id, struct rb_proc_info *out, int max)
+{
+	struct libos_proc_info buf[64];
+	int n;
+
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	if (!ok)
+		return shim_running(id) || realm_running(id) ? -ENOTSUP : -ESRCH;
+	/*
+	 * Only --isolation none lists them: in realm and shim modes the list
+	 * lives in the library OS behind the System Realm or the mini-OS,
+	 * which have no request for it yet.
+	 */
+	n = libos_ps(buf, 64);
+	for (int i = 0; i < n && i < max && i < 64; i++) {
+		out[i].pid = buf[i].pid;
+		out[i].ppid = buf[i].ppid;
+		out[i].state = buf[i].state;
+		memcpy(out[i].comm, buf[i].comm, sizeof(out[i].comm));
+	}
+	return n;
+}
+
 static void report_enosys(void)
 {
 	struct libos_stats st;
@@ -723,6 +748,9 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
 		goto out;
 	}
+	ret = deploy_start_gate_pass(errbuf, errlen);
+	if (ret)
+		goto out_fini;
 	ret = libos_start(errbuf, errlen);
 	if (ret)
 		goto out_fini;

@@ -960,6 +960,14 @@ int realm_kill(const char *id, int sig)
 	return r;
 }
 
+bool realm_running(const char *id)
+{
+	pthread_mutex_lock(&S.mu);
+	bool r = S.running && !S.stop && id && strcmp(id, S.id) == 0;
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
 /* ---- the run ----------------------------------------------------------------------- */
 
 static pthread_mutex_t realm_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1161,7 +1169,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 					     ct.rtt_pa.n ? ct.rtt_pa.a[0] : 0,
 					     ct.data_pa.n ? ct.data_pa.a[ct.data_pa.n - 1] : 0,
 					     sys.data_pa.n ? sys.data_pa.a[0] : 0};
-	ret = sched_run(&sys, &ct, cnt);
+	ret = deploy_start_gate_pass(errbuf, errlen);
+	if (ret == 0)
+		ret = sched_run(&sys, &ct, cnt);
 	if (ret == 0)
 		res->exit_status = S.have_status ? S.status : 128 + 9;
 	plat_counters_snapshot(c1);

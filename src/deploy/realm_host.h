@@ -46,6 +46,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
  */
 int realm_kill(const char *id, int sig);
 
+/* Whether the realm container `id` is running now (deploy_ps). */
+bool realm_running(const char *id);
+
 /*
  * For the attack tests only: the host's file server lies about the file at
  * `path` (container view, as the System Realm asks for it) from the next

@@ -41,4 +41,7 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 /* deploy_kill for a shim container: 0, -ESRCH (none of that id running), -EINVAL. */
 int shim_kill(const char *id, int sig);
 
+/* Whether the shim container `id` is running now (deploy_ps). */
+bool shim_running(const char *id);
+
 #endif /* DEPLOY_SHIM_H */

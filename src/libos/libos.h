@@ -123,6 +123,20 @@ const char *libos_syscall_name(unsigned nr);
  */
 int libos_kill(int pid, int sig);
 
+/* One process as libos_ps lists it. */
+struct libos_proc_info {
+	int pid, ppid; /* ppid 0 for init */
+	char state;    /* 'R' live (running or sleeping), 'Z' zombie */
+	char comm[16]; /* NUL-terminated */
+};
+
+/*
+ * The container's processes, for the runtime's ps: up to max into out,
+ * by ascending pid. Returns how many there are (may exceed max), 0 once the
+ * container has ended. Takes the library OS lock.
+ */
+int libos_ps(struct libos_proc_info *out, int max);
+
 /* Tear down (after container_exit and after every task has returned LIBOS_EXITED). */
 void libos_fini(void);
 

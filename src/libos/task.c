@@ -96,6 +96,39 @@ int libos_kill(int pid, int sig)
 	return r;
 }
 
+int libos_ps(struct libos_proc_info *out, int max)
+{
+	int n = 0, last = 0;
+
+	if (max < 0)
+		max = 0;
+	PAL(lock);
+	if (g.container_done) {
+		PAL(unlock);
+		return 0;
+	}
+	/* g.all is newest first: pick the next pid up each round (a few dozen at most) */
+	for (;;) {
+		struct process *best = NULL;
+		for (struct process *p = g.all; p; p = p->next_all)
+			if (p->pid > last && (!best || p->pid < best->pid))
+				best = p;
+		if (!best)
+			break;
+		if (n < max) {
+			struct libos_proc_info *o = &out[n];
+			o->pid = best->pid;
+			o->ppid = best->parent ? best->parent->pid : 0;
+			o->state = best->state == P_ZOMBIE ? 'Z' : 'R';
+			kstrlcpy(o->comm, best->comm, sizeof(o->comm));
+		}
+		n++;
+		last = best->pid;
+	}
+	PAL(unlock);
+	return n;
+}
+
 void libos_get_stats(struct libos_stats *st)
 {
 	*st = g.stats;

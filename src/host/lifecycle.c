@@ -108,6 +108,7 @@ static bool flag(const char *a, const char *name, const char *shortname)
 
 int host_globals_parse(int argc, char **argv)
 {
+	const char *log = NULL, *log_format = "text";
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -115,10 +116,10 @@ int host_globals_parse(int argc, char **argv)
 		int m;
 
 		if (a[0] != '-' || a[1] == '\0')
-			return i;
+			break;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
 		    strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0)
-			return i;
+			break;
 		if ((m = opt_val(argc, argv, &i, "--root", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
@@ -126,8 +127,7 @@ int host_globals_parse(int argc, char **argv)
 		} else if ((m = opt_val(argc, argv, &i, "--log", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
-			/* opened below, once the format is known */
-			setenv("REALMBOX_LOG_FILE", v, 1);
+			log = v; /* opened below, once the format is known */
 		} else if ((m = opt_val(argc, argv, &i, "--log-format", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
@@ -135,7 +135,7 @@ int host_globals_parse(int argc, char **argv)
 				fprintf(stderr, "realmbox: --log-format %s: want text or json\n", v);
 				return -1;
 			}
-			setenv("REALMBOX_LOG_FORMAT", v, 1);
+			log_format = v;
 		} else if ((m = opt_val(argc, argv, &i, "--isolation", NULL, &v)) != 0) {
 			enum rb_isolation iso;
 
@@ -164,12 +164,11 @@ missing:
 		fprintf(stderr, "realmbox: global option %s needs a value\n", a);
 		return -1;
 	}
-	if (getenv("REALMBOX_LOG_FILE")) {
-		const char *f = getenv("REALMBOX_LOG_FORMAT");
+	if (log != NULL) {
+		int r = host_log_open(log, strcmp(log_format, "json") == 0);
 
-		if (host_log_open(getenv("REALMBOX_LOG_FILE"), f && strcmp(f, "json") == 0) < 0)
-			fprintf(stderr, "realmbox: --log %s: %s\n", getenv("REALMBOX_LOG_FILE"),
-				strerror(errno));
+		if (r < 0)
+			fprintf(stderr, "realmbox: --log %s: %s\n", log, strerror(-r));
 	}
 	return i;
 }

@@ -86,7 +86,8 @@ class Runtime:
 
     def create(self, cid, bundle, *extra, ok=True):
         """create with stdout/stderr to files; returns (rc, stderr, out_path, err_path)."""
-        out, err = os.path.join(self.tmp, cid + ".out"), os.path.join(self.tmp, cid + ".err")
+        safe = cid.replace("/", "_")
+        out, err = os.path.join(self.tmp, safe + ".out"), os.path.join(self.tmp, safe + ".err")
         with open(out, "wb") as fo, open(err, "wb") as fe:
             p = subprocess.run([REALMBOX, "--root", self.root, "create", "--bundle", bundle,
                                 *extra, cid], stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,

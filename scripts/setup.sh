@@ -13,6 +13,7 @@ PKGS=(
 	busybox-static:arm64
 	clang libclang-rt-14-dev
 	gnuplot-nox
+	containerd
 )
 
 SUDO=""

@@ -139,4 +139,33 @@ struct rb_proc_info {
  */
 int deploy_ps(const char *id, struct rb_proc_info *out, int max);
 
+/* A process to start in a running container (runc's exec). */
+struct rb_exec_req {
+	char **args;   /* NULL-terminated, args[0] looked up in PATH of env when without '/' */
+	char **env;    /* NULL-terminated */
+	const char *cwd;
+	uint32_t uid, gid;
+	bool terminal; /* fds are a terminal */
+	int fds[3];    /* its stdin, stdout, stderr on the host: used until deploy_exec_wait ends */
+};
+
+/*
+ * Start req in the running container id, as if forked from outside (its
+ * parent is not in the container). Returns its pid in the container, or a
+ * negative errno with a message in errbuf (-ESRCH: not running, -ENOTSUP:
+ * the deployment cannot yet, -EAGAIN: too many sessions, or the program's
+ * error). Any thread, while deploy_run runs.
+ */
+int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
+
+/*
+ * Wait at most timeout_ms for deploy_exec's process pid to end: 0 with
+ * *status (code, or 128+signal), -ETIMEDOUT, or -ESRCH (the container
+ * ended first). After 0 or -ESRCH the deployment no longer uses its fds.
+ */
+int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status);
+
+/* Signal deploy_exec's process pid: 0, -ESRCH, -EINVAL. */
+int deploy_exec_kill(const char *id, int pid, int sig);
+
 #endif /* DEPLOY_DEPLOY_H */

@@ -7,7 +7,8 @@
  *   realmbox [GLOBAL] start ID | state ID | kill [--all] ID [SIGNAL]
  *   realmbox [GLOBAL] delete [--force] ID | list [--format table|json] [-q]
  *   realmbox [GLOBAL] ps [--format table|json] ID | features
- *   realmbox [GLOBAL] exec ... ID CMD...   (answers "not supported" for now)
+ *   realmbox [GLOBAL] exec [--tty] [--env K=V] [--cwd D] [--process F] [--detach]
+ *                          [--pid-file F] [--console-socket S] ID CMD...  (isolation none)
  *   realmbox [GLOBAL] run --detach|--pid-file F|--console-socket S ... ID
  *
  * GLOBAL: --root DIR, --log FILE, --log-format text|json, --debug,

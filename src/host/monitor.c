@@ -5,6 +5,8 @@
  */
 #include "host/monitor.h"
 
+#include "host/exec.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -178,24 +180,122 @@ static void do_ps(int fd)
 	reply(fd, 0, out);
 }
 
-static void serve(int fd)
+static void serve_line(int fd, const char *req, char *msg, size_t msgsz);
+
+/* An exec session (host/exec.c) on its own thread: it lasts as long as the process. */
+struct exec_arg {
+	int conn, fds[3];
+	char *req;
+};
+
+static void *exec_main(void *arg)
 {
-	char req[256], msg[256] = "";
-	size_t len = 0;
+	struct exec_arg *x = arg;
+
+	host_exec_session(x->conn, x->fds, x->req, M.a->cfg->id, M.a->st->isolation);
+	close(x->conn);
+	free(x->req);
+	free(x);
+	return NULL;
+}
+
+/*
+ * Read one request line (at most 64 KiB) and the fds that came with it
+ * (SCM_RIGHTS, at most 3; -1 for missing ones). The line without newline,
+ * malloc'd, or NULL.
+ */
+static char *read_request(int fd, int fds[3])
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap + 1);
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if (buf == NULL)
+		return NULL;
+	while (len < cap) {
+		char cbuf[CMSG_SPACE(3 * sizeof(int))];
+		struct iovec iov = {.iov_base = buf + len, .iov_len = cap - len};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		ssize_t k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+		if (k <= 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int got[3];
+
+			memcpy(got, CMSG_DATA(c), (n > 3 ? 3 : n) * sizeof(int));
+			for (size_t i = 0; i < n && i < 3; i++) {
+				if (fds[i] >= 0)
+					close(fds[i]);
+				fds[i] = got[i];
+			}
+		}
+		len += (size_t)k;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = '\0';
+	if (!memchr(buf, '\n', len)) {
+		free(buf);
+		return NULL;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static void close_fds(int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* One connection: returns true when an exec session took it over. */
+static bool serve(int fd)
+{
+	char msg[256] = "", *req;
+	int fds[3];
 	struct timeval tv = {.tv_sec = 5};
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (len < sizeof(req) - 1) {
-		ssize_t k = read(fd, req + len, sizeof(req) - 1 - len);
-
-		if (k <= 0)
-			return;
-		len += (size_t)k;
-		if (memchr(req, '\n', len))
-			break;
+	req = read_request(fd, fds);
+	if (req == NULL) {
+		close_fds(fds);
+		return false;
 	}
-	req[len] = '\0';
-	req[strcspn(req, "\n")] = '\0';
+	if (strncmp(req, "exec ", 5) == 0) {
+		struct exec_arg *x = malloc(sizeof(*x));
+		pthread_t th;
+
+		if (x != NULL) {
+			x->conn = fd;
+			memcpy(x->fds, fds, sizeof(x->fds));
+			x->req = req;
+			struct timeval none = {0};
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+			if (pthread_create(&th, NULL, exec_main, x) == 0) {
+				pthread_detach(th);
+				return true;
+			}
+			free(x);
+		}
+		reply(fd, -EAGAIN, "exec: cannot start a session thread");
+		close_fds(fds);
+		free(req);
+		return false;
+	}
+	close_fds(fds);
+	serve_line(fd, req, msg, sizeof(msg));
+	free(req);
+	return false;
+}
+
+static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
+{
 	if (strcmp(req, "start") == 0) {
 		pthread_mutex_lock(&M.mu);
 		if (M.state == RB_CS_CREATED && !M.cancel_sig) {
@@ -222,7 +322,7 @@ static void serve(int fd)
 			return;
 		}
 		/* --all: the other processes end with init (the library OS kills them) */
-		int r = deliver(sig, msg, sizeof(msg));
+		int r = deliver(sig, msg, msgsz);
 		reply(fd, r, msg);
 		return;
 	}
@@ -230,7 +330,7 @@ static void serve(int fd)
 		do_ps(fd);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "unknown request '%.64s'", req);
+	snprintf(msg, msgsz, "unknown request '%.64s'", req);
 	reply(fd, -EINVAL, msg);
 }
 
@@ -246,8 +346,8 @@ static void *server_main(void *arg)
 			usleep(10000);
 			continue;
 		}
-		serve(fd);
-		close(fd);
+		if (!serve(fd))
+			close(fd);
 	}
 	return NULL;
 }
@@ -286,7 +386,7 @@ static int listen_sock(const char *dir, char *msg, size_t n)
 
 void host_monitor_main(struct host_monitor_args *a)
 {
-	char dir[4200], msg[512] = "", errbuf[512] = "";
+	char dir[4200], msg[4400] = "", errbuf[512] = "";
 	struct rb_err err = {0};
 	struct rb_result res;
 	pthread_t th;
@@ -346,17 +446,12 @@ void host_monitor_main(struct host_monitor_args *a)
 	_exit(status);
 }
 
-int host_monitor_request(const char *root, const char *id, const char *req, char *out, size_t n,
-			 int timeout_ms, struct rb_err *err)
+int host_monitor_connect(const char *root, const char *id, struct rb_err *err)
 {
-	char dir[4200], buf[8192];
+	char dir[4200];
 	struct sockaddr_un sa;
-	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-	size_t len = 0;
 	int dirfd, fd, r;
 
-	if (out && n)
-		out[0] = '\0';
 	if ((r = host_cstate_dir(root, id, dir, sizeof(dir), err)) < 0)
 		return r;
 	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -364,18 +459,35 @@ int host_monitor_request(const char *root, const char *id, const char *req, char
 		return rb_err_set(err, ENOENT, "container %s does not exist", id);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		r = rb_err_sys(err, errno, "socket");
 		close(dirfd);
-		return rb_err_sys(err, errno, "socket");
+		return r;
 	}
 	sock_addr(dirfd, &sa);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		close(fd);
 		close(dirfd);
 		return rb_err_set(err, ESRCH, "container %s: its monitor does not answer", id);
 	}
 	close(dirfd);
+	return fd;
+}
+
+int host_monitor_request(const char *root, const char *id, const char *req, char *out, size_t n,
+			 int timeout_ms, struct rb_err *err)
+{
+	char buf[8192];
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	size_t len = 0;
+	int fd;
+
+	if (out && n)
+		out[0] = '\0';
+	fd = host_monitor_connect(root, id, err);
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (dprintf(fd, "%s\n", req) < 0) {
 		close(fd);
 		return rb_err_set(err, ESRCH, "container %s: its monitor does not answer", id);

@@ -12,6 +12,7 @@
  *   "start"           -> "ok"
  *   "kill SIG [all]"  -> "ok"
  *   "ps"              -> "ok [{"pid":1,"ppid":0,"state":"R","comm":"sh"},...]"
+ *   "exec JSON"       -> an exec session (host/exec.h)
  * and "err ERRNO MESSAGE" for any refusal.
  */
 #ifndef HOST_MONITOR_H
@@ -49,5 +50,11 @@ void host_monitor_main(struct host_monitor_args *a) __attribute__((noreturn));
  */
 int host_monitor_request(const char *root, const char *id, const char *req, char *reply,
 			 size_t n, int timeout_ms, struct rb_err *err);
+
+/*
+ * A connection to the monitor of container id (its socket, ROOT/ID/sock):
+ * the fd, or -ENOENT / -ESRCH (no monitor answers) with err set.
+ */
+int host_monitor_connect(const char *root, const char *id, struct rb_err *err);
 
 #endif /* HOST_MONITOR_H */

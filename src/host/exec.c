@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deploy/deploy.h"
+#include "host/monitor.h"
 
 #define EXEC_MAX_STRINGS 4096
 
@@ -124,7 +125,13 @@ void host_exec_session(int conn, int fds[3], const char *req, const char *id,
 		goto out;
 	}
 	memcpy(er.fds, fds, sizeof(er.fds));
-	pid = deploy_exec(id, &er, errbuf, sizeof(errbuf));
+	/* just after start the deployment may still be starting init: -ESRCH for a moment */
+	for (int i = 0; i < 400; i++) {
+		pid = deploy_exec(id, &er, errbuf, sizeof(errbuf));
+		if (pid != -ESRCH || !host_monitor_running())
+			break;
+		usleep(5000);
+	}
 	if (pid < 0) {
 		if (pid == -ENOTSUP)
 			snprintf(errbuf, sizeof(errbuf), "not supported in isolation mode %s yet",

@@ -80,6 +80,19 @@ static int gate(void *arg)
 	return 0;
 }
 
+static bool still_running(void)
+{
+	pthread_mutex_lock(&M.mu);
+	bool r = M.state == RB_CS_RUNNING;
+	pthread_mutex_unlock(&M.mu);
+	return r;
+}
+
+bool host_monitor_running(void)
+{
+	return M.a != NULL && still_running();
+}
+
 /* A signal for the container (kill request or a signal to this process). */
 static int deliver(int sig, char *msg, size_t n)
 {
@@ -93,7 +106,16 @@ static int deliver(int sig, char *msg, size_t n)
 		}
 	} else if (M.state == RB_CS_RUNNING) {
 		pthread_mutex_unlock(&M.mu);
-		r = deploy_kill(M.a->cfg->id, sig);
+		/*
+		 * Just after the gate the deployment is still starting init
+		 * (-ESRCH for a moment): retry for up to 2 s while we run.
+		 */
+		for (int i = 0; i < 400; i++) {
+			r = deploy_kill(M.a->cfg->id, sig);
+			if (r != -ESRCH || !still_running())
+				break;
+			usleep(5000);
+		}
 		if (r < 0)
 			snprintf(msg, n, "%s", r == -ESRCH ? "container not running" : strerror(-r));
 		return r;
@@ -145,7 +167,12 @@ static void do_ps(int fd)
 		reply(fd, 0, "[]"); /* nothing of the container runs yet, or any more */
 		return;
 	}
-	n = deploy_ps(M.a->cfg->id, ps, 64);
+	for (int i = 0; i < 400; i++) {
+		n = deploy_ps(M.a->cfg->id, ps, 64);
+		if (n != -ESRCH || !still_running())
+			break;
+		usleep(5000); /* init is still starting (see deliver) */
+	}
 	if (n == -ENOTSUP) {
 		char msg[128];
 

@@ -51,6 +51,9 @@ void host_monitor_main(struct host_monitor_args *a) __attribute__((noreturn));
 int host_monitor_request(const char *root, const char *id, const char *req, char *reply,
 			 size_t n, int timeout_ms, struct rb_err *err);
 
+/* In the monitor process: whether its container is running (started, not ended). */
+bool host_monitor_running(void);
+
 /*
  * A connection to the monitor of container id (its socket, ROOT/ID/sock):
  * the fd, or -ENOENT / -ESRCH (no monitor answers) with err set.

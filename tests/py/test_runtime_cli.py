@@ -351,13 +351,65 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual((rc, e), (1, "realmbox: ps: ps: not supported in isolation mode realm "
                                       "yet\n"))
 
-    def test_exec_not_supported(self):
+    def test_exec(self):
+        """exec: a new process in the running container with its own stdio, env, cwd, status."""
         rt = Runtime(self)
-        b = rt.bundle("ex", ["sh", "-c", "sleep 30"])
+        b = rt.bundle("ex", ["sh", "-c", "echo ready; sleep 60"])
+        with open(os.path.join(b, "config.json")) as f:
+            cfg = json.load(f)
+        cfg["process"]["env"].append("FOO=bar")
+        with open(os.path.join(b, "config.json"), "w") as f:
+            json.dump(cfg, f)
         rt.create("e1", b, "--isolation", "none")
-        rc, o, e = rt.rb("exec", "e1", "echo", "hi")
-        self.assertEqual(rc, 1)
-        self.assertIn("realmbox: exec: not supported in isolation mode none", e)
+        rc, o, e = rt.rb("exec", "e1", "true")
+        self.assertEqual((rc, e), (1, "realmbox: exec: cannot exec in a created container\n"))
+        rt.rb("start", "e1")
+        rt.wait_output(os.path.join(rt.tmp, "e1.out"), b"ready\n")
+        p = subprocess.run([REALMBOX, "--root", rt.root, "exec", "--env", "A=1", "--cwd", "/data",
+                            "e1", "sh", "-c", "echo FOO=$FOO A=$A $(pwd) ppid=$PPID; read l; "
+                            "echo got $l; echo err >&2; exit 6"], input=b"line\n",
+                           capture_output=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout, p.stderr),
+                         (6, b"FOO=bar A=1 /data ppid=0\ngot line\n", b"err\n"))
+        rc, o, e = rt.rb("exec", "e1", "nosuch")
+        self.assertEqual((rc, e), (1, 'realmbox: exec: exec: "nosuch": executable file not found '
+                                      'in $PATH\n'))
+        # --process FILE (what containerd passes) and --detach --pid-file
+        proc = os.path.join(rt.tmp, "proc.json")
+        with open(proc, "w") as f:
+            json.dump({"args": ["sh", "-c", "echo detached $X; sleep 1; exit 4"],
+                       "env": ["X=y"], "cwd": "/", "terminal": False,
+                       "user": {"uid": 0, "gid": 0}}, f)
+        out = os.path.join(rt.tmp, "ex.out")
+        pidf = os.path.join(rt.tmp, "ex.pid")
+        with open(out, "wb") as fo:
+            p = subprocess.run([REALMBOX, "--root", rt.root, "exec", "--process", proc,
+                                "--detach", "--pid-file", pidf, "e1"], stdin=subprocess.DEVNULL,
+                               stdout=fo, stderr=subprocess.STDOUT, timeout=60)
+        self.assertEqual(p.returncode, 0)
+        with open(pidf) as f:
+            relay = int(f.read())
+        rc, o, e = rt.rb("ps", "--format", "json", "e1")
+        pids = json.loads(o)
+        self.assertEqual((len(pids), pids[0]), (2, 1), pids)
+        self.assertEqual(wait_status(relay), 4)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"detached y\n")
+        # a signal to the exec's pid reaches the process (containerd kills exec pids directly)
+        p = subprocess.Popen([REALMBOX, "--root", rt.root, "exec", "e1", "sh", "-c",
+                              "trap 'echo trapped; exit 9' TERM; echo waiting; "
+                              "while :; do sleep 1; done"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.stdout.readline(), b"waiting\n")
+        p.send_signal(signal.SIGTERM)
+        o, e = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, o), (9, b"trapped\n"))
+        # realm: said out loud
+        rt.create("e2", b, "--isolation", "realm")
+        rt.rb("start", "e2")
+        rc, o, e = rt.rb("exec", "e2", "true")
+        self.assertEqual((rc, e), (1, "realmbox: exec: not supported in isolation mode realm "
+                                      "yet\n"))
 
     def test_features(self):
         rc, o, e = Runtime(self).rb("features")

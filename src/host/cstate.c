@@ -147,8 +147,9 @@ uint64_t host_pid_starttime(pid_t pid)
 	if (p == NULL)
 		return 0;
 	/* fields after comm: state(3) ... starttime(22) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
-			  "%*d %llu",
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+		   "%*d %llu",
 		   &start) != 1)
 		return 0;
 	return start;
@@ -209,9 +210,10 @@ int host_cstate_lock(const char *root, const char *id, int timeout_ms, struct rb
 		}
 		if (waited >= timeout_ms) {
 			close(fd);
-			return rb_err_set(err, ETIMEDOUT,
-					  "container %s is locked by another command (waited %d ms)",
-					  id, waited);
+			return rb_err_set(
+				err, ETIMEDOUT,
+				"container %s is locked by another command (waited %d ms)", id,
+				waited);
 		}
 		usleep(10000);
 		waited += 10;
@@ -264,10 +266,9 @@ char *host_cstate_oci_json(const struct rb_cstate *st, enum rb_cstatus status, i
 	}
 	/* runc: pid 0 once stopped; "owner" is the rootless owner, empty for root */
 	top = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:s}", "ociVersion", "1.0.2",
-			"id", st->id, "pid",
-			(json_int_t)(status == RB_CS_STOPPED ? 0 : st->pid), "status",
-			host_cstatus_name(status), "bundle", st->bundle, "rootfs", st->rootfs,
-			"created", st->created, "annotations", ann, "owner", "");
+			"id", st->id, "pid", (json_int_t)(status == RB_CS_STOPPED ? 0 : st->pid),
+			"status", host_cstatus_name(status), "bundle", st->bundle, "rootfs",
+			st->rootfs, "created", st->created, "annotations", ann, "owner", "");
 	if (top == NULL)
 		return NULL;
 	s = json_dumps(top, JSON_PRESERVE_ORDER | (indent ? JSON_INDENT(indent) : JSON_COMPACT));

@@ -87,8 +87,7 @@ static bool client_lines(int conn, char *buf, size_t *len, size_t cap, const cha
 	return true;
 }
 
-void host_exec_session(int conn, int fds[3], const char *req, const char *id,
-		       const char *isolation)
+void host_exec_session(int conn, int fds[3], const char *req, const char *id, const char *isolation)
 {
 	char errbuf[512] = "", line[256];
 	size_t len = 0;
@@ -108,8 +107,9 @@ void host_exec_session(int conn, int fds[3], const char *req, const char *id,
 	er.cwd = json_is_string(cwd) ? json_string_value(cwd) : "/";
 	er.terminal = json_is_true(json_object_get(top, "terminal"));
 	if (er.args == NULL || er.env == NULL) {
-		say(conn, -EINVAL, "exec: args must be a non-empty array of strings, env an array "
-				   "of strings");
+		say(conn, -EINVAL,
+		    "exec: args must be a non-empty array of strings, env an array "
+		    "of strings");
 		goto out;
 	}
 	if (er.cwd[0] != '/') {

@@ -11,9 +11,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
-#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +134,8 @@ int host_globals_parse(int argc, char **argv)
 			if (m < 0)
 				goto missing;
 			if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
-				fprintf(stderr, "realmbox: --log-format %s: want text or json\n", v);
+				fprintf(stderr, "realmbox: --log-format %s: want text or json\n",
+					v);
 				return -1;
 			}
 			log_format = v;
@@ -144,8 +145,10 @@ int host_globals_parse(int argc, char **argv)
 			if (m < 0)
 				goto missing;
 			if (!host_isolation_parse(v, &iso)) {
-				fprintf(stderr, "realmbox: --isolation %s: unknown mode (want realm, "
-						"shim or none)\n", v);
+				fprintf(stderr,
+					"realmbox: --isolation %s: unknown mode (want realm, "
+					"shim or none)\n",
+					v);
 				return -1;
 			}
 			host_g.isolation = v;
@@ -162,7 +165,7 @@ int host_globals_parse(int argc, char **argv)
 			return -1;
 		}
 		continue;
-missing:
+	missing:
 		fprintf(stderr, "realmbox: global option %s needs a value\n", a);
 		return -1;
 	}
@@ -212,13 +215,12 @@ static const struct {
 	const char *name;
 	int num;
 } signames[] = {
-	{"HUP", 1},	{"INT", 2},	 {"QUIT", 3},	 {"ILL", 4},	 {"TRAP", 5},
-	{"ABRT", 6},	{"IOT", 6},	 {"BUS", 7},	 {"FPE", 8},	 {"KILL", 9},
-	{"USR1", 10},	{"SEGV", 11},	 {"USR2", 12},	 {"PIPE", 13},	 {"ALRM", 14},
-	{"TERM", 15},	{"STKFLT", 16},	 {"CHLD", 17},	 {"CONT", 18},	 {"STOP", 19},
-	{"TSTP", 20},	{"TTIN", 21},	 {"TTOU", 22},	 {"URG", 23},	 {"XCPU", 24},
-	{"XFSZ", 25},	{"VTALRM", 26},	 {"PROF", 27},	 {"WINCH", 28},	 {"IO", 29},
-	{"POLL", 29},	{"PWR", 30},	 {"SYS", 31},
+	{"HUP", 1},   {"INT", 2},   {"QUIT", 3},    {"ILL", 4},	  {"TRAP", 5},	  {"ABRT", 6},
+	{"IOT", 6},   {"BUS", 7},   {"FPE", 8},	    {"KILL", 9},  {"USR1", 10},	  {"SEGV", 11},
+	{"USR2", 12}, {"PIPE", 13}, {"ALRM", 14},   {"TERM", 15}, {"STKFLT", 16}, {"CHLD", 17},
+	{"CONT", 18}, {"STOP", 19}, {"TSTP", 20},   {"TTIN", 21}, {"TTOU", 22},	  {"URG", 23},
+	{"XCPU", 24}, {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28},  {"IO", 29},
+	{"POLL", 29}, {"PWR", 30},  {"SYS", 31},
 };
 
 /* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3" -> 1..64, or -1. */
@@ -404,8 +406,10 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 	if (get_root(cmd, root, sizeof(root)))
 		return 1;
 	if (!host_container_id_valid(o->id))
-		return fail(cmd, "invalid container ID '%s': want 1 to 1024 of [a-zA-Z0-9_.-], "
-				 "starting with a letter or digit", o->id);
+		return fail(cmd,
+			    "invalid container ID '%s': want 1 to 1024 of [a-zA-Z0-9_.-], "
+			    "starting with a letter or digit",
+			    o->id);
 	if (mkdirs(root) < 0)
 		return fail(cmd, "runtime root %s: %s", root, strerror(errno));
 	if (host_cstate_dir(root, o->id, dir, sizeof(dir), &err) < 0)
@@ -417,11 +421,11 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 	memset(&st, 0, sizeof(st));
 	st.annotations = bundle_annotations(cfg.bundle, annot_iso, sizeof(annot_iso));
 	/* --isolation of create, the bundle's annotation, the global flag, the environment */
-	iso_name = o->isolation ? o->isolation
-				: annot_iso[0] ? annot_iso
-				: host_g.isolation ? host_g.isolation
-				: getenv("REALMBOX_ISOLATION") ? getenv("REALMBOX_ISOLATION")
-							       : "realm";
+	iso_name = o->isolation			  ? o->isolation
+		   : annot_iso[0]		  ? annot_iso
+		   : host_g.isolation		  ? host_g.isolation
+		   : getenv("REALMBOX_ISOLATION") ? getenv("REALMBOX_ISOLATION")
+						  : "realm";
 	if (!host_isolation_parse(iso_name, &iso)) {
 		fail(cmd, "%s%s: unknown isolation mode (want realm, shim or none)",
 		     !o->isolation && annot_iso[0] ? "annotation org.realmbox.isolation: " : "",
@@ -549,8 +553,10 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 		res = res ? res + 1 : line + len;
 		res[strcspn(res, "\n")] = '\0';
 		if (strcmp(res, "ok") != 0) {
-			fail(cmd, "%s", strncmp(res, "err ", 4) == 0 ? res + 4
-				  : "the container's monitor ended before the container was built");
+			fail(cmd, "%s",
+			     strncmp(res, "err ", 4) == 0 ? res + 4
+							  : "the container's monitor ended before "
+							    "the container was built");
 			if (pid > 0)
 				kill(pid, SIGKILL);
 			goto out_mf;
@@ -579,8 +585,7 @@ out_cfg:
 	return status;
 }
 
-static int parse_create(const char *cmd, int argc, char **argv, struct create_opts *o,
-			bool is_run)
+static int parse_create(const char *cmd, int argc, char **argv, struct create_opts *o, bool is_run)
 {
 	int i;
 
@@ -832,7 +837,8 @@ static int do_delete(const char *cmd, const char *root, const char *id, bool for
 	}
 	if (host_cstate_read(root, id, &st, &err) < 0) {
 		if (force) {
-			status = host_cstate_remove(root, id, &err) < 0 ? fail(cmd, "%s", err.msg) : 0;
+			status = host_cstate_remove(root, id, &err) < 0 ? fail(cmd, "%s", err.msg)
+									: 0;
 		} else {
 			fail(cmd, "%s", err.msg);
 		}
@@ -844,16 +850,18 @@ static int do_delete(const char *cmd, const char *root, const char *id, bool for
 		break;
 	case RB_CS_RUNNING:
 		if (!force) {
-			fail(cmd, "cannot delete container %s that is not stopped: running "
-				  "(use --force)", id);
+			fail(cmd,
+			     "cannot delete container %s that is not stopped: running "
+			     "(use --force)",
+			     id);
 			goto out;
 		}
 		/* fall through */
 	default:
 		/* created (runc deletes those) or forced: the container goes with its monitor */
 		if (kill_monitor(&st) < 0) {
-			fail(cmd, "container %s: its monitor (pid %d) did not end after SIGKILL", id,
-			     (int)st.pid);
+			fail(cmd, "container %s: its monitor (pid %d) did not end after SIGKILL",
+			     id, (int)st.pid);
 			goto out;
 		}
 		break;
@@ -966,8 +974,8 @@ int host_cmd_list(int argc, char **argv)
 			printf("%s\n", st.id);
 		} else {
 			printf("%-20s %-8d %-10s %-40s %-32s %s\n", st.id,
-			       s == RB_CS_STOPPED ? 0 : (int)st.pid, host_cstatus_name(s), st.bundle,
-			       st.created, geteuid() == 0 ? "root" : "");
+			       s == RB_CS_STOPPED ? 0 : (int)st.pid, host_cstatus_name(s),
+			       st.bundle, st.created, geteuid() == 0 ? "root" : "");
 		}
 		host_cstate_free(&st);
 	}
@@ -1090,8 +1098,8 @@ int host_cmd_features(int argc, char **argv)
  */
 static int exec_relay(int conn)
 {
-	static const int fwd[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
-				  SIGALRM, SIGCONT, SIGTSTP, SIGWINCH};
+	static const int fwd[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+				  SIGUSR2, SIGALRM, SIGCONT, SIGTSTP, SIGWINCH};
 	char buf[256];
 	size_t len = 0;
 	sigset_t set;
@@ -1130,7 +1138,9 @@ static int exec_request(int conn, const char *req, const int fds[3], int *pid, s
 {
 	char cbuf[CMSG_SPACE(3 * sizeof(int))], line[1024];
 	struct iovec iov = {.iov_base = (void *)req, .iov_len = strlen(req)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	size_t len = 0;
@@ -1184,8 +1194,8 @@ static int exec_process_file(const char *path, json_t *req, bool *tty, struct rb
 		return rb_err_set(err, EINVAL, "--process %s: %s", path, jerr.text);
 	v = json_object_get(p, "args");
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		r = rb_err_set(err, EINVAL, "--process %s: args: must be a non-empty array of strings",
-			       path);
+		r = rb_err_set(err, EINVAL,
+			       "--process %s: args: must be a non-empty array of strings", path);
 	else
 		json_object_set(req, "args", v);
 	if (r == 0 && json_is_array(json_object_get(p, "env")))
@@ -1242,7 +1252,8 @@ int host_cmd_exec(int argc, char **argv)
 			   (m = opt_val(argc, argv, &i, "--cgroup", NULL, &v)) != 0) {
 			if (m < 0)
 				return usage_err(cmd, "option %s needs a value", argv[i]);
-			host_debug("exec %s: ignored (no Linux kernel inside the container)", argv[i]);
+			host_debug("exec %s: ignored (no Linux kernel inside the container)",
+				   argv[i]);
 		} else if (flag(argv[i], "--tty", "-t")) {
 			tty = true;
 		} else if (flag(argv[i], "--detach", "-d")) {
@@ -1298,12 +1309,14 @@ int host_cmd_exec(int argc, char **argv)
 		json_t *env = json_object_get(req, "env"), *e;
 		size_t k;
 
-		json_array_foreach(envs, k, e) {
+		json_array_foreach(envs, k, e)
+		{
 			const char *kv = json_string_value(e);
 			size_t kl = (size_t)(strchr(kv, '=') - kv) + 1;
 
 			for (size_t j = 0; j < json_array_size(env); j++)
-				if (strncmp(json_string_value(json_array_get(env, j)), kv, kl) == 0) {
+				if (strncmp(json_string_value(json_array_get(env, j)), kv, kl) ==
+				    0) {
 					json_array_remove(env, j);
 					break;
 				}

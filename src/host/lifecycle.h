@@ -24,9 +24,9 @@
 #include <stdbool.h>
 
 struct host_globals {
-	const char *root;	/* --root; NULL = the default runtime root */
-	const char *isolation;	/* --isolation; NULL = $REALMBOX_ISOLATION, else realm */
-	bool systemd_cgroup;	/* accepted, ignored (no cgroups inside a realm) */
+	const char *root;      /* --root; NULL = the default runtime root */
+	const char *isolation; /* --isolation; NULL = $REALMBOX_ISOLATION, else realm */
+	bool systemd_cgroup;   /* accepted, ignored (no cgroups inside a realm) */
 };
 extern struct host_globals host_g;
 

@@ -117,7 +117,8 @@ static int deliver(int sig, char *msg, size_t n)
 			usleep(5000);
 		}
 		if (r < 0)
-			snprintf(msg, n, "%s", r == -ESRCH ? "container not running" : strerror(-r));
+			snprintf(msg, n, "%s",
+				 r == -ESRCH ? "container not running" : strerror(-r));
 		return r;
 	} else {
 		r = -ESRCH;
@@ -197,9 +198,10 @@ static void do_ps(int fd)
 			comm[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
 		}
 		comm[k] = '\0';
-		len += (size_t)snprintf(out + len, sizeof(out) - len,
-					"%s{\"pid\":%d,\"ppid\":%d,\"state\":\"%c\",\"comm\":\"%s\"}",
-					i ? "," : "", ps[i].pid, ps[i].ppid, ps[i].state, comm);
+		len += (size_t)snprintf(
+			out + len, sizeof(out) - len,
+			"%s{\"pid\":%d,\"ppid\":%d,\"state\":\"%c\",\"comm\":\"%s\"}", i ? "," : "",
+			ps[i].pid, ps[i].ppid, ps[i].state, comm);
 		if (len >= sizeof(out) - 2)
 			break;
 	}
@@ -242,7 +244,9 @@ static char *read_request(int fd, int fds[3])
 	while (len < cap) {
 		char cbuf[CMSG_SPACE(3 * sizeof(int))];
 		struct iovec iov = {.iov_base = buf + len, .iov_len = cap - len};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
 				    .msg_controllen = sizeof(cbuf)};
 		ssize_t k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 
@@ -337,8 +341,9 @@ static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 		if (s == RB_CS_RUNNING && started)
 			reply(fd, 0, "");
 		else
-			reply(fd, -EINVAL, s == RB_CS_STOPPED ? "cannot start a container that has stopped"
-							      : "cannot start an already running container");
+			reply(fd, -EINVAL,
+			      s == RB_CS_STOPPED ? "cannot start a container that has stopped"
+						 : "cannot start an already running container");
 		return;
 	}
 	if (strncmp(req, "kill ", 5) == 0) {
@@ -443,8 +448,7 @@ void host_monitor_main(struct host_monitor_args *a)
 
 	memset(&res, 0, sizeof(res));
 	deploy_set_start_gate(gate, NULL);
-	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], &res, errbuf,
-			sizeof(errbuf));
+	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], &res, errbuf, sizeof(errbuf));
 	pthread_mutex_lock(&M.mu);
 	if (!M.gate_reached) {
 		pthread_mutex_unlock(&M.mu);

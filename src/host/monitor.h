@@ -26,12 +26,12 @@
 #include "host/err.h"
 
 struct host_monitor_args {
-	const char *root;	   /* the runtime root (state directory ROOT/ID) */
-	struct rb_config *cfg;	   /* loaded, args[0] resolved; cfg->id and isolation set */
-	struct rb_manifest *mf;	   /* the rootfs manifest */
-	struct rb_cstate *st;	   /* the state to record (pid, starttime filled here) */
-	int ready_fd;		   /* to create: "ok\n" at the gate, or "err MESSAGE\n" */
-	int io[3];		   /* the container's stdin, stdout, stderr */
+	const char *root;	/* the runtime root (state directory ROOT/ID) */
+	struct rb_config *cfg;	/* loaded, args[0] resolved; cfg->id and isolation set */
+	struct rb_manifest *mf; /* the rootfs manifest */
+	struct rb_cstate *st;	/* the state to record (pid, starttime filled here) */
+	int ready_fd;		/* to create: "ok\n" at the gate, or "err MESSAGE\n" */
+	int io[3];		/* the container's stdin, stdout, stderr */
 };
 
 /*
@@ -48,8 +48,8 @@ void host_monitor_main(struct host_monitor_args *a) __attribute__((noreturn));
  * its message; -ESRCH if no monitor answers (err says so). Waits at most
  * timeout_ms for the reply.
  */
-int host_monitor_request(const char *root, const char *id, const char *req, char *reply,
-			 size_t n, int timeout_ms, struct rb_err *err);
+int host_monitor_request(const char *root, const char *id, const char *req, char *reply, size_t n,
+			 int timeout_ms, struct rb_err *err);
 
 /* In the monitor process: whether its container is running (started, not ended). */
 bool host_monitor_running(void);

@@ -61,8 +61,8 @@ void host_log(const char *level, const char *fmt, ...)
 			}
 		}
 		esc[k] = '\0';
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-			     level, esc, ts);
+		n = snprintf(line, sizeof(line),
+			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
 	}
 	if (n > 0)
 		(void)!write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

@@ -235,9 +235,9 @@ class Lifecycle(unittest.TestCase):
 
     def test_errors(self):
         rt = Runtime(self)
-        for cmd in (("state",), ("start",), ("kill",), ("delete",), ("ps",), ("exec",)):
-            rc, o, e = rt.rb(*cmd, "nosuch")
-            self.assertEqual((rc, e), (1, f"realmbox: {cmd[0]}: container nosuch does not "
+        for cmd in ("state", "start", "kill", "delete", "ps", "exec"):
+            rc, o, e = rt.rb(cmd, "nosuch", *(["true"] if cmd == "exec" else []))
+            self.assertEqual((rc, e), (1, f"realmbox: {cmd}: container nosuch does not "
                                           "exist\n"), cmd)
         b = rt.bundle("dup", ["sh", "-c", "echo ready; sleep 30"])
         rt.create("dup", b, "--isolation", "none")

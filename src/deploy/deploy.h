@@ -138,6 +138,7 @@ struct rb_proc_info {
  * Any thread, while deploy_run runs.
  */
 int deploy_ps(const char *id, struct rb_proc_info *out, int max);
+/* (none: the library OS directly; realm: asked of the System Realm; shim: -ENOTSUP) */
 
 /* A process to start in a running container (runc's exec). */
 struct rb_exec_req {

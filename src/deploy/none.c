@@ -649,13 +649,12 @@ int deploy_ps(const char *id, struct rb_proc_info *out, int max)
 	pthread_mutex_lock(&ctx.mu);
 	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
 	pthread_mutex_unlock(&ctx.mu);
-	if (!ok)
-		return shim_running(id) || realm_running(id) ? -ENOTSUP : -ESRCH;
-	/*
-	 * Only --isolation none lists them: in realm and shim modes the list
-	 * lives in the library OS behind the System Realm or the mini-OS,
-	 * which have no request for it yet.
-	 */
+	if (!ok) {
+		if (realm_running(id))
+			return realm_ps(id, out, max);
+		/* shim: the list lives behind the mini-OS, which has no request for it yet */
+		return shim_running(id) ? -ENOTSUP : -ESRCH;
+	}
 	n = libos_ps(buf, 64);
 	for (int i = 0; i < n && i < max && i < 64; i++) {
 		out[i].pid = buf[i].pid;

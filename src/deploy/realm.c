@@ -605,6 +605,8 @@ static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
 }
 
 /* One host call of the System Realm: the answer's gprs in out[0..]. */
+static void ps_answer(const uint8_t *buf, uint64_t n);
+
 static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 {
 	const uint64_t *a = ex->gprs;
@@ -705,6 +707,16 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		out[0] = k;
 		break;
 	}
+	case PRH_PS: {
+		/* the System Realm's answer to PRH_CMD_PS: checked, never trusted blindly */
+		uint64_t n = a[0];
+
+		if (n > hs.ns_size / sizeof(struct pal_realm_ps))
+			n = hs.ns_size / sizeof(struct pal_realm_ps);
+		ns_read(buf, n * sizeof(struct pal_realm_ps));
+		ps_answer(buf, n);
+		break;
+	}
 	case PRH_LOG: {
 		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
 		if (n > hs.ns_size)
@@ -774,11 +786,16 @@ static struct {
 	bool have_status;
 	int status;
 	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
+	bool ps_req, ps_done; /* realm_ps: asked of the System Realm, answered */
+	pthread_cond_t cv_ps;
+	struct rb_proc_info ps[64];
+	int ps_n;
 	int err;
 	char id[256];
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .cv_sys = PTHREAD_COND_INITIALIZER,
-       .cv_rec = PTHREAD_COND_INITIALIZER};
+       .cv_rec = PTHREAD_COND_INITIALIZER,
+       .cv_ps = PTHREAD_COND_INITIALIZER};
 
 /* Stop everything (S.mu held). */
 static void sched_stop(void)
@@ -897,12 +914,16 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			}
 		}
 		int w = 0;
-		while (!S.pending && !S.stop && !S.signals && w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && !S.ps_req && w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
 			break;
-		if (S.signals) {
+		if (S.ps_req) {
+			cmd = PRH_CMD_PS;
+			arg = 0;
+			S.ps_req = false;
+		} else if (S.signals) {
 			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive) */
 			int sig = __builtin_ctzll(S.signals) + 1;
 			cmd = PRH_CMD_SIGNAL;
@@ -955,6 +976,56 @@ int realm_kill(const char *id, int sig)
 		S.signals |= 1ULL << (sig - 1);
 		pthread_cond_signal(&S.cv_sys);
 		r = 0;
+	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
+/* PRH_PS's records (n of them in buf) for the waiting realm_ps. */
+static void ps_answer(const uint8_t *buf, uint64_t n)
+{
+	struct pal_realm_ps rec;
+	int k = 0;
+
+	pthread_mutex_lock(&S.mu);
+	for (uint64_t i = 0; i < n && k < 64; i++) {
+		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
+		if (rec.pid == 0 || rec.pid > INT32_MAX || rec.ppid > INT32_MAX)
+			continue;
+		S.ps[k].pid = (int)rec.pid;
+		S.ps[k].ppid = (int)rec.ppid;
+		S.ps[k].state = rec.state == 'Z' ? 'Z' : 'R';
+		memcpy(S.ps[k].comm, rec.comm, sizeof(S.ps[k].comm));
+		S.ps[k].comm[sizeof(S.ps[k].comm) - 1] = 0;
+		k++;
+	}
+	S.ps_n = k;
+	S.ps_done = true;
+	pthread_cond_broadcast(&S.cv_ps);
+	pthread_mutex_unlock(&S.mu);
+}
+
+int realm_ps(const char *id, struct rb_proc_info *out, int max)
+{
+	struct timespec dl;
+	int r = -ESRCH, w = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 5;
+	pthread_mutex_lock(&S.mu);
+	if (S.running && !S.stop && id && strcmp(id, S.id) == 0) {
+		S.ps_req = true;
+		S.ps_done = false;
+		pthread_cond_signal(&S.cv_sys);
+		while (!S.ps_done && !S.stop && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
+		if (S.ps_done) {
+			for (int i = 0; i < S.ps_n && i < max; i++)
+				out[i] = S.ps[i];
+			r = S.ps_n;
+		} else {
+			r = S.stop ? -ESRCH : -ETIMEDOUT;
+		}
 	}
 	pthread_mutex_unlock(&S.mu);
 	return r;

@@ -46,6 +46,13 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
  */
 int realm_kill(const char *id, int sig);
 
+/*
+ * deploy_ps for a realm container: the runtime asks the System Realm
+ * (PRH_CMD_PS), which reports pid, parent, state and name of each process.
+ * Count, -ESRCH (not running), -ETIMEDOUT (no answer within 5 s).
+ */
+int realm_ps(const char *id, struct rb_proc_info *out, int max);
+
 /* Whether the realm container `id` is running now (deploy_ps). */
 bool realm_running(const char *id);
 

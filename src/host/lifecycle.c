@@ -1083,7 +1083,7 @@ int host_cmd_features(int argc, char **argv)
 	       "    \"org.realmbox.isolation.default\": \"realm\",\n"
 	       "    \"org.realmbox.isolation.annotation\": \"org.realmbox.isolation\",\n"
 	       "    \"org.realmbox.exec\": \"none\",\n"
-	       "    \"org.realmbox.ps\": \"none\",\n"
+	       "    \"org.realmbox.ps\": \"none,realm\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"
 	       "}\n");

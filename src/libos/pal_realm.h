@@ -60,6 +60,15 @@ enum pal_realm_hc {
 	PRH_LOG = 9,           /* text in the NS buffer, g0 len */
 	PRH_MTIMES = 10,       /* g0 first entry, g1 count -> g0 count: u64 mtimes (unmeasured) */
 	PRH_GROW = 11,         /* g0 granules wanted -> g0 the pool's granules now (DATA created) */
+	PRH_PS = 12,           /* g0 count of struct pal_realm_ps records in the NS buffer (PRH_CMD_PS) */
+};
+
+/* One container process as the System Realm reports it for the runtime's ps (PRH_PS). */
+struct pal_realm_ps {
+	uint32_t pid, ppid;
+	char state;    /* 'R' live, 'Z' zombie */
+	char pad[3];
+	char comm[16]; /* NUL-terminated */
 };
 
 /* What the host answers PRH_IDLE with. */
@@ -67,6 +76,7 @@ enum pal_realm_hc {
 #define PRH_CMD_SHUTDOWN 2 /* stop the kernel */
 #define PRH_CMD_TICK 3     /* the timeout passed (or nothing new): look at the timers */
 #define PRH_CMD_SIGNAL 4   /* the runtime sends signal g1 to the container's init (runc kill) */
+#define PRH_CMD_PS 5       /* report the container's processes (PRH_PS), then idle again */
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 

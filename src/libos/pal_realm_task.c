@@ -189,6 +189,31 @@ static void take(unsigned k)
 	R.e.kt_start(R.e.guest, k + 1, kt_entry);
 }
 
+/*
+ * The runtime's ps (PRH_CMD_PS): pid, parent, state and name of each
+ * container process, as many as the NS buffer holds, into a PRH_PS call.
+ * Nothing else of the container leaves the realm this way.
+ */
+static void report_ps(void)
+{
+	struct libos_proc_info ps[64];
+	struct pal_realm_ps rec;
+	uint64_t a[1] = {0};
+	int n = R.started && !R.ended ? libos_ps(ps, 64) : 0;
+
+	for (int i = 0; i < n && i < 64 && (a[0] + 1) * sizeof(rec) <= R.e.ns_size; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.pid = (uint32_t)ps[i].pid;
+		rec.ppid = (uint32_t)ps[i].ppid;
+		rec.state = ps[i].state;
+		memcpy(rec.comm, ps[i].comm, sizeof(rec.comm));
+		rec.comm[sizeof(rec.comm) - 1] = 0;
+		memcpy((uint8_t *)R.e.ns + a[0] * sizeof(rec), &rec, sizeof(rec));
+		a[0]++;
+	}
+	pal_realm_host_call(PRH_PS, a, 1, NULL);
+}
+
 void pal_realm_run(int (*start)(void *arg), void *arg)
 {
 	uint64_t out[RSI_HOST_CALL_NR_GPRS];
@@ -220,6 +245,10 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 		if (out[0] == PRH_CMD_SIGNAL) {
 			if (out[1] > 0 && out[1] <= 64 && R.started && !R.ended)
 				libos_kill(1, (int)out[1]);
+			continue;
+		}
+		if (out[0] == PRH_CMD_PS) {
+			report_ps();
 			continue;
 		}
 		if (out[0] != PRH_CMD_SERVE)

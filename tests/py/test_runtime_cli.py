@@ -330,26 +330,27 @@ class Lifecycle(unittest.TestCase):
         self.assertIn(b"got abc", data)
 
     def test_ps(self):
+        """ps lists the container's processes (its own pids): the library OS in none mode,
+        the System Realm's answer in realm mode."""
         rt = Runtime(self)
         b = rt.bundle("ps", ["sh", "-c", "sleep 30 & echo ready; wait"])
-        rt.create("p1", b, "--isolation", "none")
-        rt.rb("start", "p1")
-        rt.wait_output(os.path.join(rt.tmp, "p1.out"), b"ready\n")
-        rc, o, e = rt.rb("ps", "--format", "json", "p1")
-        self.assertEqual((rc, e), (0, ""))
-        self.assertEqual(json.loads(o), [1, 2])
-        rc, o, e = rt.rb("ps", "p1")
-        rows = [ln.split() for ln in o.splitlines()]
-        self.assertEqual(rows[0], ["PID", "PPID", "STAT", "CMD"])
-        self.assertEqual([r[0:2] for r in rows[1:]], [["1", "0"], ["2", "1"]])
-        self.assertEqual([r[2] for r in rows[1:]], ["R", "R"])
-        rc, o, e = rt.rb("delete", "--force", "p1")
-        self.assertEqual(rc, 0)
-        rt.create("p2", b, "--isolation", "realm")
-        rt.rb("start", "p2")
-        rc, o, e = rt.rb("ps", "p2")
-        self.assertEqual((rc, e), (1, "realmbox: ps: ps: not supported in isolation mode realm "
-                                      "yet\n"))
+        for iso in ("none", "realm"):
+            cid = "p" + iso
+            rt.create(cid, b, "--isolation", iso)
+            rc, o, e = rt.rb("ps", "--format", "json", cid)
+            self.assertEqual((rc, o, e), (0, "[]\n", ""), "created: nothing runs yet")
+            rt.rb("start", cid)
+            rt.wait_output(os.path.join(rt.tmp, cid + ".out"), b"ready\n")
+            rc, o, e = rt.rb("ps", "--format", "json", cid)
+            self.assertEqual((rc, e), (0, ""), iso)
+            self.assertEqual(json.loads(o), [1, 2], iso)
+            rc, o, e = rt.rb("ps", cid)
+            rows = [ln.split() for ln in o.splitlines()]
+            self.assertEqual(rows[0], ["PID", "PPID", "STAT", "CMD"])
+            self.assertEqual([r[0:3] for r in rows[1:]], [["1", "0", "R"], ["2", "1", "R"]], iso)
+            self.assertEqual(rt.rb("delete", "--force", cid)[0], 0)
+            rc, o, e = rt.rb("ps", cid)
+            self.assertEqual((rc, e), (1, f"realmbox: ps: container {cid} does not exist\n"))
 
     def test_exec(self):
         """exec: a new process in the running container with its own stdio, env, cwd, status."""

@@ -410,6 +410,9 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 			    "invalid container ID '%s': want 1 to 1024 of [a-zA-Z0-9_.-], "
 			    "starting with a letter or digit",
 			    o->id);
+	if (strcmp(o->id, "machine") == 0)
+		return fail(cmd, "container ID 'machine' is reserved (ROOT/machine holds the "
+				 "machine's attestation keys)");
 	if (mkdirs(root) < 0)
 		return fail(cmd, "runtime root %s: %s", root, strerror(errno));
 	if (host_cstate_dir(root, o->id, dir, sizeof(dir), &err) < 0)

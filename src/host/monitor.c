@@ -177,7 +177,7 @@ static void do_ps(int fd)
 	if (n == -ENOTSUP) {
 		char msg[128];
 
-		snprintf(msg, sizeof(msg), "ps: not supported in isolation mode %s yet",
+		snprintf(msg, sizeof(msg), "not supported in isolation mode %s yet",
 			 M.a->st->isolation);
 		reply(fd, n, msg);
 		return;

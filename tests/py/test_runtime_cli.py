@@ -165,6 +165,9 @@ class Lifecycle(unittest.TestCase):
     def test_lifecycle_realm(self):
         self.lifecycle("realm")
 
+    def test_lifecycle_shim(self):
+        self.lifecycle("shim")
+
     def test_isolation_annotation(self):
         """org.realmbox.isolation selects the mode; state.json records it."""
         rt = Runtime(self)
@@ -267,6 +270,9 @@ class Lifecycle(unittest.TestCase):
         rc, msg, _, _ = rt.create("a/b", b, ok=False)
         self.assertEqual(rc, 1)
         self.assertIn("invalid container ID 'a/b'", msg)
+        rc, msg, _, _ = rt.create("machine", b, ok=False)
+        self.assertEqual((rc, msg), (1, "realmbox: create: container ID 'machine' is reserved "
+                                        "(ROOT/machine holds the machine's attestation keys)\n"))
         rc, o, e = rt.rb("list", "-q")
         self.assertEqual(o.split(), ["dup"])
         rc, o, e = rt.rb("bogus-cmd")

@@ -682,9 +682,10 @@ int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, siz
 	if (errbuf && errlen)
 		errbuf[0] = 0;
 	if (!none_running(id)) {
-		if (shim_running(id) || realm_running(id)) {
-			snprintf(errbuf, errlen, "exec: not supported in isolation mode %s yet",
-				 shim_running(id) ? "shim" : "realm");
+		if (realm_running(id))
+			return realm_exec(id, req, errbuf, errlen);
+		if (shim_running(id)) {
+			snprintf(errbuf, errlen, "exec: not supported in isolation mode shim yet");
 			return -ENOTSUP;
 		}
 		snprintf(errbuf, errlen, "the container is not running");
@@ -738,7 +739,7 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 			slot = i;
 	pthread_mutex_unlock(&ctx.mu);
 	if (slot < 0)
-		return -ESRCH;
+		return realm_running(id) ? realm_exec_wait(id, pid, timeout_ms, status) : -ESRCH;
 	for (int waited = 0;; waited += 10) {
 		r = none_running(id) ? libos_spawn_status(pid, status) : -ESRCH;
 		if (r != -EAGAIN)
@@ -761,7 +762,7 @@ int deploy_exec_kill(const char *id, int pid, int sig)
 	if (sig <= 0 || sig > 64 || pid <= 1)
 		return -EINVAL;
 	if (!none_running(id))
-		return -ESRCH;
+		return realm_running(id) ? realm_exec_kill(id, pid, sig) : -ESRCH;
 	return libos_kill(pid, sig);
 }
 

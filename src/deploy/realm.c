@@ -502,6 +502,7 @@ static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct r
 static struct {
 	int rootfd;
 	int fds[3];
+	int xfds[LIBOS_CONSOLE_MAX]; /* realm_exec's processes' console streams (-1: none) */
 	uint64_t ns_base_pa; /* the NS buffer, contiguous */
 	size_t ns_size;
 	uint8_t *manifest;
@@ -606,6 +607,7 @@ static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
 
 /* One host call of the System Realm: the answer's gprs in out[0..]. */
 static void ps_answer(const uint8_t *buf, uint64_t n);
+static void outside_answer(int64_t result);
 
 static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 {
@@ -617,7 +619,11 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	switch (ex->imm) {
 	case PRH_CONSOLE_WRITE: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		int fd = hs.fds[a[0] == 2 ? 2 : 1];
+		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]] : hs.fds[a[0] == 2 ? 2 : 1];
+		if (fd < 0) {
+			out[0] = (uint64_t)-EPIPE; /* an exec session that ended */
+			break;
+		}
 		ns_read(buf, n);
 		size_t done = 0;
 		while (done < n) {
@@ -635,13 +641,18 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	case PRH_CONSOLE_READ: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
 		/* never block the System Realm's vCPU: it sleeps a while on its own */
-		struct pollfd p = {hs.fds[0], POLLIN, 0};
+		int rfd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]] : hs.fds[0];
+		if (rfd < 0) {
+			out[0] = 0; /* EOF */
+			break;
+		}
+		struct pollfd p = {rfd, POLLIN, 0};
 		int r = poll(&p, 1, 0);
 		if (r <= 0) {
 			out[0] = (uint64_t)-EAGAIN;
 			break;
 		}
-		ssize_t got = read(hs.fds[0], buf, n);
+		ssize_t got = read(rfd, buf, n);
 		if (got < 0) {
 			out[0] = (uint64_t)(errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno);
 			break;
@@ -717,6 +728,9 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		ps_answer(buf, n);
 		break;
 	}
+	case PRH_RESULT:
+		outside_answer((int64_t)a[0]);
+		break;
 	case PRH_LOG: {
 		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
 		if (n > hs.ns_size)
@@ -787,6 +801,12 @@ static struct {
 	int status;
 	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
 	bool ps_req, ps_done; /* realm_ps: asked of the System Realm, answered */
+	uint64_t ocmd, oarg;  /* an outside command (exec) for the System Realm, pending */
+	const void *odata;    /* its request for the NS buffer */
+	size_t olen;
+	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
+	int64_t oresult;
+	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3]; /* realm_exec's processes per console slot */
 	pthread_cond_t cv_ps;
 	struct rb_proc_info ps[64];
 	int ps_n;
@@ -914,12 +934,20 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			}
 		}
 		int w = 0;
-		while (!S.pending && !S.stop && !S.signals && !S.ps_req && w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && !S.ps_req && !S.ocmd &&
+		       w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
 			break;
-		if (S.ps_req) {
+		if (S.ocmd) {
+			/* the System Realm is idle: its NS buffer is ours to fill */
+			if (S.olen)
+				ns_write(S.odata, S.olen);
+			cmd = S.ocmd;
+			arg = S.oarg;
+			S.ocmd = 0;
+		} else if (S.ps_req) {
 			cmd = PRH_CMD_PS;
 			arg = 0;
 			S.ps_req = false;
@@ -979,6 +1007,172 @@ int realm_kill(const char *id, int sig)
 	}
 	pthread_mutex_unlock(&S.mu);
 	return r;
+}
+
+/* PRH_RESULT: the System Realm's answer to the pending outside command. */
+static void outside_answer(int64_t result)
+{
+	pthread_mutex_lock(&S.mu);
+	S.oresult = result;
+	S.odone = true;
+	pthread_cond_broadcast(&S.cv_ps);
+	pthread_mutex_unlock(&S.mu);
+}
+
+/*
+ * Ask the System Realm cmd/arg (with data for its NS buffer) and wait at
+ * most 10 s for its PRH_RESULT. One at a time. -ESRCH if container id is
+ * not running, -ETIMEDOUT.
+ */
+static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len)
+{
+	struct timespec dl;
+	int64_t r = -ESRCH;
+	int w = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	pthread_mutex_lock(&S.mu);
+	while (S.obusy && S.running && !S.stop && w != ETIMEDOUT)
+		w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
+	if (S.running && !S.stop && !S.obusy && id && strcmp(id, S.id) == 0) {
+		S.obusy = true;
+		S.odone = false;
+		S.ocmd = cmd;
+		S.oarg = arg;
+		S.odata = data;
+		S.olen = len;
+		pthread_cond_signal(&S.cv_sys);
+		while (!S.odone && !S.stop && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
+		r = S.odone ? S.oresult : S.stop ? -ESRCH : -ETIMEDOUT;
+		S.ocmd = 0;
+		S.obusy = false;
+		pthread_cond_broadcast(&S.cv_ps);
+	} else if (w == ETIMEDOUT) {
+		r = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
+int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
+{
+	const int nslots = (int)(sizeof(S.xpid) / sizeof(S.xpid[0]));
+	struct pal_realm_exec h = {0};
+	size_t len = sizeof(h);
+	uint8_t *buf;
+	int slot = -1, argc = 0, envc = 0;
+	int64_t r;
+
+	for (; req->args[argc]; argc++)
+		len += strlen(req->args[argc]) + 1;
+	for (; req->env && req->env[envc]; envc++)
+		len += strlen(req->env[envc]) + 1;
+	len += strlen(req->cwd) + 1;
+	if (argc == 0 || argc > PAL_REALM_EXEC_MAX_STRINGS || envc > PAL_REALM_EXEC_MAX_STRINGS ||
+	    len > hs.ns_size) {
+		snprintf(errbuf, errlen, "exec: the process's arguments and environment are too "
+					 "large (at most %d strings each, %zu bytes in all)",
+			 PAL_REALM_EXEC_MAX_STRINGS, (size_t)hs.ns_size);
+		return -E2BIG;
+	}
+	buf = malloc(len);
+	if (buf == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&S.mu);
+	for (int i = 0; i < nslots; i++)
+		if (S.xpid[i] == 0) {
+			slot = i;
+			S.xpid[i] = -1;
+			break;
+		}
+	pthread_mutex_unlock(&S.mu);
+	if (slot < 0) {
+		free(buf);
+		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
+		return -EAGAIN;
+	}
+	h.console_base = (uint32_t)(3 + 3 * slot);
+	h.uid = req->uid;
+	h.gid = req->gid;
+	h.terminal = req->terminal;
+	h.argc = (uint32_t)argc;
+	h.envc = (uint32_t)envc;
+	memcpy(buf, &h, sizeof(h));
+	size_t off = sizeof(h);
+	memcpy(buf + off, req->cwd, strlen(req->cwd) + 1);
+	off += strlen(req->cwd) + 1;
+	for (int i = 0; i < argc; i++, off += strlen(req->args[i - 1]) + 1)
+		memcpy(buf + off, req->args[i], strlen(req->args[i]) + 1);
+	for (int i = 0; i < envc; i++, off += strlen(req->env[i - 1]) + 1)
+		memcpy(buf + off, req->env[i], strlen(req->env[i]) + 1);
+	for (int k = 0; k < 3; k++)
+		hs.xfds[h.console_base + k] = req->fds[k];
+	r = outside(id, PRH_CMD_EXEC, len, buf, len);
+	free(buf);
+	pthread_mutex_lock(&S.mu);
+	if (r > 0 && r <= INT32_MAX) {
+		S.xpid[slot] = (int)r;
+	} else {
+		S.xpid[slot] = 0;
+		for (int k = 0; k < 3; k++)
+			hs.xfds[h.console_base + k] = -1;
+	}
+	pthread_mutex_unlock(&S.mu);
+	if (r == -ENOENT && !strchr(req->args[0], '/'))
+		snprintf(errbuf, errlen, "exec: \"%s\": executable file not found in $PATH",
+			 req->args[0]);
+	else if (r == -EAGAIN)
+		snprintf(errbuf, errlen, "exec: no REC left for a new process (a Container "
+					 "Realm's RECs that ran a process are only reused by fork)");
+	else if (r < 0)
+		snprintf(errbuf, errlen, "cannot execute %s: %s", req->args[0], strerror((int)-r));
+	else if (r == 0 || r > INT32_MAX)
+		return -EIO;
+	return (int)r;
+}
+
+int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status)
+{
+	const int nslots = (int)(sizeof(S.xpid) / sizeof(S.xpid[0]));
+	int slot = -1;
+	int64_t r;
+
+	pthread_mutex_lock(&S.mu);
+	for (int i = 0; i < nslots; i++)
+		if (pid > 0 && S.xpid[i] == pid)
+			slot = i;
+	pthread_mutex_unlock(&S.mu);
+	if (slot < 0)
+		return -ESRCH;
+	for (int waited = 0;; waited += 25) {
+		r = outside(id, PRH_CMD_EXEC_STATUS, (uint64_t)pid, NULL, 0);
+		if (r != -EAGAIN)
+			break;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		usleep(25000);
+	}
+	if (r == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	pthread_mutex_lock(&S.mu);
+	S.xpid[slot] = 0;
+	for (int k = 0; k < 3; k++)
+		hs.xfds[3 + 3 * slot + k] = -1;
+	pthread_mutex_unlock(&S.mu);
+	if (r < 0)
+		return -ESRCH;
+	*status = (int)(r & 0xff);
+	return 0;
+}
+
+int realm_exec_kill(const char *id, int pid, int sig)
+{
+	if (sig <= 0 || sig > 64 || pid <= 1)
+		return -EINVAL;
+	int64_t r = outside(id, PRH_CMD_KILL_PID, ((uint64_t)pid << 8) | (uint64_t)sig, NULL, 0);
+	return r < 0 ? (int)r : 0;
 }
 
 /* PRH_PS's records (n of them in buf) for the waiting realm_ps. */
@@ -1128,6 +1322,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	hs.fds[0] = stdin_fd;
 	hs.fds[1] = stdout_fd;
 	hs.fds[2] = stderr_fd;
+	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
+		hs.xfds[i] = -1;
+	memset(S.xpid, 0, sizeof(S.xpid));
 	if (host_manifest_serialize(mf, &hs.manifest, &hs.manifest_len)) {
 		ret = fail(-ENOMEM, "out of memory");
 		goto out;

@@ -53,6 +53,16 @@ int realm_kill(const char *id, int sig);
  */
 int realm_ps(const char *id, struct rb_proc_info *out, int max);
 
+/*
+ * deploy_exec, deploy_exec_wait and deploy_exec_kill for a realm container:
+ * the System Realm starts the process on a REC that never ran
+ * (PRH_CMD_EXEC), reports its status (PRH_CMD_EXEC_STATUS) and signals it
+ * (PRH_CMD_KILL_PID); its console streams are the request's fds.
+ */
+int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
+int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status);
+int realm_exec_kill(const char *id, int pid, int sig);
+
 /* Whether the realm container `id` is running now (deploy_ps). */
 bool realm_running(const char *id);
 

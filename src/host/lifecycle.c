@@ -1085,7 +1085,7 @@ int host_cmd_features(int argc, char **argv)
 	       "    \"org.realmbox.isolation.modes\": \"realm,shim,none\",\n"
 	       "    \"org.realmbox.isolation.default\": \"realm\",\n"
 	       "    \"org.realmbox.isolation.annotation\": \"org.realmbox.isolation\",\n"
-	       "    \"org.realmbox.exec\": \"none\",\n"
+	       "    \"org.realmbox.exec\": \"none,realm\",\n"
 	       "    \"org.realmbox.ps\": \"none,realm\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"

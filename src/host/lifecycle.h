@@ -8,7 +8,7 @@
  *   realmbox [GLOBAL] delete [--force] ID | list [--format table|json] [-q]
  *   realmbox [GLOBAL] ps [--format table|json] ID | features
  *   realmbox [GLOBAL] exec [--tty] [--env K=V] [--cwd D] [--process F] [--detach]
- *                          [--pid-file F] [--console-socket S] ID CMD...  (isolation none)
+ *                          [--pid-file F] [--console-socket S] ID CMD...  (none, realm)
  *   realmbox [GLOBAL] run --detach|--pid-file F|--console-socket S ... ID
  *
  * GLOBAL: --root DIR, --log FILE, --log-format text|json, --debug,

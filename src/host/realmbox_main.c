@@ -34,7 +34,7 @@ static const struct command {
 	{"delete", host_cmd_delete, "delete a stopped (or, with --force, any) container"},
 	{"list", host_cmd_list, "list the containers under the runtime root"},
 	{"ps", host_cmd_ps, "list a running container's processes"},
-	{"exec", host_cmd_exec, "a new process in a running container (isolation none)"},
+	{"exec", host_cmd_exec, "a new process in a running container (isolation none, realm)"},
 	{"features", host_cmd_features, "print what the runtime supports (JSON, as runc)"},
 	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
 	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},

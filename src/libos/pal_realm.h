@@ -61,7 +61,19 @@ enum pal_realm_hc {
 	PRH_MTIMES = 10,       /* g0 first entry, g1 count -> g0 count: u64 mtimes (unmeasured) */
 	PRH_GROW = 11,         /* g0 granules wanted -> g0 the pool's granules now (DATA created) */
 	PRH_PS = 12,           /* g0 count of struct pal_realm_ps records in the NS buffer (PRH_CMD_PS) */
+	PRH_RESULT = 13,       /* g0 the result of PRH_CMD_EXEC, _EXEC_STATUS, _KILL_PID (int64) */
 };
+
+/*
+ * PRH_CMD_EXEC's request in the NS buffer (g1 its length): this header,
+ * then NUL-terminated strings: cwd, argc args, envc env entries. The
+ * System Realm checks every field; the process's fds 0-2 are console
+ * streams console_base..+2 (PRH_CONSOLE_READ/WRITE with those fds).
+ */
+struct pal_realm_exec {
+	uint32_t console_base, uid, gid, terminal, argc, envc;
+};
+#define PAL_REALM_EXEC_MAX_STRINGS 256
 
 /* One container process as the System Realm reports it for the runtime's ps (PRH_PS). */
 struct pal_realm_ps {
@@ -77,6 +89,9 @@ struct pal_realm_ps {
 #define PRH_CMD_TICK 3     /* the timeout passed (or nothing new): look at the timers */
 #define PRH_CMD_SIGNAL 4   /* the runtime sends signal g1 to the container's init (runc kill) */
 #define PRH_CMD_PS 5       /* report the container's processes (PRH_PS), then idle again */
+#define PRH_CMD_EXEC 6     /* start the process in the NS buffer (runc exec): PRH_RESULT pid */
+#define PRH_CMD_EXEC_STATUS 7 /* g1 pid: PRH_RESULT its status, -EAGAIN running, -ESRCH */
+#define PRH_CMD_KILL_PID 8 /* g1 pid << 8 | signal, for an exec'd process: PRH_RESULT 0/-errno */
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 

@@ -7,8 +7,8 @@ of the busybox example rootfs by writing the OCI image layout by hand (no
 registry, no network), imports it with `ctr images import`, then:
 `ctr run --rm` prints the container's output and returns its exit status;
 a detached task is seen by `ctr task ps` and `ctr task ls`, runs a second
-process with `ctr task exec` (isolation none), and is ended by `ctr task
-kill` (names and numbers). containerd calls the runtime with --root, --log,
+process with `ctr task exec`, and is ended by `ctr task kill` (names and
+numbers), in none and realm modes. containerd calls the runtime with --root, --log,
 --log-format json, create --bundle --pid-file, start, state, kill, delete.
 
 Skips with the reason only when containerd is not installed or cannot
@@ -180,8 +180,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 "r-" + iso), 0)
 
     def test_task_kill_ps(self):
+        for iso in ("none", "realm"):
+            self.kill_ps_exec(iso)
+
+    def kill_ps_exec(self, iso):
         script = "trap 'echo got USR1; exit 5' USR1; echo ready; while :; do sleep 1; done"
-        p = self.ctr(*self.run_args("-d"), IMAGE, "k1", "sh", "-c", script)
+        p = self.ctr(*self.run_args("-d", iso=iso), IMAGE, "k1", "sh", "-c", script)
         self.assertEqual(p.returncode, 0, p.stderr)
         try:
             ls = self.ctr("tasks", "ls").stdout.decode()
@@ -191,7 +195,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             self.assertEqual(ps.stdout.decode().split()[0:3], ["PID", "INFO", "1"])
             ex = self.ctr("tasks", "exec", "--exec-id", "e1", "k1", "sh", "-c",
                           "echo hi from exec; exit 6")
-            self.assertEqual((ex.returncode, ex.stdout), (6, b"hi from exec\n"), ex.stderr)
+            self.assertEqual((ex.returncode, ex.stdout), (6, b"hi from exec\n"), (iso, ex.stderr))
             ps = self.ctr("tasks", "ps", "k1").stdout.decode().split()
             self.assertEqual(ps[0:3], ["PID", "INFO", "1"])
             k = self.ctr("tasks", "kill", "-s", "SIGUSR1", "k1")
@@ -203,7 +207,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         finally:
             self.ctr("tasks", "delete", "-f", "k1")
             self.ctr("containers", "delete", "k1")
-        p = self.ctr(*self.run_args("-d"), IMAGE, "k2", "sh", "-c", "sleep 100")
+        p = self.ctr(*self.run_args("-d", iso=iso), IMAGE, "k2", "sh", "-c", "sleep 100")
         self.assertEqual(p.returncode, 0, p.stderr)
         try:
             k = self.ctr("tasks", "kill", "-s", "9", "k2")

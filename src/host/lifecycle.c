@@ -470,6 +470,9 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 	now_rfc3339(st.created, sizeof(st.created));
 	st.status = RB_CS_CREATING;
 	st.exit_status = -1;
+	/* until the monitor records itself: this command (state says "creating" while it lives) */
+	st.pid = getpid();
+	st.starttime = host_pid_starttime(st.pid);
 	if (host_cstate_write(root, &st, &err) < 0) {
 		fail(cmd, "%s", err.msg);
 		goto out_dir;

@@ -328,22 +328,26 @@ static bool serve(int fd)
 static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 {
 	if (strcmp(req, "start") == 0) {
+		bool did = false;
+
 		pthread_mutex_lock(&M.mu);
-		if (M.state == RB_CS_CREATED && !M.cancel_sig) {
-			M.start_req = true;
+		if (M.state == RB_CS_CREATED && !M.cancel_sig && !M.start_req) {
+			M.start_req = did = true;
 			pthread_cond_broadcast(&M.cv);
+			/* until the gate let it run (it may even have ended since) */
 			while (M.state == RB_CS_CREATED)
 				pthread_cond_wait(&M.cv, &M.mu);
 		}
 		enum rb_cstatus s = M.state;
-		bool started = M.start_req;
+		bool cancelled = M.cancel_sig != 0;
 		pthread_mutex_unlock(&M.mu);
-		if (s == RB_CS_RUNNING && started)
+		if (did)
 			reply(fd, 0, "");
 		else
 			reply(fd, -EINVAL,
-			      s == RB_CS_STOPPED ? "cannot start a container that has stopped"
-						 : "cannot start an already running container");
+			      s == RB_CS_STOPPED || cancelled
+				      ? "cannot start a container that has stopped"
+				      : "cannot start an already running container");
 		return;
 	}
 	if (strncmp(req, "kill ", 5) == 0) {

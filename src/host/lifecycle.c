@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/cli_util.h"
 #include "host/cstate.h"
 #include "host/machine_keys.h"
 #include "host/manifest.h"
@@ -36,77 +37,6 @@
 struct host_globals host_g;
 
 /* ---- messages and options ---------------------------------------------------------- */
-
-static int fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(const char *cmd, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "realmbox: %s: %s\n", cmd, msg);
-	host_log("error", "%s: %s", cmd, msg);
-	return 1;
-}
-
-static int usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_err(const char *cmd, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "realmbox: %s: %s (see `realmbox %s --help`)\n", cmd, msg, cmd);
-	host_log("error", "%s: %s", cmd, msg);
-	return 2;
-}
-
-/*
- * Option `name` (long "--x" also accepted as "-x", as urfave/cli does)
- * with a value, as "--opt VALUE" or "--opt=VALUE": 1 with *out set, 0 if
- * argv[*i] is another option, -1 if the value is missing.
- */
-static int opt_val(int argc, char **argv, int *i, const char *name, const char *shortname,
-		   const char **out)
-{
-	const char *a = argv[*i];
-	size_t n;
-
-	if (shortname && strcmp(a, shortname) == 0) {
-		if (*i + 1 >= argc)
-			return -1;
-		*out = argv[++*i];
-		return 1;
-	}
-	if (a[0] == '-' && a[1] != '-')
-		a++; /* -root as --root */
-	n = strlen(name);
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
-static bool flag(const char *a, const char *name, const char *shortname)
-{
-	if (shortname && strcmp(a, shortname) == 0)
-		return true;
-	if (a[0] == '-' && a[1] != '-')
-		a++;
-	return strcmp(a, name) == 0;
-}
 
 int host_globals_parse(int argc, char **argv)
 {
@@ -122,15 +52,15 @@ int host_globals_parse(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
 		    strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0)
 			break;
-		if ((m = opt_val(argc, argv, &i, "--root", NULL, &v)) != 0) {
+		if ((m = host_cli_opt(argc, argv, &i, "--root", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
 			host_g.root = v;
-		} else if ((m = opt_val(argc, argv, &i, "--log", NULL, &v)) != 0) {
+		} else if ((m = host_cli_opt(argc, argv, &i, "--log", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
 			log = v; /* opened below, once the format is known */
-		} else if ((m = opt_val(argc, argv, &i, "--log-format", NULL, &v)) != 0) {
+		} else if ((m = host_cli_opt(argc, argv, &i, "--log-format", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
 			if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
@@ -139,7 +69,7 @@ int host_globals_parse(int argc, char **argv)
 				return -1;
 			}
 			log_format = v;
-		} else if ((m = opt_val(argc, argv, &i, "--isolation", NULL, &v)) != 0) {
+		} else if ((m = host_cli_opt(argc, argv, &i, "--isolation", NULL, &v)) != 0) {
 			enum rb_isolation iso;
 
 			if (m < 0)
@@ -152,12 +82,12 @@ int host_globals_parse(int argc, char **argv)
 				return -1;
 			}
 			host_g.isolation = v;
-		} else if (flag(a, "--debug", NULL)) {
+		} else if (host_cli_flag(a, "--debug", NULL)) {
 			host_debug_enabled = true;
-		} else if (flag(a, "--systemd-cgroup", NULL)) {
+		} else if (host_cli_flag(a, "--systemd-cgroup", NULL)) {
 			host_g.systemd_cgroup = true;
-		} else if ((m = opt_val(argc, argv, &i, "--rootless", NULL, &v)) != 0 ||
-			   (m = opt_val(argc, argv, &i, "--criu", NULL, &v)) != 0) {
+		} else if ((m = host_cli_opt(argc, argv, &i, "--rootless", NULL, &v)) != 0 ||
+			   (m = host_cli_opt(argc, argv, &i, "--criu", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
 		} else {
@@ -176,15 +106,6 @@ int host_globals_parse(int argc, char **argv)
 			fprintf(stderr, "realmbox: --log %s: %s\n", log, strerror(-r));
 	}
 	return i;
-}
-
-static int get_root(const char *cmd, char *root, size_t n)
-{
-	struct rb_err err = {0};
-
-	if (host_runtime_root(host_g.root, root, n, &err) < 0)
-		return fail(cmd, "%s", err.msg);
-	return 0;
 }
 
 /* mkdir -p with mode 0700 for what we create. */
@@ -281,99 +202,6 @@ static char *bundle_annotations(const char *bundle, char *iso, size_t n)
 	return s;
 }
 
-/* Write pid to path atomically (runc's --pid-file). */
-static int write_pid_file(const char *path, pid_t pid)
-{
-	char tmp[4200];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -errno;
-	fprintf(f, "%d", (int)pid);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
-}
-
-/*
- * A pty whose master goes to the console socket (runc's protocol: one
- * message with the pty's name as data and the master as SCM_RIGHTS);
- * returns the slave fd, or -errno with msg set.
- */
-static int console_handoff(const char *sockpath, char *msg, size_t n)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char name[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = {0};
-	struct iovec iov;
-	struct cmsghdr *c;
-	int master, slave, s;
-
-	if (strlen(sockpath) >= sizeof(sa.sun_path)) {
-		snprintf(msg, n, "--console-socket %s: path too long", sockpath);
-		return -ENAMETOOLONG;
-	}
-	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 ||
-	    ptsname_r(master, name, sizeof(name)) != 0) {
-		int e = errno;
-
-		snprintf(msg, n, "cannot allocate a pty: %s", strerror(e));
-		if (master >= 0)
-			close(master);
-		return -e;
-	}
-	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0) {
-		int e = errno;
-
-		snprintf(msg, n, "%s: %s", name, strerror(e));
-		close(master);
-		return -e;
-	}
-	strcpy(sa.sun_path, sockpath);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		int e = errno;
-
-		snprintf(msg, n, "--console-socket %s: %s", sockpath, strerror(e));
-		if (s >= 0)
-			close(s);
-		close(master);
-		close(slave);
-		return -e;
-	}
-	iov.iov_base = name;
-	iov.iov_len = strlen(name);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (sendmsg(s, &mh, 0) < 0) {
-		int e = errno;
-
-		snprintf(msg, n, "--console-socket %s: sending the pty: %s", sockpath, strerror(e));
-		close(s);
-		close(master);
-		close(slave);
-		return -e;
-	}
-	close(s);
-	close(master);
-	return slave;
-}
-
 static void now_rfc3339(char *out, size_t n)
 {
 	struct timespec ts;
@@ -403,24 +231,25 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 	pid_t child, pid = 0;
 	size_t len = 0;
 
-	if (get_root(cmd, root, sizeof(root)))
+	if (host_cli_root(cmd, root, sizeof(root)))
 		return 1;
 	if (!host_container_id_valid(o->id))
-		return fail(cmd,
-			    "invalid container ID '%s': want 1 to 1024 of [a-zA-Z0-9_.-], "
-			    "starting with a letter or digit",
-			    o->id);
+		return host_cli_fail(cmd,
+				     "invalid container ID '%s': want 1 to 1024 of [a-zA-Z0-9_.-], "
+				     "starting with a letter or digit",
+				     o->id);
 	if (strcmp(o->id, "machine") == 0)
-		return fail(cmd, "container ID 'machine' is reserved (ROOT/machine holds the "
-				 "machine's attestation keys)");
+		return host_cli_fail(cmd,
+				     "container ID 'machine' is reserved (ROOT/machine holds the "
+				     "machine's attestation keys)");
 	if (mkdirs(root) < 0)
-		return fail(cmd, "runtime root %s: %s", root, strerror(errno));
+		return host_cli_fail(cmd, "runtime root %s: %s", root, strerror(errno));
 	if (host_cstate_dir(root, o->id, dir, sizeof(dir), &err) < 0)
-		return fail(cmd, "%s", err.msg);
+		return host_cli_fail(cmd, "%s", err.msg);
 
 	rc = host_bundle_load(o->bundle, &cfg, &err);
 	if (rc < 0)
-		return fail(cmd, "%s", err.msg);
+		return host_cli_fail(cmd, "%s", err.msg);
 	memset(&st, 0, sizeof(st));
 	st.annotations = bundle_annotations(cfg.bundle, annot_iso, sizeof(annot_iso));
 	/* --isolation of create, the bundle's annotation, the global flag, the environment */
@@ -430,25 +259,27 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 		   : getenv("REALMBOX_ISOLATION") ? getenv("REALMBOX_ISOLATION")
 						  : "realm";
 	if (!host_isolation_parse(iso_name, &iso)) {
-		fail(cmd, "%s%s: unknown isolation mode (want realm, shim or none)",
-		     !o->isolation && annot_iso[0] ? "annotation org.realmbox.isolation: " : "",
-		     iso_name);
+		host_cli_fail(cmd, "%s%s: unknown isolation mode (want realm, shim or none)",
+			      !o->isolation && annot_iso[0] ? "annotation org.realmbox.isolation: "
+							    : "",
+			      iso_name);
 		goto out_cfg;
 	}
 	cfg.isolation = iso;
 	cfg.id = strdup(o->id);
 	if (cfg.id == NULL) {
-		fail(cmd, "out of memory");
+		host_cli_fail(cmd, "out of memory");
 		goto out_cfg;
 	}
 	if (cfg.terminal && o->console_socket == NULL) {
-		fail(cmd, "cannot allocate tty if realmbox will detach without setting console "
-			  "socket (process.terminal is true: pass --console-socket)");
+		host_cli_fail(cmd,
+			      "cannot allocate tty if realmbox will detach without setting console "
+			      "socket (process.terminal is true: pass --console-socket)");
 		goto out_cfg;
 	}
 	if (!cfg.terminal && o->console_socket != NULL) {
-		fail(cmd, "cannot use console socket if realmbox will not allocate a tty "
-			  "(process.terminal is false)");
+		host_cli_fail(cmd, "cannot use console socket if realmbox will not allocate a tty "
+				   "(process.terminal is false)");
 		goto out_cfg;
 	}
 	if (o->no_pivot)
@@ -457,9 +288,9 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 
 	if (mkdir(dir, 0700) != 0) {
 		if (errno == EEXIST)
-			fail(cmd, "container with id exists: %s", o->id);
+			host_cli_fail(cmd, "container with id exists: %s", o->id);
 		else
-			fail(cmd, "%s: %s", dir, strerror(errno));
+			host_cli_fail(cmd, "%s: %s", dir, strerror(errno));
 		goto out_cfg;
 	}
 	/* from here the state directory is ours: removed on failure */
@@ -474,23 +305,23 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 	st.pid = getpid();
 	st.starttime = host_pid_starttime(st.pid);
 	if (host_cstate_write(root, &st, &err) < 0) {
-		fail(cmd, "%s", err.msg);
+		host_cli_fail(cmd, "%s", err.msg);
 		goto out_dir;
 	}
 
 	rc = host_manifest_build(cfg.rootfs, &mf, &err);
 	if (rc < 0) {
-		fail(cmd, "rootfs manifest: %s", err.msg);
+		host_cli_fail(cmd, "rootfs manifest: %s", err.msg);
 		goto out_dir;
 	}
 	if (host_run_resolve_args0(&cfg, &mf, &err) < 0) {
-		fail(cmd, "%s", err.msg);
+		host_cli_fail(cmd, "%s", err.msg);
 		goto out_mf;
 	}
 	if (cfg.terminal) {
-		slave = console_handoff(o->console_socket, msg, sizeof(msg));
+		slave = host_console_handoff(o->console_socket, msg, sizeof(msg));
 		if (slave < 0) {
-			fail(cmd, "%s", msg);
+			host_cli_fail(cmd, "%s", msg);
 			goto out_mf;
 		}
 	}
@@ -498,13 +329,13 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 	setenv("REALMBOX_ROOT", root, 0);
 
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		fail(cmd, "pipe: %s", strerror(errno));
+		host_cli_fail(cmd, "pipe: %s", strerror(errno));
 		goto out_mf;
 	}
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
-		fail(cmd, "fork: %s", strerror(errno));
+		host_cli_fail(cmd, "fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		goto out_mf;
@@ -559,17 +390,18 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 		res = res ? res + 1 : line + len;
 		res[strcspn(res, "\n")] = '\0';
 		if (strcmp(res, "ok") != 0) {
-			fail(cmd, "%s",
-			     strncmp(res, "err ", 4) == 0 ? res + 4
-							  : "the container's monitor ended before "
-							    "the container was built");
+			host_cli_fail(cmd, "%s",
+				      strncmp(res, "err ", 4) == 0
+					      ? res + 4
+					      : "the container's monitor ended before "
+						"the container was built");
 			if (pid > 0)
 				kill(pid, SIGKILL);
 			goto out_mf;
 		}
 	}
-	if (o->pid_file && (rc = write_pid_file(o->pid_file, pid)) < 0) {
-		fail(cmd, "--pid-file %s: %s", o->pid_file, strerror(-rc));
+	if (o->pid_file && (rc = host_write_pid_file(o->pid_file, pid)) < 0) {
+		host_cli_fail(cmd, "--pid-file %s: %s", o->pid_file, strerror(-rc));
 		kill(pid, SIGKILL);
 		goto out_mf;
 	}
@@ -607,22 +439,23 @@ static int parse_create(const char *cmd, int argc, char **argv, struct create_op
 		}
 		if (a[0] != '-' || a[1] == '\0')
 			break;
-		if ((m = opt_val(argc, argv, &i, "--bundle", "-b", &o->bundle)) != 0 ||
-		    (m = opt_val(argc, argv, &i, "--pid-file", NULL, &o->pid_file)) != 0 ||
-		    (m = opt_val(argc, argv, &i, "--console-socket", NULL, &o->console_socket)) !=
-			    0 ||
-		    (m = opt_val(argc, argv, &i, "--isolation", NULL, &o->isolation)) != 0) {
+		if ((m = host_cli_opt(argc, argv, &i, "--bundle", "-b", &o->bundle)) != 0 ||
+		    (m = host_cli_opt(argc, argv, &i, "--pid-file", NULL, &o->pid_file)) != 0 ||
+		    (m = host_cli_opt(argc, argv, &i, "--console-socket", NULL,
+				      &o->console_socket)) != 0 ||
+		    (m = host_cli_opt(argc, argv, &i, "--isolation", NULL, &o->isolation)) != 0) {
 			if (m < 0)
-				return -usage_err(cmd, "option %s needs a value", a);
-		} else if (flag(a, "--no-pivot", NULL)) {
+				return -host_cli_usage(cmd, "option %s needs a value", a);
+		} else if (host_cli_flag(a, "--no-pivot", NULL)) {
 			o->no_pivot = true;
-		} else if (flag(a, "--no-new-keyring", NULL)) {
+		} else if (host_cli_flag(a, "--no-new-keyring", NULL)) {
 			/* no kernel keyring inside the container: nothing to skip */
-		} else if (is_run && flag(a, "--detach", "-d")) {
+		} else if (is_run && host_cli_flag(a, "--detach", "-d")) {
 			o->detach = true;
-		} else if (flag(a, "--preserve-fds", NULL) && i + 1 < argc) {
+		} else if (host_cli_flag(a, "--preserve-fds", NULL) && i + 1 < argc) {
 			if (strcmp(argv[++i], "0") != 0)
-				return -usage_err(cmd, "--preserve-fds: only 0 is supported (the "
+				return -host_cli_usage(cmd,
+						       "--preserve-fds: only 0 is supported (the "
 						       "container has no host file descriptors)");
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			printf("usage: realmbox %s --bundle DIR [--pid-file F] [--console-socket "
@@ -630,22 +463,23 @@ static int parse_create(const char *cmd, int argc, char **argv, struct create_op
 			       cmd, is_run ? " [--detach]" : "");
 			return -0x100;
 		} else {
-			return -usage_err(cmd, "unknown option %s", a);
+			return -host_cli_usage(cmd, "unknown option %s", a);
 		}
 	}
 	if (i >= argc)
-		return -usage_err(cmd, "a container ID is required");
+		return -host_cli_usage(cmd, "a container ID is required");
 	if (i + 1 < argc)
-		return -usage_err(cmd, "unexpected argument '%s' after the ID", argv[i + 1]);
+		return -host_cli_usage(cmd, "unexpected argument '%s' after the ID", argv[i + 1]);
 	o->id = argv[i];
 	if (o->bundle[0] == '\0')
-		return -usage_err(cmd, "--bundle: empty path");
+		return -host_cli_usage(cmd, "--bundle: empty path");
 	if (o->isolation) {
 		enum rb_isolation iso;
 
 		if (!host_isolation_parse(o->isolation, &iso))
-			return -fail(cmd, "--isolation %s: unknown mode (want realm, shim or none)",
-				     o->isolation);
+			return -host_cli_fail(
+				cmd, "--isolation %s: unknown mode (want realm, shim or none)",
+				o->isolation);
 	}
 	return 0;
 }
@@ -669,26 +503,14 @@ int host_cmd_create(int argc, char **argv)
 static const char *one_id(const char *cmd, int argc, char **argv, int i)
 {
 	if (i >= argc) {
-		usage_err(cmd, "a container ID is required");
+		host_cli_usage(cmd, "a container ID is required");
 		return NULL;
 	}
 	if (i + 1 < argc) {
-		usage_err(cmd, "unexpected argument '%s' after the ID", argv[i + 1]);
+		host_cli_usage(cmd, "unexpected argument '%s' after the ID", argv[i + 1]);
 		return NULL;
 	}
 	return argv[i];
-}
-
-/* Read the state of id: 0, or the exit status after a message. */
-static int load(const char *cmd, const char *root, const char *id, struct rb_cstate *st)
-{
-	struct rb_err err = {0};
-
-	if (!host_container_id_valid(id))
-		return fail(cmd, "container %s does not exist", id);
-	if (host_cstate_read(root, id, st, &err) < 0)
-		return fail(cmd, "%s", err.msg);
-	return 0;
 }
 
 static int do_start(const char *cmd, const char *root, const char *id)
@@ -698,28 +520,28 @@ static int do_start(const char *cmd, const char *root, const char *id)
 	int lock, r, status = 1;
 
 	if (!host_container_id_valid(id))
-		return fail(cmd, "container %s does not exist", id);
+		return host_cli_fail(cmd, "container %s does not exist", id);
 	lock = host_cstate_lock(root, id, 10000, &err);
 	if (lock < 0)
-		return fail(cmd, "%s", err.msg);
-	if (load(cmd, root, id, &st) != 0)
+		return host_cli_fail(cmd, "%s", err.msg);
+	if (host_cli_load(cmd, root, id, &st) != 0)
 		goto out;
 	switch (host_cstate_status(&st)) {
 	case RB_CS_CREATED:
 		r = host_monitor_request(root, id, "start", NULL, 0, 30000, &err);
 		if (r < 0)
-			fail(cmd, "%s", err.msg);
+			host_cli_fail(cmd, "%s", err.msg);
 		else
 			status = 0;
 		break;
 	case RB_CS_RUNNING:
-		fail(cmd, "cannot start an already running container");
+		host_cli_fail(cmd, "cannot start an already running container");
 		break;
 	case RB_CS_CREATING:
-		fail(cmd, "container %s is still being created", id);
+		host_cli_fail(cmd, "container %s is still being created", id);
 		break;
 	default:
-		fail(cmd, "cannot start a container that has stopped");
+		host_cli_fail(cmd, "cannot start a container that has stopped");
 		break;
 	}
 	host_cstate_free(&st);
@@ -734,10 +556,10 @@ int host_cmd_start(int argc, char **argv)
 	const char *id;
 
 	if (argc >= 2 && argv[1][0] == '-' && argv[1][1] != '\0')
-		return usage_err("start", "unknown option %s", argv[1]);
+		return host_cli_usage("start", "unknown option %s", argv[1]);
 	if ((id = one_id("start", argc, argv, 1)) == NULL)
 		return 2;
-	if (get_root("start", root, sizeof(root)))
+	if (host_cli_root("start", root, sizeof(root)))
 		return 1;
 	return do_start("start", root, id);
 }
@@ -750,15 +572,15 @@ int host_cmd_state(int argc, char **argv)
 	char *s;
 
 	if (argc >= 2 && argv[1][0] == '-' && argv[1][1] != '\0')
-		return usage_err("state", "unknown option %s", argv[1]);
+		return host_cli_usage("state", "unknown option %s", argv[1]);
 	if ((id = one_id("state", argc, argv, 1)) == NULL)
 		return 2;
-	if (get_root("state", root, sizeof(root)) || load("state", root, id, &st))
+	if (host_cli_root("state", root, sizeof(root)) || host_cli_load("state", root, id, &st))
 		return 1;
 	s = host_cstate_oci_json(&st, host_cstate_status(&st), 2);
 	host_cstate_free(&st);
 	if (s == NULL)
-		return fail("state", "out of memory");
+		return host_cli_fail("state", "out of memory");
 	printf("%s\n", s);
 	free(s);
 	return 0;
@@ -774,36 +596,36 @@ int host_cmd_kill(int argc, char **argv)
 	int i, sig, lock, status = 1;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if (flag(argv[i], "--all", "-a"))
+		if (host_cli_flag(argv[i], "--all", "-a"))
 			all = true;
 		else
-			return usage_err("kill", "unknown option %s", argv[i]);
+			return host_cli_usage("kill", "unknown option %s", argv[i]);
 	}
 	if (i >= argc)
-		return usage_err("kill", "a container ID is required");
+		return host_cli_usage("kill", "a container ID is required");
 	id = argv[i++];
 	if (i < argc)
 		signame = argv[i++];
 	if (i < argc)
-		return usage_err("kill", "unexpected argument '%s' after the signal", argv[i]);
+		return host_cli_usage("kill", "unexpected argument '%s' after the signal", argv[i]);
 	sig = parse_signal(signame);
 	if (sig < 0)
-		return fail("kill", "unknown signal \"%s\"", signame);
-	if (get_root("kill", root, sizeof(root)))
+		return host_cli_fail("kill", "unknown signal \"%s\"", signame);
+	if (host_cli_root("kill", root, sizeof(root)))
 		return 1;
 	if (!host_container_id_valid(id))
-		return fail("kill", "container %s does not exist", id);
+		return host_cli_fail("kill", "container %s does not exist", id);
 	lock = host_cstate_lock(root, id, 10000, &err);
 	if (lock < 0)
-		return fail("kill", "%s", err.msg);
-	if (load("kill", root, id, &st) != 0)
+		return host_cli_fail("kill", "%s", err.msg);
+	if (host_cli_load("kill", root, id, &st) != 0)
 		goto out;
 	if (host_cstate_status(&st) == RB_CS_STOPPED) {
-		fail("kill", "container not running");
+		host_cli_fail("kill", "container not running");
 	} else {
 		snprintf(req, sizeof(req), "kill %d%s", sig, all ? " all" : "");
 		if (host_monitor_request(root, id, req, NULL, 0, 10000, &err) < 0)
-			fail("kill", "%s", err.msg);
+			host_cli_fail("kill", "%s", err.msg);
 		else
 			status = 0;
 	}
@@ -834,19 +656,20 @@ static int do_delete(const char *cmd, const char *root, const char *id, bool for
 	int lock, status = 1;
 
 	if (!host_container_id_valid(id))
-		return force ? 0 : fail(cmd, "container %s does not exist", id);
+		return force ? 0 : host_cli_fail(cmd, "container %s does not exist", id);
 	lock = host_cstate_lock(root, id, 10000, &err);
 	if (lock < 0) {
 		if (force && err.errnum == ENOENT)
 			return 0; /* runc: delete --force of an unknown container succeeds */
-		return fail(cmd, "%s", err.msg);
+		return host_cli_fail(cmd, "%s", err.msg);
 	}
 	if (host_cstate_read(root, id, &st, &err) < 0) {
 		if (force) {
-			status = host_cstate_remove(root, id, &err) < 0 ? fail(cmd, "%s", err.msg)
-									: 0;
+			status = host_cstate_remove(root, id, &err) < 0
+					 ? host_cli_fail(cmd, "%s", err.msg)
+					 : 0;
 		} else {
-			fail(cmd, "%s", err.msg);
+			host_cli_fail(cmd, "%s", err.msg);
 		}
 		close(lock);
 		return status;
@@ -856,24 +679,25 @@ static int do_delete(const char *cmd, const char *root, const char *id, bool for
 		break;
 	case RB_CS_RUNNING:
 		if (!force) {
-			fail(cmd,
-			     "cannot delete container %s that is not stopped: running "
-			     "(use --force)",
-			     id);
+			host_cli_fail(cmd,
+				      "cannot delete container %s that is not stopped: running "
+				      "(use --force)",
+				      id);
 			goto out;
 		}
 		/* fall through */
 	default:
 		/* created (runc deletes those) or forced: the container goes with its monitor */
 		if (kill_monitor(&st) < 0) {
-			fail(cmd, "container %s: its monitor (pid %d) did not end after SIGKILL",
-			     id, (int)st.pid);
+			host_cli_fail(
+				cmd, "container %s: its monitor (pid %d) did not end after SIGKILL",
+				id, (int)st.pid);
 			goto out;
 		}
 		break;
 	}
 	if (host_cstate_remove(root, id, &err) < 0)
-		fail(cmd, "%s", err.msg);
+		host_cli_fail(cmd, "%s", err.msg);
 	else
 		status = 0;
 out:
@@ -890,14 +714,14 @@ int host_cmd_delete(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if (flag(argv[i], "--force", "-f"))
+		if (host_cli_flag(argv[i], "--force", "-f"))
 			force = true;
 		else
-			return usage_err("delete", "unknown option %s", argv[i]);
+			return host_cli_usage("delete", "unknown option %s", argv[i]);
 	}
 	if ((id = one_id("delete", argc, argv, i)) == NULL)
 		return 2;
-	if (get_root("delete", root, sizeof(root)))
+	if (host_cli_root("delete", root, sizeof(root)))
 		return 1;
 	return do_delete("delete", root, id, force);
 }
@@ -919,18 +743,19 @@ int host_cmd_list(int argc, char **argv)
 	int i, m;
 
 	for (i = 1; i < argc; i++) {
-		if ((m = opt_val(argc, argv, &i, "--format", "-f", &format)) != 0) {
+		if ((m = host_cli_opt(argc, argv, &i, "--format", "-f", &format)) != 0) {
 			if (m < 0)
-				return usage_err("list", "option --format needs a value");
-		} else if (flag(argv[i], "--quiet", "-q")) {
+				return host_cli_usage("list", "option --format needs a value");
+		} else if (host_cli_flag(argv[i], "--quiet", "-q")) {
 			quiet = true;
 		} else {
-			return usage_err("list", "unexpected argument %s", argv[i]);
+			return host_cli_usage("list", "unexpected argument %s", argv[i]);
 		}
 	}
 	if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
-		return fail("list", "invalid format option \"%s\" (want table or json)", format);
-	if (get_root("list", root, sizeof(root)))
+		return host_cli_fail("list", "invalid format option \"%s\" (want table or json)",
+				     format);
+	if (host_cli_root("list", root, sizeof(root)))
 		return 1;
 	d = opendir(root);
 	if (d != NULL) {
@@ -1003,33 +828,35 @@ int host_cmd_ps(int argc, char **argv)
 	int i, m;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if ((m = opt_val(argc, argv, &i, "--format", "-f", &format)) != 0) {
+		if ((m = host_cli_opt(argc, argv, &i, "--format", "-f", &format)) != 0) {
 			if (m < 0)
-				return usage_err("ps", "option --format needs a value");
+				return host_cli_usage("ps", "option --format needs a value");
 		} else {
-			return usage_err("ps", "unknown option %s", argv[i]);
+			return host_cli_usage("ps", "unknown option %s", argv[i]);
 		}
 	}
 	if (i >= argc)
-		return usage_err("ps", "a container ID is required");
+		return host_cli_usage("ps", "a container ID is required");
 	id = argv[i];
 	/* runc passes further arguments to ps(1); there is no ps(1) of the container here */
 	if (i + 1 < argc)
-		return fail("ps", "ps options (%s) are not supported", argv[i + 1]);
+		return host_cli_fail("ps", "ps options (%s) are not supported", argv[i + 1]);
 	if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
-		return fail("ps", "invalid format option \"%s\" (want table or json)", format);
-	if (get_root("ps", root, sizeof(root)) || load("ps", root, id, &st))
+		return host_cli_fail("ps", "invalid format option \"%s\" (want table or json)",
+				     format);
+	if (host_cli_root("ps", root, sizeof(root)) || host_cli_load("ps", root, id, &st))
 		return 1;
 	enum rb_cstatus s = host_cstate_status(&st);
 	host_cstate_free(&st);
 	if (s == RB_CS_STOPPED)
-		return fail("ps", "container %s is not running", id);
+		return host_cli_fail("ps", "container %s is not running", id);
 	if (host_monitor_request(root, id, "ps", out, sizeof(out), 10000, &err) < 0)
-		return fail("ps", "%s", err.msg);
+		return host_cli_fail("ps", "%s", err.msg);
 	arr = json_loads(out, 0, NULL);
 	if (!json_is_array(arr)) {
 		json_decref(arr);
-		return fail("ps", "container %s: malformed process list from its monitor", id);
+		return host_cli_fail("ps", "container %s: malformed process list from its monitor",
+				     id);
 	}
 	/* pids are the container's own (its library OS numbers them), not host pids */
 	if (strcmp(format, "json") == 0) {
@@ -1061,7 +888,7 @@ int host_cmd_features(int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1)
-		return usage_err("features", "takes no arguments");
+		return host_cli_usage("features", "takes no arguments");
 	/*
 	 * What realmbox honours (README, "config.json"): namespaces, cgroups,
 	 * seccomp, AppArmor, SELinux, capabilities have no meaning inside a
@@ -1096,363 +923,6 @@ int host_cmd_features(int argc, char **argv)
 	return 0;
 }
 
-/* ---- exec ----------------------------------------------------------------------------------- */
-
-/*
- * Relay an exec session: signals to this process go to the container's
- * process ("kill SIG"), and its "exit STATUS" is ours. Returns the status.
- */
-static int exec_relay(int conn)
-{
-	static const int fwd[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
-				  SIGUSR2, SIGALRM, SIGCONT, SIGTSTP, SIGWINCH};
-	char buf[256];
-	size_t len = 0;
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
-		sigaddset(&set, fwd[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	for (;;) {
-		struct timespec ts = {0};
-		struct pollfd p = {conn, POLLIN, 0};
-		int sig;
-
-		while ((sig = sigtimedwait(&set, NULL, &ts)) > 0)
-			dprintf(conn, "kill %d\n", sig);
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		ssize_t k = read(conn, buf + len, sizeof(buf) - 1 - len);
-		if (k <= 0) {
-			host_log("error", "exec: the container's monitor went away");
-			return 255;
-		}
-		len += (size_t)k;
-		buf[len] = '\0';
-		char *e = strstr(buf, "exit ");
-		if (e && strchr(e, '\n'))
-			return atoi(e + 5) & 0xff;
-		if (len >= sizeof(buf) - 1)
-			len = 0;
-	}
-}
-
-/* Send "exec JSON" with fds (SCM_RIGHTS); read "ok PID". 0 with *pid, or -errno with err. */
-static int exec_request(int conn, const char *req, const int fds[3], int *pid, struct rb_err *err)
-{
-	char cbuf[CMSG_SPACE(3 * sizeof(int))], line[1024];
-	struct iovec iov = {.iov_base = (void *)req, .iov_len = strlen(req)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	size_t len = 0;
-	ssize_t k;
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
-	k = sendmsg(conn, &mh, MSG_NOSIGNAL);
-	if (k < 0)
-		return rb_err_sys(err, errno, "sending the request to the monitor");
-	for (size_t off = (size_t)k; off < iov.iov_len;) {
-		ssize_t w = write(conn, req + off, iov.iov_len - off);
-
-		if (w <= 0)
-			return rb_err_sys(err, errno, "sending the request to the monitor");
-		off += (size_t)w;
-	}
-	/* byte by byte: what follows the line is the session's, for the relay */
-	while (len < sizeof(line) - 1) {
-		k = read(conn, line + len, 1);
-		if (k <= 0)
-			return rb_err_set(err, ESRCH, "the container's monitor did not answer");
-		if (line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	if (strncmp(line, "ok ", 3) == 0) {
-		*pid = atoi(line + 3);
-		return 0;
-	}
-	if (strncmp(line, "err ", 4) == 0) {
-		char *p;
-		long e = strtol(line + 4, &p, 10);
-
-		return rb_err_set(err, e > 0 && e < 4096 ? (int)e : EIO, "%s", *p ? p + 1 : "");
-	}
-	return rb_err_set(err, EIO, "malformed answer from the container's monitor");
-}
-
-/* --process FILE (an OCI process object) into the request fields. */
-static int exec_process_file(const char *path, json_t *req, bool *tty, struct rb_err *err)
-{
-	json_error_t jerr;
-	json_t *p = json_load_file(path, 0, &jerr), *v;
-	int r = 0;
-
-	if (p == NULL)
-		return rb_err_set(err, EINVAL, "--process %s: %s", path, jerr.text);
-	v = json_object_get(p, "args");
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		r = rb_err_set(err, EINVAL,
-			       "--process %s: args: must be a non-empty array of strings", path);
-	else
-		json_object_set(req, "args", v);
-	if (r == 0 && json_is_array(json_object_get(p, "env")))
-		json_object_set(req, "env", json_object_get(p, "env"));
-	if (r == 0 && json_is_string(json_object_get(p, "cwd")))
-		json_object_set(req, "cwd", json_object_get(p, "cwd"));
-	v = json_object_get(p, "user");
-	if (r == 0 && json_is_object(v)) {
-		if (json_is_integer(json_object_get(v, "uid")))
-			json_object_set(req, "uid", json_object_get(v, "uid"));
-		if (json_is_integer(json_object_get(v, "gid")))
-			json_object_set(req, "gid", json_object_get(v, "gid"));
-	}
-	if (r == 0 && json_is_true(json_object_get(p, "terminal")))
-		*tty = true;
-	json_decref(p);
-	return r;
-}
-
-int host_cmd_exec(int argc, char **argv)
-{
-	const char *cmd = "exec", *id, *process = NULL, *cwd = NULL, *pid_file = NULL,
-		   *console_socket = NULL, *user = NULL;
-	char root[4096], msg[512];
-	bool tty = false, detach = false;
-	struct rb_cstate st;
-	struct rb_err err = {0};
-	json_t *req, *envs = json_array();
-	int i, m, conn, pid = 0, slave = -1, fds[3] = {0, 1, 2}, status = 1;
-
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		const char *v;
-
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if ((m = opt_val(argc, argv, &i, "--process", "-p", &process)) != 0 ||
-		    (m = opt_val(argc, argv, &i, "--cwd", NULL, &cwd)) != 0 ||
-		    (m = opt_val(argc, argv, &i, "--pid-file", NULL, &pid_file)) != 0 ||
-		    (m = opt_val(argc, argv, &i, "--console-socket", NULL, &console_socket)) != 0 ||
-		    (m = opt_val(argc, argv, &i, "--user", "-u", &user)) != 0) {
-			if (m < 0)
-				return usage_err(cmd, "option %s needs a value", argv[i]);
-		} else if ((m = opt_val(argc, argv, &i, "--env", "-e", &v)) != 0) {
-			if (m < 0)
-				return usage_err(cmd, "option --env needs a value");
-			if (strchr(v, '=') == NULL)
-				return fail(cmd, "--env %s: want KEY=VALUE", v);
-			json_array_append_new(envs, json_string(v));
-		} else if ((m = opt_val(argc, argv, &i, "--cap", "-c", &v)) != 0 ||
-			   (m = opt_val(argc, argv, &i, "--apparmor", NULL, &v)) != 0 ||
-			   (m = opt_val(argc, argv, &i, "--process-label", NULL, &v)) != 0 ||
-			   (m = opt_val(argc, argv, &i, "--cgroup", NULL, &v)) != 0) {
-			if (m < 0)
-				return usage_err(cmd, "option %s needs a value", argv[i]);
-			host_debug("exec %s: ignored (no Linux kernel inside the container)",
-				   argv[i]);
-		} else if (flag(argv[i], "--tty", "-t")) {
-			tty = true;
-		} else if (flag(argv[i], "--detach", "-d")) {
-			detach = true;
-		} else if (flag(argv[i], "--no-new-privs", NULL)) {
-			/* nothing to drop: no setuid programs gain anything in the library OS */
-		} else if ((m = opt_val(argc, argv, &i, "--preserve-fds", NULL, &v)) != 0) {
-			if (m < 0 || strcmp(v, "0") != 0)
-				return fail(cmd, "--preserve-fds: only 0 is supported");
-		} else {
-			return usage_err(cmd, "unknown option %s", argv[i]);
-		}
-	}
-	if (i >= argc)
-		return usage_err(cmd, "a container ID is required");
-	id = argv[i++];
-	if (process == NULL && i >= argc)
-		return usage_err(cmd, "a command is required (or --process FILE)");
-	if (get_root(cmd, root, sizeof(root)) || load(cmd, root, id, &st))
-		return 1;
-
-	/* the container's process settings, then the file or the command line */
-	req = json_object();
-	{
-		struct rb_config cfg;
-		json_t *env = json_array();
-
-		if (host_bundle_load(st.bundle, &cfg, &err) == 0) {
-			for (char **e = cfg.env; e && *e; e++)
-				json_array_append_new(env, json_string(*e));
-			json_object_set_new(req, "cwd", json_string(cfg.cwd ? cfg.cwd : "/"));
-			json_object_set_new(req, "uid", json_integer(cfg.uid));
-			json_object_set_new(req, "gid", json_integer(cfg.gid));
-			host_config_free(&cfg);
-		} else {
-			host_debug("exec: bundle %s: %s (defaults used)", st.bundle, err.msg);
-		}
-		json_object_set_new(req, "env", env);
-	}
-	if (process && exec_process_file(process, req, &tty, &err) < 0) {
-		fail(cmd, "%s", err.msg);
-		goto out;
-	}
-	if (i < argc) {
-		json_t *args = json_array();
-
-		for (; i < argc; i++)
-			json_array_append_new(args, json_string(argv[i]));
-		json_object_set_new(req, "args", args);
-	}
-	if (json_array_size(envs)) {
-		/* --env KEY=V replaces KEY */
-		json_t *env = json_object_get(req, "env"), *e;
-		size_t k;
-
-		json_array_foreach(envs, k, e)
-		{
-			const char *kv = json_string_value(e);
-			size_t kl = (size_t)(strchr(kv, '=') - kv) + 1;
-
-			for (size_t j = 0; j < json_array_size(env); j++)
-				if (strncmp(json_string_value(json_array_get(env, j)), kv, kl) ==
-				    0) {
-					json_array_remove(env, j);
-					break;
-				}
-			json_array_append(env, e);
-		}
-	}
-	if (cwd) {
-		if (cwd[0] != '/') {
-			fail(cmd, "--cwd %s: must be an absolute path", cwd);
-			goto out;
-		}
-		json_object_set_new(req, "cwd", json_string(cwd));
-	}
-	if (user) {
-		unsigned long uid, gid = 0;
-		char *end;
-
-		uid = strtoul(user, &end, 10);
-		if (end == user || (*end && *end != ':') ||
-		    (*end == ':' && (gid = strtoul(end + 1, &end, 10), *end)) || uid > UINT32_MAX ||
-		    gid > UINT32_MAX) {
-			fail(cmd, "--user %s: want UID[:GID] as numbers", user);
-			goto out;
-		}
-		json_object_set_new(req, "uid", json_integer((json_int_t)uid));
-		json_object_set_new(req, "gid", json_integer((json_int_t)gid));
-	}
-	json_object_set_new(req, "terminal", json_boolean(tty));
-	enum rb_cstatus s = host_cstate_status(&st);
-	if (s != RB_CS_RUNNING) {
-		fail(cmd, "cannot exec in a %s container", host_cstatus_name(s));
-		goto out;
-	}
-	if (tty) {
-		if (console_socket) {
-			slave = console_handoff(console_socket, msg, sizeof(msg));
-			if (slave < 0) {
-				fail(cmd, "%s", msg);
-				goto out;
-			}
-			fds[0] = fds[1] = fds[2] = slave;
-		} else if (detach) {
-			fail(cmd, "cannot allocate tty if realmbox will detach without setting "
-				  "console socket");
-			goto out;
-		}
-	} else if (console_socket) {
-		fail(cmd, "cannot use console socket if realmbox will not allocate a tty");
-		goto out;
-	}
-	{
-		char *text = json_dumps(req, JSON_COMPACT);
-		char *line = text ? malloc(strlen(text) + 8) : NULL;
-
-		if (line == NULL) {
-			free(text);
-			fail(cmd, "out of memory");
-			goto out;
-		}
-		sprintf(line, "exec %s\n", text);
-		free(text);
-		conn = host_monitor_connect(root, id, &err);
-		if (conn < 0 || exec_request(conn, line, fds, &pid, &err) < 0) {
-			free(line);
-			if (conn >= 0)
-				close(conn);
-			fail(cmd, "%s", err.msg);
-			goto out;
-		}
-		free(line);
-	}
-	if (slave >= 0)
-		close(slave);
-	slave = -1;
-	host_debug("exec: process %d in container %s", pid, id);
-	if (!detach) {
-		status = exec_relay(conn);
-		close(conn);
-		goto out;
-	}
-	/* detached: a relay process holds the session; its pid is the process's for the caller */
-	{
-		int pfd[2];
-		pid_t child, relay = 0;
-
-		if (pipe2(pfd, O_CLOEXEC) != 0) {
-			fail(cmd, "pipe: %s", strerror(errno));
-			close(conn);
-			goto out;
-		}
-		fflush(NULL);
-		child = fork();
-		if (child == 0) {
-			close(pfd[0]);
-			setsid();
-			if (fork() != 0)
-				_exit(0);
-			pid_t me = getpid();
-			(void)!write(pfd[1], &me, sizeof(me));
-			close(pfd[1]);
-			_exit(exec_relay(conn));
-		}
-		close(pfd[1]);
-		close(conn);
-		if (child > 0) {
-			waitpid(child, NULL, 0);
-			if (read(pfd[0], &relay, sizeof(relay)) != sizeof(relay))
-				relay = 0;
-		}
-		close(pfd[0]);
-		if (relay <= 0) {
-			fail(cmd, "cannot start the exec relay process");
-			goto out;
-		}
-		if (pid_file && (m = write_pid_file(pid_file, relay)) < 0) {
-			fail(cmd, "--pid-file %s: %s", pid_file, strerror(-m));
-			kill(relay, SIGKILL);
-			goto out;
-		}
-		status = 0;
-	}
-out:
-	if (slave >= 0)
-		close(slave);
-	json_decref(req);
-	json_decref(envs);
-	host_cstate_free(&st);
-	return status;
-}
-
 /* ---- run ------------------------------------------------------------------------------------ */
 
 bool host_run_wants_lifecycle(int argc, char **argv)
@@ -1462,7 +932,7 @@ bool host_run_wants_lifecycle(int argc, char **argv)
 
 		if (a[0] != '-')
 			return false;
-		if (flag(a, "--detach", "-d") || strncmp(a, "--pid-file", 10) == 0 ||
+		if (host_cli_flag(a, "--detach", "-d") || strncmp(a, "--pid-file", 10) == 0 ||
 		    strncmp(a, "--console-socket", 16) == 0 || strncmp(a, "-pid-file", 9) == 0 ||
 		    strncmp(a, "-console-socket", 15) == 0)
 			return true;
@@ -1485,7 +955,7 @@ int host_cmd_run_lifecycle(int argc, char **argv)
 		return 0;
 	if (r < 0)
 		return -r;
-	if (get_root("run", root, sizeof(root)))
+	if (host_cli_root("run", root, sizeof(root)))
 		return 1;
 	if (!o.detach) {
 		/* the monitor is reparented to us, so we can wait for it as runc's run waits */

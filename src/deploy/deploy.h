@@ -46,6 +46,7 @@ struct rb_config {
 	struct rb_rlimit rlimits[RB_MAX_RLIMITS];
 	unsigned n_rlimits;
 	enum rb_isolation isolation;
+	bool runtime_exec;      /* annotation org.realmbox.exec = "allow": realm mode takes exec */
 };
 
 /* One rootfs entry as measured at create time. */

@@ -1123,8 +1123,12 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 	if (r == -ENOENT && !strchr(req->args[0], '/'))
 		snprintf(errbuf, errlen, "exec: \"%s\": executable file not found in $PATH",
 			 req->args[0]);
+	else if (r == -EPERM)
+		snprintf(errbuf, errlen, "refused by the Container Realm: its measured "
+					 "configuration does not allow the runtime to start processes "
+					 "(annotation org.realmbox.exec: \"allow\" in config.json)");
 	else if (r == -EAGAIN)
-		snprintf(errbuf, errlen, "exec: no REC left for a new process (a Container "
+		snprintf(errbuf, errlen, "no REC left for a new process (a Container "
 					 "Realm's RECs that ran a process are only reused by fork)");
 	else if (r < 0)
 		snprintf(errbuf, errlen, "cannot execute %s: %s", req->args[0], strerror((int)-r));

@@ -598,7 +598,17 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 		} else if (strcmp(key, "vm") == 0) {
 			rc = field_err(p, key, "not supported (VM-based containers)");
 		} else if (strcmp(key, "annotations") == 0) {
-			/* metadata for the caller; nothing to do */
+			/* metadata for the caller, but for realmbox's own: */
+			json_t *ex = json_is_object(v) ? json_object_get(v, "org.realmbox.exec") : NULL;
+
+			if (ex != NULL && !(json_is_string(ex) &&
+					    (strcmp(json_string_value(ex), "allow") == 0 ||
+					     strcmp(json_string_value(ex), "deny") == 0)))
+				rc = field_err(p, "annotations", "org.realmbox.exec: want \"allow\" or "
+								 "\"deny\"");
+			else
+				cfg->runtime_exec = ex != NULL &&
+						    strcmp(json_string_value(ex), "allow") == 0;
 		} else if (strcmp(key, "domainname") == 0) {
 			host_debug("%s: domainname: ignored", p->name);
 		} else {

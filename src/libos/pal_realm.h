@@ -161,6 +161,12 @@ uint64_t pal_realm_config_size(void);
  */
 void pal_realm_run(int (*start)(void *arg), void *arg);
 
+/*
+ * Whether the measured configuration lets the runtime start processes
+ * (PRH_CMD_EXEC); refused with -EPERM otherwise. Set at START.
+ */
+void pal_realm_allow_exec(bool allow);
+
 struct pal_realm_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;
 	uint64_t maps, unmaps, protects, set_regs, str_bytes;

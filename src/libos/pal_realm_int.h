@@ -80,6 +80,7 @@ struct pal_realm_state {
 	uint64_t retake;    /* channels the host named while their thread was busy */
 	bool started;	    /* START served */
 	unsigned spawn_rec; /* PRH_CMD_EXEC: the REC task_create binds the new process to */
+	bool exec_allowed;  /* the measured configuration allows PRH_CMD_EXEC */
 	bool ended;	    /* container_exit: the container is over */
 	int end_status;
 	unsigned ntasks;

@@ -231,6 +231,8 @@ static int64_t spawn_from_outside(uint64_t len)
 
 	if (!R.started || R.ended)
 		return -ESRCH;
+	if (!R.exec_allowed)
+		return -EPERM; /* the container's owner did not allow it (measured) */
 	if (len < sizeof(h) + 2 || len > sizeof(req) || len > R.e.ns_size)
 		return -EINVAL;
 	memcpy(req, R.e.ns, len);
@@ -284,6 +286,11 @@ static int64_t spawn_from_outside(uint64_t len)
 	}
 	R.completed |= 1ULL << k; /* the host enters it: its START brings the process in */
 	return pid;
+}
+
+void pal_realm_allow_exec(bool allow)
+{
+	R.exec_allowed = allow;
 }
 
 static int64_t outside_cmd(uint64_t cmd, uint64_t arg)

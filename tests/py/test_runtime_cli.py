@@ -360,7 +360,8 @@ class Lifecycle(unittest.TestCase):
 
     def exec_case(self, iso):
         rt = Runtime(self)
-        b = rt.bundle("ex", ["sh", "-c", "echo ready; sleep 60"])
+        b = rt.bundle("ex", ["sh", "-c", "echo ready; sleep 60"],
+                      annotations={"org.realmbox.exec": "allow"})
         with open(os.path.join(b, "config.json")) as f:
             cfg = json.load(f)
         cfg["process"]["env"].append("FOO=bar")
@@ -418,6 +419,33 @@ class Lifecycle(unittest.TestCase):
     def test_exec_realm(self):
         """The same in a Container Realm: the System Realm starts it on a REC that never ran."""
         self.exec_case("realm")
+
+    def test_exec_realm_needs_owner_consent(self):
+        """Without org.realmbox.exec=allow in its measured configuration, a Container Realm
+        refuses to start a process for the host (exec would hand the host the container)."""
+        rt = Runtime(self)
+        b = rt.bundle("ex", ["sh", "-c", "echo ready; sleep 60"])
+        rt.create("e4", b, "--isolation", "realm")
+        rt.rb("start", "e4")
+        rt.wait_output(os.path.join(rt.tmp, "e4.out"), b"ready\n")
+        rc, o, e = rt.rb("exec", "e4", "sh", "-c", "echo should-not-run")
+        self.assertEqual((rc, o), (1, ""))
+        self.assertEqual(e, "realmbox: exec: refused by the Container Realm: its measured "
+                            "configuration does not allow the runtime to start processes "
+                            "(annotation org.realmbox.exec: \"allow\" in config.json)\n")
+        # the consent is part of the container's identity: the RIM differs
+        b2 = rt.bundle("ex2", ["sh", "-c", "echo ready; sleep 60"],
+                       annotations={"org.realmbox.exec": "allow"})
+        rims = []
+        for bundle in (b, b2):
+            rc, o, e = rt.rb("measure", "--bundle", bundle, "--id", "e4")
+            self.assertEqual(rc, 0, e)
+            rims.append(o)
+        self.assertNotEqual(rims[0], rims[1])
+        b3 = rt.bundle("ex3", ["true"], annotations={"org.realmbox.exec": "yes"})
+        rc, msg, _, _ = rt.create("e5", b3, ok=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("org.realmbox.exec: want \"allow\" or \"deny\"", msg)
 
     def test_exec_shim_refused(self):
         rt = Runtime(self)

@@ -806,7 +806,6 @@ static struct {
 	size_t olen;
 	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
 	int64_t oresult;
-	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3]; /* realm_exec's processes per console slot */
 	pthread_cond_t cv_ps;
 	struct rb_proc_info ps[64];
 	int ps_n;
@@ -1056,127 +1055,22 @@ static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *d
 	return r;
 }
 
-int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
+int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len)
 {
-	const int nslots = (int)(sizeof(S.xpid) / sizeof(S.xpid[0]));
-	struct pal_realm_exec h = {0};
-	size_t len = sizeof(h);
-	uint8_t *buf;
-	int slot = -1, argc = 0, envc = 0;
-	int64_t r;
-
-	for (; req->args[argc]; argc++)
-		len += strlen(req->args[argc]) + 1;
-	for (; req->env && req->env[envc]; envc++)
-		len += strlen(req->env[envc]) + 1;
-	len += strlen(req->cwd) + 1;
-	if (argc == 0 || argc > PAL_REALM_EXEC_MAX_STRINGS || envc > PAL_REALM_EXEC_MAX_STRINGS ||
-	    len > hs.ns_size) {
-		snprintf(errbuf, errlen, "exec: the process's arguments and environment are too "
-					 "large (at most %d strings each, %zu bytes in all)",
-			 PAL_REALM_EXEC_MAX_STRINGS, (size_t)hs.ns_size);
-		return -E2BIG;
-	}
-	buf = malloc(len);
-	if (buf == NULL)
-		return -ENOMEM;
-	pthread_mutex_lock(&S.mu);
-	for (int i = 0; i < nslots; i++)
-		if (S.xpid[i] == 0) {
-			slot = i;
-			S.xpid[i] = -1;
-			break;
-		}
-	pthread_mutex_unlock(&S.mu);
-	if (slot < 0) {
-		free(buf);
-		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
-		return -EAGAIN;
-	}
-	h.console_base = (uint32_t)(3 + 3 * slot);
-	h.uid = req->uid;
-	h.gid = req->gid;
-	h.terminal = req->terminal;
-	h.argc = (uint32_t)argc;
-	h.envc = (uint32_t)envc;
-	memcpy(buf, &h, sizeof(h));
-	size_t off = sizeof(h);
-	memcpy(buf + off, req->cwd, strlen(req->cwd) + 1);
-	off += strlen(req->cwd) + 1;
-	for (int i = 0; i < argc; i++, off += strlen(req->args[i - 1]) + 1)
-		memcpy(buf + off, req->args[i], strlen(req->args[i]) + 1);
-	for (int i = 0; i < envc; i++, off += strlen(req->env[i - 1]) + 1)
-		memcpy(buf + off, req->env[i], strlen(req->env[i]) + 1);
-	for (int k = 0; k < 3; k++)
-		hs.xfds[h.console_base + k] = req->fds[k];
-	r = outside(id, PRH_CMD_EXEC, len, buf, len);
-	free(buf);
-	pthread_mutex_lock(&S.mu);
-	if (r > 0 && r <= INT32_MAX) {
-		S.xpid[slot] = (int)r;
-	} else {
-		S.xpid[slot] = 0;
-		for (int k = 0; k < 3; k++)
-			hs.xfds[h.console_base + k] = -1;
-	}
-	pthread_mutex_unlock(&S.mu);
-	if (r == -ENOENT && !strchr(req->args[0], '/'))
-		snprintf(errbuf, errlen, "exec: \"%s\": executable file not found in $PATH",
-			 req->args[0]);
-	else if (r == -EPERM)
-		snprintf(errbuf, errlen, "refused by the Container Realm: its measured "
-					 "configuration does not allow the runtime to start processes "
-					 "(annotation org.realmbox.exec: \"allow\" in config.json)");
-	else if (r == -EAGAIN)
-		snprintf(errbuf, errlen, "no REC left for a new process (a Container "
-					 "Realm's RECs that ran a process are only reused by fork)");
-	else if (r < 0)
-		snprintf(errbuf, errlen, "cannot execute %s: %s", req->args[0], strerror((int)-r));
-	else if (r == 0 || r > INT32_MAX)
-		return -EIO;
-	return (int)r;
+	return outside(id, cmd, arg, data, len);
 }
 
-int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status)
+size_t realm_ns_size(void)
 {
-	const int nslots = (int)(sizeof(S.xpid) / sizeof(S.xpid[0]));
-	int slot = -1;
-	int64_t r;
-
-	pthread_mutex_lock(&S.mu);
-	for (int i = 0; i < nslots; i++)
-		if (pid > 0 && S.xpid[i] == pid)
-			slot = i;
-	pthread_mutex_unlock(&S.mu);
-	if (slot < 0)
-		return -ESRCH;
-	for (int waited = 0;; waited += 25) {
-		r = outside(id, PRH_CMD_EXEC_STATUS, (uint64_t)pid, NULL, 0);
-		if (r != -EAGAIN)
-			break;
-		if (waited >= timeout_ms)
-			return -ETIMEDOUT;
-		usleep(25000);
-	}
-	if (r == -ETIMEDOUT)
-		return -ETIMEDOUT;
-	pthread_mutex_lock(&S.mu);
-	S.xpid[slot] = 0;
-	for (int k = 0; k < 3; k++)
-		hs.xfds[3 + 3 * slot + k] = -1;
-	pthread_mutex_unlock(&S.mu);
-	if (r < 0)
-		return -ESRCH;
-	*status = (int)(r & 0xff);
-	return 0;
+	return hs.ns_size;
 }
 
-int realm_exec_kill(const char *id, int pid, int sig)
+void realm_set_xfds(unsigned base, const int fds[3])
 {
-	if (sig <= 0 || sig > 64 || pid <= 1)
-		return -EINVAL;
-	int64_t r = outside(id, PRH_CMD_KILL_PID, ((uint64_t)pid << 8) | (uint64_t)sig, NULL, 0);
-	return r < 0 ? (int)r : 0;
+	pthread_mutex_lock(&S.mu);
+	for (unsigned k = 0; k < 3 && base + k < LIBOS_CONSOLE_MAX; k++)
+		hs.xfds[base + k] = fds ? fds[k] : -1;
+	pthread_mutex_unlock(&S.mu);
 }
 
 /* PRH_PS's records (n of them in buf) for the waiting realm_ps. */
@@ -1328,7 +1222,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	hs.fds[2] = stderr_fd;
 	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
 		hs.xfds[i] = -1;
-	memset(S.xpid, 0, sizeof(S.xpid));
+	realm_exec_reset();
 	if (host_manifest_serialize(mf, &hs.manifest, &hs.manifest_len)) {
 		ret = fail(-ENOMEM, "out of memory");
 		goto out;

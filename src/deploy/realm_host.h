@@ -6,6 +6,7 @@
 #ifndef DEPLOY_REALM_HOST_H
 #define DEPLOY_REALM_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "deploy/deploy.h"
@@ -62,6 +63,20 @@ int realm_ps(const char *id, struct rb_proc_info *out, int max);
 int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
 int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 int realm_exec_kill(const char *id, int pid, int sig);
+
+/* Forget every exec session (a new run starts: deploy/realm_exec.c). */
+void realm_exec_reset(void);
+
+/*
+ * For deploy/realm_exec.c: ask the System Realm of running container id
+ * cmd/arg (PRH_CMD_*) with data for its NS buffer, and wait at most 10 s
+ * for its PRH_RESULT: the result, -ESRCH (not running), -ETIMEDOUT.
+ */
+int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len);
+/* The NS buffer's size (the largest request). */
+size_t realm_ns_size(void);
+/* Console streams base..base+2 go to fds (NULL: closed, -1). */
+void realm_set_xfds(unsigned base, const int fds[3]);
 
 /* Whether the realm container `id` is running now (deploy_ps). */
 bool realm_running(const char *id);

@@ -357,7 +357,19 @@ static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 			reply(fd, -EINVAL, "invalid signal");
 			return;
 		}
-		/* --all: the other processes end with init (the library OS kills them) */
+		/*
+		 * --all (runc: every process of the container): the others first,
+		 * as the library OS lists them, then init. Where the deployment
+		 * cannot list them (shim) they end with init.
+		 */
+		if (strstr(req + 5, " all") != NULL && still_running()) {
+			struct rb_proc_info ps[64];
+			int n = deploy_ps(M.a->cfg->id, ps, 64);
+
+			for (int i = 0; i < n && i < 64; i++)
+				if (ps[i].pid > 1 && ps[i].state != 'Z')
+					deploy_exec_kill(M.a->cfg->id, ps[i].pid, sig);
+		}
 		int r = deliver(sig, msg, msgsz);
 		reply(fd, r, msg);
 		return;

@@ -207,6 +207,26 @@ class Lifecycle(unittest.TestCase):
                 self.assertEqual((rc, e), (1, "realmbox: kill: container not running\n"))
                 self.assertEqual(rt.rb("delete", cid)[0], 0)
 
+    def test_kill_all(self):
+        """kill --all reaches every process, not only init (init here ignores TERM)."""
+        rt = Runtime(self)
+        script = ("trap '' TERM; (trap 'echo child got TERM; exit 0' TERM; "
+                  "while :; do sleep 1; done) & echo ready; wait; echo init done")
+        b = rt.bundle("ka", ["sh", "-c", script])
+        for iso in ("none", "realm"):
+            cid = "ka" + iso
+            rt.create(cid, b, "--isolation", iso)
+            pid = rt.state(cid)["pid"]
+            rt.rb("start", cid)
+            out = os.path.join(rt.tmp, cid + ".out")
+            rt.wait_output(out, b"ready\n")
+            time.sleep(0.5)
+            rc, o, e = rt.rb("kill", "--all", cid, "TERM")
+            self.assertEqual((rc, e), (0, ""), iso)
+            self.assertEqual(wait_status(pid), 0, iso)
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), b"ready\nchild got TERM\ninit done\n", iso)
+
     def test_kill_created(self):
         """A created container that gets SIGKILL never runs and reads stopped (137)."""
         rt = Runtime(self)

@@ -227,6 +227,19 @@ class Lifecycle(unittest.TestCase):
             with open(out, "rb") as f:
                 self.assertEqual(f.read(), b"ready\nchild got TERM\ninit done\n", iso)
 
+    def test_signal_to_container_pid(self):
+        """A signal sent to the container's pid (the monitor) reaches its init, as containerd-shim
+        or a user may send it."""
+        rt = Runtime(self)
+        b = rt.bundle("sp", ["sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; "
+                             "while :; do sleep 1; done"])
+        rt.create("sp", b, "--isolation", "none")
+        pid = rt.state("sp")["pid"]
+        rt.rb("start", "sp")
+        rt.wait_output(os.path.join(rt.tmp, "sp.out"), b"ready\n")
+        os.kill(pid, signal.SIGTERM)
+        self.assertEqual(wait_status(pid), 7)
+
     def test_kill_created(self):
         """A created container that gets SIGKILL never runs and reads stopped (137)."""
         rt = Runtime(self)

@@ -167,8 +167,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         return self.ctr_static(*args, **kw)
 
     def run_args(self, *extra, iso="none"):
-        return ["run", "--runc-binary", os.path.join(self.tmp, "realmbox-" + iso), "--platform",
-                "linux/arm64", *extra]
+        # --runc-root: realmbox's state (and realm mode's machine keys) stay in the temporary root
+        return ["run", "--runc-binary", os.path.join(self.tmp, "realmbox-" + iso), "--runc-root",
+                os.path.join(self.tmp, "runc-root"), "--platform", "linux/arm64", *extra]
 
     def test_run_prints_output(self):
         for iso in ("none", "realm"):

@@ -14,6 +14,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	gnuplot-nox
 	golang-go
+	containerd
 )
 
 # `scripts/setup.sh bench`: also what `make bench` compares with

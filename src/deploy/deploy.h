@@ -55,6 +55,7 @@ struct rb_config {
 	enum rb_isolation isolation;
 	struct rb_publish publish[RB_MAX_PUBLISH]; /* --publish, annotation org.realmbox.publish */
 	unsigned n_publish;
+	bool runtime_exec;      /* annotation org.realmbox.exec = "allow": realm mode takes exec */
 };
 
 /* One rootfs entry as measured at create time. */
@@ -119,5 +120,63 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
  * -ENOTSUP for a deployment that cannot do it yet.
  */
 int deploy_kill(const char *id, int sig);
+
+/*
+ * The start gate (runc's create/start split): when set, deploy_run calls
+ * gate(arg) once the machine and the container are built, just before the
+ * container's first instruction, on deploy_run's thread. gate returns 0 to
+ * let the container run, or a negative errno: deploy_run then tears the
+ * container down without running it and returns that errno. NULL (the
+ * default) starts at once. Set it before deploy_run, not during.
+ */
+void deploy_set_start_gate(int (*gate)(void *arg), void *arg);
+
+/*
+ * A process of the running container, as `realmbox ps` lists it: its pid
+ * inside the container, its parent's and its command name.
+ */
+struct rb_proc_info {
+	int pid, ppid;
+	char state;    /* 'R' running or runnable, 'S' sleeping, 'Z' zombie */
+	char comm[16]; /* NUL-terminated */
+};
+
+/*
+ * The processes of the running container `id` into out[0..max): the count
+ * found (may exceed max; only max are written), -ESRCH if no such
+ * container runs, -ENOTSUP for a deployment that cannot list them.
+ * Any thread, while deploy_run runs.
+ */
+int deploy_ps(const char *id, struct rb_proc_info *out, int max);
+/* (none: the library OS directly; realm: asked of the System Realm; shim: -ENOTSUP) */
+
+/* A process to start in a running container (runc's exec). */
+struct rb_exec_req {
+	char **args;   /* NULL-terminated, args[0] looked up in PATH of env when without '/' */
+	char **env;    /* NULL-terminated */
+	const char *cwd;
+	uint32_t uid, gid;
+	bool terminal; /* fds are a terminal */
+	int fds[3];    /* its stdin, stdout, stderr on the host: used until deploy_exec_wait ends */
+};
+
+/*
+ * Start req in the running container id, as if forked from outside (its
+ * parent is not in the container). Returns its pid in the container, or a
+ * negative errno with a message in errbuf (-ESRCH: not running, -ENOTSUP:
+ * the deployment cannot yet, -EAGAIN: too many sessions, or the program's
+ * error). Any thread, while deploy_run runs.
+ */
+int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
+
+/*
+ * Wait at most timeout_ms for deploy_exec's process pid to end: 0 with
+ * *status (code, or 128+signal), -ETIMEDOUT, or -ESRCH (the container
+ * ended first). After 0 or -ESRCH the deployment no longer uses its fds.
+ */
+int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status);
+
+/* Signal deploy_exec's process pid: 0, -ESRCH, -EINVAL. */
+int deploy_exec_kill(const char *id, int pid, int sig);
 
 #endif /* DEPLOY_DEPLOY_H */

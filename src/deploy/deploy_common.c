@@ -141,3 +141,24 @@ void deploy_random(void *buf, size_t len)
 		len -= (size_t)r;
 	}
 }
+
+static int (*start_gate)(void *arg);
+static void *start_gate_arg;
+
+void deploy_set_start_gate(int (*gate)(void *arg), void *arg)
+{
+	start_gate = gate;
+	start_gate_arg = arg;
+}
+
+int deploy_start_gate_pass(char *errbuf, size_t errlen)
+{
+	int r;
+
+	if (start_gate == NULL)
+		return 0;
+	r = start_gate(start_gate_arg);
+	if (r < 0 && errbuf && errlen)
+		snprintf(errbuf, errlen, "the container was not started: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}

@@ -39,4 +39,12 @@ long deploy_console_read_nb(int fd, void *buf, size_t len);
 /* len bytes of the host's randomness (getrandom, retried). */
 void deploy_random(void *buf, size_t len);
 
+/*
+ * Pass the start gate (deploy_set_start_gate) if one is set: 0 to run the
+ * container, or the gate's negative errno (with errbuf saying the start was
+ * cancelled). Deployments call it just before the container's first
+ * instruction.
+ */
+int deploy_start_gate_pass(char *errbuf, size_t errlen);
+
 #endif /* DEPLOY_DEPLOY_COMMON_H */

@@ -112,6 +112,9 @@ static struct {
 	int rootfd;
 	struct netproxy *np;      /* the container's host network proxy */
 	int fds[3];
+	/* deploy_exec's processes: console streams 3.. (-1: none), their pid per slot */
+	int xfds[LIBOS_CONSOLE_MAX];
+	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3];
 	volatile bool shutdown;
 	bool running;
 	char id[256];
@@ -545,9 +548,11 @@ static void n_host_close(void *c, int h)
 
 static long n_console_read(void *c, int fd, void *buf, size_t len)
 {
-	int hfd = ctx.fds[0];
+	int hfd = fd >= 3 && fd < LIBOS_CONSOLE_MAX ? ctx.xfds[fd] : ctx.fds[0];
 	if (ctx.shutdown)
 		return -EIO;
+	if (hfd < 0)
+		return 0; /* an exec'd process's stdin after its session ended */
 	struct pollfd p = { hfd, POLLIN, 0 };
 	int r = poll(&p, 1, 50);
 	if (r < 0 && errno != EINTR)
@@ -562,6 +567,8 @@ static long n_console_read(void *c, int fd, void *buf, size_t len)
 
 static long n_console_write(void *c, int fd, const void *buf, size_t len)
 {
+	if (fd >= 3 && fd < LIBOS_CONSOLE_MAX)
+		return ctx.xfds[fd] >= 0 ? deploy_console_write(ctx.xfds[fd], buf, len) : -EPIPE;
 	return deploy_console_write(ctx.fds[fd == 2 ? 2 : 1], buf, len);
 }
 
@@ -724,6 +731,131 @@ int deploy_kill(const char *id, int sig)
 	return libos_kill(1, sig);
 }
 
+int deploy_ps(const char *id, struct rb_proc_info *out, int max)
+{
+	struct libos_proc_info buf[64];
+	int n;
+
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	if (!ok) {
+		if (realm_running(id))
+			return realm_ps(id, out, max);
+		/* shim: the list lives behind the mini-OS, which has no request for it yet */
+		return shim_running(id) ? -ENOTSUP : -ESRCH;
+	}
+	n = libos_ps(buf, 64);
+	for (int i = 0; i < n && i < max && i < 64; i++) {
+		out[i].pid = buf[i].pid;
+		out[i].ppid = buf[i].ppid;
+		out[i].state = buf[i].state;
+		memcpy(out[i].comm, buf[i].comm, sizeof(out[i].comm));
+	}
+	return n;
+}
+
+/* Whether container id runs here in none mode now. */
+static bool none_running(const char *id)
+{
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	return ok;
+}
+
+int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
+{
+	const int nslots = (int)(sizeof(ctx.xpid) / sizeof(ctx.xpid[0]));
+	int slot = -1, pid;
+
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	if (!none_running(id)) {
+		if (realm_running(id))
+			return realm_exec(id, req, errbuf, errlen);
+		if (shim_running(id)) {
+			snprintf(errbuf, errlen, "exec: not supported in isolation mode shim yet");
+			return -ENOTSUP;
+		}
+		snprintf(errbuf, errlen, "the container is not running");
+		return -ESRCH;
+	}
+	pthread_mutex_lock(&ctx.mu);
+	for (int i = 0; i < nslots; i++)
+		if (ctx.xpid[i] == 0) {
+			slot = i;
+			ctx.xpid[i] = -1; /* taken */
+			break;
+		}
+	if (slot >= 0)
+		for (int k = 0; k < 3; k++)
+			ctx.xfds[3 + 3 * slot + k] = req->fds[k];
+	pthread_mutex_unlock(&ctx.mu);
+	if (slot < 0) {
+		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
+		return -EAGAIN;
+	}
+	struct libos_spawn_req sr = {
+		.args = req->args,
+		.env = req->env,
+		.cwd = req->cwd,
+		.uid = req->uid,
+		.gid = req->gid,
+		.console_base = 3 + 3 * slot,
+		.terminal = req->terminal,
+	};
+	pid = libos_spawn(&sr, errbuf, errlen);
+	pthread_mutex_lock(&ctx.mu);
+	if (pid > 0) {
+		ctx.xpid[slot] = pid;
+	} else {
+		ctx.xpid[slot] = 0;
+		for (int k = 0; k < 3; k++)
+			ctx.xfds[3 + 3 * slot + k] = -1;
+	}
+	pthread_mutex_unlock(&ctx.mu);
+	return pid;
+}
+
+int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
+{
+	const int nslots = (int)(sizeof(ctx.xpid) / sizeof(ctx.xpid[0]));
+	int r, slot = -1;
+
+	pthread_mutex_lock(&ctx.mu);
+	for (int i = 0; i < nslots; i++)
+		if (pid > 0 && ctx.xpid[i] == pid)
+			slot = i;
+	pthread_mutex_unlock(&ctx.mu);
+	if (slot < 0)
+		return realm_running(id) ? realm_exec_wait(id, pid, timeout_ms, status) : -ESRCH;
+	for (int waited = 0;; waited += 10) {
+		r = none_running(id) ? libos_spawn_status(pid, status) : -ESRCH;
+		if (r != -EAGAIN)
+			break;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	/* done (or the container ended): the session's host fds are the caller's again */
+	pthread_mutex_lock(&ctx.mu);
+	ctx.xpid[slot] = 0;
+	for (int k = 0; k < 3; k++)
+		ctx.xfds[3 + 3 * slot + k] = -1;
+	pthread_mutex_unlock(&ctx.mu);
+	return r;
+}
+
+int deploy_exec_kill(const char *id, int pid, int sig)
+{
+	if (sig <= 0 || sig > 64 || pid <= 1)
+		return -EINVAL;
+	if (!none_running(id))
+		return realm_running(id) ? realm_exec_kill(id, pid, sig) : -ESRCH;
+	return libos_kill(pid, sig);
+}
+
 static void report_enosys(void)
 {
 	struct libos_stats st;
@@ -810,6 +942,9 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	ctx.fds[0] = stdin_fd;
 	ctx.fds[1] = stdout_fd;
 	ctx.fds[2] = stderr_fd;
+	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
+		ctx.xfds[i] = -1;
+	memset(ctx.xpid, 0, sizeof(ctx.xpid));
 	ctx.done = false;
 	ctx.shutdown = false;
 	ctx.live = 0;
@@ -822,6 +957,9 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
 		goto out;
 	}
+	ret = deploy_start_gate_pass(errbuf, errlen);
+	if (ret)
+		goto out_fini;
 	ret = libos_start(errbuf, errlen);
 	if (ret)
 		goto out_fini;

@@ -504,6 +504,7 @@ static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct r
 static struct {
 	int rootfd;
 	int fds[3];
+	int xfds[LIBOS_CONSOLE_MAX]; /* realm_exec's processes' console streams (-1: none) */
 	uint64_t ns_base_pa; /* the NS buffer, contiguous */
 	size_t ns_size;
 	uint8_t *manifest;
@@ -608,6 +609,9 @@ static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
 }
 
 /* One host call of the System Realm: the answer's gprs in out[0..]. */
+static void ps_answer(const uint8_t *buf, uint64_t n);
+static void outside_answer(int64_t result);
+
 static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 {
 	const uint64_t *a = ex->gprs;
@@ -618,7 +622,11 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	switch (ex->imm) {
 	case PRH_CONSOLE_WRITE: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		int fd = hs.fds[a[0] == 2 ? 2 : 1];
+		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]] : hs.fds[a[0] == 2 ? 2 : 1];
+		if (fd < 0) {
+			out[0] = (uint64_t)-EPIPE; /* an exec session that ended */
+			break;
+		}
 		ns_read(buf, n);
 		size_t done = 0;
 		while (done < n) {
@@ -636,13 +644,18 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	case PRH_CONSOLE_READ: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
 		/* never block the System Realm's vCPU: it sleeps a while on its own */
-		struct pollfd p = {hs.fds[0], POLLIN, 0};
+		int rfd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]] : hs.fds[0];
+		if (rfd < 0) {
+			out[0] = 0; /* EOF */
+			break;
+		}
+		struct pollfd p = {rfd, POLLIN, 0};
 		int r = poll(&p, 1, 0);
 		if (r <= 0) {
 			out[0] = (uint64_t)-EAGAIN;
 			break;
 		}
-		ssize_t got = read(hs.fds[0], buf, n);
+		ssize_t got = read(rfd, buf, n);
 		if (got < 0) {
 			out[0] = (uint64_t)(errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno);
 			break;
@@ -719,6 +732,19 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		out[0] = k;
 		break;
 	}
+	case PRH_PS: {
+		/* the System Realm's answer to PRH_CMD_PS: checked, never trusted blindly */
+		uint64_t n = a[0];
+
+		if (n > hs.ns_size / sizeof(struct pal_realm_ps))
+			n = hs.ns_size / sizeof(struct pal_realm_ps);
+		ns_read(buf, n * sizeof(struct pal_realm_ps));
+		ps_answer(buf, n);
+		break;
+	}
+	case PRH_RESULT:
+		outside_answer((int64_t)a[0]);
+		break;
 	case PRH_LOG: {
 		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
 		if (n > hs.ns_size)
@@ -789,11 +815,21 @@ static struct {
 	int status;
 	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
 	bool net_ready;	  /* the network proxy's watcher: a socket the container waits for */
+	bool ps_req, ps_done; /* realm_ps: asked of the System Realm, answered */
+	uint64_t ocmd, oarg;  /* an outside command (exec) for the System Realm, pending */
+	const void *odata;    /* its request for the NS buffer */
+	size_t olen;
+	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
+	int64_t oresult;
+	pthread_cond_t cv_ps;
+	struct rb_proc_info ps[64];
+	int ps_n;
 	int err;
 	char id[256];
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .cv_sys = PTHREAD_COND_INITIALIZER,
-       .cv_rec = PTHREAD_COND_INITIALIZER};
+       .cv_rec = PTHREAD_COND_INITIALIZER,
+       .cv_ps = PTHREAD_COND_INITIALIZER};
 
 /* Stop everything (S.mu held). */
 static void sched_stop(void)
@@ -913,12 +949,24 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			}
 		}
 		int w = 0;
-		while (!S.pending && !S.stop && !S.signals && !S.net_ready && w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && !S.net_ready && !S.ps_req && !S.ocmd &&
+		       w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
 			break;
-		if (S.signals) {
+		if (S.ocmd) {
+			/* the System Realm is idle: its NS buffer is ours to fill */
+			if (S.olen)
+				ns_write(S.odata, S.olen);
+			cmd = S.ocmd;
+			arg = S.oarg;
+			S.ocmd = 0;
+		} else if (S.ps_req) {
+			cmd = PRH_CMD_PS;
+			arg = 0;
+			S.ps_req = false;
+		} else if (S.signals) {
 			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive) */
 			int sig = __builtin_ctzll(S.signals) + 1;
 			cmd = PRH_CMD_SIGNAL;
@@ -985,6 +1033,129 @@ int realm_kill(const char *id, int sig)
 		pthread_cond_signal(&S.cv_sys);
 		r = 0;
 	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
+/* PRH_RESULT: the System Realm's answer to the pending outside command. */
+static void outside_answer(int64_t result)
+{
+	pthread_mutex_lock(&S.mu);
+	S.oresult = result;
+	S.odone = true;
+	pthread_cond_broadcast(&S.cv_ps);
+	pthread_mutex_unlock(&S.mu);
+}
+
+/*
+ * Ask the System Realm cmd/arg (with data for its NS buffer) and wait at
+ * most 10 s for its PRH_RESULT. One at a time. -ESRCH if container id is
+ * not running, -ETIMEDOUT.
+ */
+static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len)
+{
+	struct timespec dl;
+	int64_t r = -ESRCH;
+	int w = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	pthread_mutex_lock(&S.mu);
+	while (S.obusy && S.running && !S.stop && w != ETIMEDOUT)
+		w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
+	if (S.running && !S.stop && !S.obusy && id && strcmp(id, S.id) == 0) {
+		S.obusy = true;
+		S.odone = false;
+		S.ocmd = cmd;
+		S.oarg = arg;
+		S.odata = data;
+		S.olen = len;
+		pthread_cond_signal(&S.cv_sys);
+		while (!S.odone && !S.stop && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
+		r = S.odone ? S.oresult : S.stop ? -ESRCH : -ETIMEDOUT;
+		S.ocmd = 0;
+		S.obusy = false;
+		pthread_cond_broadcast(&S.cv_ps);
+	} else if (w == ETIMEDOUT) {
+		r = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
+int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len)
+{
+	return outside(id, cmd, arg, data, len);
+}
+
+size_t realm_ns_size(void)
+{
+	return hs.ns_size;
+}
+
+void realm_set_xfds(unsigned base, const int fds[3])
+{
+	pthread_mutex_lock(&S.mu);
+	for (unsigned k = 0; k < 3 && base + k < LIBOS_CONSOLE_MAX; k++)
+		hs.xfds[base + k] = fds ? fds[k] : -1;
+	pthread_mutex_unlock(&S.mu);
+}
+
+/* PRH_PS's records (n of them in buf) for the waiting realm_ps. */
+static void ps_answer(const uint8_t *buf, uint64_t n)
+{
+	struct pal_realm_ps rec;
+	int k = 0;
+
+	pthread_mutex_lock(&S.mu);
+	for (uint64_t i = 0; i < n && k < 64; i++) {
+		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
+		if (rec.pid == 0 || rec.pid > INT32_MAX || rec.ppid > INT32_MAX)
+			continue;
+		S.ps[k].pid = (int)rec.pid;
+		S.ps[k].ppid = (int)rec.ppid;
+		S.ps[k].state = rec.state == 'Z' ? 'Z' : 'R';
+		memcpy(S.ps[k].comm, rec.comm, sizeof(S.ps[k].comm));
+		S.ps[k].comm[sizeof(S.ps[k].comm) - 1] = 0;
+		k++;
+	}
+	S.ps_n = k;
+	S.ps_done = true;
+	pthread_cond_broadcast(&S.cv_ps);
+	pthread_mutex_unlock(&S.mu);
+}
+
+int realm_ps(const char *id, struct rb_proc_info *out, int max)
+{
+	struct timespec dl;
+	int r = -ESRCH, w = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 5;
+	pthread_mutex_lock(&S.mu);
+	if (S.running && !S.stop && id && strcmp(id, S.id) == 0) {
+		S.ps_req = true;
+		S.ps_done = false;
+		pthread_cond_signal(&S.cv_sys);
+		while (!S.ps_done && !S.stop && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
+		if (S.ps_done) {
+			for (int i = 0; i < S.ps_n && i < max; i++)
+				out[i] = S.ps[i];
+			r = S.ps_n;
+		} else {
+			r = S.stop ? -ESRCH : -ETIMEDOUT;
+		}
+	}
+	pthread_mutex_unlock(&S.mu);
+	return r;
+}
+
+bool realm_running(const char *id)
+{
+	pthread_mutex_lock(&S.mu);
+	bool r = S.running && !S.stop && id && strcmp(id, S.id) == 0;
 	pthread_mutex_unlock(&S.mu);
 	return r;
 }
@@ -1094,6 +1265,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	hs.fds[0] = stdin_fd;
 	hs.fds[1] = stdout_fd;
 	hs.fds[2] = stderr_fd;
+	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
+		hs.xfds[i] = -1;
+	realm_exec_reset();
 	if (host_manifest_serialize(mf, &hs.manifest, &hs.manifest_len)) {
 		ret = fail(-ENOMEM, "out of memory");
 		goto out;
@@ -1206,7 +1380,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 					     ct.rtt_pa.n ? ct.rtt_pa.a[0] : 0,
 					     ct.data_pa.n ? ct.data_pa.a[ct.data_pa.n - 1] : 0,
 					     sys.data_pa.n ? sys.data_pa.a[0] : 0};
-	ret = sched_run(&sys, &ct, cnt);
+	ret = deploy_start_gate_pass(errbuf, errlen);
+	if (ret == 0)
+		ret = sched_run(&sys, &ct, cnt);
 	if (ret == 0)
 		res->exit_status = S.have_status ? S.status : 128 + 9;
 	plat_counters_snapshot(c1);

@@ -61,6 +61,12 @@ struct rb_start_hdr {
 
 #define RB_START_TERMINAL 1u
 #define RB_START_ROOTFS_RO 2u
+/*
+ * The owner lets the runtime start processes in the container (runc's
+ * exec; annotation org.realmbox.exec = "allow"): measured, so a verifier
+ * sees it in the RIM. Without it the System Realm refuses PRH_CMD_EXEC.
+ */
+#define RB_START_RUNTIME_EXEC 4u
 
 struct rb_start_rlimit {
 	uint32_t resource, reserved;

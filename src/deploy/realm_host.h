@@ -6,6 +6,7 @@
 #ifndef DEPLOY_REALM_HOST_H
 #define DEPLOY_REALM_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "deploy/deploy.h"
@@ -45,6 +46,40 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
  * does). 0, -ESRCH (no such container running), -EINVAL.
  */
 int realm_kill(const char *id, int sig);
+
+/*
+ * deploy_ps for a realm container: the runtime asks the System Realm
+ * (PRH_CMD_PS), which reports pid, parent, state and name of each process.
+ * Count, -ESRCH (not running), -ETIMEDOUT (no answer within 5 s).
+ */
+int realm_ps(const char *id, struct rb_proc_info *out, int max);
+
+/*
+ * deploy_exec, deploy_exec_wait and deploy_exec_kill for a realm container:
+ * the System Realm starts the process on a REC that never ran
+ * (PRH_CMD_EXEC), reports its status (PRH_CMD_EXEC_STATUS) and signals it
+ * (PRH_CMD_KILL_PID); its console streams are the request's fds.
+ */
+int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
+int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status);
+int realm_exec_kill(const char *id, int pid, int sig);
+
+/* Forget every exec session (a new run starts: deploy/realm_exec.c). */
+void realm_exec_reset(void);
+
+/*
+ * For deploy/realm_exec.c: ask the System Realm of running container id
+ * cmd/arg (PRH_CMD_*) with data for its NS buffer, and wait at most 10 s
+ * for its PRH_RESULT: the result, -ESRCH (not running), -ETIMEDOUT.
+ */
+int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len);
+/* The NS buffer's size (the largest request). */
+size_t realm_ns_size(void);
+/* Console streams base..base+2 go to fds (NULL: closed, -1). */
+void realm_set_xfds(unsigned base, const int fds[3]);
+
+/* Whether the realm container `id` is running now (deploy_ps). */
+bool realm_running(const char *id);
 
 /*
  * For the attack tests only: the host's file server lies about the file at

@@ -307,6 +307,7 @@ static int start_libos(const struct pal_ops *ops)
 		i += got;
 	}
 
+	pal_realm_allow_exec((h.flags & RB_START_RUNTIME_EXEC) != 0);
 	struct libos_config lc = {
 		.args = args,
 		.env = env,

@@ -340,6 +340,14 @@ int shim_kill(const char *id, int sig)
 	return r;
 }
 
+bool shim_running(const char *id)
+{
+	pthread_mutex_lock(&H.mu);
+	bool r = H.running && id && strcmp(id, H.id) == 0;
+	pthread_mutex_unlock(&H.mu);
+	return r;
+}
+
 /* ---- the run ---------------------------------------------------------------- */
 
 static uint64_t env_mb(const char *name, uint64_t def)
@@ -494,7 +502,9 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	H.running = true;
 	pthread_mutex_unlock(&H.mu);
 	plat_counters_snapshot(c0);
-	ret = libos_start(errbuf, errlen);
+	ret = deploy_start_gate_pass(errbuf, errlen);
+	if (ret == 0)
+		ret = libos_start(errbuf, errlen);
 	if (ret == 0) {
 		ret = pal_shim_run();
 		if (ret)

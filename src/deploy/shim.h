@@ -65,4 +65,7 @@ struct shim_os_view {
  */
 void shim_test_at_idle(void (*fn)(void *arg, const struct shim_os_view *v), void *arg);
 
+/* Whether the shim container `id` is running now (deploy_ps). */
+bool shim_running(const char *id);
+
 #endif /* DEPLOY_SHIM_H */

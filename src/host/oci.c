@@ -608,6 +608,18 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 				rc = host_publish_parse(json_string_value(pub),
 							"annotations.org.realmbox.publish", cfg,
 							p->err);
+			json_t *ex = json_is_object(v) ? json_object_get(v, "org.realmbox.exec") : NULL;
+
+			if (rc < 0)
+				; /* the publish annotation's error */
+			else if (ex != NULL && !(json_is_string(ex) &&
+					    (strcmp(json_string_value(ex), "allow") == 0 ||
+					     strcmp(json_string_value(ex), "deny") == 0)))
+				rc = field_err(p, "annotations", "org.realmbox.exec: want \"allow\" or "
+								 "\"deny\"");
+			else
+				cfg->runtime_exec = ex != NULL &&
+						    strcmp(json_string_value(ex), "allow") == 0;
 		} else if (strcmp(key, "domainname") == 0) {
 			host_debug("%s: domainname: ignored", p->name);
 		} else {

@@ -3,7 +3,8 @@
  * struct rb_config that a deployment runs (deploy/deploy.h).
  *
  * What realmbox does with each field (README.md, "config.json"):
- *  honoured  ociVersion, process.{args, env, cwd, user.{uid, gid,
+ *  honoured  annotations."org.realmbox.exec" ("allow"/"deny": realm mode
+ *            takes exec; measured), ociVersion, process.{args, env, cwd, user.{uid, gid,
  *            additionalGids, umask}, terminal, rlimits}, hostname,
  *            root.{path, readonly}, annotations["org.realmbox.publish"]
  *            ("HOSTPORT:CONTAINERPORT,...", as --publish)
@@ -13,7 +14,7 @@
  *            scheduler, ioPriority, execCPUAffinity, consoleSize,
  *            user.username}, mounts (every entry: the container OS provides
  *            /proc and /dev itself; a tmpfs on /tmp is not provided, so /tmp
- *            is read-only with root.readonly), domainname, annotations, and
+ *            is read-only with root.readonly), domainname, other annotations, and
  *            linux.{namespaces, uidMappings, gidMappings, timeOffsets,
  *            devices, cgroupsPath, resources, unified, rootfsPropagation,
  *            seccomp, sysctl, maskedPaths, readonlyPaths, mountLabel,

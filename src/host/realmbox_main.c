@@ -9,6 +9,7 @@
 #include "arch/rmi.h"
 #include "arch/rsi.h"
 #include "host/demo.h"
+#include "host/lifecycle.h"
 #include "host/machine_keys.h"
 #include "host/run.h"
 #include "host/spec.h"
@@ -26,6 +27,15 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life"},
+	{"create", host_cmd_create, "create a container (runc's create: built, not started)"},
+	{"start", host_cmd_start, "start a created container"},
+	{"state", host_cmd_state, "print a container's OCI state JSON"},
+	{"kill", host_cmd_kill, "send a signal to a container's init (default SIGTERM)"},
+	{"delete", host_cmd_delete, "delete a stopped (or, with --force, any) container"},
+	{"list", host_cmd_list, "list the containers under the runtime root"},
+	{"ps", host_cmd_ps, "list a running container's processes"},
+	{"exec", host_cmd_exec, "a new process in a running container (isolation none, realm)"},
+	{"features", host_cmd_features, "print what the runtime supports (JSON, as runc)"},
 	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
 	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},
 	{"verify", host_cmd_verify, "verify a CCA attestation token and print its claims"},
@@ -37,7 +47,9 @@ static const struct command {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: realmbox [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: realmbox [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n"
+		   "                [--systemd-cgroup] [--isolation realm|shim|none]\n"
+		   "                [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
@@ -63,6 +75,14 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* runc's global options come before the command */
+	int first = host_globals_parse(argc, argv);
+
+	if (first < 0)
+		return 2;
+	argv[first - 1] = argv[0];
+	argc -= first - 1;
+	argv += first - 1;
 	const char *cmd = argc >= 2 ? argv[1] : NULL;
 
 	if (cmd == NULL) {

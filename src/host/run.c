@@ -19,6 +19,7 @@
 
 #include "deploy/deploy.h"
 #include "host/err.h"
+#include "host/lifecycle.h"
 #include "host/manifest.h"
 #include "host/oci.h"
 
@@ -239,6 +240,9 @@ int host_cmd_run(int argc, char **argv)
 	double t0, t1, t2;
 	int i, rc, status;
 
+	/* --detach, --pid-file, --console-socket: create + start through a monitor */
+	if (host_run_wants_lifecycle(argc, argv))
+		return host_cmd_run_lifecycle(argc, argv);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int m;

@@ -292,6 +292,7 @@ struct process {
 	uint32_t groups[32];
 	unsigned ngroups;
 	uint64_t itimer_deadline, itimer_interval; /* ITIMER_REAL, monotonic ns (0: off) */
+	bool spawned;       /* started by libos_spawn: its exit is recorded in g.spawned */
 };
 
 struct task {
@@ -329,6 +330,11 @@ struct libos_global {
 	int init_status;
 	uint64_t boot_ns;
 	uint64_t live_tasks;
+	struct {
+		int pid; /* 0: free */
+		bool done;
+		int status;
+	} spawned[LIBOS_SPAWN_MAX]; /* libos_spawn's processes, until their status is read */
 };
 extern struct libos_global g;
 

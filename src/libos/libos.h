@@ -133,6 +133,51 @@ int libos_kill(int pid, int sig);
  */
 void libos_external_event(void);
 
+/* Console streams: 0-2 are init's; libos_spawn's processes use base..base+2 up to this. */
+#define LIBOS_CONSOLE_MAX 27
+/* Processes started from outside (libos_spawn) whose exit is not reported yet, at most. */
+#define LIBOS_SPAWN_MAX 8
+
+struct libos_spawn_req {
+	char *const *args;  /* NULL-terminated, args[0] the program (PATH lookup without '/') */
+	char *const *env;   /* NULL-terminated */
+	const char *cwd;    /* absolute; "/" otherwise */
+	uint32_t uid, gid;
+	int console_base;   /* its fds 0-2 are console streams base..base+2 (3 <= base <= MAX-3) */
+	bool terminal;      /* those streams are a terminal */
+};
+
+/*
+ * Start a new process in the running container from outside, as runc's
+ * exec does: no parent inside the container (ppid 0), session and process
+ * group of its own, init's rlimits and groups, the request's user. Returns
+ * its pid, or a negative errno with a message in errbuf (-ESRCH: the
+ * container is not running; -EAGAIN: LIBOS_SPAWN_MAX unreported ones;
+ * ENOENT/ENOEXEC/EACCES: the program). Takes the library OS lock.
+ */
+int libos_spawn(const struct libos_spawn_req *req, char *errbuf, size_t errlen);
+
+/*
+ * The end of a process libos_spawn started: 0 with *status as a shell
+ * shows it (code, or 128+signal), once; -EAGAIN while it runs; -ESRCH if
+ * pid is not one of them (or the container ended first).
+ */
+int libos_spawn_status(int pid, int *status);
+
+/* One process as libos_ps lists it. */
+struct libos_proc_info {
+	int pid, ppid; /* ppid 0 for init */
+	char state;    /* 'R' live (running or sleeping), 'Z' zombie */
+	char comm[16]; /* NUL-terminated */
+};
+
+/*
+ * The container's processes, for the runtime's ps: up to max into out,
+ * by ascending pid. Returns how many there are (may exceed max), 0 once the
+ * container has ended. Takes the library OS lock.
+ */
+int libos_ps(struct libos_proc_info *out, int max);
+
 /* Tear down (after container_exit and after every task has returned LIBOS_EXITED). */
 void libos_fini(void);
 

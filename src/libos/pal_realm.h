@@ -62,6 +62,27 @@ enum pal_realm_hc {
 	PRH_MTIMES = 10,       /* g0 first entry, g1 count -> g0 count: u64 mtimes (unmeasured) */
 	PRH_GROW = 11,         /* g0 granules wanted -> g0 the pool's granules now (DATA created) */
 	PRH_NET = 12,          /* g0 PRN_* (below), g1 handle, g2.. -> g0 result (host network proxy) */
+	PRH_PS = 13,           /* g0 count of struct pal_realm_ps records in the NS buffer (PRH_CMD_PS) */
+	PRH_RESULT = 14,       /* g0 the result of PRH_CMD_EXEC, _EXEC_STATUS, _KILL_PID (int64) */
+};
+
+/*
+ * PRH_CMD_EXEC's request in the NS buffer (g1 its length): this header,
+ * then NUL-terminated strings: cwd, argc args, envc env entries. The
+ * System Realm checks every field; the process's fds 0-2 are console
+ * streams console_base..+2 (PRH_CONSOLE_READ/WRITE with those fds).
+ */
+struct pal_realm_exec {
+	uint32_t console_base, uid, gid, terminal, argc, envc;
+};
+#define PAL_REALM_EXEC_MAX_STRINGS 256
+
+/* One container process as the System Realm reports it for the runtime's ps (PRH_PS). */
+struct pal_realm_ps {
+	uint32_t pid, ppid;
+	char state;    /* 'R' live, 'Z' zombie */
+	char pad[3];
+	char comm[16]; /* NUL-terminated */
 };
 
 /*
@@ -93,6 +114,10 @@ enum pal_realm_net_op {
 #define PRH_CMD_TICK 3     /* the timeout passed (or nothing new): look at the timers */
 #define PRH_CMD_SIGNAL 4   /* the runtime sends signal g1 to the container's init (runc kill) */
 #define PRH_CMD_NET 5      /* a host socket the container waits for is ready: wake sleepers */
+#define PRH_CMD_PS 6       /* report the container's processes (PRH_PS), then idle again */
+#define PRH_CMD_EXEC 7     /* start the process in the NS buffer (runc exec): PRH_RESULT pid */
+#define PRH_CMD_EXEC_STATUS 8 /* g1 pid: PRH_RESULT its status, -EAGAIN running, -ESRCH */
+#define PRH_CMD_KILL_PID 9 /* g1 pid << 8 | signal, for an exec'd process: PRH_RESULT 0/-errno */
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 
@@ -161,6 +186,12 @@ uint64_t pal_realm_config_size(void);
  * after which the container exits with 127 (126 for EACCES/ENOEXEC).
  */
 void pal_realm_run(int (*start)(void *arg), void *arg);
+
+/*
+ * Whether the measured configuration lets the runtime start processes
+ * (PRH_CMD_EXEC); refused with -EPERM otherwise. Set at START.
+ */
+void pal_realm_allow_exec(bool allow);
 
 struct pal_realm_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;

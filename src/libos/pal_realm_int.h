@@ -63,6 +63,7 @@ struct rrec {
 	bool full;	  /* GET_REGS done during this request: cur/orig exact */
 	bool fp_valid, fp_dirty;
 	bool kick_after;  /* task_kick while its request was taken: KICK after COMPLETE */
+	bool exec_start;  /* a process from outside (PRH_CMD_EXEC) waits for this REC's START */
 	uint8_t cur_as;	  /* the pal_as its RMM address space holds (0: none) */
 	void *task;	  /* the library OS task */
 	uint64_t kind;	  /* RB_REQ_* being served */
@@ -83,6 +84,8 @@ struct pal_realm_state {
 	uint64_t completed; /* channels completed since the last idle host call */
 	uint64_t retake;    /* channels the host named while their thread was busy */
 	bool started;	    /* START served */
+	unsigned spawn_rec; /* PRH_CMD_EXEC: the REC task_create binds the new process to */
+	bool exec_allowed;  /* the measured configuration allows PRH_CMD_EXEC */
 	bool ended;	    /* container_exit: the container is over */
 	int end_status;
 	unsigned ntasks;

@@ -189,6 +189,133 @@ static void take(unsigned k)
 	R.e.kt_start(R.e.guest, k + 1, kt_entry);
 }
 
+/*
+ * The runtime's ps (PRH_CMD_PS): pid, parent, state and name of each
+ * container process, as many as the NS buffer holds, into a PRH_PS call.
+ * Nothing else of the container leaves the realm this way.
+ */
+static void report_ps(void)
+{
+	struct libos_proc_info ps[64];
+	struct pal_realm_ps rec;
+	uint64_t a[1] = {0};
+	int n = R.started && !R.ended ? libos_ps(ps, 64) : 0;
+
+	for (int i = 0; i < n && i < 64 && (a[0] + 1) * sizeof(rec) <= R.e.ns_size; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.pid = (uint32_t)ps[i].pid;
+		rec.ppid = (uint32_t)ps[i].ppid;
+		rec.state = ps[i].state;
+		memcpy(rec.comm, ps[i].comm, sizeof(rec.comm));
+		rec.comm[sizeof(rec.comm) - 1] = 0;
+		memcpy((uint8_t *)R.e.ns + a[0] * sizeof(rec), &rec, sizeof(rec));
+		a[0]++;
+	}
+	pal_realm_host_call(PRH_PS, a, 1, NULL);
+}
+
+/*
+ * PRH_CMD_EXEC: a process from outside (runc exec). The request is the
+ * host's: copied out of the NS buffer first (host calls reuse it), every
+ * count, length and string checked. The new process waits for a REC that
+ * never ran: the host enters it, its first entry posts START, and serve()
+ * maps the staged image there (as for init on REC 0).
+ */
+static int64_t spawn_from_outside(uint64_t len)
+{
+	static char req[65536];
+	static char *args[PAL_REALM_EXEC_MAX_STRINGS + 1], *env[PAL_REALM_EXEC_MAX_STRINGS + 1];
+	struct pal_realm_exec h;
+	char errbuf[160];
+	unsigned k;
+
+	if (!R.started || R.ended)
+		return -ESRCH;
+	if (!R.exec_allowed)
+		return -EPERM; /* the container's owner did not allow it (measured) */
+	if (len < sizeof(h) + 2 || len > sizeof(req) || len > R.e.ns_size)
+		return -EINVAL;
+	memcpy(req, R.e.ns, len);
+	memcpy(&h, req, sizeof(h));
+	if (h.argc == 0 || h.argc > PAL_REALM_EXEC_MAX_STRINGS ||
+	    h.envc > PAL_REALM_EXEC_MAX_STRINGS || h.console_base < 3 ||
+	    h.console_base > LIBOS_CONSOLE_MAX - 3 || h.terminal > 1)
+		return -EINVAL;
+	/* the strings: cwd, args, env, each NUL-terminated inside the request */
+	char *p = req + sizeof(h), *end = req + len, *cwd = NULL;
+	for (uint32_t i = 0; i < 1 + h.argc + h.envc; i++) {
+		char *z = p;
+
+		while (z < end && *z)
+			z++;
+		if (p >= end || z >= end)
+			return -EINVAL;
+		if (i == 0)
+			cwd = p;
+		else if (i <= h.argc)
+			args[i - 1] = p;
+		else
+			env[i - 1 - h.argc] = p;
+		p = z + 1;
+	}
+	args[h.argc] = NULL;
+	env[h.envc] = NULL;
+	if (cwd[0] != '/')
+		return -EINVAL;
+	for (k = 1; k < R.e.nrecs; k++)
+		if (R.recs[k].use == REC_FREE && R.recs[k].kt == KT_IDLE && !R.recs[k].forking &&
+		    !R.recs[k].exec_start)
+			break;
+	if (k >= R.e.nrecs)
+		return -EAGAIN; /* every REC has run a process: a fresh one needs a REC never started */
+	struct libos_spawn_req sr = {
+		.args = args,
+		.env = env,
+		.cwd = cwd,
+		.uid = h.uid,
+		.gid = h.gid,
+		.console_base = (int)h.console_base,
+		.terminal = h.terminal != 0,
+	};
+	R.spawn_rec = k;
+	int pid = libos_spawn(&sr, errbuf, sizeof(errbuf));
+	R.spawn_rec = REC_NONE;
+	if (pid < 0) {
+		lib_log(LOG_INFO, "pal_realm", "exec: %s", errbuf);
+		return pid;
+	}
+	R.completed |= 1ULL << k; /* the host enters it: its START brings the process in */
+	return pid;
+}
+
+void pal_realm_allow_exec(bool allow)
+{
+	R.exec_allowed = allow;
+}
+
+static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
+{
+	int st = 0, r;
+
+	switch (cmd) {
+	case PRH_CMD_EXEC:
+		return spawn_from_outside(arg);
+	case PRH_CMD_EXEC_STATUS:
+		if (arg == 0 || arg > 0x7fffffff)
+			return -EINVAL;
+		r = libos_spawn_status((int)arg, &st);
+		return r < 0 ? r : st;
+	case PRH_CMD_KILL_PID:
+		/* only a process started from outside: init has PRH_CMD_SIGNAL */
+		if ((arg >> 8) <= 1 || (arg >> 8) > 0x7fffffff || (arg & 0xff) == 0 ||
+		    (arg & 0xff) > 64 || !R.started || R.ended)
+			return -EINVAL;
+		return libos_kill((int)(arg >> 8), (int)(arg & 0xff));
+	default:
+		return -EINVAL;
+	}
+}
+
 void pal_realm_run(int (*start)(void *arg), void *arg)
 {
 	uint64_t out[RSI_HOST_CALL_NR_GPRS];
@@ -196,6 +323,7 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 	R.start = start;
 	R.start_arg = arg;
 	R.running = REC_NONE;
+	R.spawn_rec = REC_NONE;
 	for (;;) {
 		run_ready();
 		for (unsigned k = 0; R.retake && k < R.e.nrecs; k++)
@@ -225,6 +353,17 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 		if (out[0] == PRH_CMD_SIGNAL) {
 			if (out[1] > 0 && out[1] <= 64 && R.started && !R.ended)
 				libos_kill(1, (int)out[1]);
+			continue;
+		}
+		if (out[0] == PRH_CMD_PS) {
+			report_ps();
+			continue;
+		}
+		if (out[0] == PRH_CMD_EXEC || out[0] == PRH_CMD_EXEC_STATUS ||
+		    out[0] == PRH_CMD_KILL_PID) {
+			uint64_t res[1] = {(uint64_t)outside_cmd(out[0], out[1])};
+
+			pal_realm_host_call(PRH_RESULT, res, 1, NULL);
 			continue;
 		}
 		if (out[0] != PRH_CMD_SERVE)
@@ -539,6 +678,19 @@ static void serve(unsigned k)
 	struct libos_exc le;
 
 	R.cur_rec = k;
+	if (rr->kind == RB_REQ_START && k != 0 && rr->exec_start) {
+		/* a process from outside (spawn_from_outside): its image comes in now */
+		rr->exec_start = false;
+		if (rr->dead || !rr->task || R.ended || prm_map_staged(rr->cur_as, k) ||
+		    prm_apply_pokes(rr->cur_as, k)) {
+			complete_exit(k, 128 + 9);
+			return;
+		}
+		memset(&rr->orig, 0, sizeof(rr->orig));
+		rr->full = true;
+		finish(k, true);
+		return;
+	}
 	if (rr->kind == RB_REQ_START) {
 		if (k != 0 || R.started) {
 			complete_exit(k, 128 + 9); /* only the init process starts */
@@ -694,6 +846,26 @@ static int r_task_create(void *c, struct pal_as *as, const struct pal_regs *regs
 
 	(void)c;
 	(void)fp; /* FP registers come from the parent through FORK_REGS / THREAD */
+	if (R.spawn_rec != REC_NONE) {
+		/* a process from outside: bound now, mapped at its REC's START (serve) */
+		struct rrec *xr = &R.recs[R.spawn_rec];
+
+		if (prm_mode(as) != AS_STAGED || xr->use != REC_FREE)
+			return -EINVAL;
+		xr->use = REC_BUSY;
+		xr->task = lt;
+		xr->cur = *regs;
+		xr->cur_as = prm_as_id(as);
+		xr->exec_start = true;
+		xr->dead = false;
+		xr->fp_valid = false;
+		xr->fp_dirty = false;
+		xr->exec_done = false;
+		prm_as(as)->rec = (uint8_t)R.spawn_rec;
+		R.ntasks++;
+		*out = (struct pal_task *)(void *)xr;
+		return 0;
+	}
 	if (R.ntasks) {
 		if (prm_mode(as) == AS_STAGED || prm_mode(as) == AS_FORK)
 			return fork_task(as, regs, lt, out);

@@ -211,6 +211,14 @@ static void proc_finish(struct task *t, int wstatus)
 	g.live_tasks--;
 	p->state = P_ZOMBIE;
 	p->wstatus = wstatus;
+	if (p->spawned) {
+		for (int i = 0; i < LIBOS_SPAWN_MAX; i++)
+			if (g.spawned[i].pid == p->pid) {
+				g.spawned[i].done = true;
+				g.spawned[i].status = (wstatus & 0x7f) ? 128 + (wstatus & 0x7f)
+								       : (wstatus >> 8) & 0xff;
+			}
+	}
 	struct process *init = proc_find(1);
 	/* orphans go to init */
 	while (p->children) {

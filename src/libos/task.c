@@ -103,37 +103,77 @@ void libos_external_event(void)
 	PAL(unlock);
 }
 
+int libos_ps(struct libos_proc_info *out, int max)
+{
+	int n = 0, last = 0;
+
+	if (max < 0)
+		max = 0;
+	PAL(lock);
+	if (g.container_done) {
+		PAL(unlock);
+		return 0;
+	}
+	/* g.all is newest first: pick the next pid up each round (a few dozen at most) */
+	for (;;) {
+		struct process *best = NULL;
+		for (struct process *p = g.all; p; p = p->next_all)
+			if (p->pid > last && (!best || p->pid < best->pid))
+				best = p;
+		if (!best)
+			break;
+		if (n < max) {
+			struct libos_proc_info *o = &out[n];
+			o->pid = best->pid;
+			o->ppid = best->parent ? best->parent->pid : 0;
+			o->state = best->state == P_ZOMBIE ? 'Z' : 'R';
+			kstrlcpy(o->comm, best->comm, sizeof(o->comm));
+		}
+		n++;
+		last = best->pid;
+	}
+	PAL(unlock);
+	return n;
+}
+
 void libos_get_stats(struct libos_stats *st)
 {
 	*st = g.stats;
 }
 
-int libos_start(char *errbuf, size_t errlen)
+/*
+ * A new process with no parent inside the container (init, or one the
+ * runtime asks for: libos_spawn), its fds 0-2 the console streams
+ * console_base + 0..2, running args with env in cwd. Lock held. Returns the
+ * process, or NULL with *err and errbuf set.
+ */
+static struct process *proc_launch(char *const *args, char *const *env, const char *cwd,
+				   int console_base, bool terminal, char *errbuf, size_t errlen,
+				   int *err)
 {
-	PAL(lock);
 	struct process *p = proc_new(NULL);
 	int r = -ENOMEM;
 	if (!p)
 		goto fail;
 	p->fds = fdt_new();
-	p->cwd = kstrdup(g.cfg.cwd);
+	p->cwd = kstrdup(cwd && cwd[0] == '/' ? cwd : "/");
 	if (!p->fds || !p->cwd)
 		goto fail;
 	for (int i = 0; i < 3; i++) {
 		struct file *f = file_new(FT_CONSOLE, i == 0 ? O_RDONLY : O_WRONLY,
-					  g.cfg.terminal ? "/dev/pts/0" : "pipe:[console]");
+					  terminal ? "/dev/pts/0" : "pipe:[console]");
 		if (!f)
 			goto fail;
-		f->console_fd = i;
+		f->console_fd = console_base + i;
 		fd_install(p, f, i, false);
 	}
 	p->mm = mm_new();
 	if (!p->mm)
 		goto fail;
 	int argc = 0, envc = 0;
-	while (g.cfg.args[argc])
+	while (args[argc])
 		argc++;
-	while (g.cfg.env[envc])
+	while (env[envc])
 		envc++;
 	if (argc == 0) {
 		r = -EINVAL;
@@ -142,13 +182,13 @@ int libos_start(char *errbuf, size_t errlen)
 	}
 	struct task *t = p->task;
 	/* like runc: a program name without '/' is looked up in the container's PATH */
-	const char *prog = g.cfg.args[0];
+	const char *prog = args[0];
 	char *found = NULL;
 	if (!kstrchr(prog, '/')) {
 		const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 		for (int i = 0; i < envc; i++)
-			if (kstarts_with(g.cfg.env[i], "PATH="))
-				path = g.cfg.env[i] + 5;
+			if (kstarts_with(env[i], "PATH="))
+				path = env[i] + 5;
 		found = kmalloc(PATH_MAX_);
 		if (!found)
 			goto fail;
@@ -172,29 +212,111 @@ int libos_start(char *errbuf, size_t errlen)
 			path = e ? e + 1 : path + l;
 		}
 	}
-	r = do_execve(t, prog, (char **)g.cfg.args, argc, (char **)g.cfg.env, envc);
+	r = do_execve(t, prog, (char **)args, argc, (char **)env, envc);
 	kfree(found);
 	if (r) {
-		ksnprintf(errbuf, errlen, "cannot execute %s: error %d", g.cfg.args[0], -r);
+		if (r == -ENOENT && !kstrchr(args[0], '/'))
+			ksnprintf(errbuf, errlen, "exec: \"%s\": executable file not found in $PATH",
+				  args[0]);
+		else
+			ksnprintf(errbuf, errlen, "cannot execute %s: error %d", args[0], -r);
 		goto fail;
 	}
 	r = task_start(p, &t->regs, NULL);
 	if (r) {
-		ksnprintf(errbuf, errlen, "cannot create the init task: error %d", -r);
+		ksnprintf(errbuf, errlen, "cannot create the task: error %d", -r);
 		goto fail;
 	}
-	PAL(unlock);
-	return 0;
+	return p;
 fail:
 	if (errbuf && errlen && !errbuf[0])
-		ksnprintf(errbuf, errlen, "cannot start the container: error %d", -r);
+		ksnprintf(errbuf, errlen, "cannot start the process: error %d", -r);
 	if (p && p->mm) {
 		/* the deployment's address space goes now; the rest with the library OS heap */
 		mm_put(p->mm);
 		p->mm = NULL;
 	}
+	*err = r < 0 ? r : -EINVAL;
+	return p ? p : NULL;
+}
+
+int libos_start(char *errbuf, size_t errlen)
+{
+	int r = 0;
+
+	PAL(lock);
+	struct process *p = proc_launch(g.cfg.args, g.cfg.env, g.cfg.cwd, 0, g.cfg.terminal,
+					errbuf, errlen, &r);
 	PAL(unlock);
-	return r < 0 ? r : -EINVAL;
+	return p && r == 0 ? 0 : (r ? r : -ENOMEM);
+}
+
+int libos_spawn(const struct libos_spawn_req *req, char *errbuf, size_t errlen)
+{
+	int r = 0, slot = -1;
+
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	if (!req || !req->args || !req->args[0] || !req->env || req->console_base < 3 ||
+	    req->console_base > LIBOS_CONSOLE_MAX - 3)
+		return -EINVAL;
+	PAL(lock);
+	if (g.container_done || !proc_find(1)) {
+		PAL(unlock);
+		ksnprintf(errbuf, errlen, "the container is not running");
+		return -ESRCH;
+	}
+	for (int i = 0; i < LIBOS_SPAWN_MAX; i++)
+		if (!g.spawned[i].pid) {
+			slot = i;
+			break;
+		}
+	if (slot < 0) {
+		PAL(unlock);
+		ksnprintf(errbuf, errlen, "too many processes started from outside (%d)",
+			  LIBOS_SPAWN_MAX);
+		return -EAGAIN;
+	}
+	struct process *p = proc_launch(req->args, req->env, req->cwd, req->console_base,
+					req->terminal, errbuf, errlen, &r);
+	if (p && r == 0) {
+		/* the runtime's own process: as runc exec's, its parent is outside (ppid 0) */
+		p->uid = p->euid = req->uid;
+		p->gid = p->egid = req->gid;
+		p->spawned = true;
+		g.spawned[slot].pid = p->pid;
+		g.spawned[slot].done = false;
+		r = p->pid;
+	} else if (p) {
+		if (p->fds) {
+			fdt_free(p->fds);
+			p->fds = NULL;
+		}
+		proc_reap(p);
+	}
+	PAL(unlock);
+	return r;
+}
+
+int libos_spawn_status(int pid, int *status)
+{
+	int r = -ESRCH;
+
+	PAL(lock);
+	for (int i = 0; i < LIBOS_SPAWN_MAX; i++) {
+		if (g.spawned[i].pid != pid || pid <= 0)
+			continue;
+		if (g.spawned[i].done) {
+			*status = g.spawned[i].status;
+			g.spawned[i].pid = 0; /* reported once */
+			r = 0;
+		} else {
+			r = g.container_done ? -ESRCH : -EAGAIN;
+		}
+		break;
+	}
+	PAL(unlock);
+	return r;
 }
 
 static void fault_signal(struct task *t, int sig, int code, uint64_t addr)

@@ -158,7 +158,7 @@ class RunErrors(unittest.TestCase):
     def test_unknown_option(self):
         b = Bundle(self)
         b.write(b.base())
-        self.refuse(b, "unknown option --detach", args=("run", "--detach"), status=2)
+        self.refuse(b, "unknown option --nosuch", args=("run", "--nosuch"), status=2)
 
     def test_terminal_without_tty(self):
         b = Bundle(self)

@@ -1,0 +1,568 @@
+/*
+ * The per-container monitor process (monitor.h): the start gate, the
+ * request socket, signal forwarding, the state transitions and the exit
+ * status.
+ */
+#include "host/monitor.h"
+
+#include "host/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct host_monitor_args *a;
+	enum rb_cstatus state;
+	bool start_req;
+	int cancel_sig; /* a signal that ended the container before it started */
+	bool gate_reached;
+	int lfd;
+	int dirfd;
+} M = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .lfd = -1, .dirfd = -1};
+
+/* Record the state (M.mu held). Errors go to stderr: the state file is best effort here. */
+static void record(enum rb_cstatus s, int exit_status)
+{
+	struct rb_err err = {0};
+
+	M.state = s;
+	M.a->st->status = s;
+	M.a->st->exit_status = exit_status;
+	if (host_cstate_write(M.a->root, M.a->st, &err) < 0)
+		fprintf(stderr, "realmbox: monitor: %s\n", err.msg);
+	pthread_cond_broadcast(&M.cv);
+}
+
+static void ready_say(const char *fmt, const char *msg)
+{
+	if (M.a->ready_fd < 0)
+		return;
+	dprintf(M.a->ready_fd, fmt, msg);
+	close(M.a->ready_fd);
+	M.a->ready_fd = -1;
+}
+
+/* Signals whose default action does not end a process: nothing to do before start. */
+static bool sig_ignored_by_default(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+static int gate(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&M.mu);
+	M.gate_reached = true;
+	record(RB_CS_CREATED, -1);
+	pthread_mutex_unlock(&M.mu);
+	ready_say("ok%s\n", "");
+	pthread_mutex_lock(&M.mu);
+	while (!M.start_req && !M.cancel_sig)
+		pthread_cond_wait(&M.cv, &M.mu);
+	if (M.cancel_sig) {
+		pthread_mutex_unlock(&M.mu);
+		return -EINTR;
+	}
+	record(RB_CS_RUNNING, -1);
+	pthread_mutex_unlock(&M.mu);
+	return 0;
+}
+
+static bool still_running(void)
+{
+	pthread_mutex_lock(&M.mu);
+	bool r = M.state == RB_CS_RUNNING;
+	pthread_mutex_unlock(&M.mu);
+	return r;
+}
+
+bool host_monitor_running(void)
+{
+	return M.a != NULL && still_running();
+}
+
+/* A signal for the container (kill request or a signal to this process). */
+static int deliver(int sig, char *msg, size_t n)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&M.mu);
+	if (M.state == RB_CS_CREATED || M.state == RB_CS_CREATING) {
+		if (!sig_ignored_by_default(sig) && !M.cancel_sig) {
+			M.cancel_sig = sig;
+			pthread_cond_broadcast(&M.cv);
+		}
+	} else if (M.state == RB_CS_RUNNING) {
+		pthread_mutex_unlock(&M.mu);
+		/*
+		 * Just after the gate the deployment is still starting init
+		 * (-ESRCH for a moment): retry for up to 2 s while we run.
+		 */
+		for (int i = 0; i < 400; i++) {
+			r = deploy_kill(M.a->cfg->id, sig);
+			if (r != -ESRCH || !still_running())
+				break;
+			usleep(5000);
+		}
+		if (r < 0)
+			snprintf(msg, n, "%s",
+				 r == -ESRCH ? "container not running" : strerror(-r));
+		return r;
+	} else {
+		r = -ESRCH;
+		snprintf(msg, n, "container not running");
+	}
+	pthread_mutex_unlock(&M.mu);
+	return r;
+}
+
+static const int forwarded[] = {SIGHUP,	 SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+				SIGUSR2, SIGALRM, SIGCONT, SIGTSTP, SIGPIPE};
+
+static void *sig_main(void *arg)
+{
+	sigset_t *set = arg;
+
+	for (;;) {
+		int sig;
+		char msg[128];
+
+		if (sigwait(set, &sig) != 0 || sig == SIGPIPE)
+			continue;
+		deliver(sig, msg, sizeof(msg));
+	}
+	return NULL;
+}
+
+static void reply(int fd, int r, const char *msg)
+{
+	if (r < 0)
+		dprintf(fd, "err %d %s\n", -r, msg);
+	else
+		dprintf(fd, "ok%s%s\n", msg[0] ? " " : "", msg);
+}
+
+static void do_ps(int fd)
+{
+	struct rb_proc_info ps[64];
+	char out[64 * 64 + 8];
+	size_t len = 0;
+	int n;
+
+	pthread_mutex_lock(&M.mu);
+	enum rb_cstatus s = M.state;
+	pthread_mutex_unlock(&M.mu);
+	if (s != RB_CS_RUNNING) {
+		reply(fd, 0, "[]"); /* nothing of the container runs yet, or any more */
+		return;
+	}
+	for (int i = 0; i < 400; i++) {
+		n = deploy_ps(M.a->cfg->id, ps, 64);
+		if (n != -ESRCH || !still_running())
+			break;
+		usleep(5000); /* init is still starting (see deliver) */
+	}
+	if (n == -ENOTSUP) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "not supported in isolation mode %s yet",
+			 M.a->st->isolation);
+		reply(fd, n, msg);
+		return;
+	}
+	if (n < 0) {
+		reply(fd, 0, "[]");
+		return;
+	}
+	len += (size_t)snprintf(out + len, sizeof(out) - len, "[");
+	for (int i = 0; i < n && i < 64; i++) {
+		char comm[sizeof(ps[i].comm) * 2];
+		size_t k = 0;
+
+		/* comm as a JSON string: printable ASCII only, quotes and backslashes escaped */
+		for (const char *c = ps[i].comm; *c && k + 2 < sizeof(comm); c++) {
+			if (*c == '"' || *c == '\\')
+				comm[k++] = '\\';
+			comm[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+		}
+		comm[k] = '\0';
+		len += (size_t)snprintf(
+			out + len, sizeof(out) - len,
+			"%s{\"pid\":%d,\"ppid\":%d,\"state\":\"%c\",\"comm\":\"%s\"}", i ? "," : "",
+			ps[i].pid, ps[i].ppid, ps[i].state, comm);
+		if (len >= sizeof(out) - 2)
+			break;
+	}
+	snprintf(out + len, sizeof(out) - len, "]");
+	reply(fd, 0, out);
+}
+
+static void serve_line(int fd, const char *req, char *msg, size_t msgsz);
+
+/* An exec session (host/exec.c) on its own thread: it lasts as long as the process. */
+struct exec_arg {
+	int conn, fds[3];
+	char *req;
+};
+
+static void *exec_main(void *arg)
+{
+	struct exec_arg *x = arg;
+
+	host_exec_session(x->conn, x->fds, x->req, M.a->cfg->id, M.a->st->isolation);
+	close(x->conn);
+	free(x->req);
+	free(x);
+	return NULL;
+}
+
+/*
+ * Read one request line (at most 64 KiB) and the fds that came with it
+ * (SCM_RIGHTS, at most 3; -1 for missing ones). The line without newline,
+ * malloc'd, or NULL.
+ */
+static char *read_request(int fd, int fds[3])
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap + 1);
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if (buf == NULL)
+		return NULL;
+	while (len < cap) {
+		char cbuf[CMSG_SPACE(3 * sizeof(int))];
+		struct iovec iov = {.iov_base = buf + len, .iov_len = cap - len};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		ssize_t k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+		if (k <= 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int got[3];
+
+			memcpy(got, CMSG_DATA(c), (n > 3 ? 3 : n) * sizeof(int));
+			for (size_t i = 0; i < n && i < 3; i++) {
+				if (fds[i] >= 0)
+					close(fds[i]);
+				fds[i] = got[i];
+			}
+		}
+		len += (size_t)k;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = '\0';
+	if (!memchr(buf, '\n', len)) {
+		free(buf);
+		return NULL;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static void close_fds(int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* One connection: returns true when an exec session took it over. */
+static bool serve(int fd)
+{
+	char msg[256] = "", *req;
+	int fds[3];
+	struct timeval tv = {.tv_sec = 5};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	req = read_request(fd, fds);
+	if (req == NULL) {
+		close_fds(fds);
+		return false;
+	}
+	if (strncmp(req, "exec ", 5) == 0) {
+		struct exec_arg *x = malloc(sizeof(*x));
+		pthread_t th;
+
+		if (x != NULL) {
+			x->conn = fd;
+			memcpy(x->fds, fds, sizeof(x->fds));
+			x->req = req;
+			struct timeval none = {0};
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+			if (pthread_create(&th, NULL, exec_main, x) == 0) {
+				pthread_detach(th);
+				return true;
+			}
+			free(x);
+		}
+		reply(fd, -EAGAIN, "exec: cannot start a session thread");
+		close_fds(fds);
+		free(req);
+		return false;
+	}
+	close_fds(fds);
+	serve_line(fd, req, msg, sizeof(msg));
+	free(req);
+	return false;
+}
+
+static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
+{
+	if (strcmp(req, "start") == 0) {
+		bool did = false;
+
+		pthread_mutex_lock(&M.mu);
+		if (M.state == RB_CS_CREATED && !M.cancel_sig && !M.start_req) {
+			M.start_req = did = true;
+			pthread_cond_broadcast(&M.cv);
+			/* until the gate let it run (it may even have ended since) */
+			while (M.state == RB_CS_CREATED)
+				pthread_cond_wait(&M.cv, &M.mu);
+		}
+		enum rb_cstatus s = M.state;
+		bool cancelled = M.cancel_sig != 0;
+		pthread_mutex_unlock(&M.mu);
+		if (did)
+			reply(fd, 0, "");
+		else
+			reply(fd, -EINVAL,
+			      s == RB_CS_STOPPED || cancelled
+				      ? "cannot start a container that has stopped"
+				      : "cannot start an already running container");
+		return;
+	}
+	if (strncmp(req, "kill ", 5) == 0) {
+		int sig = atoi(req + 5);
+
+		if (sig <= 0 || sig > 64) {
+			reply(fd, -EINVAL, "invalid signal");
+			return;
+		}
+		/*
+		 * --all (runc: every process of the container): the others first,
+		 * as the library OS lists them, then init. Where the deployment
+		 * cannot list them (shim) they end with init.
+		 */
+		if (strstr(req + 5, " all") != NULL && still_running()) {
+			struct rb_proc_info ps[64];
+			int n = deploy_ps(M.a->cfg->id, ps, 64);
+
+			for (int i = 0; i < n && i < 64; i++)
+				if (ps[i].pid > 1 && ps[i].state != 'Z')
+					deploy_exec_kill(M.a->cfg->id, ps[i].pid, sig);
+		}
+		int r = deliver(sig, msg, msgsz);
+		reply(fd, r, msg);
+		return;
+	}
+	if (strcmp(req, "ps") == 0) {
+		do_ps(fd);
+		return;
+	}
+	snprintf(msg, msgsz, "unknown request '%.64s'", req);
+	reply(fd, -EINVAL, msg);
+}
+
+static void *server_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int fd = accept4(M.lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			usleep(10000);
+			continue;
+		}
+		if (!serve(fd))
+			close(fd);
+	}
+	return NULL;
+}
+
+/* The socket ROOT/ID/sock, named through /proc/self/fd so long roots fit sun_path. */
+static int sock_addr(int dirfd, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/sock", dirfd);
+	return 0;
+}
+
+static int listen_sock(const char *dir, char *msg, size_t n)
+{
+	struct sockaddr_un sa;
+
+	M.dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (M.dirfd < 0) {
+		snprintf(msg, n, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	M.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (M.lfd < 0) {
+		snprintf(msg, n, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	sock_addr(M.dirfd, &sa);
+	unlinkat(M.dirfd, "sock", 0);
+	if (bind(M.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(M.lfd, 64) != 0) {
+		snprintf(msg, n, "%s/sock: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void host_monitor_main(struct host_monitor_args *a)
+{
+	char dir[4200], msg[4400] = "", errbuf[512] = "";
+	struct rb_err err = {0};
+	struct rb_result res;
+	pthread_t th;
+	sigset_t set;
+	int rc, status;
+
+	M.a = a;
+	M.state = RB_CS_CREATING;
+	a->st->pid = getpid();
+	a->st->starttime = host_pid_starttime(getpid());
+	signal(SIGPIPE, SIG_IGN);
+	if (host_cstate_dir(a->root, a->cfg->id, dir, sizeof(dir), &err) < 0 ||
+	    listen_sock(dir, msg, sizeof(msg)) < 0) {
+		ready_say("err %s\n", err.msg[0] ? err.msg : msg);
+		_exit(1);
+	}
+	/* signals to this pid go to the container's init, from one thread */
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&set, forwarded[i]);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&th, NULL, sig_main, &set) != 0 ||
+	    pthread_create(&th, NULL, server_main, NULL) != 0) {
+		ready_say("err %s\n", "cannot start the monitor's threads");
+		_exit(1);
+	}
+
+	memset(&res, 0, sizeof(res));
+	deploy_set_start_gate(gate, NULL);
+	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], &res, errbuf, sizeof(errbuf));
+	pthread_mutex_lock(&M.mu);
+	if (!M.gate_reached) {
+		pthread_mutex_unlock(&M.mu);
+		if (rc == -ENOTSUP)
+			snprintf(errbuf, sizeof(errbuf), "isolation %s: not supported yet",
+				 a->st->isolation);
+		else if (errbuf[0] == '\0')
+			snprintf(errbuf, sizeof(errbuf), "%s", strerror(rc < 0 ? -rc : EIO));
+		ready_say("err %s\n", errbuf);
+		_exit(1);
+	}
+	if (M.cancel_sig) {
+		status = 128 + M.cancel_sig;
+	} else if (rc < 0) {
+		fprintf(stderr, "realmbox: isolation %s: %s\n", a->st->isolation,
+			errbuf[0] ? errbuf : strerror(-rc));
+		status = 1;
+	} else {
+		status = res.term_signal > 0 ? 128 + res.term_signal : res.exit_status;
+		status &= 0xff;
+	}
+	record(RB_CS_STOPPED, status);
+	pthread_mutex_unlock(&M.mu);
+	unlinkat(M.dirfd, "sock", 0);
+	fflush(NULL);
+	_exit(status);
+}
+
+int host_monitor_connect(const char *root, const char *id, struct rb_err *err)
+{
+	char dir[4200];
+	struct sockaddr_un sa;
+	int dirfd, fd, r;
+
+	if ((r = host_cstate_dir(root, id, dir, sizeof(dir), err)) < 0)
+		return r;
+	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return rb_err_set(err, ENOENT, "container %s does not exist", id);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = rb_err_sys(err, errno, "socket");
+		close(dirfd);
+		return r;
+	}
+	sock_addr(dirfd, &sa);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		close(dirfd);
+		return rb_err_set(err, ESRCH, "container %s: its monitor does not answer", id);
+	}
+	close(dirfd);
+	return fd;
+}
+
+int host_monitor_request(const char *root, const char *id, const char *req, char *out, size_t n,
+			 int timeout_ms, struct rb_err *err)
+{
+	char buf[8192];
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	size_t len = 0;
+	int fd;
+
+	if (out && n)
+		out[0] = '\0';
+	fd = host_monitor_connect(root, id, err);
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (dprintf(fd, "%s\n", req) < 0) {
+		close(fd);
+		return rb_err_set(err, ESRCH, "container %s: its monitor does not answer", id);
+	}
+	while (len < sizeof(buf) - 1) {
+		ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (len == 0 || !memchr(buf, '\n', len))
+		return rb_err_set(err, ESRCH, "container %s: no answer from its monitor", id);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strncmp(buf, "ok", 2) == 0 && (buf[2] == '\0' || buf[2] == ' ')) {
+		if (out && n)
+			snprintf(out, n, "%s", buf[2] ? buf + 3 : "");
+		return 0;
+	}
+	if (strncmp(buf, "err ", 4) == 0) {
+		char *p;
+		long e = strtol(buf + 4, &p, 10);
+
+		return rb_err_set(err, e > 0 && e < 4096 ? (int)e : EIO, "%s", *p ? p + 1 : "");
+	}
+	return rb_err_set(err, EIO, "container %s: malformed answer from its monitor", id);
+}

@@ -54,7 +54,11 @@ static void box_new(struct box *b)
 	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b->task, VA_CODE, b->os, 0, 0, NULL), RC_SUCCESS);
 }
 
-/* Run task until its next exception; with regs: x0 = VA_DATA, x1 = value, pc = VA_CODE. */
+/*
+ * Run task until its next exception; with regs: x0 = VA_DATA, x1 = value,
+ * x8 = ppoll (its fds argument names [x0, x0 + 8 * x1) both ways: the
+ * mini-OS lets peek and rc_ipc_in copy there), pc = VA_CODE.
+ */
 static void run(struct box *b, uint64_t task, bool regs, uint64_t value, struct rc_frame *out)
 {
 	struct rc_frame f = {0};
@@ -62,6 +66,7 @@ static void run(struct box *b, uint64_t task, bool regs, uint64_t value, struct 
 
 	f.x[0] = VA_DATA;
 	f.x[1] = value;
+	f.x[8] = 73; /* ppoll */
 	f.pc = VA_CODE;
 	f.sp = VA_STACK;
 	assert_int_equal(host_mem_write(b->frame, &f, sizeof(f)), 0);

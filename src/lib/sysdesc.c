@@ -381,7 +381,7 @@ bool sysdesc_allows(unsigned nr, const uint64_t args[6], uint64_t va, uint64_t l
 }
 
 bool sysdesc_frame_allows(bool svc, unsigned nr, uint64_t sp, uint64_t va, uint64_t len,
-			  unsigned dir)
+			  unsigned dir, bool sigret_out)
 {
 	if (len == 0)
 		return false;
@@ -389,6 +389,12 @@ bool sysdesc_frame_allows(bool svc, unsigned nr, uint64_t sp, uint64_t va, uint6
 	if (dir == OUT && sp >= RB_SIGFRAME_MAX &&
 	    inside(va, len, sp - RB_SIGFRAME_MAX, RB_SIGFRAME_MAX))
 		return true;
-	return svc && nr == SYSDESC_RT_SIGRETURN && dir == IN &&
-	       inside(va, len, sp, RB_SIGFRAME_MAX);
+	if (!svc || nr != SYSDESC_RT_SIGRETURN || !inside(va, len, sp, RB_SIGFRAME_MAX))
+		return false;
+	/*
+	 * rt_sigreturn reads its frame at sp; with `sigret_out` a signal still
+	 * pending may be delivered on its way out at the sp it restores, which
+	 * is the frame's top: the new frame lands where the old one was.
+	 */
+	return dir == IN || (dir == OUT && sigret_out);
 }

@@ -41,10 +41,13 @@ bool sysdesc_allows(unsigned nr, const uint64_t args[6], uint64_t va, uint64_t l
  * The signal-frame rule, given the sp of the trap the container is in:
  * a write (OUT) inside [sp - RB_SIGFRAME_MAX, sp) for any trap (signal
  * delivery: arm64 has no red zone), and for a pending rt_sigreturn (svc
- * with nr SYSDESC_RT_SIGRETURN) a read (IN) inside [sp, sp + RB_SIGFRAME_MAX).
+ * with nr SYSDESC_RT_SIGRETURN) a read (IN) inside [sp, sp + RB_SIGFRAME_MAX)
+ * and, if sigret_out, a write there too (the next pending signal's frame,
+ * delivered on sigreturn's way out at the sp it restores: the mini-OS;
+ * the RMM's rule is without it).
  */
 bool sysdesc_frame_allows(bool svc, unsigned nr, uint64_t sp, uint64_t va, uint64_t len,
-			  unsigned dir);
+			  unsigned dir, bool sigret_out);
 
 /* Is [va, va+len) inside [base, base+size)? A size past the address space's end names all up to it. */
 bool sysdesc_inside(uint64_t va, uint64_t len, uint64_t base, uint64_t size);

@@ -20,6 +20,7 @@
  */
 #include "arch/esr.h"
 #include "lib/errno.h"
+#include "lib/log.h"
 #include "lib/string.h"
 #include "lib/sysdesc.h"
 #include "minios/internal.h"
@@ -476,10 +477,19 @@ static bool page_fresh(const struct ms_mm *mm, uint64_t pa)
 	return m && m->kind == MS_K_USER && m->fill_gen == mm->run_gen;
 }
 
-/* A copy the task's trap does not allow: counted, and refused with -ERANGE. */
-static int refuse(void)
+/* A copy the task's trap does not allow: counted, logged, and refused with -ERANGE. */
+static int refuse(const char *what, const struct ms_task *t, uint64_t va, uint64_t len)
 {
+	const struct ms_trap *tr = &((const struct ms_save *)ms_map(t->save,
+								    sizeof(struct ms_save)))->trap;
+
 	plat_count(PLAT_CNT_RC_REFUSED);
+	lib_log(LOG_INFO, "minios", "%s of %#llx+%llu refused: %s (task in %s %llu, sp %#llx)", what,
+		(unsigned long long)va, (unsigned long long)len,
+		len == GRANULE_SIZE && !(va & GRANULE_MASK) ? "not a fresh page or the call's range" :
+							      "outside the pending call's ranges",
+		tr->svc ? "system call" : "exception/IRQ", (unsigned long long)tr->nr,
+		(unsigned long long)tr->sp);
 	return -ERANGE;
 }
 
@@ -503,7 +513,7 @@ int rc_copy_page(struct ms_call *c)
 	if (ret)
 		return ret;
 	if (!page_fresh(mm, pa))
-		return refuse();
+		return refuse("rc_copy_page", t, va, GRANULE_SIZE);
 	if (src)
 		memcpy(ms_map(pa, GRANULE_SIZE), ms_map(src, GRANULE_SIZE), GRANULE_SIZE);
 	else
@@ -603,7 +613,7 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 
 	if (len == 0)
 		return 0; /* nothing is copied */
-	if (sysdesc_frame_allows(tr->svc != 0, (unsigned)tr->nr, tr->sp, va, len, dir))
+	if (sysdesc_frame_allows(tr->svc != 0, (unsigned)tr->nr, tr->sp, va, len, dir, true))
 		return 0;
 	if (dir == SYSDESC_DIR_OUT && sv->clear_tid &&
 	    sysdesc_inside(va, len, sv->clear_tid, sizeof(uint32_t)))
@@ -613,7 +623,7 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 		return 0;
 	for (uint64_t p = ALIGN_DOWN(va, GRANULE_SIZE); p < va + len; p += GRANULE_SIZE)
 		if (ms_mm_page(mm, p, 0, &pa) || !page_fresh(mm, pa))
-			return refuse();
+			return refuse(dir == SYSDESC_DIR_OUT ? "rc_ipc_in" : "rc_ipc_out", t, va, len);
 	return 0;
 }
 

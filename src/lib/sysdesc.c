@@ -159,8 +159,8 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(136, BUF(0, OUT, 1)),				       /* rt_sigpending */
 	SYS(137, BUF(0, IN, 3), FIX(1, OUT, SZ_SIGINFO),
 	    FIX(2, IN, SZ_TIMESPEC)),				      /* rt_sigtimedwait */
-	SYS(148, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresuid */
-	SYS(150, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresgid */
+	SYS(148, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),     /* getresuid */
+	SYS(150, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),     /* getresgid */
 	SYS(153, FIX(0, OUT, SZ_TMS)),				      /* times */
 	SYS(158, MUL(1, OUT, 0, 4)),				      /* getgroups */
 	SYS(159, MUL(1, IN, 0, 4)),				      /* setgroups */
@@ -184,18 +184,18 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(209, DEREF(3, OUT, 4), FIX(4, INOUT, 4)),		      /* getsockopt */
 	SYS(211, FIX(1, IN, SZ_MSGHDR)),			      /* sendmsg: header only */
 	SYS(216, BUF(0, IN, 1)), /* mremap: a move reads the old pages (old_address, old_size) */
-	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),			      /* recvmsg: header only */
-	SYS(220, TIDIF(2, CL_PTID), TIDIF(4, CL_CTID)),		      /* clone */
-	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			      /* execve */
-	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* accept4 */
-	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),	      /* wait4 */
-	SYS(261, FIX(2, IN, SZ_RLIMIT), FIX(3, OUT, SZ_RLIMIT)),      /* prlimit64 */
-	SYS(276, STR(1), STR(3)),				      /* renameat2 */
-	SYS(278, BUF(0, OUT, 1)),				      /* getrandom */
-	SYS(279, STR(0)),					      /* memfd_create */
-	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		      /* statx */
-	SYS(435, BUF(0, IN, 1)),				      /* clone3 */
-	SYS(439, STR(1)),					      /* faccessat2 */
+	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),			 /* recvmsg: header only */
+	SYS(220, TIDIF(2, CL_PTID), TIDIF(4, CL_CTID)),		 /* clone */
+	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			 /* execve */
+	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		 /* accept4 */
+	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),	 /* wait4 */
+	SYS(261, FIX(2, IN, SZ_RLIMIT), FIX(3, OUT, SZ_RLIMIT)), /* prlimit64 */
+	SYS(276, STR(1), STR(3)),				 /* renameat2 */
+	SYS(278, BUF(0, OUT, 1)),				 /* getrandom */
+	SYS(279, STR(0)),					 /* memfd_create */
+	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		 /* statx */
+	SYS(435, BUF(0, IN, 1)),				 /* clone3 */
+	SYS(439, STR(1)),					 /* faccessat2 */
 };
 
 /* Calls whose buffer depends on a command argument (ioctl, prctl). */
@@ -310,8 +310,8 @@ static bool iov_allows(const struct sysdesc_mem *m, uint64_t base, uint64_t cnt,
 }
 
 /* Is [va, va+len) in direction dir inside the buffer that command cmd names? */
-static bool cmd_allows(const struct cmd_desc *t, size_t n, uint64_t cmd, uint64_t base,
-		       uint64_t va, uint64_t len, unsigned dir)
+static bool cmd_allows(const struct cmd_desc *t, size_t n, uint64_t cmd, uint64_t base, uint64_t va,
+		       uint64_t len, unsigned dir)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (t[i].cmd == (uint32_t)cmd)

@@ -49,7 +49,8 @@ bool sysdesc_allows(unsigned nr, const uint64_t args[6], uint64_t va, uint64_t l
 bool sysdesc_frame_allows(bool svc, unsigned nr, uint64_t sp, uint64_t va, uint64_t len,
 			  unsigned dir, bool sigret_out);
 
-/* Is [va, va+len) inside [base, base+size)? A size past the address space's end names all up to it. */
+/* Is [va, va+len) inside [base, base+size)? A size past the address space's end names all up to it.
+ */
 bool sysdesc_inside(uint64_t va, uint64_t len, uint64_t base, uint64_t size);
 
 #endif /* LIB_SYSDESC_H */

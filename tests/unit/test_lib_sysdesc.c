@@ -166,10 +166,8 @@ static void test_frames(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buffers),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_execve),
-		cmocka_unit_test(test_iov_deref_cmds),
+		cmocka_unit_test(test_buffers), cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_execve),	cmocka_unit_test(test_iov_deref_cmds),
 		cmocka_unit_test(test_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

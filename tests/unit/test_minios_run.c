@@ -282,6 +282,29 @@ static void test_copy_bounds(void **state)
 	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
 	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_DATA + 8, b.os, 8, 0, NULL), RC_ERROR_RANGE);
 	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, r.x[1], 0, 0, 0, 0, NULL), RC_SUCCESS);
+	/*
+	 * an exec image (a scratch task's fresh mm) is the OS's to fill, but a
+	 * page in use mapped into it is not fresh: the OS cannot read the
+	 * container's data page through it
+	 */
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, RC_CLONE_VM, 0, 0, 0, &r), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXEC, r.x[1], VA_CODE, VA_STACK, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, r.x[1], VA_CODE, 2 * GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_W | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, r.x[1], VA_CODE, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0,
+			       NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, r.x[1], VA_CODE, b.os, 64, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_CODE, b.os, 64, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, r.x[1], VA_DATA, b.data, RC_PROT_R, 0, NULL),
+			 RC_ERROR_FAULT); /* outside its areas */
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, r.x[1], VA_CODE + GRANULE_SIZE, b.data, RC_PROT_R, 0,
+			       NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_CODE + GRANULE_SIZE, b.os, 8, 0, NULL),
+			 RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, r.x[1], 0, 0, 0, 0, NULL), RC_SUCCESS);
 	/* the parent runs again: the page mapped after its last run is not fresh any more */
 	run(&b, b.task, true, 1, &f);
 	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b.task, stk - GRANULE_SIZE, b.os, 0, 0, NULL),

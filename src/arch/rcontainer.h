@@ -73,6 +73,7 @@ enum rc_fn {
 #define RC_ERROR_BUSY 5    /* object still in use */
 #define RC_ERROR_FAULT 6   /* a container page is not mapped with the needed permission */
 #define RC_ERROR_CALLER 7  /* the call may not come from this caller (OS vs con-shim) */
+#define RC_ERROR_RANGE 8   /* a copy the task's pending call does not name, or a page not fresh */
 
 /* Handles: 0 is never valid. */
 #define RC_HANDLE_NONE 0

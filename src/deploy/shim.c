@@ -530,6 +530,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		res->rc_el3 = cnt->plat[PLAT_CNT_RC_EL3];
 		res->tlbis = cnt->plat[PLAT_CNT_TLBI];
 		res->rc_calls = cnt->plat[PLAT_CNT_RC_CALL];
+		res->verify_refusals = cnt->plat[PLAT_CNT_RC_REFUSED];
 		res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
 		cnt->donated = ps.donated;
 		cnt->runs = ps.runs;

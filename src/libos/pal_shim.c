@@ -445,18 +445,47 @@ static int s_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 
 /* ---- copies ------------------------------------------------------------------------- */
 
+/*
+ * The task a copy of as names: the mini-OS allows it only inside what that
+ * task's pending call names (or on fresh pages). The task being served if
+ * it uses as; else a task of as (execve's new image: the scratch task; a
+ * fork child, whose pending call is its parent's clone).
+ */
+static uint64_t copy_task(const struct pal_as *as, const struct sas *a)
+{
+	if (S.cur != NONE) {
+		const struct stask *t = &S.m->t[S.cur];
+
+		if (t->state != ST_FREE && !t->exited && t->as == as_id(as))
+			return t->h;
+	}
+	return a->h;
+}
+
+static void copy_refused(const char *what, uint64_t st, uint64_t va, size_t n)
+{
+	if (st == RC_ERROR_RANGE)
+		lib_log(LOG_INFO, "pal_shim", "%s refused by the mini-OS (outside the call): 0x%llx+%zu",
+			what, (unsigned long long)va, n);
+}
+
 static int s_copy_from_user(void *c, struct pal_as *as, void *dst, uint64_t src, size_t len)
 {
 	struct sas *a = A(as);
+	uint64_t h, st;
 
 	if (!a || !a->h)
 		return -EFAULT;
+	h = copy_task(as, a);
 	while (len) {
 		size_t n = len < RC_IPC_MAX ? len : RC_IPC_MAX;
 
 		S.st.ipc_out++;
-		if (rc(RC_FN_IPC_OUT, a->h, src, S.e.bounce_pa, n, 0, NULL) != RC_SUCCESS)
+		st = rc(RC_FN_IPC_OUT, h, src, S.e.bounce_pa, n, 0, NULL);
+		if (st != RC_SUCCESS) {
+			copy_refused("copy-in", st, src, n);
 			return -EFAULT;
+		}
 		memcpy(dst, S.e.bounce, n);
 		S.st.bytes_out += n;
 		dst = (uint8_t *)dst + n;
@@ -469,16 +498,21 @@ static int s_copy_from_user(void *c, struct pal_as *as, void *dst, uint64_t src,
 static int s_copy_to_user(void *c, struct pal_as *as, uint64_t dst, const void *src, size_t len)
 {
 	struct sas *a = A(as);
+	uint64_t h, st;
 
 	if (!a || !a->h)
 		return -EFAULT;
+	h = copy_task(as, a);
 	while (len) {
 		size_t n = len < RC_IPC_MAX ? len : RC_IPC_MAX;
 
 		memcpy(S.e.bounce, src, n);
 		S.st.ipc_in++;
-		if (rc(RC_FN_IPC_IN, a->h, dst, S.e.bounce_pa, n, 0, NULL) != RC_SUCCESS)
+		st = rc(RC_FN_IPC_IN, h, dst, S.e.bounce_pa, n, 0, NULL);
+		if (st != RC_SUCCESS) {
+			copy_refused("copy-out", st, dst, n);
 			return -EFAULT;
+		}
 		S.st.bytes_in += n;
 		src = (const uint8_t *)src + n;
 		dst += n;
@@ -491,9 +525,11 @@ static long s_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t 
 {
 	struct sas *a = A(as);
 	size_t done = 0;
+	uint64_t h, st;
 
 	if (!a || !a->h)
 		return -EFAULT;
+	h = copy_task(as, a);
 	while (done < max) {
 		size_t n = max - done < RC_IPC_MAX ? max - done : RC_IPC_MAX;
 		uint64_t out[3];
@@ -503,9 +539,11 @@ static long s_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t 
 		if (n > RC_VA_LIMIT - (src + done))
 			n = RC_VA_LIMIT - (src + done);
 		S.st.ipc_out++;
-		if (rc(RC_FN_IPC_OUT, a->h, src + done, S.e.bounce_pa, n, RC_IPC_STRING, out) !=
-		    RC_SUCCESS)
+		st = rc(RC_FN_IPC_OUT, h, src + done, S.e.bounce_pa, n, RC_IPC_STRING, out);
+		if (st != RC_SUCCESS) {
+			copy_refused("string copy-in", st, src + done, n);
 			return -EFAULT;
+		}
 		if (!out[1]) {
 			memcpy(dst + done, S.e.bounce, out[0] + 1);
 			S.st.bytes_out += out[0] + 1;

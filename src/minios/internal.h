@@ -41,6 +41,13 @@ struct ms_gmeta {
 	uint8_t io;    /* OS granule: IO mappings */
 	uint32_t maps; /* USER: PTEs naming it */
 	uint32_t next, prev; /* pool list: granule index + 1, 0 = none */
+	/*
+	 * USER: the run generation (ms_mm.run_gen) of the mm it was mapped
+	 * into from the free pool; the page is fresh (only what the OS put
+	 * there, no task has run with it) while that mm's generation is still
+	 * this. 0: never fresh (a second mapping, a fork's copy).
+	 */
+	uint64_t fill_gen;
 };
 
 struct ms_list {
@@ -66,6 +73,7 @@ struct ms_mm {
 	uint32_t shim, nvmas; /* shim slot */
 	uint64_t root;	      /* L1 table PA (con-shim granule) */
 	uint64_t as, pe;      /* struct plat_as *, struct plat_pe * (platform objects) */
+	uint64_t run_gen;     /* from ms_state.run_seq: at creation and at every run into it */
 	struct ms_vma vma[RC_MM_MAX_VMAS];
 };
 
@@ -78,6 +86,18 @@ struct ms_task {
 	uint64_t frame;	   /* OS granule of the current run's rc_frame */
 };
 
+/*
+ * The trap a task is in, as the con-shim vector saw it (never what the OS
+ * sets with rc_task_regs or a run's frame): the pending system call that
+ * bounds the OS's copies (rc_ipc_in/out). A clone child gets its parent's.
+ */
+struct ms_trap {
+	uint64_t svc;	  /* 1: an SVC (nr, args valid); 0: any other exception, an IRQ, none */
+	uint64_t nr;	  /* x8 */
+	uint64_t args[6]; /* x0..x5 */
+	uint64_t sp;	  /* sp_el0 at the trap */
+};
+
 /* A task's EL0 state, in its con-shim (the con-shim vector writes it under the shim-GPT). */
 struct ms_save {
 	struct plat_vcpu_state st;
@@ -85,6 +105,13 @@ struct ms_save {
 	struct plat_exception exc;
 	uint64_t reason;
 	uint64_t trapped; /* fast exit: the vector wrote the frame and left for the OS */
+	struct ms_trap trap;
+	/*
+	 * The task's clear-child-tid word (set_tid_address, or clone with
+	 * CLONE_CHILD_CLEARTID in its parent), 0: none. The OS may write its
+	 * 4 bytes (the zero a thread's exit stores for pthread_join).
+	 */
+	uint64_t clear_tid;
 };
 COMPILER_ASSERT(sizeof(struct ms_save) <= GRANULE_SIZE, "ms_save in one granule");
 
@@ -94,6 +121,7 @@ struct ms_state {
 	uint64_t meta, shims, mms, tasks; /* table PAs */
 	uint64_t io_root[RC_IO_STREAMS];
 	struct ms_list pages; /* mini-OS page pool */
+	uint64_t run_seq;     /* last run generation handed out (ms_mm.run_gen) */
 };
 
 /* ---- minios.c: memory, granules, EL3 ---- */
@@ -149,6 +177,8 @@ uint64_t ms_mm_copy_cost(uint32_t slot);
 int ms_mm_copy(uint32_t dst, uint32_t src);
 /* The page at va in mm: 0 with *pa if mapped with at least `need`, -EFAULT. */
 int ms_mm_page(const struct ms_mm *mm, uint64_t va, unsigned need, uint64_t *pa);
+/* A new run generation for mm (a task runs in it: none of its pages is fresh any more). */
+void ms_mm_ran(struct ms_mm *mm);
 
 /* ---- The rc_* handlers (mm.c, task.c, minios.c): 0 or -errno; a = x2.., out = x1.. ---- */
 struct ms_call {

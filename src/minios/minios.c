@@ -194,6 +194,7 @@ void ms_shim_give(uint32_t shim, uint64_t pa)
 	memset(ms_map(pa, GRANULE_SIZE), 0, GRANULE_SIZE);
 	m->kind = MS_K_FREE;
 	m->maps = 0;
+	m->fill_gen = 0;
 	list_push(&ms_shim_at(shim)->free, pa);
 }
 
@@ -588,6 +589,8 @@ static uint64_t rc_status(int ret)
 		return RC_ERROR_FAULT;
 	case -EACCES:
 		return RC_ERROR_CALLER;
+	case -ERANGE:
+		return RC_ERROR_RANGE;
 	default:
 		return RC_ERROR_INPUT;
 	}

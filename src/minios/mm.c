@@ -4,13 +4,25 @@
  * container memory (rc_set_pte, rc_set_vma, rc_copy_page, rc_ipc_in/out)
  * or program DMA (rc_set_iopte).
  *
+ * The OS's copies are bounded by the task's pending call (docs/security.md
+ * §1): rc_ipc_in/out only inside what the trap the task is in allows (the
+ * call's memory arguments, lib/sysdesc.h, and the signal-frame room at its
+ * sp), or on fresh pages; rc_copy_page only on fresh pages. A page is
+ * fresh from the moment rc_set_pte maps it from the con-shim's free pool
+ * until a task next runs in its mm (ms_mm.run_gen, ms_gmeta.fill_gen): it
+ * holds nothing but what the OS put there (an exec image being built, a
+ * page demand paging fills).
+ *
  * The platform's plat_as of an mm is only the translation cache the A64 PE
  * uses: every GPT switch's TLBI empties it of con-shim pages, and the
  * con-shim vector refills it from the tables (task.c). So every change
  * here writes the tables and removes the page from the plat_as.
  */
+#include "arch/esr.h"
 #include "lib/errno.h"
+#include "lib/log.h"
 #include "lib/string.h"
+#include "lib/sysdesc.h"
 #include "minios/internal.h"
 
 /* ---- Page tables --------------------------------------------------------- */
@@ -143,8 +155,14 @@ int ms_mm_new(uint32_t shim, uint32_t *slot)
 	mm->shim = shim;
 	mm->root = ms_shim_take(shim, MS_K_PT);
 	mm->as = (uint64_t)(uintptr_t)as;
+	ms_mm_ran(mm);
 	*slot = s;
 	return 0;
+}
+
+void ms_mm_ran(struct ms_mm *mm)
+{
+	mm->run_gen = ++ms_state()->run_seq;
 }
 
 static struct plat_as *mm_as(const struct ms_mm *mm)
@@ -224,6 +242,7 @@ static void copy_page(uint64_t va, uint64_t e, void *ctx)
 	/* The caller checked the pool holds every page and table. */
 	memcpy(ms_map(to, GRANULE_SIZE), ms_map(RC_PTE_ADDR(d), GRANULE_SIZE), GRANULE_SIZE);
 	ms_meta(to)->maps = 1;
+	ms_meta(to)->fill_gen = 0; /* the parent's contents: never fresh */
 	(void)plat_write_u64(PAS_NS, ne, ms_pte_make(to, ms_pte_prot(d)), NULL);
 }
 
@@ -370,10 +389,13 @@ int rc_set_pte(struct ms_call *c)
 	if (m->kind == MS_K_FREE) {
 		ms_list_remove(&ms_shim_at(t->shim)->free, pa);
 		m->kind = MS_K_USER;
+		m->fill_gen = mm->run_gen; /* fresh until a task runs in mm */
 	}
 	m->maps++;
 	e = ms_pt_entry(mm->root, va, alloc_pt, &t->shim);
 	old = pt_read(e);
+	if (m->maps > 1 && (!(old & RC_PTE_VALID) || RC_PTE_ADDR(old) != pa))
+		m->fill_gen = 0; /* a page in use mapped once more: never fresh */
 	if ((old & RC_PTE_VALID) && RC_PTE_ADDR(old) == pa)
 		m->maps--; /* same page, new prot */
 	else
@@ -447,7 +469,35 @@ int rc_set_vma(struct ms_call *c)
 	return 0;
 }
 
-/* (task, va, src_pa): fill the task's page at va from an OS granule (0: zeros). */
+/* Is the page at pa, mapped in mm, fresh (mapped from the pool, no run in mm since)? */
+static bool page_fresh(const struct ms_mm *mm, uint64_t pa)
+{
+	const struct ms_gmeta *m = ms_meta(ALIGN_DOWN(pa, GRANULE_SIZE));
+
+	return m && m->kind == MS_K_USER && m->fill_gen == mm->run_gen;
+}
+
+/* A copy the task's trap does not allow: counted, logged, and refused with -ERANGE. */
+static int refuse(const char *what, const struct ms_task *t, uint64_t va, uint64_t len)
+{
+	const struct ms_trap *tr = &((const struct ms_save *)ms_map(t->save,
+								    sizeof(struct ms_save)))->trap;
+
+	plat_count(PLAT_CNT_RC_REFUSED);
+	lib_log(LOG_INFO, "minios", "%s of %#llx+%llu refused: %s (task in %s %llu, sp %#llx)", what,
+		(unsigned long long)va, (unsigned long long)len,
+		len == GRANULE_SIZE && !(va & GRANULE_MASK) ? "not a fresh page or the call's range" :
+							      "outside the pending call's ranges",
+		tr->svc ? "system call" : "exception/IRQ", (unsigned long long)tr->nr,
+		(unsigned long long)tr->sp);
+	return -ERANGE;
+}
+
+/*
+ * (task, va, src_pa): fill the task's page at va from an OS granule (0:
+ * zeros). Only a fresh page: demand paging and exec loading fill pages
+ * they have just mapped; a page a task has run with is the container's.
+ */
 int rc_copy_page(struct ms_call *c)
 {
 	uint64_t va = c->a[1], src = c->a[2], pa;
@@ -462,6 +512,8 @@ int rc_copy_page(struct ms_call *c)
 	ret = ms_mm_page(mm, va, 0, &pa);
 	if (ret)
 		return ret;
+	if (!page_fresh(mm, pa))
+		return refuse("rc_copy_page", t, va, GRANULE_SIZE);
 	if (src)
 		memcpy(ms_map(pa, GRANULE_SIZE), ms_map(src, GRANULE_SIZE), GRANULE_SIZE);
 	else
@@ -521,6 +573,60 @@ static uint64_t ipc_copy(struct ms_mm *mm, uint64_t va, uint64_t os_pa, uint64_t
 	return done;
 }
 
+/* sysdesc reader: the task's memory that EL0 may read. */
+static int mm_read(void *ctx, uint64_t va, void *buf, size_t len)
+{
+	const struct ms_mm *mm = ctx;
+	uint8_t *dst = buf;
+
+	if (va >= RC_VA_LIMIT || len > RC_VA_LIMIT - va)
+		return -EFAULT;
+	while (len) {
+		uint64_t n = GRANULE_SIZE - (va & GRANULE_MASK), pa;
+
+		if (n > len)
+			n = len;
+		if (ms_mm_page(mm, va, RC_PROT_R, &pa))
+			return -EFAULT;
+		memcpy(dst, ms_map(pa, n), n);
+		dst += n;
+		va += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * May the OS copy [va, va+len) of task t (mapped in mm) in direction dir
+ * (SYSDESC_DIR_IN: it reads, OUT: it writes)? Inside what the trap t is in
+ * allows (its call's memory arguments, the signal-frame room at its sp),
+ * its clear-child-tid word (written only), or every page fresh. 0, or
+ * -ERANGE (counted).
+ */
+static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, uint64_t len,
+		       unsigned dir)
+{
+	const struct ms_save *sv = ms_map(t->save, sizeof(struct ms_save));
+	const struct ms_trap *tr = &sv->trap;
+	struct sysdesc_mem rd = {mm, mm_read};
+	uint64_t a[6], pa;
+
+	if (len == 0)
+		return 0; /* nothing is copied */
+	if (sysdesc_frame_allows(tr->svc != 0, (unsigned)tr->nr, tr->sp, va, len, dir, true))
+		return 0;
+	if (dir == SYSDESC_DIR_OUT && sv->clear_tid &&
+	    sysdesc_inside(va, len, sv->clear_tid, sizeof(uint32_t)))
+		return 0;
+	memcpy(a, tr->args, sizeof(a));
+	if (tr->svc && tr->nr < SYSDESC_NR_MAX && sysdesc_allows((unsigned)tr->nr, a, va, len, dir, &rd))
+		return 0;
+	for (uint64_t p = ALIGN_DOWN(va, GRANULE_SIZE); p < va + len; p += GRANULE_SIZE)
+		if (ms_mm_page(mm, p, 0, &pa) || !page_fresh(mm, pa))
+			return refuse(dir == SYSDESC_DIR_OUT ? "rc_ipc_in" : "rc_ipc_out", t, va, len);
+	return 0;
+}
+
 /* (task, va, src_pa, len): OS memory -> the task's memory (EL0 write permission). */
 int rc_ipc_in(struct ms_call *c)
 {
@@ -531,8 +637,32 @@ int rc_ipc_in(struct ms_call *c)
 	if (ret == 0)
 		ret = ipc_check(mm, c->a[1], c->a[2], c->a[3], RC_PROT_W, true);
 	if (ret == 0)
+		ret = ipc_allowed(t, mm, c->a[1], c->a[3], SYSDESC_DIR_OUT);
+	if (ret == 0)
 		c->out[0] = ipc_copy(mm, c->a[1], c->a[2], c->a[3], true, false, &ret);
 	return ret;
+}
+
+/* Bytes a string copy of at most len from va takes: up to its NUL or the first unreadable page. */
+static uint64_t str_extent(const struct ms_mm *mm, uint64_t va, uint64_t len)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		uint64_t n = GRANULE_SIZE - ((va + done) & GRANULE_MASK), pa;
+		const uint8_t *u;
+
+		if (n > len - done)
+			n = len - done;
+		if (ms_mm_page(mm, va + done, RC_PROT_R, &pa))
+			return done;
+		u = ms_map(pa, n);
+		for (uint64_t i = 0; i < n; i++)
+			if (!u[i])
+				return done + i + 1;
+		done += n;
+	}
+	return done;
 }
 
 /*
@@ -551,6 +681,10 @@ int rc_ipc_out(struct ms_call *c)
 		ret = -EINVAL;
 	if (ret == 0)
 		ret = ipc_check(mm, c->a[1], c->a[2], c->a[3], RC_PROT_R, !string);
+	/* a string: only the bytes the copy takes must be allowed */
+	if (ret == 0)
+		ret = ipc_allowed(t, mm, c->a[1], string ? str_extent(mm, c->a[1], c->a[3]) : c->a[3],
+				  SYSDESC_DIR_IN);
 	if (ret)
 		return ret;
 	c->out[0] = ipc_copy(mm, c->a[1], c->a[2], c->a[3], false, string, &ret);

@@ -22,6 +22,12 @@
 #include "lib/string.h"
 #include "minios/internal.h"
 
+/* Linux arm64 numbers the trap record names (the clear-child-tid word). */
+#define MS_SYS_SET_TID_ADDRESS 96
+#define MS_SYS_CLONE 220
+#define MS_CLONE_CHILD_CLEARTID 0x00200000ULL
+
+
 static int free_task_slot(uint32_t *slot)
 {
 	for (uint32_t s = 0; s < MS_MAX_TASKS; s++)
@@ -97,6 +103,15 @@ int rc_task_clone(struct ms_call *c)
 	ct->save = ms_shim_take(t->shim, MS_K_SAVE);
 	memcpy(ms_map(ct->save, sizeof(struct ms_save)), ms_map(t->save, sizeof(struct ms_save)),
 	       sizeof(struct ms_save));
+	{
+		/* Linux: the child's clear-child-tid word is clone's ctid with CLONE_CHILD_CLEARTID */
+		struct ms_save *cs = ms_map(ct->save, sizeof(*cs));
+
+		cs->clear_tid = cs->trap.svc && cs->trap.nr == MS_SYS_CLONE &&
+					(cs->trap.args[0] & MS_CLONE_CHILD_CLEARTID) ?
+					cs->trap.args[4] :
+					0;
+	}
 	ms_shim_at(t->shim)->ntasks++;
 	c->out[0] = ms_handle(ct->gen, child);
 	return 0;
@@ -165,6 +180,20 @@ static bool shim_refill(struct plat_as *as, uint64_t root, const struct plat_exc
 	return true;
 }
 
+/* What the trap the task is in allows the OS to copy: recorded at the trap, in the con-shim. */
+static void trap_record(struct ms_save *sv)
+{
+	struct ms_trap *tr = &sv->trap;
+
+	tr->svc = sv->reason == RC_REASON_SYNC && ESR_EC(sv->exc.esr) == EC_SVC64;
+	tr->nr = tr->svc ? sv->st.gprs[8] : 0;
+	for (int i = 0; i < 6; i++)
+		tr->args[i] = tr->svc ? sv->st.gprs[i] : 0;
+	tr->sp = sv->st.sp_el0;
+	if (tr->svc && tr->nr == MS_SYS_SET_TID_ADDRESS)
+		sv->clear_tid = tr->args[0];
+}
+
 /* Run the task at EL0 until it takes an exception the OS must see; save it in the con-shim. */
 static void shim_run(uint64_t save, struct plat_as *as, struct plat_pe *pe, uint64_t root)
 {
@@ -180,6 +209,7 @@ static void shim_run(uint64_t save, struct plat_as *as, struct plat_pe *pe, uint
 		if (ret == PLAT_PE_IRQ) {
 			memset(&sv->exc, 0, sizeof(sv->exc));
 			sv->reason = RC_REASON_IRQ;
+			trap_record(sv);
 			return;
 		}
 		if (ret == 0 && shim_refill(as, root, &sv->exc, &last))
@@ -187,6 +217,7 @@ static void shim_run(uint64_t save, struct plat_as *as, struct plat_pe *pe, uint
 		if (ret)
 			sv->exc = (struct plat_exception){.esr = ESR_MAKE(EC_UNKNOWN, 0)};
 		sv->reason = RC_REASON_SYNC;
+		trap_record(sv);
 		return;
 	}
 }
@@ -242,6 +273,7 @@ int rc_switch_to_minios(struct ms_call *c)
 	}
 	t->state = MS_T_RUNNING;
 	t->frame = frame;
+	ms_mm_ran(mm); /* none of its pages is fresh from here on */
 	{
 		/* The con-shim vector's registers: nothing of the mini-OS's memory from here on. */
 		struct ms_eret e = {true, ms_shim_at(t->shim)->gpt, t->save, mm->root, c->a[0], 0,

@@ -182,6 +182,7 @@ enum plat_counter {
 	PLAT_CNT_RC_EL3,        /* RContainer EL3 round trips (SMCs to its FIDs) */
 	PLAT_CNT_RC_CALL,       /* rc_* calls the mini-OS handled */
 	PLAT_CNT_DMA_ABORT,     /* device transfers the SMMU's GPC aborted */
+	PLAT_CNT_RC_REFUSED,    /* copies the mini-OS refused: outside the task's call (RC_ERROR_RANGE) */
 	PLAT_CNT_NR
 };
 

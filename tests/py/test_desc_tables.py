@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The two system-call descriptor tables agree: every memory argument that
+"""The system-call descriptor tables agree: every memory argument that
 the library OS's table (src/libos/syscalls.c) says a call copies through
 must be one the RMM's own table (src/rmm/fasco_verify.c, which verifies the
-System Realm's copies in realm mode) lets it copy. A call missing from the
+System Realm's copies in realm mode) lets it copy, and one the shared
+trusted table (src/lib/sysdesc.c, with which the mini-OS bounds the
+deprivileged OS's copies in shim mode) lets it copy. A call missing from the
 RMM's table works in none and shim mode and fails with EFAULT in realm mode
 (getresuid/getresgid did, until the in-container syscall fuzzer found it).
 
@@ -69,9 +71,12 @@ def libos_table():
     return res
 
 
-def rmm_table():
-    text = strip_comments(open(os.path.join(REPO, "src/rmm/fasco_verify.c")).read())
-    start = text.index("sys_desc[RB_NR_MAX] = {")
+def rmm_table(path="src/rmm/fasco_verify.c"):
+    text = strip_comments(open(os.path.join(REPO, path)).read())
+    m = re.search(r"sys_desc\[\w+\] = \{", text)
+    if not m:
+        return None  # the RMM uses lib/sysdesc's table itself
+    start = m.start()
     text = text[start:text.index("};", start)]
     res = {}
     for inner in calls(text, "SYS"):
@@ -85,12 +90,7 @@ def rmm_table():
     return res
 
 
-def main():
-    verbose = "-v" in sys.argv
-    lib, rmm = libos_table(), rmm_table()
-    if len(lib) < 100 or len(rmm) < 50:
-        print(f"FAIL: parsed only {len(lib)} library OS and {len(rmm)} RMM entries")
-        return 1
+def check(lib, rmm, label, verbose):
     bad = []
     for nr, (name, mem) in sorted(lib.items()):
         if not mem:
@@ -100,12 +100,31 @@ def main():
         # rt_sigreturn: the RMM checks the frame at sp itself
         if missing and name != "rt_sigreturn":
             bad.append(f"{nr} {name}: argument(s) {missing} copied by the library OS, "
-                       f"not allowed by the RMM's table (it has {sorted(have) or 'no entry'})")
+                       f"not allowed by {label} (it has {sorted(have) or 'no entry'})")
         elif verbose:
-            print(f"ok   {nr} {name} {mem}")
+            print(f"ok   {nr} {name} {mem} ({label})")
     for b in bad:
         print("FAIL " + b)
-    print(f"{len(lib)} library OS calls, {len(rmm)} RMM entries, {len(bad)} disagreements")
+    print(f"{len(lib)} library OS calls, {len(rmm)} entries in {label}, {len(bad)} disagreements")
+    return bad
+
+
+def main():
+    verbose = "-v" in sys.argv
+    lib, rmm, shared = libos_table(), rmm_table(), rmm_table("src/lib/sysdesc.c")
+    if len(lib) < 100 or (rmm is not None and len(rmm) < 50) or not shared or len(shared) < 50:
+        print(f"FAIL: parsed only {len(lib)} library OS, {len(rmm or {})} RMM and "
+              f"{len(shared or {})} lib/sysdesc entries")
+        return 1
+    bad = check(lib, shared, "lib/sysdesc's table (the mini-OS)", verbose)
+    if rmm is not None:
+        bad += check(lib, rmm, "the RMM's table", verbose)
+        # while the RMM keeps its own copy, the two trusted tables are the same
+        for nr in sorted(set(rmm) | set(shared)):
+            if rmm.get(nr) != shared.get(nr):
+                print(f"FAIL {nr}: the RMM's table names arguments {sorted(rmm.get(nr, []))}, "
+                      f"lib/sysdesc's {sorted(shared.get(nr, []))}")
+                bad.append(nr)
     return 1 if bad else 0
 
 

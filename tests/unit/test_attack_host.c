@@ -524,8 +524,10 @@ struct os_attack {
 	uint64_t pte_b_in_a, ipc_in_from_a, ipc_out_to_a, copy_from_a, donate_a, reclaim_a_via_b;
 	uint64_t dead_copy, dead_ipc, forged_ipc, depriv_from_os, delegate_a;
 	uint64_t dma_ok, dma_owner, dma_os, dma_unmap;
-	uint64_t ipc_pages, ipc_found; /* the gap: rc_ipc_out over the served task's pages */
+	uint64_t ipc_pages, ipc_found; /* rc_ipc_out over the served task's pages: copied */
+	uint64_t ipc_range;	       /* ... refused: outside its pending call (RC_ERROR_RANGE) */
 	uint64_t copy_text;	       /* ... and rc_copy_page over its code */
+	uint64_t refused;	       /* the mini-OS's count of refused copies (PLAT_CNT_RC_REFUSED) */
 };
 
 static uint64_t os_rc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -554,17 +556,20 @@ static bool os_container_b(uint64_t *shim, uint64_t *task, uint64_t *pool)
 }
 
 /*
- * The served task's pages, as rc_ipc_out gives them to the OS: every
- * mapped page of the windows around its registers (pc: text, data and the
- * heap after it; sp: the stack), searched for the secret.
+ * The served task's pages, as the OS asks rc_ipc_out for them: every page
+ * of the windows around its registers (pc: text, data and the heap after
+ * it; sp: the stack), searched for the secret if copied. The task sleeps
+ * in read(): its call names only the buffer the OS may write, nothing it
+ * may read, so every mapped page is refused (RC_ERROR_RANGE).
  */
 static void os_ipc_sweep(struct os_attack *a, uint64_t regs_pa, uint64_t buf_pa)
 {
 	static uint8_t page[PG];
 	struct rc_regs rg;
-	uint64_t win[2][2];
+	uint64_t win[2][2], c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
 
 	a->copy_text = ~0ULL;
+	plat_counters_snapshot(c0);
 	if (host_mem_read(regs_pa, &rg, sizeof(rg)))
 		return;
 	win[0][0] = rg.pc & ~((1ULL << 24) - 1);
@@ -575,15 +580,21 @@ static void os_ipc_sweep(struct os_attack *a, uint64_t regs_pa, uint64_t buf_pa)
 		      (unsigned long long)rg.sp);
 	for (int w = 0; w < 2; w++)
 		for (uint64_t va = win[w][0]; va < win[w][1] && va < RC_VA_LIMIT; va += PG) {
-			if (os_rc(RC_FN_IPC_OUT, a->live, va, buf_pa, PG, NULL) != RC_SUCCESS)
+			uint64_t st = os_rc(RC_FN_IPC_OUT, a->live, va, buf_pa, PG, NULL);
+
+			a->ipc_range += st == RC_ERROR_RANGE;
+			if (st != RC_SUCCESS)
 				continue;
 			a->ipc_pages++;
 			if (host_mem_read(buf_pa, page, PG) == 0 && has_secret(page, PG, 0))
 				a->ipc_found++;
 		}
-	/* and rc_copy_page rewrites its code page (with the same bytes: it must run on) */
-	if (os_rc(RC_FN_IPC_OUT, a->live, rg.pc & ~(PG - 1), buf_pa, PG, NULL) == RC_SUCCESS)
+	/* and rc_copy_page over its code page (a page the task has run with: not fresh) */
+	memset(page, 0, PG);
+	if (host_mem_write(buf_pa, page, PG) == 0)
 		a->copy_text = os_rc(RC_FN_COPY_PAGE, a->live, rg.pc & ~(PG - 1), buf_pa, 0, NULL);
+	plat_counters_snapshot(c1);
+	a->refused = c1[PLAT_CNT_RC_REFUSED] - c0[PLAT_CNT_RC_REFUSED];
 }
 
 /*
@@ -671,7 +682,7 @@ static void os_attack(void *arg, const struct shim_os_view *v)
 	/* DMA to its own memory works (the control), then goes */
 	a->dma_os = os_rc(RC_FN_SET_IOPTE, 0, 0x1000, os_pa + PG, RC_PROT_R | RC_PROT_W, NULL);
 	a->dma_unmap = os_rc(RC_FN_SET_IOPTE, 0, 0x1000, RC_PTE_UNMAP, 0, NULL);
-	/* 4. what the mini-OS does give the OS: a served task's memory, through rc_ipc_out */
+	/* 4. the served task's memory outside its pending call: refused */
 	if (os_rc(RC_FN_TASK_REGS, a->live, os_pa, RC_REGS_GET, 0, NULL) == RC_SUCCESS)
 		os_ipc_sweep(a, os_pa, os_pa + PG);
 out_b:
@@ -703,12 +714,11 @@ out:
  * attack the secret is found in the process's own memory (the emulated
  * DRAM), so the OS's empty scan is the GPC's doing.
  *
- * Not prevented, and asserted so that the day it changes the doc changes
- * too (docs/security.md): the mini-OS lets the OS copy any page of a task
- * that is in the kernel (rc_ipc_out checks the task's mapping, not the
- * pending call's arguments as the realm RMM's verification does), so an
- * OS that wants the secret just asks for it; and rc_copy_page refills any
- * mapped page of it, its code included.
+ * The OS's copies are bounded by the served task's pending call, as the
+ * realm RMM's verification bounds the System Realm's (docs/security.md):
+ * rc_ipc_out of any page of the shell, which sleeps in read(), is refused
+ * (RC_ERROR_RANGE, counted), so the secret is found nowhere; rc_copy_page
+ * over its code (a page it has run with) is refused too.
  */
 static void test_shim_compromised_os(void **state)
 {
@@ -752,10 +762,12 @@ static void test_shim_compromised_os(void **state)
 		      "%llu refused, %llu mapped\n",
 		      (unsigned long long)a.pte_a_in_b_owner, (unsigned long long)a.pte_a_in_b_ok,
 		      (unsigned long long)a.dma_owner, (unsigned long long)a.dma_ok);
-	print_message("shim: rc_ipc_out of the served task: %llu pages, secret in %llu; "
-		      "rc_copy_page over its code: status %llu (not prevented)\n",
-		      (unsigned long long)a.ipc_pages, (unsigned long long)a.ipc_found,
-		      (unsigned long long)a.copy_text);
+	print_message("shim: rc_ipc_out of the served task: %llu pages refused (RANGE), %llu "
+		      "copied, secret in %llu; rc_copy_page over its code: status %llu; the "
+		      "mini-OS counted %llu refusals\n",
+		      (unsigned long long)a.ipc_range, (unsigned long long)a.ipc_pages,
+		      (unsigned long long)a.ipc_found, (unsigned long long)a.copy_text,
+		      (unsigned long long)a.refused);
 	assert_int_equal(a.current, RC_GPT_OS);
 	/* 1. the con-shim: only GPFs; nowhere the OS can read holds the secret */
 	assert_true(a.ncs > 100);
@@ -784,10 +796,12 @@ static void test_shim_compromised_os(void **state)
 	assert_int_not_equal(a.delegate_a, RMI_SUCCESS);
 	assert_int_equal(a.dma_os, RC_SUCCESS);
 	assert_int_equal(a.dma_unmap, RC_SUCCESS);
-	/* 4. the gaps: the served task's memory is the OS's to read and to write */
-	assert_true(a.ipc_pages > 0);
-	assert_true(a.ipc_found >= 1);
-	assert_int_equal(a.copy_text, RC_SUCCESS);
+	/* 4. the served task's pages outside its call: refused, the secret nowhere */
+	assert_true(a.ipc_range > 16); /* its code, data, heap and stack pages at least */
+	assert_int_equal(a.ipc_pages, 0);
+	assert_int_equal(a.ipc_found, 0);
+	assert_int_equal(a.copy_text, RC_ERROR_RANGE);
+	assert_int_equal(a.refused, a.ipc_range + 1);
 	/* a device under the OS's control (the SMMU checks against the OS-GPT) */
 	dma_attack("shim");
 	/* the container did not notice */

@@ -332,15 +332,24 @@ static void step(void)
 			expect(false, ret, "copy from a granule not the OS's");
 		break;
 	case 10:
-	case 11: /* ipc in/out */
+	case 11: { /* ipc in/out (mostly inside one page: the next one is rarely mapped) */
+		uint64_t len = 1 + rn(256), off = rn(GRANULE_SIZE);
+
 		if (t < 0)
 			break;
+		if (rn(4) && off + len > GRANULE_SIZE)
+			off = GRANULE_SIZE - len;
+		/* often a page just mapped from the pool: fresh, so the mini-OS allows the copy */
+		if (rn(2))
+			call("set_pte(any)", RC_FN_SET_PTE, th, va, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0,
+			     NULL);
 		pa = rn(4) ? R.buf + rn(64) : foreign(R.task[t].k, false);
 		ret = call(rn(2) ? "ipc_in" : "ipc_out", rn(2) ? RC_FN_IPC_IN : RC_FN_IPC_OUT, th,
-			   va + rn(GRANULE_SIZE), pa, 1 + rn(256), rn(2), NULL);
+			   va + off, pa, len, rn(2), NULL);
 		if (pa < R.buf || pa >= R.buf + GRANULE_SIZE)
 			expect(false, ret, "IPC with memory not the OS's");
 		break;
+	}
 	case 12: { /* DMA */
 		unsigned s = (unsigned)rn(RC_IO_STREAMS), i = (unsigned)rn(8);
 		bool ok;

@@ -54,7 +54,11 @@ static void box_new(struct box *b)
 	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b->task, VA_CODE, b->os, 0, 0, NULL), RC_SUCCESS);
 }
 
-/* Run task until its next exception; with regs: x0 = VA_DATA, x1 = value, pc = VA_CODE. */
+/*
+ * Run task until its next exception; with regs: x0 = VA_DATA, x1 = value,
+ * x8 = ppoll (its fds argument names [x0, x0 + 8 * x1) both ways: the
+ * mini-OS lets peek and rc_ipc_in copy there), pc = VA_CODE.
+ */
 static void run(struct box *b, uint64_t task, bool regs, uint64_t value, struct rc_frame *out)
 {
 	struct rc_frame f = {0};
@@ -62,6 +66,7 @@ static void run(struct box *b, uint64_t task, bool regs, uint64_t value, struct 
 
 	f.x[0] = VA_DATA;
 	f.x[1] = value;
+	f.x[8] = 73; /* ppoll */
 	f.pc = VA_CODE;
 	f.sp = VA_STACK;
 	assert_int_equal(host_mem_write(b->frame, &f, sizeof(f)), 0);
@@ -205,6 +210,111 @@ static void test_fork_exec_exit(void **state)
 }
 
 /*
+ * The OS's copies bounded by the task's pending call: before the task has
+ * run, its pages are fresh (the OS is building its image: all allowed);
+ * once it traps in ppoll(VA_DATA, 1) only those 8 bytes (both ways), the
+ * signal-frame room below its sp (writes) and pages mapped since its run;
+ * registers the OS sets do not move the range; rc_copy_page only on fresh
+ * pages. Each refusal is RC_ERROR_RANGE and counted.
+ */
+static void test_copy_bounds(void **state)
+{
+	struct box b;
+	struct rc_frame f;
+	struct rc_regs rg;
+	struct smc_regs r;
+	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR], stk = VA_STACK - GRANULE_SIZE, regs_pa;
+
+	box_new(&b);
+	regs_pa = mt_os_granules(1);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, b.task, stk - GRANULE_SIZE, 2 * GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_W | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, b.task, stk, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0, &r),
+			 RC_SUCCESS);
+	/* fresh: the image being built is the OS's to read and write */
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_CODE, b.os, 64, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA + 64, b.os, 64, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b.task, stk, 0, 0, 0, NULL), RC_SUCCESS);
+	/* it runs: x0 = VA_DATA, x1 = 1, x8 = ppoll, sp = VA_STACK */
+	run(&b, b.task, true, 1, &f);
+	plat_counters_snapshot(c0);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_DATA, b.os, 9, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA + 64, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_CODE, b.os, 64, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_CODE, b.os, 64, RC_IPC_STRING, NULL),
+			 RC_ERROR_RANGE);
+	/* the signal-frame room below the trap's sp: written, not read */
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_STACK - 256, b.os, 256, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_STACK - 256, b.os, 256, 0, NULL),
+			 RC_ERROR_RANGE);
+	/* rc_copy_page: the task has run with these pages */
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b.task, VA_CODE, b.os, 0, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b.task, stk, 0, 0, 0, NULL), RC_ERROR_RANGE);
+	plat_counters_snapshot(c1);
+	assert_int_equal(c1[PLAT_CNT_RC_REFUSED] - c0[PLAT_CNT_RC_REFUSED], 7);
+	/* registers the OS sets (a signal frame's) do not widen what the trap allows */
+	assert_int_equal(mt_rc(RC_FN_TASK_REGS, b.task, regs_pa, RC_REGS_GET, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(host_mem_read(regs_pa, &rg, sizeof(rg)), 0);
+	rg.x[0] = VA_CODE;
+	rg.x[1] = 512;
+	rg.x[8] = 63; /* read(VA_CODE, ...) as the OS would like it */
+	rg.sp = VA_CODE + GRANULE_SIZE;
+	assert_int_equal(host_mem_write(regs_pa, &rg, sizeof(rg)), 0);
+	assert_int_equal(mt_rc(RC_FN_TASK_REGS, b.task, regs_pa, RC_REGS_SET, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_CODE, b.os, 64, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_CODE, b.os, 64, 0, NULL), RC_ERROR_FAULT);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
+	/* a page mapped after the run is fresh until the next run */
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, b.task, stk - GRANULE_SIZE, RC_PTE_ANY,
+			       RC_PROT_R | RC_PROT_W, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b.task, stk - GRANULE_SIZE, b.os, 0, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, stk - GRANULE_SIZE, b.os, 64, 0, NULL),
+			 RC_SUCCESS);
+	/* a fork child's pages are copies of the parent's: not fresh; its call is its parent's */
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, 0, 0, 0, 0, &r), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, r.x[1], stk - GRANULE_SIZE, b.os, 0, 0, NULL),
+			 RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_DATA + 8, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, r.x[1], 0, 0, 0, 0, NULL), RC_SUCCESS);
+	/*
+	 * an exec image (a scratch task's fresh mm) is the OS's to fill, but a
+	 * page in use mapped into it is not fresh: the OS cannot read the
+	 * container's data page through it
+	 */
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, RC_CLONE_VM, 0, 0, 0, &r), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXEC, r.x[1], VA_CODE, VA_STACK, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, r.x[1], VA_CODE, 2 * GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_W | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, r.x[1], VA_CODE, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0,
+			       NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, r.x[1], VA_CODE, b.os, 64, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_CODE, b.os, 64, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, r.x[1], VA_DATA, b.data, RC_PROT_R, 0, NULL),
+			 RC_ERROR_FAULT); /* outside its areas */
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, r.x[1], VA_CODE + GRANULE_SIZE, b.data, RC_PROT_R, 0,
+			       NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, r.x[1], VA_CODE + GRANULE_SIZE, b.os, 8, 0, NULL),
+			 RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, r.x[1], 0, 0, 0, 0, NULL), RC_SUCCESS);
+	/* the parent runs again: the page mapped after its last run is not fresh any more */
+	run(&b, b.task, true, 1, &f);
+	assert_int_equal(mt_rc(RC_FN_COPY_PAGE, b.task, stk - GRANULE_SIZE, b.os, 0, 0, NULL),
+			 RC_ERROR_RANGE);
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[b.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+}
+
+/*
  * The TLBI after every GPTBR switch: a GPI cached under the Priv-GPT
  * survives a bare GPTBR write (RContainer's artifact), so the OS could
  * still reach the mini-OS's memory; the gate's switches invalidate it.
@@ -232,6 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_syscall_path, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_exec_exit, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_copy_bounds, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_switch_needs_tlbi, mt_setup, mt_teardown),
 	};
 	setenv("REALMBOX_LOG", "error", 0);

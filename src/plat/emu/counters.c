@@ -33,6 +33,7 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_RC_EL3] = "rc_monitor_round_trip",
 	[PLAT_CNT_RC_CALL] = "rc_call",
 	[PLAT_CNT_DMA_ABORT] = "dma_abort",
+	[PLAT_CNT_RC_REFUSED] = "rc_copy_refused",
 };
 
 static bool counter_valid(enum plat_counter c)

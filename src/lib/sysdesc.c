@@ -25,6 +25,8 @@ enum desc_kind {
 	SZ_IOCTL,   /* by the ioctl command (argument 1), buffer = argument 2 */
 	SZ_PRCTL,   /* by the prctl option (argument 0), buffer = argument 1 */
 	SZ_IFFLAG,  /* `size` bytes if bit len_arg of argument 0 (the flags) is set (a tid) */
+	SZ_PTRPAIR, /* a {pointer, length} pair (16 bytes, in) and `size` bytes at its pointer */
+	SZ_MSGHDR,  /* struct msghdr (`dir`), and its name, iovec buffers, control (dir len_arg) */
 };
 
 struct argdesc {
@@ -74,6 +76,14 @@ struct sysdesc {
 	{                                                                                          \
 		SZ_IFFLAG, (a), OUT, (flagbit), 4                                                  \
 	}
+#define PTRPAIR(a, dir, n)                                                                         \
+	{                                                                                          \
+		SZ_PTRPAIR, (a), (dir), 0, (n)                                                     \
+	}
+#define MSGHDR(a, dir, data_dir)                                                                   \
+	{                                                                                          \
+		SZ_MSGHDR, (a), (dir), (data_dir), 0                                               \
+	}
 #define SYS(nr, ...) [nr] = {{__VA_ARGS__}}
 
 /* Sizes of arm64 structures. */
@@ -84,6 +94,7 @@ struct sysdesc {
 #define SZ_TIMEVAL 16
 #define SZ_TIMEZONE 8
 #define SZ_ITIMERVAL 32
+#define SZ_ITIMERSPEC 32
 #define SZ_SIGACTION 32
 #define SZ_SIGSET 8
 #define SZ_STACK_T 24
@@ -97,7 +108,7 @@ struct sysdesc {
 #define SZ_POLLFD 8
 #define SZ_FDSET 128
 #define SZ_SIGSET_ARG 16 /* pselect6's {const sigset_t *, size_t} */
-#define SZ_MSGHDR 56
+#define SZ_MSGHDR_BYTES 56
 
 /* clone(flags, newsp, ptid, tls, ctid): the flag bits that name its tid pointers. */
 #define CL_PTID 20 /* CLONE_PARENT_SETTID 0x00100000: *ptid = the child's tid */
@@ -136,11 +147,15 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(70, IOV(1, IN, 2)),					/* pwritev */
 	SYS(71, FIX(2, INOUT, 8)),				/* sendfile */
 	SYS(72, FIX(1, INOUT, SZ_FDSET), FIX(2, INOUT, SZ_FDSET), FIX(3, INOUT, SZ_FDSET),
-	    FIX(4, IN, SZ_TIMESPEC), FIX(5, IN, SZ_SIGSET_ARG)),		      /* pselect6 */
-	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, IN, SZ_TIMESPEC), BUF(3, IN, 4)), /* ppoll */
+	    FIX(4, INOUT, SZ_TIMESPEC),
+	    PTRPAIR(5, IN, SZ_SIGSET)), /* pselect6: time left written back; {sigmask, size} */
+	SYS(73, MUL(0, INOUT, 1, SZ_POLLFD), FIX(2, INOUT, SZ_TIMESPEC),
+	    BUF(3, IN, 4)), /* ppoll: time left written back */
 	SYS(78, STR(1), BUF(2, OUT, 3)),				      /* readlinkat */
 	SYS(79, STR(1), FIX(2, OUT, SZ_STAT)),				      /* newfstatat */
 	SYS(80, FIX(1, OUT, SZ_STAT)),					      /* fstat */
+	SYS(86, FIX(2, IN, SZ_ITIMERSPEC), FIX(3, OUT, SZ_ITIMERSPEC)), /* timerfd_settime */
+	SYS(87, FIX(1, OUT, SZ_ITIMERSPEC)),				/* timerfd_gettime */
 	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),			      /* utimensat */
 	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),	      /* waitid */
 	SYS(98, FIX(0, INOUT, 4), FIX(3, IN, SZ_TIMESPEC), FIX(4, INOUT, 4)), /* futex */
@@ -159,8 +174,8 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(136, BUF(0, OUT, 1)),				       /* rt_sigpending */
 	SYS(137, BUF(0, IN, 3), FIX(1, OUT, SZ_SIGINFO),
 	    FIX(2, IN, SZ_TIMESPEC)),				      /* rt_sigtimedwait */
-	SYS(148, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),     /* getresuid */
-	SYS(150, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),     /* getresgid */
+	SYS(148, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresuid */
+	SYS(150, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresgid */
 	SYS(153, FIX(0, OUT, SZ_TMS)),				      /* times */
 	SYS(158, MUL(1, OUT, 0, 4)),				      /* getgroups */
 	SYS(159, MUL(1, IN, 0, 4)),				      /* setgroups */
@@ -182,20 +197,22 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(207, BUF(1, OUT, 2), DEREF(4, OUT, 5), FIX(5, INOUT, 4)), /* recvfrom */
 	SYS(208, BUF(3, IN, 4)),				      /* setsockopt */
 	SYS(209, DEREF(3, OUT, 4), FIX(4, INOUT, 4)),		      /* getsockopt */
-	SYS(211, FIX(1, IN, SZ_MSGHDR)),			      /* sendmsg: header only */
+	SYS(211, MSGHDR(1, IN, IN)),				      /* sendmsg */
 	SYS(216, BUF(0, IN, 1)), /* mremap: a move reads the old pages (old_address, old_size) */
-	SYS(212, FIX(1, INOUT, SZ_MSGHDR)),			 /* recvmsg: header only */
-	SYS(220, TIDIF(2, CL_PTID), TIDIF(4, CL_CTID)),		 /* clone */
-	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			 /* execve */
-	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		 /* accept4 */
-	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),	 /* wait4 */
-	SYS(261, FIX(2, IN, SZ_RLIMIT), FIX(3, OUT, SZ_RLIMIT)), /* prlimit64 */
-	SYS(276, STR(1), STR(3)),				 /* renameat2 */
-	SYS(278, BUF(0, OUT, 1)),				 /* getrandom */
-	SYS(279, STR(0)),					 /* memfd_create */
-	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		 /* statx */
-	SYS(435, BUF(0, IN, 1)),				 /* clone3 */
-	SYS(439, STR(1)),					 /* faccessat2 */
+	SYS(212, MSGHDR(1, INOUT, OUT)),			      /* recvmsg */
+	SYS(220, TIDIF(2, CL_PTID), TIDIF(4, CL_CTID)),		      /* clone */
+	SYS(221, STR(0), PTRARR(1), PTRARR(2)),			      /* execve */
+	SYS(242, DEREF(1, OUT, 2), FIX(2, INOUT, 4)),		      /* accept4 */
+	SYS(260, FIX(1, OUT, 4), FIX(3, OUT, SZ_RUSAGE)),	      /* wait4 */
+	SYS(261, FIX(2, IN, SZ_RLIMIT), FIX(3, OUT, SZ_RLIMIT)),      /* prlimit64 */
+	SYS(276, STR(1), STR(3)),				      /* renameat2 */
+	SYS(278, BUF(0, OUT, 1)),				      /* getrandom */
+	SYS(279, STR(0)),					      /* memfd_create */
+	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		      /* statx */
+	SYS(435, BUF(0, IN, 1)),				      /* clone3 */
+	SYS(439, STR(1)),					      /* faccessat2 */
+	SYS(441, MUL(1, OUT, 2, SZ_EPOLL_EVENT), FIX(3, IN, SZ_TIMESPEC),
+	    BUF(4, IN, 5)), /* epoll_pwait2 */
 };
 
 /* Calls whose buffer depends on a command argument (ioctl, prctl). */
@@ -320,6 +337,22 @@ static bool cmd_allows(const struct cmd_desc *t, size_t n, uint64_t cmd, uint64_
 	return false;
 }
 
+static bool msghdr_allows(const struct sysdesc_mem *m, uint64_t base, unsigned hdr_dir,
+			  unsigned data_dir, uint64_t va, uint64_t len, unsigned dir)
+{
+	uint64_t h[SZ_MSGHDR_BYTES / 8]; /* name, namelen, iov, iovlen, control, controllen, flags */
+
+	if ((dir & hdr_dir) && inside(va, len, base, SZ_MSGHDR_BYTES))
+		return true;
+	if (mem_read(m, base, h, sizeof(h)) != 0)
+		return false;
+	if ((dir & data_dir) && inside(va, len, h[0], h[1] & UINT32_MAX))
+		return true;
+	if ((dir & data_dir) && inside(va, len, h[4], h[5]))
+		return true;
+	return iov_allows(m, h[2], h[3], dir, data_dir, va, len);
+}
+
 static bool desc_allows(const uint64_t *a, const struct argdesc *d, uint64_t va, uint64_t len,
 			unsigned dir, const struct sysdesc_mem *m)
 {
@@ -348,12 +381,25 @@ static bool desc_allows(const uint64_t *a, const struct argdesc *d, uint64_t va,
 			return false;
 		size = u32;
 		break;
+	case SZ_PTRPAIR: {
+		uint64_t pair[2];
+
+		if ((dir & IN) && inside(va, len, base, 16))
+			return true;
+		if (mem_read(m, base, pair, sizeof(pair)) != 0)
+			return false;
+		base = pair[0];
+		size = d->size;
+		break;
+	}
 	case SZ_STR:
 		return (dir & IN) && inside(va, len, base, str_span(m, base));
 	case SZ_PTRARR:
 		return (dir & IN) && ptrarr_allows(m, base, va, len);
 	case SZ_IOV:
 		return iov_allows(m, base, a[d->len_arg], dir, d->dir, va, len);
+	case SZ_MSGHDR:
+		return msghdr_allows(m, base, d->dir, d->len_arg, va, len, dir);
 	case SZ_IOCTL:
 		return cmd_allows(ioctl_desc, ARRAY_SIZE(ioctl_desc), a[1], base, va, len, dir);
 	case SZ_PRCTL:

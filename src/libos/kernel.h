@@ -191,6 +191,8 @@ struct vma {
 	uint64_t file_off;  /* file offset of start */
 	uint64_t file_end;  /* VA where file bytes stop (rest of the page is zero) */
 	char *name;         /* path for /proc/self/maps, or NULL */
+	struct shm *shm;    /* MAP_SHARED memory object (mm.c), or NULL */
+	uint64_t shm_off;   /* offset in shm of start */
 	struct vma *next;
 };
 
@@ -205,6 +207,7 @@ struct mm {
 };
 
 struct syscall_def;
+struct shm; /* shared memory object (mm.c) */
 struct inode; /* overlay (tmpfs) inode, fs_tmp.c */
 struct pipe;
 struct sock; /* sock.h */
@@ -302,6 +305,7 @@ struct task {
 	uint64_t saved_mask; /* rt_sigsuspend */
 	bool restore_mask;
 	uint64_t clear_child_tid;
+	uint64_t robust_list; /* set_robust_list head (futex.c) */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
 	bool exited;
@@ -568,6 +572,14 @@ bool sig_pending(struct task *t);
 int sig_default_ignored(int sig);
 int sig_restore_frame(struct task *t);
 void sig_force(struct task *t, int sig); /* synchronous fault signal */
+/*
+ * futex.c: the exiting thread t's robust futexes get FUTEX_OWNER_DIED and a
+ * wake-up, then its clear_child_tid word is zeroed and woken (pthread_join).
+ * Call before the thread's address space goes.
+ */
+void futex_thread_exit(struct task *t);
+/* Forget the wait queues of a previous instance (libos_init). */
+void futex_reset(void);
 /* Fire the process's expired interval timer (SIGALRM); returns ns to its next expiry or -1. */
 int64_t timer_check(struct process *p);
 

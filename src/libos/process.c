@@ -167,11 +167,7 @@ void thread_exit(struct task *t, int wstatus)
 	struct process *p = t->proc;
 	if (t->exited)
 		return;
-	if (t->clear_child_tid && p->mm && p->nthreads > 1) {
-		int32_t zero = 0;
-		mm_write(p->mm, t->clear_child_tid, &zero, 4);
-		ev_notify(); /* the futex wake pthread_join waits for */
-	}
+	futex_thread_exit(t); /* robust futexes, clear_child_tid + wake (pthread_join) */
 	if (p->nthreads > 1) {
 		t->exited = true;
 		p->nthreads--;

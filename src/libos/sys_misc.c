@@ -1,7 +1,7 @@
 /*
  * Time, identity and miscellaneous system calls: clocks and sleeps,
  * uname, sysinfo, rlimits, getrandom, umask, ids, prctl, affinity, rusage,
- * times, futex (single-threaded processes), and the calls that only
+ * times, and the calls that only
  * exist to say "not here" (rseq).
  */
 #include "libos/kernel.h"
@@ -422,57 +422,9 @@ long sys_times(struct task *t, const uint64_t *a)
 	return (long)ticks + 100000;
 }
 
-long sys_set_robust_list(struct task *t, const uint64_t *a)
-{
-	return a[1] == 24 ? 0 : -EINVAL;
-}
-
 long sys_enosys(struct task *t, const uint64_t *a)
 {
 	return -ENOSYS;
-}
-
-/* futex for single-threaded processes: WAIT compares and sleeps, WAKE wakes everyone. */
-long sys_futex(struct task *t, const uint64_t *a)
-{
-	int op = (int)a[1] & 0x7f; /* without PRIVATE/CLOCK_REALTIME flags */
-	switch (op) {
-	case 0:   /* WAIT */
-	case 9: { /* WAIT_BITSET */
-		uint32_t v;
-		if (a[0] & 3)
-			return -EINVAL;
-		if (copy_in(t, &v, a[0], 4))
-			return -EFAULT;
-		if (v != (uint32_t)a[2])
-			return -EAGAIN;
-		int64_t timeout = -1;
-		if (a[3]) {
-			struct timespec_k ts;
-			uaccess_allow(t, a[3], sizeof(ts));
-			if (copy_in(t, &ts, a[3], sizeof(ts)))
-				return -EFAULT;
-			if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-				return -EINVAL;
-			timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
-			if (op == 9) { /* absolute */
-				uint64_t now = now_ns(((int)a[1] & 256) ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC);
-				timeout = (uint64_t)timeout > now ? timeout - (int64_t)now : 0;
-			}
-		}
-		uint32_t seq = ev_seq();
-		int r = ev_wait(t, seq, timeout);
-		if (r == -ERESTARTSYS)
-			return -EINTR;
-		return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
-	}
-	case 1:  /* WAKE */
-	case 10: /* WAKE_BITSET */
-		ev_notify();
-		return 0;
-	default:
-		return -ENOSYS;
-	}
 }
 
 long sys_getcpu(struct task *t, const uint64_t *a)

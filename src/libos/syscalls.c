@@ -28,7 +28,7 @@ DECL(getrlimit) DECL(setrlimit) DECL(getrandom) DECL(umask) DECL(getuid) DECL(ge
 DECL(getgid) DECL(getegid) DECL(setuid) DECL(setgid) DECL(setreuid) DECL(setregid)
 DECL(setresuid) DECL(setresgid) DECL(getresuid) DECL(getresgid) DECL(getgroups)
 DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getrusage)
-DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(getcpu) DECL(setitimer)
+DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(get_robust_list) DECL(getcpu) DECL(setitimer)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -116,8 +116,11 @@ static const struct syscall_def table[] = {
 	S(94, exit_group, 1, I),
 	S(95, waitid, 5, I, PID, OUT_SZ(128), FL, OUT_SZ(RUSAGE)),
 	S(96, set_tid_address, 1, ADDR),
-	S(98, futex, 6, INOUT_SZ(4), I, I, IN_SZ(TS), ADDR, I),
+	/* arg 3 is a timeout (WAIT*) or a count (REQUEUE, WAKE_OP); arg 4 is read by CMP_REQUEUE's
+	 * and written by WAKE_OP's operation */
+	S(98, futex, 6, INOUT_SZ(4), I, I, IN_SZ(TS), INOUT_SZ(4), I),
 	S(99, set_robust_list, 2, ADDR, LEN),
+	S(100, get_robust_list, 3, PID, OUT_SZ(8), OUT_SZ(8)),
 	S(101, nanosleep, 2, IN_SZ(TS), OUT_SZ(TS)),
 	S(102, getitimer, 2, I, OUT_SZ(32)),
 	S(103, setitimer, 3, I, IN_SZ(32), OUT_SZ(32)),

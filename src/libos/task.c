@@ -76,6 +76,7 @@ int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
 	g.next_pid = 1;
 	g.boot_ns = now_ns(PAL_CLOCK_MONOTONIC);
 	vfs_reset();
+	futex_reset();
 	return 0;
 }
 

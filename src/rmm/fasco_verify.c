@@ -151,6 +151,7 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),			      /* utimensat */
 	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),	      /* waitid */
 	SYS(98, FIX(0, INOUT, 4), FIX(3, IN, SZ_TIMESPEC), FIX(4, INOUT, 4)), /* futex */
+	SYS(100, FIX(1, OUT, 8), FIX(2, OUT, 8)),			      /* get_robust_list */
 	SYS(101, FIX(0, IN, SZ_TIMESPEC), FIX(1, OUT, SZ_TIMESPEC)),	      /* nanosleep */
 	SYS(102, FIX(1, OUT, SZ_ITIMERVAL)),				      /* getitimer */
 	SYS(103, FIX(1, IN, SZ_ITIMERVAL), FIX(2, OUT, SZ_ITIMERVAL)),	      /* setitimer */

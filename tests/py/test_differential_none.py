@@ -176,7 +176,16 @@ for kind in ("static", "dynamic"):
              single_program=True, stdin=b"abc\ndef\n", expect_stdout=b"ABC\nDEF\n"),
     ]
 
-CASES = BUSYBOX + PROGRAMS
+# futex, /proc and /sys, timers and signals, shared memory (issue 4: wt-sig)
+SIG_CASES = []
+for kind in ("static", "dynamic"):
+    p = f"/prog/{kind}/"
+    SIG_CASES += [
+        Case(f"{kind}/futex", [p + "futex"], bundle="programs", single_program=True,
+             timeout=60, stdout_contains=b"futex: done\n"),
+    ]
+
+CASES = BUSYBOX + PROGRAMS + SIG_CASES
 
 # Cases that must pass under --isolation none: every case that passed with
 # deploy/none.c on 2026-11-22 (all of them). New cases start outside the list
@@ -196,6 +205,10 @@ EXPECTED_PASS = [
     "dynamic/memory", "dynamic/sysinfo", "static/threads", "dynamic/threads", "ls-missing",
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
+]
+
+EXPECTED_PASS += [
+    "static/futex", "dynamic/futex",
 ]
 
 if __name__ == "__main__":

@@ -182,6 +182,7 @@ void fbuf_put(struct fbuf *b);
 #define VMA_HEAP 8
 #define VMA_SIGPAGE 16
 #define VMA_SHARED 32
+#define VMA_EOFBUS 64 /* mmap of a file: pages wholly past its end raise SIGBUS */
 
 struct vma {
 	uint64_t start, end;
@@ -208,6 +209,7 @@ struct mm {
 
 struct syscall_def;
 struct shm; /* shared memory object (mm.c) */
+struct ktimer; /* POSIX timer (timer.c) */
 struct inode; /* overlay (tmpfs) inode, fs_tmp.c */
 struct pipe;
 struct sock; /* sock.h */
@@ -256,6 +258,17 @@ struct fdtable {
 	uint8_t cloexec[MAX_FDS];
 };
 
+/* What a pending signal says about itself (siginfo_t's si_code and its union, offset 16 on). */
+struct ksiginfo {
+	int32_t code;	/* si_code: SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, SI_TIMER -2, fault codes */
+	int32_t pad;
+	uint64_t d[3];	/* si_pid|si_uid<<32, or si_addr, or si_tid|si_overrun<<32; then si_value */
+};
+#define SI_USER_ 0
+#define SI_KERNEL_ 0x80
+#define SI_TKILL_ (-6)
+#define SI_TIMER_ (-2)
+
 struct sigaction_k {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -293,6 +306,10 @@ struct process {
 	uint32_t groups[32];
 	unsigned ngroups;
 	uint64_t itimer_deadline, itimer_interval; /* ITIMER_REAL, monotonic ns (0: off) */
+	/* ITIMER_VIRTUAL [0] and ITIMER_PROF [1]: process CPU time (ns) at which they fire (0: off) */
+	uint64_t cpu_itimer_at[2], cpu_itimer_interval[2];
+	struct ktimer *timers;       /* POSIX timers (timer.c), NULL until timer_create */
+	uint64_t cutime_ns, cstime_ns; /* CPU time of waited-for children (timer.c) */
 };
 
 struct task {
@@ -302,6 +319,7 @@ struct task {
 	struct pal_task *pt;
 	uint64_t sigmask;
 	uint64_t pending;
+	struct ksiginfo siginfo[NSIG_ + 1]; /* of each pending signal */
 	uint64_t saved_mask; /* rt_sigsuspend */
 	bool restore_mask;
 	uint64_t clear_child_tid;
@@ -309,6 +327,9 @@ struct task {
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
 	bool exited;
+	/* CPU time (timer.c): guest code between exceptions, and the library OS serving them */
+	uint64_t utime_ns, stime_ns;
+	uint64_t cpu_resume_ns, cpu_enter_ns, cpu_block_ns;
 	struct pal_regs regs; /* loaded at each exception, written back on resume */
 	uint64_t orig_x0;
 	/* the call being served (for the descriptor check) */
@@ -377,7 +398,10 @@ int mm_protect(struct mm *mm, uint64_t start, uint64_t len, unsigned prot);
 /* Find a free range of len bytes, top-down below mm->mmap_top (hint tried first). 0 if none. */
 uint64_t mm_find_free(struct mm *mm, uint64_t hint, uint64_t len);
 bool mm_range_free(struct mm *mm, uint64_t start, uint64_t end);
-/* Populate the page holding addr if its VMA allows `access` (PROT_*). 0 or -EFAULT. */
+/*
+ * Populate the page holding addr if its VMA allows `access` (PROT_*). 0,
+ * -EFAULT, or -EIO for a page of a file mapping wholly past the file's end.
+ */
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
 /* Fault in every page of [addr, addr+len) that a VMA allows. 0 or -EFAULT. */
 int mm_fault_range(struct mm *mm, uint64_t addr, uint64_t len, unsigned access);
@@ -510,6 +534,26 @@ long tsm_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 int tsm_mkdir(const char *canon);
 int tsm_rmdir(const char *canon, bool dir);
 void tsm_reset(void);
+/* A bounded text buffer for generated files (fs_proc.c, fs_sys.c); truncates at cap - 1. */
+struct sbuf {
+	char *b;
+	size_t len, cap;
+};
+void sb_printf(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Its text as a new fbuf (NULL: out of memory). */
+struct fbuf *sb_to_fbuf(struct sbuf *s);
+/*
+ * /sys (fs_sys.c): the files programs read (cpu online/possible/present,
+ * transparent_hugepage), as NK_PROC nodes whose proc_item is at least
+ * SYSFS_ITEM_BASE. Everything under /sys but configfs-tsm's
+ * /sys/kernel/config (fs_tsm.c).
+ */
+#define SYSFS_ITEM_BASE 1000
+bool sysfs_covers(const char *canon);
+int sysfs_lookup(const char *canon, struct node *nd);
+int sysfs_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode),
+	       void *arg);
+int sysfs_open(struct task *t, const struct node *nd, struct file **out);
 int proc_lookup(const char *canon, struct node *nd);
 long proc_readlink(struct task *t, const struct node *nd, char *buf, size_t len);
 int proc_open(struct task *t, const struct node *nd, struct file **out);
@@ -572,6 +616,12 @@ bool sig_pending(struct task *t);
 int sig_default_ignored(int sig);
 int sig_restore_frame(struct task *t);
 void sig_force(struct task *t, int sig); /* synchronous fault signal */
+/* The same with its si_code and fault address (si_addr, sigcontext.fault_address). */
+void sig_force_info(struct task *t, int sig, int code, uint64_t addr);
+/* sig_send with what the receiver's siginfo says (NULL: SI_KERNEL). */
+int sig_send_info(struct process *p, int sig, const struct ksiginfo *si);
+/* A thread-directed signal (tgkill, SIGEV_THREAD_ID). 0 or -ESRCH. */
+int sig_send_thread_info(struct task *u, int sig, const struct ksiginfo *si);
 /*
  * futex.c: the exiting thread t's robust futexes get FUTEX_OWNER_DIED and a
  * wake-up, then its clear_child_tid word is zeroed and woken (pthread_join).
@@ -580,8 +630,24 @@ void sig_force(struct task *t, int sig); /* synchronous fault signal */
 void futex_thread_exit(struct task *t);
 /* Forget the wait queues of a previous instance (libos_init). */
 void futex_reset(void);
-/* Fire the process's expired interval timer (SIGALRM); returns ns to its next expiry or -1. */
+/*
+ * timer.c. Fire the process's expired timers (interval timers, POSIX
+ * timers); returns ns to its next expiry on a wall clock, or -1.
+ */
 int64_t timer_check(struct process *p);
+/* CPU accounting at the start and the end of serving an exception of t. */
+void cpu_enter(struct task *t);
+void cpu_leave(struct task *t);
+/* Process CPU time so far, user and system (ns); a single thread's if t is given. */
+void cpu_times(struct process *p, struct task *t, uint64_t *user, uint64_t *sys);
+/* A POSIX timer's signal (siginfo si) is being delivered or taken: its overrun count is final. */
+void timer_delivered(struct process *p, const struct ksiginfo *si);
+/* The POSIX timers of p go (execve). */
+void timers_release(struct process *p);
+/* p is being reaped: its timers go, its CPU time counts for its parent and the system. */
+void timer_proc_reaped(struct process *p);
+/* CPU time of every process since boot (ns, /proc/stat). */
+void cpu_system_times(uint64_t *user, uint64_t *sys);
 
 #define SYS_NR_RT_SIGRETURN 139
 

@@ -247,6 +247,9 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
 	}
 	const void *init = NULL;
 	size_t init_len = 0;
+	if ((v->flags & VMA_EOFBUS) && v->file &&
+	    v->file_off + (page - v->start) >= kalign_up(v->file->size, PAGE_SIZE))
+		return -EIO; /* past the end of the mapped file: SIGBUS (BUS_ADRERR) */
 	if (v->file) {
 		uint64_t off = v->file_off + (page - v->start);
 		uint64_t fend = v->file_end > page ? v->file_end - page : 0;

@@ -117,6 +117,7 @@ int task_start(struct process *p, const struct pal_regs *r, const struct pal_fps
 
 void proc_reap(struct process *p)
 {
+	timer_proc_reaped(p); /* its timers go, its CPU time to the parent's children time */
 	if (p->parent) {
 		struct process **pp = &p->parent->children;
 		while (*pp && *pp != p)
@@ -636,11 +637,14 @@ static int exec_load(struct task *t, const char *path, char **argv, int argc, ch
 	}
 	t->altstack_sp = t->altstack_size = 0;
 	t->altstack_flags = 2; /* SS_DISABLE */
+	t->robust_list = 0;
+	timers_release(p); /* POSIX timers do not survive execve (interval timers do) */
 	kfree(p->exe);
 	p->exe = canon;
 	canon = NULL;
-	const char *base = kstrrchr(p->exe, '/');
-	kstrlcpy(p->comm, base ? base + 1 : p->exe, sizeof(p->comm));
+	/* as Linux: the last component of the path execve was given (busybox applets: "cat") */
+	const char *base = kstrrchr(path, '/');
+	kstrlcpy(p->comm, base ? base + 1 : path, sizeof(p->comm));
 	size_t cl = 0;
 	for (int i = 0; i < argc; i++)
 		cl += strlen(argv[i]) + 1;

@@ -99,7 +99,7 @@ long sys_mmap(struct task *t, const uint64_t *a)
 	}
 	int r;
 	if (content)
-		r = vma_add(mm, start, start + len, prot, VMA_FILE, content, off,
+		r = vma_add(mm, start, start + len, prot, VMA_FILE | VMA_EOFBUS, content, off,
 			    content->size > off ? start + (content->size - off) : start, name);
 	else
 		r = vma_add(mm, start, start + len, prot, VMA_ANON | (type != MAP_PRIVATE ? VMA_SHARED : 0),

@@ -28,7 +28,9 @@ DECL(getrlimit) DECL(setrlimit) DECL(getrandom) DECL(umask) DECL(getuid) DECL(ge
 DECL(getgid) DECL(getegid) DECL(setuid) DECL(setgid) DECL(setreuid) DECL(setregid)
 DECL(setresuid) DECL(setresgid) DECL(getresuid) DECL(getresgid) DECL(getgroups)
 DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getrusage)
-DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(get_robust_list) DECL(getcpu) DECL(setitimer)
+DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(get_robust_list) DECL(timer_create) DECL(timer_settime)
+DECL(timer_gettime) DECL(timer_getoverrun) DECL(timer_delete) DECL(rt_sigtimedwait)
+DECL(rt_sigqueueinfo) DECL(rt_tgsigqueueinfo) DECL(getcpu) DECL(setitimer)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -124,6 +126,11 @@ static const struct syscall_def table[] = {
 	S(101, nanosleep, 2, IN_SZ(TS), OUT_SZ(TS)),
 	S(102, getitimer, 2, I, OUT_SZ(32)),
 	S(103, setitimer, 3, I, IN_SZ(32), OUT_SZ(32)),
+	S(107, timer_create, 3, I, IN_SZ(64), OUT_SZ(4)), /* struct sigevent, timer_t */
+	S(108, timer_gettime, 2, I, OUT_SZ(2 * TS)),
+	S(109, timer_getoverrun, 1, I),
+	S(110, timer_settime, 4, I, FL, IN_SZ(2 * TS), OUT_SZ(2 * TS)),
+	S(111, timer_delete, 1, I),
 	S(113, clock_gettime, 2, I, OUT_SZ(TS)),
 	S(114, clock_getres, 2, I, OUT_SZ(TS)),
 	S(115, clock_nanosleep, 4, I, FL, IN_SZ(TS), OUT_SZ(TS)),
@@ -137,6 +144,8 @@ static const struct syscall_def table[] = {
 	S(134, rt_sigaction, 4, SIG, IN_SZ(SIGACT), OUT_SZ(SIGACT), SSZ),
 	S(135, rt_sigprocmask, 4, I, IN_SZ(SIGSET), OUT_SZ(SIGSET), SSZ),
 	S(136, rt_sigpending, 2, OUT_SZ(SIGSET), SSZ),
+	S(137, rt_sigtimedwait, 4, IN(3), OUT_SZ(128), IN_SZ(TS), SSZ),
+	S(138, rt_sigqueueinfo, 3, PID, SIG, IN_SZ(128)),
 	S(139, rt_sigreturn, 0, N), /* reads the signal frame at sp */
 	S(143, setregid, 2, I, I),
 	S(144, setgid, 1, I),
@@ -178,6 +187,7 @@ static const struct syscall_def table[] = {
 	S(222, mmap, 6, ADDR, LEN, I, FL, FD, I),
 	S(226, mprotect, 3, ADDR, LEN, I),
 	S(233, madvise, 3, ADDR, LEN, I),
+	S(240, rt_tgsigqueueinfo, 4, PID, PID, SIG, IN_SZ(128)),
 	S(260, wait4, 4, PID, OUT_SZ(4), FL, OUT_SZ(RUSAGE)),
 	S(261, prlimit64, 4, PID, I, IN_SZ(RLIM), OUT_SZ(RLIM)),
 	S(276, renameat2, 5, DFD, PATH, DFD, PATH, FL),

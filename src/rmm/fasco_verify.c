@@ -95,6 +95,7 @@ struct sysdesc {
 #define SZ_SIGSET 8
 #define SZ_STACK_T 24
 #define SZ_SIGINFO 128
+#define SZ_SIGEVENT 64
 #define SZ_RUSAGE 144
 #define SZ_RLIMIT 16
 #define SZ_UTSNAME 390
@@ -155,6 +156,9 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(101, FIX(0, IN, SZ_TIMESPEC), FIX(1, OUT, SZ_TIMESPEC)),	      /* nanosleep */
 	SYS(102, FIX(1, OUT, SZ_ITIMERVAL)),				      /* getitimer */
 	SYS(103, FIX(1, IN, SZ_ITIMERVAL), FIX(2, OUT, SZ_ITIMERVAL)),	      /* setitimer */
+	SYS(107, FIX(1, IN, SZ_SIGEVENT), FIX(2, OUT, 4)),		      /* timer_create */
+	SYS(108, FIX(1, OUT, 2 * SZ_TIMESPEC)),			      /* timer_gettime */
+	SYS(110, FIX(2, IN, 2 * SZ_TIMESPEC), FIX(3, OUT, 2 * SZ_TIMESPEC)), /* timer_settime */
 	SYS(113, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_gettime */
 	SYS(114, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_getres */
 	SYS(115, FIX(2, IN, SZ_TIMESPEC), FIX(3, OUT, SZ_TIMESPEC)),	      /* clock_nanosleep */
@@ -167,6 +171,8 @@ static const struct sysdesc sys_desc[RB_NR_MAX] = {
 	SYS(136, BUF(0, OUT, 1)),				       /* rt_sigpending */
 	SYS(137, BUF(0, IN, 3), FIX(1, OUT, SZ_SIGINFO),
 	    FIX(2, IN, SZ_TIMESPEC)),				      /* rt_sigtimedwait */
+	SYS(138, FIX(2, IN, SZ_SIGINFO)),			      /* rt_sigqueueinfo */
+	SYS(240, FIX(3, IN, SZ_SIGINFO)),			      /* rt_tgsigqueueinfo */
 	SYS(153, FIX(0, OUT, SZ_TMS)),				      /* times */
 	SYS(158, MUL(1, OUT, 0, 4)),				      /* getgroups */
 	SYS(159, MUL(1, IN, 0, 4)),				      /* setgroups */

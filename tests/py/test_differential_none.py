@@ -183,6 +183,8 @@ for kind in ("static", "dynamic"):
     SIG_CASES += [
         Case(f"{kind}/futex", [p + "futex"], bundle="programs", single_program=True,
              timeout=60, stdout_contains=b"futex: done\n"),
+        Case(f"{kind}/sigsem", [p + "sigsem"], bundle="programs", single_program=True,
+             timeout=90, stdout_contains=b"sigsem: done\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS + SIG_CASES
@@ -208,7 +210,7 @@ EXPECTED_PASS = [
 ]
 
 EXPECTED_PASS += [
-    "static/futex", "dynamic/futex",
+    "static/futex", "dynamic/futex", "static/sigsem", "dynamic/sigsem",
 ]
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
  * allowed only inside a range that the pending system call's own arguments
  * name, in that argument's direction, as the per-syscall descriptor table
  * below says (Linux arm64 numbers), plus the signal-frame room below the
- * request's sp (out) and, for rt_sigreturn, above it (in). Only the
+ * request's sp (out) or on the alternate signal stack the container's own
+ * sigaltstack call registered (out), and, for rt_sigreturn, above sp (in). Only the
  * arguments the RMM recorded when the call was forwarded count; memory the
  * RMM reads to size a range (strings, pointer arrays, iovecs, socklen_t) is
  * read through the container's own address space.
@@ -426,6 +427,9 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 	/* Signal delivery: a frame in the free stack below sp (arm64 has no red zone). */
 	if (dir == OUT && f->sp >= RB_SIGFRAME_MAX &&
 	    inside(va, len, f->sp - RB_SIGFRAME_MAX, RB_SIGFRAME_MAX))
+		return true;
+	/* ... or on the alternate signal stack the container registered (SA_ONSTACK) */
+	if (dir == OUT && f->alt_size != 0 && inside(va, len, f->alt_sp, f->alt_size))
 		return true;
 	if (f->kind != RB_REQ_SYSCALL || f->nr >= RB_NR_MAX)
 		return false;

@@ -66,6 +66,12 @@ struct rec {
 		uint64_t result;       /* COMPLETE */
 		uint64_t complete_flags;
 		uint64_t exit_status;
+		/*
+		 * The alternate signal stack the container's own sigaltstack call
+		 * registered (recorded when that call completed with 0; size 0:
+		 * none): signal frames may be written there too.
+		 */
+		uint64_t alt_sp, alt_size;
 		/* KICK: set by any thread (atomic, no REC lock), consumed by a posted request. */
 		uint32_t kick;
 		/* FP/SIMD state for a PE not created yet (SET_REGS, FORK_REGS). */

@@ -185,6 +185,8 @@ for kind in ("static", "dynamic"):
              timeout=60, stdout_contains=b"futex: done\n"),
         Case(f"{kind}/sigsem", [p + "sigsem"], bundle="programs", single_program=True,
              timeout=90, stdout_contains=b"sigsem: done\n"),
+        Case(f"{kind}/sigsem-basic", [p + "sigsem", "basic"], bundle="programs",
+             single_program=True, timeout=90, stdout_contains=b"sigsem: done\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS + SIG_CASES
@@ -211,6 +213,7 @@ EXPECTED_PASS = [
 
 EXPECTED_PASS += [
     "static/futex", "dynamic/futex", "static/sigsem", "dynamic/sigsem",
+    "static/sigsem-basic", "dynamic/sigsem-basic",
 ]
 
 if __name__ == "__main__":

@@ -409,6 +409,23 @@ unsigned prot_to_pal(unsigned prot);
 /* /proc/PID/maps text into a new fbuf. */
 struct fbuf *mm_maps_text(struct mm *mm);
 
+/* ---- shm.c: MAP_SHARED objects ---- */
+/* A shared memory object, anonymous (ino NULL) or over an overlay inode (referenced). */
+struct shm *shm_new(struct inode *ino);
+void shm_get(struct shm *s);
+void shm_put(struct shm *s);
+struct inode *shm_inode(const struct shm *s);
+/* The contents of page `page` of file-backed shared VMA v into buf; -EIO past EOF (SIGBUS). */
+int shm_fill_page(const struct vma *v, uint64_t page, uint8_t *buf);
+/* Write the populated pages of mm's file-backed shared mappings in [start, end) to the file. */
+void shm_writeback_range(struct mm *mm, uint64_t start, uint64_t end);
+/* Before a read of ino: every mapping's stores into the file. */
+void shm_sync_inode(struct inode *ino);
+/* After a write of ino at [off, off+len): into every mapping's populated pages. */
+void shm_refresh_inode(struct inode *ino, uint64_t off, uint64_t len);
+/* fork of shared VMA v: the same pages in dst (PAL mem_share), else a copy (warned, counted). */
+int shm_fork_vma(struct mm *dst, struct mm *src, struct vma *v);
+
 /* ---- loader.c ---- */
 struct exec_image {
 	uint64_t entry;     /* where the task starts (interpreter's entry if any) */

@@ -30,7 +30,7 @@ DECL(setresuid) DECL(setresgid) DECL(getresuid) DECL(getresgid) DECL(getgroups)
 DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getrusage)
 DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(get_robust_list) DECL(timer_create) DECL(timer_settime)
 DECL(timer_gettime) DECL(timer_getoverrun) DECL(timer_delete) DECL(rt_sigtimedwait)
-DECL(rt_sigqueueinfo) DECL(rt_tgsigqueueinfo) DECL(getcpu) DECL(setitimer)
+DECL(rt_sigqueueinfo) DECL(rt_tgsigqueueinfo) DECL(memfd_create) DECL(msync) DECL(getcpu) DECL(setitimer)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -144,7 +144,7 @@ static const struct syscall_def table[] = {
 	S(134, rt_sigaction, 4, SIG, IN_SZ(SIGACT), OUT_SZ(SIGACT), SSZ),
 	S(135, rt_sigprocmask, 4, I, IN_SZ(SIGSET), OUT_SZ(SIGSET), SSZ),
 	S(136, rt_sigpending, 2, OUT_SZ(SIGSET), SSZ),
-	S(137, rt_sigtimedwait, 4, IN(3), OUT_SZ(128), IN_SZ(TS), SSZ),
+	S(137, rt_sigtimedwait, 4, IN_SZ(SIGSET), OUT_SZ(128), IN_SZ(TS), SSZ),
 	S(138, rt_sigqueueinfo, 3, PID, SIG, IN_SZ(128)),
 	S(139, rt_sigreturn, 0, N), /* reads the signal frame at sp */
 	S(143, setregid, 2, I, I),
@@ -186,12 +186,14 @@ static const struct syscall_def table[] = {
 	S(221, execve, 3, PATH, STRV, STRV),
 	S(222, mmap, 6, ADDR, LEN, I, FL, FD, I),
 	S(226, mprotect, 3, ADDR, LEN, I),
+	S(227, msync, 3, ADDR, LEN, FL),
 	S(233, madvise, 3, ADDR, LEN, I),
 	S(240, rt_tgsigqueueinfo, 4, PID, PID, SIG, IN_SZ(128)),
 	S(260, wait4, 4, PID, OUT_SZ(4), FL, OUT_SZ(RUSAGE)),
 	S(261, prlimit64, 4, PID, I, IN_SZ(RLIM), OUT_SZ(RLIM)),
 	S(276, renameat2, 5, DFD, PATH, DFD, PATH, FL),
 	S(278, getrandom, 3, OUT(1), LEN, FL),
+	S(279, memfd_create, 2, STR, FL),
 	S(291, statx, 5, DFD, PATH, FL, I, OUT_SZ(256)),
 	S(435, clone3, 2, IN(1), LEN),
 	S(439, faccessat2, 4, DFD, PATH, MO, FL),

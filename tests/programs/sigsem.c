@@ -253,8 +253,10 @@ static void itimers(void)
 	hits = 0;
 	setitimer(ITIMER_VIRTUAL, &it, NULL);
 	getitimer(ITIMER_VIRTUAL, &got);
+	/* (or already expired: a slow deployment can spend 50 ms of CPU time between two calls) */
 	printf("ITIMER_VIRTUAL armed: %d\n",
-	       got.it_value.tv_sec == 0 && got.it_value.tv_usec > 0 && got.it_value.tv_usec <= 100000);
+	       (got.it_value.tv_sec == 0 && got.it_value.tv_usec > 0 &&
+		got.it_value.tv_usec <= 100000) || hits);
 	spin_until(&hits, 20000);
 	printf("SIGVTALRM after CPU time: %d\n", (int)hits);
 	hits = 0;

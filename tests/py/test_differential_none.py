@@ -187,6 +187,8 @@ for kind in ("static", "dynamic"):
              timeout=90, stdout_contains=b"sigsem: done\n"),
         Case(f"{kind}/sigsem-basic", [p + "sigsem", "basic"], bundle="programs",
              single_program=True, timeout=90, stdout_contains=b"sigsem: done\n"),
+        Case(f"{kind}/shmem", [p + "shmem"], bundle="programs", timeout=90,
+             stdout_contains=b"shmem: done\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS + SIG_CASES
@@ -213,7 +215,7 @@ EXPECTED_PASS = [
 
 EXPECTED_PASS += [
     "static/futex", "dynamic/futex", "static/sigsem", "dynamic/sigsem",
-    "static/sigsem-basic", "dynamic/sigsem-basic",
+    "static/sigsem-basic", "dynamic/sigsem-basic", "static/shmem", "dynamic/shmem",
 ]
 
 if __name__ == "__main__":

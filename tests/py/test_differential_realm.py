@@ -32,7 +32,10 @@ NOT_YET = {"static/threads", "dynamic/threads",
            # futex waiters are threads (CLONE_VM): not in realm mode yet
            "static/futex", "dynamic/futex",
            # restart's writer thread, SIGEV_THREAD_ID: threads (sigsem-basic runs the rest)
-           "static/sigsem", "dynamic/sigsem"}
+           "static/sigsem", "dynamic/sigsem",
+           # MAP_SHARED across fork needs the PAL's mem_share, which pal_realm lacks yet: the
+           # child gets a private copy (logged once, counted in stats.shared_copied)
+           "static/shmem", "dynamic/shmem"}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

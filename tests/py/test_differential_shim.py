@@ -28,7 +28,10 @@ _SLOW = ("correct output, but 112 s against the harness's 30 s limit: it touches
          "page by page, ~17k page faults, and every trap's switch back to the OS-GPT "
          "(TLBI PAALLOS) takes the container's pages out of the engine's translation, "
          "which drops their translated code too (recompiled after each trap)")
-NOT_YET = {"static/memory": _SLOW, "dynamic/memory": _SLOW}
+_NO_SHARE = ("MAP_SHARED across fork needs the PAL's mem_share, which pal_shim lacks yet: "
+             "the child gets a private copy (logged once, counted in stats.shared_copied)")
+NOT_YET = {"static/memory": _SLOW, "dynamic/memory": _SLOW,
+           "static/shmem": _NO_SHARE, "dynamic/shmem": _NO_SHARE}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

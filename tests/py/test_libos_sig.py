@@ -165,7 +165,15 @@ def check_exact(out):
     return [f"missing line {w!r}" for w in want if w not in lines(out)]
 
 
+def check_shmem_exact(out):
+    want = ["exact: its name: /memfd:test (deleted)", "exact: madvise bad advice: Invalid argument",
+            "exact: madvise over a hole: Cannot allocate memory", "shmem: done"]
+    return [f"missing line {w!r}" for w in want if w not in lines(out)]
+
+
 CASES = [
+    (Case("shmem-exact", ["/prog/static/shmem", "exact"], bundle="programs", timeout=90),
+     check_shmem_exact),
     # Linux facts qemu-aarch64 gets wrong (si_addr of SIGBUS, si_code of SIGILL)
     (Case("sigsem-exact", ["/prog/static/sigsem", "exact"], bundle="programs", timeout=90),
      check_exact),

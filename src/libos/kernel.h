@@ -637,6 +637,8 @@ void sig_force(struct task *t, int sig); /* synchronous fault signal */
 void sig_force_info(struct task *t, int sig, int code, uint64_t addr);
 /* sig_send with what the receiver's siginfo says (NULL: SI_KERNEL). */
 int sig_send_info(struct process *p, int sig, const struct ksiginfo *si);
+/* Child c ended with wait status wstatus: its exit signal to parent, with CLD_* siginfo. */
+void sig_child_exited(struct process *parent, struct process *c, int wstatus);
 /* A thread-directed signal (tgkill, SIGEV_THREAD_ID). 0 or -ESRCH. */
 int sig_send_thread_info(struct task *u, int sig, const struct ksiginfo *si);
 /*

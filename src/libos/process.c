@@ -234,7 +234,7 @@ static void proc_finish(struct task *t, int wstatus)
 		    (sa->handler == SIG_IGN_ || (sa->flags & SA_NOCLDWAIT))) {
 			proc_reap(p);
 		} else if (p->exit_signal > 0 && p->exit_signal <= NSIG_) {
-			sig_send(par, p->exit_signal);
+			sig_child_exited(par, p, wstatus);
 		}
 	} else {
 		proc_reap(p);

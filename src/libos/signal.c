@@ -95,6 +95,19 @@ int sig_send(struct process *p, int sig)
 	return sig_send_info(p, sig, NULL);
 }
 
+void sig_child_exited(struct process *parent, struct process *c, int wstatus)
+{
+	/* CLD_EXITED 1 (si_status: the exit code), CLD_KILLED 2, CLD_DUMPED 3 (the signal) */
+	int termsig = wstatus & 0x7f;
+	struct ksiginfo si = { .code = !termsig ? 1 : (wstatus & 0x80) ? 3 : 2 };
+	uint64_t u, s;
+	cpu_times(c, NULL, &u, &s);
+	si.d[0] = (uint32_t)c->pid | (uint64_t)c->uid << 32;
+	si.d[1] = (uint32_t)(termsig ? termsig : (wstatus >> 8) & 0xff);
+	si.d[2] = u / 10000000ULL; /* si_utime in clock ticks */
+	sig_send_info(parent, c->exit_signal, &si);
+}
+
 void sig_force_info(struct task *t, int sig, int code, uint64_t addr)
 {
 	struct process *p = t->proc;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,14 @@ static void on_count(int sig, siginfo_t *si, void *uc)
 	last_pid = si->si_pid;
 	last_val = si->si_value.sival_int;
 	last_tid = (int)syscall(SYS_gettid);
+}
+
+static volatile int child_code, child_status, child_pid;
+static void on_child(int sig, siginfo_t *si, void *uc)
+{
+	child_code = si->si_code;
+	child_status = si->si_status;
+	child_pid = si->si_pid;
 }
 
 static void on_nest(int sig, siginfo_t *si, void *uc)
@@ -131,6 +140,23 @@ static void info(void)
 	int r = sigqueue(getpid(), SIGUSR1, v);
 	printf("sigqueue: %s", r == 0 ? "ok" : strerror(errno));
 	printf(", si_code SI_QUEUE %d, value %d\n", last_code == SI_QUEUE, last_val);
+
+	set(SIGCHLD, on_child, 0);
+	for (int k = 0; k < 2; k++) {
+		child_code = child_status = child_pid = 0;
+		pid_t c = fork();
+		if (c == 0) {
+			if (k)
+				raise(SIGTERM);
+			_exit(3);
+		}
+		while (!child_pid)
+			pause();
+		waitpid(c, NULL, 0);
+		printf("SIGCHLD: %s %d, si_pid right %d, si_status %d\n", k ? "CLD_KILLED" : "CLD_EXITED",
+		       child_code == (k ? CLD_KILLED : CLD_EXITED), child_pid == c, child_status);
+	}
+	signal(SIGCHLD, SIG_DFL);
 }
 
 static void flags(void)

@@ -438,6 +438,7 @@ static void gen_stat(struct task *t, struct process *pr, struct sbuf *s)
 	struct mm *mm = pr->mm;
 	sb_printf(s,
 		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %d 0 %lu %lu %lu "
+		  /* ... startstack, blocked, exit_signal, start_data, end_data, start_brk ... */
 		  "18446744073709551615 0 0 %lu 0 0 0 %lu 0 0 0 0 0 17 0 0 0 0 0 0 %lu %lu %lu 0 0 "
 		  "0 0 0\n",
 		  pr->pid, pr->comm, state_of(t, pr), pr->parent ? pr->parent->pid : 0, pr->pgid,
@@ -446,8 +447,8 @@ static void gen_stat(struct task *t, struct process *pr, struct sbuf *s)
 		  (unsigned long)(pr->cstime_ns / 10000000ULL), pr->nthreads,
 		  (unsigned long)((pr->start_ns - g.boot_ns) / 10000000ULL), (unsigned long)vsize,
 		  (unsigned long)(rss / PAGE_SIZE), (unsigned long)(mm ? mm->stack_top : 0),
-		  (unsigned long)pr->task->sigmask, (unsigned long)(mm ? mm->brk_start : 0),
-		  (unsigned long)(mm ? mm->brk_start : 0), (unsigned long)(mm ? mm->brk : 0));
+		  (unsigned long)pr->task->sigmask, 0UL, 0UL,
+		  (unsigned long)(mm ? mm->brk_start : 0));
 }
 
 static void gen_sysstat(struct sbuf *s)

@@ -141,6 +141,21 @@ static void info(void)
 	printf("sigqueue: %s", r == 0 ? "ok" : strerror(errno));
 	printf(", si_code SI_QUEUE %d, value %d\n", last_code == SI_QUEUE, last_val);
 
+	/* sigtimedwait: a blocked pending signal taken with its siginfo; a timeout */
+	sigset_t w;
+	siginfo_t got;
+	struct timespec to = { 0, 50000000 };
+	sigemptyset(&w);
+	sigaddset(&w, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &w, NULL);
+	kill(getpid(), SIGUSR2);
+	int s1 = sigtimedwait(&w, &got, &to);
+	printf("sigtimedwait: %d, si_code SI_USER %d, si_pid right %d\n", s1 == SIGUSR2,
+	       got.si_code == SI_USER, got.si_pid == getpid());
+	s1 = sigtimedwait(&w, &got, &to);
+	printf("sigtimedwait with nothing pending: %s\n", s1 < 0 ? strerror(errno) : "a signal");
+	sigprocmask(SIG_UNBLOCK, &w, NULL);
+
 	set(SIGCHLD, on_child, 0);
 	for (int k = 0; k < 2; k++) {
 		child_code = child_status = child_pid = 0;

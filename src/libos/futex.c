@@ -458,7 +458,15 @@ void futex_thread_exit(struct task *t)
 	struct mm *mm = p->mm;
 	if (!mm)
 		return;
-	if (t->robust_list) {
+	/*
+	 * Only when someone can be waiting on them: another thread, or another
+	 * process through MAP_SHARED memory (a realm's RMM refuses these reads
+	 * outside the exit call's ranges: a single-threaded process does none).
+	 */
+	bool observed = p->nthreads > 1;
+	for (struct vma *v = mm->vmas; v && !observed; v = v->next)
+		observed = v->shm != NULL;
+	if (t->robust_list && observed) {
 		uint64_t head = t->robust_list, h[3]; /* next, futex_offset, list_op_pending */
 		t->robust_list = 0;
 		if (exit_read(mm, head, h, sizeof(h)) == 0) {

@@ -1,7 +1,8 @@
 /*
  * Memory system calls: brk, mmap (anonymous and file mappings, private and
  * shared: shm.c), munmap, mprotect, madvise (MADV_DONTNEED drops private
- * pages; the other advice is accepted), mremap (moves private mappings).
+ * pages; the other advice is accepted), mremap (moves private mappings),
+ * mlock and friends (nothing is paged out: they check and populate).
  */
 #include "libos/kernel.h"
 
@@ -251,4 +252,79 @@ long sys_mremap(struct task *t, const uint64_t *a)
 	kfree(pg);
 	mm_unmap(mm, old, olen);
 	return (long)na;
+}
+
+/* The whole of [addr, addr+len) (page-rounded) is mapped: 0, else -ENOMEM (mlock, munlock). */
+static int range_mapped(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t start = addr & PAGE_MASK, end = kalign_up(addr + len, PAGE_SIZE);
+	if (end < start || end > USER_VA_LIMIT)
+		return -ENOMEM;
+	uint64_t at = start;
+	for (struct vma *v = mm->vmas; v && at < end; v = v->next) {
+		if (v->end <= at)
+			continue;
+		if (v->start > at)
+			return -ENOMEM;
+		at = v->end;
+	}
+	return at < end ? -ENOMEM : 0;
+}
+
+/*
+ * mlock/mlock2: container memory is never paged out by the library OS, so
+ * locking only populates the pages (unless MLOCK_ONFAULT) and checks the range.
+ */
+static long do_mlock(struct task *t, uint64_t addr, uint64_t len, bool populate)
+{
+	struct mm *mm = t->proc->mm;
+	if (len == 0)
+		return 0;
+	int r = range_mapped(mm, addr, len);
+	if (r || !populate)
+		return r;
+	uint64_t start = addr & PAGE_MASK, end = kalign_up(addr + len, PAGE_SIZE);
+	for (struct vma *v = mm->vmas; v; v = v->next) {
+		uint64_t s = KMAX(v->start, start), e = KMIN(v->end, end);
+		if (s >= e || !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+			continue;
+		for (uint64_t a = s; a < e; a += PAGE_SIZE) {
+			unsigned pr;
+			if (PAL(mem_query, mm->as, a, &pr) == 0)
+				continue;
+			if (mm_fault(mm, a, PROT_READ) == -EIO)
+				break; /* past the end of a mapped file: as Linux, not an error */
+		}
+	}
+	return 0;
+}
+
+long sys_mlock(struct task *t, const uint64_t *a)
+{
+	return do_mlock(t, a[0], a[1], true);
+}
+
+long sys_mlock2(struct task *t, const uint64_t *a)
+{
+	if (a[2] & ~1ULL) /* MLOCK_ONFAULT */
+		return -EINVAL;
+	return do_mlock(t, a[0], a[1], !(a[2] & 1));
+}
+
+long sys_munlock(struct task *t, const uint64_t *a)
+{
+	return a[1] ? range_mapped(t->proc->mm, a[0], a[1]) : 0;
+}
+
+long sys_mlockall(struct task *t, const uint64_t *a)
+{
+	/* MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4 (only with one of the others) */
+	if (!a[0] || (a[0] & ~7ULL) || a[0] == 4)
+		return -EINVAL;
+	return 0;
+}
+
+long sys_munlockall(struct task *t, const uint64_t *a)
+{
+	return 0;
 }

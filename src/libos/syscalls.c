@@ -30,7 +30,8 @@ DECL(setresuid) DECL(setresgid) DECL(getresuid) DECL(getresgid) DECL(getgroups)
 DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getrusage)
 DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(get_robust_list) DECL(timer_create) DECL(timer_settime)
 DECL(timer_gettime) DECL(timer_getoverrun) DECL(timer_delete) DECL(rt_sigtimedwait)
-DECL(rt_sigqueueinfo) DECL(rt_tgsigqueueinfo) DECL(memfd_create) DECL(msync) DECL(getcpu) DECL(setitimer)
+DECL(rt_sigqueueinfo) DECL(rt_tgsigqueueinfo) DECL(memfd_create) DECL(msync) DECL(mlock) DECL(mlock2) DECL(munlock)
+DECL(mlockall) DECL(munlockall) DECL(getcpu) DECL(setitimer)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -187,6 +188,10 @@ static const struct syscall_def table[] = {
 	S(222, mmap, 6, ADDR, LEN, I, FL, FD, I),
 	S(226, mprotect, 3, ADDR, LEN, I),
 	S(227, msync, 3, ADDR, LEN, FL),
+	S(228, mlock, 2, ADDR, LEN),
+	S(229, munlock, 2, ADDR, LEN),
+	S(230, mlockall, 1, FL),
+	S(231, munlockall, 0, N),
 	S(233, madvise, 3, ADDR, LEN, I),
 	S(240, rt_tgsigqueueinfo, 4, PID, PID, SIG, IN_SZ(128)),
 	S(260, wait4, 4, PID, OUT_SZ(4), FL, OUT_SZ(RUSAGE)),
@@ -194,6 +199,7 @@ static const struct syscall_def table[] = {
 	S(276, renameat2, 5, DFD, PATH, DFD, PATH, FL),
 	S(278, getrandom, 3, OUT(1), LEN, FL),
 	S(279, memfd_create, 2, STR, FL),
+	S(284, mlock2, 3, ADDR, LEN, FL),
 	S(291, statx, 5, DFD, PATH, FL, I, OUT_SZ(256)),
 	S(435, clone3, 2, IN(1), LEN),
 	S(439, faccessat2, 4, DFD, PATH, MO, FL),

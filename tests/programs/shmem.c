@@ -162,7 +162,10 @@ static void advice(void)
 	char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	printf("madvise WILLNEED: %d, FREE: %d\n", madvise(m, 4096, MADV_WILLNEED),
 	       madvise(m, 4096, MADV_FREE));
+	printf("mlock: %d, munlock: %d, mlockall: %d, munlockall: %d\n", mlock(m, 8192),
+	       munlock(m, 8192), mlockall(MCL_CURRENT), munlockall());
 	munmap(m + 4096, 4096);
+	printf("mlock over a hole: %s\n", mlock(m, 3 * 4096) ? strerror(errno) : "ok");
 	if (exact) {
 		printf("exact: madvise bad advice: %s\n",
 		       madvise(m, 4096, 77) ? strerror(errno) : "ok");

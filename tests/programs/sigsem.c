@@ -288,7 +288,7 @@ static void spin_until(volatile sig_atomic_t *flag, int max_ms)
 
 static void itimers(void)
 {
-	struct itimerval it = { { 0, 0 }, { 0, 50000 } }, got;
+	struct itimerval it = { { 0, 0 }, { 0, 20000 } }, got;
 	set(SIGVTALRM, on_count, 0);
 	set(SIGPROF, on_count, 0);
 	hits = 0;

@@ -184,9 +184,9 @@ for kind in ("static", "dynamic"):
         Case(f"{kind}/futex", [p + "futex"], bundle="programs", single_program=True,
              timeout=60, stdout_contains=b"futex: done\n"),
         Case(f"{kind}/sigsem", [p + "sigsem"], bundle="programs", single_program=True,
-             timeout=90, stdout_contains=b"sigsem: done\n"),
+             timeout=180, stdout_contains=b"sigsem: done\n"),
         Case(f"{kind}/sigsem-basic", [p + "sigsem", "basic"], bundle="programs",
-             single_program=True, timeout=90, stdout_contains=b"sigsem: done\n"),
+             single_program=True, timeout=180, stdout_contains=b"sigsem: done\n"),
         Case(f"{kind}/shmem", [p + "shmem"], bundle="programs", timeout=90,
              stdout_contains=b"shmem: done\n"),
     ]

@@ -166,7 +166,7 @@ static void info(void)
 			_exit(3);
 		}
 		while (!child_pid)
-			pause();
+			ms_sleep(1); /* not pause(): the signal may come before it */
 		waitpid(c, NULL, 0);
 		printf("SIGCHLD: %s %d, si_pid right %d, si_status %d\n", k ? "CLD_KILLED" : "CLD_EXITED",
 		       child_code == (k ? CLD_KILLED : CLD_EXITED), child_pid == c, child_status);
@@ -358,7 +358,7 @@ static void posix_timers(void)
 	printf("armed: %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 &&
 				       cur.it_value.tv_nsec <= 50000000);
 	while (!hits)
-		pause();
+		ms_sleep(1); /* not pause(): the signal may come before it */
 	printf("SIGEV_SIGNAL: si_code SI_TIMER %d, value %d\n", last_code == SI_TIMER, last_val);
 	timer_gettime(tm, &cur);
 	printf("one-shot expired: %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0);

@@ -21,21 +21,21 @@ static const struct {
 	int item;
 	uint32_t mode;
 } entries[] = {
-	{ "/sys", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/devices", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/devices/system", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/devices/system/cpu", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/devices/system/cpu/cpu0", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/devices/system/cpu/online", SI_CPULIST, S_IFREG | 0444 },
-	{ "/sys/devices/system/cpu/possible", SI_CPULIST, S_IFREG | 0444 },
-	{ "/sys/devices/system/cpu/present", SI_CPULIST, S_IFREG | 0444 },
-	{ "/sys/fs", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/kernel", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/kernel/mm", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/kernel/mm/transparent_hugepage", SI_DIR, S_IFDIR | 0555 },
-	{ "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", SI_HPAGE_SIZE, S_IFREG | 0444 },
-	{ "/sys/kernel/mm/transparent_hugepage/enabled", SI_THP_ENABLED, S_IFREG | 0644 },
-	{ "/sys/kernel/mm/transparent_hugepage/defrag", SI_THP_DEFRAG, S_IFREG | 0644 },
+	{"/sys", SI_DIR, S_IFDIR | 0555},
+	{"/sys/devices", SI_DIR, S_IFDIR | 0555},
+	{"/sys/devices/system", SI_DIR, S_IFDIR | 0555},
+	{"/sys/devices/system/cpu", SI_DIR, S_IFDIR | 0555},
+	{"/sys/devices/system/cpu/cpu0", SI_DIR, S_IFDIR | 0555},
+	{"/sys/devices/system/cpu/online", SI_CPULIST, S_IFREG | 0444},
+	{"/sys/devices/system/cpu/possible", SI_CPULIST, S_IFREG | 0444},
+	{"/sys/devices/system/cpu/present", SI_CPULIST, S_IFREG | 0444},
+	{"/sys/fs", SI_DIR, S_IFDIR | 0555},
+	{"/sys/kernel", SI_DIR, S_IFDIR | 0555},
+	{"/sys/kernel/mm", SI_DIR, S_IFDIR | 0555},
+	{"/sys/kernel/mm/transparent_hugepage", SI_DIR, S_IFDIR | 0555},
+	{"/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", SI_HPAGE_SIZE, S_IFREG | 0444},
+	{"/sys/kernel/mm/transparent_hugepage/enabled", SI_THP_ENABLED, S_IFREG | 0644},
+	{"/sys/kernel/mm/transparent_hugepage/defrag", SI_THP_DEFRAG, S_IFREG | 0644},
 };
 
 static bool is_under(const char *canon, const char *dir)
@@ -64,8 +64,7 @@ int sysfs_lookup(const char *canon, struct node *nd)
 	return -ENOENT;
 }
 
-int sysfs_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode),
-	       void *arg)
+int sysfs_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode), void *arg)
 {
 	size_t l = strlen(canon);
 	for (size_t i = 0; i < KARRAY_SIZE(entries); i++) {
@@ -82,7 +81,7 @@ int sysfs_list(const char *canon, void (*fn)(void *arg, const char *name, uint32
 int sysfs_open(struct task *t, const struct node *nd, struct file **out)
 {
 	char text[64];
-	struct sbuf s = { text, 0, sizeof(text) };
+	struct sbuf s = {text, 0, sizeof(text)};
 	text[0] = 0;
 	switch (nd->proc_item) {
 	case SI_CPULIST:

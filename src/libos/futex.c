@@ -180,8 +180,8 @@ static int word_write(struct task *t, uint64_t uaddr, uint32_t v)
  * Sleep on the futex at uaddr while it holds val. deadline: absolute ns on
  * clock `clk` (PAL_CLOCK_*), or 0 for none.
  */
-static long futex_wait(struct task *t, uint64_t uaddr, bool shared, uint32_t val,
-		       uint64_t deadline, int clk, uint32_t bitset)
+static long futex_wait(struct task *t, uint64_t uaddr, bool shared, uint32_t val, uint64_t deadline,
+		       int clk, uint32_t bitset)
 {
 	struct futex_waiter w;
 	memset(&w, 0, sizeof(w));
@@ -214,7 +214,8 @@ static long futex_wait(struct task *t, uint64_t uaddr, bool shared, uint32_t val
 			return 0; /* a wake-up chose this waiter: it counts, signal or not */
 		if (r == -ERESTARTSYS) {
 			dequeue(&w);
-			/* Linux: restarted after a handler with SA_RESTART unless there is a timeout */
+			/* Linux: restarted after a handler with SA_RESTART unless there is a
+			 * timeout */
 			return deadline ? -EINTR : -ERESTARTSYS;
 		}
 	}
@@ -324,7 +325,8 @@ long sys_futex(struct task *t, const uint64_t *a)
 			int64_t ns = kts_to_ns(ts.tv_sec, ts.tv_nsec);
 			if (cmd == FUTEX_WAIT) { /* relative */
 				uint64_t now = now_ns(clk);
-				deadline = (uint64_t)ns > UINT64_MAX - now ? UINT64_MAX : now + (uint64_t)ns;
+				deadline = (uint64_t)ns > UINT64_MAX - now ? UINT64_MAX
+									   : now + (uint64_t)ns;
 			} else {
 				deadline = (uint64_t)ns;
 			}

@@ -87,7 +87,8 @@ static void writeback(struct mm *mm, const struct vma *v, uint64_t start, uint64
 	if (!pg)
 		return;
 	uint64_t size = ino_size(ino);
-	for (uint64_t a = KMAX(start, v->start) & PAGE_MASK; a < KMIN(end, v->end); a += PAGE_SIZE) {
+	for (uint64_t a = KMAX(start, v->start) & PAGE_MASK; a < KMIN(end, v->end);
+	     a += PAGE_SIZE) {
 		unsigned pr;
 		uint64_t off = v->shm_off + (a - v->start);
 		if (off >= size)
@@ -165,7 +166,7 @@ static void refresh_one(struct mm *mm, struct vma *v, void *arg)
 
 void shm_refresh_inode(struct inode *ino, uint64_t off, uint64_t len)
 {
-	struct refresh_arg ra = { off, off + len, kmalloc(PAGE_SIZE) };
+	struct refresh_arg ra = {off, off + len, kmalloc(PAGE_SIZE)};
 	if (!ra.pg)
 		return;
 	each_mapping(ino, refresh_one, &ra);
@@ -178,8 +179,9 @@ int shm_fork_vma(struct mm *dst, struct mm *src, struct vma *v)
 	if (!g.pal.mem_share) {
 		if (!warned) {
 			warned = true;
-			lo_log(LOG_WARN, "fork: this deployment cannot share pages between address "
-					 "spaces: MAP_SHARED memory becomes a private copy in the child");
+			lo_log(LOG_WARN,
+			       "fork: this deployment cannot share pages between address "
+			       "spaces: MAP_SHARED memory becomes a private copy in the child");
 		}
 		g.stats.shared_copied++;
 		return PAL(mem_copy_as, dst->as, src->as, v->start, v->end - v->start);

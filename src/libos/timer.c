@@ -30,15 +30,15 @@ enum { CK_REAL, CK_MONO, CK_PCPU, CK_TCPU };
 
 struct ktimer {
 	bool used;
-	int kind;     /* CK_* */
-	int pclock;   /* PAL clock for CK_REAL/CK_MONO */
-	int notify;   /* SIGEV_* */
+	int kind;   /* CK_* */
+	int pclock; /* PAL clock for CK_REAL/CK_MONO */
+	int notify; /* SIGEV_* */
 	int signo;
-	int tid;      /* SIGEV_THREAD_ID target; CK_TCPU: the thread whose time counts */
+	int tid;	/* SIGEV_THREAD_ID target; CK_TCPU: the thread whose time counts */
 	uint64_t value; /* sigev_value */
-	uint64_t at;  /* expiry on its clock (ns), 0: disarmed */
+	uint64_t at;	/* expiry on its clock (ns), 0: disarmed */
 	uint64_t interval;
-	int overrun;  /* expirations while its signal was still pending */
+	int overrun;	  /* expirations while its signal was still pending */
 	int overrun_last; /* that count when its last signal was delivered (timer_getoverrun) */
 };
 
@@ -127,11 +127,12 @@ static void timer_fire(struct process *p, int id, struct ktimer *k)
 		/* still pending from the last expiry: an overrun (one signal per timer) */
 		if (k->overrun < 0x7fffffff)
 			k->overrun++;
-		holder->siginfo[k->signo].d[0] = (uint32_t)id | (uint64_t)(uint32_t)k->overrun << 32;
+		holder->siginfo[k->signo].d[0] = (uint32_t)id | (uint64_t)(uint32_t)k->overrun
+									<< 32;
 		return;
 	}
 	k->overrun = 0;
-	struct ksiginfo si = { .code = SI_TIMER };
+	struct ksiginfo si = {.code = SI_TIMER};
 	si.d[0] = (uint32_t)id; /* si_tid (the timer id), si_overrun 0 */
 	si.d[1] = k->value;
 	if (dst)
@@ -177,8 +178,9 @@ int64_t timer_check(struct process *p)
 			uint64_t now = i == 0 ? u : u + s;
 			if (p->cpu_itimer_at[i] && now >= p->cpu_itimer_at[i]) {
 				sig_send(p, i == 0 ? SIGVTALRM : SIGPROF);
-				p->cpu_itimer_at[i] =
-					p->cpu_itimer_interval[i] ? now + p->cpu_itimer_interval[i] : 0;
+				p->cpu_itimer_at[i] = p->cpu_itimer_interval[i]
+							      ? now + p->cpu_itimer_interval[i]
+							      : 0;
 			}
 		}
 	}
@@ -281,7 +283,7 @@ long sys_setitimer(struct task *t, const uint64_t *a)
 	int which = (int)a[0];
 	if (which < 0 || which > 2)
 		return -EINVAL;
-	int64_t nv[4] = { 0, 0, 0, 0 }, old[4];
+	int64_t nv[4] = {0, 0, 0, 0}, old[4];
 	if (a[1] && copy_in(t, nv, a[1], sizeof(nv)))
 		return -EFAULT;
 	for (int i = 0; i < 4; i++)
@@ -334,7 +336,8 @@ long sys_timer_create(struct task *t, const uint64_t *a)
 	struct ktimer k;
 	memset(&k, 0, sizeof(k));
 	if (clk < 0) {
-		/* a CPU clock id (glibc: CLOCK_*_CPUTIME_ID, clock_getcpuclockid): ~id >> 3 is the pid */
+		/* a CPU clock id (glibc: CLOCK_*_CPUTIME_ID, clock_getcpuclockid): ~id >> 3 is the
+		 * pid */
 		int id = ~(clk >> 3);
 		bool thread = clk & 4;
 		if ((clk & 3) != 2)
@@ -371,8 +374,8 @@ long sys_timer_create(struct task *t, const uint64_t *a)
 		k.kind = CK_TCPU;
 		k.tid = t->tid;
 		break;
-	case 8: /* REALTIME_ALARM */
-	case 9: /* BOOTTIME_ALARM */
+	case 8:			    /* REALTIME_ALARM */
+	case 9:			    /* BOOTTIME_ALARM */
 		return -EOPNOTSUPP; /* no wake-up alarms in a container */
 	default:
 		/* MONOTONIC_RAW, the coarse clocks and other processes' CPU clocks: as Linux */
@@ -404,7 +407,8 @@ long sys_timer_create(struct task *t, const uint64_t *a)
 					return -EINVAL;
 				k.tid = k.kind == CK_TCPU ? k.tid : tid;
 				if (k.kind == CK_TCPU && tid != k.tid)
-					return -EINVAL; /* one tid field: both must name the same thread */
+					return -EINVAL; /* one tid field: both must name the same
+							   thread */
 			}
 			break;
 		case SIGEV_THREAD: /* glibc turns it into SIGEV_THREAD_ID itself */

@@ -7,7 +7,7 @@
 #
 # OUTDIR/busybox   rootfs: /bin/busybox (Debian's busybox-static, arm64) and
 #                  applet symlinks, /etc/passwd, /etc/group, /tmp, /root,
-#                  empty /dev and /proc, data files in /data
+#                  empty /dev, /proc and /sys, data files in /data
 # OUTDIR/programs  the same plus tests/programs/*.c cross-compiled with
 #                  aarch64-linux-gnu-gcc: /prog/static/NAME and
 #                  /prog/dynamic/NAME, with /lib/ld-linux-aarch64.so.1 and
@@ -101,7 +101,7 @@ EOF
 make_base_rootfs() { # rootfs-dir
 	local r=$1 bb a
 	bb=$(find_busybox)
-	mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,dev,proc,data,home}
+	mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,dev,proc,sys,data,home}
 	chmod 1777 "$r/tmp"
 	chmod 0700 "$r/root"
 	install -m 0755 "$bb" "$r/bin/busybox"

@@ -44,6 +44,7 @@ static struct {
 	void **free; /* stack of freed pages */
 	size_t nfree, capfree;
 	size_t live;
+	uint32_t *refs; /* per page: mappings of it beyond the first (mem_share) */
 } arena = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int arena_init(void)
@@ -56,7 +57,21 @@ static int arena_init(void)
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	arena.base = p;
+	/* one counter per page, touched only for shared pages */
+	void *r = mmap(NULL, arena.size / PG * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return -ENOMEM;
+	arena.refs = r;
 	return 0;
+}
+
+/* One more mapping of page p (mem_share); page_free drops one. */
+static void page_ref(void *p)
+{
+	pthread_mutex_lock(&arena.lock);
+	arena.refs[((uint8_t *)p - arena.base) / PG]++;
+	pthread_mutex_unlock(&arena.lock);
 }
 
 static void *page_alloc(void)
@@ -79,6 +94,12 @@ static void *page_alloc(void)
 static void page_free(void *p)
 {
 	pthread_mutex_lock(&arena.lock);
+	uint32_t *rc = &arena.refs[((uint8_t *)p - arena.base) / PG];
+	if (*rc) {
+		(*rc)--; /* still mapped in another address space */
+		pthread_mutex_unlock(&arena.lock);
+		return;
+	}
 	if (arena.nfree == arena.capfree) {
 		size_t nc = arena.capfree ? arena.capfree * 2 : 4096;
 		void **nf = realloc(arena.free, nc * sizeof(void *));
@@ -274,6 +295,26 @@ static int n_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 		memcpy(n, h, PG);
 		if (cpu_as_map(CAS(dst), p, n, PG, pr)) {
 			page_free(n);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int n_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
+		       uint64_t len)
+{
+	if ((va | len) & (PG - 1) || va + len > CPU_VA_LIMIT || va + len < va)
+		return -EINVAL;
+	for (uint64_t p = va; p < va + len; p += PG) {
+		void *h;
+		unsigned pr;
+		if (cpu_as_query(CAS(src), p, &h, &pr))
+			continue;
+		unmap_pages(CAS(dst), p, PG);
+		page_ref(h);
+		if (cpu_as_map(CAS(dst), p, h, PG, pr)) {
+			page_free(h);
 			return -ENOMEM;
 		}
 	}
@@ -678,6 +719,7 @@ static const struct pal_ops none_pal = {
 	.mem_protect = n_mem_protect,
 	.mem_query = n_mem_query,
 	.mem_copy_as = n_mem_copy_as,
+	.mem_share = n_mem_share,
 	.copy_from_user = n_copy_from_user,
 	.copy_to_user = n_copy_to_user,
 	.strncpy_from_user = n_strncpy_from_user,

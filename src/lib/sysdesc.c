@@ -99,6 +99,7 @@ struct sysdesc {
 #define SZ_SIGSET 8
 #define SZ_STACK_T 24
 #define SZ_SIGINFO 128
+#define SZ_SIGEVENT 64
 #define SZ_RUSAGE 144
 #define SZ_RLIMIT 16
 #define SZ_UTSNAME 390
@@ -159,9 +160,13 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(88, STR(1), FIX(2, IN, 2 * SZ_TIMESPEC)),			      /* utimensat */
 	SYS(95, FIX(2, OUT, SZ_SIGINFO), FIX(4, OUT, SZ_RUSAGE)),	      /* waitid */
 	SYS(98, FIX(0, INOUT, 4), FIX(3, IN, SZ_TIMESPEC), FIX(4, INOUT, 4)), /* futex */
+	SYS(100, FIX(1, OUT, 8), FIX(2, OUT, 8)),			      /* get_robust_list */
 	SYS(101, FIX(0, IN, SZ_TIMESPEC), FIX(1, OUT, SZ_TIMESPEC)),	      /* nanosleep */
 	SYS(102, FIX(1, OUT, SZ_ITIMERVAL)),				      /* getitimer */
 	SYS(103, FIX(1, IN, SZ_ITIMERVAL), FIX(2, OUT, SZ_ITIMERVAL)),	      /* setitimer */
+	SYS(107, FIX(1, IN, SZ_SIGEVENT), FIX(2, OUT, 4)),		      /* timer_create */
+	SYS(108, FIX(1, OUT, 2 * SZ_TIMESPEC)),			      /* timer_gettime */
+	SYS(110, FIX(2, IN, 2 * SZ_TIMESPEC), FIX(3, OUT, 2 * SZ_TIMESPEC)), /* timer_settime */
 	SYS(113, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_gettime */
 	SYS(114, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_getres */
 	SYS(115, FIX(2, IN, SZ_TIMESPEC), FIX(3, OUT, SZ_TIMESPEC)),	      /* clock_nanosleep */
@@ -176,6 +181,8 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	    FIX(2, IN, SZ_TIMESPEC)),				      /* rt_sigtimedwait */
 	SYS(148, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresuid */
 	SYS(150, FIX(0, OUT, 4), FIX(1, OUT, 4), FIX(2, OUT, 4)),      /* getresgid */
+	SYS(138, FIX(2, IN, SZ_SIGINFO)),			      /* rt_sigqueueinfo */
+	SYS(240, FIX(3, IN, SZ_SIGINFO)),			      /* rt_tgsigqueueinfo */
 	SYS(153, FIX(0, OUT, SZ_TMS)),				      /* times */
 	SYS(158, MUL(1, OUT, 0, 4)),				      /* getgroups */
 	SYS(159, MUL(1, IN, 0, 4)),				      /* setgroups */

@@ -209,6 +209,7 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 	}
 	case FT_TMP: {
 		struct kstat st;
+		shm_sync_inode(f->ino); /* stores through MAP_SHARED mappings (shm.c) */
 		tmp_stat(f->ino, &st);
 		if (off >= st.size)
 			return 0;
@@ -281,6 +282,7 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 		}
 		kfree(kb);
 		if (done) {
+			shm_refresh_inode(f->ino, off, done); /* into MAP_SHARED mappings (shm.c) */
 			if (use_pos)
 				*pos = off + done;
 			else

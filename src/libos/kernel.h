@@ -182,6 +182,7 @@ void fbuf_put(struct fbuf *b);
 #define VMA_HEAP 8
 #define VMA_SIGPAGE 16
 #define VMA_SHARED 32
+#define VMA_EOFBUS 64 /* mmap of a file: pages wholly past its end raise SIGBUS */
 
 struct vma {
 	uint64_t start, end;
@@ -191,6 +192,8 @@ struct vma {
 	uint64_t file_off;  /* file offset of start */
 	uint64_t file_end;  /* VA where file bytes stop (rest of the page is zero) */
 	char *name;         /* path for /proc/self/maps, or NULL */
+	struct shm *shm;    /* MAP_SHARED memory object (mm.c), or NULL */
+	uint64_t shm_off;   /* offset in shm of start */
 	struct vma *next;
 };
 
@@ -205,6 +208,8 @@ struct mm {
 };
 
 struct syscall_def;
+struct shm; /* shared memory object (mm.c) */
+struct ktimer; /* POSIX timer (timer.c) */
 struct inode; /* overlay (tmpfs) inode, fs_tmp.c */
 struct pipe;
 struct sock; /* sock.h */
@@ -255,6 +260,17 @@ struct fdtable {
 	uint8_t cloexec[MAX_FDS];
 };
 
+/* What a pending signal says about itself (siginfo_t's si_code and its union, offset 16 on). */
+struct ksiginfo {
+	int32_t code;	/* si_code: SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, SI_TIMER -2, fault codes */
+	int32_t pad;
+	uint64_t d[3];	/* si_pid|si_uid<<32, or si_addr, or si_tid|si_overrun<<32; then si_value */
+};
+#define SI_USER_ 0
+#define SI_KERNEL_ 0x80
+#define SI_TKILL_ (-6)
+#define SI_TIMER_ (-2)
+
 struct sigaction_k {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -293,6 +309,10 @@ struct process {
 	unsigned ngroups;
 	uint64_t itimer_deadline, itimer_interval; /* ITIMER_REAL, monotonic ns (0: off) */
 	bool spawned;       /* started by libos_spawn: its exit is recorded in g.spawned */
+	/* ITIMER_VIRTUAL [0] and ITIMER_PROF [1]: process CPU time (ns) at which they fire (0: off) */
+	uint64_t cpu_itimer_at[2], cpu_itimer_interval[2];
+	struct ktimer *timers;       /* POSIX timers (timer.c), NULL until timer_create */
+	uint64_t cutime_ns, cstime_ns; /* CPU time of waited-for children (timer.c) */
 };
 
 struct task {
@@ -302,12 +322,17 @@ struct task {
 	struct pal_task *pt;
 	uint64_t sigmask;
 	uint64_t pending;
+	struct ksiginfo siginfo[NSIG_ + 1]; /* of each pending signal */
 	uint64_t saved_mask; /* rt_sigsuspend */
 	bool restore_mask;
 	uint64_t clear_child_tid;
+	uint64_t robust_list; /* set_robust_list head (futex.c) */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
 	bool exited;
+	/* CPU time (timer.c): guest code between exceptions, and the library OS serving them */
+	uint64_t utime_ns, stime_ns;
+	uint64_t cpu_resume_ns, cpu_enter_ns, cpu_block_ns;
 	struct pal_regs regs; /* loaded at each exception, written back on resume */
 	uint64_t orig_x0;
 	/* the call being served (for the descriptor check) */
@@ -381,13 +406,33 @@ int mm_protect(struct mm *mm, uint64_t start, uint64_t len, unsigned prot);
 /* Find a free range of len bytes, top-down below mm->mmap_top (hint tried first). 0 if none. */
 uint64_t mm_find_free(struct mm *mm, uint64_t hint, uint64_t len);
 bool mm_range_free(struct mm *mm, uint64_t start, uint64_t end);
-/* Populate the page holding addr if its VMA allows `access` (PROT_*). 0 or -EFAULT. */
+/*
+ * Populate the page holding addr if its VMA allows `access` (PROT_*). 0,
+ * -EFAULT, or -EIO for a page of a file mapping wholly past the file's end.
+ */
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
 /* Fault in every page of [addr, addr+len) that a VMA allows. 0 or -EFAULT. */
 int mm_fault_range(struct mm *mm, uint64_t addr, uint64_t len, unsigned access);
 unsigned prot_to_pal(unsigned prot);
 /* /proc/PID/maps text into a new fbuf. */
 struct fbuf *mm_maps_text(struct mm *mm);
+
+/* ---- shm.c: MAP_SHARED objects ---- */
+/* A shared memory object, anonymous (ino NULL) or over an overlay inode (referenced). */
+struct shm *shm_new(struct inode *ino);
+void shm_get(struct shm *s);
+void shm_put(struct shm *s);
+struct inode *shm_inode(const struct shm *s);
+/* The contents of page `page` of file-backed shared VMA v into buf; -EIO past EOF (SIGBUS). */
+int shm_fill_page(const struct vma *v, uint64_t page, uint8_t *buf);
+/* Write the populated pages of mm's file-backed shared mappings in [start, end) to the file. */
+void shm_writeback_range(struct mm *mm, uint64_t start, uint64_t end);
+/* Before a read of ino: every mapping's stores into the file. */
+void shm_sync_inode(struct inode *ino);
+/* After a write of ino at [off, off+len): into every mapping's populated pages. */
+void shm_refresh_inode(struct inode *ino, uint64_t off, uint64_t len);
+/* fork of shared VMA v: the same pages in dst (PAL mem_share), else a copy (warned, counted). */
+int shm_fork_vma(struct mm *dst, struct mm *src, struct vma *v);
 
 /* ---- loader.c ---- */
 struct exec_image {
@@ -516,6 +561,26 @@ long tsm_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 int tsm_mkdir(const char *canon);
 int tsm_rmdir(const char *canon, bool dir);
 void tsm_reset(void);
+/* A bounded text buffer for generated files (fs_proc.c, fs_sys.c); truncates at cap - 1. */
+struct sbuf {
+	char *b;
+	size_t len, cap;
+};
+void sb_printf(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Its text as a new fbuf (NULL: out of memory). */
+struct fbuf *sb_to_fbuf(struct sbuf *s);
+/*
+ * /sys (fs_sys.c): the files programs read (cpu online/possible/present,
+ * transparent_hugepage), as NK_PROC nodes whose proc_item is at least
+ * SYSFS_ITEM_BASE. Everything under /sys but configfs-tsm's
+ * /sys/kernel/config (fs_tsm.c).
+ */
+#define SYSFS_ITEM_BASE 1000
+bool sysfs_covers(const char *canon);
+int sysfs_lookup(const char *canon, struct node *nd);
+int sysfs_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode),
+	       void *arg);
+int sysfs_open(struct task *t, const struct node *nd, struct file **out);
 int proc_lookup(const char *canon, struct node *nd);
 long proc_readlink(struct task *t, const struct node *nd, char *buf, size_t len);
 int proc_open(struct task *t, const struct node *nd, struct file **out);
@@ -617,8 +682,40 @@ bool sig_pending(struct task *t);
 int sig_default_ignored(int sig);
 int sig_restore_frame(struct task *t);
 void sig_force(struct task *t, int sig); /* synchronous fault signal */
-/* Fire the process's expired interval timer (SIGALRM); returns ns to its next expiry or -1. */
+/* The same with its si_code and fault address (si_addr, sigcontext.fault_address). */
+void sig_force_info(struct task *t, int sig, int code, uint64_t addr);
+/* sig_send with what the receiver's siginfo says (NULL: SI_KERNEL). */
+int sig_send_info(struct process *p, int sig, const struct ksiginfo *si);
+/* Child c ended with wait status wstatus: its exit signal to parent, with CLD_* siginfo. */
+void sig_child_exited(struct process *parent, struct process *c, int wstatus);
+/* A thread-directed signal (tgkill, SIGEV_THREAD_ID). 0 or -ESRCH. */
+int sig_send_thread_info(struct task *u, int sig, const struct ksiginfo *si);
+/*
+ * futex.c: the exiting thread t's robust futexes get FUTEX_OWNER_DIED and a
+ * wake-up, then its clear_child_tid word is zeroed and woken (pthread_join).
+ * Call before the thread's address space goes.
+ */
+void futex_thread_exit(struct task *t);
+/* Forget the wait queues of a previous instance (libos_init). */
+void futex_reset(void);
+/*
+ * timer.c. Fire the process's expired timers (interval timers, POSIX
+ * timers); returns ns to its next expiry on a wall clock, or -1.
+ */
 int64_t timer_check(struct process *p);
+/* CPU accounting at the start and the end of serving an exception of t. */
+void cpu_enter(struct task *t);
+void cpu_leave(struct task *t);
+/* Process CPU time so far, user and system (ns); a single thread's if t is given. */
+void cpu_times(struct process *p, struct task *t, uint64_t *user, uint64_t *sys);
+/* A POSIX timer's signal (siginfo si) is being delivered or taken: its overrun count is final. */
+void timer_delivered(struct process *p, const struct ksiginfo *si);
+/* The POSIX timers of p go (execve). */
+void timers_release(struct process *p);
+/* p is being reaped: its timers go, its CPU time counts for its parent and the system. */
+void timer_proc_reaped(struct process *p);
+/* CPU time of every process since boot (ns, /proc/stat). */
+void cpu_system_times(uint64_t *user, uint64_t *sys);
 
 #define SYS_NR_RT_SIGRETURN 139
 

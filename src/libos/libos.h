@@ -112,6 +112,8 @@ struct libos_stats {
 	uint64_t host_file_reads, host_bytes_read, manifest_rejects;
 	uint64_t copy_in_bytes, copy_out_bytes;
 	uint64_t desc_violations; /* user copies outside the ranges the call's descriptors name */
+	uint64_t futex_waits;     /* FUTEX_WAIT(_BITSET) calls that slept */
+	uint64_t shared_copied;   /* MAP_SHARED regions a fork gave private copies (no PAL mem_share) */
 };
 void libos_get_stats(struct libos_stats *st);
 /* Name of syscall nr ("read"), or NULL if the table does not know it. */

@@ -41,6 +41,7 @@ static void vma_free(struct vma *v)
 {
 	if (v->file)
 		fbuf_put(v->file);
+	shm_put(v->shm);
 	kfree(v->name);
 	kfree(v);
 }
@@ -49,6 +50,7 @@ void mm_put(struct mm *mm)
 {
 	if (!mm || --mm->refs > 0)
 		return;
+	shm_writeback_range(mm, 0, USER_VA_LIMIT); /* shared file mappings: stores to the file */
 	for (struct vma *v = mm->vmas; v;) {
 		struct vma *n = v->next;
 		if (v->end > v->start)
@@ -122,6 +124,10 @@ static int vma_split(struct mm *mm, struct vma *v, uint64_t addr)
 		fbuf_get(v->file);
 		n->file_off = v->file_off + (addr - v->start);
 	}
+	if (v->shm) {
+		shm_get(v->shm);
+		n->shm_off = v->shm_off + (addr - v->start);
+	}
 	n->name = v->name ? kstrdup(v->name) : NULL;
 	v->end = addr;
 	v->next = n;
@@ -156,6 +162,7 @@ int mm_unmap(struct mm *mm, uint64_t start, uint64_t len)
 	int r = mm_split_range(mm, start, end);
 	if (r)
 		return r;
+	shm_writeback_range(mm, start, end);
 	struct vma **pp = &mm->vmas;
 	while (*pp) {
 		struct vma *v = *pp;
@@ -256,6 +263,22 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
 	}
 	const void *init = NULL;
 	size_t init_len = 0;
+	if (v->shm && shm_inode(v->shm)) {
+		/* a shared file mapping: the file's current contents */
+		uint8_t *pg = kmalloc(PAGE_SIZE);
+		if (!pg)
+			return -EFAULT;
+		int r = shm_fill_page(v, page, pg);
+		if (!r) {
+			g.stats.page_faults++;
+			r = PAL(mem_map, mm->as, page, PAGE_SIZE, prot_to_pal(v->prot), pg, PAGE_SIZE);
+		}
+		kfree(pg);
+		return r;
+	}
+	if ((v->flags & VMA_EOFBUS) && v->file &&
+	    v->file_off + (page - v->start) >= kalign_up(v->file->size, PAGE_SIZE))
+		return -EIO; /* past the end of the mapped file: SIGBUS (BUS_ADRERR) */
 	if (v->file) {
 		uint64_t off = v->file_off + (page - v->start);
 		uint64_t fend = v->file_end > page ? v->file_end - page : 0;
@@ -302,8 +325,18 @@ struct mm *mm_fork(struct mm *src)
 	d->mmap_top = src->mmap_top;
 	for (struct vma *v = src->vmas; v; v = v->next) {
 		if (vma_add(d, v->start, v->end, v->prot, v->flags, v->file, v->file_off,
-			    v->file_end, v->name) ||
-		    PAL(mem_copy_as, d->as, src->as, v->start, v->end - v->start)) {
+			    v->file_end, v->name)) {
+			mm_put(d);
+			return NULL;
+		}
+		if (v->shm) {
+			struct vma *dv = vma_find(d, v->start);
+			shm_get(v->shm);
+			dv->shm = v->shm;
+			dv->shm_off = v->shm_off;
+		}
+		if (v->shm ? shm_fork_vma(d, src, v) :
+			     PAL(mem_copy_as, d->as, src->as, v->start, v->end - v->start)) {
 			mm_put(d);
 			return NULL;
 		}
@@ -330,8 +363,8 @@ struct fbuf *mm_maps_text(struct mm *mm)
 					 v->prot & PROT_WRITE ? 'w' : '-',
 					 v->prot & PROT_EXEC ? 'x' : '-',
 					 v->flags & VMA_SHARED ? 's' : 'p',
-					 (unsigned long)(v->file ? v->file_off : 0),
-					 (unsigned long)(v->file ? 1 : 0), *nm ? "                          " : "",
+					 (unsigned long)(v->file ? v->file_off : v->shm ? v->shm_off : 0),
+					 (unsigned long)(v->file || shm_inode(v->shm) ? 1 : 0), *nm ? "                          " : "",
 					 nm);
 		if (len >= cap)
 			len = cap - 1;

@@ -87,6 +87,14 @@ struct pal_ops {
 	int (*mem_copy_as)(void *ctx, struct pal_as *dst, struct pal_as *src, uint64_t va,
 			   uint64_t len);
 	/*
+	 * Optional. Map in dst the very pages src has at [va, va+len) (page
+	 * aligned; holes stay holes), with src's permissions, replacing what dst
+	 * had there: MAP_SHARED across fork. A page lives until its last mapping
+	 * goes. NULL: not supported (fork then copies, and says so).
+	 */
+	int (*mem_share)(void *ctx, struct pal_as *dst, struct pal_as *src, uint64_t va,
+			 uint64_t len);
+	/*
 	 * Copies between library OS memory and container memory, as EL0
 	 * accesses (read needs R, write needs W). -EFAULT at the first page
 	 * that is not mapped so (bytes before it may have been copied).

@@ -117,6 +117,7 @@ int task_start(struct process *p, const struct pal_regs *r, const struct pal_fps
 
 void proc_reap(struct process *p)
 {
+	timer_proc_reaped(p); /* its timers go, its CPU time to the parent's children time */
 	if (p->parent) {
 		struct process **pp = &p->parent->children;
 		while (*pp && *pp != p)
@@ -167,16 +168,7 @@ void thread_exit(struct task *t, int wstatus)
 	struct process *p = t->proc;
 	if (t->exited)
 		return;
-	/*
-	 * clear_child_tid, unless the whole process is going and nothing else
-	 * shares its memory (nobody could see the write; the realm RMM allows
-	 * it only in the thread's own exit or at a KICK).
-	 */
-	if (t->clear_child_tid && p->mm && p->nthreads > 1 && !(p->exiting && p->mm->refs == 1)) {
-		int32_t zero = 0;
-		mm_write(p->mm, t->clear_child_tid, &zero, 4);
-		ev_notify(); /* the futex wake pthread_join waits for */
-	}
+	futex_thread_exit(t); /* robust futexes, clear_child_tid + wake (pthread_join) */
 	if (p->nthreads > 1) {
 		t->exited = true;
 		p->nthreads--;
@@ -252,7 +244,7 @@ static void proc_finish(struct task *t, int wstatus)
 		    (sa->handler == SIG_IGN_ || (sa->flags & SA_NOCLDWAIT))) {
 			proc_reap(p);
 		} else if (p->exit_signal > 0 && p->exit_signal <= NSIG_) {
-			sig_send(par, p->exit_signal);
+			sig_child_exited(par, p, wstatus);
 		}
 	} else {
 		proc_reap(p);
@@ -703,11 +695,14 @@ static int exec_load(struct task *t, const char *path, char **argv, int argc, ch
 	}
 	t->altstack_sp = t->altstack_size = 0;
 	t->altstack_flags = 2; /* SS_DISABLE */
+	t->robust_list = 0;
+	timers_release(p); /* POSIX timers do not survive execve (interval timers do) */
 	kfree(p->exe);
 	p->exe = canon;
 	canon = NULL;
-	const char *base = kstrrchr(p->exe, '/');
-	kstrlcpy(p->comm, base ? base + 1 : p->exe, sizeof(p->comm));
+	/* as Linux: the last component of the path execve was given (busybox applets: "cat") */
+	const char *base = kstrrchr(path, '/');
+	kstrlcpy(p->comm, base ? base + 1 : path, sizeof(p->comm));
 	size_t cl = 0;
 	for (int i = 0; i < argc; i++)
 		cl += strlen(argv[i]) + 1;

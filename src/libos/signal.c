@@ -42,7 +42,31 @@ bool sig_pending(struct task *t)
 	return (t->pending & (~t->sigmask | UNBLOCKABLE)) != 0;
 }
 
-int sig_send(struct process *p, int sig)
+/* Make sig pending on u with its siginfo (a standard signal already pending keeps its first). */
+static void make_pending(struct task *u, int sig, const struct ksiginfo *si)
+{
+	if (!(u->pending & SIGBIT(sig))) {
+		if (si) {
+			u->siginfo[sig] = *si;
+		} else {
+			memset(&u->siginfo[sig], 0, sizeof(u->siginfo[sig]));
+			u->siginfo[sig].code = SI_KERNEL_;
+		}
+	}
+	u->pending |= SIGBIT(sig);
+	ev_notify(); /* blocked or not: rt_sigtimedwait may be waiting for it */
+	if ((sig == SIGKILL || !(u->sigmask & SIGBIT(sig))) && u->pt && !u->exited)
+		PAL(task_kick, u->pt);
+}
+
+static bool discarded(struct process *p, int sig)
+{
+	uint64_t h = p->sa[sig].handler;
+	return sig != SIGKILL && sig != SIGSTOP &&
+	       (h == SIG_IGN_ || (h == SIG_DFL_ && (sig_default_ignored(sig) || default_stop(sig))));
+}
+
+int sig_send_info(struct process *p, int sig, const struct ksiginfo *si)
 {
 	if (sig < 0 || sig > NSIG_)
 		return -EINVAL;
@@ -51,27 +75,40 @@ int sig_send(struct process *p, int sig)
 	if (sig == 0)
 		return 0;
 	struct task *t = p->task;
-	/* a process-directed signal goes to a thread that does not block it */
-	for (struct task *u = p->threads; u; u = u->next_thread) {
-		if (!u->exited && !(u->sigmask & SIGBIT(sig))) {
-			t = u;
-			break;
+	/* a process-directed signal goes to the main thread, or else one that does not block it */
+	if (t->exited || (t->sigmask & SIGBIT(sig))) {
+		for (struct task *u = p->threads; u; u = u->next_thread) {
+			if (!u->exited && !(u->sigmask & SIGBIT(sig))) {
+				t = u;
+				break;
+			}
 		}
 	}
-	uint64_t h = p->sa[sig].handler;
-	if (sig != SIGKILL && sig != SIGSTOP &&
-	    (h == SIG_IGN_ || (h == SIG_DFL_ && (sig_default_ignored(sig) || default_stop(sig)))))
+	if (discarded(p, sig))
 		return 0;
-	t->pending |= SIGBIT(sig);
-	if (sig == SIGKILL || !(t->sigmask & SIGBIT(sig))) {
-		ev_notify();
-		if (t->pt && !t->exited)
-			PAL(task_kick, t->pt);
-	}
+	make_pending(t, sig, si);
 	return 0;
 }
 
-void sig_force(struct task *t, int sig)
+int sig_send(struct process *p, int sig)
+{
+	return sig_send_info(p, sig, NULL);
+}
+
+void sig_child_exited(struct process *parent, struct process *c, int wstatus)
+{
+	/* CLD_EXITED 1 (si_status: the exit code), CLD_KILLED 2, CLD_DUMPED 3 (the signal) */
+	int termsig = wstatus & 0x7f;
+	struct ksiginfo si = { .code = !termsig ? 1 : (wstatus & 0x80) ? 3 : 2 };
+	uint64_t u, s;
+	cpu_times(c, NULL, &u, &s);
+	si.d[0] = (uint32_t)c->pid | (uint64_t)c->uid << 32;
+	si.d[1] = (uint32_t)(termsig ? termsig : (wstatus >> 8) & 0xff);
+	si.d[2] = u / 10000000ULL; /* si_utime in clock ticks */
+	sig_send_info(parent, c->exit_signal, &si);
+}
+
+void sig_force_info(struct task *t, int sig, int code, uint64_t addr)
 {
 	struct process *p = t->proc;
 	/* a fault signal that is blocked or ignored kills (as Linux's force_sig) */
@@ -79,7 +116,22 @@ void sig_force(struct task *t, int sig)
 		p->sa[sig].handler = SIG_DFL_;
 		t->sigmask &= ~SIGBIT(sig);
 	}
+	memset(&t->siginfo[sig], 0, sizeof(t->siginfo[sig]));
+	t->siginfo[sig].code = code;
+	t->siginfo[sig].d[0] = addr;
 	t->pending |= SIGBIT(sig);
+}
+
+void sig_force(struct task *t, int sig)
+{
+	sig_force_info(t, sig, SI_KERNEL_, 0);
+}
+
+/* A synchronous fault's signal (si_addr is the fault address). */
+static bool is_fault(int sig, int code)
+{
+	return code > 0 && code < SI_KERNEL_ &&
+	       (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP);
 }
 
 static int setup_frame(struct task *t, int sig, struct sigaction_k *sa, uint64_t oldmask)
@@ -96,10 +148,12 @@ static int setup_frame(struct task *t, int sig, struct sigaction_k *sa, uint64_t
 	uint8_t *f = kzalloc(F_SIZE);
 	if (!f)
 		return -ENOMEM;
-	int32_t si[4] = { sig, 0, 0 /* SI_USER */, 0 };
+	const struct ksiginfo *ki = &t->siginfo[sig];
+	int32_t si[3] = { sig, 0, ki->code };
 	memcpy(f + F_INFO, si, sizeof(si));
-	int32_t pid = t->proc->parent ? t->proc->parent->pid : 0;
-	memcpy(f + F_INFO + 16, &pid, 4);
+	memcpy(f + F_INFO + 16, ki->d, sizeof(ki->d));
+	if (is_fault(sig, ki->code))
+		memcpy(f + F_MC_FAULT, &ki->d[0], 8); /* sigcontext.fault_address */
 	uint64_t ss[3] = { t->altstack_sp, (uint64_t)(uint32_t)t->altstack_flags,
 			   t->altstack_size };
 	memcpy(f + F_UC_STACK, ss, sizeof(ss));
@@ -146,6 +200,8 @@ void sig_deliver(struct task *t, bool in_syscall, int64_t *sysret)
 		if (deliverable & SIGBIT(SIGKILL))
 			sig = SIGKILL;
 		t->pending &= ~SIGBIT(sig);
+		if (t->siginfo[sig].code == SI_TIMER_)
+			timer_delivered(p, &t->siginfo[sig]);
 		struct sigaction_k *sa = &p->sa[sig];
 		if (sig == SIGKILL || sig == SIGSTOP || sa->handler == SIG_DFL_) {
 			if (sig != SIGKILL && (sig_default_ignored(sig) || default_stop(sig)))
@@ -306,14 +362,25 @@ long sys_rt_sigsuspend(struct task *t, const uint64_t *a)
 	}
 }
 
+static bool on_altstack(struct task *t)
+{
+	uint64_t sp = t->regs.sp;
+	return t->altstack_size && sp > t->altstack_sp && sp <= t->altstack_sp + t->altstack_size;
+}
+
 long sys_sigaltstack(struct task *t, const uint64_t *a)
 {
 	uint64_t ss[3];
 	uint64_t old[3] = { t->altstack_sp, (uint64_t)(uint32_t)t->altstack_flags,
 			    t->altstack_size };
+	bool on = on_altstack(t);
 	if (!t->altstack_size)
 		old[1] = 2;
+	if (on)
+		old[1] = 1; /* SS_ONSTACK */
 	if (a[0]) {
+		if (on)
+			return -EPERM; /* not while running on it */
 		if (copy_in(t, ss, a[0], sizeof(ss)))
 			return -EFAULT;
 		uint32_t fl = (uint32_t)ss[1];
@@ -353,11 +420,19 @@ bool sig_init_protected(const struct process *p, int sig, bool from_outside)
 	return p->sa[sig].handler == SIG_DFL_;
 }
 
+static struct ksiginfo user_info(struct task *t, int code)
+{
+	struct ksiginfo si = { .code = code };
+	si.d[0] = (uint32_t)t->proc->pid | (uint64_t)t->proc->uid << 32;
+	return si;
+}
+
 static int kill_one(struct task *t, struct process *p, int sig)
 {
 	if (p && p != t->proc && p->state != P_ZOMBIE && sig_init_protected(p, sig, false))
 		return 0;
-	return sig_send(p, sig);
+	struct ksiginfo si = user_info(t, SI_USER_);
+	return sig_send_info(p, sig, &si);
 }
 
 long sys_kill(struct task *t, const uint64_t *a)
@@ -382,27 +457,25 @@ long sys_kill(struct task *t, const uint64_t *a)
 	return found ? 0 : -ESRCH;
 }
 
-/* A thread-directed signal. */
-static int sig_send_thread(struct task *t, struct task *u, int sig)
+int sig_send_thread_info(struct task *u, int sig, const struct ksiginfo *si)
 {
 	struct process *p = u->proc;
 	if (u->exited || p->state == P_ZOMBIE)
 		return -ESRCH;
 	if (sig == 0)
 		return 0;
-	uint64_t h = p->sa[sig].handler;
-	if (p != t->proc && p->pid == 1 && h == SIG_DFL_) /* sig_init_protected */
+	if (discarded(p, sig))
 		return 0;
-	if (sig != SIGKILL && sig != SIGSTOP &&
-	    (h == SIG_IGN_ || (h == SIG_DFL_ && (sig_default_ignored(sig) || default_stop(sig)))))
-		return 0;
-	u->pending |= SIGBIT(sig);
-	if (sig == SIGKILL || !(u->sigmask & SIGBIT(sig))) {
-		ev_notify();
-		if (u->pt)
-			PAL(task_kick, u->pt);
-	}
+	make_pending(u, sig, si);
 	return 0;
+}
+
+static int sig_send_thread(struct task *t, struct task *u, int sig)
+{
+	if (u->proc != t->proc && !u->exited && sig_init_protected(u->proc, sig, false))
+		return 0;
+	struct ksiginfo si = user_info(t, SI_TKILL_);
+	return sig_send_thread_info(u, sig, &si);
 }
 
 long sys_tgkill(struct task *t, const uint64_t *a)
@@ -423,4 +496,103 @@ long sys_tkill(struct task *t, const uint64_t *a)
 		return -EINVAL;
 	struct task *u = task_find(tid);
 	return u ? sig_send_thread(t, u, sig) : -ESRCH;
+}
+
+/* Read a caller-made siginfo for rt_(tg)sigqueueinfo: si_code and the union. */
+static int queue_info_in(struct task *t, uint64_t ua, int target_pid, struct ksiginfo *ki)
+{
+	uint8_t b[128];
+	if (copy_in(t, b, ua, sizeof(b)))
+		return -EFAULT;
+	memset(ki, 0, sizeof(*ki));
+	memcpy(&ki->code, b + 8, 4);
+	memcpy(ki->d, b + 16, sizeof(ki->d));
+	/* as Linux: only the kernel's codes may not be forged towards another process */
+	if ((ki->code >= 0 || ki->code == SI_TKILL_) && target_pid != t->proc->pid)
+		return -EPERM;
+	return 0;
+}
+
+long sys_rt_sigqueueinfo(struct task *t, const uint64_t *a)
+{
+	int pid = (int)a[0], sig = (int)a[1];
+	if (sig < 0 || sig > NSIG_)
+		return -EINVAL;
+	struct ksiginfo ki;
+	int r = queue_info_in(t, a[2], pid, &ki);
+	if (r)
+		return r;
+	struct process *p = pid > 0 ? proc_find(pid) : NULL;
+	if (p && p != t->proc && p->state != P_ZOMBIE && sig_init_protected(p, sig, false))
+		return 0;
+	return p ? sig_send_info(p, sig, &ki) : -ESRCH;
+}
+
+long sys_rt_tgsigqueueinfo(struct task *t, const uint64_t *a)
+{
+	int tgid = (int)a[0], tid = (int)a[1], sig = (int)a[2];
+	if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG_)
+		return -EINVAL;
+	struct ksiginfo ki;
+	int r = queue_info_in(t, a[3], tgid, &ki);
+	if (r)
+		return r;
+	struct task *u = task_find(tid);
+	if (!u || u->proc->pid != tgid)
+		return -ESRCH;
+	if (u->proc != t->proc && !u->exited && sig_init_protected(u->proc, sig, false))
+		return 0;
+	return sig_send_thread_info(u, sig, &ki);
+}
+
+/* rt_sigtimedwait(set, info, timeout, sigsetsize): take a pending signal of set. */
+long sys_rt_sigtimedwait(struct task *t, const uint64_t *a)
+{
+	uint64_t set;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (copy_in(t, &set, a[0], 8))
+		return -EFAULT;
+	set &= ~UNBLOCKABLE;
+	uint64_t deadline = 0;
+	if (a[2]) {
+		struct timespec_k ts;
+		if (copy_in(t, &ts, a[2], sizeof(ts)))
+			return -EFAULT;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+			return -EINVAL;
+		deadline = now_ns(PAL_CLOCK_MONOTONIC) + (uint64_t)kts_to_ns(ts.tv_sec, ts.tv_nsec);
+	}
+	for (;;) {
+		uint64_t m = t->pending & set;
+		if (m) {
+			int sig = __builtin_ctzll(m) + 1;
+			struct ksiginfo ki = t->siginfo[sig];
+			t->pending &= ~SIGBIT(sig);
+			if (ki.code == SI_TIMER_)
+				timer_delivered(t->proc, &ki);
+			if (a[1]) {
+				uint8_t b[128];
+				int32_t hdr[3] = { sig, 0, ki.code };
+				memset(b, 0, sizeof(b));
+				memcpy(b, hdr, sizeof(hdr));
+				memcpy(b + 16, ki.d, sizeof(ki.d));
+				if (copy_out(t, a[1], b, sizeof(b)))
+					return -EFAULT;
+			}
+			return sig;
+		}
+		if (sig_pending(t))
+			return -EINTR;
+		int64_t left = -1;
+		if (deadline) {
+			uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
+			if (now >= deadline)
+				return -EAGAIN;
+			left = (int64_t)(deadline - now);
+		}
+		uint32_t seq = ev_seq();
+		if ((t->pending & set) == 0)
+			ev_wait(t, seq, left);
+	}
 }

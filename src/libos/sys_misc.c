@@ -1,14 +1,36 @@
 /*
  * Time, identity and miscellaneous system calls: clocks and sleeps,
  * uname, sysinfo, rlimits, getrandom, umask, ids, prctl, affinity, rusage,
- * times, futex (single-threaded processes), and the calls that only
+ * times, and the calls that only
  * exist to say "not here" (rseq).
  */
 #include "libos/kernel.h"
 
-static int clock_read(int clk, struct timespec_k *ts)
+static int clock_read(struct task *t, int clk, struct timespec_k *ts)
 {
-	uint64_t ns;
+	uint64_t ns, u, s;
+	if (clk < 0) {
+		/* a CPU clock id (clock_getcpuclockid, pthread_getcpuclockid): ~id >> 3 is the pid/tid */
+		int id = ~(clk >> 3);
+		if ((clk & 3) > 2 || ((clk & 7) == 7))
+			return -EINVAL;
+		struct process *p = id ? proc_find(id) : t->proc;
+		struct task *th = NULL;
+		if (clk & 4) {
+			th = id ? task_find(id) : t;
+			if (!th || th->proc != t->proc)
+				return -EINVAL;
+			p = th->proc;
+		}
+		if (!p)
+			return -EINVAL;
+		cpu_times(p, th, &u, &s);
+		/* PROF: user + system; VIRT: user; SCHED: user + system */
+		ns = (clk & 3) == 1 ? u : u + s;
+		ts->tv_sec = (int64_t)(ns / 1000000000ULL);
+		ts->tv_nsec = (int64_t)(ns % 1000000000ULL);
+		return 0;
+	}
 	switch (clk) {
 	case 0: /* REALTIME */
 	case 5: /* REALTIME_COARSE */
@@ -21,9 +43,10 @@ static int clock_read(int clk, struct timespec_k *ts)
 	case 7: /* BOOTTIME */
 		ns = now_ns(PAL_CLOCK_MONOTONIC);
 		break;
-	case 2: /* PROCESS_CPUTIME */
+	case 2: /* PROCESS_CPUTIME (timer.c: what the library OS measures) */
 	case 3: /* THREAD_CPUTIME */
-		ns = now_ns(PAL_CLOCK_MONOTONIC) - g.boot_ns;
+		cpu_times(t->proc, clk == 3 ? t : NULL, &u, &s);
+		ns = u + s;
 		break;
 	default:
 		return -EINVAL;
@@ -36,7 +59,7 @@ static int clock_read(int clk, struct timespec_k *ts)
 long sys_clock_gettime(struct task *t, const uint64_t *a)
 {
 	struct timespec_k ts;
-	int r = clock_read((int)a[0], &ts);
+	int r = clock_read(t, (int)a[0], &ts);
 	if (r)
 		return r;
 	return copy_out(t, a[1], &ts, sizeof(ts)) ? -EFAULT : 0;
@@ -45,7 +68,7 @@ long sys_clock_gettime(struct task *t, const uint64_t *a)
 long sys_clock_getres(struct task *t, const uint64_t *a)
 {
 	struct timespec_k ts;
-	int r = clock_read((int)a[0], &ts);
+	int r = clock_read(t, (int)a[0], &ts);
 	if (r)
 		return r;
 	ts.tv_sec = 0;
@@ -396,6 +419,12 @@ long sys_sched_yield(struct task *t, const uint64_t *a)
 	return 0;
 }
 
+static void ns_tv(uint8_t *dst, uint64_t ns)
+{
+	int64_t tv[2] = { (int64_t)(ns / 1000000000ULL), (int64_t)(ns % 1000000000ULL / 1000) };
+	memcpy(dst, tv, 16);
+}
+
 long sys_getrusage(struct task *t, const uint64_t *a)
 {
 	int who = (int)a[0];
@@ -403,11 +432,15 @@ long sys_getrusage(struct task *t, const uint64_t *a)
 		return -EINVAL;
 	uint8_t ru[144];
 	memset(ru, 0, sizeof(ru));
-	if (who == 0) {
-		uint64_t ns = now_ns(PAL_CLOCK_MONOTONIC) - t->proc->start_ns;
-		int64_t tv[2] = { (int64_t)(ns / 1000000000ULL), (int64_t)(ns % 1000000000ULL / 1000) };
-		memcpy(ru, tv, 16);
+	uint64_t u, s;
+	if (who == -1) { /* RUSAGE_CHILDREN: the children waited for */
+		u = t->proc->cutime_ns;
+		s = t->proc->cstime_ns;
+	} else {
+		cpu_times(t->proc, who == 1 ? t : NULL, &u, &s);
 	}
+	ns_tv(ru, u);
+	ns_tv(ru + 16, s);
 	return copy_out(t, a[1], ru, sizeof(ru)) ? -EFAULT : 0;
 }
 
@@ -415,64 +448,20 @@ long sys_times(struct task *t, const uint64_t *a)
 {
 	uint64_t ticks = (now_ns(PAL_CLOCK_MONOTONIC) - g.boot_ns) / 10000000ULL;
 	if (a[0]) {
-		int64_t tms[4] = { (int64_t)((now_ns(PAL_CLOCK_MONOTONIC) - t->proc->start_ns) / 10000000ULL), 0, 0, 0 };
+		uint64_t u, s;
+		cpu_times(t->proc, NULL, &u, &s);
+		int64_t tms[4] = { (int64_t)(u / 10000000ULL), (int64_t)(s / 10000000ULL),
+				   (int64_t)(t->proc->cutime_ns / 10000000ULL),
+				   (int64_t)(t->proc->cstime_ns / 10000000ULL) };
 		if (copy_out(t, a[0], tms, sizeof(tms)))
 			return -EFAULT;
 	}
 	return (long)ticks + 100000;
 }
 
-long sys_set_robust_list(struct task *t, const uint64_t *a)
-{
-	return a[1] == 24 ? 0 : -EINVAL;
-}
-
 long sys_enosys(struct task *t, const uint64_t *a)
 {
 	return -ENOSYS;
-}
-
-/* futex for single-threaded processes: WAIT compares and sleeps, WAKE wakes everyone. */
-long sys_futex(struct task *t, const uint64_t *a)
-{
-	int op = (int)a[1] & 0x7f; /* without PRIVATE/CLOCK_REALTIME flags */
-	switch (op) {
-	case 0:   /* WAIT */
-	case 9: { /* WAIT_BITSET */
-		uint32_t v;
-		if (a[0] & 3)
-			return -EINVAL;
-		if (copy_in(t, &v, a[0], 4))
-			return -EFAULT;
-		if (v != (uint32_t)a[2])
-			return -EAGAIN;
-		int64_t timeout = -1;
-		if (a[3]) {
-			struct timespec_k ts;
-			uaccess_allow(t, a[3], sizeof(ts));
-			if (copy_in(t, &ts, a[3], sizeof(ts)))
-				return -EFAULT;
-			if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-				return -EINVAL;
-			timeout = kts_to_ns(ts.tv_sec, ts.tv_nsec);
-			if (op == 9) { /* absolute */
-				uint64_t now = now_ns(((int)a[1] & 256) ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC);
-				timeout = (uint64_t)timeout > now ? timeout - (int64_t)now : 0;
-			}
-		}
-		uint32_t seq = ev_seq();
-		int r = ev_wait(t, seq, timeout);
-		if (r == -ERESTARTSYS)
-			return -EINTR;
-		return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
-	}
-	case 1:  /* WAKE */
-	case 10: /* WAKE_BITSET */
-		ev_notify();
-		return 0;
-	default:
-		return -ENOSYS;
-	}
 }
 
 long sys_getcpu(struct task *t, const uint64_t *a)
@@ -483,68 +472,4 @@ long sys_getcpu(struct task *t, const uint64_t *a)
 	if (a[1] && copy_out(t, a[1], &z, 4))
 		return -EFAULT;
 	return 0;
-}
-
-int64_t timer_check(struct process *p)
-{
-	if (!p->itimer_deadline)
-		return -1;
-	uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
-	if (now >= p->itimer_deadline) {
-		sig_send(p, SIGALRM);
-		p->itimer_deadline = p->itimer_interval ? now + p->itimer_interval : 0;
-		if (!p->itimer_deadline)
-			return -1;
-	}
-	return (int64_t)(p->itimer_deadline - now);
-}
-
-static void itimer_get(struct process *p, int64_t v[4])
-{
-	uint64_t now = now_ns(PAL_CLOCK_MONOTONIC);
-	uint64_t left = p->itimer_deadline > now ? p->itimer_deadline - now :
-			p->itimer_deadline ? 1000 : 0;
-	v[0] = (int64_t)(p->itimer_interval / 1000000000ULL);
-	v[1] = (int64_t)(p->itimer_interval % 1000000000ULL / 1000);
-	v[2] = (int64_t)(left / 1000000000ULL);
-	v[3] = (int64_t)(left % 1000000000ULL / 1000);
-	if (left && !v[2] && !v[3])
-		v[3] = 1;
-}
-
-/* ITIMER_REAL only (SIGALRM, what alarm() uses); the others are refused. */
-long sys_setitimer(struct task *t, const uint64_t *a)
-{
-	struct process *p = t->proc;
-	int which = (int)a[0];
-	if (which < 0 || which > 2)
-		return -EINVAL;
-	int64_t nv[4] = { 0, 0, 0, 0 }, old[4];
-	if (a[1] && copy_in(t, nv, a[1], sizeof(nv)))
-		return -EFAULT;
-	for (int i = 0; i < 4; i++)
-		if (nv[i] < 0 || ((i & 1) && nv[i] >= 1000000))
-			return -EINVAL;
-	if (which != 0)
-		return (nv[2] || nv[3]) ? -ENOSYS : 0;
-	itimer_get(p, old);
-	if (a[2] && copy_out(t, a[2], old, sizeof(old)))
-		return -EFAULT;
-	if (a[1]) {
-		uint64_t val = (uint64_t)nv[2] * 1000000000ULL + (uint64_t)nv[3] * 1000ULL;
-		p->itimer_interval = (uint64_t)nv[0] * 1000000000ULL + (uint64_t)nv[1] * 1000ULL;
-		p->itimer_deadline = val ? now_ns(PAL_CLOCK_MONOTONIC) + val : 0;
-	}
-	return 0;
-}
-
-long sys_getitimer(struct task *t, const uint64_t *a)
-{
-	int which = (int)a[0];
-	if (which < 0 || which > 2)
-		return -EINVAL;
-	int64_t v[4] = { 0, 0, 0, 0 };
-	if (which == 0)
-		itimer_get(t->proc, v);
-	return copy_out(t, a[1], v, sizeof(v)) ? -EFAULT : 0;
 }

@@ -1,7 +1,8 @@
 /*
- * Memory system calls: brk, mmap (anonymous and private file mappings,
- * shared file mappings served as private read-only copies), munmap,
- * mprotect, madvise, mremap (in place only; callers fall back to copying).
+ * Memory system calls: brk, mmap (anonymous and file mappings, private and
+ * shared: shm.c), munmap, mprotect, madvise (MADV_DONTNEED drops private
+ * pages; the other advice is accepted), mremap (moves private mappings),
+ * mlock and friends (nothing is paged out: they check and populate).
  */
 #include "libos/kernel.h"
 
@@ -49,18 +50,24 @@ long sys_mmap(struct task *t, const uint64_t *a)
 	struct fbuf *content = NULL;
 	const char *name = NULL;
 	struct file *f = NULL;
+	struct shm *shm = NULL;
 	if (!(flags & MAP_ANONYMOUS)) {
 		f = fd_get(t->proc, fd);
 		if (!f)
 			return -EBADF;
 		if ((f->flags & O_ACCMODE) == O_WRONLY)
 			return -EACCES;
-		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-			if ((f->flags & O_ACCMODE) != O_RDWR)
-				return -EACCES;
-			lo_log(LOG_WARN, "mmap: writable MAP_SHARED file mapping served as private");
-		}
-		if (f->type == FT_HOST || f->type == FT_PROC) {
+		if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags & O_ACCMODE) != O_RDWR)
+			return -EACCES;
+		if (type != MAP_PRIVATE && f->type == FT_TMP) {
+			/* the file itself (shm.c): stores reach it, its writes reach the mapping */
+			shm_sync_inode(f->ino);
+			shm = shm_new(f->ino);
+			if (!shm)
+				return -ENOMEM;
+			name = f->path;
+		} else if (f->type == FT_HOST || f->type == FT_PROC) {
+			/* read-only contents (a writable open copies the file up: FT_TMP) */
 			content = f->buf;
 			fbuf_get(content);
 		} else if (f->type == FT_TMP) {
@@ -73,19 +80,25 @@ long sys_mmap(struct task *t, const uint64_t *a)
 			return -ENODEV;
 		}
 		name = f->path;
-	} else if (type != MAP_PRIVATE) {
-		lo_log(LOG_INFO, "mmap: MAP_SHARED anonymous memory is private to each process");
+	}
+	if ((flags & MAP_ANONYMOUS) && type != MAP_PRIVATE) {
+		shm = shm_new(NULL); /* shared anonymous memory: the same pages in a forked child */
+		if (!shm)
+			return -ENOMEM;
+		name = NULL;
 	}
 	uint64_t start;
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		start = addr & PAGE_MASK;
 		if (start + len < start || start + len > USER_VA_LIMIT || start < LAYOUT_MMAP_MIN) {
 			fbuf_put(content);
+			shm_put(shm);
 			return -ENOMEM;
 		}
 		if (!mm_range_free(mm, start, start + len)) {
 			if (flags & MAP_FIXED_NOREPLACE) {
 				fbuf_put(content);
+				shm_put(shm);
 				return -EEXIST;
 			}
 			mm_unmap(mm, start, len);
@@ -94,19 +107,30 @@ long sys_mmap(struct task *t, const uint64_t *a)
 		start = mm_find_free(mm, addr & PAGE_MASK, len);
 		if (!start) {
 			fbuf_put(content);
+			shm_put(shm);
 			return -ENOMEM;
 		}
 	}
 	int r;
 	if (content)
-		r = vma_add(mm, start, start + len, prot, VMA_FILE, content, off,
+		r = vma_add(mm, start, start + len, prot, VMA_FILE | VMA_EOFBUS, content, off,
 			    content->size > off ? start + (content->size - off) : start, name);
+	else if (shm && shm_inode(shm))
+		r = vma_add(mm, start, start + len, prot, VMA_FILE | VMA_SHARED | VMA_EOFBUS, NULL, 0,
+			    0, name);
 	else
-		r = vma_add(mm, start, start + len, prot, VMA_ANON | (type != MAP_PRIVATE ? VMA_SHARED : 0),
-			    NULL, 0, 0, NULL);
+		r = vma_add(mm, start, start + len, prot, VMA_ANON | (shm ? VMA_SHARED : 0), NULL, 0,
+			    0, NULL);
 	fbuf_put(content);
-	if (r)
+	if (r) {
+		shm_put(shm);
 		return r;
+	}
+	if (shm) {
+		struct vma *v = vma_find(mm, start);
+		v->shm = shm; /* the reference shm_new gave */
+		v->shm_off = shm_inode(shm) ? off : 0;
+	}
 	/* replace anything left from an earlier mapping at this range */
 	PAL(mem_unmap, mm->as, start, len);
 	return (long)start;
@@ -146,7 +170,24 @@ long sys_madvise(struct task *t, const uint64_t *a)
 	int advice = (int)a[2];
 	if (addr & ~PAGE_MASK)
 		return -EINVAL;
-	if (advice == 4 /* MADV_DONTNEED */ && len) {
+	/* NORMAL..DONTNEED, FREE..POPULATE_WRITE, HWPOISON/SOFT_OFFLINE (refused: root-only tests) */
+	if (!((advice >= 0 && advice <= 4) || (advice >= 8 && advice <= 23)))
+		return advice == 100 || advice == 101 ? -EPERM : -EINVAL;
+	if (len == 0)
+		return 0;
+	if (addr + len < addr || addr + len > USER_VA_LIMIT)
+		return -ENOMEM;
+	uint64_t at = addr;
+	for (struct vma *v = t->proc->mm->vmas; v && at < addr + len; v = v->next) {
+		if (v->end <= at)
+			continue;
+		if (v->start > at)
+			return -ENOMEM; /* Linux: the range has a hole (the rest is still advised) */
+		at = v->end;
+	}
+	if (at < addr + len)
+		return -ENOMEM;
+	if (advice == 4 /* MADV_DONTNEED */) {
 		/* anonymous private pages read back as zero: drop them */
 		struct mm *mm = t->proc->mm;
 		for (struct vma *v = mm->vmas; v; v = v->next) {
@@ -211,4 +252,79 @@ long sys_mremap(struct task *t, const uint64_t *a)
 	kfree(pg);
 	mm_unmap(mm, old, olen);
 	return (long)na;
+}
+
+/* The whole of [addr, addr+len) (page-rounded) is mapped: 0, else -ENOMEM (mlock, munlock). */
+static int range_mapped(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t start = addr & PAGE_MASK, end = kalign_up(addr + len, PAGE_SIZE);
+	if (end < start || end > USER_VA_LIMIT)
+		return -ENOMEM;
+	uint64_t at = start;
+	for (struct vma *v = mm->vmas; v && at < end; v = v->next) {
+		if (v->end <= at)
+			continue;
+		if (v->start > at)
+			return -ENOMEM;
+		at = v->end;
+	}
+	return at < end ? -ENOMEM : 0;
+}
+
+/*
+ * mlock/mlock2: container memory is never paged out by the library OS, so
+ * locking only populates the pages (unless MLOCK_ONFAULT) and checks the range.
+ */
+static long do_mlock(struct task *t, uint64_t addr, uint64_t len, bool populate)
+{
+	struct mm *mm = t->proc->mm;
+	if (len == 0)
+		return 0;
+	int r = range_mapped(mm, addr, len);
+	if (r || !populate)
+		return r;
+	uint64_t start = addr & PAGE_MASK, end = kalign_up(addr + len, PAGE_SIZE);
+	for (struct vma *v = mm->vmas; v; v = v->next) {
+		uint64_t s = KMAX(v->start, start), e = KMIN(v->end, end);
+		if (s >= e || !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+			continue;
+		for (uint64_t a = s; a < e; a += PAGE_SIZE) {
+			unsigned pr;
+			if (PAL(mem_query, mm->as, a, &pr) == 0)
+				continue;
+			if (mm_fault(mm, a, PROT_READ) == -EIO)
+				break; /* past the end of a mapped file: as Linux, not an error */
+		}
+	}
+	return 0;
+}
+
+long sys_mlock(struct task *t, const uint64_t *a)
+{
+	return do_mlock(t, a[0], a[1], true);
+}
+
+long sys_mlock2(struct task *t, const uint64_t *a)
+{
+	if (a[2] & ~1ULL) /* MLOCK_ONFAULT */
+		return -EINVAL;
+	return do_mlock(t, a[0], a[1], !(a[2] & 1));
+}
+
+long sys_munlock(struct task *t, const uint64_t *a)
+{
+	return a[1] ? range_mapped(t->proc->mm, a[0], a[1]) : 0;
+}
+
+long sys_mlockall(struct task *t, const uint64_t *a)
+{
+	/* MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4 (only with one of the others) */
+	if (!a[0] || (a[0] & ~7ULL) || a[0] == 4)
+		return -EINVAL;
+	return 0;
+}
+
+long sys_munlockall(struct task *t, const uint64_t *a)
+{
+	return 0;
 }

@@ -28,7 +28,10 @@ DECL(getrlimit) DECL(setrlimit) DECL(getrandom) DECL(umask) DECL(getuid) DECL(ge
 DECL(getgid) DECL(getegid) DECL(setuid) DECL(setgid) DECL(setreuid) DECL(setregid)
 DECL(setresuid) DECL(setresgid) DECL(getresuid) DECL(getresgid) DECL(getgroups)
 DECL(setgroups) DECL(prctl) DECL(sched_getaffinity) DECL(sched_yield) DECL(getrusage)
-DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(getcpu) DECL(setitimer)
+DECL(times) DECL(getitimer) DECL(set_robust_list) DECL(enosys) DECL(futex) DECL(get_robust_list) DECL(timer_create) DECL(timer_settime)
+DECL(timer_gettime) DECL(timer_getoverrun) DECL(timer_delete) DECL(rt_sigtimedwait)
+DECL(rt_sigqueueinfo) DECL(rt_tgsigqueueinfo) DECL(memfd_create) DECL(msync) DECL(mlock) DECL(mlock2) DECL(munlock)
+DECL(mlockall) DECL(munlockall) DECL(getcpu) DECL(setitimer)
 DECL(eventfd2) DECL(epoll_create1) DECL(epoll_ctl) DECL(epoll_pwait) DECL(epoll_pwait2)
 DECL(timerfd_create) DECL(timerfd_settime) DECL(timerfd_gettime)
 DECL(socket) DECL(socketpair) DECL(bind) DECL(listen) DECL(accept) DECL(accept4) DECL(connect)
@@ -133,11 +136,19 @@ static const struct syscall_def table[] = {
 	S(94, exit_group, 1, I),
 	S(95, waitid, 5, I, PID, OUT_SZ(128), FL, OUT_SZ(RUSAGE)),
 	S(96, set_tid_address, 1, ADDR),
-	S(98, futex, 6, INOUT_SZ(4), I, I, IN_SZ(TS), ADDR, I),
+	/* arg 3 is a timeout (WAIT*) or a count (REQUEUE, WAKE_OP); arg 4 is read by CMP_REQUEUE's
+	 * and written by WAKE_OP's operation */
+	S(98, futex, 6, INOUT_SZ(4), I, I, IN_SZ(TS), INOUT_SZ(4), I),
 	S(99, set_robust_list, 2, ADDR, LEN),
+	S(100, get_robust_list, 3, PID, OUT_SZ(8), OUT_SZ(8)),
 	S(101, nanosleep, 2, IN_SZ(TS), OUT_SZ(TS)),
 	S(102, getitimer, 2, I, OUT_SZ(32)),
 	S(103, setitimer, 3, I, IN_SZ(32), OUT_SZ(32)),
+	S(107, timer_create, 3, I, IN_SZ(64), OUT_SZ(4)), /* struct sigevent, timer_t */
+	S(108, timer_gettime, 2, I, OUT_SZ(2 * TS)),
+	S(109, timer_getoverrun, 1, I),
+	S(110, timer_settime, 4, I, FL, IN_SZ(2 * TS), OUT_SZ(2 * TS)),
+	S(111, timer_delete, 1, I),
 	S(113, clock_gettime, 2, I, OUT_SZ(TS)),
 	S(114, clock_getres, 2, I, OUT_SZ(TS)),
 	S(115, clock_nanosleep, 4, I, FL, IN_SZ(TS), OUT_SZ(TS)),
@@ -151,6 +162,8 @@ static const struct syscall_def table[] = {
 	S(134, rt_sigaction, 4, SIG, IN_SZ(SIGACT), OUT_SZ(SIGACT), SSZ),
 	S(135, rt_sigprocmask, 4, I, IN_SZ(SIGSET), OUT_SZ(SIGSET), SSZ),
 	S(136, rt_sigpending, 2, OUT_SZ(SIGSET), SSZ),
+	S(137, rt_sigtimedwait, 4, IN_SZ(SIGSET), OUT_SZ(128), IN_SZ(TS), SSZ),
+	S(138, rt_sigqueueinfo, 3, PID, SIG, IN_SZ(128)),
 	S(139, rt_sigreturn, 0, N), /* reads the signal frame at sp */
 	S(143, setregid, 2, I, I),
 	S(144, setgid, 1, I),
@@ -207,12 +220,20 @@ static const struct syscall_def table[] = {
 	S(221, execve, 3, PATH, STRV, STRV),
 	S(222, mmap, 6, ADDR, LEN, I, FL, FD, I),
 	S(226, mprotect, 3, ADDR, LEN, I),
+	S(227, msync, 3, ADDR, LEN, FL),
+	S(228, mlock, 2, ADDR, LEN),
+	S(229, munlock, 2, ADDR, LEN),
+	S(230, mlockall, 1, FL),
+	S(231, munlockall, 0, N),
 	S(233, madvise, 3, ADDR, LEN, I),
+	S(240, rt_tgsigqueueinfo, 4, PID, PID, SIG, IN_SZ(128)),
 	S(242, accept4, 4, FD, DEREF(2), INOUT_SZ(4), FL),
 	S(260, wait4, 4, PID, OUT_SZ(4), FL, OUT_SZ(RUSAGE)),
 	S(261, prlimit64, 4, PID, I, IN_SZ(RLIM), OUT_SZ(RLIM)),
 	S(276, renameat2, 5, DFD, PATH, DFD, PATH, FL),
 	S(278, getrandom, 3, OUT(1), LEN, FL),
+	S(279, memfd_create, 2, STR, FL),
+	S(284, mlock2, 3, ADDR, LEN, FL),
 	S(291, statx, 5, DFD, PATH, FL, I, OUT_SZ(256)),
 	S(435, clone3, 2, IN(1), LEN),
 	S(439, faccessat2, 4, DFD, PATH, MO, FL),

@@ -24,9 +24,12 @@ int ev_wait(struct task *t, uint32_t seq, int64_t timeout_ns)
 		return -ERESTARTSYS;
 	int64_t tn = t ? timer_check(t->proc) : -1;
 	bool timer_first = tn >= 0 && (timeout_ns < 0 || tn < timeout_ns);
+	uint64_t w0 = t ? now_ns(PAL_CLOCK_MONOTONIC) : 0;
 	PAL(unlock);
 	int r = PAL(wait, &g.event, seq, timer_first ? tn : timeout_ns);
 	PAL(lock);
+	if (t)
+		t->cpu_block_ns += now_ns(PAL_CLOCK_MONOTONIC) - w0; /* not CPU time */
 	if (t)
 		timer_check(t->proc);
 	if (t && sig_pending(t))
@@ -76,6 +79,7 @@ int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
 	g.next_pid = 1;
 	g.boot_ns = now_ns(PAL_CLOCK_MONOTONIC);
 	vfs_reset();
+	futex_reset();
 	return 0;
 }
 
@@ -321,9 +325,7 @@ int libos_spawn_status(int pid, int *status)
 
 static void fault_signal(struct task *t, int sig, int code, uint64_t addr)
 {
-	(void)code;
-	(void)addr;
-	sig_force(t, sig);
+	sig_force_info(t, sig, code, addr);
 }
 
 enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc)
@@ -335,8 +337,8 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 		return LIBOS_EXITED;
 	}
 	PAL(get_regs, t->pt, &t->regs);
-	if (t->proc->itimer_deadline)
-		timer_check(t->proc);
+	cpu_enter(t);
+	timer_check(t->proc);
 	switch (exc->kind) {
 	case LIBOS_EXC_SVC: {
 		uint64_t a[6];
@@ -362,11 +364,15 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 	case LIBOS_EXC_IABT: {
 		unsigned access = exc->kind == LIBOS_EXC_IABT ? PROT_EXEC :
 				  (exc->esr & (1u << 6)) ? PROT_WRITE : PROT_READ;
-		if (mm_fault(t->proc->mm, exc->far, access) != 0) {
+		int fr = mm_fault(t->proc->mm, exc->far, access);
+		if (fr == -EIO) {
+			fault_signal(t, SIGBUS, 2 /* BUS_ADRERR */, exc->far);
+		} else if (fr != 0) {
 			lo_log(LOG_INFO, "pid %d: segfault at %#lx pc %#lx (%s)", t->proc->pid,
 			       (unsigned long)exc->far, (unsigned long)t->regs.pc,
 			       access == PROT_WRITE ? "write" : access == PROT_EXEC ? "exec" : "read");
-			fault_signal(t, SIGSEGV, 1, exc->far);
+			/* SEGV_MAPERR (1) where nothing is mapped, SEGV_ACCERR (2) where prot refuses */
+			fault_signal(t, SIGSEGV, vma_find(t->proc->mm, exc->far) ? 2 : 1, exc->far);
 		}
 		sig_deliver(t, false, NULL);
 		break;
@@ -395,6 +401,7 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 		return LIBOS_EXITED;
 	}
 	PAL(set_regs, t->pt, &t->regs);
+	cpu_leave(t);
 	PAL(unlock);
 	return LIBOS_RESUME;
 }

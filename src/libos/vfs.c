@@ -189,6 +189,8 @@ int vfs_lookup(const char *canon, struct node *nd)
 		return proc_lookup(canon, nd);
 	if (under(canon, "/dev"))
 		return dev_lookup(canon, nd);
+	if (sysfs_covers(canon))
+		return sysfs_lookup(canon, nd);
 	if (tsm_covers(canon))
 		return tsm_lookup(canon, nd);
 	struct inode *ino;
@@ -756,6 +758,8 @@ int vfs_dir_list(struct task *t, const char *canon, const struct node *nd,
 		c.err = proc_list(canon, nd, ds_add, &c);
 	} else if (under(canon, "/dev")) {
 		c.err = dev_list(ds_add, &c);
+	} else if (sysfs_covers(canon)) {
+		c.err = sysfs_list(canon, ds_add, &c);
 	} else if (tsm_covers(canon)) {
 		c.err = tsm_list(canon, ds_add, &c);
 	} else {
@@ -785,6 +789,8 @@ int vfs_dir_list(struct task *t, const char *canon, const struct node *nd,
 		if (kstrcmp(canon, "/") == 0) {
 			ds_add(&c, "proc", S_IFDIR);
 			ds_add(&c, "dev", S_IFDIR);
+			if (!mf_lookup("/sys"))
+				ds_add(&c, "sys", S_IFDIR);
 		}
 	}
 	if (c.err) {

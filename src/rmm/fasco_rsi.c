@@ -416,6 +416,43 @@ static uint64_t handle_rsi_rb_get_regs(struct fasco_call *c, uint64_t *x)
 	return RSI_SUCCESS;
 }
 
+#define SYS_SIGALTSTACK 132
+#define SYS_EXECVE 221
+#define SS_DISABLE 2
+#define RB_ALTSTACK_MAX (1ULL << 30)
+
+/*
+ * A request completes: what the container's own calls told the RMM about
+ * its alternate signal stack. Only a sigaltstack call that succeeded
+ * counts; the stack_t is read again from the container (a race with its
+ * other threads only moves its own signal frames); execve forgets it.
+ */
+static void track_altstack(struct rec *crec, uint64_t result, uint64_t flags)
+{
+	struct rec_fasco *f = &crec->fasco;
+	uint64_t ss[3]; /* ss_sp, ss_flags (int), ss_size */
+
+	if (f->kind != RB_REQ_SYSCALL)
+		return;
+	if (f->nr == SYS_EXECVE && (flags & RB_COMPLETE_KEEP_X0) != 0) {
+		f->alt_sp = f->alt_size = 0;
+		return;
+	}
+	if (f->nr != SYS_SIGALTSTACK || result != 0 || f->args[0] == 0)
+		return;
+	if (fasco_as_read(crec, f->args[0], ss, sizeof(ss)) != 0)
+		return;
+	if ((uint32_t)ss[1] & SS_DISABLE) {
+		f->alt_sp = f->alt_size = 0;
+		return;
+	}
+	if (ss[2] == 0 || ss[2] > RB_ALTSTACK_MAX || ss[0] >= RB_VA_LIMIT ||
+	    ss[2] > RB_VA_LIMIT - ss[0])
+		return; /* not a stack the container can have: nothing recorded */
+	f->alt_sp = ss[0];
+	f->alt_size = ss[2];
+}
+
 static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 {
 	struct rec_fasco *f = &c->crec->fasco;
@@ -423,6 +460,7 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 
 	if ((flags & ~RB_COMPLETE_FLAGS_MASK) != 0)
 		return RSI_ERROR_INPUT;
+	track_altstack(c->crec, result, flags);
 	f->result = result;
 	f->complete_flags = flags;
 	if (flags & RB_COMPLETE_EXIT) {
@@ -634,6 +672,8 @@ static void child_request(struct fasco_call *c1, struct fasco_call *c2)
 	ch->pc = p->pc;
 	ch->result = 0;
 	ch->complete_flags = 0;
+	ch->alt_sp = p->alt_sp; /* fork keeps the alternate signal stack */
+	ch->alt_size = p->alt_size;
 	ch->state = RB_CHAN_TAKEN;
 	fasco_channel_publish(c2->crec);
 }

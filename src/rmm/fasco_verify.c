@@ -5,8 +5,9 @@
  * name, in that argument's direction, as the shared per-syscall descriptor
  * table says (lib/sysdesc.c, Linux arm64 numbers; the mini-OS bounds the
  * deprivileged OS with the same table), plus the signal-frame room below
- * the request's sp (out) and, for rt_sigreturn, above it (in), and a
- * thread's clear_child_tid word at its end. Only the arguments the RMM
+ * the request's sp (out) or on the alternate signal stack the container's
+ * own sigaltstack call registered (out), for rt_sigreturn above sp (in), and
+ * a thread's clear_child_tid word at its end. Only the arguments the RMM
  * recorded when the call was forwarded count; memory the RMM reads to size
  * a range (strings, pointer arrays, iovecs, socklen_t) is read through the
  * container's own address space.
@@ -94,6 +95,9 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 		return true;
 	/* Signal frames below sp; rt_sigreturn's frame at sp (read only, in the RMM). */
 	if (sysdesc_frame_allows(svc, (unsigned)f->nr, f->sp, va, len, dir, false))
+		return true;
+	/* ... or on the alternate signal stack the container registered (SA_ONSTACK) */
+	if (dir == OUT && f->alt_size != 0 && sysdesc_inside(va, len, f->alt_sp, f->alt_size))
 		return true;
 	if (!svc || f->nr == SYSDESC_RT_SIGRETURN)
 		return false;

@@ -72,6 +72,12 @@ struct rec {
 		 * 4 bytes a thread's exit may zero (fasco_verify_copy).
 		 */
 		uint64_t ctid;
+		/*
+		 * The alternate signal stack the container's own sigaltstack call
+		 * registered (recorded when that call completed with 0; size 0:
+		 * none): signal frames may be written there too.
+		 */
+		uint64_t alt_sp, alt_size;
 		/* KICK: set by any thread (atomic, no REC lock), consumed by a posted request. */
 		uint32_t kick;
 		/* FP/SIMD state for a PE not created yet (SET_REGS, FORK_REGS). */

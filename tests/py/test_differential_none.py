@@ -197,7 +197,22 @@ for kind in ("static", "dynamic"):
              expect_stdout=b"exit_group from a thread\n"),
     ]
 
-CASES = BUSYBOX + PROGRAMS
+# futex, /proc and /sys, timers and signals, shared memory (issue 4: wt-sig)
+SIG_CASES = []
+for kind in ("static", "dynamic"):
+    p = f"/prog/{kind}/"
+    SIG_CASES += [
+        Case(f"{kind}/futex", [p + "futex"], bundle="programs", single_program=True,
+             timeout=60, stdout_contains=b"futex: done\n"),
+        Case(f"{kind}/sigsem", [p + "sigsem"], bundle="programs", single_program=True,
+             timeout=180, stdout_contains=b"sigsem: done\n"),
+        Case(f"{kind}/sigsem-basic", [p + "sigsem", "basic"], bundle="programs",
+             single_program=True, timeout=180, stdout_contains=b"sigsem: done\n"),
+        Case(f"{kind}/shmem", [p + "shmem"], bundle="programs", timeout=90,
+             stdout_contains=b"shmem: done\n"),
+    ]
+
+CASES = BUSYBOX + PROGRAMS + SIG_CASES
 
 # Cases that must pass under --isolation none: every case that passed with
 # deploy/none.c on 2026-11-22 (all of them). New cases start outside the list
@@ -223,6 +238,11 @@ EXPECTED_PASS = [
     "static/pthread-stress", "dynamic/pthread-stress", "static/thread-exec",
     "dynamic/thread-exec", "static/thread-mainexit", "dynamic/thread-mainexit",
     "static/thread-group-exit", "dynamic/thread-group-exit",
+]
+
+EXPECTED_PASS += [
+    "static/futex", "dynamic/futex", "static/sigsem", "dynamic/sigsem",
+    "static/sigsem-basic", "dynamic/sigsem-basic", "static/shmem", "dynamic/shmem",
 ]
 
 if __name__ == "__main__":

@@ -536,6 +536,90 @@ static void test_descriptor_kinds(void **state)
 	fx_cont_teardown(&ca, &sys);
 }
 
+/* ---- The alternate signal stack a sigaltstack call registered -------------- */
+
+/* TAKE and COMPLETE(result) of the pending call, with no copies. */
+static void serve_result(uint64_t result)
+{
+	fxq_reset();
+	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
+	fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, result, 0, 0, 0);
+	fx_sys_run(&sys);
+}
+
+static void test_altstack(void **state)
+{
+	/* stack_t: ss_sp, ss_flags, ss_size */
+	static const uint64_t ss_on[3] = {VA_RW + 0x800, 0, 0x400};
+	static const uint64_t ss_failed[3] = {VA_RW + 0x100, 0, 0x80};
+	static const uint64_t ss_off[3] = {0, 2 /* SS_DISABLE */, 0};
+	struct rmi_rec_exit exit;
+	uint64_t cref, sref;
+	unsigned nprobes = 0;
+
+	ct.n = 6;
+	ct.call[0] = (typeof(ct.call[0])){
+		.nr = 132, .a = {VA_RW + 0x40}, .wipa = 0x40, .wdata = ss_on, .wlen = sizeof(ss_on)};
+	ct.call[1] = (typeof(ct.call[0])){.nr = 172};
+	ct.call[2] = (typeof(ct.call[0])){.nr = 132,
+					  .a = {VA_RW + 0x60},
+					  .wipa = 0x60,
+					  .wdata = ss_failed,
+					  .wlen = sizeof(ss_failed)};
+	ct.call[3] = (typeof(ct.call[0])){.nr = 172};
+	ct.call[4] = (typeof(ct.call[0])){
+		.nr = 132, .a = {VA_RW + 0x80}, .wipa = 0x80, .wdata = ss_off, .wlen = sizeof(ss_off)};
+	ct.call[5] = (typeof(ct.call[0])){.nr = 172};
+	world_a();
+	{ /* sigaltstack itself: its stack_t in; the stack is not registered before it completes */
+		const struct probe p[] = {
+			{CIN, VA_RW + 0x40, 24, OK},
+			{COUT, VA_RW + 0x800, 0x10, NO},
+		};
+		serve_probes(p, ARRAY_SIZE(p), 0);
+		nprobes += 1;
+	}
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	{ /* getpid: a signal frame on the registered stack, out only, not a byte outside */
+		const struct probe p[] = {
+			{COUT, VA_RW + 0x800, 0x400, OK},
+			{COUT, VA_RW + 0xB00, 0x100, OK},
+			{COUT, VA_RW + 0x7F8, 0x10, NO},
+			{COUT, VA_RW + 0xBF8, 0x10, NO},
+			{CIN, VA_RW + 0x800, 0x10, NO},
+		};
+		serve_probes(p, ARRAY_SIZE(p), 0);
+		nprobes += 3;
+	}
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	serve_result((uint64_t)-12); /* a sigaltstack that failed (ENOMEM) registers nothing */
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	{
+		const struct probe p[] = {
+			{COUT, VA_RW + 0x100, 0x40, NO},
+			{COUT, VA_RW + 0x800, 0x40, OK},
+		};
+		serve_probes(p, ARRAY_SIZE(p), 0);
+		nprobes += 1;
+	}
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	serve_result(0); /* SS_DISABLE */
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	{
+		const struct probe p[] = {
+			{COUT, VA_RW + 0x800, 0x40, NO},
+		};
+		serve_probes(p, ARRAY_SIZE(p), 0);
+		nprobes += 1;
+	}
+	refusals(&cref, &sref);
+	assert_int_equal(cref, nprobes);
+	assert_int_equal(sref, nprobes);
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	assert_int_equal(ct.done, 6);
+	fx_cont_teardown(&ca, &sys);
+}
+
 /* ---- fork ------------------------------------------------------------------------ */
 
 static void test_fork(void **state)
@@ -875,6 +959,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_rules, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_regs, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_descriptor_kinds, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_altstack, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_channel, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_host_abuse, fx_setup, teardown),

@@ -461,11 +461,12 @@ void futex_thread_exit(struct task *t)
 	if (!mm)
 		return;
 	/*
-	 * Only when someone can be waiting on them: another thread, or another
-	 * process through MAP_SHARED memory (a realm's RMM refuses these reads
-	 * outside the exit call's ranges: a single-threaded process does none).
+	 * Only when someone can be waiting on them: another thread that goes on
+	 * (not when the whole process is ending), or another process through
+	 * MAP_SHARED memory (a realm's RMM allows only the list's head, read in
+	 * the thread's own exit: a single-threaded process reads nothing).
 	 */
-	bool observed = p->nthreads > 1;
+	bool observed = p->nthreads > 1 && !(p->exiting && mm->refs == 1);
 	for (struct vma *v = mm->vmas; v && !observed; v = v->next)
 		observed = v->shm != NULL;
 	if (t->robust_list && observed) {

@@ -13,6 +13,8 @@
 #include "rmm/fasco.h"
 
 #define SYS_SET_TID_ADDRESS 96
+#define SYS_SET_ROBUST_LIST 99
+#define ROBUST_HEAD_BYTES 24
 
 static struct rd *crd_of(const struct rec *rec)
 {
@@ -189,6 +191,10 @@ bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct pla
 		f->args[i] = rec->regs.gprs[i];
 	if (f->kind == RB_REQ_SYSCALL && f->nr == SYS_SET_TID_ADDRESS)
 		f->ctid = f->args[0]; /* Linux's set_tid_address cannot fail */
+	/* set_robust_list fails only for another length (EINVAL) */
+	if (f->kind == RB_REQ_SYSCALL && f->nr == SYS_SET_ROBUST_LIST &&
+	    f->args[1] == ROBUST_HEAD_BYTES)
+		f->robust = f->args[0];
 	f->sp = rec->regs.sp_el0;
 	f->pc = rec->regs.pc;
 	forward(rec, exit);

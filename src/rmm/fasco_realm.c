@@ -143,6 +143,7 @@ void fasco_rec_recycle(struct rec *rec)
 	f->complete_flags = 0;
 	f->exit_status = 0;
 	f->ctid = 0;
+	f->robust = 0;
 	f->alt_sp = f->alt_size = 0;
 	f->fp_saved = false;
 	memset(&f->fp, 0, sizeof(f->fp));

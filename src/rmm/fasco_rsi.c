@@ -436,6 +436,7 @@ static void track_altstack(struct rec *crec, uint64_t result, uint64_t flags)
 		return;
 	if (f->nr == SYS_EXECVE && (flags & RB_COMPLETE_KEEP_X0) != 0) {
 		f->alt_sp = f->alt_size = 0;
+		f->robust = 0; /* Linux forgets the robust list at execve too */
 		return;
 	}
 	if (f->nr != SYS_SIGALTSTACK || result != 0 || f->args[0] == 0)
@@ -672,6 +673,7 @@ static void child_request(struct fasco_call *c1, struct fasco_call *c2)
 	ch->pc = p->pc;
 	ch->result = 0;
 	ch->complete_flags = 0;
+	ch->robust = 0; /* a new thread or fork child registers its own (glibc does) */
 	ch->alt_sp = p->alt_sp; /* fork keeps the alternate signal stack */
 	ch->alt_size = p->alt_size;
 	ch->state = RB_CHAN_TAKEN;

@@ -90,8 +90,12 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 	 * A thread's end (exit, exit_group, or killed while in user code):
 	 * its clear_child_tid word is zeroed for pthread_join's futex.
 	 */
-	if (dir == OUT && len == 4 && f->ctid != 0 && va == f->ctid &&
-	    (f->kind == RB_REQ_KICK || (svc && (f->nr == SYS_EXIT || f->nr == SYS_EXIT_GROUP))))
+	bool ending = f->kind == RB_REQ_KICK || (svc && (f->nr == SYS_EXIT || f->nr == SYS_EXIT_GROUP));
+
+	if (dir == OUT && len == 4 && f->ctid != 0 && va == f->ctid && ending)
+		return true;
+	/* ... and the head of its robust futex list read (set_robust_list's 24 bytes) */
+	if (dir == IN && f->robust != 0 && ending && sysdesc_inside(va, len, f->robust, 24))
 		return true;
 	/* Signal frames below sp; rt_sigreturn's frame at sp (read only, in the RMM). */
 	if (sysdesc_frame_allows(svc, (unsigned)f->nr, f->sp, va, len, dir, false))

@@ -73,6 +73,12 @@ struct rec {
 		 */
 		uint64_t ctid;
 		/*
+		 * The robust futex list head (set_robust_list, len 24): the 24
+		 * bytes a thread's end may read (its list is usually empty; the
+		 * entries of a non-empty one are not allowed).
+		 */
+		uint64_t robust;
+		/*
 		 * The alternate signal stack the container's own sigaltstack call
 		 * registered (recorded when that call completed with 0; size 0:
 		 * none): signal frames may be written there too.

@@ -191,8 +191,31 @@ struct scan {
 	uint64_t readable, gpf_read, gpf_write, wrote, found;
 };
 
-/* The Normal world reads every granule of DRAM, and writes to those it cannot read. */
-static void scan_dram(struct scan *sc, const char *who)
+/* How an attacker reaches physical memory: the Normal world's CPU accesses, or a device's DMA. */
+struct path {
+	const char *what; /* "" (CPU) or "DMA: " */
+	int (*read)(uint64_t pa, void *buf, size_t len, struct plat_fault *f);
+	int (*write)(uint64_t pa, const void *buf, size_t len, struct plat_fault *f);
+};
+
+static int ns_read(uint64_t pa, void *buf, size_t len, struct plat_fault *f)
+{
+	return plat_read(PAS_NS, pa, buf, len, f);
+}
+
+static int ns_write(uint64_t pa, const void *buf, size_t len, struct plat_fault *f)
+{
+	return plat_write(PAS_NS, pa, buf, len, f);
+}
+
+static const struct path cpu_path = {"", ns_read, ns_write};
+static const struct path dma_path = {"DMA: ", plat_dma_read, plat_dma_write};
+
+/*
+ * The attacker reads every granule of DRAM through `path`, and writes to
+ * those it cannot read (when `write`).
+ */
+static void scan_path(struct scan *sc, const char *who, const struct path *path, bool write)
 {
 	static uint8_t buf[PG], junk[64];
 	uint64_t base = plat_dram_base(), size = plat_dram_size();
@@ -202,9 +225,9 @@ static void scan_dram(struct scan *sc, const char *who)
 	for (uint64_t pa = base; pa < base + size; pa += PG) {
 		struct plat_fault f;
 
-		if (plat_read(PAS_NS, pa, buf, PG, &f) != 0) {
+		if (path->read(pa, buf, PG, &f) != 0) {
 			sc->gpf_read++;
-			if (plat_write(PAS_NS, pa, junk, sizeof(junk), &f) != 0)
+			if (!write || path->write(pa, junk, sizeof(junk), &f) != 0)
 				sc->gpf_write++;
 			else
 				sc->wrote++;
@@ -214,43 +237,23 @@ static void scan_dram(struct scan *sc, const char *who)
 		if (has_secret(buf, PG, 0))
 			sc->found++;
 	}
-	print_message("%s: %llu granules readable, %llu read GPFs, %llu write GPFs, %llu "
+	print_message("%s: %s%llu granules readable, %llu read faults, %llu write faults, %llu "
 		      "written, secret found %llu times\n",
-		      who, (unsigned long long)sc->readable, (unsigned long long)sc->gpf_read,
-		      (unsigned long long)sc->gpf_write, (unsigned long long)sc->wrote,
-		      (unsigned long long)sc->found);
+		      who, path->what, (unsigned long long)sc->readable,
+		      (unsigned long long)sc->gpf_read, (unsigned long long)sc->gpf_write,
+		      (unsigned long long)sc->wrote, (unsigned long long)sc->found);
 }
 
-/*
- * A DMA-capable device under the host's control reads every granule of DRAM
- * through the SMMU, and writes to those it cannot read (when `write`).
- */
+/* The Normal world reads every granule of DRAM, and writes to those it cannot read. */
+static void scan_dram(struct scan *sc, const char *who)
+{
+	scan_path(sc, who, &cpu_path, true);
+}
+
+/* A DMA-capable device under the host's control, through the SMMU. */
 static void scan_dma(struct scan *sc, const char *who, bool write)
 {
-	static uint8_t buf[PG], junk[64];
-	uint64_t base = plat_dram_base(), size = plat_dram_size();
-
-	memset(sc, 0, sizeof(*sc));
-	memset(junk, 0x5A, sizeof(junk));
-	for (uint64_t pa = base; pa < base + size; pa += PG) {
-		struct plat_fault f;
-
-		if (plat_dma_read(pa, buf, PG, &f) != 0) {
-			sc->gpf_read++;
-			if (!write || plat_dma_write(pa, junk, sizeof(junk), &f) != 0)
-				sc->gpf_write++;
-			else
-				sc->wrote++;
-			continue;
-		}
-		sc->readable++;
-		if (has_secret(buf, PG, 0))
-			sc->found++;
-	}
-	print_message("%s: DMA: %llu granules readable, %llu transfers aborted, %llu written, "
-		      "secret found %llu times\n",
-		      who, (unsigned long long)sc->readable, (unsigned long long)sc->gpf_read,
-		      (unsigned long long)sc->wrote, (unsigned long long)sc->found);
+	scan_path(sc, who, &dma_path, write);
 }
 
 /*

@@ -112,6 +112,12 @@ struct ms_save {
 	 * 4 bytes (the zero a thread's exit stores for pthread_join).
 	 */
 	uint64_t clear_tid;
+	/*
+	 * The robust futex list head (set_robust_list with len 24), 0: none.
+	 * The OS may read its 24 bytes when the task ends (exit, exit_group,
+	 * or interrupted to be killed): the list is usually empty.
+	 */
+	uint64_t robust;
 };
 COMPILER_ASSERT(sizeof(struct ms_save) <= GRANULE_SIZE, "ms_save in one granule");
 

@@ -618,6 +618,10 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 	if (dir == SYSDESC_DIR_OUT && sv->clear_tid &&
 	    sysdesc_inside(va, len, sv->clear_tid, sizeof(uint32_t)))
 		return 0;
+	/* the robust list's head, read when the task ends (as the RMM allows) */
+	if (dir == SYSDESC_DIR_IN && sv->robust && sysdesc_inside(va, len, sv->robust, 24) &&
+	    (!tr->svc || tr->nr == 93 /* exit */ || tr->nr == 94 /* exit_group */))
+		return 0;
 	memcpy(a, tr->args, sizeof(a));
 	if (tr->svc && tr->nr < SYSDESC_NR_MAX && sysdesc_allows((unsigned)tr->nr, a, va, len, dir, &rd))
 		return 0;

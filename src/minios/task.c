@@ -25,6 +25,7 @@
 /* Linux arm64 numbers the trap record names (the clear-child-tid word). */
 #define MS_SYS_SET_TID_ADDRESS 96
 #define MS_SYS_CLONE 220
+#define MS_SYS_SET_ROBUST_LIST 99
 #define MS_CLONE_CHILD_CLEARTID 0x00200000ULL
 
 
@@ -111,6 +112,7 @@ int rc_task_clone(struct ms_call *c)
 					(cs->trap.args[0] & MS_CLONE_CHILD_CLEARTID) ?
 					cs->trap.args[4] :
 					0;
+		cs->robust = 0; /* a new thread or fork child registers its own (glibc does) */
 	}
 	ms_shim_at(t->shim)->ntasks++;
 	c->out[0] = ms_handle(ct->gen, child);
@@ -192,6 +194,9 @@ static void trap_record(struct ms_save *sv)
 	tr->sp = sv->st.sp_el0;
 	if (tr->svc && tr->nr == MS_SYS_SET_TID_ADDRESS)
 		sv->clear_tid = tr->args[0];
+	/* Linux's set_robust_list fails only for another length */
+	if (tr->svc && tr->nr == MS_SYS_SET_ROBUST_LIST && tr->args[1] == 24)
+		sv->robust = tr->args[0];
 }
 
 /* Run the task at EL0 until it takes an exception the OS must see; save it in the con-shim. */

@@ -98,6 +98,9 @@ struct ms_trap {
 	uint64_t sp;	  /* sp_el0 at the trap */
 };
 
+/* Read the mm's memory as EL0 may (readable pages): 0, or -EFAULT. ctx: struct ms_mm *. */
+int ms_mm_read(void *ctx, uint64_t va, void *buf, size_t len);
+
 /* A task's EL0 state, in its con-shim (the con-shim vector writes it under the shim-GPT). */
 struct ms_save {
 	struct plat_vcpu_state st;
@@ -118,6 +121,11 @@ struct ms_save {
 	 * or interrupted to be killed): the list is usually empty.
 	 */
 	uint64_t robust;
+	/*
+	 * The alternate signal stack the task's own sigaltstack call set (size
+	 * 0: none): the OS may write signal frames there (SA_ONSTACK).
+	 */
+	uint64_t alt_sp, alt_size;
 };
 COMPILER_ASSERT(sizeof(struct ms_save) <= GRANULE_SIZE, "ms_save in one granule");
 

@@ -574,7 +574,7 @@ static uint64_t ipc_copy(struct ms_mm *mm, uint64_t va, uint64_t os_pa, uint64_t
 }
 
 /* sysdesc reader: the task's memory that EL0 may read. */
-static int mm_read(void *ctx, uint64_t va, void *buf, size_t len)
+int ms_mm_read(void *ctx, uint64_t va, void *buf, size_t len)
 {
 	const struct ms_mm *mm = ctx;
 	uint8_t *dst = buf;
@@ -608,7 +608,7 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 {
 	const struct ms_save *sv = ms_map(t->save, sizeof(struct ms_save));
 	const struct ms_trap *tr = &sv->trap;
-	struct sysdesc_mem rd = {mm, mm_read};
+	struct sysdesc_mem rd = {mm, ms_mm_read};
 	uint64_t a[6], pa;
 
 	if (len == 0)
@@ -617,6 +617,10 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 		return 0;
 	if (dir == SYSDESC_DIR_OUT && sv->clear_tid &&
 	    sysdesc_inside(va, len, sv->clear_tid, sizeof(uint32_t)))
+		return 0;
+	/* signal frames on the alternate stack the task's own sigaltstack call set */
+	if (dir == SYSDESC_DIR_OUT && sv->alt_size &&
+	    sysdesc_inside(va, len, sv->alt_sp, sv->alt_size))
 		return 0;
 	/* the robust list's head, read when the task ends (as the RMM allows) */
 	if (dir == SYSDESC_DIR_IN && sv->robust && sysdesc_inside(va, len, sv->robust, 24) &&

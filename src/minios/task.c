@@ -26,6 +26,37 @@
 #define MS_SYS_SET_TID_ADDRESS 96
 #define MS_SYS_CLONE 220
 #define MS_SYS_SET_ROBUST_LIST 99
+#define MS_SYS_SIGALTSTACK 132
+#define MS_SS_DISABLE 2
+#define MS_ALTSTACK_MAX (1ULL << 30)
+
+/*
+ * The task resumes with x0: a sigaltstack call the OS answers 0 sets the
+ * range frames may go to, read from the task's own stack_t (not when the
+ * call's old_ss, which the OS writes, overlaps it).
+ */
+static void altstack_complete(struct ms_save *sv, struct ms_mm *mm)
+{
+	const struct ms_trap *tr = &sv->trap;
+	uint64_t ss[3]; /* ss_sp, ss_flags (int), ss_size */
+
+	if (!tr->svc || tr->nr != MS_SYS_SIGALTSTACK || sv->st.gprs[0] != 0 || !tr->args[0])
+		return;
+	if (tr->args[1] && tr->args[1] < tr->args[0] + sizeof(ss) &&
+	    tr->args[0] < tr->args[1] + sizeof(ss))
+		return;
+	if (ms_mm_read(mm, tr->args[0], ss, sizeof(ss)))
+		return;
+	if ((uint32_t)ss[1] & MS_SS_DISABLE) {
+		sv->alt_sp = sv->alt_size = 0;
+		return;
+	}
+	if (ss[2] == 0 || ss[2] > MS_ALTSTACK_MAX || ss[0] >= RC_VA_LIMIT ||
+	    ss[2] > RC_VA_LIMIT - ss[0])
+		return;
+	sv->alt_sp = ss[0];
+	sv->alt_size = ss[2];
+}
 #define MS_CLONE_CHILD_CLEARTID 0x00200000ULL
 
 
@@ -276,6 +307,7 @@ int rc_switch_to_minios(struct ms_call *c)
 		sv->st.tpidr_el0 = f.tpidr;
 		sv->st.pstate = (sv->st.pstate & ~GENMASK(31, 28)) | (f.nzcv & GENMASK(31, 28));
 	}
+	altstack_complete(sv, mm);
 	t->state = MS_T_RUNNING;
 	t->frame = frame;
 	ms_mm_ran(mm); /* none of its pages is fresh from here on */

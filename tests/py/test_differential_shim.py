@@ -33,12 +33,7 @@ _SPIN = ("times out (30 s): one thread spins in user code while another sleeps i
          "no sleep, passes)")
 _NO_SHARE = ("MAP_SHARED across fork needs the PAL's mem_share, which pal_shim lacks yet: "
              "the child gets a private copy (logged once, counted in stats.shared_copied)")
-_ALTSTACK = ("SA_ONSTACK frames: the mini-OS bounds the OS's copies by the pending call and "
-             "does not record the container's sigaltstack range yet (the RMM does), so the "
-             "frame on the alternate stack is refused and the program gets SIGSEGV")
-NOT_YET = {"static/sigsem": _ALTSTACK, "dynamic/sigsem": _ALTSTACK,
-           "static/sigsem-basic": _ALTSTACK, "dynamic/sigsem-basic": _ALTSTACK,
-           "static/thread-mainexit": _SPIN, "dynamic/thread-mainexit": _SPIN,
+NOT_YET = {"static/thread-mainexit": _SPIN, "dynamic/thread-mainexit": _SPIN,
            "static/thread-group-exit": _SPIN, "dynamic/thread-group-exit": _SPIN,
            "static/shmem": _NO_SHARE, "dynamic/shmem": _NO_SHARE}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]

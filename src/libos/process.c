@@ -771,6 +771,14 @@ static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_
 {
 	struct process *p = t->proc;
 	unsigned need = CLONE_VM | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
+	/*
+	 * A thread whose creator waits as for vfork: not where vfork children
+	 * get a copy (realm: the RMM refuses THREAD with CLONE_VFORK).
+	 */
+	if ((flags & CLONE_VFORK) && g.pal.vfork_copies_as) {
+		lo_log(LOG_WARN, "clone: CLONE_THREAD with CLONE_VFORK is not supported here");
+		return -EINVAL;
+	}
 	if ((flags & need) != need)
 		return -EINVAL;
 	if (p->exiting)

@@ -32,6 +32,8 @@ static void check_page(struct mm *mm, const struct vma *v, uint64_t page)
 {
 	uint8_t got[PAGE_SIZE];
 
+	if (v->flags & (VMA_STACK | VMA_SIGPAGE))
+		return; /* the loader's own contents (argv, env, auxv; the trampoline) */
 	if (mm_fault(mm, page, PROT_READ) != 0 || !(v->prot & PROT_READ))
 		return; /* not readable: nothing to compare */
 	check(g.pal.copy_from_user(g.pal.ctx, mm->as, got, page, PAGE_SIZE) == 0,

@@ -141,23 +141,32 @@ void proc_reap(struct process *p)
 	kfree(p);
 }
 
+/*
+ * The process is going (exit_group, or execve from one of its threads):
+ * mark it exiting with wstatus and SIGKILL every thread but t.
+ */
+static void kill_other_threads(struct task *t, int wstatus)
+{
+	struct process *p = t->proc;
+	p->exiting = true;
+	p->wstatus = wstatus;
+	for (struct task *u = p->threads; u; u = u->next_thread) {
+		if (u != t && !u->exited) {
+			u->pending |= SIGBIT(SIGKILL);
+			if (u->pt)
+				PAL(task_kick, u->pt);
+		}
+	}
+	ev_notify();
+}
+
 void proc_exit(struct task *t, int wstatus)
 {
 	struct process *p = t->proc;
 	if (t->exited)
 		return;
-	if (!p->exiting) {
-		p->exiting = true;
-		p->wstatus = wstatus;
-		for (struct task *u = p->threads; u; u = u->next_thread) {
-			if (u != t && !u->exited) {
-				u->pending |= SIGBIT(SIGKILL);
-				if (u->pt)
-					PAL(task_kick, u->pt);
-			}
-		}
-		ev_notify();
-	}
+	if (!p->exiting)
+		kill_other_threads(t, wstatus);
 	thread_exit(t, p->wstatus);
 }
 
@@ -541,16 +550,7 @@ static int exec_dethread(struct task *t)
 	if (p->exiting)
 		return -EINTR; /* an exit_group is on its way */
 	/* The others' SIGKILL ends only them (proc_exit of an exiting process). */
-	p->exiting = true;
-	p->wstatus = SIGKILL;
-	for (struct task *u = p->threads; u; u = u->next_thread) {
-		if (u != t && !u->exited) {
-			u->pending |= SIGBIT(SIGKILL);
-			if (u->pt)
-				PAL(task_kick, u->pt);
-		}
-	}
-	ev_notify();
+	kill_other_threads(t, SIGKILL);
 	while (p->nthreads > 1) {
 		if (t->pending & SIGBIT(SIGKILL))
 			return -EINTR; /* the process is being killed: it stays exiting */

@@ -324,6 +324,33 @@ long sys_pselect6(struct task *t, const uint64_t *a)
 	return sigmask_pop(t, pushed, ready);
 }
 
+/*
+ * A new anonymous-inode file of `type` (eventfd, timerfd, epoll) whose
+ * f->obj is a zeroed object of `size` bytes; O_NONBLOCK of flags is kept.
+ * NULL when out of memory.
+ */
+static struct file *anon_file(enum file_type type, size_t size, unsigned flags, const char *name)
+{
+	void *obj = kzalloc(size);
+	struct file *f = file_new(type, O_RDWR | (flags & O_NONBLOCK), name);
+	if (!obj || !f) {
+		kfree(obj);
+		file_put(f);
+		return NULL;
+	}
+	f->obj = obj;
+	return f;
+}
+
+/* Install f at the lowest free fd (O_CLOEXEC of flags); it goes if that fails. */
+static int anon_install(struct task *t, struct file *f, unsigned flags)
+{
+	int fd = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
+	if (fd < 0)
+		file_put(f);
+	return fd;
+}
+
 /* ---- eventfd ---- */
 
 struct eventfd {
@@ -338,21 +365,13 @@ long sys_eventfd2(struct task *t, const uint64_t *a)
 
 	if (flags & ~(EFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK))
 		return -EINVAL;
-	struct eventfd *e = kzalloc(sizeof(*e));
-	struct file *f =
-		file_new(FT_EVENTFD, O_RDWR | (flags & O_NONBLOCK), "anon_inode:[eventfd]");
-	if (!e || !f) {
-		kfree(e);
-		file_put(f);
+	struct file *f = anon_file(FT_EVENTFD, sizeof(struct eventfd), flags, "anon_inode:[eventfd]");
+	if (!f)
 		return -ENOMEM;
-	}
+	struct eventfd *e = f->obj;
 	e->count = (uint32_t)a[0];
 	e->semaphore = flags & EFD_SEMAPHORE;
-	f->obj = e;
-	int fd = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	return anon_install(t, f, flags);
 }
 
 static long eventfd_read(struct task *t, struct file *f, uint64_t ubuf, size_t len)
@@ -472,20 +491,11 @@ long sys_timerfd_create(struct task *t, const uint64_t *a)
 	default:
 		return -EINVAL;
 	}
-	struct timerfd *tm = kzalloc(sizeof(*tm));
-	struct file *f =
-		file_new(FT_TIMERFD, O_RDWR | (flags & O_NONBLOCK), "anon_inode:[timerfd]");
-	if (!tm || !f) {
-		kfree(tm);
-		file_put(f);
+	struct file *f = anon_file(FT_TIMERFD, sizeof(struct timerfd), flags, "anon_inode:[timerfd]");
+	if (!f)
 		return -ENOMEM;
-	}
-	tm->clock = clock;
-	f->obj = tm;
-	int fd = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	((struct timerfd *)f->obj)->clock = clock;
+	return anon_install(t, f, flags);
 }
 
 static struct timerfd *tfd_get(struct task *t, uint64_t fd, int *err)
@@ -618,19 +628,11 @@ long sys_epoll_create1(struct task *t, const uint64_t *a)
 
 	if (flags & ~O_CLOEXEC)
 		return -EINVAL;
-	struct epoll *ep = kzalloc(sizeof(*ep));
-	struct file *f = file_new(FT_EPOLL, O_RDWR, "anon_inode:[eventpoll]");
-	if (!ep || !f) {
-		kfree(ep);
-		file_put(f);
+	struct file *f = anon_file(FT_EPOLL, sizeof(struct epoll), flags, "anon_inode:[eventpoll]");
+	if (!f)
 		return -ENOMEM;
-	}
-	ep->file = f;
-	f->obj = ep;
-	int fd = fd_install(t->proc, f, 0, flags & O_CLOEXEC);
-	if (fd < 0)
-		file_put(f);
-	return fd;
+	((struct epoll *)f->obj)->file = f;
+	return anon_install(t, f, flags);
 }
 
 static void rd_append(struct epitem *it)

@@ -254,9 +254,12 @@ static void polls(void)
 	res("select ready", select(p[1] + 1, &rd, &wr, NULL, &tv));
 	printf("rd %d wr(p0) %d wr(p1) %d\n", FD_ISSET(p[0], &rd), FD_ISSET(p[0], &wr),
 	       FD_ISSET(p[1], &wr));
+	/* a descriptor that is surely closed: the oracle's process may have fd 100 open */
+	int closed = dup(p[0]);
+	close(closed);
 	FD_ZERO(&rd);
-	FD_SET(100, &rd);
-	res("select bad fd", select(101, &rd, NULL, NULL, &tv));
+	FD_SET(closed, &rd);
+	res("select bad fd", select(closed + 1, &rd, NULL, NULL, &tv));
 	res("select negative", select(-1, NULL, NULL, NULL, &tv));
 	tv.tv_usec = 2000000;
 	res("select bad timeout", select(1, NULL, NULL, NULL, &tv));

@@ -56,6 +56,7 @@ struct rb_config {
 	struct rb_publish publish[RB_MAX_PUBLISH]; /* --publish, annotation org.realmbox.publish */
 	unsigned n_publish;
 	bool runtime_exec;      /* annotation org.realmbox.exec = "allow": realm mode takes exec */
+	bool runtime_attest;    /* org.realmbox.attest = "allow": realm mode answers attest */
 };
 
 /* One rootfs entry as measured at create time. */
@@ -178,5 +179,16 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 
 /* Signal deploy_exec's process pid: 0, -ESRCH, -EINVAL. */
 int deploy_exec_kill(const char *id, int pid, int sig);
+
+/*
+ * The running container id's CCA attestation token for challenge (realmbox
+ * attest), made by the RMM for its Container Realm, into out[0..cap): its
+ * length, or a negative errno with the reason in errbuf: -ESRCH (not
+ * running), -ENOTSUP (the isolation mode has no realm to attest), -EPERM
+ * (the container's measured configuration does not allow it), -EBUSY,
+ * -EIO. Any thread, while deploy_run runs.
+ */
+int deploy_attest(const char *id, const uint8_t challenge[64], uint8_t *out, size_t cap,
+		  char *errbuf, size_t errlen);
 
 #endif /* DEPLOY_DEPLOY_H */

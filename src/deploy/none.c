@@ -889,6 +889,21 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 	return r;
 }
 
+int deploy_attest(const char *id, const uint8_t challenge[64], uint8_t *out, size_t cap,
+		  char *errbuf, size_t errlen)
+{
+	if (realm_running(id))
+		return realm_attest(id, challenge, out, cap, errbuf, errlen);
+	if (none_running(id) || shim_running(id)) {
+		snprintf(errbuf, errlen, "not supported in isolation mode %s: only a Container "
+					 "Realm (--isolation realm) has a token",
+			 none_running(id) ? "none" : "shim");
+		return -ENOTSUP;
+	}
+	snprintf(errbuf, errlen, "the container is not running");
+	return -ESRCH;
+}
+
 int deploy_exec_kill(const char *id, int pid, int sig)
 {
 	if (sig <= 0 || sig > 64 || pid <= 1)

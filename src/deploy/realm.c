@@ -819,6 +819,8 @@ static struct {
 	uint64_t ocmd, oarg;  /* an outside command (exec) for the System Realm, pending */
 	const void *odata;    /* its request for the NS buffer */
 	size_t olen;
+	void *obuf;           /* where the answer's bytes in the NS buffer go (or NULL) */
+	size_t ocap;
 	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
 	int64_t oresult;
 	pthread_cond_t cv_ps;
@@ -1041,6 +1043,13 @@ int realm_kill(const char *id, int sig)
 static void outside_answer(int64_t result)
 {
 	pthread_mutex_lock(&S.mu);
+	if (S.obuf != NULL && result > 0) {
+		/* the answer's bytes, as long as the System Realm says they are */
+		if ((uint64_t)result > S.ocap || (uint64_t)result > hs.ns_size)
+			result = -EMSGSIZE;
+		else
+			ns_read(S.obuf, (size_t)result);
+	}
 	S.oresult = result;
 	S.odone = true;
 	pthread_cond_broadcast(&S.cv_ps);
@@ -1052,7 +1061,8 @@ static void outside_answer(int64_t result)
  * most 10 s for its PRH_RESULT. One at a time. -ESRCH if container id is
  * not running, -ETIMEDOUT.
  */
-static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len)
+static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len,
+		       void *out, size_t cap)
 {
 	struct timespec dl;
 	int64_t r = -ESRCH;
@@ -1070,11 +1080,14 @@ static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *d
 		S.oarg = arg;
 		S.odata = data;
 		S.olen = len;
+		S.obuf = out;
+		S.ocap = cap;
 		pthread_cond_signal(&S.cv_sys);
 		while (!S.odone && !S.stop && w != ETIMEDOUT)
 			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
 		r = S.odone ? S.oresult : S.stop ? -ESRCH : -ETIMEDOUT;
 		S.ocmd = 0;
+		S.obuf = NULL;
 		S.obusy = false;
 		pthread_cond_broadcast(&S.cv_ps);
 	} else if (w == ETIMEDOUT) {
@@ -1086,7 +1099,13 @@ static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *d
 
 int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len)
 {
-	return outside(id, cmd, arg, data, len);
+	return outside(id, cmd, arg, data, len, NULL, 0);
+}
+
+int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const void *data,
+			   size_t len, void *out, size_t cap)
+{
+	return outside(id, cmd, arg, data, len, out, cap);
 }
 
 size_t realm_ns_size(void)

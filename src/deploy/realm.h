@@ -67,6 +67,14 @@ struct rb_start_hdr {
  * sees it in the RIM. Without it the System Realm refuses PRH_CMD_EXEC.
  */
 #define RB_START_RUNTIME_EXEC 4u
+/*
+ * The owner lets the runtime ask for the Container Realm's token with a
+ * challenge of the runtime's choosing (`realmbox attest`; annotation
+ * org.realmbox.attest = "allow"): measured. Without it the System Realm
+ * refuses PRH_CMD_ATTEST, so a relying party of a container without it
+ * knows every token's challenge came from inside the container.
+ */
+#define RB_START_RUNTIME_ATTEST 8u
 
 struct rb_start_rlimit {
 	uint32_t resource, reserved;

@@ -56,7 +56,8 @@ static size_t layout(const struct rb_config *cfg, const uint8_t digest[32], uint
 		h.umask = cfg->umask;
 		h.flags = (cfg->terminal ? RB_START_TERMINAL : 0) |
 			  (cfg->rootfs_readonly ? RB_START_ROOTFS_RO : 0) |
-			  (cfg->runtime_exec ? RB_START_RUNTIME_EXEC : 0);
+			  (cfg->runtime_exec ? RB_START_RUNTIME_EXEC : 0) |
+			  (cfg->runtime_attest ? RB_START_RUNTIME_ATTEST : 0);
 		h.n_args = nargs;
 		h.n_env = nenv;
 		h.n_groups = ngr;

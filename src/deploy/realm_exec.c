@@ -3,6 +3,7 @@
  * realm_exec_wait, realm_exec_kill): the request packed for the System
  * Realm's NS buffer (struct pal_realm_exec), one console slot per
  * session, the System Realm asked through realm_outside (deploy/realm.c).
+ * Also realmbox attest's request (realm_attest), another outside command.
  */
 #include "deploy/realm_host.h"
 
@@ -151,4 +152,28 @@ int realm_exec_kill(const char *id, int pid, int sig)
 	int64_t r =
 		realm_outside(id, PRH_CMD_KILL_PID, ((uint64_t)pid << 8) | (uint64_t)sig, NULL, 0);
 	return r < 0 ? (int)r : 0;
+}
+
+int realm_attest(const char *id, const uint8_t challenge[64], uint8_t *out, size_t cap,
+		 char *errbuf, size_t errlen)
+{
+	int64_t r = realm_outside_read(id, PRH_CMD_ATTEST, 64, challenge, 64, out, cap);
+
+	if (r > 0 && r <= INT32_MAX)
+		return (int)r;
+	if (r == -EPERM)
+		snprintf(errbuf, errlen,
+			 "refused by the Container Realm: its measured configuration does not "
+			 "allow the runtime to ask for its token (annotation org.realmbox.attest: "
+			 "\"allow\" in config.json)");
+	else if (r == -EBUSY)
+		snprintf(errbuf, errlen, "every REC of the container is running; try again");
+	else if (r == -ESRCH)
+		snprintf(errbuf, errlen, "the container is not running");
+	else if (r == -ETIMEDOUT)
+		snprintf(errbuf, errlen, "the System Realm did not answer within 10 s");
+	else
+		snprintf(errbuf, errlen, "the RMM made no token: %s",
+			 strerror(r < 0 ? (int)-r : EIO));
+	return r < 0 ? (int)r : -EIO;
 }

@@ -73,6 +73,22 @@ void realm_exec_reset(void);
  * for its PRH_RESULT: the result, -ESRCH (not running), -ETIMEDOUT.
  */
 int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len);
+
+/*
+ * realm_outside whose positive result is a length of bytes the System
+ * Realm left in its NS buffer: they are copied to out (cap bytes at most;
+ * -EMSGSIZE if longer) before the result returns.
+ */
+int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const void *data,
+			   size_t len, void *out, size_t cap);
+
+/*
+ * deploy_attest for a realm container: the System Realm asks the RMM for
+ * the Container Realm's token (PRH_CMD_ATTEST). Its length, or a negative
+ * errno with the reason in errbuf.
+ */
+int realm_attest(const char *id, const uint8_t challenge[64], uint8_t *out, size_t cap,
+		 char *errbuf, size_t errlen);
 /* The NS buffer's size (the largest request). */
 size_t realm_ns_size(void);
 /* Console streams base..base+2 go to fds (NULL: closed, -1). */

@@ -308,6 +308,7 @@ static int start_libos(const struct pal_ops *ops)
 	}
 
 	pal_realm_allow_exec((h.flags & RB_START_RUNTIME_EXEC) != 0);
+	pal_realm_allow_attest((h.flags & RB_START_RUNTIME_ATTEST) != 0);
 	struct libos_config lc = {
 		.args = args,
 		.env = env,

@@ -200,3 +200,31 @@ int host_cli_load(const char *cmd, const char *root, const char *id, struct rb_c
 		return host_cli_fail(cmd, "%s", err.msg);
 	return 0;
 }
+
+int host_hex_parse(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	static const char digits[] = "0123456789abcdef0123456789ABCDEF";
+	size_t n = strlen(s);
+
+	if (n == 0 || n % 2 || n / 2 > cap || strspn(s, digits) != n)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned hi = (unsigned)(strchr(digits, s[2 * i]) - digits) & 15;
+		unsigned lo = (unsigned)(strchr(digits, s[2 * i + 1]) - digits) & 15;
+
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+void host_hex_format(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -1,14 +1,15 @@
 /*
  * Helpers the runtime's lifecycle commands share (host/lifecycle.c,
  * host/exec_cmd.c): one-line errors on stderr and in the --log file,
- * runc-style options, the runtime root, state loading, pid files and the
- * console socket.
+ * runc-style options, the runtime root, state loading, pid files, the
+ * console socket, and hex text.
  */
 #ifndef HOST_CLI_UTIL_H
 #define HOST_CLI_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "host/cstate.h"
@@ -46,5 +47,14 @@ int host_write_pid_file(const char *path, pid_t pid);
  * or -errno with msg set.
  */
 int host_console_handoff(const char *sockpath, char *msg, size_t n);
+
+/*
+ * Hex text s (either case, an even number of digits, 1 to cap bytes) into
+ * out: 0 with *len set, or -1.
+ */
+int host_hex_parse(const char *s, uint8_t *out, size_t cap, size_t *len);
+
+/* b[0..n) as lower-case hex into out (2n + 1 bytes, NUL-terminated). */
+void host_hex_format(char *out, const uint8_t *b, size_t n);
 
 #endif /* HOST_CLI_UTIL_H */

@@ -16,6 +16,7 @@
  * it out in host calls; the host writes it to FILE for `realmbox verify`.
  */
 #include "host/demo.h"
+#include "host/cli_util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -672,22 +673,13 @@ static void demo_usage(FILE *f)
 		"come from the runtime root (generated on first use).\n");
 }
 
+/* A challenge of 1 to 64 bytes in hex, zero-padded: 0 or -1. */
 static int parse_hex_challenge(const char *s, uint8_t out[DEMO_CHALLENGE_SIZE])
 {
-	size_t n = strlen(s);
+	size_t len;
 
 	memset(out, 0, DEMO_CHALLENGE_SIZE);
-	if (n == 0 || n % 2 || n / 2 > DEMO_CHALLENGE_SIZE ||
-	    strspn(s, "0123456789abcdefABCDEF") != n)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
+	return host_hex_parse(s, out, DEMO_CHALLENGE_SIZE, &len);
 }
 
 static int parse_args(int argc, char **argv, uint64_t *dram_size, struct demo *d,

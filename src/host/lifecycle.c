@@ -56,6 +56,8 @@ int host_globals_parse(int argc, char **argv)
 			if (m < 0)
 				goto missing;
 			host_g.root = v;
+			/* the machine's keys live there too (deploy/realm.c, machine key) */
+			setenv("REALMBOX_ROOT", v, 1);
 		} else if ((m = host_cli_opt(argc, argv, &i, "--log", NULL, &v)) != 0) {
 			if (m < 0)
 				goto missing;
@@ -918,6 +920,8 @@ int host_cmd_features(int argc, char **argv)
 	       "    \"org.realmbox.exec\": \"none,realm (realm: only with the measured annotation "
 	       "org.realmbox.exec=allow)\",\n"
 	       "    \"org.realmbox.ps\": \"none,realm\",\n"
+	       "    \"org.realmbox.attest\": \"realm (only with the measured annotation "
+	       "org.realmbox.attest=allow)\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"
 	       "}\n");

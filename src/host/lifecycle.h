@@ -44,6 +44,15 @@ int host_cmd_kill(int argc, char **argv);
 int host_cmd_delete(int argc, char **argv);
 int host_cmd_list(int argc, char **argv);
 int host_cmd_ps(int argc, char **argv);
+
+/*
+ * realmbox attest ID [--challenge HEX] [-o FILE]: the running Container
+ * Realm's CCA token for the challenge (1 to 64 bytes, zero-padded; random
+ * and printed on stderr when not given), written to FILE or stdout ("-").
+ * 0, or 1 with a message (not running, not a realm, not allowed by the
+ * container's measured configuration), 2 on a usage error.
+ */
+int host_cmd_attest(int argc, char **argv);
 int host_cmd_features(int argc, char **argv);
 int host_cmd_exec(int argc, char **argv);
 

@@ -244,6 +244,9 @@ int host_cmd_machine(int argc, char **argv)
 		}
 	}
 	rb_err_clear(&err);
+	/* machine key --root, else the global --root (it sets REALMBOX_ROOT), else the default */
+	if (rootflag == NULL)
+		rootflag = getenv("REALMBOX_ROOT");
 	ret = host_runtime_root(rootflag, root, sizeof(root), &err);
 	if (!ret)
 		ret = host_machine_keys_load(root, &keys, &err);

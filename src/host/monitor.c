@@ -5,6 +5,7 @@
  */
 #include "host/monitor.h"
 
+#include "host/cli_util.h"
 #include "host/exec.h"
 
 #include <errno.h>
@@ -209,6 +210,40 @@ static void do_ps(int fd)
 	reply(fd, 0, out);
 }
 
+/*
+ * "attest HEX": the Container Realm's token for the 64-byte challenge HEX,
+ * answered "ok HEX" (the token) or "err".
+ */
+static void do_attest(int fd, const char *hexchal)
+{
+	uint8_t challenge[64], tok[8192];
+	char errbuf[256] = "", *out;
+	size_t len;
+	int n;
+
+	if (host_hex_parse(hexchal, challenge, sizeof(challenge), &len) || len != 64) {
+		reply(fd, -EINVAL, "attest: the challenge must be 64 bytes in hex");
+		return;
+	}
+	if (!still_running()) {
+		reply(fd, -ESRCH, "the container is not running");
+		return;
+	}
+	n = deploy_attest(M.a->cfg->id, challenge, tok, sizeof(tok), errbuf, sizeof(errbuf));
+	if (n < 0) {
+		reply(fd, n, errbuf);
+		return;
+	}
+	out = malloc(2 * (size_t)n + 1);
+	if (out == NULL) {
+		reply(fd, -ENOMEM, "attest: out of memory");
+		return;
+	}
+	host_hex_format(out, tok, (size_t)n);
+	reply(fd, 0, out);
+	free(out);
+}
+
 static void serve_line(int fd, const char *req, char *msg, size_t msgsz);
 
 /* An exec session (host/exec.c) on its own thread: it lasts as long as the process. */
@@ -378,6 +413,10 @@ static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 		do_ps(fd);
 		return;
 	}
+	if (strncmp(req, "attest ", 7) == 0) {
+		do_attest(fd, req + 7);
+		return;
+	}
 	snprintf(msg, msgsz, "unknown request '%.64s'", req);
 	reply(fd, -EINVAL, msg);
 }
@@ -523,7 +562,7 @@ int host_monitor_connect(const char *root, const char *id, struct rb_err *err)
 int host_monitor_request(const char *root, const char *id, const char *req, char *out, size_t n,
 			 int timeout_ms, struct rb_err *err)
 {
-	char buf[8192];
+	char buf[12288]; /* the longest answer: attest's token in hex (at most 4096 bytes) */
 	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
 	size_t len = 0;
 	int fd;

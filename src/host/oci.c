@@ -241,6 +241,22 @@ static const char *const linux_ignored[] = {
 	"netDevices",	     NULL,
 };
 
+/*
+ * A consent annotation of the container's owner ("allow" or "deny", absent
+ * = deny) into *out: measured with the configuration, so a verifier sees it.
+ */
+static int consent_annotation(struct parse *p, json_t *annotations, const char *name, bool *out)
+{
+	json_t *a = json_is_object(annotations) ? json_object_get(annotations, name) : NULL;
+
+	if (a != NULL && !(json_is_string(a) && (strcmp(json_string_value(a), "allow") == 0 ||
+						 strcmp(json_string_value(a), "deny") == 0))) {
+		return field_err(p, "annotations", "%s: want \"allow\" or \"deny\"", name);
+	}
+	*out = a != NULL && strcmp(json_string_value(a), "allow") == 0;
+	return 0;
+}
+
 static bool in_list(const char *const *list, const char *key)
 {
 	for (; *list != NULL; list++) {
@@ -608,18 +624,11 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 				rc = host_publish_parse(json_string_value(pub),
 							"annotations.org.realmbox.publish", cfg,
 							p->err);
-			json_t *ex = json_is_object(v) ? json_object_get(v, "org.realmbox.exec") : NULL;
-
-			if (rc < 0)
-				; /* the publish annotation's error */
-			else if (ex != NULL && !(json_is_string(ex) &&
-					    (strcmp(json_string_value(ex), "allow") == 0 ||
-					     strcmp(json_string_value(ex), "deny") == 0)))
-				rc = field_err(p, "annotations", "org.realmbox.exec: want \"allow\" or "
-								 "\"deny\"");
-			else
-				cfg->runtime_exec = ex != NULL &&
-						    strcmp(json_string_value(ex), "allow") == 0;
+			if (rc == 0)
+				rc = consent_annotation(p, v, "org.realmbox.exec", &cfg->runtime_exec);
+			if (rc == 0)
+				rc = consent_annotation(p, v, "org.realmbox.attest",
+							&cfg->runtime_attest);
 		} else if (strcmp(key, "domainname") == 0) {
 			host_debug("%s: domainname: ignored", p->name);
 		} else {

@@ -21,28 +21,47 @@
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
+/*
+ * The commands. synopsis: what `realmbox CMD --help` prints, for commands
+ * that do not print their own help (NULL: the command does).
+ */
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *help;
+	const char *synopsis;
 } commands[] = {
-	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life"},
-	{"create", host_cmd_create, "create a container (runc's create: built, not started)"},
-	{"start", host_cmd_start, "start a created container"},
-	{"state", host_cmd_state, "print a container's OCI state JSON"},
-	{"kill", host_cmd_kill, "send a signal to a container's init (default SIGTERM)"},
-	{"delete", host_cmd_delete, "delete a stopped (or, with --force, any) container"},
-	{"list", host_cmd_list, "list the containers under the runtime root"},
-	{"ps", host_cmd_ps, "list a running container's processes"},
-	{"exec", host_cmd_exec, "a new process in a running container (isolation none, realm)"},
-	{"features", host_cmd_features, "print what the runtime supports (JSON, as runc)"},
-	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
-	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},
-	{"verify", host_cmd_verify, "verify a CCA attestation token and print its claims"},
-	{"measure", host_cmd_measure, "the RIM to expect for a bundle's Container Realm (offline)"},
-	{"machine", host_cmd_machine, "machine keys: `machine key` prints the platform public key"},
-	{"version", cmd_version, "print the version and the CCA interfaces implemented"},
-	{"help", cmd_help, "print this help"},
+	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life", NULL},
+	{"create", host_cmd_create, "create a container (runc's create: built, not started)", NULL},
+	{"start", host_cmd_start, "start a created container", "start ID"},
+	{"state", host_cmd_state, "print a container's OCI state JSON", "state ID"},
+	{"kill", host_cmd_kill, "send a signal to a container's init (default SIGTERM)",
+	 "kill [--all|-a] ID [SIGNAL]   (SIGNAL: a name, with or without SIG, or a number)"},
+	{"delete", host_cmd_delete, "delete a stopped (or, with --force, any) container",
+	 "delete [--force|-f] ID"},
+	{"list", host_cmd_list, "list the containers under the runtime root",
+	 "list [--format|-f table|json] [--quiet|-q]"},
+	{"ps", host_cmd_ps, "list a running container's processes",
+	 "ps [--format|-f table|json] ID"},
+	{"exec", host_cmd_exec, "a new process in a running container (isolation none, realm)",
+	 "exec [--tty|-t] [--env|-e K=V]... [--cwd DIR] [--user UID[:GID]] [--detach|-d]\n"
+	 "                     [--pid-file FILE] [--console-socket SOCK] [--process FILE] ID "
+	 "[CMD ARGS...]"},
+	{"features", host_cmd_features, "print what the runtime supports (JSON, as runc)",
+	 "features"},
+	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground", NULL},
+	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)", NULL},
+	{"attest", host_cmd_attest, "a running Container Realm's CCA attestation token",
+	 "attest ID [--challenge|-c HEX] [--output|-o FILE|-]\n"
+	 "  HEX: 1 to 64 bytes, zero-padded (default: random, printed on stderr); the\n"
+	 "  container's config.json must carry the annotation org.realmbox.attest: \"allow\""},
+	{"verify", host_cmd_verify, "verify a CCA attestation token and print its claims", NULL},
+	{"measure", host_cmd_measure, "the RIM to expect for a bundle's Container Realm (offline)",
+	 NULL},
+	{"machine", host_cmd_machine, "machine keys: `machine key` prints the platform public key",
+	 NULL},
+	{"version", cmd_version, "print the version and the CCA interfaces implemented", NULL},
+	{"help", cmd_help, "print this help", NULL},
 };
 
 static void usage(FILE *f)
@@ -94,8 +113,15 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(cmd, commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		if (commands[i].synopsis && argc >= 3 &&
+		    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+			printf("usage: realmbox [GLOBAL OPTIONS] %s\n\n%s\n", commands[i].synopsis,
+			       commands[i].help);
+			return 0;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "realmbox: unknown command '%s'\n", cmd);
 	usage(stderr);

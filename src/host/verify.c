@@ -5,6 +5,7 @@
  * Token format: docs/attestation.md.
  */
 #include "host/verify.h"
+#include "host/cli_util.h"
 #include "host/measure.h"
 
 #include <cbor.h>
@@ -505,13 +506,6 @@ static int rak_point(const struct verify_claims *c, mbedtls_ecp_group *grp, mbed
 	return ret;
 }
 
-static void hex(char *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
-
 /* ---- The verification -------------------------------------------------------- */
 
 int host_verify_token(const uint8_t *token, size_t len, const char *platform_key_pem,
@@ -607,8 +601,8 @@ int host_verify_token(const uint8_t *token, size_t len, const char *platform_key
 		memcpy(want, expect->challenge,
 		       expect->challenge_len > 64 ? 64 : expect->challenge_len);
 		if (expect->challenge_len > 64 || memcmp(want, c->challenge.b, 64) != 0) {
-			hex(got_hex, c->challenge.b, 64);
-			hex(want_hex, want, 64);
+			host_hex_format(got_hex, c->challenge.b, 64);
+			host_hex_format(want_hex, want, 64);
 			ret = rb_err_set(err, EPERM,
 					 "challenge mismatch: the token answers %s, "
 					 "expected %s",
@@ -621,8 +615,8 @@ int host_verify_token(const uint8_t *token, size_t len, const char *platform_key
 
 		if (expect->rim_len != c->rim.len ||
 		    memcmp(expect->rim, c->rim.b, c->rim.len) != 0) {
-			hex(got_hex, c->rim.b, c->rim.len);
-			hex(want_hex, expect->rim, expect->rim_len > 64 ? 64 : expect->rim_len);
+			host_hex_format(got_hex, c->rim.b, c->rim.len);
+			host_hex_format(want_hex, expect->rim, expect->rim_len > 64 ? 64 : expect->rim_len);
 			ret = rb_err_set(err, EPERM,
 					 "RIM mismatch: the realm measured %s, expected %s",
 					 got_hex, want_hex);
@@ -683,32 +677,13 @@ static int read_file(const char *path, size_t max, uint8_t **out, size_t *len, s
 	return 0;
 }
 
-static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
-{
-	size_t n = strlen(s);
-
-	if (n % 2 || n / 2 > cap || n == 0)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 ||
-		    !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	*len = n / 2;
-	return 0;
-}
-
 static char *hexs(const struct verify_bytes *b)
 {
 	static char buf[4][2 * VERIFY_MAX_BYTES + 1];
 	static unsigned next;
 	char *s = buf[next++ % 4];
 
-	hex(s, b->b, b->len);
+	host_hex_format(s, b->b, b->len);
 	return s;
 }
 
@@ -763,7 +738,7 @@ static void print_json(const struct verify_claims *c)
 	{
 		char h[2 * VERIFY_COSE_KEY_MAX + 1];
 
-		hex(h, c->rak, c->rak_len);
+		host_hex_format(h, c->rak, c->rak_len);
 		json_object_set_new(realm, "rak_cose_key", json_string(h));
 	}
 	json_object_set_new(plat, "profile", json_string(c->plat_profile));
@@ -815,14 +790,14 @@ int host_cmd_verify(int argc, char **argv)
 		} else if (!strcmp(a, "--platform-key") && i + 1 < argc) {
 			keyfile = argv[++i];
 		} else if (!strcmp(a, "--challenge") && i + 1 < argc) {
-			if (parse_hex(argv[++i], challenge, sizeof(challenge), &ex.challenge_len)) {
+			if (host_hex_parse(argv[++i], challenge, sizeof(challenge), &ex.challenge_len)) {
 				fprintf(stderr,
 					"realmbox: verify: --challenge: 1 to 64 bytes in hex\n");
 				return 2;
 			}
 			ex.challenge = challenge;
 		} else if (!strcmp(a, "--rim") && i + 1 < argc) {
-			if (parse_hex(argv[++i], rim, sizeof(rim), &ex.rim_len)) {
+			if (host_hex_parse(argv[++i], rim, sizeof(rim), &ex.rim_len)) {
 				fprintf(stderr, "realmbox: verify: --rim: 1 to 64 bytes in hex\n");
 				return 2;
 			}

@@ -118,6 +118,13 @@ enum pal_realm_net_op {
 #define PRH_CMD_EXEC 7     /* start the process in the NS buffer (runc exec): PRH_RESULT pid */
 #define PRH_CMD_EXEC_STATUS 8 /* g1 pid: PRH_RESULT its status, -EAGAIN running, -ESRCH */
 #define PRH_CMD_KILL_PID 9 /* g1 pid << 8 | signal, for an exec'd process: PRH_RESULT 0/-errno */
+/*
+ * g1 = 64: the NS buffer holds a 64-byte challenge (realmbox attest). The
+ * Container Realm's token from the RMM replaces it; PRH_RESULT its length,
+ * or -EPERM (not allowed by the measured configuration), -EBUSY (every REC
+ * of the container was running), -EIO (the RMM made no token).
+ */
+#define PRH_CMD_ATTEST 10
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 
@@ -192,6 +199,12 @@ void pal_realm_run(int (*start)(void *arg), void *arg);
  * (PRH_CMD_EXEC); refused with -EPERM otherwise. Set at START.
  */
 void pal_realm_allow_exec(bool allow);
+
+/*
+ * Whether the measured configuration lets the runtime ask for the
+ * container's token (PRH_CMD_ATTEST); refused with -EPERM otherwise.
+ */
+void pal_realm_allow_attest(bool allow);
 
 struct pal_realm_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;

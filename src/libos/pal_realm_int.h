@@ -86,6 +86,7 @@ struct pal_realm_state {
 	bool started;	    /* START served */
 	unsigned spawn_rec; /* PRH_CMD_EXEC: the REC task_create binds the new process to */
 	bool exec_allowed;  /* the measured configuration allows PRH_CMD_EXEC */
+	bool attest_allowed; /* ... and PRH_CMD_ATTEST */
 	bool ended;	    /* container_exit: the container is over */
 	int end_status;
 	unsigned ntasks;

@@ -293,6 +293,8 @@ void pal_realm_allow_exec(bool allow)
 	R.exec_allowed = allow;
 }
 
+static int64_t attest_from_outside(uint64_t len);
+
 static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 {
 	int st = 0, r;
@@ -305,6 +307,8 @@ static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 			return -EINVAL;
 		r = libos_spawn_status((int)arg, &st);
 		return r < 0 ? r : st;
+	case PRH_CMD_ATTEST:
+		return attest_from_outside(arg);
 	case PRH_CMD_KILL_PID:
 		/* only a process started from outside: init has PRH_CMD_SIGNAL */
 		if ((arg >> 8) <= 1 || (arg >> 8) > 0x7fffffff || (arg & 0xff) == 0 ||
@@ -360,7 +364,7 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 			continue;
 		}
 		if (out[0] == PRH_CMD_EXEC || out[0] == PRH_CMD_EXEC_STATUS ||
-		    out[0] == PRH_CMD_KILL_PID) {
+		    out[0] == PRH_CMD_KILL_PID || out[0] == PRH_CMD_ATTEST) {
 			uint64_t res[1] = {(uint64_t)outside_cmd(out[0], out[1])};
 
 			pal_realm_host_call(PRH_RESULT, res, 1, NULL);
@@ -1057,18 +1061,17 @@ static void r_container_exit(void *c, int status, int sig)
 }
 
 /*
- * The container's token (pal.h attest_token): RSI_RB_ATTEST_INIT/CONTINUE
- * on the channel of the task being served, so the RMM makes the Container
- * Realm's token (its RIM and REMs, the container's challenge); the bytes
- * come through the first granule of the bounce buffer.
+ * The Container Realm's token on the channel chan: RSI_RB_ATTEST_INIT and
+ * CONTINUE, so the RMM makes it (the realm's RIM and REMs, this challenge);
+ * the bytes come through the first granule of the bounce buffer. The token's
+ * length, or -EBUSY (the RMM refused INIT: the REC runs), -ENXIO (the
+ * channel is not bound), -ENOSPC, -EIO.
  */
-static long r_attest_token(void *c, struct pal_task *t, const uint8_t challenge[64], void *buf,
-			   size_t cap)
+static long attest_on(uint64_t chan, const uint8_t challenge[64], void *buf, size_t cap)
 {
-	uint64_t chan = R.e.chan_ipa[rec_of(rr_of(t))], x[11];
+	uint64_t x[11];
 	size_t got = 0;
 
-	(void)c;
 	memset(x, 0, sizeof(x));
 	x[0] = SMC_RSI_RB_ATTEST_INIT;
 	x[1] = chan;
@@ -1076,7 +1079,7 @@ static long r_attest_token(void *c, struct pal_task *t, const uint8_t challenge[
 	R.st.rsi_calls++;
 	R.e.smc(R.e.guest, x);
 	if (x[0] != RSI_SUCCESS)
-		return -EIO;
+		return x[0] == RSI_ERROR_STATE ? -EBUSY : -ENXIO;
 	for (unsigned step = 0; step < 2 + GRANULE_SIZE; step++) {
 		if (got >= GRANULE_SIZE)
 			return -ENOSPC;
@@ -1099,6 +1102,51 @@ static long r_attest_token(void *c, struct pal_task *t, const uint8_t challenge[
 			return -EIO;
 	}
 	return -EIO;
+}
+
+/* The container's token for its own request (pal.h attest_token: configfs-tsm). */
+static long r_attest_token(void *c, struct pal_task *t, const uint8_t challenge[64], void *buf,
+			   size_t cap)
+{
+	long n;
+
+	(void)c;
+	n = attest_on(R.e.chan_ipa[rec_of(rr_of(t))], challenge, buf, cap);
+	return n == -EBUSY || n == -ENXIO ? -EIO : n;
+}
+
+/*
+ * PRH_CMD_ATTEST: the token for a challenge from outside (realmbox attest),
+ * made on the channel of any REC of the container that is not running (the
+ * RMM locks it; a running one answers busy and the next is tried).
+ */
+static int64_t attest_from_outside(uint64_t len)
+{
+	static uint8_t tok[GRANULE_SIZE];
+	uint8_t challenge[64];
+	long n = -EBUSY;
+
+	if (!R.started || R.ended)
+		return -ESRCH;
+	if (!R.attest_allowed)
+		return -EPERM; /* the container's owner did not allow it (measured) */
+	if (len != sizeof(challenge) || R.e.ns_size < sizeof(tok))
+		return -EINVAL;
+	memcpy(challenge, R.e.ns, sizeof(challenge));
+	for (unsigned k = 0; k < R.e.nrecs; k++) {
+		n = attest_on(R.e.chan_ipa[k], challenge, tok, sizeof(tok));
+		if (n != -EBUSY && n != -ENXIO)
+			break;
+	}
+	if (n < 0)
+		return n == -ENXIO ? -EBUSY : n;
+	memcpy(R.e.ns, tok, (size_t)n);
+	return n;
+}
+
+void pal_realm_allow_attest(bool allow)
+{
+	R.attest_allowed = allow;
 }
 
 void pal_realm_get_stats(struct pal_realm_stats *st)

@@ -792,21 +792,18 @@ static uint64_t handle_rsi_rb_thread(struct fasco_call *c1, struct fasco_call *c
 	return RSI_SUCCESS;
 }
 
-/* ---- ATTEST: the Container Realm's token, for a request being served ------ */
+/* ---- ATTEST: the Container Realm's token ----------------------------------- */
 
-/* The container's attestation: only while one of its requests is TAKEN. */
-static bool attest_allowed(struct fasco_call *c, uint64_t fid)
-{
-	if (c->crec->fasco.state == RB_CHAN_TAKEN)
-		return true;
-	fasco_refuse(c, "attestation while no request is taken", fid, c->crec->fasco.state);
-	return false;
-}
-
+/*
+ * The container's attestation, in any state of the request (the table marks
+ * it as needing none): for a call being served (configfs-tsm inside the
+ * container) or for the runtime (realmbox attest, allowed by the container's
+ * measured configuration, which the System Realm enforces). The container
+ * REC is locked, so it is not running; its aux granules hold the state. The
+ * challenge is the System Realm's to give in both cases, as it always was.
+ */
 static uint64_t handle_rsi_rb_attest_init(struct fasco_call *c, uint64_t *x)
 {
-	if (!attest_allowed(c, SMC_RSI_RB_ATTEST_INIT))
-		return RSI_ERROR_STATE;
 	/* state in the container REC (locked, not running): its token, its challenge */
 	attest_token_start(c->crec, &x[2]);
 	x[1] = ATTEST_TOKEN_MAX;
@@ -817,8 +814,6 @@ static uint64_t handle_rsi_rb_attest_continue(struct fasco_call *c, uint64_t *x)
 {
 	uint64_t st, n = 0;
 
-	if (!attest_allowed(c, SMC_RSI_RB_ATTEST_CONTINUE))
-		return RSI_ERROR_STATE;
 	/* claims of the container's RD; bytes into the System Realm's own DATA */
 	st = attest_token_continue(c->crec, granule_find(c->crec->rd_addr), c->sys_rd, x[2], x[3],
 				   x[4], &n);
@@ -897,24 +892,25 @@ static const struct {
 	fasco_rsi_fn fn;
 	fasco_rsi2_fn fn2;
 	fasco_rsi_raw_fn raw;
+	bool any_state; /* fn runs whatever the request's state (the REC is locked) */
 } fasco_rsi_table[] = {
-	{SMC_RSI_RB_TAKE, "TAKE", handle_rsi_rb_take, NULL, NULL},
-	{SMC_RSI_RB_COPY_IN, "COPY_IN", handle_rsi_rb_copy_in, NULL, NULL},
-	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", handle_rsi_rb_copy_out, NULL, NULL},
-	{SMC_RSI_RB_MAP, "MAP", handle_rsi_rb_map, NULL, NULL},
-	{SMC_RSI_RB_UNMAP, "UNMAP", handle_rsi_rb_unmap, NULL, NULL},
-	{SMC_RSI_RB_PROTECT, "PROTECT", handle_rsi_rb_protect, NULL, NULL},
-	{SMC_RSI_RB_SET_REGS, "SET_REGS", handle_rsi_rb_set_regs, NULL, NULL},
-	{SMC_RSI_RB_COMPLETE, "COMPLETE", handle_rsi_rb_complete, NULL, NULL},
-	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", handle_rsi_rb_read_config, NULL, NULL},
-	{SMC_RSI_RB_FORK_PAGE, "FORK_PAGE", NULL, handle_rsi_rb_fork_page, NULL},
-	{SMC_RSI_RB_FORK_REGS, "FORK_REGS", NULL, handle_rsi_rb_fork_regs, NULL},
-	{SMC_RSI_RB_GET_REGS, "GET_REGS", handle_rsi_rb_get_regs, NULL, NULL},
-	{SMC_RSI_RB_KICK, "KICK", NULL, NULL, handle_rsi_rb_kick},
-	{SMC_RSI_RB_ATTEST_INIT, "ATTEST_INIT", handle_rsi_rb_attest_init, NULL, NULL},
-	{SMC_RSI_RB_ATTEST_CONTINUE, "ATTEST_CONTINUE", handle_rsi_rb_attest_continue, NULL, NULL},
-	{SMC_RSI_RB_EXEC_MEASURE, "EXEC_MEASURE", handle_rsi_rb_exec_measure, NULL, NULL},
-	{SMC_RSI_RB_THREAD, "THREAD", NULL, handle_rsi_rb_thread, NULL},
+	{SMC_RSI_RB_TAKE, "TAKE", handle_rsi_rb_take, NULL, NULL, false},
+	{SMC_RSI_RB_COPY_IN, "COPY_IN", handle_rsi_rb_copy_in, NULL, NULL, false},
+	{SMC_RSI_RB_COPY_OUT, "COPY_OUT", handle_rsi_rb_copy_out, NULL, NULL, false},
+	{SMC_RSI_RB_MAP, "MAP", handle_rsi_rb_map, NULL, NULL, false},
+	{SMC_RSI_RB_UNMAP, "UNMAP", handle_rsi_rb_unmap, NULL, NULL, false},
+	{SMC_RSI_RB_PROTECT, "PROTECT", handle_rsi_rb_protect, NULL, NULL, false},
+	{SMC_RSI_RB_SET_REGS, "SET_REGS", handle_rsi_rb_set_regs, NULL, NULL, false},
+	{SMC_RSI_RB_COMPLETE, "COMPLETE", handle_rsi_rb_complete, NULL, NULL, false},
+	{SMC_RSI_RB_READ_CONFIG, "READ_CONFIG", handle_rsi_rb_read_config, NULL, NULL, false},
+	{SMC_RSI_RB_FORK_PAGE, "FORK_PAGE", NULL, handle_rsi_rb_fork_page, NULL, false},
+	{SMC_RSI_RB_FORK_REGS, "FORK_REGS", NULL, handle_rsi_rb_fork_regs, NULL, false},
+	{SMC_RSI_RB_GET_REGS, "GET_REGS", handle_rsi_rb_get_regs, NULL, NULL, false},
+	{SMC_RSI_RB_KICK, "KICK", NULL, NULL, handle_rsi_rb_kick, false},
+	{SMC_RSI_RB_ATTEST_INIT, "ATTEST_INIT", handle_rsi_rb_attest_init, NULL, NULL, true},
+	{SMC_RSI_RB_ATTEST_CONTINUE, "ATTEST_CONTINUE", handle_rsi_rb_attest_continue, NULL, NULL, true},
+	{SMC_RSI_RB_EXEC_MEASURE, "EXEC_MEASURE", handle_rsi_rb_exec_measure, NULL, NULL, false},
+	{SMC_RSI_RB_THREAD, "THREAD", NULL, handle_rsi_rb_thread, NULL, false},
 };
 
 bool fasco_rsi_fid(uint64_t fid)
@@ -976,7 +972,7 @@ enum rsi_action fasco_rsi_handle(struct rec *rec, struct granule *g_rd, struct r
 		x[0] = ret == -EBUSY ? RSI_ERROR_STATE : RSI_ERROR_INPUT;
 		return RSI_ACTION_RESUME;
 	}
-	if (!request_pending(c.crec)) {
+	if (!fasco_rsi_table[i].any_state && !request_pending(c.crec)) {
 		fasco_refuse(&c, "call while no request is pending", fid, c.crec->fasco.state);
 		x[0] = RSI_ERROR_STATE;
 	} else {

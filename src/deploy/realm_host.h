@@ -114,6 +114,17 @@ enum realm_lie {
 void realm_test_lie(enum realm_lie mode, const char *path, const char *other);
 
 /*
+ * For the attack tests only: a compromised System Realm. From the next run
+ * on, every SMC the System Realm's code makes (x[0] the FID, x[1..10] its
+ * arguments, the results written back) goes to hook instead, which may make
+ * calls of its own through smc (from the System Realm's vCPU, as its code
+ * would) and passes x on with smc when it wants the call made. NULL: none.
+ */
+typedef void (*realm_test_smc_fn)(void *guest, uint64_t x[11]);
+typedef void (*realm_test_smc_hook)(void *guest, uint64_t x[11], realm_test_smc_fn smc);
+void realm_test_sys_smc_hook(realm_test_smc_hook hook);
+
+/*
  * For the attack tests only: granules of the running container's realms,
  * as the host knows them. 0, or -ESRCH when no container runs.
  */

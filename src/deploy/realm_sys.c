@@ -16,6 +16,7 @@
  * kernel's own memory, switched on the System Realm's one vCPU.
  */
 #include "deploy/realm.h"
+#include "deploy/realm_host.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static void *bump(size_t n)
 
 /* ---- what a realm has architecturally: SMC, the counter, RNDR ---- */
 
-static void k_smc(void *guest, uint64_t x[11])
+static void real_smc(void *guest, uint64_t x[11])
 {
 	struct smc_regs r;
 
@@ -60,6 +61,24 @@ static void k_smc(void *guest, uint64_t x[11])
 	memcpy(r.x, x, 11 * sizeof(uint64_t));
 	native_guest_smc(guest, &r);
 	memcpy(x, r.x, 11 * sizeof(uint64_t));
+}
+
+/* The attack tests' compromised System Realm (realm_test_sys_smc_hook), or NULL. */
+static realm_test_smc_hook sys_smc_hook;
+
+void realm_test_sys_smc_hook(realm_test_smc_hook hook)
+{
+	sys_smc_hook = hook;
+}
+
+static void k_smc(void *guest, uint64_t x[11])
+{
+	realm_test_smc_hook hook = sys_smc_hook;
+
+	if (hook != NULL)
+		hook(guest, x, real_smc);
+	else
+		real_smc(guest, x);
 }
 
 static uint64_t k_counter_ns(void *guest, int clock)

@@ -10,6 +10,13 @@
  * A lying file server (other bytes, truncated, grown, another file) gives
  * the program EIO and never the host's bytes.
  *
+ * A compromised System Realm (realm_host.h's SMC hook: its own code makes
+ * extra calls while serving a real shell) copies outside the pending call's
+ * argument ranges, reads and writes the container's code page, copies when
+ * no call is pending, maps a granule that is already mapped and one outside
+ * the container's IPA space: the RMM refuses each and counts it, and the
+ * shell's output is unharmed.
+ *
  * The same memory attack against `--isolation none` must succeed, or this test
  * could not fail: there the container's memory is the runtime's own, and
  * the host finds the secret by reading it. (The emulated machine keeps
@@ -48,12 +55,15 @@
 #include "deploy/shim.h"
 #include "arch/gpt.h"
 #include "arch/rcontainer.h"
+#include "arch/fasco.h"
 #include "arch/rmi.h"
+#include "arch/rsi.h"
 #include "monitor/rc_gpt.h"
 #include "host/host.h"
 #include "host/manifest.h"
 #include "common/invariants.h"
 #include "plat/plat.h"
+#include "plat/emu/native_guest.h"
 
 #define PG 4096u
 
@@ -506,6 +516,121 @@ static void test_realm_lying_file_server(void **state)
 	assert_string_equal(out, want);
 }
 
+/* ---- realm: a compromised System Realm against a container it serves -------------- */
+
+#define SYS_GETPID 172
+#define SYS_WRITE 64
+
+/* What the compromised System Realm tried (its thread) and what the RMM answered. */
+static struct {
+	uint64_t scratch;	     /* a System Realm IPA it may overwrite (the copy bounce) */
+	uint64_t map_cipa;	     /* a container granule a MAP already used */
+	bool done_len, done_code, done_idle, done_map;
+	uint64_t st_len, st_code_in, st_code_out, st_idle, st_alias, st_outside;
+	uint64_t attempts;
+	char why[160];
+} evil;
+
+static uint64_t evil_call(void *g, realm_test_smc_fn smc, uint64_t fid, uint64_t a1, uint64_t a2,
+			  uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	uint64_t x[11] = {fid, a1, a2, a3, a4, a5};
+
+	evil.attempts++;
+	smc(g, x);
+	return x[0];
+}
+
+/* The pending request's registers (GET_REGS into the scratch granule), or false. */
+static bool evil_regs(void *g, realm_test_smc_fn smc, uint64_t chan, struct rb_regs *r)
+{
+	uint64_t x[11] = {SMC_RSI_RB_GET_REGS, chan, evil.scratch};
+
+	if (evil.scratch == 0)
+		return false;
+	smc(g, x);
+	if (x[0] != RSI_SUCCESS)
+		return false;
+	native_guest_read(g, evil.scratch, r, sizeof(*r));
+	return true;
+}
+
+static void evil_hook(void *g, uint64_t x[11], realm_test_smc_fn smc)
+{
+	uint64_t fid = x[0], chan = x[1];
+	struct rb_regs r;
+
+	if (fid == SMC_RSI_RB_COPY_IN && evil.scratch == 0)
+		evil.scratch = x[3] & ~(uint64_t)(GRANULE_SIZE - 1);
+	/* write(fd, buf, n) with a small n: read n + 4 KiB from buf */
+	if (fid == SMC_RSI_RB_COPY_IN && !evil.done_len && evil_regs(g, smc, chan, &r) &&
+	    r.x[8] == SYS_WRITE && r.x[2] < 256 && x[2] == r.x[1]) {
+		evil.done_len = true;
+		evil.st_len = evil_call(g, smc, SMC_RSI_RB_COPY_IN, chan, r.x[1], x[3],
+					r.x[2] + GRANULE_SIZE, 0);
+	}
+	/* a second MAP: the first one's granule again (an alias), and an IPA far outside */
+	if (fid == SMC_RSI_RB_MAP && !evil.done_map && evil.map_cipa != 0 &&
+	    evil.map_cipa != x[3]) {
+		evil.done_map = true;
+		evil.st_alias = evil_call(g, smc, SMC_RSI_RB_MAP, chan, x[2], evil.map_cipa, 1, 0);
+		evil.st_outside = evil_call(g, smc, SMC_RSI_RB_MAP, chan, x[2], 1ULL << 47, 1, 0);
+	}
+	if (fid == SMC_RSI_RB_MAP && evil.map_cipa == 0)
+		evil.map_cipa = x[3];
+	/* getpid has no buffer: read, then overwrite, the caller's code page */
+	if (fid == SMC_RSI_RB_COMPLETE && !evil.done_code && evil_regs(g, smc, chan, &r) &&
+	    r.x[8] == SYS_GETPID) {
+		uint64_t page = r.pc & ~(uint64_t)(GRANULE_SIZE - 1);
+
+		evil.done_code = true;
+		evil.st_code_in = evil_call(g, smc, SMC_RSI_RB_COPY_IN, chan, page, evil.scratch, 64, 0);
+		evil.st_code_out =
+			evil_call(g, smc, SMC_RSI_RB_COPY_OUT, chan, page, evil.scratch, 64, 0);
+	}
+	smc(g, x);
+	/* the call is complete: no request is pending on the channel any more */
+	if (fid == SMC_RSI_RB_COMPLETE && x[0] == RSI_SUCCESS && evil.done_code && !evil.done_idle) {
+		evil.done_idle = true;
+		evil.st_idle = evil_call(g, smc, SMC_RSI_RB_COPY_IN, chan, 0x400000, evil.scratch, 16, 0);
+	}
+}
+
+static void test_realm_compromised_system_realm(void **state)
+{
+	char out[4096], err[2048];
+	struct rb_result res;
+	int r;
+
+	assert_true(have_rootfs);
+	memset(&evil, 0, sizeof(evil));
+	realm_test_sys_smc_hook(evil_hook);
+	r = run_script("echo pid $$; echo hello; ls /data >/dev/null; echo done", &res, out,
+		       sizeof(out), err, sizeof(err));
+	realm_test_sys_smc_hook(NULL);
+	assert_int_equal(r, 0);
+	print_message("compromised System Realm: %llu hostile calls; refusals counted %llu; "
+		      "len %llu code-in %llu code-out %llu idle %llu alias %llu outside %llu\n",
+		      (unsigned long long)evil.attempts, (unsigned long long)res.verify_refusals,
+		      (unsigned long long)evil.st_len, (unsigned long long)evil.st_code_in,
+		      (unsigned long long)evil.st_code_out, (unsigned long long)evil.st_idle,
+		      (unsigned long long)evil.st_alias, (unsigned long long)evil.st_outside);
+	/* every attack was tried ... */
+	assert_true(evil.done_len && evil.done_code && evil.done_idle && evil.done_map);
+	/* ... and refused: range and ownership as RSI_ERROR_INPUT, no pending call as STATE */
+	assert_int_equal(evil.st_len, RSI_ERROR_INPUT);
+	assert_int_equal(evil.st_code_in, RSI_ERROR_INPUT);
+	assert_int_equal(evil.st_code_out, RSI_ERROR_INPUT);
+	assert_int_equal(evil.st_idle, RSI_ERROR_STATE);
+	assert_int_equal(evil.st_alias, RSI_ERROR_INPUT);
+	assert_int_equal(evil.st_outside, RSI_ERROR_INPUT);
+	/* each counted as a verification refusal, and nothing else was */
+	assert_int_equal(res.verify_refusals, 6);
+	/* the shell never noticed */
+	assert_string_equal(out, "pid 1\nhello\ndone\n");
+	assert_int_equal(res.exit_status, 0);
+}
+
 /* ---- shim: a compromised deprivileged OS against a running con-shim ---------------- */
 
 #define VA_B 0x10000000ULL
@@ -832,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_realm_host_reads_and_writes_all_dram),
 		cmocka_unit_test(test_none_host_finds_the_secret),
 		cmocka_unit_test(test_realm_lying_file_server),
+		cmocka_unit_test(test_realm_compromised_system_realm),
 		cmocka_unit_test(test_realm_host_abuses_rmi),
 		cmocka_unit_test(test_shim_compromised_os),
 	};

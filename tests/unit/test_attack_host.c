@@ -400,31 +400,31 @@ static void test_realm_host_abuses_rmi(void **state)
 	host_mem_write(ns, "junk junk junk", 14);
 	const struct {
 		const char *what;
-		uint64_t fid, a1, a2, a3, a4, a5;
+		uint64_t fid, a[5];
 	} calls[] = {
-		{"delegate the container's RD", SMC_RMI_GRANULE_DELEGATE, v.ct_rd},
-		{"undelegate container DATA", SMC_RMI_GRANULE_UNDELEGATE, v.ct_data},
-		{"undelegate System Realm DATA", SMC_RMI_GRANULE_UNDELEGATE, v.sys_data},
-		{"undelegate the container's RD", SMC_RMI_GRANULE_UNDELEGATE, v.ct_rd},
-		{"destroy the live Container Realm", SMC_RMI_REALM_DESTROY, v.ct_rd},
-		{"destroy the live System Realm", SMC_RMI_REALM_DESTROY, v.sys_rd},
-		{"destroy a REC with a channel", SMC_RMI_REC_DESTROY, v.ct_rec0},
-		{"enter a REC with its run page in realm memory", SMC_RMI_REC_ENTER, v.ct_rec0,
-		 v.ct_data},
-		{"enter a System Realm REC as a container's", SMC_RMI_REC_ENTER, v.ct_rd, ns},
-		{"create a realm over an RTT", SMC_RMI_REALM_CREATE, v.ct_rtt, ns},
-		{"an RD as a new RTT", SMC_RMI_RTT_CREATE, v.ct_rd, v.ct_rd, 0, 3},
-		{"an RTT as an RD", SMC_RMI_RTT_CREATE, v.ct_rtt, ns2, 0, 3},
-		{"DATA at a misaligned IPA", SMC_RMI_DATA_CREATE_UNKNOWN, v.ct_rd, ns2, 0x1001},
-		{"DATA beyond the IPA space", SMC_RMI_DATA_CREATE_UNKNOWN, v.ct_rd, ns2, 1ULL << 50},
-		{"container DATA as new DATA", SMC_RMI_DATA_CREATE_UNKNOWN, v.ct_rd, v.ct_data, 0},
-		{"delegate a misaligned PA", SMC_RMI_GRANULE_DELEGATE, v.ct_rd + 8},
-		{"delegate outside DRAM", SMC_RMI_GRANULE_DELEGATE, 0x1000},
-		{"destroy the container's RTT", SMC_RMI_RTT_DESTROY, v.ct_rd, 0, 1},
+		{"delegate the container's RD", SMC_RMI_GRANULE_DELEGATE, {v.ct_rd}},
+		{"undelegate container DATA", SMC_RMI_GRANULE_UNDELEGATE, {v.ct_data}},
+		{"undelegate System Realm DATA", SMC_RMI_GRANULE_UNDELEGATE, {v.sys_data}},
+		{"undelegate the container's RD", SMC_RMI_GRANULE_UNDELEGATE, {v.ct_rd}},
+		{"destroy the live Container Realm", SMC_RMI_REALM_DESTROY, {v.ct_rd}},
+		{"destroy the live System Realm", SMC_RMI_REALM_DESTROY, {v.sys_rd}},
+		{"destroy a REC with a channel", SMC_RMI_REC_DESTROY, {v.ct_rec0}},
+		{"enter a REC with its run page in realm memory", SMC_RMI_REC_ENTER, {v.ct_rec0,
+		 v.ct_data}},
+		{"enter a System Realm REC as a container's", SMC_RMI_REC_ENTER, {v.ct_rd, ns}},
+		{"create a realm over an RTT", SMC_RMI_REALM_CREATE, {v.ct_rtt, ns}},
+		{"an RD as a new RTT", SMC_RMI_RTT_CREATE, {v.ct_rd, v.ct_rd, 0, 3}},
+		{"an RTT as an RD", SMC_RMI_RTT_CREATE, {v.ct_rtt, ns2, 0, 3}},
+		{"DATA at a misaligned IPA", SMC_RMI_DATA_CREATE_UNKNOWN, {v.ct_rd, ns2, 0x1001}},
+		{"DATA beyond the IPA space", SMC_RMI_DATA_CREATE_UNKNOWN, {v.ct_rd, ns2, 1ULL << 50}},
+		{"container DATA as new DATA", SMC_RMI_DATA_CREATE_UNKNOWN, {v.ct_rd, v.ct_data, 0}},
+		{"delegate a misaligned PA", SMC_RMI_GRANULE_DELEGATE, {v.ct_rd + 8}},
+		{"delegate outside DRAM", SMC_RMI_GRANULE_DELEGATE, {0x1000}},
+		{"destroy the container's RTT", SMC_RMI_RTT_DESTROY, {v.ct_rd, 0, 1}},
 	};
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		uint64_t st = host_rmi(calls[i].fid, calls[i].a1, calls[i].a2, calls[i].a3,
-				       calls[i].a4, calls[i].a5, 0, NULL);
+		uint64_t st = host_rmi(calls[i].fid, calls[i].a[0], calls[i].a[1], calls[i].a[2],
+				       calls[i].a[3], calls[i].a[4], 0, NULL);
 
 		print_message("%-40s -> %s\n", calls[i].what, host_rmi_status_name(st));
 		assert_int_not_equal(st, RMI_SUCCESS);

@@ -484,6 +484,44 @@ static void test_tlb_range_and_gptbr_switch(void **state)
 	assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), 0);
 }
 
+/*
+ * PAALLOS starts a new TLB generation rather than clearing every slot: an
+ * entry of any older generation misses, also across the generation
+ * counter's wrap (2^19 full invalidations, where the slots are cleared), and
+ * a hit costs no walk.
+ */
+static void test_tlb_generations_and_wrap(void **state)
+{
+	uint64_t walks;
+
+	tp_gpt_build(GPI_NS, GPI_NO_ACCESS);
+	assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), 0);
+	walks = plat_counter_read(PLAT_CNT_GPT_WALK);
+	assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), 0); /* a hit */
+	assert_int_equal(plat_counter_read(PLAT_CNT_GPT_WALK), walks);
+	for (unsigned round = 0; round < 3; round++) {
+		/* fill PA_A, change it in memory, then as many PAALLOS as reach a wrap */
+		tp_set_gpi_mem(PA_A, GPI_NS);
+		plat_tlbi_paallos();
+		assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), 0);
+		tp_set_gpi_mem(PA_A, GPI_REALM);
+		for (unsigned i = 0; i < (round == 1 ? (1U << 19) : 1U); i++)
+			plat_tlbi_paallos();
+		assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), -EFAULT);
+		assert_int_equal(plat_gpc_check(PAS_REALM, PA_A, NULL), 0);
+	}
+	/* every generation count in between: an entry filled g flushes ago misses */
+	for (unsigned g = 1; g < 64; g++) {
+		tp_set_gpi_mem(PA_A, GPI_NS);
+		plat_tlbi_paallos();
+		assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), 0);
+		tp_set_gpi_mem(PA_A, GPI_REALM);
+		for (unsigned i = 0; i < g; i++)
+			plat_tlbi_paallos();
+		assert_int_equal(plat_gpc_check(PAS_NS, PA_A, NULL), -EFAULT);
+	}
+}
+
 static void test_gpc_disable_enable_uses_tlb_sequence(void **state)
 {
 	tp_gpt_build(GPI_NS, GPI_NO_ACCESS);
@@ -659,6 +697,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_geometries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pa_beyond_pps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tlb_stale_until_rpalos, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tlb_generations_and_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tlb_range_and_gptbr_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gpc_disable_enable_uses_tlb_sequence, setup,
 						teardown),

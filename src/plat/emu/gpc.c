@@ -53,13 +53,22 @@ void plat_write_scr_el3(uint64_t val)
 /* ---- GPC TLB ----------------------------------------------------------- */
 
 /*
- * Direct-mapped, indexed by granule number. An entry is
- * TLB_VALID | granule << 4 | GPI (granule numbers are < 2^40), 0 = empty.
+ * Direct-mapped, indexed by granule number. An entry is TLB_VALID | the
+ * flush generation it was filled in << 44 | granule << 4 | GPI (granule
+ * numbers are < 2^40), 0 = empty. A full invalidation (TLBI PAALLOS, at
+ * every RContainer GPT switch) only starts a new generation: entries of an
+ * older one miss. Clearing all 8192 slots with ordered stores instead cost
+ * ~60 us per switch. The generation wraps after 2^19 full invalidations;
+ * that one clears the slots.
  */
 #define TLB_ENTRIES 8192U
 #define TLB_VALID BIT(63)
-#define TLB_ENTRY(g, gpi) (TLB_VALID | ((g) << 4) | (uint64_t)(gpi))
-#define TLB_GRANULE(e) (((e) & ~TLB_VALID) >> 4)
+#define TLB_GEN_SHIFT 44
+#define TLB_GEN_MASK ((1ULL << 19) - 1)
+#define TLB_ENTRY(g, gpi, gen)                                                                     \
+	(TLB_VALID | ((gen)&TLB_GEN_MASK) << TLB_GEN_SHIFT | (g) << 4 | (uint64_t)(gpi))
+#define TLB_GRANULE(e) (((e) >> 4) & ((1ULL << 40) - 1))
+#define TLB_GEN(e) (((e) >> TLB_GEN_SHIFT) & TLB_GEN_MASK)
 #define TLB_GPI(e) ((unsigned)((e)&0xFU))
 
 static uint64_t tlb[TLB_ENTRIES];
@@ -69,6 +78,7 @@ static uint64_t tlb[TLB_ENTRIES];
  * so no GPI read before the TLBI survives it.
  */
 static uint64_t tlb_epoch;
+static uint64_t tlb_gen; /* full invalidations so far (the generation of new entries) */
 
 static uint64_t *tlb_slot(uint64_t g)
 {
@@ -79,7 +89,8 @@ static bool tlb_lookup(uint64_t g, unsigned *gpi)
 {
 	uint64_t e = __atomic_load_n(tlb_slot(g), __ATOMIC_ACQUIRE);
 
-	if ((e & TLB_VALID) == 0 || TLB_GRANULE(e) != g)
+	if ((e & TLB_VALID) == 0 || TLB_GRANULE(e) != g ||
+	    TLB_GEN(e) != (__atomic_load_n(&tlb_gen, __ATOMIC_ACQUIRE) & TLB_GEN_MASK))
 		return false;
 	*gpi = TLB_GPI(e);
 	return true;
@@ -88,7 +99,7 @@ static bool tlb_lookup(uint64_t g, unsigned *gpi)
 static void tlb_fill(uint64_t g, unsigned gpi, uint64_t epoch_at_walk)
 {
 	uint64_t *slot = tlb_slot(g);
-	uint64_t e = TLB_ENTRY(g, gpi);
+	uint64_t e = TLB_ENTRY(g, gpi, __atomic_load_n(&tlb_gen, __ATOMIC_ACQUIRE));
 
 	__atomic_store_n(slot, e, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&tlb_epoch, __ATOMIC_SEQ_CST) != epoch_at_walk) {
@@ -139,6 +150,9 @@ void plat_tlbi_rpalos(uint64_t pa, uint64_t size)
 static void tlb_flush_all(void)
 {
 	__atomic_fetch_add(&tlb_epoch, 1, __ATOMIC_SEQ_CST);
+	if ((__atomic_add_fetch(&tlb_gen, 1, __ATOMIC_SEQ_CST) & TLB_GEN_MASK) != 0)
+		return;
+	/* the generation wrapped: entries of the generation now reused must go */
 	for (unsigned i = 0; i < TLB_ENTRIES; i++)
 		__atomic_store_n(&tlb[i], 0, __ATOMIC_SEQ_CST);
 }

@@ -14,14 +14,10 @@ that fails is xfail, shown with its first difference and the system calls
 realmbox answered ENOSYS (REALMBOX_LOG=info); an unlisted one that passes
 is reported so the list can grow.
 
-Shim mode re-translates the container's code after every trap (see
-README.md), so the memory-heavy cases are left out of shim unless
-RB_APPS_SHIM_ALL=1, to keep this file under 3 minutes on this machine:
-sqlite with 10,000 rows (about 90-130 s in shim), the full lua script
-(about 20-40 s) and the Go timers and http programs (about 40 s and 18 s
-before they reach their first missing call, the same as in none mode).
-Their small variants (sqlite-1k, lua N=2000, go/pipeline) run in every
-mode.
+Every case runs in every mode. (Shim mode's heavy cases were left out
+until its GPT switches stopped clearing the whole emulated GPC TLB: sqlite
+with 10,000 rows took 90-230 s in shim then; all seven cases now take
+about 26 s there.)
 
   python3 tests/py/test_apps.py [-k NAME] [--mode none|realm|shim] [-v] [--list]
 """
@@ -51,25 +47,23 @@ GO_HTTP = b"status: 200 OK\nbody: hello from net/http in a container: GET /hello
 
 
 class AppCase(d.Case):
-    """A differential Case on the apps bundle; heavy=True leaves it out of
-    shim mode unless RB_APPS_SHIM_ALL=1 (see the module doc)."""
+    """A differential Case on the apps bundle."""
 
-    def __init__(self, name, args, heavy=False, **kw):
+    def __init__(self, name, args, **kw):
         kw.setdefault("compare_stderr", False)
         kw.setdefault("single_program", True)
         super().__init__(name, args, bundle="apps", **kw)
-        self.heavy = heavy
 
 
 CASES = [
     AppCase("sqlite/10k-memory",
             ["/usr/bin/sqlite3", "-batch", ":memory:", ".read /apps/sqlite-10k.sql"],
-            heavy=True, stdout_contains=SQLITE_10K_HEAD),
+            stdout_contains=SQLITE_10K_HEAD),
     # a database file: journal, locks, pwrite/fsync; writes reach the private copy
     AppCase("sqlite/1k-file",
             ["/usr/bin/sqlite3", "-batch", "/tmp/apps.db", ".read /apps/sqlite-1k.sql"],
             single_program=False, stdout_contains=SQLITE_1K_HEAD),
-    AppCase("lua/bench", ["/usr/bin/lua5.4", "/apps/bench.lua"], heavy=True,
+    AppCase("lua/bench", ["/usr/bin/lua5.4", "/apps/bench.lua"],
             stdout_contains=b"coroutines: 9592 primes below 100000, sum 454396537, "
             b"largest 99991\n"),
     AppCase("lua/small", ["/usr/bin/lua5.4", "/apps/bench.lua", "2000"],
@@ -77,15 +71,11 @@ CASES = [
     # goroutines on threads without timers (no netpoller), then with them
     AppCase("go/pipeline", ["/apps/gohello", "pipeline"],
             expect_stdout=GO_WORK.split(b"\n")[0] + b"\n"),
-    AppCase("go/goroutines", ["/apps/gohello"], heavy=True, expect_stdout=GO_WORK),
-    AppCase("go/http", ["/apps/gohello", "http"], heavy=True, expect_stdout=GO_HTTP),
+    AppCase("go/goroutines", ["/apps/gohello"], expect_stdout=GO_WORK),
+    AppCase("go/http", ["/apps/gohello", "http"], expect_stdout=GO_HTTP),
 ]
 
-# What passes today, per mode. Not listed, and why:
-#
-#   go/goroutines, go/http  shim  heavy: run only with RB_APPS_SHIM_ALL=1
-#                                 (Go's runtime threads on the deprivileged
-#                                 OS's cooperative scheduler)
+# What passes today, per mode: every case in every mode.
 #
 # (Until the threads, epoll and socket work landed, go/pipeline failed in
 # realm with clone(CLONE_VM) -> EAGAIN, go/goroutines on epoll_create1 ->
@@ -95,8 +85,8 @@ EXPECTED_PASS = {
              "go/goroutines", "go/http"],
     "realm": ["sqlite/10k-memory", "sqlite/1k-file", "lua/bench", "lua/small", "go/pipeline",
               "go/goroutines", "go/http"],
-    # sqlite/10k-memory and lua/bench only with RB_APPS_SHIM_ALL=1 (128 s, 38 s here)
-    "shim": ["sqlite/10k-memory", "sqlite/1k-file", "lua/bench", "lua/small", "go/pipeline"],
+    "shim": ["sqlite/10k-memory", "sqlite/1k-file", "lua/bench", "lua/small", "go/pipeline",
+             "go/goroutines", "go/http"],
 }
 
 # asm-generic numbers of the calls these programs may meet unanswered
@@ -154,19 +144,16 @@ def main(argv=None):
     if len(set(names)) != len(names) or unknown:
         print(f"suite error: duplicate case names or unknown expected-to-pass {sorted(unknown)}")
         return 1
-    shim_all = bool(os.environ.get("RB_APPS_SHIM_ALL"))
     if args.list:
         for c in CASES:
             print(f"{c.name:20} expected to pass in: "
-                  f"{' '.join(m for m in MODES if c.name in EXPECTED_PASS[m]) or '-'}"
-                  f"{'  (heavy: not in shim unless RB_APPS_SHIM_ALL=1)' if c.heavy else ''}")
+                  f"{' '.join(m for m in MODES if c.name in EXPECTED_PASS[m]) or '-'}")
         return 0
     rbenv.need_realmbox()
     rootfs = ensure_bundle()
     os.environ["REALMBOX_LOG"] = "info"  # the libos names each ENOSYS call once
     modes = args.mode or MODES
-    print(f"oracle method: {oracle.method()}; modes: {' '.join(modes)}"
-          f"{'' if shim_all else '; heavy cases not in shim (RB_APPS_SHIM_ALL=1)'}")
+    print(f"oracle method: {oracle.method()}; modes: {' '.join(modes)}")
     counts, table = {}, []
     t_start = time.monotonic()
 
@@ -204,9 +191,6 @@ def main(argv=None):
             verdict(c, "qemu", "pass", ms, [])
             row["qemu"] = "pass"
             for mode in modes:
-                if mode == "shim" and c.heavy and not shim_all:
-                    row[mode] = "-"
-                    continue
                 t0 = time.monotonic()
                 r = d.run_realmbox(b, "apps-" + c.name.replace("/", "-"), mode, stdin=c.stdin,
                                    timeout=TIMEOUT[mode])

@@ -24,7 +24,11 @@ this machine. Not a test.
      Debian's arm64 kernel, TCG) and runc/crun with an x86-64 busybox
      (native), start to first output and to exit.
 
-Not here yet (issue 9): httpd, density with many containers per machine.
+  6. density (scripts/bench_density.py): N = 1, 10, 50, 100 containers of
+     `sleep 60` started at once per mode: time until all run, start latency
+     median/p95, memory (RSS) per container.
+
+Not here yet (issue 9): httpd.
 
   scripts/bench_report.py [--build DIR] [--runs N] [--out DIR] [--quick]
                           [--only-apps SUBSTRING]
@@ -43,6 +47,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "py"))
 from lib import env as rbenv  # noqa: E402
 from lib import oracle  # noqa: E402
+import bench_density  # noqa: E402
 import bench_peers  # noqa: E402
 
 CC = os.environ.get("CC_A64", "aarch64-linux-gnu-gcc")
@@ -181,14 +186,18 @@ class Bench:
         self.data["peers"] = bench_peers.measure(
             self.runs, int(os.environ.get("BENCH_MICROVM_RUNS", "3")))
 
+    # ---- 6. density ----
+    def density(self):
+        self.data["density"] = bench_density.Density(self.rb, self.rootfs).run(
+            self.modes, log=lambda m: print("bench: " + m, file=sys.stderr, flush=True))
+
     # ---- 2. system calls ----
     def syscalls(self):
         res = {}
         for op, n0 in SYSCALLS:
             res[op] = {}
             for mode in self.all_modes():
-                # shim re-translates the container's code after every trap (issue 7): fewer calls
-                n = max(100, n0 // 100) if mode == "shim" else n0
+                n = n0
                 vals = []
                 for _ in range(3):
                     _, out, _, rc = self.run(mode, ["/sysbench", op, str(n)])
@@ -312,6 +321,12 @@ class Bench:
                 if len(set(outs.values())) > 1:
                     L.append(f"|  outputs differ: {outs} |")
             L += ["", "![applications](apps.png)", ""]
+        if "density" in d:
+            L += ["## 6. Density: N containers started at once", "",
+                  "Each container is `sleep 60` started with `realmbox run --detach`; all N "
+                  "launched together. RSS is the container's monitor process, which holds its "
+                  "own emulated machine (no shared machine daemon yet).", ""] + \
+                 bench_density.table(d["density"]) + [""]
         if "tcb" in d:
             L += ["## 4. Trusted computing base (SLoC, `make tcb-aarch64`)", "", "```"] + \
                  d["tcb"] + ["```", "",
@@ -374,7 +389,8 @@ def main():
         return
     b = Bench(a.build, 3 if a.quick else a.runs, a.out)
     b.only_apps = a.only_apps
-    steps = (b.start_latency, b.syscalls) + (() if a.quick else (b.apps, b.peers)) + (b.tcb,)
+    steps = (b.start_latency, b.syscalls) + \
+        (() if a.quick else (b.apps, b.peers, b.density)) + (b.tcb,)
     if a.only_apps is not None:
         steps = (b.apps,)
     try:

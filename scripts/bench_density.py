@@ -12,6 +12,8 @@ run --detach` under one private --root. Measured in that run:
     container brings its own emulated machine, monitor, RMM and System
     Realm), median per container, and the sum;
   - failures (a container that did not reach running within the timeout).
+An N whose containers would need more than 70% of the memory available
+(from the smallest N's figure, +30%) is skipped and says so.
 Then every container is killed and deleted. The machine's load is what it
 is: the figures come from one run, side by side.
 """
@@ -37,6 +39,14 @@ def ns_from_env():
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def mem_available_kib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    return 0
 
 
 def rss_kib(pid):
@@ -133,8 +143,19 @@ class Density:
     def run(self, modes, ns=None, log=print):
         out = []
         for mode in modes:
+            per = None  # MiB per container, from the smallest N
             for n in ns or ns_from_env():
+                avail = mem_available_kib() / 1024.0
+                if per and n * per * 1.3 > 0.7 * avail:
+                    r = {"mode": mode, "n": n, "running": 0, "failed": 0,
+                         "skipped": f"would need ~{n * per * 1.3 / 1024:.1f} GiB; "
+                                    f"{avail / 1024:.1f} GiB available"}
+                    log(f"density: {mode} N={n}: skipped ({r['skipped']})")
+                    out.append(r)
+                    continue
                 r = self.one(mode, n)
+                if per is None and r.get("rss_median_mib"):
+                    per = r["rss_median_mib"]
                 log(f"density: {mode} N={n}: {r}")
                 out.append(r)
         return out
@@ -148,6 +169,9 @@ def table(rows):
          "RSS per container, median (MiB) | RSS all (MiB) |",
          "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        if r.get("skipped"):
+            L.append(f"| {r['mode']} | {r['n']} | skipped: {r['skipped']} | | | | | | |")
+            continue
         L.append(f"| {r['mode']} | {r['n']} | {f(r.get('all_running_s'), '{:.2f}')} | "
                  f"{f(r.get('lat_median_s'), '{:.2f}')} | {f(r.get('lat_p95_s'), '{:.2f}')} | "
                  f"{r['running']} | {r['failed']} | {f(r.get('rss_median_mib'), '{:.0f}')} | "

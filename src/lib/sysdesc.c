@@ -171,6 +171,9 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(114, FIX(1, OUT, SZ_TIMESPEC)),				      /* clock_getres */
 	SYS(115, FIX(2, IN, SZ_TIMESPEC), FIX(3, OUT, SZ_TIMESPEC)),	      /* clock_nanosleep */
 	SYS(122, BUF(2, IN, 1)),				       /* sched_setaffinity */
+	SYS(118, FIX(1, IN, 4)),	/* sched_setparam */
+	SYS(119, FIX(2, IN, 4)),	/* sched_setscheduler */
+	SYS(121, FIX(1, OUT, 4)),	/* sched_getparam */
 	SYS(123, BUF(2, OUT, 1)),				       /* sched_getaffinity */
 	SYS(132, FIX(0, IN, SZ_STACK_T), FIX(1, OUT, SZ_STACK_T)),     /* sigaltstack */
 	SYS(133, BUF(0, IN, 1)),				       /* rt_sigsuspend */
@@ -215,6 +218,8 @@ static const struct sysdesc sys_desc[SYSDESC_NR_MAX] = {
 	SYS(276, STR(1), STR(3)),				      /* renameat2 */
 	SYS(278, BUF(0, OUT, 1)),				      /* getrandom */
 	SYS(279, STR(0)),					      /* memfd_create */
+	SYS(286, IOV(1, OUT, 2)),	/* preadv2 */
+	SYS(287, IOV(1, IN, 2)),	/* pwritev2 */
 	SYS(291, STR(1), FIX(4, OUT, SZ_STATX)),		      /* statx */
 	SYS(435, BUF(0, IN, 1)),				      /* clone3 */
 	SYS(439, STR(1)),					      /* faccessat2 */

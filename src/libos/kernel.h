@@ -313,6 +313,11 @@ struct process {
 	uint64_t cpu_itimer_at[2], cpu_itimer_interval[2];
 	struct ktimer *timers;       /* POSIX timers (timer.c), NULL until timer_create */
 	uint64_t cutime_ns, cstime_ns; /* CPU time of waited-for children (timer.c) */
+	/* recorded, inherited at fork, no effect on scheduling (sys_sched.c) */
+	int nice;
+	int sched_policy, sched_prio;
+	bool sched_reset_on_fork;
+	uint32_t personality;
 };
 
 struct task {

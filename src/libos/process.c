@@ -70,6 +70,19 @@ struct process *proc_new(struct process *parent)
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
 		memcpy(p->groups, parent->groups, sizeof(p->groups));
 		p->ngroups = parent->ngroups;
+		p->personality = parent->personality;
+		p->nice = parent->nice;
+		p->sched_policy = parent->sched_policy;
+		p->sched_prio = parent->sched_prio;
+		if (parent->sched_reset_on_fork) {
+			/* SCHED_RESET_ON_FORK: no real-time policy or negative nice for children */
+			if (p->sched_policy == 1 || p->sched_policy == 2) {
+				p->sched_policy = 0;
+				p->sched_prio = 0;
+			}
+			if (p->nice < 0)
+				p->nice = 0;
+		}
 		t->sigmask = parent->task->sigmask;
 	} else {
 		p->pgid = p->sid = pid;

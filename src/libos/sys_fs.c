@@ -227,6 +227,31 @@ long sys_pwritev(struct task *t, const uint64_t *a)
 	return do_iov(t, a, true, true, a[3]);
 }
 
+/* RWF_HIPRI, RWF_DSYNC, RWF_SYNC: hints and durability that the overlay meets anyway */
+#define RWF_HONOURED 7u
+
+/* preadv2/pwritev2: offset -1 is the file position, as readv/writev. */
+static long do_iov2(struct task *t, const uint64_t *a, bool wr)
+{
+	if ((uint32_t)a[5] & ~RWF_HONOURED || (a[5] >> 32) != 0)
+		return -EOPNOTSUPP; /* RWF_NOWAIT, RWF_APPEND, unknown flags */
+	if ((int64_t)a[3] == -1)
+		return do_iov(t, a, wr, false, 0);
+	if ((int64_t)a[3] < 0)
+		return -EINVAL;
+	return do_iov(t, a, wr, true, a[3]);
+}
+
+long sys_preadv2(struct task *t, const uint64_t *a)
+{
+	return do_iov2(t, a, false);
+}
+
+long sys_pwritev2(struct task *t, const uint64_t *a)
+{
+	return do_iov2(t, a, true);
+}
+
 static uint64_t file_size(struct file *f)
 {
 	struct kstat st;
@@ -852,6 +877,67 @@ long sys_truncate(struct task *t, const uint64_t *a)
 long sys_fsync(struct task *t, const uint64_t *a)
 {
 	return getf(t, a[0]) ? 0 : -EBADF;
+}
+
+/* The overlay lives in the container's memory: there is nothing to write back. */
+long sys_sync(struct task *t, const uint64_t *a)
+{
+	return 0;
+}
+
+#define POSIX_FADV_NOREUSE 5
+
+long sys_fadvise64(struct task *t, const uint64_t *a)
+{
+	struct file *f = getf(t, a[0]);
+
+	if (!f)
+		return -EBADF;
+	if (f->type == FT_PIPE)
+		return -ESPIPE;
+	if ((int64_t)a[2] < 0 || a[3] > POSIX_FADV_NOREUSE)
+		return -EINVAL;
+	return 0; /* advice only */
+}
+
+long sys_readahead(struct task *t, const uint64_t *a)
+{
+	struct file *f = getf(t, a[0]);
+
+	if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (f->type != FT_HOST && f->type != FT_TMP)
+		return -EINVAL; /* regular files only */
+	return 0;
+}
+
+#define CLOSE_RANGE_UNSHARE 2u
+#define CLOSE_RANGE_CLOEXEC 4u
+
+/*
+ * close_range: close (or, with CLOSE_RANGE_CLOEXEC, mark close-on-exec)
+ * every open descriptor from first to last. UNSHARE asks for a private
+ * table first; the threads of a process share one here, so with other
+ * threads alive it is refused rather than closing theirs too.
+ */
+long sys_close_range(struct task *t, const uint64_t *a)
+{
+	uint32_t first = (uint32_t)a[0], last = (uint32_t)a[1], flags = (uint32_t)a[2];
+	struct fdtable *ft = t->proc->fds;
+
+	if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) || first > last)
+		return -EINVAL;
+	if ((flags & CLOSE_RANGE_UNSHARE) && t->proc->nthreads > 1)
+		return -EINVAL;
+	for (uint32_t fd = first; fd < MAX_FDS && fd <= last; fd++) {
+		if (ft->f[fd] == NULL)
+			continue;
+		if (flags & CLOSE_RANGE_CLOEXEC)
+			ft->cloexec[fd] = 1;
+		else
+			fd_close(t->proc, (int)fd);
+	}
+	return 0;
 }
 
 long sys_dup(struct task *t, const uint64_t *a)

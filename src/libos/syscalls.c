@@ -37,6 +37,10 @@ DECL(timerfd_create) DECL(timerfd_settime) DECL(timerfd_gettime)
 DECL(socket) DECL(socketpair) DECL(bind) DECL(listen) DECL(accept) DECL(accept4) DECL(connect)
 DECL(getsockname) DECL(getpeername) DECL(sendto) DECL(recvfrom) DECL(setsockopt)
 DECL(getsockopt) DECL(shutdown) DECL(sendmsg) DECL(recvmsg)
+DECL(sync) DECL(fadvise64) DECL(readahead) DECL(close_range) DECL(preadv2) DECL(pwritev2)
+DECL(getpriority) DECL(setpriority) DECL(sched_getscheduler) DECL(sched_getparam)
+DECL(sched_setscheduler) DECL(sched_setparam) DECL(sched_get_priority_max)
+DECL(sched_get_priority_min) DECL(sched_setaffinity) DECL(personality)
 
 #define N {SA_NONE, -1, 0}
 #define I {SA_INT, -1, 0}
@@ -126,12 +130,14 @@ static const struct syscall_def table[] = {
 	S(78, readlinkat, 4, DFD, PATH, OUT(3), LEN),
 	S(79, newfstatat, 4, DFD, PATH, OUT_SZ(STAT), FL),
 	S(80, fstat, 2, FD, OUT_SZ(STAT)),
+	S(81, sync, 0, N),
 	S(82, fsync, 1, FD),
 	S(85, timerfd_create, 2, I, FL),
 	S(86, timerfd_settime, 4, FD, FL, IN_SZ(ITS), OUT_SZ(ITS)),
 	S(87, timerfd_gettime, 2, FD, OUT_SZ(ITS)),
 	SH(83, fdatasync, fsync, 1, FD),
 	S(88, utimensat, 4, DFD, PATH, IN_SZ(2 * TS), FL),
+	S(92, personality, 1, I),
 	S(93, exit, 1, I),
 	S(94, exit_group, 1, I),
 	S(95, waitid, 5, I, PID, OUT_SZ(128), FL, OUT_SZ(RUSAGE)),
@@ -152,8 +158,15 @@ static const struct syscall_def table[] = {
 	S(113, clock_gettime, 2, I, OUT_SZ(TS)),
 	S(114, clock_getres, 2, I, OUT_SZ(TS)),
 	S(115, clock_nanosleep, 4, I, FL, IN_SZ(TS), OUT_SZ(TS)),
+	S(118, sched_setparam, 2, PID, IN_SZ(4)),
+	S(119, sched_setscheduler, 3, PID, I, IN_SZ(4)),
+	S(120, sched_getscheduler, 1, PID),
+	S(121, sched_getparam, 2, PID, OUT_SZ(4)),
+	S(122, sched_setaffinity, 3, PID, LEN, IN(1)),
 	S(123, sched_getaffinity, 3, PID, LEN, OUT(1)),
 	S(124, sched_yield, 0, N),
+	S(125, sched_get_priority_max, 1, I),
+	S(126, sched_get_priority_min, 1, I),
 	S(129, kill, 2, PID, SIG),
 	S(130, tkill, 2, PID, SIG),
 	S(131, tgkill, 3, PID, PID, SIG),
@@ -165,6 +178,8 @@ static const struct syscall_def table[] = {
 	S(137, rt_sigtimedwait, 4, IN_SZ(SIGSET), OUT_SZ(128), IN_SZ(TS), SSZ),
 	S(138, rt_sigqueueinfo, 3, PID, SIG, IN_SZ(128)),
 	S(139, rt_sigreturn, 0, N), /* reads the signal frame at sp */
+	S(140, setpriority, 3, I, I, I),
+	S(141, getpriority, 2, I, I),
 	S(143, setregid, 2, I, I),
 	S(144, setgid, 1, I),
 	S(145, setreuid, 2, I, I),
@@ -213,12 +228,14 @@ static const struct syscall_def table[] = {
 	/* the msghdr; its name, iovec buffers and control are uaccess_allow()ed by the handler */
 	S(211, sendmsg, 3, FD, IN_SZ(56), FL),
 	S(212, recvmsg, 3, FD, INOUT_SZ(56), FL),
+	S(213, readahead, 3, FD, I, LEN),
 	S(214, brk, 1, ADDR),
 	S(215, munmap, 2, ADDR, LEN),
 	S(216, mremap, 5, ADDR, LEN, LEN, FL, ADDR),
 	S(220, clone, 5, FL, ADDR, OUT_SZ(4), ADDR, ADDR), /* child_tid is written in the child */
 	S(221, execve, 3, PATH, STRV, STRV),
 	S(222, mmap, 6, ADDR, LEN, I, FL, FD, I),
+	S(223, fadvise64, 4, FD, I, LEN, I),
 	S(226, mprotect, 3, ADDR, LEN, I),
 	S(227, msync, 3, ADDR, LEN, FL),
 	S(228, mlock, 2, ADDR, LEN),
@@ -230,12 +247,16 @@ static const struct syscall_def table[] = {
 	S(242, accept4, 4, FD, DEREF(2), INOUT_SZ(4), FL),
 	S(260, wait4, 4, PID, OUT_SZ(4), FL, OUT_SZ(RUSAGE)),
 	S(261, prlimit64, 4, PID, I, IN_SZ(RLIM), OUT_SZ(RLIM)),
+	SH(267, syncfs, fsync, 1, FD),
 	S(276, renameat2, 5, DFD, PATH, DFD, PATH, FL),
 	S(278, getrandom, 3, OUT(1), LEN, FL),
 	S(279, memfd_create, 2, STR, FL),
 	S(284, mlock2, 3, ADDR, LEN, FL),
+	S(286, preadv2, 6, FD, IOV_OUT(2), LEN, I, I, FL),
+	S(287, pwritev2, 6, FD, IOV_IN(2), LEN, I, I, FL),
 	S(291, statx, 5, DFD, PATH, FL, I, OUT_SZ(256)),
 	S(435, clone3, 2, IN(1), LEN),
+	S(436, close_range, 3, I, I, FL),
 	S(439, faccessat2, 4, DFD, PATH, MO, FL),
 	S(441, epoll_pwait2, 6, FD, {SA_OUT, 2, EPEV}, LEN, IN_SZ(TS), IN_SZ(SIGSET), SSZ),
 	/* known, deliberately absent: answer ENOSYS (glibc copes) */

@@ -178,6 +178,8 @@ for kind in ("static", "dynamic"):
              stdout_contains=b"epoll: done\n"),
         Case(f"{kind}/eventfd-timerfd", [p + "eventfd_timerfd"], bundle="programs",
              single_program=True, stdout_contains=b"eventfd_timerfd: done\n"),
+        Case(f"{kind}/sched-misc", [p + "sched_misc"], bundle="programs", single_program=True,
+             stdout_contains=b"a cloexec: 1\n"),
         # 100 round trips between threads: ~2 s here, ~25 s in shim mode (a woken
         # thread waits for its cooperative scheduler there)
         Case(f"{kind}/epoll-echo", [p + "epoll_echo"], bundle="programs", single_program=True,
@@ -233,6 +235,7 @@ EXPECTED_PASS = [
     "cat-large", "dev-nodes", "sigpipe-pipeline", "many-processes", "exec-replace", "trap", "pipeline-status",
     "big-write", "deep-dirs", "symlinks", "date-epoch", "readonly-rootfs",
     "static/epoll", "dynamic/epoll", "static/eventfd-timerfd", "dynamic/eventfd-timerfd",
+    "static/sched-misc", "dynamic/sched-misc",
     "static/epoll-echo", "dynamic/epoll-echo",
     "static/sock-unix", "dynamic/sock-unix", "static/sock-inet", "dynamic/sock-inet",
     "static/pthread-stress", "dynamic/pthread-stress", "static/thread-exec",

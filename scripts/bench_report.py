@@ -24,10 +24,17 @@ this machine. Not a test.
      Debian's arm64 kernel, TCG) and runc/crun with an x86-64 busybox
      (native), start to first output and to exit.
 
-Not here yet (issue 9): httpd, density with many containers per machine.
+  6. network (scripts/bench_net.py): busybox httpd under wrk (requests/s)
+     and the epoll echo server's round trip per message, realm, shim, none
+     and qemu-aarch64.
+
+Not here yet (issue 9): density with many containers per machine.
 
   scripts/bench_report.py [--build DIR] [--runs N] [--out DIR] [--quick]
-                          [--only-apps SUBSTRING]
+                          [--only-apps SUBSTRING] [--only-net]
+
+--only-net measures section 6 alone and merges it into the report's
+existing data.json (the other sections are written again from it).
 """
 import argparse
 import json
@@ -43,6 +50,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "py"))
 from lib import env as rbenv  # noqa: E402
 from lib import oracle  # noqa: E402
+import bench_net  # noqa: E402
 import bench_peers  # noqa: E402
 
 CC = os.environ.get("CC_A64", "aarch64-linux-gnu-gcc")
@@ -181,6 +189,11 @@ class Bench:
         self.data["peers"] = bench_peers.measure(
             self.runs, int(os.environ.get("BENCH_MICROVM_RUNS", "3")))
 
+    # ---- 6. network ----
+    def net(self):
+        self.data["net"] = bench_net.measure(
+            self.rb, [m for m in bench_net.MODES if m in self.modes or m == "qemu"])
+
     # ---- 2. system calls ----
     def syscalls(self):
         res = {}
@@ -318,6 +331,8 @@ class Bench:
                              "Published figures for comparison: TF-RMM v1.0 ≈ 15k SLoC (our count "
                              "of its v0.5 tree); RContainer adds 2,647 lines, 130 of them at EL3.",
                              ""]
+        if "net" in d:
+            L += bench_net.report(d["net"])
         with open(os.path.join(self.out, "report.md"), "w") as f:
             f.write("\n".join(L))
         self.plots()
@@ -359,6 +374,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 runs, no applications")
     ap.add_argument("--only-apps", metavar="SUBSTRING",
                     help="only the application table, its workloads whose name contains this")
+    ap.add_argument("--only-net", action="store_true",
+                    help="only section 6, merged into OUT/data.json")
     ap.add_argument("--from", dest="from_json", metavar="DATA",
                     help="only write the report and plots again from a data.json")
     a = ap.parse_args()
@@ -374,9 +391,19 @@ def main():
         return
     b = Bench(a.build, 3 if a.quick else a.runs, a.out)
     b.only_apps = a.only_apps
-    steps = (b.start_latency, b.syscalls) + (() if a.quick else (b.apps, b.peers)) + (b.tcb,)
+    steps = (b.start_latency, b.syscalls) + (() if a.quick else (b.apps, b.peers, b.net)) + \
+        (b.tcb,)
     if a.only_apps is not None:
         steps = (b.apps,)
+    if a.only_net:
+        old = os.path.join(a.out, "data.json")
+        if os.path.exists(old):
+            with open(old) as f:
+                keep = json.load(f)
+            keep.pop("net", None)
+            b.data.update({k: v for k, v in keep.items() if k not in b.data or k == "date"})
+            b.data["date"] = keep.get("date", b.data["date"])
+        steps = (b.net,)
     try:
         for step in steps:
             print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)

@@ -10,8 +10,8 @@ address (skipped when the host has no non-loopback address); bad
 
 Under load: `wrk` (Debian's, installed by scripts/setup.sh) drives the
 published httpd for 10 s with 8 connections in each mode; every response
-must be 2xx, wrk may report no connect errors and at most
-WRK_ERROR_TOLERANCE read/write/timeout errors, a curl afterwards gets the
+must be 2xx, wrk may report no connect errors and read/write/timeout
+errors for at most WRK_ERROR_SHARE of its requests, a curl afterwards gets the
 page, and stopping the container leaves the host port closed. The
 pthreads + epoll echo server (tests/programs/echo_server.c) is driven from
 the host by 16 concurrent connections x 200 messages of 1 byte to 64 KiB,
@@ -233,10 +233,12 @@ class PublishTest(unittest.TestCase):
             self.assertIn("org.realmbox.publish", p.stderr.decode())
 
 
-# wrk's errors a run may report besides connect errors (which must be 0): a
-# connection wrk itself cuts when its 10 s end, while httpd's child is still
-# answering, counts as a read error; nothing else is expected.
-WRK_ERROR_TOLERANCE = 8
+# wrk's read/write/timeout errors a run may report, as a share of its
+# requests (connect errors must be 0, non-2xx answers 0). None were seen in
+# the runs here; 1% leaves room for a rare stall of a forked httpd child on
+# a loaded shared machine without hiding a systematic failure, which hits
+# every request.
+WRK_ERROR_SHARE = 0.01
 WRK = shutil.which("wrk")
 CURL = shutil.which("curl")
 
@@ -298,7 +300,7 @@ class HttpdLoadTest(unittest.TestCase):
                 self.assertEqual(w["non2xx"], 0, w["text"])
                 self.assertEqual(w["connect"], 0, w["text"])
                 self.assertLessEqual(w["read"] + w["write"] + w["timeout"],
-                                     WRK_ERROR_TOLERANCE, w["text"])
+                                     int(WRK_ERROR_SHARE * w["requests"]), w["text"])
                 self.assertEqual(curl(hp, "/lorem.txt"), (200, page), f"{isolation}: after")
                 self.assertEqual(curl(hp, "/no-such-file")[0], 404)
             finally:

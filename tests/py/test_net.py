@@ -17,7 +17,8 @@ pthreads + epoll echo server (tests/programs/echo_server.c) is driven from
 the host by 16 concurrent connections x 200 messages of 1 byte to 64 KiB,
 every echoed byte checked, in each mode and under qemu-aarch64 on the host
 (the oracle: the same client must pass against it); it must end by itself
-after its connection count, and on SIGTERM, with status 0.
+after its connection count, and on SIGTERM, with status 0; clients that
+reset their connections mid-stream cost it only those connections.
 
   python3 tests/py/test_net.py [-v] [-k PATTERN]
 """
@@ -409,6 +410,32 @@ class EchoServerTest(unittest.TestCase):
         self.assertEqual(out.decode(), f"echo_server: 4 connections accepted, 4 ended, "
                          f"{r['bytes']} bytes echoed\n")
         self.assertTrue(port_closed(self.host_port))
+
+    def reset_run(self, isolation):
+        """Clients that reset their connection with unread echoes pending (SO_LINGER 0)
+        and clients that close at once cost the server those connections only."""
+        c = self.container(isolation, ["9000", "20", "4"])
+        self.started(isolation, c.p, 9000)
+        for _ in range(10):
+            s = socket.create_connection(("127.0.0.1", self.host_port), timeout=30)
+            s.sendall(bytes(range(256)) * 512)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            s.close()
+        for _ in range(5):
+            socket.create_connection(("127.0.0.1", self.host_port), timeout=30).close()
+        echo_client.drive(self.host_port, 5, 50, ECHO_MAX)
+        out, err = c.p.communicate(timeout=120)
+        self.assertEqual(c.p.returncode, 0, err)
+        self.assertRegex(out.decode(), r"^echo_server: 20 connections accepted, 20 ended, ")
+
+    def test_reset_none(self):
+        self.reset_run("none")
+
+    def test_reset_realm(self):
+        self.reset_run("realm")
+
+    def test_reset_shim(self):
+        self.reset_run("shim")
 
     def test_sigterm_none(self):
         self.sigterm_run("none")

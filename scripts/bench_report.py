@@ -401,8 +401,7 @@ def main():
             with open(old) as f:
                 keep = json.load(f)
             keep.pop("net", None)
-            b.data.update({k: v for k, v in keep.items() if k not in b.data or k == "date"})
-            b.data["date"] = keep.get("date", b.data["date"])
+            b.data.update(keep)  # the header describes the sections measured then
         steps = (b.net,)
     try:
         for step in steps:

@@ -10,7 +10,7 @@ address (skipped when the host has no non-loopback address); bad
 
 Under load: `wrk` (Debian's, installed by scripts/setup.sh) drives the
 published httpd for 10 s with 8 connections in each mode; every response
-must be 2xx, wrk may report no connect errors and read/write/timeout
+must be 2xx with the file's bytes (a wrk script compares each body), wrk may report no connect errors and read/write/timeout
 errors for at most WRK_ERROR_SHARE of its requests, a curl afterwards gets the
 page, and stopping the container leaves the host port closed. The
 pthreads + epoll echo server (tests/programs/echo_server.c) is driven from
@@ -241,20 +241,43 @@ class PublishTest(unittest.TestCase):
 # every request.
 WRK_ERROR_SHARE = 0.01
 WRK = shutil.which("wrk")
+# wrk script: count the responses whose body is (not) the file given after "--"
+WRK_CHECK_LUA = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  good, bad = 0, 0
+  local f = assert(io.open(args[1], "rb")); expected = f:read("*a"); f:close()
+end
+function response(status, headers, body)
+  if body == expected then good = good + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local g, b = 0, 0
+  for _, t in ipairs(threads) do g = g + t:get("good"); b = b + t:get("bad") end
+  io.write(string.format("bodies: %d good, %d bad\\n", g, b))
+end
+"""
 CURL = shutil.which("curl")
 
 
-def run_wrk(port, path, seconds=10, conns=8):
+def run_wrk(port, path, expect_file, seconds=10, conns=8):
     """wrk against 127.0.0.1:port/path: {"requests", "rps", "non2xx", "connect", "read",
-    "write", "timeout"} parsed from its report (the raw text under "text")."""
-    p = subprocess.run([WRK, "-t2", f"-c{conns}", f"-d{seconds}s", "--timeout", "30s",
-                        f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
-                       timeout=seconds + 60)
+    "write", "timeout", "good", "bad"} parsed from its report (the raw text under "text");
+    good/bad: responses whose body is / is not expect_file's bytes."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(WRK_CHECK_LUA)
+        lua.flush()
+        p = subprocess.run([WRK, "-t2", f"-c{conns}", f"-d{seconds}s", "--timeout", "30s",
+                            "-s", lua.name, f"http://127.0.0.1:{port}{path}", "--", expect_file],
+                           capture_output=True, text=True, timeout=seconds + 60)
     t = p.stdout
-    if p.returncode != 0 or "requests in" not in t:
+    m = re.search(r"bodies: (\d+) good, (\d+) bad", t)
+    if p.returncode != 0 or "requests in" not in t or not m:
         raise AssertionError(f"wrk failed ({p.returncode}): {t} {p.stderr}")
     r = {"text": t, "requests": int(re.search(r"(\d+) requests in", t).group(1)),
          "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)),
+         "good": int(m.group(1)), "bad": int(m.group(2)),
          "non2xx": 0, "connect": 0, "read": 0, "write": 0, "timeout": 0}
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
     if m:
@@ -293,12 +316,13 @@ class HttpdLoadTest(unittest.TestCase):
             try:
                 self.assertTrue(wait_port(hp, c.p), f"{isolation}: host port {hp} never opened")
                 self.assertEqual(curl(hp, "/lorem.txt"), (200, page), f"{isolation}: before")
-                w = run_wrk(hp, "/lorem.txt")
+                w = run_wrk(hp, "/lorem.txt", os.path.join(ROOTFS, "data", "lorem.txt"))
                 print(f"\n{isolation}: wrk {w['requests']} requests, {w['rps']:.1f}/s, errors "
                       f"connect {w['connect']} read {w['read']} write {w['write']} timeout "
-                      f"{w['timeout']}", file=sys.stderr)
+                      f"{w['timeout']}; bodies {w['good']} good, {w['bad']} bad", file=sys.stderr)
                 self.assertGreater(w["requests"], 0, w["text"])
                 self.assertEqual(w["non2xx"], 0, w["text"])
+                self.assertEqual((w["good"], w["bad"]), (w["requests"], 0), w["text"])
                 self.assertEqual(w["connect"], 0, w["text"])
                 self.assertLessEqual(w["read"] + w["write"] + w["timeout"],
                                      int(WRK_ERROR_SHARE * w["requests"]), w["text"])

@@ -10,13 +10,14 @@ address (skipped when the host has no non-loopback address); bad
 
 Under load: `wrk` (Debian's, installed by scripts/setup.sh) drives the
 published httpd for 10 s with 8 connections in each mode; every response
-must be 2xx with the file's bytes (a wrk script compares each body), wrk may report no connect errors and read/write/timeout
-errors for at most WRK_ERROR_SHARE of its requests, a curl afterwards gets the
-page, and stopping the container leaves the host port closed. The
-pthreads + epoll echo server (tests/programs/echo_server.c) is driven from
-the host by 16 concurrent connections x 200 messages of 1 byte to 64 KiB,
-every echoed byte checked, in each mode and under qemu-aarch64 on the host
-(the oracle: the same client must pass against it); it must end by itself
+must be 2xx with the file's bytes (a wrk script compares each body), wrk
+may report no connect errors and read/write/timeout errors for at most
+WRK_ERROR_SHARE of its requests, a curl afterwards gets the page, and
+stopping the container leaves the host port closed. The pthreads + epoll
+echo server (tests/programs/echo_server.c) is driven from the host by 16
+concurrent connections x 200 messages of 1 byte to 64 KiB, every echoed
+byte checked, in each mode and under qemu-aarch64 on the host (the
+oracle: the same client must pass against it); it must end by itself
 after its connection count, and on SIGTERM, with status 0; clients that
 reset their connections mid-stream cost it only those connections.
 

@@ -34,7 +34,7 @@ struct npsock {
 	uint16_t hport;		       /* its host port */
 	struct sockaddr_storage caddr; /* the container's view of the bound address */
 	socklen_t caddrlen;
-	short want; /* POLLIN/POLLOUT the container found not ready (the watcher's interest) */
+	short want;   /* POLLIN/POLLOUT the container found not ready (the watcher's interest) */
 	unsigned gen; /* bumped when the slot is reused: the watcher's answer is for one socket */
 };
 

@@ -40,7 +40,7 @@ struct conn {
 	char buf[BUF_SIZE];
 };
 
-static int ep;	       /* the workers' epoll instance */
+static int ep;		 /* the workers' epoll instance */
 static int stop_pipe[2]; /* written once: everyone stops */
 static long want_conns;
 static long done_conns, total_bytes;
@@ -151,8 +151,7 @@ int main(int argc, char **argv)
 	int port = atoi(argv[1]);
 	want_conns = argc > 2 ? atol(argv[2]) : 0;
 	int nworkers = argc > 3 ? atoi(argv[3]) : 4;
-	if (port <= 0 || port > 65535 || want_conns < 0 || nworkers < 1 ||
-	    nworkers > MAX_WORKERS) {
+	if (port <= 0 || port > 65535 || want_conns < 0 || nworkers < 1 || nworkers > MAX_WORKERS) {
 		fprintf(stderr, "echo_server: bad arguments\n");
 		return 2;
 	}

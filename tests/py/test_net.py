@@ -376,18 +376,18 @@ class EchoServerTest(unittest.TestCase):
         line = read_line(proc)
         self.assertEqual(line, f"listening on {port}\n".encode(), f"{what}: did not start")
 
-    def container(self, isolation, args):
+    def container(self, isolation, args, prog=ECHO_PROG):
         self.host_port = free_port()
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp, True)
-        write_bundle(tmp, [ECHO_PROG, *args], rootfs=self.rootfs)
+        write_bundle(tmp, [prog, *args], rootfs=self.rootfs)
         c = Container(tmp, isolation, ["--publish", f"{self.host_port}:9000"],
                       cid=f"echo-{isolation}")
         self.addCleanup(lambda: c.p.poll() is None and c.stop(grace=1))
         return c
 
-    def count_run(self, isolation):
-        c = self.container(isolation, ["9000", str(ECHO_CONNS), "4"])
+    def count_run(self, isolation, prog=ECHO_PROG):
+        c = self.container(isolation, ["9000", str(ECHO_CONNS), "4"], prog)
         self.started(isolation, c.p, 9000)
         r = echo_client.drive(self.host_port, ECHO_CONNS, ECHO_MSGS, ECHO_MAX)
         out, err = c.p.communicate(timeout=120)
@@ -405,6 +405,9 @@ class EchoServerTest(unittest.TestCase):
 
     def test_echo_shim(self):
         self.count_run("shim")
+
+    def test_echo_dynamic_realm(self):
+        self.count_run("realm", "/prog/dynamic/echo_server")
 
     def test_echo_oracle(self):
         """The same client against the same binary under qemu-aarch64 on the host."""

@@ -178,9 +178,10 @@ $(BUILD)/programs/dynamic/%: tests/programs/%.c
 
 .PHONY: programs bundles bench
 # The benchmarks (not tests): bench/report.md with plots (scripts/bench_report.py:
-# start latency, system-call cost and counts, application overhead, TCB, for
-# realm, shim, none and qemu-aarch64 in one run), then the realm path's
-# per-call counts and ratios (scripts/bench-syscall.sh).
+# start latency, system-call cost and counts, application overhead, TCB,
+# network (scripts/bench_net.py), for realm, shim, none and qemu-aarch64 in
+# one run), then the realm path's per-call counts and ratios
+# (scripts/bench-syscall.sh).
 bench: all bundles
 	scripts/setup.sh bench
 	scripts/bench_report.py --build $(BUILD)

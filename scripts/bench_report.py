@@ -24,14 +24,20 @@ this machine. Not a test.
      Debian's arm64 kernel, TCG) and runc/crun with an x86-64 busybox
      (native), start to first output and to exit.
 
-  6. density (scripts/bench_density.py): N = 1, 10, 50, 100 containers of
+  6. network (scripts/bench_net.py): busybox httpd under wrk (requests/s)
+     and the epoll echo server's round trip per message, realm, shim, none
+     and qemu-aarch64.
+
+  7. density (scripts/bench_density.py): N = 1, 10, 50, 100 containers of
      `sleep 60` started at once per mode: time until all run, start latency
      median/p95, memory (RSS) per container.
 
-Not here yet (issue 9): httpd.
-
   scripts/bench_report.py [--build DIR] [--runs N] [--out DIR] [--quick]
-                          [--only-apps SUBSTRING]
+                          [--only-apps SUBSTRING] [--only-net] [--only-density]
+
+--only-net (--only-density) measures section 6 (7) alone and merges it
+into the report's existing data.json (the other sections are written
+again from it).
 """
 import argparse
 import json
@@ -48,6 +54,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "py"))
 from lib import env as rbenv  # noqa: E402
 from lib import oracle  # noqa: E402
 import bench_density  # noqa: E402
+import bench_net  # noqa: E402
 import bench_peers  # noqa: E402
 
 CC = os.environ.get("CC_A64", "aarch64-linux-gnu-gcc")
@@ -186,7 +193,12 @@ class Bench:
         self.data["peers"] = bench_peers.measure(
             self.runs, int(os.environ.get("BENCH_MICROVM_RUNS", "3")))
 
-    # ---- 6. density ----
+    # ---- 6. network ----
+    def net(self):
+        self.data["net"] = bench_net.measure(
+            self.rb, [m for m in bench_net.MODES if m in self.modes or m == "qemu"])
+
+    # ---- 7. density ----
     def density(self):
         self.data["density"] = bench_density.Density(self.rb, self.rootfs).run(
             self.modes, log=lambda m: print("bench: " + m, file=sys.stderr, flush=True))
@@ -322,7 +334,7 @@ class Bench:
                     L.append(f"|  outputs differ: {outs} |")
             L += ["", "![applications](apps.png)", ""]
         if "density" in d:
-            L += ["## 6. Density: N containers started at once", "",
+            L += ["## 7. Density: N containers started at once", "",
                   "Each container is `sleep 60` started with `realmbox run --detach`; all N "
                   "launched together. RSS is the container's monitor process, which holds its "
                   "own emulated machine (no shared machine daemon yet).", ""] + \
@@ -333,6 +345,8 @@ class Bench:
                              "Published figures for comparison: TF-RMM v1.0 ≈ 15k SLoC (our count "
                              "of its v0.5 tree); RContainer adds 2,647 lines, 130 of them at EL3.",
                              ""]
+        if "net" in d:
+            L += bench_net.report(d["net"])
         with open(os.path.join(self.out, "report.md"), "w") as f:
             f.write("\n".join(L))
         self.plots()
@@ -374,6 +388,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 runs, no applications")
     ap.add_argument("--only-apps", metavar="SUBSTRING",
                     help="only the application table, its workloads whose name contains this")
+    ap.add_argument("--only-density", action="store_true",
+                    help="measure section 7 alone and merge it into the existing data.json")
+    ap.add_argument("--only-net", action="store_true",
+                    help="only section 6, merged into OUT/data.json")
     ap.add_argument("--from", dest="from_json", metavar="DATA",
                     help="only write the report and plots again from a data.json")
     a = ap.parse_args()
@@ -390,9 +408,18 @@ def main():
     b = Bench(a.build, 3 if a.quick else a.runs, a.out)
     b.only_apps = a.only_apps
     steps = (b.start_latency, b.syscalls) + \
-        (() if a.quick else (b.apps, b.peers, b.density)) + (b.tcb,)
+        (() if a.quick else (b.apps, b.peers, b.net, b.density)) + (b.tcb,)
     if a.only_apps is not None:
         steps = (b.apps,)
+    only = "net" if a.only_net else "density" if a.only_density else None
+    if only:
+        old = os.path.join(a.out, "data.json")
+        if os.path.exists(old):
+            with open(old) as f:
+                keep = json.load(f)
+            keep.pop(only, None)
+            b.data.update(keep)  # the header describes the sections measured then
+        steps = (b.net,) if only == "net" else (b.density,)
     try:
         for step in steps:
             print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ PKGS=(
 	gnuplot-nox
 	golang-go
 	containerd
+	wrk curl
 )
 
 # `scripts/setup.sh bench`: also what `make bench` compares with

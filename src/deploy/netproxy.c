@@ -34,7 +34,8 @@ struct npsock {
 	uint16_t hport;		       /* its host port */
 	struct sockaddr_storage caddr; /* the container's view of the bound address */
 	socklen_t caddrlen;
-	short want; /* POLLIN/POLLOUT the container found not ready (the watcher's interest) */
+	short want;   /* POLLIN/POLLOUT the container found not ready (the watcher's interest) */
+	unsigned gen; /* bumped when the slot is reused: the watcher's answer is for one socket */
 };
 
 struct netproxy {
@@ -87,7 +88,9 @@ static int new_handle(struct netproxy *np, int fd, int family, int type)
 	pthread_mutex_lock(&np->mu);
 	for (int i = 0; i < NP_MAX; i++) {
 		if (!np->s[i].used) {
+			unsigned gen = np->s[i].gen + 1;
 			memset(&np->s[i], 0, sizeof(np->s[i]));
+			np->s[i].gen = gen;
 			np->s[i].used = true;
 			np->s[i].fd = fd;
 			np->s[i].family = family;
@@ -584,6 +587,7 @@ static void *watch_main(void *arg)
 {
 	struct netproxy *np = arg;
 	static __thread struct pollfd p[NP_MAX + 1];
+	static __thread unsigned gen[NP_MAX + 1];
 	int idx[NP_MAX + 1];
 
 	for (;;) {
@@ -597,6 +601,7 @@ static void *watch_main(void *arg)
 		for (int i = 0; i < NP_MAX; i++) {
 			if (np->s[i].used && np->s[i].want) {
 				p[n] = (struct pollfd){np->s[i].fd, np->s[i].want, 0};
+				gen[n] = np->s[i].gen;
 				idx[n++] = i;
 			}
 		}
@@ -613,8 +618,12 @@ static void *watch_main(void *arg)
 		pthread_mutex_lock(&np->mu);
 		for (unsigned k = 1; k < n; k++) {
 			struct npsock *s = &np->s[idx[k]];
-			if (p[k].revents && s->used && s->fd == p[k].fd) {
-				/* the container looks again, and says if it still waits */
+			if (p[k].revents && s->used && s->gen == gen[k]) {
+				/*
+				 * the container looks again, and says if it still waits;
+				 * a socket closed while poll ran (its slot since reused
+				 * by another: gen) keeps the new socket's interest
+				 */
 				s->want = 0;
 				ready = true;
 			}

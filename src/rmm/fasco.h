@@ -99,8 +99,29 @@ unsigned fasco_as_users(const struct rec *rec);
  */
 void fasco_as_leave(struct rec *rec);
 
-/* Scrub and release every DATA granule of rec's realm whose OWNER tag is `tag`. */
+/*
+ * Scrub and release every DATA granule of rec's realm whose OWNER tag is
+ * `tag` and that is not SHARED.
+ */
 void fasco_as_release_tag(const struct rec *rec, unsigned tag);
+
+/*
+ * The granule at pa, mapped in an address space whose lock the caller
+ * holds, is about to be mapped once more (SHARE): it becomes SHARED with
+ * refcount 2, or its refcount grows. 0, -EINVAL (not a mapped DATA
+ * granule), -ENOSPC (GRANULE_FASCO_MAPS_MAX mappings already).
+ */
+int fasco_page_get(uint64_t pa);
+
+/*
+ * The granule at pa (a mapped DATA granule) loses one address-space
+ * mapping: a SHARED granule still mapped elsewhere only counts it; else it
+ * is scrubbed and released (fresh again).
+ */
+void fasco_page_put(uint64_t pa);
+
+/* Unmap every page of `as` (no PE attached), each granule put (fasco_page_put). */
+void fasco_as_empty(struct plat_as *as);
 
 /*
  * Serialise changes and copies of rec's address space made through the

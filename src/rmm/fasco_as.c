@@ -3,8 +3,10 @@
  * the slots of its RD (struct rb_as_slot) that name each plat_as, the
  * reference counts that let several RECs -- the threads of one process --
  * run in one of them (RSI_RB_THREAD), and the tear-down when the last REC
- * leaves: nothing maps the pages any more, then every granule carrying the
- * slot's OWNER tag is scrubbed and released.
+ * leaves: nothing maps the pages any more, then every granule it mapped
+ * loses that mapping (fasco_page_put: scrubbed and released unless a
+ * SHARED granule is still mapped elsewhere) and, as a safety net, every
+ * unshared granule still carrying the slot's OWNER tag is scrubbed too.
  *
  * Invariants: a REC with as_tag t holds one reference of slot t - 1 and its
  * `as` is that slot's; a PE attached to a slot's plat_as belongs to a REC
@@ -74,7 +76,9 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 
 			ASSERT(g != NULL);
 			granule_lock(g);
+			/* A SHARED granule goes with its last mapping (fasco_page_put), not by tag. */
 			if (granule_get_state(g) == GRANULE_STATE_DATA &&
+			    (g->fasco & GRANULE_FASCO_SHARED) == 0 &&
 			    granule_fasco_owner(g) == owner) {
 				granule_memzero(g);
 				g->fasco = 0;
@@ -82,6 +86,54 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 			granule_unlock(g);
 		}
 	}
+}
+
+int fasco_page_get(uint64_t pa)
+{
+	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
+	int ret = 0;
+
+	if (g == NULL)
+		return -EINVAL;
+	granule_lock(g);
+	if (granule_get_state(g) != GRANULE_STATE_DATA || !granule_fasco_mapped(g)) {
+		ret = -EINVAL; /* cannot happen: an address space maps only such granules */
+	} else if ((g->fasco & GRANULE_FASCO_SHARED) == 0) {
+		g->fasco |= GRANULE_FASCO_SHARED;
+		__atomic_store_n(&g->refcount, 2, __ATOMIC_RELAXED);
+	} else if (granule_refcount_read(g) >= GRANULE_FASCO_MAPS_MAX) {
+		ret = -ENOSPC;
+	} else {
+		granule_refcount_inc(g);
+	}
+	granule_unlock(g);
+	return ret;
+}
+
+void fasco_page_put(uint64_t pa)
+{
+	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
+
+	ASSERT(g != NULL);
+	granule_lock(g);
+	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA && granule_fasco_mapped(g));
+	if ((g->fasco & GRANULE_FASCO_SHARED) != 0 && granule_refcount_read(g) > 1) {
+		granule_refcount_dec(g); /* other address spaces still map it */
+	} else {
+		granule_memzero(g);
+		g->fasco = 0;
+		__atomic_store_n(&g->refcount, 0, __ATOMIC_RELAXED);
+	}
+	granule_unlock(g);
+}
+
+void fasco_as_empty(struct plat_as *as)
+{
+	uint64_t va, pa;
+	unsigned prot;
+
+	while (plat_as_pop(as, &va, &pa, &prot) == 0)
+		fasco_page_put(pa);
 }
 
 void fasco_as_release_tag(const struct rec *rec, unsigned tag)
@@ -198,6 +250,7 @@ void fasco_as_leave(struct rec *rec)
 	if (!last)
 		return;
 	/* No REC refers to it, so no PE is attached: nothing reaches the pages, then they go. */
+	fasco_as_empty(as);
 	ret = plat_as_destroy(as);
 	ASSERT(ret == 0);
 	fasco_as_release_tag(rec, tag);

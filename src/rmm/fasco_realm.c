@@ -120,9 +120,8 @@ void fasco_rec_recycle(struct rec *rec)
 	} else if (f->as != NULL) {
 		/* Nothing reaches the old pages from the address space, then they are scrubbed. */
 		fasco_as_lock(rec);
-		ret = plat_as_unmap(f->as, 0, RB_VA_LIMIT);
+		fasco_as_empty(f->as);
 		fasco_as_unlock(rec);
-		ASSERT(ret == 0);
 		fasco_as_release_tag(rec, f->as_tag);
 	}
 	if (pe != NULL && !f->a64) {

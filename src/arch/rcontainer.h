@@ -61,7 +61,9 @@ enum rc_fn {
 	RC_FN_SWITCH_TO_MINIOS = 15,/* (task, frame_pa, flags) -> x1 reason */
 	/* realmbox's addition: every register of a served task (signal frames, sigreturn) */
 	RC_FN_TASK_REGS = 16,	    /* (task, regs_pa, RC_REGS_GET | RC_REGS_SET) */
-	RC_FN_NR = 17
+	/* realmbox's addition: MAP_SHARED across fork (docs/rcontainer-abi.md) */
+	RC_FN_SHARE = 17,	    /* (dst task, src task, va, len) -> x1 pages */
+	RC_FN_NR = 18
 };
 
 /* Status codes of the mini-OS calls (x0). */

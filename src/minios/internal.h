@@ -206,6 +206,15 @@ int rc_create_container(struct ms_call *c);
 int rc_destroy_container(struct ms_call *c);
 int rc_malloc_mm(struct ms_call *c);
 int rc_set_pte(struct ms_call *c);
+/*
+ * (dst task, src task, va, len) -> out[0] pages: both tasks served, of the
+ * same con-shim, distinct mms; every page src maps in [va, va+len) is
+ * mapped in dst to the same granule with the same prot (the granule counts
+ * one more mapping, never fresh again), replacing dst's page. -EPERM
+ * (another container's task or page), -EFAULT (dst's area does not allow
+ * the prot), -ENOMEM (no granule for dst's tables), -EINVAL.
+ */
+int rc_share(struct ms_call *c);
 int rc_copy_page(struct ms_call *c);
 int rc_set_vma(struct ms_call *c);
 int rc_set_iopte(struct ms_call *c);

@@ -406,6 +406,88 @@ int rc_set_pte(struct ms_call *c)
 	return 0;
 }
 
+/* The next page at or after va that may be mapped in root (whole missing 2 MiB tables skipped). */
+static uint64_t next_maybe_mapped(uint64_t root, uint64_t va)
+{
+	if (ms_pt_missing(root, va))
+		return ALIGN_DOWN(va, 1ULL << 21) + (1ULL << 21);
+	return va;
+}
+
+/* The valid L3 descriptor of va in root, or 0. */
+static uint64_t pte_of(uint64_t root, uint64_t va)
+{
+	uint64_t e = ms_pt_entry(root, va, NULL, NULL);
+	uint64_t d = e ? pt_read(e) : 0;
+
+	return (d & RC_PTE_VALID) ? d : 0;
+}
+
+int rc_share(struct ms_call *c)
+{
+	uint64_t va = c->a[2], len = c->a[3], need = 0, p, n = 0;
+	struct ms_task *dt, *st;
+	struct ms_mm *dmm, *smm;
+	int ret = caller_task(c->a[0], &dt, &dmm);
+
+	if (ret == 0)
+		ret = caller_task(c->a[1], &st, &smm);
+	if (ret)
+		return ret;
+	if (!va_ok(va, len) || dmm == smm)
+		return -EINVAL;
+	if (dt->shim != st->shim)
+		return -EPERM; /* never into another container */
+	/* Check every page first: ownership, dst's areas, room for dst's tables. */
+	for (p = va; p < va + len; p += GRANULE_SIZE) {
+		const struct ms_vma *v;
+		const struct ms_gmeta *m;
+		uint64_t d;
+
+		if ((p = next_maybe_mapped(smm->root, p)) >= va + len)
+			break;
+		d = pte_of(smm->root, p);
+		if (!d)
+			continue;
+		m = ms_meta(RC_PTE_ADDR(d));
+		if (!m || m->owner != st->shim + 1 || m->kind != MS_K_USER)
+			return -EPERM;
+		v = vma_find(dmm, p);
+		if (!v || (ms_pte_prot(d) & ~v->prot))
+			return -EFAULT;
+		if (p == va || (p & ((1ULL << 21) - 1)) == 0 || !pte_of(smm->root, p - GRANULE_SIZE))
+			need += ms_pt_missing(dmm->root, p);
+	}
+	if (need > ms_shim_at(dt->shim)->free.count)
+		return -ENOMEM;
+	/* Commit. */
+	for (p = va; p < va + len; p += GRANULE_SIZE) {
+		uint64_t d, e, old, pa;
+		struct ms_gmeta *m;
+
+		if ((p = next_maybe_mapped(smm->root, p)) >= va + len)
+			break;
+		d = pte_of(smm->root, p);
+		if (!d)
+			continue;
+		pa = RC_PTE_ADDR(d);
+		m = ms_meta(pa);
+		m->maps++;
+		m->fill_gen = 0; /* in use by another mm: never fresh */
+		e = ms_pt_entry(dmm->root, p, alloc_pt, &dt->shim);
+		old = pt_read(e);
+		if ((old & RC_PTE_VALID) && RC_PTE_ADDR(old) == pa)
+			m->maps--; /* the same page already */
+		else
+			unmap_entry(dmm, p, e);
+		(void)plat_write_u64(PAS_NS, e, ms_pte_make(pa, ms_pte_prot(d)), NULL);
+		(void)plat_as_unmap(mm_as(dmm), p, GRANULE_SIZE);
+		n++;
+	}
+	c->out[0] = n;
+	return 0;
+}
+
 static void unmap_range(struct ms_mm *mm, uint64_t va, uint64_t len)
 {
 	for (uint64_t off = 0; off < len; off += GRANULE_SIZE) {

@@ -130,6 +130,18 @@ void fasco_as_empty(struct plat_as *as);
 void fasco_as_lock(const struct rec *rec);
 void fasco_as_unlock(const struct rec *rec);
 
+/*
+ * File-backed MAP_SHARED ranges of rec's address space (lib/syncmap.h).
+ * fasco_as_sync_inside: is [va, va+len) inside one (its lock held)?
+ * fasco_as_sync_complete: rec's pending system call completes with
+ * `result` (COMPLETE): the ranges it adds (only over pages not mapped yet)
+ * or drops. fasco_as_sync_fork: the child (given an address space if it
+ * has none) gets the parent's ranges (FORK_REGS: the same mappings).
+ */
+bool fasco_as_sync_inside(const struct rec *rec, uint64_t va, uint64_t len);
+void fasco_as_sync_complete(struct rec *rec, uint64_t result);
+void fasco_as_sync_fork(struct rec *child, const struct rec *parent);
+
 /* ---- Channels (fasco_channel.c) ---------------------------------------- */
 
 /* What an RSI call needs of its channel, found and locked. */

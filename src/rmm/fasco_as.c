@@ -168,6 +168,7 @@ int fasco_as_new(struct rec *rec)
 	if (pick != GRANULE_FASCO_OWNER_MAX) {
 		rd->rb_as[pick].as = as;
 		rd->rb_as[pick].refs = 1;
+		memset(rd->rb_sync[pick], 0, sizeof(rd->rb_sync[pick]));
 	}
 	spinlock_release(&rd->rb_as_lock);
 	if (pick == GRANULE_FASCO_OWNER_MAX) {
@@ -257,6 +258,74 @@ void fasco_as_leave(struct rec *rec)
 	spinlock_acquire(&rd->rb_as_lock);
 	s->as = NULL; /* the slot (and its tag) may be used again */
 	spinlock_release(&rd->rb_as_lock);
+}
+
+bool fasco_as_sync_inside(const struct rec *rec, uint64_t va, uint64_t len)
+{
+	unsigned tag = rec->fasco.as_tag;
+
+	if (tag == 0 || tag > GRANULE_FASCO_OWNER_MAX)
+		return false;
+	return syncmap_inside(crd_of(rec)->rb_sync[tag - 1], RB_SYNC_MAX, va, len);
+}
+
+/* Is nothing mapped in [start, end) of rec's address space (at most 1 GiB looked at)? */
+static bool range_unmapped(const struct rec *rec, uint64_t start, uint64_t end)
+{
+	if (end - start > (1ULL << 30))
+		return false;
+	for (uint64_t p = start; p < end; p += GRANULE_SIZE) {
+		if (plat_as_query(rec->fasco.as, p, NULL, NULL) == 0)
+			return false;
+	}
+	return true;
+}
+
+void fasco_as_sync_complete(struct rec *rec, uint64_t result)
+{
+	const struct rec_fasco *f = &rec->fasco;
+	struct syncmap_range drop, drop2, add, *t;
+	unsigned tag = f->as_tag;
+	bool clear;
+
+	if (f->kind != RB_REQ_SYSCALL || tag == 0 || tag > GRANULE_FASCO_OWNER_MAX)
+		return;
+	syncmap_change((unsigned)f->nr, f->args, result, RB_VA_LIMIT, &drop, &drop2, &add, &clear);
+	if (!clear && drop.end == 0 && drop2.end == 0)
+		return;
+	t = crd_of(rec)->rb_sync[tag - 1];
+	fasco_as_lock(rec);
+	if (clear)
+		memset(t, 0, sizeof(struct syncmap_range) * RB_SYNC_MAX);
+	if (drop.end != 0)
+		syncmap_drop(t, RB_SYNC_MAX, drop.start, drop.end);
+	if (drop2.end != 0)
+		syncmap_drop(t, RB_SYNC_MAX, drop2.start, drop2.end);
+	if (add.end != 0 && !(range_unmapped(rec, add.start, add.end) &&
+			      syncmap_add(t, RB_SYNC_MAX, add.start, add.end)))
+		lib_log(LOG_WARN, "fasco",
+			"file MAP_SHARED range 0x%llx-0x%llx not tracked (mapped or no room): "
+			"its copies will be refused",
+			(unsigned long long)add.start, (unsigned long long)add.end);
+	fasco_as_unlock(rec);
+}
+
+void fasco_as_sync_fork(struct rec *child, const struct rec *parent)
+{
+	struct syncmap_range t[RB_SYNC_MAX];
+	unsigned pt = parent->fasco.as_tag, ct;
+
+	if (pt == 0 || pt > GRANULE_FASCO_OWNER_MAX)
+		return;
+	if (child->fasco.as_tag == 0 && fasco_as_new(child) != 0)
+		return; /* no address space: nothing to copy the ranges into */
+	ct = child->fasco.as_tag;
+	fasco_as_lock(parent);
+	memcpy(t, crd_of(parent)->rb_sync[pt - 1], sizeof(t));
+	fasco_as_unlock(parent);
+	fasco_as_lock(child);
+	memcpy(crd_of(child)->rb_sync[ct - 1], t, sizeof(t));
+	fasco_as_unlock(child);
 }
 
 void fasco_as_lock(const struct rec *rec)

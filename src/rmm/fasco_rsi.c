@@ -450,6 +450,10 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 	if ((flags & ~RB_COMPLETE_FLAGS_MASK) != 0)
 		return RSI_ERROR_INPUT;
 	track_altstack(c->crec, result, flags);
+	if (!(flags & RB_COMPLETE_EXIT))
+		fasco_as_sync_complete(c->crec, (flags & RB_COMPLETE_KEEP_X0)
+							? c->crec->regs.gprs[0]
+							: result);
 	f->result = result;
 	f->complete_flags = flags;
 	if (flags & RB_COMPLETE_EXIT) {
@@ -640,6 +644,7 @@ static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call
 	fasco_rec_set_fp(c2->crec, &fp);
 	child_request(c1, c2);
 	c2->crec->fasco.ctid = 0; /* clear_child_tid matters for threads only */
+	fasco_as_sync_fork(c2->crec, c1->crec);
 	return RSI_SUCCESS;
 }
 

@@ -13,6 +13,7 @@
 #ifndef MINIOS_INTERNAL_H
 #define MINIOS_INTERNAL_H
 
+#include "lib/syncmap.h"
 #include "arch/rcontainer.h"
 #include "plat/plat.h"
 
@@ -68,6 +69,8 @@ struct ms_vma {
 	uint64_t start, end, prot;
 };
 
+#define MS_SYNC_MAX 8 /* sync ranges per mm */
+
 struct ms_mm {
 	uint32_t live, users;
 	uint32_t shim, nvmas; /* shim slot */
@@ -75,6 +78,8 @@ struct ms_mm {
 	uint64_t as, pe;      /* struct plat_as *, struct plat_pe * (platform objects) */
 	uint64_t run_gen;     /* from ms_state.run_seq: at creation and at every run into it */
 	struct ms_vma vma[RC_MM_MAX_VMAS];
+	/* its tasks' own file-backed MAP_SHARED ranges: the OS may copy them (lib/syncmap.h) */
+	struct syncmap_range sync[MS_SYNC_MAX];
 };
 
 enum ms_task_state { MS_T_FREE = 0, MS_T_NEW, MS_T_TRAPPED, MS_T_RUNNING };
@@ -215,6 +220,12 @@ int rc_set_pte(struct ms_call *c);
  * the prot), -ENOMEM (no granule for dst's tables), -EINVAL.
  */
 int rc_share(struct ms_call *c);
+/*
+ * The task's trap (an SVC) completes with x0 = result as the OS resumes
+ * it: the file-backed MAP_SHARED ranges of mm its call adds (over pages
+ * not mapped yet) or drops (lib/syncmap.h).
+ */
+void ms_sync_complete(const struct ms_trap *tr, uint64_t result, struct ms_mm *mm);
 int rc_copy_page(struct ms_call *c);
 int rc_set_vma(struct ms_call *c);
 int rc_set_iopte(struct ms_call *c);

@@ -253,6 +253,7 @@ int ms_mm_copy(uint32_t dst, uint32_t src)
 
 	d->nvmas = s->nvmas;
 	memcpy(d->vma, s->vma, sizeof(d->vma));
+	memcpy(d->sync, s->sync, sizeof(d->sync)); /* the same mappings: the same ranges */
 	pt_walk(s->root, copy_page, NULL, &cc);
 	return 0;
 }
@@ -488,6 +489,41 @@ int rc_share(struct ms_call *c)
 	return 0;
 }
 
+/* Is nothing mapped in [start, end) of mm (at most 1 GiB looked at)? */
+static bool range_unmapped(const struct ms_mm *mm, uint64_t start, uint64_t end)
+{
+	if (end - start > (1ULL << 30))
+		return false;
+	for (uint64_t p = start; p < end; p += GRANULE_SIZE) {
+		if ((p = next_maybe_mapped(mm->root, p)) >= end)
+			break;
+		if (pte_of(mm->root, p))
+			return false;
+	}
+	return true;
+}
+
+void ms_sync_complete(const struct ms_trap *tr, uint64_t result, struct ms_mm *mm)
+{
+	struct syncmap_range drop, drop2, add;
+	bool clear;
+
+	syncmap_change((unsigned)tr->nr, tr->args, result, RC_VA_LIMIT, &drop, &drop2, &add,
+		       &clear);
+	if (clear)
+		memset(mm->sync, 0, sizeof(mm->sync));
+	if (drop.end)
+		syncmap_drop(mm->sync, MS_SYNC_MAX, drop.start, drop.end);
+	if (drop2.end)
+		syncmap_drop(mm->sync, MS_SYNC_MAX, drop2.start, drop2.end);
+	if (add.end && !(range_unmapped(mm, add.start, add.end) &&
+			 syncmap_add(mm->sync, MS_SYNC_MAX, add.start, add.end)))
+		lib_log(LOG_WARN, "minios",
+			"file MAP_SHARED range 0x%llx-0x%llx not tracked (mapped or no room): "
+			"its copies will be refused",
+			(unsigned long long)add.start, (unsigned long long)add.end);
+}
+
 static void unmap_range(struct ms_mm *mm, uint64_t va, uint64_t len)
 {
 	for (uint64_t off = 0; off < len; off += GRANULE_SIZE) {
@@ -710,6 +746,9 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 		return 0;
 	memcpy(a, tr->args, sizeof(a));
 	if (tr->svc && tr->nr < SYSDESC_NR_MAX && sysdesc_allows((unsigned)tr->nr, a, va, len, dir, &rd))
+		return 0;
+	/* the task's own file-backed MAP_SHARED mappings: file coherence, at any call */
+	if (syncmap_inside(mm->sync, MS_SYNC_MAX, va, len))
 		return 0;
 	for (uint64_t p = ALIGN_DOWN(va, GRANULE_SIZE); p < va + len; p += GRANULE_SIZE)
 		if (ms_mm_page(mm, p, 0, &pa) || !page_fresh(mm, pa))

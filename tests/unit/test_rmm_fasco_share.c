@@ -1,5 +1,5 @@
 /*
- * MAP_SHARED memory across fork in the Fasco ABI (RSI_RB_SHARE): a fork
+ * MAP_SHARED memory in the Fasco ABI. Across fork (RSI_RB_SHARE): a fork
  * child maps the parent's very DATA granules; a SHARED granule counts its
  * mappings and is neither scrubbed, reused (MAP) nor destroyed
  * (DATA_DESTROY) while an address space maps it; the end of either
@@ -7,7 +7,9 @@
  * refused and counted: a child of another Container Realm, a channel that
  * is not one, the same channel twice, a REC that has run, no clone
  * pending, bad ranges. A random sequence of MAP/UNMAP/SHARE checks the
- * RMM against a model and the invariant checker after every call.
+ * RMM against a model and the invariant checker after every call. A
+ * container's own mmap of a file with MAP_SHARED makes a sync range whose
+ * pages the System Realm may copy at any request, and nothing else.
  */
 #include "fasco_test_util.h"
 
@@ -421,12 +423,105 @@ static void test_share_random(void **state)
 	fx_inv_ok();
 }
 
+/* ---- file-backed MAP_SHARED ranges: copies at any request ------------------ */
+
+#define VA_SH 0x900000ULL
+
+/* The container's code for it: three system calls, then spin. */
+static const uint32_t code3[] = {0xd4000001, 0xd4000001, 0xd4000001, 0x14000000};
+
+static void enter_forward(void)
+{
+	struct rmi_rec_exit exit;
+
+	assert_int_equal(fx_cont_enter(&cont, &exit), RMI_SUCCESS);
+	assert_true(fx_exit_is_bare_forward(&exit));
+}
+
+static void test_sync_ranges(void **state)
+{
+	static uint8_t page[GRANULE_SIZE];
+	static struct rb_regs r;
+	uint64_t refusals;
+
+	fx_sys_build(&sys);
+	fx_cont_build_ex(&cont, &sys, 0 /* A64 */, 0, true, 1);
+	enter_forward(); /* START */
+	memset(page, 0, sizeof(page));
+	memcpy(page, code3, sizeof(code3));
+	memset(&r, 0, sizeof(r));
+	/* mmap(NULL, 2 pages, RW, MAP_SHARED, fd 3, 0) */
+	r.mask = RB_REGS_PC | RB_REGS_SP | GENMASK(5, 0) | BIT(8);
+	r.pc = CODE_VA;
+	r.sp = SP0;
+	r.x[1] = 2 * GRANULE_SIZE;
+	r.x[2] = 3;
+	r.x[3] = 1;
+	r.x[4] = 3;
+	r.x[8] = 222;
+	fxq_reset();
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_TAKE, cont.chan_ipa, 0, 0, 0);
+	fxq_write(SYS_PAGE_IPA, page, sizeof(page));
+	fxq_smc(SMC_RSI_RB_MAP, cont.chan_ipa, CODE_VA, CT_FRESH_IPA(0), RB_PROT_R | RB_PROT_X,
+		SYS_PAGE_IPA);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_MAP, cont.chan_ipa, STACK_VA, CT_FRESH_IPA(1),
+		 RB_PROT_R | RB_PROT_W);
+	fxq_write(SYS_REGS_IPA, &r, sizeof(r));
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_SET_REGS, cont.chan_ipa, SYS_REGS_IPA, 0, 0);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COMPLETE, cont.chan_ipa, 0, RB_COMPLETE_KEEP_X0, 0);
+	fx_sys_run(&sys);
+	fxq_check();
+
+	/* Its mmap answers VA_SH (nothing mapped there): a sync range. */
+	enter_forward();
+	assert_int_equal(rt_rec(cont.rec)->fasco.nr, 222);
+	fxq_reset();
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_TAKE, cont.chan_ipa, 0, 0, 0);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COMPLETE, cont.chan_ipa, VA_SH, 0, 0);
+	fx_sys_run(&sys);
+	fxq_check();
+
+	/* At its next call (an mmap again: no buffers), the range's pages may be copied. */
+	enter_forward();
+	refusals = fx_counter(cont.r.rd, 1);
+	fxq_reset();
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_TAKE, cont.chan_ipa, 0, 0, 0);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_MAP, cont.chan_ipa, VA_SH + GRANULE_SIZE, CT_FRESH_IPA(2),
+		 RB_PROT_R | RB_PROT_W);
+	fxq_write(SYS_BUF_IPA, "file data", 10);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COPY_OUT, cont.chan_ipa, VA_SH + GRANULE_SIZE + 16,
+		 SYS_BUF_IPA, 10);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COPY_IN, cont.chan_ipa, VA_SH + GRANULE_SIZE,
+		 SYS_SCRATCH_IPA, 64);
+	/* Not past it, not other pages. */
+	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_COPY_IN, cont.chan_ipa, VA_SH + 2 * GRANULE_SIZE - 8,
+		 SYS_SCRATCH_IPA, 16);
+	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_COPY_IN, cont.chan_ipa, CODE_VA, SYS_SCRATCH_IPA, 8);
+	/* This mmap answers over the range, now mapped: a new mapping, the range goes. */
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COMPLETE, cont.chan_ipa, VA_SH, 0, 0);
+	fx_sys_run(&sys);
+	fxq_check();
+	assert_memory_equal(granule_map(granule_find(cont.fresh[2])) + 16, "file data", 10);
+	assert_int_equal(fx_counter(cont.r.rd, 1), refusals + 2);
+
+	enter_forward();
+	fxq_reset();
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_TAKE, cont.chan_ipa, 0, 0, 0);
+	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_COPY_IN, cont.chan_ipa, VA_SH + GRANULE_SIZE,
+		 SYS_SCRATCH_IPA, 8);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COMPLETE, cont.chan_ipa, (uint64_t)-12, 0, 0);
+	fx_sys_run(&sys);
+	fxq_check();
+	fx_inv_ok();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_share_fork, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_share_unmap, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_share_random, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sync_ranges, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

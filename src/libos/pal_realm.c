@@ -318,8 +318,8 @@ size_t pal_realm_meta_size(size_t pool_max)
 
 	while (nhead < 2 * pool_max)
 		nhead <<= 1;
-	return (pool_max + alias) * sizeof(struct slot) + nhead * 4 + pool_max * 4 +
-	       pool_max * 2 + alias * 8 + 64;
+	return (pool_max + alias) * sizeof(struct slot) + nhead * 4 + pool_max * 4 + pool_max * 2 +
+	       alias * 8 + 64;
 }
 
 unsigned prm_rb_prot(unsigned p)
@@ -627,8 +627,8 @@ static uint32_t alias_alloc(void)
 
 struct share_arg {
 	uint8_t child_as;
-	uint64_t pages;	       /* parent's mapped pages in the range */
-	bool full;	       /* a granule has ALIAS_MAPS_MAX aliases */
+	uint64_t pages; /* parent's mapped pages in the range */
+	bool full;	/* a granule has ALIAS_MAPS_MAX aliases */
 };
 
 static int share_count_cb(uint32_t s, void *arg)
@@ -658,8 +658,7 @@ static int share_record_cb(uint32_t s, void *arg)
 	return 0;
 }
 
-static int r_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
-		       uint64_t len)
+static int r_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
 {
 	(void)c;
 	if (!va_ok(va, len))

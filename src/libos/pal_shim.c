@@ -420,9 +420,9 @@ static void h_copy(struct hent *e, uint64_t to)
 /* The task a fork of src clones: the one being served if it uses src, else src's own. */
 static uint64_t fork_from(const struct pal_as *src, const struct sas *s)
 {
-	return S.cur != NONE && S.m->t[S.cur].as == as_id(src) && !S.m->t[S.cur].exited ?
-		       S.m->t[S.cur].h :
-		       s->h;
+	return S.cur != NONE && S.m->t[S.cur].as == as_id(src) && !S.m->t[S.cur].exited
+		       ? S.m->t[S.cur].h
+		       : s->h;
 }
 
 /* fork: the first call copies the whole space (rc_task_clone); later ranges are in it already. */
@@ -454,8 +454,7 @@ static int s_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
  * maps the parent's very pages of [va, va+len), replacing the copies
  * rc_task_clone made (rc_share; the mini-OS counts the mappings).
  */
-static int s_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
-		       uint64_t len)
+static int s_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
 {
 	struct sas *d = A(dst), *s = A(src);
 	uint64_t st;

@@ -13,8 +13,8 @@
 #ifndef MINIOS_INTERNAL_H
 #define MINIOS_INTERNAL_H
 
-#include "lib/syncmap.h"
 #include "arch/rcontainer.h"
+#include "lib/syncmap.h"
 #include "plat/plat.h"
 
 #define MS_MAGIC 0x534F494E494D4352ULL /* "RCMINIOS" */

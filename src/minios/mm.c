@@ -456,7 +456,8 @@ int rc_share(struct ms_call *c)
 		v = vma_find(dmm, p);
 		if (!v || (ms_pte_prot(d) & ~v->prot))
 			return -EFAULT;
-		if (p == va || (p & ((1ULL << 21) - 1)) == 0 || !pte_of(smm->root, p - GRANULE_SIZE))
+		if (p == va || (p & ((1ULL << 21) - 1)) == 0 ||
+		    !pte_of(smm->root, p - GRANULE_SIZE))
 			need += ms_pt_missing(dmm->root, p);
 	}
 	if (need > ms_shim_at(dt->shim)->free.count)

@@ -305,8 +305,8 @@ int plat_as_pop(struct plat_as *as, uint64_t *va, uint64_t *pa, unsigned *prot);
  * Call fn for every mapped page of `as` (a debug view: fn runs under as's
  * lock and must not call plat_as_* on it nor take a lock held around them).
  */
-void plat_as_walk(struct plat_as *as, void (*fn)(uint64_t va, uint64_t pa, unsigned prot, void *arg),
-		  void *arg);
+void plat_as_walk(struct plat_as *as,
+		  void (*fn)(uint64_t va, uint64_t pa, unsigned prot, void *arg), void *arg);
 
 /*
  * A PE that runs A64 code at EL0 in `as` (the CPU engine). plat_pe_run

@@ -76,7 +76,8 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 
 			ASSERT(g != NULL);
 			granule_lock(g);
-			/* A SHARED granule goes with its last mapping (fasco_page_put), not by tag. */
+			/* A SHARED granule goes with its last mapping (fasco_page_put), not by tag.
+			 */
 			if (granule_get_state(g) == GRANULE_STATE_DATA &&
 			    (g->fasco & GRANULE_FASCO_SHARED) == 0 &&
 			    granule_fasco_owner(g) == owner) {

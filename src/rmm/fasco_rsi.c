@@ -451,9 +451,8 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 		return RSI_ERROR_INPUT;
 	track_altstack(c->crec, result, flags);
 	if (!(flags & RB_COMPLETE_EXIT))
-		fasco_as_sync_complete(c->crec, (flags & RB_COMPLETE_KEEP_X0)
-							? c->crec->regs.gprs[0]
-							: result);
+		fasco_as_sync_complete(
+			c->crec, (flags & RB_COMPLETE_KEEP_X0) ? c->crec->regs.gprs[0] : result);
 	f->result = result;
 	f->complete_flags = flags;
 	if (flags & RB_COMPLETE_EXIT) {

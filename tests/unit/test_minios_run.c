@@ -407,8 +407,9 @@ static void test_share(void **state)
 	MT_CHECK();
 	/* The child ends: the last mapping goes, the granule is scrubbed and free. */
 	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, child, 0, 0, 0, 0, NULL), RC_SUCCESS);
-	assert_int_equal(mt_rc(RC_FN_MALLOC_MM, mt.shim[b.k].handle, b.data, 1, RC_MM_RECLAIM, 0, NULL),
-			 RC_SUCCESS);
+	assert_int_equal(
+		mt_rc(RC_FN_MALLOC_MM, mt.shim[b.k].handle, b.data, 1, RC_MM_RECLAIM, 0, NULL),
+		RC_SUCCESS);
 	mt_set_owner(b.data, 1, MT_OS);
 	assert_int_equal(host_mem_read(b.data, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, zero, sizeof(buf));
@@ -445,9 +446,9 @@ static void test_sync_ranges(void **state)
 	/* ... answered VA_SH: the task stores there, unmapped: an abort. */
 	x[0] = VA_SH;
 	resume(&b, b.task, false, x);
-	assert_int_equal(mt_rc(RC_FN_SET_PTE, b.task, VA_SH, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0,
-			       NULL),
-			 RC_SUCCESS);
+	assert_int_equal(
+		mt_rc(RC_FN_SET_PTE, b.task, VA_SH, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0, NULL),
+		RC_SUCCESS);
 	/* It runs again (the page is not fresh any more): the same mmap trap. */
 	resume(&b, b.task, false, x);
 	/* Its mmap call names no buffer; the sync range allows the page, not the data page. */

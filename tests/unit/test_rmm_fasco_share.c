@@ -113,8 +113,7 @@ static void test_share_fork(void **state)
 		 GRANULE_SIZE);
 	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_SHARE, cont.chan_ipa, SYS_PAGE_IPA, SHARED_VA,
 		 GRANULE_SIZE);
-	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_SHARE, cont.chan_ipa, 0xf000, SHARED_VA,
-		 GRANULE_SIZE);
+	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_SHARE, cont.chan_ipa, 0xf000, SHARED_VA, GRANULE_SIZE);
 	/* Bad ranges: unaligned, empty, past the VA space, more than 1 GiB. */
 	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_SHARE, cont.chan_ipa, cont.chan2_ipa, SHARED_VA + 8,
 		 GRANULE_SIZE);
@@ -255,8 +254,7 @@ static void test_share_unmap(void **state)
 	fxq_reset();
 	fxq_want(RSI_SUCCESS, SMC_RSI_RB_MAP, cont.chan2_ipa, SHARED_VA, CT_FRESH_IPA(6),
 		 RB_PROT_R);
-	fxq_want(RSI_SUCCESS, SMC_RSI_RB_MAP, cont.chan_ipa, SHARED_VA, CT_FRESH_IPA(2),
-		 RB_PROT_R);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_MAP, cont.chan_ipa, SHARED_VA, CT_FRESH_IPA(2), RB_PROT_R);
 	fx_sys_run(&sys);
 	fxq_check();
 	assert_int_equal(plat_as_query(child->fasco.as, SHARED_VA, &pa, &prot), 0);
@@ -356,10 +354,10 @@ static void model_check(void)
 		for (unsigned i = 0; i < R_PAGES; i++) {
 			uint64_t pa;
 			unsigned prot;
-			int r = rec[s]->fasco.as ? plat_as_query(rec[s]->fasco.as,
-								 SHARED_VA + i * GRANULE_SIZE, &pa,
-								 &prot)
-						 : -ENOENT;
+			int r = rec[s]->fasco.as
+					? plat_as_query(rec[s]->fasco.as,
+							SHARED_VA + i * GRANULE_SIZE, &pa, &prot)
+					: -ENOENT;
 
 			if (m.at[s][i] < 0) {
 				assert_int_not_equal(r, 0);

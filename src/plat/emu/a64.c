@@ -403,8 +403,8 @@ int plat_as_pop(struct plat_as *as, uint64_t *va, uint64_t *pa, unsigned *prot)
 	return ret;
 }
 
-void plat_as_walk(struct plat_as *as, void (*fn)(uint64_t va, uint64_t pa, unsigned prot, void *arg),
-		  void *arg)
+void plat_as_walk(struct plat_as *as,
+		  void (*fn)(uint64_t va, uint64_t pa, unsigned prot, void *arg), void *arg)
 {
 	if (as == NULL)
 		return;

@@ -1145,8 +1145,7 @@ static void as_page(uint64_t va, uint64_t pa, unsigned prot, void *arg)
 	const struct granule *g;
 
 	(void)prot;
-	if (c == UINT64_MAX || G(c)->state != GRANULE_STATE_DATA ||
-	    ic.data_rd[c] != aw->r + 1) {
+	if (c == UINT64_MAX || G(c)->state != GRANULE_STATE_DATA || ic.data_rd[c] != aw->r + 1) {
 		viol("realm %#llx address space %u maps VA %#llx to %#llx, not DATA of the realm",
 		     (unsigned long long)gpa(rds[aw->r].idx), aw->slot, (unsigned long long)va,
 		     (unsigned long long)pa);
@@ -1181,12 +1180,14 @@ static void check_as_mappings(void)
 		if (g->state != GRANULE_STATE_DATA || !ic.data_rd[i] ||
 		    rds[ic.data_rd[i] - 1].rd->rb_kind != RB_REALM_KIND_CONTAINER)
 			continue;
-		want = (g->fasco & GRANULE_FASCO_SHARED) ? g->refcount
-			: (g->fasco & GRANULE_FASCO_OWNER_MASK) ? 1 : 0;
+		want = (g->fasco & GRANULE_FASCO_SHARED)       ? g->refcount
+		       : (g->fasco & GRANULE_FASCO_OWNER_MASK) ? 1
+							       : 0;
 		if (ic.as_maps[i] != want)
 			viol("DATA %#llx (fasco %#x, refcount %u) is mapped %u times in its "
 			     "realm's address spaces, not %u",
-			     (unsigned long long)gpa(i), g->fasco, g->refcount, ic.as_maps[i], want);
+			     (unsigned long long)gpa(i), g->fasco, g->refcount, ic.as_maps[i],
+			     want);
 	}
 }
 

@@ -326,6 +326,10 @@ static void step(void)
 	case 9: /* copy_page */
 		if (t < 0)
 			break;
+		/* often a page just mapped from the pool: only a fresh page may be filled */
+		if (rn(2))
+			call("set_pte(any)", RC_FN_SET_PTE, th, va, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0,
+			     NULL);
 		pa = rn(3) ? R.buf : foreign(R.task[t].k, false);
 		ret = call("copy_page", RC_FN_COPY_PAGE, th, va, pa, 0, 0, NULL);
 		if (pa != R.buf)

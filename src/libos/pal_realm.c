@@ -658,6 +658,14 @@ static int share_record_cb(uint32_t s, void *arg)
 	return 0;
 }
 
+/* SHARE failed half way: the RMM may map these granules in the child too: never reuse them. */
+static int share_leak_cb(uint32_t s, void *arg)
+{
+	(void)arg;
+	R.pmaps[prm_slot_pool(s)] |= ALIAS_LEAKED;
+	return 0;
+}
+
 static int r_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
 {
 	(void)c;
@@ -691,14 +699,18 @@ static int r_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t
 			    n, 0, &got) != RSI_SUCCESS) {
 			lib_log(LOG_WARN, "pal_realm", "fork: RSI_RB_SHARE refused at 0x%llx",
 				(unsigned long long)(va + off));
+			prm_slots_in(prm_as_id(src), va, len, share_leak_cb, NULL);
 			return -EAGAIN; /* the library OS destroys dst: prm_fork_abort */
 		}
 		mapped += got;
 		off += n;
 	}
 	R.st.shared_pages += mapped;
-	if (mapped != sa.pages)
-		return -EFAULT; /* the RMM and this table disagree: the fork fails */
+	if (mapped != sa.pages) {
+		/* the RMM and this table disagree: the fork fails */
+		prm_slots_in(prm_as_id(src), va, len, share_leak_cb, NULL);
+		return -EFAULT;
+	}
 	return prm_slots_in(prm_as_id(src), va, len, share_record_cb, &sa);
 }
 

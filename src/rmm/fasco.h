@@ -135,12 +135,15 @@ void fasco_as_unlock(const struct rec *rec);
  * fasco_as_sync_inside: is [va, va+len) inside one (its lock held)?
  * fasco_as_sync_complete: rec's pending system call completes with
  * `result` (COMPLETE): the ranges it adds (only over pages not mapped yet)
- * or drops. fasco_as_sync_fork: the child (given an address space if it
- * has none) gets the parent's ranges (FORK_REGS: the same mappings).
+ * or drops. fasco_as_sync_fork: the child gets the parent's ranges
+ * (FORK_REGS: the same mappings; an address space is made for it if it
+ * has none and the parent has ranges).
  */
 bool fasco_as_sync_inside(const struct rec *rec, uint64_t va, uint64_t len);
 void fasco_as_sync_complete(struct rec *rec, uint64_t result);
 void fasco_as_sync_fork(struct rec *child, const struct rec *parent);
+/* rec's address space has no sync range any more (recycling: a new process). */
+void fasco_as_sync_clear(const struct rec *rec);
 
 /* ---- Channels (fasco_channel.c) ---------------------------------------- */
 

@@ -261,6 +261,17 @@ void fasco_as_leave(struct rec *rec)
 	spinlock_release(&rd->rb_as_lock);
 }
 
+void fasco_as_sync_clear(const struct rec *rec)
+{
+	unsigned tag = rec->fasco.as_tag;
+
+	if (tag == 0 || tag > GRANULE_FASCO_OWNER_MAX)
+		return;
+	fasco_as_lock(rec);
+	memset(crd_of(rec)->rb_sync[tag - 1], 0, sizeof(crd_of(rec)->rb_sync[tag - 1]));
+	fasco_as_unlock(rec);
+}
+
 bool fasco_as_sync_inside(const struct rec *rec, uint64_t va, uint64_t len)
 {
 	unsigned tag = rec->fasco.as_tag;
@@ -318,12 +329,18 @@ void fasco_as_sync_fork(struct rec *child, const struct rec *parent)
 
 	if (pt == 0 || pt > GRANULE_FASCO_OWNER_MAX)
 		return;
-	if (child->fasco.as_tag == 0 && fasco_as_new(child) != 0)
-		return; /* no address space: nothing to copy the ranges into */
-	ct = child->fasco.as_tag;
 	fasco_as_lock(parent);
 	memcpy(t, crd_of(parent)->rb_sync[pt - 1], sizeof(t));
 	fasco_as_unlock(parent);
+	if (child->fasco.as_tag == 0) {
+		bool any = false;
+
+		for (unsigned i = 0; i < RB_SYNC_MAX; i++)
+			any = any || t[i].end != 0;
+		if (!any || fasco_as_new(child) != 0)
+			return; /* nothing to give, or no address space to give it to */
+	}
+	ct = child->fasco.as_tag;
 	fasco_as_lock(child);
 	memcpy(crd_of(child)->rb_sync[ct - 1], t, sizeof(t));
 	fasco_as_unlock(child);

@@ -123,6 +123,7 @@ void fasco_rec_recycle(struct rec *rec)
 		fasco_as_empty(f->as);
 		fasco_as_unlock(rec);
 		fasco_as_release_tag(rec, f->as_tag);
+		fasco_as_sync_clear(rec); /* the next process mapped no file yet */
 	}
 	if (pe != NULL && !f->a64) {
 		/* A native test PE runs one C function: a new one comes at the next entry. */

@@ -203,6 +203,27 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
  */
 #define SMC_RSI_RB_THREAD SMC64_FID(0x19A)
 
+/*
+ * SHARE(parent_chan X1, child_chan X2, va X3, len X4) -> X1 pages shared:
+ * MAP_SHARED memory across fork. Under FORK_PAGE's conditions (the
+ * parent's pending call is a clone that makes a copy, the child another
+ * REC of the SAME Container Realm that has not run yet or whose process
+ * EXITED -- then recycled first), every page the parent maps in [va,
+ * va+len) (page aligned, at most 1 GiB, below 2^39) is mapped in the child
+ * at the same VA to the very same DATA granule with the parent's prot,
+ * replacing what the child had there; holes of the parent are left as
+ * they are in the child. The source is named by the parent's VA, so only
+ * a granule the container's own address space maps can be shared: never
+ * another realm's, an RTT, the System Realm's or a granule no address
+ * space maps. A shared granule counts its mappings (up to 65535; more:
+ * refused) and is scrubbed and released only when the last goes (UNMAP,
+ * a MAP over it, the end of an address space); DATA_DESTROY refuses it
+ * while any remains. Refusals (RSI_ERROR_INPUT, counted): as FORK_PAGE's,
+ * a parent without an address space, too many mappings; bad va/len:
+ * RSI_ERROR_INPUT (not counted); a REC running: RSI_ERROR_STATE.
+ */
+#define SMC_RSI_RB_SHARE SMC64_FID(0x19B)
+
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u
 #define RB_PROT_X 4u

@@ -43,25 +43,27 @@
 /* ---- mini-OS calls: SMC_RC_ENTER, x1 = function ------------------------ */
 
 enum rc_fn {
-	RC_FN_CREATE_SHIM = 0,	    /* () -> x1 shim, x2 its GPT index */
-	RC_FN_DESTROY_SHIM = 1,	    /* (shim) */
-	RC_FN_CREATE_CONTAINER = 2, /* (shim, pc, sp) -> x1 init task */
-	RC_FN_DESTROY_CONTAINER = 3,/* (shim) */
-	RC_FN_MALLOC_MM = 4,	    /* (shim, pa, count, flags) */
-	RC_FN_SET_PTE = 5,	    /* (task, va, pa, prot) */
-	RC_FN_COPY_PAGE = 6,	    /* (task, va, src_pa) */
-	RC_FN_SET_VMA = 7,	    /* (task, va, len, prot | RC_VMA_*) */
-	RC_FN_SET_IOPTE = 8,	    /* (stream, iova, pa, prot) */
-	RC_FN_IPC_IN = 9,	    /* (task, va, src_pa, len) -> x1 bytes */
-	RC_FN_IPC_OUT = 10,	    /* (task, va, dst_pa, len, flags) -> x1 bytes */
-	RC_FN_TASK_CLONE = 11,	    /* (task, flags) -> x1 child */
-	RC_FN_TASK_EXEC = 12,	    /* (task, pc, sp) */
-	RC_FN_TASK_EXIT = 13,	    /* (task) */
-	RC_FN_SWITCH_TO_DEPRIV = 14,/* con-shim vector only: (task) */
-	RC_FN_SWITCH_TO_MINIOS = 15,/* (task, frame_pa, flags) -> x1 reason */
+	RC_FN_CREATE_SHIM = 0,	     /* () -> x1 shim, x2 its GPT index */
+	RC_FN_DESTROY_SHIM = 1,	     /* (shim) */
+	RC_FN_CREATE_CONTAINER = 2,  /* (shim, pc, sp) -> x1 init task */
+	RC_FN_DESTROY_CONTAINER = 3, /* (shim) */
+	RC_FN_MALLOC_MM = 4,	     /* (shim, pa, count, flags) */
+	RC_FN_SET_PTE = 5,	     /* (task, va, pa, prot) */
+	RC_FN_COPY_PAGE = 6,	     /* (task, va, src_pa) */
+	RC_FN_SET_VMA = 7,	     /* (task, va, len, prot | RC_VMA_*) */
+	RC_FN_SET_IOPTE = 8,	     /* (stream, iova, pa, prot) */
+	RC_FN_IPC_IN = 9,	     /* (task, va, src_pa, len) -> x1 bytes */
+	RC_FN_IPC_OUT = 10,	     /* (task, va, dst_pa, len, flags) -> x1 bytes */
+	RC_FN_TASK_CLONE = 11,	     /* (task, flags) -> x1 child */
+	RC_FN_TASK_EXEC = 12,	     /* (task, pc, sp) */
+	RC_FN_TASK_EXIT = 13,	     /* (task) */
+	RC_FN_SWITCH_TO_DEPRIV = 14, /* con-shim vector only: (task) */
+	RC_FN_SWITCH_TO_MINIOS = 15, /* (task, frame_pa, flags) -> x1 reason */
 	/* realmbox's addition: every register of a served task (signal frames, sigreturn) */
-	RC_FN_TASK_REGS = 16,	    /* (task, regs_pa, RC_REGS_GET | RC_REGS_SET) */
-	RC_FN_NR = 17
+	RC_FN_TASK_REGS = 16, /* (task, regs_pa, RC_REGS_GET | RC_REGS_SET) */
+	/* realmbox's addition: MAP_SHARED across fork (docs/rcontainer-abi.md) */
+	RC_FN_SHARE = 17, /* (dst task, src task, va, len) -> x1 pages */
+	RC_FN_NR = 18
 };
 
 /* Status codes of the mini-OS calls (x0). */

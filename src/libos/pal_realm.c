@@ -178,8 +178,12 @@ uint32_t prm_slot_find(unsigned id, uint64_t va)
 	return NIL;
 }
 
-/* Forget slot i (the RMM released its granule: it is fresh again). */
-void prm_slot_release(uint32_t i)
+uint32_t prm_slot_pool(uint32_t i)
+{
+	return i < R.e.pool_max ? i : R.apool[i - R.e.pool_max];
+}
+
+static void slot_unhash(uint32_t i)
 {
 	uint32_t *pp = &R.head[hash_va(R.slots[i].as, R.slots[i].va)];
 
@@ -187,19 +191,38 @@ void prm_slot_release(uint32_t i)
 		pp = &R.slots[*pp].next;
 	*pp = R.slots[i].next;
 	R.slots[i].used = 0;
-	R.freestk[R.nfree++] = i;
+}
+
+/* Pool granule p is free again if nothing maps it any more. */
+static void pool_maybe_free(uint32_t p)
+{
+	if (R.slots[p].used || R.pmaps[p])
+		return;
+	R.freestk[R.nfree++] = p;
 	R.st.pool_used--;
+}
+
+/*
+ * Forget slot i: the RMM dropped that mapping (released the granule if it
+ * was its last: then it is fresh again and may be handed out).
+ */
+void prm_slot_release(uint32_t i)
+{
+	uint32_t p = prm_slot_pool(i);
+
+	slot_unhash(i);
+	if (i >= R.e.pool_max) {
+		R.afree[R.nafree++] = i - (uint32_t)R.e.pool_max;
+		R.pmaps[p]--;
+	}
+	pool_maybe_free(p);
 }
 
 /* Forget slot i, whose granule may still be mapped in the RMM: not handed out again. */
 static void slot_leak(uint32_t i)
 {
-	uint32_t *pp = &R.head[hash_va(R.slots[i].as, R.slots[i].va)];
-
-	while (*pp != i)
-		pp = &R.slots[*pp].next;
-	*pp = R.slots[i].next;
-	R.slots[i].used = 0;
+	slot_unhash(i);
+	R.pmaps[prm_slot_pool(i)] |= ALIAS_LEAKED;
 }
 
 /* More granules from the host (it may refuse: then the container is out of memory). */
@@ -279,16 +302,24 @@ int prm_slots_in(unsigned id, uint64_t va, uint64_t len, int (*fn)(uint32_t i, v
 		    R.slots[i].va < va + len && (r = fn(i, arg)) != 0)
 			return r;
 	}
+	for (uint32_t a = 0; a < R.alias_hw; a++) {
+		uint32_t i = (uint32_t)R.e.pool_max + a;
+
+		if (R.slots[i].used && R.slots[i].as == id && R.slots[i].va >= va &&
+		    R.slots[i].va < va + len && (r = fn(i, arg)) != 0)
+			return r;
+	}
 	return 0;
 }
 
 size_t pal_realm_meta_size(size_t pool_max)
 {
-	size_t nhead = 1;
+	size_t nhead = 1, alias = pool_max / ALIAS_DIV;
 
 	while (nhead < 2 * pool_max)
 		nhead <<= 1;
-	return pool_max * sizeof(struct slot) + nhead * 4 + pool_max * 4 + 64;
+	return (pool_max + alias) * sizeof(struct slot) + nhead * 4 + pool_max * 4 + pool_max * 2 +
+	       alias * 8 + 64;
 }
 
 unsigned prm_rb_prot(unsigned p)
@@ -583,6 +614,106 @@ static int r_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 	return prm_slots_in(prm_as_id(src), va, len, fork_page_cb, &fa);
 }
 
+/* ---- MAP_SHARED across fork: the child maps the parent's granules (RSI_RB_SHARE) ---- */
+
+static uint32_t alias_alloc(void)
+{
+	if (R.nafree)
+		return (uint32_t)R.e.pool_max + R.afree[--R.nafree];
+	if (R.alias_hw < R.alias_max)
+		return (uint32_t)R.e.pool_max + R.alias_hw++;
+	return NIL;
+}
+
+struct share_arg {
+	uint8_t child_as;
+	uint64_t pages; /* parent's mapped pages in the range */
+	bool full;	/* a granule has ALIAS_MAPS_MAX aliases */
+};
+
+static int share_count_cb(uint32_t s, void *arg)
+{
+	struct share_arg *sa = arg;
+
+	sa->pages++;
+	if ((R.pmaps[prm_slot_pool(s)] & ALIAS_MAPS_MAX) == ALIAS_MAPS_MAX)
+		sa->full = true;
+	return 0;
+}
+
+static int share_record_cb(uint32_t s, void *arg)
+{
+	const struct share_arg *sa = arg;
+	uint32_t old = prm_slot_find(sa->child_as, R.slots[s].va);
+	uint32_t p = prm_slot_pool(s), i;
+
+	if (old != NIL)
+		prm_slot_release(old); /* replaced: the RMM dropped that mapping */
+	i = alias_alloc();
+	if (i == NIL)
+		return -ENOMEM; /* counted before: cannot happen */
+	R.apool[i - R.e.pool_max] = p;
+	R.pmaps[p]++;
+	prm_slot_insert(i, sa->child_as, R.slots[s].va, R.slots[s].prot);
+	return 0;
+}
+
+/* SHARE failed half way: the RMM may map these granules in the child too: never reuse them. */
+static int share_leak_cb(uint32_t s, void *arg)
+{
+	(void)arg;
+	R.pmaps[prm_slot_pool(s)] |= ALIAS_LEAKED;
+	return 0;
+}
+
+static int r_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
+{
+	(void)c;
+	if (!va_ok(va, len))
+		return -EINVAL;
+	if (prm_mode(src) != AS_LIVE || R.recs[R.cur_rec].cur_as != prm_as_id(src))
+		return -EFAULT; /* only the calling process forks */
+	if (prm_mode(dst) == AS_STAGED) {
+		int r = prm_fork_bind(dst);
+		if (r)
+			return r;
+	}
+	if (prm_mode(dst) != AS_FORK)
+		return -EINVAL; /* the RMM shares only into a child that has not run */
+	struct share_arg sa = {prm_as_id(dst), 0, false};
+	prm_slots_in(prm_as_id(src), va, len, share_count_cb, &sa);
+	if (sa.full || sa.pages > R.nafree + (R.alias_max - R.alias_hw)) {
+		lib_log(LOG_WARN, "pal_realm",
+			"fork: no room to share %llu more pages (%u alias slots): ENOMEM",
+			(unsigned long long)sa.pages, R.alias_max);
+		return -ENOMEM;
+	}
+	stg_range(sa.child_as, va, len, NULL); /* staged child pages there are replaced */
+	unsigned parent = R.cur_rec, child = prm_as(dst)->rec;
+	uint64_t mapped = 0;
+	for (uint64_t off = 0; off < len;) {
+		uint64_t n = len - off > (1ULL << 30) ? (1ULL << 30) : len - off, got = 0;
+
+		R.st.shares++;
+		if (prm_smc(SMC_RSI_RB_SHARE, R.e.chan_ipa[parent], R.e.chan_ipa[child], va + off,
+			    n, 0, &got) != RSI_SUCCESS) {
+			lib_log(LOG_WARN, "pal_realm", "fork: RSI_RB_SHARE refused at 0x%llx",
+				(unsigned long long)(va + off));
+			prm_slots_in(prm_as_id(src), va, len, share_leak_cb, NULL);
+			return -EAGAIN; /* the library OS destroys dst: prm_fork_abort */
+		}
+		mapped += got;
+		off += n;
+	}
+	R.st.shared_pages += mapped;
+	if (mapped != sa.pages) {
+		/* the RMM and this table disagree: the fork fails */
+		prm_slots_in(prm_as_id(src), va, len, share_leak_cb, NULL);
+		return -EFAULT;
+	}
+	return prm_slots_in(prm_as_id(src), va, len, share_record_cb, &sa);
+}
+
 /* Map the staged pages of address space id on REC rec (its request taken). */
 int prm_map_staged(uint8_t id, unsigned rec)
 {
@@ -771,6 +902,7 @@ void prm_mem_ops(struct pal_ops *ops)
 	ops->mem_protect = r_mem_protect;
 	ops->mem_query = r_mem_query;
 	ops->mem_copy_as = r_mem_copy_as;
+	ops->mem_share = r_mem_share;
 	ops->copy_from_user = r_copy_from_user;
 	ops->copy_to_user = r_copy_to_user;
 	ops->strncpy_from_user = r_strncpy_from_user;
@@ -783,13 +915,23 @@ int prm_mem_init(const struct pal_realm_env *env)
 	R.nhead = 1;
 	while (R.nhead < 2 * env->pool_max)
 		R.nhead <<= 1;
+	R.alias_max = (uint32_t)(env->pool_max / ALIAS_DIV);
 	R.slots = (struct slot *)(void *)m;
-	m += env->pool_max * sizeof(struct slot);
+	m += (env->pool_max + R.alias_max) * sizeof(struct slot);
 	R.head = (uint32_t *)(void *)m;
 	m += (size_t)R.nhead * 4;
 	R.freestk = (uint32_t *)(void *)m;
-	memset(R.slots, 0, env->pool_max * sizeof(struct slot));
+	m += env->pool_max * 4;
+	R.apool = (uint32_t *)(void *)m;
+	m += (size_t)R.alias_max * 4;
+	R.afree = (uint32_t *)(void *)m;
+	m += (size_t)R.alias_max * 4;
+	R.pmaps = (uint16_t *)(void *)m;
+	memset(R.slots, 0, (env->pool_max + R.alias_max) * sizeof(struct slot));
 	memset(R.head, 0xFF, (size_t)R.nhead * 4);
+	memset(R.pmaps, 0, env->pool_max * 2);
+	R.nafree = 0;
+	R.alias_hw = 0;
 	for (size_t i = 0; i < env->pool_n; i++)
 		R.freestk[i] = (uint32_t)(env->pool_n - 1 - i); /* low slots first */
 	R.nfree = (uint32_t)env->pool_n;

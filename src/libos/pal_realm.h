@@ -211,6 +211,7 @@ struct pal_realm_stats {
 	uint64_t maps, unmaps, protects, set_regs, str_bytes;
 	uint64_t pool_used, pool_peak;
 	uint64_t forks, fork_pages, get_regs, kicks, kt_switches, threads;
+	uint64_t shares, shared_pages; /* RSI_RB_SHARE calls, pages they mapped */
 };
 void pal_realm_get_stats(struct pal_realm_stats *st);
 

@@ -17,7 +17,17 @@
 #define POKE_MAX 8	/* writes into a fork child before it exists */
 #define POOL_GROW 2048	/* granules asked of the host at a time (8 MiB) */
 
-/* One granule of the container's pool: where it is mapped (if it is). */
+/*
+ * A mapping of a granule of the container's pool. Slots 0..pool_max-1 are
+ * the pool's granules themselves (slot i maps granule i); slots pool_max..
+ * pool_max+alias_max-1 are aliases: a further mapping of a granule another
+ * address space maps too (RSI_RB_SHARE, MAP_SHARED across fork), its
+ * granule in apool. A granule is free again once neither its own slot nor
+ * an alias maps it (pmaps: aliases; ALIAS_LEAKED: never).
+ */
+#define ALIAS_DIV 4	       /* alias slots: pool_max / ALIAS_DIV */
+#define ALIAS_LEAKED 0x8000u   /* pmaps: a mapping of it was forgotten, not reused */
+#define ALIAS_MAPS_MAX 0x7FFFu /* aliases of one granule */
 struct slot {
 	uint64_t va;   /* page VA, valid if used */
 	uint32_t next; /* hash chain */
@@ -95,6 +105,9 @@ struct pal_realm_state {
 	uint32_t *head, nhead;
 	uint32_t *freestk, nfree;
 	size_t pool_have; /* granules the host created so far */
+	uint16_t *pmaps;  /* per pool granule: aliases that map it (| ALIAS_LEAKED) */
+	uint32_t *apool;  /* per alias: its pool granule */
+	uint32_t *afree, nafree, alias_max, alias_hw; /* free aliases; high-water mark */
 	struct {
 		uint64_t va;
 		uint8_t prot, as, used;
@@ -138,6 +151,8 @@ void prm_slot_unalloc(uint32_t i);
 void prm_slot_insert(uint32_t i, unsigned id, uint64_t va, unsigned prot);
 void prm_slot_release(uint32_t i);
 uint64_t prm_pool_ipa(uint32_t i);
+/* The pool granule slot i maps (i itself, or an alias's granule). */
+uint32_t prm_slot_pool(uint32_t i);
 int prm_slots_in(unsigned id, uint64_t va, uint64_t len, int (*fn)(uint32_t i, void *arg),
 		 void *arg);
 /* UNMAP every page of address space id through REC rec's channel (its request taken). */

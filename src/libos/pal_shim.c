@@ -417,6 +417,14 @@ static void h_copy(struct hent *e, uint64_t to)
 	hset((uint32_t)to, (e->key & 0xFFFFFFFFULL) << 12, (unsigned)e->prot);
 }
 
+/* The task a fork of src clones: the one being served if it uses src, else src's own. */
+static uint64_t fork_from(const struct pal_as *src, const struct sas *s)
+{
+	return S.cur != NONE && S.m->t[S.cur].as == as_id(src) && !S.m->t[S.cur].exited
+		       ? S.m->t[S.cur].h
+		       : s->h;
+}
+
 /* fork: the first call copies the whole space (rc_task_clone); later ranges are in it already. */
 static int s_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
 			 uint64_t len)
@@ -430,9 +438,7 @@ static int s_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 		return 0;
 	if (d->h || !s->h)
 		return -EINVAL;
-	from = S.cur != NONE && S.m->t[S.cur].as == as_id(src) && !S.m->t[S.cur].exited ?
-		       S.m->t[S.cur].h :
-		       s->h;
+	from = fork_from(src, s);
 	st = rc_grow(RC_FN_TASK_CLONE, from, 0, 0, 0, out);
 	if (st != RC_SUCCESS)
 		return rc_errno(st);
@@ -440,6 +446,32 @@ static int s_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 	d->h = d->spare = out[0];
 	d->forked = true;
 	hrange(as_id(src), 0, RC_VA_LIMIT, h_copy, as_id(dst));
+	return 0;
+}
+
+/*
+ * MAP_SHARED across fork: the child (made by the first mem_copy_as, or here)
+ * maps the parent's very pages of [va, va+len), replacing the copies
+ * rc_task_clone made (rc_share; the mini-OS counts the mappings).
+ */
+static int s_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
+{
+	struct sas *d = A(dst), *s = A(src);
+	uint64_t st;
+	int r;
+
+	if (!d || !s || (va | len) & (PG - 1) || !len || va >= RC_VA_LIMIT ||
+	    len > RC_VA_LIMIT - va)
+		return -EINVAL;
+	if (!d->forked && (r = s_mem_copy_as(c, dst, src, va, len)) != 0)
+		return r;
+	if (!d->h || !s->h)
+		return -EINVAL;
+	S.st.shares++;
+	st = rc_grow(RC_FN_SHARE, d->h, fork_from(src, s), va, len, NULL);
+	if (st != RC_SUCCESS)
+		return rc_errno(st);
+	hrange(as_id(src), va, len, h_copy, as_id(dst)); /* same pages, same prot */
 	return 0;
 }
 
@@ -1168,6 +1200,7 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	ops->mem_protect = s_mem_protect;
 	ops->mem_query = s_mem_query;
 	ops->mem_copy_as = s_mem_copy_as;
+	ops->mem_share = s_mem_share;
 	ops->copy_from_user = s_copy_from_user;
 	ops->copy_to_user = s_copy_to_user;
 	ops->strncpy_from_user = s_strncpy_from_user;

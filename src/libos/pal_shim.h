@@ -95,6 +95,7 @@ struct pal_shim_stats {
 	uint64_t runs, traps_svc, traps_other, irqs, kt_switches;
 	uint64_t rc_calls, ipc_in, ipc_out, bytes_in, bytes_out;
 	uint64_t set_pte, set_vma, copy_page, clones, execs, exits, regs_get, regs_set;
+	uint64_t shares;  /* rc_share calls (MAP_SHARED across fork) */
 	uint64_t donated; /* granules given to the con-shim */
 	uint64_t idles, idle_ns; /* every task slept: the deployment's idle */
 };

@@ -14,6 +14,7 @@
 #define MINIOS_INTERNAL_H
 
 #include "arch/rcontainer.h"
+#include "lib/syncmap.h"
 #include "plat/plat.h"
 
 #define MS_MAGIC 0x534F494E494D4352ULL /* "RCMINIOS" */
@@ -68,6 +69,8 @@ struct ms_vma {
 	uint64_t start, end, prot;
 };
 
+#define MS_SYNC_MAX 8 /* sync ranges per mm */
+
 struct ms_mm {
 	uint32_t live, users;
 	uint32_t shim, nvmas; /* shim slot */
@@ -75,6 +78,8 @@ struct ms_mm {
 	uint64_t as, pe;      /* struct plat_as *, struct plat_pe * (platform objects) */
 	uint64_t run_gen;     /* from ms_state.run_seq: at creation and at every run into it */
 	struct ms_vma vma[RC_MM_MAX_VMAS];
+	/* its tasks' own file-backed MAP_SHARED ranges: the OS may copy them (lib/syncmap.h) */
+	struct syncmap_range sync[MS_SYNC_MAX];
 };
 
 enum ms_task_state { MS_T_FREE = 0, MS_T_NEW, MS_T_TRAPPED, MS_T_RUNNING };
@@ -206,6 +211,21 @@ int rc_create_container(struct ms_call *c);
 int rc_destroy_container(struct ms_call *c);
 int rc_malloc_mm(struct ms_call *c);
 int rc_set_pte(struct ms_call *c);
+/*
+ * (dst task, src task, va, len) -> out[0] pages: both tasks served, of the
+ * same con-shim, distinct mms; every page src maps in [va, va+len) is
+ * mapped in dst to the same granule with the same prot (the granule counts
+ * one more mapping, never fresh again), replacing dst's page. -EPERM
+ * (another container's task or page), -EFAULT (dst's area does not allow
+ * the prot), -ENOMEM (no granule for dst's tables), -EINVAL.
+ */
+int rc_share(struct ms_call *c);
+/*
+ * The task's trap (an SVC) completes with x0 = result as the OS resumes
+ * it: the file-backed MAP_SHARED ranges of mm its call adds (over pages
+ * not mapped yet) or drops (lib/syncmap.h).
+ */
+void ms_sync_complete(const struct ms_trap *tr, uint64_t result, struct ms_mm *mm);
 int rc_copy_page(struct ms_call *c);
 int rc_set_vma(struct ms_call *c);
 int rc_set_iopte(struct ms_call *c);

@@ -570,6 +570,7 @@ static const struct {
 	[RC_FN_SWITCH_TO_DEPRIV] = {rc_switch_to_depriv, true},
 	[RC_FN_SWITCH_TO_MINIOS] = {rc_switch_to_minios, false},
 	[RC_FN_TASK_REGS] = {rc_task_regs, false},
+	[RC_FN_SHARE] = {rc_share, false},
 };
 
 static uint64_t rc_status(int ret)

@@ -253,6 +253,7 @@ int ms_mm_copy(uint32_t dst, uint32_t src)
 
 	d->nvmas = s->nvmas;
 	memcpy(d->vma, s->vma, sizeof(d->vma));
+	memcpy(d->sync, s->sync, sizeof(d->sync)); /* the same mappings: the same ranges */
 	pt_walk(s->root, copy_page, NULL, &cc);
 	return 0;
 }
@@ -404,6 +405,124 @@ int rc_set_pte(struct ms_call *c)
 	(void)plat_as_unmap(mm_as(mm), va, GRANULE_SIZE);
 	c->out[0] = pa;
 	return 0;
+}
+
+/* The next page at or after va that may be mapped in root (whole missing 2 MiB tables skipped). */
+static uint64_t next_maybe_mapped(uint64_t root, uint64_t va)
+{
+	if (ms_pt_missing(root, va))
+		return ALIGN_DOWN(va, 1ULL << 21) + (1ULL << 21);
+	return va;
+}
+
+/* The valid L3 descriptor of va in root, or 0. */
+static uint64_t pte_of(uint64_t root, uint64_t va)
+{
+	uint64_t e = ms_pt_entry(root, va, NULL, NULL);
+	uint64_t d = e ? pt_read(e) : 0;
+
+	return (d & RC_PTE_VALID) ? d : 0;
+}
+
+int rc_share(struct ms_call *c)
+{
+	uint64_t va = c->a[2], len = c->a[3], need = 0, p, n = 0;
+	struct ms_task *dt, *st;
+	struct ms_mm *dmm, *smm;
+	int ret = caller_task(c->a[0], &dt, &dmm);
+
+	if (ret == 0)
+		ret = caller_task(c->a[1], &st, &smm);
+	if (ret)
+		return ret;
+	if (!va_ok(va, len) || dmm == smm)
+		return -EINVAL;
+	if (dt->shim != st->shim)
+		return -EPERM; /* never into another container */
+	/* Check every page first: ownership, dst's areas, room for dst's tables. */
+	for (p = va; p < va + len; p += GRANULE_SIZE) {
+		const struct ms_vma *v;
+		const struct ms_gmeta *m;
+		uint64_t d;
+
+		if ((p = next_maybe_mapped(smm->root, p)) >= va + len)
+			break;
+		d = pte_of(smm->root, p);
+		if (!d)
+			continue;
+		m = ms_meta(RC_PTE_ADDR(d));
+		if (!m || m->owner != st->shim + 1 || m->kind != MS_K_USER)
+			return -EPERM;
+		v = vma_find(dmm, p);
+		if (!v || (ms_pte_prot(d) & ~v->prot))
+			return -EFAULT;
+		if (p == va || (p & ((1ULL << 21) - 1)) == 0 ||
+		    !pte_of(smm->root, p - GRANULE_SIZE))
+			need += ms_pt_missing(dmm->root, p);
+	}
+	if (need > ms_shim_at(dt->shim)->free.count)
+		return -ENOMEM;
+	/* Commit. */
+	for (p = va; p < va + len; p += GRANULE_SIZE) {
+		uint64_t d, e, old, pa;
+		struct ms_gmeta *m;
+
+		if ((p = next_maybe_mapped(smm->root, p)) >= va + len)
+			break;
+		d = pte_of(smm->root, p);
+		if (!d)
+			continue;
+		pa = RC_PTE_ADDR(d);
+		m = ms_meta(pa);
+		m->maps++;
+		m->fill_gen = 0; /* in use by another mm: never fresh */
+		e = ms_pt_entry(dmm->root, p, alloc_pt, &dt->shim);
+		old = pt_read(e);
+		if ((old & RC_PTE_VALID) && RC_PTE_ADDR(old) == pa)
+			m->maps--; /* the same page already */
+		else
+			unmap_entry(dmm, p, e);
+		(void)plat_write_u64(PAS_NS, e, ms_pte_make(pa, ms_pte_prot(d)), NULL);
+		(void)plat_as_unmap(mm_as(dmm), p, GRANULE_SIZE);
+		n++;
+	}
+	c->out[0] = n;
+	return 0;
+}
+
+/* Is nothing mapped in [start, end) of mm (at most 1 GiB looked at)? */
+static bool range_unmapped(const struct ms_mm *mm, uint64_t start, uint64_t end)
+{
+	if (end - start > (1ULL << 30))
+		return false;
+	for (uint64_t p = start; p < end; p += GRANULE_SIZE) {
+		if ((p = next_maybe_mapped(mm->root, p)) >= end)
+			break;
+		if (pte_of(mm->root, p))
+			return false;
+	}
+	return true;
+}
+
+void ms_sync_complete(const struct ms_trap *tr, uint64_t result, struct ms_mm *mm)
+{
+	struct syncmap_range drop, drop2, add;
+	bool clear;
+
+	syncmap_change((unsigned)tr->nr, tr->args, result, RC_VA_LIMIT, &drop, &drop2, &add,
+		       &clear);
+	if (clear)
+		memset(mm->sync, 0, sizeof(mm->sync));
+	if (drop.end)
+		syncmap_drop(mm->sync, MS_SYNC_MAX, drop.start, drop.end);
+	if (drop2.end)
+		syncmap_drop(mm->sync, MS_SYNC_MAX, drop2.start, drop2.end);
+	if (add.end && !(range_unmapped(mm, add.start, add.end) &&
+			 syncmap_add(mm->sync, MS_SYNC_MAX, add.start, add.end)))
+		lib_log(LOG_WARN, "minios",
+			"file MAP_SHARED range 0x%llx-0x%llx not tracked (mapped or no room): "
+			"its copies will be refused",
+			(unsigned long long)add.start, (unsigned long long)add.end);
 }
 
 static void unmap_range(struct ms_mm *mm, uint64_t va, uint64_t len)
@@ -628,6 +747,9 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 		return 0;
 	memcpy(a, tr->args, sizeof(a));
 	if (tr->svc && tr->nr < SYSDESC_NR_MAX && sysdesc_allows((unsigned)tr->nr, a, va, len, dir, &rd))
+		return 0;
+	/* the task's own file-backed MAP_SHARED mappings: file coherence, at any call */
+	if (syncmap_inside(mm->sync, MS_SYNC_MAX, va, len))
 		return 0;
 	for (uint64_t p = ALIGN_DOWN(va, GRANULE_SIZE); p < va + len; p += GRANULE_SIZE)
 		if (ms_mm_page(mm, p, 0, &pa) || !page_fresh(mm, pa))

@@ -308,6 +308,8 @@ int rc_switch_to_minios(struct ms_call *c)
 		sv->st.pstate = (sv->st.pstate & ~GENMASK(31, 28)) | (f.nzcv & GENMASK(31, 28));
 	}
 	altstack_complete(sv, mm);
+	if (sv->trap.svc)
+		ms_sync_complete(&sv->trap, sv->st.gprs[0], mm);
 	t->state = MS_T_RUNNING;
 	t->frame = frame;
 	ms_mm_ran(mm); /* none of its pages is fresh from here on */

@@ -295,6 +295,18 @@ int plat_as_unmap(struct plat_as *as, uint64_t va, uint64_t len);
 int plat_as_protect(struct plat_as *as, uint64_t va, uint64_t len, unsigned prot);
 /* Translation of va: 0 with *pa (of the byte) and *prot, or -ENOENT. */
 int plat_as_query(const struct plat_as *as, uint64_t va, uint64_t *pa, unsigned *prot);
+/*
+ * Unmap one mapped page of `as`, whichever, and say which (va, granule pa,
+ * prot): 0, or -ENOENT when nothing is mapped. Emptying an address space
+ * page by page lets the caller account for each granule outside as's lock.
+ */
+int plat_as_pop(struct plat_as *as, uint64_t *va, uint64_t *pa, unsigned *prot);
+/*
+ * Call fn for every mapped page of `as` (a debug view: fn runs under as's
+ * lock and must not call plat_as_* on it nor take a lock held around them).
+ */
+void plat_as_walk(struct plat_as *as,
+		  void (*fn)(uint64_t va, uint64_t pa, unsigned prot, void *arg), void *arg);
 
 /*
  * A PE that runs A64 code at EL0 in `as` (the CPU engine). plat_pe_run

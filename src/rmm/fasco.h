@@ -99,8 +99,29 @@ unsigned fasco_as_users(const struct rec *rec);
  */
 void fasco_as_leave(struct rec *rec);
 
-/* Scrub and release every DATA granule of rec's realm whose OWNER tag is `tag`. */
+/*
+ * Scrub and release every DATA granule of rec's realm whose OWNER tag is
+ * `tag` and that is not SHARED.
+ */
 void fasco_as_release_tag(const struct rec *rec, unsigned tag);
+
+/*
+ * The granule at pa, mapped in an address space whose lock the caller
+ * holds, is about to be mapped once more (SHARE): it becomes SHARED with
+ * refcount 2, or its refcount grows. 0, -EINVAL (not a mapped DATA
+ * granule), -ENOSPC (GRANULE_FASCO_MAPS_MAX mappings already).
+ */
+int fasco_page_get(uint64_t pa);
+
+/*
+ * The granule at pa (a mapped DATA granule) loses one address-space
+ * mapping: a SHARED granule still mapped elsewhere only counts it; else it
+ * is scrubbed and released (fresh again).
+ */
+void fasco_page_put(uint64_t pa);
+
+/* Unmap every page of `as` (no PE attached), each granule put (fasco_page_put). */
+void fasco_as_empty(struct plat_as *as);
 
 /*
  * Serialise changes and copies of rec's address space made through the
@@ -108,6 +129,21 @@ void fasco_as_release_tag(const struct rec *rec, unsigned tag);
  */
 void fasco_as_lock(const struct rec *rec);
 void fasco_as_unlock(const struct rec *rec);
+
+/*
+ * File-backed MAP_SHARED ranges of rec's address space (lib/syncmap.h).
+ * fasco_as_sync_inside: is [va, va+len) inside one (its lock held)?
+ * fasco_as_sync_complete: rec's pending system call completes with
+ * `result` (COMPLETE): the ranges it adds (only over pages not mapped yet)
+ * or drops. fasco_as_sync_fork: the child gets the parent's ranges
+ * (FORK_REGS: the same mappings; an address space is made for it if it
+ * has none and the parent has ranges).
+ */
+bool fasco_as_sync_inside(const struct rec *rec, uint64_t va, uint64_t len);
+void fasco_as_sync_complete(struct rec *rec, uint64_t result);
+void fasco_as_sync_fork(struct rec *child, const struct rec *parent);
+/* rec's address space has no sync range any more (recycling: a new process). */
+void fasco_as_sync_clear(const struct rec *rec);
 
 /* ---- Channels (fasco_channel.c) ---------------------------------------- */
 

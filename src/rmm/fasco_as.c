@@ -3,8 +3,10 @@
  * the slots of its RD (struct rb_as_slot) that name each plat_as, the
  * reference counts that let several RECs -- the threads of one process --
  * run in one of them (RSI_RB_THREAD), and the tear-down when the last REC
- * leaves: nothing maps the pages any more, then every granule carrying the
- * slot's OWNER tag is scrubbed and released.
+ * leaves: nothing maps the pages any more, then every granule it mapped
+ * loses that mapping (fasco_page_put: scrubbed and released unless a
+ * SHARED granule is still mapped elsewhere) and, as a safety net, every
+ * unshared granule still carrying the slot's OWNER tag is scrubbed too.
  *
  * Invariants: a REC with as_tag t holds one reference of slot t - 1 and its
  * `as` is that slot's; a PE attached to a slot's plat_as belongs to a REC
@@ -74,7 +76,10 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 
 			ASSERT(g != NULL);
 			granule_lock(g);
+			/* A SHARED granule goes with its last mapping (fasco_page_put), not by tag.
+			 */
 			if (granule_get_state(g) == GRANULE_STATE_DATA &&
+			    (g->fasco & GRANULE_FASCO_SHARED) == 0 &&
 			    granule_fasco_owner(g) == owner) {
 				granule_memzero(g);
 				g->fasco = 0;
@@ -82,6 +87,54 @@ static void release_mapped(const struct rd *rd, struct granule *g_tbl, long leve
 			granule_unlock(g);
 		}
 	}
+}
+
+int fasco_page_get(uint64_t pa)
+{
+	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
+	int ret = 0;
+
+	if (g == NULL)
+		return -EINVAL;
+	granule_lock(g);
+	if (granule_get_state(g) != GRANULE_STATE_DATA || !granule_fasco_mapped(g)) {
+		ret = -EINVAL; /* cannot happen: an address space maps only such granules */
+	} else if ((g->fasco & GRANULE_FASCO_SHARED) == 0) {
+		g->fasco |= GRANULE_FASCO_SHARED;
+		__atomic_store_n(&g->refcount, 2, __ATOMIC_RELAXED);
+	} else if (granule_refcount_read(g) >= GRANULE_FASCO_MAPS_MAX) {
+		ret = -ENOSPC;
+	} else {
+		granule_refcount_inc(g);
+	}
+	granule_unlock(g);
+	return ret;
+}
+
+void fasco_page_put(uint64_t pa)
+{
+	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
+
+	ASSERT(g != NULL);
+	granule_lock(g);
+	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA && granule_fasco_mapped(g));
+	if ((g->fasco & GRANULE_FASCO_SHARED) != 0 && granule_refcount_read(g) > 1) {
+		granule_refcount_dec(g); /* other address spaces still map it */
+	} else {
+		granule_memzero(g);
+		g->fasco = 0;
+		__atomic_store_n(&g->refcount, 0, __ATOMIC_RELAXED);
+	}
+	granule_unlock(g);
+}
+
+void fasco_as_empty(struct plat_as *as)
+{
+	uint64_t va, pa;
+	unsigned prot;
+
+	while (plat_as_pop(as, &va, &pa, &prot) == 0)
+		fasco_page_put(pa);
 }
 
 void fasco_as_release_tag(const struct rec *rec, unsigned tag)
@@ -116,6 +169,7 @@ int fasco_as_new(struct rec *rec)
 	if (pick != GRANULE_FASCO_OWNER_MAX) {
 		rd->rb_as[pick].as = as;
 		rd->rb_as[pick].refs = 1;
+		memset(rd->rb_sync[pick], 0, sizeof(rd->rb_sync[pick]));
 	}
 	spinlock_release(&rd->rb_as_lock);
 	if (pick == GRANULE_FASCO_OWNER_MAX) {
@@ -198,12 +252,98 @@ void fasco_as_leave(struct rec *rec)
 	if (!last)
 		return;
 	/* No REC refers to it, so no PE is attached: nothing reaches the pages, then they go. */
+	fasco_as_empty(as);
 	ret = plat_as_destroy(as);
 	ASSERT(ret == 0);
 	fasco_as_release_tag(rec, tag);
 	spinlock_acquire(&rd->rb_as_lock);
 	s->as = NULL; /* the slot (and its tag) may be used again */
 	spinlock_release(&rd->rb_as_lock);
+}
+
+void fasco_as_sync_clear(const struct rec *rec)
+{
+	unsigned tag = rec->fasco.as_tag;
+
+	if (tag == 0 || tag > GRANULE_FASCO_OWNER_MAX)
+		return;
+	fasco_as_lock(rec);
+	memset(crd_of(rec)->rb_sync[tag - 1], 0, sizeof(crd_of(rec)->rb_sync[tag - 1]));
+	fasco_as_unlock(rec);
+}
+
+bool fasco_as_sync_inside(const struct rec *rec, uint64_t va, uint64_t len)
+{
+	unsigned tag = rec->fasco.as_tag;
+
+	if (tag == 0 || tag > GRANULE_FASCO_OWNER_MAX)
+		return false;
+	return syncmap_inside(crd_of(rec)->rb_sync[tag - 1], RB_SYNC_MAX, va, len);
+}
+
+/* Is nothing mapped in [start, end) of rec's address space (at most 1 GiB looked at)? */
+static bool range_unmapped(const struct rec *rec, uint64_t start, uint64_t end)
+{
+	if (end - start > (1ULL << 30))
+		return false;
+	for (uint64_t p = start; p < end; p += GRANULE_SIZE) {
+		if (plat_as_query(rec->fasco.as, p, NULL, NULL) == 0)
+			return false;
+	}
+	return true;
+}
+
+void fasco_as_sync_complete(struct rec *rec, uint64_t result)
+{
+	const struct rec_fasco *f = &rec->fasco;
+	struct syncmap_range drop, drop2, add, *t;
+	unsigned tag = f->as_tag;
+	bool clear;
+
+	if (f->kind != RB_REQ_SYSCALL || tag == 0 || tag > GRANULE_FASCO_OWNER_MAX)
+		return;
+	syncmap_change((unsigned)f->nr, f->args, result, RB_VA_LIMIT, &drop, &drop2, &add, &clear);
+	if (!clear && drop.end == 0 && drop2.end == 0)
+		return;
+	t = crd_of(rec)->rb_sync[tag - 1];
+	fasco_as_lock(rec);
+	if (clear)
+		memset(t, 0, sizeof(struct syncmap_range) * RB_SYNC_MAX);
+	if (drop.end != 0)
+		syncmap_drop(t, RB_SYNC_MAX, drop.start, drop.end);
+	if (drop2.end != 0)
+		syncmap_drop(t, RB_SYNC_MAX, drop2.start, drop2.end);
+	if (add.end != 0 && !(range_unmapped(rec, add.start, add.end) &&
+			      syncmap_add(t, RB_SYNC_MAX, add.start, add.end)))
+		lib_log(LOG_WARN, "fasco",
+			"file MAP_SHARED range 0x%llx-0x%llx not tracked (mapped or no room): "
+			"its copies will be refused",
+			(unsigned long long)add.start, (unsigned long long)add.end);
+	fasco_as_unlock(rec);
+}
+
+void fasco_as_sync_fork(struct rec *child, const struct rec *parent)
+{
+	struct syncmap_range t[RB_SYNC_MAX];
+	unsigned pt = parent->fasco.as_tag, ct;
+
+	if (pt == 0 || pt > GRANULE_FASCO_OWNER_MAX)
+		return;
+	fasco_as_lock(parent);
+	memcpy(t, crd_of(parent)->rb_sync[pt - 1], sizeof(t));
+	fasco_as_unlock(parent);
+	if (child->fasco.as_tag == 0) {
+		bool any = false;
+
+		for (unsigned i = 0; i < RB_SYNC_MAX; i++)
+			any = any || t[i].end != 0;
+		if (!any || fasco_as_new(child) != 0)
+			return; /* nothing to give, or no address space to give it to */
+	}
+	ct = child->fasco.as_tag;
+	fasco_as_lock(child);
+	memcpy(crd_of(child)->rb_sync[ct - 1], t, sizeof(t));
+	fasco_as_unlock(child);
 }
 
 void fasco_as_lock(const struct rec *rec)

@@ -120,10 +120,10 @@ void fasco_rec_recycle(struct rec *rec)
 	} else if (f->as != NULL) {
 		/* Nothing reaches the old pages from the address space, then they are scrubbed. */
 		fasco_as_lock(rec);
-		ret = plat_as_unmap(f->as, 0, RB_VA_LIMIT);
+		fasco_as_empty(f->as);
 		fasco_as_unlock(rec);
-		ASSERT(ret == 0);
 		fasco_as_release_tag(rec, f->as_tag);
+		fasco_as_sync_clear(rec); /* the next process mapped no file yet */
 	}
 	if (pe != NULL && !f->a64) {
 		/* A native test PE runs one C function: a new one comes at the next entry. */

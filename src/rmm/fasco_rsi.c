@@ -5,8 +5,9 @@
  * the request, read a container's measured start configuration, build a
  * forked child (FORK_PAGE, FORK_REGS), read the registers (GET_REGS) and
  * kick a running container REC (KICK), and obtain the Container Realm's
- * attestation token (ATTEST_INIT/CONTINUE, rmm/attest.c's machinery), and
- * make a REC a thread of another (THREAD: one address space, shared).
+ * attestation token (ATTEST_INIT/CONTINUE, rmm/attest.c's machinery),
+ * make a REC a thread of another (THREAD: one address space, shared), and
+ * give a fork child the parent's MAP_SHARED pages themselves (SHARE).
  *
  * Every call names a channel by the System Realm IPA it is mapped at and
  * locks the container REC behind it for the whole call -- except KICK,
@@ -94,19 +95,6 @@ static int container_data(const struct rd *crd, uint64_t cipa, struct rtt_walk *
 	*g = granule_find(pa);
 	ASSERT(*g != NULL);
 	return 0;
-}
-
-/* Drop the address-space mapping of the granule at pa: scrubbed, fresh again. */
-static void release_page(uint64_t pa)
-{
-	struct granule *g = granule_find(ALIGN_DOWN(pa, GRANULE_SIZE));
-
-	ASSERT(g != NULL);
-	granule_lock(g);
-	ASSERT(granule_get_state(g) == GRANULE_STATE_DATA && granule_fasco_mapped(g));
-	granule_memzero(g);
-	g->fasco = 0;
-	granule_unlock(g);
 }
 
 /* A System Realm's call on something that is not its channel: counted and logged. */
@@ -281,7 +269,7 @@ static uint64_t map_fresh_locked(struct fasco_call *c, struct rec *target, uint6
 	granule_unlock(g);
 	granule_unlock(wi.g_llt);
 	if (have_old)
-		release_page(old_pa);
+		fasco_page_put(old_pa);
 	return RSI_SUCCESS;
 }
 
@@ -324,7 +312,7 @@ static uint64_t handle_rsi_rb_unmap(struct fasco_call *c, uint64_t *x)
 			continue;
 		ret = plat_as_unmap(c->crec->fasco.as, p, GRANULE_SIZE);
 		ASSERT(ret == 0);
-		release_page(pa);
+		fasco_page_put(pa);
 	}
 	fasco_as_unlock(c->crec);
 	return RSI_SUCCESS;
@@ -462,6 +450,9 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 	if ((flags & ~RB_COMPLETE_FLAGS_MASK) != 0)
 		return RSI_ERROR_INPUT;
 	track_altstack(c->crec, result, flags);
+	if (!(flags & RB_COMPLETE_EXIT))
+		fasco_as_sync_complete(
+			c->crec, (flags & RB_COMPLETE_KEEP_X0) ? c->crec->regs.gprs[0] : result);
 	f->result = result;
 	f->complete_flags = flags;
 	if (flags & RB_COMPLETE_EXIT) {
@@ -652,6 +643,7 @@ static uint64_t handle_rsi_rb_fork_regs(struct fasco_call *c1, struct fasco_call
 	fasco_rec_set_fp(c2->crec, &fp);
 	child_request(c1, c2);
 	c2->crec->fasco.ctid = 0; /* clear_child_tid matters for threads only */
+	fasco_as_sync_fork(c2->crec, c1->crec);
 	return RSI_SUCCESS;
 }
 
@@ -678,6 +670,90 @@ static void child_request(struct fasco_call *c1, struct fasco_call *c2)
 	ch->alt_size = p->alt_size;
 	ch->state = RB_CHAN_TAKEN;
 	fasco_channel_publish(c2->crec);
+}
+
+/* ---- SHARE: MAP_SHARED memory across fork ---------------------------------- */
+
+/*
+ * Map page va of the child to the granule the parent maps there, with the
+ * parent's prot (both address spaces distinct; neither lock held). Returns
+ * 1 if shared, 0 for a hole of the parent, -ENOSPC / -EINVAL (refused).
+ */
+static int share_page(struct rec *parent, struct rec *child, uint64_t va)
+{
+	uint64_t pa, old_pa;
+	unsigned prot, old_prot;
+	bool have_old;
+	int ret;
+
+	/* The parent's mapping is stable while its lock is held: count it there. */
+	fasco_as_lock(parent);
+	ret = plat_as_query(parent->fasco.as, va, &pa, &prot);
+	if (ret == 0)
+		ret = fasco_page_get(pa);
+	fasco_as_unlock(parent);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret != 0)
+		return ret;
+	pa = ALIGN_DOWN(pa, GRANULE_SIZE);
+	fasco_as_lock(child);
+	have_old = plat_as_query(child->fasco.as, va, &old_pa, &old_prot) == 0;
+	if (plat_as_map(child->fasco.as, va, pa, PAS_REALM, prot) != 0) {
+		fasco_as_unlock(child);
+		fasco_page_put(pa); /* the count taken above */
+		return -EINVAL;
+	}
+	if (have_old)
+		fasco_page_put(old_pa); /* replaced (the very granule: the extra count goes) */
+	fasco_as_unlock(child);
+	return 1;
+}
+
+/*
+ * SHARE(parent_chan, child_chan, va, len) -> X1 pages shared: in a fork
+ * (fork_check's rules), every page the parent maps in [va, va+len) is
+ * mapped in the child to the same granule, same prot; the granule is
+ * SHARED and counted (fasco_page_get). Holes of the parent are left alone
+ * in the child.
+ */
+static uint64_t handle_rsi_rb_share(struct fasco_call *c1, struct fasco_call *c2, uint64_t *x)
+{
+	struct rec *parent = c1->crec, *child = c2->crec;
+	uint64_t va = x[3], len = x[4], ret;
+	bool recycle;
+	int r = 0;
+
+	x[1] = 0;
+	if (!va_range_ok(va, len))
+		return RSI_ERROR_INPUT;
+	ret = fork_check(c1, c2, &recycle);
+	if (ret != RSI_SUCCESS)
+		return ret;
+	if (parent->fasco.as == NULL) {
+		fasco_refuse(c1, "share from a REC without an address space", va, len);
+		return RSI_ERROR_INPUT;
+	}
+	/* Commit. The exited process's pages go first (as FORK_PAGE). */
+	if (recycle)
+		fasco_rec_recycle(child);
+	if (child->fasco.as == NULL && fasco_as_new(child) != 0)
+		return RSI_ERROR_INPUT;
+	if (child->fasco.as == parent->fasco.as) {
+		fasco_refuse(c1, "share into the parent's own address space", va, len);
+		return RSI_ERROR_INPUT;
+	}
+	for (uint64_t p = va; p < va + len; p += GRANULE_SIZE) {
+		r = share_page(parent, child, p);
+		if (r < 0)
+			break;
+		x[1] += (uint64_t)r;
+	}
+	if (r == -ENOSPC) {
+		fasco_refuse(c1, "share of a granule mapped too many times", va, x[1]);
+		return RSI_ERROR_INPUT;
+	}
+	return r < 0 ? RSI_ERROR_INPUT : RSI_SUCCESS;
 }
 
 /* ---- THREAD: a REC runs in the address space of another --------------------- */
@@ -911,6 +987,7 @@ static const struct {
 	{SMC_RSI_RB_ATTEST_CONTINUE, "ATTEST_CONTINUE", handle_rsi_rb_attest_continue, NULL, NULL, true},
 	{SMC_RSI_RB_EXEC_MEASURE, "EXEC_MEASURE", handle_rsi_rb_exec_measure, NULL, NULL, false},
 	{SMC_RSI_RB_THREAD, "THREAD", NULL, handle_rsi_rb_thread, NULL, false},
+	{SMC_RSI_RB_SHARE, "SHARE", NULL, handle_rsi_rb_share, NULL, false},
 };
 
 bool fasco_rsi_fid(uint64_t fid)

@@ -86,6 +86,9 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 	if (f->kind != RB_REQ_SYSCALL && f->kind != RB_REQ_ABORT && f->kind != RB_REQ_FAULT &&
 	    f->kind != RB_REQ_KICK)
 		return false;
+	/* Pages of the container's own file-backed MAP_SHARED mappings (file coherence). */
+	if (fasco_as_sync_inside(crec, va, len))
+		return true;
 	/*
 	 * A thread's end (exit, exit_group, or killed while in user code):
 	 * its clear_child_tid word is zeroed for pthread_join's futex.

@@ -34,13 +34,22 @@ COMPILER_ASSERT(sizeof(struct granule) == 8, "granule size");
 /*
  * Fasco bookkeeping of a DATA granule (granule.fasco, under its lock):
  * which container REC's address space maps it (OWNER: REC index + 1, 0 =
- * none; a granule is mapped at most once, in one address space), whether
- * its content is not known to be zero (DIRTY: DATA_CREATE content, or
- * mapped since its last scrub), and whether DATA_CREATE measured its
- * content (MEASURED). Zero whenever the granule is not DATA.
+ * none), whether its content is not known to be zero (DIRTY: DATA_CREATE
+ * content, or mapped since its last scrub), and whether DATA_CREATE
+ * measured its content (MEASURED). Zero whenever the granule is not DATA.
+ *
+ * A granule MAP or FORK_PAGE maps is mapped once, in the address space
+ * OWNER names (refcount 0); the tear-down of that address space finds it
+ * by its tag. SHARE (MAP_SHARED across fork) maps it again in other
+ * address spaces of the same Container Realm: it is then SHARED, refcount
+ * counts its mappings (>= 1), OWNER only says it is mapped (the tag of
+ * the first, which may since have gone), and it is scrubbed and released
+ * only when its last mapping goes -- never by tag.
  */
 #define GRANULE_FASCO_OWNER_MASK 0x1Fu
 #define GRANULE_FASCO_OWNER_MAX 31u /* RECs of a Container Realm */
+#define GRANULE_FASCO_SHARED 0x20u
+#define GRANULE_FASCO_MAPS_MAX 0xFFFFu /* mappings of one SHARED granule */
 #define GRANULE_FASCO_MEASURED 0x40u
 #define GRANULE_FASCO_DIRTY 0x80u
 

@@ -10,6 +10,7 @@
 #include "arch/rsi.h"
 #include "lib/hash.h"
 #include "lib/spinlock.h"
+#include "lib/syncmap.h"
 #include "plat/plat.h"
 #include "rmm/granule.h"
 
@@ -30,6 +31,8 @@
  * changes and copies of the RSI calls on it (map, unmap, protect, copy,
  * fork) made through the channels of different RECs.
  */
+#define RB_SYNC_MAX 4 /* sync ranges per address space */
+
 struct rb_as_slot {
 	uint32_t refs;
 	spinlock_t lock;
@@ -67,6 +70,12 @@ struct rd {
 	/* container: address spaces by OWNER tag - 1 (refs and `as` under rb_as_lock) */
 	spinlock_t rb_as_lock;
 	struct rb_as_slot rb_as[GRANULE_FASCO_OWNER_MAX];
+	/*
+	 * container: each address space's file-backed MAP_SHARED ranges
+	 * (lib/syncmap.h), under its slot's lock: the System Realm may copy
+	 * their pages at any request (file coherence).
+	 */
+	struct syncmap_range rb_sync[GRANULE_FASCO_OWNER_MAX][RB_SYNC_MAX];
 };
 COMPILER_ASSERT(sizeof(struct rd) <= GRANULE_SIZE, "RD fits a granule");
 

@@ -28,10 +28,7 @@ CASES = none_cases.CASES
 
 # Cases realm mode cannot pass yet. (Threads are RECs sharing an address
 # space, RSI_RB_THREAD.)
-NOT_YET = {
-    # MAP_SHARED across fork needs the PAL's mem_share, which pal_realm lacks yet: the
-    # child gets a private copy (logged once, counted in stats.shared_copied)
-    "static/shmem", "dynamic/shmem"}
+NOT_YET = set()
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

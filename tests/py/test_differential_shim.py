@@ -31,11 +31,8 @@ _SPIN = ("times out (30 s): one thread spins in user code while another sleeps i
          "nanosleep, and the sleeper never prints (the deprivileged OS's cooperative "
          "scheduler does not preempt the spinner; thread-exec, with the same spinner but "
          "no sleep, passes)")
-_NO_SHARE = ("MAP_SHARED across fork needs the PAL's mem_share, which pal_shim lacks yet: "
-             "the child gets a private copy (logged once, counted in stats.shared_copied)")
 NOT_YET = {"static/thread-mainexit": _SPIN, "dynamic/thread-mainexit": _SPIN,
-           "static/thread-group-exit": _SPIN, "dynamic/thread-group-exit": _SPIN,
-           "static/shmem": _NO_SHARE, "dynamic/shmem": _NO_SHARE}
+           "static/thread-group-exit": _SPIN, "dynamic/thread-group-exit": _SPIN}
 EXPECTED_PASS = [c.name for c in CASES if c.name not in NOT_YET]
 
 if __name__ == "__main__":

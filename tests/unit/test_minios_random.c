@@ -222,10 +222,10 @@ static void step(void)
 	uint64_t ret, pa, va = VA_BASE + rn(8) * GRANULE_SIZE, th = t >= 0 ? R.task[t].handle : 0;
 
 	/* Weights: memory calls more often than the life-cycle calls. */
-	static const uint8_t op_of[27] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-					  16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20};
+	static const uint8_t op_of[28] = {0,  1,  2,  3,  4,  5, 6, 7, 8, 9,  10, 11, 12, 13,
+					  14, 15, 16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20, 21};
 
-	switch (op_of[rn(27)]) {
+	switch (op_of[rn(28)]) {
 	case 0: /* create a shim */
 		ret = call("create_shim", RC_FN_CREATE_SHIM, 0, 0, 0, 0, 0, &r);
 		if (ret == RC_SUCCESS)
@@ -326,6 +326,10 @@ static void step(void)
 	case 9: /* copy_page */
 		if (t < 0)
 			break;
+		/* often a page just mapped from the pool: only a fresh page may be filled */
+		if (rn(2))
+			call("set_pte(any)", RC_FN_SET_PTE, th, va, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0,
+			     NULL);
 		pa = rn(3) ? R.buf : foreign(R.task[t].k, false);
 		ret = call("copy_page", RC_FN_COPY_PAGE, th, va, pa, 0, 0, NULL);
 		if (pa != R.buf)
@@ -412,6 +416,18 @@ static void step(void)
 		else if (ret == RC_SUCCESS)
 			call("task_regs(set)", RC_FN_TASK_REGS, th, pa, RC_REGS_SET, 0, 0, NULL);
 		break;
+	case 21: { /* MAP_SHARED across fork: another task's pages; never across containers */
+		int t2 = live_task();
+
+		/* rarely: a shared page stays out of the pool until its last mapping goes */
+		if (t < 0 || t2 < 0 || rn(4))
+			break;
+		ret = call("share", RC_FN_SHARE, R.task[t2].handle, th, va, (1 + rn(8)) * GRANULE_SIZE,
+			   0, NULL);
+		if (R.task[t2].k != R.task[t].k)
+			expect(false, ret, "sharing pages with another container's task");
+		break;
+	}
 	default: /* garbage */
 		ret = call("garbage", 1 + rn(RC_FN_NR + 1), rnd(), rnd(), rnd(), rnd(), rnd(), NULL);
 		break;

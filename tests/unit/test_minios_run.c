@@ -337,6 +337,147 @@ static void test_switch_needs_tlbi(void **state)
 	MT_CHECK();
 }
 
+/* ---- MAP_SHARED across fork (rc_share) and file-backed MAP_SHARED ranges ---- */
+
+#define VA_SH 0x700000ULL
+#define SYS_MMAP 222
+#define MAP_SHARED 1
+
+/* Resume task (trapped or new) with the frame's x0..x8 (all of them: regs) or x0 only. */
+static void resume(struct box *b, uint64_t task, bool regs, const uint64_t x[9])
+{
+	struct rc_frame f = {0};
+	struct smc_regs r;
+
+	memcpy(f.x, x, 9 * sizeof(uint64_t));
+	f.pc = VA_CODE;
+	f.sp = VA_STACK;
+	assert_int_equal(host_mem_write(b->frame, &f, sizeof(f)), 0);
+	assert_int_equal(mt_rc(RC_FN_SWITCH_TO_MINIOS, task, b->frame,
+			       regs ? RC_RUN_SET_REGS : RC_RUN_SET_X0, 0, 0, &r),
+			 RC_SUCCESS);
+	assert_int_equal(r.x[1], RC_REASON_SYNC);
+}
+
+static void test_share(void **state)
+{
+	struct box b, other;
+	struct rc_frame f;
+	struct smc_regs r;
+	uint64_t child, buf[GRANULE_SIZE / 8], zero[GRANULE_SIZE / 8];
+
+	memset(zero, 0, sizeof(zero));
+	box_new(&b);
+	box_new(&other);
+	run(&b, b.task, true, 0xAAAA, &f);
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, 0, 0, 0, 0, &r), RC_SUCCESS);
+	child = r.x[1];
+	assert_int_equal(peek(&b, child), 0xAAAA); /* a copy so far */
+	/* Never into another container; not within one mm; malformed; no task. */
+	assert_int_equal(mt_rc(RC_FN_SHARE, other.task, b.task, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_OWNER);
+	assert_int_equal(mt_rc(RC_FN_SHARE, b.task, other.task, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_OWNER);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, child, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, VA_DATA + 8, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, VA_DATA, 0, 0, NULL), RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, RC_VA_LIMIT - GRANULE_SIZE,
+			       2 * GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, 0x12345, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_INPUT);
+	MT_CHECK();
+	/* The parent's data page (a hole after it) in the child: the child's copy goes back. */
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, VA_DATA, 2 * GRANULE_SIZE, 0, &r),
+			 RC_SUCCESS);
+	assert_int_equal(r.x[1], 1);
+	MT_CHECK();
+	/* One store, seen by both; both ways. */
+	run(&b, child, true, 0xBBBB, &f);
+	assert_int_equal(peek(&b, b.task), 0xBBBB);
+	run(&b, b.task, true, 0xCCCC, &f);
+	assert_int_equal(peek(&b, child), 0xCCCC);
+	/* The parent ends: the page stays the child's, intact. */
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, b.task, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(peek(&b, child), 0xCCCC);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_STATE);
+	MT_CHECK();
+	/* The child ends: the last mapping goes, the granule is scrubbed and free. */
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, child, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(
+		mt_rc(RC_FN_MALLOC_MM, mt.shim[b.k].handle, b.data, 1, RC_MM_RECLAIM, 0, NULL),
+		RC_SUCCESS);
+	mt_set_owner(b.data, 1, MT_OS);
+	assert_int_equal(host_mem_read(b.data, buf, sizeof(buf)), 0);
+	assert_memory_equal(buf, zero, sizeof(buf));
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[b.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[other.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+}
+
+/*
+ * The task's own mmap of a file with MAP_SHARED, completed over unmapped
+ * pages, lets the OS copy those pages at any later call (file coherence);
+ * a result over mapped pages, or an anonymous mapping, does not; a new
+ * mapping over the range drops it.
+ */
+static void test_sync_ranges(void **state)
+{
+	struct box b;
+	uint64_t x[9] = {0};
+
+	box_new(&b);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, b.task, VA_SH, 2 * GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_W | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	/* mmap(VA_DATA hint, 2 pages, RW, MAP_SHARED, fd 3) */
+	x[0] = VA_DATA;
+	x[1] = 2 * GRANULE_SIZE;
+	x[2] = RC_PROT_R | RC_PROT_W;
+	x[3] = MAP_SHARED;
+	x[4] = 3;
+	x[8] = SYS_MMAP;
+	resume(&b, b.task, true, x);
+	/* ... answered VA_SH: the task stores there, unmapped: an abort. */
+	x[0] = VA_SH;
+	resume(&b, b.task, false, x);
+	assert_int_equal(
+		mt_rc(RC_FN_SET_PTE, b.task, VA_SH, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0, NULL),
+		RC_SUCCESS);
+	/* It runs again (the page is not fresh any more): the same mmap trap. */
+	resume(&b, b.task, false, x);
+	/* Its mmap call names no buffer; the sync range allows the page, not the data page. */
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_SH, b.os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_SH + 8, b.os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_DATA, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	MT_CHECK();
+	/* That mmap answered over the mapped page: a new mapping there, not a sync range. */
+	x[0] = VA_SH;
+	resume(&b, b.task, false, x);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_SH, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	/* An anonymous shared mmap answered at an unmapped address: no sync range either. */
+	x[3] = MAP_SHARED | 0x20;
+	x[4] = (uint64_t)-1;
+	x[0] = VA_DATA;
+	resume(&b, b.task, true, x);
+	x[0] = VA_SH + GRANULE_SIZE;
+	resume(&b, b.task, false, x);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, b.task, VA_SH + GRANULE_SIZE, RC_PTE_ANY,
+			       RC_PROT_R | RC_PROT_W, 0, NULL),
+			 RC_SUCCESS);
+	resume(&b, b.task, false, x);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_SH + GRANULE_SIZE, b.os, 8, 0, NULL),
+			 RC_ERROR_RANGE);
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[b.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +485,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_exec_exit, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_copy_bounds, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_switch_needs_tlbi, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_share, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_sync_ranges, mt_setup, mt_teardown),
 	};
 	setenv("REALMBOX_LOG", "error", 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,6 +87,7 @@ struct plat_as {
 	 * current GPT does not allow as absent meanwhile.
 	 */
 	bool stale;
+	size_t pop_at;		     /* plat_as_pop: buckets before it are empty */
 	struct plat_as *prev, *next; /* registry */
 };
 
@@ -373,6 +374,49 @@ int plat_as_query(const struct plat_as *as, uint64_t va, uint64_t *pa, unsigned 
 	if (prot != NULL)
 		*prot = REC_PROT(r);
 	return 0;
+}
+
+int plat_as_pop(struct plat_as *as, uint64_t *va, uint64_t *pa, unsigned *prot)
+{
+	int ret = -ENOENT;
+
+	if (as == NULL)
+		return -ENOENT;
+	pthread_mutex_lock(&as->lock);
+	if (as->nmapped == 0)
+		as->pop_at = 0;
+	for (; as->nmapped != 0 && as->pop_at < ((size_t)1 << as->bucket_bits); as->pop_at++) {
+		struct rmap_node *n = as->buckets[as->pop_at];
+		uint64_t r;
+
+		if (n == NULL)
+			continue;
+		r = rec_get(as, n->va);
+		*va = n->va;
+		*pa = REC_PA(r);
+		*prot = REC_PROT(r);
+		page_remove(as, n->va, r);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&as->lock);
+	return ret;
+}
+
+void plat_as_walk(struct plat_as *as,
+		  void (*fn)(uint64_t va, uint64_t pa, unsigned prot, void *arg), void *arg)
+{
+	if (as == NULL)
+		return;
+	pthread_mutex_lock(&as->lock);
+	for (size_t i = 0; i < ((size_t)1 << as->bucket_bits); i++) {
+		for (struct rmap_node *n = as->buckets[i]; n != NULL; n = n->next) {
+			uint64_t r = rec_get(as, n->va);
+
+			fn(n->va, REC_PA(r), REC_PROT(r), arg);
+		}
+	}
+	pthread_mutex_unlock(&as->lock);
 }
 
 /* ---- GPC coherence ----------------------------------------------------- */

@@ -67,6 +67,8 @@ static struct {
 	uint32_t *list;		   /* indices of non-NS granules */
 	uint64_t nlist;
 	uint32_t *rd_slot;   /* granule index -> RD slot + 1 (RDs only) */
+	uint16_t *data_rd;   /* granule index -> RD slot + 1 of the realm it is DATA of */
+	uint32_t *as_maps;   /* granule index -> mappings in its realm's address spaces */
 	uint64_t *vmid_seen; /* VMID_COUNT bits */
 	uint64_t root_rotor, rmm_rotor, ns_rotor;
 	struct inv_stats st;
@@ -150,6 +152,8 @@ void inv_reset(void)
 	free(ic.reach);
 	free(ic.list);
 	free(ic.rd_slot);
+	free(ic.data_rd);
+	free(ic.as_maps);
 	free(ic.vmid_seen);
 	memset(&ic, 0, sizeof(ic));
 	cached_l0d = ~0ULL;
@@ -187,8 +191,11 @@ static int prepare(void)
 	ic.reach = calloc(nr, 1);
 	ic.list = calloc(nr, sizeof(uint32_t));
 	ic.rd_slot = calloc(nr, sizeof(uint32_t));
+	ic.data_rd = calloc(nr, sizeof(uint16_t));
+	ic.as_maps = calloc(nr, sizeof(uint32_t));
 	ic.vmid_seen = calloc(VMID_COUNT / 64, sizeof(uint64_t));
-	if (!ic.prev_state || !ic.reach || !ic.list || !ic.rd_slot || !ic.vmid_seen) {
+	if (!ic.prev_state || !ic.reach || !ic.list || !ic.rd_slot || !ic.data_rd || !ic.as_maps ||
+	    !ic.vmid_seen) {
 		inv_reset();
 		return -1;
 	}
@@ -1037,6 +1044,8 @@ static void follow_refs(const struct walk_ctx *w, uint64_t idx, long level, cons
 				viol("DATA %#llx mapped twice (again by realm %#llx at IPA %#llx)",
 				     (unsigned long long)gpa(c), (unsigned long long)rdpa,
 				     (unsigned long long)ipa);
+			else
+				ic.data_rd[c] = (uint16_t)(w->ri - rds + 1);
 		}
 	}
 }
@@ -1118,6 +1127,69 @@ static void walk_realm(const struct rd_info *ri)
 }
 
 /* ---- the check ---------------------------------------------------------- */
+
+/*
+ * Fasco address spaces (rmm/fasco_as.c): every page a Container Realm's
+ * slot maps is a DATA granule of that realm; an unshared one is mapped
+ * once, in the slot its OWNER tag names; a SHARED one exactly refcount
+ * times over all of the realm's slots; an unmapped one (OWNER 0) nowhere.
+ */
+struct as_walk {
+	unsigned r, slot;
+};
+
+static void as_page(uint64_t va, uint64_t pa, unsigned prot, void *arg)
+{
+	const struct as_walk *aw = arg;
+	uint64_t c = gidx(pa);
+	const struct granule *g;
+
+	(void)prot;
+	if (c == UINT64_MAX || G(c)->state != GRANULE_STATE_DATA || ic.data_rd[c] != aw->r + 1) {
+		viol("realm %#llx address space %u maps VA %#llx to %#llx, not DATA of the realm",
+		     (unsigned long long)gpa(rds[aw->r].idx), aw->slot, (unsigned long long)va,
+		     (unsigned long long)pa);
+		return;
+	}
+	g = G(c);
+	if (!(g->fasco & GRANULE_FASCO_SHARED) &&
+	    (g->fasco & GRANULE_FASCO_OWNER_MASK) != aw->slot + 1)
+		viol("DATA %#llx mapped at VA %#llx of address space %u carries OWNER %u",
+		     (unsigned long long)pa, (unsigned long long)va, aw->slot,
+		     g->fasco & GRANULE_FASCO_OWNER_MASK);
+	ic.as_maps[c]++;
+}
+
+static void check_as_mappings(void)
+{
+	for (unsigned r = 0; r < nrds; r++) {
+		if (rds[r].rd->rb_kind != RB_REALM_KIND_CONTAINER || !rds[r].sane)
+			continue;
+		for (unsigned k = 0; k < GRANULE_FASCO_OWNER_MAX; k++) {
+			struct as_walk aw = {r, k};
+
+			if (rds[r].rd->rb_as[k].as != NULL)
+				plat_as_walk(rds[r].rd->rb_as[k].as, as_page, &aw);
+		}
+	}
+	for (uint64_t n = 0; n < ic.nlist; n++) {
+		uint64_t i = ic.list[n];
+		const struct granule *g = G(i);
+		uint32_t want;
+
+		if (g->state != GRANULE_STATE_DATA || !ic.data_rd[i] ||
+		    rds[ic.data_rd[i] - 1].rd->rb_kind != RB_REALM_KIND_CONTAINER)
+			continue;
+		want = (g->fasco & GRANULE_FASCO_SHARED)       ? g->refcount
+		       : (g->fasco & GRANULE_FASCO_OWNER_MASK) ? 1
+							       : 0;
+		if (ic.as_maps[i] != want)
+			viol("DATA %#llx (fasco %#x, refcount %u) is mapped %u times in its "
+			     "realm's address spaces, not %u",
+			     (unsigned long long)gpa(i), g->fasco, g->refcount, ic.as_maps[i],
+			     want);
+	}
+}
 
 int inv_check(char *why, size_t len)
 {
@@ -1208,6 +1280,8 @@ int inv_check(char *why, size_t len)
 		unsigned s = g->state;
 
 		ic.st.per_state[s]++;
+		ic.data_rd[i] = 0;
+		ic.as_maps[i] = 0;
 		if (s != GRANULE_STATE_DATA && g->fasco)
 			viol("%s granule %#llx carries Fasco DATA bookkeeping %#x", sname(s),
 			     (unsigned long long)gpa(i), g->fasco);
@@ -1218,6 +1292,15 @@ int inv_check(char *why, size_t len)
 			check_delegated_zero(i);
 			/* fall through */
 		case GRANULE_STATE_DATA:
+			if (g->fasco & GRANULE_FASCO_SHARED) {
+				/* Fasco SHARE: mapped refcount times, as the first mapper said. */
+				if (g->refcount == 0 || !(g->fasco & GRANULE_FASCO_OWNER_MASK) ||
+				    !(g->fasco & GRANULE_FASCO_DIRTY))
+					viol("SHARED DATA granule %#llx has refcount %u, fasco %#x",
+					     (unsigned long long)gpa(i), g->refcount, g->fasco);
+				break;
+			}
+			/* fall through */
 		case GRANULE_STATE_REC_AUX:
 		case GRANULE_STATE_CHANNEL:
 			if (g->refcount)
@@ -1341,6 +1424,8 @@ int inv_check(char *why, size_t len)
 			viol("%s granule %#llx is orphaned (no realm reaches it)", sname(s),
 			     (unsigned long long)gpa(i));
 	}
+
+	check_as_mappings();
 
 	if (ic.nviol > INV_MAX_DETAILED && why && len > ic.used + 1)
 		snprintf(why + ic.used, len - ic.used, "; ... %u violations in all", ic.nviol);

@@ -92,7 +92,8 @@ class Bench:
             mem_kb = int(f.readline().split()[1])
         self.data = {"machine": os.uname().machine, "cpus": os.cpu_count(),
                      "memory_gib": round(mem_kb / 2**20, 1),
-                     "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": runs}
+                     "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": runs,
+                     "loadavg_start": round(os.getloadavg()[0], 1)}
         self.modes = ["realm", "none"]
         self.qemu = oracle.method() == "chroot"
         bb = rbenv.bundle("busybox")
@@ -262,6 +263,7 @@ class Bench:
 
     def write(self):
         os.makedirs(self.out, exist_ok=True)
+        self.data.setdefault("loadavg_end", round(os.getloadavg()[0], 1))
         with open(os.path.join(self.out, "data.json"), "w") as f:
             json.dump(self.data, f, indent=1)
         d = self.data
@@ -272,7 +274,10 @@ class Bench:
              " (a missing figure: the run failed or took longer than "
              f"{APP_TIMEOUT} s)" +
              ("" if "shim" in self.modes else " (shim: not available in this build)") +
-             ". Ratios come from the same run.", ""]
+             ". Ratios come from the same run." +
+             (f" Load average (1 min): {d['loadavg_start']} at the start, {d['loadavg_end']} at "
+              f"the end, on {d['cpus']} CPUs." if "loadavg_start" in d else ""),
+             ""]
         if "start" in d:
             L += ["## 1. Start latency", "",
                   "| mode | true: median ms | p95 ms | echo, first output: median ms | p95 ms |",

@@ -263,7 +263,8 @@ class Bench:
 
     def write(self):
         os.makedirs(self.out, exist_ok=True)
-        self.data.setdefault("loadavg_end", round(os.getloadavg()[0], 1))
+        if "loadavg_start" in self.data:
+            self.data.setdefault("loadavg_end", round(os.getloadavg()[0], 1))
         with open(os.path.join(self.out, "data.json"), "w") as f:
             json.dump(self.data, f, indent=1)
         d = self.data
@@ -338,12 +339,6 @@ class Bench:
                 if len(set(outs.values())) > 1:
                     L.append(f"|  outputs differ: {outs} |")
             L += ["", "![applications](apps.png)", ""]
-        if "density" in d:
-            L += ["## 7. Density: N containers started at once", "",
-                  "Each container is `sleep 60` started with `realmbox run --detach`; all N "
-                  "launched together. RSS is the container's monitor process, which holds its "
-                  "own emulated machine (no shared machine daemon yet).", ""] + \
-                 bench_density.table(d["density"]) + [""]
         if "tcb" in d:
             L += ["## 4. Trusted computing base (SLoC, `make tcb-aarch64`)", "", "```"] + \
                  d["tcb"] + ["```", "",
@@ -352,6 +347,12 @@ class Bench:
                              ""]
         if "net" in d:
             L += bench_net.report(d["net"])
+        if "density" in d:
+            L += ["## 7. Density: N containers started at once", "",
+                  "Each container is `sleep 60` started with `realmbox run --detach`; all N "
+                  "launched together. RSS is the container's monitor process, which holds its "
+                  "own emulated machine (no shared machine daemon yet).", ""] + \
+                 bench_density.table(d["density"]) + [""]
         with open(os.path.join(self.out, "report.md"), "w") as f:
             f.write("\n".join(L))
         self.plots()
@@ -423,6 +424,9 @@ def main():
             with open(old) as f:
                 keep = json.load(f)
             keep.pop(only, None)
+            for k in ("loadavg_start", "loadavg_end"):
+                if k not in keep:
+                    b.data.pop(k, None)  # the header's load is the whole run's, or none
             b.data.update(keep)  # the header describes the sections measured then
         steps = (b.net,) if only == "net" else (b.density,)
     try:

@@ -558,6 +558,8 @@ static long s_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t 
 
 /* ---- registers ----------------------------------------------------------------------- */
 
+static uint64_t now_ns(void);
+
 static struct stask *T(struct pal_task *t)
 {
 	return (struct stask *)(void *)t;
@@ -708,7 +710,6 @@ static enum libos_exc_kind exc_kind(const struct rc_frame *f)
 	}
 }
 
-/* Run t at EL0 until its next exception (t->exc, t->cur). 0 or -EIO. */
 /*
  * Registers the mini-OS refuses to run with (a pc or sp outside the user
  * range, a misaligned pc: a bad signal frame or rt_sigreturn can leave
@@ -740,7 +741,16 @@ static bool bad_regs_fault(struct stask *t)
 	return true;
 }
 
-static int run_task(struct stask *t)
+/*
+ * Run t at EL0 until its next exception or the end of its slice (t->exc,
+ * t->cur): the CPU's timer is armed PAL_SHIM_SLICE_NS ahead, or at
+ * `deadline` (the nearest sleeper's, 0: none) if that is sooner. The
+ * timer's interrupt comes back as RC_REASON_IRQ: no trap, nothing pending;
+ * the mini-OS then allows no copy of the task's call ranges (its trap
+ * record is the interrupt's) and the task resumes where it stopped. 0 or
+ * -EIO.
+ */
+static int run_task(struct stask *t, uint64_t deadline)
 {
 	struct rc_frame *f = S.e.frame;
 	uint64_t flags, out[3], st;
@@ -752,6 +762,11 @@ static int run_task(struct stask *t)
 
 	if (r)
 		return r;
+	if (S.e.timer_arm) {
+		uint64_t cval = now_ns() + PAL_SHIM_SLICE_NS;
+
+		S.e.timer_arm(S.e.host, deadline && deadline < cval ? deadline : cval);
+	}
 	memset(f, 0, sizeof(*f));
 	memcpy(f->x, t->cur.x, sizeof(f->x));
 	f->pc = t->cur.pc;
@@ -780,6 +795,8 @@ static int run_task(struct stask *t)
 		S.st.irqs++;
 	else
 		S.st.traps_other++;
+	if (f->reason == RC_REASON_IRQ)
+		S.st.preemptions++;
 	return 0;
 }
 
@@ -943,8 +960,11 @@ static void run_ready(void)
 	}
 }
 
-/* Wake the sleepers whose deadline passed; the earliest deadline left (0: none). */
-static uint64_t check_deadlines(void)
+/*
+ * Wake the sleepers whose deadline passed (*woke: some did); the earliest
+ * deadline left (0: none).
+ */
+static uint64_t check_deadlines(bool *woke)
 {
 	uint64_t now = now_ns(), next = 0;
 
@@ -956,6 +976,7 @@ static uint64_t check_deadlines(void)
 		if (t->deadline <= now) {
 			t->state = ST_RUNNABLE;
 			t->timed_out = true;
+			*woke = true;
 		} else if (!next || t->deadline < next) {
 			next = t->deadline;
 		}
@@ -1067,6 +1088,13 @@ static void start_kt(unsigned k)
 	S.e.kt_start(S.e.host, k + 1, kt_entry);
 }
 
+/* The CPU's timer is the scheduler's only while it runs. */
+static void timer_off(void)
+{
+	if (S.e.timer_arm)
+		S.e.timer_arm(S.e.host, 0);
+}
+
 int pal_shim_run(void)
 {
 	uint64_t ended_at = 0;
@@ -1082,6 +1110,12 @@ int pal_shim_run(void)
 		reap();
 		if (S.ntasks == 0)
 			break;
+		/* sleepers whose time came first: a task in EL0 does not hold them up */
+		bool woke = false;
+		uint64_t next = check_deadlines(&woke);
+
+		if (woke)
+			continue;
 		for (n = 0, k = S.rr; n < NT; n++, k = (k + 1) % NT)
 			if (S.m->t[k].state == ST_USER)
 				break;
@@ -1102,16 +1136,19 @@ int pal_shim_run(void)
 				start_kt(k);
 				continue;
 			}
-			if (run_task(t)) {
+			if (run_task(t, next)) {
 				lib_log(LOG_WARN, "pal_shim", "the mini-OS refused to run a task");
+				timer_off();
 				return -EIO;
 			}
 			start_kt(k);
 			continue;
 		}
 		/* every task sleeps */
-		uint64_t next = check_deadlines(), now = now_ns(), ns = IDLE_MAX_NS;
+		uint64_t now = now_ns(), ns = IDLE_MAX_NS;
 		bool runnable = false;
+
+		next = check_deadlines(&woke);
 
 		for (k = 0; k < NT; k++)
 			runnable |= S.m->t[k].state == ST_RUNNABLE;
@@ -1131,6 +1168,7 @@ int pal_shim_run(void)
 			deliver(S.e.idle(S.e.host, ns));
 		}
 	}
+	timer_off();
 	return 0;
 }
 

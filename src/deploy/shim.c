@@ -596,7 +596,7 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 			"shim%s: %llu syscalls, %llu runs (%llu SVC traps); EL3 round trips %llu, GPT "
 			"switches %llu, TLBIs %llu, rc_* calls %llu (per syscall %.2f / %.2f / %.2f / "
 			"%.2f); %llu granules donated; granules in use %llu -> %llu, GPTs %llu -> %llu; idle %llu "
-			"times, %.1f ms; %llu preemptions\n",
+			"times, %.1f ms; %llu preemptions, %llu budget ends run past\n",
 			c.baseline ? " (baseline)" : "", (unsigned long long)res->syscalls,
 			(unsigned long long)c.runs, (unsigned long long)c.traps_svc,
 			(unsigned long long)c.plat[PLAT_CNT_RC_EL3],
@@ -607,7 +607,7 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 			c.plat[PLAT_CNT_RC_CALL] / n, (unsigned long long)c.donated,
 			(unsigned long long)c.granules_before, (unsigned long long)c.granules_after,
 			(unsigned long long)c.gpts_before, (unsigned long long)c.gpts_after,
-			(unsigned long long)c.idles, c.idle_ns / 1e6, (unsigned long long)c.preemptions);
+			(unsigned long long)c.idles, c.idle_ns / 1e6, (unsigned long long)c.preemptions, (unsigned long long)plat_cpu_timer_chunks());
 	}
 	return r;
 }

@@ -483,6 +483,7 @@ struct a64_pe {
 	uint64_t last_esr, last_far;
 	bool sea_pending;
 	struct plat_exception sea;
+	bool chunked; /* its budget is TIMER_CHUNK_TICKS (the CPU's timer was armed) */
 };
 
 static const struct emu_pe_ops a64_ops;
@@ -500,6 +501,13 @@ static struct a64_pe *to_a64(struct plat_pe *pe)
  * 0: disarmed. plat_cpu_timer_set.
  */
 static _Thread_local uint64_t timer_cval;
+/*
+ * The budget of each run while the timer is armed: a spinning loop whose
+ * every iteration leaves its block (a load: check_halt_on_memory_access)
+ * used ~15 ns per tick on the loaded test machine, so ~3 ms at most;
+ * straight code ~1 ns per tick (a re-entry every ~0.2 ms, ~0.3 us each).
+ */
+#define TIMER_CHUNK_TICKS 200000ULL
 static _Thread_local uint64_t timer_chunks;
 
 static bool timer_expired(uint64_t cval)
@@ -546,6 +554,11 @@ static int a64_run(struct plat_pe *pe, const struct plat_s2_config *s2,
 	cpu_set_regs(p->v, &r);
 	/* Entering EL0 is an exception return, which clears the local monitor. */
 	cpu_clear_exclusive(p->v);
+	if (timer_cval || p->chunked) {
+		/* armed: budgets short enough that the timer is seen within ~1-3 ms */
+		cpu_set_timeslice(p->v, timer_cval ? TIMER_CHUNK_TICKS : 0);
+		p->chunked = timer_cval != 0;
+	}
 	for (;;) {
 		as_enter(p->as);
 		ret = cpu_run(p->v, &e);

@@ -23,6 +23,7 @@
 #include "lib/errno.h"
 #include "lib/log.h"
 #include "lib/string.h"
+#include "libos/kthread.h"
 #include "libos/libos.h"
 
 #ifndef ETIMEDOUT
@@ -39,16 +40,23 @@
 #define IDLE_MAX_NS 10000000ULL
 #define SYS_RT_SIGRETURN 139
 
-enum st_state { ST_FREE = 0, ST_USER, ST_RUNNABLE, ST_RUNNING, ST_BLOCKED, ST_DONE };
+/* A task's kt.kt.state: its kernel thread's (kthread.h), or where the task is when it has none. */
+enum st_state {
+	ST_FREE = KTHREAD_IDLE,
+	ST_RUNNABLE = KTHREAD_RUNNABLE,
+	ST_RUNNING = KTHREAD_RUNNING,
+	ST_BLOCKED = KTHREAD_BLOCKED,
+	ST_USER = KTHREAD_NR, /* in EL0, or ready to go there */
+	ST_DONE,	      /* ended: to reap */
+};
 
 struct stask {
-	uint8_t state;
-	bool exited, kick, first, full, fp_valid, fp_dirty, timed_out;
+	struct kthread kt;
+	bool exited, kick, first, full, fp_valid, fp_dirty;
 	uint8_t end_tries;
 	uint32_t as;
 	uint64_t h; /* the mini-OS task */
 	void *lt;
-	uint64_t deadline;
 	struct libos_exc exc;
 	struct pal_regs cur, orig;
 	struct pal_fpsimd fp;
@@ -78,6 +86,7 @@ static struct {
 	unsigned cur;	  /* task whose exception is being served */
 	unsigned rr;	  /* round-robin position */
 	unsigned ntasks;
+	struct kthread_sched ks; /* the tasks' kernel threads */
 	bool container, ended;
 	int status;
 	struct pal_shim_stats st;
@@ -250,7 +259,7 @@ static void as_rehandle(uint32_t id, uint64_t gone)
 		return;
 	a->h = a->spare;
 	for (unsigned k = 0; k < NT && !a->h; k++)
-		if (S.m->t[k].state != ST_FREE && !S.m->t[k].exited && S.m->t[k].as == id &&
+		if (S.m->t[k].kt.state != ST_FREE && !S.m->t[k].exited && S.m->t[k].as == id &&
 		    S.m->t[k].h != gone)
 			a->h = S.m->t[k].h;
 }
@@ -258,10 +267,10 @@ static void as_rehandle(uint32_t id, uint64_t gone)
 /* A served task to clone from: the one being served, else any. */
 static uint64_t base_task(void)
 {
-	if (S.cur != NONE && S.m->t[S.cur].state != ST_FREE && !S.m->t[S.cur].exited)
+	if (S.cur != NONE && S.m->t[S.cur].kt.state != ST_FREE && !S.m->t[S.cur].exited)
 		return S.m->t[S.cur].h;
 	for (unsigned k = 0; k < NT; k++)
-		if (S.m->t[k].state != ST_FREE && !S.m->t[k].exited)
+		if (S.m->t[k].kt.state != ST_FREE && !S.m->t[k].exited)
 			return S.m->t[k].h;
 	return 0;
 }
@@ -456,7 +465,7 @@ static uint64_t copy_task(const struct pal_as *as, const struct sas *a)
 	if (S.cur != NONE) {
 		const struct stask *t = &S.m->t[S.cur];
 
-		if (t->state != ST_FREE && !t->exited && t->as == as_id(as))
+		if (t->kt.state != ST_FREE && !t->exited && t->as == as_id(as))
 			return t->h;
 	}
 	return a->h;
@@ -813,7 +822,7 @@ static int s_task_create(void *c, struct pal_as *as, const struct pal_regs *regs
 	(void)fp; /* a clone's FP registers are its parent's, in the copied save */
 	if (!a)
 		return -EINVAL;
-	for (k = 0; k < NT && S.m->t[k].state != ST_FREE; k++)
+	for (k = 0; k < NT && S.m->t[k].kt.state != ST_FREE; k++)
 		;
 	if (k == NT)
 		return -EAGAIN;
@@ -834,7 +843,7 @@ static int s_task_create(void *c, struct pal_as *as, const struct pal_regs *regs
 	}
 	t = &S.m->t[k];
 	memset(t, 0, sizeof(*t));
-	t->state = ST_USER;
+	t->kt.state = ST_USER;
 	t->as = as_id(as);
 	t->h = h;
 	t->lt = lt;
@@ -908,80 +917,24 @@ static uint64_t now_ns(void)
 	return S.e.time_ns(S.e.host, PAL_CLOCK_MONOTONIC);
 }
 
+/* The kernel-thread switch (kthread.h) onto the deployment's. */
+static void kt_sw(unsigned from, unsigned to)
+{
+	S.e.kt_switch(S.e.host, from, to);
+}
+
 static void kt_block(uint64_t deadline)
 {
-	unsigned k = S.running;
-	struct stask *t = &S.m->t[k];
-
-	t->state = ST_BLOCKED;
-	t->deadline = deadline;
-	t->timed_out = false;
-	S.running = NONE;
-	S.cur = NONE;
-	S.st.kt_switches++;
-	S.e.kt_switch(S.e.host, k + 1, 0);
-	S.running = k;
-	S.cur = k;
+	kthread_block(&S.ks, deadline);
 }
 
 static void kt_entry(void)
 {
-	unsigned k = S.running;
-	struct stask *t = &S.m->t[k];
+	struct stask *t = &S.m->t[S.running];
 
-	if (libos_handle_exception(t->lt, &t->exc) == LIBOS_EXITED || t->exited)
-		t->state = ST_DONE;
-	else
-		t->state = ST_USER;
-	S.running = NONE;
-	S.cur = NONE;
-	S.st.kt_switches++;
-	S.e.kt_switch(S.e.host, k + 1, 0);
-	for (;;)
-		; /* not resumed: kt_start restarts the context */
-}
-
-static void run_ready(void)
-{
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (unsigned k = 0; k < NT; k++) {
-			if (S.m->t[k].state != ST_RUNNABLE)
-				continue;
-			S.m->t[k].state = ST_RUNNING;
-			S.running = S.cur = k;
-			S.st.kt_switches++;
-			S.e.kt_switch(S.e.host, 0, k + 1);
-			S.running = S.cur = NONE;
-			again = true;
-		}
-	}
-}
-
-/*
- * Wake the sleepers whose deadline passed (*woke: some did); the earliest
- * deadline left (0: none).
- */
-static uint64_t check_deadlines(bool *woke)
-{
-	uint64_t now = now_ns(), next = 0;
-
-	for (unsigned k = 0; k < NT; k++) {
-		struct stask *t = &S.m->t[k];
-
-		if (t->state != ST_BLOCKED || !t->deadline)
-			continue;
-		if (t->deadline <= now) {
-			t->state = ST_RUNNABLE;
-			t->timed_out = true;
-			*woke = true;
-		} else if (!next || t->deadline < next) {
-			next = t->deadline;
-		}
-	}
-	return next;
+	kthread_finish(&S.ks, libos_handle_exception(t->lt, &t->exc) == LIBOS_EXITED || t->exited ?
+				      ST_DONE :
+				      ST_USER);
 }
 
 static int s_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns)
@@ -991,14 +944,12 @@ static int s_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns
 	if (S.running == NONE)
 		return 0; /* the scheduler does not sleep here */
 	kt_block(timeout_ns >= 0 ? now_ns() + (uint64_t)timeout_ns + 1 : 0);
-	return S.m->t[S.running].timed_out ? -ETIMEDOUT : 0;
+	return S.m->t[S.running].kt.timed_out ? -ETIMEDOUT : 0;
 }
 
 static void s_wake(void *c, uint32_t *word)
 {
-	for (unsigned k = 0; k < NT; k++)
-		if (S.m->t[k].state == ST_BLOCKED)
-			S.m->t[k].state = ST_RUNNABLE;
+	kthread_wake_all(&S.ks); /* the library OS waits on one event word */
 }
 
 static void s_lock(void *c)
@@ -1063,7 +1014,7 @@ static void reap(void)
 	for (unsigned k = 0; k < NT; k++) {
 		struct stask *t = &S.m->t[k];
 
-		if (t->state != ST_DONE)
+		if (t->kt.state != ST_DONE)
 			continue;
 		if (!t->exited) {
 			rc(RC_FN_TASK_EXIT, t->h, 0, 0, 0, 0, NULL);
@@ -1071,7 +1022,7 @@ static void reap(void)
 			t->exited = true;
 			as_rehandle(t->as, t->h);
 		}
-		t->state = ST_FREE;
+		t->kt.state = ST_FREE;
 		S.ntasks--;
 	}
 }
@@ -1084,7 +1035,7 @@ static void deliver(int sig)
 
 static void start_kt(unsigned k)
 {
-	S.m->t[k].state = ST_RUNNABLE;
+	S.m->t[k].kt.state = ST_RUNNABLE;
 	S.e.kt_start(S.e.host, k + 1, kt_entry);
 }
 
@@ -1103,21 +1054,21 @@ int pal_shim_run(void)
 	for (;;) {
 		unsigned k, n;
 
-		run_ready();
+		kthread_run_ready(&S.ks);
 		reap();
 		deliver(S.e.poll_signal(S.e.host));
-		run_ready();
+		kthread_run_ready(&S.ks);
 		reap();
 		if (S.ntasks == 0)
 			break;
 		/* sleepers whose time came first: a task in EL0 does not hold them up */
 		bool woke = false;
-		uint64_t next = check_deadlines(&woke);
+		uint64_t next = kthread_check_deadlines(&S.ks, &woke);
 
 		if (woke)
 			continue;
 		for (n = 0, k = S.rr; n < NT; n++, k = (k + 1) % NT)
-			if (S.m->t[k].state == ST_USER)
+			if (S.m->t[k].kt.state == ST_USER)
 				break;
 		if (n < NT) {
 			struct stask *t = &S.m->t[k];
@@ -1127,7 +1078,7 @@ int pal_shim_run(void)
 				/* into the kernel first: a signal to deliver, or the end */
 				t->kick = false;
 				if (S.ended && ++t->end_tries > 3) {
-					t->state = ST_DONE;
+					t->kt.state = ST_DONE;
 					continue;
 				}
 				memset(&t->exc, 0, sizeof(t->exc));
@@ -1146,13 +1097,9 @@ int pal_shim_run(void)
 		}
 		/* every task sleeps */
 		uint64_t now = now_ns(), ns = IDLE_MAX_NS;
-		bool runnable = false;
 
-		next = check_deadlines(&woke);
-
-		for (k = 0; k < NT; k++)
-			runnable |= S.m->t[k].state == ST_RUNNABLE;
-		if (runnable)
+		next = kthread_check_deadlines(&S.ks, &woke);
+		if (kthread_any_runnable(&S.ks))
 			continue;
 		if (S.ended) {
 			if (!ended_at)
@@ -1194,6 +1141,18 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	memset(S.m, 0, sizeof(*S.m));
 	S.running = S.cur = NONE;
 	S.status = -1;
+	S.ks = (struct kthread_sched){
+		.base = (uint8_t *)&S.m->t[0].kt,
+		.stride = sizeof(S.m->t[0]),
+		.n = NT,
+		.none = NONE,
+		.running = &S.running,
+		.cur = &S.cur,
+		.clear_cur = true,
+		.switches = &S.st.kt_switches,
+		.sw = kt_sw,
+		.now = now_ns,
+	};
 
 	memset(ops, 0, sizeof(*ops));
 	ops->ctx = &S;

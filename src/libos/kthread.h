@@ -35,13 +35,13 @@ struct kthread {
 };
 
 struct kthread_sched {
-	uint8_t *base;	  /* thread 0's struct kthread */
-	size_t stride;	  /* bytes from one thread's to the next's */
-	unsigned n;	  /* threads 0..n-1 */
-	unsigned none;	  /* the index value meaning "the scheduler, no thread" */
-	unsigned *running; /* the thread running now, or none */
-	unsigned *cur;	  /* the thread whose work is served (set with running) */
-	bool clear_cur;	  /* cur becomes none too whenever running does */
+	uint8_t *base;	    /* thread 0's struct kthread */
+	size_t stride;	    /* bytes from one thread's to the next's */
+	unsigned n;	    /* threads 0..n-1 */
+	unsigned none;	    /* the index value meaning "the scheduler, no thread" */
+	unsigned *running;  /* the thread running now, or none */
+	unsigned *cur;	    /* the thread whose work is served (set with running) */
+	bool clear_cur;	    /* cur becomes none too whenever running does */
 	uint64_t *switches; /* counted per context switch (the PAL's stats) */
 	void (*sw)(unsigned from, unsigned to); /* the deployment's kt_switch */
 	uint64_t (*now)(void);			/* monotonic ns */

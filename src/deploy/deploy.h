@@ -102,6 +102,7 @@ struct rb_result {
 	uint64_t verify_refusals;
 	/* shim: RContainer's EL3 round trips, GPT switches, TLBIs, rc_* calls */
 	uint64_t rc_el3, gpt_switches, tlbis, rc_calls;
+	uint64_t preemptions;   /* shim: tasks in EL0 interrupted at their time slice's end */
 };
 
 /*

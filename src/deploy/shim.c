@@ -260,6 +260,12 @@ static void h_net_notify(void *arg)
 	pthread_mutex_unlock(&H.mu);
 }
 
+/* The OS's preemption tick: this thread's CPU timer (the platform's). */
+static void h_timer_arm(void *h, uint64_t cval_ns)
+{
+	plat_cpu_timer_set(cval_ns);
+}
+
 static int h_poll_signal(void *h)
 {
 	int s;
@@ -460,6 +466,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	env.kt_switch = h_kt_switch;
 	env.idle = h_idle;
 	env.poll_signal = h_poll_signal;
+	env.timer_arm = h_timer_arm;
 	env.grow = h_grow;
 	env.host_open = h_host_open;
 	env.host_pread = h_host_pread;
@@ -532,6 +539,8 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		res->rc_calls = cnt->plat[PLAT_CNT_RC_CALL];
 		res->verify_refusals = cnt->plat[PLAT_CNT_RC_REFUSED];
 		res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
+		res->preemptions = ps.preemptions;
+		cnt->preemptions = ps.preemptions;
 		cnt->donated = ps.donated;
 		cnt->runs = ps.runs;
 		cnt->traps_svc = ps.traps_svc;
@@ -587,7 +596,7 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 			"shim%s: %llu syscalls, %llu runs (%llu SVC traps); EL3 round trips %llu, GPT "
 			"switches %llu, TLBIs %llu, rc_* calls %llu (per syscall %.2f / %.2f / %.2f / "
 			"%.2f); %llu granules donated; granules in use %llu -> %llu, GPTs %llu -> %llu; idle %llu "
-			"times, %.1f ms\n",
+			"times, %.1f ms; %llu preemptions, %llu budget ends run past\n",
 			c.baseline ? " (baseline)" : "", (unsigned long long)res->syscalls,
 			(unsigned long long)c.runs, (unsigned long long)c.traps_svc,
 			(unsigned long long)c.plat[PLAT_CNT_RC_EL3],
@@ -598,7 +607,7 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 			c.plat[PLAT_CNT_RC_CALL] / n, (unsigned long long)c.donated,
 			(unsigned long long)c.granules_before, (unsigned long long)c.granules_after,
 			(unsigned long long)c.gpts_before, (unsigned long long)c.gpts_after,
-			(unsigned long long)c.idles, c.idle_ns / 1e6);
+			(unsigned long long)c.idles, c.idle_ns / 1e6, (unsigned long long)c.preemptions, (unsigned long long)plat_cpu_timer_chunks());
 	}
 	return r;
 }

@@ -20,6 +20,7 @@ struct shim_counts {
 	uint64_t donated;			  /* granules the OS gave the con-shim */
 	uint64_t runs, traps_svc;		  /* rc_switch_to_miniOS calls; SVC traps */
 	uint64_t idles, idle_ns;		  /* the deprivileged OS had nothing to run */
+	uint64_t preemptions;			  /* tasks in EL0 interrupted at their slice's end */
 	int baseline;				  /* 1: the artifact's path (4 EL3 round trips per call) */
 };
 

@@ -123,6 +123,8 @@ static void print_stats(const struct rb_config *cfg, const struct rb_manifest *m
 	STAT("rmm_copies", rmm_copies);
 	STAT("rmm_copy_bytes", rmm_copy_bytes);
 	STAT("verify_refusals", verify_refusals);
+	if (cfg->isolation == RB_ISOLATION_SHIM)
+		STAT("preemptions", preemptions);
 	if (cfg->isolation == RB_ISOLATION_SHIM && res->syscalls) {
 		STAT("rc_el3_round_trips", rc_el3);
 		STAT("gpt_switches", gpt_switches);

@@ -7,6 +7,7 @@
 #define LIBOS_PAL_REALM_INT_H
 
 #include "arch/fasco.h"
+#include "libos/kthread.h"
 #include "libos/pal_realm.h"
 
 #define PG 4096ULL
@@ -61,7 +62,6 @@ enum rec_use {
 	REC_BROKEN, /* a fork into it failed half way: not used again */
 };
 
-enum kt_state { KT_IDLE, KT_RUNNABLE, KT_RUNNING, KT_BLOCKED };
 
 /* A container REC as the PAL sees it: its process and its kernel thread. */
 struct rrec {
@@ -79,10 +79,7 @@ struct rrec {
 	uint64_t kind;	  /* RB_REQ_* being served */
 	struct pal_regs cur, orig; /* as get_regs returned them / as set_regs left them */
 	struct pal_fpsimd fp;
-	/* kernel thread */
-	uint8_t kt;	  /* enum kt_state */
-	bool timed_out;
-	uint64_t deadline; /* KT_BLOCKED: wake at (ns, 0: none) */
+	struct kthread kt; /* its kernel thread (KTHREAD_IDLE: no request in service) */
 };
 
 struct pal_realm_state {
@@ -100,6 +97,7 @@ struct pal_realm_state {
 	bool ended;	    /* container_exit: the container is over */
 	int end_status;
 	unsigned ntasks;
+	struct kthread_sched ks; /* the RECs' kernel threads */
 	/* the container's mappings: slots by pool index, hashed by (REC, VA) */
 	struct slot *slots;
 	uint32_t *head, nhead;

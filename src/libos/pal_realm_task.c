@@ -88,84 +88,24 @@ static unsigned rec_of(const struct rrec *rr)
 	return (unsigned)(rr - R.recs);
 }
 
+/* The kernel-thread switch (kthread.h) onto the deployment's. */
+static void kt_sw(unsigned from, unsigned to)
+{
+	R.e.kt_switch(R.e.guest, from, to);
+}
+
 /* Give the vCPU back to the scheduler until woken (or the deadline, 0: none). */
 static void kt_block(uint64_t deadline)
 {
-	unsigned k = R.running;
-	struct rrec *rr = &R.recs[k];
-
-	rr->kt = KT_BLOCKED;
-	rr->deadline = deadline;
-	rr->timed_out = false;
-	R.running = REC_NONE;
-	R.st.kt_switches++;
-	R.e.kt_switch(R.e.guest, k + 1, 0);
-	/* resumed by the scheduler */
-	R.running = k;
-	R.cur_rec = k;
-}
-
-static void kt_wake_all(void)
-{
-	for (unsigned k = 0; k < R.e.nrecs; k++)
-		if (R.recs[k].kt == KT_BLOCKED)
-			R.recs[k].kt = KT_RUNNABLE;
+	kthread_block(&R.ks, deadline);
 }
 
 static void serve(unsigned k);
 
 static void kt_entry(void)
 {
-	unsigned k = R.running;
-
-	serve(k);
-	R.recs[k].kt = KT_IDLE;
-	R.running = REC_NONE;
-	R.st.kt_switches++;
-	R.e.kt_switch(R.e.guest, k + 1, 0);
-	for (;;)
-		; /* not resumed: kt_start restarts the context */
-}
-
-/* Run every runnable kernel thread until none is. */
-static void run_ready(void)
-{
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (unsigned k = 0; k < R.e.nrecs; k++) {
-			if (R.recs[k].kt != KT_RUNNABLE)
-				continue;
-			R.recs[k].kt = KT_RUNNING;
-			R.running = k;
-			R.cur_rec = k;
-			R.st.kt_switches++;
-			R.e.kt_switch(R.e.guest, 0, k + 1);
-			R.running = REC_NONE;
-			again = true;
-		}
-	}
-}
-
-/* Wake the threads whose deadline passed; the earliest deadline left (0: none). */
-static uint64_t check_deadlines(void)
-{
-	uint64_t now = now_ns(), next = 0;
-
-	for (unsigned k = 0; k < R.e.nrecs; k++) {
-		struct rrec *rr = &R.recs[k];
-
-		if (rr->kt != KT_BLOCKED || !rr->deadline)
-			continue;
-		if (rr->deadline <= now) {
-			rr->kt = KT_RUNNABLE;
-			rr->timed_out = true;
-		} else if (!next || rr->deadline < next) {
-			next = rr->deadline;
-		}
-	}
-	return next;
+	serve(R.running);
+	kthread_finish(&R.ks, KTHREAD_IDLE);
 }
 
 static void take(unsigned k)
@@ -173,7 +113,7 @@ static void take(unsigned k)
 	uint64_t x[11] = {SMC_RSI_RB_TAKE, R.e.chan_ipa[k]};
 	struct rrec *rr = &R.recs[k];
 
-	if (rr->kt != KT_IDLE) {
+	if (rr->kt.state != KTHREAD_IDLE) {
 		/* still finishing its last request: take this one once it has */
 		R.retake |= 1ULL << k;
 		return;
@@ -185,7 +125,7 @@ static void take(unsigned k)
 		return;
 	rr->kind = x[1];
 	rr->taken = true;
-	rr->kt = KT_RUNNABLE;
+	rr->kt.state = KTHREAD_RUNNABLE;
 	R.e.kt_start(R.e.guest, k + 1, kt_entry);
 }
 
@@ -263,7 +203,8 @@ static int64_t spawn_from_outside(uint64_t len)
 	if (cwd[0] != '/')
 		return -EINVAL;
 	for (k = 1; k < R.e.nrecs; k++)
-		if (R.recs[k].use == REC_FREE && R.recs[k].kt == KT_IDLE && !R.recs[k].forking &&
+		if (R.recs[k].use == REC_FREE && R.recs[k].kt.state == KTHREAD_IDLE &&
+		    !R.recs[k].forking &&
 		    !R.recs[k].exec_start)
 			break;
 	if (k >= R.e.nrecs)
@@ -329,21 +270,20 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 	R.running = REC_NONE;
 	R.spawn_rec = REC_NONE;
 	for (;;) {
-		run_ready();
+		kthread_run_ready(&R.ks);
 		for (unsigned k = 0; R.retake && k < R.e.nrecs; k++)
 			if (R.retake & (1ULL << k))
 				take(k);
-		run_ready();
-		uint64_t next = check_deadlines();
+		kthread_run_ready(&R.ks);
+		uint64_t next = kthread_check_deadlines(&R.ks, NULL);
 		if (next) {
 			uint64_t now = now_ns();
 			next = next > now ? next - now : 0;
 		} else {
 			next = UINT64_MAX;
 		}
-		for (unsigned k = 0; k < R.e.nrecs && next; k++)
-			if (R.recs[k].kt == KT_RUNNABLE)
-				next = 0;
+		if (next && kthread_any_runnable(&R.ks))
+			next = 0;
 		uint64_t a[3] = {next, R.completed, R.ended ? (uint64_t)(R.end_status & 0xFF) + 1 : 0};
 		R.completed = 0;
 		pal_realm_host_call(PRH_IDLE, a, 3, out);
@@ -393,14 +333,14 @@ static int r_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns
 		return 0;
 	}
 	kt_block(timeout_ns >= 0 ? now_ns() + (uint64_t)timeout_ns + 1 : 0);
-	return R.recs[R.running].timed_out ? -ETIMEDOUT : 0;
+	return R.recs[R.running].kt.timed_out ? -ETIMEDOUT : 0;
 }
 
 static void r_wake(void *c, uint32_t *word)
 {
 	(void)c;
 	(void)word; /* the library OS waits on one event word */
-	kt_wake_all();
+	kthread_wake_all(&R.ks);
 }
 
 static void r_lock(void *c)
@@ -729,7 +669,7 @@ static unsigned free_rec(void)
 {
 	for (unsigned k = 1; k < R.e.nrecs; k++)
 		if ((R.recs[k].use == REC_FREE || R.recs[k].use == REC_ENDED) &&
-		    R.recs[k].kt == KT_IDLE && !R.recs[k].forking)
+		    R.recs[k].kt.state == KTHREAD_IDLE && !R.recs[k].forking)
 			return k;
 	return REC_NONE;
 }
@@ -1169,6 +1109,17 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	memset(&R, 0, sizeof(R));
 	R.e = *env;
 	R.running = REC_NONE;
+	R.ks = (struct kthread_sched){
+		.base = (uint8_t *)&R.recs[0].kt,
+		.stride = sizeof(R.recs[0]),
+		.n = env->nrecs,
+		.none = REC_NONE,
+		.running = &R.running,
+		.cur = &R.cur_rec,
+		.switches = &R.st.kt_switches,
+		.sw = kt_sw,
+		.now = now_ns,
+	};
 	prm_mem_init(env);
 
 	memset(ops, 0, sizeof(*ops));

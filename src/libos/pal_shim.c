@@ -23,6 +23,7 @@
 #include "lib/errno.h"
 #include "lib/log.h"
 #include "lib/string.h"
+#include "libos/kthread.h"
 #include "libos/libos.h"
 
 #ifndef ETIMEDOUT
@@ -39,16 +40,23 @@
 #define IDLE_MAX_NS 10000000ULL
 #define SYS_RT_SIGRETURN 139
 
-enum st_state { ST_FREE = 0, ST_USER, ST_RUNNABLE, ST_RUNNING, ST_BLOCKED, ST_DONE };
+/* A task's kt.kt.state: its kernel thread's (kthread.h), or where the task is when it has none. */
+enum st_state {
+	ST_FREE = KTHREAD_IDLE,
+	ST_RUNNABLE = KTHREAD_RUNNABLE,
+	ST_RUNNING = KTHREAD_RUNNING,
+	ST_BLOCKED = KTHREAD_BLOCKED,
+	ST_USER = KTHREAD_NR, /* in EL0, or ready to go there */
+	ST_DONE,	      /* ended: to reap */
+};
 
 struct stask {
-	uint8_t state;
-	bool exited, kick, first, full, fp_valid, fp_dirty, timed_out;
+	struct kthread kt;
+	bool exited, kick, first, full, fp_valid, fp_dirty;
 	uint8_t end_tries;
 	uint32_t as;
 	uint64_t h; /* the mini-OS task */
 	void *lt;
-	uint64_t deadline;
 	struct libos_exc exc;
 	struct pal_regs cur, orig;
 	struct pal_fpsimd fp;
@@ -78,6 +86,7 @@ static struct {
 	unsigned cur;	  /* task whose exception is being served */
 	unsigned rr;	  /* round-robin position */
 	unsigned ntasks;
+	struct kthread_sched ks; /* the tasks' kernel threads */
 	bool container, ended;
 	int status;
 	struct pal_shim_stats st;
@@ -250,7 +259,7 @@ static void as_rehandle(uint32_t id, uint64_t gone)
 		return;
 	a->h = a->spare;
 	for (unsigned k = 0; k < NT && !a->h; k++)
-		if (S.m->t[k].state != ST_FREE && !S.m->t[k].exited && S.m->t[k].as == id &&
+		if (S.m->t[k].kt.state != ST_FREE && !S.m->t[k].exited && S.m->t[k].as == id &&
 		    S.m->t[k].h != gone)
 			a->h = S.m->t[k].h;
 }
@@ -258,10 +267,10 @@ static void as_rehandle(uint32_t id, uint64_t gone)
 /* A served task to clone from: the one being served, else any. */
 static uint64_t base_task(void)
 {
-	if (S.cur != NONE && S.m->t[S.cur].state != ST_FREE && !S.m->t[S.cur].exited)
+	if (S.cur != NONE && S.m->t[S.cur].kt.state != ST_FREE && !S.m->t[S.cur].exited)
 		return S.m->t[S.cur].h;
 	for (unsigned k = 0; k < NT; k++)
-		if (S.m->t[k].state != ST_FREE && !S.m->t[k].exited)
+		if (S.m->t[k].kt.state != ST_FREE && !S.m->t[k].exited)
 			return S.m->t[k].h;
 	return 0;
 }
@@ -488,7 +497,7 @@ static uint64_t copy_task(const struct pal_as *as, const struct sas *a)
 	if (S.cur != NONE) {
 		const struct stask *t = &S.m->t[S.cur];
 
-		if (t->state != ST_FREE && !t->exited && t->as == as_id(as))
+		if (t->kt.state != ST_FREE && !t->exited && t->as == as_id(as))
 			return t->h;
 	}
 	return a->h;
@@ -589,6 +598,8 @@ static long s_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t 
 }
 
 /* ---- registers ----------------------------------------------------------------------- */
+
+static uint64_t now_ns(void);
 
 static struct stask *T(struct pal_task *t)
 {
@@ -740,7 +751,6 @@ static enum libos_exc_kind exc_kind(const struct rc_frame *f)
 	}
 }
 
-/* Run t at EL0 until its next exception (t->exc, t->cur). 0 or -EIO. */
 /*
  * Registers the mini-OS refuses to run with (a pc or sp outside the user
  * range, a misaligned pc: a bad signal frame or rt_sigreturn can leave
@@ -772,7 +782,16 @@ static bool bad_regs_fault(struct stask *t)
 	return true;
 }
 
-static int run_task(struct stask *t)
+/*
+ * Run t at EL0 until its next exception or the end of its slice (t->exc,
+ * t->cur): the CPU's timer is armed PAL_SHIM_SLICE_NS ahead, or at
+ * `deadline` (the nearest sleeper's, 0: none) if that is sooner. The
+ * timer's interrupt comes back as RC_REASON_IRQ: no trap, nothing pending;
+ * the mini-OS then allows no copy of the task's call ranges (its trap
+ * record is the interrupt's) and the task resumes where it stopped. 0 or
+ * -EIO.
+ */
+static int run_task(struct stask *t, uint64_t deadline)
 {
 	struct rc_frame *f = S.e.frame;
 	uint64_t flags, out[3], st;
@@ -784,6 +803,11 @@ static int run_task(struct stask *t)
 
 	if (r)
 		return r;
+	if (S.e.timer_arm) {
+		uint64_t cval = now_ns() + PAL_SHIM_SLICE_NS;
+
+		S.e.timer_arm(S.e.host, deadline && deadline < cval ? deadline : cval);
+	}
 	memset(f, 0, sizeof(*f));
 	memcpy(f->x, t->cur.x, sizeof(f->x));
 	f->pc = t->cur.pc;
@@ -812,6 +836,8 @@ static int run_task(struct stask *t)
 		S.st.irqs++;
 	else
 		S.st.traps_other++;
+	if (f->reason == RC_REASON_IRQ)
+		S.st.preemptions++;
 	return 0;
 }
 
@@ -828,7 +854,7 @@ static int s_task_create(void *c, struct pal_as *as, const struct pal_regs *regs
 	(void)fp; /* a clone's FP registers are its parent's, in the copied save */
 	if (!a)
 		return -EINVAL;
-	for (k = 0; k < NT && S.m->t[k].state != ST_FREE; k++)
+	for (k = 0; k < NT && S.m->t[k].kt.state != ST_FREE; k++)
 		;
 	if (k == NT)
 		return -EAGAIN;
@@ -849,7 +875,7 @@ static int s_task_create(void *c, struct pal_as *as, const struct pal_regs *regs
 	}
 	t = &S.m->t[k];
 	memset(t, 0, sizeof(*t));
-	t->state = ST_USER;
+	t->kt.state = ST_USER;
 	t->as = as_id(as);
 	t->h = h;
 	t->lt = lt;
@@ -923,76 +949,24 @@ static uint64_t now_ns(void)
 	return S.e.time_ns(S.e.host, PAL_CLOCK_MONOTONIC);
 }
 
+/* The kernel-thread switch (kthread.h) onto the deployment's. */
+static void kt_sw(unsigned from, unsigned to)
+{
+	S.e.kt_switch(S.e.host, from, to);
+}
+
 static void kt_block(uint64_t deadline)
 {
-	unsigned k = S.running;
-	struct stask *t = &S.m->t[k];
-
-	t->state = ST_BLOCKED;
-	t->deadline = deadline;
-	t->timed_out = false;
-	S.running = NONE;
-	S.cur = NONE;
-	S.st.kt_switches++;
-	S.e.kt_switch(S.e.host, k + 1, 0);
-	S.running = k;
-	S.cur = k;
+	kthread_block(&S.ks, deadline);
 }
 
 static void kt_entry(void)
 {
-	unsigned k = S.running;
-	struct stask *t = &S.m->t[k];
+	struct stask *t = &S.m->t[S.running];
 
-	if (libos_handle_exception(t->lt, &t->exc) == LIBOS_EXITED || t->exited)
-		t->state = ST_DONE;
-	else
-		t->state = ST_USER;
-	S.running = NONE;
-	S.cur = NONE;
-	S.st.kt_switches++;
-	S.e.kt_switch(S.e.host, k + 1, 0);
-	for (;;)
-		; /* not resumed: kt_start restarts the context */
-}
-
-static void run_ready(void)
-{
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (unsigned k = 0; k < NT; k++) {
-			if (S.m->t[k].state != ST_RUNNABLE)
-				continue;
-			S.m->t[k].state = ST_RUNNING;
-			S.running = S.cur = k;
-			S.st.kt_switches++;
-			S.e.kt_switch(S.e.host, 0, k + 1);
-			S.running = S.cur = NONE;
-			again = true;
-		}
-	}
-}
-
-/* Wake the sleepers whose deadline passed; the earliest deadline left (0: none). */
-static uint64_t check_deadlines(void)
-{
-	uint64_t now = now_ns(), next = 0;
-
-	for (unsigned k = 0; k < NT; k++) {
-		struct stask *t = &S.m->t[k];
-
-		if (t->state != ST_BLOCKED || !t->deadline)
-			continue;
-		if (t->deadline <= now) {
-			t->state = ST_RUNNABLE;
-			t->timed_out = true;
-		} else if (!next || t->deadline < next) {
-			next = t->deadline;
-		}
-	}
-	return next;
+	kthread_finish(&S.ks, libos_handle_exception(t->lt, &t->exc) == LIBOS_EXITED || t->exited ?
+				      ST_DONE :
+				      ST_USER);
 }
 
 static int s_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns)
@@ -1002,14 +976,12 @@ static int s_wait(void *c, uint32_t *word, uint32_t expected, int64_t timeout_ns
 	if (S.running == NONE)
 		return 0; /* the scheduler does not sleep here */
 	kt_block(timeout_ns >= 0 ? now_ns() + (uint64_t)timeout_ns + 1 : 0);
-	return S.m->t[S.running].timed_out ? -ETIMEDOUT : 0;
+	return S.m->t[S.running].kt.timed_out ? -ETIMEDOUT : 0;
 }
 
 static void s_wake(void *c, uint32_t *word)
 {
-	for (unsigned k = 0; k < NT; k++)
-		if (S.m->t[k].state == ST_BLOCKED)
-			S.m->t[k].state = ST_RUNNABLE;
+	kthread_wake_all(&S.ks); /* the library OS waits on one event word */
 }
 
 static void s_lock(void *c)
@@ -1074,7 +1046,7 @@ static void reap(void)
 	for (unsigned k = 0; k < NT; k++) {
 		struct stask *t = &S.m->t[k];
 
-		if (t->state != ST_DONE)
+		if (t->kt.state != ST_DONE)
 			continue;
 		if (!t->exited) {
 			rc(RC_FN_TASK_EXIT, t->h, 0, 0, 0, 0, NULL);
@@ -1082,7 +1054,7 @@ static void reap(void)
 			t->exited = true;
 			as_rehandle(t->as, t->h);
 		}
-		t->state = ST_FREE;
+		t->kt.state = ST_FREE;
 		S.ntasks--;
 	}
 }
@@ -1095,8 +1067,15 @@ static void deliver(int sig)
 
 static void start_kt(unsigned k)
 {
-	S.m->t[k].state = ST_RUNNABLE;
+	S.m->t[k].kt.state = ST_RUNNABLE;
 	S.e.kt_start(S.e.host, k + 1, kt_entry);
+}
+
+/* The CPU's timer is the scheduler's only while it runs. */
+static void timer_off(void)
+{
+	if (S.e.timer_arm)
+		S.e.timer_arm(S.e.host, 0);
 }
 
 int pal_shim_run(void)
@@ -1107,15 +1086,21 @@ int pal_shim_run(void)
 	for (;;) {
 		unsigned k, n;
 
-		run_ready();
+		kthread_run_ready(&S.ks);
 		reap();
 		deliver(S.e.poll_signal(S.e.host));
-		run_ready();
+		kthread_run_ready(&S.ks);
 		reap();
 		if (S.ntasks == 0)
 			break;
+		/* sleepers whose time came first: a task in EL0 does not hold them up */
+		bool woke = false;
+		uint64_t next = kthread_check_deadlines(&S.ks, &woke);
+
+		if (woke)
+			continue;
 		for (n = 0, k = S.rr; n < NT; n++, k = (k + 1) % NT)
-			if (S.m->t[k].state == ST_USER)
+			if (S.m->t[k].kt.state == ST_USER)
 				break;
 		if (n < NT) {
 			struct stask *t = &S.m->t[k];
@@ -1125,7 +1110,7 @@ int pal_shim_run(void)
 				/* into the kernel first: a signal to deliver, or the end */
 				t->kick = false;
 				if (S.ended && ++t->end_tries > 3) {
-					t->state = ST_DONE;
+					t->kt.state = ST_DONE;
 					continue;
 				}
 				memset(&t->exc, 0, sizeof(t->exc));
@@ -1134,20 +1119,19 @@ int pal_shim_run(void)
 				start_kt(k);
 				continue;
 			}
-			if (run_task(t)) {
+			if (run_task(t, next)) {
 				lib_log(LOG_WARN, "pal_shim", "the mini-OS refused to run a task");
+				timer_off();
 				return -EIO;
 			}
 			start_kt(k);
 			continue;
 		}
 		/* every task sleeps */
-		uint64_t next = check_deadlines(), now = now_ns(), ns = IDLE_MAX_NS;
-		bool runnable = false;
+		uint64_t now = now_ns(), ns = IDLE_MAX_NS;
 
-		for (k = 0; k < NT; k++)
-			runnable |= S.m->t[k].state == ST_RUNNABLE;
-		if (runnable)
+		next = kthread_check_deadlines(&S.ks, &woke);
+		if (kthread_any_runnable(&S.ks))
 			continue;
 		if (S.ended) {
 			if (!ended_at)
@@ -1163,6 +1147,7 @@ int pal_shim_run(void)
 			deliver(S.e.idle(S.e.host, ns));
 		}
 	}
+	timer_off();
 	return 0;
 }
 
@@ -1188,6 +1173,18 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	memset(S.m, 0, sizeof(*S.m));
 	S.running = S.cur = NONE;
 	S.status = -1;
+	S.ks = (struct kthread_sched){
+		.base = (uint8_t *)&S.m->t[0].kt,
+		.stride = sizeof(S.m->t[0]),
+		.n = NT,
+		.none = NONE,
+		.running = &S.running,
+		.cur = &S.cur,
+		.clear_cur = true,
+		.switches = &S.st.kt_switches,
+		.sw = kt_sw,
+		.now = now_ns,
+	};
 
 	memset(ops, 0, sizeof(*ops));
 	ops->ctx = &S;

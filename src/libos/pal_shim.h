@@ -23,7 +23,10 @@
  * may touch memory. Every container process is served on a cooperative
  * kernel thread of its own on that one thread (as the realm PAL does on the
  * System Realm's single vCPU), so a blocking call lets the others run; a
- * task in EL0 returns at its next exception or when its timeslice ends.
+ * task in EL0 returns at its next exception or when its time slice ends
+ * (PAL_SHIM_SLICE_NS of host time, or the nearest sleeper's deadline if
+ * sooner: the CPU's timer interrupt, RC_REASON_IRQ), and the others that
+ * are runnable go first (round robin).
  * CLONE_VM threads and vfork share the address space (rc_task_clone with
  * RC_CLONE_VM).
  */
@@ -37,6 +40,7 @@
 #include "libos/pal.h"
 
 #define PAL_SHIM_MAX_TASKS 256 /* container tasks at once (kernel threads 1..256) */
+#define PAL_SHIM_SLICE_NS 10000000ULL /* a task's time slice in EL0: 10 ms of host time */
 
 struct pal_shim_env {
 	void *host;
@@ -51,6 +55,13 @@ struct pal_shim_env {
 	int (*idle)(void *host, uint64_t ns);
 	/* A signal for init that arrived (deploy_kill), or 0; never blocks. */
 	int (*poll_signal)(void *host);
+	/*
+	 * The CPU's timer (the OS's preemption tick): interrupt a task in EL0
+	 * once host monotonic time reaches cval_ns (time_ns's clock); 0
+	 * disarms. Optional: without it a task in EL0 returns at the engine's
+	 * tick budget (every few ms), which then serves as the slice.
+	 */
+	void (*timer_arm)(void *host, uint64_t cval_ns);
 	/*
 	 * OS granules for more container memory: *pa, *n of a contiguous run
 	 * the PAL donates to the con-shim (rc_malloc_mm). 0 or -ENOMEM.
@@ -93,6 +104,7 @@ int pal_shim_status(void);
 
 struct pal_shim_stats {
 	uint64_t runs, traps_svc, traps_other, irqs, kt_switches;
+	uint64_t preemptions; /* a task in EL0 interrupted (its slice ended, RC_REASON_IRQ) */
 	uint64_t rc_calls, ipc_in, ipc_out, bytes_in, bytes_out;
 	uint64_t set_pte, set_vma, copy_page, clones, execs, exits, regs_get, regs_set;
 	uint64_t shares;  /* rc_share calls (MAP_SHARED across fork) */

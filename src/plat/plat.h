@@ -324,6 +324,22 @@ struct plat_pe *plat_pe_create_a64(struct plat_as *as, int *err);
 /* Make a running (or the next) plat_pe_run of pe return PLAT_PE_IRQ; any thread. */
 void plat_pe_halt(struct plat_pe *pe);
 
+/*
+ * The EL1 physical timer of the CPU the calling thread is (each host
+ * thread that runs PEs is one CPU): its compare value in CNTVCT units (host
+ * monotonic ns, cpu_cntfrq 1 GHz); 0 disarms it. While it is armed, an A64
+ * PE that plat_pe_run runs on this CPU goes on past the engine's tick
+ * budget and returns PLAT_PE_IRQ (the timer interrupt) at the first budget
+ * end at or after cval_ns (the engine checks at block links: a few ms at
+ * most), or at plat_pe_halt, or at an exception; at least one budget runs.
+ * Disarmed (the default), every budget end is an interrupt, as before.
+ * Only the calling thread's timer; for the deprivileged OS's scheduler
+ * (the shim deployment).
+ */
+void plat_cpu_timer_set(uint64_t cval_ns);
+/* Budget ends this CPU's armed timer let the PE run past (a count, for tests). */
+uint64_t plat_cpu_timer_chunks(void);
+
 struct plat_fp_state {
 	uint64_t q[32][2];
 	uint32_t fpcr, fpsr;

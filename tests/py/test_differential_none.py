@@ -197,6 +197,12 @@ for kind in ("static", "dynamic"):
         Case(f"{kind}/thread-group-exit", [p + "thread_exec", "group"], bundle="programs",
              single_program=True, expect_status=5,
              expect_stdout=b"exit_group from a thread\n"),
+        # three threads spin in user code, waiting on one another without a system call
+        Case(f"{kind}/thread-spinners", [p + "thread_spin", "fair"], bundle="programs",
+             single_program=True, expect_stdout=b"all 3 spinners ran\n"),
+        # a spinner must not hold up a sleeper (its 300 ms end the process)
+        Case(f"{kind}/thread-spin-sleep", [p + "thread_spin", "sleep", "300"],
+             bundle="programs", single_program=True, expect_stdout=b"slept\n"),
     ]
 
 # futex, /proc and /sys, timers and signals, shared memory (issue 4: wt-sig)
@@ -241,6 +247,8 @@ EXPECTED_PASS = [
     "static/pthread-stress", "dynamic/pthread-stress", "static/thread-exec",
     "dynamic/thread-exec", "static/thread-mainexit", "dynamic/thread-mainexit",
     "static/thread-group-exit", "dynamic/thread-group-exit",
+    "static/thread-spinners", "dynamic/thread-spinners",
+    "static/thread-spin-sleep", "dynamic/thread-spin-sleep",
 ]
 
 EXPECTED_PASS += [

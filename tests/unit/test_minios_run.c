@@ -10,13 +10,20 @@
 
 #include "arch/esr.h"
 
+#include <time.h>
+
 #define VA_CODE 0x400000ULL
 #define VA_DATA 0x500000ULL
 #define VA_STACK 0x600000ULL
 
 
-/* str x1, [x0]; svc #0; b .-8 : every run stores x1 at x0 and makes a system call. */
-static const uint32_t prog[] = {0xF9000001, 0xD4000001, 0x17FFFFFE};
+/*
+ * str x1, [x0]; svc #0; b .-8 : every run stores x1 at x0 and makes a
+ * system call. At VA_SPIN: add x2, x2, #1; b .-4 : spins in user code,
+ * counting in x2.
+ */
+static const uint32_t prog[] = {0xF9000001, 0xD4000001, 0x17FFFFFE, 0x91000442, 0x17FFFFFF};
+#define VA_SPIN (VA_CODE + 12)
 
 struct box {
 	unsigned k;
@@ -314,6 +321,84 @@ static void test_copy_bounds(void **state)
 			 RC_SUCCESS);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Run task with the CPU's timer armed `ns` ahead; it must come back preempted. */
+static void run_preempted(struct box *b, uint64_t task, uint64_t flags, uint64_t ns,
+			  struct rc_frame *out)
+{
+	struct smc_regs r;
+	uint64_t t0 = mono_ns(), chunks = plat_cpu_timer_chunks();
+
+	plat_cpu_timer_set(t0 + ns);
+	assert_int_equal(mt_rc(RC_FN_SWITCH_TO_MINIOS, task, b->frame, flags, 0, 0, &r),
+			 RC_SUCCESS);
+	plat_cpu_timer_set(0);
+	assert_int_equal(r.x[1], RC_REASON_IRQ);
+	/* the interrupt is the timer's: not before it, and budgets ended in between */
+	assert_true(mono_ns() - t0 >= ns);
+	assert_true(plat_cpu_timer_chunks() > chunks);
+	assert_int_equal(host_mem_read(b->frame, out, sizeof(*out)), 0);
+	assert_int_equal(out->reason, RC_REASON_IRQ);
+	assert_int_equal(out->esr, 0);
+}
+
+/*
+ * A task preempted in user code (the CPU's timer: RC_REASON_IRQ) took no
+ * trap: what its last system call allowed the OS to copy is not allowed any
+ * more (only the signal-frame room below its sp, for a signal delivered on
+ * the interrupt's way out), and it resumes where it stopped, registers kept.
+ */
+static void test_preempt_bounds(void **state)
+{
+	struct box b;
+	struct rc_frame f, g;
+	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR], stk = VA_STACK - GRANULE_SIZE;
+
+	box_new(&b);
+	assert_int_equal(mt_rc(RC_FN_SET_VMA, b.task, stk, GRANULE_SIZE,
+			       RC_PROT_R | RC_PROT_W | RC_VMA_MAP, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_SET_PTE, b.task, stk, RC_PTE_ANY, RC_PROT_R | RC_PROT_W, 0, NULL),
+			 RC_SUCCESS);
+	/* a system call (ppoll on [VA_DATA, +8)): the OS may copy there */
+	run(&b, b.task, true, 1, &f);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA, b.os, 8, 0, NULL), RC_SUCCESS);
+	/* the OS answers it and the task goes on to spin (pc = VA_SPIN, x2 = 0) */
+	f.pc = VA_SPIN;
+	f.x[2] = 0;
+	assert_int_equal(host_mem_write(b.frame, &f, sizeof(f)), 0);
+	run_preempted(&b, b.task, RC_RUN_SET_REGS, 30000000ULL, &g);
+	assert_true(g.pc == VA_SPIN || g.pc == VA_SPIN + 4); /* inside the loop */
+	assert_true(g.x[2] > 0);
+	assert_int_equal(g.x[0], VA_DATA);
+	assert_int_equal(g.sp, VA_STACK);
+	plat_counters_snapshot(c0);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_DATA, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_DATA, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, VA_STACK - 256, b.os, 256, 0, NULL),
+			 RC_ERROR_RANGE);
+	plat_counters_snapshot(c1);
+	assert_int_equal(c1[PLAT_CNT_RC_REFUSED] - c0[PLAT_CNT_RC_REFUSED], 3);
+	/* a signal frame below sp may be written (delivery on the interrupt's way out) */
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, VA_STACK - 256, b.os, 256, 0, NULL), RC_SUCCESS);
+	/* resumed with nothing changed: it carries on counting from where it stopped */
+	run_preempted(&b, b.task, 0, 1000000ULL, &f);
+	assert_true(f.x[2] > g.x[2]);
+	assert_int_equal(f.x[0], VA_DATA);
+	assert_int_equal(f.sp, VA_STACK);
+	assert_true(f.pc == VA_SPIN || f.pc == VA_SPIN + 4);
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[b.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+}
+
 /*
  * The TLBI after every GPTBR switch: a GPI cached under the Priv-GPT
  * survives a bare GPTBR write (RContainer's artifact), so the OS could
@@ -487,6 +572,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_switch_needs_tlbi, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_share, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_ranges, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_preempt_bounds, mt_setup, mt_teardown),
 	};
 	setenv("REALMBOX_LOG", "error", 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);

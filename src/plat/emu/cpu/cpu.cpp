@@ -719,8 +719,8 @@ extern "C" void cpu_halt(struct cpu_vcpu *v)
 
 extern "C" void cpu_set_timeslice(struct cpu_vcpu *v, uint64_t ticks)
 {
-	/* dynarmic keeps the budget in a signed 64-bit counter */
-	v->slice = ticks > (1ULL << 62) ? (1ULL << 62) : (ticks ? ticks : 1);
+	/* dynarmic keeps the budget in a signed 64-bit counter; 0: the engine's default */
+	v->slice = ticks > (1ULL << 62) ? (1ULL << 62) : (ticks ? ticks : engine.timeslice);
 }
 
 /* ---- registers ------------------------------------------------------------ */

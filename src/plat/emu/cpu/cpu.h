@@ -246,7 +246,7 @@ int cpu_run(struct cpu_vcpu *vcpu, struct cpu_exit *exit);
  */
 void cpu_halt(struct cpu_vcpu *vcpu);
 
-/* Tick budget for each following cpu_run (ticks ~ guest instructions). */
+/* Tick budget for each following cpu_run (ticks ~ guest instructions); 0: the engine's default. */
 void cpu_set_timeslice(struct cpu_vcpu *vcpu, uint64_t ticks);
 
 /* ---- Registers (only while the vCPU is not running) ------------------- */

@@ -56,6 +56,10 @@ struct rb_config {
 	struct rb_publish publish[RB_MAX_PUBLISH]; /* --publish, annotation org.realmbox.publish */
 	unsigned n_publish;
 	bool runtime_exec;      /* annotation org.realmbox.exec = "allow": realm mode takes exec */
+	/* linux.resources (docs/resources.md); 0 = no limit / not set */
+	uint64_t mem_limit;     /* memory.limit in bytes: the container's pages at most */
+	uint64_t pids_limit;    /* pids.limit: processes and threads at once */
+	uint32_t cpu_weight;    /* cpu.shares or unified cpu.weight, as a cgroup v2 weight 1..10000 */
 };
 
 /* One rootfs entry as measured at create time. */

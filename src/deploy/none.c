@@ -242,6 +242,15 @@ static int n_mem_map(void *c, struct pal_as *as, uint64_t va, uint64_t len, unsi
 	return 0;
 }
 
+/* The container's pages: the arena's live ones (one container per process). */
+static uint64_t n_mem_pages(void *c)
+{
+	pthread_mutex_lock(&arena.lock);
+	uint64_t n = arena.live;
+	pthread_mutex_unlock(&arena.lock);
+	return n;
+}
+
 static int n_mem_unmap(void *c, struct pal_as *as, uint64_t va, uint64_t len)
 {
 	if ((va | len) & (PG - 1) || va + len > CPU_VA_LIMIT)
@@ -716,6 +725,7 @@ static const struct pal_ops none_pal = {
 	.as_destroy = n_as_destroy,
 	.mem_map = n_mem_map,
 	.mem_unmap = n_mem_unmap,
+	.mem_pages = n_mem_pages,
 	.mem_protect = n_mem_protect,
 	.mem_query = n_mem_query,
 	.mem_copy_as = n_mem_copy_as,

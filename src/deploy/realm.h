@@ -67,6 +67,18 @@ struct rb_start_hdr {
  * sees it in the RIM. Without it the System Realm refuses PRH_CMD_EXEC.
  */
 #define RB_START_RUNTIME_EXEC 4u
+/*
+ * linux.resources limits follow the strings (struct rb_start_res): only
+ * when one is set, so the layout (and the RIM) of a container without
+ * limits is unchanged. Measured: the host cannot lift them unseen.
+ */
+#define RB_START_RESOURCES 8u
+
+struct rb_start_res {
+	uint64_t mem_limit_pages; /* 0: none */
+	uint64_t pids_limit;      /* 0: none */
+	uint32_t cpu_weight, reserved;
+};
 
 struct rb_start_rlimit {
 	uint32_t resource, reserved;

@@ -154,6 +154,26 @@ struct rb_proc_info {
 int deploy_ps(const char *id, struct rb_proc_info *out, int max);
 /* (none: the library OS directly; realm: asked of the System Realm; shim: -ENOTSUP) */
 
+/* A running container's counters now (`realmbox stats`, `events --stats`). */
+struct rb_live_stats {
+	uint64_t mem_bytes;       /* container pages in use (docs/resources.md: what counts) */
+	uint64_t pids;            /* tasks alive or not yet reaped */
+	uint64_t syscalls, syscalls_enosys;
+	uint64_t oom_kills;       /* the memory limit was reached (the container is ending) */
+	uint64_t pids_refused;    /* clone/exec refused at the pids limit */
+	bool has_rmm;             /* realm: the three below are the RMM's and the platform's */
+	uint64_t forwarded;       /* exceptions forwarded to the System Realm */
+	uint64_t rec_exits, world_switches;
+};
+
+/*
+ * The counters of the running container `id` now: 0, -ESRCH if no such
+ * container runs, -ENOTSUP for a deployment that cannot report them yet
+ * (shim), -ETIMEDOUT (realm: no answer from the System Realm). Any thread,
+ * while deploy_run runs.
+ */
+int deploy_stats(const char *id, struct rb_live_stats *out);
+
 /* A process to start in a running container (runc's exec). */
 struct rb_exec_req {
 	char **args;   /* NULL-terminated, args[0] looked up in PATH of env when without '/' */

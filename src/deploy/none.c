@@ -783,6 +783,32 @@ int deploy_kill(const char *id, int sig)
 	return libos_kill(1, sig);
 }
 
+int deploy_stats(const char *id, struct rb_live_stats *out)
+{
+	struct libos_stats st;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	if (!ok) {
+		if (realm_running(id))
+			return realm_stats(id, out);
+		/* shim: the counters live behind the mini-OS, which has no request for them yet */
+		return shim_running(id) ? -ENOTSUP : -ESRCH;
+	}
+	int r = libos_stats_now(&st);
+	if (r < 0)
+		return r;
+	out->mem_bytes = st.mem_pages * PG;
+	out->pids = st.pids_current;
+	out->syscalls = st.syscalls;
+	out->syscalls_enosys = st.enosys;
+	out->oom_kills = st.oom_kills;
+	out->pids_refused = st.pids_refused;
+	return 0; /* no RMM, no world switches: the library OS handles traps directly */
+}
+
 int deploy_ps(const char *id, struct rb_proc_info *out, int max)
 {
 	struct libos_proc_info buf[64];

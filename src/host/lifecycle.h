@@ -6,7 +6,8 @@
  *                            [--no-pivot] [--isolation MODE] ID
  *   realmbox [GLOBAL] start ID | state ID | kill [--all] ID [SIGNAL]
  *   realmbox [GLOBAL] delete [--force] ID | list [--format table|json] [-q]
- *   realmbox [GLOBAL] ps [--format table|json] ID | features
+ *   realmbox [GLOBAL] ps [--format table|json] ID | features | stats ID
+ *   realmbox [GLOBAL] events [--stats] [--interval D] ID
  *   realmbox [GLOBAL] exec [--tty] [--env K=V] [--cwd D] [--process F] [--detach]
  *                          [--pid-file F] [--console-socket S] ID CMD...  (none, realm)
  *   realmbox [GLOBAL] run --detach|--pid-file F|--console-socket S ... ID
@@ -46,6 +47,9 @@ int host_cmd_list(int argc, char **argv);
 int host_cmd_ps(int argc, char **argv);
 int host_cmd_features(int argc, char **argv);
 int host_cmd_exec(int argc, char **argv);
+/* stats ID / events [--stats] [--interval D] ID (host/stats_cmd.c) */
+int host_cmd_stats(int argc, char **argv);
+int host_cmd_events(int argc, char **argv);
 
 /*
  * `run` with --detach, --pid-file or --console-socket: create + start

@@ -209,6 +209,53 @@ static void do_ps(int fd)
 	reply(fd, 0, out);
 }
 
+/*
+ * "stats": the container's counters now as one JSON object (host_cmd_stats
+ * shapes it as runc's events --stats): memory in use and its limit, pids
+ * and their limit, system calls, and where the deployment has them the
+ * RMM's forwarded exceptions, REC exits and world switches.
+ */
+static void do_stats(int fd)
+{
+	struct rb_live_stats ls;
+	const struct rb_config *c = M.a->cfg;
+	char msg[1024];
+	int r = -ESRCH;
+
+	for (int i = 0; i < 400 && still_running(); i++) {
+		r = deploy_stats(c->id, &ls);
+		if (r != -ESRCH)
+			break;
+		usleep(5000); /* init is still starting (see deliver) */
+	}
+	if (r == -ENOTSUP) {
+		snprintf(msg, sizeof(msg), "stats are not supported in isolation mode %s yet",
+			 M.a->st->isolation);
+		reply(fd, r, msg);
+		return;
+	}
+	if (r < 0) {
+		reply(fd, r, r == -ESRCH ? "container not running" : strerror(-r));
+		return;
+	}
+	int n = snprintf(msg, sizeof(msg),
+			 "{\"isolation\":\"%s\",\"memory\":%llu,\"memory_limit\":%llu,"
+			 "\"pids\":%llu,\"pids_limit\":%llu,\"cpu_weight\":%u,\"syscalls\":%llu,"
+			 "\"syscalls_enosys\":%llu,\"oom_kills\":%llu,\"pids_refused\":%llu",
+			 M.a->st->isolation, (unsigned long long)ls.mem_bytes,
+			 (unsigned long long)c->mem_limit, (unsigned long long)ls.pids,
+			 (unsigned long long)c->pids_limit, c->cpu_weight,
+			 (unsigned long long)ls.syscalls, (unsigned long long)ls.syscalls_enosys,
+			 (unsigned long long)ls.oom_kills, (unsigned long long)ls.pids_refused);
+	if (ls.has_rmm)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n,
+			      ",\"forwarded\":%llu,\"rec_exits\":%llu,\"world_switches\":%llu",
+			      (unsigned long long)ls.forwarded, (unsigned long long)ls.rec_exits,
+			      (unsigned long long)ls.world_switches);
+	snprintf(msg + n, sizeof(msg) - (size_t)n, "}");
+	reply(fd, 0, msg);
+}
+
 static void serve_line(int fd, const char *req, char *msg, size_t msgsz);
 
 /* An exec session (host/exec.c) on its own thread: it lasts as long as the process. */
@@ -376,6 +423,10 @@ static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 	}
 	if (strcmp(req, "ps") == 0) {
 		do_ps(fd);
+		return;
+	}
+	if (strcmp(req, "stats") == 0) {
+		do_stats(fd);
 		return;
 	}
 	snprintf(msg, msgsz, "unknown request '%.64s'", req);

@@ -12,6 +12,7 @@
  *   "start"           -> "ok"
  *   "kill SIG [all]"  -> "ok"
  *   "ps"              -> "ok [{"pid":1,"ppid":0,"state":"R","comm":"sh"},...]"
+ *   "stats"           -> "ok {"memory":N,"memory_limit":N,"pids":N,...}" (do_stats)
  *   "exec JSON"       -> an exec session (host/exec.h)
  * and "err ERRNO MESSAGE" for any refusal.
  */

@@ -35,6 +35,8 @@ static const struct command {
 	{"list", host_cmd_list, "list the containers under the runtime root"},
 	{"ps", host_cmd_ps, "list a running container's processes"},
 	{"exec", host_cmd_exec, "a new process in a running container (isolation none, realm)"},
+	{"stats", host_cmd_stats, "a running container's memory, pids and counters (JSON)"},
+	{"events", host_cmd_events, "runc's events: --stats prints one stats object (JSON)"},
 	{"features", host_cmd_features, "print what the runtime supports (JSON, as runc)"},
 	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground"},
 	{"spec", host_cmd_spec, "write a default config.json (OCI runtime spec)"},

@@ -118,6 +118,12 @@ enum pal_realm_net_op {
 #define PRH_CMD_EXEC 7     /* start the process in the NS buffer (runc exec): PRH_RESULT pid */
 #define PRH_CMD_EXEC_STATUS 8 /* g1 pid: PRH_RESULT its status, -EAGAIN running, -ESRCH */
 #define PRH_CMD_KILL_PID 9 /* g1 pid << 8 | signal, for an exec'd process: PRH_RESULT 0/-errno */
+#define PRH_CMD_STATS 10   /* struct pal_realm_live into the NS buffer, then PRH_RESULT 0/-ESRCH */
+
+/* The container's counters the System Realm reports for the runtime's stats (PRH_CMD_STATS). */
+struct pal_realm_live {
+	uint64_t mem_pages, pids, syscalls, enosys, oom_kills, pids_refused;
+};
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 

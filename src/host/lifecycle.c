@@ -918,6 +918,14 @@ int host_cmd_features(int argc, char **argv)
 	       "    \"org.realmbox.exec\": \"none,realm (realm: only with the measured annotation "
 	       "org.realmbox.exec=allow)\",\n"
 	       "    \"org.realmbox.ps\": \"none,realm\",\n"
+	       "    \"org.realmbox.stats\": \"none,realm\",\n"
+	       "    \"org.realmbox.resources\": \"memory.limit,pids.limit,cpu.shares,unified:"
+	       "memory.max,pids.max,cpu.weight (docs/resources.md)\",\n"
+	       "    \"org.realmbox.resources.memory\": \"the container's pages (anonymous, stack, "
+	       "heap, file pages mapped, fork copies); over the limit the whole container is "
+	       "killed (SIGKILL, exit 137)\",\n"
+	       "    \"org.realmbox.resources.cpu\": \"weight as the nice value of the container's "
+	       "host threads (all modes); no weighting among a container's own tasks\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"
 	       "}\n");
@@ -925,6 +933,45 @@ int host_cmd_features(int argc, char **argv)
 }
 
 /* ---- run ------------------------------------------------------------------------------------ */
+
+int host_run_register(const struct rb_config *cfg, char *root, size_t n, struct rb_cstate *st)
+{
+	char dir[4200], iso[16];
+	struct rb_err err = {0};
+
+	memset(st, 0, sizeof(*st));
+	if (host_cli_root("run", root, n))
+		return 1;
+	if (strcmp(cfg->id, "machine") == 0)
+		return host_cli_fail("run", "container ID 'machine' is reserved (ROOT/machine holds "
+					    "the machine's attestation keys)");
+	if (mkdirs(root) < 0)
+		return host_cli_fail("run", "runtime root %s: %s", root, strerror(errno));
+	if (host_cstate_dir(root, cfg->id, dir, sizeof(dir), &err) < 0)
+		return host_cli_fail("run", "%s", err.msg);
+	if (mkdir(dir, 0700) != 0) {
+		if (errno == EEXIST)
+			return host_cli_fail("run", "container with id exists: %s", cfg->id);
+		return host_cli_fail("run", "%s: %s", dir, strerror(errno));
+	}
+	st->annotations = bundle_annotations(cfg->bundle, iso, sizeof(iso));
+	snprintf(st->id, sizeof(st->id), "%s", cfg->id);
+	snprintf(st->bundle, sizeof(st->bundle), "%s", cfg->bundle);
+	snprintf(st->rootfs, sizeof(st->rootfs), "%s", cfg->rootfs);
+	snprintf(st->isolation, sizeof(st->isolation), "%s", host_isolation_name(cfg->isolation));
+	now_rfc3339(st->created, sizeof(st->created));
+	st->status = RB_CS_CREATING;
+	st->exit_status = -1;
+	st->pid = getpid();
+	st->starttime = host_pid_starttime(st->pid);
+	if (host_cstate_write(root, st, &err) < 0) {
+		host_cli_fail("run", "%s", err.msg);
+		host_cstate_remove(root, cfg->id, &err);
+		host_cstate_free(st);
+		return 1;
+	}
+	return 0;
+}
 
 bool host_run_wants_lifecycle(int argc, char **argv)
 {

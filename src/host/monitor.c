@@ -6,6 +6,7 @@
 #include "host/monitor.h"
 
 #include "host/exec.h"
+#include "host/oci.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -483,6 +484,52 @@ static int listen_sock(const char *dir, char *msg, size_t n)
 	return 0;
 }
 
+static int fg_gate(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&M.mu);
+	M.gate_reached = M.start_req = true;
+	record(RB_CS_RUNNING, -1);
+	pthread_mutex_unlock(&M.mu);
+	return 0;
+}
+
+int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, char *errbuf,
+			    size_t errlen)
+{
+	char dir[4200], msg[4400] = "";
+	struct rb_err err = {0};
+	pthread_t th;
+	int rc, status;
+
+	M.a = a;
+	M.state = RB_CS_CREATING;
+	a->st->pid = getpid();
+	a->st->starttime = host_pid_starttime(getpid());
+	if (host_cstate_dir(a->root, a->cfg->id, dir, sizeof(dir), &err) < 0 ||
+	    listen_sock(dir, msg, sizeof(msg)) < 0) {
+		snprintf(errbuf, errlen, "%s", err.msg[0] ? err.msg : msg);
+		return -EIO;
+	}
+	if (pthread_create(&th, NULL, server_main, NULL) != 0) {
+		snprintf(errbuf, errlen, "cannot start the request server's thread");
+		return -EAGAIN;
+	}
+	pthread_detach(th);
+	host_cpu_weight_apply(a->cfg); /* before the deployment's threads: they inherit it */
+	deploy_set_start_gate(fg_gate, NULL);
+	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], res, errbuf, errlen);
+	deploy_set_start_gate(NULL, NULL);
+	status = rc < 0 ? 1
+			: (res->term_signal > 0 ? 128 + res->term_signal : res->exit_status) & 0xff;
+	pthread_mutex_lock(&M.mu);
+	record(RB_CS_STOPPED, status);
+	pthread_mutex_unlock(&M.mu);
+	unlinkat(M.dirfd, "sock", 0);
+	shutdown(M.lfd, SHUT_RDWR);
+	return rc;
+}
+
 void host_monitor_main(struct host_monitor_args *a)
 {
 	char dir[4200], msg[4400] = "", errbuf[512] = "";
@@ -514,6 +561,7 @@ void host_monitor_main(struct host_monitor_args *a)
 	}
 
 	memset(&res, 0, sizeof(res));
+	host_cpu_weight_apply(a->cfg); /* before the deployment's threads: they inherit it */
 	deploy_set_start_gate(gate, NULL);
 	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], &res, errbuf, sizeof(errbuf));
 	pthread_mutex_lock(&M.mu);

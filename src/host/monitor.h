@@ -43,6 +43,18 @@ struct host_monitor_args {
 void host_monitor_main(struct host_monitor_args *a) __attribute__((noreturn));
 
 /*
+ * The same service for plain foreground `run` (runc's run), in this
+ * process: the request socket is served from a thread while deploy_run
+ * runs the container here on io (no start gate; signals are the caller's
+ * to forward). The state is recorded running, then stopped with the exit
+ * status. Returns deploy_run's result (res filled), or a negative errno
+ * with errbuf set if the socket cannot be served. The caller removes the
+ * state directory.
+ */
+int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, char *errbuf,
+			    size_t errlen);
+
+/*
  * Send one request line (without newline) to the monitor of container id
  * and read its reply into reply (without "ok"/newline; the payload after
  * "ok "). 0 on "ok"; on "err" the negative errno it names, with err set to

@@ -73,6 +73,22 @@ int host_publish_parse(const char *spec, const char *what, struct rb_config *cfg
  */
 int host_resources_parse(void *res, const char *name, struct rb_config *cfg, struct rb_err *err);
 
+/*
+ * The CPU weight (1..10000, cgroup v2's scale, 100 = default) as a nice
+ * value -20..19 with the nearest CFS share relative to nice 0.
+ */
+int host_cpu_weight_nice(uint32_t weight);
+
+/*
+ * Apply cfg->cpu_weight (if set) to this process before the deployment
+ * starts its threads, which inherit it: every host thread of the
+ * container (vCPUs, RECs, the shim's one thread) gets the weight's nice
+ * value, so the host's scheduler shares the CPU between containers by
+ * weight. There is no weighting among one container's own tasks. A nice
+ * below 0 needs CAP_SYS_NICE: without it a warning on stderr, no error.
+ */
+void host_cpu_weight_apply(const struct rb_config *cfg);
+
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define RES_MEM_MIN (1ULL << 20)	  /* a smaller memory.limit cannot hold any program */
 #define RES_MEM_MAX (1ULL << 40)
@@ -231,4 +232,42 @@ int host_resources_parse(void *resv, const char *name, struct rb_config *cfg, st
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * CFS gives each nice step about 1.25 times the CPU of the next one, and
+ * cgroup v2's weight 100 is nice 0: the nice value whose share relative to
+ * nice 0 is nearest weight/100.
+ */
+int host_cpu_weight_nice(uint32_t weight)
+{
+	double r = weight ? (double)weight / 100.0 : 1.0;
+	int nice = 0;
+
+	while (nice < 19 && r < 1.0 / 1.118) { /* 1.118 = sqrt(1.25): half a step */
+		r *= 1.25;
+		nice++;
+	}
+	while (nice > -20 && r > 1.118) {
+		r /= 1.25;
+		nice--;
+	}
+	return nice;
+}
+
+void host_cpu_weight_apply(const struct rb_config *cfg)
+{
+	if (!cfg->cpu_weight)
+		return;
+	int nice = host_cpu_weight_nice(cfg->cpu_weight);
+
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
+		fprintf(stderr,
+			"realmbox: warning: linux.resources cpu weight %u: cannot set nice %d on the "
+			"container's host threads: %s\n",
+			cfg->cpu_weight, nice, strerror(errno));
+		host_log("warning", "cpu weight %u: cannot set nice %d: %s", cfg->cpu_weight, nice,
+			 strerror(errno));
+	}
 }

@@ -516,7 +516,6 @@ int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, 
 		return -EAGAIN;
 	}
 	pthread_detach(th);
-	host_cpu_weight_apply(a->cfg); /* before the deployment's threads: they inherit it */
 	deploy_set_start_gate(fg_gate, NULL);
 	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], res, errbuf, errlen);
 	deploy_set_start_gate(NULL, NULL);
@@ -543,6 +542,7 @@ void host_monitor_main(struct host_monitor_args *a)
 	M.state = RB_CS_CREATING;
 	a->st->pid = getpid();
 	a->st->starttime = host_pid_starttime(getpid());
+	host_cpu_weight_apply(a->cfg); /* before any thread: each inherits it */
 	signal(SIGPIPE, SIG_IGN);
 	if (host_cstate_dir(a->root, a->cfg->id, dir, sizeof(dir), &err) < 0 ||
 	    listen_sock(dir, msg, sizeof(msg)) < 0) {
@@ -561,7 +561,6 @@ void host_monitor_main(struct host_monitor_args *a)
 	}
 
 	memset(&res, 0, sizeof(res));
-	host_cpu_weight_apply(a->cfg); /* before the deployment's threads: they inherit it */
 	deploy_set_start_gate(gate, NULL);
 	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], &res, errbuf, sizeof(errbuf));
 	pthread_mutex_lock(&M.mu);

@@ -46,7 +46,8 @@ void host_monitor_main(struct host_monitor_args *a) __attribute__((noreturn));
  * The same service for plain foreground `run` (runc's run), in this
  * process: the request socket is served from a thread while deploy_run
  * runs the container here on io (no start gate; signals are the caller's
- * to forward). The state is recorded running, then stopped with the exit
+ * to forward; the caller applies the CPU weight, host_cpu_weight_apply,
+ * before it starts any thread). The state is recorded running, then stopped with the exit
  * status. Returns deploy_run's result (res filled), or a negative errno
  * with errbuf set if the socket cannot be served. The caller removes the
  * state directory.

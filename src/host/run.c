@@ -385,6 +385,7 @@ int host_cmd_run(int argc, char **argv)
 	struct host_monitor_args ma = {.root = root, .cfg = &cfg, .mf = &mf, .st = &st,
 				       .ready_fd = -1, .io = {STDIN_FILENO, STDOUT_FILENO,
 							     STDERR_FILENO}};
+	host_cpu_weight_apply(&cfg); /* before any thread: each inherits it */
 	sig_forward_start(&fwd, cfg.id);
 	rc = host_monitor_foreground(&ma, &res, errbuf, sizeof(errbuf));
 	sig_forward_stop(&fwd);

@@ -105,6 +105,7 @@ struct rb_result {
 	uint64_t verify_refusals;
 	/* shim: RContainer's EL3 round trips, GPT switches, TLBIs, rc_* calls */
 	uint64_t rc_el3, gpt_switches, tlbis, rc_calls;
+	bool oom_killed;        /* the memory limit ended it (docs/resources.md) */
 };
 
 /*

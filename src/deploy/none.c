@@ -1055,6 +1055,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	res->term_signal = ctx.term_signal;
 	res->syscalls = st.syscalls;
 	res->syscalls_enosys = st.enosys;
+	res->oom_killed = st.oom_kills != 0;
 	report_enosys();
 	if (getenv("REALMBOX_NONE_DEBUG"))
 		fprintf(stderr,

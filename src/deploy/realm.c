@@ -1464,6 +1464,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		libos_get_stats(&st);
 		res->syscalls = st.syscalls;
 		res->syscalls_enosys = st.enosys;
+		res->oom_killed = st.oom_kills != 0;
 	}
 	{
 		struct realm_sys_stats ss;

@@ -522,6 +522,7 @@ int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, 
 	status = rc < 0 ? 1
 			: (res->term_signal > 0 ? 128 + res->term_signal : res->exit_status) & 0xff;
 	pthread_mutex_lock(&M.mu);
+	a->st->oom_killed = rc == 0 && res->oom_killed;
 	record(RB_CS_STOPPED, status);
 	pthread_mutex_unlock(&M.mu);
 	unlinkat(M.dirfd, "sock", 0);
@@ -583,6 +584,7 @@ void host_monitor_main(struct host_monitor_args *a)
 	} else {
 		status = res.term_signal > 0 ? 128 + res.term_signal : res.exit_status;
 		status &= 0xff;
+		a->st->oom_killed = res.oom_killed;
 	}
 	record(RB_CS_STOPPED, status);
 	pthread_mutex_unlock(&M.mu);

@@ -43,8 +43,13 @@ static char *stats_event(const char *id, json_t *m)
 	return s;
 }
 
-/* Ask the monitor: 0 with *out (the object), 1 after a message. */
-static int ask(const char *cmd, const char *root, const char *id, json_t **out)
+/*
+ * Ask the monitor: 0 with *out (the object), 1 after a message (quiet: the
+ * message kept in quiet_msg instead: the container may just have ended).
+ */
+static char quiet_msg[RB_ERR_MSG_MAX];
+
+static int ask(const char *cmd, const char *root, const char *id, json_t **out, bool quiet)
 {
 	char buf[2048];
 	struct rb_err err = {0};
@@ -56,8 +61,12 @@ static int ask(const char *cmd, const char *root, const char *id, json_t **out)
 	host_cstate_free(&st);
 	if (s != RB_CS_RUNNING)
 		return host_cli_fail(cmd, "container %s is not running", id);
-	if (host_monitor_request(root, id, "stats", buf, sizeof(buf), 15000, &err) < 0)
-		return host_cli_fail(cmd, "%s", err.msg);
+	if (host_monitor_request(root, id, "stats", buf, sizeof(buf), 15000, &err) < 0) {
+		if (!quiet)
+			return host_cli_fail(cmd, "%s", err.msg);
+		snprintf(quiet_msg, sizeof(quiet_msg), "%s", err.msg);
+		return 1;
+	}
 	*out = json_loads(buf, 0, NULL);
 	if (!json_is_object(*out)) {
 		json_decref(*out);
@@ -66,10 +75,10 @@ static int ask(const char *cmd, const char *root, const char *id, json_t **out)
 	return 0;
 }
 
-static int print_stats(const char *cmd, const char *root, const char *id, bool *oom)
+static int print_stats(const char *cmd, const char *root, const char *id, bool *oom, bool quiet)
 {
 	json_t *m = NULL;
-	int r = ask(cmd, root, id, &m);
+	int r = ask(cmd, root, id, &m, quiet);
 
 	if (r)
 		return r;
@@ -95,7 +104,7 @@ int host_cmd_stats(int argc, char **argv)
 		return host_cli_usage("stats", "want exactly one container ID");
 	if (host_cli_root("stats", root, sizeof(root)))
 		return 1;
-	return print_stats("stats", root, argv[1], NULL);
+	return print_stats("stats", root, argv[1], NULL, false);
 }
 
 /* "5s", "500ms", "1m", or plain seconds: milliseconds, or -1. */
@@ -141,7 +150,7 @@ int host_cmd_events(int argc, char **argv)
 	if (host_cli_root("events", root, sizeof(root)))
 		return 1;
 	if (once)
-		return print_stats("events", root, argv[i], NULL);
+		return print_stats("events", root, argv[i], NULL, false);
 	/* runc: a stats event every interval until the container goes; oom when it happens */
 	for (;;) {
 		struct rb_cstate st;
@@ -149,16 +158,24 @@ int host_cmd_events(int argc, char **argv)
 		if (host_cli_load("events", root, argv[i], &st))
 			return 1;
 		enum rb_cstatus s = host_cstate_status(&st);
+		bool oom_end = st.oom_killed;
 		host_cstate_free(&st);
-		if (s == RB_CS_STOPPED)
+		if (s == RB_CS_STOPPED) {
+			if (oom_end && !said_oom)
+				printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", argv[i]);
 			return 0;
-		if (s == RB_CS_RUNNING && print_stats("events", root, argv[i], &oom) != 0) {
+		}
+		if (s == RB_CS_RUNNING && print_stats("events", root, argv[i], &oom, true) != 0) {
 			/* it may have ended between the two looks */
 			if (host_cli_load("events", root, argv[i], &st))
 				return 1;
 			s = host_cstate_status(&st);
+			if (s == RB_CS_STOPPED && st.oom_killed && !said_oom)
+				printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", argv[i]);
 			host_cstate_free(&st);
-			return s == RB_CS_STOPPED ? 0 : 1;
+			if (s == RB_CS_STOPPED)
+				return 0;
+			return host_cli_fail("events", "%s", quiet_msg);
 		}
 		if (oom && !said_oom) {
 			printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", argv[i]);

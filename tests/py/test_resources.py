@@ -98,6 +98,35 @@ class Memory(unittest.TestCase):
             rc, out, err = e.run(free, iso, "f-" + iso)
             self.assertEqual((rc, out.splitlines()[-1:]), (0, ["done"]), (iso, err))
 
+    def test_state_and_events_say_oom(self):
+        """create/start: the monitor exits 137, state says oomKilled, events ends with oom."""
+        e = Env(self)
+        hog = e.bundle("hog", ["/prog/static/limits", "mem", "48"], {"memory": {"limit": 16 << 20}})
+        calm = e.bundle("calm", ["true"])
+        for iso in ("none", "realm"):
+            for b, cid in ((hog, "o-" + iso), (calm, "c-" + iso)):
+                # the container's stdio are files (the monitor keeps them, as containerd's fifos)
+                errf = os.path.join(e.tmp, cid + ".err")
+                with open(errf, "wb") as fe:
+                    p = subprocess.run([REALMBOX, "--root", e.root, "create", "--isolation",
+                                        iso, "--bundle", b, cid], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=fe, timeout=120)
+                with open(errf) as f:
+                    self.assertEqual(p.returncode, 0, f.read())
+                self.assertEqual(e.rb("start", cid)[0], 0)
+                rc, o, err = e.rb("events", "--interval", "100ms", cid, timeout=120)
+                self.assertEqual(rc, 0, err)
+                lines = [json.loads(ln) for ln in o.splitlines()]
+                st = json.loads(e.rb("state", cid)[1])
+                self.assertEqual(st["status"], "stopped")
+                if b is hog:
+                    self.assertEqual(lines[-1], {"type": "oom", "id": cid}, iso)
+                    self.assertIs(st.get("oomKilled"), True, iso)
+                else:
+                    self.assertNotIn("oom", [ln["type"] for ln in lines], iso)
+                    self.assertNotIn("oomKilled", st, iso)
+                self.assertEqual(e.rb("delete", cid)[0], 0)
+
     def test_other_container_unaffected(self):
         e = Env(self)
         hog = e.bundle("hog", ["/prog/static/limits", "mem", "64"], {"memory": {"limit": 8 << 20}})

@@ -16,12 +16,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define RES_MEM_MIN (1ULL << 20)	  /* a smaller memory.limit cannot hold any program */
+#define RES_MEM_MIN (1ULL << 20) /* a smaller memory.limit cannot hold any program */
 #define RES_MEM_MAX (1ULL << 40)
-#define RES_PIDS_MAX (1ULL << 22)	  /* Linux's PID_MAX_LIMIT */
-#define RES_SHARES_MIN 2ULL		  /* cgroup v1 cpu.shares range */
+#define RES_PIDS_MAX (1ULL << 22) /* Linux's PID_MAX_LIMIT */
+#define RES_SHARES_MIN 2ULL	  /* cgroup v1 cpu.shares range */
 #define RES_SHARES_MAX 262144ULL
-#define RES_WEIGHT_MAX 10000ULL		  /* cgroup v2 cpu.weight range 1..10000 */
+#define RES_WEIGHT_MAX 10000ULL /* cgroup v2 cpu.weight range 1..10000 */
 
 static int res_err(struct rb_err *err, const char *name, const char *field, const char *why)
 {
@@ -78,8 +78,8 @@ static int res_memory(json_t *mem, const char *name, struct rb_config *cfg, stru
 	{
 		if (strcmp(key, "limit") == 0) {
 			uint64_t b;
-			int rc = res_limit(v, name, "memory.limit", RES_MEM_MIN, RES_MEM_MAX,
-					   false, &b, err);
+			int rc = res_limit(v, name, "memory.limit", RES_MEM_MIN, RES_MEM_MAX, false,
+					   &b, err);
 
 			if (rc < 0)
 				return rc;
@@ -87,12 +87,14 @@ static int res_memory(json_t *mem, const char *name, struct rb_config *cfg, stru
 		} else if (strcmp(key, "swap") == 0 || strcmp(key, "reservation") == 0 ||
 			   strcmp(key, "kernel") == 0 || strcmp(key, "kernelTCP") == 0 ||
 			   strcmp(key, "swappiness") == 0 || strcmp(key, "disableOOMKiller") == 0 ||
-			   strcmp(key, "useHierarchy") == 0 || strcmp(key, "checkBeforeUpdate") == 0) {
+			   strcmp(key, "useHierarchy") == 0 ||
+			   strcmp(key, "checkBeforeUpdate") == 0) {
 			char f[64];
 
 			snprintf(f, sizeof(f), "memory.%s", key);
-			res_ignored(name, f, "no swap or kernel memory accounting in the container OS; "
-					     "only memory.limit is applied");
+			res_ignored(name, f,
+				    "no swap or kernel memory accounting in the container OS; "
+				    "only memory.limit is applied");
 		} else {
 			char f[80];
 
@@ -122,7 +124,8 @@ static int res_cpu(json_t *cpu, const char *name, struct rb_config *cfg, struct 
 			char why[120];
 
 			if (!json_is_integer(v) || json_integer_value(v) < 0) {
-				snprintf(why, sizeof(why), "must be an integer in %llu..%llu (0: unset)",
+				snprintf(why, sizeof(why),
+					 "must be an integer in %llu..%llu (0: unset)",
 					 RES_SHARES_MIN, RES_SHARES_MAX);
 				return res_err(err, name, "cpu.shares", why);
 			}
@@ -130,7 +133,8 @@ static int res_cpu(json_t *cpu, const char *name, struct rb_config *cfg, struct 
 			if (s == 0)
 				continue;
 			if (s < RES_SHARES_MIN || s > RES_SHARES_MAX) {
-				snprintf(why, sizeof(why), "%llu: out of range %llu..%llu (0: unset)",
+				snprintf(why, sizeof(why),
+					 "%llu: out of range %llu..%llu (0: unset)",
 					 (unsigned long long)s, RES_SHARES_MIN, RES_SHARES_MAX);
 				return res_err(err, name, "cpu.shares", why);
 			}
@@ -166,8 +170,8 @@ static int res_unified(json_t *u, const char *name, struct rb_config *cfg, struc
 			unsigned long long w = strtoull(s, &end, 10);
 
 			if (s[0] < '0' || s[0] > '9' || *end || w < 1 || w > RES_WEIGHT_MAX) {
-				snprintf(why, sizeof(why), "\"%.32s\": want an integer in 1..%llu", s,
-					 RES_WEIGHT_MAX);
+				snprintf(why, sizeof(why), "\"%.32s\": want an integer in 1..%llu",
+					 s, RES_WEIGHT_MAX);
 				return res_err(err, name, f, why);
 			}
 			cfg->cpu_weight = (uint32_t)w; /* wins over cpu.shares */
@@ -179,8 +183,10 @@ static int res_unified(json_t *u, const char *name, struct rb_config *cfg, struc
 				continue;
 			if (s[0] < '0' || s[0] > '9' || *end || n < (mem ? RES_MEM_MIN : 1) ||
 			    n > (mem ? RES_MEM_MAX : RES_PIDS_MAX)) {
-				snprintf(why, sizeof(why), "\"%.32s\": want \"max\" or an integer in "
-					 "%llu..%llu", s, mem ? RES_MEM_MIN : 1ULL,
+				snprintf(why, sizeof(why),
+					 "\"%.32s\": want \"max\" or an integer in "
+					 "%llu..%llu",
+					 s, mem ? RES_MEM_MIN : 1ULL,
 					 mem ? RES_MEM_MAX : RES_PIDS_MAX);
 				return res_err(err, name, f, why);
 			}
@@ -224,7 +230,8 @@ int host_resources_parse(void *resv, const char *name, struct rb_config *cfg, st
 			/* runc's default bundle denies all and allows the usual nodes: the
 			 * container OS provides its own /dev, host devices never reach it */
 			host_debug("%s: linux.resources.devices: ignored (no host device nodes in "
-				   "the container)", name);
+				   "the container)",
+				   name);
 		} else {
 			res_ignored(name, key, "not applied by realmbox");
 		}
@@ -264,7 +271,8 @@ void host_cpu_weight_apply(const struct rb_config *cfg)
 	errno = 0;
 	if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
 		fprintf(stderr,
-			"realmbox: warning: linux.resources cpu weight %u: cannot set nice %d on the "
+			"realmbox: warning: linux.resources cpu weight %u: cannot set nice %d on "
+			"the "
 			"container's host threads: %s\n",
 			cfg->cpu_weight, nice, strerror(errno));
 		host_log("warning", "cpu weight %u: cannot set nice %d: %s", cfg->cpu_weight, nice,

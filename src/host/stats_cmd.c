@@ -30,13 +30,13 @@ static json_int_t limit_or_max(json_t *v)
 /* The monitor's counters as runc's stats event (malloc'd text), or NULL. */
 static char *stats_event(const char *id, json_t *m)
 {
-	json_t *ev = json_pack(
-		"{s:s, s:s, s:{s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I}, s:O}}", "type", "stats", "id", id,
-		"data", "memory", "usage", "usage", json_integer_value(json_object_get(m, "memory")),
-		"limit", limit_or_max(json_object_get(m, "memory_limit")), "failcnt",
-		json_integer_value(json_object_get(m, "oom_kills")), "pids", "current",
-		json_integer_value(json_object_get(m, "pids")), "limit",
-		json_integer_value(json_object_get(m, "pids_limit")), "realmbox", m);
+	json_t *ev = json_pack("{s:s, s:s, s:{s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I}, s:O}}", "type",
+			       "stats", "id", id, "data", "memory", "usage", "usage",
+			       json_integer_value(json_object_get(m, "memory")), "limit",
+			       limit_or_max(json_object_get(m, "memory_limit")), "failcnt",
+			       json_integer_value(json_object_get(m, "oom_kills")), "pids",
+			       "current", json_integer_value(json_object_get(m, "pids")), "limit",
+			       json_integer_value(json_object_get(m, "pids_limit")), "realmbox", m);
 	char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 
 	json_decref(ev);

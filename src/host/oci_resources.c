@@ -25,7 +25,8 @@
 
 static int res_err(struct rb_err *err, const char *name, const char *field, const char *why)
 {
-	return rb_err_set(err, EINVAL, "%s: linux.resources.%s: %s", name, field, why);
+	return rb_err_set(err, EINVAL, "%s: linux.resources%s%s: %s", name, field[0] ? "." : "",
+			  field, why);
 }
 
 /*

@@ -949,11 +949,33 @@ int host_run_register(const struct rb_config *cfg, char *root, size_t n, struct 
 		return host_cli_fail("run", "runtime root %s: %s", root, strerror(errno));
 	if (host_cstate_dir(root, cfg->id, dir, sizeof(dir), &err) < 0)
 		return host_cli_fail("run", "%s", err.msg);
-	if (mkdir(dir, 0700) != 0) {
-		if (errno == EEXIST)
-			return host_cli_fail("run", "container with id exists: %s", cfg->id);
-		return host_cli_fail("run", "%s: %s", dir, strerror(errno));
+	int mk = mkdir(dir, 0700) == 0 ? 0 : errno;
+
+	if (mk == EEXIST) {
+		/*
+		 * The leftover of a holder that died without recording an end (a
+		 * run or monitor killed with SIGKILL: recorded creating or running,
+		 * its pid gone) is reclaimed, or a killed `run` would keep its ID
+		 * forever; anything else keeps it, as with runc.
+		 */
+		struct rb_cstate old;
+		struct rb_err e2 = {0};
+		bool stale = host_cstate_read(root, cfg->id, &old, &e2) == 0 &&
+			     old.status != RB_CS_STOPPED && !host_pid_alive(old.pid, old.starttime);
+
+		host_cstate_free(&old);
+		if (stale) {
+			host_debug("run: %s: reclaiming the state of a holder that died (pid %d)",
+				   cfg->id, (int)old.pid);
+			if (host_cstate_remove(root, cfg->id, &e2) < 0)
+				return host_cli_fail("run", "%s", e2.msg);
+			mk = mkdir(dir, 0700) == 0 ? 0 : errno;
+		}
 	}
+	if (mk == EEXIST)
+		return host_cli_fail("run", "container with id exists: %s", cfg->id);
+	if (mk != 0)
+		return host_cli_fail("run", "%s: %s", dir, strerror(mk));
 	st->annotations = bundle_annotations(cfg->bundle, iso, sizeof(iso));
 	snprintf(st->id, sizeof(st->id), "%s", cfg->id);
 	snprintf(st->bundle, sizeof(st->bundle), "%s", cfg->bundle);

@@ -18,7 +18,8 @@ running container reports, and plain `run` registering its container.
 - invalid values (negative, non-numbers, out of range) are refused with the
   field named.
 - foreground `run` is listed, has a state, can be killed from elsewhere,
-  and its ID cannot be used twice at once.
+  and its ID cannot be used twice at once; a run killed with SIGKILL does
+  not keep its ID.
 """
 import json
 import os
@@ -307,6 +308,23 @@ class ForegroundRun(unittest.TestCase):
             self.assertEqual((p.returncode, out), (4, b"bye\n"), err)
             # runc's run deletes the container when it ends
             self.assertEqual(e.rb("list", "-q")[1], "")
+
+    def test_killed_run_leaves_its_id_usable(self):
+        """A run killed with SIGKILL reads stopped; the next run of that ID reclaims it."""
+        e = Env(self)
+        b = e.bundle("k", ["sh", "-c", "echo ready; sleep 30"])
+        p = subprocess.Popen([REALMBOX, "--root", e.root, "run", "--isolation", "none",
+                              "--bundle", b, "k1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.stdout.readline(), b"ready\n")
+        p.kill()
+        p.wait()
+        p.stdout.close()
+        st = json.loads(e.rb("state", "k1")[1])
+        self.assertEqual(st["status"], "stopped")
+        b2 = e.bundle("k2", ["sh", "-c", "echo again"])
+        self.assertEqual(e.run(b2, "none", "k1")[:2], (0, "again\n"))
+        self.assertEqual(e.rb("list", "-q")[1], "")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,10 @@ struct rb_config {
 	unsigned n_publish;
 	bool runtime_exec;      /* annotation org.realmbox.exec = "allow": realm mode takes exec */
 	bool runtime_attest;    /* org.realmbox.attest = "allow": realm mode answers attest */
+	/* linux.resources (docs/resources.md); 0 = no limit / not set */
+	uint64_t mem_limit;     /* memory.limit in bytes: the container's pages at most */
+	uint64_t pids_limit;    /* pids.limit: processes and threads at once */
+	uint32_t cpu_weight;    /* cpu.shares or unified cpu.weight, as a cgroup v2 weight 1..10000 */
 };
 
 /* One rootfs entry as measured at create time. */
@@ -103,6 +107,7 @@ struct rb_result {
 	/* shim: RContainer's EL3 round trips, GPT switches, TLBIs, rc_* calls */
 	uint64_t rc_el3, gpt_switches, tlbis, rc_calls;
 	uint64_t preemptions;   /* shim: tasks in EL0 interrupted at their time slice's end */
+	bool oom_killed;        /* the memory limit ended it (docs/resources.md) */
 };
 
 /*
@@ -151,6 +156,26 @@ struct rb_proc_info {
  */
 int deploy_ps(const char *id, struct rb_proc_info *out, int max);
 /* (none: the library OS directly; realm: asked of the System Realm; shim: -ENOTSUP) */
+
+/* A running container's counters now (`realmbox stats`, `events --stats`). */
+struct rb_live_stats {
+	uint64_t mem_bytes;       /* container pages in use (docs/resources.md: what counts) */
+	uint64_t pids;            /* tasks alive or not yet reaped */
+	uint64_t syscalls, syscalls_enosys;
+	uint64_t oom_kills;       /* the memory limit was reached (the container is ending) */
+	uint64_t pids_refused;    /* clone/exec refused at the pids limit */
+	bool has_rmm;             /* realm: the three below are the RMM's and the platform's */
+	uint64_t forwarded;       /* exceptions forwarded to the System Realm */
+	uint64_t rec_exits, world_switches;
+};
+
+/*
+ * The counters of the running container `id` now: 0, -ESRCH if no such
+ * container runs, -ENOTSUP for a deployment that cannot report them yet
+ * (shim), -ETIMEDOUT (realm: no answer from the System Realm). Any thread,
+ * while deploy_run runs.
+ */
+int deploy_stats(const char *id, struct rb_live_stats *out);
 
 /* A process to start in a running container (runc's exec). */
 struct rb_exec_req {

@@ -60,6 +60,8 @@ int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *m
 		.mf_n = mf->n,
 		.groups = cfg->additional_gids,
 		.n_groups = cfg->n_additional_gids,
+		.mem_limit_pages = cfg->mem_limit / 4096,
+		.pids_limit = cfg->pids_limit,
 	};
 	return 0;
 }

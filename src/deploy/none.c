@@ -242,6 +242,15 @@ static int n_mem_map(void *c, struct pal_as *as, uint64_t va, uint64_t len, unsi
 	return 0;
 }
 
+/* The container's pages: the arena's live ones (one container per process). */
+static uint64_t n_mem_pages(void *c)
+{
+	pthread_mutex_lock(&arena.lock);
+	uint64_t n = arena.live;
+	pthread_mutex_unlock(&arena.lock);
+	return n;
+}
+
 static int n_mem_unmap(void *c, struct pal_as *as, uint64_t va, uint64_t len)
 {
 	if ((va | len) & (PG - 1) || va + len > CPU_VA_LIMIT)
@@ -716,6 +725,7 @@ static const struct pal_ops none_pal = {
 	.as_destroy = n_as_destroy,
 	.mem_map = n_mem_map,
 	.mem_unmap = n_mem_unmap,
+	.mem_pages = n_mem_pages,
 	.mem_protect = n_mem_protect,
 	.mem_query = n_mem_query,
 	.mem_copy_as = n_mem_copy_as,
@@ -771,6 +781,32 @@ int deploy_kill(const char *id, int sig)
 	}
 	/* a race with the container's end is harmless: libos_kill then answers ESRCH */
 	return libos_kill(1, sig);
+}
+
+int deploy_stats(const char *id, struct rb_live_stats *out)
+{
+	struct libos_stats st;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = ctx.running && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	if (!ok) {
+		if (realm_running(id))
+			return realm_stats(id, out);
+		/* shim: the counters live behind the mini-OS, which has no request for them yet */
+		return shim_running(id) ? -ENOTSUP : -ESRCH;
+	}
+	int r = libos_stats_now(&st);
+	if (r < 0)
+		return r;
+	out->mem_bytes = st.mem_pages * PG;
+	out->pids = st.pids_current;
+	out->syscalls = st.syscalls;
+	out->syscalls_enosys = st.enosys;
+	out->oom_kills = st.oom_kills;
+	out->pids_refused = st.pids_refused;
+	return 0; /* no RMM, no world switches: the library OS handles traps directly */
 }
 
 int deploy_ps(const char *id, struct rb_proc_info *out, int max)
@@ -1034,6 +1070,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	res->term_signal = ctx.term_signal;
 	res->syscalls = st.syscalls;
 	res->syscalls_enosys = st.enosys;
+	res->oom_killed = st.oom_kills != 0;
 	report_enosys();
 	if (getenv("REALMBOX_NONE_DEBUG"))
 		fprintf(stderr,

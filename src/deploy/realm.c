@@ -611,6 +611,7 @@ static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
 /* One host call of the System Realm: the answer's gprs in out[0..]. */
 static void ps_answer(const uint8_t *buf, uint64_t n);
 static void outside_answer(int64_t result);
+static void stats_capture(int64_t result);
 
 static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 {
@@ -743,6 +744,7 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		break;
 	}
 	case PRH_RESULT:
+		stats_capture((int64_t)a[0]);
 		outside_answer((int64_t)a[0]);
 		break;
 	case PRH_LOG: {
@@ -823,6 +825,9 @@ static struct {
 	size_t ocap;
 	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
 	int64_t oresult;
+	bool ostats;	      /* the pending outside command is PRH_CMD_STATS: keep its record */
+	struct pal_realm_live live;
+	uint64_t c0[PLAT_CNT_NR]; /* platform counters when the container started */
 	pthread_cond_t cv_ps;
 	struct rb_proc_info ps[64];
 	int ps_n;
@@ -1039,6 +1044,22 @@ int realm_kill(const char *id, int sig)
 	return r;
 }
 
+/* PRH_RESULT of PRH_CMD_STATS: its record is in the NS buffer now (read before answering). */
+static void stats_capture(int64_t result)
+{
+	pthread_mutex_lock(&S.mu);
+	bool st = S.ostats && result == 0 && sizeof(S.live) <= hs.ns_size;
+	pthread_mutex_unlock(&S.mu);
+	if (st) {
+		struct pal_realm_live lv;
+
+		ns_read(&lv, sizeof(lv));
+		pthread_mutex_lock(&S.mu);
+		S.live = lv;
+		pthread_mutex_unlock(&S.mu);
+	}
+}
+
 /* PRH_RESULT: the System Realm's answer to the pending outside command. */
 static void outside_answer(int64_t result)
 {
@@ -1106,6 +1127,38 @@ int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const voi
 			   size_t len, void *out, size_t cap)
 {
 	return outside(id, cmd, arg, data, len, out, cap);
+}
+
+int realm_stats(const char *id, struct rb_live_stats *out)
+{
+	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER; /* S.ostats: one asker */
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&one);
+	pthread_mutex_lock(&S.mu);
+	S.ostats = true;
+	pthread_mutex_unlock(&S.mu);
+	int64_t res = outside(id, PRH_CMD_STATS, 0, NULL, 0, NULL, 0);
+	pthread_mutex_lock(&S.mu);
+	S.ostats = false;
+	struct pal_realm_live lv = S.live;
+	bool live = S.running && !S.stop;
+	out->forwarded = S.cnt && live ? S.cnt->forwards : 0;
+	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_unlock(&one);
+	if (res < 0)
+		return (int)res;
+	out->mem_bytes = lv.mem_pages * PG;
+	out->pids = lv.pids;
+	out->syscalls = lv.syscalls;
+	out->syscalls_enosys = lv.enosys;
+	out->oom_kills = lv.oom_kills;
+	out->pids_refused = lv.pids_refused;
+	out->has_rmm = true;
+	out->rec_exits = plat_counter_read(PLAT_CNT_REC_EXIT) - S.c0[PLAT_CNT_REC_EXIT];
+	out->world_switches = plat_counter_read(PLAT_CNT_WORLD_SWITCH) -
+			      S.c0[PLAT_CNT_WORLD_SWITCH];
+	return 0;
 }
 
 size_t realm_ns_size(void)
@@ -1394,6 +1447,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	/* ---- run: the kernel boots at its first entry, REC 0 starts the container ---- */
 	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
 	plat_counters_snapshot(c0);
+	memcpy(S.c0, c0, sizeof(S.c0));
 	snprintf(S.id, sizeof(S.id), "%s", cfg->id ? cfg->id : "");
 	test_view = (struct realm_test_view){sys.rd, ct.rd, ct.recs[0].rec,
 					     ct.rtt_pa.n ? ct.rtt_pa.a[0] : 0,
@@ -1429,6 +1483,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		libos_get_stats(&st);
 		res->syscalls = st.syscalls;
 		res->syscalls_enosys = st.enosys;
+		res->oom_killed = st.oom_kills != 0;
 	}
 	{
 		struct realm_sys_stats ss;

@@ -74,7 +74,19 @@ struct rb_start_hdr {
  * refuses PRH_CMD_ATTEST, so a relying party of a container without it
  * knows every token's challenge came from inside the container.
  */
-#define RB_START_RUNTIME_ATTEST 8u
+#define RB_START_RUNTIME_ATTEST 16u
+/*
+ * linux.resources limits follow the strings (struct rb_start_res): only
+ * when one is set, so the layout (and the RIM) of a container without
+ * limits is unchanged. Measured: the host cannot lift them unseen.
+ */
+#define RB_START_RESOURCES 8u
+
+struct rb_start_res {
+	uint64_t mem_limit_pages; /* 0: none */
+	uint64_t pids_limit;      /* 0: none */
+	uint32_t cpu_weight, reserved;
+};
 
 struct rb_start_rlimit {
 	uint32_t resource, reserved;

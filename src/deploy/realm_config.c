@@ -46,6 +46,14 @@ static size_t layout(const struct rb_config *cfg, const uint8_t digest[32], uint
 		off = put_str(out, off, cfg->env[i]);
 	off = put_str(out, off, cfg->cwd ? cfg->cwd : "/");
 	off = put_str(out, off, cfg->hostname ? cfg->hostname : (cfg->id ? cfg->id : "realmbox"));
+	bool res = cfg->mem_limit || cfg->pids_limit || cfg->cpu_weight;
+	if (res) {
+		struct rb_start_res rr = {cfg->mem_limit / 4096, cfg->pids_limit, cfg->cpu_weight, 0};
+
+		if (out)
+			memcpy(out + off, &rr, sizeof(rr));
+		off += sizeof(rr);
+	}
 	if (out) {
 		memset(&h, 0, sizeof(h));
 		memcpy(h.magic, RB_START_MAGIC, 16);
@@ -57,7 +65,8 @@ static size_t layout(const struct rb_config *cfg, const uint8_t digest[32], uint
 		h.flags = (cfg->terminal ? RB_START_TERMINAL : 0) |
 			  (cfg->rootfs_readonly ? RB_START_ROOTFS_RO : 0) |
 			  (cfg->runtime_exec ? RB_START_RUNTIME_EXEC : 0) |
-			  (cfg->runtime_attest ? RB_START_RUNTIME_ATTEST : 0);
+			  (cfg->runtime_attest ? RB_START_RUNTIME_ATTEST : 0) |
+			  (res ? RB_START_RESOURCES : 0);
 		h.n_args = nargs;
 		h.n_env = nenv;
 		h.n_groups = ngr;

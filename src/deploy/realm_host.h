@@ -64,6 +64,14 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 int realm_exec_kill(const char *id, int pid, int sig);
 
+/*
+ * deploy_stats for a realm container: memory, pids and system calls as the
+ * System Realm reports them (PRH_CMD_STATS), forwarded exceptions as the
+ * host saw them, REC exits and world switches from the platform's
+ * counters since the container started. 0, -ESRCH, -ETIMEDOUT.
+ */
+int realm_stats(const char *id, struct rb_live_stats *out);
+
 /* Forget every exec session (a new run starts: deploy/realm_exec.c). */
 void realm_exec_reset(void);
 

@@ -295,6 +295,15 @@ static int start_libos(const struct pal_ops *ops)
 		snprintf(msg, msgl, "bad start configuration");
 		return -EINVAL;
 	}
+	struct rb_start_res res = {0};
+	if (h.flags & RB_START_RESOURCES) {
+		if ((size_t)(end - p) < sizeof(res)) {
+			snprintf(msg, msgl, "bad start configuration: resources truncated");
+			return -EINVAL;
+		}
+		memcpy(&res, p, sizeof(res));
+		p += sizeof(res);
+	}
 
 	/* The manifest from the untrusted host, accepted only if it is the measured one. */
 	uint8_t *mfb, dg[32];
@@ -344,6 +353,8 @@ static int start_libos(const struct pal_ops *ops)
 		.n_groups = h.n_groups,
 		.mf = ents,
 		.mf_n = mfn,
+		.mem_limit_pages = res.mem_limit_pages,
+		.pids_limit = res.pids_limit,
 	};
 	size_t heap = (kmem.size - kmem.used) & ~(size_t)(PG - 1);
 	uint8_t *hp = bump(heap);

@@ -533,6 +533,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		pal_shim_get_stats(&ps);
 		res->syscalls = ls.syscalls;
 		res->syscalls_enosys = ls.enosys;
+		res->oom_killed = ls.oom_kills != 0;
 		res->gpt_switches = cnt->plat[PLAT_CNT_GPT_SWITCH];
 		res->rc_el3 = cnt->plat[PLAT_CNT_RC_EL3];
 		res->tlbis = cnt->plat[PLAT_CNT_TLBI];

@@ -91,7 +91,9 @@ int host_cli_root(const char *cmd, char *root, size_t n)
 {
 	struct rb_err err = {0};
 
-	if (host_runtime_root(host_g.root, root, n, &err) < 0)
+	/* --root, else $REALMBOX_ROOT (also where the deployment finds the machine's keys) */
+	if (host_runtime_root(host_g.root ? host_g.root : getenv("REALMBOX_ROOT"), root, n,
+			      &err) < 0)
 		return host_cli_fail(cmd, "%s", err.msg);
 	return 0;
 }

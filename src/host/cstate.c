@@ -74,6 +74,7 @@ int host_cstate_read(const char *root, const char *id, struct rb_cstate *st, str
 	for (int i = 0; i < 4; i++)
 		if (json_is_string(v) && strcmp(json_string_value(v), status_names[i]) == 0)
 			st->status = (enum rb_cstatus)i;
+	st->oom_killed = json_is_true(json_object_get(top, "oom_killed"));
 	v = json_object_get(top, "annotations");
 	if (json_is_object(v))
 		st->annotations = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
@@ -104,6 +105,8 @@ int host_cstate_write(const char *root, const struct rb_cstate *st, struct rb_er
 			(json_int_t)st->exit_status, "annotations", ann);
 	if (top == NULL)
 		return rb_err_set(err, ENOMEM, "state.json: out of memory");
+	if (st->oom_killed)
+		json_object_set_new(top, "oom_killed", json_true());
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.%d", dir, (int)getpid());
 	r = json_dump_file(top, tmp, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -271,6 +274,9 @@ char *host_cstate_oci_json(const struct rb_cstate *st, enum rb_cstatus status, i
 			st->rootfs, "created", st->created, "annotations", ann, "owner", "");
 	if (top == NULL)
 		return NULL;
+	/* not in the OCI state: said only when the memory limit ended the container */
+	if (st->oom_killed && status == RB_CS_STOPPED)
+		json_object_set_new(top, "oomKilled", json_true());
 	s = json_dumps(top, JSON_PRESERVE_ORDER | (indent ? JSON_INDENT(indent) : JSON_COMPACT));
 	json_decref(top);
 	return s;

@@ -35,6 +35,7 @@ struct rb_cstate {
 	enum rb_cstatus status; /* as recorded; see host_cstate_status */
 	int exit_status;	/* when stopped by the monitor: the container's, -1 otherwise */
 	char *annotations;	/* JSON object text (malloc'd; NULL = {}) */
+	bool oom_killed;	/* stopped by the memory limit (state's "oomKilled") */
 };
 
 /* "created", "running", ... */

@@ -352,6 +352,16 @@ int host_cmd_exec(int argc, char **argv)
 			if (fork() != 0)
 				_exit(0);
 			pid_t me = getpid();
+			/*
+			 * The process's stdio went to the monitor with the request:
+			 * the relay keeps none of the caller's (a caller reading our
+			 * output to its end must not wait for the process's).
+			 */
+			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+			for (int k = 0; nul >= 0 && k < 3; k++)
+				dup2(nul, k);
+			if (nul > 2)
+				close(nul);
 			(void)!write(pfd[1], &me, sizeof(me));
 			close(pfd[1]);
 			_exit(exec_relay(conn));

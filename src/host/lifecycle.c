@@ -922,6 +922,14 @@ int host_cmd_features(int argc, char **argv)
 	       "    \"org.realmbox.ps\": \"none,realm\",\n"
 	       "    \"org.realmbox.attest\": \"realm (only with the measured annotation "
 	       "org.realmbox.attest=allow)\",\n"
+	       "    \"org.realmbox.stats\": \"none,realm\",\n"
+	       "    \"org.realmbox.resources\": \"memory.limit,pids.limit,cpu.shares,unified:"
+	       "memory.max,pids.max,cpu.weight (docs/resources.md)\",\n"
+	       "    \"org.realmbox.resources.memory\": \"the container's pages (anonymous, stack, "
+	       "heap, file pages mapped, fork copies); over the limit the whole container is "
+	       "killed (SIGKILL, exit 137)\",\n"
+	       "    \"org.realmbox.resources.cpu\": \"weight as the nice value of the container's "
+	       "host threads (all modes); no weighting among a container's own tasks\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"
 	       "}\n");
@@ -929,6 +937,67 @@ int host_cmd_features(int argc, char **argv)
 }
 
 /* ---- run ------------------------------------------------------------------------------------ */
+
+int host_run_register(const struct rb_config *cfg, char *root, size_t n, struct rb_cstate *st)
+{
+	char dir[4200], iso[16];
+	struct rb_err err = {0};
+
+	memset(st, 0, sizeof(*st));
+	if (host_cli_root("run", root, n))
+		return 1;
+	if (strcmp(cfg->id, "machine") == 0)
+		return host_cli_fail("run", "container ID 'machine' is reserved (ROOT/machine holds "
+					    "the machine's attestation keys)");
+	if (mkdirs(root) < 0)
+		return host_cli_fail("run", "runtime root %s: %s", root, strerror(errno));
+	if (host_cstate_dir(root, cfg->id, dir, sizeof(dir), &err) < 0)
+		return host_cli_fail("run", "%s", err.msg);
+	int mk = mkdir(dir, 0700) == 0 ? 0 : errno;
+
+	if (mk == EEXIST) {
+		/*
+		 * The leftover of a holder that died without recording an end (a
+		 * run or monitor killed with SIGKILL: recorded creating or running,
+		 * its pid gone) is reclaimed, or a killed `run` would keep its ID
+		 * forever; anything else keeps it, as with runc.
+		 */
+		struct rb_cstate old;
+		struct rb_err e2 = {0};
+		bool stale = host_cstate_read(root, cfg->id, &old, &e2) == 0 &&
+			     old.status != RB_CS_STOPPED && !host_pid_alive(old.pid, old.starttime);
+
+		host_cstate_free(&old);
+		if (stale) {
+			host_debug("run: %s: reclaiming the state of a holder that died (pid %d)",
+				   cfg->id, (int)old.pid);
+			if (host_cstate_remove(root, cfg->id, &e2) < 0)
+				return host_cli_fail("run", "%s", e2.msg);
+			mk = mkdir(dir, 0700) == 0 ? 0 : errno;
+		}
+	}
+	if (mk == EEXIST)
+		return host_cli_fail("run", "container with id exists: %s", cfg->id);
+	if (mk != 0)
+		return host_cli_fail("run", "%s: %s", dir, strerror(mk));
+	st->annotations = bundle_annotations(cfg->bundle, iso, sizeof(iso));
+	snprintf(st->id, sizeof(st->id), "%s", cfg->id);
+	snprintf(st->bundle, sizeof(st->bundle), "%s", cfg->bundle);
+	snprintf(st->rootfs, sizeof(st->rootfs), "%s", cfg->rootfs);
+	snprintf(st->isolation, sizeof(st->isolation), "%s", host_isolation_name(cfg->isolation));
+	now_rfc3339(st->created, sizeof(st->created));
+	st->status = RB_CS_CREATING;
+	st->exit_status = -1;
+	st->pid = getpid();
+	st->starttime = host_pid_starttime(st->pid);
+	if (host_cstate_write(root, st, &err) < 0) {
+		host_cli_fail("run", "%s", err.msg);
+		host_cstate_remove(root, cfg->id, &err);
+		host_cstate_free(st);
+		return 1;
+	}
+	return 0;
+}
 
 bool host_run_wants_lifecycle(int argc, char **argv)
 {

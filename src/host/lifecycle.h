@@ -6,7 +6,8 @@
  *                            [--no-pivot] [--isolation MODE] ID
  *   realmbox [GLOBAL] start ID | state ID | kill [--all] ID [SIGNAL]
  *   realmbox [GLOBAL] delete [--force] ID | list [--format table|json] [-q]
- *   realmbox [GLOBAL] ps [--format table|json] ID | features
+ *   realmbox [GLOBAL] ps [--format table|json] ID | features | stats ID
+ *   realmbox [GLOBAL] events [--stats] [--interval D] ID
  *   realmbox [GLOBAL] exec [--tty] [--env K=V] [--cwd D] [--process F] [--detach]
  *                          [--pid-file F] [--console-socket S] ID CMD...  (none, realm)
  *   realmbox [GLOBAL] run --detach|--pid-file F|--console-socket S ... ID
@@ -22,6 +23,7 @@
 #define HOST_LIFECYCLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct host_globals {
 	const char *root;      /* --root; NULL = the default runtime root */
@@ -55,6 +57,21 @@ int host_cmd_ps(int argc, char **argv);
 int host_cmd_attest(int argc, char **argv);
 int host_cmd_features(int argc, char **argv);
 int host_cmd_exec(int argc, char **argv);
+/*
+ * Plain foreground `run` (host/run.c) registers its container as runc's
+ * run does, so list/state/kill/ps/stats/exec from another shell see it:
+ * creates ROOT/ID (refused if the ID exists: "container with id exists")
+ * and records st "creating" with this process as its pid. 0, or the exit
+ * status after a message. The caller serves it (host_monitor_foreground)
+ * and removes ROOT/ID at the end.
+ */
+struct rb_config;
+struct rb_cstate;
+int host_run_register(const struct rb_config *cfg, char *root, size_t n, struct rb_cstate *st);
+
+/* stats ID / events [--stats] [--interval D] ID (host/stats_cmd.c) */
+int host_cmd_stats(int argc, char **argv);
+int host_cmd_events(int argc, char **argv);
 
 /*
  * `run` with --detach, --pid-file or --console-socket: create + start

@@ -7,6 +7,7 @@
 
 #include "host/cli_util.h"
 #include "host/exec.h"
+#include "host/oci.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,6 +245,53 @@ static void do_attest(int fd, const char *hexchal)
 	free(out);
 }
 
+/*
+ * "stats": the container's counters now as one JSON object (host_cmd_stats
+ * shapes it as runc's events --stats): memory in use and its limit, pids
+ * and their limit, system calls, and where the deployment has them the
+ * RMM's forwarded exceptions, REC exits and world switches.
+ */
+static void do_stats(int fd)
+{
+	struct rb_live_stats ls;
+	const struct rb_config *c = M.a->cfg;
+	char msg[1024];
+	int r = -ESRCH;
+
+	for (int i = 0; i < 400 && still_running(); i++) {
+		r = deploy_stats(c->id, &ls);
+		if (r != -ESRCH)
+			break;
+		usleep(5000); /* init is still starting (see deliver) */
+	}
+	if (r == -ENOTSUP) {
+		snprintf(msg, sizeof(msg), "stats are not supported in isolation mode %s yet",
+			 M.a->st->isolation);
+		reply(fd, r, msg);
+		return;
+	}
+	if (r < 0) {
+		reply(fd, r, r == -ESRCH ? "container not running" : strerror(-r));
+		return;
+	}
+	int n = snprintf(msg, sizeof(msg),
+			 "{\"isolation\":\"%s\",\"memory\":%llu,\"memory_limit\":%llu,"
+			 "\"pids\":%llu,\"pids_limit\":%llu,\"cpu_weight\":%u,\"syscalls\":%llu,"
+			 "\"syscalls_enosys\":%llu,\"oom_kills\":%llu,\"pids_refused\":%llu",
+			 M.a->st->isolation, (unsigned long long)ls.mem_bytes,
+			 (unsigned long long)c->mem_limit, (unsigned long long)ls.pids,
+			 (unsigned long long)c->pids_limit, c->cpu_weight,
+			 (unsigned long long)ls.syscalls, (unsigned long long)ls.syscalls_enosys,
+			 (unsigned long long)ls.oom_kills, (unsigned long long)ls.pids_refused);
+	if (ls.has_rmm)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n,
+			      ",\"forwarded\":%llu,\"rec_exits\":%llu,\"world_switches\":%llu",
+			      (unsigned long long)ls.forwarded, (unsigned long long)ls.rec_exits,
+			      (unsigned long long)ls.world_switches);
+	snprintf(msg + n, sizeof(msg) - (size_t)n, "}");
+	reply(fd, 0, msg);
+}
+
 static void serve_line(int fd, const char *req, char *msg, size_t msgsz);
 
 /* An exec session (host/exec.c) on its own thread: it lasts as long as the process. */
@@ -417,6 +465,10 @@ static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 		do_attest(fd, req + 7);
 		return;
 	}
+	if (strcmp(req, "stats") == 0) {
+		do_stats(fd);
+		return;
+	}
 	snprintf(msg, msgsz, "unknown request '%.64s'", req);
 	reply(fd, -EINVAL, msg);
 }
@@ -471,6 +523,52 @@ static int listen_sock(const char *dir, char *msg, size_t n)
 	return 0;
 }
 
+static int fg_gate(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&M.mu);
+	M.gate_reached = M.start_req = true;
+	record(RB_CS_RUNNING, -1);
+	pthread_mutex_unlock(&M.mu);
+	return 0;
+}
+
+int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, char *errbuf,
+			    size_t errlen)
+{
+	char dir[4200], msg[4400] = "";
+	struct rb_err err = {0};
+	pthread_t th;
+	int rc, status;
+
+	M.a = a;
+	M.state = RB_CS_CREATING;
+	a->st->pid = getpid();
+	a->st->starttime = host_pid_starttime(getpid());
+	if (host_cstate_dir(a->root, a->cfg->id, dir, sizeof(dir), &err) < 0 ||
+	    listen_sock(dir, msg, sizeof(msg)) < 0) {
+		snprintf(errbuf, errlen, "%s", err.msg[0] ? err.msg : msg);
+		return -EIO;
+	}
+	if (pthread_create(&th, NULL, server_main, NULL) != 0) {
+		snprintf(errbuf, errlen, "cannot start the request server's thread");
+		return -EAGAIN;
+	}
+	pthread_detach(th);
+	deploy_set_start_gate(fg_gate, NULL);
+	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], res, errbuf, errlen);
+	deploy_set_start_gate(NULL, NULL);
+	status = rc < 0 ? 1
+			: (res->term_signal > 0 ? 128 + res->term_signal : res->exit_status) & 0xff;
+	pthread_mutex_lock(&M.mu);
+	a->st->oom_killed = rc == 0 && res->oom_killed;
+	record(RB_CS_STOPPED, status);
+	pthread_mutex_unlock(&M.mu);
+	unlinkat(M.dirfd, "sock", 0);
+	shutdown(M.lfd, SHUT_RDWR);
+	return rc;
+}
+
 void host_monitor_main(struct host_monitor_args *a)
 {
 	char dir[4200], msg[4400] = "", errbuf[512] = "";
@@ -484,6 +582,7 @@ void host_monitor_main(struct host_monitor_args *a)
 	M.state = RB_CS_CREATING;
 	a->st->pid = getpid();
 	a->st->starttime = host_pid_starttime(getpid());
+	host_cpu_weight_apply(a->cfg); /* before any thread: each inherits it */
 	signal(SIGPIPE, SIG_IGN);
 	if (host_cstate_dir(a->root, a->cfg->id, dir, sizeof(dir), &err) < 0 ||
 	    listen_sock(dir, msg, sizeof(msg)) < 0) {
@@ -524,6 +623,7 @@ void host_monitor_main(struct host_monitor_args *a)
 	} else {
 		status = res.term_signal > 0 ? 128 + res.term_signal : res.exit_status;
 		status &= 0xff;
+		a->st->oom_killed = res.oom_killed;
 	}
 	record(RB_CS_STOPPED, status);
 	pthread_mutex_unlock(&M.mu);

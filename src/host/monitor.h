@@ -12,6 +12,7 @@
  *   "start"           -> "ok"
  *   "kill SIG [all]"  -> "ok"
  *   "ps"              -> "ok [{"pid":1,"ppid":0,"state":"R","comm":"sh"},...]"
+ *   "stats"           -> "ok {"memory":N,"memory_limit":N,"pids":N,...}" (do_stats)
  *   "exec JSON"       -> an exec session (host/exec.h)
  * and "err ERRNO MESSAGE" for any refusal.
  */
@@ -40,6 +41,19 @@ struct host_monitor_args {
  * run it and exit with its status. Never returns.
  */
 void host_monitor_main(struct host_monitor_args *a) __attribute__((noreturn));
+
+/*
+ * The same service for plain foreground `run` (runc's run), in this
+ * process: the request socket is served from a thread while deploy_run
+ * runs the container here on io (no start gate; signals are the caller's
+ * to forward; the caller applies the CPU weight, host_cpu_weight_apply,
+ * before it starts any thread). The state is recorded running, then stopped with the exit
+ * status. Returns deploy_run's result (res filled), or a negative errno
+ * with errbuf set if the socket cannot be served. The caller removes the
+ * state directory.
+ */
+int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, char *errbuf,
+			    size_t errlen);
 
 /*
  * Send one request line (without newline) to the monitor of container id

@@ -235,7 +235,7 @@ static const char *const process_ignored[] = {
 };
 static const char *const linux_ignored[] = {
 	"namespaces",	     "uidMappings", "gidMappings", "timeOffsets",
-	"devices",	     "cgroupsPath", "resources",   "unified",
+	"devices",	     "cgroupsPath", "unified",
 	"rootfsPropagation", "seccomp",	    "sysctl",	   "maskedPaths",
 	"readonlyPaths",     "mountLabel",  "intelRdt",	   "memoryPolicy",
 	"netDevices",	     NULL,
@@ -532,7 +532,7 @@ static int check_hooks(struct parse *p, json_t *hooks)
 	return 0;
 }
 
-static int parse_linux(struct parse *p, json_t *lnx)
+static int parse_linux(struct parse *p, json_t *lnx, struct rb_config *cfg)
 {
 	const char *key;
 	json_t *v;
@@ -551,6 +551,11 @@ static int parse_linux(struct parse *p, json_t *lnx)
 						 "\"%s\": not supported (realmbox runs 64-bit "
 						 "arm64 programs only)",
 						 json_string_value(dom));
+		} else if (strcmp(key, "resources") == 0) {
+			int rc = host_resources_parse(v, p->name, cfg, p->err);
+
+			if (rc < 0)
+				return rc;
 		} else if (in_list(linux_ignored, key)) {
 			host_debug("%s: linux.%s: ignored (no Linux kernel inside the container)",
 				   p->name, key);
@@ -607,7 +612,7 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 		} else if (strcmp(key, "hooks") == 0) {
 			rc = check_hooks(p, v);
 		} else if (strcmp(key, "linux") == 0) {
-			rc = parse_linux(p, v);
+			rc = parse_linux(p, v, cfg);
 		} else if (strcmp(key, "windows") == 0 || strcmp(key, "solaris") == 0 ||
 			   strcmp(key, "zos") == 0) {
 			rc = field_err(p, key, "not supported (realmbox runs Linux containers)");

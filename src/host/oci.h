@@ -16,7 +16,9 @@
  *            /proc and /dev itself; a tmpfs on /tmp is not provided, so /tmp
  *            is read-only with root.readonly), domainname, other annotations, and
  *            linux.{namespaces, uidMappings, gidMappings, timeOffsets,
- *            devices, cgroupsPath, resources, unified, rootfsPropagation,
+ *            devices, cgroupsPath, resources (but memory.limit, pids.limit,
+ *            cpu.shares and their unified forms: host_resources_parse),
+ *            unified, rootfsPropagation,
  *            seccomp, sysctl, maskedPaths, readonlyPaths, mountLabel,
  *            intelRdt, memoryPolicy, netDevices}, unknown fields
  *  refused   hooks (not run yet), linux.personality other than LINUX,
@@ -59,6 +61,33 @@ int host_config_parse(const char *text, size_t len, const char *name, const char
  */
 int host_publish_parse(const char *spec, const char *what, struct rb_config *cfg,
 		       struct rb_err *err);
+
+/*
+ * linux.resources (json_t *, jansson) into cfg's mem_limit, pids_limit and
+ * cpu_weight (docs/resources.md): memory.limit and unified memory.max in
+ * 1 MiB..1 TiB (-1 / "max": none), pids.limit and unified pids.max in
+ * 1..4194304 (0 or -1: none), cpu.shares 2..262144 (as runc converts it) and
+ * unified cpu.weight 1..10000. Other fields are ignored with a warning on
+ * stderr. 0, or -EINVAL naming the field and the reason in err
+ * ("config.json: linux.resources.memory.limit: -5: negative ...").
+ */
+int host_resources_parse(void *res, const char *name, struct rb_config *cfg, struct rb_err *err);
+
+/*
+ * The CPU weight (1..10000, cgroup v2's scale, 100 = default) as a nice
+ * value -20..19 with the nearest CFS share relative to nice 0.
+ */
+int host_cpu_weight_nice(uint32_t weight);
+
+/*
+ * Apply cfg->cpu_weight (if set) to this process before the deployment
+ * starts its threads, which inherit it: every host thread of the
+ * container (vCPUs, RECs, the shim's one thread) gets the weight's nice
+ * value, so the host's scheduler shares the CPU between containers by
+ * weight. There is no weighting among one container's own tasks. A nice
+ * below 0 needs CAP_SYS_NICE: without it a warning on stderr, no error.
+ */
+void host_cpu_weight_apply(const struct rb_config *cfg);
 
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);

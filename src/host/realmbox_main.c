@@ -47,6 +47,9 @@ static const struct command {
 	 "exec [--tty|-t] [--env|-e K=V]... [--cwd DIR] [--user UID[:GID]] [--detach|-d]\n"
 	 "                     [--pid-file FILE] [--console-socket SOCK] [--process FILE] ID "
 	 "[CMD ARGS...]"},
+	{"stats", host_cmd_stats, "a running container's memory, pids and counters (JSON)",
+	 "stats ID"},
+	{"events", host_cmd_events, "runc's events: --stats prints one stats object (JSON)", NULL},
 	{"features", host_cmd_features, "print what the runtime supports (JSON, as runc)",
 	 "features"},
 	{"run", host_cmd_run, "run a container from an OCI bundle in the foreground", NULL},

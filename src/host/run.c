@@ -21,6 +21,7 @@
 #include "host/err.h"
 #include "host/lifecycle.h"
 #include "host/manifest.h"
+#include "host/monitor.h"
 #include "host/oci.h"
 
 /*
@@ -368,14 +369,30 @@ int host_cmd_run(int argc, char **argv)
 		return 1;
 	}
 
+	/* registered as runc's run does: list/state/kill/ps/stats/exec see it meanwhile */
+	char root[4096];
+	struct rb_cstate st;
+	struct rb_err rerr;
+
+	if (host_run_register(&cfg, root, sizeof(root), &st) != 0) {
+		host_manifest_free(&mf);
+		host_config_free(&cfg);
+		return 1;
+	}
+	setenv("REALMBOX_ROOT", root, 0); /* the machine's keys: the same root as the state */
 	memset(&res, 0, sizeof(res));
 	fflush(stdout);
 	fflush(stderr);
 	struct sig_forward fwd;
+	struct host_monitor_args ma = {.root = root, .cfg = &cfg, .mf = &mf, .st = &st,
+				       .ready_fd = -1, .io = {STDIN_FILENO, STDOUT_FILENO,
+							     STDERR_FILENO}};
+	host_cpu_weight_apply(&cfg); /* before any thread: each inherits it */
 	sig_forward_start(&fwd, cfg.id);
-	rc = deploy_run(&cfg, &mf, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &res, errbuf,
-			sizeof(errbuf));
+	rc = host_monitor_foreground(&ma, &res, errbuf, sizeof(errbuf));
 	sig_forward_stop(&fwd);
+	host_cstate_remove(root, cfg.id, &rerr);
+	host_cstate_free(&st);
 	t2 = now_ms();
 	if (rc == -ENOTSUP) {
 		fprintf(stderr, "realmbox: run: isolation %s: not supported yet\n",

@@ -129,9 +129,21 @@ int fd_close(struct process *p, int fd)
 	return 0;
 }
 
+/*
+ * Init's streams 0-2 are a terminal when the container has one; a process
+ * started from outside (libos_spawn) has its own streams, a terminal when
+ * its request said so (proc_launch names them /dev/pts/0, else a pipe).
+ */
+static bool console_is_tty(const struct file *f)
+{
+	if (f->console_fd < 3)
+		return g.cfg.terminal;
+	return f->path && kstrncmp(f->path, "pipe:", 5) != 0;
+}
+
 bool file_is_tty(struct file *f)
 {
-	return f->type == FT_CONSOLE && g.cfg.terminal;
+	return f->type == FT_CONSOLE && console_is_tty(f);
 }
 
 #define CHUNK 65536UL
@@ -356,8 +368,8 @@ int file_stat(struct file *f, struct kstat *st)
 			vfs_node_stat(f->path, &nd, st);
 		return 0;
 	case FT_CONSOLE:
-		st->mode = (g.cfg.terminal ? S_IFCHR : S_IFIFO) | 0620;
-		st->rdev = g.cfg.terminal ? 0x8800 : 0;
+		st->mode = (console_is_tty(f) ? S_IFCHR : S_IFIFO) | 0620;
+		st->rdev = console_is_tty(f) ? 0x8800 : 0;
 		st->dev = 0xd;
 		st->nlink = 1;
 		st->ino = 3 + (uint64_t)f->console_fd;

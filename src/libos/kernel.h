@@ -397,6 +397,22 @@ int path_in(struct task *t, uint64_t uaddr, char **out);
 /* Mark [lo, hi) as a range the current call legitimately reaches (iovec buffers, argv strings). */
 void uaccess_allow(struct task *t, uint64_t lo, uint64_t len);
 
+/* ---- res.c: linux.resources (docs/resources.md) ---- */
+/* The container's pages now, as the deployment counts them (0 without pal->mem_pages). */
+uint64_t res_mem_pages(void);
+/*
+ * npages more container pages are about to be mapped (0: check after a fork
+ * copied): 0 within the memory limit; otherwise every process of the
+ * container gets SIGKILL (the OOM kill, once logged) and -ENOMEM.
+ */
+int res_mem_charge(uint64_t npages);
+/* Whether the OOM kill happened (a fault's -ENOMEM then needs no signal of its own). */
+bool res_oom_killed(void);
+/* Tasks alive plus processes not reaped yet (the pids controller's count). */
+uint64_t res_pids_current(void);
+/* One more task: 0, or -EAGAIN at the pids limit. */
+int res_pids_charge(void);
+
 /* ---- mm.c ---- */
 struct mm *mm_new(void);
 void mm_put(struct mm *mm);

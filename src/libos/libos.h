@@ -59,6 +59,9 @@ struct libos_config {
 	unsigned n_groups;
 	const struct libos_mf_entry *mf; /* sorted by path (strcmp) */
 	size_t mf_n;
+	/* linux.resources (docs/resources.md); 0: no limit */
+	uint64_t mem_limit_pages; /* container pages (pal->mem_pages) at most; over it: OOM kill */
+	uint64_t pids_limit;      /* tasks (threads) alive or unreaped at most; clone: EAGAIN */
 };
 
 /*
@@ -114,8 +117,18 @@ struct libos_stats {
 	uint64_t desc_violations; /* user copies outside the ranges the call's descriptors name */
 	uint64_t futex_waits;     /* FUTEX_WAIT(_BITSET) calls that slept */
 	uint64_t shared_copied;   /* MAP_SHARED regions a fork gave private copies (no PAL mem_share) */
+	uint64_t oom_kills;       /* the memory limit was reached: the container was killed */
+	uint64_t pids_refused;    /* clone/spawn answered EAGAIN at the pids limit */
+	uint64_t mem_pages;       /* container pages now (pal->mem_pages; 0 without it) */
+	uint64_t pids_current;    /* tasks alive or unreaped now */
 };
 void libos_get_stats(struct libos_stats *st);
+/*
+ * The counters of the running container with mem_pages and pids_current
+ * filled in now (the runtime's stats). Takes the library OS lock. 0, or
+ * -ESRCH when the container is not running (yet, or any more).
+ */
+int libos_stats_now(struct libos_stats *st);
 /* Name of syscall nr ("read"), or NULL if the table does not know it. */
 const char *libos_syscall_name(unsigned nr);
 

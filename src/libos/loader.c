@@ -235,7 +235,7 @@ int map_sigpage(struct mm *mm)
 {
 	int r = vma_add(mm, LAYOUT_SIGPAGE, LAYOUT_SIGPAGE + PAGE_SIZE, PROT_READ | PROT_EXEC,
 			VMA_SIGPAGE, NULL, 0, 0, NULL);
-	if (r)
+	if (r || (r = res_mem_charge(1)))
 		return r;
 	return PAL(mem_map, mm->as, LAYOUT_SIGPAGE, PAGE_SIZE, PAL_PROT_R | PAL_PROT_X, sigtramp,
 		   sizeof(sigtramp));

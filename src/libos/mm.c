@@ -269,6 +269,8 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
 		if (!pg)
 			return -EFAULT;
 		int r = shm_fill_page(v, page, pg);
+		if (!r)
+			r = res_mem_charge(1);
 		if (!r) {
 			g.stats.page_faults++;
 			r = PAL(mem_map, mm->as, page, PAGE_SIZE, prot_to_pal(v->prot), pg, PAGE_SIZE);
@@ -289,6 +291,9 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
 			init_len = KMIN((size_t)fend, v->file->size - off);
 		}
 	}
+	int rc = res_mem_charge(1);
+	if (rc)
+		return rc;
 	g.stats.page_faults++;
 	return PAL(mem_map, mm->as, page, PAGE_SIZE, prot_to_pal(v->prot), init, init_len);
 }
@@ -340,6 +345,11 @@ struct mm *mm_fork(struct mm *src)
 			mm_put(d);
 			return NULL;
 		}
+	}
+	/* the copies are charged at once (no copy-on-write): over the limit, the OOM kill */
+	if (res_mem_charge(0)) {
+		mm_put(d);
+		return NULL;
 	}
 	return d;
 }

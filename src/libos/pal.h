@@ -83,6 +83,13 @@ struct pal_ops {
 	int (*mem_protect)(void *ctx, struct pal_as *as, uint64_t va, uint64_t len, unsigned prot);
 	/* 0 with *prot if the page holding va is mapped, -ENOENT otherwise. */
 	int (*mem_query)(void *ctx, struct pal_as *as, uint64_t va, unsigned *prot);
+	/*
+	 * Optional (NULL: not counted, memory limits not enforced). The pages
+	 * of container memory mapped now, in every address space of the
+	 * container, a page shared by several (mem_share) counted once: what
+	 * the memory limit is applied to.
+	 */
+	uint64_t (*mem_pages)(void *ctx);
 	/* fork: give dst private copies of the pages mapped in src in [va, va+len). */
 	int (*mem_copy_as)(void *ctx, struct pal_as *dst, struct pal_as *src, uint64_t va,
 			   uint64_t len);

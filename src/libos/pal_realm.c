@@ -893,8 +893,16 @@ static long r_strncpy_from_user(void *c, struct pal_as *as, char *dst, uint64_t 
 	return -ENAMETOOLONG;
 }
 
+/* The Container Realm's pool granules in use (mapped, or held by the RMM): the memory limit's count. */
+static uint64_t r_mem_pages(void *c)
+{
+	(void)c;
+	return R.st.pool_used;
+}
+
 void prm_mem_ops(struct pal_ops *ops)
 {
+	ops->mem_pages = r_mem_pages;
 	ops->as_create = r_as_create;
 	ops->as_destroy = r_as_destroy;
 	ops->mem_map = r_mem_map;

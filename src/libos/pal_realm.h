@@ -124,7 +124,13 @@ enum pal_realm_net_op {
  * or -EPERM (not allowed by the measured configuration), -EBUSY (every REC
  * of the container was running), -EIO (the RMM made no token).
  */
-#define PRH_CMD_ATTEST 10
+#define PRH_CMD_ATTEST 11
+#define PRH_CMD_STATS 10   /* struct pal_realm_live into the NS buffer, then PRH_RESULT 0/-ESRCH */
+
+/* The container's counters the System Realm reports for the runtime's stats (PRH_CMD_STATS). */
+struct pal_realm_live {
+	uint64_t mem_pages, pids, syscalls, enosys, oom_kills, pids_refused;
+};
 
 #define PAL_REALM_MAX_RECS 31 /* RECs of a Container Realm (docs/fasco-abi.md) */
 

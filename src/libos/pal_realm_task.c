@@ -235,12 +235,27 @@ void pal_realm_allow_exec(bool allow)
 }
 
 static int64_t attest_from_outside(uint64_t len);
+/* PRH_CMD_STATS: counters only (no content of the container leaves this way). */
+static int64_t report_stats(void)
+{
+	struct libos_stats st;
+	struct pal_realm_live lv;
+
+	if (!R.started || R.ended || sizeof(lv) > R.e.ns_size || libos_stats_now(&st) != 0)
+		return -ESRCH;
+	lv = (struct pal_realm_live){st.mem_pages, st.pids_current, st.syscalls, st.enosys,
+				     st.oom_kills, st.pids_refused};
+	memcpy(R.e.ns, &lv, sizeof(lv));
+	return 0;
+}
 
 static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 {
 	int st = 0, r;
 
 	switch (cmd) {
+	case PRH_CMD_STATS:
+		return report_stats();
 	case PRH_CMD_EXEC:
 		return spawn_from_outside(arg);
 	case PRH_CMD_EXEC_STATUS:
@@ -304,7 +319,8 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 			continue;
 		}
 		if (out[0] == PRH_CMD_EXEC || out[0] == PRH_CMD_EXEC_STATUS ||
-		    out[0] == PRH_CMD_KILL_PID || out[0] == PRH_CMD_ATTEST) {
+		    out[0] == PRH_CMD_KILL_PID || out[0] == PRH_CMD_ATTEST ||
+		    out[0] == PRH_CMD_STATS) {
 			uint64_t res[1] = {(uint64_t)outside_cmd(out[0], out[1])};
 
 			pal_realm_host_call(PRH_RESULT, res, 1, NULL);

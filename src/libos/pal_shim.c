@@ -90,6 +90,7 @@ static struct {
 	bool container, ended;
 	int status;
 	struct pal_shim_stats st;
+	uint64_t pages; /* container pages mapped (hash entries): the memory limit's count */
 } S;
 
 size_t pal_shim_meta_size(void)
@@ -199,6 +200,7 @@ static void hset(uint32_t as, uint64_t va, unsigned prot)
 	}
 	slot->key = key;
 	slot->prot = prot;
+	S.pages++;
 }
 
 
@@ -229,6 +231,13 @@ static void h_drop(struct hent *e, uint64_t arg)
 {
 	(void)arg;
 	e->key = HASH_DEL;
+	S.pages--;
+}
+
+static uint64_t s_mem_pages(void *c)
+{
+	(void)c;
+	return S.pages;
 }
 
 static void h_prot(struct hent *e, uint64_t arg)
@@ -1198,6 +1207,7 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	ops->mem_query = s_mem_query;
 	ops->mem_copy_as = s_mem_copy_as;
 	ops->mem_share = s_mem_share;
+	ops->mem_pages = s_mem_pages;
 	ops->copy_from_user = s_copy_from_user;
 	ops->copy_to_user = s_copy_to_user;
 	ops->strncpy_from_user = s_strncpy_from_user;

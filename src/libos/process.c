@@ -387,6 +387,9 @@ long sys_clone(struct task *t, const uint64_t *a)
 	}
 	if (flags & (CLONE_NEWNS | 0x7e000000ULL /* other namespaces */ | CLONE_PIDFD))
 		return -EINVAL;
+	int pe = res_pids_charge();
+	if (pe)
+		return pe;
 	struct process *c = proc_new(p);
 	if (!c)
 		return -EAGAIN;
@@ -796,6 +799,9 @@ static long clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_
 		return -EINVAL;
 	if (p->exiting)
 		return -EAGAIN;
+	int pe = res_pids_charge();
+	if (pe)
+		return pe;
 	int tid = -1;
 	for (int tries = 0; tries < 100000; tries++) {
 		int c = g.next_pid++;

@@ -240,7 +240,9 @@ long sys_mremap(struct task *t, const uint64_t *a)
 			continue;
 		if (!(cur & PAL_PROT_R))
 			PAL(mem_protect, mm->as, old + off, PAGE_SIZE, cur | PAL_PROT_R);
-		r = PAL(copy_from_user, mm->as, pg, old + off, PAGE_SIZE);
+		r = res_mem_charge(1);
+		if (!r)
+			r = PAL(copy_from_user, mm->as, pg, old + off, PAGE_SIZE);
 		if (!r)
 			r = PAL(mem_map, mm->as, na + off, PAGE_SIZE, pal_prot, pg, PAGE_SIZE);
 		if (r) {

@@ -145,6 +145,20 @@ void libos_get_stats(struct libos_stats *st)
 	*st = g.stats;
 }
 
+int libos_stats_now(struct libos_stats *st)
+{
+	PAL(lock);
+	if (g.container_done || !proc_find(1)) {
+		PAL(unlock);
+		return -ESRCH;
+	}
+	*st = g.stats;
+	st->mem_pages = res_mem_pages();
+	st->pids_current = res_pids_current();
+	PAL(unlock);
+	return 0;
+}
+
 /*
  * A new process with no parent inside the container (init, or one the
  * runtime asks for: libos_spawn), its fds 0-2 the console streams
@@ -281,6 +295,12 @@ int libos_spawn(const struct libos_spawn_req *req, char *errbuf, size_t errlen)
 			  LIBOS_SPAWN_MAX);
 		return -EAGAIN;
 	}
+	if (res_pids_charge()) {
+		PAL(unlock);
+		ksnprintf(errbuf, errlen, "the container's pids limit (%lu) is reached",
+			  (unsigned long)g.cfg.pids_limit);
+		return -EAGAIN;
+	}
 	struct process *p = proc_launch(req->args, req->env, req->cwd, req->console_base,
 					req->terminal, errbuf, errlen, &r);
 	if (p && r == 0) {
@@ -367,6 +387,8 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 		int fr = mm_fault(t->proc->mm, exc->far, access);
 		if (fr == -EIO) {
 			fault_signal(t, SIGBUS, 2 /* BUS_ADRERR */, exc->far);
+		} else if (fr == -ENOMEM && res_oom_killed()) {
+			/* the memory limit: SIGKILL is pending for the whole container */
 		} else if (fr != 0) {
 			lo_log(LOG_INFO, "pid %d: segfault at %#lx pc %#lx (%s)", t->proc->pid,
 			       (unsigned long)exc->far, (unsigned long)t->regs.pc,

@@ -167,6 +167,27 @@ def main():
             f.write(b"\0")
         check(measure(b3, env) not in (rims["b1"], r_cfg), "a rootfs file change changes the RIM")
 
+        # linux.resources limits are measured (a record only when set), the same in measure and run
+        b6 = make_bundle(tmp, "b6", ["/prog/static/tsm_report"])
+        with open(os.path.join(b6, "config.json")) as f:
+            cfg = json.load(f)
+        cfg.setdefault("linux", {})["resources"] = {"memory": {"limit": 64 << 20},
+                                                    "pids": {"limit": 16}}
+        with open(os.path.join(b6, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        r_res = measure(b6, env)
+        check(r_res != rims["b1"], "resource limits change the RIM")
+        p = rb("run", "--isolation", "realm", "--bundle", b6, "id-b6", env=env, ok=False)
+        tok = token_of(p.stdout)
+        verified = False
+        if tok is not None:
+            path = os.path.join(tmp, "b6.cbor")
+            with open(path, "wb") as f:
+                f.write(tok)
+            verified = rb("verify", path, "--platform-key", pem, "--challenge", chal1.hex(),
+                          "--rim", r_res, ok=False).returncode == 0
+        check(verified, "a limited container's token carries the RIM measure computes")
+
         # the recipe's parameters are measured, the same way in measure and run
         env2 = dict(env, REALMBOX_REALM_RECS="4", REALMBOX_REALM_POOL_MB="6")
         r_small = measure(b1, env2)

@@ -7,8 +7,9 @@ of the busybox example rootfs by writing the OCI image layout by hand (no
 registry, no network), imports it with `ctr images import`, then:
 `ctr run --rm` prints the container's output and returns its exit status;
 a detached task is seen by `ctr task ps` and `ctr task ls`, runs a second
-process with `ctr task exec`, and is ended by `ctr task kill` (names and
-numbers), in none and realm modes. containerd calls the runtime with --root, --log,
+process with `ctr task exec` (and `ctr task exec -t`: a terminal over the
+console socket, typed input, the status), and is ended by `ctr task kill`
+(names and numbers), in none and realm modes. containerd calls the runtime with --root, --log,
 --log-format json, create --bundle --pid-file, start, state, kill, delete.
 
 Skips with the reason only when containerd is not installed or cannot
@@ -19,6 +20,8 @@ import hashlib
 import io
 import json
 import os
+import pty
+import select
 import shutil
 import subprocess
 import sys
@@ -225,6 +228,50 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         finally:
             self.ctr("tasks", "delete", "-f", "k2")
             self.ctr("containers", "delete", "k2")
+
+    def test_exec_tty(self):
+        """`ctr task exec -t` (realmbox exec --detach --tty --console-socket): the
+        process has a terminal, reads what is typed and its status comes back."""
+        for iso in ("none", "realm"):
+            p = self.ctr(*self.run_args("-d", "--annotation", "org.realmbox.exec=allow",
+                                        iso=iso), IMAGE, "x1", "sh", "-c", "sleep 100")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            master, slave = pty.openpty()
+            try:
+                ex = subprocess.Popen(["ctr", "--address", self.sock, "--namespace", NS, "tasks",
+                                       "exec", "-t", "--exec-id", "t1", "x1", "sh", "-c",
+                                       "test -t 0 && echo tty-yes; read l; echo got $l; exit 6"],
+                                      stdin=slave, stdout=slave, stderr=slave)
+                os.close(slave)
+                data = b""
+                deadline = time.time() + 60
+                sent = False
+                while time.time() < deadline and ex.poll() is None:
+                    r, _, _ = select.select([master], [], [], 0.2)
+                    if r:
+                        try:
+                            data += os.read(master, 4096)
+                        except OSError:
+                            break
+                    if not sent and b"tty-yes" in data:
+                        os.write(master, b"typed\r")
+                        sent = True
+                ex.wait(timeout=30)
+                try:
+                    while select.select([master], [], [], 0.2)[0]:
+                        chunk = os.read(master, 4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError:
+                    pass
+                self.assertIn(b"tty-yes", data, iso)
+                self.assertIn(b"got typed", data, iso)
+                self.assertEqual(ex.returncode, 6, (iso, data))
+            finally:
+                os.close(master)
+                self.ctr("tasks", "delete", "-f", "x1")
+                self.ctr("containers", "delete", "x1")
 
 
 if __name__ == "__main__":

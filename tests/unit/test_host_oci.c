@@ -254,6 +254,46 @@ static void test_bad_rlimits(void **state)
 	expect_error("process.rlimits[0].hard: required", EINVAL);
 }
 
+static void test_resources(void **state)
+{
+	struct rb_config cfg;
+
+	write_valid("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": 16777217},"
+		    " \"pids\": {\"limit\": 7}, \"cpu\": {\"shares\": 512},"
+		    " \"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}}");
+	load_ok(&cfg);
+	assert_int_equal(cfg.mem_limit, 16777216 + 4096); /* whole pages */
+	assert_int_equal(cfg.pids_limit, 7);
+	assert_int_equal(cfg.cpu_weight, 20); /* runc's conversion of 512 shares */
+	host_config_free(&cfg);
+	/* unified wins; "max" and -1 are no limit */
+	write_valid("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": -1},"
+		    " \"pids\": {\"limit\": -1}, \"cpu\": {\"shares\": 1024},"
+		    " \"unified\": {\"cpu.weight\": \"300\", \"memory.max\": \"max\","
+		    " \"pids.max\": \"9\"}}}");
+	load_ok(&cfg);
+	assert_int_equal(cfg.mem_limit, 0);
+	assert_int_equal(cfg.pids_limit, 9);
+	assert_int_equal(cfg.cpu_weight, 300);
+	host_config_free(&cfg);
+	assert_int_equal(host_cpu_weight_nice(100), 0);
+	assert_int_equal(host_cpu_weight_nice(20), 7);
+	assert_int_equal(host_cpu_weight_nice(10000), -20);
+	assert_int_equal(host_cpu_weight_nice(1), 19);
+	write_valid("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": -2}}}");
+	expect_error("linux.resources.memory.limit: -2: negative", EINVAL);
+	write_valid("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": \"1G\"}}}");
+	expect_error("linux.resources.memory.limit: must be an integer", EINVAL);
+	write_valid("", "\"linux\": {\"resources\": {\"pids\": {\"limit\": 4194305}}}");
+	expect_error("linux.resources.pids.limit: 4194305: out of range", EINVAL);
+	write_valid("", "\"linux\": {\"resources\": {\"cpu\": {\"shares\": 262145}}}");
+	expect_error("linux.resources.cpu.shares: 262145: out of range", EINVAL);
+	write_valid("", "\"linux\": {\"resources\": {\"unified\": {\"pids.max\": 5}}}");
+	expect_error("linux.resources.unified.pids.max: must be a string", EINVAL);
+	write_valid("", "\"linux\": {\"resources\": [1]}");
+	expect_error("config.json: linux.resources: must be an object", EINVAL);
+}
+
 static void test_bad_root_and_version(void **state)
 {
 	char text[1024], real[PATH_MAX], want[PATH_MAX + 64];
@@ -349,6 +389,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rlimits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_root_and_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_config, setup, teardown),

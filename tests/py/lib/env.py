@@ -1,15 +1,25 @@
 """Where things are: the repository, the build directory ($BUILD, default
 "build"), the realmbox program, and the example bundles (built on demand
 with scripts/make-bundle.sh into $BUILD/bundles)."""
+import atexit
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BUILD = os.path.join(REPO, os.environ.get("BUILD", "build"))
 REALMBOX = os.path.join(BUILD, "realmbox")
 BUNDLES = os.path.join(BUILD, "bundles")
+
+# A runtime root of this test process's own ($REALMBOX_ROOT: used when no --root
+# is given): foreground `realmbox run` registers its container there as runc's
+# run does, and tests run at the same time by others must not meet its IDs.
+if not os.environ.get("REALMBOX_ROOT"):
+    os.environ["REALMBOX_ROOT"] = tempfile.mkdtemp(prefix="rb-test-root-")
+    atexit.register(shutil.rmtree, os.environ["REALMBOX_ROOT"], True)
 
 
 def _newest_mtime(paths):

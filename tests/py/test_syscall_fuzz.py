@@ -86,6 +86,9 @@ def main():
             print(f"FAIL {mode}: {'; '.join(problems)} ({info})")
             print("  stdout: " + out[-600:].replace("\n", "\n  stdout: "))
             print("  stderr: " + err[-1500:].replace("\n", "\n  stderr: "))
+            # the RMM's and the mini-OS's reasons, wherever they are in the log
+            for line in [ln for ln in err.splitlines() if "refused" in ln][:20]:
+                print("  refusal: " + line)
         else:
             print(f"pass {mode}: {info}")
     print(f"reproduce: python3 tests/py/test_syscall_fuzz.py --seed {a.seed}")

@@ -595,10 +595,13 @@ static int fork_page_cb(uint32_t s, void *arg)
 	return 0;
 }
 
-static int r_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
-			 uint64_t len)
+/*
+ * The common checks of copying or sharing [va, va + len) from src, the
+ * calling process's live space, into dst, a fork child that has not run
+ * (bound to its REC first if still staged): 0 or -errno.
+ */
+static int fork_pair_ready(struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
 {
-	(void)c;
 	if (!va_ok(va, len))
 		return -EINVAL;
 	if (prm_mode(src) != AS_LIVE || R.recs[R.cur_rec].cur_as != prm_as_id(src))
@@ -608,8 +611,18 @@ static int r_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64
 		if (r)
 			return r;
 	}
-	if (prm_mode(dst) != AS_FORK)
-		return -EINVAL;
+	/* the RMM copies and shares only into a child that has not run */
+	return prm_mode(dst) == AS_FORK ? 0 : -EINVAL;
+}
+
+static int r_mem_copy_as(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va,
+			 uint64_t len)
+{
+	int r = fork_pair_ready(dst, src, va, len);
+
+	(void)c;
+	if (r)
+		return r;
 	struct fork_arg fa = {R.cur_rec, prm_as(dst)->rec, prm_as_id(dst)};
 	return prm_slots_in(prm_as_id(src), va, len, fork_page_cb, &fa);
 }
@@ -668,18 +681,11 @@ static int share_leak_cb(uint32_t s, void *arg)
 
 static int r_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t va, uint64_t len)
 {
+	int r = fork_pair_ready(dst, src, va, len);
+
 	(void)c;
-	if (!va_ok(va, len))
-		return -EINVAL;
-	if (prm_mode(src) != AS_LIVE || R.recs[R.cur_rec].cur_as != prm_as_id(src))
-		return -EFAULT; /* only the calling process forks */
-	if (prm_mode(dst) == AS_STAGED) {
-		int r = prm_fork_bind(dst);
-		if (r)
-			return r;
-	}
-	if (prm_mode(dst) != AS_FORK)
-		return -EINVAL; /* the RMM shares only into a child that has not run */
+	if (r)
+		return r;
 	struct share_arg sa = {prm_as_id(dst), 0, false};
 	prm_slots_in(prm_as_id(src), va, len, share_count_cb, &sa);
 	if (sa.full || sa.pages > R.nafree + (R.alias_max - R.alias_hw)) {

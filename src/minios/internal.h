@@ -147,6 +147,9 @@ struct ms_state {
 
 /* Map mini-OS or con-shim memory (Priv-GPT; shim-GPT for con-shim granules). */
 void *ms_map(uint64_t pa, size_t len);
+
+/* Zero the granule at pa (NS under the current GPT, as ms_map requires). */
+void ms_zero(uint64_t pa);
 struct ms_state *ms_state(void);
 struct ms_gmeta *ms_meta(uint64_t pa); /* NULL outside DRAM */
 struct ms_shim *ms_shim_at(uint32_t slot);

@@ -636,7 +636,7 @@ int rc_copy_page(struct ms_call *c)
 	if (src)
 		memcpy(ms_map(pa, GRANULE_SIZE), ms_map(src, GRANULE_SIZE), GRANULE_SIZE);
 	else
-		memset(ms_map(pa, GRANULE_SIZE), 0, GRANULE_SIZE);
+		ms_zero(pa);
 	return 0;
 }
 

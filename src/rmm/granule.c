@@ -186,7 +186,13 @@ void *granule_map(struct granule *g)
 
 void granule_memzero(struct granule *g)
 {
-	memset(granule_map(g), 0, GRANULE_SIZE);
+	int ret;
+
+	ASSERT(granule_get_state(g) != GRANULE_STATE_NS);
+	/* through the platform, which may leave an already-zero granule untouched */
+	ret = plat_zero(PAS_REALM, granule_addr(g), GRANULE_SIZE, NULL);
+	ASSERT(ret == 0);
+	(void)ret;
 }
 
 static int ns_buffer_check(uint64_t pa, size_t offset, size_t len)

@@ -112,6 +112,35 @@ int plat_write(enum pas pas, uint64_t pa, const void *buf, size_t len, struct pl
 	return 0;
 }
 
+/*
+ * Zero [p, p + len) without writing the whole 4 KiB host pages that are
+ * zero already: the emulated DRAM is anonymous host memory, and a page
+ * never written reads as zero without being resident. Scrubbing fresh
+ * granules used to make each realm container's machine resident for ~67 MiB
+ * of zeros.
+ */
+static void zero_sparse(uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		size_t n = 4096 - ((uintptr_t)p & 4095);
+		const uint64_t *w = (const uint64_t *)p;
+		size_t i;
+
+		if (n > len)
+			n = len;
+		if (n == 4096) {
+			for (i = 0; i < 4096 / 8 && w[i] == 0; i++)
+				;
+			if (i < 4096 / 8)
+				memset(p, 0, n);
+		} else {
+			memset(p, 0, n);
+		}
+		p += n;
+		len -= n;
+	}
+}
+
 int plat_zero(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f)
 {
 	int ret = check_range(pas, pa, len, f);
@@ -119,7 +148,7 @@ int plat_zero(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f)
 	if (ret != 0)
 		return ret;
 	if (len != 0)
-		memset(emu_pa_ptr(pa), 0, len);
+		zero_sparse(emu_pa_ptr(pa), len);
 	return 0;
 }
 

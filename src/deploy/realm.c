@@ -611,7 +611,6 @@ static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
 /* One host call of the System Realm: the answer's gprs in out[0..]. */
 static void ps_answer(const uint8_t *buf, uint64_t n);
 static void outside_answer(int64_t result);
-static void stats_capture(int64_t result);
 
 static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 {
@@ -744,7 +743,6 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		break;
 	}
 	case PRH_RESULT:
-		stats_capture((int64_t)a[0]);
 		outside_answer((int64_t)a[0]);
 		break;
 	case PRH_LOG: {
@@ -825,8 +823,6 @@ static struct {
 	size_t ocap;
 	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
 	int64_t oresult;
-	bool ostats;	      /* the pending outside command is PRH_CMD_STATS: keep its record */
-	struct pal_realm_live live;
 	uint64_t c0[PLAT_CNT_NR]; /* platform counters when the container started */
 	pthread_cond_t cv_ps;
 	struct rb_proc_info ps[64];
@@ -1045,21 +1041,6 @@ int realm_kill(const char *id, int sig)
 }
 
 /* PRH_RESULT of PRH_CMD_STATS: its record is in the NS buffer now (read before answering). */
-static void stats_capture(int64_t result)
-{
-	pthread_mutex_lock(&S.mu);
-	bool st = S.ostats && result == 0 && sizeof(S.live) <= hs.ns_size;
-	pthread_mutex_unlock(&S.mu);
-	if (st) {
-		struct pal_realm_live lv;
-
-		ns_read(&lv, sizeof(lv));
-		pthread_mutex_lock(&S.mu);
-		S.live = lv;
-		pthread_mutex_unlock(&S.mu);
-	}
-}
-
 /* PRH_RESULT: the System Realm's answer to the pending outside command. */
 static void outside_answer(int64_t result)
 {
@@ -1131,23 +1112,19 @@ int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const voi
 
 int realm_stats(const char *id, struct rb_live_stats *out)
 {
-	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER; /* S.ostats: one asker */
+	struct pal_realm_live lv;
 
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&one);
+	/* the record comes back through the NS buffer, as attest's token does */
+	int64_t res = outside(id, PRH_CMD_STATS, 0, NULL, 0, &lv, sizeof(lv));
 	pthread_mutex_lock(&S.mu);
-	S.ostats = true;
-	pthread_mutex_unlock(&S.mu);
-	int64_t res = outside(id, PRH_CMD_STATS, 0, NULL, 0, NULL, 0);
-	pthread_mutex_lock(&S.mu);
-	S.ostats = false;
-	struct pal_realm_live lv = S.live;
 	bool live = S.running && !S.stop;
 	out->forwarded = S.cnt && live ? S.cnt->forwards : 0;
 	pthread_mutex_unlock(&S.mu);
-	pthread_mutex_unlock(&one);
 	if (res < 0)
 		return (int)res;
+	if (res != (int64_t)sizeof(lv))
+		return -EIO;
 	out->mem_bytes = lv.mem_pages * PG;
 	out->pids = lv.pids;
 	out->syscalls = lv.syscalls;

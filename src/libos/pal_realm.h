@@ -125,7 +125,7 @@ enum pal_realm_net_op {
  * of the container was running), -EIO (the RMM made no token).
  */
 #define PRH_CMD_ATTEST 11
-#define PRH_CMD_STATS 10   /* struct pal_realm_live into the NS buffer, then PRH_RESULT 0/-ESRCH */
+#define PRH_CMD_STATS 10   /* struct pal_realm_live into the NS buffer; PRH_RESULT its size, -ESRCH */
 
 /* The container's counters the System Realm reports for the runtime's stats (PRH_CMD_STATS). */
 struct pal_realm_live {

@@ -166,9 +166,10 @@ static int add_new(const char *canon, struct inode *i)
 	return 0;
 }
 
-int tmp_create(const char *canon, uint32_t mode, struct inode **out)
+/* A new inode of type `type` (S_IF*) at canon. */
+static int create_typed(const char *canon, uint32_t type, uint32_t mode, struct inode **out)
 {
-	struct inode *i = tmp_inode_new(S_IFREG | (mode & 07777));
+	struct inode *i = tmp_inode_new(type | (mode & 07777));
 	if (!i)
 		return -ENOMEM;
 	int r = add_new(canon, i);
@@ -178,16 +179,14 @@ int tmp_create(const char *canon, uint32_t mode, struct inode **out)
 	return 0;
 }
 
+int tmp_create(const char *canon, uint32_t mode, struct inode **out)
+{
+	return create_typed(canon, S_IFREG, mode, out);
+}
+
 int tmp_mksock(const char *canon, uint32_t mode, struct inode **out)
 {
-	struct inode *i = tmp_inode_new(S_IFSOCK | (mode & 07777));
-	if (!i)
-		return -ENOMEM;
-	int r = add_new(canon, i);
-	if (r)
-		return r;
-	*out = i;
-	return 0;
+	return create_typed(canon, S_IFSOCK, mode, out);
 }
 
 int tmp_mkdir(const char *canon, uint32_t mode)

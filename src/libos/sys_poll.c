@@ -111,6 +111,30 @@ static uint64_t deadline_of(int64_t timeout_ns)
 }
 
 /*
+ * The wait of ppoll, pselect6 and epoll_wait: scan until something is
+ * ready, the deadline (deadline_of) passes or a signal comes; `once`: a
+ * zero timeout, one scan. Returns the scan's count (0 at the deadline), its
+ * error, or -EINTR.
+ */
+typedef long (*ready_scan_fn)(struct task *t, void *arg, int64_t *wake_ns);
+
+static long wait_ready(struct task *t, uint64_t deadline, bool once, ready_scan_fn scan,
+		       void *arg)
+{
+	for (;;) {
+		int64_t wake = -1;
+		uint32_t seq = ev_seq();
+		long ready = scan(t, arg, &wake);
+
+		if (ready || once)
+			return ready;
+		int r = poll_sleep(t, seq, deadline, wake);
+		if (r != 0)
+			return r == 1 ? 0 : r;
+	}
+}
+
+/*
  * ppoll/pselect6 write the time left back (Linux does, unless the timeout
  * was zero); a failing copy is ignored as Linux ignores it.
  */
@@ -184,6 +208,18 @@ static long ppoll_scan(struct task *t, struct pollfd_k *p, uint64_t nfds, int64_
 }
 
 /* ppoll(fds, nfds, tmo, sigmask, sigsetsize) */
+struct ppoll_arg {
+	struct pollfd_k *p;
+	uint64_t nfds;
+};
+
+static long ppoll_scan_fn(struct task *t, void *arg, int64_t *wake)
+{
+	struct ppoll_arg *pa = arg;
+
+	return ppoll_scan(t, pa->p, pa->nfds, wake);
+}
+
 long sys_ppoll(struct task *t, const uint64_t *a)
 {
 	uint64_t nfds = a[1];
@@ -204,22 +240,9 @@ long sys_ppoll(struct task *t, const uint64_t *a)
 		kfree(p);
 		return sigmask_pop(t, pushed, -EFAULT);
 	}
+	struct ppoll_arg pa = {p, nfds};
 	uint64_t deadline = deadline_of(timeout);
-	long ready;
-	for (;;) {
-		int64_t wake;
-		uint32_t seq = ev_seq();
-		ready = ppoll_scan(t, p, nfds, &wake);
-		if (ready || timeout == 0)
-			break;
-		r = poll_sleep(t, seq, deadline, wake);
-		if (r == 1)
-			break;
-		if (r < 0) {
-			ready = r;
-			break;
-		}
-	}
+	long ready = wait_ready(t, deadline, timeout == 0, ppoll_scan_fn, &pa);
 	if (ready >= 0 && copy_out(t, a[0], p, sizeof(*p) * nfds))
 		ready = -EFAULT;
 	kfree(p);
@@ -263,6 +286,18 @@ static long select_scan(struct task *t, int nfds, uint8_t in[3][MAX_FDS / 8],
 }
 
 /* pselect6(nfds, readfds, writefds, exceptfds, timeout, {sigmask, sigsetsize}) */
+struct select_arg {
+	int nfds;
+	uint8_t (*in)[MAX_FDS / 8], (*out)[MAX_FDS / 8];
+};
+
+static long select_scan_fn(struct task *t, void *arg, int64_t *wake)
+{
+	struct select_arg *sa = arg;
+
+	return select_scan(t, sa->nfds, sa->in, sa->out, wake);
+}
+
 long sys_pselect6(struct task *t, const uint64_t *a)
 {
 	int nfds = (int)a[0];
@@ -300,22 +335,9 @@ long sys_pselect6(struct task *t, const uint64_t *a)
 		if (((in[0][fd / 8] | in[1][fd / 8] | in[2][fd / 8]) >> (fd % 8) & 1) &&
 		    !fd_get(t->proc, fd))
 			return sigmask_pop(t, pushed, -EBADF);
+	struct select_arg sa = {nfds, in, out};
 	uint64_t deadline = deadline_of(timeout);
-	long ready;
-	for (;;) {
-		int64_t wake;
-		uint32_t seq = ev_seq();
-		ready = select_scan(t, nfds, in, out, &wake);
-		if (ready || timeout == 0)
-			break;
-		r = poll_sleep(t, seq, deadline, wake);
-		if (r == 1)
-			break;
-		if (r < 0) {
-			ready = r;
-			break;
-		}
-	}
+	long ready = wait_ready(t, deadline, timeout == 0, select_scan_fn, &sa);
 	if (ready >= 0)
 		for (int k = 0; k < 3; k++)
 			if (a[1 + k] && copy_out(t, a[1 + k], out[k], nb))
@@ -940,6 +962,23 @@ static struct epoll *ep_get(struct task *t, uint64_t epfd, int *err)
 	return *err ? NULL : f->obj;
 }
 
+struct ep_wait_arg {
+	struct epoll *ep;
+	uint8_t *kb;
+	int max;
+};
+
+static long ep_scan_fn(struct task *t, void *arg, int64_t *wake)
+{
+	struct ep_wait_arg *wa = arg;
+	long n;
+
+	ep_scan(wa->ep);
+	n = ep_harvest(wa->ep, wa->kb, wa->max);
+	*wake = ep_wake_ns(wa->ep);
+	return n;
+}
+
 static long ep_wait(struct task *t, uint64_t epfd, uint64_t uev, int64_t maxevents, int64_t timeout)
 {
 	int err;
@@ -960,22 +999,8 @@ static long ep_wait(struct task *t, uint64_t epfd, uint64_t uev, int64_t maxeven
 	if (!kb)
 		return -ENOMEM;
 	file_get(ef); /* the instance stays while we sleep, even if its fd is closed */
-	uint64_t deadline = deadline_of(timeout);
-	long n;
-	for (;;) {
-		uint32_t seq = ev_seq();
-		ep_scan(ep);
-		n = ep_harvest(ep, kb, max);
-		if (n || timeout == 0)
-			break;
-		int r = poll_sleep(t, seq, deadline, ep_wake_ns(ep));
-		if (r == 1)
-			break;
-		if (r < 0) {
-			n = r;
-			break;
-		}
-	}
+	struct ep_wait_arg wa = {ep, kb, max};
+	long n = wait_ready(t, deadline_of(timeout), timeout == 0, ep_scan_fn, &wa);
 	if (n > 0 && copy_out(t, uev, kb, (size_t)n * 16))
 		n = -EFAULT;
 	file_put(ef);

@@ -194,28 +194,35 @@ long sys_sched_setparam(struct task *t, const uint64_t *a)
 	return set_sched(t, a[0], 0, a[1], true);
 }
 
-long sys_sched_get_priority_max(struct task *t, const uint64_t *a)
+/* The priority range of policy: 0 with [*lo, *hi], or -EINVAL for an unknown one. */
+static int prio_range(int policy, long *lo, long *hi)
 {
-	int policy = (int)a[0];
-
-	if (policy_rt(policy))
-		return 99;
+	if (policy_rt(policy)) {
+		*lo = 1;
+		*hi = 99;
+		return 0;
+	}
+	*lo = *hi = 0;
 	return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ||
-			       policy == SCHED_DEADLINE
+		       policy == SCHED_DEADLINE
 		       ? 0
 		       : -EINVAL;
 }
 
+long sys_sched_get_priority_max(struct task *t, const uint64_t *a)
+{
+	long lo, hi;
+	int r = prio_range((int)a[0], &lo, &hi);
+
+	return r ? r : hi;
+}
+
 long sys_sched_get_priority_min(struct task *t, const uint64_t *a)
 {
-	int policy = (int)a[0];
+	long lo, hi;
+	int r = prio_range((int)a[0], &lo, &hi);
 
-	if (policy_rt(policy))
-		return 1;
-	return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ||
-			       policy == SCHED_DEADLINE
-		       ? 0
-		       : -EINVAL;
+	return r ? r : lo;
 }
 
 long sys_sched_setaffinity(struct task *t, const uint64_t *a)

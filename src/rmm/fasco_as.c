@@ -160,7 +160,7 @@ int fasco_as_new(struct rec *rec)
 	if (as == NULL)
 		return err != 0 ? err : -ENOMEM;
 	spinlock_acquire(&rd->rb_as_lock);
-	/* The REC's own slot when free (a single-threaded process keeps tag = index + 1). */
+	/* The REC's own slot when unused (a single-threaded process keeps tag = index + 1). */
 	if (rec->rec_idx < GRANULE_FASCO_OWNER_MAX && rd->rb_as[rec->rec_idx].as == NULL)
 		pick = (unsigned)rec->rec_idx;
 	for (unsigned i = 0; pick == GRANULE_FASCO_OWNER_MAX && i < GRANULE_FASCO_OWNER_MAX; i++)

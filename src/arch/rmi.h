@@ -171,6 +171,12 @@ COMPILER_ASSERT(offsetof(struct rmi_rec_params, aux) == 0x808, "aux");
 #define REC_ENTER_FLAG_TRAP_WFI BIT(2)
 #define REC_ENTER_FLAG_TRAP_WFE BIT(3)
 #define REC_ENTER_FLAG_RIPAS_RESPONSE BIT(4) /* set = reject */
+/*
+ * realmbox's Fasco extension (docs/fasco-abi.md, exitless forwarding): a
+ * container REC's forwarded request may wait in the RMM, for a bounded
+ * time, for the System Realm's COMPLETE instead of exiting at once.
+ */
+#define REC_ENTER_FLAG_RB_EXITLESS BIT(8)
 
 #define RMI_EXIT_SYNC 0
 #define RMI_EXIT_IRQ 1

@@ -101,6 +101,7 @@ struct rb_result {
 	uint64_t syscalls_enosys;
 	uint64_t forwarded;     /* realm: exceptions forwarded to the System Realm */
 	uint64_t rec_exits;
+	uint64_t exitless, exitless_timeouts; /* realm: requests completed without an exit; waits that ran out */
 	uint64_t world_switches;
 	uint64_t rmm_copies, rmm_copy_bytes;
 	uint64_t verify_refusals;

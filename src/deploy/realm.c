@@ -486,17 +486,37 @@ static unsigned realm_destroy(struct hrealm *h)
 }
 
 /* REC_ENTER with gprs for a pending host call; the exit in *ex. */
-static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct rmi_rec_exit *ex)
+static uint64_t enter_flags(struct hrec *h, const uint64_t *gprs, unsigned n, uint64_t flags,
+			    struct rmi_rec_exit *ex)
 {
 	struct rmi_rec_enter en;
 
 	memset(&en, 0, sizeof(en));
+	en.flags = flags;
 	for (unsigned i = 0; i < n; i++)
 		en.gprs[i] = gprs[i];
 	host_mem_write(h->run, &en, sizeof(en));
 	uint64_t st = rmi(SMC_RMI_REC_ENTER, h->rec, h->run, 0, 0, 0, NULL);
 	host_mem_read(h->run + offsetof(struct rmi_rec_run, exit), ex, sizeof(*ex));
 	return st;
+}
+
+static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct rmi_rec_exit *ex)
+{
+	return enter_flags(h, gprs, n, 0, ex);
+}
+
+/*
+ * Exitless forwarding (docs/fasco-abi.md): REALMBOX_EXITLESS=0 turns it
+ * off; on, container RECs wait in the RMM for their result and the System
+ * Realm polls the channels this long before it idles.
+ */
+#define EXITLESS_POLL_NS 100000ULL
+static bool exitless_on(void)
+{
+	const char *e = getenv("REALMBOX_EXITLESS");
+
+	return !(e && strcmp(e, "0") == 0);
 }
 
 /* ---- the host's services to the System Realm ------------------------------------ */
@@ -768,7 +788,8 @@ static int run_sys(struct hrealm *sys, uint64_t cmd, uint64_t arg, uint64_t idle
 		   struct realm_counts *cnt)
 {
 	struct rmi_rec_exit ex;
-	uint64_t g[RMI_REC_GPRS] = {cmd, arg};
+	/* the answer to PRH_IDLE: the command, its argument, the poll budget (exitless) */
+	uint64_t g[RMI_REC_GPRS] = {cmd, arg, exitless_on() ? EXITLESS_POLL_NS : 0};
 
 	for (;;) {
 		cnt->sys_entries++;
@@ -811,6 +832,7 @@ static struct {
 	uint64_t started; /* RECs with a thread */
 	pthread_t th[HREC_MAX];
 	bool stop, running;
+	bool exitless; /* container RECs may wait in the RMM for their results */
 	bool have_status;
 	int status;
 	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
@@ -858,7 +880,7 @@ static void *ct_thread(void *arg)
 		S.go &= ~bit;
 		S.cnt->ct_entries++;
 		pthread_mutex_unlock(&S.mu);
-		uint64_t st = enter(hr, NULL, 0, &ex);
+		uint64_t st = enter_flags(hr, NULL, 0, S.exitless ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
 		pthread_mutex_lock(&S.mu);
 		if (st != RMI_SUCCESS && k != 0 &&
 		    RMI_STATUS_CODE(st) == RMI_STATUS_CODE(RMI_ERROR_REC))
@@ -923,6 +945,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	S.signals = 0;
 	S.net_ready = false;
 	S.err = 0;
+	S.exitless = exitless_on();
 	S.running = true;
 	r = sched_go(1); /* REC 0: its first entry posts START */
 	while (r == 0) {
@@ -951,7 +974,11 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 				dl.tv_nsec -= 1000000000L;
 			}
 		}
-		int w = 0;
+		/*
+		 * Exitless: RECs it just let run will soon post again; enter the
+		 * System Realm at once (a TICK if nothing else) so that it polls.
+		 */
+		int w = S.exitless && idle[1] ? ETIMEDOUT : 0;
 		while (!S.pending && !S.stop && !S.signals && !S.net_ready && !S.ps_req && !S.ocmd &&
 		       w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
@@ -1448,6 +1475,8 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		}
 	}
 	res->rec_exits = cnt->plat[PLAT_CNT_REC_EXIT];
+	res->exitless = cnt->plat[PLAT_CNT_EXITLESS];
+	res->exitless_timeouts = cnt->plat[PLAT_CNT_EXITLESS_MISS];
 	res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
 	/* stop the kernel: it leaves its idle loop (and the library OS) */
 	if (ret == 0) {

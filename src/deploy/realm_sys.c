@@ -90,6 +90,12 @@ static uint64_t k_counter_ns(void *guest, int clock)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static void k_relax(void *guest)
+{
+	(void)guest;
+	plat_cpu_relax(); /* YIELD */
+}
+
 static void k_rndr(void *guest, void *buf, size_t len)
 {
 	(void)guest;
@@ -392,6 +398,7 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	env.smc = k_smc;
 	env.counter_ns = k_counter_ns;
 	env.rndr = k_rndr;
+	env.relax = k_relax;
 	env.kt_start = k_kt_start;
 	env.kt_switch = k_kt_switch;
 	env.nrecs = (unsigned)gprs[RSYS_GPR_NRECS];

@@ -124,6 +124,10 @@ static void print_stats(const struct rb_config *cfg, const struct rb_manifest *m
 	STAT("rmm_copies", rmm_copies);
 	STAT("rmm_copy_bytes", rmm_copy_bytes);
 	STAT("verify_refusals", verify_refusals);
+	if (cfg->isolation == RB_ISOLATION_REALM) {
+		STAT("exitless", exitless);
+		STAT("exitless_timeouts", exitless_timeouts);
+	}
 	if (cfg->isolation == RB_ISOLATION_SHIM)
 		STAT("preemptions", preemptions);
 	if (cfg->isolation == RB_ISOLATION_SHIM && res->syscalls) {

@@ -141,6 +141,8 @@ struct pal_realm_env {
 	/* The architectural counter (CNTVCT_EL0) as ns, and RNDR. */
 	uint64_t (*counter_ns)(void *guest, int clock);
 	void (*rndr)(void *guest, void *buf, size_t len);
+	/* YIELD: a spin-wait hint (the host may run another thread meanwhile). */
+	void (*relax)(void *guest);
 	/*
 	 * Kernel threads: contexts 1..nrecs on stacks of their own, 0 the boot
 	 * context. kt_start(id, entry): the next switch to id runs entry() from
@@ -218,6 +220,8 @@ struct pal_realm_stats {
 	uint64_t pool_used, pool_peak;
 	uint64_t forks, fork_pages, get_regs, kicks, kt_switches, threads;
 	uint64_t shares, shared_pages; /* RSI_RB_SHARE calls, pages they mapped */
+	uint64_t polled;    /* requests found by polling the channels (exitless) */
+	uint64_t resumed;   /* COMPLETEs whose REC the RMM resumed without the host (exitless) */
 };
 void pal_realm_get_stats(struct pal_realm_stats *st);
 

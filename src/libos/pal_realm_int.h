@@ -90,6 +90,7 @@ struct pal_realm_state {
 	unsigned running;   /* running kernel thread's REC, REC_NONE: the scheduler */
 	uint64_t completed; /* channels completed since the last idle host call */
 	uint64_t retake;    /* channels the host named while their thread was busy */
+	uint64_t poll_ns;   /* exitless: how long to poll the channels before idling (host's word) */
 	bool started;	    /* START served */
 	unsigned spawn_rec; /* PRH_CMD_EXEC: the REC task_create binds the new process to */
 	bool exec_allowed;  /* the measured configuration allows PRH_CMD_EXEC */

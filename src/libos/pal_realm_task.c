@@ -108,6 +108,11 @@ static void kt_entry(void)
 	kthread_finish(&R.ks, KTHREAD_IDLE);
 }
 
+static bool chan_pending(unsigned k)
+{
+	return __atomic_load_n(&R.e.chan[k]->state, __ATOMIC_ACQUIRE) == RB_CHAN_PENDING;
+}
+
 static void take(unsigned k)
 {
 	uint64_t x[11] = {SMC_RSI_RB_TAKE, R.e.chan_ipa[k]};
@@ -119,6 +124,8 @@ static void take(unsigned k)
 		return;
 	}
 	R.retake &= ~(1ULL << k);
+	if (!chan_pending(k))
+		return; /* already taken (polling found it first), or the REC is not there yet */
 	R.st.rsi_calls++;
 	R.e.smc(R.e.guest, x);
 	if (x[0] != RSI_SUCCESS)
@@ -276,6 +283,38 @@ static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 	}
 }
 
+/* The host's poll budget is bounded here: beyond it the vCPU is better given back. */
+#define POLL_MAX_NS 1000000ULL
+
+/*
+ * Exitless forwarding: with nothing to run and nothing the host must hear
+ * of, look at the channels for up to R.poll_ns (and not past the next
+ * deadline, `next` ns away) before idling, and take what was posted.
+ * Returns whether anything was taken.
+ */
+static bool poll_channels(uint64_t next)
+{
+	uint64_t t0, budget = R.poll_ns < next ? R.poll_ns : next;
+	bool found = false;
+
+	if (budget == 0 || R.completed || R.ended || !R.started)
+		return false;
+	t0 = now_ns();
+	do {
+		for (unsigned k = 0; k < R.e.nrecs; k++) {
+			if (R.recs[k].kt.state == KTHREAD_IDLE && chan_pending(k)) {
+				take(k);
+				found = true;
+				R.st.polled++;
+			}
+		}
+		if (found)
+			return true;
+		R.e.relax(R.e.guest);
+	} while (now_ns() - t0 < budget);
+	return false;
+}
+
 void pal_realm_run(int (*start)(void *arg), void *arg)
 {
 	uint64_t out[RSI_HOST_CALL_NR_GPRS];
@@ -299,9 +338,12 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 		}
 		if (next && kthread_any_runnable(&R.ks))
 			next = 0;
+		if (next && poll_channels(next))
+			continue;
 		uint64_t a[3] = {next, R.completed, R.ended ? (uint64_t)(R.end_status & 0xFF) + 1 : 0};
 		R.completed = 0;
 		pal_realm_host_call(PRH_IDLE, a, 3, out);
+		R.poll_ns = out[2] > POLL_MAX_NS ? POLL_MAX_NS : out[2];
 		if (out[0] == PRH_CMD_SHUTDOWN)
 			break;
 		if (out[0] == PRH_CMD_NET) {
@@ -528,9 +570,15 @@ static void complete(unsigned k, uint64_t result, uint64_t flags)
 {
 	struct rrec *rr = &R.recs[k];
 
-	prm_smc(SMC_RSI_RB_COMPLETE, R.e.chan_ipa[k], result, flags, 0, 0, NULL);
+	uint64_t resumed = 0;
+
+	prm_smc(SMC_RSI_RB_COMPLETE, R.e.chan_ipa[k], result, flags, 0, 0, &resumed);
 	rr->taken = false;
-	R.completed |= 1ULL << k;
+	/* a REC the RMM resumes itself (exitless) needs no word to the host */
+	if (resumed == 1)
+		R.st.resumed++;
+	else
+		R.completed |= 1ULL << k;
 	if (rr->kick_after && !(flags & RB_COMPLETE_EXIT))
 		kick(k); /* before the host enters it: a KICK request comes at once */
 	rr->kick_after = false;

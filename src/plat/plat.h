@@ -183,6 +183,8 @@ enum plat_counter {
 	PLAT_CNT_RC_CALL,       /* rc_* calls the mini-OS handled */
 	PLAT_CNT_DMA_ABORT,     /* device transfers the SMMU's GPC aborted */
 	PLAT_CNT_RC_REFUSED,    /* copies the mini-OS refused: outside the task's call (RC_ERROR_RANGE) */
+	PLAT_CNT_EXITLESS,      /* forwarded requests completed while the REC waited in the RMM */
+	PLAT_CNT_EXITLESS_MISS, /* waits that ran out: the REC exited to the host after all */
 	PLAT_CNT_NR
 };
 
@@ -337,6 +339,11 @@ void plat_pe_halt(struct plat_pe *pe);
  * (the shim deployment).
  */
 void plat_cpu_timer_set(uint64_t cval_ns);
+
+/* The system counter (CNTPCT_EL0): host monotonic ns (cpu_cntfrq 1 GHz). */
+uint64_t plat_read_cntpct(void);
+/* A spin-wait hint (YIELD): lets another thread of the host have this CPU. */
+void plat_cpu_relax(void);
 /* Budget ends this CPU's armed timer let the PE run past (a count, for tests). */
 uint64_t plat_cpu_timer_chunks(void);
 

@@ -206,12 +206,27 @@ uint64_t fasco_rec_enter_prepare(struct rec *rec);
 bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit);
 
 /*
- * An exception of a container REC. Returns true if Fasco took it: the
- * request is in the channel and *exit is the forward exit (or it was
- * resumed in place: *resume = true).
+ * An exception of a container REC (g_rec its granule, not locked). Returns
+ * true if Fasco took it: the request is in the channel and *exit is the
+ * forward exit (or it was resumed in place: *resume = true). With
+ * rec->fasco.exitless the REC is parked as the request is posted.
  */
-bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct plat_exception *exc,
+bool fasco_rec_exception(struct rec *rec, struct granule *g_rec, const struct plat_exception *exc,
 			 struct rmi_rec_exit *exit, bool *resume);
+
+/* How long a parked REC waits for COMPLETE before it exits after all. */
+#define FASCO_EXITLESS_WAIT_NS 50000ULL
+
+/*
+ * Exitless forwarding: after fasco_rec_exception posted a request of a
+ * parked REC, wait up to FASCO_EXITLESS_WAIT_NS for the System Realm's
+ * COMPLETE (no lock held while waiting). Returns true when it came and the
+ * REC runs on (*exit zeroed); false with *exit the exit to take: the forward
+ * exit as posted (timed out: the REC stays parked until its next
+ * REC_ENTER, and COMPLETE then leaves the resume to the host), or what
+ * fasco_rec_resume says (the REC ended, or was kicked).
+ */
+bool fasco_rec_wait(struct rec *rec, struct granule *g_rec, struct rmi_rec_exit *exit);
 
 /*
  * The run loop of a container REC ends with an interrupt (PLAT_PE_IRQ or its

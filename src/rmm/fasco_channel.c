@@ -288,7 +288,8 @@ static int chan_bind(struct rec *sys_rec, struct granule *g_sys_rd, uint64_t cha
 	if (!crec->fasco.container || crec->fasco.channel != chan ||
 	    crec->fasco.sys_rd != granule_addr(g_sys_rd) || crec->fasco.sys_ipa != chan_ipa)
 		return -EINVAL;
-	if (granule_refcount_read(g_crec) != 0)
+	/* Running (in REC_ENTER and not parked at a posted request): hands off. */
+	if (granule_refcount_read(g_crec) != 0 && !crec->fasco.parked)
 		return -EBUSY;
 	c->sys_rec = sys_rec;
 	c->g_sys_rd = g_sys_rd;

@@ -21,12 +21,21 @@ static struct rd *crd_of(const struct rec *rec)
 	return rd_map(granule_find(rec->rd_addr));
 }
 
-/* Post the REC's current request (fields set by the caller) and count it. */
-static void forward(struct rec *rec, struct rmi_rec_exit *exit)
+/*
+ * Post the REC's current request (fields set by the caller) and count it.
+ * g_park (the REC's granule) parks the REC for fasco_rec_wait first, under
+ * its lock, so the System Realm never sees the request before the park.
+ */
+static void forward(struct rec *rec, struct rmi_rec_exit *exit, struct granule *g_park)
 {
 	struct rec_fasco *f = &rec->fasco;
 	struct granule *g_sys = granule_find(f->sys_rd);
 
+	if (g_park != NULL) {
+		granule_lock(g_park);
+		f->parked = true;
+		f->waiting = true;
+	}
 	/* Whatever the request, the System Realm sees the REC now: a KICK is served. */
 	__atomic_store_n(&f->kick, 0, __ATOMIC_SEQ_CST);
 	f->seq++;
@@ -34,6 +43,8 @@ static void forward(struct rec *rec, struct rmi_rec_exit *exit)
 	f->complete_flags = 0;
 	f->state = RB_CHAN_PENDING;
 	fasco_channel_publish(rec);
+	if (g_park != NULL)
+		granule_unlock(g_park);
 	fasco_count(&crd_of(rec)->rb_forwards, 1);
 	/* The System Realm's RD is pinned by the channel (rb_channels). */
 	fasco_count(&rd_map(g_sys)->rb_forwards, 1);
@@ -122,7 +133,7 @@ bool fasco_rec_kicked(struct rec *rec, struct rmi_rec_exit *exit)
 		return false;
 	/* Where the REC stopped: SET_REGS may move it, COMPLETE resumes there. */
 	fasco_rec_set_request(rec, RB_REQ_KICK);
-	forward(rec, exit);
+	forward(rec, exit, NULL);
 	return true;
 }
 
@@ -150,14 +161,14 @@ bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit)
 	if (!f->started) {
 		f->started = true;
 		fasco_rec_set_request(rec, RB_REQ_START);
-		forward(rec, exit);
+		forward(rec, exit, NULL);
 		return false;
 	}
 	/* Kicked while it was not running (or while its last request was pending). */
 	return !fasco_rec_kicked(rec, exit);
 }
 
-bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct plat_exception *exc,
+bool fasco_rec_exception(struct rec *rec, struct granule *g_rec, const struct plat_exception *exc,
 			 struct rmi_rec_exit *exit, bool *resume)
 {
 	struct rec_fasco *f = &rec->fasco;
@@ -197,6 +208,43 @@ bool fasco_rec_exception(struct rec *rec, struct granule *g_rd, const struct pla
 		f->robust = f->args[0];
 	f->sp = rec->regs.sp_el0;
 	f->pc = rec->regs.pc;
-	forward(rec, exit);
+	forward(rec, exit, f->exitless ? g_rec : NULL);
 	return true;
+}
+
+static bool request_completed(const struct rec_fasco *f)
+{
+	uint8_t s = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+
+	return s == RB_CHAN_DONE || s == RB_CHAN_EXITED;
+}
+
+bool fasco_rec_wait(struct rec *rec, struct granule *g_rec, struct rmi_rec_exit *exit)
+{
+	struct rec_fasco *f = &rec->fasco;
+	uint64_t end;
+
+	if (!f->waiting)
+		return false; /* not parked: the forward exit as posted */
+	end = plat_read_cntpct() + FASCO_EXITLESS_WAIT_NS;
+	while (!request_completed(f) && plat_read_cntpct() < end)
+		plat_cpu_relax();
+	/* COMPLETE reads `waiting` under this lock: it and the timeout agree. */
+	granule_lock(g_rec);
+	f->waiting = false;
+	if (!request_completed(f)) {
+		granule_unlock(g_rec);
+		plat_count(PLAT_CNT_EXITLESS_MISS);
+		return false;
+	}
+	f->parked = false; /* it runs again: the System Realm keeps off (chan_bind) */
+	granule_unlock(g_rec);
+	plat_count(PLAT_CNT_EXITLESS);
+	memset(exit, 0, sizeof(*exit));
+	if (rec->pe == NULL && f->state == RB_CHAN_DONE) {
+		/* Its PE went meanwhile: the next REC_ENTER makes one and applies the result. */
+		exit->exit_reason = RMI_EXIT_IRQ;
+		return false;
+	}
+	return fasco_rec_resume(rec, exit);
 }

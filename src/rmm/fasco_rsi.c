@@ -457,14 +457,16 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 	f->complete_flags = flags;
 	if (flags & RB_COMPLETE_EXIT) {
 		f->exit_status = result;
-		f->state = RB_CHAN_EXITED;
 		/* One thread of several ends: it leaves, the others keep the memory. */
 		if (fasco_as_users(c->crec) > 1)
 			fasco_as_leave(c->crec);
+		__atomic_store_n(&f->state, RB_CHAN_EXITED, __ATOMIC_RELEASE);
 	} else {
-		f->state = RB_CHAN_DONE;
+		__atomic_store_n(&f->state, RB_CHAN_DONE, __ATOMIC_RELEASE);
 	}
 	fasco_channel_publish(c->crec);
+	/* X1: 1 if a parked REC_ENTER resumes the REC itself (exitless), 0 if the host must. */
+	x[1] = f->waiting ? 1 : 0;
 	return RSI_SUCCESS;
 }
 

@@ -84,6 +84,15 @@ struct rec {
 		 * none): signal frames may be written there too.
 		 */
 		uint64_t alt_sp, alt_size;
+		/*
+		 * Exitless forwarding (fasco_rec_wait). exitless: this entry's
+		 * host allowed the wait (REC_ENTER flag). parked (REC lock):
+		 * the REC is inside REC_ENTER but stopped at a posted request,
+		 * so the System Realm may act on it as on a REC that exited;
+		 * cleared when it runs again. waiting (REC lock): the REC_ENTER
+		 * that parked it will take COMPLETE's result itself.
+		 */
+		bool exitless, parked, waiting;
 		/* KICK: set by any thread (atomic, no REC lock), consumed by a posted request. */
 		uint32_t kick;
 		/* FP/SIMD state for a PE not created yet (SET_REGS, FORK_REGS). */

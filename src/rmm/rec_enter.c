@@ -48,6 +48,7 @@
 /* One REC_ENTER's run: what the exit handlers need. */
 struct rec_run {
 	struct rec *rec;
+	struct granule *g_rec; /* not locked: the refcount pins it */
 	struct granule *g_rd;
 	const struct rd *rd;
 	const struct rmi_rec_enter *enter;
@@ -260,8 +261,8 @@ static void rec_run_loop(struct rec_run *run)
 		if (rec->fasco.container) {
 			bool resume;
 
-			if (fasco_rec_exception(rec, run->g_rd, &run->exc, run->exit, &resume)) {
-				if (resume)
+			if (fasco_rec_exception(rec, run->g_rec, &run->exc, run->exit, &resume)) {
+				if (resume || fasco_rec_wait(rec, run->g_rec, run->exit))
 					continue;
 				return;
 			}
@@ -459,6 +460,10 @@ uint64_t smc_rec_enter(const uint64_t *args, uint64_t *res)
 			granule_unlock(g_rec);
 			return ret;
 		}
+		/* It runs: no longer parked by a wait that ran out; may it wait this time? */
+		rec->fasco.parked = false;
+		rec->fasco.waiting = false;
+		rec->fasco.exitless = (enter.flags & REC_ENTER_FLAG_RB_EXITLESS) != 0;
 	} else if (rec->pe == NULL) {
 		int err = 0;
 
@@ -482,6 +487,7 @@ uint64_t smc_rec_enter(const uint64_t *args, uint64_t *res)
 	memset(&exit, 0, sizeof(exit));
 	if (rec_complete_pending(rec, rd, &enter, &exit)) {
 		run.rec = rec;
+		run.g_rec = g_rec;
 		run.g_rd = g_rd;
 		run.rd = rd;
 		run.enter = &enter;

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <time.h>
 
 _Static_assert(PLAT_PROT_R == CPU_PROT_R && PLAT_PROT_W == CPU_PROT_W && PLAT_PROT_X == CPU_PROT_X,
@@ -554,12 +555,22 @@ static _Thread_local uint64_t timer_cval;
 #define TIMER_CHUNK_TICKS 200000ULL
 static _Thread_local uint64_t timer_chunks;
 
-static bool timer_expired(uint64_t cval)
+uint64_t plat_read_cntpct(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec >= cval;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void plat_cpu_relax(void)
+{
+	sched_yield();
+}
+
+static bool timer_expired(uint64_t cval)
+{
+	return plat_read_cntpct() >= cval;
 }
 
 void plat_cpu_timer_set(uint64_t cval_ns)

@@ -34,6 +34,8 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_RC_CALL] = "rc_call",
 	[PLAT_CNT_DMA_ABORT] = "dma_abort",
 	[PLAT_CNT_RC_REFUSED] = "rc_copy_refused",
+	[PLAT_CNT_EXITLESS] = "exitless_resume",
+	[PLAT_CNT_EXITLESS_MISS] = "exitless_timeout",
 };
 
 static bool counter_valid(enum plat_counter c)

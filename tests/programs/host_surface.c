@@ -14,9 +14,9 @@
  * ptrace, splice, SysV message queues, module loading, cross-process
  * memory writes, file handles), the socket families beyond AF_INET,
  * AF_INET6 and AF_UNIX (packet, netlink route and netfilter, vsock, the
- * crypto API, raw IP), the /proc and /sys files escapes write
- * (core_pattern, modprobe, the cgroup v1 release_agent), the kernel's
- * memory and symbols (/proc/kcore, /proc/kallsyms, /proc/self/mem,
+ * crypto API, raw IP), netfilter's socket options on a TCP socket, the
+ * /proc and /sys files escapes write (core_pattern, modprobe, the cgroup
+ * v1 release_agent), the kernel's memory and symbols (/proc/kcore, /proc/kallsyms, /proc/self/mem,
  * /dev/mem, /dev/kmsg), and where /proc/self/exe leads. Every probe is
  * harmless on a real kernel too (the qemu control runs it on the host, as
  * root): nothing is written, missing names and invalid arguments are used
@@ -46,6 +46,7 @@
 #define NETLINK_ROUTE 0
 #define NETLINK_NETFILTER 12
 #define ETH_P_ALL 0x0003
+#define IPT_SO_GET_INFO 64 /* x_tables' getsockopt at SOL_IP */
 #define KEYCTL_GET_KEYRING_ID 0
 #define KEY_SPEC_SESSION_KEYRING (-3)
 #define PTRACE_GETREGSET 0x4204
@@ -107,6 +108,27 @@ static void try_socket(const char *what, int family, int type, int protocol)
 	show(what, fd);
 }
 
+/*
+ * x_tables through a TCP socket's options (the path of netfilter CVEs such
+ * as CVE-2021-22555 is IPT_SO_SET_REPLACE; its read-only sibling
+ * IPT_SO_GET_INFO reaches the same code and changes nothing). The socket
+ * may not exist at all when the deployment has no host network.
+ */
+static void netfilter_sockopt(void)
+{
+	char info[84] = "filter"; /* struct ipt_getinfo: the table's name first */
+	socklen_t len = sizeof(info);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0) {
+		show("getsockopt(IPT_SO_GET_INFO)", -1);
+		return;
+	}
+	show("getsockopt(IPT_SO_GET_INFO)",
+	     getsockopt(fd, 0 /* SOL_IP */, IPT_SO_GET_INFO, info, &len));
+	close(fd);
+}
+
 /* The kernel surfaces of §3.2's CVE classes; see the header comment. */
 static void kernel_surface(void)
 {
@@ -143,6 +165,7 @@ static void kernel_surface(void)
 	try_socket("socket(AF_VSOCK, STREAM)", AF_VSOCK, SOCK_STREAM, 0);
 	try_socket("socket(AF_ALG, SEQPACKET)", AF_ALG, SOCK_SEQPACKET, 0);
 	try_socket("socket(AF_INET, RAW)", AF_INET, SOCK_RAW, 1 /* ICMP */);
+	netfilter_sockopt();
 	try_open_write("write /proc/sys/k/core_pattern", "/proc/sys/kernel/core_pattern");
 	try_open_write("write /proc/sys/kernel/modprobe", "/proc/sys/kernel/modprobe");
 	try_open_write("write cgroup release_agent", "/sys/fs/cgroup/release_agent");

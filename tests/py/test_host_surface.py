@@ -7,7 +7,8 @@ runtime's leaked host fd or working directory: fds above 2, fchdir,
 CVE classes of docs/security.md §3.2 (keyrings, io_uring, userfaultfd, perf
 events, namespaces, mount and fsopen, ptrace, splice, SysV message queues,
 module loading, process_vm_writev, open_by_handle_at; packet, netlink,
-vsock, AF_ALG and raw IP sockets; core_pattern, modprobe, release_agent,
+vsock, AF_ALG and raw IP sockets; netfilter's socket options on a TCP
+socket; core_pattern, modprobe, release_agent,
 /proc/kcore, /proc/kallsyms, /dev/mem, /dev/kmsg, /proc/self/mem; where
 /proc/self/exe leads). tests/programs/host_surface tries each and prints
 what it got; argv[1] is a host file outside the rootfs.
@@ -75,6 +76,9 @@ EXPECTED = [
 ] + [
     # raw IP: no CAP_NET_RAW (EPERM), or no host network at all
     ("socket(AF_INET, RAW)", ["-1 EPERM"] + [f"-1 {e}" for e in NO_FAMILY]),
+    # netfilter's x_tables through a TCP socket's options: not on the
+    # network proxy's allow-list (or no TCP socket without a host network)
+    ("getsockopt(IPT_SO_GET_INFO)", ["-1 ENOPROTOOPT"] + [f"-1 {e}" for e in NO_FAMILY]),
 ] + [(what, ["-1 ENOENT"]) for what in (
     # the files escapes write or read kernel memory through: absent
     "write /proc/sys/k/core_pattern", "write /proc/sys/kernel/modprobe",

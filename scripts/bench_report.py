@@ -71,8 +71,10 @@ APPS = [
 ]
 APP_TIMEOUT = 300  # seconds; a slower run is reported as missing
 SYSCALLS = [("getpid", 20000), ("pipe", 10000), ("open", 5000), ("mmap", 5000)]
-COUNTS = ["forwarded", "rec_exits", "world_switches", "rmm_copies", "rmm_copy_bytes",
+COUNTS = ["forwarded", "rec_exits", "world_switches", "exitless", "rmm_copies", "rmm_copy_bytes",
           "rc_el3_round_trips", "gpt_switches", "tlbis"]
+# realm with exitless forwarding off: the same run's "off" figures
+EXITS_MODE = "realm-exits"
 
 
 def pct(values, p):
@@ -127,10 +129,12 @@ class Bench:
             pre = oracle._child_setup(qroot, "/", "bench", [], 0o022, 0, 0, [], False)
             popen = dict(preexec_fn=pre, cwd="/")
         else:
-            cmd = [self.rb, "run", "--isolation", mode, "--stats", "--bundle",
-                   self.bundle(args, rootfs), "bench"]
+            cmd = [self.rb, "run", "--isolation", "realm" if mode == EXITS_MODE else mode,
+                   "--stats", "--bundle", self.bundle(args, rootfs), "bench"]
             popen = {}
         env = dict(os.environ, REALMBOX_LOG="error")
+        if mode == EXITS_MODE:
+            env["REALMBOX_EXITLESS"] = "0"
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                              **popen)
@@ -176,6 +180,13 @@ class Bench:
     def all_modes(self):
         return self.modes + (["qemu"] if self.qemu else [])
 
+    def fast_modes(self):
+        """all_modes and, after realm, realm with exitless forwarding off (REALMBOX_EXITLESS=0):
+        the on/off comparison of sections 2 and 3."""
+        m = self.all_modes()
+        i = m.index("realm") + 1 if "realm" in m else len(m)
+        return m[:i] + [EXITS_MODE] + m[i:]
+
     # ---- 1. start latency ----
     def start_latency(self):
         res = {}
@@ -209,7 +220,7 @@ class Bench:
         res = {}
         for op, n0 in SYSCALLS:
             res[op] = {}
-            for mode in self.all_modes():
+            for mode in self.fast_modes():
                 n = n0
                 vals = []
                 for _ in range(3):
@@ -217,7 +228,7 @@ class Bench:
                     if rc == 0 and out.split():
                         vals.append(float(out.split()[-1]))
                 res[op][mode] = {"ns": statistics.median(vals) if vals else None}
-                if mode in ("realm", "shim"):
+                if mode in ("realm", EXITS_MODE, "shim"):
                     # machine-independent counts: (N calls - 0 calls) / N
                     _, _, s0, _ = self.run(mode, ["/sysbench", op, "0"])
                     _, _, s1, _ = self.run(mode, ["/sysbench", op, str(n)])
@@ -233,7 +244,7 @@ class Bench:
                 continue
             res[name] = {}
             args = script if isinstance(script, list) else ["/bin/sh", "-c", script]
-            for mode in self.all_modes():
+            for mode in self.fast_modes():
                 vals, outs = [], set()
                 for _ in range(max(1, min(3, self.runs // 5))):
                     t, out, _, rc = self.run(mode, args, timeout=APP_TIMEOUT,
@@ -306,34 +317,39 @@ class Bench:
                   "here, so it is emulated like realmbox; Kata/CoCo with KVM on Arm hardware "
                   "start far faster.", ""]
         if "syscalls" in d:
+            ms = self.fast_modes()
             L += ["## 2. System-call cost (ns per call, timed inside the container)", "",
-                  "| call | " + " | ".join(self.all_modes()) + " | realm/none |",
-                  "|---|" + "---|" * (len(self.all_modes()) + 1)]
+                  f"`{EXITS_MODE}` is realm with exitless forwarding off (REALMBOX_EXITLESS=0): "
+                  "every forwarded call exits to the host and back.", "",
+                  "| call | " + " | ".join(ms) + f" | realm/none | {EXITS_MODE}/none |",
+                  "|---|" + "---|" * (len(ms) + 2)]
             for op, v in d["syscalls"].items():
-                cells = [f"{v[m]['ns']:.0f}" if v.get(m, {}).get("ns") else "–"
-                         for m in self.all_modes()]
+                cells = [f"{v[m]['ns']:.0f}" if v.get(m, {}).get("ns") else "–" for m in ms]
                 L.append(f"| {op} | " + " | ".join(cells) + " | " +
                          self.ratio(v.get("realm", {}).get("ns"), v.get("none", {}).get("ns")) +
-                         " |")
+                         " | " + self.ratio(v.get(EXITS_MODE, {}).get("ns"),
+                                            v.get("none", {}).get("ns")) + " |")
             L += ["", "Counts per call (difference of N calls and 0 calls):", "",
                   "| call | mode | " + " | ".join(COUNTS) + " |",
                   "|---|---|" + "---|" * len(COUNTS)]
             for op, v in d["syscalls"].items():
-                for m in ("realm", "shim"):
+                for m in ("realm", EXITS_MODE, "shim"):
                     pc = v.get(m, {}).get("per_call")
                     if pc is not None:
                         L.append(f"| {op} | {m} | " + " | ".join(
                             f"{pc[k]:.2f}" if k in pc else "0" for k in COUNTS) + " |")
             L += ["", "![system calls](syscalls.png)", ""]
         if "apps" in d:
+            ms = self.fast_modes()
             L += ["## 3. Application overhead (whole run, seconds)", "",
-                  "| workload | " + " | ".join(self.all_modes()) +
-                  " | realm/none | shim/none | none/qemu |",
-                  "|---|" + "---|" * (len(self.all_modes()) + 3)]
+                  "| workload | " + " | ".join(ms) +
+                  f" | realm/none | {EXITS_MODE}/none | shim/none | none/qemu |",
+                  "|---|" + "---|" * (len(ms) + 4)]
             for name, v in d["apps"].items():
                 g = lambda m: v.get(m, {}).get("s")  # noqa: E731
-                cells = [f"{g(m):.2f}" if g(m) else "–" for m in self.all_modes()]
+                cells = [f"{g(m):.2f}" if g(m) else "–" for m in ms]
                 L.append(f"| {name} | " + " | ".join(cells) + f" | {self.ratio(g('realm'), g('none'))}"
+                         f" | {self.ratio(g(EXITS_MODE), g('none'))}"
                          f" | {self.ratio(g('shim'), g('none'))} | {self.ratio(g('none'), g('qemu'))} |")
                 outs = {m: v[m]["output"] for m in v if v[m]["s"]}
                 if len(set(outs.values())) > 1:
@@ -368,11 +384,11 @@ class Bench:
             jobs.append(("start.png", "start-to-exit of busybox true (median ms)", rows, False))
         if "syscalls" in d:
             rows = [(f"{op}/{m}", v[m]["ns"]) for op, v in d["syscalls"].items()
-                    for m in self.all_modes() if v.get(m, {}).get("ns")]
+                    for m in self.fast_modes() if v.get(m, {}).get("ns")]
             jobs.append(("syscalls.png", "ns per system call (log)", rows, True))
         if "apps" in d:
             rows = [(f"{n.split()[0]}/{m}", v[m]["s"]) for n, v in d["apps"].items()
-                    for m in self.all_modes() if v.get(m, {}).get("s")]
+                    for m in self.fast_modes() if v.get(m, {}).get("s")]
             jobs.append(("apps.png", "application run time (s)", rows, False))
         for png, title, rows, log in jobs:
             dat = os.path.join(self.tmp, png + ".dat")

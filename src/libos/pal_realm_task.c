@@ -113,7 +113,8 @@ static bool chan_pending(unsigned k)
 	return __atomic_load_n(&R.e.chan[k]->state, __ATOMIC_ACQUIRE) == RB_CHAN_PENDING;
 }
 
-static void take(unsigned k)
+/* TAKE channel k's request and start serving it: whether it was taken. */
+static bool take(unsigned k)
 {
 	uint64_t x[11] = {SMC_RSI_RB_TAKE, R.e.chan_ipa[k]};
 	struct rrec *rr = &R.recs[k];
@@ -121,19 +122,20 @@ static void take(unsigned k)
 	if (rr->kt.state != KTHREAD_IDLE) {
 		/* still finishing its last request: take this one once it has */
 		R.retake |= 1ULL << k;
-		return;
+		return false;
 	}
 	R.retake &= ~(1ULL << k);
 	if (!chan_pending(k))
-		return; /* already taken (polling found it first), or the REC is not there yet */
+		return false; /* already taken (polling found it first) */
 	R.st.rsi_calls++;
 	R.e.smc(R.e.guest, x);
 	if (x[0] != RSI_SUCCESS)
-		return;
+		return false; /* its REC_ENTER is still on its way out: the host names it again */
 	rr->kind = x[1];
 	rr->taken = true;
 	rr->kt.state = KTHREAD_RUNNABLE;
 	R.e.kt_start(R.e.guest, k + 1, kt_entry);
+	return true;
 }
 
 /*
@@ -302,8 +304,7 @@ static bool poll_channels(uint64_t next)
 	t0 = now_ns();
 	do {
 		for (unsigned k = 0; k < R.e.nrecs; k++) {
-			if (R.recs[k].kt.state == KTHREAD_IDLE && chan_pending(k)) {
-				take(k);
+			if (R.recs[k].kt.state == KTHREAD_IDLE && chan_pending(k) && take(k)) {
 				found = true;
 				R.st.polled++;
 			}

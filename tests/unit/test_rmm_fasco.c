@@ -9,6 +9,8 @@
 #include "fasco_test_util.h"
 
 #include <elf.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,6 +32,9 @@ static struct {
 	unsigned nenosys;
 	struct rb_channel ch;
 	bool lazy;	     /* START maps only pages with file content */
+	bool poll;	     /* look at the channel's state before TAKE (exitless) */
+	uint64_t complete_x1; /* COMPLETE's X1 of the last system call served */
+	unsigned served;
 	unsigned next_fresh; /* next fresh container granule to map */
 	unsigned aborts;     /* demand-paged aborts served */
 	uint64_t abort_far;
@@ -40,6 +45,14 @@ static void serve(struct native_guest *g)
 	struct smc_regs o;
 	struct rb_channel *ch = &srv.ch;
 
+	if (srv.poll) {
+		uint64_t st = 0;
+
+		native_guest_read(g, srv.chan_ipa + offsetof(struct rb_channel, state), &st,
+				  sizeof(st));
+		if (st != RB_CHAN_PENDING)
+			return;
+	}
 	srv.take_status = fx_sys_smc(g, SMC_RSI_RB_TAKE, srv.chan_ipa, 0, 0, 0, 0, &o);
 	if (srv.take_status != RSI_SUCCESS)
 		return;
@@ -83,14 +96,17 @@ static void serve(struct native_guest *g)
 	case 93:
 	case 94:
 		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, ch->x[0] & 0xFF, RB_COMPLETE_EXIT,
-			   0, 0, NULL);
+			   0, 0, &o);
+		srv.complete_x1 = o.x[1];
 		break;
 	default:
 		if (srv.nenosys < ARRAY_SIZE(srv.enosys))
 			srv.enosys[srv.nenosys++] = ch->x[8];
-		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, ENOSYS_RET, 0, 0, 0, NULL);
+		fx_sys_smc(g, SMC_RSI_RB_COMPLETE, srv.chan_ipa, ENOSYS_RET, 0, 0, 0, &o);
+		srv.complete_x1 = o.x[1];
 		break;
 	}
+	__atomic_add_fetch(&srv.served, 1, __ATOMIC_SEQ_CST);
 }
 
 /* START for the native container: check the configuration, map three pages. */
@@ -254,6 +270,119 @@ static void test_forward_results(void **state)
 	assert_int_equal(srv.nenosys, 2);
 	assert_int_equal(srv.enosys[0], 172);
 	assert_int_equal(srv.enosys[1], 0x1234);
+	fx_cont_teardown(&cont, &sys);
+	fx_inv_ok();
+}
+
+/* ---- Exitless forwarding ------------------------------------------------------- */
+
+static uint64_t cont_enter_exitless(struct rmi_rec_exit *exit)
+{
+	struct rmi_rec_enter enter;
+	uint64_t ret;
+
+	memset(&enter, 0, sizeof(enter));
+	enter.flags = REC_ENTER_FLAG_RB_EXITLESS;
+	assert_int_equal(host_mem_write(cont.run, &enter, sizeof(enter)), 0);
+	ret = th_rmi(SMC_RMI_REC_ENTER, cont.rec, cont.run, 0, 0, 0, 0, NULL);
+	assert_int_equal(
+		host_mem_read(cont.run + offsetof(struct rmi_rec_run, exit), exit, sizeof(*exit)), 0);
+	return ret;
+}
+
+static volatile bool sys_stop;
+static unsigned sys_polls;
+
+/* The System Realm on a host thread of its own, polling its channel as the library OS does. */
+static void *sys_thread(void *arg)
+{
+	struct rmi_rec_enter enter;
+
+	(void)arg;
+	memset(&enter, 0, sizeof(enter));
+	while (!sys_stop) {
+		__atomic_add_fetch(&sys_polls, 1, __ATOMIC_SEQ_CST);
+		host_mem_write(sys.run, &enter, sizeof(enter));
+		th_rmi(SMC_RMI_REC_ENTER, sys.rec, sys.run, 0, 0, 0, 0, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * REC_ENTER_FLAG_RB_EXITLESS: a request nobody serves exits FORWARD after
+ * the wait (COMPLETE then says the host must resume it: X1 0); with the
+ * System Realm serving on another thread, one REC_ENTER runs the next call
+ * and the exit_group without any forward exit (X1 1), the results as ever.
+ */
+static void test_exitless(void **state)
+{
+	struct rmi_rec_exit exit;
+	uint64_t hit0 = plat_counter_read(PLAT_CNT_EXITLESS);
+	uint64_t miss0 = plat_counter_read(PLAT_CNT_EXITLESS_MISS);
+	uint64_t fwd0;
+	pthread_t th;
+
+	(void)state;
+	ct.n = 2;
+	ct.call[0].nr = 172;
+	ct.call[1].nr = 0x1234;
+	world_build_native();
+	/* nobody serves: the wait runs out and the forward exit comes as without the flag */
+	assert_int_equal(cont_enter_exitless(&exit), RMI_SUCCESS);
+	assert_true(fx_exit_is_bare_forward(&exit));
+	assert_int_equal(plat_counter_read(PLAT_CNT_EXITLESS_MISS) - miss0, 1);
+	assert_int_equal(plat_counter_read(PLAT_CNT_EXITLESS) - hit0, 0);
+	fx_sys_run(&sys);
+	assert_int_equal(srv.nenosys, 1);
+	assert_int_equal(srv.complete_x1, 0); /* the host resumes it */
+	fwd0 = fx_counter(cont.r.rd, 0);
+
+	/*
+	 * The System Realm polls on another thread: the REC runs on in place,
+	 * unless a wait runs out on a loaded machine (then a forward exit, and
+	 * the host enters it again). Every forward exit is a wait that ran out.
+	 */
+	srv.poll = true;
+	sys_stop = false;
+	sys_polls = 0;
+	assert_int_equal(pthread_create(&th, NULL, sys_thread, NULL), 0);
+	while (__atomic_load_n(&sys_polls, __ATOMIC_SEQ_CST) < 2)
+		sched_yield();
+	unsigned forwards = 0, tries = 0;
+	for (;;) {
+		uint64_t ret = cont_enter_exitless(&exit);
+
+		assert_true(++tries < 100000);
+		if (ret != RMI_SUCCESS) {
+			/* still PENDING or TAKEN: the System Realm has it */
+			assert_int_equal(RMI_STATUS_CODE(ret), RMI_ERROR_REC);
+			continue;
+		}
+		if (exit.exit_reason == RMI_EXIT_RB_FORWARD) {
+			forwards++;
+			continue;
+		}
+		if (exit.exit_reason != RMI_EXIT_IRQ)
+			break;
+	}
+	sys_stop = true;
+	pthread_join(th, NULL);
+	assert_int_equal(exit.exit_reason, RMI_EXIT_RB_EXITED);
+	assert_int_equal(exit.gprs[0], 42);
+	assert_int_equal(ct.done, 2);
+	assert_int_equal(ct.result[0], ENOSYS_RET);
+	assert_int_equal(ct.result[1], ENOSYS_RET);
+	assert_int_equal(srv.enosys[1], 0x1234);
+	/* both requests (0x1234, exit_group) were forwarded: each resumed in place or timed out */
+	uint64_t hits = plat_counter_read(PLAT_CNT_EXITLESS) - hit0;
+	uint64_t misses = plat_counter_read(PLAT_CNT_EXITLESS_MISS) - miss0 - 1;
+	assert_int_equal(fx_counter(cont.r.rd, 0) - fwd0, 2);
+	assert_int_equal(hits + misses, 2);
+	assert_int_equal(forwards, misses);
+	/* no wait ran out: the exit_group's COMPLETE said the waiting REC_ENTER resumes it */
+	if (misses == 0)
+		assert_int_equal(srv.complete_x1, 1);
+	printf("fasco: exitless: %llu of 2 requests resumed in place\n", (unsigned long long)hits);
 	fx_cont_teardown(&cont, &sys);
 	fx_inv_ok();
 }
@@ -515,6 +644,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_forward_write_native, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forward_results, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_exitless, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forward_a64_hello, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forward_a64_demand_paging, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_realm_kinds, setup, fx_teardown),

@@ -565,7 +565,14 @@ uint64_t plat_read_cntpct(void)
 
 void plat_cpu_relax(void)
 {
-	sched_yield();
+	static _Thread_local unsigned n;
+
+	/* a pause, and every so often the CPU to another thread of the host */
+	if ((++n & 63) == 0)
+		sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
 }
 
 static bool timer_expired(uint64_t cval)

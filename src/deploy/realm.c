@@ -48,6 +48,7 @@
 #include "deploy/deploy_common.h"
 #include "deploy/netproxy.h"
 #include "deploy/none.h"
+#include "deploy/realm_build.h"
 #include "deploy/realm_host.h"
 #include "deploy/realm_recipe.h"
 #include "host/host.h"
@@ -57,455 +58,6 @@
 #include "libos/pal_realm.h"
 #include "plat/plat.h"
 
-#define PG GRANULE_SIZE
-
-/* ---- errors ---------------------------------------------------------------- */
-
-static char *g_err;
-static size_t g_errlen;
-
-static int fail(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (g_err && g_errlen && !g_err[0]) {
-		va_start(ap, fmt);
-		vsnprintf(g_err, g_errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-/* ---- a realm as the host tracks it -------------------------------------------- */
-
-struct vec {
-	uint64_t *a;
-	size_t n, cap;
-};
-
-static int vec_push(struct vec *v, uint64_t x)
-{
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 64;
-		uint64_t *na = realloc(v->a, nc * sizeof(*na));
-		if (!na)
-			return -ENOMEM;
-		v->a = na;
-		v->cap = nc;
-	}
-	v->a[v->n++] = x;
-	return 0;
-}
-
-/* A REC as the host tracks it (and, for a container REC, its channel). */
-struct hrec {
-	uint64_t rec, run, aux[RMI_REC_MAX_AUX];
-	unsigned naux;
-	uint64_t chan;  /* channel granule (container RECs), 0 = none */
-	bool chan_live; /* CHANNEL_CREATE done */
-};
-
-#define HREC_MAX PAL_REALM_MAX_RECS
-
-struct hrealm {
-	uint64_t rd, rtt_base;
-	unsigned nroot;
-	bool created;
-	struct vec rtt_pa, rtt_ipa, rtt_level; /* in creation order */
-	struct vec data_pa, data_ipa;
-	struct vec ns_pa, ns_ipa;              /* unprotected mappings */
-	struct hrec recs[HREC_MAX];
-	unsigned nrecs;
-};
-
-static uint16_t next_vmid = 1;
-
-static uint64_t rmi(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
-		    struct smc_regs *res)
-{
-	return host_rmi(fid, a1, a2, a3, a4, a5, 0, res);
-}
-
-static int rmi_ok(const char *what, uint64_t st)
-{
-	if (st == RMI_SUCCESS)
-		return 0;
-	return fail(-EIO, "RMI %s failed: %s (index %u)", what, host_rmi_status_name(st),
-		    (unsigned)RMI_STATUS_INDEX(st));
-}
-
-static int delegate_new(uint64_t *pa)
-{
-	*pa = host_granule_alloc();
-	if (!*pa)
-		return fail(-ENOMEM, "out of host memory");
-	if (rmi(SMC_RMI_GRANULE_DELEGATE, *pa, 0, 0, 0, 0, NULL) != RMI_SUCCESS) {
-		host_granule_free(*pa);
-		*pa = 0;
-		return fail(-EIO, "GRANULE_DELEGATE failed");
-	}
-	return 0;
-}
-
-static void undelegate_free(uint64_t pa)
-{
-	if (!pa)
-		return;
-	if (rmi(SMC_RMI_GRANULE_UNDELEGATE, pa, 0, 0, 0, 0, NULL) == RMI_SUCCESS)
-		host_granule_free(pa);
-	else
-		fprintf(stderr, "realmbox: realm: cannot undelegate 0x%llx (leaked)\n",
-			(unsigned long long)pa);
-}
-
-static int realm_create(struct hrealm *h, uint64_t kind, uint64_t sys_rd, uint64_t cfg_ipa,
-			uint64_t cfg_size)
-{
-	struct rmi_realm_params p;
-	struct rb_realm_params_ext ext = {kind, sys_rd, cfg_ipa, cfg_size};
-	uint64_t params;
-	int r;
-
-	memset(h, 0, sizeof(*h));
-	h->nroot = 2;
-	if ((r = delegate_new(&h->rd)))
-		return r;
-	h->rtt_base = host_granules_alloc(h->nroot, h->nroot * PG);
-	if (!h->rtt_base)
-		return fail(-ENOMEM, "out of host memory for root RTTs");
-	for (unsigned i = 0; i < h->nroot; i++) {
-		if (rmi(SMC_RMI_GRANULE_DELEGATE, h->rtt_base + i * PG, 0, 0, 0, 0, NULL)) {
-			/* give back what was delegated, then the rest */
-			for (unsigned k = 0; k < i; k++)
-				rmi(SMC_RMI_GRANULE_UNDELEGATE, h->rtt_base + k * PG, 0, 0, 0, 0, NULL);
-			host_granules_free(h->rtt_base, h->nroot);
-			h->rtt_base = 0;
-			return fail(-EIO, "GRANULE_DELEGATE of root RTTs failed");
-		}
-	}
-	memset(&p, 0, sizeof(p));
-	p.s2sz = RB_REALM_S2SZ;
-	p.hash_algo = RB_REALM_HASH_ALGO;
-	p.vmid = next_vmid++;
-	if (next_vmid == 0 || next_vmid > 255)
-		next_vmid = 1;
-	p.rtt_base = h->rtt_base;
-	p.rtt_level_start = 1;
-	p.rtt_num_start = h->nroot;
-	memcpy((uint8_t *)&p + RB_REALM_PARAMS_EXT_OFFSET, &ext, sizeof(ext));
-	params = host_granule_alloc();
-	if (!params)
-		return fail(-ENOMEM, "out of host memory");
-	host_mem_write(params, &p, sizeof(p));
-	uint64_t st = rmi(SMC_RMI_REALM_CREATE, h->rd, params, 0, 0, 0, NULL);
-	host_granule_free(params);
-	if ((r = rmi_ok("REALM_CREATE", st)))
-		return r;
-	h->created = true;
-	return 0;
-}
-
-/* Level 2 and 3 tables down to the page holding ipa. */
-static int rtt_path_to(struct hrealm *h, uint64_t ipa, long leaf)
-{
-	for (long l = 2; l <= leaf; l++) {
-		struct smc_regs res;
-		uint64_t base = ALIGN_DOWN(ipa, RTT_LEVEL_SIZE(l - 1)), rtt;
-		int r;
-
-		if (rmi(SMC_RMI_RTT_READ_ENTRY, h->rd, base, (uint64_t)(l - 1), 0, 0, &res))
-			return fail(-EIO, "RTT_READ_ENTRY failed");
-		if (res.x[1] == (uint64_t)(l - 1) && res.x[2] == RMI_RTT_TABLE)
-			continue;
-		if ((r = delegate_new(&rtt)))
-			return r;
-		if ((r = rmi_ok("RTT_CREATE", rmi(SMC_RMI_RTT_CREATE, h->rd, rtt, base, (uint64_t)l,
-						  0, NULL)))) {
-			undelegate_free(rtt);
-			return r;
-		}
-		if (vec_push(&h->rtt_pa, rtt) || vec_push(&h->rtt_ipa, base) ||
-		    vec_push(&h->rtt_level, (uint64_t)l))
-			return fail(-ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-/* Tables for every page of [base, top), then RIPAS RAM over it. */
-static int rtt_path(struct hrealm *h, uint64_t ipa)
-{
-	return rtt_path_to(h, ipa, RTT_PAGE_LEVEL);
-}
-
-/*
- * Tables for [base, top) down to level `leaf`, then RIPAS RAM over it.
- * RTT_INIT_RIPAS measures one descriptor per entry it changes, so a range
- * only given RIPAS now (leaf 2: one entry per 2 MiB) costs 512 times less
- * RIM work than one with its pages' tables (leaf 3); RTT_CREATE later
- * splits a level-2 entry into 512 RAM pages.
- */
-static int ram_range_to(struct hrealm *h, uint64_t base, uint64_t top, long leaf)
-{
-	int r;
-
-	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < top; a += RTT_LEVEL_SIZE(2))
-		if ((r = rtt_path_to(h, a < base ? base : a, leaf)))
-			return r;
-	while (base < top) {
-		struct smc_regs res;
-
-		if ((r = rmi_ok("RTT_INIT_RIPAS",
-				rmi(SMC_RMI_RTT_INIT_RIPAS, h->rd, base, top, 0, 0, &res))))
-			return r;
-		if (res.x[1] <= base)
-			return fail(-EIO, "RTT_INIT_RIPAS made no progress");
-		base = res.x[1];
-	}
-	return 0;
-}
-
-/*
- * [base, top) as RIPAS RAM with every page's table: whole 2 MiB blocks get
- * their RIPAS at level 2 and are split after, the edges page by page.
- */
-static int ram_range(struct hrealm *h, uint64_t base, uint64_t top)
-{
-	uint64_t blk = RTT_LEVEL_SIZE(2), mid = ALIGN_UP(base, blk), end = ALIGN_DOWN(top, blk);
-	int r;
-
-	if (mid >= end)
-		return ram_range_to(h, base, top, RTT_PAGE_LEVEL);
-	if ((base < mid && (r = ram_range_to(h, base, mid, RTT_PAGE_LEVEL))) ||
-	    (r = ram_range_to(h, mid, end, 2)) ||
-	    (end < top && (r = ram_range_to(h, end, top, RTT_PAGE_LEVEL))))
-		return r;
-	for (uint64_t a = mid; a < end; a += blk)
-		if ((r = rtt_path(h, a)))
-			return r;
-	return 0;
-}
-
-/* DATA at ipa: measured content (DATA_CREATE) if content, else DATA_CREATE_UNKNOWN. */
-static int data_at(struct hrealm *h, uint64_t ipa, uint64_t pa, const void *content,
-		   bool measure)
-{
-	uint64_t st;
-	int r;
-
-	if (content) {
-		uint64_t src = host_granule_alloc();
-		if (!src)
-			return fail(-ENOMEM, "out of host memory");
-		host_mem_write(src, content, PG);
-		st = rmi(SMC_RMI_DATA_CREATE, h->rd, pa, ipa, src, measure ? RMI_MEASURE_CONTENT : 0,
-			 NULL);
-		host_granule_free(src);
-	} else {
-		st = rmi(SMC_RMI_DATA_CREATE_UNKNOWN, h->rd, pa, ipa, 0, 0, NULL);
-	}
-	if ((r = rmi_ok(content ? "DATA_CREATE" : "DATA_CREATE_UNKNOWN", st)))
-		return r;
-	if (vec_push(&h->data_pa, pa) || vec_push(&h->data_ipa, ipa))
-		return fail(-ENOMEM, "out of memory");
-	return 0;
-}
-
-/* n granules of DATA at [ipa, ipa + n pages), physically contiguous (so they map as one). */
-static int data_range(struct hrealm *h, uint64_t ipa, uint64_t n, bool contiguous)
-{
-	uint64_t base = contiguous ? host_granules_alloc((unsigned)n, PG) : 0;
-	int r;
-
-	if (contiguous && !base)
-		return fail(-ENOMEM, "out of host memory for %llu contiguous granules",
-			    (unsigned long long)n);
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t pa;
-
-		if (contiguous) {
-			pa = base + i * PG;
-			if (rmi(SMC_RMI_GRANULE_DELEGATE, pa, 0, 0, 0, 0, NULL) != RMI_SUCCESS) {
-				host_granules_free(pa, (unsigned)(n - i));
-				return fail(-EIO, "GRANULE_DELEGATE failed");
-			}
-		} else if ((r = delegate_new(&pa))) {
-			return r;
-		}
-		if ((r = data_at(h, ipa + i * PG, pa, NULL, false))) {
-			undelegate_free(pa);
-			if (contiguous && i + 1 < n)
-				host_granules_free(pa + PG, (unsigned)(n - i - 1));
-			return r;
-		}
-	}
-	return 0;
-}
-
-/* A new REC of h (the next MPIDR) starting at pc with gprs. */
-static int rec_create(struct hrealm *h, uint64_t pc, const uint64_t gprs[8])
-{
-	struct rmi_rec_params rp;
-	struct smc_regs res;
-	struct hrec *hr;
-	uint64_t params, rec;
-	int r;
-
-	if (h->nrecs >= HREC_MAX)
-		return fail(-EINVAL, "too many RECs");
-	hr = &h->recs[h->nrecs];
-	memset(hr, 0, sizeof(*hr));
-	if ((r = rmi_ok("REC_AUX_COUNT", rmi(SMC_RMI_REC_AUX_COUNT, h->rd, 0, 0, 0, 0, &res))))
-		return r;
-	if (res.x[1] > RMI_REC_MAX_AUX)
-		return fail(-EIO, "REC_AUX_COUNT too large");
-	memset(&rp, 0, sizeof(rp));
-	rp.flags = RMI_REC_FLAG_RUNNABLE;
-	rp.pc = pc;
-	rp.mpidr = realm_rec_mpidr(h->nrecs);
-	if (gprs)
-		memcpy(rp.gprs, gprs, sizeof(rp.gprs));
-	rp.num_aux = res.x[1];
-	h->nrecs++; /* from here on realm_destroy gives back what hr holds */
-	for (unsigned i = 0; i < rp.num_aux; i++) {
-		if ((r = delegate_new(&hr->aux[i])))
-			return r;
-		hr->naux = i + 1;
-		rp.aux[i] = hr->aux[i];
-	}
-	if ((r = delegate_new(&rec)))
-		return r;
-	params = host_granule_alloc();
-	if (!params) {
-		undelegate_free(rec);
-		return fail(-ENOMEM, "out of host memory");
-	}
-	host_mem_write(params, &rp, sizeof(rp));
-	uint64_t st = rmi(SMC_RMI_REC_CREATE, h->rd, rec, params, 0, 0, NULL);
-	host_granule_free(params);
-	if ((r = rmi_ok("REC_CREATE", st))) {
-		undelegate_free(rec);
-		return r;
-	}
-	hr->rec = rec;
-	hr->run = host_granule_alloc();
-	return hr->run ? 0 : fail(-ENOMEM, "out of host memory");
-}
-
-static int map_ns(struct hrealm *h, uint64_t ipa, uint64_t n)
-{
-	int r;
-
-	if ((r = rtt_path(h, ipa)))
-		return r;
-	uint64_t base = host_granules_alloc((unsigned)n, PG);
-	if (!base)
-		return fail(-ENOMEM, "out of host memory for the NS buffer");
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t pa = base + i * PG;
-		if ((r = rmi_ok("RTT_MAP_UNPROTECTED",
-				rmi(SMC_RMI_RTT_MAP_UNPROTECTED, h->rd, ipa + i * PG, RTT_PAGE_LEVEL,
-				    pa | S2TT_MEMATTR_NORMAL_WB | S2TT_S2AP_RW, 0, NULL)))) {
-			host_granules_free(pa, (unsigned)(n - i));
-			return r;
-		}
-		if (vec_push(&h->ns_pa, pa) || vec_push(&h->ns_ipa, ipa + i * PG))
-			return fail(-ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-/* Give everything back, in the order the RMM allows. Returns the number of failures. */
-static unsigned realm_destroy(struct hrealm *h)
-{
-	unsigned bad = 0;
-	struct smc_regs res;
-
-	for (unsigned k = h->nrecs; k-- > 0;) {
-		struct hrec *hr = &h->recs[k];
-
-		if (hr->rec) {
-			if (rmi(SMC_RMI_REC_DESTROY, hr->rec, 0, 0, 0, 0, NULL) == RMI_SUCCESS) {
-				undelegate_free(hr->rec);
-			} else {
-				bad++;
-				continue; /* its aux granules stay with it */
-			}
-			hr->rec = 0;
-		}
-		for (unsigned i = 0; i < hr->naux; i++)
-			undelegate_free(hr->aux[i]);
-		hr->naux = 0;
-		if (hr->run)
-			host_granule_free(hr->run);
-		hr->run = 0;
-	}
-	h->nrecs = 0;
-	for (size_t i = h->data_pa.n; i-- > 0;) {
-		if (rmi(SMC_RMI_DATA_DESTROY, h->rd, h->data_ipa.a[i], 0, 0, 0, &res) ==
-		    RMI_SUCCESS)
-			undelegate_free(h->data_pa.a[i]);
-		else
-			bad++;
-	}
-	for (size_t i = h->ns_pa.n; i-- > 0;) {
-		if (rmi(SMC_RMI_RTT_UNMAP_UNPROTECTED, h->rd, h->ns_ipa.a[i], RTT_PAGE_LEVEL, 0, 0,
-			NULL) == RMI_SUCCESS)
-			host_granule_free(h->ns_pa.a[i]);
-		else
-			bad++;
-	}
-	for (size_t i = h->rtt_pa.n; i-- > 0;) {
-		if (rmi(SMC_RMI_RTT_DESTROY, h->rd, h->rtt_ipa.a[i], h->rtt_level.a[i], 0, 0,
-			&res) == RMI_SUCCESS)
-			undelegate_free(h->rtt_pa.a[i]);
-		else
-			bad++;
-	}
-	if (h->created) {
-		if (rmi(SMC_RMI_REALM_DESTROY, h->rd, 0, 0, 0, 0, NULL) != RMI_SUCCESS)
-			bad++;
-		else
-			h->created = false;
-	}
-	if (!h->created) {
-		undelegate_free(h->rd);
-		if (h->rtt_base)
-			for (unsigned i = 0; i < h->nroot; i++)
-				undelegate_free(h->rtt_base + i * PG);
-	}
-	free(h->rtt_pa.a);
-	free(h->rtt_ipa.a);
-	free(h->rtt_level.a);
-	free(h->data_pa.a);
-	free(h->data_ipa.a);
-	free(h->ns_pa.a);
-	free(h->ns_ipa.a);
-	memset(h, 0, sizeof(*h));
-	return bad;
-}
-
-/* REC_ENTER with gprs for a pending host call; the exit in *ex. */
-static uint64_t enter_flags(struct hrec *h, const uint64_t *gprs, unsigned n, uint64_t flags,
-			    struct rmi_rec_exit *ex)
-{
-	struct rmi_rec_enter en;
-
-	memset(&en, 0, sizeof(en));
-	en.flags = flags;
-	for (unsigned i = 0; i < n; i++)
-		en.gprs[i] = gprs[i];
-	host_mem_write(h->run, &en, sizeof(en));
-	uint64_t st = rmi(SMC_RMI_REC_ENTER, h->rec, h->run, 0, 0, 0, NULL);
-	host_mem_read(h->run + offsetof(struct rmi_rec_run, exit), ex, sizeof(*ex));
-	return st;
-}
-
-static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct rmi_rec_exit *ex)
-{
-	return enter_flags(h, gprs, n, 0, ex);
-}
-
 /*
  * Exitless forwarding (docs/fasco-abi.md): REALMBOX_EXITLESS=0 turns it
  * off; on, container RECs wait in the RMM for their result and the System
@@ -514,9 +66,14 @@ static uint64_t enter(struct hrec *h, const uint64_t *gprs, unsigned n, struct r
 #define EXITLESS_POLL_NS 100000ULL
 static bool exitless_on(void)
 {
-	const char *e = getenv("REALMBOX_EXITLESS");
+	static int on = -1; /* read once: the environment does not change */
 
-	return !(e && strcmp(e, "0") == 0);
+	if (on < 0) {
+		const char *e = getenv("REALMBOX_EXITLESS");
+
+		on = !(e && strcmp(e, "0") == 0);
+	}
+	return on;
 }
 
 /* ---- the host's services to the System Realm ------------------------------------ */
@@ -525,14 +82,14 @@ static struct {
 	int rootfd;
 	int fds[3];
 	int xfds[LIBOS_CONSOLE_MAX]; /* realm_exec's processes' console streams (-1: none) */
-	uint64_t ns_base_pa; /* the NS buffer, contiguous */
+	uint64_t ns_base_pa;	     /* the NS buffer, contiguous */
 	size_t ns_size;
 	uint8_t *manifest;
 	size_t manifest_len;
 	const struct rb_manifest *mf;
 	uint64_t host_calls;
-	struct hrealm *ct;	    /* PRH_GROW: the container's pool */
-	struct netproxy *np;	    /* PRH_NET: the container's host network proxy */
+	struct hrealm *ct;	   /* PRH_GROW: the container's pool */
+	struct netproxy *np;	   /* PRH_NET: the container's host network proxy */
 	uint64_t pool_n, pool_max; /* granules created / allowed */
 } hs;
 
@@ -546,9 +103,9 @@ static uint64_t pool_grow(uint64_t n)
 	/* level-3 tables split the RIPAS RAM blocks made at build */
 	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < base + n * PG;
 	     a += RTT_LEVEL_SIZE(2))
-		if (rtt_path(hs.ct, a < base ? base : a))
+		if (hrealm_rtt_path(hs.ct, a < base ? base : a))
 			return hs.pool_n;
-	if (n && data_range(hs.ct, base, n, false) == 0)
+	if (n && hrealm_data_range(hs.ct, base, n, false) == 0)
 		hs.pool_n += n;
 	/* a partial failure leaves DATA the System Realm does not know of: torn down at the end */
 	return hs.pool_n;
@@ -642,7 +199,8 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	switch (ex->imm) {
 	case PRH_CONSOLE_WRITE: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]] : hs.fds[a[0] == 2 ? 2 : 1];
+		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]]
+							       : hs.fds[a[0] == 2 ? 2 : 1];
 		if (fd < 0) {
 			out[0] = (uint64_t)-EPIPE; /* an exec session that ended */
 			break;
@@ -793,17 +351,18 @@ static int run_sys(struct hrealm *sys, uint64_t cmd, uint64_t arg, uint64_t idle
 
 	for (;;) {
 		cnt->sys_entries++;
-		uint64_t st = enter(&sys->recs[0], g, RMI_REC_GPRS, &ex);
+		uint64_t st = hrealm_enter(&sys->recs[0], g, RMI_REC_GPRS, &ex);
 		if (st != RMI_SUCCESS)
-			return fail(-EIO, "REC_ENTER of the System Realm: %s",
-				    host_rmi_status_name(st));
+			return hrealm_fail(-EIO, "REC_ENTER of the System Realm: %s",
+					   host_rmi_status_name(st));
 		if (ex.exit_reason == RMI_EXIT_IRQ) {
 			memset(g, 0, sizeof(g));
 			continue;
 		}
 		if (ex.exit_reason != RMI_EXIT_HOST_CALL)
-			return fail(-EIO, "System Realm exit %llu (esr 0x%llx)",
-				    (unsigned long long)ex.exit_reason, (unsigned long long)ex.esr);
+			return hrealm_fail(-EIO, "System Realm exit %llu (esr 0x%llx)",
+					   (unsigned long long)ex.exit_reason,
+					   (unsigned long long)ex.esr);
 		if (ex.imm == PRH_IDLE) {
 			memcpy(idle, ex.gprs, 3 * sizeof(uint64_t));
 			return 0;
@@ -835,15 +394,15 @@ static struct {
 	bool exitless; /* container RECs may wait in the RMM for their results */
 	bool have_status;
 	int status;
-	uint64_t signals; /* for the container's init (deploy_kill): bit sig-1 */
-	bool net_ready;	  /* the network proxy's watcher: a socket the container waits for */
+	uint64_t signals;     /* for the container's init (deploy_kill): bit sig-1 */
+	bool net_ready;	      /* the network proxy's watcher: a socket the container waits for */
 	bool ps_req, ps_done; /* realm_ps: asked of the System Realm, answered */
 	uint64_t ocmd, oarg;  /* an outside command (exec) for the System Realm, pending */
 	const void *odata;    /* its request for the NS buffer */
 	size_t olen;
-	void *obuf;           /* where the answer's bytes in the NS buffer go (or NULL) */
+	void *obuf; /* where the answer's bytes in the NS buffer go (or NULL) */
 	size_t ocap;
-	bool obusy, odone;    /* one at a time; answered (PRH_RESULT) */
+	bool obusy, odone; /* one at a time; answered (PRH_RESULT) */
 	int64_t oresult;
 	uint64_t c0[PLAT_CNT_NR]; /* platform counters when the container started */
 	pthread_cond_t cv_ps;
@@ -880,14 +439,15 @@ static void *ct_thread(void *arg)
 		S.go &= ~bit;
 		S.cnt->ct_entries++;
 		pthread_mutex_unlock(&S.mu);
-		uint64_t st = enter_flags(hr, NULL, 0, S.exitless ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
+		uint64_t st = hrealm_enter_flags(hr, NULL, 0,
+						 S.exitless ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
 		pthread_mutex_lock(&S.mu);
 		if (st != RMI_SUCCESS && k != 0 &&
 		    RMI_STATUS_CODE(st) == RMI_STATUS_CODE(RMI_ERROR_REC))
 			continue; /* a child's REC the System Realm is rebuilding: it says when */
 		if (st != RMI_SUCCESS) {
-			S.err = fail(-EIO, "REC_ENTER of container REC %u: %s", k,
-				     host_rmi_status_name(st));
+			S.err = hrealm_fail(-EIO, "REC_ENTER of container REC %u: %s", k,
+					    host_rmi_status_name(st));
 			sched_stop();
 			break;
 		}
@@ -905,8 +465,8 @@ static void *ct_thread(void *arg)
 				sched_stop();
 			}
 		} else {
-			S.err = fail(-EIO, "container REC %u exit %llu", k,
-				     (unsigned long long)ex.exit_reason);
+			S.err = hrealm_fail(-EIO, "container REC %u exit %llu", k,
+					    (unsigned long long)ex.exit_reason);
 			sched_stop();
 			break;
 		}
@@ -924,7 +484,8 @@ static int sched_go(uint64_t bits)
 		if (!(bits & (1ULL << k)) || (S.started & (1ULL << k)))
 			continue;
 		if (pthread_create(&S.th[k], NULL, ct_thread, (void *)(uintptr_t)k) != 0)
-			return fail(-EAGAIN, "cannot start a host thread for container REC %u", k);
+			return hrealm_fail(-EAGAIN,
+					   "cannot start a host thread for container REC %u", k);
 		S.started |= 1ULL << k;
 	}
 	pthread_cond_broadcast(&S.cv_rec);
@@ -965,7 +526,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 		bool timed = idle[0] != UINT64_MAX;
 		if (timed) {
 			uint64_t ns = idle[0] > 3600ULL * 1000000000ULL ? 3600ULL * 1000000000ULL
-									  : idle[0];
+									: idle[0];
 			clock_gettime(CLOCK_REALTIME, &dl);
 			dl.tv_sec += (time_t)(ns / 1000000000ULL);
 			dl.tv_nsec += (long)(ns % 1000000000ULL);
@@ -979,8 +540,8 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 		 * System Realm at once (a TICK if nothing else) so that it polls.
 		 */
 		int w = S.exitless && idle[1] ? ETIMEDOUT : 0;
-		while (!S.pending && !S.stop && !S.signals && !S.net_ready && !S.ps_req && !S.ocmd &&
-		       w != ETIMEDOUT)
+		while (!S.pending && !S.stop && !S.signals && !S.net_ready && !S.ps_req &&
+		       !S.ocmd && w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
 				  : pthread_cond_wait(&S.cv_sys, &S.mu);
 		if (S.stop)
@@ -997,7 +558,8 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 			arg = 0;
 			S.ps_req = false;
 		} else if (S.signals) {
-			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive) */
+			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive)
+			 */
 			int sig = __builtin_ctzll(S.signals) + 1;
 			cmd = PRH_CMD_SIGNAL;
 			arg = (uint64_t)sig;
@@ -1131,8 +693,8 @@ int64_t realm_outside(const char *id, uint64_t cmd, uint64_t arg, const void *da
 	return outside(id, cmd, arg, data, len, NULL, 0);
 }
 
-int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const void *data,
-			   size_t len, void *out, size_t cap)
+int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len,
+			   void *out, size_t cap)
 {
 	return outside(id, cmd, arg, data, len, out, cap);
 }
@@ -1160,8 +722,8 @@ int realm_stats(const char *id, struct rb_live_stats *out)
 	out->pids_refused = lv.pids_refused;
 	out->has_rmm = true;
 	out->rec_exits = plat_counter_read(PLAT_CNT_REC_EXIT) - S.c0[PLAT_CNT_REC_EXIT];
-	out->world_switches = plat_counter_read(PLAT_CNT_WORLD_SWITCH) -
-			      S.c0[PLAT_CNT_WORLD_SWITCH];
+	out->world_switches =
+		plat_counter_read(PLAT_CNT_WORLD_SWITCH) - S.c0[PLAT_CNT_WORLD_SWITCH];
 	return 0;
 }
 
@@ -1319,8 +881,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	if (errbuf && errlen)
 		errbuf[0] = 0;
 	pthread_mutex_lock(&realm_lock);
-	g_err = errbuf;
-	g_errlen = errlen;
+	hrealm_errbuf(errbuf, errlen);
 	hs.rootfd = -1;
 	hs.manifest = NULL;
 	if ((ret = realm_machine_up(errbuf, errlen)))
@@ -1329,12 +890,12 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 
 	hs.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (hs.rootfd < 0) {
-		ret = fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+		ret = hrealm_fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
 		goto out;
 	}
 	hs.np = netproxy_new(cfg->publish, cfg->n_publish);
 	if (!hs.np || netproxy_watch(hs.np, net_notify, NULL)) {
-		ret = fail(-ENOMEM, "cannot set up the network proxy");
+		ret = hrealm_fail(-ENOMEM, "cannot set up the network proxy");
 		goto out;
 	}
 	hs.mf = mf;
@@ -1345,12 +906,12 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		hs.xfds[i] = -1;
 	realm_exec_reset();
 	if (host_manifest_serialize(mf, &hs.manifest, &hs.manifest_len)) {
-		ret = fail(-ENOMEM, "out of memory");
+		ret = hrealm_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((ret = realm_config_build(cfg, mf->digest, &config, &config_len))) {
-		fail(ret, "the start configuration is too large (%zu bytes, at most %llu)",
-		     config_len, (unsigned long long)RB_CONFIG_MAX);
+		hrealm_fail(ret, "the start configuration is too large (%zu bytes, at most %llu)",
+			    config_len, (unsigned long long)RB_CONFIG_MAX);
 		goto out;
 	}
 
@@ -1364,13 +925,13 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
 
 	/* ---- the System Realm ---- */
-	if ((ret = realm_create(&sys, RB_REALM_KIND_SYSTEM, 0, 0, 0)) ||
-	    (ret = ram_range(&sys, 0, RSYS_BOUNCE_IPA + RB_COPY_MAX)) ||
-	    (ret = ram_range(&sys, RSYS_MEM_IPA, RSYS_MEM_IPA + sys_mem)) ||
-	    (ret = data_range(&sys, RSYS_HC_IPA, 2, false)) ||
-	    (ret = data_range(&sys, RSYS_BOUNCE_IPA, RB_COPY_MAX / PG, true)) ||
-	    (ret = data_range(&sys, RSYS_MEM_IPA, sys_mem / PG, true)) ||
-	    (ret = map_ns(&sys, RSYS_NS_IPA, ns_n)))
+	if ((ret = hrealm_create(&sys, RB_REALM_KIND_SYSTEM, 0, 0, 0)) ||
+	    (ret = hrealm_ram_range(&sys, 0, RSYS_BOUNCE_IPA + RB_COPY_MAX)) ||
+	    (ret = hrealm_ram_range(&sys, RSYS_MEM_IPA, RSYS_MEM_IPA + sys_mem)) ||
+	    (ret = hrealm_data_range(&sys, RSYS_HC_IPA, 2, false)) ||
+	    (ret = hrealm_data_range(&sys, RSYS_BOUNCE_IPA, RB_COPY_MAX / PG, true)) ||
+	    (ret = hrealm_data_range(&sys, RSYS_MEM_IPA, sys_mem / PG, true)) ||
+	    (ret = hrealm_map_ns(&sys, RSYS_NS_IPA, ns_n)))
 		goto out;
 	hs.ns_base_pa = sys.ns_pa.a[0];
 	uint64_t chan_ipa = RSYS_CHAN_IPA;
@@ -1383,25 +944,25 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	sg[RSYS_GPR_NRECS] = nrecs;
 	sg[RSYS_GPR_POOL_MAX] = pool_max;
 	for (uint64_t k = 0; k < nrecs; k++)
-		if ((ret = rtt_path(&sys, chan_ipa + k * PG)))
+		if ((ret = hrealm_rtt_path(&sys, chan_ipa + k * PG)))
 			goto out;
-	if ((ret = rec_create(&sys, RSYS_PC, sg)) ||
-	    (ret = rmi_ok("REALM_ACTIVATE (system)",
-			  rmi(SMC_RMI_REALM_ACTIVATE, sys.rd, 0, 0, 0, 0, NULL))))
+	if ((ret = hrealm_rec_create(&sys, RSYS_PC, sg)) ||
+	    (ret = hrealm_rmi_ok("REALM_ACTIVATE (system)",
+				 hrealm_rmi(SMC_RMI_REALM_ACTIVATE, sys.rd, 0, 0, 0, 0, NULL))))
 		goto out;
 
 	/* ---- the Container Realm: the recipe's steps (deploy/realm_recipe.h) ---- */
-	if ((ret = realm_create(&ct, rc.kind, sys.rd, rc.config_ipa, rc.config_size)))
+	if ((ret = hrealm_create(&ct, rc.kind, sys.rd, rc.config_ipa, rc.config_size)))
 		goto out;
 	for (unsigned s = 0; s < rc.nsteps; s++) {
 		const struct realm_ct_step *st = &rc.steps[s];
 
 		switch (st->op) {
 		case RCS_RAM:
-			ret = ram_range(&ct, st->base, st->top);
+			ret = hrealm_ram_range(&ct, st->base, st->top);
 			break;
 		case RCS_RIPAS:
-			ret = ram_range_to(&ct, st->base, st->top, st->leaf);
+			ret = hrealm_ram_range_to(&ct, st->base, st->top, st->leaf);
 			break;
 		case RCS_CONFIG:
 			for (uint64_t i = 0; ret == 0 && st->base + i * PG < st->top; i++) {
@@ -1411,19 +972,19 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 
 				memset(page, 0, sizeof(page));
 				memcpy(page, config + i * PG, n);
-				if ((ret = delegate_new(&pa)))
+				if ((ret = hrealm_delegate_new(&pa)))
 					break;
-				if ((ret = data_at(&ct, st->base + i * PG, pa, page, true)))
-					undelegate_free(pa);
+				if ((ret = hrealm_data_at(&ct, st->base + i * PG, pa, page, true)))
+					hrealm_undelegate_free(pa);
 			}
 			break;
 		case RCS_POOL:
-			ret = data_range(&ct, st->base, (st->top - st->base) / PG, false);
+			ret = hrealm_data_range(&ct, st->base, (st->top - st->base) / PG, false);
 			break;
 		case RCS_RECS:
 			/* its processes: RECs made while the realm is NEW (the spec's rule) */
 			for (uint64_t k = 0; ret == 0 && k < st->count; k++)
-				ret = rec_create(&ct, rc.rec_pc, NULL);
+				ret = hrealm_rec_create(&ct, rc.rec_pc, NULL);
 			break;
 		}
 		if (ret)
@@ -1432,17 +993,17 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	hs.ct = &ct;
 	hs.pool_n = pool_n;
 	hs.pool_max = pool_max;
-	if ((ret = rmi_ok("REALM_ACTIVATE (container)",
-			  rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))))
+	if ((ret = hrealm_rmi_ok("REALM_ACTIVATE (container)",
+				 hrealm_rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))))
 		goto out;
 	for (uint64_t k = 0; k < nrecs; k++) {
 		struct hrec *hr = &ct.recs[k];
 
-		if ((ret = delegate_new(&hr->chan)))
+		if ((ret = hrealm_delegate_new(&hr->chan)))
 			goto out;
-		if ((ret = rmi_ok("RB_CHANNEL_CREATE",
-				  rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, hr->chan, hr->rec,
-				      chan_ipa + k * PG, 0, NULL))))
+		if ((ret = hrealm_rmi_ok("RB_CHANNEL_CREATE",
+					 hrealm_rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, hr->chan,
+						    hr->rec, chan_ipa + k * PG, 0, NULL))))
 			goto out;
 		hr->chan_live = true;
 	}
@@ -1453,7 +1014,9 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	plat_counters_snapshot(c0);
 	memcpy(S.c0, c0, sizeof(S.c0));
 	snprintf(S.id, sizeof(S.id), "%s", cfg->id ? cfg->id : "");
-	test_view = (struct realm_test_view){sys.rd, ct.rd, ct.recs[0].rec,
+	test_view = (struct realm_test_view){sys.rd,
+					     ct.rd,
+					     ct.recs[0].rec,
 					     ct.rtt_pa.n ? ct.rtt_pa.a[0] : 0,
 					     ct.data_pa.n ? ct.data_pa.a[ct.data_pa.n - 1] : 0,
 					     sys.data_pa.n ? sys.data_pa.a[0] : 0};
@@ -1467,7 +1030,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		cnt->plat[i] = c1[i] - c0[i];
 	{
 		struct smc_regs r;
-		if (rmi(SMC_RMI_RB_REALM_COUNTERS, ct.rd, 0, 0, 0, 0, &r) == RMI_SUCCESS) {
+		if (hrealm_rmi(SMC_RMI_RB_REALM_COUNTERS, ct.rd, 0, 0, 0, 0, &r) == RMI_SUCCESS) {
 			res->forwarded = r.x[1];
 			res->verify_refusals = r.x[2];
 			res->rmm_copies = r.x[3];
@@ -1482,7 +1045,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	if (ret == 0) {
 		struct rmi_rec_exit sx;
 		uint64_t g[RMI_REC_GPRS] = {PRH_CMD_SHUTDOWN};
-		enter(&sys.recs[0], g, RMI_REC_GPRS, &sx);
+		hrealm_enter(&sys.recs[0], g, RMI_REC_GPRS, &sx);
 	}
 	{
 		struct libos_stats st;
@@ -1503,20 +1066,19 @@ out:
 		struct hrec *hr = &ct.recs[k];
 		struct smc_regs r;
 
-		if (hr->chan_live &&
-		    rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, hr->rec, RSYS_CHAN_IPA + k * PG, 0, 0,
-			&r) == RMI_SUCCESS)
+		if (hr->chan_live && hrealm_rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, hr->rec,
+						RSYS_CHAN_IPA + k * PG, 0, 0, &r) == RMI_SUCCESS)
 			hr->chan_live = false;
 		if (!hr->chan_live && hr->chan)
-			undelegate_free(hr->chan);
+			hrealm_undelegate_free(hr->chan);
 		if (hr->chan_live)
 			cnt->teardown_failures++;
 	}
-	cnt->teardown_failures += realm_destroy(&ct) + realm_destroy(&sys);
+	cnt->teardown_failures += hrealm_destroy(&ct) + hrealm_destroy(&sys);
 	hs.ct = NULL;
 	cnt->granules_after = host_granules_in_use();
 	if (cnt->teardown_failures && ret == 0)
-		ret = fail(-EIO, "teardown: %u RMI calls failed", cnt->teardown_failures);
+		ret = hrealm_fail(-EIO, "teardown: %u RMI calls failed", cnt->teardown_failures);
 	if (hs.rootfd >= 0)
 		close(hs.rootfd);
 	hs.rootfd = -1;
@@ -1526,7 +1088,7 @@ out:
 	hs.manifest = NULL;
 	free(config);
 out_unlock:
-	g_err = NULL;
+	hrealm_errbuf(NULL, 0);
 	pthread_mutex_unlock(&realm_lock);
 	return ret;
 }
@@ -1545,19 +1107,21 @@ int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, 
 		fprintf(stderr,
 			"realm: build %llu RMI calls; %llu container entries, %llu forwards, %llu "
 			"System Realm entries, %llu host calls; RSI %llu (kernel: %llu, %llu host "
-			"calls), copies in %llu (%llu B) out %llu (%llu B), string bytes %llu, maps "
-			"%llu unmaps %llu protects %llu set_regs %llu, pool peak %llu; REC exits %llu, "
+			"calls), copies in %llu (%llu B) out %llu (%llu B), string bytes %llu, "
+			"maps "
+			"%llu unmaps %llu protects %llu set_regs %llu, pool peak %llu; REC exits "
+			"%llu, "
 			"world switches %llu; granules in use %llu -> %llu\n",
 			(unsigned long long)cnt.build_rmi, (unsigned long long)cnt.ct_entries,
 			(unsigned long long)cnt.forwards, (unsigned long long)cnt.sys_entries,
 			(unsigned long long)cnt.host_calls,
-			(unsigned long long)cnt.plat[PLAT_CNT_RSI], (unsigned long long)ss.rsi_calls,
-			(unsigned long long)ss.host_calls, (unsigned long long)ss.copies_in,
-			(unsigned long long)ss.bytes_in, (unsigned long long)ss.copies_out,
-			(unsigned long long)ss.bytes_out, (unsigned long long)ss.str_bytes,
-			(unsigned long long)ss.maps, (unsigned long long)ss.unmaps,
-			(unsigned long long)ss.protects, (unsigned long long)ss.set_regs,
-			(unsigned long long)ss.pool_peak,
+			(unsigned long long)cnt.plat[PLAT_CNT_RSI],
+			(unsigned long long)ss.rsi_calls, (unsigned long long)ss.host_calls,
+			(unsigned long long)ss.copies_in, (unsigned long long)ss.bytes_in,
+			(unsigned long long)ss.copies_out, (unsigned long long)ss.bytes_out,
+			(unsigned long long)ss.str_bytes, (unsigned long long)ss.maps,
+			(unsigned long long)ss.unmaps, (unsigned long long)ss.protects,
+			(unsigned long long)ss.set_regs, (unsigned long long)ss.pool_peak,
 			(unsigned long long)cnt.plat[PLAT_CNT_REC_EXIT],
 			(unsigned long long)cnt.plat[PLAT_CNT_WORLD_SWITCH],
 			(unsigned long long)cnt.granules_before,

@@ -920,6 +920,13 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	struct realm_ct_recipe rc;
 	realm_ct_recipe_init(&rc, config_len);
 	uint64_t pool_n = rc.pool_n, pool_max = rc.pool_max, nrecs = rc.nrecs;
+	if (cfg->mem_limit > pool_max * PG)
+		fprintf(stderr,
+			"realmbox: warning: linux.resources.memory.limit (%llu MiB) is above the "
+			"realm's memory pool (%llu MiB): the pool is the limit "
+			"(REALMBOX_REALM_POOL_MAX_MB raises it; it is measured)\n",
+			(unsigned long long)(cfg->mem_limit >> 20),
+			(unsigned long long)((pool_max * PG) >> 20));
 	uint64_t ns_n = 16;
 	hs.ns_size = ns_n * PG;
 	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);

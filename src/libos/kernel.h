@@ -408,6 +408,12 @@ uint64_t res_mem_pages(void);
 int res_mem_charge(uint64_t npages);
 /* Whether the OOM kill happened (a fault's -ENOMEM then needs no signal of its own). */
 bool res_oom_killed(void);
+/*
+ * A page fault found no page left in the deployment (no memory limit
+ * reached): p is killed with SIGKILL as Linux's OOM killer would, logged
+ * and counted (oom_pool_kills).
+ */
+void res_oom_out_of_memory(struct process *p);
 /* Tasks alive plus processes not reaped yet (the pids controller's count). */
 uint64_t res_pids_current(void);
 /* One more task: 0, or -EAGAIN at the pids limit. */

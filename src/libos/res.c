@@ -29,6 +29,17 @@ static void res_oom_kill(uint64_t used, uint64_t want)
 			sig_send(p, SIGKILL);
 }
 
+void res_oom_out_of_memory(struct process *p)
+{
+	lo_log(LOG_WARN,
+	       "out of memory: pid %d wanted a page and the deployment has none left "
+	       "(%lu pages in use; realm mode: REALMBOX_REALM_POOL_MAX_MB sets the pool): "
+	       "killed (SIGKILL)",
+	       p->pid, (unsigned long)res_mem_pages());
+	g.stats.oom_pool_kills++;
+	sig_send(p, SIGKILL);
+}
+
 int res_mem_charge(uint64_t npages)
 {
 	if (!g.cfg.mem_limit_pages || !g.pal.mem_pages)

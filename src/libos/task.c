@@ -389,6 +389,9 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 			fault_signal(t, SIGBUS, 2 /* BUS_ADRERR */, exc->far);
 		} else if (fr == -ENOMEM && res_oom_killed()) {
 			/* the memory limit: SIGKILL is pending for the whole container */
+		} else if (fr == -ENOMEM) {
+			/* the deployment has no page left: Linux's OOM killer, not a segfault */
+			res_oom_out_of_memory(t->proc);
 		} else if (fr != 0) {
 			lo_log(LOG_INFO, "pid %d: segfault at %#lx pc %#lx (%s)", t->proc->pid,
 			       (unsigned long)exc->far, (unsigned long)t->regs.pc,

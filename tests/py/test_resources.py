@@ -99,6 +99,23 @@ class Memory(unittest.TestCase):
             rc, out, err = e.run(free, iso, "f-" + iso)
             self.assertEqual((rc, out.splitlines()[-1:]), (0, ["done"]), (iso, err))
 
+    def test_realm_pool_used_up_is_an_oom_kill(self):
+        """realm: a container that uses up its realm's memory pool (REALMBOX_REALM_POOL_MAX_MB)
+        is killed with SIGKILL as by Linux's OOM killer (137), not a segfault; a memory.limit
+        above the pool is warned about."""
+        e = Env(self)
+        b = e.bundle("pool", ["/prog/static/limits", "mem", "64"], {"memory": {"limit": 1 << 30}})
+        env = dict(os.environ, REALMBOX_REALM_POOL_MAX_MB="32")
+        p = subprocess.run([REALMBOX, "--root", e.root, "run", "--isolation", "realm", "--bundle",
+                            b, "pool"], capture_output=True, timeout=180, env=env,
+                           stdin=subprocess.DEVNULL)
+        out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 137, (out[-200:], err))
+        steps = [ln for ln in out.splitlines() if ln.startswith("allocated ")]
+        self.assertTrue(8 <= len(steps) < 32, steps[-1:])
+        self.assertIn("out of memory: pid 1 wanted a page", err)
+        self.assertIn("memory.limit (1024 MiB) is above the realm's memory pool (32 MiB)", err)
+
     def test_state_and_events_say_oom(self):
         """create/start: the monitor exits 137, state says oomKilled, events ends with oom."""
         e = Env(self)

@@ -58,7 +58,8 @@ struct netproxy *netproxy_new(const struct rb_publish *pub, unsigned npub)
 		return NULL;
 	if (npub > RB_MAX_PUBLISH)
 		npub = RB_MAX_PUBLISH;
-	memcpy(np->pub, pub, npub * sizeof(*pub));
+	if (npub)
+		memcpy(np->pub, pub, npub * sizeof(*pub)); /* pub may be NULL when there are none */
 	np->npub = npub;
 	pthread_mutex_init(&np->mu, NULL);
 	np->efd = -1;

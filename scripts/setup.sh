@@ -15,13 +15,16 @@ PKGS=(
 	gnuplot-nox
 	golang-go
 	containerd
+	runc crun
 	wrk curl
 )
 
+# runc (and crun) are peers: tests/py/test_runc_oracle.py compares realmbox's
+# lifecycle with runc's, and `make bench` times both (scripts/bench_peers.py).
 # `scripts/setup.sh bench`: also what `make bench` compares with
-# (scripts/bench_peers.py: the microVM and runc/crun).
+# (scripts/bench_peers.py: the microVM).
 if [ "${1:-}" = bench ]; then
-	PKGS+=(qemu-system-arm runc crun cpio)
+	PKGS+=(qemu-system-arm cpio)
 fi
 
 SUDO=""

@@ -146,7 +146,7 @@ static const struct {
 	{"POLL", 29}, {"PWR", 30},  {"SYS", 31},
 };
 
-/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3" -> 1..64, or -1. */
+/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3" -> 1..64, "0" -> 0 (a check only), or -1. */
 static int parse_signal(const char *s)
 {
 	char *end;
@@ -154,7 +154,7 @@ static int parse_signal(const char *s)
 
 	if (s[0] >= '0' && s[0] <= '9') {
 		v = strtol(s, &end, 10);
-		return *end == '\0' && v >= 1 && v <= 64 ? (int)v : -1;
+		return *end == '\0' && v >= 0 && v <= 64 ? (int)v : -1;
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
@@ -624,6 +624,8 @@ int host_cmd_kill(int argc, char **argv)
 		goto out;
 	if (host_cstate_status(&st) == RB_CS_STOPPED) {
 		host_cli_fail("kill", "container not running");
+	} else if (sig == 0) {
+		status = 0; /* as kill(2) and runc: only asks whether the container is there */
 	} else {
 		snprintf(req, sizeof(req), "kill %d%s", sig, all ? " all" : "");
 		if (host_monitor_request(root, id, req, NULL, 0, 10000, &err) < 0)

@@ -367,6 +367,50 @@ class RuncOracle(unittest.TestCase):
 
         self.compare(scenario)
 
+    def test_kill_created_force_delete_detach(self):
+        """SIGKILL to a created container (never runs, stopped, 137); delete --force of a
+        running one (137, gone); run --detach (exit 0, then the container's own status);
+        list's table header."""
+        def scenario(c):
+            b = c.bundle("f", ["sh", "-c", "echo ready; while :; do sleep 1; done"])
+            c.create("kc", b)
+            pid = c.state("kc")[1]["pid"]
+            c.see_rc("kill KILL a created container", *c.cmd("kill", "kc", "KILL")[::2])
+            c.see("created: status the parent sees", wait_status(pid))
+            c.see("created: status after", c.state("kc")[1]["status"])
+            c.see("created: output", c.output("kc"))
+            c.see_rc("delete it", *c.cmd("delete", "kc")[::2])
+            c.create("fd", b)
+            pid = c.state("fd")[1]["pid"]
+            c.cmd("start", "fd")
+            c.wait_output("fd", "ready\n")
+            rc, out, err = c.cmd("list")
+            c.see("list: table header", out.splitlines()[0].split() if out else rc, err)
+            c.see("delete --force running: exit, stderr", c.cmd("delete", "--force", "fd")[::2])
+            c.see("forced: status the parent sees", wait_status(pid))
+            c.see_error("forced: state after", *c.state("fd")[::2], r"does not exist")
+            b2 = c.bundle("d", ["sh", "-c", "read x; echo detached $x; exit 4"])
+            r, w = os.pipe()
+            try:
+                with open(c.out_path("rd"), "wb") as fo:
+                    p = subprocess.run([*c.argv, "--root", c.root, "run", "--detach",
+                                        *c.create_args, "--bundle", b2, "rd"], stdin=r,
+                                       stdout=fo, stderr=fo, timeout=120)
+                os.close(r)
+                c.see("run --detach: exit", p.returncode, c.output("rd"))
+                rc, st, err = c.state("rd")
+                c.see("run --detach: state exit", rc, err)
+                c.see("run --detach: status", st and st["status"])
+                os.write(w, b"x\n")
+            finally:
+                os.close(w)
+            if st:
+                c.see("run --detach: status the parent sees", wait_status(st["pid"]))
+                c.see("run --detach: output", c.output("rd"))
+                c.see("run --detach: status after", c.state("rd")[1]["status"])
+
+        self.compare(scenario)
+
     def test_run_exit_status(self):
         """run in the foreground: the container's stdout and exit status (3), then it is gone."""
         def scenario(c):
@@ -384,6 +428,21 @@ class RuncOracle(unittest.TestCase):
             c.see("run exit 0", p.returncode, p.stderr.decode(errors="replace"))
 
         self.compare(scenario)
+
+
+class NotOffered(unittest.TestCase):
+    """runc commands realmbox does not offer: refused out loud with the reason (runc does
+    them; these are the known differences a client sees)."""
+
+    def test_refused_commands(self):
+        for cmd, why in (("pause", "cannot freeze"), ("resume", "cannot freeze"),
+                         ("update", "at create only"), ("checkpoint", "memory to the host"),
+                         ("restore", "memory to the host")):
+            p = subprocess.run([REALMBOX, cmd, "x"], capture_output=True, timeout=30)
+            err = p.stderr.decode()
+            self.assertEqual(p.returncode, 1, (cmd, err))
+            self.assertTrue(err.startswith(f"realmbox: {cmd}: not supported: "), err)
+            self.assertIn(why, err)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,14 @@ int host_cpu_weight_nice(uint32_t weight);
  */
 void host_cpu_weight_apply(const struct rb_config *cfg);
 
+/*
+ * Whether host_bundle_load and host_config_parse print their warnings
+ * (fields set but not applied: "realmbox: warning: config.json: linux.sysctl:
+ * ignored (...)") on stderr and in the --log file. On by default; off for a
+ * second reading of a bundle that create already warned about.
+ */
+void host_config_warnings(bool on);
+
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);
 

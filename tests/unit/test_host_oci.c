@@ -174,7 +174,9 @@ static void test_ignored_fields(void **state)
 	write_valid("\"capabilities\": {\"bounding\": [\"CAP_KILL\"]}, \"noNewPrivileges\": true,"
 		    " \"apparmorProfile\": \"x\", \"selinuxLabel\": \"y\"",
 		    "\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}],"
-		    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"personality\":"
+		    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"},"
+		    " {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}],"
+		    " \"personality\":"
 		    " {\"domain\": \"LINUX\"}},"
 		    " \"hooks\": {\"prestart\": []}, \"annotations\": {\"a\": \"b\"},"
 		    " \"somethingNew\": 1");
@@ -333,7 +335,7 @@ static void test_bad_root_and_version(void **state)
 static void test_refused_sections(void **state)
 {
 	write_valid("", "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\"}]}");
-	expect_error("hooks: prestart: hooks are not supported yet", EINVAL);
+	expect_error("hooks: prestart: not supported (a hook is a host program", EINVAL);
 	write_valid("", "\"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}");
 	expect_error("linux.personality.domain: \"LINUX32\": not supported", EINVAL);
 	write_valid("", "\"windows\": {}");

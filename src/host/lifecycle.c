@@ -897,7 +897,9 @@ int host_cmd_features(int argc, char **argv)
 	 * What realmbox honours (README, "config.json"): namespaces, cgroups,
 	 * seccomp, AppArmor, SELinux, capabilities have no meaning inside a
 	 * realm (there is no Linux kernel there to apply them), so they are
-	 * reported unsupported; hooks are refused; mounts are not honoured.
+	 * reported unsupported. The config.json fields that may be refused
+	 * or ignored with a warning are listed in annotations (which values:
+	 * docs/oci-config.md).
 	 */
 	printf("{\n"
 	       "  \"ociVersionMin\": \"1.0.0\",\n"
@@ -932,9 +934,13 @@ int host_cmd_features(int argc, char **argv)
 	       "killed (SIGKILL, exit 137)\",\n"
 	       "    \"org.realmbox.resources.cpu\": \"weight as the nice value of the container's "
 	       "host threads (all modes); no weighting among a container's own tasks\",\n"
+	       "    \"org.realmbox.config.refused\": \"%s\",\n"
+	       "    \"org.realmbox.config.warned\": \"%s\",\n"
+	       "    \"org.realmbox.config.table\": \"docs/oci-config.md\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"
-	       "}\n");
+	       "}\n",
+	       host_config_refused_fields(), host_config_warned_fields());
 	return 0;
 }
 

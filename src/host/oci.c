@@ -865,6 +865,32 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 	return parse_root(p, json_object_get(top, "root"), bundle, cfg);
 }
 
+/* ---- What features says ----------------------------------------------------- */
+
+const char *host_config_refused_fields(void)
+{
+	return "hooks,linux.namespaces,linux.devices,mounts,process.commandLine,"
+	       "linux.personality,windows,solaris,zos,vm";
+}
+
+const char *host_config_warned_fields(void)
+{
+	static char list[512];
+
+	if (list[0] == '\0') {
+		size_t n = 0;
+
+		for (size_t i = 0; i < sizeof(process_warned) / sizeof(process_warned[0]); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "process.%s,",
+					      process_warned[i].field);
+		for (size_t i = 0; i < sizeof(linux_warned) / sizeof(linux_warned[0]); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "linux.%s,",
+					      linux_warned[i].field);
+		snprintf(list + n, sizeof(list) - n, "domainname,mounts,linux.resources");
+	}
+	return list;
+}
+
 /* ---- Published ports ------------------------------------------------------- */
 
 /* A port number 1..65535 at *s (advanced past it), or -1. */

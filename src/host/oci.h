@@ -97,6 +97,14 @@ void host_cpu_weight_apply(const struct rb_config *cfg);
  */
 void host_config_warnings(bool on);
 
+/*
+ * The config.json fields that can be refused and those that can be ignored
+ * with a warning, comma-separated, for `features` (which values of each:
+ * docs/oci-config.md). Static strings.
+ */
+const char *host_config_refused_fields(void);
+const char *host_config_warned_fields(void);
+
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);
 

@@ -163,7 +163,8 @@ def side_by_side(a, b):
         sb = b.steps[i] if i < len(b.steps) else ("-", "-", "")
         if sa[:2] == sb[:2]:
             continue
-        rows.append(f"step {i}: {sa[0] if sa[0] != '-' else sb[0]}\n     {a.label:>13}: {sa[1]!r}  {sa[2][:150]}\n"
+        name = sa[0] if sa[0] != "-" else sb[0]
+        rows.append(f"step {i}: {name}\n     {a.label:>13}: {sa[1]!r}  {sa[2][:150]}\n"
                     f"     {b.label:>13}: {sb[1]!r}  {sb[2][:150]}")
     return "\n".join(rows)
 

@@ -79,12 +79,12 @@ class Client:
         return d
 
     def out_path(self, cid):
-        return os.path.join(self.tmp, cid + ".out")
+        return os.path.join(self.tmp, cid.replace("/", "_") + ".out")
 
     def create(self, cid, bundle, stdin=subprocess.DEVNULL, pid_file=None):
         """create with stdout/stderr to files (the container keeps them); (rc, stderr)."""
         extra = ["--pid-file", pid_file] if pid_file else []
-        err = os.path.join(self.tmp, cid + ".create-err")
+        err = os.path.join(self.tmp, cid.replace("/", "_") + ".create-err")
         with open(self.out_path(cid), "ab") as fo, open(err, "wb") as fe:
             p = subprocess.run([*self.argv, "--root", self.root, "create", *self.create_args,
                                 "--bundle", bundle, *extra, cid], stdin=stdin, stdout=fo,
@@ -358,6 +358,18 @@ class RuncOracle(unittest.TestCase):
                 c.see_error(f"{cmd} of an unknown id", rc, err, r"does not exist")
             rc, out, err = c.cmd("delete", "--force", "nosuch")
             c.see("delete --force of an unknown id: exit, stderr", (rc, err), err)
+            # bad requests (usage errors: runc exits 1, realmbox 2, as its README says)
+            rc, err = c.create("nb", os.path.join(c.tmp, "nosuch-bundle"))
+            c.see_error("create from a missing bundle", rc, err, r"no such file")
+            os.makedirs(os.path.join(c.tmp, "empty"))
+            rc, err = c.create("nc", os.path.join(c.tmp, "empty"))
+            c.see_error("create from a bundle without config.json", rc, err,
+                        r"config\.json.*(not found|no such file)")
+            rc, err = c.create("a/b", b)
+            c.see_error("create with an invalid id", rc, err, r"invalid container id")
+            rc, out, err = c.cmd("start")
+            c.see_error("start without an id", rc, err, r"requires exactly 1 argument|"
+                        r"container id is required")
             # a created container that never ran: delete ends it (SIGKILL)
             c.create("wc", b)
             pid = c.state("wc")[1]["pid"]

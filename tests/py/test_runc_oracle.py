@@ -14,6 +14,11 @@ Observations are normalised only where two runtimes must differ: pid
 values, bundle paths, timestamps, the runtime's own ociVersion. A failure
 prints the two runtimes' steps side by side.
 
+Deliberate differences, asserted as such: a signal the container's init
+sends itself (test_signals_inside); runc's pause, resume, update,
+checkpoint and restore, which realmbox refuses with the reason
+(NotOffered); usage errors exit 2 in realmbox, 1 in runc (both non-zero).
+
 Skips with the reason when runc is not installed (scripts/setup.sh installs
 it) or cannot run containers on this machine.
 """
@@ -423,6 +428,26 @@ class RuncOracle(unittest.TestCase):
                 c.see("run --detach: status after", c.state("rd")[1]["status"])
 
         self.compare(scenario)
+
+    def test_signals_inside(self):
+        """Signals between the container's own processes: a child's USR1 and KILL to an init
+        with no handler for them are dropped (pid-namespace init rules) in both runtimes. A
+        signal init sends itself is the deliberate difference: runc's kernel drops it too,
+        realmbox's container OS lets it act as on any process (src/libos/signal.c,
+        sig_init_protected: the differential tests run programs as init and compare them
+        with qemu-aarch64, where they are ordinary processes)."""
+        script = "(kill -USR1 1; kill -9 1; echo child-sent); echo end; kill -TERM $$; " \
+                 "echo survived; exit 4"
+        seen = {}
+        for c in self.clients():
+            b = c.bundle("si", ["sh", "-c", script])
+            p = subprocess.run([*c.argv, "--root", c.root, "run", *c.create_args, "--bundle",
+                                b, "si"], capture_output=True, stdin=subprocess.DEVNULL,
+                               timeout=120)
+            seen[c.label] = (p.stdout.decode(errors="replace"), p.returncode)
+        self.assertEqual(seen, {"runc": ("child-sent\nend\nsurvived\n", 4),
+                                "realmbox-none": ("child-sent\nend\n", 143),
+                                "realmbox-realm": ("child-sent\nend\n", 143)})
 
     def test_run_exit_status(self):
         """run in the foreground: the container's stdout and exit status (3), then it is gone."""

@@ -13,8 +13,8 @@ item 1): start latency of
     namespaces, labelled as such.
 
 Everything is fetched from Debian's archive into a cache directory (default
-~/.cache/realmbox/peers); packages the host needs (qemu-system-arm, cpio: `scripts/setup.sh bench`;
-runc, crun: `scripts/setup.sh`) are installed by setup.sh. A peer that cannot run on
+~/.cache/realmbox/peers); packages the host needs (qemu-system-arm, crun, cpio: `scripts/setup.sh bench`;
+runc: `scripts/setup.sh`) are installed by setup.sh. A peer that cannot run on
 this machine is reported with the reason instead of a figure.
 
   scripts/bench_peers.py [--runs N] [--cache DIR]   (prints JSON)
@@ -145,7 +145,7 @@ def oci_run(runtime, bundle, state, args, first_output, n):
 
 def runtime_start(runtime, bundle, tmp, runs):
     if not shutil.which(runtime):
-        raise RuntimeError(f"{runtime} not installed (scripts/setup.sh)")
+        raise RuntimeError(f"{runtime} not installed (scripts/setup.sh bench)")
     if not os.path.exists(os.path.join(bundle, "config.json")):
         subprocess.run([runtime, "spec"], cwd=bundle, check=True, capture_output=True)
     state = tempfile.mkdtemp(dir=tmp, prefix=runtime + "-state-")

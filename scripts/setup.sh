@@ -15,16 +15,16 @@ PKGS=(
 	gnuplot-nox
 	golang-go
 	containerd
-	runc crun
+	runc
 	wrk curl
 )
 
-# runc (and crun) are peers: tests/py/test_runc_oracle.py compares realmbox's
-# lifecycle with runc's, and `make bench` times both (scripts/bench_peers.py).
+# runc is the oracle of tests/py/test_runc_oracle.py (realmbox's lifecycle
+# compared with runc's) and a peer `make bench` times.
 # `scripts/setup.sh bench`: also what `make bench` compares with
-# (scripts/bench_peers.py: the microVM).
+# (scripts/bench_peers.py: the microVM and crun).
 if [ "${1:-}" = bench ]; then
-	PKGS+=(qemu-system-arm cpio)
+	PKGS+=(qemu-system-arm crun cpio)
 fi
 
 SUDO=""

@@ -71,10 +71,12 @@ class Client:
     def see(self, step, value, raw=""):
         self.steps.append((step, value, raw))
 
-    def bundle(self, name, args):
+    def bundle(self, name, args, annotations=None):
         d = os.path.join(self.tmp, "b-" + name)
         os.makedirs(d)
         cfg = copy.deepcopy(self.template)
+        if annotations:
+            cfg["annotations"] = annotations
         cfg["process"]["args"] = list(args)
         cfg["process"]["terminal"] = False
         cfg["process"]["env"] = [PATH_ENV]
@@ -386,7 +388,7 @@ class RuncOracle(unittest.TestCase):
         self.compare(scenario)
 
     def test_kill_created_force_delete_detach(self):
-        """SIGKILL to a created container (never runs, stopped, 137); delete --force of a
+        """SIGKILL or TERM to a created container (never runs, stopped); delete --force of a
         running one (137, gone); run --detach (exit 0, then the container's own status);
         list's table header."""
         def scenario(c):
@@ -398,6 +400,17 @@ class RuncOracle(unittest.TestCase):
             c.see("created: status after", c.state("kc")[1]["status"])
             c.see("created: output", c.output("kc"))
             c.see_rc("delete it", *c.cmd("delete", "kc")[::2])
+            # TERM to a created container ends it too; runc's waiting `runc init` then exits
+            # 2 (its own artifact), realmbox's monitor 143 (TERM): both non-zero
+            c.create("kt", b)
+            pid = c.state("kt")[1]["pid"]
+            c.see_rc("kill TERM a created container", *c.cmd("kill", "kt", "TERM")[::2])
+            c.see("created, TERM: the parent sees a failure", wait_status(pid) != 0)
+            c.see("created, TERM: status after", c.state("kt")[1]["status"])
+            rc, out, err = c.cmd("start", "kt")
+            c.see_error("created, TERM: start after", rc, err, r"stopped")
+            c.see("created, TERM: output", c.output("kt"))
+            c.see_rc("delete it", *c.cmd("delete", "kt")[::2])
             c.create("fd", b)
             pid = c.state("fd")[1]["pid"]
             c.cmd("start", "fd")
@@ -448,6 +461,37 @@ class RuncOracle(unittest.TestCase):
         self.assertEqual(seen, {"runc": ("child-sent\nend\nsurvived\n", 4),
                                 "realmbox-none": ("child-sent\nend\n", 143),
                                 "realmbox-realm": ("child-sent\nend\n", 143)})
+
+    def test_exec(self):
+        """exec in a running container: its stdout, stderr and exit status, a missing program,
+        exec after the container stopped. (realm mode takes exec only with the measured
+        consent annotation; runc ignores it.)"""
+        def scenario(c):
+            b = c.bundle("ex", ["sh", "-c", "echo ready; read x"],
+                         annotations={"org.realmbox.exec": "allow"})
+            r, w = os.pipe()
+            try:
+                c.create("ex", b, stdin=r)
+                os.close(r)
+                pid = c.state("ex")[1]["pid"]
+                c.cmd("start", "ex")
+                c.wait_output("ex", "ready\n")
+                rc, out, err = c.cmd("exec", "ex", "sh", "-c", "echo out; echo err >&2; exit 6")
+                c.see("exec: exit, stdout, stderr", (rc, out, err), err)
+                rc, out, err = c.cmd("exec", "ex", "nosuchprogram")
+                c.see_error("exec of a missing program", rc, err,
+                            r"nosuchprogram.*(not found|no such file)")
+                os.write(w, b"\n")
+            finally:
+                os.close(w)
+            c.see("status the parent sees", wait_status(pid))
+            rc, out, err = c.cmd("exec", "ex", "true")
+            c.see_error("exec in a stopped container", rc, err, r"stopped|not running")
+            c.cmd("delete", "ex")
+            rc, out, err = c.cmd("exec", "nosuch", "true")
+            c.see_error("exec in an unknown container", rc, err, r"does not exist")
+
+        self.compare(scenario)
 
     def test_run_exit_status(self):
         """run in the foreground: the container's stdout and exit status (3), then it is gone."""

@@ -257,6 +257,7 @@ class RuncOracle(unittest.TestCase):
                 rc, out, _ = c.cmd("list", "--format", "json")
                 c.see("list: ids and status", [(x["id"], x["status"]) for x in json.loads(out)]
                       if rc == 0 else rc, out)
+                c.see("list: keys", [sorted(x) for x in json.loads(out)] if rc == 0 else rc, out)
                 os.write(w, b"42\n")
             finally:
                 os.close(w)

@@ -62,9 +62,10 @@ class Client:
             self.cmd("delete", "--force", cid)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def cmd(self, *args, timeout=120):
-        p = subprocess.run([*self.argv, "--root", self.root, *args], capture_output=True,
-                           stdin=subprocess.DEVNULL, timeout=timeout)
+    def cmd(self, *args, timeout=120, glob=()):
+        """The runtime with --root, global options glob, then args: (exit, stdout, stderr)."""
+        p = subprocess.run([*self.argv, "--root", self.root, *glob, *args],
+                           capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
         return (p.returncode, p.stdout.decode(errors="replace"),
                 rbenv.strip_san_noise(p.stderr).decode(errors="replace"))
 
@@ -491,6 +492,27 @@ class RuncOracle(unittest.TestCase):
             c.cmd("delete", "ex")
             rc, out, err = c.cmd("exec", "nosuch", "true")
             c.see_error("exec in an unknown container", rc, err, r"does not exist")
+
+        self.compare(scenario)
+
+    def test_log_json(self):
+        """--log FILE --log-format json (what containerd passes): a refused command's error
+        is a JSON line {level, msg, time} in the file, level "error", msg naming the problem
+        (containerd reports it from there)."""
+        def scenario(c):
+            log = os.path.join(c.tmp, "log.json")
+            for cmd in (["start", "nosuch"], ["kill", "nosuch", "KILL"]):
+                rc, out, err = c.cmd(*cmd, glob=["--log", log, "--log-format", "json"])
+                with open(log) as f:
+                    lines = f.read().splitlines()
+                last = json.loads(lines[-1]) if lines else {}
+                c.see(f"{cmd[0]}: exit class", "fails" if rc else "succeeds", err)
+                c.see(f"{cmd[0]}: log line keys", sorted(last), json.dumps(last))
+                c.see(f"{cmd[0]}: log level", last.get("level"), json.dumps(last))
+                c.see(f"{cmd[0]}: log msg names the problem",
+                      bool(re.search(r"does not exist", last.get("msg", ""))), json.dumps(last))
+                c.see(f"{cmd[0]}: log time is RFC 3339", rfc3339(last.get("time")),
+                      json.dumps(last))
 
         self.compare(scenario)
 

@@ -262,37 +262,36 @@ static const char *const linux_ignored[] = {
 };
 
 /* Fields a user sets to get an effect realmbox does not give: warned about. */
-static const struct {
+struct warned_field {
 	const char *field, *why;
-} process_warned[] =
-	{
-		{"oomScoreAdj", "the host's OOM killer is not told about the container"},
-		{"scheduler", "the container's tasks are scheduled by its own OS"},
-		{"ioPriority", "not applied by realmbox"},
-		{"execCPUAffinity", "not applied by realmbox"},
-		{"consoleSize", "not applied by realmbox"},
-},
-  linux_warned[] = {
-	  {"seccomp", "system calls are served by the container's own OS, never by the host "
-		      "kernel; the profile does not filter them"},
-	  {"sysctl", "the container's OS has no kernel parameters to set"},
-	  {"timeOffsets", "not applied by realmbox"},
-	  {"intelRdt", "not applied by realmbox"},
-	  {"memoryPolicy", "not applied by realmbox"},
-	  {"netDevices", "host network devices never reach a confidential container"},
 };
 
-/* The warning of a process.* or linux.* field in table (n rows), or NULL. */
-#define WARNED(table, key) warned_why(table, sizeof(table) / sizeof(table[0]), key)
-static const char *warned_why(const void *table, size_t n, const char *key)
-{
-	const struct {
-		const char *field, *why;
-	} *t = table;
+static const struct warned_field process_warned[] = {
+	{"oomScoreAdj", "the host's OOM killer is not told about the container"},
+	{"scheduler", "the container's tasks are scheduled by its own OS"},
+	{"ioPriority", "not applied by realmbox"},
+	{"execCPUAffinity", "not applied by realmbox"},
+	{"consoleSize", "not applied by realmbox"},
+	{NULL, NULL},
+};
 
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(t[i].field, key) == 0)
-			return t[i].why;
+static const struct warned_field linux_warned[] = {
+	{"seccomp", "system calls are served by the container's own OS, never by the host "
+		    "kernel; the profile does not filter them"},
+	{"sysctl", "the container's OS has no kernel parameters to set"},
+	{"timeOffsets", "not applied by realmbox"},
+	{"intelRdt", "not applied by realmbox"},
+	{"memoryPolicy", "not applied by realmbox"},
+	{"netDevices", "host network devices never reach a confidential container"},
+	{NULL, NULL},
+};
+
+/* The warning for key in table (ended by a NULL field), or NULL. */
+static const char *warned_why(const struct warned_field *table, const char *key)
+{
+	for (; table->field != NULL; table++) {
+		if (strcmp(table->field, key) == 0)
+			return table->why;
 	}
 	return NULL;
 }
@@ -470,11 +469,11 @@ static int parse_process(struct parse *p, json_t *proc, struct rb_config *cfg)
 			host_debug("%s: process.%s: ignored (no Linux kernel inside the container)",
 				   p->name, key);
 			rc = 0;
-		} else if (WARNED(process_warned, key) != NULL) {
+		} else if (warned_why(process_warned, key) != NULL) {
 			char f[64];
 
 			snprintf(f, sizeof(f), "process.%s", key);
-			field_warn(p, f, WARNED(process_warned, key));
+			field_warn(p, f, warned_why(process_warned, key));
 			rc = 0;
 		} else {
 			host_debug("%s: process.%s: unknown field, ignored", p->name, key);
@@ -712,13 +711,13 @@ static int parse_linux(struct parse *p, json_t *lnx, struct rb_config *cfg)
 		} else if (in_list(linux_ignored, key)) {
 			host_debug("%s: linux.%s: ignored (no Linux kernel inside the container)",
 				   p->name, key);
-		} else if (WARNED(linux_warned, key) != NULL) {
+		} else if (warned_why(linux_warned, key) != NULL) {
 			char f[64];
 
 			snprintf(f, sizeof(f), "linux.%s", key);
 			if (!(json_is_object(v) && json_object_size(v) == 0) &&
 			    !(json_is_array(v) && json_array_size(v) == 0))
-				field_warn(p, f, WARNED(linux_warned, key));
+				field_warn(p, f, warned_why(linux_warned, key));
 		} else {
 			host_debug("%s: linux.%s: unknown field, ignored", p->name, key);
 		}
@@ -880,12 +879,10 @@ const char *host_config_warned_fields(void)
 	if (list[0] == '\0') {
 		size_t n = 0;
 
-		for (size_t i = 0; i < sizeof(process_warned) / sizeof(process_warned[0]); i++)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "process.%s,",
-					      process_warned[i].field);
-		for (size_t i = 0; i < sizeof(linux_warned) / sizeof(linux_warned[0]); i++)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "linux.%s,",
-					      linux_warned[i].field);
+		for (const struct warned_field *w = process_warned; w->field != NULL; w++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "process.%s,", w->field);
+		for (const struct warned_field *w = linux_warned; w->field != NULL; w++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "linux.%s,", w->field);
 		snprintf(list + n, sizeof(list) - n, "domainname,mounts,linux.resources");
 	}
 	return list;

@@ -640,8 +640,9 @@ static int check_namespaces(struct parse *p, json_t *v)
 	for (size_t k = 0; k < NS_REQUIRED; k++) {
 		if (!seen[k])
 			return field_err(p, "linux.namespaces",
-					 "no \"%s\" entry asks for the host's %s namespace: not "
-					 "supported (a confidential container has its own)",
+					 "without a \"%s\" entry the container would share the "
+					 "host's %s namespace: not supported (a confidential "
+					 "container has its own)",
 					 ns_kinds[k], ns_kinds[k]);
 	}
 	host_debug("%s: linux.namespaces: the container has its own of every kind", p->name);

@@ -171,8 +171,8 @@ CASES = [
      "linux.namespaces[1]: network: joining an existing namespace (/proc/1/ns/net) is not "
      "supported", None),
     ("linux.namespaces (a kind left out)", setp("linux.namespaces", NS5[:1] + NS5[2:]),
-     "refused", "linux.namespaces: no \"network\" entry asks for the host's network "
-     "namespace: not supported", None),
+     "refused", "linux.namespaces: without a \"network\" entry the container would share "
+     "the host's network namespace: not supported", None),
     ("linux.namespaces (unknown type)", setp("linux.namespaces", NS5 + [{"type": "nope"}]),
      "refused", "linux.namespaces[5]: \"nope\": unknown namespace type", None),
     ("linux.devices (host devices)", setp("linux.devices", [{"path": "/dev/fuse", "type": "c",

@@ -350,8 +350,8 @@ static void test_confidential_refusals(void **state)
 	host_config_free(&cfg);
 	write_valid("", "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},"
 			" {\"type\": \"uts\"}, {\"type\": \"mount\"}]}");
-	expect_error("linux.namespaces: no \"network\" entry asks for the host's network "
-		     "namespace: not supported",
+	expect_error("linux.namespaces: without a \"network\" entry the container would share "
+		     "the host's network namespace: not supported",
 		     EINVAL);
 	write_valid("", "\"linux\": {\"namespaces\": [" NS5
 			", {\"type\": \"ipc\", \"path\": \"/proc/1/ns/ipc\"}]}");

@@ -894,12 +894,13 @@ int host_cmd_features(int argc, char **argv)
 	if (argc > 1)
 		return host_cli_usage("features", "takes no arguments");
 	/*
-	 * What realmbox honours (README, "config.json"): namespaces, cgroups,
-	 * seccomp, AppArmor, SELinux, capabilities have no meaning inside a
-	 * realm (there is no Linux kernel there to apply them), so they are
-	 * reported unsupported. The config.json fields that may be refused
-	 * or ignored with a warning are listed in annotations (which values:
-	 * docs/oci-config.md).
+	 * What realmbox honours (docs/oci-config.md): cgroups, seccomp,
+	 * AppArmor, SELinux, capabilities have no meaning inside a realm
+	 * (there is no Linux kernel there to apply them), so they are reported
+	 * unsupported. Namespaces: a container always has its own of every
+	 * kind listed, and config.json must not leave one of them out (that
+	 * would ask for the host's). The config.json fields that may be
+	 * refused or ignored with a warning are listed in annotations.
 	 */
 	printf("{\n"
 	       "  \"ociVersionMin\": \"1.0.0\",\n"
@@ -907,7 +908,8 @@ int host_cmd_features(int argc, char **argv)
 	       "  \"hooks\": [],\n"
 	       "  \"mountOptions\": [],\n"
 	       "  \"linux\": {\n"
-	       "    \"namespaces\": [],\n"
+	       "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", "
+	       "\"time\", \"user\", \"uts\"],\n"
 	       "    \"capabilities\": [],\n"
 	       "    \"cgroup\": {\"v1\": false, \"v2\": false, \"systemd\": false, "
 	       "\"systemdUser\": false, \"rdma\": false},\n"

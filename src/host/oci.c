@@ -267,7 +267,6 @@ struct warned_field {
 };
 
 static const struct warned_field process_warned[] = {
-	{"oomScoreAdj", "the host's OOM killer is not told about the container"},
 	{"scheduler", "the container's tasks are scheduled by its own OS"},
 	{"ioPriority", "not applied by realmbox"},
 	{"execCPUAffinity", "not applied by realmbox"},
@@ -462,6 +461,16 @@ static int parse_process(struct parse *p, json_t *proc, struct rb_config *cfg)
 			rc = parse_user(p, v, cfg);
 		} else if (strcmp(key, "rlimits") == 0) {
 			rc = parse_rlimits(p, v, cfg);
+		} else if (strcmp(key, "oomScoreAdj") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < -1000 ||
+			    json_integer_value(v) > 1000) {
+				rc = field_err(p, "process.oomScoreAdj",
+					       "must be an integer in -1000..1000");
+			} else {
+				cfg->oom_score_adj_set = true;
+				cfg->oom_score_adj = (int)json_integer_value(v);
+				rc = 0;
+			}
 		} else if (strcmp(key, "commandLine") == 0) {
 			rc = field_err(p, "process.commandLine",
 				       "not supported (Windows only; use process.args)");
@@ -1061,6 +1070,23 @@ out:
 	free(path);
 	free(bundle);
 	free(name);
+	return rc;
+}
+
+int host_oom_score_adj_apply(const struct rb_config *cfg, struct rb_err *err)
+{
+	char v[16];
+	int fd, n, rc = 0;
+
+	if (!cfg->oom_score_adj_set)
+		return 0;
+	n = snprintf(v, sizeof(v), "%d", cfg->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, (size_t)n) != n)
+		rc = rb_err_sys(err, errno, "process.oomScoreAdj: %d: /proc/self/oom_score_adj",
+				cfg->oom_score_adj);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

@@ -5,7 +5,7 @@
  * What realmbox does with each field: docs/oci-config.md, the table that
  * tests/py/test_oci_config.py checks. In short:
  *  honoured  ociVersion, process.{args, env, cwd, user.{uid, gid,
- *            additionalGids, umask}, terminal, rlimits}, hostname,
+ *            additionalGids, umask}, terminal, rlimits, oomScoreAdj}, hostname,
  *            root.{path, readonly}, linux.resources memory/pids/cpu
  *            (host_resources_parse), annotations "org.realmbox.*"
  *  accepted  without effect (--debug line): what holds by construction or
@@ -13,8 +13,8 @@
  *            cgroupsPath, masked/readonly paths, namespaces listing every
  *            kind, the container OS's own devices and file systems)
  *  warned    on stderr and in the --log file (field_warn): fields set for an
- *            effect realmbox does not give (seccomp, sysctl, oomScoreAdj,
- *            scheduler, ...; other linux.resources fields)
+ *            effect realmbox does not give (seccomp, sysctl, scheduler, ...;
+ *            other linux.resources fields)
  *  refused   what a confidential container does not offer: hooks, host or
  *            existing namespaces, host devices, bind mounts and other file
  *            systems; and windows / solaris / zos / vm, process.commandLine,
@@ -99,6 +99,15 @@ void host_config_warnings(bool on);
  */
 const char *host_config_refused_fields(void);
 const char *host_config_warned_fields(void);
+
+/*
+ * Apply cfg's process.oomScoreAdj (if given) to this process, the
+ * container's host process (its pid is the container's): the host's OOM
+ * killer weighs it, as it weighs runc's container init. 0, or -errno with
+ * err ("process.oomScoreAdj: -500: /proc/self/oom_score_adj: Permission
+ * denied": a lower value needs CAP_SYS_RESOURCE).
+ */
+int host_oom_score_adj_apply(const struct rb_config *cfg, struct rb_err *err);
 
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);

@@ -81,6 +81,8 @@ CASES = [
      "ok\n", "echo ok"),
     ("linux.resources.cpu.shares", res({"cpu": {"shares": 1024}}), "honoured", "ok\n",
      "echo ok"),
+    # seen on the host, at the container's pid: test_runc_oracle.py test_oom_score_adj
+    ("process.oomScoreAdj", setp("process.oomScoreAdj", 100), "honoured", "ok\n", "echo ok"),
     ("linux.personality (LINUX)", setp("linux.personality", {"domain": "LINUX"}),
      "honoured", "ok\n", "echo ok"),
     ("annotations (org.realmbox.*)", setp("annotations", {"org.realmbox.exec": "deny"}),
@@ -128,8 +130,6 @@ CASES = [
     ("annotations (others)", setp("annotations", {"a": "b"}), "accepted", "", None),
     ("unknown fields", setp("somethingNew", 1), "accepted", "", None),
     # ---- ignored with a warning
-    ("process.oomScoreAdj", setp("process.oomScoreAdj", 100), "warned",
-     "process.oomScoreAdj: ignored (the host's OOM killer", None),
     ("process.scheduler", setp("process.scheduler", {"policy": "SCHED_OTHER"}), "warned",
      "process.scheduler: ignored (", None),
     ("process.ioPriority", setp("process.ioPriority", {"class": "IOPRIO_CLASS_IDLE"}),
@@ -188,6 +188,8 @@ CASES = [
      "process.commandLine: not supported", None),
     ("linux.personality (other domains)", setp("linux.personality", {"domain": "LINUX32"}),
      "refused", 'linux.personality.domain: "LINUX32": not supported', None),
+    ("process.oomScoreAdj (out of range)", setp("process.oomScoreAdj", 1001), "invalid",
+     "process.oomScoreAdj: must be an integer in -1000..1000", None),
     ("linux.resources (invalid values)", res({"memory": {"limit": -5}}), "invalid",
      "linux.resources.memory.limit: -5: negative", None),
     ("windows, solaris, zos", setp("windows", {}), "refused",

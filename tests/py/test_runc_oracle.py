@@ -516,6 +516,33 @@ class RuncOracle(unittest.TestCase):
 
         self.compare(scenario)
 
+    def test_oom_score_adj(self):
+        """process.oomScoreAdj as the host sees it at the container's pid (the host's OOM
+        killer weighs the container by it)."""
+        def scenario(c):
+            b = c.bundle("oom", ["sh", "-c", "echo ready; read x"])
+            with open(os.path.join(b, "config.json")) as f:
+                cfg = json.load(f)
+            cfg["process"]["oomScoreAdj"] = 345
+            with open(os.path.join(b, "config.json"), "w") as f:
+                json.dump(cfg, f)
+            r, w = os.pipe()
+            try:
+                c.see_rc("create", *c.create("oom", b, stdin=r))
+                os.close(r)
+                pid = c.state("oom")[1]["pid"]
+                with open(f"/proc/{pid}/oom_score_adj") as f:
+                    c.see("oom_score_adj at the container's pid", f.read().strip())
+                c.cmd("start", "oom")
+                c.wait_output("oom", "ready\n")
+                os.write(w, b"\n")
+            finally:
+                os.close(w)
+            c.see("status the parent sees", wait_status(pid))
+            c.cmd("delete", "oom")
+
+        self.compare(scenario)
+
     def test_run_exit_status(self):
         """run in the foreground: the container's stdout and exit status (3), then it is gone."""
         def scenario(c):

@@ -8,16 +8,20 @@ client sees compared step by step: exit codes of every command, the
 waiting parent sees after `kill` with signal names and numbers (this test
 process is a child subreaper, as containerd-shim is), errors for commands
 in the wrong state (the same class, 0 or not, and a message naming the
-problem: the texts differ), and `run`'s exit status.
+problem: the texts differ), exec, `run`'s exit status, the JSON error
+lines of --log, and process.oomScoreAdj at the container's pid.
 
 Observations are normalised only where two runtimes must differ: pid
-values, bundle paths, timestamps, the runtime's own ociVersion. A failure
-prints the two runtimes' steps side by side.
+values, bundle paths, timestamps, the runtime's own ociVersion, error
+texts (matched against what names the problem). A failure prints the
+steps where the two runtimes differ, side by side.
 
 Deliberate differences, asserted as such: a signal the container's init
 sends itself (test_signals_inside); runc's pause, resume, update,
 checkpoint and restore, which realmbox refuses with the reason
-(NotOffered); usage errors exit 2 in realmbox, 1 in runc (both non-zero).
+(NotOffered); usage errors exit 2 in realmbox, 1 in runc (both non-zero);
+TERM to a created container: runc's waiting `runc init` exits 2,
+realmbox's monitor 143 (both a failure, compared as such).
 
 Skips with the reason when runc is not installed (scripts/setup.sh installs
 it) or cannot run containers on this machine.

@@ -13,8 +13,8 @@ item 1): start latency of
     namespaces, labelled as such.
 
 Everything is fetched from Debian's archive into a cache directory (default
-~/.cache/realmbox/peers); packages the host needs (qemu-system-arm, runc,
-crun, cpio) come from `scripts/setup.sh bench`. A peer that cannot run on
+~/.cache/realmbox/peers); packages the host needs (qemu-system-arm, crun, cpio: `scripts/setup.sh bench`;
+runc: `scripts/setup.sh`) are installed by setup.sh. A peer that cannot run on
 this machine is reported with the reason instead of a figure.
 
   scripts/bench_peers.py [--runs N] [--cache DIR]   (prints JSON)
@@ -30,8 +30,10 @@ import sys
 import tempfile
 import time
 
-CACHE = os.environ.get("REALMBOX_PEERS_CACHE",
-                       os.path.join(os.path.expanduser("~"), ".cache", "realmbox", "peers"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "py"))
+from lib import peers  # noqa: E402
+
+CACHE = peers.CACHE
 MICROVM_LINE = b"hello from the microVM"
 
 
@@ -46,27 +48,6 @@ def _summary(exits, firsts):
             "first_output_median_ms": 1000 * statistics.median(firsts),
             "first_output_p95_ms": 1000 * _pct(firsts, 95),
             "runs": len(exits)}
-
-
-def _download(pkg, cache):
-    """Path of pkg's .deb in cache, fetched with apt-get download if missing."""
-    os.makedirs(cache, exist_ok=True)
-    name = pkg.split(":")[0]
-    arch = pkg.split(":")[1] if ":" in pkg else None
-    pat = f"{name}_*_{arch}.deb" if arch else f"{name}_*.deb"
-    found = sorted(glob.glob(os.path.join(cache, pat)))
-    if not found:
-        subprocess.run(["apt-get", "download", pkg], cwd=cache, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        found = sorted(glob.glob(os.path.join(cache, pat)))
-    if not found:
-        raise RuntimeError(f"apt-get download {pkg} left no {pat} in {cache}")
-    return found[-1]
-
-
-def _extract(deb, into):
-    os.makedirs(into, exist_ok=True)
-    subprocess.run(["dpkg-deb", "-x", deb, into], check=True)
 
 
 def _arm64_busybox():
@@ -92,7 +73,7 @@ def microvm_prepare(cache, tmp):
     kdir = os.path.join(cache, "kernel")
     kernels = glob.glob(os.path.join(kdir, "boot", "vmlinuz-*"))
     if not kernels:
-        _extract(_download(kpkg if ":" in kpkg else kpkg + ":arm64", cache), kdir)
+        peers.extract(peers.download(kpkg if ":" in kpkg else kpkg + ":arm64", cache), kdir)
         kernels = glob.glob(os.path.join(kdir, "boot", "vmlinuz-*"))
     if not kernels:
         raise RuntimeError(f"{kpkg} has no /boot/vmlinuz-*")
@@ -138,19 +119,6 @@ def microvm_boot(kernel, initrd, timeout=300):
     if first is None or rc != 0:
         raise RuntimeError(f"microVM boot failed (qemu exit {rc}): {buf[-300:]!r}")
     return first, t
-
-
-def runc_prepare(cache, tmp):
-    bb = os.path.join(cache, "busybox-amd64")
-    if not os.path.isfile(os.path.join(bb, "bin", "busybox")):
-        _extract(_download("busybox-static:amd64", cache), bb)
-    bundle = os.path.join(tmp, "runc-bundle")
-    rootfs = os.path.join(bundle, "rootfs")
-    os.makedirs(os.path.join(rootfs, "bin"))
-    shutil.copy(os.path.join(bb, "bin", "busybox"), os.path.join(rootfs, "bin", "busybox"))
-    for applet in ("true", "echo", "sh"):
-        os.symlink("busybox", os.path.join(rootfs, "bin", applet))
-    return bundle
 
 
 def oci_run(runtime, bundle, state, args, first_output, n):
@@ -201,7 +169,7 @@ def measure(runs, microvm_runs, cache=CACHE):
             res["microvm"] = {"error": str(e)}
         for rt in ("runc", "crun"):
             try:
-                bundle = runc_prepare(cache, tempfile.mkdtemp(dir=tmp))
+                bundle = peers.runc_prepare(cache, tempfile.mkdtemp(dir=tmp))
                 res[rt] = runtime_start(rt, bundle, tmp, runs)
             except (RuntimeError, subprocess.CalledProcessError, OSError,
                     subprocess.TimeoutExpired) as e:

@@ -15,13 +15,16 @@ PKGS=(
 	gnuplot-nox
 	golang-go
 	containerd
+	runc
 	wrk curl
 )
 
+# runc is the oracle of tests/py/test_runc_oracle.py (realmbox's lifecycle
+# compared with runc's) and a peer `make bench` times.
 # `scripts/setup.sh bench`: also what `make bench` compares with
-# (scripts/bench_peers.py: the microVM and runc/crun).
+# (scripts/bench_peers.py: the microVM and crun).
 if [ "${1:-}" = bench ]; then
-	PKGS+=(qemu-system-arm runc crun cpio)
+	PKGS+=(qemu-system-arm crun cpio)
 fi
 
 SUDO=""

@@ -61,6 +61,8 @@ struct rb_config {
 	uint64_t mem_limit;     /* memory.limit in bytes: the container's pages at most */
 	uint64_t pids_limit;    /* pids.limit: processes and threads at once */
 	uint32_t cpu_weight;    /* cpu.shares or unified cpu.weight, as a cgroup v2 weight 1..10000 */
+	bool oom_score_adj_set; /* process.oomScoreAdj given: the host process's OOM score */
+	int oom_score_adj;      /* -1000..1000 */
 };
 
 /* One rootfs entry as measured at create time. */

@@ -267,13 +267,22 @@ char *host_cstate_oci_json(const struct rb_cstate *st, enum rb_cstatus status, i
 		json_decref(ann);
 		ann = json_object();
 	}
-	/* runc: pid 0 once stopped; "owner" is the rootless owner, empty for root */
-	top = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:s}", "ociVersion", "1.0.2",
-			"id", st->id, "pid", (json_int_t)(status == RB_CS_STOPPED ? 0 : st->pid),
-			"status", host_cstatus_name(status), "bundle", st->bundle, "rootfs",
-			st->rootfs, "created", st->created, "annotations", ann, "owner", "");
-	if (top == NULL)
+	/*
+	 * runc: pid 0 once stopped; "owner" is the rootless owner, empty for
+	 * root; "annotations" only when config.json has some
+	 */
+	top = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", st->id,
+			"pid", (json_int_t)(status == RB_CS_STOPPED ? 0 : st->pid), "status",
+			host_cstatus_name(status), "bundle", st->bundle, "rootfs", st->rootfs,
+			"created", st->created);
+	if (top == NULL) {
+		json_decref(ann);
 		return NULL;
+	}
+	if (json_object_size(ann) > 0)
+		json_object_set(top, "annotations", ann);
+	json_decref(ann);
+	json_object_set_new(top, "owner", json_string(""));
 	/* not in the OCI state: said only when the memory limit ended the container */
 	if (st->oom_killed && status == RB_CS_STOPPED)
 		json_object_set_new(top, "oomKilled", json_true());

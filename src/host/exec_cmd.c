@@ -217,6 +217,7 @@ int host_cmd_exec(int argc, char **argv)
 		struct rb_config cfg;
 		json_t *env = json_array();
 
+		host_config_warnings(false); /* create said them */
 		if (host_bundle_load(st.bundle, &cfg, &err) == 0) {
 			for (char **e = cfg.env; e && *e; e++)
 				json_array_append_new(env, json_string(*e));

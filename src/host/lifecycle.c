@@ -146,7 +146,7 @@ static const struct {
 	{"POLL", 29}, {"PWR", 30},  {"SYS", 31},
 };
 
-/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3" -> 1..64, or -1. */
+/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3" -> 1..64, "0" -> 0 (a check only), or -1. */
 static int parse_signal(const char *s)
 {
 	char *end;
@@ -154,7 +154,7 @@ static int parse_signal(const char *s)
 
 	if (s[0] >= '0' && s[0] <= '9') {
 		v = strtol(s, &end, 10);
-		return *end == '\0' && v >= 1 && v <= 64 ? (int)v : -1;
+		return *end == '\0' && v >= 0 && v <= 64 ? (int)v : -1;
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
@@ -624,6 +624,8 @@ int host_cmd_kill(int argc, char **argv)
 		goto out;
 	if (host_cstate_status(&st) == RB_CS_STOPPED) {
 		host_cli_fail("kill", "container not running");
+	} else if (sig == 0) {
+		status = 0; /* as kill(2) and runc: only asks whether the container is there */
 	} else {
 		snprintf(req, sizeof(req), "kill %d%s", sig, all ? " all" : "");
 		if (host_monitor_request(root, id, req, NULL, 0, 10000, &err) < 0)
@@ -892,10 +894,13 @@ int host_cmd_features(int argc, char **argv)
 	if (argc > 1)
 		return host_cli_usage("features", "takes no arguments");
 	/*
-	 * What realmbox honours (README, "config.json"): namespaces, cgroups,
-	 * seccomp, AppArmor, SELinux, capabilities have no meaning inside a
-	 * realm (there is no Linux kernel there to apply them), so they are
-	 * reported unsupported; hooks are refused; mounts are not honoured.
+	 * What realmbox honours (docs/oci-config.md): cgroups, seccomp,
+	 * AppArmor, SELinux, capabilities have no meaning inside a realm
+	 * (there is no Linux kernel there to apply them), so they are reported
+	 * unsupported. Namespaces: a container always has its own of every
+	 * kind listed, and config.json must not leave one of them out (that
+	 * would ask for the host's). The config.json fields that may be
+	 * refused or ignored with a warning are listed in annotations.
 	 */
 	printf("{\n"
 	       "  \"ociVersionMin\": \"1.0.0\",\n"
@@ -903,7 +908,8 @@ int host_cmd_features(int argc, char **argv)
 	       "  \"hooks\": [],\n"
 	       "  \"mountOptions\": [],\n"
 	       "  \"linux\": {\n"
-	       "    \"namespaces\": [],\n"
+	       "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", "
+	       "\"time\", \"user\", \"uts\"],\n"
 	       "    \"capabilities\": [],\n"
 	       "    \"cgroup\": {\"v1\": false, \"v2\": false, \"systemd\": false, "
 	       "\"systemdUser\": false, \"rdma\": false},\n"
@@ -930,9 +936,13 @@ int host_cmd_features(int argc, char **argv)
 	       "killed (SIGKILL, exit 137)\",\n"
 	       "    \"org.realmbox.resources.cpu\": \"weight as the nice value of the container's "
 	       "host threads (all modes); no weighting among a container's own tasks\",\n"
+	       "    \"org.realmbox.config.refused\": \"%s\",\n"
+	       "    \"org.realmbox.config.warned\": \"%s\",\n"
+	       "    \"org.realmbox.config.table\": \"docs/oci-config.md\",\n"
 	       "    \"org.realmbox.version\": \"0.1.0\"\n"
 	       "  }\n"
-	       "}\n");
+	       "}\n",
+	       host_config_refused_fields(), host_config_warned_fields());
 	return 0;
 }
 

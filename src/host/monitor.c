@@ -583,6 +583,10 @@ void host_monitor_main(struct host_monitor_args *a)
 	a->st->pid = getpid();
 	a->st->starttime = host_pid_starttime(getpid());
 	host_cpu_weight_apply(a->cfg); /* before any thread: each inherits it */
+	if (host_oom_score_adj_apply(a->cfg, &err) < 0) {
+		ready_say("err %s\n", err.msg);
+		_exit(1);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (host_cstate_dir(a->root, a->cfg->id, dir, sizeof(dir), &err) < 0 ||
 	    listen_sock(dir, msg, sizeof(msg)) < 0) {

@@ -6,6 +6,8 @@
  */
 #include "host/oci.h"
 
+#include "host/rtlog.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -226,20 +228,72 @@ static int get_strv(struct parse *p, json_t *v, const char *field, bool nonempty
 	return 0;
 }
 
+/* ---- Warnings -------------------------------------------------------------- */
+
+static bool config_warnings = true;
+
+void host_config_warnings(bool on)
+{
+	config_warnings = on;
+}
+
+/* Said on stderr and in the --log file: a field the user set is not applied. */
+static void field_warn(struct parse *p, const char *field, const char *why)
+{
+	if (!config_warnings)
+		return;
+	fprintf(stderr, "realmbox: warning: %s: %s: ignored (%s)\n", p->name, field, why);
+	host_log("warning", "%s: %s: ignored (%s)", p->name, field, why);
+}
+
 /* ---- Sections ------------------------------------------------------------- */
 
-/* Fields accepted and ignored (no Linux kernel inside to apply them). */
+/*
+ * Fields accepted without effect: what they ask for holds by construction
+ * (a confidential container's OS has no host privileges, LSM labels or
+ * host paths to give away), or they only describe the host side.
+ */
 static const char *const process_ignored[] = {
-	"capabilities", "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj",
-	"scheduler",	"ioPriority",	   "execCPUAffinity", "consoleSize",  NULL,
+	"capabilities", "noNewPrivileges", "apparmorProfile", "selinuxLabel", NULL,
 };
 static const char *const linux_ignored[] = {
-	"namespaces",	     "uidMappings", "gidMappings", "timeOffsets",
-	"devices",	     "cgroupsPath", "unified",
-	"rootfsPropagation", "seccomp",	    "sysctl",	   "maskedPaths",
-	"readonlyPaths",     "mountLabel",  "intelRdt",	   "memoryPolicy",
-	"netDevices",	     NULL,
+	"uidMappings", "gidMappings",	"cgroupsPath", "rootfsPropagation",
+	"maskedPaths", "readonlyPaths", "mountLabel",  NULL,
 };
+
+/* Fields a user sets to get an effect realmbox does not give: warned about. */
+struct warned_field {
+	const char *field, *why;
+};
+
+static const struct warned_field process_warned[] = {
+	{"scheduler", "the container's tasks are scheduled by its own OS"},
+	{"ioPriority", "not applied by realmbox"},
+	{"execCPUAffinity", "not applied by realmbox"},
+	{"consoleSize", "not applied by realmbox"},
+	{NULL, NULL},
+};
+
+static const struct warned_field linux_warned[] = {
+	{"seccomp", "system calls are served by the container's own OS, never by the host "
+		    "kernel; the profile does not filter them"},
+	{"sysctl", "the container's OS has no kernel parameters to set"},
+	{"timeOffsets", "not applied by realmbox"},
+	{"intelRdt", "not applied by realmbox"},
+	{"memoryPolicy", "not applied by realmbox"},
+	{"netDevices", "host network devices never reach a confidential container"},
+	{NULL, NULL},
+};
+
+/* The warning for key in table (ended by a NULL field), or NULL. */
+static const char *warned_why(const struct warned_field *table, const char *key)
+{
+	for (; table->field != NULL; table++) {
+		if (strcmp(table->field, key) == 0)
+			return table->why;
+	}
+	return NULL;
+}
 
 /*
  * A consent annotation of the container's owner ("allow" or "deny", absent
@@ -407,12 +461,28 @@ static int parse_process(struct parse *p, json_t *proc, struct rb_config *cfg)
 			rc = parse_user(p, v, cfg);
 		} else if (strcmp(key, "rlimits") == 0) {
 			rc = parse_rlimits(p, v, cfg);
+		} else if (strcmp(key, "oomScoreAdj") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < -1000 ||
+			    json_integer_value(v) > 1000) {
+				rc = field_err(p, "process.oomScoreAdj",
+					       "must be an integer in -1000..1000");
+			} else {
+				cfg->oom_score_adj_set = true;
+				cfg->oom_score_adj = (int)json_integer_value(v);
+				rc = 0;
+			}
 		} else if (strcmp(key, "commandLine") == 0) {
 			rc = field_err(p, "process.commandLine",
 				       "not supported (Windows only; use process.args)");
 		} else if (in_list(process_ignored, key)) {
 			host_debug("%s: process.%s: ignored (no Linux kernel inside the container)",
 				   p->name, key);
+			rc = 0;
+		} else if (warned_why(process_warned, key) != NULL) {
+			char f[64];
+
+			snprintf(f, sizeof(f), "process.%s", key);
+			field_warn(p, f, warned_why(process_warned, key));
 			rc = 0;
 		} else {
 			host_debug("%s: process.%s: unknown field, ignored", p->name, key);
@@ -527,7 +597,89 @@ static int check_hooks(struct parse *p, json_t *hooks)
 	{
 		if (json_is_array(v) && json_array_size(v) == 0)
 			continue;
-		return field_err(p, "hooks", "%s: hooks are not supported yet", key);
+		return field_err(p, "hooks",
+				 "%s: not supported (a hook is a host program run with the "
+				 "container's state; a confidential container runs none)",
+				 key);
+	}
+	return 0;
+}
+
+/*
+ * linux.namespaces: the container always has its own of every kind, so the
+ * list may not ask for a host namespace (a kind left out) or an existing
+ * one (a path).
+ */
+static const char *const ns_kinds[] = {"pid",  "network", "ipc",  "uts", "mount",
+				       "user", "cgroup",  "time", NULL};
+#define NS_REQUIRED 5 /* the first five: those runc's and containerd's default specs list */
+
+static int check_namespaces(struct parse *p, json_t *v)
+{
+	bool seen[sizeof(ns_kinds) / sizeof(ns_kinds[0])] = {false};
+
+	if (!json_is_array(v))
+		return field_err(p, "linux.namespaces", "must be an array");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *e = json_array_get(v, i), *type, *path;
+		char f[64];
+		size_t k;
+
+		snprintf(f, sizeof(f), "linux.namespaces[%zu]", i);
+		type = json_object_get(e, "type");
+		path = json_object_get(e, "path");
+		if (!json_is_string(type))
+			return field_err(p, f, "must be an object with a \"type\" string");
+		for (k = 0; ns_kinds[k] != NULL; k++) {
+			if (strcmp(ns_kinds[k], json_string_value(type)) == 0)
+				break;
+		}
+		if (ns_kinds[k] == NULL)
+			return field_err(p, f, "\"%s\": unknown namespace type",
+					 json_string_value(type));
+		if (path != NULL && !(json_is_string(path) && json_string_length(path) == 0))
+			return field_err(p, f,
+					 "%s: joining an existing namespace (%s) is not supported "
+					 "(a confidential container shares no namespace with the "
+					 "host or another container)",
+					 ns_kinds[k],
+					 json_is_string(path) ? json_string_value(path) : "path");
+		seen[k] = true;
+	}
+	for (size_t k = 0; k < NS_REQUIRED; k++) {
+		if (!seen[k])
+			return field_err(p, "linux.namespaces",
+					 "without a \"%s\" entry the container would share the "
+					 "host's %s namespace: not supported (a confidential "
+					 "container has its own)",
+					 ns_kinds[k], ns_kinds[k]);
+	}
+	host_debug("%s: linux.namespaces: the container has its own of every kind", p->name);
+	return 0;
+}
+
+/* linux.devices: only the device nodes the container OS provides itself. */
+static const char *const own_devices[] = {
+	"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", NULL};
+
+static int check_devices(struct parse *p, json_t *v)
+{
+	if (!json_is_array(v))
+		return field_err(p, "linux.devices", "must be an array");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *path = json_object_get(json_array_get(v, i), "path");
+		char f[64];
+
+		snprintf(f, sizeof(f), "linux.devices[%zu]", i);
+		if (!json_is_string(path))
+			return field_err(p, f, "must be an object with a \"path\" string");
+		if (!in_list(own_devices, json_string_value(path)))
+			return field_err(p, f,
+					 "%s: host device nodes are not supported (a "
+					 "confidential container reaches no host device)",
+					 json_string_value(path));
+		host_debug("%s: %s: %s: the container OS provides it", p->name, f,
+			   json_string_value(path));
 	}
 	return 0;
 }
@@ -556,9 +708,26 @@ static int parse_linux(struct parse *p, json_t *lnx, struct rb_config *cfg)
 
 			if (rc < 0)
 				return rc;
+		} else if (strcmp(key, "namespaces") == 0) {
+			int rc = check_namespaces(p, v);
+
+			if (rc < 0)
+				return rc;
+		} else if (strcmp(key, "devices") == 0) {
+			int rc = check_devices(p, v);
+
+			if (rc < 0)
+				return rc;
 		} else if (in_list(linux_ignored, key)) {
 			host_debug("%s: linux.%s: ignored (no Linux kernel inside the container)",
 				   p->name, key);
+		} else if (warned_why(linux_warned, key) != NULL) {
+			char f[64];
+
+			snprintf(f, sizeof(f), "linux.%s", key);
+			if (!(json_is_object(v) && json_object_size(v) == 0) &&
+			    !(json_is_array(v) && json_array_size(v) == 0))
+				field_warn(p, f, warned_why(linux_warned, key));
 		} else {
 			host_debug("%s: linux.%s: unknown field, ignored", p->name, key);
 		}
@@ -566,22 +735,80 @@ static int parse_linux(struct parse *p, json_t *lnx, struct rb_config *cfg)
 	return 0;
 }
 
-static void note_mounts(struct parse *p, json_t *mounts)
+/* Mount types whose file systems the container OS provides itself, wherever asked. */
+static const char *const own_fs_types[] = {"proc", "sysfs", "devpts", NULL};
+/*
+ * Mount types in every default spec (runc's, containerd's) that the container
+ * OS has no file system for: accepted without effect (--debug says so).
+ */
+static const char *const absent_fs_types[] = {"mqueue", "cgroup", "cgroup2", NULL};
+/* Where a tmpfs needs no mount: the container OS's own /dev (and /dev/shm in it). */
+static const char *const own_tmpfs[] = {"/dev", "/dev/shm", NULL};
+
+/* true when options (a JSON array) holds "bind" or "rbind" */
+static bool has_bind_option(json_t *options)
 {
-	if (!json_is_array(mounts)) {
-		host_debug("%s: mounts: not an array, ignored", p->name);
-		return;
+	for (size_t i = 0; json_is_array(options) && i < json_array_size(options); i++) {
+		const char *o = json_string_value(json_array_get(options, i));
+
+		if (o != NULL && (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0))
+			return true;
 	}
+	return false;
+}
+
+/*
+ * mounts: the file systems the container OS provides are accepted without
+ * effect; a bind mount (host files inside the container, not measured) and
+ * any other file system are refused; a tmpfs elsewhere is not mounted
+ * (warned: writes go to the rootfs's in-memory overlay).
+ */
+static int check_mounts(struct parse *p, json_t *mounts)
+{
+	if (!json_is_array(mounts))
+		return field_err(p, "mounts", "must be an array");
 	for (size_t i = 0; i < json_array_size(mounts); i++) {
 		json_t *m = json_array_get(mounts, i);
 		json_t *dst = json_object_get(m, "destination");
 		json_t *type = json_object_get(m, "type");
+		const char *d, *t;
+		char f[64];
 
-		host_debug("%s: mounts[%zu]: %s (type %s): ignored (the container OS provides "
-			   "/proc and /dev itself; other mounts are not supported yet)",
-			   p->name, i, json_is_string(dst) ? json_string_value(dst) : "?",
-			   json_is_string(type) ? json_string_value(type) : "none");
+		snprintf(f, sizeof(f), "mounts[%zu]", i);
+		if (!json_is_string(dst))
+			return field_err(p, f, "must be an object with a \"destination\" string");
+		d = json_string_value(dst);
+		t = json_is_string(type) ? json_string_value(type) : "";
+		if (strcmp(t, "bind") == 0 || has_bind_option(json_object_get(m, "options"))) {
+			json_t *src = json_object_get(m, "source");
+
+			return field_err(p, f,
+					 "%s: bind mounts are not supported (host files from %s "
+					 "would enter the container unmeasured)",
+					 d, json_is_string(src) ? json_string_value(src) : "?");
+		}
+		if (in_list(own_fs_types, t) ||
+		    (strcmp(t, "tmpfs") == 0 && in_list(own_tmpfs, d))) {
+			host_debug("%s: %s: %s (type %s): the container OS provides it", p->name, f,
+				   d, t);
+		} else if (in_list(absent_fs_types, t)) {
+			host_debug("%s: %s: %s (type %s): ignored (the container OS has no such "
+				   "file system)",
+				   p->name, f, d, t);
+		} else if (strcmp(t, "tmpfs") == 0) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 "%s is not mounted: writes there go to the rootfs's in-memory "
+				 "overlay, and fail with root.readonly",
+				 d);
+			field_warn(p, f, why);
+		} else {
+			return field_err(p, f, "%s: file system type \"%s\" not supported", d,
+					 t[0] ? t : "(none)");
+		}
 	}
+	return 0;
 }
 
 static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb_config *cfg)
@@ -608,7 +835,7 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 				rc = field_err(p, "hostname", "longer than %d characters",
 					       HOSTNAME_MAX);
 		} else if (strcmp(key, "mounts") == 0) {
-			note_mounts(p, v);
+			rc = check_mounts(p, v);
 		} else if (strcmp(key, "hooks") == 0) {
 			rc = check_hooks(p, v);
 		} else if (strcmp(key, "linux") == 0) {
@@ -630,12 +857,14 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 							"annotations.org.realmbox.publish", cfg,
 							p->err);
 			if (rc == 0)
-				rc = consent_annotation(p, v, "org.realmbox.exec", &cfg->runtime_exec);
+				rc = consent_annotation(p, v, "org.realmbox.exec",
+							&cfg->runtime_exec);
 			if (rc == 0)
 				rc = consent_annotation(p, v, "org.realmbox.attest",
 							&cfg->runtime_attest);
 		} else if (strcmp(key, "domainname") == 0) {
-			host_debug("%s: domainname: ignored", p->name);
+			if (!json_is_string(v) || json_string_length(v) > 0)
+				field_warn(p, "domainname", "not applied by realmbox");
 		} else {
 			host_debug("%s: %s: unknown field, ignored", p->name, key);
 		}
@@ -643,6 +872,30 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 			return rc;
 	}
 	return parse_root(p, json_object_get(top, "root"), bundle, cfg);
+}
+
+/* ---- What features says ----------------------------------------------------- */
+
+const char *host_config_refused_fields(void)
+{
+	return "hooks,linux.namespaces,linux.devices,mounts,process.commandLine,"
+	       "linux.personality,windows,solaris,zos,vm";
+}
+
+const char *host_config_warned_fields(void)
+{
+	static char list[512];
+
+	if (list[0] == '\0') {
+		size_t n = 0;
+
+		for (const struct warned_field *w = process_warned; w->field != NULL; w++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "process.%s,", w->field);
+		for (const struct warned_field *w = linux_warned; w->field != NULL; w++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "linux.%s,", w->field);
+		snprintf(list + n, sizeof(list) - n, "domainname,mounts,linux.resources");
+	}
+	return list;
 }
 
 /* ---- Published ports ------------------------------------------------------- */
@@ -817,6 +1070,23 @@ out:
 	free(path);
 	free(bundle);
 	free(name);
+	return rc;
+}
+
+int host_oom_score_adj_apply(const struct rb_config *cfg, struct rb_err *err)
+{
+	char v[16];
+	int fd, n, rc = 0;
+
+	if (!cfg->oom_score_adj_set)
+		return 0;
+	n = snprintf(v, sizeof(v), "%d", cfg->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, (size_t)n) != n)
+		rc = rb_err_sys(err, errno, "process.oomScoreAdj: %d: /proc/self/oom_score_adj",
+				cfg->oom_score_adj);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

@@ -2,28 +2,23 @@
  * OCI bundles: read DIR/config.json (OCI runtime spec 1.0.x-1.2.x) into the
  * struct rb_config that a deployment runs (deploy/deploy.h).
  *
- * What realmbox does with each field (README.md, "config.json"):
- *  honoured  annotations."org.realmbox.exec" ("allow"/"deny": realm mode
- *            takes exec; measured), ociVersion, process.{args, env, cwd, user.{uid, gid,
- *            additionalGids, umask}, terminal, rlimits}, hostname,
- *            root.{path, readonly}, annotations["org.realmbox.publish"]
- *            ("HOSTPORT:CONTAINERPORT,...", as --publish)
- *  ignored   (with a --debug line; there is no Linux kernel inside the
- *            container to apply them to) process.{capabilities,
- *            noNewPrivileges, apparmorProfile, selinuxLabel, oomScoreAdj,
- *            scheduler, ioPriority, execCPUAffinity, consoleSize,
- *            user.username}, mounts (every entry: the container OS provides
- *            /proc and /dev itself; a tmpfs on /tmp is not provided, so /tmp
- *            is read-only with root.readonly), domainname, other annotations, and
- *            linux.{namespaces, uidMappings, gidMappings, timeOffsets,
- *            devices, cgroupsPath, resources (but memory.limit, pids.limit,
- *            cpu.shares and their unified forms: host_resources_parse),
- *            unified, rootfsPropagation,
- *            seccomp, sysctl, maskedPaths, readonlyPaths, mountLabel,
- *            intelRdt, memoryPolicy, netDevices}, unknown fields
- *  refused   hooks (not run yet), linux.personality other than LINUX,
- *            windows / solaris / zos / vm sections, process.commandLine,
- *            duplicate or unknown rlimit types, soft > hard
+ * What realmbox does with each field: docs/oci-config.md, the table that
+ * tests/py/test_oci_config.py checks. In short:
+ *  honoured  ociVersion, process.{args, env, cwd, user.{uid, gid,
+ *            additionalGids, umask}, terminal, rlimits, oomScoreAdj}, hostname,
+ *            root.{path, readonly}, linux.resources memory/pids/cpu
+ *            (host_resources_parse), annotations "org.realmbox.*"
+ *  accepted  without effect (--debug line): what holds by construction or
+ *            concerns only the host (capabilities, LSM labels, id mappings,
+ *            cgroupsPath, masked/readonly paths, namespaces listing every
+ *            kind, the container OS's own devices and file systems)
+ *  warned    on stderr and in the --log file (field_warn): fields set for an
+ *            effect realmbox does not give (seccomp, sysctl, scheduler, ...;
+ *            other linux.resources fields)
+ *  refused   what a confidential container does not offer: hooks, host or
+ *            existing namespaces, host devices, bind mounts and other file
+ *            systems; and windows / solaris / zos / vm, process.commandLine,
+ *            linux.personality other than LINUX, invalid values
  */
 #ifndef HOST_OCI_H
 #define HOST_OCI_H
@@ -88,6 +83,31 @@ int host_cpu_weight_nice(uint32_t weight);
  * below 0 needs CAP_SYS_NICE: without it a warning on stderr, no error.
  */
 void host_cpu_weight_apply(const struct rb_config *cfg);
+
+/*
+ * Whether host_bundle_load and host_config_parse print their warnings
+ * (fields set but not applied: "realmbox: warning: config.json: linux.sysctl:
+ * ignored (...)") on stderr and in the --log file. On by default; off for a
+ * second reading of a bundle that create already warned about.
+ */
+void host_config_warnings(bool on);
+
+/*
+ * The config.json fields that can be refused and those that can be ignored
+ * with a warning, comma-separated, for `features` (which values of each:
+ * docs/oci-config.md). Static strings.
+ */
+const char *host_config_refused_fields(void);
+const char *host_config_warned_fields(void);
+
+/*
+ * Apply cfg's process.oomScoreAdj (if given) to this process, the
+ * container's host process (its pid is the container's): the host's OOM
+ * killer weighs it, as it weighs runc's container init. 0, or -errno with
+ * err ("process.oomScoreAdj: -500: /proc/self/oom_score_adj: Permission
+ * denied": a lower value needs CAP_SYS_RESOURCE).
+ */
+int host_oom_score_adj_apply(const struct rb_config *cfg, struct rb_err *err);
 
 /* Free everything cfg owns and zero it. Safe on a zeroed or freed cfg. */
 void host_config_free(struct rb_config *cfg);

@@ -67,6 +67,20 @@ static const struct command {
 	{"help", cmd_help, "print this help", NULL},
 };
 
+/*
+ * runc commands that realmbox does not offer: said out loud with the reason
+ * (exit 1, as a refused command) rather than as an unknown command.
+ */
+static const struct {
+	const char *name, *reason;
+} unsupported[] = {
+	{"pause", "realmbox cannot freeze a container's processes yet"},
+	{"resume", "realmbox cannot freeze a container's processes yet (no pause)"},
+	{"update", "linux.resources are read from config.json at create only"},
+	{"checkpoint", "a checkpoint would hand the confidential container's memory to the host"},
+	{"restore", "a checkpoint would hand the confidential container's memory to the host"},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: realmbox [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n"
@@ -125,6 +139,13 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		return commands[i].fn(argc - 1, argv + 1);
+	}
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+		if (strcmp(cmd, unsupported[i].name) == 0) {
+			fprintf(stderr, "realmbox: %s: not supported: %s\n", cmd,
+				unsupported[i].reason);
+			return 1;
+		}
 	}
 	fprintf(stderr, "realmbox: unknown command '%s'\n", cmd);
 	usage(stderr);

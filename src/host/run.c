@@ -334,6 +334,12 @@ int host_cmd_run(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* this process is the container's pid: the host's OOM killer weighs it */
+	if (host_oom_score_adj_apply(&cfg, &err) < 0) {
+		fprintf(stderr, "realmbox: run: %s\n", err.msg);
+		host_config_free(&cfg);
+		return 1;
+	}
 	cfg.isolation = iso;
 	cfg.id = strdup(id);
 	if (cfg.id == NULL) {

@@ -33,12 +33,16 @@ static json_t *default_spec(bool rootless)
 
 	if (spec != NULL && rootless) {
 		/* clang-format off */
-		json_t *lnx = json_pack("{s:[{s:i, s:I, s:i}], s:[{s:i, s:I, s:i}], s:[{s:s}]}",
+		/* every namespace listed: realmbox refuses to be asked for a host one */
+		json_t *lnx = json_pack("{s:[{s:i, s:I, s:i}], s:[{s:i, s:I, s:i}],"
+					" s:[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]}",
 					"uidMappings", "containerID", 0, "hostID",
 					(json_int_t)getuid(), "size", 1,
 					"gidMappings", "containerID", 0, "hostID",
 					(json_int_t)getgid(), "size", 1,
-					"namespaces", "type", "user");
+					"namespaces", "type", "pid", "type", "network",
+					"type", "ipc", "type", "uts", "type", "mount",
+					"type", "user");
 		/* clang-format on */
 
 		if (lnx == NULL || json_object_set_new(spec, "linux", lnx) < 0) {

@@ -172,7 +172,7 @@ class RunErrors(unittest.TestCase):
         cfg = b.base()
         cfg["hooks"] = {"prestart": [{"path": "/bin/true"}]}
         b.write(cfg)
-        self.refuse(b, "hooks: prestart: hooks are not supported yet")
+        self.refuse(b, "hooks: prestart: not supported (a hook is a host program")
         cfg = b.base()
         cfg["ociVersion"] = "2.0.0"
         b.write(cfg)
@@ -187,13 +187,14 @@ class RunErrors(unittest.TestCase):
         cfg = b.base()
         cfg["process"]["capabilities"] = {"bounding": ["CAP_KILL"]}
         cfg["mounts"] = [{"destination": "/proc", "type": "proc", "source": "proc"}]
-        cfg["linux"] = {"namespaces": [{"type": "pid"}]}
+        cfg["linux"] = {"namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts",
+                                                             "mount")]}
         b.write(cfg)
         rc, out, err = realmbox("run", "--debug", "--isolation", "realm", "--bundle", b.dir,
                                 "c1")
         self.assertIn("process.capabilities: ignored", err)
-        self.assertIn("mounts[0]: /proc (type proc): ignored", err)
-        self.assertIn("linux.namespaces: ignored", err)
+        self.assertIn("mounts[0]: /proc (type proc): the container OS provides it", err)
+        self.assertIn("linux.namespaces: the container has its own of every kind", err)
 
 
 class RunModes(unittest.TestCase):

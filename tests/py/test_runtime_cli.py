@@ -499,7 +499,9 @@ class Lifecycle(unittest.TestCase):
         f = json.loads(o)
         self.assertEqual((f["ociVersionMin"], f["ociVersionMax"]), ("1.0.0", "1.2.0"))
         self.assertEqual(f["hooks"], [])
-        self.assertEqual(f["linux"]["namespaces"], [])
+        # each container has its own of every kind (none may be left out: docs/oci-config.md)
+        self.assertEqual(f["linux"]["namespaces"], ["cgroup", "ipc", "mount", "network", "pid",
+                                                    "time", "user", "uts"])
         self.assertFalse(f["linux"]["seccomp"]["enabled"])
         self.assertEqual(f["annotations"]["org.realmbox.isolation.modes"], "realm,shim,none")
 

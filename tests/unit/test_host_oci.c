@@ -174,7 +174,9 @@ static void test_ignored_fields(void **state)
 	write_valid("\"capabilities\": {\"bounding\": [\"CAP_KILL\"]}, \"noNewPrivileges\": true,"
 		    " \"apparmorProfile\": \"x\", \"selinuxLabel\": \"y\"",
 		    "\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}],"
-		    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"personality\":"
+		    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"},"
+		    " {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}],"
+		    " \"personality\":"
 		    " {\"domain\": \"LINUX\"}},"
 		    " \"hooks\": {\"prestart\": []}, \"annotations\": {\"a\": \"b\"},"
 		    " \"somethingNew\": 1");
@@ -330,10 +332,51 @@ static void test_bad_root_and_version(void **state)
 	expect_error("ociVersion: \"banana\": not a version", EINVAL);
 }
 
+#define NS5                                                                                        \
+	"{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, " \
+	"{\"type\": \"mount\"}"
+
+/* What a confidential container does not offer: host namespaces, host devices, host files. */
+static void test_confidential_refusals(void **state)
+{
+	struct rb_config cfg;
+
+	(void)state;
+	write_valid("", "\"linux\": {\"namespaces\": [" NS5 ", {\"type\": \"user\"}],"
+			" \"devices\": [{\"path\": \"/dev/null\"}]},"
+			" \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"},"
+			" {\"destination\": \"/dev\", \"type\": \"tmpfs\"}]");
+	load_ok(&cfg);
+	host_config_free(&cfg);
+	write_valid("", "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},"
+			" {\"type\": \"uts\"}, {\"type\": \"mount\"}]}");
+	expect_error("linux.namespaces: without a \"network\" entry the container would share "
+		     "the host's network namespace: not supported",
+		     EINVAL);
+	write_valid("", "\"linux\": {\"namespaces\": [" NS5
+			", {\"type\": \"ipc\", \"path\": \"/proc/1/ns/ipc\"}]}");
+	expect_error("linux.namespaces[5]: ipc: joining an existing namespace (/proc/1/ns/ipc)",
+		     EINVAL);
+	write_valid("", "\"linux\": {\"namespaces\": [" NS5 ", {\"type\": 7}]}");
+	expect_error("linux.namespaces[5]: must be an object with a \"type\" string", EINVAL);
+	write_valid("", "\"linux\": {\"devices\": [{\"path\": \"/dev/kvm\"}]}");
+	expect_error("linux.devices[0]: /dev/kvm: host device nodes are not supported", EINVAL);
+	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"type\": \"bind\","
+			" \"source\": \"/etc\"}]");
+	expect_error("mounts[0]: /d: bind mounts are not supported (host files from /etc", EINVAL);
+	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"source\": \"/etc\","
+			" \"options\": [\"ro\", \"bind\"]}]");
+	expect_error("mounts[0]: /d: bind mounts are not supported", EINVAL);
+	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"type\": \"nfs\"}]");
+	expect_error("mounts[0]: /d: file system type \"nfs\" not supported", EINVAL);
+	write_valid("", "\"mounts\": {}");
+	expect_error("mounts: must be an array", EINVAL);
+}
+
 static void test_refused_sections(void **state)
 {
 	write_valid("", "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\"}]}");
-	expect_error("hooks: prestart: hooks are not supported yet", EINVAL);
+	expect_error("hooks: prestart: not supported (a hook is a host program", EINVAL);
 	write_valid("", "\"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}");
 	expect_error("linux.personality.domain: \"LINUX32\": not supported", EINVAL);
 	write_valid("", "\"windows\": {}");
@@ -392,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_root_and_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confidential_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_config, setup, teardown),
 		cmocka_unit_test(test_names),
 	};

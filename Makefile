@@ -82,7 +82,7 @@ demo:
 
 test: all
 	BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
-		scripts/run-tests.sh
+		SAN_UNIT=$(SAN_UNIT) SAN_BUILD=$(SAN_BUILD) scripts/run-tests.sh
 
 check-includes:
 	scripts/check-includes.sh
@@ -241,6 +241,24 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJS) $(TEST_COMMON_
 		$(LIBCORE) $(LDLIBS) -lcmocka -ljansson
 ifneq ($(FUZZ_TEST_SECONDS),0)
 test: fuzz-build
+endif
+
+# ---- Sanitizers in `make test` (issue 8) ----------------------------------
+# The unit tests run a second time built with ASan+UBSan (a sub-make with
+# SAN=1 into $(SAN_BUILD)); run-tests.sh runs them after the suite, as
+# san_test_*. SAN_UNIT=0 leaves them out; `make SAN=1 test` (the whole
+# suite sanitized) does not repeat them.
+SAN_BUILD := build-san
+ifeq ($(SAN),1)
+SAN_UNIT ?= 0
+else
+SAN_UNIT ?= 1
+endif
+.PHONY: san-build
+san-build:
+	$(MAKE) --no-print-directory -j$(shell nproc) SAN=1 all
+ifneq ($(SAN_UNIT),0)
+test: san-build
 endif
 
 # ---- Attestation (issue 6, docs/attestation.md) ---------------------------

@@ -36,6 +36,15 @@ for t in tests/py/test_*.py; do
 	run "$(basename "$t" .py)" env BUILD="$BUILD" python3 "$t"
 done
 run tcb-aarch64 make --no-print-directory BUILD="$BUILD" tcb-aarch64
+# The unit tests again under ASan+UBSan (`make test` built them into
+# $SAN_BUILD): any report fails the entry.
+if [ "${SAN_UNIT:-0}" = 1 ]; then
+	for t in "${SAN_BUILD:-build-san}"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run "san_$(basename "$t")" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t"
+	done
+fi
 # The fuzz targets (tests/fuzz), briefly: their regression inputs, then
 # FUZZ_TEST_SECONDS of fuzzing each; a crash fails the entry (`make fuzz`
 # runs them longer). FUZZ_TEST_SECONDS=0 (and SAN=1) leaves them out.

@@ -9,10 +9,12 @@ here by hand (tests/py/lib/oci_image.py), then, in realm and none modes
 `podman run --rm` prints the output and exits with the container's status
 (non-zero too), `-i` passes stdin, `-t` gives a terminal (console socket);
 a detached `podman run -d` is listed by `podman ps`, runs `podman exec`
-(its output and status), gets signals from `podman kill`, is ended by
-`podman stop` (TERM, then KILL after -t seconds for an init that ignores
-TERM) and removed by `podman rm`, after which neither `podman ps -a` nor
-realmbox's state directory knows it; `podman create` + `start -a`.
+(its output and status; in realm mode only with the owner's consent),
+`podman pause` fails with realmbox's reason, it gets signals from `podman
+kill`, is ended by `podman stop` (TERM, then KILL after -t seconds for an
+init that ignores TERM) and removed by `podman rm`, after which neither
+`podman ps -a` nor realmbox's state directory knows it; `podman create` +
+`start -a` + `wait`.
 
 podman calls the runtime with create --bundle --pid-file [--console-socket],
 start, exec --process --detach --pid-file [--console-socket], kill ID N,
@@ -230,7 +232,12 @@ class Podman(unittest.TestCase):
             self.assertRegex(ps.stdout.decode(), cid + r" Up .* sleep 1000", iso)
             ex = self.podman("exec", cid, "echo", "hi")
             self.assertEqual((ex.returncode, ex.stdout), (0, b"hi\n"), (iso, ex.stderr))
-            ex = self.podman("exec", cid, "sh", "-c", "ps -o pid,args | grep '[s]leep 1000'; exit 4")
+            pa = self.podman("pause", cid)
+            self.assertNotEqual(pa.returncode, 0, iso)
+            self.assertIn(b"pause: not supported", pa.stderr, iso)
+            self.assertRegex(self.statuses()[cid], "^Up ", iso)
+            ex = self.podman("exec", cid, "sh", "-c",
+                             "ps -o pid,args | grep '[s]leep 1000'; exit 4")
             self.assertEqual(ex.returncode, 4, (iso, ex.stderr))
             self.assertRegex(ex.stdout.decode(), r"^ +1 (/bin/)?sleep 1000\n$", iso)
             # init (sleep) has no TERM handler: pid 1 ignores it, KILL after 2 s

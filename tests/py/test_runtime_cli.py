@@ -311,6 +311,12 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(o.split(), ["dup"])
         rc, o, e = rt.rb("bogus-cmd")
         self.assertEqual(rc, 2)
+        # runc's commands realmbox lacks say so (podman shows the reason)
+        for cmd in ("pause", "resume", "checkpoint", "restore", "update"):
+            rc, o, e = rt.rb(cmd, "dup")
+            self.assertEqual(rc, 1, cmd)
+            self.assertRegex(e, f"^realmbox: {cmd}: not supported: [^\n]+\n$")
+        self.assertEqual(rt.state("dup")["status"], "running")
 
     def test_log_json(self):
         """containerd reads the failing command's reason from --log in JSON lines."""

@@ -14,7 +14,8 @@ a detached `podman run -d` is listed by `podman ps`, runs `podman exec`
 kill`, is ended by `podman stop` (TERM, then KILL after -t seconds for an
 init that ignores TERM) and removed by `podman rm`, after which neither
 `podman ps -a` nor realmbox's state directory knows it; `podman create` +
-`start -a` + `wait`.
+`start -a` + `wait`; a missing program gives 127, one that cannot be
+executed 126 (podman reads realmbox's runc-like messages), for run and exec.
 
 podman calls the runtime with create --bundle --pid-file [--console-socket],
 start, exec --process --detach --pid-file [--console-socket], kill ID N,
@@ -275,6 +276,29 @@ class Podman(unittest.TestCase):
         finally:
             self.assertEqual(self.podman("rm", "-f", "-t", "0", cid).returncode, 0, iso)
         self.assertNotIn(cid, self.statuses(), iso)
+
+    def test_not_found_not_executable(self):
+        """podman's statuses for a program that is missing (127) or not executable
+        (126), from realmbox's runc-like messages, for run and for exec."""
+        for iso in MODES:
+            for prog, want, text in (("nosuchprog", 127, b"executable file not found"),
+                                     ("/bin/nosuch", 127, b"no such file or directory"),
+                                     ("/etc/passwd", 126, b"permission denied")):
+                p = self.podman(*self.run_args(iso, "--rm"), IMAGE, prog)
+                self.assertEqual(p.returncode, want, (iso, prog, p.stderr))
+                self.assertIn(text, p.stderr.lower(), (iso, prog))
+            p = self.podman(*self.run_args(iso, "-d", "--annotation", "org.realmbox.exec=allow"),
+                            IMAGE, "sleep", "1000")
+            self.assertEqual(p.returncode, 0, (iso, p.stderr))
+            cid = p.stdout.decode().strip()
+            try:
+                for prog, want in (("nosuchprog", 127), ("/bin/nosuch", 127),
+                                   ("/etc/passwd", 126)):
+                    ex = self.podman("exec", cid, prog)
+                    self.assertEqual(ex.returncode, want, (iso, prog, ex.stderr))
+                self.assertRegex(self.statuses()[cid], "^Up ", iso)
+            finally:
+                self.assertEqual(self.podman("rm", "-f", "-t", "0", cid).returncode, 0, iso)
 
     def test_exec_refused_without_owner_consent(self):
         """realm: without org.realmbox.exec=allow podman exec fails with the reason."""

@@ -301,6 +301,15 @@ class Lifecycle(unittest.TestCase):
         rc, msg, _, _ = rt.create("bad3", b3, ok=False)
         self.assertEqual((rc, msg), (1, 'realmbox: create: exec: "nosuchprogram": executable '
                                         'file not found in $PATH\n'))
+        # args[0] with a '/' is checked as runc's exec.LookPath does (podman: 126, 127)
+        b4 = rt.bundle("noexec", ["/etc/passwd"])
+        rc, msg, _, _ = rt.create("bad4", b4, ok=False)
+        self.assertEqual((rc, msg), (1, 'realmbox: create: exec: "/etc/passwd": permission '
+                                        'denied\n'))
+        b5 = rt.bundle("nofile", ["/bin/nosuch"])
+        rc, msg, _, _ = rt.create("bad5", b5, ok=False)
+        self.assertEqual((rc, msg), (1, 'realmbox: create: exec: "/bin/nosuch": stat '
+                                        '/bin/nosuch: no such file or directory\n'))
         rc, msg, _, _ = rt.create("a/b", b, ok=False)
         self.assertEqual(rc, 1)
         self.assertIn("invalid container ID 'a/b'", msg)

@@ -174,12 +174,13 @@ class Podman(unittest.TestCase):
             self.assertEqual((p.returncode, p.stdout), (2, b"got typed\n"), (iso, p.stderr))
 
     def test_run_tty(self):
-        """`podman run -t`: the console socket's pty is the container's stdio."""
+        """`podman run -t`: the console socket's pty is the container's stdio, and
+        `tty` names it."""
         for iso in MODES:
             master, slave = pty.openpty()
             try:
                 proc = subprocess.Popen([*self.podman_args(), *self.run_args(iso, "--rm", "-t"),
-                                         IMAGE, "sh", "-c", "test -t 0 && echo tty-yes; exit 5"],
+                                         IMAGE, "sh", "-c", "test -t 0 && echo tty-yes; tty; exit 5"],
                                         stdin=slave, stdout=slave, stderr=slave)
                 os.close(slave)
                 data = b""
@@ -194,6 +195,8 @@ class Podman(unittest.TestCase):
                     proc.kill()
                 proc.wait(30)
                 self.assertIn(b"tty-yes", data, iso)
+                # ttyname: /proc/self/fd/0 names /dev/pts/0, whose stat is stdin's fstat
+                self.assertIn(b"/dev/pts/0", data, iso)
                 self.assertEqual(proc.returncode, 5, (iso, data))
             finally:
                 os.close(master)

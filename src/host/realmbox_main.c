@@ -49,6 +49,9 @@ static const struct command {
 	 "exec [--tty|-t] [--env|-e K=V]... [--cwd DIR] [--user UID[:GID]] [--detach|-d]\n"
 	 "                     [--pid-file FILE] [--console-socket SOCK] [--process FILE] ID "
 	 "[CMD ARGS...]"},
+	{"pause", host_cmd_pause, "stop a running container's machine (its monitor: SIGSTOP)",
+	 "pause ID"},
+	{"resume", host_cmd_resume, "let a paused container go on", "resume ID"},
 	{"stats", host_cmd_stats, "a running container's memory, pids and counters (JSON)",
 	 "stats ID"},
 	{"events", host_cmd_events, "runc's events: --stats prints one stats object (JSON)", NULL},
@@ -66,9 +69,6 @@ static const struct command {
 	{"machine", host_cmd_machine, "machine keys: `machine key` prints the platform public key",
 	 NULL},
 	/* runc's commands realmbox does not have: they fail saying so (exit 1), not as unknown */
-	{"pause", cmd_unsupported,
-	 "not supported: freezing a container's machine is not implemented yet", NULL},
-	{"resume", cmd_unsupported, "not supported: there is no pause to resume from", NULL},
 	{"checkpoint", cmd_unsupported,
 	 "not supported: saving a container's machine is not implemented (a realm's "
 	 "memory must not leave it)",

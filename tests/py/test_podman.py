@@ -9,8 +9,8 @@ here by hand (tests/py/lib/oci_image.py), then, in realm and none modes
 `podman run --rm` prints the output and exits with the container's status
 (non-zero too), `-i` passes stdin, `-t` gives a terminal (console socket);
 a detached `podman run -d` is listed by `podman ps`, runs `podman exec`
-(its output and status; in realm mode only with the owner's consent),
-`podman pause` fails with realmbox's reason, it gets signals from `podman
+(its output and status; in realm mode only with the owner's consent), is
+paused and unpaused (realmbox pause/resume), gets signals from `podman
 kill`, is ended by `podman stop` (TERM, then KILL after -t seconds for an
 init that ignores TERM) and removed by `podman rm`, after which neither
 `podman ps -a` nor realmbox's state directory knows it; `podman create` +
@@ -19,7 +19,7 @@ executed 126 (podman reads realmbox's runc-like messages), for run and exec.
 
 podman calls the runtime with create --bundle --pid-file [--console-socket],
 start, exec --process --detach --pid-file [--console-socket], kill ID N,
-delete --force. A wrapper adds `--root` so that realmbox's state (and realm
+pause, resume, delete --force. A wrapper adds `--root` so that realmbox's state (and realm
 mode's machine keys) stay in the temporary directory, and logs every call
 (calls.log, kept with RB_KEEP_TMP=1).
 
@@ -135,6 +135,13 @@ class Podman(unittest.TestCase):
         except FileNotFoundError:
             return None
 
+    def rb_status(self, cid):
+        """the status `realmbox state` reports."""
+        p = subprocess.run([REALMBOX, "--root", self.rbroot, "state", cid], capture_output=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)["status"]
+
     def rb_containers(self):
         """the containers realmbox's root holds (its state directories)."""
         if not os.path.isdir(self.rbroot):
@@ -237,9 +244,13 @@ class Podman(unittest.TestCase):
             ex = self.podman("exec", cid, "echo", "hi")
             self.assertEqual((ex.returncode, ex.stdout), (0, b"hi\n"), (iso, ex.stderr))
             pa = self.podman("pause", cid)
-            self.assertNotEqual(pa.returncode, 0, iso)
-            self.assertIn(b"pause: not supported", pa.stderr, iso)
+            self.assertEqual(pa.returncode, 0, (iso, pa.stderr))
+            self.assertEqual(self.statuses()[cid], "Paused", iso)
+            self.assertEqual(self.rb_status(cid), "paused", iso)
+            up = self.podman("unpause", cid)
+            self.assertEqual(up.returncode, 0, (iso, up.stderr))
             self.assertRegex(self.statuses()[cid], "^Up ", iso)
+            self.assertEqual(self.rb_status(cid), "running", iso)
             ex = self.podman("exec", cid, "sh", "-c",
                              "ps -o pid,args | grep '[s]leep 1000'; exit 4")
             self.assertEqual(ex.returncode, 4, (iso, ex.stderr))

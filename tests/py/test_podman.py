@@ -70,6 +70,7 @@ class Podman(unittest.TestCase):
         oci_image.build_image(os.path.join(rbenv.bundle("busybox"), "rootfs"), tar, IMAGE)
         p = cls.podman_static("load", "-i", tar)
         if p.returncode != 0:
+            cls.tearDownClass()  # (unittest does not call it when setUpClass fails)
             raise AssertionError(f"podman load: {p.stderr.decode(errors='replace')}")
 
     @classmethod

@@ -14,7 +14,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	gnuplot-nox
 	golang-go
-	containerd
+	containerd podman
 	runc
 	wrk curl
 )

@@ -16,11 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const status_names[] = {"creating", "created", "running", "stopped"};
+static const char *const status_names[] = {"creating", "created", "running", "stopped",
+					    "paused"};
 
 const char *host_cstatus_name(enum rb_cstatus s)
 {
-	return (unsigned)s < 4 ? status_names[s] : "unknown";
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s]
+									     : "unknown";
 }
 
 int host_cstate_dir(const char *root, const char *id, char *out, size_t n, struct rb_err *err)
@@ -158,25 +160,38 @@ uint64_t host_pid_starttime(pid_t pid)
 	return start;
 }
 
-bool host_pid_alive(pid_t pid, uint64_t starttime)
+/* The state letter of /proc/PID/stat (R, S, T, Z, ...), or 0 if unreadable. */
+static char pid_state(pid_t pid)
 {
 	char path[64], buf[512];
 	FILE *f;
 	char *p;
 
 	if (pid <= 0)
-		return false;
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "r");
 	if (f == NULL)
-		return false;
+		return 0;
 	p = fgets(buf, sizeof(buf), f);
 	fclose(f);
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL || p[1] == '\0')
-		return false;
-	if (p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	return p[2];
+}
+
+bool host_pid_alive(pid_t pid, uint64_t starttime)
+{
+	char s = pid_state(pid);
+
+	if (s == 0 || s == 'Z' || s == 'X')
 		return false;
 	return starttime == 0 || host_pid_starttime(pid) == starttime;
+}
+
+bool host_pid_stopped(pid_t pid)
+{
+	return pid_state(pid) == 'T';
 }
 
 enum rb_cstatus host_cstate_status(const struct rb_cstate *st)
@@ -185,6 +200,8 @@ enum rb_cstatus host_cstate_status(const struct rb_cstate *st)
 		return RB_CS_STOPPED;
 	if (!host_pid_alive(st->pid, st->starttime))
 		return RB_CS_STOPPED;
+	if (st->status == RB_CS_RUNNING && host_pid_stopped(st->pid))
+		return RB_CS_PAUSED;
 	return st->status;
 }
 

@@ -22,6 +22,7 @@ enum rb_cstatus {
 	RB_CS_CREATED,
 	RB_CS_RUNNING,
 	RB_CS_STOPPED,
+	RB_CS_PAUSED, /* never recorded: a running container whose monitor is stopped (pause) */
 };
 
 struct rb_cstate {
@@ -61,12 +62,16 @@ void host_cstate_free(struct rb_cstate *st);
 
 /*
  * The status a client should see: the recorded one, or STOPPED when the
- * monitor process is gone, a zombie, or another process under that pid.
+ * monitor process is gone, a zombie, or another process under that pid,
+ * or PAUSED when a running container's monitor is stopped (SIGSTOP).
  */
 enum rb_cstatus host_cstate_status(const struct rb_cstate *st);
 
 /* Whether pid is a live (not zombie) process started at starttime (0: any). */
 bool host_pid_alive(pid_t pid, uint64_t starttime);
+
+/* Whether pid is stopped by a signal (state T in /proc/PID/stat). */
+bool host_pid_stopped(pid_t pid);
 
 /* The start time field of /proc/PID/stat, 0 if unreadable. */
 uint64_t host_pid_starttime(pid_t pid);

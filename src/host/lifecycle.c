@@ -542,6 +542,9 @@ static int do_start(const char *cmd, const char *root, const char *id)
 	case RB_CS_CREATING:
 		host_cli_fail(cmd, "container %s is still being created", id);
 		break;
+	case RB_CS_PAUSED:
+		host_cli_fail(cmd, "cannot start a container in the paused state");
+		break;
 	default:
 		host_cli_fail(cmd, "cannot start a container that has stopped");
 		break;
@@ -626,6 +629,22 @@ int host_cmd_kill(int argc, char **argv)
 		host_cli_fail("kill", "container not running");
 	} else if (sig == 0) {
 		status = 0; /* as kill(2) and runc: only asks whether the container is there */
+	} else if (host_cstate_status(&st) == RB_CS_PAUSED) {
+		/*
+		 * Its monitor is stopped and cannot relay a signal: SIGKILL ends it (the
+		 * status its parent sees is 137, as for a container killed with 9); other
+		 * signals wait for resume, as under a frozen cgroup, so they are refused.
+		 */
+		if (sig != SIGKILL)
+			host_cli_fail("kill",
+				      "container %s is paused: only SIGKILL reaches it before "
+				      "resume",
+				      id);
+		else if (kill(st.pid, SIGKILL) != 0)
+			host_cli_fail("kill", "container %s: its monitor (pid %d): %s", id,
+				      (int)st.pid, strerror(errno));
+		else
+			status = 0;
 	} else {
 		snprintf(req, sizeof(req), "kill %d%s", sig, all ? " all" : "");
 		if (host_monitor_request(root, id, req, NULL, 0, 10000, &err) < 0)
@@ -682,11 +701,12 @@ static int do_delete(const char *cmd, const char *root, const char *id, bool for
 	case RB_CS_STOPPED:
 		break;
 	case RB_CS_RUNNING:
+	case RB_CS_PAUSED:
 		if (!force) {
 			host_cli_fail(cmd,
-				      "cannot delete container %s that is not stopped: running "
+				      "cannot delete container %s that is not stopped: %s "
 				      "(use --force)",
-				      id);
+				      id, host_cstatus_name(host_cstate_status(&st)));
 			goto out;
 		}
 		/* fall through */
@@ -854,6 +874,11 @@ int host_cmd_ps(int argc, char **argv)
 	host_cstate_free(&st);
 	if (s == RB_CS_STOPPED)
 		return host_cli_fail("ps", "container %s is not running", id);
+	if (s == RB_CS_PAUSED)
+		return host_cli_fail("ps",
+				     "container %s is paused: its monitor cannot answer "
+				     "before resume",
+				     id);
 	if (host_monitor_request(root, id, "ps", out, sizeof(out), 10000, &err) < 0)
 		return host_cli_fail("ps", "%s", err.msg);
 	arr = json_loads(out, 0, NULL);

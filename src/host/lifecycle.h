@@ -69,6 +69,15 @@ struct rb_config;
 struct rb_cstate;
 int host_run_register(const struct rb_config *cfg, char *root, size_t n, struct rb_cstate *st);
 
+/*
+ * pause ID / resume ID (host/pause_cmd.c): stop / continue a running
+ * container's monitor process (SIGSTOP / SIGCONT); its state reads
+ * "paused" in between. 0, or 1 with runc's message ("container not
+ * running", "container not paused"), 2 on a usage error.
+ */
+int host_cmd_pause(int argc, char **argv);
+int host_cmd_resume(int argc, char **argv);
+
 /* stats ID / events [--stats] [--interval D] ID (host/stats_cmd.c) */
 int host_cmd_stats(int argc, char **argv);
 int host_cmd_events(int argc, char **argv);

@@ -8,18 +8,20 @@
 
 #include "arch/rmi.h"
 #include "arch/rsi.h"
+#include "host/cli_util.h"
 #include "host/demo.h"
 #include "host/lifecycle.h"
 #include "host/machine_keys.h"
+#include "host/measure.h"
 #include "host/run.h"
 #include "host/spec.h"
 #include "host/verify.h"
-#include "host/measure.h"
 
 #define REALMBOX_VERSION "0.1.0"
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_unsupported(int argc, char **argv);
 
 /*
  * The commands. synopsis: what `realmbox CMD --help` prints, for commands
@@ -47,6 +49,9 @@ static const struct command {
 	 "exec [--tty|-t] [--env|-e K=V]... [--cwd DIR] [--user UID[:GID]] [--detach|-d]\n"
 	 "                     [--pid-file FILE] [--console-socket SOCK] [--process FILE] ID "
 	 "[CMD ARGS...]"},
+	{"pause", host_cmd_pause, "stop a running container's machine (its monitor: SIGSTOP)",
+	 "pause ID"},
+	{"resume", host_cmd_resume, "let a paused container go on", "resume ID"},
 	{"stats", host_cmd_stats, "a running container's memory, pids and counters (JSON)",
 	 "stats ID"},
 	{"events", host_cmd_events, "runc's events: --stats prints one stats object (JSON)", NULL},
@@ -63,23 +68,25 @@ static const struct command {
 	 NULL},
 	{"machine", host_cmd_machine, "machine keys: `machine key` prints the platform public key",
 	 NULL},
+	/* runc's commands realmbox does not have: they fail saying so (exit 1), not as unknown */
+	{"checkpoint", cmd_unsupported,
+	 "not supported: saving a container's machine is not implemented (a realm's "
+	 "memory must not leave it)",
+	 NULL},
+	{"restore", cmd_unsupported, "not supported: there are no checkpoints to restore", NULL},
+	{"update", cmd_unsupported,
+	 "not supported: a container's resources are fixed when it is created", NULL},
 	{"version", cmd_version, "print the version and the CCA interfaces implemented", NULL},
 	{"help", cmd_help, "print this help", NULL},
 };
 
-/*
- * runc commands that realmbox does not offer: said out loud with the reason
- * (exit 1, as a refused command) rather than as an unknown command.
- */
-static const struct {
-	const char *name, *reason;
-} unsupported[] = {
-	{"pause", "realmbox cannot freeze a container's processes yet"},
-	{"resume", "realmbox cannot freeze a container's processes yet (no pause)"},
-	{"update", "linux.resources are read from config.json at create only"},
-	{"checkpoint", "a checkpoint would hand the confidential container's memory to the host"},
-	{"restore", "a checkpoint would hand the confidential container's memory to the host"},
-};
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -99,6 +106,13 @@ static int cmd_version(int argc, char **argv)
 	       RMI_ABI_VERSION_MINOR, RSI_ABI_VERSION_MAJOR, RSI_ABI_VERSION_MINOR);
 	printf("platform: emulated (plat/emu)\n");
 	return 0;
+}
+
+/* pause, resume, ...: "realmbox: pause: not supported: why" (and in the log), exit 1 */
+static int cmd_unsupported(int argc, char **argv)
+{
+	(void)argc;
+	return host_cli_fail(argv[0], "%s", find_command(argv[0])->help);
 }
 
 static int cmd_help(int argc, char **argv)
@@ -129,23 +143,15 @@ int main(int argc, char **argv)
 		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0)
 		return cmd_version(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(cmd, commands[i].name) != 0)
-			continue;
-		if (commands[i].synopsis && argc >= 3 &&
+	const struct command *c = find_command(cmd);
+
+	if (c != NULL) {
+		if (c->synopsis && argc >= 3 &&
 		    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-			printf("usage: realmbox [GLOBAL OPTIONS] %s\n\n%s\n", commands[i].synopsis,
-			       commands[i].help);
+			printf("usage: realmbox [GLOBAL OPTIONS] %s\n\n%s\n", c->synopsis, c->help);
 			return 0;
 		}
-		return commands[i].fn(argc - 1, argv + 1);
-	}
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-		if (strcmp(cmd, unsupported[i].name) == 0) {
-			fprintf(stderr, "realmbox: %s: not supported: %s\n", cmd,
-				unsupported[i].reason);
-			return 1;
-		}
+		return c->fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "realmbox: unknown command '%s'\n", cmd);
 	usage(stderr);

@@ -188,13 +188,43 @@ static char *lookup_path(const struct rb_config *cfg, const struct rb_manifest *
 	return found;
 }
 
+/*
+ * runc's exec.LookPath for process.args[0] with a '/' (relative to
+ * process.cwd): it must resolve, through the manifest, to a regular file
+ * with an execute bit. 0, or -ENOENT / -EACCES with runc's message.
+ */
+static int check_path(const struct rb_config *cfg, const struct rb_manifest *mf, struct rb_err *err)
+{
+	const char *name = cfg->args[0];
+	const struct rb_manifest_entry *ent;
+	char *path;
+	int r;
+
+	if (name[0] == '/')
+		path = strdup(name);
+	else if (asprintf(&path, "%s/%s", cfg->cwd ? cfg->cwd : "/", name) < 0)
+		path = NULL;
+	if (path == NULL)
+		return rb_err_set(err, ENOMEM, "out of memory");
+	r = host_manifest_resolve(mf, path, &ent);
+	free(path);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return rb_err_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
+				  name, name);
+	if (r < 0)
+		return rb_err_set(err, -r, "exec: \"%s\": stat %s: %s", name, name, strerror(-r));
+	if (ent->type != RB_MF_FILE || (ent->mode & 0111) == 0)
+		return rb_err_set(err, EACCES, "exec: \"%s\": permission denied", name);
+	return 0;
+}
+
 int host_run_resolve_args0(struct rb_config *cfg, const struct rb_manifest *mf,
 			   struct rb_err *err)
 {
 	char *exe;
 
 	if (strchr(cfg->args[0], '/') != NULL)
-		return 0;
+		return check_path(cfg, mf, err);
 	exe = lookup_path(cfg, mf, err);
 	if (exe == NULL)
 		return -ENOENT;

@@ -20,7 +20,9 @@ struct rb_err;
 /*
  * process.args[0] without a '/' replaced by its PATH lookup through the
  * manifest (runc's exec.LookPath), as `run` executes it; `realmbox
- * measure` uses the same step. 0, or -ENOENT with err set.
+ * measure` uses the same step. With a '/' it is checked as runc checks
+ * it: a regular file with an execute bit. 0, or -ENOENT (not found) or
+ * -EACCES (not executable) with err set to runc's message.
  */
 int host_run_resolve_args0(struct rb_config *cfg, const struct rb_manifest *mf,
 			   struct rb_err *err);

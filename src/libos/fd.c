@@ -333,6 +333,16 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 	}
 }
 
+void console_tty_stat(struct kstat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->mode = S_IFCHR | 0620;
+	st->rdev = 0x8800; /* 136:0, /dev/pts/0 */
+	st->dev = 0xd;
+	st->nlink = 1;
+	st->ino = 3;
+}
+
 int file_stat(struct file *f, struct kstat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -368,6 +378,17 @@ int file_stat(struct file *f, struct kstat *st)
 			vfs_node_stat(f->path, &nd, st);
 		return 0;
 	case FT_CONSOLE:
+		/* opened as /dev/tty or /dev/console: that node, as Linux's fstat says */
+		if (f->path &&
+		    (kstrcmp(f->path, "/dev/tty") == 0 || kstrcmp(f->path, "/dev/console") == 0) &&
+		    vfs_lookup(f->path, &nd) == 0) {
+			vfs_node_stat(f->path, &nd, st);
+			return 0;
+		}
+		if (console_is_tty(f) && f->console_fd < 3) {
+			console_tty_stat(st);
+			return 0;
+		}
 		st->mode = (console_is_tty(f) ? S_IFCHR : S_IFIFO) | 0620;
 		st->rdev = console_is_tty(f) ? 0x8800 : 0;
 		st->dev = 0xd;

@@ -1,7 +1,9 @@
 /*
  * /dev: null, zero, full-less basics, urandom/random (PAL randomness),
  * tty (the console when the container has a terminal), and the usual
- * links stdin/stdout/stderr/fd into /proc/self/fd.
+ * links stdin/stdout/stderr/fd into /proc/self/fd. /dev/pts holds 0, the
+ * container's terminal, when it has one (what ttyname finds for init's
+ * streams: the same device and inode as their fstat).
  */
 #include "libos/kernel.h"
 
@@ -25,6 +27,20 @@ int dev_lookup(const char *canon, struct node *nd)
 		nd->mode = S_IFDIR | 0755;
 		return 0;
 	}
+	if (kstrcmp(canon, "/dev/pts") == 0) {
+		nd->kind = NK_SYNTH_DIR;
+		nd->mode = S_IFDIR | 0755;
+		return 0;
+	}
+	if (kstrcmp(canon, "/dev/pts/0") == 0) {
+		if (!g.cfg.terminal)
+			return -ENOENT;
+		nd->kind = NK_DEV;
+		nd->dev = DEV_PTS0;
+		nd->mode = S_IFCHR | 0620;
+		nd->proc_item = -1;
+		return 0;
+	}
 	const char *n = canon + 5;
 	for (size_t i = 0; i < KARRAY_SIZE(devs); i++) {
 		if (kstrcmp(n, devs[i].name) != 0)
@@ -40,13 +56,21 @@ int dev_lookup(const char *canon, struct node *nd)
 
 const char *dev_link_target(int idx)
 {
-	return devs[idx].link;
+	return idx >= 0 && (size_t)idx < KARRAY_SIZE(devs) ? devs[idx].link : NULL;
 }
 
-int dev_list(void (*fn)(void *arg, const char *name, uint32_t mode), void *arg)
+int dev_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode), void *arg)
 {
+	if (kstrcmp(canon, "/dev/pts") == 0) {
+		if (g.cfg.terminal)
+			fn(arg, "0", S_IFCHR);
+		return 0;
+	}
+	if (kstrcmp(canon, "/dev") != 0)
+		return -ENOTDIR;
 	for (size_t i = 0; i < KARRAY_SIZE(devs); i++)
 		fn(arg, devs[i].name, devs[i].link ? S_IFLNK : S_IFCHR);
+	fn(arg, "pts", S_IFDIR);
 	return 0;
 }
 

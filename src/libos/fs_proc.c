@@ -212,8 +212,6 @@ long proc_readlink(struct task *t, const struct node *nd, char *buf, size_t len)
 		if (f->type == FT_PIPE)
 			ksnprintf(tmp, sizeof(tmp), "pipe:[%lu]",
 				  (unsigned long)((uintptr_t)f->pipe >> 4 & 0xffffff));
-		else if (f->type == FT_CONSOLE)
-			ksnprintf(tmp, sizeof(tmp), "/dev/pts/0");
 		else
 			kstrlcpy(tmp, f->path ? f->path : "?", sizeof(tmp));
 		break;

@@ -231,7 +231,7 @@ enum file_type {
 	FT_EPOLL,    /* epoll instance: obj (sys_poll.c) */
 };
 
-enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY };
+enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY, DEV_PTS0 };
 
 struct dirent_snap; /* getdents snapshot */
 
@@ -614,7 +614,7 @@ int proc_open(struct task *t, const struct node *nd, struct file **out);
 int proc_list(const char *canon, const struct node *nd,
 	      void (*fn)(void *arg, const char *name, uint32_t mode), void *arg);
 int dev_lookup(const char *canon, struct node *nd);
-int dev_list(void (*fn)(void *arg, const char *name, uint32_t mode), void *arg);
+int dev_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode), void *arg);
 long dev_read(struct task *t, struct file *f, uint64_t ubuf, size_t len);
 long dev_write(struct task *t, struct file *f, uint64_t ubuf, size_t len);
 const char *dev_name(int dev);
@@ -638,6 +638,9 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t *pos,
 		bool use_pos);
 int file_stat(struct file *f, struct kstat *st);
+/* The stat of init's terminal (the container's, when it has one): its three
+ * streams' fstat and /dev/pts/0's stat agree, so ttyname finds it. */
+void console_tty_stat(struct kstat *st);
 bool file_is_tty(struct file *f);
 /*
  * poll readiness: POLLIN 1, POLLPRI 2, POLLOUT 4, POLLERR 8, POLLHUP 16,

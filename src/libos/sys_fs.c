@@ -86,7 +86,8 @@ long sys_openat(struct task *t, const uint64_t *a)
 		if (!r && !S_ISDIR(pn.mode))
 			r = -ENOTDIR;
 		if (!r && (pn.kind == NK_PROC || pn.kind == NK_DEV || pn.kind == NK_TSM ||
-			   kstrcmp(parent, "/dev") == 0 || kstrcmp(parent, "/proc") == 0))
+			   kstrcmp(parent, "/dev") == 0 || kstrcmp(parent, "/dev/pts") == 0 ||
+			   kstrcmp(parent, "/proc") == 0))
 			r = -EACCES;
 		if (!r && vfs_readonly())
 			r = -EROFS;

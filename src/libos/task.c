@@ -236,6 +236,11 @@ static struct process *proc_launch(char *const *args, char *const *env, const ch
 		if (r == -ENOENT && !kstrchr(args[0], '/'))
 			ksnprintf(errbuf, errlen, "exec: \"%s\": executable file not found in $PATH",
 				  args[0]);
+		else if (r == -ENOENT || r == -ENOTDIR)
+			ksnprintf(errbuf, errlen, "cannot execute %s: no such file or directory",
+				  args[0]);
+		else if (r == -EACCES)
+			ksnprintf(errbuf, errlen, "cannot execute %s: permission denied", args[0]);
 		else
 			ksnprintf(errbuf, errlen, "cannot execute %s: error %d", args[0], -r);
 		goto fail;

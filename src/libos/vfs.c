@@ -500,6 +500,8 @@ void vfs_node_stat(const char *canon, const struct node *nd, struct kstat *st)
 		st->rdev = nd->dev == DEV_NULL ? 0x103 : nd->dev == DEV_ZERO ? 0x105 :
 			   nd->dev == DEV_URANDOM ? 0x109 : nd->dev == DEV_TTY ? 0x500 : 0;
 		st->mtime_sec = st->ctime_sec = st->atime_sec = (int64_t)(g.boot_ns / 1000000000ULL);
+		if (nd->dev == DEV_PTS0)
+			console_tty_stat(st);
 		break;
 	case NK_PROC:
 	case NK_SYNTH_DIR:
@@ -606,7 +608,7 @@ int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsi
 		*out = f;
 		return 0;
 	case NK_DEV:
-		if (nd->dev == DEV_TTY) {
+		if (nd->dev == DEV_TTY || nd->dev == DEV_PTS0) {
 			if (!g.cfg.terminal)
 				return -ENXIO;
 			f = file_new(FT_CONSOLE, flags, canon);
@@ -757,7 +759,7 @@ int vfs_dir_list(struct task *t, const char *canon, const struct node *nd,
 	if (under(canon, "/proc")) {
 		c.err = proc_list(canon, nd, ds_add, &c);
 	} else if (under(canon, "/dev")) {
-		c.err = dev_list(ds_add, &c);
+		c.err = dev_list(canon, ds_add, &c);
 	} else if (sysfs_covers(canon)) {
 		c.err = sysfs_list(canon, ds_add, &c);
 	} else if (tsm_covers(canon)) {

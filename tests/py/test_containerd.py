@@ -15,71 +15,23 @@ console socket, typed input, the status), and is ended by `ctr task kill`
 Skips with the reason only when containerd is not installed or cannot
 start on this machine.
 """
-import gzip
-import hashlib
-import io
-import json
 import os
 import pty
 import select
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import env as rbenv  # noqa: E402
+from lib import oci_image  # noqa: E402
 
 REALMBOX = rbenv.need_realmbox()
 IMAGE = "localhost/realmbox-busybox:test"
 NS = "rbtest"
-
-
-def blob(layout, data, media_type):
-    d = hashlib.sha256(data).hexdigest()
-    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
-    with open(os.path.join(layout, "blobs", "sha256", d), "wb") as f:
-        f.write(data)
-    return {"mediaType": media_type, "digest": "sha256:" + d, "size": len(data)}
-
-
-def build_image(rootfs, out_tar):
-    """An OCI image layout (one gzip layer of rootfs, linux/arm64) as a tar for ctr import."""
-    layout = tempfile.mkdtemp(prefix="rb-oci-")
-    try:
-        raw = io.BytesIO()
-        with tarfile.open(fileobj=raw, mode="w") as t:
-            for name in sorted(os.listdir(rootfs)):
-                t.add(os.path.join(rootfs, name), arcname=name)
-        layer_tar = raw.getvalue()
-        diff_id = "sha256:" + hashlib.sha256(layer_tar).hexdigest()
-        layer = blob(layout, gzip.compress(layer_tar, mtime=0),
-                     "application/vnd.oci.image.layer.v1.tar+gzip")
-        config = {"architecture": "arm64", "os": "linux",
-                  "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                                     "/sbin:/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
-                  "rootfs": {"type": "layers", "diff_ids": [diff_id]}, "history": []}
-        cfg = blob(layout, json.dumps(config).encode(),
-                   "application/vnd.oci.image.config.v1+json")
-        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": cfg, "layers": [layer]}
-        man = blob(layout, json.dumps(manifest).encode(),
-                   "application/vnd.oci.image.manifest.v1+json")
-        man["platform"] = {"architecture": "arm64", "os": "linux"}
-        man["annotations"] = {"org.opencontainers.image.ref.name": IMAGE,
-                              "io.containerd.image.name": IMAGE}
-        with open(os.path.join(layout, "index.json"), "w") as f:
-            json.dump({"schemaVersion": 2, "manifests": [man]}, f)
-        with open(os.path.join(layout, "oci-layout"), "w") as f:
-            json.dump({"imageLayoutVersion": "1.0.0"}, f)
-        with tarfile.open(out_tar, "w") as t:
-            for name in ("oci-layout", "index.json", "blobs"):
-                t.add(os.path.join(layout, name), arcname=name)
-    finally:
-        shutil.rmtree(layout, ignore_errors=True)
 
 
 class Containerd(unittest.TestCase):
@@ -132,7 +84,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 tail = f.read()[-400:].decode(errors="replace")
             raise unittest.SkipTest(f"containerd cannot run on this machine: {tail}")
         tar = os.path.join(cls.tmp, "image.tar")
-        build_image(os.path.join(rbenv.bundle("busybox"), "rootfs"), tar)
+        oci_image.build_image(os.path.join(rbenv.bundle("busybox"), "rootfs"), tar, IMAGE)
         p = cls.ctr_static("images", "import", "--platform", "linux/arm64", tar)
         if p.returncode != 0:
             raise AssertionError(f"ctr images import: {p.stderr.decode(errors='replace')}")

@@ -17,9 +17,9 @@ texts (matched against what names the problem). A failure prints the
 steps where the two runtimes differ, side by side.
 
 Deliberate differences, asserted as such: a signal the container's init
-sends itself (test_signals_inside); runc's pause, resume, update,
-checkpoint and restore, which realmbox refuses with the reason
-(NotOffered); usage errors exit 2 in realmbox, 1 in runc (both non-zero);
+sends itself (test_signals_inside); runc's update, checkpoint and
+restore, which realmbox refuses with the reason (NotOffered; pause and
+resume are test_runtime_cli's); usage errors exit 2 in realmbox, 1 in runc (both non-zero);
 TERM to a created container: runc's waiting `runc init` exits 2,
 realmbox's monitor 143 (both a failure, compared as such).
 
@@ -571,9 +571,9 @@ class NotOffered(unittest.TestCase):
     them; these are the known differences a client sees)."""
 
     def test_refused_commands(self):
-        for cmd, why in (("pause", "cannot freeze"), ("resume", "cannot freeze"),
-                         ("update", "at create only"), ("checkpoint", "memory to the host"),
-                         ("restore", "memory to the host")):
+        for cmd, why in (("update", "fixed when it is created"),
+                         ("checkpoint", "memory must not leave it"),
+                         ("restore", "no checkpoints to restore")):
             p = subprocess.run([REALMBOX, cmd, "x"], capture_output=True, timeout=30)
             err = p.stderr.decode()
             self.assertEqual(p.returncode, 1, (cmd, err))

@@ -241,6 +241,53 @@ class Lifecycle(unittest.TestCase):
         os.kill(pid, signal.SIGTERM)
         self.assertEqual(wait_status(pid), 7)
 
+    def test_pause_resume(self):
+        """pause stops the container's machine (state "paused", time stands still for
+        it), resume lets it go on; what a paused container refuses, in runc's words."""
+        rt = Runtime(self)
+        b = rt.bundle("pz", ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; "
+                             "done"], annotations={"org.realmbox.exec": "allow"})
+        for iso in ("none", "realm"):
+            cid = "pz" + iso
+            rt.create(cid, b, "--isolation", iso)
+            pid = rt.state(cid)["pid"]
+            rc, o, e = rt.rb("pause", cid)
+            self.assertEqual((rc, e), (1, "realmbox: pause: container not running\n"), iso)
+            self.assertEqual(rt.rb("start", cid)[0], 0)
+            out = os.path.join(rt.tmp, cid + ".out")
+            rt.wait_output(out, b"\n3\n")
+            self.assertEqual(rt.rb("pause", cid), (0, "", ""), iso)
+            self.assertEqual(rt.state(cid)["status"], "paused", iso)
+            self.assertIn("paused", rt.rb("list")[1], iso)
+            with open(out, "rb") as f:
+                before = f.read()
+            time.sleep(1)
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), before, f"{iso}: the paused container ran")
+            for args, msg in ((("pause", cid), "pause: container not running"),
+                              (("start", cid), "start: cannot start a container in the "
+                                               "paused state"),
+                              (("delete", cid), f"delete: cannot delete container {cid} that "
+                                                "is not stopped: paused (use --force)"),
+                              (("exec", cid, "true"), "exec: cannot exec in a paused "
+                                                      "container"),
+                              (("kill", cid, "TERM"), f"kill: container {cid} is paused: only "
+                                                      "SIGKILL reaches it before resume")):
+                rc, o, e = rt.rb(*args)
+                self.assertEqual((rc, e), (1, f"realmbox: {msg}\n"), (iso, args))
+            self.assertEqual(rt.rb("resume", cid), (0, "", ""), iso)
+            self.assertEqual(rt.state(cid)["status"], "running", iso)
+            rc, o, e = rt.rb("resume", cid)
+            self.assertEqual((rc, e), (1, "realmbox: resume: container not paused\n"), iso)
+            n = len(before.split())
+            rt.wait_output(out, f"\n{n + 3}\n".encode())
+            # SIGKILL reaches a paused container: it ends as killed with 9
+            self.assertEqual(rt.rb("pause", cid)[0], 0, iso)
+            self.assertEqual(rt.rb("kill", cid, "KILL"), (0, "", ""), iso)
+            self.assertEqual(wait_status(pid), 137, iso)
+            self.assertEqual(rt.state(cid)["status"], "stopped", iso)
+            self.assertEqual(rt.rb("delete", cid)[0], 0, iso)
+
     def test_kill_created(self):
         """A created container that gets SIGKILL never runs and reads stopped (137)."""
         rt = Runtime(self)
@@ -301,6 +348,15 @@ class Lifecycle(unittest.TestCase):
         rc, msg, _, _ = rt.create("bad3", b3, ok=False)
         self.assertEqual((rc, msg), (1, 'realmbox: create: exec: "nosuchprogram": executable '
                                         'file not found in $PATH\n'))
+        # args[0] with a '/' is checked as runc's exec.LookPath does (podman: 126, 127)
+        b4 = rt.bundle("noexec", ["/etc/passwd"])
+        rc, msg, _, _ = rt.create("bad4", b4, ok=False)
+        self.assertEqual((rc, msg), (1, 'realmbox: create: exec: "/etc/passwd": permission '
+                                        'denied\n'))
+        b5 = rt.bundle("nofile", ["/bin/nosuch"])
+        rc, msg, _, _ = rt.create("bad5", b5, ok=False)
+        self.assertEqual((rc, msg), (1, 'realmbox: create: exec: "/bin/nosuch": stat '
+                                        '/bin/nosuch: no such file or directory\n'))
         rc, msg, _, _ = rt.create("a/b", b, ok=False)
         self.assertEqual(rc, 1)
         self.assertIn("invalid container ID 'a/b'", msg)
@@ -311,6 +367,12 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(o.split(), ["dup"])
         rc, o, e = rt.rb("bogus-cmd")
         self.assertEqual(rc, 2)
+        # runc's commands realmbox lacks say so (podman shows the reason)
+        for cmd in ("checkpoint", "restore", "update"):
+            rc, o, e = rt.rb(cmd, "dup")
+            self.assertEqual(rc, 1, cmd)
+            self.assertRegex(e, f"^realmbox: {cmd}: not supported: [^\n]+\n$")
+        self.assertEqual(rt.state("dup")["status"], "running")
 
     def test_log_json(self):
         """containerd reads the failing command's reason from --log in JSON lines."""

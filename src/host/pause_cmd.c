@@ -1,0 +1,86 @@
+/*
+ * realmbox pause / resume (runc's): a paused container's monitor process
+ * is stopped with SIGSTOP, so its whole machine (CPU threads, timers,
+ * relays) stands still, and SIGCONT lets it go on. The status "paused" is
+ * not recorded: `state` reads it from the monitor's /proc state (see
+ * host_cstate_status), so a monitor stopped by anyone reads paused.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/cli_util.h"
+#include "host/cstate.h"
+#include "host/lifecycle.h"
+#include "host/oci.h"
+
+/* Wait (at most 2 s) until pid's stop state is want. 0 or -ETIMEDOUT. */
+static int wait_stopped(pid_t pid, uint64_t starttime, bool want)
+{
+	for (int i = 0; i < 200; i++) {
+		if (!host_pid_alive(pid, starttime))
+			return -ESRCH;
+		if (host_pid_stopped(pid) == want)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+static int pause_resume(int argc, char **argv, bool pause)
+{
+	const char *cmd = argv[0], *id;
+	char root[4096];
+	struct rb_cstate st;
+	struct rb_err err = {0};
+	enum rb_cstatus s;
+	int lock, r, status = 1;
+
+	if (argc >= 2 && argv[1][0] == '-' && argv[1][1] != '\0')
+		return host_cli_usage(cmd, "unknown option %s", argv[1]);
+	if (argc != 2)
+		return host_cli_usage(cmd, "want exactly one container ID");
+	id = argv[1];
+	if (host_cli_root(cmd, root, sizeof(root)))
+		return 1;
+	if (!host_container_id_valid(id))
+		return host_cli_fail(cmd, "container %s does not exist", id);
+	lock = host_cstate_lock(root, id, 10000, &err);
+	if (lock < 0)
+		return host_cli_fail(cmd, "%s", err.msg);
+	if (host_cli_load(cmd, root, id, &st) != 0)
+		goto out;
+	s = host_cstate_status(&st);
+	if (pause && s != RB_CS_RUNNING) {
+		/* runc's words; a created container is not paused here (its start would wait) */
+		host_cli_fail(cmd, "container not running");
+	} else if (!pause && s != RB_CS_PAUSED) {
+		host_cli_fail(cmd, "container not paused");
+	} else if (kill(st.pid, pause ? SIGSTOP : SIGCONT) != 0) {
+		host_cli_fail(cmd, "container %s: its monitor (pid %d): %s", id, (int)st.pid,
+			      strerror(errno));
+	} else if ((r = wait_stopped(st.pid, st.starttime, pause)) < 0) {
+		host_cli_fail(cmd, "container %s: its monitor (pid %d) %s", id, (int)st.pid,
+			      r == -ESRCH ? "ended"
+			      : pause	  ? "did not stop"
+					  : "did not go on");
+	} else {
+		status = 0;
+	}
+	host_cstate_free(&st);
+out:
+	close(lock);
+	return status;
+}
+
+int host_cmd_pause(int argc, char **argv)
+{
+	return pause_resume(argc, argv, true);
+}
+
+int host_cmd_resume(int argc, char **argv)
+{
+	return pause_resume(argc, argv, false);
+}

@@ -780,12 +780,20 @@ static int check_mounts(struct parse *p, json_t *mounts)
 		d = json_string_value(dst);
 		t = json_is_string(type) ? json_string_value(type) : "";
 		if (strcmp(t, "bind") == 0 || has_bind_option(json_object_get(m, "options"))) {
+			/*
+			 * Not mounted, and not refused: podman and Kubernetes add bind
+			 * mounts of their own (/etc/hosts, /etc/resolv.conf, ...) to
+			 * every container. The container sees its rootfs's own file.
+			 */
 			json_t *src = json_object_get(m, "source");
+			char why[PATH_MAX + 200];
 
-			return field_err(p, f,
-					 "%s: bind mounts are not supported (host files from %s "
-					 "would enter the container unmeasured)",
-					 d, json_is_string(src) ? json_string_value(src) : "?");
+			snprintf(why, sizeof(why),
+				 "%s is not bind-mounted: host files from %s would enter the "
+				 "container unmeasured; it sees the rootfs's own %s",
+				 d, json_is_string(src) ? json_string_value(src) : "?", d);
+			field_warn(p, f, why);
+			continue;
 		}
 		if (in_list(own_fs_types, t) ||
 		    (strcmp(t, "tmpfs") == 0 && in_list(own_tmpfs, d))) {

@@ -14,10 +14,9 @@
  *            kind, the container OS's own devices and file systems)
  *  warned    on stderr and in the --log file (field_warn): fields set for an
  *            effect realmbox does not give (seccomp, sysctl, scheduler, ...;
- *            other linux.resources fields)
+ *            other linux.resources fields; bind mounts, not mounted)
  *  refused   what a confidential container does not offer: hooks, host or
- *            existing namespaces, host devices, bind mounts and other file
- *            systems; and windows / solaris / zos / vm, process.commandLine,
+ *            existing namespaces, host devices, other file systems; and windows / solaris / zos / vm, process.commandLine,
  *            linux.personality other than LINUX, invalid values
  */
 #ifndef HOST_OCI_H

@@ -203,6 +203,27 @@ int host_cli_load(const char *cmd, const char *root, const char *id, struct rb_c
 	return 0;
 }
 
+int host_cli_lock_load(const char *cmd, const char *root, const char *id, struct rb_cstate *st)
+{
+	struct rb_err err = {0};
+	int lock;
+
+	if (!host_container_id_valid(id)) {
+		host_cli_fail(cmd, "container %s does not exist", id);
+		return -1;
+	}
+	lock = host_cstate_lock(root, id, 10000, &err);
+	if (lock < 0) {
+		host_cli_fail(cmd, "%s", err.msg);
+		return -1;
+	}
+	if (host_cli_load(cmd, root, id, st) != 0) {
+		close(lock);
+		return -1;
+	}
+	return lock;
+}
+
 int host_hex_parse(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
 	static const char digits[] = "0123456789abcdef0123456789ABCDEF";

@@ -38,6 +38,13 @@ int host_cli_root(const char *cmd, char *root, size_t n);
 /* Read id's state: 0, or 1 after "container ID does not exist" or the damage. */
 int host_cli_load(const char *cmd, const char *root, const char *id, struct rb_cstate *st);
 
+/*
+ * For a command on container id: its state lock (10 s at most), then its
+ * state in *st. Returns the lock (close it, and host_cstate_free st, when
+ * done), or -1 after saying why (no such container, the lock, the state).
+ */
+int host_cli_lock_load(const char *cmd, const char *root, const char *id, struct rb_cstate *st);
+
 /* Write pid to path atomically (runc's --pid-file): 0 or -errno. */
 int host_write_pid_file(const char *path, pid_t pid);
 

@@ -521,13 +521,9 @@ static int do_start(const char *cmd, const char *root, const char *id)
 	struct rb_err err = {0};
 	int lock, r, status = 1;
 
-	if (!host_container_id_valid(id))
-		return host_cli_fail(cmd, "container %s does not exist", id);
-	lock = host_cstate_lock(root, id, 10000, &err);
+	lock = host_cli_lock_load(cmd, root, id, &st);
 	if (lock < 0)
-		return host_cli_fail(cmd, "%s", err.msg);
-	if (host_cli_load(cmd, root, id, &st) != 0)
-		goto out;
+		return 1;
 	switch (host_cstate_status(&st)) {
 	case RB_CS_CREATED:
 		r = host_monitor_request(root, id, "start", NULL, 0, 30000, &err);
@@ -550,7 +546,6 @@ static int do_start(const char *cmd, const char *root, const char *id)
 		break;
 	}
 	host_cstate_free(&st);
-out:
 	close(lock);
 	return status;
 }
@@ -618,13 +613,9 @@ int host_cmd_kill(int argc, char **argv)
 		return host_cli_fail("kill", "unknown signal \"%s\"", signame);
 	if (host_cli_root("kill", root, sizeof(root)))
 		return 1;
-	if (!host_container_id_valid(id))
-		return host_cli_fail("kill", "container %s does not exist", id);
-	lock = host_cstate_lock(root, id, 10000, &err);
+	lock = host_cli_lock_load("kill", root, id, &st);
 	if (lock < 0)
-		return host_cli_fail("kill", "%s", err.msg);
-	if (host_cli_load("kill", root, id, &st) != 0)
-		goto out;
+		return 1;
 	if (host_cstate_status(&st) == RB_CS_STOPPED) {
 		host_cli_fail("kill", "container not running");
 	} else if (sig == 0) {
@@ -653,7 +644,6 @@ int host_cmd_kill(int argc, char **argv)
 			status = 0;
 	}
 	host_cstate_free(&st);
-out:
 	close(lock);
 	return status;
 }

@@ -34,7 +34,6 @@ static int pause_resume(int argc, char **argv, bool pause)
 	const char *cmd = argv[0], *id;
 	char root[4096];
 	struct rb_cstate st;
-	struct rb_err err = {0};
 	enum rb_cstatus s;
 	int lock, r, status = 1;
 
@@ -45,13 +44,9 @@ static int pause_resume(int argc, char **argv, bool pause)
 	id = argv[1];
 	if (host_cli_root(cmd, root, sizeof(root)))
 		return 1;
-	if (!host_container_id_valid(id))
-		return host_cli_fail(cmd, "container %s does not exist", id);
-	lock = host_cstate_lock(root, id, 10000, &err);
+	lock = host_cli_lock_load(cmd, root, id, &st);
 	if (lock < 0)
-		return host_cli_fail(cmd, "%s", err.msg);
-	if (host_cli_load(cmd, root, id, &st) != 0)
-		goto out;
+		return 1;
 	s = host_cstate_status(&st);
 	if (pause && s != RB_CS_RUNNING) {
 		/* runc's words; a created container is not paused here (its start would wait) */
@@ -70,7 +65,6 @@ static int pause_resume(int argc, char **argv, bool pause)
 		status = 0;
 	}
 	host_cstate_free(&st);
-out:
 	close(lock);
 	return status;
 }

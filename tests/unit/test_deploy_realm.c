@@ -98,9 +98,13 @@ static void test_hello_in_a_realm(void **state)
 	assert_string_equal(out, "hello from arm64\n");
 	/* the probe is unknown to the library OS: -ENOSYS, as under Linux */
 	assert_int_equal(res.exit_status, (int)((f - 38) & 0x7f));
-	/* START, page faults (demand paging), the probe, write, exit_group: each one forward */
-	assert_true(cnt.forwards >= 4 && cnt.forwards <= 8);
-	assert_int_equal(res.forwarded, cnt.forwards);
+	/*
+	 * START, page faults (demand paging), the probe, write, exit_group: each
+	 * one forward, either resumed in place (exitless) or a forward exit the
+	 * host saw (how many of each depends on the machine's timing).
+	 */
+	assert_true(res.forwarded >= 4 && res.forwarded <= 8);
+	assert_int_equal(res.forwarded, cnt.forwards + res.exitless);
 	assert_int_equal(res.verify_refusals, 0);
 	assert_int_equal(res.syscalls, 3);
 	assert_int_equal(res.syscalls_enosys, 1);

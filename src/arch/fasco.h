@@ -231,7 +231,13 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
 
 #define RB_COMPLETE_KEEP_X0 BIT(0) /* registers as SET_REGS left them (execve, sigreturn) */
 #define RB_COMPLETE_EXIT BIT(1)	   /* the container process is gone: result = status */
-#define RB_COMPLETE_FLAGS_MASK (RB_COMPLETE_KEEP_X0 | RB_COMPLETE_EXIT)
+/*
+ * The System Realm has more for the REC (a signal): as a KICK made before the
+ * REC resumes, it posts a KICK request at once instead of running user code,
+ * even when a waiting REC_ENTER resumes it in place (exitless).
+ */
+#define RB_COMPLETE_KICK BIT(2)
+#define RB_COMPLETE_FLAGS_MASK (RB_COMPLETE_KEEP_X0 | RB_COMPLETE_EXIT | RB_COMPLETE_KICK)
 
 /* Longest copy one COPY_IN/COPY_OUT/READ_CONFIG moves. */
 #define RB_COPY_MAX (16 * GRANULE_SIZE)

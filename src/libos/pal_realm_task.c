@@ -573,6 +573,12 @@ static void complete(unsigned k, uint64_t result, uint64_t flags)
 
 	uint64_t resumed = 0;
 
+	/* a signal is pending for it: a KICK request comes at once, before any user code */
+	if (rr->kick_after && !(flags & RB_COMPLETE_EXIT)) {
+		flags |= RB_COMPLETE_KICK;
+		R.st.kicks++;
+	}
+	rr->kick_after = false;
 	prm_smc(SMC_RSI_RB_COMPLETE, R.e.chan_ipa[k], result, flags, 0, 0, &resumed);
 	rr->taken = false;
 	/* a REC the RMM resumes itself (exitless) needs no word to the host */
@@ -580,9 +586,6 @@ static void complete(unsigned k, uint64_t result, uint64_t flags)
 		R.st.resumed++;
 	else
 		R.completed |= 1ULL << k;
-	if (rr->kick_after && !(flags & RB_COMPLETE_EXIT))
-		kick(k); /* before the host enters it: a KICK request comes at once */
-	rr->kick_after = false;
 }
 
 /*

@@ -462,6 +462,9 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 			fasco_as_leave(c->crec);
 		__atomic_store_n(&f->state, RB_CHAN_EXITED, __ATOMIC_RELEASE);
 	} else {
+		/* before DONE: a REC_ENTER that sees DONE sees the kick too */
+		if (flags & RB_COMPLETE_KICK)
+			__atomic_store_n(&f->kick, 1, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&f->state, RB_CHAN_DONE, __ATOMIC_RELEASE);
 	}
 	fasco_channel_publish(c->crec);

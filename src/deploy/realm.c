@@ -391,7 +391,6 @@ static struct {
 	uint64_t started; /* RECs with a thread */
 	pthread_t th[HREC_MAX];
 	bool stop, running;
-	bool exitless; /* container RECs may wait in the RMM for their results */
 	bool have_status;
 	int status;
 	uint64_t signals;     /* for the container's init (deploy_kill): bit sig-1 */
@@ -440,7 +439,7 @@ static void *ct_thread(void *arg)
 		S.cnt->ct_entries++;
 		pthread_mutex_unlock(&S.mu);
 		uint64_t st = hrealm_enter_flags(hr, NULL, 0,
-						 S.exitless ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
+						 exitless_on() ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
 		pthread_mutex_lock(&S.mu);
 		if (st != RMI_SUCCESS && k != 0 &&
 		    RMI_STATUS_CODE(st) == RMI_STATUS_CODE(RMI_ERROR_REC))
@@ -506,7 +505,6 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 	S.signals = 0;
 	S.net_ready = false;
 	S.err = 0;
-	S.exitless = exitless_on();
 	S.running = true;
 	r = sched_go(1); /* REC 0: its first entry posts START */
 	while (r == 0) {
@@ -539,7 +537,7 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 		 * Exitless: RECs it just let run will soon post again; enter the
 		 * System Realm at once (a TICK if nothing else) so that it polls.
 		 */
-		int w = S.exitless && idle[1] ? ETIMEDOUT : 0;
+		int w = exitless_on() && idle[1] ? ETIMEDOUT : 0;
 		while (!S.pending && !S.stop && !S.signals && !S.net_ready && !S.ps_req &&
 		       !S.ocmd && w != ETIMEDOUT)
 			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)

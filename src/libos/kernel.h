@@ -410,8 +410,8 @@ int res_mem_charge(uint64_t npages);
 bool res_oom_killed(void);
 /*
  * A page fault found no page left in the deployment (no memory limit
- * reached): p is killed with SIGKILL as Linux's OOM killer would, logged
- * and counted (oom_pool_kills).
+ * reached): p is killed with SIGKILL as Linux's OOM killer would, and
+ * logged.
  */
 void res_oom_out_of_memory(struct process *p);
 /* Tasks alive plus processes not reaped yet (the pids controller's count). */

@@ -118,7 +118,6 @@ struct libos_stats {
 	uint64_t futex_waits;     /* FUTEX_WAIT(_BITSET) calls that slept */
 	uint64_t shared_copied;   /* MAP_SHARED regions a fork gave private copies (no PAL mem_share) */
 	uint64_t oom_kills;       /* the memory limit was reached: the container was killed */
-	uint64_t oom_pool_kills;  /* processes killed because the deployment had no page left */
 	uint64_t pids_refused;    /* clone/spawn answered EAGAIN at the pids limit */
 	uint64_t mem_pages;       /* container pages now (pal->mem_pages; 0 without it) */
 	uint64_t pids_current;    /* tasks alive or unreaped now */

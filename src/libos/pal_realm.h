@@ -220,8 +220,6 @@ struct pal_realm_stats {
 	uint64_t pool_used, pool_peak;
 	uint64_t forks, fork_pages, get_regs, kicks, kt_switches, threads;
 	uint64_t shares, shared_pages; /* RSI_RB_SHARE calls, pages they mapped */
-	uint64_t polled;    /* requests found by polling the channels (exitless) */
-	uint64_t resumed;   /* COMPLETEs whose REC the RMM resumed without the host (exitless) */
 };
 void pal_realm_get_stats(struct pal_realm_stats *st);
 

@@ -304,10 +304,8 @@ static bool poll_channels(uint64_t next)
 	t0 = now_ns();
 	do {
 		for (unsigned k = 0; k < R.e.nrecs; k++) {
-			if (R.recs[k].kt.state == KTHREAD_IDLE && chan_pending(k) && take(k)) {
+			if (R.recs[k].kt.state == KTHREAD_IDLE && take(k))
 				found = true;
-				R.st.polled++;
-			}
 		}
 		if (found)
 			return true;
@@ -582,9 +580,7 @@ static void complete(unsigned k, uint64_t result, uint64_t flags)
 	prm_smc(SMC_RSI_RB_COMPLETE, R.e.chan_ipa[k], result, flags, 0, 0, &resumed);
 	rr->taken = false;
 	/* a REC the RMM resumes itself (exitless) needs no word to the host */
-	if (resumed == 1)
-		R.st.resumed++;
-	else
+	if (resumed != 1)
 		R.completed |= 1ULL << k;
 }
 

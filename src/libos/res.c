@@ -36,7 +36,6 @@ void res_oom_out_of_memory(struct process *p)
 	       "(%lu pages in use; realm mode: REALMBOX_REALM_POOL_MAX_MB sets the pool): "
 	       "killed (SIGKILL)",
 	       p->pid, (unsigned long)res_mem_pages());
-	g.stats.oom_pool_kills++;
 	sig_send(p, SIGKILL);
 }
 

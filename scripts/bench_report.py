@@ -136,6 +136,8 @@ class Bench:
                    "--stats", "--bundle", self.bundle(args, rootfs), "bench"]
             popen = {}
         env = dict(os.environ, REALMBOX_LOG="error")
+        if mode == "realm":
+            env["REALMBOX_EXITLESS"] = "1"  # the on side of the comparison (off by default)
         if mode == EXITS_MODE:
             env["REALMBOX_EXITLESS"] = "0"
         if mode == NOPOOL_MODE:

@@ -537,7 +537,12 @@ static uint64_t regs_delta(const struct rrec *rr, const struct pal_regs *base, b
 		mask |= RB_REGS_SP;
 	if (all || cur->tpidr != base->tpidr)
 		mask |= RB_REGS_TPIDR;
-	if ((all && rr->full) || cur->pstate != base->pstate)
+	/*
+	 * all: the library OS set every register (START, execve, rt_sigreturn's
+	 * frame), flags included. Otherwise cur's flags may be stale (they come
+	 * only with GET_REGS), so they go only if the library OS changed them.
+	 */
+	if (all || cur->pstate != base->pstate)
 		mask |= RB_REGS_PSTATE;
 	if (rr->fp_dirty) {
 		memcpy(out->fp_q, rr->fp.v, sizeof(out->fp_q));

@@ -218,6 +218,9 @@ for kind in ("static", "dynamic"):
              single_program=True, timeout=180, stdout_contains=b"sigsem: done\n"),
         Case(f"{kind}/shmem", [p + "shmem"], bundle="programs", timeout=90,
              stdout_contains=b"shmem: done\n"),
+        # a handler's flags, x9..x15 and v16 do not leak into the interrupted code
+        Case(f"{kind}/sigregs", [p + "sigregs"], bundle="programs", single_program=True,
+             timeout=60, stdout_contains=b"sigregs: ok\n"),
     ]
 
 CASES = BUSYBOX + PROGRAMS + SIG_CASES
@@ -254,6 +257,7 @@ EXPECTED_PASS = [
 EXPECTED_PASS += [
     "static/futex", "dynamic/futex", "static/sigsem", "dynamic/sigsem",
     "static/sigsem-basic", "dynamic/sigsem-basic", "static/shmem", "dynamic/shmem",
+    "static/sigregs", "dynamic/sigregs",
 ]
 
 if __name__ == "__main__":

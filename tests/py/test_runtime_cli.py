@@ -435,10 +435,10 @@ class Lifecycle(unittest.TestCase):
 
     def test_ps(self):
         """ps lists the container's processes (its own pids): the library OS in none mode,
-        the System Realm's answer in realm mode."""
+        the System Realm's answer in realm mode, the deprivileged OS's thread's in shim."""
         rt = Runtime(self)
         b = rt.bundle("ps", ["sh", "-c", "sleep 30 & echo ready; wait"])
-        for iso in ("none", "realm"):
+        for iso in ("none", "realm", "shim"):
             cid = "p" + iso
             rt.create(cid, b, "--isolation", iso)
             rc, o, e = rt.rb("ps", "--format", "json", cid)
@@ -649,15 +649,12 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("org.realmbox.exec: want \"allow\" or \"deny\"", msg)
 
-    def test_exec_shim_refused(self):
-        rt = Runtime(self)
-        b = rt.bundle("ex", ["sh", "-c", "echo ready; sleep 60"])
-        rt.create("e3", b, "--isolation", "shim")
-        rt.rb("start", "e3")
-        rt.wait_output(os.path.join(rt.tmp, "e3.out"), b"ready\n")
-        rc, o, e = rt.rb("exec", "e3", "true")
-        self.assertEqual((rc, e), (1, "realmbox: exec: not supported in isolation mode shim "
-                                      "yet\n"))
+    def test_exec_shim(self):
+        """The same with RContainer: the deprivileged OS's thread starts it between calls."""
+        self.exec_case("shim")
+
+    def test_exec_tty_shim(self):
+        self.exec_tty_case("shim")
 
     def test_features(self):
         rc, o, e = Runtime(self).rb("features")

@@ -4,12 +4,13 @@
 A private podman store in a temporary directory (--root, --runroot, --tmpdir,
 the vfs storage driver, cgroupfs, a file for events: no systemd, no daemon),
 `podman load -i` of an arm64 OCI archive of the busybox example rootfs built
-here by hand (tests/py/lib/oci_image.py), then, in realm and none modes
-(chosen per container with the annotation org.realmbox.isolation):
+here by hand (tests/py/lib/oci_image.py), then, in realm, none and shim
+modes (chosen per container with the annotation org.realmbox.isolation):
 `podman run --rm` prints the output and exits with the container's status
 (non-zero too), `-i` passes stdin, `-t` gives a terminal (console socket);
 a detached `podman run -d` is listed by `podman ps`, runs `podman exec`
-(its output and status; in realm mode only with the owner's consent), is
+(its output and status; in realm mode only with the owner's consent;
+`exec -t` gets a terminal of its own that `tty` names, /dev/pts/N), is
 paused and unpaused (realmbox pause/resume), gets signals from `podman
 kill`, is ended by `podman stop` (TERM, then KILL after -t seconds for an
 init that ignores TERM) and removed by `podman rm`, after which neither
@@ -43,7 +44,7 @@ from lib import oci_image  # noqa: E402
 
 REALMBOX = rbenv.need_realmbox()
 IMAGE = "localhost/realmbox-busybox:test"
-MODES = ("realm", "none")
+MODES = ("realm", "none", "shim")
 
 
 class Podman(unittest.TestCase):

@@ -9,8 +9,9 @@ registry, no network), imports it with `ctr images import`, then:
 a detached task is seen by `ctr task ps` and `ctr task ls`, runs a second
 process with `ctr task exec` (and `ctr task exec -t`: a terminal over the
 console socket, typed input, the status), and is ended by `ctr task kill`
-(names and numbers), in none and realm modes (ps and exec also in shim). containerd calls the runtime with --root, --log,
---log-format json, create --bundle --pid-file, start, state, kill, delete.
+(names and numbers), in none and realm modes (ps and exec also in shim).
+containerd calls the runtime with --root, --log, --log-format json, create
+--bundle --pid-file, start, state, kill, delete.
 
 Skips with the reason only when containerd is not installed or cannot
 start on this machine.

@@ -298,7 +298,7 @@ static void serve_req(void)
 
 	pthread_mutex_lock(&H.mu);
 	q = H.req;
-	H.req = NULL;
+	__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&H.mu);
 	if (!q)
 		return;
@@ -350,7 +350,7 @@ static int shim_ask(const char *id, struct shim_req *q)
 		return -ESRCH;
 	}
 	q->done = false;
-	H.req = q;
+	__atomic_store_n(&H.req, q, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&H.cv); /* end the OS's idle */
 	for (;;) {
 		if (q->done) {
@@ -358,7 +358,7 @@ static int shim_ask(const char *id, struct shim_req *q)
 			break;
 		}
 		if (H.req == q && (late || !H.serving)) {
-			H.req = NULL; /* never taken */
+			__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED); /* never taken */
 			r = H.serving ? -ETIMEDOUT : -ESRCH;
 			break;
 		}
@@ -790,7 +790,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	H.signals = 0;
 	H.running = true;
 	H.serving = false;
-	H.req = NULL;
+	__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED);
 	memset(H.xpid, 0, sizeof(H.xpid));
 	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
 		H.xfds[i] = -1;

@@ -41,7 +41,7 @@ die() {
 APPLETS="sh ash ls cat echo printf wc sort uniq grep egrep sed awk head tail seq mkdir
 rmdir rm cp mv ln touch chmod chown sha256sum md5sum gzip gunzip zcat find xargs env
 sleep true false test [ [[ tr cut tee pwd id uname basename dirname expr date stat
-readlink realpath od hexdump yes kill ps hostname sync du df which cmp diff"
+readlink realpath od hexdump yes kill ps hostname sync du df which cmp diff tty"
 
 is_arm64_elf() { # file: ELF, 64-bit, little-endian, e_machine 0xb7 (AArch64)
 	[ -f "$1" ] || return 1

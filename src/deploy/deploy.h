@@ -4,8 +4,8 @@
  * the rootfs manifest) and what it gets back. A deployment puts the
  * container OS (libos) and the CPU engine together for one isolation mode:
  *   none  - the container OS handles traps directly (deploy/none.c)
- *   realm - Fasco: Container Realm + System Realm through the RMM (later)
- *   shim  - RContainer (later)
+ *   realm - Fasco: Container Realm + System Realm through the RMM (deploy/realm.c)
+ *   shim  - RContainer: the library OS deprivileged, the mini-OS (deploy/shim.c)
  * Like boot/, this directory is glue that may name every component.
  */
 #ifndef DEPLOY_DEPLOY_H
@@ -101,7 +101,7 @@ struct rb_result {
 	/* Counters for --stats (machine-independent costs). */
 	uint64_t syscalls;
 	uint64_t syscalls_enosys;
-	uint64_t forwarded;     /* realm: exceptions forwarded to the System Realm */
+	uint64_t forwarded;     /* exceptions forwarded to the System Realm (shim: by the mini-OS) */
 	uint64_t rec_exits;
 	uint64_t exitless, exitless_timeouts; /* realm: requests completed without an exit; waits that ran out */
 	uint64_t world_switches;
@@ -158,7 +158,7 @@ struct rb_proc_info {
  * Any thread, while deploy_run runs.
  */
 int deploy_ps(const char *id, struct rb_proc_info *out, int max);
-/* (none: the library OS directly; realm: asked of the System Realm; shim: -ENOTSUP) */
+/* (none: the library OS directly; realm: asked of the System Realm; shim: of the OS's thread) */
 
 /* A running container's counters now (`realmbox stats`, `events --stats`). */
 struct rb_live_stats {
@@ -168,15 +168,20 @@ struct rb_live_stats {
 	uint64_t oom_kills;       /* the memory limit was reached (the container is ending) */
 	uint64_t pids_refused;    /* clone/exec refused at the pids limit */
 	bool has_rmm;             /* realm: the three below are the RMM's and the platform's */
-	uint64_t forwarded;       /* exceptions forwarded to the System Realm */
+	uint64_t forwarded;       /* exceptions forwarded to the System Realm (shim: to the OS) */
 	uint64_t rec_exits, world_switches;
+	bool has_shim;            /* shim: forwarded and the five below are RContainer's */
+	uint64_t rc_el3;          /* EL3 round trips (SMCs to RContainer's FIDs) */
+	uint64_t gpt_switches;    /* GPTBR_EL3 writes */
+	uint64_t tlbis, rc_calls; /* TLBIs; rc_* calls the mini-OS handled */
+	uint64_t preemptions;     /* tasks in EL0 interrupted at their time slice's end */
 };
 
 /*
  * The counters of the running container `id` now: 0, -ESRCH if no such
- * container runs, -ENOTSUP for a deployment that cannot report them yet
- * (shim), -ETIMEDOUT (realm: no answer from the System Realm). Any thread,
- * while deploy_run runs.
+ * container runs, -ETIMEDOUT (realm: no answer from the System Realm;
+ * shim: the OS's thread did not take the request). Any thread, while
+ * deploy_run runs.
  */
 int deploy_stats(const char *id, struct rb_live_stats *out);
 

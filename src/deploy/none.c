@@ -794,8 +794,7 @@ int deploy_stats(const char *id, struct rb_live_stats *out)
 	if (!ok) {
 		if (realm_running(id))
 			return realm_stats(id, out);
-		/* shim: the counters live behind the mini-OS, which has no request for them yet */
-		return shim_running(id) ? -ENOTSUP : -ESRCH;
+		return shim_running(id) ? shim_stats(id, out) : -ESRCH;
 	}
 	int r = libos_stats_now(&st);
 	if (r < 0)
@@ -820,8 +819,7 @@ int deploy_ps(const char *id, struct rb_proc_info *out, int max)
 	if (!ok) {
 		if (realm_running(id))
 			return realm_ps(id, out, max);
-		/* shim: the list lives behind the mini-OS, which has no request for it yet */
-		return shim_running(id) ? -ENOTSUP : -ESRCH;
+		return shim_running(id) ? shim_ps(id, out, max) : -ESRCH;
 	}
 	n = libos_ps(buf, 64);
 	for (int i = 0; i < n && i < max && i < 64; i++) {
@@ -852,10 +850,8 @@ int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, siz
 	if (!none_running(id)) {
 		if (realm_running(id))
 			return realm_exec(id, req, errbuf, errlen);
-		if (shim_running(id)) {
-			snprintf(errbuf, errlen, "exec: not supported in isolation mode shim yet");
-			return -ENOTSUP;
-		}
+		if (shim_running(id))
+			return shim_exec(id, req, errbuf, errlen);
 		snprintf(errbuf, errlen, "the container is not running");
 		return -ESRCH;
 	}
@@ -906,8 +902,11 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 		if (pid > 0 && ctx.xpid[i] == pid)
 			slot = i;
 	pthread_mutex_unlock(&ctx.mu);
-	if (slot < 0)
+	if (slot < 0) {
+		if (shim_running(id))
+			return shim_exec_wait(id, pid, timeout_ms, status);
 		return realm_running(id) ? realm_exec_wait(id, pid, timeout_ms, status) : -ESRCH;
+	}
 	for (int waited = 0;; waited += 10) {
 		r = none_running(id) ? libos_spawn_status(pid, status) : -ESRCH;
 		if (r != -EAGAIN)
@@ -944,8 +943,11 @@ int deploy_exec_kill(const char *id, int pid, int sig)
 {
 	if (sig <= 0 || sig > 64 || pid <= 1)
 		return -EINVAL;
-	if (!none_running(id))
+	if (!none_running(id)) {
+		if (shim_running(id))
+			return shim_exec_kill(id, pid, sig);
 		return realm_running(id) ? realm_exec_kill(id, pid, sig) : -ESRCH;
+	}
 	return libos_kill(pid, sig);
 }
 

@@ -112,7 +112,18 @@ static struct {
 	ucontext_t ctx[PAL_SHIM_MAX_TASKS + 1];
 	uint8_t *stack[PAL_SHIM_MAX_TASKS + 1];
 	void (*entry[PAL_SHIM_MAX_TASKS + 1])(void);
-} H = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	/* requests from outside (exec, ps, stats: see "requests" below); H.mu guards them */
+	bool serving;           /* the OS's scheduler runs: requests are served */
+	struct shim_req *req;   /* posted, not yet taken by the OS's thread */
+	pthread_cond_t done_cv; /* a request was served, or the run ended */
+	pthread_mutex_t ask_mu; /* one request at a time */
+	int xfds[LIBOS_CONSOLE_MAX]; /* exec sessions' host fds by console stream (-1: none) */
+	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3]; /* the process per console slot (-1: starting) */
+	uint64_t c0[PLAT_CNT_NR]; /* platform counters when the container started */
+} H = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .cv = PTHREAD_COND_INITIALIZER,
+       .done_cv = PTHREAD_COND_INITIALIZER,
+       .ask_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_mutex_t shim_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -222,6 +233,262 @@ static int take_signal(void)
 	return s;
 }
 
+/*
+ * ---- requests from outside: exec, its status and signals, ps, stats ----
+ * Another host thread (the monitor's) posts one; the OS's thread serves it
+ * between calls, in its scheduler (h_poll_signal, h_idle), where the
+ * library OS may be entered: no other thread touches the container's
+ * memory or the OS's (the single-GPTBR limit above).
+ */
+enum shim_req_kind {
+	SR_SPAWN = 1,	 /* libos_spawn(spawn) */
+	SR_SPAWN_STATUS, /* libos_spawn_status(pid, &status) */
+	SR_KILL,	 /* libos_kill(pid, sig) */
+	SR_PS,		 /* libos_ps(ps, max) */
+	SR_STATS,	 /* the counters into live */
+};
+
+struct shim_req {
+	enum shim_req_kind kind;
+	const struct libos_spawn_req *spawn;
+	char *errbuf;
+	size_t errlen;
+	int pid, sig, status;
+	struct libos_proc_info *ps;
+	int max;
+	struct rb_live_stats *live;
+	int result;
+	bool done;
+};
+
+/* The counters of the running container now (the OS's thread). */
+static int serve_stats(struct rb_live_stats *out)
+{
+	struct libos_stats st;
+	struct pal_shim_stats ps;
+	uint64_t c[PLAT_CNT_NR];
+	int r = libos_stats_now(&st);
+
+	if (r < 0)
+		return r;
+	pal_shim_get_stats(&ps);
+	plat_counters_snapshot(c);
+	memset(out, 0, sizeof(*out));
+	out->mem_bytes = st.mem_pages * PG;
+	out->pids = st.pids_current;
+	out->syscalls = st.syscalls;
+	out->syscalls_enosys = st.enosys;
+	out->oom_kills = st.oom_kills;
+	out->pids_refused = st.pids_refused;
+	out->has_shim = true;
+	out->forwarded = ps.traps_svc + ps.traps_other;
+	out->rc_el3 = c[PLAT_CNT_RC_EL3] - H.c0[PLAT_CNT_RC_EL3];
+	out->gpt_switches = c[PLAT_CNT_GPT_SWITCH] - H.c0[PLAT_CNT_GPT_SWITCH];
+	out->tlbis = c[PLAT_CNT_TLBI] - H.c0[PLAT_CNT_TLBI];
+	out->rc_calls = c[PLAT_CNT_RC_CALL] - H.c0[PLAT_CNT_RC_CALL];
+	out->preemptions = ps.preemptions;
+	return 0;
+}
+
+/* Take the posted request, if any, and serve it (the OS's thread, between calls). */
+static void serve_req(void)
+{
+	struct shim_req *q;
+	int r;
+
+	pthread_mutex_lock(&H.mu);
+	q = H.req;
+	__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&H.mu);
+	if (!q)
+		return;
+	switch (q->kind) {
+	case SR_SPAWN:
+		r = libos_spawn(q->spawn, q->errbuf, q->errlen);
+		break;
+	case SR_SPAWN_STATUS:
+		r = libos_spawn_status(q->pid, &q->status);
+		break;
+	case SR_KILL:
+		r = libos_kill(q->pid, q->sig);
+		break;
+	case SR_PS:
+		r = libos_ps(q->ps, q->max);
+		break;
+	case SR_STATS:
+		r = serve_stats(q->live);
+		break;
+	default:
+		r = -EINVAL;
+		break;
+	}
+	pthread_mutex_lock(&H.mu);
+	q->result = r;
+	q->done = true;
+	pthread_cond_broadcast(&H.done_cv);
+	pthread_mutex_unlock(&H.mu);
+}
+
+/*
+ * Post q for container id and wait for its answer: q->result, -ESRCH (no
+ * such container runs, or its scheduler has not started or has ended),
+ * -ETIMEDOUT (not taken within 10 s). A request taken is always answered.
+ */
+static int shim_ask(const char *id, struct shim_req *q)
+{
+	struct timespec dl;
+	bool late = false;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	pthread_mutex_lock(&H.ask_mu);
+	pthread_mutex_lock(&H.mu);
+	if (!H.running || !H.serving || !id || strcmp(id, H.id) != 0) {
+		pthread_mutex_unlock(&H.mu);
+		pthread_mutex_unlock(&H.ask_mu);
+		return -ESRCH;
+	}
+	q->done = false;
+	__atomic_store_n(&H.req, q, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&H.cv); /* end the OS's idle */
+	for (;;) {
+		if (q->done) {
+			r = q->result;
+			break;
+		}
+		if (H.req == q && (late || !H.serving)) {
+			__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED); /* never taken */
+			r = H.serving ? -ETIMEDOUT : -ESRCH;
+			break;
+		}
+		if (H.req == q)
+			late = pthread_cond_timedwait(&H.done_cv, &H.mu, &dl) == ETIMEDOUT;
+		else
+			pthread_cond_wait(&H.done_cv, &H.mu); /* taken: being served */
+	}
+	pthread_mutex_unlock(&H.mu);
+	pthread_mutex_unlock(&H.ask_mu);
+	return r;
+}
+
+int shim_ps(const char *id, struct rb_proc_info *out, int max)
+{
+	struct libos_proc_info buf[64];
+	struct shim_req q = {.kind = SR_PS, .ps = buf, .max = 64};
+	int n = shim_ask(id, &q);
+
+	for (int i = 0; i < n && i < max && i < 64; i++) {
+		out[i].pid = buf[i].pid;
+		out[i].ppid = buf[i].ppid;
+		out[i].state = buf[i].state;
+		memcpy(out[i].comm, buf[i].comm, sizeof(out[i].comm));
+	}
+	return n == -ETIMEDOUT ? -ESRCH : n;
+}
+
+int shim_stats(const char *id, struct rb_live_stats *out)
+{
+	struct shim_req q = {.kind = SR_STATS, .live = out};
+
+	memset(out, 0, sizeof(*out));
+	return shim_ask(id, &q);
+}
+
+int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
+{
+	const int nslots = (int)(sizeof(H.xpid) / sizeof(H.xpid[0]));
+	int slot = -1, pid;
+
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	pthread_mutex_lock(&H.mu);
+	for (int i = 0; i < nslots; i++)
+		if (H.xpid[i] == 0) {
+			slot = i;
+			H.xpid[i] = -1; /* taken */
+			break;
+		}
+	if (slot >= 0)
+		for (int k = 0; k < 3; k++)
+			__atomic_store_n(&H.xfds[3 + 3 * slot + k], req->fds[k], __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&H.mu);
+	if (slot < 0) {
+		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
+		return -EAGAIN;
+	}
+	struct libos_spawn_req sr = {
+		.args = req->args,
+		.env = req->env,
+		.cwd = req->cwd,
+		.uid = req->uid,
+		.gid = req->gid,
+		.console_base = 3 + 3 * slot,
+		.terminal = req->terminal,
+	};
+	struct shim_req q = {.kind = SR_SPAWN, .spawn = &sr, .errbuf = errbuf, .errlen = errlen};
+
+	pid = shim_ask(id, &q);
+	if (pid == -ESRCH && errbuf && errlen && !errbuf[0])
+		snprintf(errbuf, errlen, "the container is not running");
+	else if (pid == -ETIMEDOUT)
+		snprintf(errbuf, errlen, "the container's OS did not take the request within 10 s");
+	pthread_mutex_lock(&H.mu);
+	if (pid > 0) {
+		H.xpid[slot] = pid;
+	} else {
+		H.xpid[slot] = 0;
+		for (int k = 0; k < 3; k++)
+			__atomic_store_n(&H.xfds[3 + 3 * slot + k], -1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&H.mu);
+	return pid;
+}
+
+int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status)
+{
+	const int nslots = (int)(sizeof(H.xpid) / sizeof(H.xpid[0]));
+	int r, slot = -1;
+
+	pthread_mutex_lock(&H.mu);
+	for (int i = 0; i < nslots; i++)
+		if (pid > 0 && H.xpid[i] == pid)
+			slot = i;
+	pthread_mutex_unlock(&H.mu);
+	if (slot < 0)
+		return -ESRCH;
+	for (int waited = 0;; waited += 25) {
+		struct shim_req q = {.kind = SR_SPAWN_STATUS, .pid = pid};
+
+		r = shim_ask(id, &q);
+		if (r == 0)
+			*status = q.status;
+		if (r != -EAGAIN)
+			break;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		usleep(25000);
+	}
+	if (r == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	/* done (or the container ended): the session's host fds are the caller's again */
+	pthread_mutex_lock(&H.mu);
+	H.xpid[slot] = 0;
+	for (int k = 0; k < 3; k++)
+		__atomic_store_n(&H.xfds[3 + 3 * slot + k], -1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&H.mu);
+	return r < 0 ? -ESRCH : 0;
+}
+
+int shim_exec_kill(const char *id, int pid, int sig)
+{
+	struct shim_req q = {.kind = SR_KILL, .pid = pid, .sig = sig};
+
+	if (sig <= 0 || sig > 64 || pid <= 1)
+		return -EINVAL;
+	return shim_ask(id, &q);
+}
+
 static int h_idle(void *h, uint64_t ns)
 {
 	void (*hook)(void *arg, const struct shim_os_view *v) = test_hook;
@@ -240,7 +507,8 @@ static int h_idle(void *h, uint64_t ns)
 		dl.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&H.mu);
-	while (!H.signals && !H.net_ready && pthread_cond_timedwait(&H.cv, &H.mu, &dl) == 0)
+	while (!H.signals && !H.net_ready && !H.req &&
+	       pthread_cond_timedwait(&H.cv, &H.mu, &dl) == 0)
 		;
 	s = take_signal();
 	bool net = H.net_ready;
@@ -248,6 +516,7 @@ static int h_idle(void *h, uint64_t ns)
 	pthread_mutex_unlock(&H.mu);
 	if (net)
 		libos_external_event(); /* on the OS's own thread, between calls */
+	serve_req();
 	return s;
 }
 
@@ -270,6 +539,8 @@ static int h_poll_signal(void *h)
 {
 	int s;
 
+	if (__atomic_load_n(&H.req, __ATOMIC_RELAXED))
+		serve_req();
 	if (!__atomic_load_n(&H.signals, __ATOMIC_RELAXED))
 		return 0;
 	pthread_mutex_lock(&H.mu);
@@ -320,13 +591,25 @@ static void h_host_close(void *h, int fd)
 		close(fd);
 }
 
+/* Console streams: 0-2 init's (deploy_run's fds), 3.. exec sessions' (H.xfds). */
 static long h_console_read(void *h, int fd, void *buf, size_t len)
 {
+	if (fd >= 3 && fd < LIBOS_CONSOLE_MAX) {
+		int x = __atomic_load_n(&H.xfds[fd], __ATOMIC_RELAXED);
+
+		return x >= 0 ? deploy_console_read_nb(x, buf, len)
+			      : 0; /* an exec'd process's stdin after its session ended */
+	}
 	return deploy_console_read_nb(H.fds[0], buf, len);
 }
 
 static long h_console_write(void *h, int fd, const void *buf, size_t len)
 {
+	if (fd >= 3 && fd < LIBOS_CONSOLE_MAX) {
+		int x = __atomic_load_n(&H.xfds[fd], __ATOMIC_RELAXED);
+
+		return x >= 0 ? deploy_console_write(x, buf, len) : -EPIPE;
+	}
 	return deploy_console_write(H.fds[fd == 2 ? 2 : 1], buf, len);
 }
 
@@ -405,7 +688,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	struct pal_shim_env env;
 	struct pal_ops pal;
 	struct smc_regs r;
-	uint64_t shim = 0, c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
+	uint64_t shim = 0, c1[PLAT_CNT_NR];
 	struct monitor_rc_stats ms;
 	int ret;
 	bool inited = false;
@@ -506,12 +789,20 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	snprintf(H.id, sizeof(H.id), "%s", cfg->id ? cfg->id : "");
 	H.signals = 0;
 	H.running = true;
+	H.serving = false;
+	__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED);
+	memset(H.xpid, 0, sizeof(H.xpid));
+	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
+		H.xfds[i] = -1;
 	pthread_mutex_unlock(&H.mu);
-	plat_counters_snapshot(c0);
+	plat_counters_snapshot(H.c0);
 	ret = deploy_start_gate_pass(errbuf, errlen);
 	if (ret == 0)
 		ret = libos_start(errbuf, errlen);
 	if (ret == 0) {
+		pthread_mutex_lock(&H.mu);
+		H.serving = true; /* exec, ps, stats from here (the scheduler serves them) */
+		pthread_mutex_unlock(&H.mu);
 		ret = pal_shim_run();
 		if (ret)
 			snprintf(errbuf, errlen, "the mini-OS refused to run a task");
@@ -519,9 +810,11 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	plat_counters_snapshot(c1);
 	pthread_mutex_lock(&H.mu);
 	H.running = false;
+	H.serving = false;
+	pthread_cond_broadcast(&H.done_cv); /* a request never taken: the container ended */
 	pthread_mutex_unlock(&H.mu);
 	for (int i = 0; i < PLAT_CNT_NR; i++)
-		cnt->plat[i] = c1[i] - c0[i];
+		cnt->plat[i] = c1[i] - H.c0[i];
 	if (ret == 0) {
 		int st = pal_shim_status();
 		struct libos_stats ls;
@@ -540,6 +833,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		res->verify_refusals = cnt->plat[PLAT_CNT_RC_REFUSED];
 		res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
 		res->preemptions = ps.preemptions;
+		res->forwarded = ps.traps_svc + ps.traps_other;
 		cnt->preemptions = ps.preemptions;
 		cnt->donated = ps.donated;
 		cnt->runs = ps.runs;

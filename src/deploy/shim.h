@@ -69,4 +69,18 @@ void shim_test_at_idle(void (*fn)(void *arg, const struct shim_os_view *v), void
 /* Whether the shim container `id` is running now (deploy_ps). */
 bool shim_running(const char *id);
 
+/*
+ * deploy_ps, deploy_stats, deploy_exec, deploy_exec_wait and
+ * deploy_exec_kill for a shim container, with their contracts (deploy.h).
+ * Each is a request the deprivileged OS's thread serves between calls
+ * (the single-GPTBR limit: no other thread enters the library OS); the
+ * caller waits for the answer, -ESRCH until init has started and once the
+ * container has ended. Any thread but the run's.
+ */
+int shim_ps(const char *id, struct rb_proc_info *out, int max);
+int shim_stats(const char *id, struct rb_live_stats *out);
+int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
+int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status);
+int shim_exec_kill(const char *id, int pid, int sig);
+
 #endif /* DEPLOY_SHIM_H */

@@ -249,7 +249,8 @@ static void do_attest(int fd, const char *hexchal)
  * "stats": the container's counters now as one JSON object (host_cmd_stats
  * shapes it as runc's events --stats): memory in use and its limit, pids
  * and their limit, system calls, and where the deployment has them the
- * RMM's forwarded exceptions, REC exits and world switches.
+ * RMM's forwarded exceptions, REC exits and world switches (realm) or
+ * RContainer's EL3 round trips, GPT switches, TLBIs and rc_* calls (shim).
  */
 static void do_stats(int fd)
 {
@@ -288,6 +289,13 @@ static void do_stats(int fd)
 			      ",\"forwarded\":%llu,\"rec_exits\":%llu,\"world_switches\":%llu",
 			      (unsigned long long)ls.forwarded, (unsigned long long)ls.rec_exits,
 			      (unsigned long long)ls.world_switches);
+	if (ls.has_shim)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n,
+			      ",\"forwarded\":%llu,\"rc_el3_round_trips\":%llu,\"gpt_switches\":%llu,"
+			      "\"tlbis\":%llu,\"rc_calls\":%llu,\"preemptions\":%llu",
+			      (unsigned long long)ls.forwarded, (unsigned long long)ls.rc_el3,
+			      (unsigned long long)ls.gpt_switches, (unsigned long long)ls.tlbis,
+			      (unsigned long long)ls.rc_calls, (unsigned long long)ls.preemptions);
 	snprintf(msg + n, sizeof(msg) - (size_t)n, "}");
 	reply(fd, 0, msg);
 }

@@ -131,14 +131,32 @@ int fd_close(struct process *p, int fd)
 
 /*
  * Init's streams 0-2 are a terminal when the container has one; a process
- * started from outside (libos_spawn) has its own streams, a terminal when
- * its request said so (proc_launch names them /dev/pts/0, else a pipe).
+ * started from outside (libos_spawn) has its own streams 3 * n .. 3 * n + 2,
+ * a terminal when its request said so (proc_launch names them /dev/pts/n,
+ * else a pipe).
  */
 static bool console_is_tty(const struct file *f)
 {
 	if (f->console_fd < 3)
 		return g.cfg.terminal;
 	return f->path && kstrncmp(f->path, "pipe:", 5) != 0;
+}
+
+int console_pts(const struct file *f)
+{
+	if (f->type != FT_CONSOLE || !console_is_tty(f))
+		return -1;
+	return f->console_fd < 3 ? 0 : f->console_fd / 3;
+}
+
+bool console_pts_live(int n)
+{
+	if (n == 0)
+		return g.cfg.terminal;
+	for (int i = 0; i < LIBOS_SPAWN_MAX; i++)
+		if (g.spawned[i].pid && g.spawned[i].pts == n)
+			return true;
+	return false;
 }
 
 bool file_is_tty(struct file *f)
@@ -333,14 +351,15 @@ long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint6
 	}
 }
 
-void console_tty_stat(struct kstat *st)
+void console_tty_stat(struct kstat *st, int pts)
 {
 	memset(st, 0, sizeof(*st));
 	st->mode = S_IFCHR | 0620;
-	st->rdev = 0x8800; /* 136:0, /dev/pts/0 */
+	/* devpts's device; 136:pts; inodes as devpts numbers them (ptmx 2, pts/n n + 3) */
+	st->rdev = 0x8800 + (uint64_t)pts;
 	st->dev = 0xd;
 	st->nlink = 1;
-	st->ino = 3;
+	st->ino = 3 + (uint64_t)pts;
 }
 
 int file_stat(struct file *f, struct kstat *st)
@@ -385,15 +404,15 @@ int file_stat(struct file *f, struct kstat *st)
 			vfs_node_stat(f->path, &nd, st);
 			return 0;
 		}
-		if (console_is_tty(f) && f->console_fd < 3) {
-			console_tty_stat(st);
+		if (console_is_tty(f)) {
+			console_tty_stat(st, console_pts(f));
 			return 0;
 		}
-		st->mode = (console_is_tty(f) ? S_IFCHR : S_IFIFO) | 0620;
-		st->rdev = console_is_tty(f) ? 0x8800 : 0;
-		st->dev = 0xd;
+		/* a pipe from the runtime: pipefs's device, an inode per stream */
+		st->mode = S_IFIFO | 0600;
+		st->dev = 0xc;
 		st->nlink = 1;
-		st->ino = 3 + (uint64_t)f->console_fd;
+		st->ino = 0x1000000 + (uint64_t)f->console_fd;
 		return 0;
 	case FT_PROC:
 		st->mode = S_IFREG | 0444;

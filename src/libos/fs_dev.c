@@ -2,8 +2,10 @@
  * /dev: null, zero, full-less basics, urandom/random (PAL randomness),
  * tty (the console when the container has a terminal), and the usual
  * links stdin/stdout/stderr/fd into /proc/self/fd. /dev/pts holds 0, the
- * container's terminal, when it has one (what ttyname finds for init's
- * streams: the same device and inode as their fstat).
+ * container's terminal, when it has one, and 1.. the terminals of processes
+ * started from outside with one (realmbox exec --tty), while their session
+ * lasts: what ttyname finds for those streams (the same device, inode and
+ * rdev as their fstat).
  */
 #include "libos/kernel.h"
 
@@ -19,6 +21,21 @@ static const struct {
 	{ "stderr", 0, "/proc/self/fd/2" }, { "fd", 0, "/proc/self/fd" },
 };
 
+/* "7" -> 7: a /dev/pts name (decimal, no leading zero, below 1000), else -1. */
+static int pts_number(const char *s)
+{
+	int n = 0;
+
+	if (!s[0] || (s[0] == '0' && s[1]))
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n >= 100)
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	return n;
+}
+
 int dev_lookup(const char *canon, struct node *nd)
 {
 	memset(nd, 0, sizeof(*nd));
@@ -32,13 +49,15 @@ int dev_lookup(const char *canon, struct node *nd)
 		nd->mode = S_IFDIR | 0755;
 		return 0;
 	}
-	if (kstrcmp(canon, "/dev/pts/0") == 0) {
-		if (!g.cfg.terminal)
+	if (kstarts_with(canon, "/dev/pts/")) {
+		int n = pts_number(canon + 9);
+
+		if (n < 0 || !console_pts_live(n))
 			return -ENOENT;
 		nd->kind = NK_DEV;
-		nd->dev = DEV_PTS0;
+		nd->dev = DEV_PTS;
 		nd->mode = S_IFCHR | 0620;
-		nd->proc_item = -1;
+		nd->proc_item = n; /* the terminal's number */
 		return 0;
 	}
 	const char *n = canon + 5;
@@ -62,8 +81,12 @@ const char *dev_link_target(int idx)
 int dev_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t mode), void *arg)
 {
 	if (kstrcmp(canon, "/dev/pts") == 0) {
-		if (g.cfg.terminal)
-			fn(arg, "0", S_IFCHR);
+		for (int n = 0; n < LIBOS_CONSOLE_MAX / 3; n++) {
+			char name[4] = {(char)('0' + n), 0};
+
+			if (console_pts_live(n))
+				fn(arg, name, S_IFCHR);
+		}
 		return 0;
 	}
 	if (kstrcmp(canon, "/dev") != 0)

@@ -231,7 +231,7 @@ enum file_type {
 	FT_EPOLL,    /* epoll instance: obj (sys_poll.c) */
 };
 
-enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY, DEV_PTS0 };
+enum { DEV_NULL = 1, DEV_ZERO, DEV_URANDOM, DEV_TTY, DEV_PTS /* node: proc_item = n */ };
 
 struct dirent_snap; /* getdents snapshot */
 
@@ -309,6 +309,7 @@ struct process {
 	unsigned ngroups;
 	uint64_t itimer_deadline, itimer_interval; /* ITIMER_REAL, monotonic ns (0: off) */
 	bool spawned;       /* started by libos_spawn: its exit is recorded in g.spawned */
+	int ctty;           /* its controlling terminal: pts number + 1 (0: none); fork inherits */
 	/* ITIMER_VIRTUAL [0] and ITIMER_PROF [1]: process CPU time (ns) at which they fire (0: off) */
 	uint64_t cpu_itimer_at[2], cpu_itimer_interval[2];
 	struct ktimer *timers;       /* POSIX timers (timer.c), NULL until timer_create */
@@ -364,6 +365,7 @@ struct libos_global {
 		int pid; /* 0: free */
 		bool done;
 		int status;
+		int pts; /* its terminal's /dev/pts number (1.., console_base / 3), 0: none */
 	} spawned[LIBOS_SPAWN_MAX]; /* libos_spawn's processes, until their status is read */
 };
 extern struct libos_global g;
@@ -638,10 +640,20 @@ long file_read(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64
 long file_write(struct task *t, struct file *f, uint64_t ubuf, size_t len, uint64_t *pos,
 		bool use_pos);
 int file_stat(struct file *f, struct kstat *st);
-/* The stat of init's terminal (the container's, when it has one): its three
- * streams' fstat and /dev/pts/0's stat agree, so ttyname finds it. */
-void console_tty_stat(struct kstat *st);
+/*
+ * The stat of terminal /dev/pts/pts: 0 is init's (the container's, when it
+ * has one), 1.. a process started from outside with a terminal (console
+ * streams 3 * pts ..). A terminal's streams' fstat and its /dev/pts node's
+ * stat agree (device, inode, rdev), so ttyname finds it.
+ */
+void console_tty_stat(struct kstat *st, int pts);
 bool file_is_tty(struct file *f);
+/* The /dev/pts number of console file f that is a terminal (file_is_tty), else -1. */
+int console_pts(const struct file *f);
+/* Whether /dev/pts/n exists now: 0 with the container's terminal, 1.. while its session lasts. */
+bool console_pts_live(int n);
+/* A terminal session's start (/dev/pts/pts, pts >= 1): default termios, foreground pgrp. */
+void tty_session_start(int pts, int pgrp);
 /*
  * poll readiness: POLLIN 1, POLLPRI 2, POLLOUT 4, POLLERR 8, POLLHUP 16,
  * POLLRDHUP 0x2000 of `events` (ERR and HUP always); never blocks.

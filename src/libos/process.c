@@ -60,6 +60,7 @@ struct process *proc_new(struct process *parent)
 		parent->children = p;
 		p->pgid = parent->pgid;
 		p->sid = parent->sid;
+		p->ctty = parent->ctty;
 		p->umask = parent->umask;
 		p->uid = parent->uid;
 		p->gid = parent->gid;

@@ -1047,13 +1047,25 @@ static const uint8_t termios_default[36] = {
 	0x00, 0x03, 0x1c, 0x7f, 0x15, 0x04, 0x00, 0x01, 0x00, 0x11, 0x13, 0x1a, 0x00, 0x12, 0x0f, 0x17,
 	0x16, 0x00, 0x00, 0x00,
 };
-static uint8_t termios_state[36];
-static int fg_pgrp;
+/* Per terminal (/dev/pts/n: init's 0, exec sessions' 1..): its termios and foreground group. */
+#define NTTY (LIBOS_CONSOLE_MAX / 3)
+static uint8_t termios_state[NTTY][36];
+static int fg_pgrp[NTTY];
 
 void tty_reset(void)
 {
-	memcpy(termios_state, termios_default, sizeof(termios_state));
-	fg_pgrp = 1;
+	for (int i = 0; i < NTTY; i++) {
+		memcpy(termios_state[i], termios_default, sizeof(termios_state[i]));
+		fg_pgrp[i] = 1;
+	}
+}
+
+void tty_session_start(int pts, int pgrp)
+{
+	if (pts < 1 || pts >= NTTY)
+		return;
+	memcpy(termios_state[pts], termios_default, sizeof(termios_state[pts]));
+	fg_pgrp[pts] = pgrp;
 }
 
 long sys_ioctl(struct task *t, const uint64_t *a)
@@ -1097,15 +1109,18 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 	}
 	if (!file_is_tty(f))
 		return -ENOTTY;
+	int pts = console_pts(f);
+	if (pts < 0 || pts >= NTTY)
+		pts = 0;
 	switch (req) {
 	case TCGETS:
-		uaccess_allow(t, arg, sizeof(termios_state));
-		return copy_out(t, arg, termios_state, sizeof(termios_state)) ? -EFAULT : 0;
+		uaccess_allow(t, arg, sizeof(termios_state[pts]));
+		return copy_out(t, arg, termios_state[pts], sizeof(termios_state[pts])) ? -EFAULT : 0;
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF:
-		uaccess_allow(t, arg, sizeof(termios_state));
-		return copy_in(t, termios_state, arg, sizeof(termios_state)) ? -EFAULT : 0;
+		uaccess_allow(t, arg, sizeof(termios_state[pts]));
+		return copy_in(t, termios_state[pts], arg, sizeof(termios_state[pts])) ? -EFAULT : 0;
 	case TIOCGWINSZ: {
 		uint16_t ws[4] = { 24, 80, 0, 0 };
 		uaccess_allow(t, arg, 8);
@@ -1114,7 +1129,7 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 	case TIOCSWINSZ:
 		return 0;
 	case TIOCGPGRP: {
-		int32_t pg = fg_pgrp;
+		int32_t pg = fg_pgrp[pts];
 		uaccess_allow(t, arg, 4);
 		return copy_out(t, arg, &pg, 4) ? -EFAULT : 0;
 	}
@@ -1125,7 +1140,7 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 			return -EFAULT;
 		if (pg <= 0)
 			return -EINVAL;
-		fg_pgrp = pg;
+		fg_pgrp[pts] = pg;
 		return 0;
 	}
 	case TIOCGSID: {

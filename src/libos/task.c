@@ -177,9 +177,13 @@ static struct process *proc_launch(char *const *args, char *const *env, const ch
 	p->cwd = kstrdup(cwd && cwd[0] == '/' ? cwd : "/");
 	if (!p->fds || !p->cwd)
 		goto fail;
+	/* a terminal is /dev/pts/n for streams 3n..3n+2 (init's, 0-2: /dev/pts/0) */
+	char ttyname[16];
+	ksnprintf(ttyname, sizeof(ttyname), "/dev/pts/%d", console_base / 3);
+	p->ctty = terminal ? console_base / 3 + 1 : 0;
 	for (int i = 0; i < 3; i++) {
 		struct file *f = file_new(FT_CONSOLE, i == 0 ? O_RDONLY : O_WRONLY,
-					  terminal ? "/dev/pts/0" : "pipe:[console]");
+					  terminal ? ttyname : "pipe:[console]");
 		if (!f)
 			goto fail;
 		f->console_fd = console_base + i;
@@ -315,6 +319,9 @@ int libos_spawn(const struct libos_spawn_req *req, char *errbuf, size_t errlen)
 		p->spawned = true;
 		g.spawned[slot].pid = p->pid;
 		g.spawned[slot].done = false;
+		g.spawned[slot].pts = req->terminal ? req->console_base / 3 : 0;
+		if (req->terminal)
+			tty_session_start(req->console_base / 3, p->pgid);
 		r = p->pid;
 	} else if (p) {
 		if (p->fds) {

@@ -500,8 +500,8 @@ void vfs_node_stat(const char *canon, const struct node *nd, struct kstat *st)
 		st->rdev = nd->dev == DEV_NULL ? 0x103 : nd->dev == DEV_ZERO ? 0x105 :
 			   nd->dev == DEV_URANDOM ? 0x109 : nd->dev == DEV_TTY ? 0x500 : 0;
 		st->mtime_sec = st->ctime_sec = st->atime_sec = (int64_t)(g.boot_ns / 1000000000ULL);
-		if (nd->dev == DEV_PTS0)
-			console_tty_stat(st);
+		if (nd->dev == DEV_PTS)
+			console_tty_stat(st, nd->proc_item);
 		break;
 	case NK_PROC:
 	case NK_SYNTH_DIR:
@@ -608,13 +608,21 @@ int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsi
 		*out = f;
 		return 0;
 	case NK_DEV:
-		if (nd->dev == DEV_TTY || nd->dev == DEV_PTS0) {
-			if (!g.cfg.terminal)
+		if (nd->dev == DEV_TTY || nd->dev == DEV_PTS) {
+			/*
+			 * /dev/tty: the process's controlling terminal; /dev/console:
+			 * the container's (pts 0); /dev/pts/n: that one (it exists).
+			 */
+			int pts = nd->dev == DEV_PTS ? nd->proc_item
+				  : kstrcmp(canon, "/dev/tty") == 0 ? t->proc->ctty - 1
+				  : g.cfg.terminal ? 0 : -1;
+
+			if (pts < 0 || !console_pts_live(pts))
 				return -ENXIO;
 			f = file_new(FT_CONSOLE, flags, canon);
 			if (!f)
 				return -ENOMEM;
-			f->console_fd = acc == O_RDONLY ? 0 : 1;
+			f->console_fd = 3 * pts + (acc == O_RDONLY ? 0 : 1);
 			*out = f;
 			return 0;
 		}

@@ -9,8 +9,9 @@ registry, no network), imports it with `ctr images import`, then:
 a detached task is seen by `ctr task ps` and `ctr task ls`, runs a second
 process with `ctr task exec` (and `ctr task exec -t`: a terminal over the
 console socket, typed input, the status), and is ended by `ctr task kill`
-(names and numbers), in none and realm modes. containerd calls the runtime with --root, --log,
---log-format json, create --bundle --pid-file, start, state, kill, delete.
+(names and numbers), in none and realm modes (ps and exec also in shim).
+containerd calls the runtime with --root, --log, --log-format json, create
+--bundle --pid-file, start, state, kill, delete.
 
 Skips with the reason only when containerd is not installed or cannot
 start on this machine.
@@ -61,7 +62,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """)
         # the isolation mode for containerd's containers: a wrapper sets it (a
         # containerd runtime would pass the annotation org.realmbox.isolation)
-        for iso in ("none", "realm"):
+        for iso in ("none", "realm", "shim"):
             w = os.path.join(cls.tmp, "realmbox-" + iso)
             with open(w, "w") as f:
                 # (calls.log: what containerd asked and what realmbox answered)
@@ -136,7 +137,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 "r-" + iso), 0)
 
     def test_task_kill_ps(self):
-        for iso in ("none", "realm"):
+        for iso in ("none", "realm", "shim"):
             self.kill_ps_exec(iso)
 
     def kill_ps_exec(self, iso):
@@ -184,7 +185,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     def test_exec_tty(self):
         """`ctr task exec -t` (realmbox exec --detach --tty --console-socket): the
         process has a terminal, reads what is typed and its status comes back."""
-        for iso in ("none", "realm"):
+        for iso in ("none", "realm", "shim"):
             p = self.ctr(*self.run_args("-d", "--annotation", "org.realmbox.exec=allow",
                                         iso=iso), IMAGE, "x1", "sh", "-c", "sleep 100")
             self.assertEqual(p.returncode, 0, p.stderr)

@@ -4,12 +4,13 @@
 A private podman store in a temporary directory (--root, --runroot, --tmpdir,
 the vfs storage driver, cgroupfs, a file for events: no systemd, no daemon),
 `podman load -i` of an arm64 OCI archive of the busybox example rootfs built
-here by hand (tests/py/lib/oci_image.py), then, in realm and none modes
-(chosen per container with the annotation org.realmbox.isolation):
+here by hand (tests/py/lib/oci_image.py), then, in realm, none and shim
+modes (chosen per container with the annotation org.realmbox.isolation):
 `podman run --rm` prints the output and exits with the container's status
 (non-zero too), `-i` passes stdin, `-t` gives a terminal (console socket);
 a detached `podman run -d` is listed by `podman ps`, runs `podman exec`
-(its output and status; in realm mode only with the owner's consent), is
+(its output and status; in realm mode only with the owner's consent;
+`exec -t` gets a terminal of its own that `tty` names, /dev/pts/N), is
 paused and unpaused (realmbox pause/resume), gets signals from `podman
 kill`, is ended by `podman stop` (TERM, then KILL after -t seconds for an
 init that ignores TERM) and removed by `podman rm`, after which neither
@@ -43,7 +44,7 @@ from lib import oci_image  # noqa: E402
 
 REALMBOX = rbenv.need_realmbox()
 IMAGE = "localhost/realmbox-busybox:test"
-MODES = ("realm", "none")
+MODES = ("realm", "none", "shim")
 
 
 class Podman(unittest.TestCase):
@@ -208,6 +209,50 @@ class Podman(unittest.TestCase):
                 self.assertEqual(proc.returncode, 5, (iso, data))
             finally:
                 os.close(master)
+
+    def pty_run(self, args, timeout=120):
+        """podman with a pty as its stdio: (its status, what it wrote there)."""
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen([*self.podman_args(), *args], stdin=slave, stdout=slave,
+                                    stderr=slave)
+            os.close(slave)
+            data = b""
+            deadline = time.time() + timeout
+            while time.time() < deadline and proc.poll() is None:
+                if select.select([master], [], [], 0.2)[0]:
+                    try:
+                        data += os.read(master, 4096)
+                    except OSError:
+                        break
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(30)
+            return proc.returncode, data
+        finally:
+            os.close(master)
+
+    def test_exec_tty(self):
+        """`podman exec -t CTR tty`: the exec'd process gets a terminal of its own,
+        /dev/pts/N, that ttyname finds (its stat matches stdin's fstat)."""
+        for iso in MODES:
+            p = self.podman(*self.run_args(iso, "-d", "--annotation", "org.realmbox.exec=allow"),
+                            IMAGE, "sleep", "1000")
+            self.assertEqual(p.returncode, 0, (iso, p.stderr))
+            cid = p.stdout.decode().strip()
+            try:
+                rc, data = self.pty_run(["exec", "-t", cid, "tty"])
+                self.assertEqual(rc, 0, (iso, data))
+                self.assertRegex(data, rb"^/dev/pts/[0-9]+\r?\n", iso)
+                rc, data = self.pty_run(["exec", "-t", cid, "sh", "-c",
+                                         "test -t 0 && echo tty-yes; tty; exit 3"])
+                self.assertEqual(rc, 3, (iso, data))
+                self.assertRegex(data, rb"^tty-yes\r?\n/dev/pts/[0-9]+\r?\n", iso)
+                # without -t: a pipe, not a terminal
+                ex = self.podman("exec", cid, "tty")
+                self.assertEqual((ex.returncode, ex.stdout), (1, b"not a tty\n"), iso)
+            finally:
+                self.assertEqual(self.podman("rm", "-f", "-t", "0", cid).returncode, 0, iso)
 
     def test_create_start_attach(self):
         for iso in MODES:

@@ -14,7 +14,8 @@ running container reports, and plain `run` registering its container.
   threads (shares 512 -> weight 20 -> nice 7).
 - stats / events --stats: memory in use and its limit, pids and their limit,
   system calls; realm adds forwarded exceptions, REC exits and world
-  switches, which grow while the container runs; shim says not supported.
+  switches, shim forwarded calls, EL3 round trips, GPT switches, TLBIs and
+  rc_* calls, which grow while the container runs.
 - invalid values (negative, non-numbers, out of range) are refused with the
   field named.
 - foreground `run` is listed, has a state, can be killed from elsewhere,
@@ -233,7 +234,7 @@ class Config(unittest.TestCase):
         rc, out, err = e.rb("features")
         ann = json.loads(out)["annotations"]
         self.assertIn("memory.limit,pids.limit,cpu.shares", ann["org.realmbox.resources"])
-        self.assertEqual(ann["org.realmbox.stats"], "none,realm")
+        self.assertEqual(ann["org.realmbox.stats"], "none,shim,realm")
 
 
 class Stats(unittest.TestCase):
@@ -260,11 +261,6 @@ class Stats(unittest.TestCase):
                         break
                 time.sleep(0.05)
             rc, o, err = e.rb("stats", cid)
-            if iso == "shim":
-                self.assertEqual((rc, err), (1, "realmbox: stats: stats are not supported in "
-                                                "isolation mode shim yet\n"))
-                e.rb("delete", "--force", cid)
-                continue
             self.assertEqual(rc, 0, err)
             ev = json.loads(o)
             self.assertEqual((ev["type"], ev["id"]), ("stats", cid))
@@ -286,6 +282,21 @@ class Stats(unittest.TestCase):
                 for k in ("forwarded", "rec_exits", "world_switches", "syscalls"):
                     self.assertGreater(again[k], first[k], k)
                 self.assertGreater(first["forwarded"], 0)
+            elif iso == "shim":
+                # RContainer's costs: every system call is forwarded by the mini-OS to the
+                # OS, with EL3 round trips and GPT switches (docs/rcontainer-abi.md)
+                first = rb
+                self.assertNotIn("world_switches", rb)
+                time.sleep(1.5)
+                rc, o, err = e.rb("events", "--stats", cid)
+                self.assertEqual(rc, 0, err)
+                again = json.loads(o)["data"]["realmbox"]
+                for k in ("forwarded", "rc_el3_round_trips", "gpt_switches", "rc_calls",
+                          "syscalls"):
+                    self.assertGreater(again[k], first[k], k)
+                self.assertGreaterEqual(first["forwarded"], first["syscalls"])
+                self.assertGreaterEqual(first["rc_el3_round_trips"], 2 * first["syscalls"])
+                self.assertIn("tlbis", first)
             else:
                 self.assertNotIn("world_switches", rb)
                 rc, o, err = e.rb("events", "--stats", cid)

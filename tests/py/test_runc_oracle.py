@@ -2,7 +2,7 @@
 """runc as the oracle of the OCI lifecycle contract (issue 5): the same
 command sequences under Debian's runc (an x86-64 busybox bundle,
 tests/py/lib/peers.py) and under realmbox (the arm64 busybox bundle;
-isolation none and realm), each runtime with its own --root, and what a
+isolation none, realm and shim), each runtime with its own --root, and what a
 client sees compared step by step: exit codes of every command, the
 `state` JSON's keys and status after create / start / exit, the status a
 waiting parent sees after `kill` with signal names and numbers (this test
@@ -221,7 +221,7 @@ class RuncOracle(unittest.TestCase):
     def clients(self):
         """runc, then realmbox in each mode compared with it."""
         yield Client(self, "runc", [RUNC], [], self.runc_rootfs, self.template)
-        for iso in ("none", "realm"):
+        for iso in ("none", "realm", "shim"):
             yield Client(self, "realmbox-" + iso, [REALMBOX], ["--isolation", iso],
                          self.rb_rootfs, self.template)
 
@@ -466,7 +466,8 @@ class RuncOracle(unittest.TestCase):
             seen[c.label] = (p.stdout.decode(errors="replace"), p.returncode)
         self.assertEqual(seen, {"runc": ("child-sent\nend\nsurvived\n", 4),
                                 "realmbox-none": ("child-sent\nend\n", 143),
-                                "realmbox-realm": ("child-sent\nend\n", 143)})
+                                "realmbox-realm": ("child-sent\nend\n", 143),
+                                "realmbox-shim": ("child-sent\nend\n", 143)})
 
     def test_exec(self):
         """exec in a running container: its stdout, stderr and exit status, a missing program,

@@ -14,6 +14,8 @@ import array
 import ctypes
 import json
 import os
+import re
+import select
 import signal
 import socket
 import statistics
@@ -433,10 +435,10 @@ class Lifecycle(unittest.TestCase):
 
     def test_ps(self):
         """ps lists the container's processes (its own pids): the library OS in none mode,
-        the System Realm's answer in realm mode."""
+        the System Realm's answer in realm mode, the deprivileged OS's thread's in shim."""
         rt = Runtime(self)
         b = rt.bundle("ps", ["sh", "-c", "sleep 30 & echo ready; wait"])
-        for iso in ("none", "realm"):
+        for iso in ("none", "realm", "shim"):
             cid = "p" + iso
             rt.create(cid, b, "--isolation", iso)
             rc, o, e = rt.rb("ps", "--format", "json", cid)
@@ -510,6 +512,108 @@ class Lifecycle(unittest.TestCase):
         o, e = p.communicate(timeout=30)
         self.assertEqual((p.returncode, o), (9, b"trapped\n"))
 
+    def console_server(self, rt, name):
+        """A --console-socket listener: returns (path, thread, got); got["fd"] is the master."""
+        sp = os.path.join(rt.tmp, name)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(sp)
+        srv.listen(1)
+        got = {}
+
+        def accept():
+            c, _ = srv.accept()
+            msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+            got["name"], got["fd"] = msg, fds[0]
+            c.close()
+            srv.close()
+
+        th = threading.Thread(target=accept)
+        th.start()
+        return sp, th, got
+
+    @staticmethod
+    def read_master(master, until, timeout=60):
+        """What the container wrote to its terminal, up to `until` (or its end)."""
+        data = b""
+        deadline = time.time() + timeout
+        while until not in data and time.time() < deadline:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if not r:
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def exec_tty_case(self, iso):
+        """exec --tty: the process's stdio is a terminal of its own, /dev/pts/N, on which
+        isatty, ttyname (readlink of /proc/self/fd/0, then a stat that matches fstat) and
+        tty work, while init's own terminal (/dev/pts/0) keeps working."""
+        rt = Runtime(self)
+        b = rt.bundle("xt", ["sh", "-c", "echo ready; read x; echo init-tty=$(tty) got=$x"],
+                      terminal=True, annotations={"org.realmbox.exec": "allow"})
+        sp, th, init = self.console_server(rt, "init.sock")
+        rt.create("xt", b, "--isolation", iso, "--console-socket", sp)
+        th.join(10)
+        self.assertIn("fd", init)
+        pid = rt.state("xt")["pid"]
+        self.assertEqual(rt.rb("start", "xt")[0], 0)
+        self.assertIn(b"ready", self.read_master(init["fd"], b"ready"))
+        # fd 0's link, the stat of that path against fstat(0), /dev/tty, the terminal list
+        script = ("t=$(tty) || exit 7; echo tty=$t; test -t 1 && echo isatty; "
+                  "echo link=$(readlink /proc/self/fd/0); "
+                  "[ \"$(stat -c %d.%i.%t.%T $t)\" = \"$(stat -L -c %d.%i.%t.%T /proc/self/fd/0)\" ]"
+                  " && echo same-node; echo via-dev-tty > /dev/tty; echo pts: $(ls /dev/pts)")
+        sp2, th2, ex = self.console_server(rt, "exec.sock")
+        p = subprocess.run([REALMBOX, "--root", rt.root, "exec", "--tty", "--console-socket",
+                            sp2, "xt", "sh", "-c", script], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        th2.join(10)
+        self.assertEqual((p.returncode, p.stderr), (0, b""))
+        out = self.read_master(ex["fd"], b"pts:").replace(b"\r\n", b"\n")
+        os.close(ex["fd"])
+        m = re.search(rb"tty=(/dev/pts/([1-9]))\n", out)
+        self.assertTrue(m, out)
+        n = m.group(2).decode()
+        self.assertIn(b"isatty\nlink=" + m.group(1) + b"\nsame-node\nvia-dev-tty\n", out)
+        self.assertIn(f"pts: 0 {n}\n".encode(), out)
+        # --process FILE with terminal: true (podman's and containerd's way), detached
+        proc = os.path.join(rt.tmp, "proc.json")
+        with open(proc, "w") as f:
+            json.dump({"args": ["sh", "-c", "tty; exit 5"], "env": ["PATH=/bin"], "cwd": "/",
+                       "terminal": True, "user": {"uid": 0, "gid": 0}}, f)
+        sp3, th3, ex3 = self.console_server(rt, "exec3.sock")
+        pidf = os.path.join(rt.tmp, "x3.pid")
+        p = subprocess.run([REALMBOX, "--root", rt.root, "exec", "--process", proc, "--detach",
+                            "--console-socket", sp3, "--pid-file", pidf, "xt"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        th3.join(10)
+        self.assertEqual((p.returncode, p.stderr), (0, b""))
+        with open(pidf) as f:
+            self.assertEqual(wait_status(int(f.read())), 5)
+        self.assertRegex(self.read_master(ex3["fd"], b"\n"), rb"^/dev/pts/[1-9]\r?\n")
+        os.close(ex3["fd"])
+        # without a terminal: a pipe, `tty` says so and fails
+        p = subprocess.run([REALMBOX, "--root", rt.root, "exec", "xt", "tty"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (1, b"not a tty\n"))
+        # init's terminal still works
+        os.write(init["fd"], b"abc\n")
+        out = self.read_master(init["fd"], b"got=")
+        self.assertIn(b"init-tty=/dev/pts/0 got=abc", out, out)
+        self.assertEqual(wait_status(pid), 0)
+        os.close(init["fd"])
+
+    def test_exec_tty_none(self):
+        self.exec_tty_case("none")
+
+    def test_exec_tty_realm(self):
+        self.exec_tty_case("realm")
+
     def test_exec_none(self):
         """exec: a new process in the running container with its own stdio, env, cwd, status."""
         self.exec_case("none")
@@ -545,15 +649,12 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("org.realmbox.exec: want \"allow\" or \"deny\"", msg)
 
-    def test_exec_shim_refused(self):
-        rt = Runtime(self)
-        b = rt.bundle("ex", ["sh", "-c", "echo ready; sleep 60"])
-        rt.create("e3", b, "--isolation", "shim")
-        rt.rb("start", "e3")
-        rt.wait_output(os.path.join(rt.tmp, "e3.out"), b"ready\n")
-        rc, o, e = rt.rb("exec", "e3", "true")
-        self.assertEqual((rc, e), (1, "realmbox: exec: not supported in isolation mode shim "
-                                      "yet\n"))
+    def test_exec_shim(self):
+        """The same with RContainer: the deprivileged OS's thread starts it between calls."""
+        self.exec_case("shim")
+
+    def test_exec_tty_shim(self):
+        self.exec_tty_case("shim")
 
     def test_features(self):
         rc, o, e = Runtime(self).rb("features")

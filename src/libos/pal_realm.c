@@ -526,11 +526,11 @@ static int r_mem_protect(void *c, struct pal_as *as, uint64_t va, uint64_t len, 
 		return 0;
 	uint8_t id = prm_as_id(as);
 	unsigned rec = prm_as_rec(id);
-	if ((prot & (PAL_PROT_R | PAL_PROT_W | PAL_PROT_X)) == 0) {
-		/* PROT_NONE: the RMM has no such mapping; the content goes (rarely needed) */
-		return unmap_range(id, va, len);
-	}
-	/* PROTECT runs of mapped pages (the RMM refuses holes) */
+	/*
+	 * PROTECT runs of mapped pages (the RMM refuses holes). PROT_NONE keeps
+	 * the pages mapped without access, so their content survives until
+	 * access comes back, as on Linux.
+	 */
 	uint64_t run = 0, runlen = 0;
 	for (uint64_t p = va; p <= va + len; p += PG) {
 		uint32_t i = p < va + len ? prm_slot_find(id, p) : NIL;

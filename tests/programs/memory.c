@@ -56,6 +56,17 @@ int main(void)
 	printf("mremap: %d, kept: %d\n", r != MAP_FAILED, r != MAP_FAILED && r[4095] == 0x5a);
 	munmap(r != MAP_FAILED ? r : m, r != MAP_FAILED ? 2 << 20 : 1 << 20);
 
+	/* PROT_NONE and back: the pages keep what was written (guard toggles, GCs) */
+	m = mmap(NULL, 3 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return 2;
+	memset(m, 0x6b, 2 << 12); /* the third page is never touched */
+	mprotect(m, 3 << 12, PROT_NONE);
+	mprotect(m, 3 << 12, PROT_READ | PROT_WRITE);
+	printf("PROT_NONE and back kept: %d, untouched page zero: %d\n",
+	       m[0] == 0x6b && m[(2 << 12) - 1] == 0x6b, sum(m + (2 << 12), 1 << 12) == 0);
+	munmap(m, 3 << 12);
+
 	fd = open("/etc/passwd", O_RDONLY);
 	if (fd >= 0) {
 		off_t len = lseek(fd, 0, SEEK_END);

@@ -137,7 +137,7 @@ class Bench:
             popen = {}
         env = dict(os.environ, REALMBOX_LOG="error")
         if mode == "realm":
-            env["REALMBOX_EXITLESS"] = "1"  # the on side of the comparison (off by default)
+            env["REALMBOX_EXITLESS"] = "1"  # the on side of the comparison (the default)
         if mode == EXITS_MODE:
             env["REALMBOX_EXITLESS"] = "0"
         if mode == NOPOOL_MODE:

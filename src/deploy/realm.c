@@ -59,10 +59,9 @@
 #include "plat/plat.h"
 
 /*
- * Exitless forwarding (docs/fasco-abi.md): REALMBOX_EXITLESS=1 turns it
- * on (off by default until a Go net/http failure seen once in realm mode
- * with it on is understood); on, container RECs wait in the RMM for their
- * result and the System Realm polls the channels this long before it idles.
+ * Exitless forwarding (docs/fasco-abi.md), on unless REALMBOX_EXITLESS=0:
+ * container RECs wait in the RMM for their result and the System Realm
+ * polls the channels this long before it idles.
  */
 #define EXITLESS_POLL_NS 100000ULL
 static bool exitless_on(void)
@@ -72,7 +71,7 @@ static bool exitless_on(void)
 	if (on < 0) {
 		const char *e = getenv("REALMBOX_EXITLESS");
 
-		on = e && *e && strcmp(e, "0") != 0;
+		on = !(e && strcmp(e, "0") == 0);
 	}
 	return on;
 }

@@ -1047,13 +1047,11 @@ static const uint8_t termios_default[36] = {
 	0x00, 0x03, 0x1c, 0x7f, 0x15, 0x04, 0x00, 0x01, 0x00, 0x11, 0x13, 0x1a, 0x00, 0x12, 0x0f, 0x17,
 	0x16, 0x00, 0x00, 0x00,
 };
-static uint8_t termios_state[36];
-static int fg_pgrp;
 
 void tty_reset(void)
 {
-	memcpy(termios_state, termios_default, sizeof(termios_state));
-	fg_pgrp = 1;
+	memcpy(g.tty.termios, termios_default, sizeof(g.tty.termios));
+	g.tty.fg_pgrp = 1;
 }
 
 long sys_ioctl(struct task *t, const uint64_t *a)
@@ -1099,13 +1097,13 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 		return -ENOTTY;
 	switch (req) {
 	case TCGETS:
-		uaccess_allow(t, arg, sizeof(termios_state));
-		return copy_out(t, arg, termios_state, sizeof(termios_state)) ? -EFAULT : 0;
+		uaccess_allow(t, arg, sizeof(g.tty.termios));
+		return copy_out(t, arg, g.tty.termios, sizeof(g.tty.termios)) ? -EFAULT : 0;
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF:
-		uaccess_allow(t, arg, sizeof(termios_state));
-		return copy_in(t, termios_state, arg, sizeof(termios_state)) ? -EFAULT : 0;
+		uaccess_allow(t, arg, sizeof(g.tty.termios));
+		return copy_in(t, g.tty.termios, arg, sizeof(g.tty.termios)) ? -EFAULT : 0;
 	case TIOCGWINSZ: {
 		uint16_t ws[4] = { 24, 80, 0, 0 };
 		uaccess_allow(t, arg, 8);
@@ -1114,7 +1112,7 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 	case TIOCSWINSZ:
 		return 0;
 	case TIOCGPGRP: {
-		int32_t pg = fg_pgrp;
+		int32_t pg = g.tty.fg_pgrp;
 		uaccess_allow(t, arg, 4);
 		return copy_out(t, arg, &pg, 4) ? -EFAULT : 0;
 	}
@@ -1125,7 +1123,7 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 			return -EFAULT;
 		if (pg <= 0)
 			return -EINVAL;
-		fg_pgrp = pg;
+		g.tty.fg_pgrp = pg;
 		return 0;
 	}
 	case TIOCGSID: {

@@ -1263,6 +1263,8 @@ static int ct_add(const struct pal_realm_env *env, unsigned c)
 	prm_cur = s;
 	prm_mem_init(&s->e);
 	RS.cts[c] = s;
+	if (RS.ks.n < (c + 1) * PAL_REALM_MAX_RECS)
+		RS.ks.n = (c + 1) * PAL_REALM_MAX_RECS; /* the scheduler looks at its threads too */
 	return 0;
 }
 
@@ -1275,7 +1277,7 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	RS.e = *env;
 	RS.krun = RS.kcur = REC_NONE;
 	RS.ks = (struct kthread_sched){
-		.n = PAL_REALM_MAX_CTS * PAL_REALM_MAX_RECS,
+		.n = 0, /* grows with the containers (ct_add) */
 		.none = REC_NONE,
 		.running = &RS.krun,
 		.cur = &RS.kcur,

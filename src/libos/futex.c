@@ -56,7 +56,6 @@ struct futex_waiter {
 	struct futex_waiter *next;
 };
 
-
 void futex_reset(void)
 {
 	memset(g.futex_buckets, 0, sizeof(g.futex_buckets));

@@ -351,14 +351,14 @@ struct task {
 };
 
 /* ---- per-instance state of the topic files (zeroed at libos_init) ---- */
-#define TMP_NBUCKET 512	 /* fs_tmp.c: overlay paths by hash */
+#define TMP_NBUCKET 512	  /* fs_tmp.c: overlay paths by hash */
 #define FUTEX_NBUCKETS 64 /* futex.c: waiters by key hash */
-#define TSM_REPORTS 16	 /* fs_tsm.c: configfs-tsm report directories */
+#define TSM_REPORTS 16	  /* fs_tsm.c: configfs-tsm report directories */
 #define TSM_NAME_MAX 64
 #define TSM_CHALLENGE 64
-struct ent;	      /* fs_tmp.c */
+struct ent;	     /* fs_tmp.c */
 struct futex_waiter; /* futex.c */
-struct usock;	      /* sock_unix.c */
+struct usock;	     /* sock_unix.c */
 struct tsm_report {
 	bool used;
 	uint32_t serial; /* tells a recreated report from the one a file was opened on */
@@ -378,7 +378,7 @@ struct tsm_report {
  * heap, so a container's kernel memory is bounded by that region).
  */
 struct libos_kernel {
-	bool live; /* between libos_init and libos_fini */
+	bool live;		/* between libos_init and libos_fini */
 	struct kmem_heap *heap; /* its kernel heap (kmem.c) */
 	struct pal_ops pal;
 	struct libos_config cfg;
@@ -400,11 +400,13 @@ struct libos_kernel {
 		struct ent *buckets[TMP_NBUCKET];
 		uint64_t next_ino;
 	} tmp; /* fs_tmp.c: the writable overlay */
+	/* fs_tsm.c */
 	struct {
 		struct tsm_report reports[TSM_REPORTS];
 		uint32_t next_serial;
-	} tsm; /* fs_tsm.c */
-	struct futex_waiter *futex_buckets[FUTEX_NBUCKETS]; /* futex.c */
+	} tsm;
+	/* futex.c */
+	struct futex_waiter *futex_buckets[FUTEX_NBUCKETS];
 	struct {
 		struct usock *all;
 		unsigned autobind_seq;
@@ -413,9 +415,9 @@ struct libos_kernel {
 		uint8_t termios[36];
 		int fg_pgrp;
 	} tty; /* sys_fs.c: the console's terminal settings and foreground group */
-	struct fbuf **page_cache; /* vfs.c: one slot per manifest entry */
+	struct fbuf **page_cache;	  /* vfs.c: one slot per manifest entry */
 	uint64_t reaped_user, reaped_sys; /* timer.c: CPU time of reaped processes */
-	uint8_t boot_id[16]; /* fs_proc.c: /proc/sys/kernel/random/boot_id */
+	uint8_t boot_id[16];		  /* fs_proc.c: /proc/sys/kernel/random/boot_id */
 	bool boot_id_set;
 };
 

@@ -91,8 +91,9 @@ struct rrec {
 
 /* One Container Realm (in the System Realm memory its env.meta names). */
 struct pal_realm_state {
-	struct pal_realm_env e; /* the System Realm's, with this container's channels, pool, stage */
-	unsigned ct;		/* its index (RS.cts[ct]) */
+	/* the System Realm's, with this container's channels, pool, stage */
+	struct pal_realm_env e;
+	unsigned ct;		     /* its index (RS.cts[ct]) */
 	struct libos_kernel *kernel; /* its library OS instance (NULL before START) */
 	struct ras as[AS_MAX];
 	struct rrec recs[PAL_REALM_MAX_RECS];
@@ -131,13 +132,13 @@ struct pal_realm_state {
 
 /* The System Realm's. */
 struct pal_realm_sys {
-	struct pal_realm_env e;	  /* the shared fields (vCPU, buffers); channels etc. per container */
+	struct pal_realm_env e; /* the shared fields (vCPU, buffers); channels etc. per container */
 	struct pal_realm_state *cts[PAL_REALM_MAX_CTS]; /* NULL: no such container */
-	struct kthread_sched ks;  /* every container REC's kernel thread */
-	unsigned krun, kcur;	  /* the scheduler's running/current thread (global index) */
-	uint64_t poll_ns;	  /* exitless: how long to poll the channels before idling (host's word) */
+	struct kthread_sched ks;			/* every container REC's kernel thread */
+	unsigned krun, kcur; /* the scheduler's running/current thread (global index) */
+	uint64_t poll_ns; /* exitless: how long to poll the channels before idling (host's word) */
 	uint64_t kt_switches;
-	int (*start)(void *arg);  /* START of a container's REC 0 */
+	int (*start)(void *arg); /* START of a container's REC 0 */
 	void *start_arg;
 };
 

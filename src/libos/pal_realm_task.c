@@ -1245,9 +1245,9 @@ static int ct_add(const struct pal_realm_env *env, unsigned c)
 	struct pal_realm_state *s = (struct pal_realm_state *)m;
 
 	if (c >= PAL_REALM_MAX_CTS || RS.cts[c] || !env->meta ||
-	    env->meta_size < need + (m - (uintptr_t)env->meta) ||
-	    env->pool_n == 0 || env->pool_max < env->pool_n || !env->stage || !env->stage_n ||
-	    env->pool_max >= NIL || env->nrecs == 0 || env->nrecs > PAL_REALM_MAX_RECS)
+	    env->meta_size < need + (m - (uintptr_t)env->meta) || env->pool_n == 0 ||
+	    env->pool_max < env->pool_n || !env->stage || !env->stage_n || env->pool_max >= NIL ||
+	    env->nrecs == 0 || env->nrecs > PAL_REALM_MAX_RECS)
 		return -EINVAL;
 	for (unsigned k = 0; k < env->nrecs; k++)
 		if (!env->chan[k])

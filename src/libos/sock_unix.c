@@ -42,7 +42,6 @@ struct usock {
 	struct usock *next_all;
 };
 
-
 static struct usock *us_of(struct sock *s)
 {
 	return s->priv;

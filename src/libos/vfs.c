@@ -14,7 +14,6 @@
 
 /* ---- manifest and page cache ---- */
 
-
 void vfs_reset(void)
 {
 	tmp_reset();

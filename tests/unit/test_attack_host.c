@@ -666,10 +666,10 @@ static void misname_hook(void *g, uint64_t x[11], realm_test_smc_fn smc)
 		native_guest_read(g, x[1], &hc, sizeof(hc));
 		if (PRH_IMM_CALL(hc.imm) == PRH_CONSOLE_WRITE) {
 			misname.done = true;
-			misname.other_ct = misnamed_call(g, smc, x[1], &hc,
-							 PRH_IMM(PRH_CONSOLE_WRITE, 3 + 1));
-			misname.no_ct = misnamed_call(g, smc, x[1], &hc,
-						      PRH_IMM(PRH_CONSOLE_WRITE, 0));
+			misname.other_ct =
+				misnamed_call(g, smc, x[1], &hc, PRH_IMM(PRH_CONSOLE_WRITE, 3 + 1));
+			misname.no_ct =
+				misnamed_call(g, smc, x[1], &hc, PRH_IMM(PRH_CONSOLE_WRITE, 0));
 		}
 	}
 	smc(g, x);

@@ -741,9 +741,14 @@ static int count_procs(void)
 static void test_two_instances(void **state)
 {
 	struct libos_kernel *a = libos_current(), *b;
-	static char *args[] = { "/bin/prog", NULL }, *env[] = { NULL };
-	struct libos_config cfg = { .args = args, .env = env, .cwd = "/", .umask = 022,
-				    .mf = mf, .mf_n = nmf, .hostname = "b" };
+	static char *args[] = {"/bin/prog", NULL}, *env[] = {NULL};
+	struct libos_config cfg = {.args = args,
+				   .env = env,
+				   .cwd = "/",
+				   .umask = 022,
+				   .mf = mf,
+				   .mf_n = nmf,
+				   .hostname = "b"};
 	uint8_t *region_b = aligned_alloc(4096, 16UL << 20);
 	struct inode *ino;
 	char *c;
@@ -764,7 +769,8 @@ static void test_two_instances(void **state)
 	assert_int_equal(tb->proc->pid, 1); /* its own pid space */
 	assert_int_equal(count_procs(), 1);
 	/* its objects come from its own region */
-	assert_true((uint8_t *)tb->proc >= region_b && (uint8_t *)tb->proc < region_b + (16UL << 20));
+	assert_true((uint8_t *)tb->proc >= region_b &&
+		    (uint8_t *)tb->proc < region_b + (16UL << 20));
 	assert_string_equal(g.hostname, "b");
 	/* A's overlay file is not there; B writes its own */
 	assert_int_equal(vfs_resolve(tb, AT_FDCWD, "/etc/a-only", LK_FOLLOW, &c, &nd), -ENOENT);

@@ -91,6 +91,7 @@ static struct {
 	struct hrealm *ct;	   /* PRH_GROW: the container's pool */
 	struct netproxy *np;	   /* PRH_NET: the container's host network proxy */
 	uint64_t pool_n, pool_max; /* granules created / allowed */
+	bool bad_ct_logged;	   /* a host call named a container not bound here (said once) */
 } hs;
 
 /* PRH_GROW: n more fresh granules for the container's pool; the pool's size. */
@@ -196,7 +197,23 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 
 	hs.host_calls++;
 	memset(out, 0, RMI_REC_GPRS * sizeof(uint64_t));
-	switch (ex->imm) {
+	/*
+	 * The call names the container it is for (pal_realm.h PRH_IMM): one
+	 * Container Realm is bound to this System Realm, index 0; only
+	 * PRH_SLEEP may name none.
+	 */
+	unsigned call = PRH_IMM_CALL(ex->imm), ct1 = PRH_IMM_CT1(ex->imm);
+	if (ex->imm > 0xFFFF || ct1 > 1 || (ct1 == 0 && call != PRH_SLEEP)) {
+		if (!hs.bad_ct_logged)
+			fprintf(stderr,
+				"realmbox: System Realm host call %u names container %u: "
+				"not a Container Realm bound to it (refused)\n",
+				call, ct1 ? ct1 - 1 : 0);
+		hs.bad_ct_logged = true;
+		out[0] = (uint64_t)-EINVAL;
+		return;
+	}
+	switch (call) {
 	case PRH_CONSOLE_WRITE: {
 		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
 		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]]

@@ -502,8 +502,6 @@ static void gen_uuid(struct sbuf *s, uint8_t *b)
 
 static int gen_static(int item, struct sbuf *s)
 {
-	static uint8_t boot_id[16];
-	static uint64_t boot_id_of;
 	uint8_t rnd[16];
 	switch (item) {
 	case PI_MEMINFO:
@@ -549,11 +547,11 @@ static int gen_static(int item, struct sbuf *s)
 		sb_printf(s, "40\n");
 		break;
 	case PI_BOOTID:
-		if (boot_id_of != g.boot_ns) { /* one per instance */
-			PAL(random, boot_id, sizeof(boot_id));
-			boot_id_of = g.boot_ns;
+		if (!g.boot_id_set) { /* one per instance */
+			PAL(random, g.boot_id, sizeof(g.boot_id));
+			g.boot_id_set = true;
 		}
-		memcpy(rnd, boot_id, sizeof(rnd));
+		memcpy(rnd, g.boot_id, sizeof(rnd));
 		gen_uuid(s, rnd);
 		break;
 	case PI_UUID:

@@ -26,14 +26,12 @@ struct ent {
 	struct ent *next;
 };
 
-#define NBUCKET 512
-static struct ent *buckets[NBUCKET];
-static uint64_t next_ino;
+#define NBUCKET TMP_NBUCKET
 
 void tmp_reset(void)
 {
-	memset(buckets, 0, sizeof(buckets));
-	next_ino = 5000000;
+	memset(g.tmp.buckets, 0, sizeof(g.tmp.buckets));
+	g.tmp.next_ino = 5000000;
 }
 
 static unsigned hpath(const char *s)
@@ -46,7 +44,7 @@ static unsigned hpath(const char *s)
 
 static struct ent *ent_find(const char *path)
 {
-	for (struct ent *e = buckets[hpath(path)]; e; e = e->next)
+	for (struct ent *e = g.tmp.buckets[hpath(path)]; e; e = e->next)
 		if (kstrcmp(e->path, path) == 0)
 			return e;
 	return NULL;
@@ -71,14 +69,14 @@ static int ent_set(const char *path, struct inode *ino)
 	}
 	e->ino = ino;
 	unsigned b = hpath(path);
-	e->next = buckets[b];
-	buckets[b] = e;
+	e->next = g.tmp.buckets[b];
+	g.tmp.buckets[b] = e;
 	return 0;
 }
 
 static void ent_del(const char *path)
 {
-	struct ent **pp = &buckets[hpath(path)];
+	struct ent **pp = &g.tmp.buckets[hpath(path)];
 	for (struct ent *e = *pp; e; pp = &e->next, e = e->next) {
 		if (kstrcmp(e->path, path) == 0) {
 			*pp = e->next;
@@ -106,7 +104,7 @@ struct inode *tmp_inode_new(uint32_t mode)
 	i->refs = 1;
 	i->nlink = 1;
 	i->mode = mode;
-	i->ino = next_ino++;
+	i->ino = g.tmp.next_ino++;
 	if (g.pal.time_ns)
 		now_times(i);
 	return i;
@@ -375,7 +373,7 @@ int tmp_rename(struct task *t, const char *from, const char *to, unsigned flags)
 			return -EXDEV; /* like overlayfs without redirect_dir */
 		/* move the directory and every overlay entry below it */
 		for (unsigned bk = 0; bk < NBUCKET; bk++) {
-			for (struct ent *e = buckets[bk]; e;) {
+			for (struct ent *e = g.tmp.buckets[bk]; e;) {
 				struct ent *nx = e->next;
 				if (path_under(e->path, from)) {
 					char np[PATH_MAX_];
@@ -536,7 +534,7 @@ void tmp_for_children(const char *canon,
 	size_t l = strlen(canon);
 	bool root = l == 1;
 	for (unsigned bk = 0; bk < NBUCKET; bk++) {
-		for (struct ent *e = buckets[bk]; e; e = e->next) {
+		for (struct ent *e = g.tmp.buckets[bk]; e; e = e->next) {
 			const char *p = e->path;
 			if (root) {
 				if (p[0] != '/' || !p[1])

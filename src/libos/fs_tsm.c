@@ -18,9 +18,6 @@
  */
 #include "libos/kernel.h"
 
-#define TSM_REPORTS 16
-#define TSM_NAME_MAX 64
-#define TSM_CHALLENGE 64
 #define TSM_TOKEN_MAX 4096
 #define TSM_PROVIDER "arm_cca_guest\n"
 
@@ -60,26 +57,11 @@ static const struct {
 	{ "generation", TI_GENERATION, S_IFREG | 0444 },
 };
 
-struct tsm_report {
-	bool used;
-	uint32_t serial; /* tells a recreated report from the one a file was opened on */
-	char name[TSM_NAME_MAX];
-	uint8_t inblob[TSM_CHALLENGE];
-	size_t inblob_len;
-	uint32_t generation;
-	uint8_t *out; /* token of generation out_gen, kmalloc'd */
-	size_t out_len;
-	uint32_t out_gen;
-};
-
-static struct tsm_report reports[TSM_REPORTS];
-static uint32_t next_serial;
-
 void tsm_reset(void)
 {
-	/* the previous instance's memory is gone with its region */
-	memset(reports, 0, sizeof(reports));
-	next_serial = 0;
+	/* a fresh instance: zeroed at libos_init */
+	memset(g.tsm.reports, 0, sizeof(g.tsm.reports));
+	g.tsm.next_serial = 0;
 }
 
 static bool have_provider(void)
@@ -102,8 +84,8 @@ bool tsm_covers(const char *canon)
 static int report_find(const char *name, size_t len)
 {
 	for (int i = 0; i < TSM_REPORTS; i++)
-		if (reports[i].used && strlen(reports[i].name) == len &&
-		    kstrncmp(reports[i].name, name, len) == 0)
+		if (g.tsm.reports[i].used && strlen(g.tsm.reports[i].name) == len &&
+		    kstrncmp(g.tsm.reports[i].name, name, len) == 0)
 			return i;
 	return -1;
 }
@@ -155,8 +137,8 @@ int tsm_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t
 			fn(arg, dirs[i].child, S_IFDIR);
 	if (nd.proc_item == TI_REPDIR)
 		for (int i = 0; i < TSM_REPORTS; i++)
-			if (reports[i].used)
-				fn(arg, reports[i].name, S_IFDIR);
+			if (g.tsm.reports[i].used)
+				fn(arg, g.tsm.reports[i].name, S_IFDIR);
 	if (nd.proc_item == TI_REPORT)
 		for (size_t i = 0; i < KARRAY_SIZE(attrs); i++)
 			fn(arg, attrs[i].name, S_IFREG);
@@ -171,7 +153,7 @@ int tsm_list(const char *canon, void (*fn)(void *arg, const char *name, uint32_t
 static struct tsm_report *file_report(const struct file *f, int item, long *err)
 {
 	int slot = f->dev & 0xFF;
-	struct tsm_report *rp = &reports[slot];
+	struct tsm_report *rp = &g.tsm.reports[slot];
 	*err = -ENODEV;
 	if (slot >= TSM_REPORTS || !rp->used || rp->serial != (uint32_t)f->dev >> 8)
 		return NULL;
@@ -183,7 +165,7 @@ int tsm_open(struct task *t, const struct node *nd, unsigned flags, struct file 
 {
 	unsigned acc = flags & O_ACCMODE;
 	bool wr = acc == O_WRONLY || acc == O_RDWR, rd = acc != O_WRONLY;
-	struct tsm_report *rp = &reports[nd->proc_pid];
+	struct tsm_report *rp = &g.tsm.reports[nd->proc_pid];
 	struct fbuf *b = NULL;
 	char text[32];
 	int n;
@@ -296,12 +278,12 @@ int tsm_mkdir(const char *canon)
 	if (report_find(n, strlen(n)) >= 0)
 		return -EEXIST;
 	for (int i = 0; i < TSM_REPORTS; i++) {
-		if (reports[i].used)
+		if (g.tsm.reports[i].used)
 			continue;
-		memset(&reports[i], 0, sizeof(reports[i]));
-		reports[i].used = true;
-		reports[i].serial = ++next_serial & 0x7FFFFF;
-		memcpy(reports[i].name, n, strlen(n) + 1);
+		memset(&g.tsm.reports[i], 0, sizeof(g.tsm.reports[i]));
+		g.tsm.reports[i].used = true;
+		g.tsm.reports[i].serial = ++g.tsm.next_serial & 0x7FFFFF;
+		memcpy(g.tsm.reports[i].name, n, strlen(n) + 1);
 		return 0;
 	}
 	return -ENOSPC;
@@ -317,7 +299,7 @@ int tsm_rmdir(const char *canon, bool dir)
 	}
 	if (!dir)
 		return -EISDIR;
-	kfree(reports[slot].out);
-	memset(&reports[slot], 0, sizeof(reports[slot]));
+	kfree(g.tsm.reports[slot].out);
+	memset(&g.tsm.reports[slot], 0, sizeof(g.tsm.reports[slot]));
 	return 0;
 }

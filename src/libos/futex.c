@@ -42,7 +42,7 @@
 #define ROBUST_LIST_LIMIT 2048
 #define ROBUST_HEAD_SIZE 24
 
-#define NBUCKETS 64
+#define NBUCKETS FUTEX_NBUCKETS
 
 struct futex_key {
 	const void *obj; /* struct mm (private) or struct shm (shared) */
@@ -56,11 +56,9 @@ struct futex_waiter {
 	struct futex_waiter *next;
 };
 
-static struct futex_waiter *buckets[NBUCKETS];
-
 void futex_reset(void)
 {
-	memset(buckets, 0, sizeof(buckets));
+	memset(g.futex_buckets, 0, sizeof(g.futex_buckets));
 }
 
 static unsigned bucket_of(const struct futex_key *k)
@@ -98,7 +96,7 @@ static int futex_key_of(struct mm *mm, uint64_t uaddr, bool shared, struct futex
 
 static void enqueue(struct futex_waiter *w)
 {
-	struct futex_waiter **pp = &buckets[bucket_of(&w->key)];
+	struct futex_waiter **pp = &g.futex_buckets[bucket_of(&w->key)];
 	while (*pp)
 		pp = &(*pp)->next;
 	w->next = NULL;
@@ -107,7 +105,7 @@ static void enqueue(struct futex_waiter *w)
 
 static void dequeue(struct futex_waiter *w)
 {
-	struct futex_waiter **pp = &buckets[bucket_of(&w->key)];
+	struct futex_waiter **pp = &g.futex_buckets[bucket_of(&w->key)];
 	while (*pp && *pp != w)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -119,7 +117,7 @@ static void dequeue(struct futex_waiter *w)
 static int wake_key(const struct futex_key *k, int n, uint32_t bitset)
 {
 	int done = 0;
-	struct futex_waiter **pp = &buckets[bucket_of(k)];
+	struct futex_waiter **pp = &g.futex_buckets[bucket_of(k)];
 	while (*pp && done < n) {
 		struct futex_waiter *w = *pp;
 		if (key_eq(&w->key, k) && (w->bitset & bitset)) {
@@ -140,7 +138,7 @@ static int wake_key(const struct futex_key *k, int n, uint32_t bitset)
 static int requeue_key(const struct futex_key *k1, const struct futex_key *k2, int n)
 {
 	int done = 0;
-	struct futex_waiter **pp = &buckets[bucket_of(k1)];
+	struct futex_waiter **pp = &g.futex_buckets[bucket_of(k1)];
 	struct futex_waiter *moved = NULL, **tail = &moved;
 	while (*pp && done < n) {
 		struct futex_waiter *w = *pp;

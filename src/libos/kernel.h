@@ -1,9 +1,12 @@
 /*
  * Private to the library OS: its objects (processes, tasks, address spaces,
  * files, inodes, pipes), Linux ABI constants, and the functions the topic
- * files (mm.c, vfs.c, sys_*.c, ...) share. Single global instance; every
- * function here runs with the library OS lock held (pal->lock) unless it
- * says otherwise.
+ * files (mm.c, vfs.c, sys_*.c, ...) share. Every piece of a container's
+ * kernel state lives in one instance (struct libos_kernel, reached as `g`
+ * through libos_cur, task.c): a System Realm serving several Container
+ * Realms keeps one per container and selects it whenever a kernel thread
+ * of that container runs (libos_select). Every function here runs with the
+ * library OS lock held (pal->lock) unless it says otherwise.
  */
 #ifndef LIBOS_KERNEL_H
 #define LIBOS_KERNEL_H
@@ -348,8 +351,39 @@ struct task {
 	unsigned nextra;
 };
 
-/* ---- global state ---- */
-struct libos_global {
+/* ---- per-instance state of the topic files (zeroed at libos_init) ---- */
+#define TMP_NBUCKET 512	  /* fs_tmp.c: overlay paths by hash */
+#define FUTEX_NBUCKETS 64 /* futex.c: waiters by key hash */
+#define TSM_REPORTS 16	  /* fs_tsm.c: configfs-tsm report directories */
+#define TSM_NAME_MAX 64
+#define TSM_CHALLENGE 64
+struct ent;	     /* fs_tmp.c */
+struct futex_waiter; /* futex.c */
+struct usock;	     /* sock_unix.c */
+struct tsm_report {
+	bool used;
+	uint32_t serial; /* tells a recreated report from the one a file was opened on */
+	char name[TSM_NAME_MAX];
+	uint8_t inblob[TSM_CHALLENGE];
+	size_t inblob_len;
+	uint32_t generation;
+	uint8_t *out; /* token of generation out_gen, kmalloc'd */
+	size_t out_len;
+	uint32_t out_gen;
+};
+
+/* Terminals of a container: init's /dev/pts/0, then one per exec session (3 console streams each). */
+#define LIBOS_NTTY (LIBOS_CONSOLE_MAX / 3)
+
+/*
+ * ---- one library OS instance: one container's kernel ----
+ * libos_init makes one inside the memory region it is given, and each
+ * one's objects live there too (its kernel heap, so a container's kernel
+ * memory is bounded by that region); libos_select picks the current one.
+ */
+struct libos_kernel {
+	bool live;		/* between libos_init and libos_fini */
+	struct kmem_heap *heap; /* its kernel heap (kmem.c) */
 	struct pal_ops pal;
 	struct libos_config cfg;
 	char *hostname;
@@ -367,8 +401,34 @@ struct libos_global {
 		int status;
 		int pts; /* its terminal's /dev/pts number (1.., console_base / 3), 0: none */
 	} spawned[LIBOS_SPAWN_MAX]; /* libos_spawn's processes, until their status is read */
+	struct {
+		struct ent *buckets[TMP_NBUCKET];
+		uint64_t next_ino;
+	} tmp; /* fs_tmp.c: the writable overlay */
+	/* fs_tsm.c */
+	struct {
+		struct tsm_report reports[TSM_REPORTS];
+		uint32_t next_serial;
+	} tsm;
+	/* futex.c */
+	struct futex_waiter *futex_buckets[FUTEX_NBUCKETS];
+	struct {
+		struct usock *all;
+		unsigned autobind_seq;
+	} usock; /* sock_unix.c */
+	struct {
+		uint8_t termios[LIBOS_NTTY][36];
+		int fg_pgrp[LIBOS_NTTY];
+	} tty; /* sys_fs.c: per terminal (/dev/pts/n: init's 0, exec sessions' 1..) */
+	struct fbuf **page_cache;	  /* vfs.c: one slot per manifest entry */
+	uint64_t reaped_user, reaped_sys; /* timer.c: CPU time of reaped processes */
+	uint8_t boot_id[16];		  /* fs_proc.c: /proc/sys/kernel/random/boot_id */
+	bool boot_id_set;
 };
-extern struct libos_global g;
+
+/* The instance the running code serves (task.c); never NULL. */
+extern struct libos_kernel *libos_cur;
+#define g (*libos_cur)
 
 #define PAL(fn, ...) (g.pal.fn(g.pal.ctx, ##__VA_ARGS__))
 

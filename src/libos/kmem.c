@@ -24,7 +24,8 @@ struct fobj {
 	struct fobj *next;
 };
 
-static struct {
+/* A heap's state, at the start of its region. */
+struct kmem_heap {
 	spinlock_t lock;
 	uint8_t *pages;
 	size_t npages;
@@ -33,7 +34,10 @@ static struct {
 	size_t free_pages;
 	struct fobj *cls_free[NCLASS];
 	size_t objects;
-} km;
+};
+
+static struct kmem_heap *kh; /* the selected heap */
+#define km (*kh)
 
 int kmem_init(void *base, size_t size)
 {
@@ -42,17 +46,30 @@ int kmem_init(void *base, size_t size)
 	if (e <= b || (e - b) / KPAGE_SIZE < 16)
 		return -EINVAL;
 	size_t total = (e - b) / KPAGE_SIZE;
-	size_t meta_pages = kalign_up(total * sizeof(uint32_t), KPAGE_SIZE) / KPAGE_SIZE;
-	memset(&km, 0, sizeof(km));
-	km.meta = (uint32_t *)b;
-	km.pages = (uint8_t *)(b + meta_pages * KPAGE_SIZE);
-	km.npages = total - meta_pages;
-	memset(km.meta, 0, km.npages * sizeof(uint32_t));
-	km.free = (struct extent *)km.pages;
-	km.free->npages = km.npages;
-	km.free->next = NULL;
-	km.free_pages = km.npages;
+	size_t head = kalign_up(sizeof(struct kmem_heap), 64);
+	size_t meta_pages = kalign_up(head + total * sizeof(uint32_t), KPAGE_SIZE) / KPAGE_SIZE;
+	struct kmem_heap *h = (struct kmem_heap *)b;
+	memset(h, 0, sizeof(*h));
+	h->meta = (uint32_t *)(b + head);
+	h->pages = (uint8_t *)(b + meta_pages * KPAGE_SIZE);
+	h->npages = total - meta_pages;
+	memset(h->meta, 0, h->npages * sizeof(uint32_t));
+	h->free = (struct extent *)h->pages;
+	h->free->npages = h->npages;
+	h->free->next = NULL;
+	h->free_pages = h->npages;
+	kh = h;
 	return 0;
+}
+
+struct kmem_heap *kmem_current(void)
+{
+	return kh;
+}
+
+void kmem_select(struct kmem_heap *h)
+{
+	kh = h;
 }
 
 static size_t page_index(const void *p)

@@ -13,10 +13,19 @@
 #define KPAGE_SIZE 4096UL
 
 /*
- * Take over [base, base+size) (page aligned; the first pages hold the
- * allocator's metadata). Returns 0 or -EINVAL if the region is too small.
+ * Take over [base, base+size) as a new heap (page aligned; the first pages
+ * hold the allocator's state and metadata) and select it. Returns 0 or
+ * -EINVAL if the region is too small. Several heaps may exist (one per
+ * library OS instance); every call below works on the selected one, and
+ * an object must be freed while the heap it came from is selected.
  */
 int kmem_init(void *base, size_t size);
+
+struct kmem_heap;
+/* The selected heap (NULL before the first kmem_init). */
+struct kmem_heap *kmem_current(void);
+/* Select heap h (from kmem_current after its kmem_init). */
+void kmem_select(struct kmem_heap *h);
 
 /* n contiguous pages (not zeroed), NULL when out of memory. */
 void *kpage_alloc(size_t n);

@@ -6,6 +6,8 @@
 
 struct kthread *kthread_at(const struct kthread_sched *s, unsigned k)
 {
+	if (s->at)
+		return s->at(k);
 	return (struct kthread *)(void *)(s->base + (size_t)k * s->stride);
 }
 
@@ -14,6 +16,8 @@ static void set_running(struct kthread_sched *s, unsigned k)
 	*s->running = k;
 	if (k != s->none || s->clear_cur)
 		*s->cur = k;
+	if (s->on_run)
+		s->on_run(k);
 }
 
 void kthread_block(struct kthread_sched *s, uint64_t deadline)

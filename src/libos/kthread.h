@@ -45,6 +45,14 @@ struct kthread_sched {
 	uint64_t *switches; /* counted per context switch (the PAL's stats) */
 	void (*sw)(unsigned from, unsigned to); /* the deployment's kt_switch */
 	uint64_t (*now)(void);			/* monotonic ns */
+	/*
+	 * Optional. at: thread k's record when the records are not one array
+	 * (base/stride unused then). on_run: called whenever the CPU goes to
+	 * thread k, or to the scheduler (k == none), after running/cur are
+	 * set: a PAL serving several containers selects k's container there.
+	 */
+	struct kthread *(*at)(unsigned k);
+	void (*on_run)(unsigned k);
 };
 
 /* Thread k's record (k < s->n). */

@@ -193,7 +193,27 @@ struct libos_proc_info {
  */
 int libos_ps(struct libos_proc_info *out, int max);
 
-/* Tear down (after container_exit and after every task has returned LIBOS_EXITED). */
+/*
+ * Tear down the selected instance (after container_exit and after every
+ * task has returned LIBOS_EXITED). libos_get_stats then still reports its
+ * statistics until the next libos_init.
+ */
 void libos_fini(void);
+
+/*
+ * Instances. Each libos_init creates a new instance (one container's
+ * kernel: processes, files, overlay, futexes, sockets, heap) inside the
+ * region it is given and selects it; there is no fixed maximum. Every other
+ * libos_* call works on the selected instance, so a deployment that serves
+ * several containers from one kernel (a System Realm with several
+ * Container Realms) selects the container's instance before each call and
+ * whenever one of that container's kernel threads runs. Not thread-safe:
+ * only a single-CPU kernel (cooperative kernel threads) switches instances.
+ */
+struct libos_kernel;
+/* The selected instance, NULL when none (before libos_init, after libos_fini). */
+struct libos_kernel *libos_current(void);
+/* Select instance k (from libos_current; a finished or NULL k is ignored). */
+void libos_select(struct libos_kernel *k);
 
 #endif /* LIBOS_LIBOS_H */

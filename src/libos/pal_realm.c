@@ -11,7 +11,8 @@
 #include "lib/log.h"
 #include "lib/string.h"
 
-struct pal_realm_state R;
+struct pal_realm_sys RS;
+struct pal_realm_state *prm_cur; /* set by pal_realm_init */
 
 /* ---- RSI ------------------------------------------------------------------ */
 
@@ -318,7 +319,9 @@ size_t pal_realm_meta_size(size_t pool_max)
 
 	while (nhead < 2 * pool_max)
 		nhead <<= 1;
-	return (pool_max + alias) * sizeof(struct slot) + nhead * 4 + pool_max * 4 + pool_max * 2 +
+	/* the container's state, then its mapping tables */
+	return ((sizeof(struct pal_realm_state) + 63) & ~(size_t)63) +
+	       (pool_max + alias) * sizeof(struct slot) + nhead * 4 + pool_max * 4 + pool_max * 2 +
 	       alias * 8 + 64;
 }
 

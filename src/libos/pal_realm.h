@@ -41,14 +41,35 @@
 #include "arch/rsi.h"
 #include "libos/pal.h"
 
+/*
+ * Container Realms one System Realm serves at most (each has its own
+ * library OS instance, address spaces, RECs and channels). Container c's
+ * REC k runs on kernel thread c * PAL_REALM_MAX_RECS + k.
+ */
+#define PAL_REALM_MAX_CTS 4
+
+/*
+ * RsiHostCall.imm: the call (below) in bits 0-7, and in bits 8-15 the
+ * container it is for, as index + 1 (0: the System Realm as a whole, only
+ * PRH_IDLE and PRH_SLEEP). The host checks the name: a call naming a
+ * container it did not bind to this System Realm gets -EINVAL.
+ */
+#define PRH_IMM(call, ct1) ((uint16_t)((call) | ((ct1) << 8)))
+#define PRH_IMM_CALL(imm) ((unsigned)(imm)&0xFFu)
+#define PRH_IMM_CT1(imm) ((unsigned)(imm) >> 8)
+
 /* Host calls of the System Realm (RsiHostCall.imm); arguments in gprs. */
 enum pal_realm_hc {
 	/*
-	 * g0 timeout ns (UINT64_MAX: none), g1 bitmap of the channels completed
-	 * since the last idle (the host may enter those RECs), g2 the
-	 * container's exit status + 1 once it has ended (0 before)
+	 * g0 timeout ns (UINT64_MAX: none); for each container c <
+	 * PAL_REALM_MAX_CTS: g(1+2c) bitmap of its channels completed since
+	 * the last idle (the host may enter those RECs), g(2+2c) its exit
+	 * status + 1 once it has ended (0 before)
 	 * -> g0 PRH_CMD_*, g1 bitmap of channels with a forwarded request (SERVE),
-	 * or the signal number (SIGNAL).
+	 * or the signal number (SIGNAL), or the command's argument; g2 the
+	 * exitless poll budget (ns); g3 the container (index) the command is
+	 * for. A command naming no container the System Realm serves is
+	 * ignored.
 	 */
 	PRH_IDLE = 1,
 	PRH_CONSOLE_WRITE = 2, /* g0 fd, g1 len (data in the NS buffer) -> g0 result */

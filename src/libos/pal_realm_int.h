@@ -2,6 +2,13 @@
  * State shared by the two halves of the realm PAL (pal_realm.c: memory and
  * copies; pal_realm_task.c: kernel threads, requests, fork, registers, host
  * calls). Not part of the library OS's interface.
+ *
+ * Two levels: the System Realm's (struct pal_realm_sys RS: the vCPU's
+ * kernel-thread scheduler, the host-call struct, the register block, the
+ * bounce and NS buffers) and one struct pal_realm_state per Container
+ * Realm (its RECs and channels, address spaces, pool, staging, start and
+ * end), reached as R through prm_cur: the container whose kernel thread
+ * runs, or whose command the scheduler serves.
  */
 #ifndef LIBOS_PAL_REALM_INT_H
 #define LIBOS_PAL_REALM_INT_H
@@ -82,15 +89,18 @@ struct rrec {
 	struct kthread kt; /* its kernel thread (KTHREAD_IDLE: no request in service) */
 };
 
+/* One Container Realm (in the System Realm memory its env.meta names). */
 struct pal_realm_state {
+	/* the System Realm's, with this container's channels, pool, stage */
 	struct pal_realm_env e;
+	unsigned ct;		     /* its index (RS.cts[ct]) */
+	struct libos_kernel *kernel; /* its library OS instance (NULL before START) */
 	struct ras as[AS_MAX];
 	struct rrec recs[PAL_REALM_MAX_RECS];
 	unsigned cur_rec;   /* REC whose request the running kernel thread serves */
 	unsigned running;   /* running kernel thread's REC, REC_NONE: the scheduler */
 	uint64_t completed; /* channels completed since the last idle host call */
 	uint64_t retake;    /* channels the host named while their thread was busy */
-	uint64_t poll_ns;   /* exitless: how long to poll the channels before idling (host's word) */
 	bool started;	    /* START served */
 	unsigned spawn_rec; /* PRH_CMD_EXEC: the REC task_create binds the new process to */
 	bool exec_allowed;  /* the measured configuration allows PRH_CMD_EXEC */
@@ -98,7 +108,6 @@ struct pal_realm_state {
 	bool ended;	    /* container_exit: the container is over */
 	int end_status;
 	unsigned ntasks;
-	struct kthread_sched ks; /* the RECs' kernel threads */
 	/* the container's mappings: slots by pool index, hashed by (REC, VA) */
 	struct slot *slots;
 	uint32_t *head, nhead;
@@ -118,12 +127,27 @@ struct pal_realm_state {
 		uint8_t b[16];
 	} poke[POKE_MAX];
 	unsigned npoke;
-	int (*start)(void *arg);
-	void *start_arg;
 	struct pal_realm_stats st;
 };
 
-extern struct pal_realm_state R;
+/* The System Realm's. */
+struct pal_realm_sys {
+	struct pal_realm_env e; /* the shared fields (vCPU, buffers); channels etc. per container */
+	struct pal_realm_state *cts[PAL_REALM_MAX_CTS]; /* NULL: no such container */
+	struct kthread_sched ks;			/* every container REC's kernel thread */
+	unsigned krun, kcur; /* the scheduler's running/current thread (global index) */
+	uint64_t poll_ns; /* exitless: how long to poll the channels before idling (host's word) */
+	uint64_t kt_switches;
+	int (*start)(void *arg); /* START of a container's REC 0 */
+	void *start_arg;
+};
+
+extern struct pal_realm_sys RS;
+extern struct pal_realm_state *prm_cur;
+#define R (*prm_cur)
+
+/* Make container ct current (prm_cur, its library OS instance). */
+void prm_select(struct pal_realm_state *ct);
 
 /* An RSI call of the realmbox range; returns X0, X1 in *x1. */
 uint64_t prm_smc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,

@@ -33,10 +33,12 @@
 
 uint64_t pal_realm_host_call(unsigned imm, const uint64_t *args, unsigned n, uint64_t *out)
 {
-	struct rsi_host_call *hc = R.e.hc;
+	struct rsi_host_call *hc = RS.e.hc;
+	bool sys = imm == PRH_IDLE || imm == PRH_SLEEP;
 
 	memset(hc, 0, sizeof(*hc));
-	hc->imm = (uint16_t)imm;
+	/* every call but the System Realm's own names the container it is for */
+	hc->imm = PRH_IMM(imm & 0xFFu, sys ? 0u : R.ct + 1);
 	for (unsigned i = 0; i < n && i < RSI_HOST_CALL_NR_GPRS; i++)
 		hc->gprs[i] = args[i];
 	R.st.host_calls++;
@@ -91,13 +93,48 @@ static unsigned rec_of(const struct rrec *rr)
 /* The kernel-thread switch (kthread.h) onto the deployment's. */
 static void kt_sw(unsigned from, unsigned to)
 {
-	R.e.kt_switch(R.e.guest, from, to);
+	RS.e.kt_switch(RS.e.guest, from, to);
+}
+
+/* Container c's REC k runs on kernel thread gk (context gk + 1). */
+static unsigned gk_of(unsigned c, unsigned k)
+{
+	return c * PAL_REALM_MAX_RECS + k;
+}
+
+/* Kernel thread gk's record: its REC's, or an idle one for a REC no container has. */
+static struct kthread *kt_at(unsigned gk)
+{
+	static struct kthread none; /* stays KTHREAD_IDLE: the scheduler never runs it */
+	unsigned c = gk / PAL_REALM_MAX_RECS, k = gk % PAL_REALM_MAX_RECS;
+
+	if (c >= PAL_REALM_MAX_CTS || !RS.cts[c] || k >= RS.cts[c]->e.nrecs)
+		return &none;
+	return &RS.cts[c]->recs[k].kt;
+}
+
+void prm_select(struct pal_realm_state *ct)
+{
+	prm_cur = ct;
+	if (ct->kernel)
+		libos_select(ct->kernel);
+}
+
+/* The vCPU goes to kernel thread gk (REC_NONE: the scheduler): its container becomes current. */
+static void kt_on_run(unsigned gk)
+{
+	if (gk == REC_NONE) {
+		R.running = REC_NONE; /* the container whose thread gave the vCPU up */
+		return;
+	}
+	prm_select(RS.cts[gk / PAL_REALM_MAX_RECS]);
+	R.running = R.cur_rec = gk % PAL_REALM_MAX_RECS;
 }
 
 /* Give the vCPU back to the scheduler until woken (or the deadline, 0: none). */
 static void kt_block(uint64_t deadline)
 {
-	kthread_block(&R.ks, deadline);
+	kthread_block(&RS.ks, deadline);
 }
 
 static void serve(unsigned k);
@@ -105,7 +142,7 @@ static void serve(unsigned k);
 static void kt_entry(void)
 {
 	serve(R.running);
-	kthread_finish(&R.ks, KTHREAD_IDLE);
+	kthread_finish(&RS.ks, KTHREAD_IDLE);
 }
 
 static bool chan_pending(unsigned k)
@@ -134,7 +171,7 @@ static bool take(unsigned k)
 	rr->kind = x[1];
 	rr->taken = true;
 	rr->kt.state = KTHREAD_RUNNABLE;
-	R.e.kt_start(R.e.guest, k + 1, kt_entry);
+	R.e.kt_start(R.e.guest, gk_of(R.ct, k) + 1, kt_entry);
 	return true;
 }
 
@@ -290,26 +327,40 @@ static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 
 /*
  * Exitless forwarding: with nothing to run and nothing the host must hear
- * of, look at the channels for up to R.poll_ns (and not past the next
+ * of, look at the channels for up to RS.poll_ns (and not past the next
  * deadline, `next` ns away) before idling, and take what was posted.
  * Returns whether anything was taken.
  */
 static bool poll_channels(uint64_t next)
 {
-	uint64_t t0, budget = R.poll_ns < next ? R.poll_ns : next;
-	bool found = false;
+	uint64_t t0, budget = RS.poll_ns < next ? RS.poll_ns : next;
+	bool found = false, any = false;
 
-	if (budget == 0 || R.completed || R.ended || !R.started)
+	if (budget == 0)
+		return false;
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+		struct pal_realm_state *s = RS.cts[c];
+
+		if (s && s->completed)
+			return false; /* the host must hear of those first */
+		any = any || (s && s->started && !s->ended);
+	}
+	if (!any)
 		return false;
 	t0 = now_ns();
 	do {
-		for (unsigned k = 0; k < R.e.nrecs; k++) {
-			if (R.recs[k].kt.state == KTHREAD_IDLE && take(k))
-				found = true;
+		for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+			if (!RS.cts[c] || !RS.cts[c]->started || RS.cts[c]->ended)
+				continue;
+			prm_select(RS.cts[c]);
+			for (unsigned k = 0; k < R.e.nrecs; k++) {
+				if (R.recs[k].kt.state == KTHREAD_IDLE && take(k))
+					found = true;
+			}
 		}
 		if (found)
 			return true;
-		R.e.relax(R.e.guest);
+		RS.e.relax(RS.e.guest);
 	} while (now_ns() - t0 < budget);
 	return false;
 }
@@ -318,33 +369,55 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 {
 	uint64_t out[RSI_HOST_CALL_NR_GPRS];
 
-	R.start = start;
-	R.start_arg = arg;
-	R.running = REC_NONE;
-	R.spawn_rec = REC_NONE;
+	RS.start = start;
+	RS.start_arg = arg;
 	for (;;) {
-		kthread_run_ready(&R.ks);
-		for (unsigned k = 0; R.retake && k < R.e.nrecs; k++)
-			if (R.retake & (1ULL << k))
-				take(k);
-		kthread_run_ready(&R.ks);
-		uint64_t next = kthread_check_deadlines(&R.ks, NULL);
+		kthread_run_ready(&RS.ks);
+		for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+			if (!RS.cts[c] || !RS.cts[c]->retake)
+				continue;
+			prm_select(RS.cts[c]);
+			for (unsigned k = 0; R.retake && k < R.e.nrecs; k++)
+				if (R.retake & (1ULL << k))
+					take(k);
+		}
+		kthread_run_ready(&RS.ks);
+		uint64_t next = kthread_check_deadlines(&RS.ks, NULL);
 		if (next) {
 			uint64_t now = now_ns();
 			next = next > now ? next - now : 0;
 		} else {
 			next = UINT64_MAX;
 		}
-		if (next && kthread_any_runnable(&R.ks))
+		if (next && kthread_any_runnable(&RS.ks))
 			next = 0;
 		if (next && poll_channels(next))
 			continue;
-		uint64_t a[3] = {next, R.completed, R.ended ? (uint64_t)(R.end_status & 0xFF) + 1 : 0};
-		R.completed = 0;
-		pal_realm_host_call(PRH_IDLE, a, 3, out);
-		R.poll_ns = out[2] > POLL_MAX_NS ? POLL_MAX_NS : out[2];
+		/* what each container's RECs may do now: completed channels, its end */
+		uint64_t a[1 + 2 * PAL_REALM_MAX_CTS] = {next};
+		for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+			struct pal_realm_state *s = RS.cts[c];
+
+			if (!s)
+				continue;
+			a[1 + 2 * c] = s->completed;
+			a[2 + 2 * c] = s->ended ? (uint64_t)(s->end_status & 0xFF) + 1 : 0;
+			s->completed = 0;
+		}
+		pal_realm_host_call(PRH_IDLE, a, 1 + 2 * PAL_REALM_MAX_CTS, out);
+		RS.poll_ns = out[2] > POLL_MAX_NS ? POLL_MAX_NS : out[2];
 		if (out[0] == PRH_CMD_SHUTDOWN)
 			break;
+		if (out[0] == PRH_CMD_TICK)
+			continue;
+		/* every other command is for one container: the host names it */
+		if (out[3] >= PAL_REALM_MAX_CTS || !RS.cts[out[3]]) {
+			lib_log(LOG_WARN, "pal_realm",
+				"host command %llu names container %llu: not served here",
+				(unsigned long long)out[0], (unsigned long long)out[3]);
+			continue;
+		}
+		prm_select(RS.cts[out[3]]);
 		if (out[0] == PRH_CMD_NET) {
 			if (R.started && !R.ended)
 				libos_external_event();
@@ -397,7 +470,7 @@ static void r_wake(void *c, uint32_t *word)
 {
 	(void)c;
 	(void)word; /* the library OS waits on one event word */
-	kthread_wake_all(&R.ks);
+	kthread_wake_all(&RS.ks);
 }
 
 static void r_lock(void *c)
@@ -710,7 +783,11 @@ static void serve(unsigned k)
 			return;
 		}
 		R.started = true;
-		start_done(R.start(R.start_arg));
+		int err = RS.start(RS.start_arg);
+
+		/* its library OS instance (libos_init selected it) */
+		R.kernel = libos_current();
+		start_done(err);
 		return;
 	}
 	load_regs(rr);
@@ -1161,35 +1238,64 @@ void pal_realm_allow_attest(bool allow)
 void pal_realm_get_stats(struct pal_realm_stats *st)
 {
 	*st = R.st;
+	st->kt_switches = RS.kt_switches;
 }
 
-int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
+/* Container c's state at the start of env->meta, its mapping tables after it. */
+static int ct_add(const struct pal_realm_env *env, unsigned c)
 {
 	size_t need = pal_realm_meta_size(env->pool_max);
+	size_t head = (sizeof(struct pal_realm_state) + 63) & ~(size_t)63;
+	uintptr_t m = ((uintptr_t)env->meta + 63) & ~(uintptr_t)63;
+	struct pal_realm_state *s = (struct pal_realm_state *)m;
 
-	if (env->meta_size < need || env->pool_n == 0 || env->pool_max < env->pool_n ||
-	    !env->stage || !env->stage_n || env->pool_max >= NIL || !env->smc || !env->kt_start || !env->kt_switch ||
-	    env->nrecs == 0 || env->nrecs > PAL_REALM_MAX_RECS || !env->hc || !env->regs ||
-	    !env->bounce || !env->ns || !env->ns_size)
+	if (c >= PAL_REALM_MAX_CTS || RS.cts[c] || !env->meta ||
+	    env->meta_size < need + (m - (uintptr_t)env->meta) || env->pool_n == 0 ||
+	    env->pool_max < env->pool_n || !env->stage || !env->stage_n || env->pool_max >= NIL ||
+	    env->nrecs == 0 || env->nrecs > PAL_REALM_MAX_RECS)
 		return -EINVAL;
 	for (unsigned k = 0; k < env->nrecs; k++)
 		if (!env->chan[k])
 			return -EINVAL;
-	memset(&R, 0, sizeof(R));
-	R.e = *env;
-	R.running = REC_NONE;
-	R.ks = (struct kthread_sched){
-		.base = (uint8_t *)&R.recs[0].kt,
-		.stride = sizeof(R.recs[0]),
-		.n = env->nrecs,
+	memset(s, 0, sizeof(*s));
+	s->e = *env;
+	s->e.meta = (uint8_t *)(m + head);
+	s->e.meta_size = env->meta_size - head - (m - (uintptr_t)env->meta);
+	s->ct = c;
+	s->running = REC_NONE;
+	s->cur_rec = 0;
+	s->spawn_rec = REC_NONE;
+	prm_cur = s;
+	prm_mem_init(&s->e);
+	RS.cts[c] = s;
+	if (RS.ks.n < (c + 1) * PAL_REALM_MAX_RECS)
+		RS.ks.n = (c + 1) * PAL_REALM_MAX_RECS; /* the scheduler looks at its threads too */
+	return 0;
+}
+
+int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
+{
+	if (!env->smc || !env->kt_start || !env->kt_switch || !env->hc || !env->regs ||
+	    !env->bounce || !env->ns || !env->ns_size)
+		return -EINVAL;
+	memset(&RS, 0, sizeof(RS));
+	RS.e = *env;
+	RS.krun = RS.kcur = REC_NONE;
+	RS.ks = (struct kthread_sched){
+		.n = 0, /* grows with the containers (ct_add) */
 		.none = REC_NONE,
-		.running = &R.running,
-		.cur = &R.cur_rec,
-		.switches = &R.st.kt_switches,
+		.running = &RS.krun,
+		.cur = &RS.kcur,
+		.switches = &RS.kt_switches,
 		.sw = kt_sw,
 		.now = now_ns,
+		.at = kt_at,
+		.on_run = kt_on_run,
 	};
-	prm_mem_init(env);
+	/* the first Container Realm: the env's channels, pool, stage and meta */
+	int r = ct_add(env, 0);
+	if (r)
+		return r;
 
 	memset(ops, 0, sizeof(*ops));
 	ops->ctx = &R;

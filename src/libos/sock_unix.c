@@ -42,9 +42,6 @@ struct usock {
 	struct usock *next_all;
 };
 
-static struct usock *all_usocks;
-static unsigned autobind_seq;
-
 static struct usock *us_of(struct sock *s)
 {
 	return s->priv;
@@ -57,8 +54,8 @@ static struct usock *us_new(int type)
 		return NULL;
 	u->type = type;
 	u->sndbuf = u->rcvbuf = (int)UNIX_CAP;
-	u->next_all = all_usocks;
-	all_usocks = u;
+	u->next_all = g.usock.all;
+	g.usock.all = u;
 	return u;
 }
 
@@ -74,13 +71,13 @@ static void msg_free(struct umsg *m)
 /* Forget u everywhere and free it (its peer sees the end of the connection). */
 static void us_free(struct usock *u)
 {
-	for (struct usock **pp = &all_usocks; *pp; pp = &(*pp)->next_all) {
+	for (struct usock **pp = &g.usock.all; *pp; pp = &(*pp)->next_all) {
 		if (*pp == u) {
 			*pp = u->next_all;
 			break;
 		}
 	}
-	for (struct usock *o = all_usocks; o; o = o->next_all) {
+	for (struct usock *o = g.usock.all; o; o = o->next_all) {
 		if (o->peer == u) {
 			o->peer = NULL;
 			if (o->type != SOCK_DGRAM) {
@@ -138,7 +135,7 @@ static int lookup_name(struct task *t, const uint8_t *addr, uint32_t len, struct
 	if (len == 2)
 		return -EINVAL;
 	if (addr[2] == 0) {
-		for (struct usock *u = all_usocks; u; u = u->next_all) {
+		for (struct usock *u = g.usock.all; u; u = u->next_all) {
 			if (u->namelen == len && !u->ino && memcmp(u->name, addr, len) == 0) {
 				*out = u;
 				return 0;
@@ -158,7 +155,7 @@ static int lookup_name(struct task *t, const uint8_t *addr, uint32_t len, struct
 	kfree(canon);
 	if ((nd.mode & S_IFMT) != S_IFSOCK || nd.kind != NK_TMP)
 		return -ECONNREFUSED;
-	for (struct usock *u = all_usocks; u; u = u->next_all) {
+	for (struct usock *u = g.usock.all; u; u = u->next_all) {
 		if (u->ino == nd.ino && u->s) {
 			*out = u;
 			return 0;
@@ -172,7 +169,7 @@ static void autobind(struct usock *u)
 	u->name[0] = AF_UNIX;
 	u->name[1] = 0;
 	u->name[2] = 0;
-	ksnprintf((char *)u->name + 3, UNIX_NAME_MAX - 3, "%05x", autobind_seq++ & 0xfffff);
+	ksnprintf((char *)u->name + 3, UNIX_NAME_MAX - 3, "%05x", g.usock.autobind_seq++ & 0xfffff);
 	u->namelen = 8;
 }
 
@@ -189,7 +186,7 @@ static int u_bind(struct task *t, struct sock *s, const void *addr_, uint32_t le
 		return 0;
 	}
 	if (addr[2] == 0) {
-		for (struct usock *o = all_usocks; o; o = o->next_all)
+		for (struct usock *o = g.usock.all; o; o = o->next_all)
 			if (o->namelen == len && !o->ino && memcmp(o->name, addr, len) == 0)
 				return -EADDRINUSE;
 		memcpy(u->name, addr, len);

@@ -1042,30 +1042,27 @@ long sys_fcntl(struct task *t, const uint64_t *a)
 #define TIOCGSID 0x5429
 
 static const uint8_t termios_default[36] = {
-	/* c_iflag ICRNL|IXON, c_oflag OPOST|ONLCR, c_cflag B38400|CS8|CREAD, c_lflag ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE */
-	0x00, 0x05, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0x00, 0x3b, 0x8a, 0x00, 0x00,
-	0x00, 0x03, 0x1c, 0x7f, 0x15, 0x04, 0x00, 0x01, 0x00, 0x11, 0x13, 0x1a, 0x00, 0x12, 0x0f, 0x17,
-	0x16, 0x00, 0x00, 0x00,
+	/* c_iflag ICRNL|IXON, c_oflag OPOST|ONLCR, c_cflag B38400|CS8|CREAD, c_lflag
+	   ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE */
+	0x00, 0x05, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0x00,
+	0x3b, 0x8a, 0x00, 0x00, 0x00, 0x03, 0x1c, 0x7f, 0x15, 0x04, 0x00, 0x01,
+	0x00, 0x11, 0x13, 0x1a, 0x00, 0x12, 0x0f, 0x17, 0x16, 0x00, 0x00, 0x00,
 };
-/* Per terminal (/dev/pts/n: init's 0, exec sessions' 1..): its termios and foreground group. */
-#define NTTY (LIBOS_CONSOLE_MAX / 3)
-static uint8_t termios_state[NTTY][36];
-static int fg_pgrp[NTTY];
 
 void tty_reset(void)
 {
-	for (int i = 0; i < NTTY; i++) {
-		memcpy(termios_state[i], termios_default, sizeof(termios_state[i]));
-		fg_pgrp[i] = 1;
+	for (int i = 0; i < LIBOS_NTTY; i++) {
+		memcpy(g.tty.termios[i], termios_default, sizeof(g.tty.termios[i]));
+		g.tty.fg_pgrp[i] = 1;
 	}
 }
 
 void tty_session_start(int pts, int pgrp)
 {
-	if (pts < 1 || pts >= NTTY)
+	if (pts < 1 || pts >= LIBOS_NTTY)
 		return;
-	memcpy(termios_state[pts], termios_default, sizeof(termios_state[pts]));
-	fg_pgrp[pts] = pgrp;
+	memcpy(g.tty.termios[pts], termios_default, sizeof(g.tty.termios[pts]));
+	g.tty.fg_pgrp[pts] = pgrp;
 }
 
 long sys_ioctl(struct task *t, const uint64_t *a)
@@ -1110,17 +1107,17 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 	if (!file_is_tty(f))
 		return -ENOTTY;
 	int pts = console_pts(f);
-	if (pts < 0 || pts >= NTTY)
+	if (pts < 0 || pts >= LIBOS_NTTY)
 		pts = 0;
 	switch (req) {
 	case TCGETS:
-		uaccess_allow(t, arg, sizeof(termios_state[pts]));
-		return copy_out(t, arg, termios_state[pts], sizeof(termios_state[pts])) ? -EFAULT : 0;
+		uaccess_allow(t, arg, sizeof(g.tty.termios[pts]));
+		return copy_out(t, arg, g.tty.termios[pts], sizeof(g.tty.termios[pts])) ? -EFAULT : 0;
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF:
-		uaccess_allow(t, arg, sizeof(termios_state[pts]));
-		return copy_in(t, termios_state[pts], arg, sizeof(termios_state[pts])) ? -EFAULT : 0;
+		uaccess_allow(t, arg, sizeof(g.tty.termios[pts]));
+		return copy_in(t, g.tty.termios[pts], arg, sizeof(g.tty.termios[pts])) ? -EFAULT : 0;
 	case TIOCGWINSZ: {
 		uint16_t ws[4] = { 24, 80, 0, 0 };
 		uaccess_allow(t, arg, 8);
@@ -1129,7 +1126,7 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 	case TIOCSWINSZ:
 		return 0;
 	case TIOCGPGRP: {
-		int32_t pg = fg_pgrp[pts];
+		int32_t pg = g.tty.fg_pgrp[pts];
 		uaccess_allow(t, arg, 4);
 		return copy_out(t, arg, &pg, 4) ? -EFAULT : 0;
 	}
@@ -1140,7 +1137,7 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 			return -EFAULT;
 		if (pg <= 0)
 			return -EINVAL;
-		fg_pgrp[pts] = pg;
+		g.tty.fg_pgrp[pts] = pg;
 		return 0;
 	}
 	case TIOCGSID: {

@@ -5,7 +5,26 @@
  */
 #include "libos/kernel.h"
 
-struct libos_global g;
+/*
+ * Where libos_cur points while no instance is selected: before the first
+ * libos_init, and after libos_fini (it then holds the finished instance's
+ * statistics for libos_get_stats).
+ */
+static struct libos_kernel idle_instance = {.container_done = true};
+struct libos_kernel *libos_cur = &idle_instance;
+
+struct libos_kernel *libos_current(void)
+{
+	return libos_cur == &idle_instance ? NULL : libos_cur;
+}
+
+void libos_select(struct libos_kernel *k)
+{
+	if (!k || !k->live)
+		return;
+	libos_cur = k;
+	kmem_select(k->heap);
+}
 
 uint64_t now_ns(int clock)
 {
@@ -60,10 +79,18 @@ static char **dup_strv(char *const *v, int *n)
 int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
 	       const struct libos_config *cfg)
 {
-	memset(&g, 0, sizeof(g));
+	memset(&idle_instance, 0, sizeof(idle_instance));
+	idle_instance.container_done = true;
+	libos_cur = &idle_instance;
 	int r = kmem_init(mem, mem_size);
 	if (r)
 		return r;
+	struct libos_kernel *k = kzalloc(sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->heap = kmem_current();
+	k->live = true;
+	libos_cur = k;
 	g.pal = *pal;
 	g.cfg = *cfg;
 	g.cfg.args = dup_strv(cfg->args, NULL);
@@ -85,8 +112,17 @@ int libos_init(const struct pal_ops *pal, void *mem, size_t mem_size,
 
 void libos_fini(void)
 {
-	/* All memory is the region handed over at init: the deployment frees it whole. */
-	memset(&g.pal, 0, sizeof(g.pal));
+	/*
+	 * All memory is the region handed over at init: the deployment frees
+	 * it whole. What is left readable is the instance's statistics.
+	 */
+	if (libos_cur == &idle_instance)
+		return;
+	g.live = false;
+	memset(&idle_instance, 0, sizeof(idle_instance));
+	idle_instance.stats = g.stats;
+	idle_instance.container_done = true;
+	libos_cur = &idle_instance;
 }
 
 int libos_kill(int pid, int sig)

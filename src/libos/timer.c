@@ -210,8 +210,6 @@ void timers_release(struct process *p)
 	p->timers = NULL;
 }
 
-static uint64_t reaped_user, reaped_sys, reaped_boot; /* of the instance started at reaped_boot */
-
 void timer_proc_reaped(struct process *p)
 {
 	uint64_t u, s;
@@ -221,21 +219,13 @@ void timer_proc_reaped(struct process *p)
 		p->parent->cutime_ns += u + p->cutime_ns;
 		p->parent->cstime_ns += s + p->cstime_ns;
 	}
-	if (reaped_boot != g.boot_ns) {
-		reaped_boot = g.boot_ns;
-		reaped_user = reaped_sys = 0;
-	}
-	reaped_user += u;
-	reaped_sys += s;
+	g.reaped_user += u;
+	g.reaped_sys += s;
 }
 
 void cpu_system_times(uint64_t *user, uint64_t *sys)
 {
-	uint64_t tu = 0, ts = 0, u, s;
-	if (reaped_boot == g.boot_ns) {
-		tu = reaped_user;
-		ts = reaped_sys;
-	}
+	uint64_t tu = g.reaped_user, ts = g.reaped_sys, u, s;
 	for (struct process *p = g.all; p; p = p->next_all) {
 		cpu_times(p, NULL, &u, &s);
 		tu += u;

@@ -14,11 +14,8 @@
 
 /* ---- manifest and page cache ---- */
 
-static struct fbuf **page_cache; /* one slot per manifest entry */
-
 void vfs_reset(void)
 {
-	page_cache = NULL; /* lived in the previous instance's region */
 	tmp_reset();
 	tty_reset();
 	tsm_reset();
@@ -92,14 +89,14 @@ int vfs_host_contents(const struct libos_mf_entry *me, struct fbuf **out)
 	size_t idx = (size_t)(me - g.cfg.mf);
 	if (me->type != LIBOS_MF_FILE)
 		return -EINVAL;
-	if (!page_cache) {
-		page_cache = kzalloc(sizeof(*page_cache) * (g.cfg.mf_n ? g.cfg.mf_n : 1));
-		if (!page_cache)
+	if (!g.page_cache) {
+		g.page_cache = kzalloc(sizeof(*g.page_cache) * (g.cfg.mf_n ? g.cfg.mf_n : 1));
+		if (!g.page_cache)
 			return -ENOMEM;
 	}
-	if (page_cache[idx]) {
-		fbuf_get(page_cache[idx]);
-		*out = page_cache[idx];
+	if (g.page_cache[idx]) {
+		fbuf_get(g.page_cache[idx]);
+		*out = g.page_cache[idx];
 		return 0;
 	}
 	if (me->size > (1ULL << 32))
@@ -143,7 +140,7 @@ int vfs_host_contents(const struct libos_mf_entry *me, struct fbuf **out)
 		fbuf_put(b);
 		return err;
 	}
-	page_cache[idx] = b;
+	g.page_cache[idx] = b;
 	fbuf_get(b);
 	*out = b;
 	return 0;

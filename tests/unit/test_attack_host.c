@@ -58,6 +58,7 @@
 #include "arch/fasco.h"
 #include "arch/rmi.h"
 #include "arch/rsi.h"
+#include "libos/pal_realm.h"
 #include "monitor/rc_gpt.h"
 #include "host/host.h"
 #include "host/manifest.h"
@@ -631,6 +632,70 @@ static void test_realm_compromised_system_realm(void **state)
 	assert_int_equal(res.exit_status, 0);
 }
 
+/*
+ * A System Realm host call names the container it is for (pal_realm.h
+ * PRH_IMM); the host serves only the Container Realm bound to it. The
+ * hook makes the first console write twice more before the real one: once
+ * naming container 3 (not bound), once naming none. Both are refused with
+ * -EINVAL and write nothing; the real one goes through.
+ */
+static struct {
+	bool done;
+	uint64_t other_ct, no_ct;
+} misname;
+
+static uint64_t misnamed_call(void *g, realm_test_smc_fn smc, uint64_t hc_ipa,
+			      const struct rsi_host_call *orig, uint16_t imm)
+{
+	struct rsi_host_call hc = *orig;
+	uint64_t x[11] = {SMC_RSI_HOST_CALL, hc_ipa};
+
+	hc.imm = imm;
+	native_guest_write(g, hc_ipa, &hc, sizeof(hc));
+	smc(g, x);
+	native_guest_read(g, hc_ipa, &hc, sizeof(hc));
+	native_guest_write(g, hc_ipa, orig, sizeof(*orig)); /* the real call as it was */
+	return hc.gprs[0];
+}
+
+static void misname_hook(void *g, uint64_t x[11], realm_test_smc_fn smc)
+{
+	struct rsi_host_call hc;
+
+	if (x[0] == SMC_RSI_HOST_CALL && !misname.done) {
+		native_guest_read(g, x[1], &hc, sizeof(hc));
+		if (PRH_IMM_CALL(hc.imm) == PRH_CONSOLE_WRITE) {
+			misname.done = true;
+			misname.other_ct =
+				misnamed_call(g, smc, x[1], &hc, PRH_IMM(PRH_CONSOLE_WRITE, 3 + 1));
+			misname.no_ct =
+				misnamed_call(g, smc, x[1], &hc, PRH_IMM(PRH_CONSOLE_WRITE, 0));
+		}
+	}
+	smc(g, x);
+}
+
+static void test_realm_host_call_names_container(void **state)
+{
+	char out[4096], err[2048];
+	struct rb_result res;
+	int r;
+
+	(void)state;
+	assert_true(have_rootfs);
+	memset(&misname, 0, sizeof(misname));
+	realm_test_sys_smc_hook(misname_hook);
+	r = run_script("echo hello; echo done", &res, out, sizeof(out), err, sizeof(err));
+	realm_test_sys_smc_hook(NULL);
+	assert_int_equal(r, 0);
+	assert_true(misname.done);
+	assert_int_equal((int64_t)misname.other_ct, -EINVAL);
+	assert_int_equal((int64_t)misname.no_ct, -EINVAL);
+	/* nothing of the refused calls reached the console; the real ones did */
+	assert_string_equal(out, "hello\ndone\n");
+	assert_int_equal(res.exit_status, 0);
+}
+
 /* ---- shim: a compromised deprivileged OS against a running con-shim ---------------- */
 
 #define VA_B 0x10000000ULL
@@ -958,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_none_host_finds_the_secret),
 		cmocka_unit_test(test_realm_lying_file_server),
 		cmocka_unit_test(test_realm_compromised_system_realm),
+		cmocka_unit_test(test_realm_host_call_names_container),
 		cmocka_unit_test(test_realm_host_abuses_rmi),
 		cmocka_unit_test(test_shim_compromised_os),
 	};

@@ -2,8 +2,9 @@
  * The library OS on a fake PAL (no CPU engine): path resolution in the
  * container view, the manifest check of host files (a changed file is EIO,
  * never its bytes), the ELF loader's refusals (ENOEXEC), the system-call
- * table's descriptors, and hostile system-call arguments (bad pointers,
- * huge lengths, negative fds, unknown numbers).
+ * table's descriptors, hostile system-call arguments (bad pointers,
+ * huge lengths, negative fds, unknown numbers), and two instances side by
+ * side (libos_select).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -711,6 +712,93 @@ static void test_uname_and_stat(void **state)
 	assert_int_equal(mode & S_IFMT, S_IFLNK);
 }
 
+/* A process of the selected instance, as setup makes one: its task. */
+static struct task *new_init(void)
+{
+	struct process *pr = proc_new(NULL);
+
+	assert_non_null(pr);
+	pr->fds = fdt_new();
+	pr->cwd = kstrdup("/etc");
+	pr->mm = mm_new();
+	return pr->task;
+}
+
+static int count_procs(void)
+{
+	int n = 0;
+
+	for (struct process *p = g.all; p; p = p->next_all)
+		n++;
+	return n;
+}
+
+/*
+ * Two instances in one process (a System Realm serving two containers):
+ * each has its own processes (both have a pid 1), overlay, heap, and the
+ * end of one leaves the other as it was.
+ */
+static void test_two_instances(void **state)
+{
+	struct libos_kernel *a = libos_current(), *b;
+	static char *args[] = {"/bin/prog", NULL}, *env[] = {NULL};
+	struct libos_config cfg = {.args = args,
+				   .env = env,
+				   .cwd = "/",
+				   .umask = 022,
+				   .mf = mf,
+				   .mf_n = nmf,
+				   .hostname = "b"};
+	uint8_t *region_b = aligned_alloc(4096, 16UL << 20);
+	struct inode *ino;
+	char *c;
+	struct node nd;
+
+	assert_non_null(a);
+	assert_int_equal(tmp_create("/etc/a-only", 0644, &ino), 0);
+	assert_int_equal(tmp_write(ino, "A", 1, 0), 1);
+	assert_int_equal(count_procs(), 1);
+
+	/* B: a fresh kernel, selected by its libos_init */
+	assert_int_equal(libos_init(&fake, region_b, 16UL << 20, &cfg), 0);
+	b = libos_current();
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(count_procs(), 0);
+	struct task *tb = new_init();
+	assert_int_equal(tb->proc->pid, 1); /* its own pid space */
+	assert_int_equal(count_procs(), 1);
+	/* its objects come from its own region */
+	assert_true((uint8_t *)tb->proc >= region_b &&
+		    (uint8_t *)tb->proc < region_b + (16UL << 20));
+	assert_string_equal(g.hostname, "b");
+	/* A's overlay file is not there; B writes its own */
+	assert_int_equal(vfs_resolve(tb, AT_FDCWD, "/etc/a-only", LK_FOLLOW, &c, &nd), -ENOENT);
+	assert_int_equal(tmp_create("/etc/b-only", 0644, &ino), 0);
+
+	/* back to A: its file, not B's; its one process */
+	libos_select(a);
+	assert_ptr_equal(libos_current(), a);
+	assert_int_equal(count_procs(), 1);
+	assert_true((uint8_t *)T->proc < region_b || (uint8_t *)T->proc >= region_b + (16UL << 20));
+	expect_err("/etc/b-only", LK_FOLLOW, -ENOENT);
+	expect_path("/etc/a-only", LK_FOLLOW, "/etc/a-only");
+	assert_string_equal(g.hostname, "realmbox");
+
+	/* B ends: A goes on; a finished instance cannot be selected again */
+	libos_select(b);
+	for (struct process *p = g.all; p; p = p->next_all)
+		mm_put(p->mm);
+	libos_fini();
+	assert_null(libos_current());
+	libos_select(b);
+	assert_null(libos_current());
+	free(region_b);
+	libos_select(a);
+	assert_ptr_equal(libos_current(), a);
+	expect_path("/etc/a-only", LK_FOLLOW, "/etc/a-only");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +811,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_descriptor_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uname_and_stat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_instances, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,10 +127,81 @@ static void test_block_deadline_wake(void **state)
 	assert_int_equal(switches, 10);
 }
 
+/*
+ * Records in two arrays (a PAL serving two containers: at), and on_run
+ * telling it whose thread runs: threads 0 and 1 are group A's, 2 is B's,
+ * 3 has no record (an idle one the scheduler never runs).
+ */
+static struct rec ga[2], gb[1];
+static struct kthread no_rec;
+static int cur_group = -1;
+
+static struct kthread *at2(unsigned k)
+{
+	return k < 2 ? &ga[k].kt : k == 2 ? &gb[0].kt : &no_rec;
+}
+
+static void on_run2(unsigned k)
+{
+	cur_group = k == NONE ? -1 : k < 2 ? 0 : 1;
+}
+
+static void body2(void)
+{
+	int grp = cur_group;
+
+	note(grp == 0 ? 'A' : 'B');
+	kthread_block(&ks, 0);
+	assert_int_equal(cur_group, grp); /* its group is current again as it resumes */
+	note(grp == 0 ? 'a' : 'b');
+	kthread_finish(&ks, KTHREAD_IDLE);
+}
+
+static void test_groups(void **state)
+{
+	memset(ga, 0, sizeof(ga));
+	memset(gb, 0, sizeof(gb));
+	memset(&no_rec, 0, sizeof(no_rec));
+	memset(log_buf, 0, sizeof(log_buf));
+	nlog = 0;
+	switches = 0;
+	running = cur = NONE;
+	ks = (struct kthread_sched){.n = 4,
+				    .none = NONE,
+				    .running = &running,
+				    .cur = &cur,
+				    .switches = &switches,
+				    .sw = sw,
+				    .now = now,
+				    .at = at2,
+				    .on_run = on_run2};
+	for (unsigned k = 0; k < 3; k++) {
+		getcontext(&ctx[k + 1]);
+		ctx[k + 1].uc_stack.ss_sp = stacks[k];
+		ctx[k + 1].uc_stack.ss_size = STACK;
+		ctx[k + 1].uc_link = NULL;
+		makecontext(&ctx[k + 1], body2, 0);
+		kthread_at(&ks, k)->state = KTHREAD_RUNNABLE;
+	}
+	kthread_run_ready(&ks);
+	assert_string_equal(log_buf, "AAB");
+	assert_int_equal(cur_group, -1); /* the scheduler runs: no group's thread */
+	assert_int_equal(gb[0].kt.state, KTHREAD_BLOCKED);
+	kthread_wake_all(&ks);
+	kthread_run_ready(&ks);
+	assert_string_equal(log_buf, "AABaab");
+	assert_int_equal(ga[0].kt.state, KTHREAD_IDLE);
+	assert_int_equal(ga[1].kt.state, KTHREAD_IDLE);
+	assert_int_equal(gb[0].kt.state, KTHREAD_IDLE);
+	assert_int_equal(no_rec.state, KTHREAD_IDLE); /* never run, never woken */
+	assert_int_equal(switches, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_deadline_wake),
+		cmocka_unit_test(test_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

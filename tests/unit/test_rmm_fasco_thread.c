@@ -5,7 +5,8 @@
  * seen by both; a thread's end leaves the other's memory alone; and what a
  * hostile System Realm may not do with it: a REC of another Container Realm
  * bound to it, the same channel twice, a REC that has run, a parent
- * without a pending clone, a vfork -- refused and counted.
+ * without a pending clone, a vfork, a fork into another Container Realm's
+ * REC -- refused and counted.
  */
 #include "fasco_test_util.h"
 
@@ -265,6 +266,35 @@ static void test_thread_fork_refused(void **state)
 	fx_inv_ok();
 }
 
+/*
+ * A fork of cont's pending clone into a REC of the other Container Realm
+ * bound to the same System Realm (a System Realm serving both): FORK_PAGE
+ * and FORK_REGS are refused and counted, the other REC is left untouched.
+ */
+static void test_fork_into_other_container(void **state)
+{
+	uint64_t refusals_c, refusals_s, refusals_o;
+
+	world(17 /* SIGCHLD */);
+	refusals_c = fx_counter(cont.r.rd, 1);
+	refusals_s = fx_counter(sys.r.rd, 1);
+	refusals_o = fx_counter(other.r.rd, 1);
+	fxq_reset();
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_TAKE, cont.chan_ipa, 0, 0, 0);
+	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_FORK_PAGE, cont.chan_ipa, other.chan2_ipa, CODE_VA,
+		 CT_FRESH_IPA(3));
+	fxq_want(RSI_ERROR_INPUT, SMC_RSI_RB_FORK_REGS, cont.chan_ipa, other.chan2_ipa, 0, 0);
+	fxq_want(RSI_SUCCESS, SMC_RSI_RB_COMPLETE, cont.chan_ipa, (uint64_t)-11, 0, 0);
+	fx_sys_run(&sys);
+	fxq_check();
+	assert_int_equal(fx_counter(cont.r.rd, 1), refusals_c + 2);
+	assert_int_equal(fx_counter(sys.r.rd, 1), refusals_s + 2);
+	assert_int_equal(fx_counter(other.r.rd, 1), refusals_o);
+	assert_null(rt_rec(other.rec2)->fasco.as);
+	assert_false(rt_rec(other.rec2)->fasco.started);
+	fx_inv_ok();
+}
+
 /* Host thread entering a REC until it leaves with something else than an IRQ. */
 static struct {
 	uint64_t rec, run;
@@ -342,6 +372,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thread_shares, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_thread_vfork_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_thread_fork_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_fork_into_other_container, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_thread_unmap_while_running, fx_setup,
 						fx_teardown),
 	};

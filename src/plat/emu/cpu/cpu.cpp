@@ -803,33 +803,52 @@ extern "C" void cpu_vcpu_invalidate(struct cpu_vcpu *v, uint64_t va, size_t len)
  * The first block a process compiles builds dynarmic's decoder tables
  * (measured 170-250 ms, once per process). Do it here, ahead of the first
  * container: run `add x0, x0, #1; brk #0` on a throw-away address space.
+ * The vCPU that ran it is reset (as cpu_put does) and returned: constructing
+ * a JIT costs as much as the warm-up saves, so the pool keeps it.
  */
-extern "C" void cpu_engine_warmup(void)
+static struct cpu_vcpu *warmup_run(void)
 {
-	static std::once_flag once;
-	std::call_once(once, [] {
-		struct cpu_as *as = cpu_as_create();
-		void *page = mmap(nullptr, CPU_PAGE_SIZE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		struct cpu_vcpu *v = cpu_create();
-		if (as && page != MAP_FAILED && v) {
-			uint32_t *code = static_cast<uint32_t *>(page);
-			code[0] = 0x91000400; /* add x0, x0, #1 */
-			code[1] = 0xd4200000; /* brk #0 */
-			cpu_as_map(as, 0x1000, page, CPU_PAGE_SIZE, CPU_PROT_RX);
-			cpu_attach(v, as);
+	struct cpu_as *as = cpu_as_create();
+	void *page = mmap(nullptr, CPU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	struct cpu_vcpu *v = cpu_create();
+	bool ran = false;
+
+	if (as && page != MAP_FAILED && v) {
+		uint32_t *code = static_cast<uint32_t *>(page);
+		code[0] = 0x91000400; /* add x0, x0, #1 */
+		code[1] = 0xd4200000; /* brk #0 */
+		if (cpu_as_map(as, 0x1000, page, CPU_PAGE_SIZE, CPU_PROT_RX) == 0 && cpu_attach(v, as) == 0) {
 			cpu_set_pc(v, 0x1000);
 			cpu_exit e;
-			cpu_run(v, &e);
-			cpu_detach(v);
+			ran = cpu_run(v, &e) == 0 && e.kind == CPU_EXIT_BRK;
+			cpu_reset(v); /* detaches */
 		}
-		if (v)
-			cpu_destroy(v);
-		if (as)
-			cpu_as_destroy(as);
-		if (page != MAP_FAILED)
-			munmap(page, CPU_PAGE_SIZE);
-	});
+	}
+	if (v && !ran) {
+		cpu_destroy(v);
+		v = nullptr;
+	}
+	if (as)
+		cpu_as_destroy(as);
+	if (page != MAP_FAILED)
+		munmap(page, CPU_PAGE_SIZE);
+	return v;
+}
+
+static std::once_flag warmup_once;
+
+extern "C" struct cpu_vcpu *cpu_engine_warmup_keep(void)
+{
+	struct cpu_vcpu *kept = nullptr;
+
+	std::call_once(warmup_once, [&kept] { kept = warmup_run(); });
+	return kept;
+}
+
+extern "C" void cpu_engine_warmup(void)
+{
+	cpu_destroy(cpu_engine_warmup_keep());
 }
 
 /* ---- running ------------------------------------------------------------ */

@@ -47,7 +47,8 @@ int kmem_init(void *base, size_t size)
 	km.meta = (uint32_t *)b;
 	km.pages = (uint8_t *)(b + meta_pages * KPAGE_SIZE);
 	km.npages = total - meta_pages;
-	memset(km.meta, 0, km.npages * sizeof(uint32_t));
+	/* one entry per page (1 MiB for 1 GiB): clear it without writing what is zero already */
+	kzero_sparse(km.meta, km.npages * sizeof(uint32_t));
 	km.free = (struct extent *)km.pages;
 	km.free->npages = km.npages;
 	km.free->next = NULL;

@@ -154,6 +154,31 @@ $(PLAT_A64_TESTS): $(GUEST_BINS)
 cpu: $(LIBCORE) $(GUEST_BINS) $(BUILD)/tests/test_cpu
 all: cpu
 
+# ---- A stand-in for libLLVM (issue 9: memory per container) ------------
+# dynarmic links libLLVM only to disassemble guest code in debugging output,
+# which realmbox never asks for, and loading it costs every process ~9 MiB
+# resident (its relocated data, .bss and the libraries it pulls in).
+# $(BUILD)/lib/ holds a stub with the SONAME and the 13 functions dynarmic
+# imports (src/plat/emu/llvm_stub/llvm_stub.c); the programs and tests carry
+# an RPATH ($$ORIGIN/lib, $$ORIGIN/../lib; DT_RPATH, as DT_RUNPATH would not
+# apply to libdynarmic's own dependencies) so the loader finds it first.
+# Without the stub next to a binary the real libLLVM loads, as before.
+# LLVM_NEEDED: "libLLVM-14.so.1 14" from libdynarmic's dynamic section.
+LLVM_NEEDED := $(shell readelf -d $$($(CC) -print-file-name=libdynarmic.so) 2>/dev/null | \
+	sed -n 's/.*Shared library: \[\(libLLVM-\([0-9]*\)\.so[^]]*\)\].*/\1 \2/p')
+ifneq ($(words $(LLVM_NEEDED)),0)
+LLVM_STUB := $(BUILD)/lib/$(word 1,$(LLVM_NEEDED))
+$(LLVM_STUB): src/plat/emu/llvm_stub/llvm_stub.c
+	@mkdir -p $(dir $@)
+	echo 'LLVM_$(word 2,$(LLVM_NEEDED)) { global: LLVM*; local: *; };' > $(BUILD)/lib/llvm_stub.map
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -shared -fPIC \
+		-Wl,-soname,$(notdir $@) -Wl,--version-script=$(BUILD)/lib/llvm_stub.map -o $@ $<
+LDFLAGS += -Wl,--disable-new-dtags -Wl,-rpath,'$$ORIGIN/lib' -Wl,-rpath,'$$ORIGIN/../lib'
+all: $(LLVM_STUB)
+# (a prerequisite so that binaries linked before the RPATH existed relink)
+$(PROGS) $(TEST_BINS) $(TOOL_BINS) $(BUILD)/tests/test_cpu: $(LLVM_STUB)
+endif
+
 # ---- Host runtime: test programs, example bundles, host tests (issue 3) --
 # tests/programs/*.c are cross-compiled for aarch64 against the cross glibc,
 # each twice: $(BUILD)/programs/static/NAME (-static) and

@@ -380,7 +380,9 @@ class Bench:
             L += ["## 7. Density: N containers started at once", "",
                   "Each container is `sleep 60` started with `realmbox run --detach`; all N "
                   "launched together. RSS is the container's monitor process, which holds its "
-                  "own emulated machine (no shared machine daemon yet).", ""] + \
+                  "own emulated machine (no shared machine daemon yet), when all N are running "
+                  "and again a few seconds later (its pool of ready vCPUs is still being built "
+                  "when it reports running).", ""] + \
                  bench_density.table(d["density"]) + [""]
         with open(os.path.join(self.out, "report.md"), "w") as f:
             f.write("\n".join(L))

@@ -68,6 +68,30 @@ bool kstarts_with(const char *s, const char *prefix)
 	return kstrncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+void kzero_sparse(void *p, size_t len)
+{
+	uint8_t *b = p;
+
+	while (len > 0) {
+		size_t n = 4096 - ((uintptr_t)b & 4095), i = 0;
+
+		if (n > len)
+			n = len;
+		if (n == 4096 && ((uintptr_t)b & 7) == 0) {
+			const uint64_t *w = (const uint64_t *)(void *)b;
+
+			while (i < 4096 / 8 && w[i] == 0)
+				i++;
+			if (i < 4096 / 8)
+				memset(b, 0, n);
+		} else {
+			memset(b, 0, n);
+		}
+		b += n;
+		len -= n;
+	}
+}
+
 struct out {
 	char *buf;
 	size_t n, len;

@@ -22,6 +22,13 @@ size_t kstrlcpy(char *dst, const char *src, size_t n);
 /* Append with truncation; returns the length it tried to make. */
 size_t kstrlcat(char *dst, const char *src, size_t n);
 bool kstarts_with(const char *s, const char *prefix);
+/*
+ * memset(p, 0, len) that writes only the 4 KiB pages (by address) that are
+ * not zero already: it reads every byte, but memory that has never been
+ * written (fresh granules, host memory given back) is not made resident
+ * by a write of zeros. For large tables that are usually zero.
+ */
+void kzero_sparse(void *p, size_t len);
 
 /* vsnprintf subset: %d %i %u %x %o %s %c %p %%, flags 0 -, width, l/ll/z. */
 int kvsnprintf(char *buf, size_t n, const char *fmt, va_list ap);

@@ -53,7 +53,8 @@ int kmem_init(void *base, size_t size)
 	h->meta = (uint32_t *)(b + head);
 	h->pages = (uint8_t *)(b + meta_pages * KPAGE_SIZE);
 	h->npages = total - meta_pages;
-	memset(h->meta, 0, h->npages * sizeof(uint32_t));
+	/* one entry per page (1 MiB for 1 GiB): clear it without writing what is zero already */
+	kzero_sparse(h->meta, h->npages * sizeof(uint32_t));
 	h->free = (struct extent *)h->pages;
 	h->free->npages = h->npages;
 	h->free->next = NULL;

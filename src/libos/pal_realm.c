@@ -238,8 +238,11 @@ static void pool_grow(void)
 	if (have > R.e.pool_max)
 		have = R.e.pool_max;
 	/* fresh IPAs only; MAP refuses any the host did not really back */
-	for (uint64_t i = have; i-- > R.pool_have;)
+	for (uint64_t i = have; i-- > R.pool_have;) {
+		memset(&R.slots[i], 0, sizeof(R.slots[i])); /* first use: see prm_mem_init */
+		R.pmaps[i] = 0;
 		R.freestk[R.nfree++] = (uint32_t)i;
+	}
 	if (have > R.pool_have)
 		R.pool_have = have;
 }
@@ -263,9 +266,40 @@ void prm_slot_unalloc(uint32_t i)
 	R.st.pool_used--;
 }
 
+/*
+ * Keep at least two heads per slot in use (pool and aliases) as the pool
+ * grows: rebuild the chains with twice as many heads. Heads are cleared as
+ * they come into use, like the slots (prm_mem_init).
+ */
+static void hash_fit(void)
+{
+	uint64_t want = 2 * ((uint64_t)R.pool_have + R.alias_hw);
+	uint32_t n = R.nhead;
+
+	while (n < want && n < R.nhead_max)
+		n <<= 1;
+	if (n == R.nhead)
+		return;
+	R.nhead = n;
+	memset(R.head, 0xFF, (size_t)n * 4);
+	for (uint64_t k = 0; k < R.pool_have + R.alias_hw; k++) {
+		uint32_t i = (uint32_t)(k < R.pool_have ? k : R.e.pool_max + (k - R.pool_have));
+		uint32_t h;
+
+		if (!R.slots[i].used)
+			continue;
+		h = hash_va(R.slots[i].as, R.slots[i].va);
+		R.slots[i].next = R.head[h];
+		R.head[h] = i;
+	}
+}
+
 void prm_slot_insert(uint32_t i, unsigned id, uint64_t va, unsigned prot)
 {
-	uint32_t h = hash_va(id, va);
+	uint32_t h;
+
+	hash_fit();
+	h = hash_va(id, va);
 
 	R.slots[i].as = (uint8_t)id;
 	R.slots[i].va = va;
@@ -636,8 +670,12 @@ static uint32_t alias_alloc(void)
 {
 	if (R.nafree)
 		return (uint32_t)R.e.pool_max + R.afree[--R.nafree];
-	if (R.alias_hw < R.alias_max)
-		return (uint32_t)R.e.pool_max + R.alias_hw++;
+	if (R.alias_hw < R.alias_max) {
+		uint32_t i = (uint32_t)R.e.pool_max + R.alias_hw++;
+
+		memset(&R.slots[i], 0, sizeof(R.slots[i])); /* first use: see prm_mem_init */
+		return i;
+	}
 	return NIL;
 }
 
@@ -929,14 +967,14 @@ int prm_mem_init(const struct pal_realm_env *env)
 {
 	uint8_t *m = env->meta;
 
-	R.nhead = 1;
-	while (R.nhead < 2 * env->pool_max)
-		R.nhead <<= 1;
+	R.nhead_max = 1;
+	while (R.nhead_max < 2 * env->pool_max)
+		R.nhead_max <<= 1;
 	R.alias_max = (uint32_t)(env->pool_max / ALIAS_DIV);
 	R.slots = (struct slot *)(void *)m;
 	m += (env->pool_max + R.alias_max) * sizeof(struct slot);
 	R.head = (uint32_t *)(void *)m;
-	m += (size_t)R.nhead * 4;
+	m += (size_t)R.nhead_max * 4;
 	R.freestk = (uint32_t *)(void *)m;
 	m += env->pool_max * 4;
 	R.apool = (uint32_t *)(void *)m;
@@ -944,9 +982,23 @@ int prm_mem_init(const struct pal_realm_env *env)
 	R.afree = (uint32_t *)(void *)m;
 	m += (size_t)R.alias_max * 4;
 	R.pmaps = (uint16_t *)(void *)m;
-	memset(R.slots, 0, (env->pool_max + R.alias_max) * sizeof(struct slot));
+	/*
+	 * Slots and map counts are cleared as they come into use (here for
+	 * the first pool, in pool_grow and alias_alloc for the rest): nothing
+	 * reads a slot at or past pool_have, or an alias at or past alias_hw.
+	 * Clearing all pool_max of them at once (2.3 MiB for the default
+	 * 512 MiB pool) made that much of every System Realm resident. The
+	 * hash starts with two heads per granule of the first pool and grows
+	 * with the pool (hash_fit); sized for pool_max it was 1 MiB of heads.
+	 */
+	memset(R.slots, 0, env->pool_n * sizeof(struct slot));
+	R.nhead = 64;
+	while (R.nhead < 2 * env->pool_n && R.nhead < R.nhead_max)
+		R.nhead <<= 1;
+	if (R.nhead > R.nhead_max)
+		R.nhead = R.nhead_max;
 	memset(R.head, 0xFF, (size_t)R.nhead * 4);
-	memset(R.pmaps, 0, env->pool_max * 2);
+	memset(R.pmaps, 0, env->pool_n * 2);
 	R.nafree = 0;
 	R.alias_hw = 0;
 	for (size_t i = 0; i < env->pool_n; i++)

@@ -110,7 +110,7 @@ struct pal_realm_state {
 	unsigned ntasks;
 	/* the container's mappings: slots by pool index, hashed by (REC, VA) */
 	struct slot *slots;
-	uint32_t *head, nhead;
+	uint32_t *head, nhead, nhead_max; /* nhead grows with the pool (hash_fit) */
 	uint32_t *freestk, nfree;
 	size_t pool_have; /* granules the host created so far */
 	uint16_t *pmaps;  /* per pool granule: aliases that map it (| ALIAS_LEAKED) */

@@ -23,6 +23,7 @@
 #include "lib/errno.h"
 #include "lib/log.h"
 #include "lib/string.h"
+#include "libos/klib.h"
 #include "libos/kthread.h"
 #include "libos/libos.h"
 
@@ -1179,7 +1180,13 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	memset(&S, 0, sizeof(S));
 	S.e = *env;
 	S.m = env->meta;
-	memset(S.m, 0, sizeof(*S.m));
+	/*
+	 * The page hash is 4 MiB (HASH_N entries) of which a container uses a
+	 * few pages' worth: clear it without writing what is zero already
+	 * (the deployment hands over fresh, zeroed OS memory).
+	 */
+	memset(S.m, 0, offsetof(struct shim_meta, h));
+	kzero_sparse(S.m->h, sizeof(S.m->h));
 	S.running = S.cur = NONE;
 	S.status = -1;
 	S.ks = (struct kthread_sched){

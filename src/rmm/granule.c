@@ -21,7 +21,6 @@ void granule_array_init(struct granule *array, uint64_t dram_base, uint64_t dram
 {
 	ASSERT(array != NULL);
 	ASSERT(IS_ALIGNED(dram_base, GRANULE_SIZE) && IS_ALIGNED(dram_size, GRANULE_SIZE));
-	memset(array, 0, granule_array_size(dram_size));
 	granules = array;
 	granules_base = dram_base;
 	granules_nr = dram_size >> GRANULE_SHIFT;

@@ -64,7 +64,10 @@ static inline bool granule_fasco_mapped(const struct granule *g)
 	return granule_fasco_owner(g) != 0;
 }
 
-/* Set up the array (in RMM memory at `array`, zeroed: every granule NS). */
+/*
+ * Set up the array in RMM memory at `array`, which the caller has zeroed
+ * (rmm_boot, through plat_zero): every granule NS.
+ */
 void granule_array_init(struct granule *array, uint64_t dram_base, uint64_t dram_size);
 /* Bytes the array needs for dram_size. */
 uint64_t granule_array_size(uint64_t dram_size);

@@ -113,14 +113,26 @@ int plat_write(enum pas pas, uint64_t pa, const void *buf, size_t len, struct pl
 }
 
 /*
- * Zero [p, p + len) without writing the whole 4 KiB host pages that are
- * zero already: the emulated DRAM is anonymous host memory, and a page
- * never written reads as zero without being resident. Scrubbing fresh
- * granules used to make each realm container's machine resident for ~67 MiB
- * of zeros.
+ * Zero [p, p + len) without keeping zeros resident: the emulated DRAM is
+ * private anonymous host memory, where a page never written reads as zero
+ * without being resident, and a page given back with MADV_DONTNEED reads as
+ * zero again. Whole 4 KiB host pages that are zero already are left alone
+ * (scrubbing fresh granules used to make each realm container's machine
+ * resident for ~67 MiB of zeros); whole pages with content are given back,
+ * consecutive ones in one call (a scrubbed granule used to stay resident,
+ * full of zeros). Partial pages, and pages the host refuses to take back,
+ * are written.
  */
+static void drop_or_clear(uint8_t *p, size_t len)
+{
+	if (len && madvise(p, len, MADV_DONTNEED) != 0)
+		memset(p, 0, len);
+}
+
 static void zero_sparse(uint8_t *p, size_t len)
 {
+	uint8_t *run = NULL; /* start of pending whole pages to give back */
+
 	while (len > 0) {
 		size_t n = 4096 - ((uintptr_t)p & 4095);
 		const uint64_t *w = (const uint64_t *)p;
@@ -131,14 +143,25 @@ static void zero_sparse(uint8_t *p, size_t len)
 		if (n == 4096) {
 			for (i = 0; i < 4096 / 8 && w[i] == 0; i++)
 				;
-			if (i < 4096 / 8)
-				memset(p, 0, n);
+			if (i < 4096 / 8) {
+				if (!run)
+					run = p;
+			} else if (run) {
+				drop_or_clear(run, (size_t)(p - run));
+				run = NULL;
+			}
 		} else {
+			if (run) {
+				drop_or_clear(run, (size_t)(p - run));
+				run = NULL;
+			}
 			memset(p, 0, n);
 		}
 		p += n;
 		len -= n;
 	}
+	if (run)
+		drop_or_clear(run, (size_t)(p - run));
 }
 
 int plat_zero(enum pas pas, uint64_t pa, size_t len, struct plat_fault *f)

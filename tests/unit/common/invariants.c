@@ -224,6 +224,13 @@ static bool gpt_reader_init(void)
 	struct plat_fault f;
 
 	memset(&gr, 0, sizeof(gr));
+	/*
+	 * The cached L1 mapping lives for one check: a new machine of the same
+	 * layout has the same L0 descriptors but its DRAM may be mapped
+	 * elsewhere in the host (fx_setup boots one per test without inv_reset).
+	 */
+	cached_l0d = ~0ULL;
+	cached_l1 = NULL;
 	if (!(gpccr & GPCCR_GPC)) {
 		viol("GPC disabled (GPCCR_EL3 %#llx): every PAS reaches every granule",
 		     (unsigned long long)gpccr);

@@ -19,10 +19,15 @@
  * JIT notices it when it next passes its dispatcher.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -112,6 +117,13 @@ struct Counter {
 struct cpu_vcpu final : public Dynarmic::A64::UserCallbacks {
 	std::unique_ptr<Dynarmic::A64::Jit> jit;
 	void **window = nullptr; /* the JIT's page table: a view of as->memfd, or empty */
+	/*
+	 * The JIT's code buffer as found by trim_new_jit (all 0 if not found):
+	 * [code_lo, code_keep) holds the constant pool and the prelude, which
+	 * outlive ClearCache; [code_keep, code_hi) only code that ClearCache
+	 * discards.
+	 */
+	uintptr_t code_lo = 0, code_keep = 0, code_hi = 0;
 	struct cpu_as *as = nullptr;
 	size_t pid = 0;
 	uint64_t tpidr = 0;
@@ -422,6 +434,159 @@ struct cpu_vcpu final : public Dynarmic::A64::UserCallbacks {
 	}
 };
 
+/* ---- resident memory of a new JIT ----------------------------------------- */
+
+/*
+ * Measured on dynarmic 6.4.5 (x86-64 backend), one vCPU as cpu_create
+ * configures it: constructing the JIT writes about 20 MiB, of which about
+ * 18 MiB are never read again:
+ *  - the fast-dispatch table, 2^20 entries of {~0, nullptr} (16 MiB), a
+ *    by-value member of the JIT's implementation object. With FastDispatch
+ *    off (cpu_create) neither the emitted code nor ClearCache touches it
+ *    again (ClearFastDispatchTable only runs with the optimization on);
+ *  - the untouched part of the constant pool, 2 MiB at the head of the code
+ *    buffer, zero-filled by memset; dynarmic fills it on demand.
+ * Neither is reachable through the API, so trim_new_jit finds them by their
+ * contents inside the objects that the JIT owns, and gives the pages back
+ * (MADV_DONTNEED: private anonymous pages read as zero afterwards). Zero
+ * pages stay zero, so dropping them cannot change what the JIT sees; the
+ * table is dropped only where it must lie, and only because nothing reads
+ * it. If a later dynarmic lays its objects out differently, nothing is
+ * found and nothing is dropped. Only a JIT that no other thread can reach
+ * yet (in cpu_create) or that is not running (cpu_reset) is trimmed, so no
+ * write can race with the check.
+ */
+namespace {
+
+constexpr bool FAST_DISPATCH = false; /* cpu_create's optimization flags */
+constexpr size_t HOST_PAGE = 4096;
+constexpr size_t DISPATCH_ENTRIES = 1u << 20; /* A64EmitX64::fast_dispatch_table_size */
+
+void drop_pages(uintptr_t lo, uintptr_t hi)
+{
+	lo = (lo + HOST_PAGE - 1) & ~(uintptr_t)(HOST_PAGE - 1);
+	hi &= ~(uintptr_t)(HOST_PAGE - 1);
+	if (hi > lo)
+		(void)madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
+}
+
+/* Is [base, base + size) exactly one anonymous mapping of this process? */
+bool is_anon_mapping(uintptr_t base, size_t size)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char buf[8192];
+	size_t have = 0;
+	bool found = false, done = false;
+	while (!done) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = 0;
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = 0;
+			unsigned long lo, hi, ino;
+			char perms[8];
+			if (sscanf(line, "%lx-%lx %7s %*x %*s %lu", &lo, &hi, perms, &ino) == 4 && lo == base) {
+				found = hi - lo == size && ino == 0;
+				done = true;
+				break;
+			}
+			line = nl + 1;
+		}
+		have = (size_t)(buf + have - line);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			break; /* a line longer than the buffer: give up */
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * Drop the resident pages of [lo, hi) (page-aligned) that hold only zeros;
+ * returns the end of the last page that holds something else (lo if none).
+ */
+uintptr_t drop_zero_pages(uintptr_t lo, uintptr_t hi)
+{
+	size_t n = (hi - lo) / HOST_PAGE;
+	std::vector<unsigned char> vec(n);
+	if (mincore(reinterpret_cast<void *>(lo), hi - lo, vec.data()))
+		return hi; /* keep everything */
+	uintptr_t keep = lo;
+	for (size_t i = 0; i < n; i++) {
+		if (!(vec[i] & 1))
+			continue;
+		const uint64_t *w = reinterpret_cast<const uint64_t *>(lo + i * HOST_PAGE);
+		bool zero = true;
+		for (size_t k = 0; k < HOST_PAGE / 8 && zero; k++)
+			zero = w[k] == 0;
+		if (zero)
+			drop_pages(lo + i * HOST_PAGE, lo + (i + 1) * HOST_PAGE);
+		else
+			keep = lo + (i + 1) * HOST_PAGE;
+	}
+	return keep;
+}
+
+void trim_new_jit(cpu_vcpu *v, size_t code_cache_size)
+{
+	if constexpr (FAST_DISPATCH || sizeof(Dynarmic::A64::Jit) != sizeof(void *))
+		return; /* the table is live, or Jit is no longer just its Impl pointer */
+	void *impl = *reinterpret_cast<void **>(v->jit.get());
+	size_t len = impl ? malloc_usable_size(impl) : 0;
+	if (len < DISPATCH_ENTRIES * 16)
+		return;
+	const uint64_t *w = static_cast<const uint64_t *>(impl);
+	size_t n = len / 8;
+	uintptr_t code = 0;
+	int code_candidates = 0;
+	for (size_t i = 0; i < n;) {
+		if (i + 1 < n && w[i] == ~0ull && w[i + 1] == 0) {
+			size_t start = i;
+			while (i + 1 < n && w[i] == ~0ull && w[i + 1] == 0)
+				i += 2;
+			size_t pairs = (i - start) / 2;
+			if (pairs >= DISPATCH_ENTRIES) {
+				/* the table is somewhere in the run: drop what every placement covers */
+				size_t excess = pairs - DISPATCH_ENTRIES;
+				drop_pages(reinterpret_cast<uintptr_t>(&w[start + 2 * excess]),
+					   reinterpret_cast<uintptr_t>(&w[start + 2 * DISPATCH_ENTRIES]));
+			}
+			continue;
+		}
+		/* the code buffer: Xbyak keeps its size beside its base */
+		if (w[i] == code_cache_size) {
+			for (size_t j : {i - 1, i + 1}) {
+				if (j >= n || !w[j] || (w[j] & (HOST_PAGE - 1)) || w[j] == code)
+					continue;
+				if (is_anon_mapping(w[j], code_cache_size)) {
+					code = w[j];
+					code_candidates++;
+				}
+			}
+		}
+		i++;
+	}
+	if (code_candidates != 1)
+		return;
+	v->code_lo = code;
+	v->code_hi = code + code_cache_size;
+	v->code_keep = drop_zero_pages(v->code_lo, v->code_hi);
+}
+
+/* After ClearCache: the code past the prelude is garbage. */
+void trim_cleared_jit(cpu_vcpu *v)
+{
+	if (v->code_keep)
+		drop_pages(v->code_keep, v->code_hi);
+}
+
+} // namespace
+
 /* ---- engine ------------------------------------------------------------- */
 
 extern "C" int cpu_engine_init(const struct cpu_engine_config *cfg)
@@ -532,12 +697,15 @@ extern "C" struct cpu_vcpu *cpu_create(void)
 		 * return-stack buffer stays (RET-heavy code is 2.4x slower
 		 * without it, and RET loops still reach the dispatcher).
 		 */
-		c.optimizations = Dynarmic::all_safe_optimizations & ~Dynarmic::OptimizationFlag::FastDispatch;
+		c.optimizations = Dynarmic::all_safe_optimizations;
+		if (!FAST_DISPATCH)
+			c.optimizations &= ~Dynarmic::OptimizationFlag::FastDispatch;
 		v->jit = std::make_unique<Dynarmic::A64::Jit>(c);
 	} catch (...) {
 		goto fail;
 	}
 	v->slice = engine.timeslice;
+	trim_new_jit(v, engine.code_cache_size);
 	return v;
 fail:
 	if (v) {
@@ -603,6 +771,12 @@ extern "C" struct cpu_as *cpu_vcpu_as(const struct cpu_vcpu *v)
 extern "C" void cpu_reset(struct cpu_vcpu *v)
 {
 	cpu_detach(v);
+	/*
+	 * The code past the prelude is garbage now: a cache clear is pending
+	 * since the last detach, and cpu_attach requests another before the
+	 * JIT can run again.
+	 */
+	trim_cleared_jit(v);
 	v->jit->Reset();
 	v->jit->ClearHalt(HALT_KICK | HALT_EXCEPTION | HaltReason::MemoryAbort);
 	v->jit->ClearExclusiveState();
@@ -629,33 +803,52 @@ extern "C" void cpu_vcpu_invalidate(struct cpu_vcpu *v, uint64_t va, size_t len)
  * The first block a process compiles builds dynarmic's decoder tables
  * (measured 170-250 ms, once per process). Do it here, ahead of the first
  * container: run `add x0, x0, #1; brk #0` on a throw-away address space.
+ * The vCPU that ran it is reset (as cpu_put does) and returned: constructing
+ * a JIT costs as much as the warm-up saves, so the pool keeps it.
  */
-extern "C" void cpu_engine_warmup(void)
+static struct cpu_vcpu *warmup_run(void)
 {
-	static std::once_flag once;
-	std::call_once(once, [] {
-		struct cpu_as *as = cpu_as_create();
-		void *page = mmap(nullptr, CPU_PAGE_SIZE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		struct cpu_vcpu *v = cpu_create();
-		if (as && page != MAP_FAILED && v) {
-			uint32_t *code = static_cast<uint32_t *>(page);
-			code[0] = 0x91000400; /* add x0, x0, #1 */
-			code[1] = 0xd4200000; /* brk #0 */
-			cpu_as_map(as, 0x1000, page, CPU_PAGE_SIZE, CPU_PROT_RX);
-			cpu_attach(v, as);
+	struct cpu_as *as = cpu_as_create();
+	void *page = mmap(nullptr, CPU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	struct cpu_vcpu *v = cpu_create();
+	bool ran = false;
+
+	if (as && page != MAP_FAILED && v) {
+		uint32_t *code = static_cast<uint32_t *>(page);
+		code[0] = 0x91000400; /* add x0, x0, #1 */
+		code[1] = 0xd4200000; /* brk #0 */
+		if (cpu_as_map(as, 0x1000, page, CPU_PAGE_SIZE, CPU_PROT_RX) == 0 && cpu_attach(v, as) == 0) {
 			cpu_set_pc(v, 0x1000);
 			cpu_exit e;
-			cpu_run(v, &e);
-			cpu_detach(v);
+			ran = cpu_run(v, &e) == 0 && e.kind == CPU_EXIT_BRK;
+			cpu_reset(v); /* detaches */
 		}
-		if (v)
-			cpu_destroy(v);
-		if (as)
-			cpu_as_destroy(as);
-		if (page != MAP_FAILED)
-			munmap(page, CPU_PAGE_SIZE);
-	});
+	}
+	if (v && !ran) {
+		cpu_destroy(v);
+		v = nullptr;
+	}
+	if (as)
+		cpu_as_destroy(as);
+	if (page != MAP_FAILED)
+		munmap(page, CPU_PAGE_SIZE);
+	return v;
+}
+
+static std::once_flag warmup_once;
+
+extern "C" struct cpu_vcpu *cpu_engine_warmup_keep(void)
+{
+	struct cpu_vcpu *kept = nullptr;
+
+	std::call_once(warmup_once, [&kept] { kept = warmup_run(); });
+	return kept;
+}
+
+extern "C" void cpu_engine_warmup(void)
+{
+	cpu_destroy(cpu_engine_warmup_keep());
 }
 
 /* ---- running ------------------------------------------------------------ */

@@ -60,6 +60,14 @@ static inline uint64_t cpu_as_pte(const struct cpu_as *as, uint64_t va)
 int cpu_as_link_vcpu(struct cpu_as *as, struct cpu_vcpu *vcpu);
 void cpu_as_unlink_vcpu(struct cpu_as *as, struct cpu_vcpu *vcpu);
 
+/*
+ * cpu_engine_warmup that keeps its vCPU: the first call in the process
+ * warms the engine up and returns the vCPU that ran the warm-up, reset and
+ * detached like one cpu_put gives back (NULL if the warm-up failed); later
+ * calls return NULL. Implemented by cpu.cpp, used by cpu_pool_init.
+ */
+struct cpu_vcpu *cpu_engine_warmup_keep(void);
+
 /* Implemented by cpu.cpp: queue a code-cache invalidation on one vCPU (thread-safe). */
 void cpu_vcpu_invalidate(struct cpu_vcpu *vcpu, uint64_t va, size_t len);
 

@@ -62,17 +62,25 @@ static void *refill_main(void *arg)
 
 int cpu_pool_init(unsigned target)
 {
-	cpu_engine_warmup();
+	/* the warm-up's vCPU is the first of the stock (a JIT construction saved) */
+	struct cpu_vcpu *warm = cpu_engine_warmup_keep();
+
 	pthread_mutex_lock(&pool.lock);
 	unsigned cap = target * 2 > 4 ? target * 2 : 4;
 	if (cap > pool.cap) {
 		struct cpu_vcpu **s = realloc(pool.stock, cap * sizeof(*s));
 		if (!s) {
 			pthread_mutex_unlock(&pool.lock);
+			cpu_destroy(warm);
 			return -ENOMEM;
 		}
 		pool.stock = s;
 		pool.cap = cap;
+	}
+	if (warm && (!target || !push_locked(warm))) {
+		pthread_mutex_unlock(&pool.lock);
+		cpu_destroy(warm);
+		pthread_mutex_lock(&pool.lock);
 	}
 	pool.target = target;
 	while (pool.n < target) {

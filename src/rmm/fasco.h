@@ -222,9 +222,9 @@ bool fasco_rec_exception(struct rec *rec, struct granule *g_rec, const struct pl
  * parked REC, wait up to FASCO_EXITLESS_WAIT_NS for the System Realm's
  * COMPLETE (no lock held while waiting). Returns true when it came and the
  * REC runs on (*exit zeroed); false with *exit the exit to take: the forward
- * exit as posted (timed out: the REC stays parked until its next
- * REC_ENTER, and COMPLETE then leaves the resume to the host), or what
- * fasco_rec_resume says (the REC ended, or was kicked).
+ * exit as posted (timed out, or the REC ended: it stays parked until its
+ * next REC_ENTER, and COMPLETE leaves the resume to the host), or what
+ * fasco_rec_resume says (the REC was kicked).
  */
 bool fasco_rec_wait(struct rec *rec, struct granule *g_rec, struct rmi_rec_exit *exit);
 

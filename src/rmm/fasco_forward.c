@@ -232,6 +232,16 @@ bool fasco_rec_wait(struct rec *rec, struct granule *g_rec, struct rmi_rec_exit 
 	/* COMPLETE reads `waiting` under this lock: it and the timeout agree. */
 	granule_lock(g_rec);
 	f->waiting = false;
+	if (f->state == RB_CHAN_EXITED) {
+		/*
+		 * An end is not resumed in place (COMPLETE said so): the host
+		 * hears of it only when the System Realm names the REC, as
+		 * without exitless (init's main thread ending while its other
+		 * threads go on is not the container's end).
+		 */
+		granule_unlock(g_rec);
+		return false;
+	}
 	if (!request_completed(f)) {
 		granule_unlock(g_rec);
 		plat_count(PLAT_CNT_EXITLESS_MISS);

@@ -468,8 +468,11 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 		__atomic_store_n(&f->state, RB_CHAN_DONE, __ATOMIC_RELEASE);
 	}
 	fasco_channel_publish(c->crec);
-	/* X1: 1 if a parked REC_ENTER resumes the REC itself (exitless), 0 if the host must. */
-	x[1] = f->waiting ? 1 : 0;
+	/*
+	 * X1: 1 if a parked REC_ENTER resumes the REC itself (exitless), 0 if
+	 * the host must. An EXIT never resumes in place (fasco_rec_wait).
+	 */
+	x[1] = f->waiting && !(flags & RB_COMPLETE_EXIT) ? 1 : 0;
 	return RSI_SUCCESS;
 }
 

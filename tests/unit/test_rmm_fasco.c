@@ -373,15 +373,20 @@ static void test_exitless(void **state)
 	assert_int_equal(ct.result[0], ENOSYS_RET);
 	assert_int_equal(ct.result[1], ENOSYS_RET);
 	assert_int_equal(srv.enosys[1], 0x1234);
-	/* both requests (0x1234, exit_group) were forwarded: each resumed in place or timed out */
+	/*
+	 * Both requests (0x1234, exit_group) were forwarded. 0x1234 resumed in
+	 * place or timed out (a forward exit); the exit_group never resumes in
+	 * place: its REC_ENTER gives the forward exit (a miss if its wait ran
+	 * out first) and the next one RB_EXITED, as the host enters an ended
+	 * REC only when the System Realm names it.
+	 */
 	uint64_t hits = plat_counter_read(PLAT_CNT_EXITLESS) - hit0;
 	uint64_t misses = plat_counter_read(PLAT_CNT_EXITLESS_MISS) - miss0 - 1;
 	assert_int_equal(fx_counter(cont.r.rd, 0) - fwd0, 2);
-	assert_int_equal(hits + misses, 2);
-	assert_int_equal(forwards, misses);
-	/* no wait ran out: the exit_group's COMPLETE said the waiting REC_ENTER resumes it */
-	if (misses == 0)
-		assert_int_equal(srv.complete_x1, 1);
+	assert_true(hits <= 1);
+	assert_int_equal(hits + forwards, 2);
+	assert_true(misses == forwards - 1 || misses == forwards);
+	assert_int_equal(srv.complete_x1, 0); /* the exit_group's COMPLETE leaves it to the host */
 	printf("fasco: exitless: %llu of 2 requests resumed in place\n", (unsigned long long)hits);
 	fx_cont_teardown(&cont, &sys);
 	fx_inv_ok();

@@ -68,6 +68,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_COMMON_OBJS) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBCORE) $(LDLIBS) -lcmocka
 
+# test_random_rmi's sequence is split into tests/unit/random_rmi/*.c (not
+# test_*.c, so no binaries of their own); they link into it alone.
+RANDOM_RMI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/random_rmi/*.c))
+$(BUILD)/tests/test_random_rmi: $(BUILD)/tests/unit/test_random_rmi.o $(RANDOM_RMI_OBJS) \
+		$(TEST_COMMON_OBJS) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(RANDOM_RMI_OBJS) $(TEST_COMMON_OBJS) $(LIBCORE) $(LDLIBS) -lcmocka
+
 setup:
 	scripts/setup.sh
 

@@ -1,16 +1,16 @@
 /*
  * Fuzz target: the RMI dispatcher and, through REC_ENTER of native guests,
  * RSI and PSCI. It is the random RMI sequence of tests/unit/test_random_rmi.c
- * (its host model, argument generators biased toward valid granules and
- * IPAs, multi-step plans, guest, and oracles), compiled into this file
- * unchanged, with the fuzzer's bytes in place of its PRNG: after every step
- * (inv_check runs after every call) the next 8 input bytes become the PRNG
- * state for the following step, so each step's command, arguments and plan
- * decisions come from the input. The sequence ends when the input does;
- * then every realm is torn down through RMI and every granule must be NS
- * again. A violated invariant, a model mismatch or a failed teardown
- * aborts (cmocka failures abort with CMOCKA_TEST_ABORT=1), so libFuzzer
- * saves the input. One machine (64 MiB) is booted per input.
+ * and tests/unit/random_rmi/ (its host model, argument generators biased
+ * toward valid granules and IPAs, multi-step plans, guest, and oracles),
+ * compiled into this file unchanged, with the fuzzer's bytes in place of its
+ * PRNG: after every step (inv_check runs after every call) the next 8 input
+ * bytes become the PRNG state for the following step, so each step's
+ * command, arguments and plan decisions come from the input. The sequence
+ * ends when the input does; then every realm is torn down through RMI and
+ * every granule must be NS again. A violated invariant, a model mismatch or
+ * a failed teardown aborts (cmocka failures abort with CMOCKA_TEST_ABORT=1),
+ * so libFuzzer saves the input. One machine (64 MiB) is booted per input.
  *
  * Its per-call watchdog (alarm, SIGALRM) is left to libFuzzer's -timeout,
  * which saves the input of a call that never returns.
@@ -27,6 +27,11 @@ static int fz_inv_check(char *why, size_t len);
 #define main random_rmi_main
 #define alarm(s) ((void)(s), 0u)
 #define signal(sig, handler) ((void)(sig), (void)(handler), SIG_DFL)
+#include "../unit/random_rmi/args.c"
+#include "../unit/random_rmi/exec.c"
+#include "../unit/random_rmi/guest.c"
+#include "../unit/random_rmi/model.c"
+#include "../unit/random_rmi/plans.c"
 #include "../unit/test_random_rmi.c"
 #undef inv_check
 #undef main
@@ -43,12 +48,12 @@ static int fz_inv_check(char *why, size_t len)
 	uint64_t v = 0;
 
 	if (in_left == 0) {
-		M.step = UINT64_MAX / 2; /* input used up: the sequence ends, tear down */
+		rr_model.step = UINT64_MAX / 2; /* input used up: the sequence ends, tear down */
 		return r;
 	}
 	for (unsigned i = 0; i < 8 && in_left; i++, in_left--)
 		v |= (uint64_t)*in++ << (8 * i);
-	rng_state = v;
+	rr_rng_state = v;
 	return r;
 }
 

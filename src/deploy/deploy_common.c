@@ -164,3 +164,24 @@ int deploy_start_gate_pass(char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "the container was not started: %s", strerror(-r));
 	return r < 0 ? r : 0;
 }
+
+int deploy_exec_slot_take(int pids[DEPLOY_EXEC_SLOTS], char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < DEPLOY_EXEC_SLOTS; i++) {
+		if (pids[i] == 0) {
+			pids[i] = -1;
+			return i;
+		}
+	}
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", DEPLOY_EXEC_SLOTS);
+	return -EAGAIN;
+}
+
+int deploy_exec_slot_find(const int pids[DEPLOY_EXEC_SLOTS], int pid)
+{
+	for (int i = 0; pid > 0 && i < DEPLOY_EXEC_SLOTS; i++)
+		if (pids[i] == pid)
+			return i;
+	return -1;
+}

@@ -47,4 +47,17 @@ void deploy_random(void *buf, size_t len);
  */
 int deploy_start_gate_pass(char *errbuf, size_t errlen);
 
+/*
+ * Exec sessions (runc exec): slot s owns the console streams
+ * DEPLOY_EXEC_CONSOLE(s) .. +2 (stdin, stdout, stderr of the process). A
+ * deployment keeps int pids[DEPLOY_EXEC_SLOTS] (0: free, -1: starting, else
+ * the process) under its own lock, which the callers below hold.
+ */
+#define DEPLOY_EXEC_SLOTS ((LIBOS_CONSOLE_MAX - 3) / 3)
+#define DEPLOY_EXEC_CONSOLE(s) (3 + 3 * (s))
+/* A free slot, now marked starting; -EAGAIN (errbuf says why) if all are taken. */
+int deploy_exec_slot_take(int pids[DEPLOY_EXEC_SLOTS], char *errbuf, size_t errlen);
+/* The slot of process pid (> 0), or -1. */
+int deploy_exec_slot_find(const int pids[DEPLOY_EXEC_SLOTS], int pid);
+
 #endif /* DEPLOY_DEPLOY_COMMON_H */

@@ -135,7 +135,7 @@ static struct {
 	int fds[3];
 	/* deploy_exec's processes: console streams 3.. (-1: none), their pid per slot */
 	int xfds[LIBOS_CONSOLE_MAX];
-	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3];
+	int xpid[DEPLOY_EXEC_SLOTS];
 	volatile bool shutdown;
 	bool running;
 	char id[256];
@@ -842,8 +842,7 @@ static bool none_running(const char *id)
 
 int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
 {
-	const int nslots = (int)(sizeof(ctx.xpid) / sizeof(ctx.xpid[0]));
-	int slot = -1, pid;
+	int slot, pid;
 
 	if (errbuf && errlen)
 		errbuf[0] = 0;
@@ -856,27 +855,20 @@ int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, siz
 		return -ESRCH;
 	}
 	pthread_mutex_lock(&ctx.mu);
-	for (int i = 0; i < nslots; i++)
-		if (ctx.xpid[i] == 0) {
-			slot = i;
-			ctx.xpid[i] = -1; /* taken */
-			break;
-		}
+	slot = deploy_exec_slot_take(ctx.xpid, errbuf, errlen);
 	if (slot >= 0)
 		for (int k = 0; k < 3; k++)
-			ctx.xfds[3 + 3 * slot + k] = req->fds[k];
+			ctx.xfds[DEPLOY_EXEC_CONSOLE(slot) + k] = req->fds[k];
 	pthread_mutex_unlock(&ctx.mu);
-	if (slot < 0) {
-		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
-		return -EAGAIN;
-	}
+	if (slot < 0)
+		return slot;
 	struct libos_spawn_req sr = {
 		.args = req->args,
 		.env = req->env,
 		.cwd = req->cwd,
 		.uid = req->uid,
 		.gid = req->gid,
-		.console_base = 3 + 3 * slot,
+		.console_base = DEPLOY_EXEC_CONSOLE(slot),
 		.terminal = req->terminal,
 	};
 	pid = libos_spawn(&sr, errbuf, errlen);
@@ -886,7 +878,7 @@ int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, siz
 	} else {
 		ctx.xpid[slot] = 0;
 		for (int k = 0; k < 3; k++)
-			ctx.xfds[3 + 3 * slot + k] = -1;
+			ctx.xfds[DEPLOY_EXEC_CONSOLE(slot) + k] = -1;
 	}
 	pthread_mutex_unlock(&ctx.mu);
 	return pid;
@@ -894,13 +886,10 @@ int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, siz
 
 int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 {
-	const int nslots = (int)(sizeof(ctx.xpid) / sizeof(ctx.xpid[0]));
-	int r, slot = -1;
+	int r, slot;
 
 	pthread_mutex_lock(&ctx.mu);
-	for (int i = 0; i < nslots; i++)
-		if (pid > 0 && ctx.xpid[i] == pid)
-			slot = i;
+	slot = deploy_exec_slot_find(ctx.xpid, pid);
 	pthread_mutex_unlock(&ctx.mu);
 	if (slot < 0) {
 		if (shim_running(id))
@@ -919,7 +908,7 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 	pthread_mutex_lock(&ctx.mu);
 	ctx.xpid[slot] = 0;
 	for (int k = 0; k < 3; k++)
-		ctx.xfds[3 + 3 * slot + k] = -1;
+		ctx.xfds[DEPLOY_EXEC_CONSOLE(slot) + k] = -1;
 	pthread_mutex_unlock(&ctx.mu);
 	return r;
 }

@@ -7,6 +7,8 @@
  */
 #include "deploy/realm_host.h"
 
+#include "deploy/deploy_common.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 
 static struct {
 	pthread_mutex_t mu;
-	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3]; /* the process per console slot (-1: starting) */
+	int xpid[DEPLOY_EXEC_SLOTS]; /* the process per console slot (-1: starting) */
 } X = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 void realm_exec_reset(void)
@@ -31,11 +33,10 @@ void realm_exec_reset(void)
 
 int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
 {
-	const int nslots = (int)(sizeof(X.xpid) / sizeof(X.xpid[0]));
 	struct pal_realm_exec h = {0};
 	size_t len = sizeof(h);
 	uint8_t *buf;
-	int slot = -1, argc = 0, envc = 0;
+	int slot, argc = 0, envc = 0;
 	int64_t r;
 
 	for (; req->args[argc]; argc++)
@@ -55,19 +56,13 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 	if (buf == NULL)
 		return -ENOMEM;
 	pthread_mutex_lock(&X.mu);
-	for (int i = 0; i < nslots; i++)
-		if (X.xpid[i] == 0) {
-			slot = i;
-			X.xpid[i] = -1;
-			break;
-		}
+	slot = deploy_exec_slot_take(X.xpid, errbuf, errlen);
 	pthread_mutex_unlock(&X.mu);
 	if (slot < 0) {
 		free(buf);
-		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
-		return -EAGAIN;
+		return slot;
 	}
-	h.console_base = (uint32_t)(3 + 3 * slot);
+	h.console_base = (uint32_t)DEPLOY_EXEC_CONSOLE(slot);
 	h.uid = req->uid;
 	h.gid = req->gid;
 	h.terminal = req->terminal;
@@ -114,14 +109,11 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 
 int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 {
-	const int nslots = (int)(sizeof(X.xpid) / sizeof(X.xpid[0]));
-	int slot = -1;
+	int slot;
 	int64_t r;
 
 	pthread_mutex_lock(&X.mu);
-	for (int i = 0; i < nslots; i++)
-		if (pid > 0 && X.xpid[i] == pid)
-			slot = i;
+	slot = deploy_exec_slot_find(X.xpid, pid);
 	pthread_mutex_unlock(&X.mu);
 	if (slot < 0)
 		return -ESRCH;
@@ -135,7 +127,7 @@ int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 	}
 	if (r == -ETIMEDOUT)
 		return -ETIMEDOUT;
-	realm_set_xfds((unsigned)(3 + 3 * slot), NULL);
+	realm_set_xfds((unsigned)DEPLOY_EXEC_CONSOLE(slot), NULL);
 	pthread_mutex_lock(&X.mu);
 	X.xpid[slot] = 0;
 	pthread_mutex_unlock(&X.mu);

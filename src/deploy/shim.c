@@ -118,7 +118,7 @@ static struct {
 	pthread_cond_t done_cv; /* a request was served, or the run ended */
 	pthread_mutex_t ask_mu; /* one request at a time */
 	int xfds[LIBOS_CONSOLE_MAX]; /* exec sessions' host fds by console stream (-1: none) */
-	int xpid[(LIBOS_CONSOLE_MAX - 3) / 3]; /* the process per console slot (-1: starting) */
+	int xpid[DEPLOY_EXEC_SLOTS]; /* the process per console slot (-1: starting) */
 	uint64_t c0[PLAT_CNT_NR]; /* platform counters when the container started */
 } H = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .cv = PTHREAD_COND_INITIALIZER,
@@ -397,33 +397,26 @@ int shim_stats(const char *id, struct rb_live_stats *out)
 
 int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
 {
-	const int nslots = (int)(sizeof(H.xpid) / sizeof(H.xpid[0]));
-	int slot = -1, pid;
+	int slot, pid;
 
 	if (errbuf && errlen)
 		errbuf[0] = 0;
 	pthread_mutex_lock(&H.mu);
-	for (int i = 0; i < nslots; i++)
-		if (H.xpid[i] == 0) {
-			slot = i;
-			H.xpid[i] = -1; /* taken */
-			break;
-		}
+	slot = deploy_exec_slot_take(H.xpid, errbuf, errlen);
 	if (slot >= 0)
 		for (int k = 0; k < 3; k++)
-			__atomic_store_n(&H.xfds[3 + 3 * slot + k], req->fds[k], __ATOMIC_RELAXED);
+			__atomic_store_n(&H.xfds[DEPLOY_EXEC_CONSOLE(slot) + k], req->fds[k],
+					 __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&H.mu);
-	if (slot < 0) {
-		snprintf(errbuf, errlen, "too many exec sessions at once (%d)", nslots);
-		return -EAGAIN;
-	}
+	if (slot < 0)
+		return slot;
 	struct libos_spawn_req sr = {
 		.args = req->args,
 		.env = req->env,
 		.cwd = req->cwd,
 		.uid = req->uid,
 		.gid = req->gid,
-		.console_base = 3 + 3 * slot,
+		.console_base = DEPLOY_EXEC_CONSOLE(slot),
 		.terminal = req->terminal,
 	};
 	struct shim_req q = {.kind = SR_SPAWN, .spawn = &sr, .errbuf = errbuf, .errlen = errlen};
@@ -439,7 +432,7 @@ int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_
 	} else {
 		H.xpid[slot] = 0;
 		for (int k = 0; k < 3; k++)
-			__atomic_store_n(&H.xfds[3 + 3 * slot + k], -1, __ATOMIC_RELAXED);
+			__atomic_store_n(&H.xfds[DEPLOY_EXEC_CONSOLE(slot) + k], -1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&H.mu);
 	return pid;
@@ -447,13 +440,10 @@ int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_
 
 int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 {
-	const int nslots = (int)(sizeof(H.xpid) / sizeof(H.xpid[0]));
-	int r, slot = -1;
+	int r, slot;
 
 	pthread_mutex_lock(&H.mu);
-	for (int i = 0; i < nslots; i++)
-		if (pid > 0 && H.xpid[i] == pid)
-			slot = i;
+	slot = deploy_exec_slot_find(H.xpid, pid);
 	pthread_mutex_unlock(&H.mu);
 	if (slot < 0)
 		return -ESRCH;
@@ -475,7 +465,7 @@ int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 	pthread_mutex_lock(&H.mu);
 	H.xpid[slot] = 0;
 	for (int k = 0; k < 3; k++)
-		__atomic_store_n(&H.xfds[3 + 3 * slot + k], -1, __ATOMIC_RELAXED);
+		__atomic_store_n(&H.xfds[DEPLOY_EXEC_CONSOLE(slot) + k], -1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&H.mu);
 	return r < 0 ? -ESRCH : 0;
 }

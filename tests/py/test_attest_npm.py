@@ -10,7 +10,8 @@ realm token with the RAK its claims carry), checks the binding and decodes
 every claim with npm's cbor; the claims must equal what
 `realmbox verify --format json` prints, the challenge must be ours and the
 RIM the one the realm read. A flipped bit in either signature or in the
-platform payload must be rejected by cose-js and by realmbox verify.
+platform payload must be rejected by cose-js and by realmbox verify, and
+an oversized file by realmbox verify.
 
 Needs node and npm and the npm registry (the test fails with the reason
 when the install fails).
@@ -145,6 +146,14 @@ def main():
             p = run("verify", badf, "--platform-key", pemf, ok=False)
             check(p.returncode == 1 and ours_says in p.stderr,
                   f"realmbox verify rejects it: {p.stderr.strip()[:90]}")
+
+        # A file too large to be a token: refused before it is parsed.
+        big = os.path.join(tmp, "big.cbor")
+        with open(big, "wb") as f:
+            f.write(token + bytes(65 * 1024))
+        p = run("verify", big, "--platform-key", pemf, ok=False)
+        check(p.returncode == 1 and "larger than 65536 bytes: not a token" in p.stderr,
+              f"realmbox verify refuses an oversized file: {p.stderr.strip()[-60:]}")
 
     if failures:
         sys.exit(f"{len(failures)} check(s) failed")

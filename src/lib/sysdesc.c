@@ -456,3 +456,36 @@ bool sysdesc_frame_allows(bool svc, unsigned nr, uint64_t sp, uint64_t va, uint6
 	 */
 	return dir == IN || (dir == OUT && sigret_out);
 }
+
+/* One robust entry (bit 0 of a link is the PI flag): its next pointer or its futex word. */
+static bool robust_entry_allows(uint64_t e, uint64_t off, uint64_t va, uint64_t len,
+				unsigned dir, bool next_too)
+{
+	e &= ~1ULL;
+	if (next_too && dir == SYSDESC_DIR_IN && sysdesc_inside(va, len, e, 8))
+		return true;
+	return sysdesc_inside(va, len, e + off, 4);
+}
+
+bool sysdesc_robust_allows(uint64_t head, uint64_t va, uint64_t len, unsigned dir,
+			   const struct sysdesc_mem *m)
+{
+	uint64_t h[3], e;
+
+	if (head == 0 || len == 0)
+		return false;
+	if (dir == SYSDESC_DIR_IN && sysdesc_inside(va, len, head, sizeof(h)))
+		return true;
+	if (len > 8 || m->read(m->ctx, head, h, sizeof(h)))
+		return false;
+	if (h[2] && robust_entry_allows(h[2], h[1], va, len, dir, false))
+		return true;
+	e = h[0];
+	for (unsigned n = 0; n < SYSDESC_ROBUST_MAX && (e & ~1ULL) != head; n++) {
+		if (robust_entry_allows(e, h[1], va, len, dir, true))
+			return true;
+		if (m->read(m->ctx, e & ~1ULL, &e, sizeof(e)))
+			return false;
+	}
+	return false;
+}

@@ -53,4 +53,17 @@ bool sysdesc_frame_allows(bool svc, unsigned nr, uint64_t sp, uint64_t va, uint6
  */
 bool sysdesc_inside(uint64_t va, uint64_t len, uint64_t base, uint64_t size);
 
+/*
+ * The robust-futex rule for a thread's end (Linux's exit_robust_list):
+ * given the head the thread registered with set_robust_list (24 bytes:
+ * next, futex_offset, list_op_pending), is [va, va+len) the head (IN), an
+ * entry's next pointer (IN, 8 bytes) or an entry's futex word at
+ * entry + futex_offset (IN or OUT, 4 bytes), for an entry on the list
+ * (at most SYSDESC_ROBUST_MAX, the list read through m) or the pending one?
+ * The caller decides when a thread is ending; false on any unreadable link.
+ */
+#define SYSDESC_ROBUST_MAX 2048
+bool sysdesc_robust_allows(uint64_t head, uint64_t va, uint64_t len, unsigned dir,
+			   const struct sysdesc_mem *m);
+
 #endif /* LIB_SYSDESC_H */

@@ -97,8 +97,11 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 
 	if (dir == OUT && len == 4 && f->ctid != 0 && va == f->ctid && ending)
 		return true;
-	/* ... and the head of its robust futex list read (set_robust_list's 24 bytes) */
-	if (dir == IN && f->robust != 0 && ending && sysdesc_inside(va, len, f->robust, 24))
+	/*
+	 * ... and its robust futex list walked (set_robust_list's head, the
+	 * entries' links, their futex words read and marked OWNER_DIED)
+	 */
+	if (f->robust != 0 && ending && sysdesc_robust_allows(f->robust, va, len, dir, &m))
 		return true;
 	/* Signal frames below sp; rt_sigreturn's frame at sp (read only, in the RMM). */
 	if (sysdesc_frame_allows(svc, (unsigned)f->nr, f->sp, va, len, dir, false))

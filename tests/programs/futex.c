@@ -3,7 +3,10 @@
  * ETIMEDOUT with relative, absolute and CLOCK_REALTIME timeouts), WAKE
  * counts, CMP_REQUEUE, bitsets, WAKE_OP, EINTR against SA_RESTART, and
  * with the argument "robust": robust mutexes whose owner dies (EOWNERDEAD),
- * get_robust_list (qemu-aarch64 lacks robust lists: tests/py/test_libos_sig.py).
+ * get_robust_list, and a process-shared robust mutex in MAP_SHARED memory
+ * whose owner process is killed by SIGKILL while it sleeps in a system call
+ * or spins in user code (qemu-aarch64 lacks robust lists:
+ * tests/py/test_libos_sig.py).
  * Waiters are counted with CMP_REQUEUE onto the same word (it returns
  * how many waiters it found without moving them), so no step depends on
  * timing.
@@ -16,7 +19,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -322,12 +327,66 @@ static void robust(void)
 	pthread_join(th, NULL);
 }
 
+/*
+ * A process-shared robust mutex in MAP_SHARED memory; a child takes it and
+ * then sleeps in read() (in_call) or spins in user code; the parent kills
+ * it with SIGKILL and must get EOWNERDEAD (within 5 s, not a hang).
+ */
+static void robust_killed(int in_call)
+{
+	pthread_mutex_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				  -1, 0);
+	pthread_mutexattr_t at;
+	int ready[2], never[2], st = 0;
+	char c;
+
+	if (m == MAP_FAILED || pipe(ready) || pipe(never)) {
+		printf("robust killed: set-up failed: %s\n", strerror(errno));
+		return;
+	}
+	pthread_mutexattr_init(&at);
+	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(m, &at);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_mutex_lock(m);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		if (in_call)
+			(void)read(never[0], &c, 1); /* killed in here */
+		for (;;)
+			__asm__ volatile("" ::: "memory"); /* or here */
+	}
+	if (read(ready[0], &c, 1) != 1)
+		printf("robust killed: the child did not lock\n");
+	if (in_call)
+		ms_sleep(50); /* into its read() */
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	int r = pthread_mutex_timedlock(m, &ts);
+	printf("lock after the owner process was killed %s: %s\n",
+	       in_call ? "in a system call" : "in user code",
+	       r == EOWNERDEAD ? "EOWNERDEAD" : strerror(r));
+	if (r == EOWNERDEAD || r == 0) {
+		pthread_mutex_consistent(m);
+		pthread_mutex_unlock(m);
+	}
+	close(ready[0]), close(ready[1]), close(never[0]), close(never[1]);
+	munmap(m, 4096);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && strcmp(argv[1], "robust") == 0) {
 		/* qemu-aarch64 has no robust lists (ENOSYS): the oracle cannot run this part */
 		robust();
+		robust_killed(0);
+		robust_killed(1);
 		printf("futex robust: done\n");
 		return 0;
 	}

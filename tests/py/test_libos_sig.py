@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Library OS behaviour the qemu-aarch64 oracle cannot show, checked under
-`realmbox run --isolation none` against fixed expectations: robust futexes
+`realmbox run --isolation none`, `realm` and `shim` against fixed expectations: robust futexes
 (qemu-user answers set_robust_list with ENOSYS), fault details qemu-user
 reports differently from Linux (SIGILL's si_code, SIGBUS's si_addr), and
 /proc and /sys as
@@ -8,7 +8,7 @@ programs read them (the oracle's chroot mounts neither, and their values
 differ from any host anyway: the checks assert structure, not numbers).
 The differential suites (test_differential_*.py) cover the rest.
 
-  python3 tests/py/test_libos_sig.py [-k NAME] [-v] [--isolation none|realm|shim]
+  python3 tests/py/test_libos_sig.py [-k NAME] [-v] [--isolation MODE[,MODE...]]
 """
 import argparse
 import os
@@ -26,11 +26,33 @@ def lines(out):
     return out.decode(errors="replace").splitlines()
 
 
-def check_robust(out):
+# Robust futexes of a thread that dies other than through exit/exit_group (a
+# process killed by a signal while in a system call; in shim mode also one
+# killed before it went back to user code after its last call, as the
+# "user code" case is on one host thread: its write() is still its trap):
+# the RMM and the mini-OS allow the robust-list walk only at a thread's end
+# they can see (exit, exit_group, a KICK in realm mode, a task preempted in
+# user code in shim mode), so these owners' waiters time out instead of
+# getting EOWNERDEAD. Reported each run, not failed: a known gap.
+ROBUST_KNOWN_GAPS = {
+    "realm": ["lock after the owner process was killed in a system call: EOWNERDEAD"],
+    "shim": ["lock after the owner process was killed in user code: EOWNERDEAD",
+             "lock after the owner process was killed in a system call: EOWNERDEAD"],
+}
+
+
+def check_robust(out, mode="none"):
     want = ["get_robust_list: 0 len 24 head set 1", "set_robust_list bad len: EINVAL",
             "lock after the owner died: EOWNERDEAD",
-            "blocked lock when the owner died: EOWNERDEAD", "futex robust: done"]
-    return [f"missing line {w!r}" for w in want if w not in lines(out)]
+            "blocked lock when the owner died: EOWNERDEAD",
+            "lock after the owner process was killed in user code: EOWNERDEAD",
+            "lock after the owner process was killed in a system call: EOWNERDEAD",
+            "futex robust: done"]
+    gaps = ROBUST_KNOWN_GAPS.get(mode, [])
+    for w in gaps:
+        if w not in lines(out):
+            print(f"         known gap ({mode}): no line {w!r}")
+    return [f"missing line {w!r}" for w in want if w not in lines(out) and w not in gaps]
 
 
 def section(out, name):
@@ -81,7 +103,7 @@ echo '== end'
 NUM = r"\d+"
 
 
-def check_proc(out):
+def check_proc(out, mode="none"):
     errs = []
     sec = lambda n: section(out, n)  # noqa: E731
     ci = sec("cpuinfo")
@@ -160,12 +182,12 @@ def check_proc(out):
     return errs
 
 
-def check_exact(out):
+def check_exact(out, mode="none"):
     want = ["exact: SIGBUS si_addr right 1", "exact: SIGILL ILL_ILLOPC 1", "sigsem: done"]
     return [f"missing line {w!r}" for w in want if w not in lines(out)]
 
 
-def check_shmem_exact(out):
+def check_shmem_exact(out, mode="none"):
     want = ["exact: its name: /memfd:test (deleted)", "exact: madvise bad advice: Invalid argument",
             "exact: madvise over a hole: Cannot allocate memory", "shmem: done"]
     return [f"missing line {w!r}" for w in want if w not in lines(out)]
@@ -189,24 +211,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k")
     ap.add_argument("-v", action="store_true")
-    ap.add_argument("--isolation", default="none")
+    ap.add_argument("--isolation", default="none,realm,shim",
+                    help="modes, comma-separated (default: all three)")
     args = ap.parse_args()
     d.rbenv.need_realmbox()
     fails = 0
-    for case, check in CASES:
+    for mode, (case, check) in [(m, c) for m in args.isolation.split(",") for c in CASES]:
         if args.k and args.k not in case.name:
             continue
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="rb-sig-") as tmp:
             b = d._write_bundle(tmp, case)
-            r = d.run_realmbox(b, "sig-" + case.name, args.isolation, stdin=case.stdin,
+            r = d.run_realmbox(b, "sig-" + case.name, mode, stdin=case.stdin,
                                timeout=case.timeout)
         errs = []
         if r.status != case.expect_status:
             errs.append(f"exit status {r.status} ({r.note}), want {case.expect_status}")
-        errs += check(r.stdout)
+        errs += check(r.stdout, mode)
         ms = (time.monotonic() - t0) * 1000
-        print(f"{'pass' if not errs else 'FAIL':6} {case.name:28} {ms:7.0f} ms")
+        print(f"{'pass' if not errs else 'FAIL':6} {mode:6} {case.name:28} {ms:7.0f} ms")
         if errs:
             fails += 1
             for e in errs:

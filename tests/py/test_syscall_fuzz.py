@@ -7,7 +7,10 @@ seed RB_SYSCALL_FUZZ_SEED (default 1; `random` for a new one each run). Passes w
 each mode, realmbox ends normally with the init's status 0 and its
 "survived" line: the library OS, and in realm mode the System Realm and the
 RMM, kept serving through all of it, and nothing crashed or hung; and in
-realm mode the RMM refused none of the library OS's copies. Per mode
+realm mode the RMM refused none of the library OS's copies; and another
+container of the same mode (a bystander: a shell counting through a loop
+of sleeps for at least as long) started before the fuzzing ran to its end
+with its own output and status 0. Per mode
 it prints how many children ran and how many calls the library OS answered
 ENOSYS (`--stats`).
 
@@ -21,6 +24,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,11 +37,24 @@ MODES = os.environ.get("RB_SYSCALL_FUZZ_MODES", "none,realm,shim")
 def run_mode(mode, seconds, seed):
     case = Case(f"syscall_fuzz-{mode}", ["/prog/static/syscall_fuzz", str(seconds), str(seed)],
                 bundle="programs")
-    with tempfile.TemporaryDirectory(prefix="rb-fuzz-") as tmp:
+    rounds = max(1, seconds * 5)
+    bystander = Case(f"bystander-{mode}", ["/bin/sh", "-c", f"i=0; while [ $i -lt {rounds} ];"
+                                           " do i=$((i+1)); sleep 0.2; done; echo bystander $i"])
+    by = {}
+    with tempfile.TemporaryDirectory(prefix="rb-fuzz-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="rb-bystander-") as tmp2:
         d._write_bundle(tmp, case)
+        d._write_bundle(tmp2, bystander)
+        th = threading.Thread(target=lambda: by.update(r=d.run_realmbox(
+            tmp2, f"bystander-{mode}-{os.getpid()}", mode, timeout=seconds + 240)))
+        th.start()
         t0 = time.monotonic()
         r = d.run_realmbox(tmp, f"fuzz-{mode}", mode, timeout=seconds + 120, extra=("--stats",))
         dt = time.monotonic() - t0
+        th.join()
+    b = by.get("r")
+    bystander_ok = (b is not None and b.status == 0 and
+                    b.stdout == f"bystander {rounds}\n".encode())
     out = r.stdout.decode(errors="replace")
     err = r.stderr.decode(errors="replace")
     problems = []
@@ -51,6 +68,10 @@ def run_mode(mode, seconds, seed):
                 "panic"):
         if bad in err:
             problems.append(f"stderr has {bad!r}")
+    if not bystander_ok:
+        problems.append("the bystander container did not finish as it should: " +
+                        (f"status {b.status}, stdout {b.stdout[-100:]!r}, note {b.note}, "
+                         f"stderr {b.stderr[-300:]!r}" if b is not None else "no result"))
     m = re.search(r"children (\d+)", out)
     ref = re.search(r"stats: verify_refusals\s+(\d+)", err)
     if ref and int(ref.group(1)):
@@ -60,7 +81,8 @@ def run_mode(mode, seconds, seed):
     calls = re.search(r"stats: syscalls\s+(\d+)", err)
     enosys = re.search(r"stats: syscalls_enosys\s+(\d+)", err)
     refusals = re.search(r"stats: verify_refusals\s+(\d+)", err)
-    info = (f"{m.group(1) if m else '?'} children, {calls.group(1) if calls else '?'} calls "
+    info = (f"bystander {'ran to its end' if bystander_ok else 'FAILED'}, "
+            f"{m.group(1) if m else '?'} children, {calls.group(1) if calls else '?'} calls "
             f"({enosys.group(1) if enosys else '?'} ENOSYS, RMM refusals "
             f"{refusals.group(1) if refusals else '-'}), {dt:.1f} s")
     return problems, info, out, err

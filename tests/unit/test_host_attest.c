@@ -536,6 +536,19 @@ static void test_tampering(void **state)
 
 		expect_reject(dup, sizeof(dup), platform_pem(), "duplicate key 44234");
 	}
+	{
+		/*
+		 * Oversized CBOR: heads that declare more than the input
+		 * holds are refused before anything is allocated for them.
+		 * 399({...2^32 pairs}), 399({44234: h'...' of 2^62 bytes}).
+		 */
+		static const uint8_t big_map[] = {0xd9, 0x01, 0x8f, 0xba, 0xff, 0xff, 0xff, 0xff};
+		static const uint8_t big_bstr[] = {0xd9, 0x01, 0x8f, 0xa1, 0x19, 0xac, 0xca, 0x5b,
+						   0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+
+		expect_reject(big_map, sizeof(big_map), platform_pem(), "declares more than");
+		expect_reject(big_bstr, sizeof(big_bstr), platform_pem(), "truncated CBOR");
+	}
 
 	/*
 	 * The platform token of a machine with the same platform key but

@@ -163,12 +163,56 @@ static void test_frames(void **state)
 	assert_false(sysdesc_frame_allows(true, 63, 16, 0, 16, OUT, false));
 }
 
+static void put64(uint64_t va, uint64_t v)
+{
+	memcpy(mem + (va - BASE), &v, 8);
+}
+
+/* The robust-list walk at a thread's end: the head, the links, the futex words; nothing else. */
+static void test_robust(void **state)
+{
+	const uint64_t head = BASE + 0x100, e1 = BASE + 0x1000, e2 = BASE + 0x2000,
+		       pend = BASE + 0x3000, off = (uint64_t)-16;
+
+	(void)state;
+	memset(mem, 0, sizeof(mem));
+	/* head -> e1 -> e2 (PI bit set on the link) -> head; futex words at entry - 16 */
+	put64(head, e1);
+	put64(head + 8, off);
+	put64(head + 16, pend);
+	put64(e1, e2 | 1);
+	put64(e2, head);
+	assert_true(sysdesc_robust_allows(head, head, 24, IN, &M));
+	assert_false(sysdesc_robust_allows(head, head, 24, OUT, &M));
+	assert_false(sysdesc_robust_allows(head, head, 25, IN, &M));
+	assert_true(sysdesc_robust_allows(head, e1, 8, IN, &M));
+	assert_true(sysdesc_robust_allows(head, e2, 8, IN, &M));
+	assert_false(sysdesc_robust_allows(head, e2, 8, OUT, &M)); /* links are only read */
+	assert_true(sysdesc_robust_allows(head, e1 - 16, 4, IN, &M));
+	assert_true(sysdesc_robust_allows(head, e2 - 16, 4, OUT, &M));
+	assert_true(sysdesc_robust_allows(head, pend - 16, 4, OUT, &M));
+	assert_false(sysdesc_robust_allows(head, pend, 8, IN, &M)); /* pending: its word only */
+	assert_false(sysdesc_robust_allows(head, e1 - 16, 8, IN, &M));
+	assert_false(sysdesc_robust_allows(head, e1 + 8, 8, IN, &M));
+	assert_false(sysdesc_robust_allows(head, BASE + 0x3800, 4, IN, &M));
+	assert_false(sysdesc_robust_allows(0, e1, 8, IN, &M));
+	/* a cycle that never returns to the head ends at SYSDESC_ROBUST_MAX */
+	put64(e2, e1);
+	assert_false(sysdesc_robust_allows(head, BASE + 0x3800, 4, IN, &M));
+	/* an unreadable link ends the walk: nothing past it */
+	put64(e1, 0x900000);
+	assert_false(sysdesc_robust_allows(head, e2, 8, IN, &M));
+	assert_true(sysdesc_robust_allows(head, e1, 8, IN, &M));
+	/* an unreadable head: only its own bytes (the read that will fail anyway) */
+	assert_false(sysdesc_robust_allows(0x900000, 0x900000 + 64, 8, IN, &M));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buffers), cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_execve),	cmocka_unit_test(test_iov_deref_cmds),
-		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_frames),	cmocka_unit_test(test_robust),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

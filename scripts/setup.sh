@@ -17,7 +17,13 @@ PKGS=(
 	containerd podman
 	runc
 	wrk curl
+	nodejs
 )
+
+# nodejs (with its npm; this machine's Node.js package brings npm, so
+# Debian's separate npm package is not asked for): tests/py/test_attest_npm.py
+# checks attestation tokens with npm's cose-js and cbor, which it installs
+# from the npm registry.
 
 # runc is the oracle of tests/py/test_runc_oracle.py (realmbox's lifecycle
 # compared with runc's) and a peer `make bench` times.

@@ -218,6 +218,10 @@ for kind in ("static", "dynamic"):
              single_program=True, timeout=180, stdout_contains=b"sigsem: done\n"),
         Case(f"{kind}/shmem", [p + "shmem"], bundle="programs", timeout=90,
              stdout_contains=b"shmem: done\n"),
+        # hostile arguments (bad pointers, huge lengths, bad fds and flags, unknown
+        # numbers): each call's result or errno name, line by line with the kernel's
+        Case(f"{kind}/hostile-args", [p + "libos_hostile"], bundle="programs",
+             single_program=True, timeout=60),
         # a handler's flags, x9..x15 and v16 do not leak into the interrupted code
         Case(f"{kind}/sigregs", [p + "sigregs"], bundle="programs", single_program=True,
              timeout=60, stdout_contains=b"sigregs: ok\n"),
@@ -257,7 +261,7 @@ EXPECTED_PASS = [
 EXPECTED_PASS += [
     "static/futex", "dynamic/futex", "static/sigsem", "dynamic/sigsem",
     "static/sigsem-basic", "dynamic/sigsem-basic", "static/shmem", "dynamic/shmem",
-    "static/sigregs", "dynamic/sigregs",
+    "static/sigregs", "dynamic/sigregs", "static/hostile-args", "dynamic/hostile-args",
 ]
 
 if __name__ == "__main__":

@@ -224,6 +224,18 @@ COMPILER_ASSERT(RB_REALM_PARAMS_EXT_OFFSET + sizeof(struct rb_realm_params_ext) 
  */
 #define SMC_RSI_RB_SHARE SMC64_FID(0x19B)
 
+/*
+ * ENDING(chan X1): the container thread whose request is TAKEN on chan
+ * ends with that request (killed while in a system call, or while its
+ * fault was being served). From now on the request's copies may walk the
+ * thread's robust futex list and write its clear_child_tid word, as at an
+ * exit, exit_group or KICK; and COMPLETE accepts only RB_COMPLETE_EXIT
+ * (else RSI_ERROR_INPUT): the thread never runs again, so the mark gives
+ * the System Realm nothing that killing the thread would not. Cleared by
+ * the REC's next request. No request TAKEN: RSI_ERROR_STATE.
+ */
+#define SMC_RSI_RB_ENDING SMC64_FID(0x19C)
+
 #define RB_PROT_R 1u
 #define RB_PROT_W 2u
 #define RB_PROT_X 4u

@@ -467,6 +467,8 @@ void futex_thread_exit(struct task *t)
 	bool observed = p->nthreads > 1 && !(p->exiting && mm->refs == 1);
 	for (struct vma *v = mm->vmas; v && !observed; v = v->next)
 		observed = v->shm != NULL;
+	if (observed && (t->robust_list || t->clear_child_tid) && t->pt && g.pal.task_ending)
+		PAL(task_ending, t->pt); /* its own last request may be still pending */
 	if (t->robust_list && observed) {
 		uint64_t head = t->robust_list, h[3]; /* next, futex_offset, list_op_pending */
 		t->robust_list = 0;

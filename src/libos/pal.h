@@ -127,6 +127,14 @@ struct pal_ops {
 	 * context goes away when libos_handle_exception returns LIBOS_EXITED.
 	 */
 	void (*task_exit)(void *ctx, struct pal_task *t);
+	/*
+	 * Optional (NULL: nothing to do). Task t ends while a request of its own
+	 * may still be pending (killed in a system call): called before the
+	 * library OS walks its robust futex list and clears its
+	 * clear_child_tid, so a deployment that checks copies against the
+	 * pending call (realm: RSI_RB_ENDING) can allow them.
+	 */
+	void (*task_ending)(void *ctx, struct pal_task *t);
 	void (*get_regs)(void *ctx, struct pal_task *t, struct pal_regs *r);
 	/*
 	 * Optional (NULL: get_regs already gives every register). Complete *r,

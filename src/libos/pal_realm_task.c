@@ -26,6 +26,8 @@
 #define SYS_EXECVE 221
 #define SYS_EXECVEAT 281
 #define SYS_RT_SIGRETURN 139
+#define SYS_EXIT 93
+#define SYS_EXIT_GROUP 94
 
 #define CONSOLE_POLL_NS 5000000ULL /* a console read that found nothing sleeps this long */
 
@@ -1003,6 +1005,24 @@ static int r_task_set_as(void *c, struct pal_task *t, struct pal_as *as)
 	return r ? r : prm_apply_pokes(rr->cur_as, k);
 }
 
+/*
+ * A task ends: if its REC's request is one the RMM does not know as a
+ * thread's end (a system call it was killed in, a fault), mark it ENDING so
+ * the RMM lets its robust list and clear_child_tid be written.
+ */
+static void r_task_ending(void *c, struct pal_task *t)
+{
+	struct rrec *rr = rr_of(t);
+	uint64_t nr = rr->orig.x[8];
+
+	(void)c;
+	if (!rr->taken || rr->kind == RB_REQ_KICK ||
+	    (rr->kind == RB_REQ_SYSCALL && (nr == SYS_EXIT || nr == SYS_EXIT_GROUP)))
+		return;
+	if (prm_smc(SMC_RSI_RB_ENDING, R.e.chan_ipa[rec_of(rr)], 0, 0, 0, 0, NULL) != RSI_SUCCESS)
+		lib_log(LOG_WARN, "pal_realm", "ENDING refused (REC %u)", rec_of(rr));
+}
+
 static void r_task_exit(void *c, struct pal_task *t)
 {
 	(void)c;
@@ -1307,6 +1327,7 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->task_create = r_task_create;
 	ops->task_set_as = r_task_set_as;
 	ops->task_exit = r_task_exit;
+	ops->task_ending = r_task_ending;
 	ops->get_regs = r_get_regs;
 	ops->get_regs_full = r_get_regs_full;
 	ops->set_regs = r_set_regs;

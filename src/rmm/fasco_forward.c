@@ -41,6 +41,7 @@ static void forward(struct rec *rec, struct rmi_rec_exit *exit, struct granule *
 	f->seq++;
 	f->result = 0;
 	f->complete_flags = 0;
+	f->ending = false;
 	f->state = RB_CHAN_PENDING;
 	fasco_channel_publish(rec);
 	if (g_park != NULL)

@@ -144,6 +144,7 @@ void fasco_rec_recycle(struct rec *rec)
 	f->exit_status = 0;
 	f->ctid = 0;
 	f->robust = 0;
+	f->ending = false;
 	f->alt_sp = f->alt_size = 0;
 	f->fp_saved = false;
 	memset(&f->fp, 0, sizeof(f->fp));

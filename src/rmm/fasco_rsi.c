@@ -449,6 +449,9 @@ static uint64_t handle_rsi_rb_complete(struct fasco_call *c, uint64_t *x)
 
 	if ((flags & ~RB_COMPLETE_FLAGS_MASK) != 0)
 		return RSI_ERROR_INPUT;
+	/* a request marked ENDING completes only as the thread's end */
+	if (f->ending && !(flags & RB_COMPLETE_EXIT))
+		return RSI_ERROR_INPUT;
 	track_altstack(c->crec, result, flags);
 	if (!(flags & RB_COMPLETE_EXIT))
 		fasco_as_sync_complete(
@@ -876,6 +879,17 @@ static uint64_t handle_rsi_rb_thread(struct fasco_call *c1, struct fasco_call *c
 	return RSI_SUCCESS;
 }
 
+/* ---- ENDING: the TAKEN request ends its thread ------------------------------ */
+
+static uint64_t handle_rsi_rb_ending(struct fasco_call *c, uint64_t *x)
+{
+	(void)x;
+	if (c->crec->fasco.state != RB_CHAN_TAKEN)
+		return RSI_ERROR_STATE;
+	c->crec->fasco.ending = true;
+	return RSI_SUCCESS;
+}
+
 /* ---- ATTEST: the Container Realm's token ----------------------------------- */
 
 /*
@@ -996,6 +1010,7 @@ static const struct {
 	{SMC_RSI_RB_EXEC_MEASURE, "EXEC_MEASURE", handle_rsi_rb_exec_measure, NULL, NULL, false},
 	{SMC_RSI_RB_THREAD, "THREAD", NULL, handle_rsi_rb_thread, NULL, false},
 	{SMC_RSI_RB_SHARE, "SHARE", NULL, handle_rsi_rb_share, NULL, false},
+	{SMC_RSI_RB_ENDING, "ENDING", handle_rsi_rb_ending, NULL, NULL, false},
 };
 
 bool fasco_rsi_fid(uint64_t fid)

@@ -90,10 +90,12 @@ bool fasco_verify_copy(struct rec *crec, uint64_t va, uint64_t len, unsigned dir
 	if (fasco_as_sync_inside(crec, va, len))
 		return true;
 	/*
-	 * A thread's end (exit, exit_group, or killed while in user code):
-	 * its clear_child_tid word is zeroed for pthread_join's futex.
+	 * A thread's end (exit, exit_group, killed while in user code, or
+	 * marked by RSI_RB_ENDING: killed during this request): its
+	 * clear_child_tid word is zeroed for pthread_join's futex.
 	 */
-	bool ending = f->kind == RB_REQ_KICK || (svc && (f->nr == SYS_EXIT || f->nr == SYS_EXIT_GROUP));
+	bool ending = f->ending || f->kind == RB_REQ_KICK ||
+		      (svc && (f->nr == SYS_EXIT || f->nr == SYS_EXIT_GROUP));
 
 	if (dir == OUT && len == 4 && f->ctid != 0 && va == f->ctid && ending)
 		return true;

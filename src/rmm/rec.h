@@ -78,6 +78,7 @@ struct rec {
 		 * entries of a non-empty one are not allowed).
 		 */
 		uint64_t robust;
+		bool ending; /* RSI_RB_ENDING: the TAKEN request ends the thread */
 		/*
 		 * The alternate signal stack the container's own sigaltstack call
 		 * registered (recorded when that call completed with 0; size 0:

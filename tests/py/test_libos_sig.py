@@ -26,16 +26,15 @@ def lines(out):
     return out.decode(errors="replace").splitlines()
 
 
-# Robust futexes of a thread that dies other than through exit/exit_group (a
-# process killed by a signal while in a system call; in shim mode also one
-# killed before it went back to user code after its last call, as the
-# "user code" case is on one host thread: its write() is still its trap):
-# the RMM and the mini-OS allow the robust-list walk only at a thread's end
-# they can see (exit, exit_group, a KICK in realm mode, a task preempted in
-# user code in shim mode), so these owners' waiters time out instead of
-# getting EOWNERDEAD. Reported each run, not failed: a known gap.
+# Robust futexes of a thread that dies other than through exit/exit_group, in
+# shim mode (a process killed by a signal while in a system call, or before it
+# went back to user code after its last call, as the "user code" case is on
+# one host thread: its write() is still its trap): the mini-OS allows the
+# robust-list walk only at a task's end it can see (exit, exit_group, a task
+# preempted in user code), so these owners' waiters time out instead of
+# getting EOWNERDEAD. Reported each run, not failed: a known gap. (Realm mode
+# covers them: the System Realm marks such a request RSI_RB_ENDING first.)
 ROBUST_KNOWN_GAPS = {
-    "realm": ["lock after the owner process was killed in a system call: EOWNERDEAD"],
     "shim": ["lock after the owner process was killed in user code: EOWNERDEAD",
              "lock after the owner process was killed in a system call: EOWNERDEAD"],
 }

@@ -620,6 +620,51 @@ static void test_altstack(void **state)
 	fx_cont_teardown(&ca, &sys);
 }
 
+/* ---- ENDING: a thread killed while a system call of its own is pending ------------ */
+
+static void test_ending(void **state)
+{
+	/*
+	 * The robust list at VA_RW + 0x40: head {next: the entry at + 0x58,
+	 * futex_offset 8, no pending op}; the entry links back to the head and
+	 * its futex word is at + 0x60.
+	 */
+	static const uint64_t list[5] = {VA_RW + 0x58, 8, 0, VA_RW + 0x40, 0x1234};
+	struct rmi_rec_exit exit;
+	unsigned early, before, ending, word, head, off_list, keep, done;
+
+	ct.n = 2;
+	ct.call[0] = (typeof(ct.call[0])){
+		.nr = 99, .a = {VA_RW + 0x40, 24}, .wipa = 0x40, .wdata = list, .wlen = sizeof(list)};
+	ct.call[1] = (typeof(ct.call[0])){.nr = 101}; /* nanosleep, in which it is killed */
+	world_a();
+	serve_result(0); /* set_robust_list */
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	fxq_reset();
+	early = fxq_smc(SMC_RSI_RB_ENDING, ca.chan_ipa, 0, 0, 0, 0); /* PENDING, not TAKEN */
+	fxq_smc(SMC_RSI_RB_TAKE, ca.chan_ipa, 0, 0, 0, 0);
+	before = fxq_smc(COUT, ca.chan_ipa, VA_RW + 0x60, SYS_BUF_IPA, 4, 0);
+	ending = fxq_smc(SMC_RSI_RB_ENDING, ca.chan_ipa, 0, 0, 0, 0);
+	word = fxq_smc(COUT, ca.chan_ipa, VA_RW + 0x60, SYS_BUF_IPA, 4, 0);
+	head = fxq_smc(CIN, ca.chan_ipa, VA_RW + 0x40, SYS_BUF_IPA, 24, 0);
+	off_list = fxq_smc(COUT, ca.chan_ipa, VA_RW + 0x100, SYS_BUF_IPA, 4, 0);
+	keep = fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 0, 0, 0, 0);
+	done = fxq_smc(SMC_RSI_RB_COMPLETE, ca.chan_ipa, 9, RB_COMPLETE_EXIT, 0, 0);
+	fx_sys_run(&sys);
+	assert_int_equal(fx_q.out[early].x[0], RSI_ERROR_STATE);
+	assert_int_equal(fx_q.out[before].x[0], NO); /* nanosleep names no such word */
+	assert_int_equal(fx_q.out[ending].x[0], OK);
+	assert_int_equal(fx_q.out[word].x[0], OK); /* the listed futex word: OWNER_DIED */
+	assert_int_equal(fx_q.out[head].x[0], OK);
+	assert_int_equal(fx_q.out[off_list].x[0], NO); /* not on the list */
+	assert_int_equal(fx_q.out[keep].x[0], NO);	/* only its end completes it now */
+	assert_int_equal(fx_q.out[done].x[0], OK);
+	assert_int_equal(fx_cont_enter(&ca, &exit), RMI_SUCCESS);
+	assert_int_equal(exit.exit_reason, RMI_EXIT_RB_EXITED);
+	assert_int_equal(exit.gprs[0], 9);
+	fx_cont_teardown(&ca, &sys);
+}
+
 /* ---- fork ------------------------------------------------------------------------ */
 
 static void test_fork(void **state)
@@ -960,6 +1005,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_set_regs, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_descriptor_kinds, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_altstack, fx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ending, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_channel, fx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_host_abuse, fx_setup, teardown),

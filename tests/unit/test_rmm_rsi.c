@@ -189,7 +189,7 @@ static void test_measurement(void **state)
 static void guest_unsupported(struct native_guest *g, const uint64_t gprs[8])
 {
 	call(g, SMC64_FID(0x191), 1, 2, 3, 4);		     /* hole in the RSI range */
-	call(g, SMC64_FID(0x19C), 0, 0, 0, 0);		     /* past the last call (0x19B: SHARE) */
+	call(g, SMC64_FID(0x19D), 0, 0, 0, 0);		     /* past the last call (0x19C: ENDING) */
 	call(g, SMC_RMI_REC_ENTER, 0, 0, 0, 0);		     /* RMI from a realm */
 	call(g, SMC_RMM_GTSI_DELEGATE, 0x80000000, 0, 0, 0); /* EL3 interface */
 	call(g, ~0ULL, 0, 0, 0, 0);

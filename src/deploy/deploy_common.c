@@ -185,3 +185,35 @@ int deploy_exec_slot_find(const int pids[DEPLOY_EXEC_SLOTS], int pid)
 			return i;
 	return -1;
 }
+
+int deploy_exec_session_open(int pids[DEPLOY_EXEC_SLOTS], int xfds[LIBOS_CONSOLE_MAX],
+			     const int fds[3], char *errbuf, size_t errlen)
+{
+	int slot = deploy_exec_slot_take(pids, errbuf, errlen);
+
+	for (int k = 0; slot >= 0 && k < 3; k++)
+		__atomic_store_n(&xfds[DEPLOY_EXEC_CONSOLE(slot) + k], fds[k], __ATOMIC_RELAXED);
+	return slot;
+}
+
+void deploy_exec_session_close(int pids[DEPLOY_EXEC_SLOTS], int xfds[LIBOS_CONSOLE_MAX], int slot)
+{
+	pids[slot] = 0;
+	for (int k = 0; k < 3; k++)
+		__atomic_store_n(&xfds[DEPLOY_EXEC_CONSOLE(slot) + k], -1, __ATOMIC_RELAXED);
+}
+
+struct libos_spawn_req deploy_exec_spawn_req(const struct rb_exec_req *req, int slot)
+{
+	struct libos_spawn_req sr = {
+		.args = req->args,
+		.env = req->env,
+		.cwd = req->cwd,
+		.uid = req->uid,
+		.gid = req->gid,
+		.console_base = DEPLOY_EXEC_CONSOLE(slot),
+		.terminal = req->terminal,
+	};
+
+	return sr;
+}

@@ -59,5 +59,16 @@ int deploy_start_gate_pass(char *errbuf, size_t errlen);
 int deploy_exec_slot_take(int pids[DEPLOY_EXEC_SLOTS], char *errbuf, size_t errlen);
 /* The slot of process pid (> 0), or -1. */
 int deploy_exec_slot_find(const int pids[DEPLOY_EXEC_SLOTS], int pid);
+/*
+ * For deployments that keep the sessions' host fds in an array xfds by
+ * console stream (none, shim): take a slot and give its three streams
+ * fds (relaxed atomic stores: a relay may read them without the lock);
+ * release a slot and its streams (-1).
+ */
+int deploy_exec_session_open(int pids[DEPLOY_EXEC_SLOTS], int xfds[LIBOS_CONSOLE_MAX],
+			     const int fds[3], char *errbuf, size_t errlen);
+void deploy_exec_session_close(int pids[DEPLOY_EXEC_SLOTS], int xfds[LIBOS_CONSOLE_MAX], int slot);
+/* The library OS's spawn request for the exec request req in slot. */
+struct libos_spawn_req deploy_exec_spawn_req(const struct rb_exec_req *req, int slot);
 
 #endif /* DEPLOY_DEPLOY_COMMON_H */

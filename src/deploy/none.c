@@ -855,30 +855,17 @@ int deploy_exec(const char *id, const struct rb_exec_req *req, char *errbuf, siz
 		return -ESRCH;
 	}
 	pthread_mutex_lock(&ctx.mu);
-	slot = deploy_exec_slot_take(ctx.xpid, errbuf, errlen);
-	if (slot >= 0)
-		for (int k = 0; k < 3; k++)
-			ctx.xfds[DEPLOY_EXEC_CONSOLE(slot) + k] = req->fds[k];
+	slot = deploy_exec_session_open(ctx.xpid, ctx.xfds, req->fds, errbuf, errlen);
 	pthread_mutex_unlock(&ctx.mu);
 	if (slot < 0)
 		return slot;
-	struct libos_spawn_req sr = {
-		.args = req->args,
-		.env = req->env,
-		.cwd = req->cwd,
-		.uid = req->uid,
-		.gid = req->gid,
-		.console_base = DEPLOY_EXEC_CONSOLE(slot),
-		.terminal = req->terminal,
-	};
+	struct libos_spawn_req sr = deploy_exec_spawn_req(req, slot);
 	pid = libos_spawn(&sr, errbuf, errlen);
 	pthread_mutex_lock(&ctx.mu);
 	if (pid > 0) {
 		ctx.xpid[slot] = pid;
 	} else {
-		ctx.xpid[slot] = 0;
-		for (int k = 0; k < 3; k++)
-			ctx.xfds[DEPLOY_EXEC_CONSOLE(slot) + k] = -1;
+		deploy_exec_session_close(ctx.xpid, ctx.xfds, slot);
 	}
 	pthread_mutex_unlock(&ctx.mu);
 	return pid;
@@ -906,9 +893,7 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 	}
 	/* done (or the container ended): the session's host fds are the caller's again */
 	pthread_mutex_lock(&ctx.mu);
-	ctx.xpid[slot] = 0;
-	for (int k = 0; k < 3; k++)
-		ctx.xfds[DEPLOY_EXEC_CONSOLE(slot) + k] = -1;
+	deploy_exec_session_close(ctx.xpid, ctx.xfds, slot);
 	pthread_mutex_unlock(&ctx.mu);
 	return r;
 }

@@ -402,23 +402,11 @@ int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_
 	if (errbuf && errlen)
 		errbuf[0] = 0;
 	pthread_mutex_lock(&H.mu);
-	slot = deploy_exec_slot_take(H.xpid, errbuf, errlen);
-	if (slot >= 0)
-		for (int k = 0; k < 3; k++)
-			__atomic_store_n(&H.xfds[DEPLOY_EXEC_CONSOLE(slot) + k], req->fds[k],
-					 __ATOMIC_RELAXED);
+	slot = deploy_exec_session_open(H.xpid, H.xfds, req->fds, errbuf, errlen);
 	pthread_mutex_unlock(&H.mu);
 	if (slot < 0)
 		return slot;
-	struct libos_spawn_req sr = {
-		.args = req->args,
-		.env = req->env,
-		.cwd = req->cwd,
-		.uid = req->uid,
-		.gid = req->gid,
-		.console_base = DEPLOY_EXEC_CONSOLE(slot),
-		.terminal = req->terminal,
-	};
+	struct libos_spawn_req sr = deploy_exec_spawn_req(req, slot);
 	struct shim_req q = {.kind = SR_SPAWN, .spawn = &sr, .errbuf = errbuf, .errlen = errlen};
 
 	pid = shim_ask(id, &q);
@@ -430,9 +418,7 @@ int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_
 	if (pid > 0) {
 		H.xpid[slot] = pid;
 	} else {
-		H.xpid[slot] = 0;
-		for (int k = 0; k < 3; k++)
-			__atomic_store_n(&H.xfds[DEPLOY_EXEC_CONSOLE(slot) + k], -1, __ATOMIC_RELAXED);
+		deploy_exec_session_close(H.xpid, H.xfds, slot);
 	}
 	pthread_mutex_unlock(&H.mu);
 	return pid;
@@ -463,9 +449,7 @@ int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 		return -ETIMEDOUT;
 	/* done (or the container ended): the session's host fds are the caller's again */
 	pthread_mutex_lock(&H.mu);
-	H.xpid[slot] = 0;
-	for (int k = 0; k < 3; k++)
-		__atomic_store_n(&H.xfds[DEPLOY_EXEC_CONSOLE(slot) + k], -1, __ATOMIC_RELAXED);
+	deploy_exec_session_close(H.xpid, H.xfds, slot);
 	pthread_mutex_unlock(&H.mu);
 	return r < 0 ? -ESRCH : 0;
 }

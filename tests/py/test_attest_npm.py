@@ -20,7 +20,6 @@ when the install fails).
 """
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -34,26 +33,13 @@ except ImportError:
         os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     sys.exit("test_attest_npm: python3-cbor2 is needed (scripts/setup.sh)")
 
-BUILD = os.environ.get("BUILD", "build")
-RB = os.path.join(BUILD, "realmbox")
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_JS = os.path.join(HERE, "lib", "cose_js_check.js")
 NPM_PKGS = ["cose-js@0.9.0", "cbor@10.0.12"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.attest_run import BUILD, check, demo_token, failures, run  # noqa: E402
+
 CHALLENGE = bytes(range(0x10, 0x50))
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args, ok=True):
-    p = subprocess.run([RB, *args], capture_output=True, text=True)
-    if ok and p.returncode != 0:
-        sys.exit(f"{' '.join(args)}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
 
 
 def npm_modules():
@@ -85,12 +71,7 @@ def cose_js(modules, token, pem):
 def main():
     modules = npm_modules()
     with tempfile.TemporaryDirectory() as tmp:
-        root = os.path.join(tmp, "root")
-        tok = os.path.join(tmp, "token.cbor")
-        pemf = os.path.join(tmp, "platform.pem")
-        out = run("demo", "--attest", tok, "--challenge", CHALLENGE.hex(), "--root", root).stdout
-        rim = re.search(r"RIM +\(SHA-256\) ([0-9a-f]{64})", out).group(1)
-        run("machine", "key", "--root", root, "-o", pemf)
+        root, tok, pemf, rim = demo_token(tmp, CHALLENGE)
         token = open(tok, "rb").read()
         print(f"token: {len(token)} bytes")
 

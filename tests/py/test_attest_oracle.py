@@ -16,9 +16,7 @@ on PATH lacks them.
 import hashlib
 import json
 import os
-import re
 import stat
-import subprocess
 import sys
 import tempfile
 
@@ -34,23 +32,10 @@ except ImportError:
     sys.exit("test_attest_oracle: python3-cbor2 and python3-cryptography are needed "
              "(scripts/setup.sh)")
 
-BUILD = os.environ.get("BUILD", "build")
-RB = os.path.join(BUILD, "realmbox")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.attest_run import check, demo_token, failures, run  # noqa: E402
+
 CHALLENGE = bytes(range(0x40, 0x80))
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args, ok=True):
-    p = subprocess.run([RB, *args], capture_output=True, text=True)
-    if ok and p.returncode != 0:
-        sys.exit(f"{' '.join(args)}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
 
 
 def sign1_verify(raw, pub):
@@ -83,12 +68,8 @@ def oracle(token, pem):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        root = os.path.join(tmp, "root")
-        tok = os.path.join(tmp, "token.cbor")
-        pemf = os.path.join(tmp, "platform.pem")
-        out = run("demo", "--attest", tok, "--challenge", CHALLENGE.hex(), "--root", root).stdout
-        rim = bytes.fromhex(re.search(r"RIM +\(SHA-256\) ([0-9a-f]{64})", out).group(1))
-        run("machine", "key", "--root", root, "-o", pemf)
+        root, tok, pemf, rim_hex = demo_token(tmp, CHALLENGE)
+        rim = bytes.fromhex(rim_hex)
         token = open(tok, "rb").read()
         pem = open(pemf, "rb").read()
         print(f"token: {len(token)} bytes")

@@ -4,6 +4,8 @@
  * the canonical serialization documented in manifest.h.
  */
 #include "host/manifest.h"
+#include "host/machine_keys.h"
+#include "host/manifest_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +29,9 @@ struct pending {
 	size_t idx; /* into walk.v */
 	dev_t dev;
 	ino_t ino;
+	struct mf_stamp st; /* as hashed */
+	bool cached;	    /* its digest came from the cache */
+	bool settled;	    /* what was hashed is the file as stamped: cacheable */
 };
 
 struct walk {
@@ -37,6 +42,7 @@ struct walk {
 	struct pending *files;
 	size_t nfiles, capfiles;
 	struct rb_err *err;
+	const struct mf_cache *cache; /* digests of unchanged files (may be empty) */
 	/* hashing phase */
 	pthread_mutex_t lock;
 	size_t next; /* next pending file to hash */
@@ -79,7 +85,7 @@ static void fill_meta(struct rb_manifest_entry *e, const struct stat *st)
  * (so a path swapped since, even through a symlinked parent, is caught).
  * O_NONBLOCK: a FIFO put in its place must not block us.
  */
-static int hash_file(struct walk *w, const struct pending *pf, uint8_t *buf)
+static int hash_file(struct walk *w, struct pending *pf, uint8_t *buf)
 {
 	struct rb_manifest_entry *e = &w->v[pf->idx];
 	const char *path = e->path;
@@ -101,6 +107,12 @@ static int hash_file(struct walk *w, const struct pending *pf, uint8_t *buf)
 		goto out;
 	}
 	fill_meta(e, &st);
+	mf_stamp_of(&st, &pf->st);
+	if (w->cache != NULL && mf_cache_find(w->cache, path, &pf->st, e->sha256)) {
+		e->size = pf->st.size;
+		pf->cached = pf->settled = true;
+		goto out;
+	}
 	mbedtls_sha256_init(&ctx);
 	(void)mbedtls_sha256_starts_ret(&ctx, 0);
 	for (;;) {
@@ -121,6 +133,7 @@ static int hash_file(struct walk *w, const struct pending *pf, uint8_t *buf)
 	mbedtls_sha256_free(&ctx);
 	/* Size is what was hashed: a file growing under us cannot pass a stale size. */
 	e->size = total;
+	pf->settled = rc == 0 && total == pf->st.size;
 out:
 	close(fd);
 	return rc;
@@ -273,6 +286,7 @@ static int add_pending(struct walk *w, const struct stat *st)
 		w->files = v;
 		w->capfiles = cap;
 	}
+	memset(&w->files[w->nfiles], 0, sizeof(w->files[w->nfiles]));
 	w->files[w->nfiles].idx = w->n - 1;
 	w->files[w->nfiles].dev = st->st_dev;
 	w->files[w->nfiles].ino = st->st_ino;
@@ -495,14 +509,55 @@ void host_manifest_free(struct rb_manifest *mf)
 	memset(mf, 0, sizeof(*mf));
 }
 
+/* Keep the digests of this build's files for the next one (failures only logged). */
+static void cache_update(const struct walk *w, const char *cache_dir)
+{
+	struct mf_cache_rec *recs = calloc(w->nfiles ? w->nfiles : 1, sizeof(*recs));
+	size_t n = 0;
+	int rc;
+
+	if (recs == NULL)
+		return;
+	for (size_t i = 0; i < w->nfiles; i++) {
+		const struct pending *pf = &w->files[i];
+
+		if (!pf->settled)
+			continue;
+		recs[n].path = w->v[pf->idx].path;
+		recs[n].st = pf->st;
+		memcpy(recs[n].sha256, w->v[pf->idx].sha256, 32);
+		n++;
+	}
+	rc = mf_cache_store(cache_dir, w->rootfs, recs, n);
+	if (rc < 0)
+		host_debug("manifest cache of %s in %s not stored: %s", w->rootfs, cache_dir,
+			   strerror(-rc));
+	free(recs);
+}
+
 int host_manifest_build(const char *rootfs, struct rb_manifest *mf, struct rb_err *err)
 {
+	return host_manifest_build_cached(rootfs, NULL, mf, NULL, err);
+}
+
+int host_manifest_build_cached(const char *rootfs, const char *cache_dir, struct rb_manifest *mf,
+			       struct rb_manifest_build_stats *stats, struct rb_err *err)
+{
 	struct walk w = {.rootfs = rootfs, .err = err};
+	struct mf_cache cache = {0};
 	struct rb_manifest_entry *e;
 	struct stat st;
 	int fd, rc;
 
 	memset(mf, 0, sizeof(*mf));
+	if (stats != NULL)
+		memset(stats, 0, sizeof(*stats));
+	if (cache_dir != NULL && mf_cache_load(cache_dir, rootfs, &cache) < 0) {
+		rc = rb_err_set(err, ENOMEM, "out of memory");
+		fd = -1;
+		goto out;
+	}
+	w.cache = &cache;
 	fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	w.rootfd = fd;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -519,9 +574,18 @@ int host_manifest_build(const char *rootfs, struct rb_manifest *mf, struct rb_er
 	rc = walk_dir(&w, fd, "/", 0);
 	if (rc == 0)
 		rc = hash_all(&w);
+	if (rc == 0 && cache_dir != NULL)
+		cache_update(&w, cache_dir);
+	for (size_t i = 0; rc == 0 && stats != NULL && i < w.nfiles; i++) {
+		if (w.files[i].cached)
+			stats->cached++;
+		else
+			stats->hashed++;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
+	mf_cache_free(&cache);
 	free(w.files);
 	mf->entries = w.v;
 	mf->n = w.n;
@@ -531,6 +595,25 @@ out:
 	}
 	qsort(mf->entries, mf->n, sizeof(*mf->entries), cmp_entry);
 	return host_manifest_digest(mf, mf->digest);
+}
+
+int host_manifest_build_for_start(const char *rootfs, struct rb_manifest *mf, struct rb_err *err)
+{
+	struct rb_manifest_build_stats stats;
+	struct rb_err rerr = {0};
+	const char *off = getenv("REALMBOX_MANIFEST_CACHE");
+	char dir[PATH_MAX];
+	int rc;
+
+	if ((off && strcmp(off, "0") == 0) ||
+	    host_runtime_root(getenv("REALMBOX_ROOT"), dir, sizeof(dir) - 16, &rerr) < 0)
+		return host_manifest_build(rootfs, mf, err);
+	strcat(dir, "/manifest-cache");
+	rc = host_manifest_build_cached(rootfs, dir, mf, &stats, err);
+	if (rc == 0)
+		host_debug("manifest of %s: %zu files hashed, %zu unchanged (cache %s)", rootfs,
+			   stats.hashed, stats.cached, dir);
+	return rc;
 }
 
 const struct rb_manifest_entry *host_manifest_lookup(const struct rb_manifest *mf, const char *path)

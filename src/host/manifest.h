@@ -51,6 +51,30 @@
  */
 int host_manifest_build(const char *rootfs, struct rb_manifest *mf, struct rb_err *err);
 
+/* What one build did with the regular files it found. */
+struct rb_manifest_build_stats {
+	size_t hashed; /* read and hashed */
+	size_t cached; /* digest from the cache: the file unchanged since it was hashed */
+};
+
+/*
+ * host_manifest_build, reusing the digests of files unchanged since an
+ * earlier build (host/manifest_cache.h: same device, inode, size, mtime and
+ * ctime) from the cache in cache_dir (created if missing; NULL: no cache),
+ * and storing this build's there. The manifest is the same as without the
+ * cache. stats (may be NULL) says how many files were hashed and reused.
+ */
+int host_manifest_build_cached(const char *rootfs, const char *cache_dir, struct rb_manifest *mf,
+			       struct rb_manifest_build_stats *stats, struct rb_err *err);
+
+/*
+ * The build that `run` and `create` do: cached in <runtime root>/
+ * manifest-cache (the root of --root, $REALMBOX_ROOT or the default; none
+ * if no root can be named), unless REALMBOX_MANIFEST_CACHE=0. With --debug
+ * it logs how many files were hashed and reused.
+ */
+int host_manifest_build_for_start(const char *rootfs, struct rb_manifest *mf, struct rb_err *err);
+
 /* Free what mf owns and zero it. Safe on a zeroed or freed manifest. */
 void host_manifest_free(struct rb_manifest *mf);
 

@@ -3,7 +3,8 @@
  * digest reacting to a changed byte, mode, owner or a new file, staying
  * the same across runs and for any directory read order, symlinks never
  * followed, special files skipped, and the digest matching the documented
- * serialization byte for byte.
+ * serialization byte for byte; the hash cache (host/manifest_cache.c)
+ * reusing only digests of unchanged files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -364,6 +366,110 @@ static void test_errors(void **state)
 	assert_null(mf.entries);
 }
 
+static void build_cached(const char *base, const char *dir, struct rb_manifest *mf,
+			 struct rb_manifest_build_stats *st)
+{
+	struct rb_err err = {0};
+
+	if (host_manifest_build_cached(base, dir, mf, st, &err) != 0)
+		fail_msg("host_manifest_build_cached: %s", err.msg);
+}
+
+/*
+ * The hash cache: a second build reads no file and gives the same
+ * manifest; a file rewritten with the same size and its old mtime put
+ * back is hashed again (its ctime moved), so the digest follows the new
+ * content; files changed less than a second ago are not cached; a cache
+ * file of garbage is ignored; at most 256 rootfses are remembered.
+ */
+static void test_cache(void **state)
+{
+	struct rb_manifest plain, mf;
+	struct rb_manifest_build_stats st;
+	char dir[PATH_MAX], path[PATH_MAX], cmd[3 * PATH_MAX + 200];
+	struct stat sb;
+	struct timespec ts[2];
+	uint8_t d0[32];
+
+	make_tree(root);
+	snprintf(dir, sizeof(dir), "%s-cache", root);
+	build(root, &plain);
+	memcpy(d0, plain.digest, 32);
+
+	/* just written: hashed, and not cached yet */
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.hashed, 2);
+	assert_int_equal(st.cached, 0);
+	assert_memory_equal(mf.digest, d0, 32);
+	host_manifest_free(&mf);
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.cached, 0);
+	host_manifest_free(&mf);
+
+	/* settled: cached by this build, reused by the next, same manifest */
+	usleep(1100 * 1000);
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.hashed, 2);
+	host_manifest_free(&mf);
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.hashed, 0);
+	assert_int_equal(st.cached, 2);
+	assert_int_equal(mf.n, plain.n);
+	assert_memory_equal(mf.digest, d0, 32);
+	for (size_t i = 0; i < mf.n; i++)
+		assert_memory_equal(mf.entries[i].sha256, plain.entries[i].sha256, 32);
+	host_manifest_free(&mf);
+
+	/* same size, old mtime restored: only ctime tells, and the cache listens */
+	snprintf(path, sizeof(path), "%s/etc/passwd", root);
+	assert_int_equal(stat(path, &sb), 0);
+	put_file(root, "/etc/passwd", "root:x:0:0:root:/root:/bin/sH\n", 0644);
+	ts[0] = sb.st_atim;
+	ts[1] = sb.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.hashed, 1);
+	assert_int_equal(st.cached, 1);
+	assert_memory_not_equal(mf.digest, d0, 32);
+	{
+		struct rb_manifest fresh;
+
+		build(root, &fresh);
+		assert_memory_equal(mf.digest, fresh.digest, 32);
+		host_manifest_free(&fresh);
+	}
+	host_manifest_free(&mf);
+
+	/* a cache file of garbage: ignored, everything hashed, the right digest */
+	snprintf(cmd, sizeof(cmd), "for f in '%s'/*; do echo garbage > \"$f\"; done", dir);
+	assert_int_equal(system(cmd), 0);
+	put_file(root, "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.hashed, 2);
+	assert_int_equal(st.cached, 0);
+	assert_memory_equal(mf.digest, d0, 32);
+	host_manifest_free(&mf);
+
+	/* at most 256 rootfses remembered: the least recently used go, ours stays */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && for i in $(seq 1000 1299); do touch -d @$i "
+		 "0123456789abcdef0123456789ab$i; done", dir);
+	assert_int_equal(system(cmd), 0);
+	build_cached(root, dir, &mf, &st);
+	host_manifest_free(&mf);
+	snprintf(cmd, sizeof(cmd), "test $(ls '%s' | wc -l) = 256 && test ! -e '%s'/"
+		 "0123456789abcdef0123456789ab1044 && test -e '%s'/0123456789abcdef0123456789ab1045",
+		 dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	build_cached(root, dir, &mf, &st);
+	assert_int_equal(st.cached + st.hashed, 2);
+	assert_memory_equal(mf.digest, d0, 32);
+	host_manifest_free(&mf);
+	host_manifest_free(&plain);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_independent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -331,6 +331,11 @@ struct task {
 	struct pal_task *pt;
 	uint64_t sigmask;
 	uint64_t pending;
+	/*
+	 * Inside libos_handle_exception (and blocked there): a signal for it
+	 * needs no kick, sig_deliver runs before it goes back to user code.
+	 */
+	bool in_kernel;
 	struct ksiginfo siginfo[NSIG_ + 1]; /* of each pending signal */
 	uint64_t saved_mask; /* rt_sigsuspend */
 	bool restore_mask;
@@ -419,6 +424,7 @@ struct libos_kernel {
 	struct {
 		uint8_t termios[LIBOS_NTTY][36];
 		int fg_pgrp[LIBOS_NTTY];
+		int sid[LIBOS_NTTY]; /* the session it is the controlling terminal of (0: none) */
 	} tty; /* sys_fs.c: per terminal (/dev/pts/n: init's 0, exec sessions' 1..) */
 	struct fbuf **page_cache;	  /* vfs.c: one slot per manifest entry */
 	uint64_t reaped_user, reaped_sys; /* timer.c: CPU time of reaped processes */
@@ -712,8 +718,18 @@ bool file_is_tty(struct file *f);
 int console_pts(const struct file *f);
 /* Whether /dev/pts/n exists now: 0 with the container's terminal, 1.. while its session lasts. */
 bool console_pts_live(int n);
-/* A terminal session's start (/dev/pts/pts, pts >= 1): default termios, foreground pgrp. */
-void tty_session_start(int pts, int pgrp);
+/*
+ * A terminal session's start (/dev/pts/pts): for pts >= 1 default termios;
+ * the terminal becomes session sid's controlling terminal, with sid's group
+ * in the foreground (sid's leader has it as its ctty already).
+ */
+void tty_session_start(int pts, int sid);
+/*
+ * A session leader's end (exit, or TIOCNOTTY with on_exit false): its
+ * controlling terminal's foreground group gets SIGHUP (and SIGCONT unless
+ * on_exit), and the terminal and every process of the session part.
+ */
+void tty_session_end(struct process *leader, bool on_exit);
 /*
  * poll readiness: POLLIN 1, POLLPRI 2, POLLOUT 4, POLLERR 8, POLLHUP 16,
  * POLLRDHUP 0x2000 of `events` (ERR and HUP always); never blocks.

@@ -213,6 +213,9 @@ void thread_exit(struct task *t, int wstatus)
 static void proc_finish(struct task *t, int wstatus)
 {
 	struct process *p = t->proc;
+	/* a session leader's end hangs up its controlling terminal (SIGHUP to the foreground) */
+	if (p->sid == p->pid && p->ctty)
+		tty_session_end(p, true);
 	t->exited = true;
 	p->nthreads = 0;
 	fdt_free(p->fds);
@@ -910,5 +913,6 @@ long sys_setsid(struct task *t, const uint64_t *a)
 	if (p->pgid == p->pid)
 		return -EPERM;
 	p->sid = p->pgid = p->pid;
+	p->ctty = 0; /* a new session has no controlling terminal */
 	return p->sid;
 }

@@ -55,7 +55,14 @@ static void make_pending(struct task *u, int sig, const struct ksiginfo *si)
 	}
 	u->pending |= SIGBIT(sig);
 	ev_notify(); /* blocked or not: rt_sigtimedwait may be waiting for it */
-	if ((sig == SIGKILL || !(u->sigmask & SIGBIT(sig))) && u->pt && !u->exited)
+	/*
+	 * A task in user code is kicked out of it. One in the kernel delivers
+	 * on its way out; a kick would make its PAL enter it again before it
+	 * ran, and a second frame then nests below the first (shim: beyond the
+	 * frame room the mini-OS allows at the trap's sp). SIGKILL always kicks.
+	 */
+	if ((sig == SIGKILL || (!(u->sigmask & SIGBIT(sig)) && !u->in_kernel)) && u->pt &&
+	    !u->exited)
 		PAL(task_kick, u->pt);
 }
 

@@ -1054,15 +1054,130 @@ void tty_reset(void)
 	for (int i = 0; i < LIBOS_NTTY; i++) {
 		memcpy(g.tty.termios[i], termios_default, sizeof(g.tty.termios[i]));
 		g.tty.fg_pgrp[i] = 1;
+		g.tty.sid[i] = 0;
 	}
 }
 
-void tty_session_start(int pts, int pgrp)
+void tty_session_start(int pts, int sid)
 {
-	if (pts < 1 || pts >= LIBOS_NTTY)
+	if (pts < 0 || pts >= LIBOS_NTTY)
 		return;
-	memcpy(g.tty.termios[pts], termios_default, sizeof(g.tty.termios[pts]));
-	g.tty.fg_pgrp[pts] = pgrp;
+	if (pts > 0)
+		memcpy(g.tty.termios[pts], termios_default, sizeof(g.tty.termios[pts]));
+	g.tty.fg_pgrp[pts] = sid;
+	g.tty.sid[pts] = sid;
+}
+
+/* Every process of session sid loses its controlling terminal. */
+static void session_clear_tty(int sid)
+{
+	for (struct process *q = g.all; q; q = q->next_all)
+		if (q->sid == sid)
+			q->ctty = 0;
+}
+
+/* Send sig to every live process of group pgrp. */
+static void signal_pgrp(int pgrp, int sig)
+{
+	for (struct process *q = g.all; q; q = q->next_all)
+		if (q->pgid == pgrp && q->state != P_ZOMBIE)
+			sig_send(q, sig);
+}
+
+void tty_session_end(struct process *leader, bool on_exit)
+{
+	int pts = leader->ctty - 1;
+
+	if (leader->sid != leader->pid || pts < 0 || pts >= LIBOS_NTTY)
+		return;
+	if (g.tty.sid[pts] == leader->sid) {
+		if (g.tty.fg_pgrp[pts] > 0) {
+			signal_pgrp(g.tty.fg_pgrp[pts], SIGHUP);
+			if (!on_exit)
+				signal_pgrp(g.tty.fg_pgrp[pts], SIGCONT);
+		}
+		g.tty.sid[pts] = 0;
+		g.tty.fg_pgrp[pts] = 0;
+	}
+	session_clear_tty(leader->sid);
+}
+
+/* The session of process group (or, as Linux's find_vpid, process) nr; 0 if none. */
+static int session_of_pgrp(int nr)
+{
+	struct process *byp = NULL;
+
+	for (struct process *q = g.all; q; q = q->next_all) {
+		if (q->state == P_ZOMBIE)
+			continue;
+		if (q->pgid == nr)
+			return q->sid;
+		if (q->pid == nr)
+			byp = q;
+	}
+	return byp ? byp->sid : 0;
+}
+
+/*
+ * TIOCSCTTY: a session leader without a controlling terminal takes this
+ * one, unless it is another session's (arg 1 and root: taken from it).
+ */
+static long tiocsctty(struct task *t, struct file *f, int pts, uint64_t arg)
+{
+	struct process *p = t->proc;
+	bool leader = p->sid == p->pid;
+
+	if (leader && g.tty.sid[pts] == p->sid)
+		return 0;
+	if (!leader || p->ctty)
+		return -EPERM;
+	if (g.tty.sid[pts]) {
+		if (arg != 1 || p->euid != 0)
+			return -EPERM;
+		session_clear_tty(g.tty.sid[pts]);
+	}
+	if ((f->flags & O_ACCMODE) == O_WRONLY && p->euid != 0)
+		return -EPERM;
+	p->ctty = pts + 1;
+	g.tty.sid[pts] = p->sid;
+	g.tty.fg_pgrp[pts] = p->pgid;
+	return 0;
+}
+
+/* TIOCNOTTY: give up the controlling terminal (a leader: the whole session, with SIGHUP). */
+static long tiocnotty(struct task *t, int pts)
+{
+	struct process *p = t->proc;
+
+	if (p->ctty != pts + 1)
+		return -ENOTTY;
+	if (p->sid == p->pid)
+		tty_session_end(p, false);
+	else
+		p->ctty = 0;
+	return 0;
+}
+
+/* TIOCSPGRP: the foreground group of the caller's own controlling terminal. */
+static long tiocspgrp(struct task *t, int pts, uint64_t arg)
+{
+	struct process *p = t->proc;
+	int32_t pg;
+
+	uaccess_allow(t, arg, 4);
+	if (copy_in(t, &pg, arg, 4))
+		return -EFAULT;
+	if (pg < 0)
+		return -EINVAL;
+	if (p->ctty != pts + 1 || g.tty.sid[pts] != p->sid)
+		return -ENOTTY;
+	int sid = session_of_pgrp(pg);
+	if (sid == 0)
+		return -ESRCH;
+	if (sid != p->sid)
+		return -EPERM;
+	g.tty.fg_pgrp[pts] = pg;
+	return 0;
 }
 
 long sys_ioctl(struct task *t, const uint64_t *a)
@@ -1127,27 +1242,24 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 		return 0;
 	case TIOCGPGRP: {
 		int32_t pg = g.tty.fg_pgrp[pts];
+		if (t->proc->ctty != pts + 1)
+			return -ENOTTY;
 		uaccess_allow(t, arg, 4);
 		return copy_out(t, arg, &pg, 4) ? -EFAULT : 0;
 	}
-	case TIOCSPGRP: {
-		int32_t pg;
-		uaccess_allow(t, arg, 4);
-		if (copy_in(t, &pg, arg, 4))
-			return -EFAULT;
-		if (pg <= 0)
-			return -EINVAL;
-		g.tty.fg_pgrp[pts] = pg;
-		return 0;
-	}
+	case TIOCSPGRP:
+		return tiocspgrp(t, pts, arg);
 	case TIOCGSID: {
-		int32_t s = t->proc->sid;
+		int32_t s = g.tty.sid[pts];
+		if (t->proc->ctty != pts + 1 || s == 0)
+			return -ENOTTY;
 		uaccess_allow(t, arg, 4);
 		return copy_out(t, arg, &s, 4) ? -EFAULT : 0;
 	}
 	case TIOCSCTTY:
+		return tiocsctty(t, f, pts, arg);
 	case TIOCNOTTY:
-		return 0;
+		return tiocnotty(t, pts);
 	default:
 		return -ENOTTY;
 	}

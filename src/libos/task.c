@@ -217,6 +217,8 @@ static struct process *proc_launch(char *const *args, char *const *env, const ch
 	char ttyname[16];
 	ksnprintf(ttyname, sizeof(ttyname), "/dev/pts/%d", console_base / 3);
 	p->ctty = terminal ? console_base / 3 + 1 : 0;
+	if (terminal)
+		tty_session_start(console_base / 3, p->sid);
 	for (int i = 0; i < 3; i++) {
 		struct file *f = file_new(FT_CONSOLE, i == 0 ? O_RDONLY : O_WRONLY,
 					  terminal ? ttyname : "pipe:[console]");
@@ -356,8 +358,6 @@ int libos_spawn(const struct libos_spawn_req *req, char *errbuf, size_t errlen)
 		g.spawned[slot].pid = p->pid;
 		g.spawned[slot].done = false;
 		g.spawned[slot].pts = req->terminal ? req->console_base / 3 : 0;
-		if (req->terminal)
-			tty_session_start(req->console_base / 3, p->pgid);
 		r = p->pid;
 	} else if (p) {
 		if (p->fds) {
@@ -406,6 +406,7 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 	}
 	PAL(get_regs, t->pt, &t->regs);
 	cpu_enter(t);
+	t->in_kernel = true;
 	timer_check(t->proc);
 	switch (exc->kind) {
 	case LIBOS_EXC_SVC: {
@@ -473,6 +474,7 @@ enum libos_action libos_handle_exception(void *task, const struct libos_exc *exc
 		PAL(unlock);
 		return LIBOS_EXITED;
 	}
+	t->in_kernel = false;
 	PAL(set_regs, t->pt, &t->regs);
 	cpu_leave(t);
 	PAL(unlock);

@@ -619,6 +619,14 @@ int vfs_open_node(struct task *t, const char *canon, const struct node *nd, unsi
 			f = file_new(FT_CONSOLE, flags, canon);
 			if (!f)
 				return -ENOMEM;
+			/* a session leader without one takes a free /dev/pts/n as its terminal */
+			struct process *p = t->proc;
+			if (nd->dev == DEV_PTS && !(flags & O_NOCTTY) && p->sid == p->pid &&
+			    !p->ctty && pts < LIBOS_NTTY && g.tty.sid[pts] == 0) {
+				p->ctty = pts + 1;
+				g.tty.sid[pts] = p->sid;
+				g.tty.fg_pgrp[pts] = p->pgid;
+			}
 			f->console_fd = 3 * pts + (acc == O_RDONLY ? 0 : 1);
 			*out = f;
 			return 0;

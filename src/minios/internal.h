@@ -87,8 +87,10 @@ enum ms_task_state { MS_T_FREE = 0, MS_T_NEW, MS_T_TRAPPED, MS_T_RUNNING };
 struct ms_task {
 	uint32_t gen, state;
 	uint32_t shim, mm; /* slots */
-	uint64_t save;	   /* con-shim granule holding struct ms_save */
-	uint64_t frame;	   /* OS granule of the current run's rc_frame */
+	uint32_t ending;   /* rc_task_ending: ends with its trap, never runs again */
+	uint32_t pad;
+	uint64_t save;	/* con-shim granule holding struct ms_save */
+	uint64_t frame; /* OS granule of the current run's rc_frame */
 };
 
 /*
@@ -240,6 +242,15 @@ int rc_task_exit(struct ms_call *c);
 int rc_switch_to_depriv(struct ms_call *c);
 int rc_switch_to_minios(struct ms_call *c);
 int rc_task_regs(struct ms_call *c);
+/*
+ * (task, shim) -> nothing: the served task (NEW or TRAPPED, else -EACCES)
+ * of that con-shim (else -EPERM) ends with its trap. Its robust futex list
+ * may be walked (rc_ipc_*) from now on; clone, exec, rc_task_regs SET and
+ * rc_switch_to_miniOS of it are refused (-ESRCH); rc_task_exit and
+ * rc_destroy_container end it. Marking twice is 0. -EINVAL/-ESRCH: a
+ * malformed or stale handle.
+ */
+int rc_task_ending(struct ms_call *c);
 
 /* task.c: free every task of a shim (container destroy). */
 void ms_task_free_all(uint32_t shim);

@@ -443,6 +443,7 @@ int rc_create_container(struct ms_call *c)
 		return ret;
 	t = ms_task_at(ts);
 	t->state = MS_T_NEW;
+	t->ending = 0;
 	t->shim = slot;
 	t->mm = mm;
 	t->save = ms_shim_take(slot, MS_K_SAVE);
@@ -580,6 +581,7 @@ static const struct {
 	[RC_FN_SWITCH_TO_MINIOS] = {rc_switch_to_minios, false},
 	[RC_FN_TASK_REGS] = {rc_task_regs, false},
 	[RC_FN_SHARE] = {rc_share, false},
+	[RC_FN_TASK_ENDING] = {rc_task_ending, false},
 };
 
 static uint64_t rc_status(int ret)

@@ -741,8 +741,12 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 	if (dir == SYSDESC_DIR_OUT && sv->alt_size &&
 	    sysdesc_inside(va, len, sv->alt_sp, sv->alt_size))
 		return 0;
-	/* the robust list walked when the task ends (as the RMM allows) */
-	if (sv->robust && (!tr->svc || tr->nr == 93 /* exit */ || tr->nr == 94 /* exit_group */) &&
+	/*
+	 * the robust list walked when the task ends (as the RMM allows): its
+	 * exit, a trap that is no call, or marked by rc_task_ending
+	 */
+	if (sv->robust &&
+	    (t->ending || !tr->svc || tr->nr == 93 /* exit */ || tr->nr == 94 /* exit_group */) &&
 	    sysdesc_robust_allows(sv->robust, va, len, dir, &rd))
 		return 0;
 	memcpy(a, tr->args, sizeof(a));

@@ -70,15 +70,20 @@ static int free_task_slot(uint32_t *slot)
 	return -ENOMEM;
 }
 
-/* The task of handle h, which the OS is serving (NEW or TRAPPED). */
-static int served_task(uint64_t h, uint32_t *slot, struct ms_task **t)
+/*
+ * The task of handle h, which the OS is serving (NEW or TRAPPED); with
+ * resume, not one marked ending (rc_task_ending: it never runs again).
+ */
+static int served_task(uint64_t h, uint32_t *slot, struct ms_task **t, bool resume)
 {
 	int ret = ms_task_lookup(h, slot);
 
 	if (ret)
 		return ret;
 	*t = ms_task_at(*slot);
-	return (*t)->state == MS_T_NEW || (*t)->state == MS_T_TRAPPED ? 0 : -EACCES;
+	if ((*t)->state != MS_T_NEW && (*t)->state != MS_T_TRAPPED)
+		return -EACCES;
+	return resume && (*t)->ending ? -ESRCH : 0;
 }
 
 static void task_free(struct ms_task *t)
@@ -88,6 +93,7 @@ static void task_free(struct ms_task *t)
 	ms_mm_put(t->mm);
 	ms_shim_give(shim, t->save); /* registers scrubbed with the granule */
 	t->state = MS_T_FREE;
+	t->ending = 0;
 	t->gen++;
 	t->save = t->frame = 0;
 	ms_shim_at(shim)->ntasks--;
@@ -109,7 +115,7 @@ int rc_task_clone(struct ms_call *c)
 	uint32_t slot, child, mm;
 	struct ms_task *t, *ct;
 	uint64_t need;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, true);
 
 	if (ret)
 		return ret;
@@ -129,6 +135,7 @@ int rc_task_clone(struct ms_call *c)
 	}
 	ct = ms_task_at(child);
 	ct->state = MS_T_TRAPPED; /* returns from clone like its parent */
+	ct->ending = 0;
 	ct->shim = t->shim;
 	ct->mm = mm;
 	ct->frame = 0;
@@ -157,7 +164,7 @@ int rc_task_exec(struct ms_call *c)
 	struct ms_save *sv;
 	struct ms_task *t;
 	uint32_t slot, mm;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, true);
 
 	if (ret)
 		return ret;
@@ -180,7 +187,7 @@ int rc_task_exit(struct ms_call *c)
 {
 	struct ms_task *t;
 	uint32_t slot;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, false);
 
 	if (ret == 0)
 		task_free(t);
@@ -274,7 +281,7 @@ int rc_switch_to_minios(struct ms_call *c)
 	struct rc_frame f;
 	struct smc_regs res;
 	uint32_t slot;
-	int ret = served_task(c->a[0], &slot, &t), err = 0;
+	int ret = served_task(c->a[0], &slot, &t, true), err = 0;
 
 	if (ret)
 		return ret;
@@ -417,7 +424,7 @@ int rc_task_regs(struct ms_call *c)
 	struct ms_task *t;
 	struct ms_save *sv;
 	uint32_t slot;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, op == RC_REGS_SET);
 
 	if (ret)
 		return ret;
@@ -450,5 +457,22 @@ int rc_task_regs(struct ms_call *c)
 	sv->fp.fpcr = (uint32_t)r.fpcr;
 	sv->fp.fpsr = (uint32_t)r.fpsr;
 	memcpy(sv->fp.q, r.q, sizeof(r.q));
+	return 0;
+}
+
+int rc_task_ending(struct ms_call *c)
+{
+	struct ms_task *t;
+	uint32_t slot, shim;
+	int ret = served_task(c->a[0], &slot, &t, false);
+
+	if (ret)
+		return ret;
+	ret = ms_shim_lookup(c->a[1], &shim);
+	if (ret)
+		return ret;
+	if (t->shim != shim)
+		return -EPERM; /* a task of another container than the one named */
+	t->ending = 1;
 	return 0;
 }

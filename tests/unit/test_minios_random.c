@@ -222,10 +222,10 @@ static void step(void)
 	uint64_t ret, pa, va = VA_BASE + rn(8) * GRANULE_SIZE, th = t >= 0 ? R.task[t].handle : 0;
 
 	/* Weights: memory calls more often than the life-cycle calls. */
-	static const uint8_t op_of[28] = {0,  1,  2,  3,  4,  5, 6, 7, 8, 9,  10, 11, 12, 13,
-					  14, 15, 16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20, 21};
+	static const uint8_t op_of[29] = {0,  1,  2,  3,  4,  5, 6, 7, 8, 9,  10, 11, 12, 13, 14,
+					  15, 16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20, 21, 22};
 
-	switch (op_of[rn(28)]) {
+	switch (op_of[rn(29)]) {
 	case 0: /* create a shim */
 		ret = call("create_shim", RC_FN_CREATE_SHIM, 0, 0, 0, 0, 0, &r);
 		if (ret == RC_SUCCESS)
@@ -426,6 +426,25 @@ static void step(void)
 			   0, NULL);
 		if (R.task[t2].k != R.task[t].k)
 			expect(false, ret, "sharing pages with another container's task");
+		break;
+	}
+	case 22: { /* a task ends with its trap: only its own con-shim's handle marks it */
+		int k2 = live_shim();
+
+		/* rarely its own: a marked task's run, clone, exec are refused from then on */
+		if (t < 0 || k2 < 0 || ((unsigned)k2 == R.task[t].k && rn(2)))
+			break;
+		ret = call("task_ending", RC_FN_TASK_ENDING, th, mt.shim[k2].handle, 0, 0, 0, NULL);
+		expect((unsigned)k2 == R.task[t].k, ret,
+		       (unsigned)k2 == R.task[t].k ? "a served task of that con-shim" :
+						     "a task of another container");
+		if (ret == RC_SUCCESS) {
+			/* it never runs again */
+			ret = call("switch_to_miniOS(ending)", RC_FN_SWITCH_TO_MINIOS, th, R.frame,
+				   RC_RUN_SET_X0, 0, 0, &r);
+			if (ret != RC_ERROR_STATE)
+				FAILF("a task marked ending ran: %" PRIu64, ret);
+		}
 		break;
 	}
 	default: /* garbage */

@@ -89,6 +89,12 @@ enum rc_fn {
 
 /* rc_malloc_mm's shim argument naming EL3's GPT pool: the granules become Root for good. */
 #define RC_SHIM_GPT_POOL (~0ULL)
+/*
+ * rc_malloc_mm's shim argument naming the mini-OS's page pool (realmbox):
+ * DONATE gives it OS granules (its object tables grow there); RECLAIM
+ * takes back donated granules that are free again.
+ */
+#define RC_SHIM_MINIOS_POOL (~1ULL)
 
 /* rc_malloc_mm flags. */
 #define RC_MM_DONATE 0	   /* OS granules -> the con-shim's free pool */

@@ -60,16 +60,6 @@ static void altstack_complete(struct ms_save *sv, struct ms_mm *mm)
 #define MS_CLONE_CHILD_CLEARTID 0x00200000ULL
 
 
-static int free_task_slot(uint32_t *slot)
-{
-	for (uint32_t s = 0; s < MS_MAX_TASKS; s++)
-		if (ms_task_at(s)->state == MS_T_FREE) {
-			*slot = s;
-			return 0;
-		}
-	return -ENOMEM;
-}
-
 /*
  * The task of handle h, which the OS is serving (NEW or TRAPPED); with
  * resume, not one marked ending (rc_task_ending: it never runs again).
@@ -86,26 +76,25 @@ static int served_task(uint64_t h, uint32_t *slot, struct ms_task **t, bool resu
 	return resume && (*t)->ending ? -ESRCH : 0;
 }
 
-static void task_free(struct ms_task *t)
+/* The task in slot ends: its mm loses a user, its save granule is scrubbed, its slot freed. */
+static void task_free(uint32_t slot)
 {
+	struct ms_task *t = ms_task_at(slot);
 	uint32_t shim = t->shim;
 
 	ms_mm_put(t->mm);
 	ms_shim_give(shim, t->save); /* registers scrubbed with the granule */
-	t->state = MS_T_FREE;
-	t->ending = 0;
-	t->gen++;
-	t->save = t->frame = 0;
+	ms_tbl_free(MS_TBL_TASK, slot); /* its generation is never handed out again */
 	ms_shim_at(shim)->ntasks--;
 }
 
 void ms_task_free_all(uint32_t shim)
 {
-	for (uint32_t s = 0; s < MS_MAX_TASKS; s++) {
+	for (uint32_t s = 0; s < ms_tbl_bound(MS_TBL_TASK); s++) {
 		struct ms_task *t = ms_task_at(s);
 
-		if (t->state != MS_T_FREE && t->shim == shim)
-			task_free(t);
+		if (t && t->state != MS_T_FREE && t->shim == shim)
+			task_free(s);
 	}
 }
 
@@ -122,20 +111,25 @@ int rc_task_clone(struct ms_call *c)
 	if (c->a[1] & ~(uint64_t)RC_CLONE_VM)
 		return -EINVAL;
 	need = 1 + (c->a[1] & RC_CLONE_VM ? 0 : ms_mm_copy_cost(t->mm));
-	if (free_task_slot(&child) || ms_shim_at(t->shim)->free.count < need)
+	if (ms_shim_at(t->shim)->free.count < need)
 		return -ENOMEM;
+	ret = ms_tbl_alloc(MS_TBL_TASK, &child);
+	if (ret)
+		return ret;
 	if (c->a[1] & RC_CLONE_VM) {
 		mm = t->mm;
 		ms_mm_at(mm)->users++;
 	} else {
 		ret = ms_mm_new(t->shim, &mm);
-		if (ret)
+		if (ret) {
+			ms_tbl_free(MS_TBL_TASK, child);
 			return ret;
+		}
 		ms_mm_copy(mm, t->mm);
 	}
+	t = ms_task_at(slot);
 	ct = ms_task_at(child);
 	ct->state = MS_T_TRAPPED; /* returns from clone like its parent */
-	ct->ending = 0;
 	ct->shim = t->shim;
 	ct->mm = mm;
 	ct->frame = 0;
@@ -190,7 +184,7 @@ int rc_task_exit(struct ms_call *c)
 	int ret = served_task(c->a[0], &slot, &t, false);
 
 	if (ret == 0)
-		task_free(t);
+		task_free(slot);
 	return ret;
 }
 
@@ -356,13 +350,13 @@ void ms_run_reconcile(void)
 {
 	struct ms_task *t;
 
-	if (ms_run_slot >= MS_MAX_TASKS)
+	if (ms_run_slot == MS_NO_SLOT)
 		return;
 	t = ms_task_at(ms_run_slot);
-	if (t->state == MS_T_RUNNING &&
+	if (t && t->state == MS_T_RUNNING &&
 	    ((struct ms_save *)ms_map(t->save, sizeof(struct ms_save)))->trapped)
 		t->state = MS_T_TRAPPED;
-	ms_run_slot = MS_MAX_TASKS;
+	ms_run_slot = MS_NO_SLOT;
 }
 
 void ms_frame_write(uint64_t frame_pa, const struct ms_save *sv)

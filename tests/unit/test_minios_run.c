@@ -471,7 +471,10 @@ static void test_share(void **state)
 	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, RC_VA_LIMIT - GRANULE_SIZE,
 			       2 * GRANULE_SIZE, 0, NULL),
 			 RC_ERROR_INPUT);
+	/* a slot nothing lives in (the tables grow: any 16-bit slot may be one), or slot 0 */
 	assert_int_equal(mt_rc(RC_FN_SHARE, child, 0x12345, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, 0x10000, VA_DATA, GRANULE_SIZE, 0, NULL),
 			 RC_ERROR_INPUT);
 	MT_CHECK();
 	/* The parent's data page (a hole after it) in the child: the child's copy goes back. */

@@ -504,20 +504,20 @@ static int s_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t
  * The task a copy of as names: the mini-OS allows it only inside what that
  * task's pending call names (or on fresh pages). The task being served if
  * it uses as; else a task of as (execve's new image: the scratch task; a
- * fork child, whose pending call is its parent's clone). A task marked
- * ending names its address space's copies until it exits.
+ * fork child, whose pending call is its parent's clone); a task of as
+ * marked ending (its robust list and clear_child_tid, s_task_ending)
+ * before any other until it exits.
  */
 static uint64_t copy_task(const struct pal_as *as, const struct sas *a)
 {
-	/* a task ending with its trap: its robust list and clear_child_tid (s_task_ending) */
-	if (S.ending != NONE) {
-		const struct stask *t = &S.m->t[S.ending];
+	if (S.cur != NONE) {
+		const struct stask *t = &S.m->t[S.cur];
 
 		if (t->kt.state != ST_FREE && !t->exited && t->as == as_id(as))
 			return t->h;
 	}
-	if (S.cur != NONE) {
-		const struct stask *t = &S.m->t[S.cur];
+	if (S.ending != NONE) {
+		const struct stask *t = &S.m->t[S.ending];
 
 		if (t->kt.state != ST_FREE && !t->exited && t->as == as_id(as))
 			return t->h;

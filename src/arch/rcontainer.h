@@ -63,7 +63,14 @@ enum rc_fn {
 	RC_FN_TASK_REGS = 16, /* (task, regs_pa, RC_REGS_GET | RC_REGS_SET) */
 	/* realmbox's addition: MAP_SHARED across fork (docs/rcontainer-abi.md) */
 	RC_FN_SHARE = 17, /* (dst task, src task, va, len) -> x1 pages */
-	RC_FN_NR = 18
+	/*
+	 * realmbox's addition: the served task ends with the trap it is in
+	 * (killed in a system call). From then on its copies may walk its
+	 * robust futex list as at exit; it never runs at EL0 again (only
+	 * rc_task_exit / rc_destroy_container). Not undone.
+	 */
+	RC_FN_TASK_ENDING = 18, /* (task, shim: the task's con-shim) */
+	RC_FN_NR = 19
 };
 
 /* Status codes of the mini-OS calls (x0). */
@@ -82,6 +89,12 @@ enum rc_fn {
 
 /* rc_malloc_mm's shim argument naming EL3's GPT pool: the granules become Root for good. */
 #define RC_SHIM_GPT_POOL (~0ULL)
+/*
+ * rc_malloc_mm's shim argument naming the mini-OS's page pool (realmbox):
+ * DONATE gives it OS granules (its object tables grow there); RECLAIM
+ * takes back donated granules that are free again.
+ */
+#define RC_SHIM_MINIOS_POOL (~1ULL)
 
 /* rc_malloc_mm flags. */
 #define RC_MM_DONATE 0	   /* OS granules -> the con-shim's free pool */

@@ -111,6 +111,10 @@ struct rb_result {
 	/* shim: RContainer's EL3 round trips, GPT switches, TLBIs, rc_* calls */
 	uint64_t rc_el3, gpt_switches, tlbis, rc_calls;
 	uint64_t preemptions;   /* shim: tasks in EL0 interrupted at their time slice's end */
+	/* shim: the mini-OS's object tables at their largest during the run (its memory) */
+	uint64_t minios_table_bytes;
+	/* shim: Root memory of the live GPTs beyond the boot GPT as the run ends (EL3's pool) */
+	uint64_t root_gpt_bytes;
 	bool oom_killed;        /* the memory limit ended it (docs/resources.md) */
 };
 

@@ -689,6 +689,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	cnt->granules_before = host_granules_in_use();
 	monitor_rc_get_stats(&ms);
 	cnt->gpts_before = ms.gpts_live;
+	minios_stats_peak_reset();
 
 	H.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (H.rootfd < 0) {
@@ -817,6 +818,15 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
 		res->preemptions = ps.preemptions;
 		res->forwarded = ps.traps_svc + ps.traps_other;
+		{
+			struct minios_stats mst;
+			struct monitor_rc_stats gst;
+
+			minios_get_stats(&mst);
+			monitor_rc_get_stats(&gst);
+			res->minios_table_bytes = cnt->minios_table_bytes = mst.table_bytes_peak;
+			res->root_gpt_bytes = cnt->root_gpt_bytes = gst.bytes_used;
+		}
 		cnt->preemptions = ps.preemptions;
 		cnt->donated = ps.donated;
 		cnt->runs = ps.runs;
@@ -873,7 +883,8 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 			"shim%s: %llu syscalls, %llu runs (%llu SVC traps); EL3 round trips %llu, GPT "
 			"switches %llu, TLBIs %llu, rc_* calls %llu (per syscall %.2f / %.2f / %.2f / "
 			"%.2f); %llu granules donated; granules in use %llu -> %llu, GPTs %llu -> %llu; idle %llu "
-			"times, %.1f ms; %llu preemptions, %llu budget ends run past\n",
+			"times, %.1f ms; %llu preemptions, %llu budget ends run past; mini-OS tables "
+			"%llu KiB at most, GPTs beyond boot %llu KiB of Root memory\n",
 			c.baseline ? " (baseline)" : "", (unsigned long long)res->syscalls,
 			(unsigned long long)c.runs, (unsigned long long)c.traps_svc,
 			(unsigned long long)c.plat[PLAT_CNT_RC_EL3],
@@ -884,7 +895,10 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 			c.plat[PLAT_CNT_RC_CALL] / n, (unsigned long long)c.donated,
 			(unsigned long long)c.granules_before, (unsigned long long)c.granules_after,
 			(unsigned long long)c.gpts_before, (unsigned long long)c.gpts_after,
-			(unsigned long long)c.idles, c.idle_ns / 1e6, (unsigned long long)c.preemptions, (unsigned long long)plat_cpu_timer_chunks());
+			(unsigned long long)c.idles, c.idle_ns / 1e6, (unsigned long long)c.preemptions,
+			(unsigned long long)plat_cpu_timer_chunks(),
+			(unsigned long long)c.minios_table_bytes >> 10,
+			(unsigned long long)c.root_gpt_bytes >> 10);
 	}
 	return r;
 }

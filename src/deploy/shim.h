@@ -21,6 +21,8 @@ struct shim_counts {
 	uint64_t runs, traps_svc;		  /* rc_switch_to_miniOS calls; SVC traps */
 	uint64_t idles, idle_ns;		  /* the deprivileged OS had nothing to run */
 	uint64_t preemptions;			  /* tasks in EL0 interrupted at their slice's end */
+	uint64_t minios_table_bytes;		  /* the mini-OS's object tables, at most, in the run */
+	uint64_t root_gpt_bytes;		  /* Root memory of the live GPTs (boot's aside) at the end */
 	int baseline;				  /* 1: the artifact's path (4 EL3 round trips per call) */
 };
 

@@ -129,8 +129,11 @@ static void print_stats(const struct rb_config *cfg, const struct rb_manifest *m
 		STAT("exitless_timeouts", exitless_timeouts);
 		STAT("exitless_skipped", exitless_skipped);
 	}
-	if (cfg->isolation == RB_ISOLATION_SHIM)
+	if (cfg->isolation == RB_ISOLATION_SHIM) {
 		STAT("preemptions", preemptions);
+		STAT("minios_table_bytes", minios_table_bytes);
+		STAT("root_gpt_bytes", root_gpt_bytes);
+	}
 	if (cfg->isolation == RB_ISOLATION_SHIM && res->syscalls) {
 		STAT("rc_el3_round_trips", rc_el3);
 		STAT("gpt_switches", gpt_switches);

@@ -132,7 +132,7 @@ struct pal_ops {
 	 * may still be pending (killed in a system call): called before the
 	 * library OS walks its robust futex list and clears its
 	 * clear_child_tid, so a deployment that checks copies against the
-	 * pending call (realm: RSI_RB_ENDING) can allow them.
+	 * pending call (realm: RSI_RB_ENDING; shim: rc_task_ending) can allow them.
 	 */
 	void (*task_ending)(void *ctx, struct pal_task *t);
 	void (*get_regs)(void *ctx, struct pal_task *t, struct pal_regs *r);

@@ -40,6 +40,8 @@
 #define CONSOLE_POLL_NS 5000000ULL
 #define IDLE_MAX_NS 10000000ULL
 #define SYS_RT_SIGRETURN 139
+#define SYS_EXIT 93
+#define SYS_EXIT_GROUP 94
 
 /* A task's kt.kt.state: its kernel thread's (kthread.h), or where the task is when it has none. */
 enum st_state {
@@ -54,6 +56,7 @@ enum st_state {
 struct stask {
 	struct kthread kt;
 	bool exited, kick, first, full, fp_valid, fp_dirty;
+	bool ending; /* marked with rc_task_ending: it ends with its trap */
 	uint8_t end_tries;
 	uint32_t as;
 	uint64_t h; /* the mini-OS task */
@@ -87,6 +90,7 @@ static struct {
 	unsigned cur;	  /* task whose exception is being served */
 	unsigned rr;	  /* round-robin position */
 	unsigned ntasks;
+	unsigned ending;	 /* a task marked ending whose copies are to come (NONE: none) */
 	struct kthread_sched ks; /* the tasks' kernel threads */
 	bool container, ended;
 	int status;
@@ -500,12 +504,20 @@ static int s_mem_share(void *c, struct pal_as *dst, struct pal_as *src, uint64_t
  * The task a copy of as names: the mini-OS allows it only inside what that
  * task's pending call names (or on fresh pages). The task being served if
  * it uses as; else a task of as (execve's new image: the scratch task; a
- * fork child, whose pending call is its parent's clone).
+ * fork child, whose pending call is its parent's clone); a task of as
+ * marked ending (its robust list and clear_child_tid, s_task_ending)
+ * before any other until it exits.
  */
 static uint64_t copy_task(const struct pal_as *as, const struct sas *a)
 {
 	if (S.cur != NONE) {
 		const struct stask *t = &S.m->t[S.cur];
+
+		if (t->kt.state != ST_FREE && !t->exited && t->as == as_id(as))
+			return t->h;
+	}
+	if (S.ending != NONE) {
+		const struct stask *t = &S.m->t[S.ending];
 
 		if (t->kt.state != ST_FREE && !t->exited && t->as == as_id(as))
 			return t->h;
@@ -935,6 +947,15 @@ static int s_task_set_as(void *c, struct pal_task *pt, struct pal_as *as)
 	return 0;
 }
 
+/* Task t ended (rc_task_exit made): not the ending task any more, its mm named through another. */
+static void task_gone(struct stask *t)
+{
+	t->exited = true;
+	if (S.ending != NONE && &S.m->t[S.ending] == t)
+		S.ending = NONE;
+	as_rehandle(t->as, t->h);
+}
+
 static void s_task_exit(void *c, struct pal_task *pt)
 {
 	struct stask *t = T(pt);
@@ -943,8 +964,32 @@ static void s_task_exit(void *c, struct pal_task *pt)
 		return;
 	rc(RC_FN_TASK_EXIT, t->h, 0, 0, 0, 0, NULL);
 	S.st.exits++;
-	t->exited = true;
-	as_rehandle(t->as, t->h);
+	task_gone(t);
+}
+
+/*
+ * The task ends while its trap may still be a call the mini-OS does not
+ * know as an end (killed in nanosleep, say): mark it (rc_task_ending) so
+ * the library OS may walk its robust list. It never runs at EL0 again.
+ */
+static void s_task_ending(void *c, struct pal_task *pt)
+{
+	struct stask *t = T(pt);
+	uint64_t st;
+
+	if (t->exited || t->ending)
+		return;
+	if (t->exc.kind == LIBOS_EXC_SVC && !t->first &&
+	    (t->orig.x[8] == SYS_EXIT || t->orig.x[8] == SYS_EXIT_GROUP))
+		return; /* the mini-OS sees this end itself */
+	st = rc(RC_FN_TASK_ENDING, t->h, S.e.shim, 0, 0, 0, NULL);
+	if (st != RC_SUCCESS) {
+		lib_log(LOG_WARN, "pal_shim", "rc_task_ending refused (status %llu)",
+			(unsigned long long)st);
+		return;
+	}
+	t->ending = true;
+	S.ending = (unsigned)(t - S.m->t);
 }
 
 static void s_task_kick(void *c, struct pal_task *pt)
@@ -1061,8 +1106,7 @@ static void reap(void)
 		if (!t->exited) {
 			rc(RC_FN_TASK_EXIT, t->h, 0, 0, 0, 0, NULL);
 			S.st.exits++;
-			t->exited = true;
-			as_rehandle(t->as, t->h);
+			task_gone(t);
 		}
 		t->kt.state = ST_FREE;
 		S.ntasks--;
@@ -1187,7 +1231,7 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	 */
 	memset(S.m, 0, offsetof(struct shim_meta, h));
 	kzero_sparse(S.m->h, sizeof(S.m->h));
-	S.running = S.cur = NONE;
+	S.running = S.cur = S.ending = NONE;
 	S.status = -1;
 	S.ks = (struct kthread_sched){
 		.base = (uint8_t *)&S.m->t[0].kt,
@@ -1221,6 +1265,7 @@ int pal_shim_init(const struct pal_shim_env *env, struct pal_ops *ops)
 	ops->task_create = s_task_create;
 	ops->task_set_as = s_task_set_as;
 	ops->task_exit = s_task_exit;
+	ops->task_ending = s_task_ending;
 	ops->get_regs = s_get_regs;
 	ops->get_regs_full = s_get_regs_full;
 	ops->set_regs = s_set_regs;

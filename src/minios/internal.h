@@ -5,10 +5,13 @@
  * which may touch only that con-shim's granules).
  *
  * Memory (NS granules, NO_ACCESS in the OS-GPT and every shim-GPT):
- *   struct ms_state | granule meta (one per DRAM granule) | shims | mms |
- *   tasks | page pool (IO page tables)
- * Handles given to the OS are generation << 16 | (slot + 1); a destroyed
- * object's slot bumps its generation, so a stale handle is refused.
+ *   struct ms_state | granule meta (one per DRAM granule) | page pool
+ * The page pool (boot memory, plus granules the OS donates with
+ * RC_SHIM_MINIOS_POOL) holds the object tables' chunks (table.c: con-shims,
+ * mms, tasks, grown and shrunk as objects come and go) and IO page tables.
+ * Handles given to the OS are generation << 16 | (slot + 1); generations
+ * come from a per-table sequence and are never reused, so a stale handle
+ * is refused whatever now lives in its slot.
  */
 #ifndef MINIOS_INTERNAL_H
 #define MINIOS_INTERNAL_H
@@ -18,11 +21,17 @@
 #include "plat/plat.h"
 
 #define MS_MAGIC 0x534F494E494D4352ULL /* "RCMINIOS" */
-#define MS_MAX_SHIMS 64
-#define MS_MAX_MMS 256
-#define MS_MAX_TASKS 512
+/* Slots each table may have (not memory: the handle and owner formats). */
+#define MS_SHIM_SLOTS 0xFFFDu /* ms_gmeta.owner = slot + 1, below MS_OWN_EL3 */
+#define MS_TASK_SLOTS 0xFFFFu /* handle bits [15:0] = slot + 1 */
+#define MS_MM_SLOTS 8192u     /* the directories' room (two mms a chunk) */
+#define MS_NO_SLOT 0xFFFFFFFFu
+/* What boot memory holds room for before the OS donates more (minios_required_size). */
+#define MS_BOOT_SHIMS 64
+#define MS_BOOT_MMS 256
+#define MS_BOOT_TASKS 512
 
-/* Granule owners (struct ms_gmeta.owner); 1..MS_MAX_SHIMS: con-shim slot + 1. */
+/* Granule owners (struct ms_gmeta.owner); 1..MS_SHIM_SLOTS: con-shim slot + 1. */
 #define MS_OWN_OS 0
 #define MS_OWN_EL3 0xFFFE
 #define MS_OWN_MINIOS 0xFFFF
@@ -34,6 +43,7 @@ enum ms_kind {
 	MS_K_PT,       /* a container page table */
 	MS_K_SAVE,     /* a task's saved EL0 state */
 	MS_K_IOPT,     /* an IO page table (mini-OS page) */
+	MS_K_TABLE,    /* an object table's chunk or directory (mini-OS page) */
 };
 
 struct ms_gmeta {
@@ -57,8 +67,13 @@ struct ms_list {
 	uint64_t count;
 };
 
+/* The header of every table object: its generation, nonzero while in use. */
+struct ms_obj {
+	uint32_t gen, used;
+};
+
 struct ms_shim {
-	uint32_t gen, live;
+	uint32_t gen, live; /* struct ms_obj */
 	uint64_t gpt;
 	uint32_t container, ntasks;
 	uint64_t granules; /* owned, in every kind */
@@ -72,8 +87,9 @@ struct ms_vma {
 #define MS_SYNC_MAX 8 /* sync ranges per mm */
 
 struct ms_mm {
-	uint32_t live, users;
-	uint32_t shim, nvmas; /* shim slot */
+	uint32_t gen, live; /* struct ms_obj */
+	uint32_t users, shim; /* shim slot */
+	uint32_t nvmas, pad;
 	uint64_t root;	      /* L1 table PA (con-shim granule) */
 	uint64_t as, pe;      /* struct plat_as *, struct plat_pe * (platform objects) */
 	uint64_t run_gen;     /* from ms_state.run_seq: at creation and at every run into it */
@@ -85,10 +101,12 @@ struct ms_mm {
 enum ms_task_state { MS_T_FREE = 0, MS_T_NEW, MS_T_TRAPPED, MS_T_RUNNING };
 
 struct ms_task {
-	uint32_t gen, state;
+	uint32_t gen, state; /* struct ms_obj: state MS_T_FREE (0) while not in use */
 	uint32_t shim, mm; /* slots */
-	uint64_t save;	   /* con-shim granule holding struct ms_save */
-	uint64_t frame;	   /* OS granule of the current run's rc_frame */
+	uint32_t ending;   /* rc_task_ending: ends with its trap, never runs again */
+	uint32_t pad;
+	uint64_t save;	/* con-shim granule holding struct ms_save */
+	uint64_t frame; /* OS granule of the current run's rc_frame */
 };
 
 /*
@@ -134,10 +152,24 @@ struct ms_save {
 };
 COMPILER_ASSERT(sizeof(struct ms_save) <= GRANULE_SIZE, "ms_save in one granule");
 
+/* One object table (table.c): directories of one-granule chunks. */
+#define MS_TBL_DIRS 8
+#define MS_TBL_DIR_N (GRANULE_SIZE / 8) /* chunk entries per directory granule */
+enum { MS_TBL_SHIM, MS_TBL_MM, MS_TBL_TASK, MS_TBL_NR };
+struct ms_tbl {
+	uint32_t size, per;   /* object bytes; objects per chunk */
+	uint32_t max, bound;  /* slot limit; slots below bound may be in use */
+	uint32_t live, gen_seq; /* objects in use; last generation handed out */
+	uint64_t pages;	      /* chunk and directory granules held */
+	uint64_t dir[MS_TBL_DIRS]; /* directory granule PAs; entries: chunk PA | objects in use */
+};
+
 struct ms_state {
 	uint64_t magic;
 	uint64_t base, size, dram_base, ngran;
-	uint64_t meta, shims, mms, tasks; /* table PAs */
+	uint64_t meta; /* granule meta PA */
+	struct ms_tbl tbl[MS_TBL_NR];
+	uint64_t donated; /* granules the OS gave the page pool (RC_SHIM_MINIOS_POOL) */
 	uint64_t io_root[RC_IO_STREAMS];
 	struct ms_list pages; /* mini-OS page pool */
 	uint64_t run_seq;     /* last run generation handed out (ms_mm.run_gen) */
@@ -152,6 +184,7 @@ void *ms_map(uint64_t pa, size_t len);
 void ms_zero(uint64_t pa);
 struct ms_state *ms_state(void);
 struct ms_gmeta *ms_meta(uint64_t pa); /* NULL outside DRAM */
+/* The object in slot (ms_tbl_at); NULL only for a slot no live object has. */
 struct ms_shim *ms_shim_at(uint32_t slot);
 struct ms_mm *ms_mm_at(uint32_t slot);
 struct ms_task *ms_task_at(uint32_t slot);
@@ -171,12 +204,35 @@ uint64_t ms_shim_peek(uint32_t shim);
 void ms_shim_give(uint32_t shim, uint64_t pa);
 void ms_list_remove(struct ms_list *l, uint64_t pa);
 uint64_t ms_page_take(void);
+/* A mini-OS page back to the pool (scrubbed, FREE). */
+void ms_page_give(uint64_t pa);
+/* minios_get_stats's copy of the tables' and the pool's counts, brought up to date. */
+void ms_stats_refresh(void);
+
+/* ---- table.c: the object tables ---- */
+
+/* Empty tables (boot). */
+void ms_tbl_init(void);
+/* Table k's object in slot (mapped), or NULL: beyond its bound or in a chunk not allocated. */
+void *ms_tbl_at(unsigned k, uint32_t slot);
+/* Slots of table k below which objects may be in use (loops: ms_tbl_at may still be NULL). */
+uint32_t ms_tbl_bound(unsigned k);
+/*
+ * A zeroed object in table k, its header set (a new generation, used 1):
+ * 0 with *slot, or -ENOMEM (no page for a new chunk, slots or generations
+ * exhausted).
+ */
+int ms_tbl_alloc(unsigned k, uint32_t *slot);
+/* Free the object in slot (zeroed); a chunk's last object gives the chunk back. */
+void ms_tbl_free(unsigned k, uint32_t slot);
+/* Objects in use and granules held by table k. */
+void ms_tbl_stats(unsigned k, uint64_t *live, uint64_t *pages);
 
 /* EL3 calls: 0, -ENOMEM, -EIO. */
 int ms_el3(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, struct smc_regs *res);
 /* Set GPTBR; `away` = the mini-OS stops touching its memory after it. */
 int ms_switch_gpt(uint64_t index);
-/* GPI of [pa, count) in every live shim-GPT but `except` (a shim slot or MS_MAX_SHIMS). */
+/* GPI of [pa, count) in every live shim-GPT but `except` (a shim slot or MS_NO_SLOT). */
 int ms_gpi_other_shims(uint32_t except, uint64_t pa, uint64_t count, unsigned gpi);
 
 /* ---- mm.c: page tables, areas, container memory ---- */
@@ -240,6 +296,15 @@ int rc_task_exit(struct ms_call *c);
 int rc_switch_to_depriv(struct ms_call *c);
 int rc_switch_to_minios(struct ms_call *c);
 int rc_task_regs(struct ms_call *c);
+/*
+ * (task, shim) -> nothing: the served task (NEW or TRAPPED, else -EACCES)
+ * of that con-shim (else -EPERM) ends with its trap. Its robust futex list
+ * may be walked (rc_ipc_*) from now on; clone, exec, rc_task_regs SET and
+ * rc_switch_to_miniOS of it are refused (-ESRCH); rc_task_exit and
+ * rc_destroy_container end it. Marking twice is 0. -EINVAL/-ESRCH: a
+ * malformed or stale handle.
+ */
+int rc_task_ending(struct ms_call *c);
 
 /* task.c: free every task of a shim (container destroy). */
 void ms_task_free_all(uint32_t shim);
@@ -258,7 +323,7 @@ struct ms_eret {
 	struct plat_pe *pe;
 };
 extern struct ms_eret ms_eret;
-/* Fast exit: the task whose run went straight back to the OS (MS_MAX_TASKS: none). */
+/* Fast exit: the task whose run went straight back to the OS (MS_NO_SLOT: none). */
 extern uint32_t ms_run_slot;
 /* task.c: the run of ms_run_slot ended (its vector set ms_save.trapped): it is TRAPPED now. */
 void ms_run_reconcile(void);

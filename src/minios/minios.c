@@ -21,7 +21,7 @@ static spinlock_t ms_lock = SPINLOCK_INIT;
 bool ms_left_priv;
 bool ms_fast_exit;
 struct ms_eret ms_eret;
-uint32_t ms_run_slot = MS_MAX_TASKS;
+uint32_t ms_run_slot = MS_NO_SLOT;
 
 /* ---- Memory and objects ------------------------------------------------ */
 
@@ -57,24 +57,19 @@ struct ms_gmeta *ms_meta(uint64_t pa)
 	return ms_map(s->meta + i * sizeof(struct ms_gmeta), sizeof(struct ms_gmeta));
 }
 
-static void *table_at(uint64_t table, uint32_t slot, size_t size)
-{
-	return ms_map(table + (uint64_t)slot * size, size);
-}
-
 struct ms_shim *ms_shim_at(uint32_t slot)
 {
-	return table_at(ms_state()->shims, slot, sizeof(struct ms_shim));
+	return ms_tbl_at(MS_TBL_SHIM, slot);
 }
 
 struct ms_mm *ms_mm_at(uint32_t slot)
 {
-	return table_at(ms_state()->mms, slot, sizeof(struct ms_mm));
+	return ms_tbl_at(MS_TBL_MM, slot);
 }
 
 struct ms_task *ms_task_at(uint32_t slot)
 {
-	return table_at(ms_state()->tasks, slot, sizeof(struct ms_task));
+	return ms_tbl_at(MS_TBL_TASK, slot);
 }
 
 uint64_t ms_handle(uint32_t gen, uint32_t slot)
@@ -96,20 +91,20 @@ int ms_shim_lookup(uint64_t handle, uint32_t *slot)
 {
 	struct ms_shim *sh;
 
-	if (lookup(handle, MS_MAX_SHIMS, slot))
+	if (lookup(handle, MS_SHIM_SLOTS, slot))
 		return -EINVAL;
 	sh = ms_shim_at(*slot);
-	return sh->live && sh->gen == (uint32_t)(handle >> 16) ? 0 : -ESRCH;
+	return sh && sh->live && sh->gen == (uint32_t)(handle >> 16) ? 0 : -ESRCH;
 }
 
 int ms_task_lookup(uint64_t handle, uint32_t *slot)
 {
 	struct ms_task *t;
 
-	if (lookup(handle, MS_MAX_TASKS, slot))
+	if (lookup(handle, MS_TASK_SLOTS, slot))
 		return -EINVAL;
 	t = ms_task_at(*slot);
-	return t->state != MS_T_FREE && t->gen == (uint32_t)(handle >> 16) ? 0 : -ESRCH;
+	return t && t->state != MS_T_FREE && t->gen == (uint32_t)(handle >> 16) ? 0 : -ESRCH;
 }
 
 bool ms_os_granule(uint64_t pa)
@@ -209,7 +204,21 @@ void ms_shim_give(uint32_t shim, uint64_t pa)
 
 uint64_t ms_page_take(void)
 {
-	return list_pop(&ms_state()->pages, MS_K_IOPT);
+	uint64_t pa = list_pop(&ms_state()->pages, MS_K_IOPT);
+
+	ms_stats_refresh();
+	return pa;
+}
+
+void ms_page_give(uint64_t pa)
+{
+	struct ms_gmeta *m = ms_meta(pa);
+
+	ASSERT(m->owner == MS_OWN_MINIOS && m->kind != MS_K_FREE);
+	ms_zero(pa);
+	m->kind = MS_K_FREE;
+	list_push(&ms_state()->pages, pa);
+	ms_stats_refresh();
 }
 
 /* ---- EL3 --------------------------------------------------------------- */
@@ -237,11 +246,11 @@ int ms_switch_gpt(uint64_t index)
 
 int ms_gpi_other_shims(uint32_t except, uint64_t pa, uint64_t count, unsigned gpi)
 {
-	for (uint32_t s = 0; s < MS_MAX_SHIMS; s++) {
+	for (uint32_t s = 0; s < ms_tbl_bound(MS_TBL_SHIM); s++) {
 		struct ms_shim *sh = ms_shim_at(s);
 		int ret;
 
-		if (s == except || !sh->live)
+		if (s == except || !sh || !sh->live)
 			continue;
 		ret = ms_el3(SMC_RC_SET_GPI, sh->gpt, pa, count, gpi, NULL);
 		if (ret)
@@ -253,16 +262,21 @@ int ms_gpi_other_shims(uint32_t except, uint64_t pa, uint64_t count, unsigned gp
 /* ---- Boot -------------------------------------------------------------- */
 
 struct ms_layout {
-	uint64_t meta, shims, mms, tasks, end;
+	uint64_t meta, end;
 };
 
 static void plan(uint64_t base, uint64_t ngran, struct ms_layout *l)
 {
 	l->meta = base + ALIGN_UP(sizeof(struct ms_state), 64);
-	l->shims = ALIGN_UP(l->meta + ngran * sizeof(struct ms_gmeta), 64);
-	l->mms = ALIGN_UP(l->shims + MS_MAX_SHIMS * sizeof(struct ms_shim), 64);
-	l->tasks = ALIGN_UP(l->mms + MS_MAX_MMS * sizeof(struct ms_mm), 64);
-	l->end = ALIGN_UP(l->tasks + MS_MAX_TASKS * sizeof(struct ms_task), GRANULE_SIZE);
+	l->end = ALIGN_UP(l->meta + ngran * sizeof(struct ms_gmeta), GRANULE_SIZE);
+}
+
+/* Chunk granules for n objects of size bytes. */
+static uint64_t chunks_for(uint64_t n, uint64_t size)
+{
+	uint64_t per = GRANULE_SIZE / size;
+
+	return (n + per - 1) / per;
 }
 
 uint64_t minios_required_size(void)
@@ -270,7 +284,50 @@ uint64_t minios_required_size(void)
 	struct ms_layout l;
 
 	plan(0, plat_dram_size() >> GRANULE_SHIFT, &l);
-	return l.end;
+	/* + the tables' first objects' chunks and one directory each (more: donated) */
+	return l.end + (chunks_for(MS_BOOT_SHIMS, sizeof(struct ms_shim)) +
+			chunks_for(MS_BOOT_MMS, sizeof(struct ms_mm)) +
+			chunks_for(MS_BOOT_TASKS, sizeof(struct ms_task)) + MS_TBL_NR) *
+			       GRANULE_SIZE;
+}
+
+/*
+ * The counters minios_get_stats reads, kept in the mini-OS image's own data
+ * (as ms_base): refreshed under the Priv-GPT whenever they change.
+ */
+static struct minios_stats ms_stats;
+
+void ms_stats_refresh(void)
+{
+	struct ms_state *s = ms_state();
+	uint64_t pages, total = 0;
+
+	ms_tbl_stats(MS_TBL_SHIM, &ms_stats.shims, &pages);
+	total += pages;
+	ms_tbl_stats(MS_TBL_MM, &ms_stats.mms, &pages);
+	total += pages;
+	ms_tbl_stats(MS_TBL_TASK, &ms_stats.tasks, &pages);
+	total += pages;
+	ms_stats.table_bytes = total * GRANULE_SIZE;
+	if (ms_stats.table_bytes > ms_stats.table_bytes_peak)
+		ms_stats.table_bytes_peak = ms_stats.table_bytes;
+	ms_stats.pool_free_bytes = s->pages.count * GRANULE_SIZE;
+	ms_stats.memory_bytes = s->size + s->donated * GRANULE_SIZE;
+	ms_stats.donated_bytes = s->donated * GRANULE_SIZE;
+}
+
+void minios_get_stats(struct minios_stats *out)
+{
+	spinlock_acquire(&ms_lock);
+	*out = ms_stats;
+	spinlock_release(&ms_lock);
+}
+
+void minios_stats_peak_reset(void)
+{
+	spinlock_acquire(&ms_lock);
+	ms_stats.table_bytes_peak = ms_stats.table_bytes;
+	spinlock_release(&ms_lock);
 }
 
 int minios_boot(uint64_t base, uint64_t size)
@@ -297,9 +354,7 @@ int minios_boot(uint64_t base, uint64_t size)
 	s->dram_base = plat_dram_base();
 	s->ngran = ngran;
 	s->meta = l.meta;
-	s->shims = l.shims;
-	s->mms = l.mms;
-	s->tasks = l.tasks;
+	ms_tbl_init();
 	for (uint64_t pa = base; pa < base + size; pa += GRANULE_SIZE) {
 		struct ms_gmeta *m = ms_meta(pa);
 
@@ -309,6 +364,7 @@ int minios_boot(uint64_t base, uint64_t size)
 			list_push(&s->pages, pa);
 		}
 	}
+	ms_stats_refresh();
 	ret = ms_el3(SMC_RC_GPT_CREATE, RC_GPT_PRIV, 0, 0, 0, &res);
 	if (ret == 0 && res.x[1] != RC_GPT_OS)
 		ret = -EIO;
@@ -328,10 +384,11 @@ int minios_boot(uint64_t base, uint64_t size)
 void minios_shutdown(void)
 {
 	ms_base = 0;
+	ms_stats = (struct minios_stats){0};
 	ms_left_priv = false;
 	ms_fast_exit = false;
 	ms_eret = (struct ms_eret){0};
-	ms_run_slot = MS_MAX_TASKS;
+	ms_run_slot = MS_NO_SLOT;
 	spinlock_release(&ms_lock);
 }
 
@@ -344,21 +401,17 @@ int rc_create_shim(struct ms_call *c)
 	uint32_t slot;
 	int ret;
 
-	for (slot = 0; slot < MS_MAX_SHIMS && ms_shim_at(slot)->live; slot++)
-		;
-	if (slot == MS_MAX_SHIMS)
-		return -ENOMEM;
-	/* A copy of the OS-GPT: every other con-shim and the mini-OS are NO_ACCESS. */
-	ret = ms_el3(SMC_RC_GPT_CREATE, RC_GPT_OS, 0, 0, 0, &res);
+	ret = ms_tbl_alloc(MS_TBL_SHIM, &slot); /* a new generation: older handles stay stale */
 	if (ret)
 		return ret;
+	/* A copy of the OS-GPT: every other con-shim and the mini-OS are NO_ACCESS. */
+	ret = ms_el3(SMC_RC_GPT_CREATE, RC_GPT_OS, 0, 0, 0, &res);
+	if (ret) {
+		ms_tbl_free(MS_TBL_SHIM, slot);
+		return ret;
+	}
 	sh = ms_shim_at(slot);
-	sh->gen++; /* handles of an earlier shim in this slot go stale */
-	sh->live = 1;
 	sh->gpt = res.x[1];
-	sh->container = sh->ntasks = 0;
-	sh->granules = 0;
-	sh->free = (struct ms_list){0};
 	c->out[0] = ms_handle(sh->gen, slot);
 	c->out[1] = sh->gpt;
 	return 0;
@@ -413,8 +466,7 @@ int rc_destroy_shim(struct ms_call *c)
 	ret = shim_return_all(slot);
 	if (ret == 0)
 		ret = ms_el3(SMC_RC_GPT_DESTROY, sh->gpt, 0, 0, 0, NULL);
-	sh->live = 0; /* even after an EL3 failure the handle is gone */
-	sh->gen++;
+	ms_tbl_free(MS_TBL_SHIM, slot); /* even after an EL3 failure the handle is gone */
 	return ret;
 }
 
@@ -434,13 +486,17 @@ int rc_create_container(struct ms_call *c)
 		return -EBUSY;
 	if (pc >= RC_VA_LIMIT || sp >= RC_VA_LIMIT || !IS_ALIGNED(pc, 4))
 		return -EINVAL;
-	for (ts = 0; ts < MS_MAX_TASKS && ms_task_at(ts)->state != MS_T_FREE; ts++)
-		;
-	if (ts == MS_MAX_TASKS || sh->free.count < 2)
+	if (sh->free.count < 2)
 		return -ENOMEM; /* a save area and a top-level table */
 	ret = ms_mm_new(slot, &mm);
 	if (ret)
 		return ret;
+	ret = ms_tbl_alloc(MS_TBL_TASK, &ts);
+	if (ret) {
+		ms_mm_put(mm);
+		return ret;
+	}
+	sh = ms_shim_at(slot);
 	t = ms_task_at(ts);
 	t->state = MS_T_NEW;
 	t->shim = slot;
@@ -522,6 +578,60 @@ static int mm_reclaim(uint32_t slot, uint64_t pa, uint64_t n)
 	return 0;
 }
 
+/* OS granules (checked) -> the mini-OS page pool: NO_ACCESS but in the Priv-GPT, scrubbed. */
+static int pool_donate(uint64_t pa, uint64_t n)
+{
+	struct ms_state *s = ms_state();
+	int ret = ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NO_ACCESS, NULL);
+
+	if (ret == 0)
+		ret = ms_gpi_other_shims(MS_NO_SLOT, pa, n, GPI_NO_ACCESS);
+	if (ret)
+		return ret;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t g = pa + i * GRANULE_SIZE;
+		struct ms_gmeta *m = ms_meta(g);
+
+		ms_zero(g);
+		m->owner = MS_OWN_MINIOS;
+		m->kind = MS_K_FREE;
+		list_push(&s->pages, g);
+	}
+	s->donated += n;
+	ms_stats_refresh();
+	return 0;
+}
+
+/* Free granules the OS donated to the mini-OS page pool -> the OS (never boot memory). */
+static int pool_reclaim(uint64_t pa, uint64_t n)
+{
+	struct ms_state *s = ms_state();
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t g = pa + i * GRANULE_SIZE;
+		struct ms_gmeta *m = ms_meta(g);
+
+		if (m->owner != MS_OWN_MINIOS || (g >= s->base && g < s->base + s->size))
+			return -EPERM;
+		if (m->kind != MS_K_FREE)
+			return -EBUSY; /* a table's or an IO page table's */
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t g = pa + i * GRANULE_SIZE;
+		struct ms_gmeta *m = ms_meta(g);
+
+		ms_list_remove(&s->pages, g);
+		m->owner = MS_OWN_OS;
+		m->kind = MS_K_NONE;
+	}
+	s->donated -= n;
+	ms_stats_refresh();
+	if (ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NS, NULL) ||
+	    ms_gpi_other_shims(MS_NO_SLOT, pa, n, GPI_NS))
+		return -EIO;
+	return 0;
+}
+
 int rc_malloc_mm(struct ms_call *c)
 {
 	uint64_t pa = c->a[1], n = c->a[2], flags = c->a[3];
@@ -531,7 +641,10 @@ int rc_malloc_mm(struct ms_call *c)
 	if (!IS_ALIGNED(pa, GRANULE_SIZE) || n == 0 || n > ms_state()->ngran ||
 	    !plat_pa_in_dram(pa, n * GRANULE_SIZE) || flags > RC_MM_RECLAIM)
 		return -EINVAL;
-	if (c->a[0] != RC_SHIM_GPT_POOL) {
+	if (c->a[0] == RC_SHIM_MINIOS_POOL) {
+		if (flags == RC_MM_RECLAIM)
+			return pool_reclaim(pa, n);
+	} else if (c->a[0] != RC_SHIM_GPT_POOL) {
 		ret = ms_shim_lookup(c->a[0], &slot);
 		if (ret)
 			return ret;
@@ -546,6 +659,8 @@ int rc_malloc_mm(struct ms_call *c)
 		if (ms_meta(pa + i * GRANULE_SIZE)->io)
 			return -EBUSY; /* a device may still write it */
 	}
+	if (c->a[0] == RC_SHIM_MINIOS_POOL)
+		return pool_donate(pa, n);
 	if (c->a[0] != RC_SHIM_GPT_POOL)
 		return mm_donate(slot, pa, n);
 	ret = ms_el3(SMC_RC_POOL_ADD, pa, n, 0, 0, NULL);
@@ -580,6 +695,7 @@ static const struct {
 	[RC_FN_SWITCH_TO_MINIOS] = {rc_switch_to_minios, false},
 	[RC_FN_TASK_REGS] = {rc_task_regs, false},
 	[RC_FN_SHARE] = {rc_share, false},
+	[RC_FN_TASK_ENDING] = {rc_task_ending, false},
 };
 
 static uint64_t rc_status(int ret)

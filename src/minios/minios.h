@@ -50,7 +50,29 @@ void minios_set_fast_exit(bool on);
 /* Forget the mini-OS's scalars (the machine is being powered off). */
 void minios_shutdown(void);
 
-/* Bytes of mini-OS memory minios_boot needs for the tables (DRAM of this machine). */
+/*
+ * Bytes of mini-OS memory minios_boot needs: its state and granule meta
+ * (DRAM of this machine) and room for the tables' first objects
+ * (MS_BOOT_*: 64 con-shims, 256 address spaces, 512 tasks). The tables
+ * grow past that from the page pool, which the OS may feed with
+ * rc_malloc_mm(RC_SHIM_MINIOS_POOL).
+ */
 uint64_t minios_required_size(void);
+
+/* What the mini-OS holds now (minios_get_stats). */
+struct minios_stats {
+	uint64_t shims, mms, tasks; /* live objects */
+	uint64_t table_bytes;	     /* the object tables' chunks and directories */
+	uint64_t pool_free_bytes;    /* free in the mini-OS page pool */
+	uint64_t memory_bytes;	     /* all mini-OS memory: boot + donated */
+	uint64_t donated_bytes;	     /* of which the OS donated (RC_SHIM_MINIOS_POOL) */
+	uint64_t table_bytes_peak;   /* most table_bytes since boot or minios_stats_peak_reset */
+};
+
+/* A snapshot (all zero before boot). Any thread; takes the mini-OS's lock. */
+void minios_get_stats(struct minios_stats *out);
+
+/* Start table_bytes_peak over from the tables' bytes now (a run begins). */
+void minios_stats_peak_reset(void);
 
 #endif /* MINIOS_MINIOS_H */

@@ -139,18 +139,19 @@ int ms_mm_new(uint32_t shim, uint32_t *slot)
 	struct ms_mm *mm;
 	struct plat_as *as;
 	uint32_t s;
-	int err = 0;
+	int err = 0, ret;
 
-	for (s = 0; s < MS_MAX_MMS && ms_mm_at(s)->live; s++)
-		;
-	if (s == MS_MAX_MMS || ms_shim_at(shim)->free.count == 0)
+	if (ms_shim_at(shim)->free.count == 0)
 		return -ENOMEM;
+	ret = ms_tbl_alloc(MS_TBL_MM, &s); /* zeroed, live */
+	if (ret)
+		return ret;
 	as = plat_as_create(&err);
-	if (!as)
+	if (!as) {
+		ms_tbl_free(MS_TBL_MM, s);
 		return -ENOMEM;
+	}
 	mm = ms_mm_at(s);
-	memset(mm, 0, sizeof(*mm));
-	mm->live = 1;
 	mm->users = 1;
 	mm->shim = shim;
 	mm->root = ms_shim_take(shim, MS_K_PT);
@@ -206,7 +207,7 @@ void ms_mm_put(uint32_t slot)
 	if (mm->pe)
 		plat_pe_destroy((struct plat_pe *)(uintptr_t)mm->pe);
 	(void)plat_as_destroy(mm_as(mm));
-	memset(mm, 0, sizeof(*mm));
+	ms_tbl_free(MS_TBL_MM, slot);
 }
 
 static void count_page(uint64_t va, uint64_t e, void *ctx)
@@ -741,8 +742,12 @@ static int ipc_allowed(const struct ms_task *t, struct ms_mm *mm, uint64_t va, u
 	if (dir == SYSDESC_DIR_OUT && sv->alt_size &&
 	    sysdesc_inside(va, len, sv->alt_sp, sv->alt_size))
 		return 0;
-	/* the robust list walked when the task ends (as the RMM allows) */
-	if (sv->robust && (!tr->svc || tr->nr == 93 /* exit */ || tr->nr == 94 /* exit_group */) &&
+	/*
+	 * the robust list walked when the task ends (as the RMM allows): its
+	 * exit, a trap that is no call, or marked by rc_task_ending
+	 */
+	if (sv->robust &&
+	    (t->ending || !tr->svc || tr->nr == 93 /* exit */ || tr->nr == 94 /* exit_group */) &&
 	    sysdesc_robust_allows(sv->robust, va, len, dir, &rd))
 		return 0;
 	memcpy(a, tr->args, sizeof(a));

@@ -60,46 +60,41 @@ static void altstack_complete(struct ms_save *sv, struct ms_mm *mm)
 #define MS_CLONE_CHILD_CLEARTID 0x00200000ULL
 
 
-static int free_task_slot(uint32_t *slot)
-{
-	for (uint32_t s = 0; s < MS_MAX_TASKS; s++)
-		if (ms_task_at(s)->state == MS_T_FREE) {
-			*slot = s;
-			return 0;
-		}
-	return -ENOMEM;
-}
-
-/* The task of handle h, which the OS is serving (NEW or TRAPPED). */
-static int served_task(uint64_t h, uint32_t *slot, struct ms_task **t)
+/*
+ * The task of handle h, which the OS is serving (NEW or TRAPPED); with
+ * resume, not one marked ending (rc_task_ending: it never runs again).
+ */
+static int served_task(uint64_t h, uint32_t *slot, struct ms_task **t, bool resume)
 {
 	int ret = ms_task_lookup(h, slot);
 
 	if (ret)
 		return ret;
 	*t = ms_task_at(*slot);
-	return (*t)->state == MS_T_NEW || (*t)->state == MS_T_TRAPPED ? 0 : -EACCES;
+	if ((*t)->state != MS_T_NEW && (*t)->state != MS_T_TRAPPED)
+		return -EACCES;
+	return resume && (*t)->ending ? -ESRCH : 0;
 }
 
-static void task_free(struct ms_task *t)
+/* The task in slot ends: its mm loses a user, its save granule is scrubbed, its slot freed. */
+static void task_free(uint32_t slot)
 {
+	struct ms_task *t = ms_task_at(slot);
 	uint32_t shim = t->shim;
 
 	ms_mm_put(t->mm);
 	ms_shim_give(shim, t->save); /* registers scrubbed with the granule */
-	t->state = MS_T_FREE;
-	t->gen++;
-	t->save = t->frame = 0;
+	ms_tbl_free(MS_TBL_TASK, slot); /* its generation is never handed out again */
 	ms_shim_at(shim)->ntasks--;
 }
 
 void ms_task_free_all(uint32_t shim)
 {
-	for (uint32_t s = 0; s < MS_MAX_TASKS; s++) {
+	for (uint32_t s = 0; s < ms_tbl_bound(MS_TBL_TASK); s++) {
 		struct ms_task *t = ms_task_at(s);
 
-		if (t->state != MS_T_FREE && t->shim == shim)
-			task_free(t);
+		if (t && t->state != MS_T_FREE && t->shim == shim)
+			task_free(s);
 	}
 }
 
@@ -109,24 +104,30 @@ int rc_task_clone(struct ms_call *c)
 	uint32_t slot, child, mm;
 	struct ms_task *t, *ct;
 	uint64_t need;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, true);
 
 	if (ret)
 		return ret;
 	if (c->a[1] & ~(uint64_t)RC_CLONE_VM)
 		return -EINVAL;
 	need = 1 + (c->a[1] & RC_CLONE_VM ? 0 : ms_mm_copy_cost(t->mm));
-	if (free_task_slot(&child) || ms_shim_at(t->shim)->free.count < need)
+	if (ms_shim_at(t->shim)->free.count < need)
 		return -ENOMEM;
+	ret = ms_tbl_alloc(MS_TBL_TASK, &child);
+	if (ret)
+		return ret;
 	if (c->a[1] & RC_CLONE_VM) {
 		mm = t->mm;
 		ms_mm_at(mm)->users++;
 	} else {
 		ret = ms_mm_new(t->shim, &mm);
-		if (ret)
+		if (ret) {
+			ms_tbl_free(MS_TBL_TASK, child);
 			return ret;
+		}
 		ms_mm_copy(mm, t->mm);
 	}
+	t = ms_task_at(slot);
 	ct = ms_task_at(child);
 	ct->state = MS_T_TRAPPED; /* returns from clone like its parent */
 	ct->shim = t->shim;
@@ -157,7 +158,7 @@ int rc_task_exec(struct ms_call *c)
 	struct ms_save *sv;
 	struct ms_task *t;
 	uint32_t slot, mm;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, true);
 
 	if (ret)
 		return ret;
@@ -180,10 +181,10 @@ int rc_task_exit(struct ms_call *c)
 {
 	struct ms_task *t;
 	uint32_t slot;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, false);
 
 	if (ret == 0)
-		task_free(t);
+		task_free(slot);
 	return ret;
 }
 
@@ -274,7 +275,7 @@ int rc_switch_to_minios(struct ms_call *c)
 	struct rc_frame f;
 	struct smc_regs res;
 	uint32_t slot;
-	int ret = served_task(c->a[0], &slot, &t), err = 0;
+	int ret = served_task(c->a[0], &slot, &t, true), err = 0;
 
 	if (ret)
 		return ret;
@@ -349,13 +350,13 @@ void ms_run_reconcile(void)
 {
 	struct ms_task *t;
 
-	if (ms_run_slot >= MS_MAX_TASKS)
+	if (ms_run_slot == MS_NO_SLOT)
 		return;
 	t = ms_task_at(ms_run_slot);
-	if (t->state == MS_T_RUNNING &&
+	if (t && t->state == MS_T_RUNNING &&
 	    ((struct ms_save *)ms_map(t->save, sizeof(struct ms_save)))->trapped)
 		t->state = MS_T_TRAPPED;
-	ms_run_slot = MS_MAX_TASKS;
+	ms_run_slot = MS_NO_SLOT;
 }
 
 void ms_frame_write(uint64_t frame_pa, const struct ms_save *sv)
@@ -417,7 +418,7 @@ int rc_task_regs(struct ms_call *c)
 	struct ms_task *t;
 	struct ms_save *sv;
 	uint32_t slot;
-	int ret = served_task(c->a[0], &slot, &t);
+	int ret = served_task(c->a[0], &slot, &t, op == RC_REGS_SET);
 
 	if (ret)
 		return ret;
@@ -450,5 +451,22 @@ int rc_task_regs(struct ms_call *c)
 	sv->fp.fpcr = (uint32_t)r.fpcr;
 	sv->fp.fpsr = (uint32_t)r.fpsr;
 	memcpy(sv->fp.q, r.q, sizeof(r.q));
+	return 0;
+}
+
+int rc_task_ending(struct ms_call *c)
+{
+	struct ms_task *t;
+	uint32_t slot, shim;
+	int ret = served_task(c->a[0], &slot, &t, false);
+
+	if (ret)
+		return ret;
+	ret = ms_shim_lookup(c->a[1], &shim);
+	if (ret)
+		return ret;
+	if (t->shim != shim)
+		return -EPERM; /* a task of another container than the one named */
+	t->ending = 1;
 	return 0;
 }

@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -234,6 +235,23 @@ class RunModes(unittest.TestCase):
             self.assertIn(f"realmbox: stats: {counter}", err)
         b.write(b.base())
         self.assertEqual(snapshot(b.dir), before)
+
+    @unittest.skipUnless(none_deployment_built(), "src/deploy has no deploy_run yet")
+    def test_shim_stats_memory(self):
+        """--stats in shim mode reports what the container cost the trusted side: the
+        mini-OS's object tables (grown for it, not a fixed table) and the Root memory of the
+        live GPTs (the OS-GPT and the container's shim-GPT)."""
+        b = Bundle(self)
+        b.write(b.base(args=("sh", "-c", "echo x")))
+        rc, out, err = realmbox("run", "--isolation", "shim", "--stats", "--bundle", b.dir, "s1")
+        self.assertEqual((rc, out), (0, "x\n"), err)
+        stats = dict(re.findall(r"realmbox: stats: (minios_table_bytes|root_gpt_bytes) +(\d+)",
+                                err))
+        self.assertEqual(set(stats), {"minios_table_bytes", "root_gpt_bytes"}, err)
+        # a con-shim, an mm and a task: a chunk and a directory granule each, at least
+        self.assertGreaterEqual(int(stats["minios_table_bytes"]), 6 * 4096)
+        self.assertLess(int(stats["minios_table_bytes"]), 256 * 1024)
+        self.assertGreaterEqual(int(stats["root_gpt_bytes"]), 2 * 128 * 1024)
 
     @unittest.skipUnless(none_deployment_built(), "src/deploy has no deploy_run yet")
     def test_signals_forwarded(self):

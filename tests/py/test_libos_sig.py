@@ -26,18 +26,14 @@ def lines(out):
     return out.decode(errors="replace").splitlines()
 
 
-# Robust futexes of a thread that dies other than through exit/exit_group, in
-# shim mode (a process killed by a signal while in a system call, or before it
-# went back to user code after its last call, as the "user code" case is on
-# one host thread: its write() is still its trap): the mini-OS allows the
-# robust-list walk only at a task's end it can see (exit, exit_group, a task
-# preempted in user code), so these owners' waiters time out instead of
-# getting EOWNERDEAD. Reported each run, not failed: a known gap. (Realm mode
-# covers them: the System Realm marks such a request RSI_RB_ENDING first.)
-ROBUST_KNOWN_GAPS = {
-    "shim": ["lock after the owner process was killed in user code: EOWNERDEAD",
-             "lock after the owner process was killed in a system call: EOWNERDEAD"],
-}
+# Robust futexes of a thread that dies other than through exit/exit_group (a
+# process killed by a signal while in a system call, or, in shim mode, before
+# it went back to user code after its last call, as the "user code" case is on
+# one host thread: its write() is still its trap): the RMM and the mini-OS
+# allow the robust-list walk at such an end only once the library OS marks the
+# task as ending (realm: RSI_RB_ENDING; shim: rc_task_ending). Every mode must
+# give EOWNERDEAD for all of them; a mode listed here would only be reported.
+ROBUST_KNOWN_GAPS = {}
 
 
 def check_robust(out, mode="none"):

@@ -12,7 +12,8 @@
  * granules to a live shim succeeds; the con-shim vector's call from the OS
  * is RC_ERROR_CALLER); otherwise it follows the status. At the end every
  * container and shim is destroyed and every pool granule must be the OS's
- * again, NS in every GPT.
+ * again, NS in every GPT (but the few the mini-OS's IO page tables hold,
+ * donated to its page pool).
  *
  * RB_RC_SEED and RB_RC_STEPS (default 3000) override the run; a failure
  * prints the seed, the step and the call; RB_RC_TRACE=<RC_FN_* number>
@@ -222,10 +223,10 @@ static void step(void)
 	uint64_t ret, pa, va = VA_BASE + rn(8) * GRANULE_SIZE, th = t >= 0 ? R.task[t].handle : 0;
 
 	/* Weights: memory calls more often than the life-cycle calls. */
-	static const uint8_t op_of[28] = {0,  1,  2,  3,  4,  5, 6, 7, 8, 9,  10, 11, 12, 13,
-					  14, 15, 16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20, 21};
+	static const uint8_t op_of[30] = {0,  1,  2,  3,  4,  5, 6, 7, 8, 9,  10, 11, 12, 13, 14,
+					  15, 16, 17, 18, 19, 6, 7, 7, 8, 10, 11, 20, 21, 22, 23};
 
-	switch (op_of[rn(28)]) {
+	switch (op_of[rn(30)]) {
 	case 0: /* create a shim */
 		ret = call("create_shim", RC_FN_CREATE_SHIM, 0, 0, 0, 0, 0, &r);
 		if (ret == RC_SUCCESS)
@@ -428,6 +429,56 @@ static void step(void)
 			expect(false, ret, "sharing pages with another container's task");
 		break;
 	}
+	case 22: { /* a task ends with its trap: only its own con-shim's handle marks it */
+		int k2 = live_shim();
+
+		/* rarely its own: a marked task's run, clone, exec are refused from then on */
+		if (t < 0 || k2 < 0 || ((unsigned)k2 == R.task[t].k && rn(2)))
+			break;
+		ret = call("task_ending", RC_FN_TASK_ENDING, th, mt.shim[k2].handle, 0, 0, 0, NULL);
+		expect((unsigned)k2 == R.task[t].k, ret,
+		       (unsigned)k2 == R.task[t].k ? "a served task of that con-shim" :
+						     "a task of another container");
+		if (ret == RC_SUCCESS) {
+			/* it never runs again */
+			ret = call("switch_to_miniOS(ending)", RC_FN_SWITCH_TO_MINIOS, th, R.frame,
+				   RC_RUN_SET_X0, 0, 0, &r);
+			if (ret != RC_ERROR_STATE)
+				FAILF("a task marked ending ran: %" PRIu64, ret);
+		}
+		break;
+	}
+	case 23: { /* the mini-OS page pool: OS granules in (its tables grow there), free ones out */
+		unsigned n = 1 + (unsigned)rn(2);
+		bool os = true;
+
+		/* donations rarely: the con-shims need the pool's OS granules */
+		if (rn(3) == 0) {
+			pa = pool_granule(rn(4) ? MT_OS : -1);
+			if (!pa || pa + n * GRANULE_SIZE > R.pool + POOL * GRANULE_SIZE)
+				break;
+			for (unsigned i = 0; i < n; i++)
+				os &= mt.owner[mt_gidx(pa) + i] == MT_OS &&
+				      !io_mapped(pa + i * GRANULE_SIZE);
+			ret = call("donate(minios)", RC_FN_MALLOC_MM, RC_SHIM_MINIOS_POOL, pa, n,
+				   RC_MM_DONATE, 0, NULL);
+			expect(os, ret, os ? "free OS granules" : "granules not the OS's (or IO-mapped)");
+			if (ret == RC_SUCCESS)
+				mt_set_owner(pa, n, MT_MINIOS);
+		} else {
+			pa = rn(3) ? pool_granule(MT_MINIOS) : rn(2) ? foreign(0, true) : mt.base;
+			if (!pa)
+				break;
+			ret = call("reclaim(minios)", RC_FN_MALLOC_MM, RC_SHIM_MINIOS_POOL, pa, 1,
+				   RC_MM_RECLAIM, 0, NULL);
+			if (mt.owner[mt_gidx(pa)] != MT_MINIOS || pa < R.pool ||
+			    pa >= R.pool + POOL * GRANULE_SIZE)
+				expect(false, ret, "not a granule the OS donated to the mini-OS");
+			if (ret == RC_SUCCESS)
+				mt_set_owner(pa, 1, MT_OS);
+		}
+		break;
+	}
 	default: /* garbage */
 		ret = call("garbage", 1 + rn(RC_FN_NR + 1), rnd(), rnd(), rnd(), rnd(), rnd(), NULL);
 		break;
@@ -437,7 +488,7 @@ static void step(void)
 static void test_random(void **state)
 {
 	const char *s = getenv("RB_RC_SEED"), *n = getenv("RB_RC_STEPS");
-	uint64_t steps = n && *n ? strtoull(n, NULL, 0) : 3000;
+	uint64_t steps = n && *n ? strtoull(n, NULL, 0) : 3000, pa, ret;
 	struct monitor_rc_stats st;
 
 	memset(&R, 0, sizeof(R));
@@ -470,10 +521,22 @@ static void test_random(void **state)
 		for (unsigned i = 0; i < 8; i++)
 			expect(true, mt_rc(RC_FN_SET_IOPTE, s2, (uint64_t)i * GRANULE_SIZE, 0, 0, 0, NULL),
 			       "teardown");
+	/* what the OS gave the mini-OS comes back, but for IO page tables (never freed) */
+	for (unsigned i = 0, busy = 0; i < POOL; i++) {
+		pa = R.pool + i * GRANULE_SIZE;
+		if (mt.owner[mt_gidx(pa)] != MT_MINIOS)
+			continue;
+		ret = mt_rc(RC_FN_MALLOC_MM, RC_SHIM_MINIOS_POOL, pa, 1, RC_MM_RECLAIM, 0, NULL);
+		if (ret == RC_SUCCESS)
+			mt_set_owner(pa, 1, MT_OS);
+		else if (ret != RC_ERROR_BUSY || ++busy > 3 * RC_IO_STREAMS)
+			FAILF("reclaiming mini-OS pool granule %u after teardown: %" PRIu64, i, ret);
+	}
 	if (mt_check())
 		FAILF("after teardown: %s", mt_check());
 	for (unsigned i = 0; i < POOL; i++)
-		if (host_mem_write(R.pool + i * GRANULE_SIZE, "", 1))
+		if (mt.owner[mt_gidx(R.pool + i * GRANULE_SIZE)] != MT_MINIOS &&
+		    host_mem_write(R.pool + i * GRANULE_SIZE, "", 1))
 			FAILF("pool granule %u not the OS's after teardown", i);
 	monitor_rc_get_stats(&st);
 	assert_int_equal(st.gpts_live, 2);

@@ -471,7 +471,10 @@ static void test_share(void **state)
 	assert_int_equal(mt_rc(RC_FN_SHARE, child, b.task, RC_VA_LIMIT - GRANULE_SIZE,
 			       2 * GRANULE_SIZE, 0, NULL),
 			 RC_ERROR_INPUT);
+	/* a slot nothing lives in (the tables grow: any 16-bit slot may be one), or slot 0 */
 	assert_int_equal(mt_rc(RC_FN_SHARE, child, 0x12345, VA_DATA, GRANULE_SIZE, 0, NULL),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_SHARE, child, 0x10000, VA_DATA, GRANULE_SIZE, 0, NULL),
 			 RC_ERROR_INPUT);
 	MT_CHECK();
 	/* The parent's data page (a hole after it) in the child: the child's copy goes back. */
@@ -563,6 +566,120 @@ static void test_sync_ranges(void **state)
 			 RC_SUCCESS);
 }
 
+/*
+ * rc_task_ending: a task killed while its own system call is pending.
+ * Before the mark its robust futex list may not be walked (the call names
+ * none of it); after it the list head, each entry's link and futex word
+ * may, nothing else more; the task never runs again, and only its exit
+ * ends it. A mark naming another container's con-shim is refused.
+ */
+#define SYS_SET_ROBUST_LIST 99
+#define SYS_CLOCK_NANOSLEEP 115
+#define ROBUST_HEAD (VA_DATA + 0x100)
+#define ROBUST_ENTRY (VA_DATA + 0x200)
+#define ROBUST_OFF 0x10
+#define UNLISTED (VA_DATA + 0x300)
+
+static void test_ending(void **state)
+{
+	struct box b, other;
+	struct smc_regs r;
+	uint64_t x[9] = {0}, w[3], dead, shim;
+
+	box_new(&b);
+	box_new(&other);
+	shim = mt.shim[b.k].handle;
+	/* The page is fresh: the list's other links (entry -> head) and offset before any run. */
+	w[0] = ROBUST_HEAD;
+	assert_int_equal(host_mem_write(b.os, w, 8), 0);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_ENTRY, b.os, 8, 0, NULL), RC_SUCCESS);
+	w[0] = ROBUST_OFF;
+	assert_int_equal(host_mem_write(b.os, w, 8), 0);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_HEAD + 8, b.os, 8, 0, NULL), RC_SUCCESS);
+	/* set_robust_list(head, 24) (its store of 24 lands on head.next) */
+	x[0] = ROBUST_HEAD;
+	x[1] = 24;
+	x[8] = SYS_SET_ROBUST_LIST;
+	resume(&b, b.task, true, x);
+	/*
+	 * head.next = entry (the store), then clock_nanosleep(head, entry, NULL,
+	 * NULL): blocked there, a call that names no memory
+	 */
+	x[1] = ROBUST_ENTRY;
+	x[8] = SYS_CLOCK_NANOSLEEP;
+	resume(&b, b.task, true, x);
+	/* Before the mark: the whole head, the futex word, its link are outside the call. */
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, ROBUST_HEAD, b.os, 24, 0, NULL),
+			 RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, ROBUST_ENTRY + ROBUST_OFF, b.os, 4, 0, NULL),
+			 RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_ENTRY + ROBUST_OFF, b.os, 4, 0, NULL),
+			 RC_ERROR_RANGE);
+	/* Malformed, stale, another container's con-shim, from nowhere: refused, nothing marked. */
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, b.task, mt.shim[other.k].handle, 0, 0, 0, NULL),
+			 RC_ERROR_OWNER);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, other.task, shim, 0, 0, 0, NULL),
+			 RC_ERROR_OWNER);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, b.task, 0, 0, 0, 0, NULL), RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, b.task, shim + (1ULL << 16), 0, 0, 0, NULL),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, 0, shim, 0, 0, 0, NULL), RC_ERROR_INPUT);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, b.task + (1ULL << 16), shim, 0, 0, 0, NULL),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_ENTRY + ROBUST_OFF, b.os, 4, 0, NULL),
+			 RC_ERROR_RANGE);
+	MT_CHECK();
+	/* The mark (twice: still one mark). */
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, b.task, shim, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, b.task, shim, 0, 0, 0, NULL), RC_SUCCESS);
+	/* The walk: the head, the entry's link, its futex word read and written. */
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, ROBUST_HEAD, b.os, 24, 0, NULL), RC_SUCCESS);
+	assert_int_equal(host_mem_read(b.os, w, sizeof(w)), 0);
+	assert_int_equal(w[0], ROBUST_ENTRY);
+	assert_int_equal(w[1], ROBUST_OFF);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, ROBUST_ENTRY, b.os, 8, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, ROBUST_ENTRY + ROBUST_OFF, b.os, 4, 0, NULL),
+			 RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_ENTRY + ROBUST_OFF, b.os, 4, 0, NULL),
+			 RC_SUCCESS);
+	/* Nothing else: a word not on the list, the head or a link written. */
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, UNLISTED, b.os, 4, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_OUT, b.task, UNLISTED, b.os, 4, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_HEAD, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	assert_int_equal(mt_rc(RC_FN_IPC_IN, b.task, ROBUST_ENTRY, b.os, 8, 0, NULL), RC_ERROR_RANGE);
+	/* The other container's task is not marked: it still runs. */
+	assert_int_equal(mt_rc(RC_FN_SWITCH_TO_MINIOS, other.task, other.frame, 0, 0, 0, &r),
+			 RC_SUCCESS);
+	MT_CHECK();
+	/* Never at EL0 again: no run, no new registers, no clone or exec of it. */
+	assert_int_equal(mt_rc(RC_FN_SWITCH_TO_MINIOS, b.task, b.frame, RC_RUN_SET_X0, 0, 0, &r),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_SWITCH_TO_MINIOS, b.task, b.frame, 0, 0, 0, &r),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_TASK_REGS, b.task, b.os, RC_REGS_SET, 0, 0, NULL),
+			 RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_TASK_REGS, b.task, b.os, RC_REGS_GET, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, RC_CLONE_VM, 0, 0, 0, &r), RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_TASK_CLONE, b.task, 0, 0, 0, 0, &r), RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_TASK_EXEC, b.task, VA_CODE, VA_STACK, 0, 0, NULL),
+			 RC_ERROR_STATE);
+	MT_CHECK();
+	/* Its exit ends it; the handle is gone, and the slot's next task starts unmarked. */
+	dead = b.task;
+	assert_int_equal(mt_rc(RC_FN_TASK_EXIT, b.task, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_TASK_ENDING, dead, shim, 0, 0, 0, NULL), RC_ERROR_STATE);
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, shim, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_CREATE_CONTAINER, shim, VA_CODE, VA_STACK, 0, 0, &r),
+			 RC_SUCCESS);
+	assert_int_not_equal(r.x[1], dead);
+	b.task = r.x[1];
+	assert_int_equal(mt_rc(RC_FN_TASK_EXEC, b.task, VA_CODE, VA_STACK, 0, 0, NULL), RC_SUCCESS);
+	MT_CHECK();
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, shim, 0, 0, 0, 0, NULL), RC_SUCCESS);
+	assert_int_equal(mt_rc(RC_FN_DESTROY_CONTAINER, mt.shim[other.k].handle, 0, 0, 0, 0, NULL),
+			 RC_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +690,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_share, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_ranges, mt_setup, mt_teardown),
 		cmocka_unit_test_setup_teardown(test_preempt_bounds, mt_setup, mt_teardown),
+		cmocka_unit_test_setup_teardown(test_ending, mt_setup, mt_teardown),
 	};
 	setenv("REALMBOX_LOG", "error", 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -528,14 +528,18 @@ int rc_destroy_container(struct ms_call *c)
 
 /* ---- rc_malloc_mm: OS granules <-> a con-shim's pool (or EL3's GPT pool) ---- */
 
-static int mm_donate(uint32_t slot, uint64_t pa, uint64_t n)
+/*
+ * OS granules (checked by the caller) -> free granules of `owner` on list l:
+ * NO_ACCESS under the OS-GPT and every con-shim's GPT but skip_slot's,
+ * scrubbed.
+ */
+static int granules_take(uint32_t skip_slot, uint64_t pa, uint64_t n, uint16_t owner,
+			 struct ms_list *l)
 {
-	struct ms_shim *sh = ms_shim_at(slot);
-	int ret;
+	int ret = ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NO_ACCESS, NULL);
 
-	ret = ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NO_ACCESS, NULL);
 	if (ret == 0)
-		ret = ms_gpi_other_shims(slot, pa, n, GPI_NO_ACCESS);
+		ret = ms_gpi_other_shims(skip_slot, pa, n, GPI_NO_ACCESS);
 	if (ret)
 		return ret;
 	for (uint64_t i = 0; i < n; i++) {
@@ -543,60 +547,73 @@ static int mm_donate(uint32_t slot, uint64_t pa, uint64_t n)
 		struct ms_gmeta *m = ms_meta(g);
 
 		ms_zero(g);
-		m->owner = (uint16_t)(slot + 1);
+		m->owner = owner;
 		m->kind = MS_K_FREE;
-		list_push(&sh->free, g);
+		list_push(l, g);
 	}
-	sh->granules += n;
 	return 0;
 }
 
-static int mm_reclaim(uint32_t slot, uint64_t pa, uint64_t n)
+/*
+ * Free granules of `owner` on list l (refused: one not owner's or inside
+ * [keep, keep + keep_size) -EPERM, one in use -EBUSY) -> the OS: NS again
+ * under the OS-GPT and the con-shims' GPTs but skip_slot's. They were
+ * scrubbed when freed.
+ */
+static int granules_give(uint32_t skip_slot, uint64_t pa, uint64_t n, uint16_t owner,
+			 struct ms_list *l, uint64_t keep, uint64_t keep_size)
 {
-	struct ms_shim *sh = ms_shim_at(slot);
-
 	for (uint64_t i = 0; i < n; i++) {
-		struct ms_gmeta *m = ms_meta(pa + i * GRANULE_SIZE);
+		uint64_t g = pa + i * GRANULE_SIZE;
+		struct ms_gmeta *m = ms_meta(g);
 
-		if (m->owner != slot + 1)
+		if (m->owner != owner || (g >= keep && g < keep + keep_size))
 			return -EPERM;
 		if (m->kind != MS_K_FREE)
 			return -EBUSY;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		struct ms_gmeta *m = ms_meta(pa + i * GRANULE_SIZE);
+		uint64_t g = pa + i * GRANULE_SIZE;
+		struct ms_gmeta *m = ms_meta(g);
 
-		ms_list_remove(&sh->free, pa + i * GRANULE_SIZE);
+		ms_list_remove(l, g);
 		m->owner = MS_OWN_OS;
 		m->kind = MS_K_NONE;
 	}
-	sh->granules -= n;
-	/* Scrubbed when freed; NS for the OS again. */
 	if (ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NS, NULL) ||
-	    ms_gpi_other_shims(slot, pa, n, GPI_NS))
+	    ms_gpi_other_shims(skip_slot, pa, n, GPI_NS))
 		return -EIO;
 	return 0;
+}
+
+static int mm_donate(uint32_t slot, uint64_t pa, uint64_t n)
+{
+	struct ms_shim *sh = ms_shim_at(slot);
+	int ret = granules_take(slot, pa, n, (uint16_t)(slot + 1), &sh->free);
+
+	if (ret == 0)
+		sh->granules += n;
+	return ret;
+}
+
+static int mm_reclaim(uint32_t slot, uint64_t pa, uint64_t n)
+{
+	struct ms_shim *sh = ms_shim_at(slot);
+	int ret = granules_give(slot, pa, n, (uint16_t)(slot + 1), &sh->free, 0, 0);
+
+	if (ret != -EPERM && ret != -EBUSY)
+		sh->granules -= n;
+	return ret;
 }
 
 /* OS granules (checked) -> the mini-OS page pool: NO_ACCESS but in the Priv-GPT, scrubbed. */
 static int pool_donate(uint64_t pa, uint64_t n)
 {
 	struct ms_state *s = ms_state();
-	int ret = ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NO_ACCESS, NULL);
+	int ret = granules_take(MS_NO_SLOT, pa, n, MS_OWN_MINIOS, &s->pages);
 
-	if (ret == 0)
-		ret = ms_gpi_other_shims(MS_NO_SLOT, pa, n, GPI_NO_ACCESS);
 	if (ret)
 		return ret;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t g = pa + i * GRANULE_SIZE;
-		struct ms_gmeta *m = ms_meta(g);
-
-		ms_zero(g);
-		m->owner = MS_OWN_MINIOS;
-		m->kind = MS_K_FREE;
-		list_push(&s->pages, g);
-	}
 	s->donated += n;
 	ms_stats_refresh();
 	return 0;
@@ -606,30 +623,13 @@ static int pool_donate(uint64_t pa, uint64_t n)
 static int pool_reclaim(uint64_t pa, uint64_t n)
 {
 	struct ms_state *s = ms_state();
+	int ret = granules_give(MS_NO_SLOT, pa, n, MS_OWN_MINIOS, &s->pages, s->base, s->size);
 
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t g = pa + i * GRANULE_SIZE;
-		struct ms_gmeta *m = ms_meta(g);
-
-		if (m->owner != MS_OWN_MINIOS || (g >= s->base && g < s->base + s->size))
-			return -EPERM;
-		if (m->kind != MS_K_FREE)
-			return -EBUSY; /* a table's or an IO page table's */
+	if (ret != -EPERM && ret != -EBUSY) {
+		s->donated -= n;
+		ms_stats_refresh();
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t g = pa + i * GRANULE_SIZE;
-		struct ms_gmeta *m = ms_meta(g);
-
-		ms_list_remove(&s->pages, g);
-		m->owner = MS_OWN_OS;
-		m->kind = MS_K_NONE;
-	}
-	s->donated -= n;
-	ms_stats_refresh();
-	if (ms_el3(SMC_RC_SET_GPI, RC_GPT_OS, pa, n, GPI_NS, NULL) ||
-	    ms_gpi_other_shims(MS_NO_SLOT, pa, n, GPI_NS))
-		return -EIO;
-	return 0;
+	return ret;
 }
 
 int rc_malloc_mm(struct ms_call *c)

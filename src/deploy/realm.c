@@ -287,12 +287,14 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	memset(out, 0, RMI_REC_GPRS * sizeof(uint64_t));
 	/*
 	 * The call names the container it is for (pal_realm.h PRH_IMM): a
-	 * Container Realm bound to this System Realm. Only PRH_SLEEP, and a
-	 * PRH_RESULT for a command naming no slot, may name none.
+	 * Container Realm bound to this System Realm, or (PRH_RESULT) the slot
+	 * of the command being served. Only PRH_SLEEP, and a PRH_RESULT for a
+	 * command naming no slot, may name none.
 	 */
 	unsigned call = PRH_IMM_CALL(ex->imm), ct1 = PRH_IMM_CT1(ex->imm);
 	struct ct_host *h = ct1 && ct1 <= PAL_REALM_MAX_CTS ? &M.cts[ct1 - 1] : NULL;
-	if (ex->imm > 0xFFFF || (ct1 && (!h || !h->bound)) ||
+	bool answer = call == PRH_RESULT && M.inflight && ct1 == M.inflight_ct + 1;
+	if (ex->imm > 0xFFFF || (ct1 && (!h || !(h->bound || answer))) ||
 	    (ct1 == 0 && call != PRH_SLEEP && call != PRH_RESULT)) {
 		if (!M.bad_ct_logged)
 			fprintf(stderr,
@@ -459,6 +461,34 @@ static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	}
 }
 
+static uint64_t chan_ipa(unsigned c, unsigned k);
+
+/*
+ * The System Realm asks for RIPAS RAM again (RSI_IPA_STATE_SET): only for
+ * the channel pages of the slot it is dropping (PRH_CMD_DROP_CT), whose
+ * channels the host destroyed. Whether the host accepts (RTT_SET_RIPAS).
+ */
+static bool ripas_answer(const struct rmi_rec_exit *ex)
+{
+	uint64_t base = ex->ripas_base, top = ex->ripas_top;
+	unsigned c = M.inflight_ct;
+	struct smc_regs r;
+
+	if (M.inflight != PRH_CMD_DROP_CT || ex->ripas_value != RIPAS_RAM || base >= top ||
+	    base < chan_ipa(c, 0) || top > chan_ipa(c, RSYS_NCHAN))
+		return false;
+	pthread_mutex_lock(&M.build_mu);
+	while (base < top) {
+		if (hrealm_rmi(SMC_RMI_RTT_SET_RIPAS, M.sys.rd, M.sys.recs[0].rec, base, top, 0,
+			       &r) != RMI_SUCCESS ||
+		    r.x[1] <= base || r.x[1] > top)
+			break;
+		base = r.x[1];
+	}
+	pthread_mutex_unlock(&M.build_mu);
+	return base == top;
+}
+
 /*
  * Run the System Realm REC, first answering its idle host call with cmd,
  * arg and the container ct the command is for, and serve its host calls
@@ -470,15 +500,22 @@ static int run_sys(uint64_t cmd, uint64_t arg, uint64_t ct, uint64_t idle[IDLE_N
 	struct rmi_rec_exit ex;
 	/* the answer to PRH_IDLE: the command, its argument, the poll budget (exitless), the container */
 	uint64_t g[RMI_REC_GPRS] = {cmd, arg, exitless_on() ? EXITLESS_POLL_NS : 0, ct};
+	uint64_t flags = 0;
 
 	for (;;) {
 		M.cnt->sys_entries++;
-		uint64_t st = hrealm_enter(&M.sys.recs[0], g, RMI_REC_GPRS, &ex);
+		uint64_t st = hrealm_enter_flags(&M.sys.recs[0], g, RMI_REC_GPRS, flags, &ex);
+		flags = 0;
 		if (st != RMI_SUCCESS)
 			return hrealm_fail(-EIO, "REC_ENTER of the System Realm: %s",
 					   host_rmi_status_name(st));
 		if (ex.exit_reason == RMI_EXIT_IRQ) {
 			memset(g, 0, sizeof(g));
+			continue;
+		}
+		if (ex.exit_reason == RMI_EXIT_RIPAS_CHANGE) {
+			memset(g, 0, sizeof(g));
+			flags = ripas_answer(&ex) ? 0 : REC_ENTER_FLAG_RIPAS_RESPONSE;
 			continue;
 		}
 		if (ex.exit_reason != RMI_EXIT_HOST_CALL)
@@ -701,7 +738,8 @@ static void sys_idle(const uint64_t idle[IDLE_N])
 			if (h->add_result == 0) {
 				h->added = true;
 				plat_counters_snapshot(h->c0);
-				if ((h->err = sched_go(h, 1))) /* REC 0: its first entry posts START */
+				/* REC 0: its first entry posts START */
+				if (h->bound && (h->err = sched_go(h, 1)))
 					ct_stop(h);
 			} else {
 				h->err = h->add_result;
@@ -717,7 +755,7 @@ static void sys_idle(const uint64_t idle[IDLE_N])
 			}
 			pthread_cond_broadcast(&M.cv_ps);
 		}
-		if (!h->added || h->stop)
+		if (!h->added || !h->bound || h->stop)
 			continue;
 		if (idle[2 + 2 * c] && !h->have_status) {
 			h->have_status = true;
@@ -1258,7 +1296,7 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
  * Give back everything of slot h (index c) on the host side: channels, the
  * Container Realm, files, the network proxy. Failed RMI calls are counted.
  */
-static void ct_teardown(struct ct_host *h, unsigned c, struct realm_counts *cnt)
+static void ct_channels_destroy(struct ct_host *h, unsigned c, struct realm_counts *cnt)
 {
 	for (unsigned k = 0; k < h->ct.nrecs; k++) {
 		struct hrec *hr = &h->ct.recs[k];
@@ -1271,7 +1309,13 @@ static void ct_teardown(struct ct_host *h, unsigned c, struct realm_counts *cnt)
 			hrealm_undelegate_free(hr->chan);
 		if (hr->chan_live)
 			cnt->teardown_failures++;
+		hr->chan = hr->chan_live ? hr->chan : 0;
 	}
+}
+
+static void ct_teardown(struct ct_host *h, unsigned c, struct realm_counts *cnt)
+{
+	ct_channels_destroy(h, c, cnt);
 	cnt->teardown_failures += hrealm_destroy(&h->ct);
 	if (h->rootfd >= 0)
 		close(h->rootfd);
@@ -1562,6 +1606,13 @@ int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 	ct_join(h);
 	res->exit_status = h->have_status ? h->status : 128 + 9;
 	ret = h->err;
+	/* its channels go first: the System Realm then makes their pages RAM again */
+	pthread_mutex_unlock(&M.mu);
+	pthread_mutex_lock(&M.build_mu);
+	ct_rmm_counters(h, res);
+	ct_channels_destroy(h, (unsigned)slot, h->cnt);
+	pthread_mutex_unlock(&M.build_mu);
+	pthread_mutex_lock(&M.mu);
 	/* the System Realm finishes its instance and frees the slot (it may still be ending) */
 	for (int tries = 0; M.running && tries < 500; tries++) {
 		h->drop_req = true;
@@ -1584,7 +1635,6 @@ int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 	h->bound = false;
 	pthread_mutex_unlock(&M.mu);
 	pthread_mutex_lock(&M.build_mu);
-	ct_rmm_counters(h, res);
 	ct_teardown(h, (unsigned)slot, h->cnt);
 	if (h->cnt->teardown_failures && ret == 0) {
 		snprintf(errbuf, errlen, "teardown: %u RMI calls failed",
@@ -1596,6 +1646,41 @@ int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 	ct_reset(h);
 	pthread_mutex_unlock(&M.mu);
 	return ret;
+}
+
+int realm_test_add_ct(int slot, const struct rsys_add_ct *d)
+{
+	struct ct_host *h;
+	int r;
+
+	if (slot < 0 || slot >= PAL_REALM_MAX_CTS)
+		return -EINVAL;
+	h = &M.cts[slot];
+	pthread_mutex_lock(&M.mu);
+	if (!M.open || !M.running || h->used) {
+		pthread_mutex_unlock(&M.mu);
+		return -EBUSY;
+	}
+	ct_reset(h);
+	h->used = true; /* never bound: no realm of it exists */
+	h->req = *d;
+	h->add_req = true;
+	pthread_cond_signal(&M.cv_sys);
+	while ((h->add_req || h->add_sent) && M.running)
+		pthread_cond_wait(&M.cv_ps, &M.mu);
+	r = h->add_done ? h->add_result : -EIO;
+	if (h->added) {
+		/* taken after all: give the slot back in the System Realm */
+		h->drop_req = true;
+		pthread_cond_signal(&M.cv_sys);
+		while ((h->drop_req || h->drop_sent) && M.running)
+			pthread_cond_wait(&M.cv_ps, &M.mu);
+	}
+	ct_stop(h);
+	ct_join(h);
+	ct_reset(h);
+	pthread_mutex_unlock(&M.mu);
+	return r;
 }
 
 int realm_machine_close(struct realm_counts *cnt)

@@ -166,6 +166,16 @@ int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, co
 int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen);
 int realm_machine_close(struct realm_counts *cnt);
 
+/*
+ * For the attack tests only: a host that hands the open machine's System
+ * Realm description d for slot `slot` (free on the host side, no realm
+ * built for it) in a PRH_CMD_ADD_CT. The System Realm's result (if it
+ * took the slot after all, it is dropped again), or -EBUSY (no open
+ * machine, the slot is used).
+ */
+struct rsys_add_ct;
+int realm_test_add_ct(int slot, const struct rsys_add_ct *d);
+
 /* realm_run without the counts (REALMBOX_REALM_DEBUG=1 prints them). */
 int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 		     int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,

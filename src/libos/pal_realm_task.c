@@ -14,6 +14,7 @@
 #include "libos/pal_realm_int.h"
 
 #include "arch/esr.h"
+#include "arch/rmi.h"
 #include "lib/errno.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -408,18 +409,44 @@ static int add_container(unsigned c, uint64_t len)
 }
 
 /*
+ * A channel page the host destroyed (RIPAS DESTROYED) becomes RAM again,
+ * so a later container's channel can be made there: RSI_IPA_STATE_SET,
+ * which the host may refuse. A page still holding a channel stays as it is.
+ */
+static int reclaim_page(uint64_t ipa)
+{
+	uint64_t base = ipa, top = ipa + PG;
+
+	while (base < top) {
+		uint64_t x[11] = {SMC_RSI_IPA_STATE_SET, base, top, RIPAS_RAM, RSI_CHANGE_DESTROYED};
+
+		RS.e.smc(RS.e.guest, x);
+		if (x[0] != RSI_SUCCESS || x[2] != RSI_ACCEPT || x[1] <= base || x[1] > top)
+			return -EIO;
+		base = x[1];
+	}
+	return 0;
+}
+
+/*
  * PRH_CMD_DROP_CT: slot c's container has ended (or never started): its
  * library OS instance is finished and the slot freed. Its kernel threads,
  * if any is still blocked, are never run again (kt_at finds no container).
+ * Then the pages of its channels (the host destroys them first) are RAM
+ * again for the slot's next container.
  */
 static int drop_container(unsigned c)
 {
 	struct pal_realm_state *s = c < PAL_REALM_MAX_CTS ? RS.cts[c] : NULL;
+	uint64_t chans[PAL_REALM_MAX_RECS];
+	unsigned n;
 
 	if (!s)
 		return -ESRCH;
 	if (s->started && !s->ended)
 		return -EBUSY; /* a running container is not the host's to drop */
+	n = s->e.nrecs;
+	memcpy(chans, s->e.chan_ipa, sizeof(chans));
 	if (s->kernel) {
 		libos_select(s->kernel);
 		libos_fini();
@@ -432,6 +459,9 @@ static int drop_container(unsigned c)
 			prm_select(RS.cts[o]);
 	if (RS.hooks.drop_ct)
 		RS.hooks.drop_ct(RS.hooks.arg, c);
+	for (unsigned k = 0; k < n; k++)
+		if (reclaim_page(chans[k]))
+			lib_log(LOG_WARN, "pal_realm", "slot %u: channel page %u not RAM again", c, k);
 	return 0;
 }
 

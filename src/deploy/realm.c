@@ -1,6 +1,6 @@
 /*
  * The realm deployment's host side (Fasco, DESIGN.md §3 and §4): boots the
- * emulated machine, builds the System Realm and one Container Realm through
+ * emulated machine, builds the System Realm and its Container Realms through
  * real RMI calls, schedules their RECs and serves the System Realm's host
  * calls (file server, console, sleeping), then tears everything down and
  * gives every granule back.
@@ -17,16 +17,27 @@
  *   Realm asks: PRH_GROW), up to 31 RECs (its processes: the A64 engine),
  *   REALM_ACTIVATE, a channel per REC (CHANNEL_CREATE).
  *
- * The scheduler (sched_run) gives every container REC the System Realm lets
+ * The scheduler (sched_loop) gives every container REC the System Realm lets
  * run a host thread that enters it; a forward exit marks its channel
- * pending. The calling thread runs the System Realm's REC: it answers the
- * kernel's PRH_IDLE host call with the pending channels (SERVE), a signal
- * for init (SIGNAL) or a timeout (TICK), serves its host calls until it is
- * idle again, and lets the RECs it completed run. The host never sees a
- * request's content; the container's status comes from the System Realm
- * (PRH_IDLE, or REC 0's RB_EXITED). One container per machine for now.
+ * pending. One thread runs the System Realm's REC: it answers the kernel's
+ * PRH_IDLE host call with one container's pending channels (SERVE), a
+ * signal for its init (SIGNAL), a new container (ADD_CT), an ended one to
+ * free (DROP_CT) or a timeout (TICK), the container named in g3; serves its
+ * host calls until it is idle again (deploy/realm_serve.c), and lets the
+ * RECs it completed run. The host never sees a request's content; each
+ * container's status comes from the System Realm (PRH_IDLE, or REC 0's
+ * RB_EXITED).
+ *
+ * Per machine (struct realm_machine M, deploy/realm_int.h): the System
+ * Realm, its NS buffer, the scheduler's lock, the outside command in
+ * flight. Per container (struct ct_host M.cts[slot]): its Container Realm,
+ * rootfs, console streams, manifest, pool, network proxy, RECs' threads,
+ * status, signals, ps. realm_run builds a machine for one container and
+ * runs the System Realm on the caller's thread; realm_machine_open and
+ * realm_ct_start / realm_ct_wait run up to PAL_REALM_MAX_CTS at once, the
+ * System Realm on a thread of its own.
  */
-#include "deploy/realm.h"
+#include "deploy/realm_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,90 +87,11 @@ static bool exitless_on(void)
 	return on;
 }
 
-/* ---- the machine and its containers --------------------------------------------- */
-
-/*
- * One Container Realm bound to the machine's System Realm, in slot c
- * (M.cts[c]): what the host keeps for it. A slot is `used` from its build
- * until its teardown; `bound` while its realm and channels exist (host
- * calls naming it are served); `added` once the System Realm serves it.
- */
-struct ct_host {
-	bool used, bound, added;
-	char id[256];
-	int rootfd;
-	int fds[3];
-	int xfds[LIBOS_CONSOLE_MAX]; /* realm_exec's processes' console streams (-1: none) */
-	uint8_t *manifest;
-	size_t manifest_len;
-	const struct rb_manifest *mf;
-	uint8_t *config;
-	size_t config_len;
-	struct hrealm ct;
-	struct netproxy *np;	   /* PRH_NET: its host network proxy */
-	uint64_t pool_n, pool_max; /* PRH_GROW: granules created / allowed */
-	struct rsys_add_ct req;	   /* its description for PRH_CMD_ADD_CT */
-	bool add_req, add_sent, add_done; /* PRH_CMD_ADD_CT: to send, sent, answered */
-	bool drop_req, drop_sent, drop_done;
-	int add_result, drop_result;
-	struct realm_counts *cnt, own_cnt;
-	/* the scheduler's */
-	uint64_t pending; /* channels forwarded, not yet handed to the System Realm */
-	uint64_t go;	  /* RECs the host may enter */
-	uint64_t started; /* RECs with a thread */
-	pthread_t th[HREC_MAX];
-	bool stop; /* its RECs stop (it ended, or failed) */
-	bool have_status;
-	int status;
-	uint64_t signals;     /* for its init (deploy_kill): bit sig-1 */
-	bool net_ready;	      /* the network proxy's watcher: a socket it waits for */
-	bool ps_req, ps_done; /* realm_ps: asked of the System Realm, answered */
-	struct rb_proc_info ps[64];
-	int ps_n;
-	uint64_t c0[PLAT_CNT_NR]; /* platform counters when it started */
-	int err;
-};
-
-/*
- * The machine's System Realm (one vCPU: every host call and command goes
- * through it, one at a time, so the NS buffer is shared) and its slots.
- */
-static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv_sys; /* the System Realm has something to do */
-	pthread_cond_t cv_rec; /* RECs may run, or stop */
-	pthread_cond_t cv_ps;  /* answers: ps, outside commands, add/drop, a container's end */
-	pthread_mutex_t build_mu; /* host granule allocation and realm builds, one at a time */
-	struct hrealm sys;
-	uint64_t ns_base_pa; /* the NS buffer, contiguous */
-	size_t ns_size;
-	uint64_t host_calls;
-	bool bad_ct_logged; /* a host call named a container not bound here (said once) */
-	struct realm_counts *cnt, own_cnt; /* the System Realm's entries and host calls */
-	bool running, stop;
-	struct ct_host cts[PAL_REALM_MAX_CTS];
-	unsigned rr; /* round robin over the slots for commands */
-	/* the command the System Realm is serving now (routes PRH_RESULT) */
-	uint64_t inflight;
-	unsigned inflight_ct;
-	/* an outside command (exec, attest, stats) for one container, pending */
-	uint64_t ocmd, oarg;
-	unsigned oct;
-	const void *odata; /* its request for the NS buffer */
-	size_t olen;
-	void *obuf; /* where the answer's bytes in the NS buffer go (or NULL) */
-	size_t ocap;
-	bool obusy, odone; /* one at a time; answered (PRH_RESULT) */
-	int64_t oresult;
-	/* a daemon machine (realm_machine_open): its System Realm loop's thread */
-	bool open;
-	pthread_t loop_th;
-	int loop_err;
-} M = {.mu = PTHREAD_MUTEX_INITIALIZER,
-       .cv_sys = PTHREAD_COND_INITIALIZER,
-       .cv_rec = PTHREAD_COND_INITIALIZER,
-       .cv_ps = PTHREAD_COND_INITIALIZER,
-       .build_mu = PTHREAD_MUTEX_INITIALIZER};
+struct realm_machine realm_machine = {.mu = PTHREAD_MUTEX_INITIALIZER,
+				      .cv_sys = PTHREAD_COND_INITIALIZER,
+				      .cv_rec = PTHREAD_COND_INITIALIZER,
+				      .cv_ps = PTHREAD_COND_INITIALIZER,
+				      .build_mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The slot of running container id (M.mu held; its add may be on its way), or NULL. */
 static struct ct_host *ct_by_id(const char *id)
@@ -178,316 +110,6 @@ static unsigned ct_index(const struct ct_host *h)
 	return (unsigned)(h - M.cts);
 }
 
-/* PRH_GROW: n more fresh granules for container h's pool; the pool's size. */
-static uint64_t pool_grow(struct ct_host *h, uint64_t n)
-{
-	uint64_t base = RCT_POOL_IPA + h->pool_n * PG;
-
-	if (n > h->pool_max - h->pool_n)
-		n = h->pool_max - h->pool_n;
-	pthread_mutex_lock(&M.build_mu);
-	/* level-3 tables split the RIPAS RAM blocks made at build */
-	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < base + n * PG;
-	     a += RTT_LEVEL_SIZE(2))
-		if (hrealm_rtt_path(&h->ct, a < base ? base : a)) {
-			pthread_mutex_unlock(&M.build_mu);
-			return h->pool_n;
-		}
-	if (n && hrealm_data_range(&h->ct, base, n, false) == 0)
-		h->pool_n += n;
-	pthread_mutex_unlock(&M.build_mu);
-	/* a partial failure leaves DATA the System Realm does not know of: torn down at the end */
-	return h->pool_n;
-}
-
-static int host_open(struct ct_host *h, const char *path)
-{
-	return deploy_rootfs_open(h->rootfd, path);
-}
-
-static void ns_write(const void *buf, size_t len)
-{
-	host_mem_write(M.ns_base_pa, buf, len);
-}
-
-static void ns_read(void *buf, size_t len)
-{
-	host_mem_read(M.ns_base_pa, buf, len);
-}
-
-/* ---- a lying file server for the attack tests (realm_test_lie) ---- */
-
-static struct {
-	enum realm_lie mode;
-	char path[256], other[256];
-	int fd; /* the open file being lied about, -1: none */
-	bool sent;
-} liar = {.fd = -1};
-
-void realm_test_lie(enum realm_lie mode, const char *path, const char *other)
-{
-	liar.mode = mode;
-	snprintf(liar.path, sizeof(liar.path), "%s", path ? path : "");
-	snprintf(liar.other, sizeof(liar.other), "%s", other ? other : "");
-	liar.fd = -1;
-}
-
-static int liar_open(struct ct_host *h, const char *path, int fd)
-{
-	if (liar.mode == REALM_LIE_NONE || fd < 0 || strcmp(path, liar.path) != 0)
-		return fd;
-	if (liar.mode == REALM_LIE_OTHER_FILE) {
-		close(fd);
-		fd = host_open(h, liar.other);
-	}
-	liar.fd = fd;
-	liar.sent = false;
-	return fd;
-}
-
-/* pread's answer r (bytes in buf) for the file being lied about. */
-static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
-{
-	if (fd != liar.fd || r < 0)
-		return r;
-	switch (liar.mode) {
-	case REALM_LIE_BYTES:
-		if (r > 0)
-			buf[r / 2] ^= 1;
-		break;
-	case REALM_LIE_TRUNCATE:
-		r = liar.sent ? 0 : r / 2;
-		break;
-	case REALM_LIE_GROW:
-		if (r == 0 && n > 0) {
-			buf[0] = 'x';
-			r = 1;
-		}
-		break;
-	case REALM_LIE_SHORT:
-		r = r > 3 ? 3 : r;
-		break;
-	default:
-		break;
-	}
-	liar.sent = true;
-	return r;
-}
-
-/* One host call of the System Realm: the answer's gprs in out[0..]. */
-static void ps_answer(struct ct_host *h, const uint8_t *buf, uint64_t n);
-static void result_answer(unsigned ct1, int64_t result);
-
-static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
-{
-	const uint64_t *a = ex->gprs;
-	static uint8_t buf[1 << 20];
-
-	M.host_calls++;
-	memset(out, 0, RMI_REC_GPRS * sizeof(uint64_t));
-	/*
-	 * The call names the container it is for (pal_realm.h PRH_IMM): a
-	 * Container Realm bound to this System Realm, or (PRH_RESULT) the slot
-	 * of the command being served. Only PRH_SLEEP, and a PRH_RESULT for a
-	 * command naming no slot, may name none.
-	 */
-	unsigned call = PRH_IMM_CALL(ex->imm), ct1 = PRH_IMM_CT1(ex->imm);
-	struct ct_host *h = ct1 && ct1 <= PAL_REALM_MAX_CTS ? &M.cts[ct1 - 1] : NULL;
-	bool answer = call == PRH_RESULT && M.inflight && ct1 == M.inflight_ct + 1;
-	if (ex->imm > 0xFFFF || (ct1 && (!h || !(h->bound || answer))) ||
-	    (ct1 == 0 && call != PRH_SLEEP && call != PRH_RESULT)) {
-		if (!M.bad_ct_logged)
-			fprintf(stderr,
-				"realmbox: System Realm host call %u names container %u: "
-				"not a Container Realm bound to it (refused)\n",
-				call, ct1 ? ct1 - 1 : 0);
-		M.bad_ct_logged = true;
-		out[0] = (uint64_t)-EINVAL;
-		return;
-	}
-	switch (call) {
-	case PRH_CONSOLE_WRITE: {
-		size_t n = a[1] < M.ns_size ? a[1] : M.ns_size;
-		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? h->xfds[a[0]]
-							       : h->fds[a[0] == 2 ? 2 : 1];
-		if (fd < 0) {
-			out[0] = (uint64_t)-EPIPE; /* an exec session that ended */
-			break;
-		}
-		ns_read(buf, n);
-		size_t done = 0;
-		while (done < n) {
-			ssize_t w = write(fd, buf + done, n - done);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			done += (size_t)w;
-		}
-		out[0] = done ? done : (n ? (uint64_t)-EPIPE : 0);
-		break;
-	}
-	case PRH_CONSOLE_READ: {
-		size_t n = a[1] < M.ns_size ? a[1] : M.ns_size;
-		/* never block the System Realm's vCPU: it sleeps a while on its own */
-		int rfd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? h->xfds[a[0]] : h->fds[0];
-		if (rfd < 0) {
-			out[0] = 0; /* EOF */
-			break;
-		}
-		struct pollfd p = {rfd, POLLIN, 0};
-		int r = poll(&p, 1, 0);
-		if (r <= 0) {
-			out[0] = (uint64_t)-EAGAIN;
-			break;
-		}
-		ssize_t got = read(rfd, buf, n);
-		if (got < 0) {
-			out[0] = (uint64_t)(errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno);
-			break;
-		}
-		ns_write(buf, (size_t)got);
-		out[0] = (uint64_t)got;
-		break;
-	}
-	case PRH_OPEN: {
-		char path[4097];
-		size_t n = a[0] < sizeof(path) - 1 ? a[0] : sizeof(path) - 1;
-		if (n > M.ns_size)
-			n = M.ns_size;
-		ns_read(path, n);
-		path[n] = 0;
-		out[0] = (uint64_t)(int64_t)liar_open(h, path, host_open(h, path));
-		break;
-	}
-	case PRH_PREAD: {
-		size_t n = a[1] < M.ns_size ? a[1] : M.ns_size;
-		ssize_t r = liar_pread((int)a[0], buf, n, pread((int)a[0], buf, n, (off_t)a[2]));
-		if (r < 0) {
-			out[0] = (uint64_t)-errno;
-			break;
-		}
-		ns_write(buf, (size_t)r);
-		out[0] = (uint64_t)r;
-		break;
-	}
-	case PRH_CLOSE:
-		/*
-		 * A handle PRH_OPEN gave: the host does not keep which container
-		 * opened which, so one System Realm could close another's files
-		 * (its own host files only: the content is checked against the
-		 * manifest), never a rootfs or console descriptor.
-		 */
-		bool own = (int)a[0] > 2;
-		for (unsigned c = 0; own && c < PAL_REALM_MAX_CTS; c++) {
-			const struct ct_host *o = &M.cts[c];
-
-			own = !(o->bound && ((int)a[0] == o->rootfd || (int)a[0] == o->fds[0] ||
-					     (int)a[0] == o->fds[1] || (int)a[0] == o->fds[2]));
-			for (int x = 0; own && o->bound && x < LIBOS_CONSOLE_MAX; x++)
-				own = (int)a[0] != o->xfds[x];
-		}
-		if (own)
-			close((int)a[0]);
-		if ((int)a[0] == liar.fd)
-			liar.fd = -1;
-		break;
-	case PRH_SLEEP: {
-		struct timespec ts = {(time_t)(a[0] / 1000000000ULL), (long)(a[0] % 1000000000ULL)};
-		nanosleep(&ts, NULL);
-		break;
-	}
-	case PRH_MANIFEST: {
-		uint64_t off = a[0], n = a[1] < M.ns_size ? a[1] : M.ns_size;
-		if (off > h->manifest_len)
-			off = h->manifest_len;
-		if (n > h->manifest_len - off)
-			n = h->manifest_len - off;
-		ns_write(h->manifest + off, n);
-		out[0] = n;
-		out[1] = h->manifest_len;
-		break;
-	}
-	case PRH_GROW:
-		out[0] = pool_grow(h, a[0]);
-		break;
-	case PRH_NET: {
-		/* only the bytes the operation passes in: an address, and data for a send */
-		size_t in = PRN_DATA_OFF;
-		if (a[0] == PRN_SEND)
-			in += a[2] < M.ns_size - PRN_DATA_OFF ? a[2] : M.ns_size - PRN_DATA_OFF;
-		ns_read(buf, in);
-		size_t back = netproxy_serve(h->np, a, buf, M.ns_size, out);
-		if (back)
-			ns_write(buf, back);
-		break;
-	}
-	case PRH_MTIMES: {
-		/* mtime is not measured (host/manifest.h): untrusted metadata, as the host says */
-		uint64_t first = a[0], n = a[1], cap = M.ns_size / 8, k = 0;
-		if (n > cap)
-			n = cap;
-		for (; k < n && first + k < h->mf->n; k++)
-			((uint64_t *)buf)[k] = h->mf->entries[first + k].mtime_sec;
-		ns_write(buf, k * 8);
-		out[0] = k;
-		break;
-	}
-	case PRH_PS: {
-		/* the System Realm's answer to PRH_CMD_PS: checked, never trusted blindly */
-		uint64_t n = a[0];
-
-		if (n > M.ns_size / sizeof(struct pal_realm_ps))
-			n = M.ns_size / sizeof(struct pal_realm_ps);
-		ns_read(buf, n * sizeof(struct pal_realm_ps));
-		ps_answer(h, buf, n);
-		break;
-	}
-	case PRH_RESULT:
-		result_answer(ct1, (int64_t)a[0]);
-		break;
-	case PRH_LOG: {
-		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
-		if (n > M.ns_size)
-			n = M.ns_size;
-		ns_read(buf, n);
-		fprintf(stderr, "realmbox: system realm: %.*s\n", (int)n, (char *)buf);
-		break;
-	}
-	default:
-		out[0] = (uint64_t)-ENOSYS;
-		break;
-	}
-}
-
-static uint64_t chan_ipa(unsigned c, unsigned k);
-
-/*
- * The System Realm asks for RIPAS RAM again (RSI_IPA_STATE_SET): only for
- * the channel pages of the slot it is dropping (PRH_CMD_DROP_CT), whose
- * channels the host destroyed. Whether the host accepts (RTT_SET_RIPAS).
- */
-static bool ripas_answer(const struct rmi_rec_exit *ex)
-{
-	uint64_t base = ex->ripas_base, top = ex->ripas_top;
-	unsigned c = M.inflight_ct;
-	struct smc_regs r;
-
-	if (M.inflight != PRH_CMD_DROP_CT || ex->ripas_value != RIPAS_RAM || base >= top ||
-	    base < chan_ipa(c, 0) || top > chan_ipa(c, RSYS_NCHAN))
-		return false;
-	pthread_mutex_lock(&M.build_mu);
-	while (base < top) {
-		if (hrealm_rmi(SMC_RMI_RTT_SET_RIPAS, M.sys.rd, M.sys.recs[0].rec, base, top, 0,
-			       &r) != RMI_SUCCESS ||
-		    r.x[1] <= base || r.x[1] > top)
-			break;
-		base = r.x[1];
-	}
-	pthread_mutex_unlock(&M.build_mu);
-	return base == top;
-}
 
 /*
  * Run the System Realm REC, first answering its idle host call with cmd,
@@ -515,7 +137,7 @@ static int run_sys(uint64_t cmd, uint64_t arg, uint64_t ct, uint64_t idle[IDLE_N
 		}
 		if (ex.exit_reason == RMI_EXIT_RIPAS_CHANGE) {
 			memset(g, 0, sizeof(g));
-			flags = ripas_answer(&ex) ? 0 : REC_ENTER_FLAG_RIPAS_RESPONSE;
+			flags = realm_ripas_answer(&ex) ? 0 : REC_ENTER_FLAG_RIPAS_RESPONSE;
 			continue;
 		}
 		if (ex.exit_reason != RMI_EXIT_HOST_CALL)
@@ -527,7 +149,7 @@ static int run_sys(uint64_t cmd, uint64_t arg, uint64_t ct, uint64_t idle[IDLE_N
 			return 0;
 		}
 		M.cnt->host_calls++;
-		serve_host_call(&ex, g);
+		realm_serve_host_call(&ex, g);
 	}
 }
 
@@ -662,7 +284,7 @@ static void sys_next(uint64_t *cmd, uint64_t *arg, uint64_t *ct)
 
 		if (h->add_req) {
 			/* the System Realm is idle: its NS buffer is ours to fill */
-			ns_write(&h->req, sizeof(h->req));
+			realm_ns_write(&h->req, sizeof(h->req));
 			*cmd = PRH_CMD_ADD_CT;
 			*arg = sizeof(h->req);
 			h->add_req = false;
@@ -681,7 +303,7 @@ static void sys_next(uint64_t *cmd, uint64_t *arg, uint64_t *ct)
 	}
 	if (M.ocmd) {
 		if (M.olen)
-			ns_write(M.odata, M.olen);
+			realm_ns_write(M.odata, M.olen);
 		*cmd = M.ocmd;
 		*arg = M.oarg;
 		*ct = M.oct;
@@ -877,7 +499,7 @@ int realm_kill(const char *id, int sig)
  * PRH_RESULT (naming ct1 - 1, 0: none): the System Realm's answer to the
  * command it is serving, an add or drop of a slot or an outside command.
  */
-static void result_answer(unsigned ct1, int64_t result)
+void realm_result_answer(unsigned ct1, int64_t result)
 {
 	pthread_mutex_lock(&M.mu);
 	if (ct1 && ct1 - 1 != M.inflight_ct) {
@@ -895,7 +517,7 @@ static void result_answer(unsigned ct1, int64_t result)
 			if ((uint64_t)result > M.ocap || (uint64_t)result > M.ns_size)
 				result = -EMSGSIZE;
 			else
-				ns_read(M.obuf, (size_t)result);
+				realm_ns_read(M.obuf, (size_t)result);
 		}
 		M.oresult = result;
 		M.odone = true;
@@ -1021,7 +643,7 @@ int realm_ct_slot(const char *id)
 }
 
 /* PRH_PS's records (n of them in buf) for container h's waiting realm_ps. */
-static void ps_answer(struct ct_host *h, const uint8_t *buf, uint64_t n)
+void realm_ps_answer(struct ct_host *h, const uint8_t *buf, uint64_t n)
 {
 	struct pal_realm_ps rec;
 	int k = 0;
@@ -1146,11 +768,6 @@ uint64_t realm_granules_in_use(void)
 	return machine_up ? host_granules_in_use() : 0;
 }
 
-/* Container slot c's REC k's channel (System Realm IPA). */
-static uint64_t chan_ipa(unsigned c, unsigned k)
-{
-	return RSYS_CHAN_IPA + ((uint64_t)RSYS_CHAN_STRIDE * c + k) * PG;
-}
 
 /* A slot as new (M.mu held, or no loop running). */
 static void ct_reset(struct ct_host *h)
@@ -1184,7 +801,7 @@ static int sys_build(uint64_t sys_mem)
 	sg[RSYS_GPR_NS_SIZE] = M.ns_size;
 	/* the channel windows' tables, for every slot */
 	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
-		if ((ret = hrealm_rtt_path(&M.sys, chan_ipa(c, 0))))
+		if ((ret = hrealm_rtt_path(&M.sys, realm_chan_ipa(c, 0))))
 			return ret;
 	if ((ret = hrealm_rec_create(&M.sys, RSYS_PC, sg)))
 		return ret;
@@ -1232,7 +849,7 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
 			(unsigned long long)(cfg->mem_limit >> 20),
 			(unsigned long long)((rc.pool_max * PG) >> 20));
 	for (uint64_t k = 0; k < rc.nrecs; k++)
-		if ((ret = hrealm_rtt_path(&M.sys, chan_ipa(c, (unsigned)k))))
+		if ((ret = hrealm_rtt_path(&M.sys, realm_chan_ipa(c, (unsigned)k))))
 			return ret;
 	/* ---- the recipe's steps (deploy/realm_recipe.h) ---- */
 	if ((ret = hrealm_create(&h->ct, rc.kind, M.sys.rd, rc.config_ipa, rc.config_size)))
@@ -1283,11 +900,11 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
 			return ret;
 		if ((ret = hrealm_rmi_ok("RB_CHANNEL_CREATE",
 					 hrealm_rmi(SMC_RMI_RB_CHANNEL_CREATE, M.sys.rd, hr->chan,
-						    hr->rec, chan_ipa(c, k), 0, NULL))))
+						    hr->rec, realm_chan_ipa(c, k), 0, NULL))))
 			return ret;
 		hr->chan_live = true;
 	}
-	h->req = (struct rsys_add_ct){chan_ipa(c, 0), rc.nrecs, RCT_POOL_IPA,
+	h->req = (struct rsys_add_ct){realm_chan_ipa(c, 0), rc.nrecs, RCT_POOL_IPA,
 				      rc.pool_n,      rc.pool_max, mem_size};
 	return 0;
 }
@@ -1303,7 +920,7 @@ static void ct_channels_destroy(struct ct_host *h, unsigned c, struct realm_coun
 		struct smc_regs r;
 
 		if (hr->chan_live && hrealm_rmi(SMC_RMI_RB_CHANNEL_DESTROY, M.sys.rd, hr->rec,
-						chan_ipa(c, k), 0, 0, &r) == RMI_SUCCESS)
+						realm_chan_ipa(c, k), 0, 0, &r) == RMI_SUCCESS)
 			hr->chan_live = false;
 		if (!hr->chan_live && hr->chan)
 			hrealm_undelegate_free(hr->chan);

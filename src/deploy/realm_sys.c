@@ -3,8 +3,10 @@
  * guest (plat/emu/native_guest.h) that runs the library OS with the realm
  * PAL (libos/pal_realm.c). It reaches the RMM only through SMCs and its
  * memory only through stage 2: at boot it maps its own DATA (host-call
- * struct, register block, bounce buffer, kernel memory), the channel and
- * the NS buffer once with native_guest_map, like TLB fills.
+ * struct, register block, bounce buffer, kernel memory) and the NS buffer
+ * once with native_guest_map, like TLB fills; a container's channels when
+ * the host adds it (PRH_CMD_ADD_CT: its description checked, a region of
+ * the kernel memory carved for it, freed again at PRH_CMD_DROP_CT).
  *
  * Life: boot, then pal_realm_run: idle host calls; the host answers SERVE
  * with the channels whose container RECs forwarded a request. The first

@@ -51,7 +51,8 @@ static int setup(void **state)
 		char cmd[1400];
 
 		snprintf(cmd, sizeof(cmd),
-			 "cd '%s/../..' && scripts/make-bundle.sh '%s/../bundles' busybox >/dev/null",
+			 "cd '%s/../..' && scripts/make-bundle.sh '%s/../bundles' busybox "
+			 ">/dev/null",
 			 self, self);
 		if (system(cmd) != 0)
 			print_message("cannot make the busybox bundle: %s\n", cmd);
@@ -180,10 +181,12 @@ static void test_two_containers_one_machine(void **state)
 	assert_int_equal(realm_machine_open(SYS_MEM, ebuf, sizeof(ebuf)), -EBUSY);
 
 	/* A writes a file of its own and waits; B, started meanwhile, looks for it */
-	assert_true(start(&a, "ct-a", "echo secret-of-a > /tmp/f; echo a-ready; read x; "
-				      "cat /tmp/f; exit 3") >= 0);
-	assert_true(start(&b, "ct-b", "read x; cat /tmp/f || echo b-sees-no-file; "
-				      "echo mine-of-b > /tmp/f; cat /tmp/f; exit 5") >= 0);
+	assert_true(start(&a, "ct-a",
+			  "echo secret-of-a > /tmp/f; echo a-ready; read x; "
+			  "cat /tmp/f; exit 3") >= 0);
+	assert_true(start(&b, "ct-b",
+			  "read x; cat /tmp/f || echo b-sees-no-file; "
+			  "echo mine-of-b > /tmp/f; cat /tmp/f; exit 5") >= 0);
 	assert_int_not_equal(a.slot, b.slot);
 	assert_true(wait_output(&a, "a-ready\n"));
 	/* the same id twice on one machine: refused */
@@ -241,8 +244,8 @@ static void test_bad_descriptions_refused(void **state)
 	assert_int_equal(realm_machine_open(SYS_MEM, ebuf, sizeof(ebuf)), 0);
 	assert_true(start(&a, "ct-a", "read x; echo a-alive; exit 4") >= 0);
 	/* slot 2's window, no channels made for it */
-	ok = (struct rsys_add_ct){RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512,
-				  1024, CT_MEM};
+	ok = (struct rsys_add_ct){
+		RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512, 1024, CT_MEM};
 
 	assert_int_equal(realm_test_add_ct(2, &ok), -EINVAL); /* no channel there */
 	d = ok, d.nrecs = 0;
@@ -297,9 +300,8 @@ static void test_run_after_close(void **state)
 	c.env = env;
 	c.cwd = "/";
 	c.isolation = RB_ISOLATION_REALM;
-	assert_int_equal(realm_run(&c, &mf, -1, fileno(o), fileno(e), &res, &cnt, ebuf,
-				   sizeof(ebuf)),
-			 0);
+	assert_int_equal(
+		realm_run(&c, &mf, -1, fileno(o), fileno(e), &res, &cnt, ebuf, sizeof(ebuf)), 0);
 	assert_int_equal(res.exit_status, 9);
 	rewind(o);
 	out[fread(out, 1, sizeof(out) - 1, o)] = 0;

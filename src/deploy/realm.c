@@ -259,7 +259,7 @@ static void ct_join(struct ct_host *h)
 /* Whether the System Realm has something to do (M.mu held). */
 static bool sys_work(void)
 {
-	if (M.stop || M.ocmd)
+	if (M.stop || M.ocmd || M.traw_req)
 		return true;
 	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
 		const struct ct_host *h = &M.cts[c];
@@ -279,6 +279,16 @@ static void sys_next(uint64_t *cmd, uint64_t *arg, uint64_t *ct)
 	*cmd = PRH_CMD_TICK;
 	*arg = *ct = 0;
 	M.inflight = 0;
+	if (M.traw_req) {
+		/* realm_test_add_ct: a description for a slot that does not exist */
+		realm_ns_write(&M.traw, sizeof(M.traw));
+		*cmd = M.inflight = PRH_CMD_ADD_CT;
+		*arg = sizeof(M.traw);
+		*ct = M.inflight_ct = M.traw_ct;
+		M.traw_req = false;
+		M.traw_sent = true;
+		return;
+	}
 	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
 		struct ct_host *h = &M.cts[c];
 
@@ -348,6 +358,14 @@ static void sys_next(uint64_t *cmd, uint64_t *arg, uint64_t *ct)
 /* After the System Realm's idle: what its last command and its idle values say (M.mu held). */
 static void sys_idle(const uint64_t idle[IDLE_N])
 {
+	if (M.traw_sent) {
+		M.traw_sent = false;
+		if (!M.traw_done) {
+			M.traw_done = true;
+			M.traw_result = -EIO; /* no PRH_RESULT */
+		}
+		pthread_cond_broadcast(&M.cv_ps);
+	}
 	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
 		struct ct_host *h = &M.cts[c];
 
@@ -504,6 +522,12 @@ void realm_result_answer(unsigned ct1, int64_t result)
 	pthread_mutex_lock(&M.mu);
 	if (ct1 && ct1 - 1 != M.inflight_ct) {
 		/* not the slot the command named: not an answer */
+	} else if (M.inflight == PRH_CMD_ADD_CT && M.inflight_ct >= PAL_REALM_MAX_CTS) {
+		/* realm_test_add_ct's request for no slot */
+		M.traw_result = (int)(result < -4095 || result > 0 ? -EIO : result);
+		M.traw_done = true;
+	} else if (M.inflight_ct >= PAL_REALM_MAX_CTS) {
+		/* nothing else names no slot */
 	} else if (M.inflight == PRH_CMD_ADD_CT && M.cts[M.inflight_ct].add_sent) {
 		M.cts[M.inflight_ct].add_result = (int)(result < -4095 || result > 0 ? -EIO : result);
 		M.cts[M.inflight_ct].add_done = true;
@@ -1270,8 +1294,26 @@ int realm_test_add_ct(int slot, const struct rsys_add_ct *d)
 	struct ct_host *h;
 	int r;
 
-	if (slot < 0 || slot >= PAL_REALM_MAX_CTS)
+	if (slot < 0 || slot > 255)
 		return -EINVAL;
+	if (slot >= PAL_REALM_MAX_CTS) {
+		/* no such slot: the host side has nothing for it */
+		pthread_mutex_lock(&M.mu);
+		if (!M.open || !M.running || M.traw_req || M.traw_sent) {
+			pthread_mutex_unlock(&M.mu);
+			return -EBUSY;
+		}
+		M.traw = *d;
+		M.traw_ct = (unsigned)slot;
+		M.traw_done = false;
+		M.traw_req = true;
+		pthread_cond_signal(&M.cv_sys);
+		while ((M.traw_req || M.traw_sent) && M.running)
+			pthread_cond_wait(&M.cv_ps, &M.mu);
+		r = M.traw_done ? M.traw_result : -EIO;
+		pthread_mutex_unlock(&M.mu);
+		return r;
+	}
 	h = &M.cts[slot];
 	pthread_mutex_lock(&M.mu);
 	if (!M.open || !M.running || h->used) {

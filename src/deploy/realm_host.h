@@ -169,7 +169,8 @@ int realm_machine_close(struct realm_counts *cnt);
 /*
  * For the attack tests only: a host that hands the open machine's System
  * Realm description d for slot `slot` (free on the host side, no realm
- * built for it) in a PRH_CMD_ADD_CT. The System Realm's result (if it
+ * built for it; up to 255, beyond PAL_REALM_MAX_CTS a slot that does not
+ * exist) in a PRH_CMD_ADD_CT. The System Realm's result (if it
  * took the slot after all, it is dropped again), or -EBUSY (no open
  * machine, the slot is used).
  */

@@ -94,6 +94,11 @@ struct realm_machine {
 	size_t ocap;
 	bool obusy, odone; /* one at a time; answered (PRH_RESULT) */
 	int64_t oresult;
+	/* realm_test_add_ct's description for a slot that does not exist (traw_ct) */
+	struct rsys_add_ct traw;
+	unsigned traw_ct;
+	bool traw_req, traw_sent, traw_done;
+	int traw_result;
 	/* a daemon machine (realm_machine_open): its System Realm loop's thread */
 	bool open;
 	pthread_t loop_th;

@@ -110,7 +110,13 @@ static int start(struct ct *t, const char *id, const char *script)
 	c.umask = 022;
 	c.isolation = RB_ISOLATION_REALM;
 	int fds[3] = {t->in[0], t->out[1], t->err[1]};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	t->slot = realm_ct_start(&c, &mf, fds, CT_MEM, ebuf, sizeof(ebuf));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("RB_REALM_MACHINE_TIMES"))
+		print_message("realm_ct_start %s: %.1f ms\n", id,
+			      (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	if (t->slot < 0)
 		print_message("realm_ct_start %s: %d %s\n", id, t->slot, ebuf);
 	return t->slot;
@@ -248,6 +254,9 @@ static void test_bad_descriptions_refused(void **state)
 		RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512, 1024, CT_MEM};
 
 	assert_int_equal(realm_test_add_ct(2, &ok), -EINVAL); /* no channel there */
+	/* slots that do not exist */
+	assert_int_equal(realm_test_add_ct(PAL_REALM_MAX_CTS, &ok), -EINVAL);
+	assert_int_equal(realm_test_add_ct(255, &ok), -EINVAL);
 	d = ok, d.nrecs = 0;
 	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
 	d = ok, d.nrecs = PAL_REALM_MAX_RECS + 1; /* too many RECs */

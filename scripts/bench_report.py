@@ -71,7 +71,7 @@ APPS = [
 ]
 APP_TIMEOUT = 300  # seconds; a slower run is reported as missing
 SYSCALLS = [("getpid", 20000), ("pipe", 10000), ("open", 5000), ("mmap", 5000)]
-COUNTS = ["forwarded", "rec_exits", "world_switches", "exitless", "rmm_copies", "rmm_copy_bytes",
+COUNTS = ["forwarded", "rec_exits", "world_switches", "exitless", "exitless_timeouts", "exitless_skipped", "rmm_copies", "rmm_copy_bytes",
           "rc_el3_round_trips", "gpt_switches", "tlbis"]
 # realm with exitless forwarding off: the same run's "off" figures
 EXITS_MODE = "realm-exits"

@@ -14,14 +14,17 @@ run() { # name cmd...
 	local log="$BUILD/test-logs/$name.log"
 	mkdir -p "$BUILD/test-logs"
 	local t0=$(date +%s%N)
-	if "$@" >"$log" 2>&1; then
+	local rc=0
+	"$@" >"$log" 2>&1 || rc=$?
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ "$rc" = 0 ]; then
 		pass=$((pass + 1))
-		local ms=$((($(date +%s%N) - t0) / 1000000))
 		printf 'PASS %-40s %6d ms\n' "$name" "$ms"
 	else
 		fail=$((fail + 1))
 		failed+=("$name")
-		printf 'FAIL %-40s (log: %s)\n' "$name" "$log"
+		# the exit status (128+N: killed by signal N) and when it ended
+		printf 'FAIL %-40s (exit %d after %d ms; log: %s)\n' "$name" "$rc" "$ms" "$log"
 		tail -n 40 "$log" | sed 's/^/    /'
 	fi
 }

@@ -103,7 +103,8 @@ struct rb_result {
 	uint64_t syscalls_enosys;
 	uint64_t forwarded;     /* exceptions forwarded to the System Realm (shim: by the mini-OS) */
 	uint64_t rec_exits;
-	uint64_t exitless, exitless_timeouts; /* realm: requests completed without an exit; waits that ran out */
+	/* realm: requests completed without an exit; waits that ran out; posted without a wait (backoff) */
+	uint64_t exitless, exitless_timeouts, exitless_skipped;
 	uint64_t world_switches;
 	uint64_t rmm_copies, rmm_copy_bytes;
 	uint64_t verify_refusals;

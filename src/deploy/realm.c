@@ -1054,6 +1054,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	res->rec_exits = cnt->plat[PLAT_CNT_REC_EXIT];
 	res->exitless = cnt->plat[PLAT_CNT_EXITLESS];
 	res->exitless_timeouts = cnt->plat[PLAT_CNT_EXITLESS_MISS];
+	res->exitless_skipped = cnt->plat[PLAT_CNT_EXITLESS_SKIP];
 	res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
 	/* stop the kernel: it leaves its idle loop (and the library OS) */
 	if (ret == 0) {

@@ -653,6 +653,13 @@ static void os_free(struct osmem *m)
 	m->pa = 0;
 }
 
+static int path_choice = -1; /* shim_select_path */
+
+void shim_select_path(int baseline)
+{
+	path_choice = baseline < 0 ? -1 : baseline != 0;
+}
+
 int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 	     int stdout_fd, int stderr_fd, struct rb_result *res, struct shim_counts *cnt,
 	     char *errbuf, size_t errlen)
@@ -675,7 +682,9 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	H.rootfd = -1;
 	if ((ret = realm_machine_up(errbuf, errlen)) || (ret = minios_up_once(errbuf, errlen)))
 		goto out_unlock;
-	cnt->baseline = getenv("REALMBOX_SHIM_BASELINE") && atoi(getenv("REALMBOX_SHIM_BASELINE"));
+	cnt->baseline = path_choice >= 0 ? path_choice
+					 : getenv("REALMBOX_SHIM_BASELINE") &&
+						   atoi(getenv("REALMBOX_SHIM_BASELINE"));
 	minios_set_fast_exit(!cnt->baseline);
 	cnt->granules_before = host_granules_in_use();
 	monitor_rc_get_stats(&ms);

@@ -34,6 +34,14 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	     int stdout_fd, int stderr_fd, struct rb_result *res, struct shim_counts *cnt,
 	     char *errbuf, size_t errlen);
 
+/*
+ * The path later shim_runs take: 1 the artifact's (baseline), 0 the default,
+ * -1 (the initial setting) whatever REALMBOX_SHIM_BASELINE says. For a
+ * caller that would otherwise change its environment while the machine's
+ * threads (which call getenv) run.
+ */
+void shim_select_path(int baseline);
+
 /* shim_run without the counts (REALMBOX_SHIM_DEBUG=1 prints them). */
 int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
 		    int stdout_fd, int stderr_fd, struct rb_result *res, char *errbuf,

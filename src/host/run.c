@@ -127,6 +127,7 @@ static void print_stats(const struct rb_config *cfg, const struct rb_manifest *m
 	if (cfg->isolation == RB_ISOLATION_REALM) {
 		STAT("exitless", exitless);
 		STAT("exitless_timeouts", exitless_timeouts);
+		STAT("exitless_skipped", exitless_skipped);
 	}
 	if (cfg->isolation == RB_ISOLATION_SHIM)
 		STAT("preemptions", preemptions);

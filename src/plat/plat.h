@@ -185,6 +185,7 @@ enum plat_counter {
 	PLAT_CNT_RC_REFUSED,    /* copies the mini-OS refused: outside the task's call (RC_ERROR_RANGE) */
 	PLAT_CNT_EXITLESS,      /* forwarded requests completed while the REC waited in the RMM */
 	PLAT_CNT_EXITLESS_MISS, /* waits that ran out: the REC exited to the host after all */
+	PLAT_CNT_EXITLESS_SKIP, /* requests posted without a wait: backing off after waits ran out */
 	PLAT_CNT_NR
 };
 

@@ -216,10 +216,17 @@ bool fasco_rec_exception(struct rec *rec, struct granule *g_rec, const struct pl
 
 /* How long a parked REC waits for COMPLETE before it exits after all. */
 #define FASCO_EXITLESS_WAIT_NS 50000ULL
+/*
+ * Waits that ran out in a row double the number of later requests posted
+ * without a wait (1, 3, 7, ... 2^MAX - 1), so a System Realm too busy to
+ * answer in time is not also spun against: a busy machine pays about one
+ * wasted wait per 2^MAX requests instead of one per request.
+ */
+#define FASCO_EXITLESS_BACKOFF_MAX 6U
 
 /*
  * Exitless forwarding: after fasco_rec_exception posted a request of a
- * parked REC, wait up to FASCO_EXITLESS_WAIT_NS for the System Realm's
+ * parked REC (with rec->fasco.exitless and no backoff skip left), wait up to FASCO_EXITLESS_WAIT_NS for the System Realm's
  * COMPLETE (no lock held while waiting). Returns true when it came and the
  * REC runs on (*exit zeroed); false with *exit the exit to take: the forward
  * exit as posted (timed out, or the REC ended: it stays parked until its

@@ -169,6 +169,19 @@ bool fasco_rec_resume(struct rec *rec, struct rmi_rec_exit *exit)
 	return !fasco_rec_kicked(rec, exit);
 }
 
+/* Whether this request's REC waits in the RMM for COMPLETE (exitless, not backing off). */
+static bool exitless_park(struct rec_fasco *f)
+{
+	if (!f->exitless)
+		return false;
+	if (f->xl_skip > 0) {
+		f->xl_skip--;
+		plat_count(PLAT_CNT_EXITLESS_SKIP);
+		return false;
+	}
+	return true;
+}
+
 bool fasco_rec_exception(struct rec *rec, struct granule *g_rec, const struct plat_exception *exc,
 			 struct rmi_rec_exit *exit, bool *resume)
 {
@@ -209,8 +222,16 @@ bool fasco_rec_exception(struct rec *rec, struct granule *g_rec, const struct pl
 		f->robust = f->args[0];
 	f->sp = rec->regs.sp_el0;
 	f->pc = rec->regs.pc;
-	forward(rec, exit, f->exitless ? g_rec : NULL);
+	forward(rec, exit, exitless_park(f) ? g_rec : NULL);
 	return true;
+}
+
+/* A wait that ran out: the next requests go without one, twice as many as last time. */
+static void exitless_backoff(struct rec_fasco *f)
+{
+	if (f->xl_misses < FASCO_EXITLESS_BACKOFF_MAX)
+		f->xl_misses++;
+	f->xl_skip = (uint16_t)((1U << f->xl_misses) - 1);
 }
 
 static bool request_completed(const struct rec_fasco *f)
@@ -246,11 +267,13 @@ bool fasco_rec_wait(struct rec *rec, struct granule *g_rec, struct rmi_rec_exit 
 	if (!request_completed(f)) {
 		granule_unlock(g_rec);
 		plat_count(PLAT_CNT_EXITLESS_MISS);
+		exitless_backoff(f);
 		return false;
 	}
 	f->parked = false; /* it runs again: the System Realm keeps off (chan_bind) */
 	granule_unlock(g_rec);
 	plat_count(PLAT_CNT_EXITLESS);
+	f->xl_misses = 0;
 	memset(exit, 0, sizeof(*exit));
 	if (rec->pe == NULL && f->state == RB_CHAN_DONE) {
 		/* Its PE went meanwhile: the next REC_ENTER makes one and applies the result. */

@@ -94,6 +94,15 @@ struct rec {
 		 * that parked it will take COMPLETE's result itself.
 		 */
 		bool exitless, parked, waiting;
+		/*
+		 * Adaptive exitless (fasco_rec_wait, only the REC's own
+		 * REC_ENTER touches them): after a wait that ran out, the next
+		 * xl_skip requests are posted without a wait; xl_misses (at most
+		 * FASCO_EXITLESS_BACKOFF_MAX) waits in a row ran out, and each
+		 * doubles the skip. A wait that is answered ends the backoff.
+		 */
+		uint8_t xl_misses;
+		uint16_t xl_skip;
 		/* KICK: set by any thread (atomic, no REC lock), consumed by a posted request. */
 		uint32_t kick;
 		/* FP/SIMD state for a PE not created yet (SET_REGS, FORK_REGS). */

@@ -310,22 +310,26 @@ static void *sys_thread(void *arg)
 
 /*
  * REC_ENTER_FLAG_RB_EXITLESS: a request nobody serves exits FORWARD after
- * the wait (COMPLETE then says the host must resume it: X1 0); with the
- * System Realm serving on another thread, one REC_ENTER runs the next call
- * and the exit_group without any forward exit (X1 1), the results as ever.
+ * the wait (COMPLETE then says the host must resume it: X1 0), and the
+ * REC's next request is posted without a wait (the backoff: a forward exit
+ * at once, counted as skipped); with the System Realm serving on another
+ * thread, the request after that runs on in the same REC_ENTER (X1 1), and
+ * the exit_group ends it, the results as ever.
  */
 static void test_exitless(void **state)
 {
 	struct rmi_rec_exit exit;
 	uint64_t hit0 = plat_counter_read(PLAT_CNT_EXITLESS);
 	uint64_t miss0 = plat_counter_read(PLAT_CNT_EXITLESS_MISS);
+	uint64_t skip0 = plat_counter_read(PLAT_CNT_EXITLESS_SKIP);
 	uint64_t fwd0;
 	pthread_t th;
 
 	(void)state;
-	ct.n = 2;
+	ct.n = 3;
 	ct.call[0].nr = 172;
 	ct.call[1].nr = 0x1234;
+	ct.call[2].nr = 0x1235;
 	world_build_native();
 	/* nobody serves: the wait runs out and the forward exit comes as without the flag */
 	assert_int_equal(cont_enter_exitless(&exit), RMI_SUCCESS);
@@ -335,12 +339,21 @@ static void test_exitless(void **state)
 	fx_sys_run(&sys);
 	assert_int_equal(srv.nenosys, 1);
 	assert_int_equal(srv.complete_x1, 0); /* the host resumes it */
+
+	/* backing off: 0x1234 is posted without a wait, a forward exit at once */
+	assert_int_equal(cont_enter_exitless(&exit), RMI_SUCCESS);
+	assert_true(fx_exit_is_bare_forward(&exit));
+	assert_int_equal(plat_counter_read(PLAT_CNT_EXITLESS_SKIP) - skip0, 1);
+	assert_int_equal(plat_counter_read(PLAT_CNT_EXITLESS_MISS) - miss0, 1);
+	fx_sys_run(&sys);
+	assert_int_equal(srv.nenosys, 2);
+	assert_int_equal(srv.complete_x1, 0);
 	fwd0 = fx_counter(cont.r.rd, 0);
 
 	/*
 	 * The System Realm polls on another thread: the REC runs on in place,
 	 * unless a wait runs out on a loaded machine (then a forward exit, and
-	 * the host enters it again). Every forward exit is a wait that ran out.
+	 * the host enters it again; the requests after it skip the wait).
 	 */
 	srv.poll = true;
 	sys_stop = false;
@@ -369,23 +382,27 @@ static void test_exitless(void **state)
 	pthread_join(th, NULL);
 	assert_int_equal(exit.exit_reason, RMI_EXIT_RB_EXITED);
 	assert_int_equal(exit.gprs[0], 42);
-	assert_int_equal(ct.done, 2);
-	assert_int_equal(ct.result[0], ENOSYS_RET);
-	assert_int_equal(ct.result[1], ENOSYS_RET);
-	assert_int_equal(srv.enosys[1], 0x1234);
+	assert_int_equal(ct.done, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(ct.result[i], ENOSYS_RET);
+	assert_int_equal(srv.enosys[2], 0x1235);
 	/*
-	 * Both requests (0x1234, exit_group) were forwarded. 0x1234 resumed in
+	 * Both requests (0x1235, exit_group) were forwarded. 0x1235 resumed in
 	 * place or timed out (a forward exit); the exit_group never resumes in
 	 * place: its REC_ENTER gives the forward exit (a miss if its wait ran
-	 * out first) and the next one RB_EXITED, as the host enters an ended
-	 * REC only when the System Realm names it.
+	 * out first, skipped if 0x1235's did) and the next one RB_EXITED, as
+	 * the host enters an ended REC only when the System Realm names it.
 	 */
 	uint64_t hits = plat_counter_read(PLAT_CNT_EXITLESS) - hit0;
 	uint64_t misses = plat_counter_read(PLAT_CNT_EXITLESS_MISS) - miss0 - 1;
+	uint64_t skips = plat_counter_read(PLAT_CNT_EXITLESS_SKIP) - skip0 - 1;
 	assert_int_equal(fx_counter(cont.r.rd, 0) - fwd0, 2);
 	assert_true(hits <= 1);
 	assert_int_equal(hits + forwards, 2);
-	assert_true(misses == forwards - 1 || misses == forwards);
+	/* every forward exit but the exit_group's own is a miss */
+	assert_true(misses + skips == forwards - 1 || misses + skips == forwards);
+	/* a hit ends the backoff; a miss makes the next request skip its wait */
+	assert_true(hits == 1 ? skips == 0 : skips == 1);
 	assert_int_equal(srv.complete_x1, 0); /* the exit_group's COMPLETE leaves it to the host */
 	printf("fasco: exitless: %llu of 2 requests resumed in place\n", (unsigned long long)hits);
 	fx_cont_teardown(&cont, &sys);

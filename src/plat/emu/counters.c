@@ -36,6 +36,7 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_RC_REFUSED] = "rc_copy_refused",
 	[PLAT_CNT_EXITLESS] = "exitless_resume",
 	[PLAT_CNT_EXITLESS_MISS] = "exitless_timeout",
+	[PLAT_CNT_EXITLESS_SKIP] = "exitless_skip",
 };
 
 static bool counter_valid(enum plat_counter c)

@@ -532,9 +532,16 @@ void realm_result_answer(unsigned ct1, int64_t result)
 		M.cts[M.inflight_ct].add_result = (int)(result < -4095 || result > 0 ? -EIO : result);
 		M.cts[M.inflight_ct].add_done = true;
 	} else if (M.inflight == PRH_CMD_DROP_CT && M.cts[M.inflight_ct].drop_sent) {
-		M.cts[M.inflight_ct].drop_result =
-			(int)(result < -4095 || result > 0 ? -EIO : result);
-		M.cts[M.inflight_ct].drop_done = true;
+		struct ct_host *h = &M.cts[M.inflight_ct];
+
+		if (result == (int64_t)sizeof(h->final)) {
+			/* its library OS's counters at its end */
+			realm_ns_read(&h->final, sizeof(h->final));
+			h->have_final = true;
+			result = 0;
+		}
+		h->drop_result = (int)(result < -4095 || result > 0 ? -EIO : result);
+		h->drop_done = true;
 	} else if (M.obusy && !M.odone && M.inflight) {
 		if (M.obuf != NULL && result > 0) {
 			/* the answer's bytes, as long as the System Realm says they are */
@@ -1273,6 +1280,11 @@ int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 			 h->drop_done ? strerror(-h->drop_result) : "the machine stopped");
 		if (ret == 0)
 			ret = -EIO;
+	}
+	if (h->have_final) {
+		res->syscalls = h->final.syscalls;
+		res->syscalls_enosys = h->final.enosys;
+		res->oom_killed = h->final.oom_kills != 0;
 	}
 	h->bound = false;
 	pthread_mutex_unlock(&M.mu);

@@ -153,7 +153,8 @@ int realm_test_view(struct realm_test_view *v);
  * for the container's kernel), returning its slot (0..PAL_REALM_MAX_CTS-1)
  * or a negative errno with errbuf (-EAGAIN: every slot taken, -EEXIST: the
  * id runs already, -EINVAL/-ENOMEM: the System Realm refused it);
- * realm_ct_wait waits for the container's end (its status in res), has the
+ * realm_ct_wait waits for the container's end (its status, the RMM's and
+ * its library OS's counters in res), has the
  * System Realm free the slot and gives its realm back, so the slot can be
  * reused; realm_machine_close (every container waited for, else -EBUSY)
  * stops the System Realm and gives it back (cnt: its entries and host

@@ -45,6 +45,8 @@ struct ct_host {
 	bool add_req, add_sent, add_done; /* PRH_CMD_ADD_CT: to send, sent, answered */
 	bool drop_req, drop_sent, drop_done;
 	int add_result, drop_result;
+	struct pal_realm_live final; /* its library OS's counters at its end (PRH_CMD_DROP_CT) */
+	bool have_final;
 	struct realm_counts *cnt, own_cnt;
 	/* the scheduler's */
 	uint64_t pending; /* channels forwarded, not yet handed to the System Realm */

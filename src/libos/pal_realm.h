@@ -159,7 +159,9 @@ enum pal_realm_net_op {
 /*
  * g3 a container slot whose container has ended (or never started): its
  * library OS instance is finished and its memory and slot are free for
- * another. PRH_RESULT 0, -EBUSY (it still runs), -ESRCH (no such slot).
+ * another. PRH_RESULT the size of a struct pal_realm_live in the NS buffer
+ * (its counters at its end; mem_pages and pids 0), 0 if it never had a
+ * library OS, -EBUSY (it still runs), -ESRCH (no such slot).
  */
 #define PRH_CMD_DROP_CT 13
 

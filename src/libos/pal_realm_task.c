@@ -433,12 +433,15 @@ static int reclaim_page(uint64_t ipa)
  * library OS instance is finished and the slot freed. Its kernel threads,
  * if any is still blocked, are never run again (kt_at finds no container).
  * Then the pages of its channels (the host destroys them first) are RAM
- * again for the slot's next container.
+ * again for the slot's next container. 0, or the size of its library OS's
+ * counters at its end (struct pal_realm_live) in the NS buffer.
  */
 static int drop_container(unsigned c)
 {
 	struct pal_realm_state *s = c < PAL_REALM_MAX_CTS ? RS.cts[c] : NULL;
 	uint64_t chans[PAL_REALM_MAX_RECS];
+	struct pal_realm_live lv;
+	bool have = false;
 	unsigned n;
 
 	if (!s)
@@ -448,8 +451,14 @@ static int drop_container(unsigned c)
 	n = s->e.nrecs;
 	memcpy(chans, s->e.chan_ipa, sizeof(chans));
 	if (s->kernel) {
+		struct libos_stats st;
+
 		libos_select(s->kernel);
 		libos_fini();
+		libos_get_stats(&st); /* the finished instance's */
+		lv = (struct pal_realm_live){0, 0, st.syscalls, st.enosys, st.oom_kills,
+					     st.pids_refused};
+		have = sizeof(lv) <= RS.e.ns_size;
 	}
 	RS.cts[c] = NULL;
 	if (prm_cur == s)
@@ -462,7 +471,11 @@ static int drop_container(unsigned c)
 	for (unsigned k = 0; k < n; k++)
 		if (reclaim_page(chans[k]))
 			lib_log(LOG_WARN, "pal_realm", "slot %u: channel page %u not RAM again", c, k);
-	return 0;
+	if (!have)
+		return 0;
+	/* its counters at its end, last in the NS buffer (a log above may have used it) */
+	memcpy(RS.e.ns, &lv, sizeof(lv));
+	return (int)sizeof(lv);
 }
 
 unsigned pal_realm_current_ct(void)
@@ -520,7 +533,7 @@ void pal_realm_run(const struct pal_realm_hooks *hooks)
 			int r = out[0] == PRH_CMD_ADD_CT ? add_container(c, out[1]) : drop_container(c);
 			uint64_t res[1] = {(uint64_t)(int64_t)r};
 
-			if (r)
+			if (r < 0)
 				lib_log(LOG_WARN, "pal_realm", "host command %llu for slot %llu: %d",
 					(unsigned long long)out[0], (unsigned long long)out[3], r);
 			host_call_for(PRH_RESULT, c < PAL_REALM_MAX_CTS ? c + 1 : 0, res, 1, NULL);

@@ -159,6 +159,9 @@ static int finish(struct ct *t)
 	if (r)
 		print_message("realm_ct_wait: %d %s\n", r, ebuf);
 	assert_int_equal(res.verify_refusals, 0);
+	/* what its library OS served, reported at the drop: a shell's calls, and more */
+	assert_true(res.syscalls > 10);
+	assert_true(res.forwarded >= res.syscalls);
 	drain(t);
 	close(t->in[0]);
 	close(t->in[1]);

@@ -110,7 +110,6 @@ static unsigned ct_index(const struct ct_host *h)
 	return (unsigned)(h - M.cts);
 }
 
-
 /*
  * Run the System Realm REC, first answering its idle host call with cmd,
  * arg and the container ct the command is for, and serve its host calls
@@ -120,7 +119,7 @@ static unsigned ct_index(const struct ct_host *h)
 static int run_sys(uint64_t cmd, uint64_t arg, uint64_t ct, uint64_t idle[IDLE_N])
 {
 	struct rmi_rec_exit ex;
-	/* the answer to PRH_IDLE: the command, its argument, the poll budget (exitless), the container */
+	/* PRH_IDLE's answer: command, argument, poll budget (exitless), container */
 	uint64_t g[RMI_REC_GPRS] = {cmd, arg, exitless_on() ? EXITLESS_POLL_NS : 0, ct};
 	uint64_t flags = 0;
 
@@ -189,8 +188,8 @@ static void *ct_thread(void *arg)
 		h->go &= ~bit;
 		h->cnt->ct_entries++;
 		pthread_mutex_unlock(&M.mu);
-		uint64_t st = hrealm_enter_flags(hr, NULL, 0,
-						 exitless_on() ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
+		uint64_t st = hrealm_enter_flags(
+			hr, NULL, 0, exitless_on() ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
 		pthread_mutex_lock(&M.mu);
 		if (st != RMI_SUCCESS && k != 0 &&
 		    RMI_STATUS_CODE(st) == RMI_STATUS_CODE(RMI_ERROR_REC))
@@ -266,8 +265,7 @@ static bool sys_work(void)
 
 		if (h->add_req || h->drop_req)
 			return true;
-		if (h->added && !h->stop &&
-		    (h->pending || h->signals || h->net_ready || h->ps_req))
+		if (h->added && !h->stop && (h->pending || h->signals || h->net_ready || h->ps_req))
 			return true;
 	}
 	return false;
@@ -334,7 +332,7 @@ static void sys_next(uint64_t *cmd, uint64_t *arg, uint64_t *ct)
 			*cmd = PRH_CMD_PS;
 			h->ps_req = false;
 		} else if (h->signals) {
-			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive) */
+			/* one at a time, lowest first (`timeout` sends TERM then CONT) */
 			int sig = __builtin_ctzll(h->signals) + 1;
 			*cmd = PRH_CMD_SIGNAL;
 			*arg = (uint64_t)sig;
@@ -529,7 +527,8 @@ void realm_result_answer(unsigned ct1, int64_t result)
 	} else if (M.inflight_ct >= PAL_REALM_MAX_CTS) {
 		/* nothing else names no slot */
 	} else if (M.inflight == PRH_CMD_ADD_CT && M.cts[M.inflight_ct].add_sent) {
-		M.cts[M.inflight_ct].add_result = (int)(result < -4095 || result > 0 ? -EIO : result);
+		M.cts[M.inflight_ct].add_result =
+			(int)(result < -4095 || result > 0 ? -EIO : result);
 		M.cts[M.inflight_ct].add_done = true;
 	} else if (M.inflight == PRH_CMD_DROP_CT && M.cts[M.inflight_ct].drop_sent) {
 		struct ct_host *h = &M.cts[M.inflight_ct];
@@ -799,7 +798,6 @@ uint64_t realm_granules_in_use(void)
 	return machine_up ? host_granules_in_use() : 0;
 }
 
-
 /* A slot as new (M.mu held, or no loop running). */
 static void ct_reset(struct ct_host *h)
 {
@@ -899,13 +897,15 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
 			for (uint64_t i = 0; ret == 0 && st->base + i * PG < st->top; i++) {
 				uint8_t page[PG];
 				uint64_t pa;
-				size_t n = h->config_len - i * PG < PG ? h->config_len - i * PG : PG;
+				size_t n =
+					h->config_len - i * PG < PG ? h->config_len - i * PG : PG;
 
 				memset(page, 0, sizeof(page));
 				memcpy(page, h->config + i * PG, n);
 				if ((ret = hrealm_delegate_new(&pa)))
 					break;
-				if ((ret = hrealm_data_at(&h->ct, st->base + i * PG, pa, page, true)))
+				if ((ret = hrealm_data_at(&h->ct, st->base + i * PG, pa, page,
+							  true)))
 					hrealm_undelegate_free(pa);
 			}
 			break;
@@ -935,8 +935,14 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
 			return ret;
 		hr->chan_live = true;
 	}
-	h->req = (struct rsys_add_ct){realm_chan_ipa(c, 0), rc.nrecs, RCT_POOL_IPA,
-				      rc.pool_n,      rc.pool_max, mem_size};
+	h->req = (struct rsys_add_ct){
+		.chan_ipa = realm_chan_ipa(c, 0),
+		.nrecs = rc.nrecs,
+		.pool_ipa = RCT_POOL_IPA,
+		.pool_n = rc.pool_n,
+		.pool_max = rc.pool_max,
+		.mem_size = mem_size,
+	};
 	return 0;
 }
 
@@ -1028,15 +1034,16 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		goto out;
 	cnt->build_rmi = plat_counter_read(PLAT_CNT_RMI) - t0;
 
-	/* ---- run: the kernel boots at its first entry, adds the container; REC 0 starts it ---- */
+	/* ---- run: the kernel boots at its first entry and adds it; REC 0 starts it ---- */
 	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
 	plat_counters_snapshot(c0);
-	test_view = (struct realm_test_view){M.sys.rd,
-					     h->ct.rd,
-					     h->ct.recs[0].rec,
-					     h->ct.rtt_pa.n ? h->ct.rtt_pa.a[0] : 0,
-					     h->ct.data_pa.n ? h->ct.data_pa.a[h->ct.data_pa.n - 1] : 0,
-					     M.sys.data_pa.n ? M.sys.data_pa.a[0] : 0};
+	test_view =
+		(struct realm_test_view){M.sys.rd,
+					 h->ct.rd,
+					 h->ct.recs[0].rec,
+					 h->ct.rtt_pa.n ? h->ct.rtt_pa.a[0] : 0,
+					 h->ct.data_pa.n ? h->ct.data_pa.a[h->ct.data_pa.n - 1] : 0,
+					 M.sys.data_pa.n ? M.sys.data_pa.a[0] : 0};
 	pthread_mutex_lock(&M.mu);
 	h->bound = true;
 	h->add_req = true;
@@ -1116,7 +1123,8 @@ int realm_machine_open(uint64_t sys_mem, char *errbuf, size_t errlen)
 	int ret;
 
 	if (sys_mem == 0 || (sys_mem & (PG - 1)) || sys_mem > (1ULL << 32)) {
-		snprintf(errbuf, errlen, "System Realm memory: not a page multiple of 4 GiB at most");
+		snprintf(errbuf, errlen,
+			 "System Realm memory: not a page multiple of 4 GiB at most");
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&realm_lock);
@@ -1276,8 +1284,8 @@ int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 		pthread_mutex_lock(&M.mu);
 	}
 	if (!h->drop_done || h->drop_result) {
-		snprintf(errbuf, errlen, "the System Realm did not free container slot %d: %s", slot,
-			 h->drop_done ? strerror(-h->drop_result) : "the machine stopped");
+		snprintf(errbuf, errlen, "the System Realm did not free container slot %d: %s",
+			 slot, h->drop_done ? strerror(-h->drop_result) : "the machine stopped");
 		if (ret == 0)
 			ret = -EIO;
 	}

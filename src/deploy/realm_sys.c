@@ -28,10 +28,10 @@
 
 #include "deploy/deploy_common.h"
 #include "lib/hash.h"
-#include "plat/plat.h"
 #include "libos/libos.h"
 #include "libos/pal_realm.h"
 #include "plat/emu/native_guest.h"
+#include "plat/plat.h"
 
 #define PG 4096ULL
 
@@ -423,8 +423,7 @@ static int do_start(void *arg)
 /* Refuse an add: the reason for the host's log (realm_sys_start_result), the error. */
 static int add_refused(unsigned c, int err, const char *why)
 {
-	snprintf(ct_start[c].msg, sizeof(ct_start[c].msg), "container slot %u refused: %s", c,
-		 why);
+	snprintf(ct_start[c].msg, sizeof(ct_start[c].msg), "container slot %u refused: %s", c, why);
 	ct_start[c].error = err;
 	return err;
 }
@@ -446,8 +445,8 @@ static int add_ct(void *arg, unsigned c, uint64_t len, struct pal_realm_env *env
 	memcpy(&d, K.ns, sizeof(d)); /* once: the host may change the buffer meanwhile */
 	if (d.nrecs == 0 || d.nrecs > PAL_REALM_MAX_RECS)
 		return add_refused(c, -EINVAL, "REC count out of range");
-	if ((d.chan_ipa & (PG - 1)) || d.chan_ipa < RSYS_CHAN_IPA || d.chan_ipa >= RSYS_BOUNCE_IPA ||
-	    d.nrecs * PG > RSYS_BOUNCE_IPA - d.chan_ipa)
+	if ((d.chan_ipa & (PG - 1)) || d.chan_ipa < RSYS_CHAN_IPA ||
+	    d.chan_ipa >= RSYS_BOUNCE_IPA || d.nrecs * PG > RSYS_BOUNCE_IPA - d.chan_ipa)
 		return add_refused(c, -EINVAL, "channel IPAs outside the channel window");
 	for (unsigned o = 0; o < PAL_REALM_MAX_CTS; o++) {
 		if (o == c || !kmem.slot[o].live)
@@ -463,10 +462,12 @@ static int add_ct(void *arg, unsigned c, uint64_t len, struct pal_realm_env *env
 	/* stage, meta, stacks and at least 8 MiB of library OS heap */
 	need = 256 * PG + ((meta + PG - 1) & ~(size_t)(PG - 1)) + d.nrecs * KT_STACK + (8u << 20);
 	if ((d.mem_size & (PG - 1)) || d.mem_size < need || d.mem_size > kmem.size)
-		return add_refused(c, -EINVAL, "memory size too small, too large or not page-aligned");
+		return add_refused(c, -EINVAL,
+				   "memory size too small, too large or not page-aligned");
 	/* the smallest free gap of System Realm memory it fits in */
 	for (unsigned o = 0; o <= PAL_REALM_MAX_CTS; o++) {
-		size_t lo = o == PAL_REALM_MAX_CTS ? 0 : kmem.slot[o].off + kmem.slot[o].size, hi = kmem.size;
+		size_t lo = o == PAL_REALM_MAX_CTS ? 0 : kmem.slot[o].off + kmem.slot[o].size,
+		       hi = kmem.size;
 
 		if (o < PAL_REALM_MAX_CTS && !kmem.slot[o].live)
 			continue;

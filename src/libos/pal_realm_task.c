@@ -266,11 +266,11 @@ static int64_t spawn_from_outside(uint64_t len)
 		return -EINVAL;
 	for (k = 1; k < R.e.nrecs; k++)
 		if (R.recs[k].use == REC_FREE && R.recs[k].kt.state == KTHREAD_IDLE &&
-		    !R.recs[k].forking &&
-		    !R.recs[k].exec_start)
+		    !R.recs[k].forking && !R.recs[k].exec_start)
 			break;
 	if (k >= R.e.nrecs)
-		return -EAGAIN; /* every REC has run a process: a fresh one needs a REC never started */
+		return -EAGAIN; /* every REC has run a process: a fresh one needs a REC never
+				   started */
 	struct libos_spawn_req sr = {
 		.args = args,
 		.env = env,
@@ -305,8 +305,8 @@ static int64_t report_stats(void)
 
 	if (!R.started || R.ended || sizeof(lv) > R.e.ns_size || libos_stats_now(&st) != 0)
 		return -ESRCH;
-	lv = (struct pal_realm_live){st.mem_pages, st.pids_current, st.syscalls, st.enosys,
-				     st.oom_kills, st.pids_refused};
+	lv = (struct pal_realm_live){st.mem_pages, st.pids_current, st.syscalls,
+				     st.enosys,	   st.oom_kills,    st.pids_refused};
 	memcpy(R.e.ns, &lv, sizeof(lv));
 	return (int64_t)sizeof(lv);
 }
@@ -418,7 +418,8 @@ static int reclaim_page(uint64_t ipa)
 	uint64_t base = ipa, top = ipa + PG;
 
 	while (base < top) {
-		uint64_t x[11] = {SMC_RSI_IPA_STATE_SET, base, top, RIPAS_RAM, RSI_CHANGE_DESTROYED};
+		uint64_t x[11] = {SMC_RSI_IPA_STATE_SET, base, top, RIPAS_RAM,
+				  RSI_CHANGE_DESTROYED};
 
 		RS.e.smc(RS.e.guest, x);
 		if (x[0] != RSI_SUCCESS || x[2] != RSI_ACCEPT || x[1] <= base || x[1] > top)
@@ -456,8 +457,8 @@ static int drop_container(unsigned c)
 		libos_select(s->kernel);
 		libos_fini();
 		libos_get_stats(&st); /* the finished instance's */
-		lv = (struct pal_realm_live){0, 0, st.syscalls, st.enosys, st.oom_kills,
-					     st.pids_refused};
+		lv = (struct pal_realm_live){
+			0, 0, st.syscalls, st.enosys, st.oom_kills, st.pids_refused};
 		have = sizeof(lv) <= RS.e.ns_size;
 	}
 	RS.cts[c] = NULL;
@@ -470,7 +471,8 @@ static int drop_container(unsigned c)
 		RS.hooks.drop_ct(RS.hooks.arg, c);
 	for (unsigned k = 0; k < n; k++)
 		if (reclaim_page(chans[k]))
-			lib_log(LOG_WARN, "pal_realm", "slot %u: channel page %u not RAM again", c, k);
+			lib_log(LOG_WARN, "pal_realm", "slot %u: channel page %u not RAM again", c,
+				k);
 	if (!have)
 		return 0;
 	/* its counters at its end, last in the NS buffer (a log above may have used it) */
@@ -529,12 +531,15 @@ void pal_realm_run(const struct pal_realm_hooks *hooks)
 			continue;
 		if (out[0] == PRH_CMD_ADD_CT || out[0] == PRH_CMD_DROP_CT) {
 			/* the result names the slot, if the host named one */
-			unsigned c = out[3] < PAL_REALM_MAX_CTS ? (unsigned)out[3] : PAL_REALM_MAX_CTS;
-			int r = out[0] == PRH_CMD_ADD_CT ? add_container(c, out[1]) : drop_container(c);
+			unsigned c =
+				out[3] < PAL_REALM_MAX_CTS ? (unsigned)out[3] : PAL_REALM_MAX_CTS;
+			int r = out[0] == PRH_CMD_ADD_CT ? add_container(c, out[1])
+							 : drop_container(c);
 			uint64_t res[1] = {(uint64_t)(int64_t)r};
 
 			if (r < 0)
-				lib_log(LOG_WARN, "pal_realm", "host command %llu for slot %llu: %d",
+				lib_log(LOG_WARN, "pal_realm",
+					"host command %llu for slot %llu: %d",
 					(unsigned long long)out[0], (unsigned long long)out[3], r);
 			host_call_for(PRH_RESULT, c < PAL_REALM_MAX_CTS ? c + 1 : 0, res, 1, NULL);
 			continue;

@@ -191,8 +191,8 @@ static void test_two_containers_one_machine(void **state)
 
 	/* A writes a file of its own and waits; B, started meanwhile, looks for it */
 	assert_true(start(&a, "ct-a",
-			  "echo secret-of-a > /tmp/f; echo a-ready; read x; "
-			  "cat /tmp/f; exit 3") >= 0);
+			  "sleep 100 & echo secret-of-a > /tmp/f; echo a-ready; read x; "
+			  "cat /tmp/f; kill $!; exit 3") >= 0);
 	assert_true(start(&b, "ct-b",
 			  "read x; cat /tmp/f || echo b-sees-no-file; "
 			  "echo mine-of-b > /tmp/f; cat /tmp/f; exit 5") >= 0);
@@ -203,12 +203,15 @@ static void test_two_containers_one_machine(void **state)
 	close(c.in[0]), close(c.in[1]), close(c.out[0]), close(c.out[1]), close(c.err[0]),
 		close(c.err[1]);
 
-	/* each container's processes are its own */
+	/* each container's processes are its own: A's sleep is not B's */
 	n = realm_ps("ct-a", ps, 16);
-	assert_true(n >= 1);
+	assert_int_equal(n, 2);
 	assert_string_equal(ps[0].comm, "sh");
 	assert_int_equal(ps[0].pid, 1);
-	assert_true(realm_ps("ct-b", ps, 16) >= 1);
+	assert_int_equal(ps[1].ppid, 1); /* busybox runs the applet as /proc/self/exe: "exe" */
+	n = realm_ps("ct-b", ps, 16);
+	assert_int_equal(n, 1);
+	assert_string_equal(ps[0].comm, "sh");
 	assert_int_equal(realm_ps("ct-none", ps, 16), -ESRCH);
 
 	/* B ends first: it never saw A's file, and its own is its own */

@@ -1,6 +1,6 @@
 /*
  * The realm deployment's host side (Fasco, DESIGN.md §3 and §4): boots the
- * emulated machine, builds the System Realm and one Container Realm through
+ * emulated machine, builds the System Realm and its Container Realms through
  * real RMI calls, schedules their RECs and serves the System Realm's host
  * calls (file server, console, sleeping), then tears everything down and
  * gives every granule back.
@@ -17,16 +17,27 @@
  *   Realm asks: PRH_GROW), up to 31 RECs (its processes: the A64 engine),
  *   REALM_ACTIVATE, a channel per REC (CHANNEL_CREATE).
  *
- * The scheduler (sched_run) gives every container REC the System Realm lets
+ * The scheduler (sched_loop) gives every container REC the System Realm lets
  * run a host thread that enters it; a forward exit marks its channel
- * pending. The calling thread runs the System Realm's REC: it answers the
- * kernel's PRH_IDLE host call with the pending channels (SERVE), a signal
- * for init (SIGNAL) or a timeout (TICK), serves its host calls until it is
- * idle again, and lets the RECs it completed run. The host never sees a
- * request's content; the container's status comes from the System Realm
- * (PRH_IDLE, or REC 0's RB_EXITED). One container per machine for now.
+ * pending. One thread runs the System Realm's REC: it answers the kernel's
+ * PRH_IDLE host call with one container's pending channels (SERVE), a
+ * signal for its init (SIGNAL), a new container (ADD_CT), an ended one to
+ * free (DROP_CT) or a timeout (TICK), the container named in g3; serves its
+ * host calls until it is idle again (deploy/realm_serve.c), and lets the
+ * RECs it completed run. The host never sees a request's content; each
+ * container's status comes from the System Realm (PRH_IDLE, or REC 0's
+ * RB_EXITED).
+ *
+ * Per machine (struct realm_machine M, deploy/realm_int.h): the System
+ * Realm, its NS buffer, the scheduler's lock, the outside command in
+ * flight. Per container (struct ct_host M.cts[slot]): its Container Realm,
+ * rootfs, console streams, manifest, pool, network proxy, RECs' threads,
+ * status, signals, ps. realm_run builds a machine for one container and
+ * runs the System Realm on the caller's thread; realm_machine_open and
+ * realm_ct_start / realm_ct_wait run up to PAL_REALM_MAX_CTS at once, the
+ * System Realm on a thread of its own.
  */
-#include "deploy/realm.h"
+#include "deploy/realm_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,299 +87,46 @@ static bool exitless_on(void)
 	return on;
 }
 
-/* ---- the host's services to the System Realm ------------------------------------ */
+struct realm_machine realm_machine = {.mu = PTHREAD_MUTEX_INITIALIZER,
+				      .cv_sys = PTHREAD_COND_INITIALIZER,
+				      .cv_rec = PTHREAD_COND_INITIALIZER,
+				      .cv_ps = PTHREAD_COND_INITIALIZER,
+				      .build_mu = PTHREAD_MUTEX_INITIALIZER};
 
-static struct {
-	int rootfd;
-	int fds[3];
-	int xfds[LIBOS_CONSOLE_MAX]; /* realm_exec's processes' console streams (-1: none) */
-	uint64_t ns_base_pa;	     /* the NS buffer, contiguous */
-	size_t ns_size;
-	uint8_t *manifest;
-	size_t manifest_len;
-	const struct rb_manifest *mf;
-	uint64_t host_calls;
-	struct hrealm *ct;	   /* PRH_GROW: the container's pool */
-	struct netproxy *np;	   /* PRH_NET: the container's host network proxy */
-	uint64_t pool_n, pool_max; /* granules created / allowed */
-	bool bad_ct_logged;	   /* a host call named a container not bound here (said once) */
-} hs;
-
-/* PRH_GROW: n more fresh granules for the container's pool; the pool's size. */
-static uint64_t pool_grow(uint64_t n)
+/* The slot of running container id (M.mu held; its add may be on its way), or NULL. */
+static struct ct_host *ct_by_id(const char *id)
 {
-	uint64_t base = RCT_POOL_IPA + hs.pool_n * PG;
+	for (unsigned c = 0; id && c < PAL_REALM_MAX_CTS; c++) {
+		struct ct_host *h = &M.cts[c];
 
-	if (n > hs.pool_max - hs.pool_n)
-		n = hs.pool_max - hs.pool_n;
-	/* level-3 tables split the RIPAS RAM blocks made at build */
-	for (uint64_t a = ALIGN_DOWN(base, RTT_LEVEL_SIZE(2)); a < base + n * PG;
-	     a += RTT_LEVEL_SIZE(2))
-		if (hrealm_rtt_path(hs.ct, a < base ? base : a))
-			return hs.pool_n;
-	if (n && hrealm_data_range(hs.ct, base, n, false) == 0)
-		hs.pool_n += n;
-	/* a partial failure leaves DATA the System Realm does not know of: torn down at the end */
-	return hs.pool_n;
+		if (h->used && h->bound && !h->stop && strcmp(h->id, id) == 0)
+			return h;
+	}
+	return NULL;
 }
 
-static int host_open(const char *path)
+static unsigned ct_index(const struct ct_host *h)
 {
-	return deploy_rootfs_open(hs.rootfd, path);
-}
-
-static void ns_write(const void *buf, size_t len)
-{
-	host_mem_write(hs.ns_base_pa, buf, len);
-}
-
-static void ns_read(void *buf, size_t len)
-{
-	host_mem_read(hs.ns_base_pa, buf, len);
-}
-
-/* ---- a lying file server for the attack tests (realm_test_lie) ---- */
-
-static struct {
-	enum realm_lie mode;
-	char path[256], other[256];
-	int fd; /* the open file being lied about, -1: none */
-	bool sent;
-} liar = {.fd = -1};
-
-void realm_test_lie(enum realm_lie mode, const char *path, const char *other)
-{
-	liar.mode = mode;
-	snprintf(liar.path, sizeof(liar.path), "%s", path ? path : "");
-	snprintf(liar.other, sizeof(liar.other), "%s", other ? other : "");
-	liar.fd = -1;
-}
-
-static int liar_open(const char *path, int fd)
-{
-	if (liar.mode == REALM_LIE_NONE || fd < 0 || strcmp(path, liar.path) != 0)
-		return fd;
-	if (liar.mode == REALM_LIE_OTHER_FILE) {
-		close(fd);
-		fd = host_open(liar.other);
-	}
-	liar.fd = fd;
-	liar.sent = false;
-	return fd;
-}
-
-/* pread's answer r (bytes in buf) for the file being lied about. */
-static ssize_t liar_pread(int fd, uint8_t *buf, size_t n, ssize_t r)
-{
-	if (fd != liar.fd || r < 0)
-		return r;
-	switch (liar.mode) {
-	case REALM_LIE_BYTES:
-		if (r > 0)
-			buf[r / 2] ^= 1;
-		break;
-	case REALM_LIE_TRUNCATE:
-		r = liar.sent ? 0 : r / 2;
-		break;
-	case REALM_LIE_GROW:
-		if (r == 0 && n > 0) {
-			buf[0] = 'x';
-			r = 1;
-		}
-		break;
-	case REALM_LIE_SHORT:
-		r = r > 3 ? 3 : r;
-		break;
-	default:
-		break;
-	}
-	liar.sent = true;
-	return r;
-}
-
-/* One host call of the System Realm: the answer's gprs in out[0..]. */
-static void ps_answer(const uint8_t *buf, uint64_t n);
-static void outside_answer(int64_t result);
-
-static void serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
-{
-	const uint64_t *a = ex->gprs;
-	static uint8_t buf[1 << 20];
-
-	hs.host_calls++;
-	memset(out, 0, RMI_REC_GPRS * sizeof(uint64_t));
-	/*
-	 * The call names the container it is for (pal_realm.h PRH_IMM): one
-	 * Container Realm is bound to this System Realm, index 0; only
-	 * PRH_SLEEP may name none.
-	 */
-	unsigned call = PRH_IMM_CALL(ex->imm), ct1 = PRH_IMM_CT1(ex->imm);
-	if (ex->imm > 0xFFFF || ct1 > 1 || (ct1 == 0 && call != PRH_SLEEP)) {
-		if (!hs.bad_ct_logged)
-			fprintf(stderr,
-				"realmbox: System Realm host call %u names container %u: "
-				"not a Container Realm bound to it (refused)\n",
-				call, ct1 ? ct1 - 1 : 0);
-		hs.bad_ct_logged = true;
-		out[0] = (uint64_t)-EINVAL;
-		return;
-	}
-	switch (call) {
-	case PRH_CONSOLE_WRITE: {
-		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		int fd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]]
-							       : hs.fds[a[0] == 2 ? 2 : 1];
-		if (fd < 0) {
-			out[0] = (uint64_t)-EPIPE; /* an exec session that ended */
-			break;
-		}
-		ns_read(buf, n);
-		size_t done = 0;
-		while (done < n) {
-			ssize_t w = write(fd, buf + done, n - done);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			done += (size_t)w;
-		}
-		out[0] = done ? done : (n ? (uint64_t)-EPIPE : 0);
-		break;
-	}
-	case PRH_CONSOLE_READ: {
-		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		/* never block the System Realm's vCPU: it sleeps a while on its own */
-		int rfd = a[0] >= 3 && a[0] < LIBOS_CONSOLE_MAX ? hs.xfds[a[0]] : hs.fds[0];
-		if (rfd < 0) {
-			out[0] = 0; /* EOF */
-			break;
-		}
-		struct pollfd p = {rfd, POLLIN, 0};
-		int r = poll(&p, 1, 0);
-		if (r <= 0) {
-			out[0] = (uint64_t)-EAGAIN;
-			break;
-		}
-		ssize_t got = read(rfd, buf, n);
-		if (got < 0) {
-			out[0] = (uint64_t)(errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno);
-			break;
-		}
-		ns_write(buf, (size_t)got);
-		out[0] = (uint64_t)got;
-		break;
-	}
-	case PRH_OPEN: {
-		char path[4097];
-		size_t n = a[0] < sizeof(path) - 1 ? a[0] : sizeof(path) - 1;
-		if (n > hs.ns_size)
-			n = hs.ns_size;
-		ns_read(path, n);
-		path[n] = 0;
-		out[0] = (uint64_t)(int64_t)liar_open(path, host_open(path));
-		break;
-	}
-	case PRH_PREAD: {
-		size_t n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		ssize_t r = liar_pread((int)a[0], buf, n, pread((int)a[0], buf, n, (off_t)a[2]));
-		if (r < 0) {
-			out[0] = (uint64_t)-errno;
-			break;
-		}
-		ns_write(buf, (size_t)r);
-		out[0] = (uint64_t)r;
-		break;
-	}
-	case PRH_CLOSE:
-		if ((int)a[0] > 2 && (int)a[0] != hs.rootfd)
-			close((int)a[0]);
-		if ((int)a[0] == liar.fd)
-			liar.fd = -1;
-		break;
-	case PRH_SLEEP: {
-		struct timespec ts = {(time_t)(a[0] / 1000000000ULL), (long)(a[0] % 1000000000ULL)};
-		nanosleep(&ts, NULL);
-		break;
-	}
-	case PRH_MANIFEST: {
-		uint64_t off = a[0], n = a[1] < hs.ns_size ? a[1] : hs.ns_size;
-		if (off > hs.manifest_len)
-			off = hs.manifest_len;
-		if (n > hs.manifest_len - off)
-			n = hs.manifest_len - off;
-		ns_write(hs.manifest + off, n);
-		out[0] = n;
-		out[1] = hs.manifest_len;
-		break;
-	}
-	case PRH_GROW:
-		out[0] = pool_grow(a[0]);
-		break;
-	case PRH_NET: {
-		/* only the bytes the operation passes in: an address, and data for a send */
-		size_t in = PRN_DATA_OFF;
-		if (a[0] == PRN_SEND)
-			in += a[2] < hs.ns_size - PRN_DATA_OFF ? a[2] : hs.ns_size - PRN_DATA_OFF;
-		ns_read(buf, in);
-		size_t back = netproxy_serve(hs.np, a, buf, hs.ns_size, out);
-		if (back)
-			ns_write(buf, back);
-		break;
-	}
-	case PRH_MTIMES: {
-		/* mtime is not measured (host/manifest.h): untrusted metadata, as the host says */
-		uint64_t first = a[0], n = a[1], cap = hs.ns_size / 8, k = 0;
-		if (n > cap)
-			n = cap;
-		for (; k < n && first + k < hs.mf->n; k++)
-			((uint64_t *)buf)[k] = hs.mf->entries[first + k].mtime_sec;
-		ns_write(buf, k * 8);
-		out[0] = k;
-		break;
-	}
-	case PRH_PS: {
-		/* the System Realm's answer to PRH_CMD_PS: checked, never trusted blindly */
-		uint64_t n = a[0];
-
-		if (n > hs.ns_size / sizeof(struct pal_realm_ps))
-			n = hs.ns_size / sizeof(struct pal_realm_ps);
-		ns_read(buf, n * sizeof(struct pal_realm_ps));
-		ps_answer(buf, n);
-		break;
-	}
-	case PRH_RESULT:
-		outside_answer((int64_t)a[0]);
-		break;
-	case PRH_LOG: {
-		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
-		if (n > hs.ns_size)
-			n = hs.ns_size;
-		ns_read(buf, n);
-		fprintf(stderr, "realmbox: system realm: %.*s\n", (int)n, (char *)buf);
-		break;
-	}
-	default:
-		out[0] = (uint64_t)-ENOSYS;
-		break;
-	}
+	return (unsigned)(h - M.cts);
 }
 
 /*
- * Run the System Realm REC, first answering its idle host call with cmd and
- * arg, and serve its host calls until it is idle again (0, its idle
- * arguments in idle[0..2]) or fails (-EIO).
+ * Run the System Realm REC, first answering its idle host call with cmd,
+ * arg and the container ct the command is for, and serve its host calls
+ * until it is idle again (0, its idle arguments in idle[]) or fails (-EIO).
  */
-static int run_sys(struct hrealm *sys, uint64_t cmd, uint64_t arg, uint64_t idle[3],
-		   struct realm_counts *cnt)
+#define IDLE_N (1 + 2 * PAL_REALM_MAX_CTS)
+static int run_sys(uint64_t cmd, uint64_t arg, uint64_t ct, uint64_t idle[IDLE_N])
 {
 	struct rmi_rec_exit ex;
-	/* the answer to PRH_IDLE: the command, its argument, the poll budget (exitless) */
-	uint64_t g[RMI_REC_GPRS] = {cmd, arg, exitless_on() ? EXITLESS_POLL_NS : 0};
+	/* PRH_IDLE's answer: command, argument, poll budget (exitless), container */
+	uint64_t g[RMI_REC_GPRS] = {cmd, arg, exitless_on() ? EXITLESS_POLL_NS : 0, ct};
+	uint64_t flags = 0;
 
 	for (;;) {
-		cnt->sys_entries++;
-		uint64_t st = hrealm_enter(&sys->recs[0], g, RMI_REC_GPRS, &ex);
+		M.cnt->sys_entries++;
+		uint64_t st = hrealm_enter_flags(&M.sys.recs[0], g, RMI_REC_GPRS, flags, &ex);
+		flags = 0;
 		if (st != RMI_SUCCESS)
 			return hrealm_fail(-EIO, "REC_ENTER of the System Realm: %s",
 					   host_rmi_status_name(st));
@@ -376,16 +134,21 @@ static int run_sys(struct hrealm *sys, uint64_t cmd, uint64_t arg, uint64_t idle
 			memset(g, 0, sizeof(g));
 			continue;
 		}
+		if (ex.exit_reason == RMI_EXIT_RIPAS_CHANGE) {
+			memset(g, 0, sizeof(g));
+			flags = realm_ripas_answer(&ex) ? 0 : REC_ENTER_FLAG_RIPAS_RESPONSE;
+			continue;
+		}
 		if (ex.exit_reason != RMI_EXIT_HOST_CALL)
 			return hrealm_fail(-EIO, "System Realm exit %llu (esr 0x%llx)",
 					   (unsigned long long)ex.exit_reason,
 					   (unsigned long long)ex.esr);
 		if (ex.imm == PRH_IDLE) {
-			memcpy(idle, ex.gprs, 3 * sizeof(uint64_t));
+			memcpy(idle, ex.gprs, IDLE_N * sizeof(uint64_t));
 			return 0;
 		}
-		cnt->host_calls++;
-		serve_host_call(&ex, g);
+		M.cnt->host_calls++;
+		realm_serve_host_call(&ex, g);
 	}
 }
 
@@ -394,148 +157,276 @@ static int run_sys(struct hrealm *sys, uint64_t cmd, uint64_t arg, uint64_t idle
 /*
  * Every container REC the System Realm lets run has a host thread that
  * enters it and, at a forward exit, marks its channel pending for the
- * System Realm; the calling thread runs the System Realm REC (one vCPU),
- * handing it the pending channels and letting the RECs it completed run.
+ * System Realm; one thread runs the System Realm REC (one vCPU), handing
+ * it the pending channels of each container in turn and letting the RECs
+ * it completed run.
  */
-static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv_sys; /* the System Realm has something to do */
-	pthread_cond_t cv_rec; /* RECs may run, or stop */
-	struct hrealm *ct;
-	struct realm_counts *cnt;
-	uint64_t pending; /* channels forwarded, not yet handed to the System Realm */
-	uint64_t go;	  /* RECs the host may enter */
-	uint64_t started; /* RECs with a thread */
-	pthread_t th[HREC_MAX];
-	bool stop, running;
-	bool have_status;
-	int status;
-	uint64_t signals;     /* for the container's init (deploy_kill): bit sig-1 */
-	bool net_ready;	      /* the network proxy's watcher: a socket the container waits for */
-	bool ps_req, ps_done; /* realm_ps: asked of the System Realm, answered */
-	uint64_t ocmd, oarg;  /* an outside command (exec) for the System Realm, pending */
-	const void *odata;    /* its request for the NS buffer */
-	size_t olen;
-	void *obuf; /* where the answer's bytes in the NS buffer go (or NULL) */
-	size_t ocap;
-	bool obusy, odone; /* one at a time; answered (PRH_RESULT) */
-	int64_t oresult;
-	uint64_t c0[PLAT_CNT_NR]; /* platform counters when the container started */
-	pthread_cond_t cv_ps;
-	struct rb_proc_info ps[64];
-	int ps_n;
-	int err;
-	char id[256];
-} S = {.mu = PTHREAD_MUTEX_INITIALIZER,
-       .cv_sys = PTHREAD_COND_INITIALIZER,
-       .cv_rec = PTHREAD_COND_INITIALIZER,
-       .cv_ps = PTHREAD_COND_INITIALIZER};
 
-/* Stop everything (S.mu held). */
-static void sched_stop(void)
+/* Container h's RECs stop (M.mu held): it ended or failed. */
+static void ct_stop(struct ct_host *h)
 {
-	S.stop = true;
-	pthread_cond_broadcast(&S.cv_rec);
-	pthread_cond_signal(&S.cv_sys);
+	h->stop = true;
+	pthread_cond_broadcast(&M.cv_rec);
+	pthread_cond_signal(&M.cv_sys);
+	pthread_cond_broadcast(&M.cv_ps);
 }
 
 static void *ct_thread(void *arg)
 {
-	unsigned k = (unsigned)(uintptr_t)arg;
+	unsigned c = (unsigned)(uintptr_t)arg / HREC_MAX, k = (unsigned)(uintptr_t)arg % HREC_MAX;
+	struct ct_host *h = &M.cts[c];
 	uint64_t bit = 1ULL << k;
-	struct hrec *hr = &S.ct->recs[k];
+	struct hrec *hr = &h->ct.recs[k];
 	struct rmi_rec_exit ex;
 
-	pthread_mutex_lock(&S.mu);
+	pthread_mutex_lock(&M.mu);
 	for (;;) {
-		while (!(S.go & bit) && !S.stop)
-			pthread_cond_wait(&S.cv_rec, &S.mu);
-		if (S.stop)
+		while (!(h->go & bit) && !h->stop)
+			pthread_cond_wait(&M.cv_rec, &M.mu);
+		if (h->stop)
 			break;
-		S.go &= ~bit;
-		S.cnt->ct_entries++;
-		pthread_mutex_unlock(&S.mu);
-		uint64_t st = hrealm_enter_flags(hr, NULL, 0,
-						 exitless_on() ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
-		pthread_mutex_lock(&S.mu);
+		h->go &= ~bit;
+		h->cnt->ct_entries++;
+		pthread_mutex_unlock(&M.mu);
+		uint64_t st = hrealm_enter_flags(
+			hr, NULL, 0, exitless_on() ? REC_ENTER_FLAG_RB_EXITLESS : 0, &ex);
+		pthread_mutex_lock(&M.mu);
 		if (st != RMI_SUCCESS && k != 0 &&
 		    RMI_STATUS_CODE(st) == RMI_STATUS_CODE(RMI_ERROR_REC))
 			continue; /* a child's REC the System Realm is rebuilding: it says when */
 		if (st != RMI_SUCCESS) {
-			S.err = hrealm_fail(-EIO, "REC_ENTER of container REC %u: %s", k,
-					    host_rmi_status_name(st));
-			sched_stop();
+			h->err = hrealm_fail(-EIO, "REC_ENTER of container REC %u: %s", k,
+					     host_rmi_status_name(st));
+			ct_stop(h);
 			break;
 		}
 		if (ex.exit_reason == RMI_EXIT_IRQ) {
-			S.go |= bit;
+			h->go |= bit;
 		} else if (ex.exit_reason == RMI_EXIT_RB_FORWARD) {
-			S.cnt->forwards++;
-			S.pending |= bit;
-			pthread_cond_signal(&S.cv_sys);
+			h->cnt->forwards++;
+			h->pending |= bit;
+			pthread_cond_signal(&M.cv_sys);
 		} else if (ex.exit_reason == RMI_EXIT_RB_EXITED) {
-			if (k == 0 && !S.have_status) {
+			if (k == 0 && !h->have_status) {
 				/* the init process: the container is over */
-				S.have_status = true;
-				S.status = (int)(ex.gprs[0] & 0xFF);
-				sched_stop();
+				h->have_status = true;
+				h->status = (int)(ex.gprs[0] & 0xFF);
+				ct_stop(h);
 			}
 		} else {
-			S.err = hrealm_fail(-EIO, "container REC %u exit %llu", k,
-					    (unsigned long long)ex.exit_reason);
-			sched_stop();
+			h->err = hrealm_fail(-EIO, "container REC %u exit %llu", k,
+					     (unsigned long long)ex.exit_reason);
+			ct_stop(h);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_unlock(&M.mu);
 	return NULL;
 }
 
-/* Let the RECs in `bits` run, with a thread each (S.mu held). */
-static int sched_go(uint64_t bits)
+/* Let container h's RECs in `bits` run, with a thread each (M.mu held). */
+static int sched_go(struct ct_host *h, uint64_t bits)
 {
-	bits &= (S.ct->nrecs >= 64 ? ~0ULL : (1ULL << S.ct->nrecs) - 1);
-	S.go |= bits;
-	for (unsigned k = 0; k < S.ct->nrecs; k++) {
-		if (!(bits & (1ULL << k)) || (S.started & (1ULL << k)))
+	bits &= (h->ct.nrecs >= 64 ? ~0ULL : (1ULL << h->ct.nrecs) - 1);
+	h->go |= bits;
+	for (unsigned k = 0; k < h->ct.nrecs; k++) {
+		if (!(bits & (1ULL << k)) || (h->started & (1ULL << k)))
 			continue;
-		if (pthread_create(&S.th[k], NULL, ct_thread, (void *)(uintptr_t)k) != 0)
+		if (pthread_create(&h->th[k], NULL, ct_thread,
+				   (void *)(uintptr_t)(ct_index(h) * HREC_MAX + k)) != 0)
 			return hrealm_fail(-EAGAIN,
 					   "cannot start a host thread for container REC %u", k);
-		S.started |= 1ULL << k;
+		h->started |= 1ULL << k;
 	}
-	pthread_cond_broadcast(&S.cv_rec);
+	pthread_cond_broadcast(&M.cv_rec);
 	return 0;
 }
 
-/* Run the container until its init ends; the System Realm runs on this thread. */
-static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts *cnt)
+/* Join container h's REC threads (M.mu held; h->stop set). */
+static void ct_join(struct ct_host *h)
 {
-	uint64_t idle[3] = {0}, cmd = 0, arg = 0;
+	uint64_t started = h->started;
+
+	h->started = 0;
+	pthread_mutex_unlock(&M.mu);
+	for (unsigned k = 0; k < HREC_MAX && k < 64; k++)
+		if (started & (1ULL << k))
+			pthread_join(h->th[k], NULL);
+	pthread_mutex_lock(&M.mu);
+}
+
+/* Whether the System Realm has something to do (M.mu held). */
+static bool sys_work(void)
+{
+	if (M.stop || M.ocmd || M.traw_req)
+		return true;
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+		const struct ct_host *h = &M.cts[c];
+
+		if (h->add_req || h->drop_req)
+			return true;
+		if (h->added && !h->stop && (h->pending || h->signals || h->net_ready || h->ps_req))
+			return true;
+	}
+	return false;
+}
+
+/* The next command for the System Realm (M.mu held): TICK if nothing else. */
+static void sys_next(uint64_t *cmd, uint64_t *arg, uint64_t *ct)
+{
+	*cmd = PRH_CMD_TICK;
+	*arg = *ct = 0;
+	M.inflight = 0;
+	if (M.traw_req) {
+		/* realm_test_add_ct: a description for a slot that does not exist */
+		realm_ns_write(&M.traw, sizeof(M.traw));
+		*cmd = M.inflight = PRH_CMD_ADD_CT;
+		*arg = sizeof(M.traw);
+		*ct = M.inflight_ct = M.traw_ct;
+		M.traw_req = false;
+		M.traw_sent = true;
+		return;
+	}
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+		struct ct_host *h = &M.cts[c];
+
+		if (h->add_req) {
+			/* the System Realm is idle: its NS buffer is ours to fill */
+			realm_ns_write(&h->req, sizeof(h->req));
+			*cmd = PRH_CMD_ADD_CT;
+			*arg = sizeof(h->req);
+			h->add_req = false;
+			h->add_sent = true;
+		} else if (h->drop_req) {
+			*cmd = PRH_CMD_DROP_CT;
+			h->drop_req = false;
+			h->drop_sent = true;
+		} else {
+			continue;
+		}
+		*ct = c;
+		M.inflight = *cmd;
+		M.inflight_ct = c;
+		return;
+	}
+	if (M.ocmd) {
+		if (M.olen)
+			realm_ns_write(M.odata, M.olen);
+		*cmd = M.ocmd;
+		*arg = M.oarg;
+		*ct = M.oct;
+		M.inflight = M.ocmd;
+		M.inflight_ct = M.oct;
+		M.ocmd = 0;
+		return;
+	}
+	/* one container's work per entry, each in turn */
+	for (unsigned i = 0; i < PAL_REALM_MAX_CTS; i++) {
+		unsigned c = (M.rr + i) % PAL_REALM_MAX_CTS;
+		struct ct_host *h = &M.cts[c];
+
+		if (!h->added || h->stop)
+			continue;
+		*ct = c;
+		if (h->ps_req) {
+			*cmd = PRH_CMD_PS;
+			h->ps_req = false;
+		} else if (h->signals) {
+			/* one at a time, lowest first (`timeout` sends TERM then CONT) */
+			int sig = __builtin_ctzll(h->signals) + 1;
+			*cmd = PRH_CMD_SIGNAL;
+			*arg = (uint64_t)sig;
+			h->signals &= ~(1ULL << (sig - 1));
+		} else if (h->pending) {
+			*cmd = PRH_CMD_SERVE;
+			*arg = h->pending;
+			h->pending = 0;
+		} else if (h->net_ready) {
+			*cmd = PRH_CMD_NET;
+			h->net_ready = false;
+		} else {
+			continue;
+		}
+		M.rr = c + 1;
+		return;
+	}
+	*ct = 0;
+}
+
+/* After the System Realm's idle: what its last command and its idle values say (M.mu held). */
+static void sys_idle(const uint64_t idle[IDLE_N])
+{
+	if (M.traw_sent) {
+		M.traw_sent = false;
+		if (!M.traw_done) {
+			M.traw_done = true;
+			M.traw_result = -EIO; /* no PRH_RESULT */
+		}
+		pthread_cond_broadcast(&M.cv_ps);
+	}
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+		struct ct_host *h = &M.cts[c];
+
+		if (h->add_sent) {
+			h->add_sent = false;
+			if (!h->add_done) {
+				h->add_done = true;
+				h->add_result = -EIO; /* no PRH_RESULT */
+			}
+			if (h->add_result == 0) {
+				h->added = true;
+				plat_counters_snapshot(h->c0);
+				/* REC 0: its first entry posts START */
+				if (h->bound && (h->err = sched_go(h, 1)))
+					ct_stop(h);
+			} else {
+				h->err = h->add_result;
+				ct_stop(h);
+			}
+			pthread_cond_broadcast(&M.cv_ps);
+		}
+		if (h->drop_sent) {
+			h->drop_sent = false;
+			if (!h->drop_done) {
+				h->drop_done = true;
+				h->drop_result = -EIO;
+			}
+			pthread_cond_broadcast(&M.cv_ps);
+		}
+		if (!h->added || !h->bound || h->stop)
+			continue;
+		if (idle[2 + 2 * c] && !h->have_status) {
+			h->have_status = true;
+			h->status = (int)((idle[2 + 2 * c] - 1) & 0xFF);
+			ct_stop(h);
+			continue;
+		}
+		if ((h->err = sched_go(h, idle[1 + 2 * c])))
+			ct_stop(h);
+	}
+	M.inflight = 0;
+}
+
+/*
+ * The System Realm's loop on this thread: until container slot `until`
+ * stops (realm_run), or with until < 0 until the machine stops
+ * (realm_machine_close). 0 or the System Realm's failure.
+ */
+static int sched_loop(int until)
+{
+	uint64_t idle[IDLE_N] = {0}, cmd = 0, arg = 0, ct = 0;
 	int r;
 
-	pthread_mutex_lock(&S.mu);
-	S.ct = ct;
-	S.cnt = cnt;
-	S.pending = S.go = S.started = 0;
-	S.stop = S.have_status = false;
-	S.signals = 0;
-	S.net_ready = false;
-	S.err = 0;
-	S.running = true;
-	r = sched_go(1); /* REC 0: its first entry posts START */
-	while (r == 0) {
-		pthread_mutex_unlock(&S.mu);
-		r = run_sys(sys, cmd, arg, idle, cnt);
-		pthread_mutex_lock(&S.mu);
+	pthread_mutex_lock(&M.mu);
+	M.running = true;
+	for (;;) {
+		pthread_mutex_unlock(&M.mu);
+		r = run_sys(cmd, arg, ct, idle);
+		pthread_mutex_lock(&M.mu);
 		if (r)
 			break;
-		if (idle[2] && !S.have_status) {
-			S.have_status = true;
-			S.status = (int)((idle[2] - 1) & 0xFF);
-			sched_stop();
-		}
-		if ((r = sched_go(idle[1])))
+		sys_idle(idle);
+		if (M.stop || (until >= 0 && M.cts[until].stop))
 			break;
 		struct timespec dl;
 		bool timed = idle[0] != UINT64_MAX;
@@ -554,63 +445,38 @@ static int sched_run(struct hrealm *sys, struct hrealm *ct, struct realm_counts 
 		 * Exitless: RECs it just let run will soon post again; enter the
 		 * System Realm at once (a TICK if nothing else) so that it polls.
 		 */
-		int w = exitless_on() && idle[1] ? ETIMEDOUT : 0;
-		while (!S.pending && !S.stop && !S.signals && !S.net_ready && !S.ps_req &&
-		       !S.ocmd && w != ETIMEDOUT)
-			w = timed ? pthread_cond_timedwait(&S.cv_sys, &S.mu, &dl)
-				  : pthread_cond_wait(&S.cv_sys, &S.mu);
-		if (S.stop)
+		bool let_run = false;
+		for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
+			let_run = let_run || idle[1 + 2 * c];
+		int w = exitless_on() && let_run ? ETIMEDOUT : 0;
+		while (!sys_work() && !(until >= 0 && M.cts[until].stop) && w != ETIMEDOUT)
+			w = timed ? pthread_cond_timedwait(&M.cv_sys, &M.mu, &dl)
+				  : pthread_cond_wait(&M.cv_sys, &M.mu);
+		if (M.stop || (until >= 0 && M.cts[until].stop))
 			break;
-		if (S.ocmd) {
-			/* the System Realm is idle: its NS buffer is ours to fill */
-			if (S.olen)
-				ns_write(S.odata, S.olen);
-			cmd = S.ocmd;
-			arg = S.oarg;
-			S.ocmd = 0;
-		} else if (S.ps_req) {
-			cmd = PRH_CMD_PS;
-			arg = 0;
-			S.ps_req = false;
-		} else if (S.signals) {
-			/* one at a time, lowest first (TERM then CONT from `timeout` both arrive)
-			 */
-			int sig = __builtin_ctzll(S.signals) + 1;
-			cmd = PRH_CMD_SIGNAL;
-			arg = (uint64_t)sig;
-			S.signals &= ~(1ULL << (sig - 1));
-		} else if (S.pending) {
-			cmd = PRH_CMD_SERVE;
-			arg = S.pending;
-			S.pending = 0;
-		} else if (S.net_ready) {
-			cmd = PRH_CMD_NET;
-			arg = 0;
-			S.net_ready = false;
-		} else {
-			cmd = PRH_CMD_TICK;
-			arg = 0;
-		}
+		sys_next(&cmd, &arg, &ct);
 	}
-	sched_stop();
-	S.running = false;
-	uint64_t started = S.started;
-	pthread_mutex_unlock(&S.mu);
-	for (unsigned k = 0; k < ct->nrecs; k++)
-		if (started & (1ULL << k))
-			pthread_join(S.th[k], NULL);
-	if (r == 0)
-		r = S.err;
+	M.running = false;
+	/* every container's RECs stop with the loop */
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
+		if (M.cts[c].used) {
+			ct_stop(&M.cts[c]);
+			ct_join(&M.cts[c]);
+		}
+	pthread_cond_broadcast(&M.cv_ps);
+	pthread_mutex_unlock(&M.mu);
 	return r;
 }
 
 /* The network proxy's watcher (its own thread): let the System Realm wake its sleepers. */
 static void net_notify(void *arg)
 {
-	pthread_mutex_lock(&S.mu);
-	S.net_ready = true;
-	pthread_cond_signal(&S.cv_sys);
-	pthread_mutex_unlock(&S.mu);
+	struct ct_host *h = arg;
+
+	pthread_mutex_lock(&M.mu);
+	h->net_ready = true;
+	pthread_cond_signal(&M.cv_sys);
+	pthread_mutex_unlock(&M.mu);
 }
 
 static struct realm_test_view test_view;
@@ -619,12 +485,12 @@ int realm_test_view(struct realm_test_view *v)
 {
 	int r = -ESRCH;
 
-	pthread_mutex_lock(&S.mu);
-	if (S.running && !S.stop) {
+	pthread_mutex_lock(&M.mu);
+	if (M.running && M.cts[0].added && !M.cts[0].stop) {
 		*v = test_view;
 		r = 0;
 	}
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_unlock(&M.mu);
 	return r;
 }
 
@@ -634,38 +500,66 @@ int realm_kill(const char *id, int sig)
 
 	if (sig <= 0 || sig > 64)
 		return -EINVAL;
-	pthread_mutex_lock(&S.mu);
-	if (S.running && !S.stop && id && strcmp(id, S.id) == 0) {
-		S.signals |= 1ULL << (sig - 1);
-		pthread_cond_signal(&S.cv_sys);
+	pthread_mutex_lock(&M.mu);
+	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
+	if (h) {
+		h->signals |= 1ULL << (sig - 1);
+		pthread_cond_signal(&M.cv_sys);
 		r = 0;
 	}
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_unlock(&M.mu);
 	return r;
 }
 
-/* PRH_RESULT of PRH_CMD_STATS: its record is in the NS buffer now (read before answering). */
-/* PRH_RESULT: the System Realm's answer to the pending outside command. */
-static void outside_answer(int64_t result)
+/*
+ * PRH_RESULT (naming ct1 - 1, 0: none): the System Realm's answer to the
+ * command it is serving, an add or drop of a slot or an outside command.
+ */
+void realm_result_answer(unsigned ct1, int64_t result)
 {
-	pthread_mutex_lock(&S.mu);
-	if (S.obuf != NULL && result > 0) {
-		/* the answer's bytes, as long as the System Realm says they are */
-		if ((uint64_t)result > S.ocap || (uint64_t)result > hs.ns_size)
-			result = -EMSGSIZE;
-		else
-			ns_read(S.obuf, (size_t)result);
+	pthread_mutex_lock(&M.mu);
+	if (ct1 && ct1 - 1 != M.inflight_ct) {
+		/* not the slot the command named: not an answer */
+	} else if (M.inflight == PRH_CMD_ADD_CT && M.inflight_ct >= PAL_REALM_MAX_CTS) {
+		/* realm_test_add_ct's request for no slot */
+		M.traw_result = (int)(result < -4095 || result > 0 ? -EIO : result);
+		M.traw_done = true;
+	} else if (M.inflight_ct >= PAL_REALM_MAX_CTS) {
+		/* nothing else names no slot */
+	} else if (M.inflight == PRH_CMD_ADD_CT && M.cts[M.inflight_ct].add_sent) {
+		M.cts[M.inflight_ct].add_result =
+			(int)(result < -4095 || result > 0 ? -EIO : result);
+		M.cts[M.inflight_ct].add_done = true;
+	} else if (M.inflight == PRH_CMD_DROP_CT && M.cts[M.inflight_ct].drop_sent) {
+		struct ct_host *h = &M.cts[M.inflight_ct];
+
+		if (result == (int64_t)sizeof(h->final)) {
+			/* its library OS's counters at its end */
+			realm_ns_read(&h->final, sizeof(h->final));
+			h->have_final = true;
+			result = 0;
+		}
+		h->drop_result = (int)(result < -4095 || result > 0 ? -EIO : result);
+		h->drop_done = true;
+	} else if (M.obusy && !M.odone && M.inflight) {
+		if (M.obuf != NULL && result > 0) {
+			/* the answer's bytes, as long as the System Realm says they are */
+			if ((uint64_t)result > M.ocap || (uint64_t)result > M.ns_size)
+				result = -EMSGSIZE;
+			else
+				realm_ns_read(M.obuf, (size_t)result);
+		}
+		M.oresult = result;
+		M.odone = true;
 	}
-	S.oresult = result;
-	S.odone = true;
-	pthread_cond_broadcast(&S.cv_ps);
-	pthread_mutex_unlock(&S.mu);
+	pthread_cond_broadcast(&M.cv_ps);
+	pthread_mutex_unlock(&M.mu);
 }
 
 /*
- * Ask the System Realm cmd/arg (with data for its NS buffer) and wait at
- * most 10 s for its PRH_RESULT. One at a time. -ESRCH if container id is
- * not running, -ETIMEDOUT.
+ * Ask the System Realm cmd/arg for running container id (with data for its
+ * NS buffer) and wait at most 10 s for its PRH_RESULT. One at a time per
+ * machine. -ESRCH if container id is not running, -ETIMEDOUT.
  */
 static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *data, size_t len,
 		       void *out, size_t cap)
@@ -676,30 +570,32 @@ static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *d
 
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += 10;
-	pthread_mutex_lock(&S.mu);
-	while (S.obusy && S.running && !S.stop && w != ETIMEDOUT)
-		w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
-	if (S.running && !S.stop && !S.obusy && id && strcmp(id, S.id) == 0) {
-		S.obusy = true;
-		S.odone = false;
-		S.ocmd = cmd;
-		S.oarg = arg;
-		S.odata = data;
-		S.olen = len;
-		S.obuf = out;
-		S.ocap = cap;
-		pthread_cond_signal(&S.cv_sys);
-		while (!S.odone && !S.stop && w != ETIMEDOUT)
-			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
-		r = S.odone ? S.oresult : S.stop ? -ESRCH : -ETIMEDOUT;
-		S.ocmd = 0;
-		S.obuf = NULL;
-		S.obusy = false;
-		pthread_cond_broadcast(&S.cv_ps);
+	pthread_mutex_lock(&M.mu);
+	while (M.obusy && M.running && ct_by_id(id) && w != ETIMEDOUT)
+		w = pthread_cond_timedwait(&M.cv_ps, &M.mu, &dl);
+	struct ct_host *h = M.running && !M.obusy ? ct_by_id(id) : NULL;
+	if (h) {
+		M.obusy = true;
+		M.odone = false;
+		M.ocmd = cmd;
+		M.oarg = arg;
+		M.oct = ct_index(h);
+		M.odata = data;
+		M.olen = len;
+		M.obuf = out;
+		M.ocap = cap;
+		pthread_cond_signal(&M.cv_sys);
+		while (!M.odone && !h->stop && M.running && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&M.cv_ps, &M.mu, &dl);
+		r = M.odone ? M.oresult : (h->stop || !M.running) ? -ESRCH : -ETIMEDOUT;
+		M.ocmd = 0;
+		M.obuf = NULL;
+		M.obusy = false;
+		pthread_cond_broadcast(&M.cv_ps);
 	} else if (w == ETIMEDOUT) {
 		r = -ETIMEDOUT;
 	}
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_unlock(&M.mu);
 	return r;
 }
 
@@ -717,17 +613,20 @@ int64_t realm_outside_read(const char *id, uint64_t cmd, uint64_t arg, const voi
 int realm_stats(const char *id, struct rb_live_stats *out)
 {
 	struct pal_realm_live lv;
+	uint64_t c0[PLAT_CNT_NR];
 
 	memset(out, 0, sizeof(*out));
 	/* the record comes back through the NS buffer, as attest's token does */
 	int64_t res = outside(id, PRH_CMD_STATS, 0, NULL, 0, &lv, sizeof(lv));
-	pthread_mutex_lock(&S.mu);
-	bool live = S.running && !S.stop;
-	out->forwarded = S.cnt && live ? S.cnt->forwards : 0;
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_lock(&M.mu);
+	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
+	out->forwarded = h ? h->cnt->forwards : 0;
+	if (h)
+		memcpy(c0, h->c0, sizeof(c0));
+	pthread_mutex_unlock(&M.mu);
 	if (res < 0)
 		return (int)res;
-	if (res != (int64_t)sizeof(lv))
+	if (res != (int64_t)sizeof(lv) || !h)
 		return -EIO;
 	out->mem_bytes = lv.mem_pages * PG;
 	out->pids = lv.pids;
@@ -736,47 +635,65 @@ int realm_stats(const char *id, struct rb_live_stats *out)
 	out->oom_kills = lv.oom_kills;
 	out->pids_refused = lv.pids_refused;
 	out->has_rmm = true;
-	out->rec_exits = plat_counter_read(PLAT_CNT_REC_EXIT) - S.c0[PLAT_CNT_REC_EXIT];
-	out->world_switches =
-		plat_counter_read(PLAT_CNT_WORLD_SWITCH) - S.c0[PLAT_CNT_WORLD_SWITCH];
+	/* the machine's counters: every container's since this one started */
+	out->rec_exits = plat_counter_read(PLAT_CNT_REC_EXIT) - c0[PLAT_CNT_REC_EXIT];
+	out->world_switches = plat_counter_read(PLAT_CNT_WORLD_SWITCH) - c0[PLAT_CNT_WORLD_SWITCH];
 	return 0;
 }
 
 size_t realm_ns_size(void)
 {
-	return hs.ns_size;
+	return M.ns_size;
 }
 
-void realm_set_xfds(unsigned base, const int fds[3])
+void realm_set_xfds(const char *id, unsigned base, const int fds[3])
 {
-	pthread_mutex_lock(&S.mu);
-	for (unsigned k = 0; k < 3 && base + k < LIBOS_CONSOLE_MAX; k++)
-		hs.xfds[base + k] = fds ? fds[k] : -1;
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_lock(&M.mu);
+	for (unsigned c = 0; id && c < PAL_REALM_MAX_CTS; c++) {
+		struct ct_host *h = &M.cts[c];
+
+		if (!h->used || strcmp(h->id, id) != 0)
+			continue;
+		for (unsigned k = 0; k < 3 && base + k < LIBOS_CONSOLE_MAX; k++)
+			h->xfds[base + k] = fds ? fds[k] : -1;
+	}
+	pthread_mutex_unlock(&M.mu);
 }
 
-/* PRH_PS's records (n of them in buf) for the waiting realm_ps. */
-static void ps_answer(const uint8_t *buf, uint64_t n)
+int realm_ct_slot(const char *id)
+{
+	int r = -ESRCH;
+
+	pthread_mutex_lock(&M.mu);
+	for (unsigned c = 0; id && c < PAL_REALM_MAX_CTS; c++)
+		if (M.cts[c].used && strcmp(M.cts[c].id, id) == 0)
+			r = (int)c;
+	pthread_mutex_unlock(&M.mu);
+	return r;
+}
+
+/* PRH_PS's records (n of them in buf) for container h's waiting realm_ps. */
+void realm_ps_answer(struct ct_host *h, const uint8_t *buf, uint64_t n)
 {
 	struct pal_realm_ps rec;
 	int k = 0;
 
-	pthread_mutex_lock(&S.mu);
+	pthread_mutex_lock(&M.mu);
 	for (uint64_t i = 0; i < n && k < 64; i++) {
 		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
 		if (rec.pid == 0 || rec.pid > INT32_MAX || rec.ppid > INT32_MAX)
 			continue;
-		S.ps[k].pid = (int)rec.pid;
-		S.ps[k].ppid = (int)rec.ppid;
-		S.ps[k].state = rec.state == 'Z' ? 'Z' : 'R';
-		memcpy(S.ps[k].comm, rec.comm, sizeof(S.ps[k].comm));
-		S.ps[k].comm[sizeof(S.ps[k].comm) - 1] = 0;
+		h->ps[k].pid = (int)rec.pid;
+		h->ps[k].ppid = (int)rec.ppid;
+		h->ps[k].state = rec.state == 'Z' ? 'Z' : 'R';
+		memcpy(h->ps[k].comm, rec.comm, sizeof(h->ps[k].comm));
+		h->ps[k].comm[sizeof(h->ps[k].comm) - 1] = 0;
 		k++;
 	}
-	S.ps_n = k;
-	S.ps_done = true;
-	pthread_cond_broadcast(&S.cv_ps);
-	pthread_mutex_unlock(&S.mu);
+	h->ps_n = k;
+	h->ps_done = true;
+	pthread_cond_broadcast(&M.cv_ps);
+	pthread_mutex_unlock(&M.mu);
 }
 
 int realm_ps(const char *id, struct rb_proc_info *out, int max)
@@ -786,36 +703,37 @@ int realm_ps(const char *id, struct rb_proc_info *out, int max)
 
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += 5;
-	pthread_mutex_lock(&S.mu);
-	if (S.running && !S.stop && id && strcmp(id, S.id) == 0) {
-		S.ps_req = true;
-		S.ps_done = false;
-		pthread_cond_signal(&S.cv_sys);
-		while (!S.ps_done && !S.stop && w != ETIMEDOUT)
-			w = pthread_cond_timedwait(&S.cv_ps, &S.mu, &dl);
-		if (S.ps_done) {
-			for (int i = 0; i < S.ps_n && i < max; i++)
-				out[i] = S.ps[i];
-			r = S.ps_n;
+	pthread_mutex_lock(&M.mu);
+	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
+	if (h) {
+		h->ps_req = true;
+		h->ps_done = false;
+		pthread_cond_signal(&M.cv_sys);
+		while (!h->ps_done && !h->stop && M.running && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&M.cv_ps, &M.mu, &dl);
+		if (h->ps_done) {
+			for (int i = 0; i < h->ps_n && i < max; i++)
+				out[i] = h->ps[i];
+			r = h->ps_n;
 		} else {
-			r = S.stop ? -ESRCH : -ETIMEDOUT;
+			r = h->stop || !M.running ? -ESRCH : -ETIMEDOUT;
 		}
 	}
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_unlock(&M.mu);
 	return r;
 }
 
 bool realm_running(const char *id)
 {
-	pthread_mutex_lock(&S.mu);
-	bool r = S.running && !S.stop && id && strcmp(id, S.id) == 0;
-	pthread_mutex_unlock(&S.mu);
+	pthread_mutex_lock(&M.mu);
+	bool r = M.running && ct_by_id(id) != NULL;
+	pthread_mutex_unlock(&M.mu);
 	return r;
 }
 
 /* ---- the run ----------------------------------------------------------------------- */
 
-static pthread_mutex_t realm_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t realm_lock = PTHREAD_MUTEX_INITIALIZER; /* realm_run, or an open machine */
 static bool machine_up;
 static struct machine_layout ml;
 
@@ -880,185 +798,273 @@ uint64_t realm_granules_in_use(void)
 	return machine_up ? host_granules_in_use() : 0;
 }
 
-int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
-	      int stdout_fd, int stderr_fd, struct rb_result *res, struct realm_counts *cnt,
-	      char *errbuf, size_t errlen)
+/* A slot as new (M.mu held, or no loop running). */
+static void ct_reset(struct ct_host *h)
 {
-	struct hrealm sys, ct;
-	uint8_t *config = NULL;
-	size_t config_len = 0;
+	memset(h, 0, sizeof(*h));
+	h->rootfd = -1;
+	h->fds[0] = h->fds[1] = h->fds[2] = -1;
+	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
+		h->xfds[i] = -1;
+	h->cnt = &h->own_cnt;
+}
+
+/* The System Realm: sys_mem bytes of kernel memory, its NS buffer, its REC; activated. */
+static int sys_build(uint64_t sys_mem)
+{
+	uint64_t ns_n = 16, sg[8] = {0};
 	int ret;
 
-	memset(&sys, 0, sizeof(sys));
-	memset(&ct, 0, sizeof(ct));
-	memset(cnt, 0, sizeof(*cnt));
-	memset(res, 0, sizeof(*res));
-	if (errbuf && errlen)
-		errbuf[0] = 0;
-	pthread_mutex_lock(&realm_lock);
-	hrealm_errbuf(errbuf, errlen);
-	hs.rootfd = -1;
-	hs.manifest = NULL;
-	if ((ret = realm_machine_up(errbuf, errlen)))
-		goto out_unlock;
-	cnt->granules_before = host_granules_in_use();
+	memset(&M.sys, 0, sizeof(M.sys));
+	M.ns_size = ns_n * PG;
+	if ((ret = hrealm_create(&M.sys, RB_REALM_KIND_SYSTEM, 0, 0, 0)) ||
+	    (ret = hrealm_ram_range(&M.sys, 0, RSYS_BOUNCE_IPA + RB_COPY_MAX)) ||
+	    (ret = hrealm_ram_range(&M.sys, RSYS_MEM_IPA, RSYS_MEM_IPA + sys_mem)) ||
+	    (ret = hrealm_data_range(&M.sys, RSYS_HC_IPA, 2, false)) ||
+	    (ret = hrealm_data_range(&M.sys, RSYS_BOUNCE_IPA, RB_COPY_MAX / PG, true)) ||
+	    (ret = hrealm_data_range(&M.sys, RSYS_MEM_IPA, sys_mem / PG, true)) ||
+	    (ret = hrealm_map_ns(&M.sys, RSYS_NS_IPA, ns_n)))
+		return ret;
+	M.ns_base_pa = M.sys.ns_pa.a[0];
+	sg[RSYS_GPR_MEM_SIZE] = sys_mem;
+	sg[RSYS_GPR_NS_SIZE] = M.ns_size;
+	/* the channel windows' tables, for every slot */
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
+		if ((ret = hrealm_rtt_path(&M.sys, realm_chan_ipa(c, 0))))
+			return ret;
+	if ((ret = hrealm_rec_create(&M.sys, RSYS_PC, sg)))
+		return ret;
+	return hrealm_rmi_ok("REALM_ACTIVATE (system)",
+			     hrealm_rmi(SMC_RMI_REALM_ACTIVATE, M.sys.rd, 0, 0, 0, 0, NULL));
+}
 
-	hs.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (hs.rootfd < 0) {
-		ret = hrealm_fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
-		goto out;
-	}
-	hs.np = netproxy_new(cfg->publish, cfg->n_publish);
-	if (!hs.np || netproxy_watch(hs.np, net_notify, NULL)) {
-		ret = hrealm_fail(-ENOMEM, "cannot set up the network proxy");
-		goto out;
-	}
-	hs.mf = mf;
-	hs.fds[0] = stdin_fd;
-	hs.fds[1] = stdout_fd;
-	hs.fds[2] = stderr_fd;
-	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
-		hs.xfds[i] = -1;
-	realm_exec_reset();
-	if (host_manifest_serialize(mf, &hs.manifest, &hs.manifest_len)) {
-		ret = hrealm_fail(-ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((ret = realm_config_build(cfg, mf->digest, &config, &config_len))) {
-		hrealm_fail(ret, "the start configuration is too large (%zu bytes, at most %llu)",
-			    config_len, (unsigned long long)RB_CONFIG_MAX);
-		goto out;
-	}
-
-	uint64_t sys_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
-	/* the Container Realm's measured build: one description with `realmbox measure` */
+/*
+ * Container cfg's Container Realm in slot h (index c), bound to the System
+ * Realm: its measured build (the recipe), its channels; its description for
+ * PRH_CMD_ADD_CT with mem_size bytes of System Realm memory. Host calls
+ * use it once the caller marks it bound.
+ */
+static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
+		    const struct rb_manifest *mf, const int fds[3], uint64_t mem_size)
+{
 	struct realm_ct_recipe rc;
-	realm_ct_recipe_init(&rc, config_len);
-	uint64_t pool_n = rc.pool_n, pool_max = rc.pool_max, nrecs = rc.nrecs;
-	if (cfg->mem_limit > pool_max * PG)
+	int ret;
+
+	snprintf(h->id, sizeof(h->id), "%s", cfg->id ? cfg->id : "");
+	h->rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->rootfd < 0)
+		return hrealm_fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+	h->np = netproxy_new(cfg->publish, cfg->n_publish);
+	if (!h->np || netproxy_watch(h->np, net_notify, h))
+		return hrealm_fail(-ENOMEM, "cannot set up the network proxy");
+	h->mf = mf;
+	for (int i = 0; i < 3; i++)
+		h->fds[i] = fds[i];
+	if (host_manifest_serialize(mf, &h->manifest, &h->manifest_len))
+		return hrealm_fail(-ENOMEM, "out of memory");
+	if ((ret = realm_config_build(cfg, mf->digest, &h->config, &h->config_len)))
+		return hrealm_fail(ret,
+				   "the start configuration is too large (%zu bytes, at most %llu)",
+				   h->config_len, (unsigned long long)RB_CONFIG_MAX);
+	/* the Container Realm's measured build: one description with `realmbox measure` */
+	realm_ct_recipe_init(&rc, h->config_len);
+	h->pool_n = rc.pool_n;
+	h->pool_max = rc.pool_max;
+	if (cfg->mem_limit > rc.pool_max * PG)
 		fprintf(stderr,
 			"realmbox: warning: linux.resources.memory.limit (%llu MiB) is above the "
 			"realm's memory pool (%llu MiB): the pool is the limit "
 			"(REALMBOX_REALM_POOL_MAX_MB raises it; it is measured)\n",
 			(unsigned long long)(cfg->mem_limit >> 20),
-			(unsigned long long)((pool_max * PG) >> 20));
-	uint64_t ns_n = 16;
-	hs.ns_size = ns_n * PG;
-	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
-
-	/* ---- the System Realm ---- */
-	if ((ret = hrealm_create(&sys, RB_REALM_KIND_SYSTEM, 0, 0, 0)) ||
-	    (ret = hrealm_ram_range(&sys, 0, RSYS_BOUNCE_IPA + RB_COPY_MAX)) ||
-	    (ret = hrealm_ram_range(&sys, RSYS_MEM_IPA, RSYS_MEM_IPA + sys_mem)) ||
-	    (ret = hrealm_data_range(&sys, RSYS_HC_IPA, 2, false)) ||
-	    (ret = hrealm_data_range(&sys, RSYS_BOUNCE_IPA, RB_COPY_MAX / PG, true)) ||
-	    (ret = hrealm_data_range(&sys, RSYS_MEM_IPA, sys_mem / PG, true)) ||
-	    (ret = hrealm_map_ns(&sys, RSYS_NS_IPA, ns_n)))
-		goto out;
-	hs.ns_base_pa = sys.ns_pa.a[0];
-	uint64_t chan_ipa = RSYS_CHAN_IPA;
-	uint64_t sg[8] = {0};
-	sg[RSYS_GPR_MEM_SIZE] = sys_mem;
-	sg[RSYS_GPR_NS_SIZE] = hs.ns_size;
-	sg[RSYS_GPR_POOL_IPA] = RCT_POOL_IPA;
-	sg[RSYS_GPR_POOL_N] = pool_n;
-	sg[RSYS_GPR_CHAN_IPA] = chan_ipa;
-	sg[RSYS_GPR_NRECS] = nrecs;
-	sg[RSYS_GPR_POOL_MAX] = pool_max;
-	for (uint64_t k = 0; k < nrecs; k++)
-		if ((ret = hrealm_rtt_path(&sys, chan_ipa + k * PG)))
-			goto out;
-	if ((ret = hrealm_rec_create(&sys, RSYS_PC, sg)) ||
-	    (ret = hrealm_rmi_ok("REALM_ACTIVATE (system)",
-				 hrealm_rmi(SMC_RMI_REALM_ACTIVATE, sys.rd, 0, 0, 0, 0, NULL))))
-		goto out;
-
-	/* ---- the Container Realm: the recipe's steps (deploy/realm_recipe.h) ---- */
-	if ((ret = hrealm_create(&ct, rc.kind, sys.rd, rc.config_ipa, rc.config_size)))
-		goto out;
+			(unsigned long long)((rc.pool_max * PG) >> 20));
+	for (uint64_t k = 0; k < rc.nrecs; k++)
+		if ((ret = hrealm_rtt_path(&M.sys, realm_chan_ipa(c, (unsigned)k))))
+			return ret;
+	/* ---- the recipe's steps (deploy/realm_recipe.h) ---- */
+	if ((ret = hrealm_create(&h->ct, rc.kind, M.sys.rd, rc.config_ipa, rc.config_size)))
+		return ret;
 	for (unsigned s = 0; s < rc.nsteps; s++) {
 		const struct realm_ct_step *st = &rc.steps[s];
 
 		switch (st->op) {
 		case RCS_RAM:
-			ret = hrealm_ram_range(&ct, st->base, st->top);
+			ret = hrealm_ram_range(&h->ct, st->base, st->top);
 			break;
 		case RCS_RIPAS:
-			ret = hrealm_ram_range_to(&ct, st->base, st->top, st->leaf);
+			ret = hrealm_ram_range_to(&h->ct, st->base, st->top, st->leaf);
 			break;
 		case RCS_CONFIG:
 			for (uint64_t i = 0; ret == 0 && st->base + i * PG < st->top; i++) {
 				uint8_t page[PG];
 				uint64_t pa;
-				size_t n = config_len - i * PG < PG ? config_len - i * PG : PG;
+				size_t n =
+					h->config_len - i * PG < PG ? h->config_len - i * PG : PG;
 
 				memset(page, 0, sizeof(page));
-				memcpy(page, config + i * PG, n);
+				memcpy(page, h->config + i * PG, n);
 				if ((ret = hrealm_delegate_new(&pa)))
 					break;
-				if ((ret = hrealm_data_at(&ct, st->base + i * PG, pa, page, true)))
+				if ((ret = hrealm_data_at(&h->ct, st->base + i * PG, pa, page,
+							  true)))
 					hrealm_undelegate_free(pa);
 			}
 			break;
 		case RCS_POOL:
-			ret = hrealm_data_range(&ct, st->base, (st->top - st->base) / PG, false);
+			ret = hrealm_data_range(&h->ct, st->base, (st->top - st->base) / PG, false);
 			break;
 		case RCS_RECS:
 			/* its processes: RECs made while the realm is NEW (the spec's rule) */
 			for (uint64_t k = 0; ret == 0 && k < st->count; k++)
-				ret = hrealm_rec_create(&ct, rc.rec_pc, NULL);
+				ret = hrealm_rec_create(&h->ct, rc.rec_pc, NULL);
 			break;
 		}
 		if (ret)
-			goto out;
+			return ret;
 	}
-	hs.ct = &ct;
-	hs.pool_n = pool_n;
-	hs.pool_max = pool_max;
 	if ((ret = hrealm_rmi_ok("REALM_ACTIVATE (container)",
-				 hrealm_rmi(SMC_RMI_REALM_ACTIVATE, ct.rd, 0, 0, 0, 0, NULL))))
-		goto out;
-	for (uint64_t k = 0; k < nrecs; k++) {
-		struct hrec *hr = &ct.recs[k];
+				 hrealm_rmi(SMC_RMI_REALM_ACTIVATE, h->ct.rd, 0, 0, 0, 0, NULL))))
+		return ret;
+	for (unsigned k = 0; k < rc.nrecs; k++) {
+		struct hrec *hr = &h->ct.recs[k];
 
 		if ((ret = hrealm_delegate_new(&hr->chan)))
-			goto out;
+			return ret;
 		if ((ret = hrealm_rmi_ok("RB_CHANNEL_CREATE",
-					 hrealm_rmi(SMC_RMI_RB_CHANNEL_CREATE, sys.rd, hr->chan,
-						    hr->rec, chan_ipa + k * PG, 0, NULL))))
-			goto out;
+					 hrealm_rmi(SMC_RMI_RB_CHANNEL_CREATE, M.sys.rd, hr->chan,
+						    hr->rec, realm_chan_ipa(c, k), 0, NULL))))
+			return ret;
 		hr->chan_live = true;
 	}
+	h->req = (struct rsys_add_ct){
+		.chan_ipa = realm_chan_ipa(c, 0),
+		.nrecs = rc.nrecs,
+		.pool_ipa = RCT_POOL_IPA,
+		.pool_n = rc.pool_n,
+		.pool_max = rc.pool_max,
+		.mem_size = mem_size,
+	};
+	return 0;
+}
+
+/*
+ * Give back everything of slot h (index c) on the host side: channels, the
+ * Container Realm, files, the network proxy. Failed RMI calls are counted.
+ */
+static void ct_channels_destroy(struct ct_host *h, unsigned c, struct realm_counts *cnt)
+{
+	for (unsigned k = 0; k < h->ct.nrecs; k++) {
+		struct hrec *hr = &h->ct.recs[k];
+		struct smc_regs r;
+
+		if (hr->chan_live && hrealm_rmi(SMC_RMI_RB_CHANNEL_DESTROY, M.sys.rd, hr->rec,
+						realm_chan_ipa(c, k), 0, 0, &r) == RMI_SUCCESS)
+			hr->chan_live = false;
+		if (!hr->chan_live && hr->chan)
+			hrealm_undelegate_free(hr->chan);
+		if (hr->chan_live)
+			cnt->teardown_failures++;
+		hr->chan = hr->chan_live ? hr->chan : 0;
+	}
+}
+
+static void ct_teardown(struct ct_host *h, unsigned c, struct realm_counts *cnt)
+{
+	ct_channels_destroy(h, c, cnt);
+	cnt->teardown_failures += hrealm_destroy(&h->ct);
+	if (h->rootfd >= 0)
+		close(h->rootfd);
+	h->rootfd = -1;
+	netproxy_free(h->np);
+	h->np = NULL;
+	free(h->manifest);
+	h->manifest = NULL;
+	free(h->config);
+	h->config = NULL;
+}
+
+/* The RMM's counters of container h into res. */
+static void ct_rmm_counters(struct ct_host *h, struct rb_result *res)
+{
+	struct smc_regs r;
+
+	if (hrealm_rmi(SMC_RMI_RB_REALM_COUNTERS, h->ct.rd, 0, 0, 0, 0, &r) == RMI_SUCCESS) {
+		res->forwarded = r.x[1];
+		res->verify_refusals = r.x[2];
+		res->rmm_copies = r.x[3];
+		res->rmm_copy_bytes = r.x[4];
+	}
+}
+
+int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,
+	      int stdout_fd, int stderr_fd, struct rb_result *res, struct realm_counts *cnt,
+	      char *errbuf, size_t errlen)
+{
+	struct ct_host *h = &M.cts[0];
+	const int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
+	int ret;
+
+	memset(cnt, 0, sizeof(*cnt));
+	memset(res, 0, sizeof(*res));
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	pthread_mutex_lock(&realm_lock);
+	if (M.open) {
+		pthread_mutex_unlock(&realm_lock);
+		snprintf(errbuf, errlen, "the realm machine is open for a daemon's containers");
+		return -EBUSY;
+	}
+	hrealm_errbuf(errbuf, errlen);
+	memset(&M.sys, 0, sizeof(M.sys));
+	pthread_mutex_lock(&M.mu);
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
+		ct_reset(&M.cts[c]);
+	M.cnt = cnt;
+	h->cnt = cnt;
+	M.stop = false;
+	pthread_mutex_unlock(&M.mu);
+	if ((ret = realm_machine_up(errbuf, errlen)))
+		goto out_unlock;
+	cnt->granules_before = host_granules_in_use();
+	realm_exec_reset(0);
+	uint64_t sys_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
+	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
+	h->used = true;
+	/* the System Realm, then the Container Realm; the container gets all its memory */
+	if ((ret = sys_build(sys_mem)) || (ret = ct_build(h, 0, cfg, mf, fds, sys_mem)))
+		goto out;
 	cnt->build_rmi = plat_counter_read(PLAT_CNT_RMI) - t0;
 
-	/* ---- run: the kernel boots at its first entry, REC 0 starts the container ---- */
+	/* ---- run: the kernel boots at its first entry and adds it; REC 0 starts it ---- */
 	uint64_t c0[PLAT_CNT_NR], c1[PLAT_CNT_NR];
 	plat_counters_snapshot(c0);
-	memcpy(S.c0, c0, sizeof(S.c0));
-	snprintf(S.id, sizeof(S.id), "%s", cfg->id ? cfg->id : "");
-	test_view = (struct realm_test_view){sys.rd,
-					     ct.rd,
-					     ct.recs[0].rec,
-					     ct.rtt_pa.n ? ct.rtt_pa.a[0] : 0,
-					     ct.data_pa.n ? ct.data_pa.a[ct.data_pa.n - 1] : 0,
-					     sys.data_pa.n ? sys.data_pa.a[0] : 0};
+	test_view =
+		(struct realm_test_view){M.sys.rd,
+					 h->ct.rd,
+					 h->ct.recs[0].rec,
+					 h->ct.rtt_pa.n ? h->ct.rtt_pa.a[0] : 0,
+					 h->ct.data_pa.n ? h->ct.data_pa.a[h->ct.data_pa.n - 1] : 0,
+					 M.sys.data_pa.n ? M.sys.data_pa.a[0] : 0};
+	pthread_mutex_lock(&M.mu);
+	h->bound = true;
+	h->add_req = true;
+	pthread_mutex_unlock(&M.mu);
 	ret = deploy_start_gate_pass(errbuf, errlen);
 	if (ret == 0)
-		ret = sched_run(&sys, &ct, cnt);
+		ret = sched_loop(0);
+	if (ret == 0 && h->add_done && h->add_result) {
+		char why[256];
+
+		realm_sys_start_result(0, why, sizeof(why));
+		ret = hrealm_fail(h->add_result, "the System Realm refused the container: %s", why);
+	}
 	if (ret == 0)
-		res->exit_status = S.have_status ? S.status : 128 + 9;
+		ret = h->err;
+	if (ret == 0)
+		res->exit_status = h->have_status ? h->status : 128 + 9;
 	plat_counters_snapshot(c1);
 	for (int i = 0; i < PLAT_CNT_NR; i++)
 		cnt->plat[i] = c1[i] - c0[i];
-	{
-		struct smc_regs r;
-		if (hrealm_rmi(SMC_RMI_RB_REALM_COUNTERS, ct.rd, 0, 0, 0, 0, &r) == RMI_SUCCESS) {
-			res->forwarded = r.x[1];
-			res->verify_refusals = r.x[2];
-			res->rmm_copies = r.x[3];
-			res->rmm_copy_bytes = r.x[4];
-		}
-	}
+	ct_rmm_counters(h, res);
 	res->rec_exits = cnt->plat[PLAT_CNT_REC_EXIT];
 	res->exitless = cnt->plat[PLAT_CNT_EXITLESS];
 	res->exitless_timeouts = cnt->plat[PLAT_CNT_EXITLESS_MISS];
@@ -1068,7 +1074,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	if (ret == 0) {
 		struct rmi_rec_exit sx;
 		uint64_t g[RMI_REC_GPRS] = {PRH_CMD_SHUTDOWN};
-		hrealm_enter(&sys.recs[0], g, RMI_REC_GPRS, &sx);
+		hrealm_enter(&M.sys.recs[0], g, RMI_REC_GPRS, &sx);
 	}
 	{
 		struct libos_stats st;
@@ -1078,40 +1084,319 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		res->oom_killed = st.oom_kills != 0;
 	}
 	{
-		struct realm_sys_stats ss;
-		realm_sys_get_stats(&ss);
-		if (ret == 0 && ss.start_error && ss.start_msg[0] && stderr_fd >= 0)
-			dprintf(stderr_fd, "realmbox: %s\n", ss.start_msg);
+		char msg[256];
+		if (ret == 0 && realm_sys_start_result(0, msg, sizeof(msg)) && msg[0] &&
+		    stderr_fd >= 0)
+			dprintf(stderr_fd, "realmbox: %s\n", msg);
 	}
 
 out:
-	for (unsigned k = 0; k < ct.nrecs; k++) {
-		struct hrec *hr = &ct.recs[k];
-		struct smc_regs r;
-
-		if (hr->chan_live && hrealm_rmi(SMC_RMI_RB_CHANNEL_DESTROY, sys.rd, hr->rec,
-						RSYS_CHAN_IPA + k * PG, 0, 0, &r) == RMI_SUCCESS)
-			hr->chan_live = false;
-		if (!hr->chan_live && hr->chan)
-			hrealm_undelegate_free(hr->chan);
-		if (hr->chan_live)
-			cnt->teardown_failures++;
-	}
-	cnt->teardown_failures += hrealm_destroy(&ct) + hrealm_destroy(&sys);
-	hs.ct = NULL;
+	pthread_mutex_lock(&M.mu);
+	h->bound = false;
+	pthread_mutex_unlock(&M.mu);
+	ct_teardown(h, 0, cnt);
+	cnt->teardown_failures += hrealm_destroy(&M.sys);
 	cnt->granules_after = host_granules_in_use();
 	if (cnt->teardown_failures && ret == 0)
 		ret = hrealm_fail(-EIO, "teardown: %u RMI calls failed", cnt->teardown_failures);
-	if (hs.rootfd >= 0)
-		close(hs.rootfd);
-	hs.rootfd = -1;
-	netproxy_free(hs.np);
-	hs.np = NULL;
-	free(hs.manifest);
-	hs.manifest = NULL;
-	free(config);
 out_unlock:
+	pthread_mutex_lock(&M.mu);
+	ct_reset(h);
+	M.cnt = &M.own_cnt;
+	pthread_mutex_unlock(&M.mu);
 	hrealm_errbuf(NULL, 0);
+	pthread_mutex_unlock(&realm_lock);
+	return ret;
+}
+
+/* ---- a machine serving many containers (realm_machine_open ...) ------------------- */
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	M.loop_err = sched_loop(-1);
+	return NULL;
+}
+
+int realm_machine_open(uint64_t sys_mem, char *errbuf, size_t errlen)
+{
+	int ret;
+
+	if (sys_mem == 0 || (sys_mem & (PG - 1)) || sys_mem > (1ULL << 32)) {
+		snprintf(errbuf, errlen,
+			 "System Realm memory: not a page multiple of 4 GiB at most");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&realm_lock);
+	if (M.open) {
+		pthread_mutex_unlock(&realm_lock);
+		snprintf(errbuf, errlen, "the realm machine is open already");
+		return -EBUSY;
+	}
+	if ((ret = realm_machine_up(errbuf, errlen)))
+		goto out;
+	pthread_mutex_lock(&M.mu);
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
+		ct_reset(&M.cts[c]);
+	memset(&M.own_cnt, 0, sizeof(M.own_cnt));
+	M.cnt = &M.own_cnt;
+	M.stop = false;
+	M.loop_err = 0;
+	pthread_mutex_unlock(&M.mu);
+	pthread_mutex_lock(&M.build_mu);
+	hrealm_errbuf(errbuf, errlen);
+	ret = sys_build(sys_mem);
+	hrealm_errbuf(NULL, 0);
+	pthread_mutex_unlock(&M.build_mu);
+	if (ret == 0 && pthread_create(&M.loop_th, NULL, loop_main, NULL) != 0) {
+		snprintf(errbuf, errlen, "cannot start the System Realm's thread");
+		ret = -EAGAIN;
+	}
+	if (ret) {
+		hrealm_destroy(&M.sys);
+		goto out;
+	}
+	/* the kernel boots at the loop's first entry */
+	pthread_mutex_lock(&M.mu);
+	M.running = true;
+	pthread_mutex_unlock(&M.mu);
+	M.open = true;
+out:
+	pthread_mutex_unlock(&realm_lock);
+	return ret;
+}
+
+int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
+		   uint64_t mem_size, char *errbuf, size_t errlen)
+{
+	struct ct_host *h = NULL;
+	unsigned c;
+	int ret;
+
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	pthread_mutex_lock(&M.mu);
+	if (!M.open || !M.running) {
+		pthread_mutex_unlock(&M.mu);
+		snprintf(errbuf, errlen, "the realm machine is not open");
+		return -ESRCH;
+	}
+	for (c = 0; c < PAL_REALM_MAX_CTS; c++)
+		if (M.cts[c].used && strcmp(M.cts[c].id, cfg->id ? cfg->id : "") == 0) {
+			pthread_mutex_unlock(&M.mu);
+			snprintf(errbuf, errlen, "container %s runs on this machine already",
+				 cfg->id ? cfg->id : "");
+			return -EEXIST;
+		}
+	for (c = 0; c < PAL_REALM_MAX_CTS && !h; c++)
+		if (!M.cts[c].used)
+			h = &M.cts[c];
+	if (!h) {
+		pthread_mutex_unlock(&M.mu);
+		snprintf(errbuf, errlen, "the machine runs %d containers already (its most)",
+			 PAL_REALM_MAX_CTS);
+		return -EAGAIN;
+	}
+	c = ct_index(h);
+	ct_reset(h);
+	h->used = true; /* reserved; built outside the lock */
+	pthread_mutex_unlock(&M.mu);
+	realm_exec_reset(c);
+
+	pthread_mutex_lock(&M.build_mu);
+	hrealm_errbuf(errbuf, errlen);
+	ret = ct_build(h, c, cfg, mf, fds, mem_size);
+	hrealm_errbuf(NULL, 0);
+	pthread_mutex_unlock(&M.build_mu);
+	pthread_mutex_lock(&M.mu);
+	if (ret == 0) {
+		h->bound = true;
+		h->add_req = true;
+		pthread_cond_signal(&M.cv_sys);
+		while (!h->added && !h->stop && M.running)
+			pthread_cond_wait(&M.cv_ps, &M.mu);
+		if (!h->added) {
+			char why[256] = "";
+
+			if (h->add_done && h->add_result)
+				realm_sys_start_result(c, why, sizeof(why));
+			snprintf(errbuf, errlen, "the System Realm did not take the container: %s",
+				 why[0] ? why : "the machine stopped");
+			ret = h->add_done && h->add_result ? h->add_result : -EIO;
+		}
+	}
+	if (ret) {
+		h->stop = true;
+		h->bound = false;
+		pthread_mutex_unlock(&M.mu);
+		pthread_mutex_lock(&M.build_mu);
+		ct_teardown(h, c, h->cnt);
+		pthread_mutex_unlock(&M.build_mu);
+		pthread_mutex_lock(&M.mu);
+		ct_reset(h);
+		pthread_mutex_unlock(&M.mu);
+		return ret;
+	}
+	pthread_mutex_unlock(&M.mu);
+	return (int)c;
+}
+
+int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
+{
+	struct ct_host *h;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (errbuf && errlen)
+		errbuf[0] = 0;
+	if (slot < 0 || slot >= PAL_REALM_MAX_CTS)
+		return -EINVAL;
+	h = &M.cts[slot];
+	pthread_mutex_lock(&M.mu);
+	if (!M.open || !h->used || !h->added) {
+		pthread_mutex_unlock(&M.mu);
+		return -ESRCH;
+	}
+	while (!h->stop && M.running)
+		pthread_cond_wait(&M.cv_ps, &M.mu);
+	ct_stop(h);
+	ct_join(h);
+	res->exit_status = h->have_status ? h->status : 128 + 9;
+	ret = h->err;
+	/* its channels go first: the System Realm then makes their pages RAM again */
+	pthread_mutex_unlock(&M.mu);
+	pthread_mutex_lock(&M.build_mu);
+	ct_rmm_counters(h, res);
+	ct_channels_destroy(h, (unsigned)slot, h->cnt);
+	pthread_mutex_unlock(&M.build_mu);
+	pthread_mutex_lock(&M.mu);
+	/* the System Realm finishes its instance and frees the slot (it may still be ending) */
+	for (int tries = 0; M.running && tries < 500; tries++) {
+		h->drop_req = true;
+		h->drop_done = false;
+		pthread_cond_signal(&M.cv_sys);
+		while ((h->drop_req || h->drop_sent) && M.running)
+			pthread_cond_wait(&M.cv_ps, &M.mu);
+		if (!h->drop_done || h->drop_result != -EBUSY)
+			break;
+		pthread_mutex_unlock(&M.mu);
+		usleep(20000);
+		pthread_mutex_lock(&M.mu);
+	}
+	if (!h->drop_done || h->drop_result) {
+		snprintf(errbuf, errlen, "the System Realm did not free container slot %d: %s",
+			 slot, h->drop_done ? strerror(-h->drop_result) : "the machine stopped");
+		if (ret == 0)
+			ret = -EIO;
+	}
+	if (h->have_final) {
+		res->syscalls = h->final.syscalls;
+		res->syscalls_enosys = h->final.enosys;
+		res->oom_killed = h->final.oom_kills != 0;
+	}
+	h->bound = false;
+	pthread_mutex_unlock(&M.mu);
+	pthread_mutex_lock(&M.build_mu);
+	ct_teardown(h, (unsigned)slot, h->cnt);
+	if (h->cnt->teardown_failures && ret == 0) {
+		snprintf(errbuf, errlen, "teardown: %u RMI calls failed",
+			 h->cnt->teardown_failures);
+		ret = -EIO;
+	}
+	pthread_mutex_unlock(&M.build_mu);
+	pthread_mutex_lock(&M.mu);
+	ct_reset(h);
+	pthread_mutex_unlock(&M.mu);
+	return ret;
+}
+
+int realm_test_add_ct(int slot, const struct rsys_add_ct *d)
+{
+	struct ct_host *h;
+	int r;
+
+	if (slot < 0 || slot > 255)
+		return -EINVAL;
+	if (slot >= PAL_REALM_MAX_CTS) {
+		/* no such slot: the host side has nothing for it */
+		pthread_mutex_lock(&M.mu);
+		if (!M.open || !M.running || M.traw_req || M.traw_sent) {
+			pthread_mutex_unlock(&M.mu);
+			return -EBUSY;
+		}
+		M.traw = *d;
+		M.traw_ct = (unsigned)slot;
+		M.traw_done = false;
+		M.traw_req = true;
+		pthread_cond_signal(&M.cv_sys);
+		while ((M.traw_req || M.traw_sent) && M.running)
+			pthread_cond_wait(&M.cv_ps, &M.mu);
+		r = M.traw_done ? M.traw_result : -EIO;
+		pthread_mutex_unlock(&M.mu);
+		return r;
+	}
+	h = &M.cts[slot];
+	pthread_mutex_lock(&M.mu);
+	if (!M.open || !M.running || h->used) {
+		pthread_mutex_unlock(&M.mu);
+		return -EBUSY;
+	}
+	ct_reset(h);
+	h->used = true; /* never bound: no realm of it exists */
+	h->req = *d;
+	h->add_req = true;
+	pthread_cond_signal(&M.cv_sys);
+	while ((h->add_req || h->add_sent) && M.running)
+		pthread_cond_wait(&M.cv_ps, &M.mu);
+	r = h->add_done ? h->add_result : -EIO;
+	if (h->added) {
+		/* taken after all: give the slot back in the System Realm */
+		h->drop_req = true;
+		pthread_cond_signal(&M.cv_sys);
+		while ((h->drop_req || h->drop_sent) && M.running)
+			pthread_cond_wait(&M.cv_ps, &M.mu);
+	}
+	ct_stop(h);
+	ct_join(h);
+	ct_reset(h);
+	pthread_mutex_unlock(&M.mu);
+	return r;
+}
+
+int realm_machine_close(struct realm_counts *cnt)
+{
+	int ret;
+
+	pthread_mutex_lock(&realm_lock);
+	if (!M.open) {
+		pthread_mutex_unlock(&realm_lock);
+		return -ESRCH;
+	}
+	pthread_mutex_lock(&M.mu);
+	for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++)
+		if (M.cts[c].used) {
+			pthread_mutex_unlock(&M.mu);
+			pthread_mutex_unlock(&realm_lock);
+			return -EBUSY;
+		}
+	M.stop = true;
+	pthread_cond_signal(&M.cv_sys);
+	pthread_mutex_unlock(&M.mu);
+	pthread_join(M.loop_th, NULL);
+	ret = M.loop_err;
+	if (ret == 0) {
+		struct rmi_rec_exit sx;
+		uint64_t g[RMI_REC_GPRS] = {PRH_CMD_SHUTDOWN};
+		hrealm_enter(&M.sys.recs[0], g, RMI_REC_GPRS, &sx);
+	}
+	pthread_mutex_lock(&M.build_mu);
+	M.own_cnt.teardown_failures += hrealm_destroy(&M.sys);
+	pthread_mutex_unlock(&M.build_mu);
+	if (cnt)
+		*cnt = M.own_cnt;
+	if (M.own_cnt.teardown_failures && ret == 0)
+		ret = -EIO;
+	M.open = false;
 	pthread_mutex_unlock(&realm_lock);
 	return ret;
 }

@@ -19,20 +19,32 @@
 #define RSYS_PC 0x7E000000ULL          /* native-guest entry of the System Realm kernel */
 #define RSYS_HC_IPA 0x0ULL            /* struct rsi_host_call */
 #define RSYS_REGS_IPA 0x1000ULL       /* struct rb_regs */
-#define RSYS_CHAN_IPA 0x10000ULL      /* channel slots (no DATA: RIPAS RAM only), one per REC */
+/*
+ * Channel slots (no DATA: RIPAS RAM only), one per REC: container slot c's
+ * REC k at RSYS_CHAN_IPA + (RSYS_CHAN_STRIDE * c + k) pages.
+ */
+#define RSYS_CHAN_IPA 0x10000ULL
 #define RSYS_NCHAN 31
+#define RSYS_CHAN_STRIDE 32
 #define RSYS_BOUNCE_IPA 0x100000ULL   /* RB_COPY_MAX bytes */
 #define RSYS_MEM_IPA 0x1000000ULL     /* the kernel's memory: tables, manifest, libos heap */
 #define RSYS_NS_IPA (1ULL << 39)      /* unprotected: the NS buffer shared with the host */
 
-/* REC_CREATE gprs of the System Realm REC. */
+/* REC_CREATE gprs of the System Realm REC (its containers come with PRH_CMD_ADD_CT). */
 #define RSYS_GPR_MEM_SIZE 0
 #define RSYS_GPR_NS_SIZE 1
-#define RSYS_GPR_POOL_IPA 2
-#define RSYS_GPR_POOL_N 3
-#define RSYS_GPR_CHAN_IPA 4 /* channel of container REC k at CHAN_IPA + k pages */
-#define RSYS_GPR_NRECS 5    /* container RECs */
-#define RSYS_GPR_POOL_MAX 6 /* granules the pool may grow to (PRH_GROW) */
+
+/*
+ * PRH_CMD_ADD_CT's description of a Container Realm in the NS buffer (the
+ * host's word: the System Realm checks every field).
+ */
+struct rsys_add_ct {
+	uint64_t chan_ipa; /* its REC k's channel at chan_ipa + k pages (System Realm IPA) */
+	uint64_t nrecs;    /* its RECs, 1..PAL_REALM_MAX_RECS */
+	uint64_t pool_ipa; /* its pool (Container Realm IPA), pool_n granules made, pool_max at most */
+	uint64_t pool_n, pool_max;
+	uint64_t mem_size; /* bytes of System Realm memory for it (kernel threads, tables, heap) */
+};
 
 /* ---- Container Realm IPA layout ---- */
 #define RCT_CONFIG_IPA 0x100000ULL    /* measured start configuration */
@@ -106,10 +118,14 @@ struct realm_sys_stats {
 	uint64_t rsi_calls, host_calls, copies_in, copies_out, bytes_in, bytes_out;
 	uint64_t maps, unmaps, protects, set_regs, str_bytes, pool_peak;
 	uint64_t forks, fork_pages, get_regs, kicks, kt_switches;
-	int start_error; /* libos_start's error, 0 */
-	char start_msg[256];
 };
 /* What the kernel did in the last run (the deployment's --stats). */
 void realm_sys_get_stats(struct realm_sys_stats *st);
+
+/*
+ * How container slot ct's start went: 0 or libos_start's error, its
+ * message in msg; after a refused PRH_CMD_ADD_CT, the reason.
+ */
+int realm_sys_start_result(unsigned ct, char *msg, size_t len);
 
 #endif /* DEPLOY_REALM_H */

@@ -19,16 +19,27 @@
 #include "libos/libos.h"
 #include "libos/pal_realm.h"
 
+/* Per machine slot (container): the process per console slot (-1: starting). */
 static struct {
 	pthread_mutex_t mu;
-	int xpid[DEPLOY_EXEC_SLOTS]; /* the process per console slot (-1: starting) */
+	int xpid[PAL_REALM_MAX_CTS][DEPLOY_EXEC_SLOTS];
 } X = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-void realm_exec_reset(void)
+void realm_exec_reset(unsigned slot)
 {
+	if (slot >= PAL_REALM_MAX_CTS)
+		return;
 	pthread_mutex_lock(&X.mu);
-	memset(X.xpid, 0, sizeof(X.xpid));
+	memset(X.xpid[slot], 0, sizeof(X.xpid[slot]));
 	pthread_mutex_unlock(&X.mu);
+}
+
+/* Container id's sessions, or NULL (-ESRCH). */
+static int *sessions(const char *id)
+{
+	int c = realm_ct_slot(id);
+
+	return c < 0 ? NULL : X.xpid[c];
 }
 
 int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen)
@@ -38,6 +49,10 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 	uint8_t *buf;
 	int slot, argc = 0, envc = 0;
 	int64_t r;
+	int *xpid = sessions(id);
+
+	if (xpid == NULL)
+		return -ESRCH;
 
 	for (; req->args[argc]; argc++)
 		len += strlen(req->args[argc]) + 1;
@@ -56,7 +71,7 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 	if (buf == NULL)
 		return -ENOMEM;
 	pthread_mutex_lock(&X.mu);
-	slot = deploy_exec_slot_take(X.xpid, errbuf, errlen);
+	slot = deploy_exec_slot_take(xpid, errbuf, errlen);
 	pthread_mutex_unlock(&X.mu);
 	if (slot < 0) {
 		free(buf);
@@ -76,18 +91,18 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 		memcpy(buf + off, req->args[i], strlen(req->args[i]) + 1);
 	for (int i = 0; i < envc; i++, off += strlen(req->env[i - 1]) + 1)
 		memcpy(buf + off, req->env[i], strlen(req->env[i]) + 1);
-	realm_set_xfds(h.console_base, req->fds);
+	realm_set_xfds(id, h.console_base, req->fds);
 	r = realm_outside(id, PRH_CMD_EXEC, len, buf, len);
 	free(buf);
 	pthread_mutex_lock(&X.mu);
 	if (r > 0 && r <= INT32_MAX) {
-		X.xpid[slot] = (int)r;
+		xpid[slot] = (int)r;
 	} else {
-		X.xpid[slot] = 0;
+		xpid[slot] = 0;
 	}
 	pthread_mutex_unlock(&X.mu);
 	if (r <= 0)
-		realm_set_xfds(h.console_base, NULL);
+		realm_set_xfds(id, h.console_base, NULL);
 	if (r == -ENOENT && !strchr(req->args[0], '/'))
 		snprintf(errbuf, errlen, "exec: \"%s\": executable file not found in $PATH",
 			 req->args[0]);
@@ -111,9 +126,12 @@ int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 {
 	int slot;
 	int64_t r;
+	int *xpid = sessions(id);
 
+	if (xpid == NULL)
+		return -ESRCH;
 	pthread_mutex_lock(&X.mu);
-	slot = deploy_exec_slot_find(X.xpid, pid);
+	slot = deploy_exec_slot_find(xpid, pid);
 	pthread_mutex_unlock(&X.mu);
 	if (slot < 0)
 		return -ESRCH;
@@ -127,9 +145,9 @@ int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status)
 	}
 	if (r == -ETIMEDOUT)
 		return -ETIMEDOUT;
-	realm_set_xfds((unsigned)DEPLOY_EXEC_CONSOLE(slot), NULL);
+	realm_set_xfds(id, (unsigned)DEPLOY_EXEC_CONSOLE(slot), NULL);
 	pthread_mutex_lock(&X.mu);
-	X.xpid[slot] = 0;
+	xpid[slot] = 0;
 	pthread_mutex_unlock(&X.mu);
 	if (r < 0)
 		return -ESRCH;

@@ -72,8 +72,11 @@ int realm_exec_kill(const char *id, int pid, int sig);
  */
 int realm_stats(const char *id, struct rb_live_stats *out);
 
-/* Forget every exec session (a new run starts: deploy/realm_exec.c). */
-void realm_exec_reset(void);
+/* Forget every exec session of container slot `slot` (a new container there: realm_exec.c). */
+void realm_exec_reset(unsigned slot);
+
+/* The machine slot of container id (deploy/realm_exec.c), or -ESRCH. */
+int realm_ct_slot(const char *id);
 
 /*
  * For deploy/realm_exec.c: ask the System Realm of running container id
@@ -99,8 +102,8 @@ int realm_attest(const char *id, const uint8_t challenge[64], uint8_t *out, size
 		 char *errbuf, size_t errlen);
 /* The NS buffer's size (the largest request). */
 size_t realm_ns_size(void);
-/* Console streams base..base+2 go to fds (NULL: closed, -1). */
-void realm_set_xfds(unsigned base, const int fds[3]);
+/* Container id's console streams base..base+2 go to fds (NULL: closed, -1). */
+void realm_set_xfds(const char *id, unsigned base, const int fds[3]);
 
 /* Whether the realm container `id` is running now (deploy_ps). */
 bool realm_running(const char *id);
@@ -140,6 +143,40 @@ struct realm_test_view {
 	uint64_t sys_rd, ct_rd, ct_rec0, ct_rtt, ct_data, sys_data;
 };
 int realm_test_view(struct realm_test_view *v);
+
+/*
+ * A machine serving several Container Realms at once (the machine daemon,
+ * docs/machine-daemon.md): realm_machine_open builds the System Realm
+ * (sys_mem bytes of kernel memory, a page multiple) and runs it on a
+ * thread of its own; realm_ct_start builds a container's Container Realm,
+ * binds it and has the System Realm take it (mem_size bytes of its memory
+ * for the container's kernel), returning its slot (0..PAL_REALM_MAX_CTS-1)
+ * or a negative errno with errbuf (-EAGAIN: every slot taken, -EEXIST: the
+ * id runs already, -EINVAL/-ENOMEM: the System Realm refused it);
+ * realm_ct_wait waits for the container's end (its status, the RMM's and
+ * its library OS's counters in res), has the
+ * System Realm free the slot and gives its realm back, so the slot can be
+ * reused; realm_machine_close (every container waited for, else -EBUSY)
+ * stops the System Realm and gives it back (cnt: its entries and host
+ * calls, teardown failures; may be NULL). realm_run refuses (-EBUSY)
+ * while a machine is open. fds: stdin, stdout, stderr.
+ */
+int realm_machine_open(uint64_t sys_mem, char *errbuf, size_t errlen);
+int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
+		   uint64_t mem_size, char *errbuf, size_t errlen);
+int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen);
+int realm_machine_close(struct realm_counts *cnt);
+
+/*
+ * For the attack tests only: a host that hands the open machine's System
+ * Realm description d for slot `slot` (free on the host side, no realm
+ * built for it; up to 255, beyond PAL_REALM_MAX_CTS a slot that does not
+ * exist) in a PRH_CMD_ADD_CT. The System Realm's result (if it
+ * took the slot after all, it is dropped again), or -EBUSY (no open
+ * machine, the slot is used).
+ */
+struct rsys_add_ct;
+int realm_test_add_ct(int slot, const struct rsys_add_ct *d);
 
 /* realm_run without the counts (REALMBOX_REALM_DEBUG=1 prints them). */
 int deploy_realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdin_fd,

@@ -3,8 +3,10 @@
  * guest (plat/emu/native_guest.h) that runs the library OS with the realm
  * PAL (libos/pal_realm.c). It reaches the RMM only through SMCs and its
  * memory only through stage 2: at boot it maps its own DATA (host-call
- * struct, register block, bounce buffer, kernel memory), the channel and
- * the NS buffer once with native_guest_map, like TLB fills.
+ * struct, register block, bounce buffer, kernel memory) and the NS buffer
+ * once with native_guest_map, like TLB fills; a container's channels when
+ * the host adds it (PRH_CMD_ADD_CT: its description checked, a region of
+ * the kernel memory carved for it, freed again at PRH_CMD_DROP_CT).
  *
  * Life: boot, then pal_realm_run: idle host calls; the host answers SERVE
  * with the channels whose container RECs forwarded a request. The first
@@ -26,29 +28,52 @@
 
 #include "deploy/deploy_common.h"
 #include "lib/hash.h"
-#include "plat/plat.h"
 #include "libos/libos.h"
 #include "libos/pal_realm.h"
 #include "plat/emu/native_guest.h"
+#include "plat/plat.h"
 
 #define PG 4096ULL
 
 static struct realm_sys_stats sys_stats;
 
-/* The kernel's memory: a bump allocator in front of the library OS heap. */
+/*
+ * The kernel's memory [base, base + size): each container slot has a
+ * region of it (its stage, meta, kernel-thread stacks, start configuration,
+ * manifest, and the rest its library OS heap), bump-allocated; a dropped
+ * container's region is free again.
+ */
 static struct {
 	uint8_t *base;
-	size_t size, used;
+	size_t size;
+	struct {
+		bool live;
+		size_t off, size, used;
+	} slot[PAL_REALM_MAX_CTS];
 } kmem;
 
-static void *bump(size_t n)
+/* How each container's start went (realm_sys_start_result). */
+static struct {
+	int error;
+	char msg[256];
+} ct_start[PAL_REALM_MAX_CTS];
+
+/* n bytes (64-aligned) of container slot c's region, or NULL. */
+static void *bump_in(unsigned c, size_t n)
 {
 	n = (n + 63) & ~(size_t)63;
-	if (kmem.used + n > kmem.size)
+	if (c >= PAL_REALM_MAX_CTS || !kmem.slot[c].live ||
+	    n > kmem.slot[c].size - kmem.slot[c].used)
 		return NULL;
-	void *p = kmem.base + kmem.used;
-	kmem.used += n;
+	void *p = kmem.base + kmem.slot[c].off + kmem.slot[c].used;
+	kmem.slot[c].used += n;
 	return p;
+}
+
+/* From the region of the container being served. */
+static void *bump(size_t n)
+{
+	return bump_in(pal_realm_current_ct(), n);
 }
 
 /* ---- what a realm has architecturally: SMC, the counter, RNDR ---- */
@@ -106,12 +131,17 @@ static void k_rndr(void *guest, void *buf, size_t len)
 
 #define KT_STACK (256u << 10)
 
+#define KT_N (PAL_REALM_MAX_CTS * PAL_REALM_MAX_RECS + 1)
+
 static struct {
-	ucontext_t ctx[PAL_REALM_MAX_RECS + 1];
-	uint8_t *stack[PAL_REALM_MAX_RECS + 1];
-	size_t size[PAL_REALM_MAX_RECS + 1];
-	void (*entry[PAL_REALM_MAX_RECS + 1])(void);
+	ucontext_t ctx[KT_N];
+	uint8_t *stack[KT_N];
+	size_t size[KT_N];
+	void (*entry[KT_N])(void);
 } kt;
+
+/* Each live slot's channel window [base, top) (System Realm IPAs). */
+static uint64_t kt_chan_base[PAL_REALM_MAX_CTS], kt_chan_top[PAL_REALM_MAX_CTS];
 
 static void kt_trampoline(unsigned id)
 {
@@ -122,7 +152,7 @@ static void kt_trampoline(unsigned id)
 static void k_kt_start(void *guest, unsigned id, void (*entry)(void))
 {
 	(void)guest;
-	if (id == 0 || id > PAL_REALM_MAX_RECS || !kt.stack[id])
+	if (id == 0 || id >= KT_N || !kt.stack[id])
 		return;
 	getcontext(&kt.ctx[id]);
 	kt.ctx[id].uc_stack.ss_sp = kt.stack[id];
@@ -134,6 +164,8 @@ static void k_kt_start(void *guest, unsigned id, void (*entry)(void))
 
 static void k_kt_switch(void *guest, unsigned from, unsigned to)
 {
+	if (from >= KT_N || to >= KT_N)
+		return;
 	native_guest_fiber_switch(guest, &kt.ctx[from], &kt.ctx[to], kt.stack[to], kt.size[to]);
 }
 
@@ -157,9 +189,9 @@ static const char *take_str(const uint8_t **p, const uint8_t *end)
 }
 
 static struct {
+	struct native_guest *g;
 	size_t ns_size;
 	uint8_t *ns;
-	uint64_t config_size;
 } K;
 
 static int fetch_manifest(uint8_t **out, size_t *outlen)
@@ -249,13 +281,14 @@ static int parse_manifest(const uint8_t *buf, size_t len, struct libos_mf_entry 
 static int start_libos(const struct pal_ops *ops)
 {
 	struct rb_start_hdr h;
-	char *msg = sys_stats.start_msg;
-	size_t msgl = sizeof(sys_stats.start_msg);
+	unsigned c = pal_realm_current_ct();
+	char *msg = ct_start[c].msg;
+	size_t msgl = sizeof(ct_start[c].msg);
+	uint64_t config_size = pal_realm_config_size();
 
-	K.config_size = pal_realm_config_size();
-	if (K.config_size < sizeof(h) || pal_realm_read_config(0, &h, sizeof(h)) != 0 ||
+	if (config_size < sizeof(h) || pal_realm_read_config(0, &h, sizeof(h)) != 0 ||
 	    memcmp(h.magic, RB_START_MAGIC, 16) != 0 || h.size < sizeof(h) ||
-	    h.size > K.config_size) {
+	    h.size > config_size) {
 		snprintf(msg, msgl, "bad start configuration");
 		return -EINVAL;
 	}
@@ -362,7 +395,9 @@ static int start_libos(const struct pal_ops *ops)
 		.mem_limit_pages = res.mem_limit_pages,
 		.pids_limit = res.pids_limit,
 	};
-	size_t heap = (kmem.size - kmem.used) & ~(size_t)(PG - 1);
+	/* the rest of the container's region, page-aligned */
+	kmem.slot[c].used = (kmem.slot[c].used + PG - 1) & ~(size_t)(PG - 1);
+	size_t heap = (kmem.slot[c].size - kmem.slot[c].used) & ~(size_t)(PG - 1);
 	uint8_t *hp = bump(heap);
 	if (!hp || heap < (8u << 20)) {
 		snprintf(msg, msgl, "System Realm memory too small for the library OS");
@@ -381,8 +416,113 @@ static int do_start(void *arg)
 {
 	int r = start_libos(arg);
 
-	sys_stats.start_error = r;
+	ct_start[pal_realm_current_ct()].error = r;
 	return r;
+}
+
+/* Refuse an add: the reason for the host's log (realm_sys_start_result), the error. */
+static int add_refused(unsigned c, int err, const char *why)
+{
+	snprintf(ct_start[c].msg, sizeof(ct_start[c].msg), "container slot %u refused: %s", c, why);
+	ct_start[c].error = err;
+	return err;
+}
+
+/*
+ * PRH_CMD_ADD_CT (pal_realm_hooks.add_ct): the host's description of slot
+ * c's Container Realm, copied out of the NS buffer and checked field by
+ * field; then its channels mapped and its region carved.
+ */
+static int add_ct(void *arg, unsigned c, uint64_t len, struct pal_realm_env *env)
+{
+	struct rsys_add_ct d;
+	size_t meta, need, best = SIZE_MAX, at = 0;
+
+	(void)arg;
+	memset(&ct_start[c], 0, sizeof(ct_start[c]));
+	if (len != sizeof(d) || len > K.ns_size)
+		return add_refused(c, -EINVAL, "bad description length");
+	memcpy(&d, K.ns, sizeof(d)); /* once: the host may change the buffer meanwhile */
+	if (d.nrecs == 0 || d.nrecs > PAL_REALM_MAX_RECS)
+		return add_refused(c, -EINVAL, "REC count out of range");
+	if ((d.chan_ipa & (PG - 1)) || d.chan_ipa < RSYS_CHAN_IPA ||
+	    d.chan_ipa >= RSYS_BOUNCE_IPA || d.nrecs * PG > RSYS_BOUNCE_IPA - d.chan_ipa)
+		return add_refused(c, -EINVAL, "channel IPAs outside the channel window");
+	for (unsigned o = 0; o < PAL_REALM_MAX_CTS; o++) {
+		if (o == c || !kmem.slot[o].live)
+			continue;
+		if (d.chan_ipa < kt_chan_top[o] && kt_chan_base[o] < d.chan_ipa + d.nrecs * PG)
+			return add_refused(c, -EINVAL, "channel IPAs overlap another container's");
+	}
+	if ((d.pool_ipa & (PG - 1)) || d.pool_ipa >= (1ULL << 39) || d.pool_n == 0 ||
+	    d.pool_max < d.pool_n || d.pool_max >= (1ULL << 31) ||
+	    d.pool_max * PG > (1ULL << 39) - d.pool_ipa)
+		return add_refused(c, -EINVAL, "pool out of range");
+	meta = pal_realm_meta_size((size_t)d.pool_max);
+	/* stage, meta, stacks and at least 8 MiB of library OS heap */
+	need = 256 * PG + ((meta + PG - 1) & ~(size_t)(PG - 1)) + d.nrecs * KT_STACK + (8u << 20);
+	if ((d.mem_size & (PG - 1)) || d.mem_size < need || d.mem_size > kmem.size)
+		return add_refused(c, -EINVAL,
+				   "memory size too small, too large or not page-aligned");
+	/* the smallest free gap of System Realm memory it fits in */
+	for (unsigned o = 0; o <= PAL_REALM_MAX_CTS; o++) {
+		size_t lo = o == PAL_REALM_MAX_CTS ? 0 : kmem.slot[o].off + kmem.slot[o].size,
+		       hi = kmem.size;
+
+		if (o < PAL_REALM_MAX_CTS && !kmem.slot[o].live)
+			continue;
+		for (unsigned q = 0; q < PAL_REALM_MAX_CTS; q++)
+			if (kmem.slot[q].live && kmem.slot[q].off >= lo && kmem.slot[q].off < hi)
+				hi = kmem.slot[q].off;
+		if (hi - lo >= d.mem_size && hi - lo < best) {
+			best = hi - lo;
+			at = lo;
+		}
+	}
+	if (best == SIZE_MAX)
+		return add_refused(c, -ENOMEM, "no room left in System Realm memory");
+	env->nrecs = (unsigned)d.nrecs;
+	for (unsigned k = 0; k < env->nrecs; k++) {
+		env->chan_ipa[k] = d.chan_ipa + k * PG;
+		env->chan[k] = native_guest_map(K.g, env->chan_ipa[k], PG, false);
+		if (!env->chan[k])
+			return add_refused(c, -EINVAL, "a channel is not there");
+	}
+	kmem.slot[c].live = true;
+	kmem.slot[c].off = at;
+	kmem.slot[c].size = (size_t)d.mem_size;
+	kmem.slot[c].used = 0;
+	kt_chan_base[c] = d.chan_ipa;
+	kt_chan_top[c] = d.chan_ipa + d.nrecs * PG;
+	env->pool_ipa = d.pool_ipa;
+	env->pool_n = (size_t)d.pool_n;
+	env->pool_max = (size_t)d.pool_max;
+	/* page-aligned staging pages (IPA = RSYS_MEM_IPA + offset), then meta, then stacks */
+	env->stage_n = 256;
+	env->stage = bump_in(c, env->stage_n * PG);
+	env->stage_ipa = RSYS_MEM_IPA + (uint64_t)(env->stage - kmem.base);
+	env->meta_size = meta;
+	env->meta = bump_in(c, meta);
+	for (unsigned k = 0; k < env->nrecs; k++) {
+		unsigned id = c * PAL_REALM_MAX_RECS + k + 1;
+
+		kt.stack[id] = bump_in(c, KT_STACK);
+		kt.size[id] = KT_STACK;
+	}
+	return 0; /* `need` guaranteed room for all of it */
+}
+
+/* pal_realm_hooks.drop_ct: slot c's region and stacks are free again. */
+static void drop_ct(void *arg, unsigned c)
+{
+	(void)arg;
+	if (c >= PAL_REALM_MAX_CTS)
+		return;
+	kmem.slot[c].live = false;
+	for (unsigned k = 0; k < PAL_REALM_MAX_RECS; k++) {
+		kt.stack[c * PAL_REALM_MAX_RECS + k + 1] = NULL;
+		kt.size[c * PAL_REALM_MAX_RECS + k + 1] = 0;
+	}
 }
 
 static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
@@ -392,7 +532,9 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	uint64_t mem_size = gprs[RSYS_GPR_MEM_SIZE];
 
 	memset(&sys_stats, 0, sizeof(sys_stats));
+	memset(ct_start, 0, sizeof(ct_start));
 	memset(&env, 0, sizeof(env));
+	K.g = g;
 	K.ns_size = gprs[RSYS_GPR_NS_SIZE];
 	env.guest = g;
 	env.smc = k_smc;
@@ -401,13 +543,7 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	env.relax = k_relax;
 	env.kt_start = k_kt_start;
 	env.kt_switch = k_kt_switch;
-	env.nrecs = (unsigned)gprs[RSYS_GPR_NRECS];
-	bool chans_ok = env.nrecs >= 1 && env.nrecs <= PAL_REALM_MAX_RECS;
-	for (unsigned k = 0; chans_ok && k < env.nrecs; k++) {
-		env.chan_ipa[k] = gprs[RSYS_GPR_CHAN_IPA] + k * PG;
-		env.chan[k] = native_guest_map(g, env.chan_ipa[k], PG, false);
-		chans_ok = env.chan[k] != NULL;
-	}
+	env.nrecs = 0; /* containers come with PRH_CMD_ADD_CT */
 	env.hc_ipa = RSYS_HC_IPA;
 	env.hc = native_guest_map(g, RSYS_HC_IPA, PG, true);
 	env.regs_ipa = RSYS_REGS_IPA;
@@ -417,38 +553,26 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 	env.ns_ipa = RSYS_NS_IPA;
 	env.ns = native_guest_map(g, RSYS_NS_IPA, K.ns_size, true);
 	env.ns_size = K.ns_size;
-	env.pool_ipa = gprs[RSYS_GPR_POOL_IPA];
-	env.pool_n = gprs[RSYS_GPR_POOL_N];
-	env.pool_max = gprs[RSYS_GPR_POOL_MAX];
 	env.hwcap = plat_a64_hwcap();
 	env.hwcap2 = plat_a64_hwcap2();
 	K.ns = env.ns;
+	memset(&kmem, 0, sizeof(kmem));
 	kmem.base = native_guest_map(g, RSYS_MEM_IPA, mem_size, true);
 	kmem.size = kmem.base ? mem_size : 0;
-	kmem.used = 0;
-	/* page-aligned staging pages for the init process (IPA = RSYS_MEM_IPA + offset) */
-	kmem.used = (kmem.used + PG - 1) & ~(size_t)(PG - 1);
-	env.stage_n = 256;
-	env.stage = bump(env.stage_n * PG);
-	env.stage_ipa = env.stage ? RSYS_MEM_IPA + (uint64_t)(env.stage - kmem.base) : 0;
-	env.meta_size = pal_realm_meta_size(env.pool_max);
-	env.meta = bump(env.meta_size);
-	bool kts_ok = true;
 	memset(&kt, 0, sizeof(kt));
+	memset(kt_chan_base, 0, sizeof(kt_chan_base));
+	memset(kt_chan_top, 0, sizeof(kt_chan_top));
 	native_guest_stack(g, (void **)&kt.stack[0], &kt.size[0]);
-	for (unsigned k = 1; chans_ok && k <= env.nrecs; k++) {
-		kt.stack[k] = bump(KT_STACK);
-		kt.size[k] = KT_STACK;
-		kts_ok = kts_ok && kt.stack[k];
-	}
-	bool ok = chans_ok && kts_ok && env.stage && env.hc && env.regs && env.bounce && env.ns && env.meta &&
+	bool ok = kmem.base && env.hc && env.regs && env.bounce && env.ns &&
 		  pal_realm_init(&env, &ops) == 0;
 	if (!ok) {
-		snprintf(sys_stats.start_msg, sizeof(sys_stats.start_msg),
-			 "System Realm kernel: cannot map its memory");
-		sys_stats.start_error = -ENOMEM;
 		/* Without our own memory there is nothing to serve: say so at every request. */
 		struct rsi_host_call hc;
+		for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
+			snprintf(ct_start[c].msg, sizeof(ct_start[c].msg),
+				 "System Realm kernel: cannot map its memory");
+			ct_start[c].error = -ENOMEM;
+		}
 		for (;;) {
 			memset(&hc, 0, sizeof(hc));
 			hc.imm = PRH_IDLE;
@@ -457,7 +581,8 @@ static void sys_kernel(struct native_guest *g, const uint64_t gprs[8])
 			native_guest_smc(g, &r);
 		}
 	}
-	pal_realm_run(do_start, &ops);
+	struct pal_realm_hooks hooks = {do_start, add_ct, drop_ct, &ops};
+	pal_realm_run(&hooks);
 	struct pal_realm_stats ps;
 	pal_realm_get_stats(&ps);
 	sys_stats.rsi_calls = ps.rsi_calls;
@@ -497,4 +622,13 @@ int realm_sys_register(void)
 void realm_sys_get_stats(struct realm_sys_stats *st)
 {
 	*st = sys_stats;
+}
+
+int realm_sys_start_result(unsigned ct, char *msg, size_t len)
+{
+	if (ct >= PAL_REALM_MAX_CTS)
+		return -EINVAL;
+	if (msg && len)
+		snprintf(msg, len, "%s", ct_start[ct].msg);
+	return ct_start[ct].error;
 }

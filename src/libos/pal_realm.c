@@ -21,8 +21,9 @@ uint64_t prm_smc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a
 {
 	uint64_t x[11] = {fid, a1, a2, a3, a4, a5};
 
-	R.st.rsi_calls++;
-	R.e.smc(R.e.guest, x);
+	if (prm_cur)
+		R.st.rsi_calls++;
+	RS.e.smc(RS.e.guest, x);
 	if (x1)
 		*x1 = x[1];
 	return x[0];

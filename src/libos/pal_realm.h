@@ -147,6 +147,23 @@ enum pal_realm_net_op {
  */
 #define PRH_CMD_ATTEST 11
 #define PRH_CMD_STATS 10   /* struct pal_realm_live into the NS buffer; PRH_RESULT its size, -ESRCH */
+/*
+ * g3 a container slot, g1 the length of the deployment's description of
+ * its Container Realm in the NS buffer (channels, RECs, pool, memory; the
+ * System Realm checks every field): the System Realm serves it from now
+ * on. PRH_RESULT 0, or -EINVAL (a bad description), -EBUSY (the slot is
+ * taken), -ENOMEM (no room in System Realm memory). The PRH_RESULT names
+ * the slot (none if g3 is not a slot).
+ */
+#define PRH_CMD_ADD_CT 12
+/*
+ * g3 a container slot whose container has ended (or never started): its
+ * library OS instance is finished and its memory and slot are free for
+ * another. PRH_RESULT the size of a struct pal_realm_live in the NS buffer
+ * (its counters at its end; mem_pages and pids 0), 0 if it never had a
+ * library OS, -EBUSY (it still runs), -ESRCH (no such slot).
+ */
+#define PRH_CMD_DROP_CT 13
 
 /* The container's counters the System Realm reports for the runtime's stats (PRH_CMD_STATS). */
 struct pal_realm_live {
@@ -165,8 +182,8 @@ struct pal_realm_env {
 	/* YIELD: a spin-wait hint (the host may run another thread meanwhile). */
 	void (*relax)(void *guest);
 	/*
-	 * Kernel threads: contexts 1..nrecs on stacks of their own, 0 the boot
-	 * context. kt_start(id, entry): the next switch to id runs entry() from
+	 * Kernel threads: context c * PAL_REALM_MAX_RECS + k + 1 for REC k of
+	 * container c, on stacks of their own, 0 the boot context. kt_start(id, entry): the next switch to id runs entry() from
 	 * the top of its stack (entry never returns). kt_switch(from, to): save
 	 * the running context as `from` and resume `to`.
 	 */
@@ -199,7 +216,11 @@ struct pal_realm_env {
 /* Bytes of env.meta that pal_realm_init needs for a pool of up to pool_max granules. */
 size_t pal_realm_meta_size(size_t pool_max);
 
-/* Set up the PAL; *ops gets the table for libos_init. 0 or -EINVAL. */
+/*
+ * Set up the PAL; *ops gets the table for libos_init. With env->nrecs != 0
+ * the env's channels, pool, stage and meta are container 0's; with 0 no
+ * container is served until PRH_CMD_ADD_CT. 0 or -EINVAL.
+ */
 int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops);
 
 /*
@@ -214,14 +235,36 @@ int pal_realm_read_config(uint64_t off, void *buf, size_t len);
 /* START's configuration size as the RMM announced it in REC 0's channel. */
 uint64_t pal_realm_config_size(void);
 
+/* What the deployment does for the kernel's main loop (pal_realm_run). */
+struct pal_realm_hooks {
+	/*
+	 * START of the current container's REC 0 (pal_realm_current_ct):
+	 * reads the configuration and runs libos_init and libos_start: 0, or
+	 * an error after which the container exits with 127 (126 for
+	 * EACCES/ENOEXEC).
+	 */
+	int (*start)(void *arg);
+	/*
+	 * PRH_CMD_ADD_CT for slot ct (free): check the host's description
+	 * (len bytes in the NS buffer), map its channels and carve its stage,
+	 * meta and kernel-thread stacks into *env (the System Realm's fields
+	 * are already there). 0 or a negative errno (nothing kept).
+	 */
+	int (*add_ct)(void *arg, unsigned ct, uint64_t len, struct pal_realm_env *env);
+	/* Slot ct is free again (its container dropped, or its add failed after add_ct). */
+	void (*drop_ct)(void *arg, unsigned ct);
+	void *arg;
+};
+
 /*
  * The kernel's main loop until the host answers SHUTDOWN: idle host calls,
  * TAKE of every channel the host names, each request served on its REC's
- * kernel thread. The START request of REC 0 calls start(arg), which reads
- * the configuration and runs libos_init and libos_start: 0, or an error
- * after which the container exits with 127 (126 for EACCES/ENOEXEC).
+ * kernel thread; containers come and go with PRH_CMD_ADD_CT / _DROP_CT.
  */
-void pal_realm_run(int (*start)(void *arg), void *arg);
+void pal_realm_run(const struct pal_realm_hooks *hooks);
+
+/* The slot of the container whose kernel thread runs (or that was last served). */
+unsigned pal_realm_current_ct(void);
 
 /*
  * Whether the measured configuration lets the runtime start processes

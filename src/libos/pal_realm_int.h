@@ -138,11 +138,11 @@ struct pal_realm_sys {
 	unsigned krun, kcur; /* the scheduler's running/current thread (global index) */
 	uint64_t poll_ns; /* exitless: how long to poll the channels before idling (host's word) */
 	uint64_t kt_switches;
-	int (*start)(void *arg); /* START of a container's REC 0 */
-	void *start_arg;
+	struct pal_realm_hooks hooks; /* the deployment's: START, adding and dropping a container */
 };
 
 extern struct pal_realm_sys RS;
+/* The current container (NULL while the System Realm serves none: R must not be used then). */
 extern struct pal_realm_state *prm_cur;
 #define R (*prm_cur)
 

@@ -14,6 +14,7 @@
 #include "libos/pal_realm_int.h"
 
 #include "arch/esr.h"
+#include "arch/rmi.h"
 #include "lib/errno.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -33,18 +34,30 @@
 
 /* ---- host calls ---------------------------------------------------------------- */
 
+static uint64_t host_call_for(unsigned imm, unsigned ct1, const uint64_t *args, unsigned n,
+			      uint64_t *out);
+
 uint64_t pal_realm_host_call(unsigned imm, const uint64_t *args, unsigned n, uint64_t *out)
 {
+	bool sys = imm == PRH_IDLE || imm == PRH_SLEEP || !prm_cur;
+
+	/* every call but the System Realm's own names the container it is for */
+	return host_call_for(imm, sys ? 0u : R.ct + 1, args, n, out);
+}
+
+/* A host call naming container ct1 - 1 (0: none). */
+static uint64_t host_call_for(unsigned imm, unsigned ct1, const uint64_t *args, unsigned n,
+			      uint64_t *out)
+{
 	struct rsi_host_call *hc = RS.e.hc;
-	bool sys = imm == PRH_IDLE || imm == PRH_SLEEP;
 
 	memset(hc, 0, sizeof(*hc));
-	/* every call but the System Realm's own names the container it is for */
-	hc->imm = PRH_IMM(imm & 0xFFu, sys ? 0u : R.ct + 1);
+	hc->imm = PRH_IMM(imm & 0xFFu, ct1);
 	for (unsigned i = 0; i < n && i < RSI_HOST_CALL_NR_GPRS; i++)
 		hc->gprs[i] = args[i];
-	R.st.host_calls++;
-	prm_smc(SMC_RSI_HOST_CALL, R.e.hc_ipa, 0, 0, 0, 0, NULL);
+	if (prm_cur)
+		R.st.host_calls++;
+	prm_smc(SMC_RSI_HOST_CALL, RS.e.hc_ipa, 0, 0, 0, 0, NULL);
 	if (out)
 		memcpy(out, (const void *)hc->gprs, sizeof(hc->gprs));
 	return hc->gprs[0];
@@ -77,7 +90,7 @@ uint64_t pal_realm_config_size(void)
 
 static uint64_t now_ns(void)
 {
-	return R.e.counter_ns(R.e.guest, PAL_CLOCK_MONOTONIC);
+	return RS.e.counter_ns(RS.e.guest, PAL_CLOCK_MONOTONIC);
 }
 
 /* ---- kernel threads ------------------------------------------------------------ */
@@ -126,7 +139,8 @@ void prm_select(struct pal_realm_state *ct)
 static void kt_on_run(unsigned gk)
 {
 	if (gk == REC_NONE) {
-		R.running = REC_NONE; /* the container whose thread gave the vCPU up */
+		if (prm_cur)
+			R.running = REC_NONE; /* the container whose thread gave the vCPU up */
 		return;
 	}
 	prm_select(RS.cts[gk / PAL_REALM_MAX_RECS]);
@@ -252,11 +266,11 @@ static int64_t spawn_from_outside(uint64_t len)
 		return -EINVAL;
 	for (k = 1; k < R.e.nrecs; k++)
 		if (R.recs[k].use == REC_FREE && R.recs[k].kt.state == KTHREAD_IDLE &&
-		    !R.recs[k].forking &&
-		    !R.recs[k].exec_start)
+		    !R.recs[k].forking && !R.recs[k].exec_start)
 			break;
 	if (k >= R.e.nrecs)
-		return -EAGAIN; /* every REC has run a process: a fresh one needs a REC never started */
+		return -EAGAIN; /* every REC has run a process: a fresh one needs a REC never
+				   started */
 	struct libos_spawn_req sr = {
 		.args = args,
 		.env = env,
@@ -291,8 +305,8 @@ static int64_t report_stats(void)
 
 	if (!R.started || R.ended || sizeof(lv) > R.e.ns_size || libos_stats_now(&st) != 0)
 		return -ESRCH;
-	lv = (struct pal_realm_live){st.mem_pages, st.pids_current, st.syscalls, st.enosys,
-				     st.oom_kills, st.pids_refused};
+	lv = (struct pal_realm_live){st.mem_pages, st.pids_current, st.syscalls,
+				     st.enosys,	   st.oom_kills,    st.pids_refused};
 	memcpy(R.e.ns, &lv, sizeof(lv));
 	return (int64_t)sizeof(lv);
 }
@@ -367,12 +381,115 @@ static bool poll_channels(uint64_t next)
 	return false;
 }
 
-void pal_realm_run(int (*start)(void *arg), void *arg)
+static int ct_add(const struct pal_realm_env *env, unsigned c);
+
+/* PRH_CMD_ADD_CT: container slot c, described by the host in len bytes of the NS buffer. */
+static int add_container(unsigned c, uint64_t len)
+{
+	struct pal_realm_env env;
+	int r;
+
+	if (c >= PAL_REALM_MAX_CTS)
+		return -EINVAL;
+	if (RS.cts[c])
+		return -EBUSY;
+	if (!RS.hooks.add_ct)
+		return -EOPNOTSUPP;
+	env = RS.e; /* the System Realm's buffers; the hook adds the container's own */
+	env.nrecs = 0;
+	env.meta = NULL;
+	env.stage = NULL;
+	r = RS.hooks.add_ct(RS.hooks.arg, c, len, &env);
+	if (r)
+		return r;
+	r = ct_add(&env, c);
+	if (r && RS.hooks.drop_ct)
+		RS.hooks.drop_ct(RS.hooks.arg, c);
+	return r;
+}
+
+/*
+ * A channel page the host destroyed (RIPAS DESTROYED) becomes RAM again,
+ * so a later container's channel can be made there: RSI_IPA_STATE_SET,
+ * which the host may refuse. A page still holding a channel stays as it is.
+ */
+static int reclaim_page(uint64_t ipa)
+{
+	uint64_t base = ipa, top = ipa + PG;
+
+	while (base < top) {
+		uint64_t x[11] = {SMC_RSI_IPA_STATE_SET, base, top, RIPAS_RAM,
+				  RSI_CHANGE_DESTROYED};
+
+		RS.e.smc(RS.e.guest, x);
+		if (x[0] != RSI_SUCCESS || x[2] != RSI_ACCEPT || x[1] <= base || x[1] > top)
+			return -EIO;
+		base = x[1];
+	}
+	return 0;
+}
+
+/*
+ * PRH_CMD_DROP_CT: slot c's container has ended (or never started): its
+ * library OS instance is finished and the slot freed. Its kernel threads,
+ * if any is still blocked, are never run again (kt_at finds no container).
+ * Then the pages of its channels (the host destroys them first) are RAM
+ * again for the slot's next container. 0, or the size of its library OS's
+ * counters at its end (struct pal_realm_live) in the NS buffer.
+ */
+static int drop_container(unsigned c)
+{
+	struct pal_realm_state *s = c < PAL_REALM_MAX_CTS ? RS.cts[c] : NULL;
+	uint64_t chans[PAL_REALM_MAX_RECS];
+	struct pal_realm_live lv;
+	bool have = false;
+	unsigned n;
+
+	if (!s)
+		return -ESRCH;
+	if (s->started && !s->ended)
+		return -EBUSY; /* a running container is not the host's to drop */
+	n = s->e.nrecs;
+	memcpy(chans, s->e.chan_ipa, sizeof(chans));
+	if (s->kernel) {
+		struct libos_stats st;
+
+		libos_select(s->kernel);
+		libos_fini();
+		libos_get_stats(&st); /* the finished instance's */
+		lv = (struct pal_realm_live){
+			0, 0, st.syscalls, st.enosys, st.oom_kills, st.pids_refused};
+		have = sizeof(lv) <= RS.e.ns_size;
+	}
+	RS.cts[c] = NULL;
+	if (prm_cur == s)
+		prm_cur = NULL;
+	for (unsigned o = 0; o < PAL_REALM_MAX_CTS && !prm_cur; o++)
+		if (RS.cts[o])
+			prm_select(RS.cts[o]);
+	if (RS.hooks.drop_ct)
+		RS.hooks.drop_ct(RS.hooks.arg, c);
+	for (unsigned k = 0; k < n; k++)
+		if (reclaim_page(chans[k]))
+			lib_log(LOG_WARN, "pal_realm", "slot %u: channel page %u not RAM again", c,
+				k);
+	if (!have)
+		return 0;
+	/* its counters at its end, last in the NS buffer (a log above may have used it) */
+	memcpy(RS.e.ns, &lv, sizeof(lv));
+	return (int)sizeof(lv);
+}
+
+unsigned pal_realm_current_ct(void)
+{
+	return prm_cur ? R.ct : 0;
+}
+
+void pal_realm_run(const struct pal_realm_hooks *hooks)
 {
 	uint64_t out[RSI_HOST_CALL_NR_GPRS];
 
-	RS.start = start;
-	RS.start_arg = arg;
+	RS.hooks = *hooks;
 	for (;;) {
 		kthread_run_ready(&RS.ks);
 		for (unsigned c = 0; c < PAL_REALM_MAX_CTS; c++) {
@@ -412,6 +529,21 @@ void pal_realm_run(int (*start)(void *arg), void *arg)
 			break;
 		if (out[0] == PRH_CMD_TICK)
 			continue;
+		if (out[0] == PRH_CMD_ADD_CT || out[0] == PRH_CMD_DROP_CT) {
+			/* the result names the slot, if the host named one */
+			unsigned c =
+				out[3] < PAL_REALM_MAX_CTS ? (unsigned)out[3] : PAL_REALM_MAX_CTS;
+			int r = out[0] == PRH_CMD_ADD_CT ? add_container(c, out[1])
+							 : drop_container(c);
+			uint64_t res[1] = {(uint64_t)(int64_t)r};
+
+			if (r < 0)
+				lib_log(LOG_WARN, "pal_realm",
+					"host command %llu for slot %llu: %d",
+					(unsigned long long)out[0], (unsigned long long)out[3], r);
+			host_call_for(PRH_RESULT, c < PAL_REALM_MAX_CTS ? c + 1 : 0, res, 1, NULL);
+			continue;
+		}
 		/* every other command is for one container: the host names it */
 		if (out[3] >= PAL_REALM_MAX_CTS || !RS.cts[out[3]]) {
 			lib_log(LOG_WARN, "pal_realm",
@@ -785,7 +917,7 @@ static void serve(unsigned k)
 			return;
 		}
 		R.started = true;
-		int err = RS.start(RS.start_arg);
+		int err = RS.hooks.start ? RS.hooks.start(RS.hooks.arg) : -ENOSYS;
 
 		/* its library OS instance (libos_init selected it) */
 		R.kernel = libos_current();
@@ -1257,7 +1389,10 @@ void pal_realm_allow_attest(bool allow)
 
 void pal_realm_get_stats(struct pal_realm_stats *st)
 {
-	*st = R.st;
+	if (prm_cur)
+		*st = R.st;
+	else
+		memset(st, 0, sizeof(*st));
 	st->kt_switches = RS.kt_switches;
 }
 
@@ -1274,9 +1409,15 @@ static int ct_add(const struct pal_realm_env *env, unsigned c)
 	    env->pool_max < env->pool_n || !env->stage || !env->stage_n || env->pool_max >= NIL ||
 	    env->nrecs == 0 || env->nrecs > PAL_REALM_MAX_RECS)
 		return -EINVAL;
-	for (unsigned k = 0; k < env->nrecs; k++)
+	for (unsigned k = 0; k < env->nrecs; k++) {
 		if (!env->chan[k])
 			return -EINVAL;
+		/* no channel of another container's (the host must not make them share one) */
+		for (unsigned o = 0; o < PAL_REALM_MAX_CTS; o++)
+			for (unsigned j = 0; RS.cts[o] && j < RS.cts[o]->e.nrecs; j++)
+				if (RS.cts[o]->e.chan_ipa[j] == env->chan_ipa[k])
+					return -EINVAL;
+	}
 	memset(s, 0, sizeof(*s));
 	s->e = *env;
 	s->e.meta = (uint8_t *)(m + head);
@@ -1312,13 +1453,14 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 		.at = kt_at,
 		.on_run = kt_on_run,
 	};
-	/* the first Container Realm: the env's channels, pool, stage and meta */
-	int r = ct_add(env, 0);
+	prm_cur = NULL;
+	/* the first Container Realm: the env's channels, pool, stage and meta, if it has one */
+	int r = env->nrecs ? ct_add(env, 0) : 0;
 	if (r)
 		return r;
 
 	memset(ops, 0, sizeof(*ops));
-	ops->ctx = &R;
+	ops->ctx = prm_cur; /* unused: every call works on the current container */
 	ops->hwcap = env->hwcap;
 	ops->hwcap2 = env->hwcap2;
 	ops->vfork_copies_as = true;
@@ -1351,6 +1493,6 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	prm_net_ops(ops);
 	/* the host wakes sleepers (PRH_CMD_NET); look anyway every 100 ms: it may not */
 	ops->net_recheck_ns = 100000000ULL;
-	ops->net_max_send = R.e.ns_size > PRN_DATA_OFF ? R.e.ns_size - PRN_DATA_OFF : 1;
+	ops->net_max_send = env->ns_size > PRN_DATA_OFF ? env->ns_size - PRN_DATA_OFF : 1;
 	return 0;
 }

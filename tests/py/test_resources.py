@@ -260,11 +260,17 @@ class Stats(unittest.TestCase):
                     if b"ready" in f.read():
                         break
                 time.sleep(0.05)
-            rc, o, err = e.rb("stats", cid)
-            self.assertEqual(rc, 0, err)
-            ev = json.loads(o)
+            # "ready" comes before the shell forks its first sleep: ask until it has
+            deadline = time.time() + 10
+            while True:
+                rc, o, err = e.rb("stats", cid)
+                self.assertEqual(rc, 0, err)
+                ev = json.loads(o)
+                d = ev["data"]
+                if d["pids"]["current"] == 2 or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             self.assertEqual((ev["type"], ev["id"]), ("stats", cid))
-            d = ev["data"]
             usage = d["memory"]["usage"]
             self.assertEqual(usage["limit"], 64 << 20)
             self.assertTrue(64 << 10 < usage["usage"] < 16 << 20, usage)

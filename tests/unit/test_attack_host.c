@@ -50,6 +50,8 @@
 
 #include <cmocka.h>
 
+#include "common/guest_rootfs.h"
+
 #include "deploy/deploy.h"
 #include "deploy/realm_host.h"
 #include "deploy/shim.h"
@@ -80,26 +82,7 @@ static char *env[] = {"PATH=/bin", NULL};
 
 static int setup(void **state)
 {
-	char self[512];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
-		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0; /* BUILD/tests */
-	snprintf(rootfs, sizeof(rootfs), "%s/../bundles/busybox/rootfs/bin/busybox", self);
-	if (access(rootfs, X_OK) != 0) {
-		/* the example bundle, as the Python suites make it (scripts/make-bundle.sh) */
-		char cmd[1400];
-
-		snprintf(cmd, sizeof(cmd),
-			 "cd '%s/../..' && scripts/make-bundle.sh '%s/../bundles' busybox >/dev/null",
-			 self, self);
-		if (system(cmd) != 0)
-			print_message("cannot make the busybox bundle: %s\n", cmd);
-	}
-	have_rootfs = access(rootfs, X_OK) == 0;
-	snprintf(rootfs, sizeof(rootfs), "%s/../bundles/busybox/rootfs", self);
+	have_rootfs = guest_busybox_rootfs(rootfs, sizeof(rootfs));
 	snprintf(secret, sizeof(secret), "%s-%s-%d", "RBSECRET", "RBSECRET", 4242);
 	setenv("REALMBOX_LOG", "error", 0);
 	return 0;

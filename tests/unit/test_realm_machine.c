@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "common/guest_rootfs.h"
+
 #include "deploy/deploy.h"
 #include "deploy/realm.h"
 #include "deploy/realm_host.h"
@@ -37,28 +39,9 @@ static struct rb_manifest mf;
 
 static int setup(void **state)
 {
-	char self[400];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	struct rb_err err;
 
-	if (n <= 0)
-		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0; /* BUILD/tests */
-	snprintf(rootfs, sizeof(rootfs), "%s/../bundles/busybox/rootfs/bin/busybox", self);
-	if (access(rootfs, X_OK) != 0) {
-		/* the example bundle, as the Python suites make it (scripts/make-bundle.sh) */
-		char cmd[1400];
-
-		snprintf(cmd, sizeof(cmd),
-			 "cd '%s/../..' && scripts/make-bundle.sh '%s/../bundles' busybox "
-			 ">/dev/null",
-			 self, self);
-		if (system(cmd) != 0)
-			print_message("cannot make the busybox bundle: %s\n", cmd);
-	}
-	have_rootfs = access(rootfs, X_OK) == 0;
-	snprintf(rootfs, sizeof(rootfs), "%s/../bundles/busybox/rootfs", self);
+	have_rootfs = guest_busybox_rootfs(rootfs, sizeof(rootfs));
 	/* small containers: four fit in the System Realm's memory */
 	setenv("REALMBOX_REALM_POOL_MB", "8", 0);
 	setenv("REALMBOX_REALM_POOL_MAX_MB", "64", 0);

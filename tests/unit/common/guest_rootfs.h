@@ -31,4 +31,11 @@ void guest_output_close(struct guest_output *o, char *out, size_t outlen, char *
 /* Remove it all. 0 or -1. */
 int guest_rootfs_remove(struct guest_rootfs *g);
 
+/*
+ * The example busybox bundle's rootfs (BUILD/bundles/busybox/rootfs, made
+ * with scripts/make-bundle.sh if missing) into out: true if its busybox is
+ * there to run, false (out still set) if it could not be had.
+ */
+bool guest_busybox_rootfs(char *out, size_t n);
+
 #endif /* TESTS_GUEST_ROOTFS_H */

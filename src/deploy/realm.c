@@ -801,6 +801,7 @@ uint64_t realm_granules_in_use(void)
 /* A slot as new (M.mu held, or no loop running). */
 static void ct_reset(struct ct_host *h)
 {
+	realm_serve_ct_files_close(h);
 	memset(h, 0, sizeof(*h));
 	h->rootfd = -1;
 	h->fds[0] = h->fds[1] = h->fds[2] = -1;

@@ -127,6 +127,8 @@ void realm_serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out);
  * Whether it was.
  */
 bool realm_ripas_answer(const struct rmi_rec_exit *ex);
+/* Close the host files h's container opened (PRH_OPEN) and left open: its slot is reset. */
+void realm_serve_ct_files_close(struct ct_host *h);
 /* The NS buffer (M.ns_base_pa), from its start. */
 void realm_ns_write(const void *buf, size_t len);
 void realm_ns_read(void *buf, size_t len);

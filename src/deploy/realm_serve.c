@@ -42,9 +42,46 @@ static uint64_t pool_grow(struct ct_host *h, uint64_t n)
 	return h->pool_n;
 }
 
+/*
+ * Which container's PRH_OPEN gave each host file descriptor (its slot + 1;
+ * 0: none's). PRH_PREAD and PRH_CLOSE act only on the caller's own, so a
+ * System Realm serving several containers cannot read or close one's host
+ * files for another. Descriptors past FD_OWNER_MAX are not handed out.
+ */
+#define FD_OWNER_MAX 4096
+static uint8_t fd_owner[FD_OWNER_MAX];
+
+static uint8_t slot1(const struct ct_host *h)
+{
+	return (uint8_t)(h - M.cts + 1);
+}
+
+static bool fd_owned(const struct ct_host *h, uint64_t fd)
+{
+	return fd < FD_OWNER_MAX && fd_owner[fd] == slot1(h);
+}
+
 static int host_open(struct ct_host *h, const char *path)
 {
-	return deploy_rootfs_open(h->rootfd, path);
+	int fd = deploy_rootfs_open(h->rootfd, path);
+
+	if (fd >= FD_OWNER_MAX) {
+		close(fd);
+		return -EMFILE;
+	}
+	if (fd >= 0)
+		fd_owner[fd] = slot1(h);
+	return fd;
+}
+
+void realm_serve_ct_files_close(struct ct_host *h)
+{
+	for (int fd = 0; fd < FD_OWNER_MAX; fd++) {
+		if (fd_owner[fd] == slot1(h)) {
+			fd_owner[fd] = 0;
+			close(fd);
+		}
+	}
 }
 
 void realm_ns_write(const void *buf, size_t len)
@@ -203,6 +240,10 @@ void realm_serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 	}
 	case PRH_PREAD: {
 		size_t n = a[1] < M.ns_size ? a[1] : M.ns_size;
+		if (!fd_owned(h, a[0])) {
+			out[0] = (uint64_t)-EBADF; /* not a file this container opened */
+			break;
+		}
 		ssize_t r = liar_pread((int)a[0], buf, n, pread((int)a[0], buf, n, (off_t)a[2]));
 		if (r < 0) {
 			out[0] = (uint64_t)-errno;
@@ -213,23 +254,13 @@ void realm_serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		break;
 	}
 	case PRH_CLOSE:
-		/*
-		 * A handle PRH_OPEN gave: the host does not keep which container
-		 * opened which, so one System Realm could close another's files
-		 * (its own host files only: the content is checked against the
-		 * manifest), never a rootfs or console descriptor.
-		 */
-		bool own = (int)a[0] > 2;
-		for (unsigned c = 0; own && c < PAL_REALM_MAX_CTS; c++) {
-			const struct ct_host *o = &M.cts[c];
-
-			own = !(o->bound && ((int)a[0] == o->rootfd || (int)a[0] == o->fds[0] ||
-					     (int)a[0] == o->fds[1] || (int)a[0] == o->fds[2]));
-			for (int x = 0; own && o->bound && x < LIBOS_CONSOLE_MAX; x++)
-				own = (int)a[0] != o->xfds[x];
+		/* only a handle this container's PRH_OPEN gave (never a rootfs or console one) */
+		if (!fd_owned(h, a[0])) {
+			out[0] = (uint64_t)-EBADF;
+			break;
 		}
-		if (own)
-			close((int)a[0]);
+		fd_owner[a[0]] = 0;
+		close((int)a[0]);
 		if ((int)a[0] == liar.fd)
 			liar.fd = -1;
 		break;

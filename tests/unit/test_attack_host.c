@@ -620,12 +620,39 @@ static void test_realm_compromised_system_realm(void **state)
  * PRH_IMM); the host serves only the Container Realm bound to it. The
  * hook makes the first console write twice more before the real one: once
  * naming container 3 (not bound), once naming none. Both are refused with
- * -EINVAL and write nothing; the real one goes through.
+ * -EINVAL and write nothing; the real one goes through. Then it reads and
+ * closes every host fd below 64 that the container's PRH_OPEN did not give
+ * (the consoles', the rootfs's, the runtime's own): each EBADF.
  */
 static struct {
 	bool done;
 	uint64_t other_ct, no_ct;
+	/*
+	 * Host file handles: the ones PRH_OPEN gave the container (bit fd), and
+	 * for every other fd 0..63 what a forged PRH_PREAD / PRH_CLOSE got.
+	 */
+	uint64_t opened, pread_other, close_other;
+	unsigned forged, pread_badf, close_badf;
 } misname;
+
+/* The call orig with imm and gprs a0..a2 instead, made before it; its gprs[0]. */
+static uint64_t forged_call(void *g, realm_test_smc_fn smc, uint64_t hc_ipa,
+			    const struct rsi_host_call *orig, uint16_t imm, uint64_t a0, uint64_t a1,
+			    uint64_t a2)
+{
+	struct rsi_host_call hc = *orig;
+	uint64_t x[11] = {SMC_RSI_HOST_CALL, hc_ipa};
+
+	hc.imm = imm;
+	hc.gprs[0] = a0;
+	hc.gprs[1] = a1;
+	hc.gprs[2] = a2;
+	native_guest_write(g, hc_ipa, &hc, sizeof(hc));
+	smc(g, x);
+	native_guest_read(g, hc_ipa, &hc, sizeof(hc));
+	native_guest_write(g, hc_ipa, orig, sizeof(*orig));
+	return hc.gprs[0];
+}
 
 static uint64_t misnamed_call(void *g, realm_test_smc_fn smc, uint64_t hc_ipa,
 			      const struct rsi_host_call *orig, uint16_t imm)
@@ -653,9 +680,31 @@ static void misname_hook(void *g, uint64_t x[11], realm_test_smc_fn smc)
 				misnamed_call(g, smc, x[1], &hc, PRH_IMM(PRH_CONSOLE_WRITE, 3 + 1));
 			misname.no_ct =
 				misnamed_call(g, smc, x[1], &hc, PRH_IMM(PRH_CONSOLE_WRITE, 0));
+			/*
+			 * Reads and closes of host fds this container did not open
+			 * (the console's, the rootfs's, the runtime's own): EBADF.
+			 */
+			uint16_t ct1 = (uint16_t)(PRH_IMM_CT1(hc.imm));
+			for (uint64_t fd = 0; fd < 64; fd++) {
+				if (misname.opened & (1ULL << fd))
+					continue;
+				misname.forged++;
+				if ((int64_t)forged_call(g, smc, x[1], &hc, PRH_IMM(PRH_PREAD, ct1), fd,
+							 16, 0) == -EBADF)
+					misname.pread_badf++;
+				if ((int64_t)forged_call(g, smc, x[1], &hc, PRH_IMM(PRH_CLOSE, ct1), fd,
+							 0, 0) == -EBADF)
+					misname.close_badf++;
+			}
 		}
 	}
 	smc(g, x);
+	if (x[0] == SMC_RSI_HOST_CALL) {
+		native_guest_read(g, x[1], &hc, sizeof(hc));
+		if (PRH_IMM_CALL(hc.imm) == PRH_OPEN && (int64_t)hc.gprs[0] >= 0 &&
+		    hc.gprs[0] < 64)
+			misname.opened |= 1ULL << hc.gprs[0];
+	}
 }
 
 static void test_realm_host_call_names_container(void **state)
@@ -674,6 +723,10 @@ static void test_realm_host_call_names_container(void **state)
 	assert_true(misname.done);
 	assert_int_equal((int64_t)misname.other_ct, -EINVAL);
 	assert_int_equal((int64_t)misname.no_ct, -EINVAL);
+	/* no host fd it did not open could be read or closed; the run went on */
+	assert_true(misname.forged >= 50);
+	assert_int_equal(misname.pread_badf, misname.forged);
+	assert_int_equal(misname.close_badf, misname.forged);
 	/* nothing of the refused calls reached the console; the real ones did */
 	assert_string_equal(out, "hello\ndone\n");
 	assert_int_equal(res.exit_status, 0);

@@ -608,7 +608,7 @@ int host_manifest_build_for_start(const char *rootfs, struct rb_manifest *mf, st
 	if ((off && strcmp(off, "0") == 0) ||
 	    host_runtime_root(getenv("REALMBOX_ROOT"), dir, sizeof(dir) - 16, &rerr) < 0)
 		return host_manifest_build(rootfs, mf, err);
-	strcat(dir, "/manifest-cache");
+	strcat(dir, "/.manifest-cache"); /* a dot: no container id can name it */
 	rc = host_manifest_build_cached(rootfs, dir, mf, &stats, err);
 	if (rc == 0)
 		host_debug("manifest of %s: %zu files hashed, %zu unchanged (cache %s)", rootfs,

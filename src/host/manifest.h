@@ -69,7 +69,7 @@ int host_manifest_build_cached(const char *rootfs, const char *cache_dir, struct
 
 /*
  * The build that `run` and `create` do: cached in <runtime root>/
- * manifest-cache (the root of --root, $REALMBOX_ROOT or the default; none
+ * .manifest-cache (the root of --root, $REALMBOX_ROOT or the default; none
  * if no root can be named), unless REALMBOX_MANIFEST_CACHE=0. With --debug
  * it logs how many files were hashed and reused.
  */

@@ -150,6 +150,14 @@ static int exec_process_file(const char *path, json_t *req, bool *tty, struct rb
 	return r;
 }
 
+/* An early end of host_cmd_exec: the --env list it built goes too. */
+#define BAIL(status)                                                                               \
+	do {                                                                                       \
+		int bail_ = (status);                                                              \
+		json_decref(envs);                                                                 \
+		return bail_;                                                                      \
+	} while (0)
+
 int host_cmd_exec(int argc, char **argv)
 {
 	const char *cmd = "exec", *id, *process = NULL, *cwd = NULL, *pid_file = NULL,
@@ -175,19 +183,19 @@ int host_cmd_exec(int argc, char **argv)
 			    0 ||
 		    (m = host_cli_opt(argc, argv, &i, "--user", "-u", &user)) != 0) {
 			if (m < 0)
-				return host_cli_usage(cmd, "option %s needs a value", argv[i]);
+				BAIL(host_cli_usage(cmd, "option %s needs a value", argv[i]));
 		} else if ((m = host_cli_opt(argc, argv, &i, "--env", "-e", &v)) != 0) {
 			if (m < 0)
-				return host_cli_usage(cmd, "option --env needs a value");
+				BAIL(host_cli_usage(cmd, "option --env needs a value"));
 			if (strchr(v, '=') == NULL)
-				return host_cli_fail(cmd, "--env %s: want KEY=VALUE", v);
+				BAIL(host_cli_fail(cmd, "--env %s: want KEY=VALUE", v));
 			json_array_append_new(envs, json_string(v));
 		} else if ((m = host_cli_opt(argc, argv, &i, "--cap", "-c", &v)) != 0 ||
 			   (m = host_cli_opt(argc, argv, &i, "--apparmor", NULL, &v)) != 0 ||
 			   (m = host_cli_opt(argc, argv, &i, "--process-label", NULL, &v)) != 0 ||
 			   (m = host_cli_opt(argc, argv, &i, "--cgroup", NULL, &v)) != 0) {
 			if (m < 0)
-				return host_cli_usage(cmd, "option %s needs a value", argv[i]);
+				BAIL(host_cli_usage(cmd, "option %s needs a value", argv[i]));
 			host_debug("exec %s: ignored (no Linux kernel inside the container)",
 				   argv[i]);
 		} else if (host_cli_flag(argv[i], "--tty", "-t")) {
@@ -198,18 +206,18 @@ int host_cmd_exec(int argc, char **argv)
 			/* nothing to drop: no setuid programs gain anything in the library OS */
 		} else if ((m = host_cli_opt(argc, argv, &i, "--preserve-fds", NULL, &v)) != 0) {
 			if (m < 0 || strcmp(v, "0") != 0)
-				return host_cli_fail(cmd, "--preserve-fds: only 0 is supported");
+				BAIL(host_cli_fail(cmd, "--preserve-fds: only 0 is supported"));
 		} else {
-			return host_cli_usage(cmd, "unknown option %s", argv[i]);
+			BAIL(host_cli_usage(cmd, "unknown option %s", argv[i]));
 		}
 	}
 	if (i >= argc)
-		return host_cli_usage(cmd, "a container ID is required");
+		BAIL(host_cli_usage(cmd, "a container ID is required"));
 	id = argv[i++];
 	if (process == NULL && i >= argc)
-		return host_cli_usage(cmd, "a command is required (or --process FILE)");
+		BAIL(host_cli_usage(cmd, "a command is required (or --process FILE)"));
 	if (host_cli_root(cmd, root, sizeof(root)) || host_cli_load(cmd, root, id, &st))
-		return 1;
+		BAIL(1);
 
 	/* the container's process settings, then the file or the command line */
 	req = json_object();

@@ -125,7 +125,8 @@ static bool parse(struct mf_cache *c, size_t len)
 		memcpy(r->sha256, p + 48, 32);
 		off = (size_t)(p + REC_FIXED - b);
 	}
-	qsort(c->v, c->n, sizeof(*c->v), cmp_rec);
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_rec);
 	return true;
 }
 

@@ -14,6 +14,7 @@
 #include "plat/emu/emu.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 /* ---- Registers --------------------------------------------------------- */
 
@@ -79,6 +80,15 @@ static uint64_t tlb[TLB_ENTRIES];
  */
 static uint64_t tlb_epoch;
 static uint64_t tlb_gen; /* full invalidations so far (the generation of new entries) */
+/*
+ * Fills and invalidations are serialised (lookups are not): a walk that
+ * overlapped a TLBI finds the epoch moved and stores nothing, and one that
+ * stores first has its entry dropped by the TLBI. (Storing, then
+ * withdrawing on a moved epoch, left the stale entry visible to other
+ * vCPUs for a moment after the TLBI had completed: test_tlb_concurrent.)
+ * A leaf lock: nothing else is taken under it.
+ */
+static pthread_mutex_t tlb_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t *tlb_slot(uint64_t g)
 {
@@ -99,14 +109,13 @@ static bool tlb_lookup(uint64_t g, unsigned *gpi)
 static void tlb_fill(uint64_t g, unsigned gpi, uint64_t epoch_at_walk)
 {
 	uint64_t *slot = tlb_slot(g);
-	uint64_t e = TLB_ENTRY(g, gpi, __atomic_load_n(&tlb_gen, __ATOMIC_ACQUIRE));
 
-	__atomic_store_n(slot, e, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&tlb_epoch, __ATOMIC_SEQ_CST) != epoch_at_walk) {
-		uint64_t expected = e;
-		__atomic_compare_exchange_n(slot, &expected, 0, false, __ATOMIC_SEQ_CST,
-					    __ATOMIC_RELAXED);
-	}
+	pthread_mutex_lock(&tlb_mu);
+	if (__atomic_load_n(&tlb_epoch, __ATOMIC_SEQ_CST) == epoch_at_walk)
+		__atomic_store_n(slot,
+				 TLB_ENTRY(g, gpi, __atomic_load_n(&tlb_gen, __ATOMIC_ACQUIRE)),
+				 __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&tlb_mu);
 }
 
 /* Remove the entry of granule g if the slot holds it. */
@@ -132,6 +141,7 @@ void plat_tlbi_rpalos(uint64_t pa, uint64_t size)
 	g1 = end >> GRANULE_SHIFT;
 
 	plat_count(PLAT_CNT_TLBI);
+	pthread_mutex_lock(&tlb_mu);
 	__atomic_fetch_add(&tlb_epoch, 1, __ATOMIC_SEQ_CST);
 	if (g1 - g0 < TLB_ENTRIES) {
 		for (uint64_t g = g0;; g++) {
@@ -143,18 +153,21 @@ void plat_tlbi_rpalos(uint64_t pa, uint64_t size)
 		for (unsigned i = 0; i < TLB_ENTRIES; i++)
 			tlb_drop(&tlb[i], g0, g1);
 	}
+	pthread_mutex_unlock(&tlb_mu);
 	/* Cached translations of EL0 address spaces go with the GPC TLB entries. */
 	emu_as_tlbi(g0, g1);
 }
 
 static void tlb_flush_all(void)
 {
+	pthread_mutex_lock(&tlb_mu);
 	__atomic_fetch_add(&tlb_epoch, 1, __ATOMIC_SEQ_CST);
-	if ((__atomic_add_fetch(&tlb_gen, 1, __ATOMIC_SEQ_CST) & TLB_GEN_MASK) != 0)
-		return;
-	/* the generation wrapped: entries of the generation now reused must go */
-	for (unsigned i = 0; i < TLB_ENTRIES; i++)
-		__atomic_store_n(&tlb[i], 0, __ATOMIC_SEQ_CST);
+	if ((__atomic_add_fetch(&tlb_gen, 1, __ATOMIC_SEQ_CST) & TLB_GEN_MASK) == 0) {
+		/* the generation wrapped: entries of the generation now reused must go */
+		for (unsigned i = 0; i < TLB_ENTRIES; i++)
+			__atomic_store_n(&tlb[i], 0, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&tlb_mu);
 }
 
 void plat_tlbi_paallos(void)

@@ -169,6 +169,20 @@ unsigned prm_as_others(uint8_t id, unsigned except);
 
 /* Slots are keyed by (address space id, page VA). */
 uint32_t prm_slot_find(unsigned id, uint64_t va);
+
+/* ---- pal_realm_attest.c ---- */
+
+/*
+ * The Container Realm's token for challenge on channel chan, into buf (cap
+ * bytes): its length, or -EBUSY (the REC runs), -ENXIO (the channel is not
+ * bound), -ENOSPC, -EIO.
+ */
+long prm_attest_on(uint64_t chan, const uint8_t challenge[64], void *buf, size_t cap);
+/*
+ * PRH_CMD_ATTEST: the token for the len-byte challenge in the NS buffer,
+ * written back there. Its length, or -ESRCH, -EPERM, -EINVAL, -EBUSY, -EIO.
+ */
+int64_t prm_attest_from_outside(uint64_t len);
 uint32_t prm_slot_alloc(void);
 void prm_slot_unalloc(uint32_t i);
 void prm_slot_insert(uint32_t i, unsigned id, uint64_t va, unsigned prot);

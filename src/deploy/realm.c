@@ -181,7 +181,7 @@ static void *ct_thread(void *arg)
 
 	pthread_mutex_lock(&M.mu);
 	for (;;) {
-		while (!(h->go & bit) && !h->stop)
+		while ((!(h->go & bit) || h->paused) && !h->stop)
 			pthread_cond_wait(&M.cv_rec, &M.mu);
 		if (h->stop)
 			break;
@@ -505,6 +505,26 @@ int realm_kill(const char *id, int sig)
 	if (h) {
 		h->signals |= 1ULL << (sig - 1);
 		pthread_cond_signal(&M.cv_sys);
+		if (sig == 9 && h->paused) {
+			/* SIGKILL ends a paused container too (as cgroup v2's freezer lets it) */
+			h->paused = false;
+			pthread_cond_broadcast(&M.cv_rec);
+		}
+		r = 0;
+	}
+	pthread_mutex_unlock(&M.mu);
+	return r;
+}
+
+int realm_pause(const char *id, bool pause)
+{
+	int r = -ESRCH;
+
+	pthread_mutex_lock(&M.mu);
+	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
+	if (h) {
+		h->paused = pause;
+		pthread_cond_broadcast(&M.cv_rec);
 		r = 0;
 	}
 	pthread_mutex_unlock(&M.mu);
@@ -805,6 +825,8 @@ static void ct_reset(struct ct_host *h)
 	memset(h, 0, sizeof(*h));
 	h->rootfd = -1;
 	h->fds[0] = h->fds[1] = h->fds[2] = -1;
+	h->log_fd = -1;
+	h->log_level = 3;
 	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
 		h->xfds[i] = -1;
 	h->cnt = &h->own_cnt;
@@ -872,7 +894,7 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
 	h->pool_n = rc.pool_n;
 	h->pool_max = rc.pool_max;
 	if (cfg->mem_limit > rc.pool_max * PG)
-		fprintf(stderr,
+		dprintf(h->log_fd >= 0 ? h->log_fd : 2,
 			"realmbox: warning: linux.resources.memory.limit (%llu MiB) is above the "
 			"realm's memory pool (%llu MiB): the pool is the limit "
 			"(REALMBOX_REALM_POOL_MAX_MB raises it; it is measured)\n",
@@ -1168,7 +1190,7 @@ out:
 }
 
 int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
-		   uint64_t mem_size, char *errbuf, size_t errlen)
+		   const struct realm_ct_opts *o, char *errbuf, size_t errlen)
 {
 	struct ct_host *h = NULL;
 	unsigned c;
@@ -1206,7 +1228,9 @@ int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, co
 
 	pthread_mutex_lock(&M.build_mu);
 	hrealm_errbuf(errbuf, errlen);
-	ret = ct_build(h, c, cfg, mf, fds, mem_size);
+	h->log_fd = o->log_fd;
+	h->log_level = o->log_level;
+	ret = ct_build(h, c, cfg, mf, fds, o->mem_size);
 	hrealm_errbuf(NULL, 0);
 	pthread_mutex_unlock(&M.build_mu);
 	pthread_mutex_lock(&M.mu);

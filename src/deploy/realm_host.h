@@ -6,6 +6,7 @@
 #ifndef DEPLOY_REALM_HOST_H
 #define DEPLOY_REALM_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,9 +44,18 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 /*
  * deploy_kill for a realm container: the runtime asks the System Realm to
  * send sig to the container's init (the container OS decides, as a kernel
- * does). 0, -ESRCH (no such container running), -EINVAL.
+ * does). SIGKILL resumes a paused container (realm_pause) so it can end.
+ * 0, -ESRCH (no such container running), -EINVAL.
  */
 int realm_kill(const char *id, int sig);
+
+/*
+ * Pause (pause true) or resume the running realm container id (runc's
+ * pause): its RECs are not entered again until resumed; one running now
+ * stops at its next exit (a time slice at most). Its System Realm goes on
+ * serving the others. 0, or -ESRCH (no such container running).
+ */
+int realm_pause(const char *id, bool pause);
 
 /*
  * deploy_ps for a realm container: the runtime asks the System Realm
@@ -150,7 +160,7 @@ int realm_test_view(struct realm_test_view *v);
  * (sys_mem bytes of kernel memory, a page multiple) and runs it on a
  * thread of its own; realm_ct_start builds a container's Container Realm,
  * binds it and has the System Realm take it (mem_size bytes of its memory
- * for the container's kernel), returning its slot (0..PAL_REALM_MAX_CTS-1)
+ * for the container's kernel: o->mem_size), returning its slot (0..PAL_REALM_MAX_CTS-1)
  * or a negative errno with errbuf (-EAGAIN: every slot taken, -EEXIST: the
  * id runs already, -EINVAL/-ENOMEM: the System Realm refused it);
  * realm_ct_wait waits for the container's end (its status, the RMM's and
@@ -159,11 +169,18 @@ int realm_test_view(struct realm_test_view *v);
  * reused; realm_machine_close (every container waited for, else -EBUSY)
  * stops the System Realm and gives it back (cnt: its entries and host
  * calls, teardown failures; may be NULL). realm_run refuses (-EBUSY)
- * while a machine is open. fds: stdin, stdout, stderr.
+ * while a machine is open. fds: stdin, stdout, stderr; o->log_fd: where
+ * the System Realm's messages about the container go (-1: this process's
+ * stderr), e.g. "memory limit of N pages reached", up to o->log_level.
  */
 int realm_machine_open(uint64_t sys_mem, char *errbuf, size_t errlen);
+struct realm_ct_opts {
+	uint64_t mem_size; /* System Realm memory for its kernel (a page multiple) */
+	int log_fd;        /* where the System Realm's messages about it go; -1: stderr */
+	int log_level;     /* the most verbose of them to pass (enum log_level) */
+};
 int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
-		   uint64_t mem_size, char *errbuf, size_t errlen);
+		   const struct realm_ct_opts *o, char *errbuf, size_t errlen);
 int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen);
 int realm_machine_close(struct realm_counts *cnt);
 

@@ -54,6 +54,9 @@ struct ct_host {
 	uint64_t started; /* RECs with a thread */
 	pthread_t th[HREC_MAX];
 	bool stop; /* its RECs stop (it ended, or failed) */
+	int log_fd;  /* the System Realm's messages about it (PRH_LOG); -1: stderr */
+	int log_level; /* ... up to this level (enum log_level) */
+	bool paused; /* realm_pause: its RECs are not entered until resumed */
 	bool have_status;
 	int status;
 	uint64_t signals;     /* for its init (deploy_kill): bit sig-1 */

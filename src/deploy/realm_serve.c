@@ -322,8 +322,13 @@ void realm_serve_host_call(const struct rmi_rec_exit *ex, uint64_t *out)
 		size_t n = a[0] < sizeof(buf) - 1 ? a[0] : sizeof(buf) - 1;
 		if (n > M.ns_size)
 			n = M.ns_size;
+		if (a[1] > (uint64_t)h->log_level)
+			break; /* more verbose than whoever runs it asked for */
 		realm_ns_read(buf, n);
-		fprintf(stderr, "realmbox: system realm: %.*s\n", (int)n, (char *)buf);
+		for (size_t i = 0; i < n; i++) /* one line of text, whatever it sent */
+			if (buf[i] < 0x20 || buf[i] >= 0x7f)
+				buf[i] = '?';
+		dprintf(h->log_fd >= 0 ? h->log_fd : 2, "realmbox%.*s\n", (int)n, (char *)buf);
 		break;
 	}
 	default:

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "deploy/deploy.h"
-#include "host/monitor.h"
 
 #define EXEC_MAX_STRINGS 4096
 
@@ -87,7 +86,8 @@ static bool client_lines(int conn, char *buf, size_t *len, size_t cap, const cha
 	return true;
 }
 
-void host_exec_session(int conn, int fds[3], const char *req, const char *id, const char *isolation)
+void host_exec_session(int conn, int fds[3], const char *req, const char *id, const char *isolation,
+		       bool (*running)(const char *id))
 {
 	char errbuf[512] = "", line[256];
 	size_t len = 0;
@@ -128,7 +128,7 @@ void host_exec_session(int conn, int fds[3], const char *req, const char *id, co
 	/* just after start the deployment may still be starting init: -ESRCH for a moment */
 	for (int i = 0; i < 400; i++) {
 		pid = deploy_exec(id, &er, errbuf, sizeof(errbuf));
-		if (pid != -ESRCH || !host_monitor_running())
+		if (pid != -ESRCH || !running(id))
 			break;
 		usleep(5000);
 	}

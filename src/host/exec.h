@@ -11,13 +11,18 @@
 #ifndef HOST_EXEC_H
 #define HOST_EXEC_H
 
+#include <stdbool.h>
+
 /*
  * Serve one exec session for container id on connection conn (not
  * closed here) with the request line req ("exec JSON") and the three
- * fds that came with it (-1 when missing; closed here). Returns when the
+ * fds that came with it (-1 when missing; closed here), through the
+ * deployment in this process (deploy.h). running(id) says whether the
+ * container is still running (a deployment just started may not list it
+ * for a moment: the session asks again while it runs). Returns when the
  * process ended or could not start.
  */
 void host_exec_session(int conn, int fds[3], const char *req, const char *id,
-		       const char *isolation);
+		       const char *isolation, bool (*running)(const char *id));
 
 #endif /* HOST_EXEC_H */

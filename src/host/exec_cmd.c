@@ -26,6 +26,7 @@
 #include "host/monitor.h"
 #include "host/oci.h"
 #include "host/rtlog.h"
+#include "host/sockmsg.h"
 
 /*
  * Relay an exec session: signals to this process go to the container's
@@ -71,40 +72,14 @@ static int exec_relay(int conn)
 /* Send "exec JSON" with fds (SCM_RIGHTS); read "ok PID". 0 with *pid, or -errno with err. */
 static int exec_request(int conn, const char *req, const int fds[3], int *pid, struct rb_err *err)
 {
-	char cbuf[CMSG_SPACE(3 * sizeof(int))], line[1024];
-	struct iovec iov = {.iov_base = (void *)req, .iov_len = strlen(req)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	size_t len = 0;
-	ssize_t k;
+	char line[1024];
+	int r = host_sock_send(conn, req, fds, 3);
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
-	k = sendmsg(conn, &mh, MSG_NOSIGNAL);
-	if (k < 0)
-		return rb_err_sys(err, errno, "sending the request to the monitor");
-	for (size_t off = (size_t)k; off < iov.iov_len;) {
-		ssize_t w = write(conn, req + off, iov.iov_len - off);
-
-		if (w <= 0)
-			return rb_err_sys(err, errno, "sending the request to the monitor");
-		off += (size_t)w;
-	}
+	if (r < 0)
+		return rb_err_set(err, -r, "sending the request to the monitor: %s", strerror(-r));
 	/* byte by byte: what follows the line is the session's, for the relay */
-	while (len < sizeof(line) - 1) {
-		k = read(conn, line + len, 1);
-		if (k <= 0)
-			return rb_err_set(err, ESRCH, "the container's monitor did not answer");
-		if (line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
+	if (host_sock_read_reply(conn, line, sizeof(line)) < 0)
+		return rb_err_set(err, ESRCH, "the container's monitor did not answer");
 	if (strncmp(line, "ok ", 3) == 0) {
 		*pid = atoi(line + 3);
 		return 0;

@@ -6,8 +6,10 @@
 #include "host/monitor.h"
 
 #include "host/cli_util.h"
+#include "host/daemon.h"
 #include "host/exec.h"
 #include "host/oci.h"
+#include "host/sockmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +34,14 @@ static struct {
 	bool gate_reached;
 	int lfd;
 	int dirfd;
-} M = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .lfd = -1, .dirfd = -1};
+	/* the container's deployment: in this process, or the machine daemon's (daemon.h) */
+	const struct host_deploy_ops *ops;
+	bool on_daemon;
+} M = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .cv = PTHREAD_COND_INITIALIZER,
+       .lfd = -1,
+       .dirfd = -1,
+       .ops = &host_deploy_local};
 
 /* Record the state (M.mu held). Errors go to stderr: the state file is best effort here. */
 static void record(enum rb_cstatus s, int exit_status)
@@ -90,6 +99,11 @@ static bool still_running(void)
 	return r;
 }
 
+int host_monitor_kill(const char *id, int sig)
+{
+	return M.ops->kill(id, sig);
+}
+
 bool host_monitor_running(void)
 {
 	return M.a != NULL && still_running();
@@ -113,7 +127,7 @@ static int deliver(int sig, char *msg, size_t n)
 		 * (-ESRCH for a moment): retry for up to 2 s while we run.
 		 */
 		for (int i = 0; i < 400; i++) {
-			r = deploy_kill(M.a->cfg->id, sig);
+			r = M.ops->kill(M.a->cfg->id, sig);
 			if (r != -ESRCH || !still_running())
 				break;
 			usleep(5000);
@@ -171,7 +185,7 @@ static void do_ps(int fd)
 		return;
 	}
 	for (int i = 0; i < 400; i++) {
-		n = deploy_ps(M.a->cfg->id, ps, 64);
+		n = M.ops->ps(M.a->cfg->id, ps, 64);
 		if (n != -ESRCH || !still_running())
 			break;
 		usleep(5000); /* init is still starting (see deliver) */
@@ -230,7 +244,7 @@ static void do_attest(int fd, const char *hexchal)
 		reply(fd, -ESRCH, "the container is not running");
 		return;
 	}
-	n = deploy_attest(M.a->cfg->id, challenge, tok, sizeof(tok), errbuf, sizeof(errbuf));
+	n = M.ops->attest(M.a->cfg->id, challenge, tok, sizeof(tok), errbuf, sizeof(errbuf));
 	if (n < 0) {
 		reply(fd, n, errbuf);
 		return;
@@ -260,7 +274,7 @@ static void do_stats(int fd)
 	int r = -ESRCH;
 
 	for (int i = 0; i < 400 && still_running(); i++) {
-		r = deploy_stats(c->id, &ls);
+		r = M.ops->stats(c->id, &ls);
 		if (r != -ESRCH)
 			break;
 		usleep(5000); /* init is still starting (see deliver) */
@@ -308,72 +322,25 @@ struct exec_arg {
 	char *req;
 };
 
+static bool exec_running(const char *id)
+{
+	(void)id;
+	return still_running();
+}
+
 static void *exec_main(void *arg)
 {
 	struct exec_arg *x = arg;
 
-	host_exec_session(x->conn, x->fds, x->req, M.a->cfg->id, M.a->st->isolation);
+	if (M.on_daemon)
+		host_daemon_exec_relay(x->conn, x->fds, x->req, M.a->cfg->id);
+	else
+		host_exec_session(x->conn, x->fds, x->req, M.a->cfg->id, M.a->st->isolation,
+				  exec_running);
 	close(x->conn);
 	free(x->req);
 	free(x);
 	return NULL;
-}
-
-/*
- * Read one request line (at most 64 KiB) and the fds that came with it
- * (SCM_RIGHTS, at most 3; -1 for missing ones). The line without newline,
- * malloc'd, or NULL.
- */
-static char *read_request(int fd, int fds[3])
-{
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap + 1);
-
-	fds[0] = fds[1] = fds[2] = -1;
-	if (buf == NULL)
-		return NULL;
-	while (len < cap) {
-		char cbuf[CMSG_SPACE(3 * sizeof(int))];
-		struct iovec iov = {.iov_base = buf + len, .iov_len = cap - len};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
-		ssize_t k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-
-		if (k <= 0)
-			break;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int got[3];
-
-			memcpy(got, CMSG_DATA(c), (n > 3 ? 3 : n) * sizeof(int));
-			for (size_t i = 0; i < n && i < 3; i++) {
-				if (fds[i] >= 0)
-					close(fds[i]);
-				fds[i] = got[i];
-			}
-		}
-		len += (size_t)k;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = '\0';
-	if (!memchr(buf, '\n', len)) {
-		free(buf);
-		return NULL;
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
-static void close_fds(int fds[3])
-{
-	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 }
 
 /* One connection: returns true when an exec session took it over. */
@@ -384,9 +351,9 @@ static bool serve(int fd)
 	struct timeval tv = {.tv_sec = 5};
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	req = read_request(fd, fds);
+	req = host_sock_read_line(fd, fds, 3, 65536);
 	if (req == NULL) {
-		close_fds(fds);
+		host_fds_close(fds, 3);
 		return false;
 	}
 	if (strncmp(req, "exec ", 5) == 0) {
@@ -406,11 +373,11 @@ static bool serve(int fd)
 			free(x);
 		}
 		reply(fd, -EAGAIN, "exec: cannot start a session thread");
-		close_fds(fds);
+		host_fds_close(fds, 3);
 		free(req);
 		return false;
 	}
-	close_fds(fds);
+	host_fds_close(fds, 3);
 	serve_line(fd, req, msg, sizeof(msg));
 	free(req);
 	return false;
@@ -455,11 +422,11 @@ static void serve_line(int fd, const char *req, char *msg, size_t msgsz)
 		 */
 		if (strstr(req + 5, " all") != NULL && still_running()) {
 			struct rb_proc_info ps[64];
-			int n = deploy_ps(M.a->cfg->id, ps, 64);
+			int n = M.ops->ps(M.a->cfg->id, ps, 64);
 
 			for (int i = 0; i < n && i < 64; i++)
 				if (ps[i].pid > 1 && ps[i].state != 'Z')
-					deploy_exec_kill(M.a->cfg->id, ps[i].pid, sig);
+					M.ops->exec_kill(M.a->cfg->id, ps[i].pid, sig);
 		}
 		int r = deliver(sig, msg, msgsz);
 		reply(fd, r, msg);
@@ -531,6 +498,41 @@ static int listen_sock(const char *dir, char *msg, size_t n)
 	return 0;
 }
 
+/*
+ * Run the container to its end with gate as its start gate: on the
+ * machine daemon when it wants one (daemon.h) and one answers, else (or
+ * when the daemon's slots are all taken) on a machine in this process.
+ */
+static int run_container(int (*gate_fn)(void *), struct rb_result *res, char *errbuf,
+			 size_t errlen)
+{
+	struct host_monitor_args *a = M.a;
+	int conn = -1, rc;
+
+	if (host_daemon_wanted(a->cfg)) {
+		conn = host_daemon_connect(a->root, true, errbuf, errlen);
+		if (conn < 0)
+			host_debug("container %s runs on its own machine: %s", a->cfg->id, errbuf);
+	}
+	deploy_set_start_gate(gate_fn, NULL);
+	if (conn >= 0) {
+		M.on_daemon = true;
+		M.ops = &host_deploy_daemon;
+		rc = host_daemon_run(conn, a->cfg, a->mf, a->io, res, errbuf, errlen);
+		if (rc != -EAGAIN || !M.gate_reached || M.cancel_sig)
+			goto out;
+		host_debug("container %s runs on its own machine: %s", a->cfg->id, errbuf);
+		deploy_set_start_gate(NULL, NULL); /* passed already */
+		M.ops = &host_deploy_local;
+		M.on_daemon = false;
+	}
+	errbuf[0] = '\0';
+	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], res, errbuf, errlen);
+out:
+	deploy_set_start_gate(NULL, NULL);
+	return rc;
+}
+
 static int fg_gate(void *arg)
 {
 	(void)arg;
@@ -563,9 +565,7 @@ int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, 
 		return -EAGAIN;
 	}
 	pthread_detach(th);
-	deploy_set_start_gate(fg_gate, NULL);
-	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], res, errbuf, errlen);
-	deploy_set_start_gate(NULL, NULL);
+	rc = run_container(fg_gate, res, errbuf, errlen);
 	status = rc < 0 ? 1
 			: (res->term_signal > 0 ? 128 + res->term_signal : res->exit_status) & 0xff;
 	pthread_mutex_lock(&M.mu);
@@ -613,8 +613,7 @@ void host_monitor_main(struct host_monitor_args *a)
 	}
 
 	memset(&res, 0, sizeof(res));
-	deploy_set_start_gate(gate, NULL);
-	rc = deploy_run(a->cfg, a->mf, a->io[0], a->io[1], a->io[2], &res, errbuf, sizeof(errbuf));
+	rc = run_container(gate, &res, errbuf, sizeof(errbuf));
 	pthread_mutex_lock(&M.mu);
 	if (!M.gate_reached) {
 		pthread_mutex_unlock(&M.mu);

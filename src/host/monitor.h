@@ -65,6 +65,13 @@ int host_monitor_foreground(struct host_monitor_args *a, struct rb_result *res, 
 int host_monitor_request(const char *root, const char *id, const char *req, char *reply, size_t n,
 			 int timeout_ms, struct rb_err *err);
 
+/*
+ * In the monitor process: signal sig to the init of its container id
+ * through its deployment (here, or the machine daemon: daemon.h). As
+ * deploy_kill.
+ */
+int host_monitor_kill(const char *id, int sig);
+
 /* In the monitor process: whether its container is running (started, not ended). */
 bool host_monitor_running(void);
 

@@ -1,7 +1,9 @@
 /*
  * realmbox pause / resume (runc's): a paused container's monitor process
  * is stopped with SIGSTOP, so its whole machine (CPU threads, timers,
- * relays) stands still, and SIGCONT lets it go on. The status "paused" is
+ * relays) stands still, and SIGCONT lets it go on. A container on the
+ * machine daemon (host/daemon.h) is paused there too: its RECs are not
+ * entered until it is resumed (deploy/realm_host.h, realm_pause). The status "paused" is
  * not recorded: `state` reads it from the monitor's /proc state (see
  * host_cstate_status), so a monitor stopped by anyone reads paused.
  */
@@ -13,6 +15,7 @@
 
 #include "host/cli_util.h"
 #include "host/cstate.h"
+#include "host/daemon.h"
 #include "host/lifecycle.h"
 #include "host/oci.h"
 
@@ -53,7 +56,11 @@ static int pause_resume(int argc, char **argv, bool pause)
 		host_cli_fail(cmd, "container not running");
 	} else if (!pause && s != RB_CS_PAUSED) {
 		host_cli_fail(cmd, "container not paused");
+	} else if (pause && (r = host_daemon_pause(root, id, true)) < 0 && r != -ESRCH) {
+		host_cli_fail(cmd, "container %s: the machine daemon: %s", id, strerror(-r));
 	} else if (kill(st.pid, pause ? SIGSTOP : SIGCONT) != 0) {
+		if (pause)
+			host_daemon_pause(root, id, false);
 		host_cli_fail(cmd, "container %s: its monitor (pid %d): %s", id, (int)st.pid,
 			      strerror(errno));
 	} else if ((r = wait_stopped(st.pid, st.starttime, pause)) < 0) {
@@ -61,6 +68,8 @@ static int pause_resume(int argc, char **argv, bool pause)
 			      r == -ESRCH ? "ended"
 			      : pause	  ? "did not stop"
 					  : "did not go on");
+	} else if (!pause && (r = host_daemon_pause(root, id, false)) < 0 && r != -ESRCH) {
+		host_cli_fail(cmd, "container %s: the machine daemon: %s", id, strerror(-r));
 	} else {
 		status = 0;
 	}

@@ -9,6 +9,7 @@
 #include "arch/rmi.h"
 #include "arch/rsi.h"
 #include "host/cli_util.h"
+#include "host/daemon.h"
 #include "host/demo.h"
 #include "host/lifecycle.h"
 #include "host/machine_keys.h"
@@ -34,6 +35,9 @@ static const struct command {
 	const char *synopsis;
 } commands[] = {
 	{"demo", realmbox_demo, "boot the emulated CCA machine and run one realm's life", NULL},
+	{"daemon", host_cmd_daemon,
+	 "serve the root's realm machine (started on demand; foreground here)",
+	 "daemon [--idle-exit SECONDS]"},
 	{"create", host_cmd_create, "create a container (runc's create: built, not started)", NULL},
 	{"start", host_cmd_start, "start a created container", "start ID"},
 	{"state", host_cmd_state, "print a container's OCI state JSON", "state ID"},

@@ -27,7 +27,7 @@
 /*
  * Signals to `realmbox run` go to the container's init, as runc's run
  * forwards them: blocked in every thread, taken by one that calls
- * deploy_kill (SIGKILL and SIGSTOP cannot be caught, SIGCHLD and SIGWINCH
+ * host_monitor_kill (SIGKILL and SIGSTOP cannot be caught, SIGCHLD and SIGWINCH
  * are the runtime's own).
  */
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
@@ -51,7 +51,7 @@ static void *sig_forward_main(void *arg)
 			continue;
 		if (sig == SIGPIPE)
 			continue; /* our own stdout went away: the container finds out by itself */
-		int r = deploy_kill(f->id, sig);
+		int r = host_monitor_kill(f->id, sig);
 		host_debug("signal %d -> container %s: %s", sig, f->id, r ? strerror(-r) : "sent");
 	}
 	return NULL;

@@ -6,6 +6,8 @@
 #ifndef LIB_LOG_H
 #define LIB_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_ERROR = 0,
 	LOG_WARN = 1,
@@ -16,5 +18,8 @@ enum log_level {
 /* printf-style; `component` names the source ("rmm", "monitor", ...). */
 void lib_log(enum log_level level, const char *component, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Whether lines of this level are printed (the platform's threshold). */
+bool lib_log_on(enum log_level level);
 
 #endif /* LIB_LOG_H */

@@ -54,7 +54,9 @@
 #define LAYOUT_SIGPAGE 0x7ffff00000ULL /* signal trampoline ("vDSO") page */
 #define LAYOUT_MMAP_MIN 0x10000ULL
 
-#define lo_log(lvl, ...) lib_log(lvl, "libos", __VA_ARGS__)
+/* A message about the container: through the PAL's log when it has one (pal.h), else lib_log. */
+void libos_log(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define lo_log(lvl, ...) libos_log(lvl, __VA_ARGS__)
 
 /* ---- Linux ABI constants (arm64) ---- */
 #define S_IFMT 0170000

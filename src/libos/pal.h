@@ -178,6 +178,12 @@ struct pal_ops {
 	 */
 	long (*console_read)(void *ctx, int fd, void *buf, size_t len);
 	long (*console_write)(void *ctx, int fd, const void *buf, size_t len);
+	/*
+	 * The library OS's messages about the container ("memory limit of N
+	 * pages reached"), one line without newline, for whoever runs it
+	 * (optional: NULL = the platform's log). level: enum log_level.
+	 */
+	void (*log)(void *ctx, int level, const char *text, size_t len);
 
 	/* ---- time and randomness ---- */
 	uint64_t (*time_ns)(void *ctx, enum pal_clock clock);

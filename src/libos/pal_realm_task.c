@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "libos/libos.h"
+#include "libos/klib.h"
 
 #ifndef ETIMEDOUT
 #define ETIMEDOUT 110
@@ -1262,6 +1263,24 @@ static long r_console_write(void *c, int fd, const void *buf, size_t len)
 	return (long)done;
 }
 
+/* The library OS's messages about this container: to whoever runs it (PRH_LOG). */
+static void r_log(void *c, int level, const char *text, size_t len)
+{
+	static const char *const tags[] = {"error", "warn", "info", "debug"};
+	char *ns = (char *)R.e.ns;
+	int n;
+
+	(void)c;
+	n = ksnprintf(ns, R.e.ns_size, "[libos] %s: ", tags[level & 3]);
+	if (n < 0 || (size_t)n >= R.e.ns_size)
+		return;
+	if (len > R.e.ns_size - (size_t)n)
+		len = R.e.ns_size - (size_t)n;
+	memcpy(ns + n, text, len);
+	uint64_t a[2] = {(uint64_t)n + len, (uint64_t)(level & 3)};
+	pal_realm_host_call(PRH_LOG, a, 2, NULL);
+}
+
 static uint64_t r_time_ns(void *c, enum pal_clock clock)
 {
 	(void)c;
@@ -1406,6 +1425,7 @@ int pal_realm_init(const struct pal_realm_env *env, struct pal_ops *ops)
 	ops->host_close = r_host_close;
 	ops->console_read = r_console_read;
 	ops->console_write = r_console_write;
+	ops->log = r_log;
 	ops->time_ns = r_time_ns;
 	ops->random = r_random;
 	ops->container_exit = r_container_exit;

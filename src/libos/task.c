@@ -3,6 +3,8 @@
  * the init process, the exception handler every task calls, blocking on
  * the global event counter, statistics.
  */
+#include <stdarg.h>
+
 #include "libos/kernel.h"
 
 /*
@@ -24,6 +26,27 @@ void libos_select(struct libos_kernel *k)
 		return;
 	libos_cur = k;
 	kmem_select(k->heap);
+}
+
+void libos_log(enum log_level lvl, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	if (!lib_log_on(lvl))
+		return;
+	va_start(ap, fmt);
+	n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (g.pal.log != NULL)
+		PAL(log, (int)lvl, buf, (size_t)n);
+	else
+		lib_log(lvl, "libos", "%s", buf);
 }
 
 uint64_t now_ns(int clock)

@@ -32,6 +32,11 @@ static int log_threshold(void)
 	return level;
 }
 
+bool lib_log_on(enum log_level lvl)
+{
+	return (int)lvl <= log_threshold();
+}
+
 void lib_log(enum log_level lvl, const char *component, const char *fmt, ...)
 {
 	static const char *const tags[] = { "error", "warn", "info", "debug" };

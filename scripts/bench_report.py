@@ -43,6 +43,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,9 @@ COUNTS = ["forwarded", "rec_exits", "world_switches", "exitless", "exitless_time
 EXITS_MODE = "realm-exits"
 # realm without the pool of ready vCPUs (REALMBOX_VCPU_POOL=0): start latency's "off"
 NOPOOL_MODE = "realm-nopool"
+# realm on a running machine daemon (docs/machine-daemon.md): the warm start. Every other
+# mode runs with REALMBOX_DAEMON=0: a machine of its own per container, as before the daemon
+WARM_MODE = "realm-warm"
 
 
 def pct(values, p):
@@ -98,6 +102,10 @@ class Bench:
                      "memory_gib": round(mem_kb / 2**20, 1),
                      "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "runs": runs,
                      "loadavg_start": round(os.getloadavg()[0], 1)}
+        # every mode but WARM_MODE boots a machine per container (and density's monitors
+        # hold theirs: their RSS is the container's cost)
+        os.environ["REALMBOX_DAEMON"] = "0"
+        self.warm_root = os.path.join(self.tmp, "warm-root")
         self.modes = ["realm", "none"]
         self.qemu = oracle.method() == "chroot"
         bb = rbenv.bundle("busybox")
@@ -131,11 +139,15 @@ class Bench:
             pre = oracle._child_setup(qroot, "/", "bench", [], 0o022, 0, 0, [], False)
             popen = dict(preexec_fn=pre, cwd="/")
         else:
-            cmd = [self.rb, "run", "--isolation",
-                   "realm" if mode in (EXITS_MODE, NOPOOL_MODE) else mode,
+            cmd = [self.rb, *(["--root", self.warm_root] if mode == WARM_MODE else []), "run",
+                   "--isolation",
+                   "realm" if mode in (EXITS_MODE, NOPOOL_MODE, WARM_MODE) else mode,
                    "--stats", "--bundle", self.bundle(args, rootfs), "bench"]
             popen = {}
         env = dict(os.environ, REALMBOX_LOG="error")
+        if mode == WARM_MODE:
+            env["REALMBOX_DAEMON"] = "1"
+            env["REALMBOX_DAEMON_IDLE"] = "600"
         if mode == "realm":
             env["REALMBOX_EXITLESS"] = "1"  # the on side of the comparison (the default)
         if mode == EXITS_MODE:
@@ -199,7 +211,9 @@ class Bench:
         res = {}
         m = self.all_modes()
         i = m.index("realm") + 1 if "realm" in m else len(m)
-        for mode in m[:i] + [NOPOOL_MODE] + m[i:]:
+        for mode in m[:i] + [NOPOOL_MODE, WARM_MODE] + m[i:]:
+            if mode == WARM_MODE:
+                self.run(mode, ["/bin/true"])  # starts the daemon: the runs below are warm
             exits = [self.run(mode, ["/bin/true"])[0] for _ in range(self.runs)]
             firsts = [self.run(mode, ["/bin/echo", "hi"], first_output=True)[0]
                       for _ in range(self.runs)]
@@ -208,6 +222,19 @@ class Bench:
                          "first_output_median_ms": 1000 * statistics.median(firsts),
                          "first_output_p95_ms": 1000 * pct(firsts, 95)}
         self.data["start"] = res
+        self.stop_warm()
+
+    def stop_warm(self):
+        """End WARM_MODE's daemon (its pid from its socket's "status")."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(os.path.join(self.warm_root, "daemon.sock"))
+                s.sendall(b"status\n")
+                a = s.makefile().readline()
+            os.kill(json.loads(a[3:])["pid"], 15)
+        except (OSError, ValueError, KeyError):
+            pass
 
     # ---- 5. peers ----
     def peers(self):
@@ -303,8 +330,10 @@ class Bench:
             L += ["## 1. Start latency", "",
                   f"`{NOPOOL_MODE}` is realm without the pool of ready vCPUs "
                   "(REALMBOX_VCPU_POOL=0: each REC's CPU engine is built when it first runs). "
-                  "Each start is a cold machine: every `realmbox run` boots its own (no "
-                  "machine daemon yet), so there is no warm-daemon figure.", "",
+                  f"`{WARM_MODE}` runs on a machine daemon started before the runs "
+                  "(docs/machine-daemon.md: its System Realm is up; each run builds and adds "
+                  "a Container Realm). Every other realm figure is a cold machine "
+                  "(REALMBOX_DAEMON=0: each `realmbox run` boots its own).", "",
                   "| mode | true: median ms | p95 ms | echo, first output: median ms | p95 ms |",
                   "|---|---|---|---|---|"]
             for m, v in d["start"].items():
@@ -380,7 +409,7 @@ class Bench:
             L += ["## 7. Density: N containers started at once", "",
                   "Each container is `sleep 60` started with `realmbox run --detach`; all N "
                   "launched together. RSS is the container's monitor process, which holds its "
-                  "own emulated machine (no shared machine daemon yet), when all N are running "
+                  "own emulated machine (REALMBOX_DAEMON=0), when all N are running "
                   "and again a few seconds later (its pool of ready vCPUs is still being built "
                   "when it reports running).", ""] + \
                  bench_density.table(d["density"]) + [""]
@@ -429,6 +458,9 @@ def main():
                     help="measure section 7 alone and merge it into the existing data.json")
     ap.add_argument("--only-net", action="store_true",
                     help="only section 6, merged into OUT/data.json")
+    ap.add_argument("--only-start", action="store_true",
+                    help="only section 1 (start latency, peers not included), merged into "
+                    "OUT/data.json")
     ap.add_argument("--from", dest="from_json", metavar="DATA",
                     help="only write the report and plots again from a data.json")
     a = ap.parse_args()
@@ -448,7 +480,8 @@ def main():
         (() if a.quick else (b.apps, b.peers, b.net, b.density)) + (b.tcb,)
     if a.only_apps is not None:
         steps = (b.apps,)
-    only = "net" if a.only_net else "density" if a.only_density else None
+    only = "net" if a.only_net else "density" if a.only_density else \
+        "start" if a.only_start else None
     if only:
         old = os.path.join(a.out, "data.json")
         if os.path.exists(old):
@@ -459,7 +492,7 @@ def main():
                 if k not in keep:
                     b.data.pop(k, None)  # the header's load is the whole run's, or none
             b.data.update(keep)  # the header describes the sections measured then
-        steps = (b.net,) if only == "net" else (b.density,)
+        steps = {"net": (b.net,), "density": (b.density,), "start": (b.start_latency,)}[only]
     try:
         for step in steps:
             print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)

@@ -40,6 +40,7 @@ static struct {
 	unsigned conns;              /* connections being served */
 	char ids[DAEMON_SLOTS][1025]; /* containers running (by slot) */
 	unsigned running;
+	uint64_t served;             /* containers it took, over its life */
 	struct timespec idle_since;  /* when conns last became 0 */
 	bool closing;
 	uint64_t ct_mem;
@@ -162,6 +163,7 @@ static void do_run(int fd, const char *text, int fds[4])
 	pthread_mutex_lock(&D.mu);
 	snprintf(D.ids[slot], sizeof(D.ids[slot]), "%s", cfg.id);
 	D.running++;
+	D.served++;
 	pthread_mutex_unlock(&D.mu);
 	snprintf(slotmsg, sizeof(slotmsg), "%d", slot);
 	say(fd, 0, slotmsg);
@@ -243,14 +245,16 @@ static void do_attest(int fd, const char *id, const char *hex)
 static void do_status(int fd)
 {
 	json_t *ids = json_array();
+	json_int_t served;
 
 	pthread_mutex_lock(&D.mu);
 	for (int i = 0; i < DAEMON_SLOTS; i++)
 		if (D.ids[i][0])
 			json_array_append_new(ids, json_string(D.ids[i]));
+	served = (json_int_t)D.served;
 	pthread_mutex_unlock(&D.mu);
-	say_json(fd, json_pack("{s:i,s:o,s:i}", "pid", (int)getpid(), "containers", ids, "slots",
-			       DAEMON_SLOTS));
+	say_json(fd, json_pack("{s:i,s:o,s:i,s:I}", "pid", (int)getpid(), "containers", ids,
+			       "slots", DAEMON_SLOTS, "served", served));
 }
 
 static bool running_id(const char *id)

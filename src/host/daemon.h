@@ -24,7 +24,8 @@
  *   "pause ID 1|0"      -> "ok" (its RECs stop being entered / go on)
  *   "exec_kill ID PID SIG" -> "ok"
  *   "exec ID JSON" + 3 fds -> an exec session as the monitor's (host/exec.h)
- *   "status"            -> "ok {"pid":N,"containers":[ID,...],"slots":N}"
+ *   "status"            -> "ok {"pid":N,"containers":[ID,...],"slots":N,"served":N}"
+ *                          (served: containers it took over its life)
  */
 #ifndef HOST_DAEMON_H
 #define HOST_DAEMON_H

@@ -35,6 +35,20 @@ struct rb_publish {
 
 #define RB_MAX_PUBLISH 32
 
+/*
+ * A bind mount of config.json (docs/oci-config.md): the host file or
+ * directory source, as it is at create, appears at destination. Its files
+ * are measured into the rootfs manifest like the rootfs's own (a change
+ * after create is refused or read as EIO); writes never reach the host.
+ */
+struct rb_mount {
+	char *destination; /* absolute, normalized, not "/" */
+	char *source;      /* absolute host path of a directory or a regular file */
+	bool readonly;     /* options held "ro" */
+};
+
+#define RB_MAX_MOUNTS 64
+
 /* The OCI process and container settings realmbox honours. */
 struct rb_config {
 	char *id;
@@ -63,6 +77,8 @@ struct rb_config {
 	uint32_t cpu_weight;    /* cpu.shares or unified cpu.weight, as a cgroup v2 weight 1..10000 */
 	bool oom_score_adj_set; /* process.oomScoreAdj given: the host process's OOM score */
 	int oom_score_adj;      /* -1000..1000 */
+	struct rb_mount *mounts; /* bind mounts in config.json order (a later one over an earlier) */
+	unsigned n_mounts;
 };
 
 /* One rootfs entry as measured at create time. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,7 +67,101 @@ int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *m
 	return 0;
 }
 
-int deploy_rootfs_open(int rootfd, const char *path)
+int deploy_rootfs_init(struct deploy_rootfs *v, const struct rb_config *cfg, char *errbuf,
+		       size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v->live = v->rootfd >= 0;
+	if (v->rootfd < 0) {
+		int e = errno;
+
+		snprintf(errbuf, errlen, "rootfs %s: %s", cfg->rootfs, strerror(e));
+		return -e;
+	}
+	for (unsigned i = 0; i < cfg->n_mounts && i < RB_MAX_MOUNTS; i++) {
+		const struct rb_mount *m = &cfg->mounts[i];
+		struct stat st;
+		int fd = open(m->source, O_PATH | O_CLOEXEC);
+
+		if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+			int e = fd < 0 ? errno : EINVAL;
+
+			snprintf(errbuf, errlen, "mount %s: source %s: %s", m->destination,
+				 m->source, fd < 0 ? strerror(e) : "not a directory or a file");
+			if (fd >= 0)
+				close(fd);
+			deploy_rootfs_fini(v);
+			return -e;
+		}
+		v->m[v->n].dest = strdup(m->destination);
+		v->m[v->n].fd = fd;
+		v->m[v->n].dir = S_ISDIR(st.st_mode);
+		if (v->m[v->n].dest == NULL) {
+			close(fd);
+			deploy_rootfs_fini(v);
+			snprintf(errbuf, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		v->n++;
+	}
+	return 0;
+}
+
+void deploy_rootfs_fini(struct deploy_rootfs *v)
+{
+	if (v->live)
+		close(v->rootfd);
+	for (unsigned i = 0; i < v->n; i++) {
+		close(v->m[i].fd);
+		free(v->m[i].dest);
+	}
+	memset(v, 0, sizeof(*v));
+	v->rootfd = -1;
+}
+
+bool deploy_rootfs_owns(const struct deploy_rootfs *v, int fd)
+{
+	if (v->live && fd == v->rootfd)
+		return true;
+	for (unsigned i = 0; i < v->n; i++)
+		if (fd == v->m[i].fd)
+			return true;
+	return false;
+}
+
+static int open_under(int rootfd, const char *path);
+
+int deploy_rootfs_open(const struct deploy_rootfs *v, const char *path)
+{
+	int best = -1;
+	size_t best_len = 0;
+
+	/* the mount whose destination is the longest prefix; the later one of equals */
+	for (unsigned i = 0; i < v->n; i++) {
+		size_t l = strlen(v->m[i].dest);
+
+		if (strncmp(path, v->m[i].dest, l) == 0 && (path[l] == '\0' || path[l] == '/') &&
+		    l >= best_len) {
+			best = (int)i;
+			best_len = l;
+		}
+	}
+	if (best < 0)
+		return open_under(v->rootfd, path);
+	if (v->m[best].dir)
+		return open_under(v->m[best].fd, path + best_len);
+	if (path[best_len] != '\0')
+		return -ENOTDIR;
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", v->m[best].fd);
+	int fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Open the regular file at path beneath rootfd without leaving it. */
+static int open_under(int rootfd, const char *path)
 {
 	while (*path == '/')
 		path++;

@@ -25,11 +25,39 @@ int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *m
 			struct deploy_libos_config *out);
 
 /*
- * Open the regular file at path (absolute in the container) under rootfd
- * without following symlinks or leaving the rootfs (openat2 RESOLVE_IN_ROOT,
- * or a component walk on older kernels). fd or -errno.
+ * The host side of a container's files: its rootfs directory and its bind
+ * mounts (rb_config.mounts), each open once.
  */
-int deploy_rootfs_open(int rootfd, const char *path);
+struct deploy_rootfs {
+	bool live; /* rootfd open */
+	int rootfd;
+	unsigned n;
+	struct {
+		char *dest; /* absolute in the container */
+		int fd;     /* O_PATH: the source directory or file */
+		bool dir;
+	} m[RB_MAX_MOUNTS];
+};
+
+/*
+ * Open cfg's rootfs and mount sources into *v: 0, or -errno with the
+ * path in errbuf (*v then holds nothing to close). deploy_rootfs_fini
+ * closes them (safe on a zeroed or finished v).
+ */
+int deploy_rootfs_init(struct deploy_rootfs *v, const struct rb_config *cfg, char *errbuf,
+		       size_t errlen);
+void deploy_rootfs_fini(struct deploy_rootfs *v);
+/* Whether fd is one of v's own (the rootfs or a mount source). */
+bool deploy_rootfs_owns(const struct deploy_rootfs *v, int fd);
+
+/*
+ * Open the regular file at path (absolute in the container): under the
+ * mount whose destination is its longest prefix (the later mount for the
+ * same destination), else under the rootfs, without following symlinks or
+ * leaving that directory (openat2 RESOLVE_IN_ROOT, or a component walk on
+ * older kernels). fd or -errno.
+ */
+int deploy_rootfs_open(const struct deploy_rootfs *v, const char *path);
 
 /* Write all of buf to fd (EINTR retried): bytes written, or -errno if none. */
 long deploy_console_write(int fd, const void *buf, size_t len);

@@ -130,7 +130,7 @@ static struct {
 	int live;                 /* task threads running */
 	bool done;
 	int status, term_signal;
-	int rootfd;
+	struct deploy_rootfs rootfs;
 	struct netproxy *np;      /* the container's host network proxy */
 	int fds[3];
 	/* deploy_exec's processes: console streams 3.. (-1: none), their pid per slot */
@@ -580,7 +580,7 @@ static void n_unlock(void *c)
 
 static int n_host_open(void *c, const char *path)
 {
-	return deploy_rootfs_open(ctx.rootfd, path);
+	return deploy_rootfs_open(&ctx.rootfs, path);
 }
 
 static long n_host_pread(void *c, int h, void *buf, size_t len, uint64_t off)
@@ -972,12 +972,8 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	if (ms && atoi(ms) >= 16)
 		memsz = (size_t)atoi(ms) << 20;
 
-	ctx.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ctx.rootfd < 0) {
-		ret = -errno;
-		snprintf(errbuf, errlen, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+	if ((ret = deploy_rootfs_init(&ctx.rootfs, cfg, errbuf, errlen)) < 0)
 		goto out;
-	}
 	if (arena_init()) {
 		ret = -ENOMEM;
 		snprintf(errbuf, errlen, "cannot reserve container memory");
@@ -1067,9 +1063,7 @@ out:
 	free(dc.ents);
 	netproxy_free(ctx.np);
 	ctx.np = NULL;
-	if (ctx.rootfd >= 0)
-		close(ctx.rootfd);
-	ctx.rootfd = -1;
+	deploy_rootfs_fini(&ctx.rootfs);
 	pthread_mutex_unlock(&run_lock);
 	return ret;
 }

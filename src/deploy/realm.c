@@ -823,7 +823,7 @@ static void ct_reset(struct ct_host *h)
 {
 	realm_serve_ct_files_close(h);
 	memset(h, 0, sizeof(*h));
-	h->rootfd = -1;
+	h->rootfs.rootfd = -1;
 	h->fds[0] = h->fds[1] = h->fds[2] = -1;
 	h->log_fd = -1;
 	h->log_level = 3;
@@ -874,9 +874,10 @@ static int ct_build(struct ct_host *h, unsigned c, const struct rb_config *cfg,
 	int ret;
 
 	snprintf(h->id, sizeof(h->id), "%s", cfg->id ? cfg->id : "");
-	h->rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (h->rootfd < 0)
-		return hrealm_fail(-errno, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+	char why[512];
+
+	if ((ret = deploy_rootfs_init(&h->rootfs, cfg, why, sizeof(why))) < 0)
+		return hrealm_fail(ret, "%s", why);
 	h->np = netproxy_new(cfg->publish, cfg->n_publish);
 	if (!h->np || netproxy_watch(h->np, net_notify, h))
 		return hrealm_fail(-ENOMEM, "cannot set up the network proxy");
@@ -994,9 +995,7 @@ static void ct_teardown(struct ct_host *h, unsigned c, struct realm_counts *cnt)
 {
 	ct_channels_destroy(h, c, cnt);
 	cnt->teardown_failures += hrealm_destroy(&h->ct);
-	if (h->rootfd >= 0)
-		close(h->rootfd);
-	h->rootfd = -1;
+	deploy_rootfs_fini(&h->rootfs);
 	netproxy_free(h->np);
 	h->np = NULL;
 	free(h->manifest);

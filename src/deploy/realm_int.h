@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "arch/rmi.h"
+#include "deploy/deploy_common.h"
 #include "deploy/netproxy.h"
 #include "deploy/realm.h"
 #include "deploy/realm_build.h"
@@ -30,7 +31,7 @@
 struct ct_host {
 	bool used, bound, added;
 	char id[256];
-	int rootfd;
+	struct deploy_rootfs rootfs;
 	int fds[3];
 	int xfds[LIBOS_CONSOLE_MAX]; /* realm_exec's processes' console streams (-1: none) */
 	uint8_t *manifest;

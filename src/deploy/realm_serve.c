@@ -63,7 +63,7 @@ static bool fd_owned(const struct ct_host *h, uint64_t fd)
 
 static int host_open(struct ct_host *h, const char *path)
 {
-	int fd = deploy_rootfs_open(h->rootfd, path);
+	int fd = deploy_rootfs_open(&h->rootfs, path);
 
 	if (fd >= FD_OWNER_MAX) {
 		close(fd);

@@ -103,7 +103,8 @@ static struct {
 	uint64_t signals; /* pending for init: bit sig - 1 (several may come at once: TERM, CONT) */
 	bool running;
 	char id[256];
-	int rootfd, fds[3];
+	struct deploy_rootfs rootfs;
+	int fds[3];
 	struct netproxy *np; /* the container's host network proxy */
 	bool net_ready;	     /* its watcher saw a socket the container waits for become ready */
 	struct chunk *chunks; /* OS granules donated to the con-shim */
@@ -550,7 +551,7 @@ static int h_grow(void *h, uint64_t *pa, uint64_t *n)
 
 static int h_host_open(void *h, const char *path)
 {
-	return deploy_rootfs_open(H.rootfd, path);
+	return deploy_rootfs_open(&H.rootfs, path);
 }
 
 static long h_host_pread(void *h, int fd, void *buf, size_t len, uint64_t off)
@@ -561,7 +562,7 @@ static long h_host_pread(void *h, int fd, void *buf, size_t len, uint64_t off)
 
 static void h_host_close(void *h, int fd)
 {
-	if (fd > 2 && fd != H.rootfd)
+	if (fd > 2 && !deploy_rootfs_owns(&H.rootfs, fd))
 		close(fd);
 }
 
@@ -679,7 +680,7 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	if (errbuf && errlen)
 		errbuf[0] = 0;
 	pthread_mutex_lock(&shim_lock);
-	H.rootfd = -1;
+	deploy_rootfs_fini(&H.rootfs);
 	if ((ret = realm_machine_up(errbuf, errlen)) || (ret = minios_up_once(errbuf, errlen)))
 		goto out_unlock;
 	cnt->baseline = path_choice >= 0 ? path_choice
@@ -691,12 +692,8 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	cnt->gpts_before = ms.gpts_live;
 	minios_stats_peak_reset();
 
-	H.rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (H.rootfd < 0) {
-		ret = -errno;
-		snprintf(errbuf, errlen, "rootfs %s: %s", cfg->rootfs, strerror(errno));
+	if ((ret = deploy_rootfs_init(&H.rootfs, cfg, errbuf, errlen)) < 0)
 		goto out;
-	}
 	H.fds[0] = stdin_fd;
 	H.fds[1] = stdout_fd;
 	H.fds[2] = stderr_fd;
@@ -858,9 +855,7 @@ out:
 	free(dc.ents);
 	netproxy_free(H.np);
 	H.np = NULL;
-	if (H.rootfd >= 0)
-		close(H.rootfd);
-	H.rootfd = -1;
+	deploy_rootfs_fini(&H.rootfs);
 	cnt->granules_after = host_granules_in_use();
 	monitor_rc_get_stats(&ms);
 	cnt->gpts_after = ms.gpts_live;

@@ -145,7 +145,7 @@ static void do_run(int fd, const char *text, int fds[4])
 		goto out;
 	}
 	/* the daemon measures the rootfs itself; it must be what create measured */
-	if ((r = host_manifest_build_for_start(cfg.rootfs, &mf, &err)) < 0) {
+	if ((r = host_manifest_build_config(&cfg, true, &mf, &err)) < 0) {
 		say(fd, r, err.msg);
 		goto out;
 	}

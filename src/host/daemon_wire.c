@@ -34,14 +34,22 @@ static json_t *strv_json(char *const *v)
 json_t *host_wire_config(const struct rb_config *c)
 {
 	json_t *o = json_object(), *rl = json_array(), *pub = json_array(), *gids = json_array();
+	json_t *mnt = json_array();
 
-	if (!o || !rl || !pub || !gids) {
+	if (!o || !rl || !pub || !gids || !mnt) {
 		json_decref(o);
 		json_decref(rl);
 		json_decref(pub);
 		json_decref(gids);
+		json_decref(mnt);
 		return NULL;
 	}
+	for (unsigned i = 0; i < c->n_mounts; i++)
+		json_array_append_new(mnt, json_pack("{s:s,s:s,s:b}", "destination",
+						     c->mounts[i].destination, "source",
+						     c->mounts[i].source, "readonly",
+						     c->mounts[i].readonly));
+	json_object_set_new(o, "mounts", mnt);
 	for (unsigned i = 0; i < c->n_rlimits; i++)
 		json_array_append_new(rl, json_pack("{s:i,s:o,s:o}", "resource",
 						    c->rlimits[i].resource, "soft",
@@ -199,6 +207,27 @@ static int config_lists(json_t *o, struct rb_config *c, struct rb_err *err)
 		c->publish[i].host_port = (uint16_t)h;
 		c->publish[i].container_port = (uint16_t)p;
 		c->n_publish++;
+	}
+	json_t *mnt = json_object_get(o, "mounts");
+
+	if (mnt && (!json_is_array(mnt) || json_array_size(mnt) > RB_MAX_MOUNTS))
+		return bad(err, "mounts", "not an array of at most 64");
+	if (json_array_size(mnt) &&
+	    (c->mounts = calloc(json_array_size(mnt), sizeof(*c->mounts))) == NULL)
+		return rb_err_set(err, ENOMEM, "mounts: out of memory");
+	for (i = 0; i < json_array_size(mnt); i++) {
+		json_t *e = json_array_get(mnt, i);
+		struct rb_mount *m = &c->mounts[i];
+
+		c->n_mounts++; /* counted first: host_config_free frees what is set */
+		if (!json_is_object(e) || get_str(e, "destination", true, &m->destination, err) ||
+		    get_str(e, "source", true, &m->source, err) ||
+		    get_bool(e, "readonly", &m->readonly, err))
+			return rb_err_wrap(err, "mounts[%zu]", i);
+		if (m->destination[0] != '/' || strcmp(m->destination, "/") == 0 ||
+		    strstr(m->destination, "/..") || m->source[0] != '/')
+			return bad(err, "mounts", "destination and source must be absolute paths, "
+						  "the destination not / and without \"..\"");
 	}
 	if (gids && (!json_is_array(gids) || json_array_size(gids) > 65536))
 		return bad(err, "additional_gids", "not an array of at most 65536");

@@ -126,7 +126,7 @@ void host_exec_session(int conn, int fds[3], const char *req, const char *id, co
 	}
 	memcpy(er.fds, fds, sizeof(er.fds));
 	/* just after start the deployment may still be starting init: -ESRCH for a moment */
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < 6000; i++) { /* 30 s: see monitor.c START_RETRIES */
 		pid = deploy_exec(id, &er, errbuf, sizeof(errbuf));
 		if (pid != -ESRCH || !running(id))
 			break;

@@ -311,7 +311,7 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 		goto out_dir;
 	}
 
-	rc = host_manifest_build_for_start(cfg.rootfs, &mf, &err);
+	rc = host_manifest_build_config(&cfg, true, &mf, &err);
 	if (rc < 0) {
 		host_cli_fail(cmd, "rootfs manifest: %s", err.msg);
 		goto out_dir;

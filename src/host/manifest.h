@@ -36,6 +36,7 @@
 #ifndef HOST_MANIFEST_H
 #define HOST_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,19 @@ int host_manifest_build_cached(const char *rootfs, const char *cache_dir, struct
  * it logs how many files were hashed and reused.
  */
 int host_manifest_build_for_start(const char *rootfs, struct rb_manifest *mf, struct rb_err *err);
+
+/*
+ * The manifest of container cfg's whole file view: its rootfs, then each
+ * bind mount (cfg->mounts, in order) in place of whatever the rootfs has
+ * at and beneath its destination ("/" of a directory source, or the one
+ * file, becomes the destination), with the directories above a
+ * destination that the rootfs lacks added (0755, root). Built as
+ * host_manifest_build_for_start does (cached) or, cached false, as
+ * host_manifest_build. Without mounts it is the rootfs's manifest. 0, or
+ * a negative errno with err ("bind mount /data: /src/x: Permission denied").
+ */
+int host_manifest_build_config(const struct rb_config *cfg, bool cached, struct rb_manifest *mf,
+			       struct rb_err *err);
 
 /* Free what mf owns and zero it. Safe on a zeroed or freed manifest. */
 void host_manifest_free(struct rb_manifest *mf);

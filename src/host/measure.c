@@ -278,7 +278,7 @@ int host_measure_bundle(const char *bundle, const char *id, struct host_measurem
 				  "the hostname: give --id ID");
 	}
 	cfg.id = id ? strdup(id) : NULL;
-	if (host_manifest_build(cfg.rootfs, &mf, err) < 0) {
+	if (host_manifest_build_config(&cfg, false, &mf, err) < 0) {
 		host_config_free(&cfg);
 		return rb_err_wrap(err, "rootfs manifest");
 	}

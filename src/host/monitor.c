@@ -43,6 +43,9 @@ static struct {
        .dirfd = -1,
        .ops = &host_deploy_local};
 
+/* Tries, 5 ms apart, while a just-started container is not there yet (see deliver). */
+#define START_RETRIES 6000
+
 /* Record the state (M.mu held). Errors go to stderr: the state file is best effort here. */
 static void record(enum rb_cstatus s, int exit_status)
 {
@@ -124,9 +127,10 @@ static int deliver(int sig, char *msg, size_t n)
 		pthread_mutex_unlock(&M.mu);
 		/*
 		 * Just after the gate the deployment is still starting init
-		 * (-ESRCH for a moment): retry for up to 2 s while we run.
+		 * (-ESRCH for a moment; on the machine daemon the Container Realm
+		 * is only built after the gate): retry while we run, 30 s at most.
 		 */
-		for (int i = 0; i < 400; i++) {
+		for (int i = 0; i < START_RETRIES; i++) {
 			r = M.ops->kill(M.a->cfg->id, sig);
 			if (r != -ESRCH || !still_running())
 				break;
@@ -184,7 +188,7 @@ static void do_ps(int fd)
 		reply(fd, 0, "[]"); /* nothing of the container runs yet, or any more */
 		return;
 	}
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < START_RETRIES; i++) {
 		n = M.ops->ps(M.a->cfg->id, ps, 64);
 		if (n != -ESRCH || !still_running())
 			break;
@@ -273,7 +277,7 @@ static void do_stats(int fd)
 	char msg[1024];
 	int r = -ESRCH;
 
-	for (int i = 0; i < 400 && still_running(); i++) {
+	for (int i = 0; i < START_RETRIES && still_running(); i++) {
 		r = M.ops->stats(c->id, &ls);
 		if (r != -ESRCH)
 			break;

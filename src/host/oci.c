@@ -757,13 +757,135 @@ static bool has_bind_option(json_t *options)
 	return false;
 }
 
+/* Where the container OS has its own trees: a bind mount there is not made. */
+static bool under_own_tree(const char *d)
+{
+	static const char *const own[] = {"/proc", "/sys", "/dev", NULL};
+
+	for (size_t i = 0; own[i]; i++) {
+		size_t l = strlen(own[i]);
+
+		if (strncmp(d, own[i], l) == 0 && (d[l] == '\0' || d[l] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* d normalized into out ("//a/./b/" -> "/a/b"): 0, or -1 for ".." or a relative path. */
+static int normalize_dest(const char *d, char *out, size_t n)
+{
+	size_t len = 0;
+
+	if (d[0] != '/')
+		return -1;
+	out[0] = '\0';
+	while (*d) {
+		while (*d == '/')
+			d++;
+		size_t k = strcspn(d, "/");
+
+		if (k == 0)
+			break;
+		if (k == 2 && d[0] == '.' && d[1] == '.')
+			return -1;
+		if (!(k == 1 && d[0] == '.')) {
+			if (len + 1 + k + 1 > n)
+				return -1;
+			out[len++] = '/';
+			memcpy(out + len, d, k);
+			len += k;
+			out[len] = '\0';
+		}
+		d += k;
+	}
+	if (len == 0)
+		snprintf(out, n, "/");
+	return 0;
+}
+
+/*
+ * A bind mount: the source (relative: to the bundle; symlinks resolved) as
+ * a measured part of the container's files (deploy.h struct rb_mount).
+ * Under the container OS's own /proc, /sys, /dev: not made (--debug). A
+ * source that is neither a directory nor a regular file: warned, not made.
+ */
+static int add_bind(struct parse *p, const char *f, json_t *m, const char *d, const char *bundle,
+		    struct rb_config *cfg)
+{
+	json_t *src = json_object_get(m, "source"), *opts = json_object_get(m, "options");
+	char dest[PATH_MAX], joined[2 * PATH_MAX], *real;
+	struct rb_mount *v;
+	struct stat st;
+	bool ro = false;
+
+	if (normalize_dest(d, dest, sizeof(dest)) < 0)
+		return field_err(p, f, "destination %s: must be an absolute path without \"..\"", d);
+	if (strcmp(dest, "/") == 0)
+		return field_err(p, f, "destination /: cannot bind-mount over the rootfs");
+	if (under_own_tree(dest)) {
+		host_debug("%s: %s: bind mount on %s: not made (the container OS provides it)",
+			   p->name, f, dest);
+		return 0;
+	}
+	if (!json_is_string(src) || json_string_value(src)[0] == '\0')
+		return field_err(p, f, "a bind mount needs a \"source\" string");
+	if (json_string_value(src)[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", json_string_value(src));
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", bundle, json_string_value(src));
+	real = realpath(joined, NULL);
+	if (real == NULL || stat(real, &st) < 0) {
+		int e = errno;
+
+		free(real);
+		return field_err(p, f, "source %s: %s", joined, strerror(e));
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		char why[PATH_MAX + 160];
+
+		snprintf(why, sizeof(why),
+			 "%s is not bind-mounted: its source %s is neither a directory nor a "
+			 "regular file (no host device, socket or FIFO enters the container)",
+			 dest, real);
+		field_warn(p, f, why);
+		free(real);
+		return 0;
+	}
+	if (cfg->n_mounts >= RB_MAX_MOUNTS) {
+		free(real);
+		return field_err(p, f, "more than %d bind mounts", RB_MAX_MOUNTS);
+	}
+	for (size_t i = 0; json_is_array(opts) && i < json_array_size(opts); i++) {
+		const char *o = json_string_value(json_array_get(opts, i));
+
+		if (o && strcmp(o, "ro") == 0)
+			ro = true;
+		else if (o && strcmp(o, "rw") == 0)
+			ro = false;
+	}
+	v = realloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(real);
+		return rb_err_set(p->err, ENOMEM, "out of memory");
+	}
+	cfg->mounts = v;
+	v[cfg->n_mounts] = (struct rb_mount){strdup(dest), real, ro};
+	if (v[cfg->n_mounts].destination == NULL) {
+		free(real);
+		return rb_err_set(p->err, ENOMEM, "out of memory");
+	}
+	cfg->n_mounts++;
+	return 0;
+}
+
 /*
  * mounts: the file systems the container OS provides are accepted without
- * effect; a bind mount (host files inside the container, not measured) and
- * any other file system are refused; a tmpfs elsewhere is not mounted
- * (warned: writes go to the rootfs's in-memory overlay).
+ * effect; bind mounts become measured parts of the container's files
+ * (add_bind); any other file system is refused; a tmpfs elsewhere is not
+ * mounted (warned: writes go to the rootfs's in-memory overlay).
  */
-static int check_mounts(struct parse *p, json_t *mounts)
+static int check_mounts(struct parse *p, json_t *mounts, const char *bundle,
+			struct rb_config *cfg)
 {
 	if (!json_is_array(mounts))
 		return field_err(p, "mounts", "must be an array");
@@ -773,6 +895,7 @@ static int check_mounts(struct parse *p, json_t *mounts)
 		json_t *type = json_object_get(m, "type");
 		const char *d, *t;
 		char f[64];
+		int rc;
 
 		snprintf(f, sizeof(f), "mounts[%zu]", i);
 		if (!json_is_string(dst))
@@ -780,19 +903,8 @@ static int check_mounts(struct parse *p, json_t *mounts)
 		d = json_string_value(dst);
 		t = json_is_string(type) ? json_string_value(type) : "";
 		if (strcmp(t, "bind") == 0 || has_bind_option(json_object_get(m, "options"))) {
-			/*
-			 * Not mounted, and not refused: podman and Kubernetes add bind
-			 * mounts of their own (/etc/hosts, /etc/resolv.conf, ...) to
-			 * every container. The container sees its rootfs's own file.
-			 */
-			json_t *src = json_object_get(m, "source");
-			char why[PATH_MAX + 200];
-
-			snprintf(why, sizeof(why),
-				 "%s is not bind-mounted: host files from %s would enter the "
-				 "container unmeasured; it sees the rootfs's own %s",
-				 d, json_is_string(src) ? json_string_value(src) : "?", d);
-			field_warn(p, f, why);
+			if ((rc = add_bind(p, f, m, d, bundle, cfg)) < 0)
+				return rc;
 			continue;
 		}
 		if (in_list(own_fs_types, t) ||
@@ -843,7 +955,7 @@ static int parse_top(struct parse *p, json_t *top, const char *bundle, struct rb
 				rc = field_err(p, "hostname", "longer than %d characters",
 					       HOSTNAME_MAX);
 		} else if (strcmp(key, "mounts") == 0) {
-			rc = check_mounts(p, v);
+			rc = check_mounts(p, v, bundle, cfg);
 		} else if (strcmp(key, "hooks") == 0) {
 			rc = check_hooks(p, v);
 		} else if (strcmp(key, "linux") == 0) {
@@ -1110,5 +1222,10 @@ void host_config_free(struct rb_config *cfg)
 	free_strv(cfg->env);
 	free(cfg->cwd);
 	free(cfg->additional_gids);
+	for (unsigned i = 0; i < cfg->n_mounts; i++) {
+		free(cfg->mounts[i].destination);
+		free(cfg->mounts[i].source);
+	}
+	free(cfg->mounts);
 	memset(cfg, 0, sizeof(*cfg));
 }

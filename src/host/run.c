@@ -391,7 +391,7 @@ int host_cmd_run(int argc, char **argv)
 	}
 
 	t0 = now_ms();
-	rc = host_manifest_build_for_start(cfg.rootfs, &mf, &err);
+	rc = host_manifest_build_config(&cfg, true, &mf, &err);
 	t1 = now_ms();
 	if (rc < 0) {
 		fprintf(stderr, "realmbox: run: rootfs manifest: %s\n", err.msg);

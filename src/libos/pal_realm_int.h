@@ -102,6 +102,7 @@ struct pal_realm_state {
 	uint64_t completed; /* channels completed since the last idle host call */
 	uint64_t retake;    /* channels the host named while their thread was busy */
 	bool started;	    /* START served */
+	uint64_t early_sigs; /* PRH_CMD_SIGNAL before START: sent to init once it exists */
 	unsigned spawn_rec; /* PRH_CMD_EXEC: the REC task_create binds the new process to */
 	bool exec_allowed;  /* the measured configuration allows PRH_CMD_EXEC */
 	bool attest_allowed; /* ... and PRH_CMD_ATTEST */

@@ -560,6 +560,8 @@ void pal_realm_run(const struct pal_realm_hooks *hooks)
 		if (out[0] == PRH_CMD_SIGNAL) {
 			if (out[1] > 0 && out[1] <= 64 && R.started && !R.ended)
 				libos_kill(1, (int)out[1]);
+			else if (out[1] > 0 && out[1] <= 64 && !R.ended)
+				R.early_sigs |= 1ULL << (out[1] - 1); /* init is not there yet */
 			continue;
 		}
 		if (out[0] == PRH_CMD_PS) {
@@ -922,6 +924,12 @@ static void serve(unsigned k)
 		/* its library OS instance (libos_init selected it) */
 		R.kernel = libos_current();
 		start_done(err);
+		/* signals the host sent before init existed, lowest first, as a kernel queues them */
+		for (int sig = 1; err == 0 && sig <= 64 && R.early_sigs; sig++)
+			if (R.early_sigs & (1ULL << (sig - 1))) {
+				R.early_sigs &= ~(1ULL << (sig - 1));
+				libos_kill(1, sig);
+			}
 		return;
 	}
 	load_regs(rr);

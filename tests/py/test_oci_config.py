@@ -83,6 +83,14 @@ CASES = [
      "echo ok"),
     # seen on the host, at the container's pid: test_runc_oracle.py test_oom_score_adj
     ("process.oomScoreAdj", setp("process.oomScoreAdj", 100), "honoured", "ok\n", "echo ok"),
+    # a directory and a file, measured with the rootfs: /data/hello.c is the host's file
+    ("mounts (bind)", setp("mounts", [
+        {"destination": "/data", "type": "none", "source": os.path.join(rbenv.REPO, "tests",
+                                                                        "programs"),
+         "options": ["rbind", "ro"]},
+        {"destination": "/etc/motd", "type": "bind", "source": os.path.join(
+            rbenv.REPO, "tests", "programs", "hello.c")}]),
+     "honoured", "ok\n", "grep -q main /data/hello.c && cmp /data/hello.c /etc/motd && echo ok"),
     ("linux.personality (LINUX)", setp("linux.personality", {"domain": "LINUX"}),
      "honoured", "ok\n", "echo ok"),
     ("annotations (org.realmbox.*)", setp("annotations", {"org.realmbox.exec": "deny"}),
@@ -152,10 +160,10 @@ CASES = [
      "linux.netDevices: ignored (host network devices", None),
     ("domainname", setp("domainname", "example.org"), "warned", "domainname: ignored (",
      None),
-    ("mounts (bind)", setp("mounts", [{"destination": "/data", "type": "none",
-                                       "source": "/srv", "options": ["rbind", "ro"]}]),
-     "warned", "mounts[0]: ignored (/data is not bind-mounted: host files from /srv would "
-     "enter the container unmeasured", None),
+    ("mounts (bind of a device, socket or FIFO)",
+     setp("mounts", [{"destination": "/data", "type": "bind", "source": "/dev/null"}]),
+     "warned", "mounts[0]: ignored (/data is not bind-mounted: its source /dev/null is "
+     "neither a directory nor a regular file", None),
     ("mounts (tmpfs elsewhere)", setp("mounts", [{"destination": "/tmp", "type": "tmpfs",
                                                   "source": "tmpfs"}]), "warned",
      "mounts[0]: ignored (/tmp is not mounted", None),

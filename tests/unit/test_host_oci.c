@@ -361,15 +361,33 @@ static void test_confidential_refusals(void **state)
 	expect_error("linux.namespaces[5]: must be an object with a \"type\" string", EINVAL);
 	write_valid("", "\"linux\": {\"devices\": [{\"path\": \"/dev/kvm\"}]}");
 	expect_error("linux.devices[0]: /dev/kvm: host device nodes are not supported", EINVAL);
-	/* bind mounts: not mounted, with a warning (podman adds its own): the bundle loads */
-	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"type\": \"bind\","
+	/* bind mounts: kept (measured at create: deploy.h struct rb_mount), normalized */
+	write_valid("", "\"mounts\": [{\"destination\": \"//d/./e/\", \"type\": \"bind\","
 			" \"source\": \"/etc\"}]");
 	load_ok(&cfg);
+	assert_int_equal(cfg.n_mounts, 1);
+	assert_string_equal(cfg.mounts[0].destination, "/d/e");
+	assert_string_equal(cfg.mounts[0].source, "/etc");
+	assert_false(cfg.mounts[0].readonly);
 	host_config_free(&cfg);
-	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"source\": \"/etc\","
-			" \"options\": [\"ro\", \"bind\"]}]");
+	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"source\": \"/etc/hostname\","
+			" \"options\": [\"ro\", \"bind\"]}, {\"destination\": \"/dev/shm\","
+			" \"type\": \"bind\", \"source\": \"/etc\"}]");
 	load_ok(&cfg);
+	assert_int_equal(cfg.n_mounts, 1); /* /dev/shm: the container OS's own */
+	assert_true(cfg.mounts[0].readonly);
 	host_config_free(&cfg);
+	write_valid("", "\"mounts\": [{\"destination\": \"/\", \"type\": \"bind\","
+			" \"source\": \"/etc\"}]");
+	expect_error("mounts[0]: destination /: cannot bind-mount over the rootfs", EINVAL);
+	write_valid("", "\"mounts\": [{\"destination\": \"/a/../b\", \"type\": \"bind\","
+			" \"source\": \"/etc\"}]");
+	expect_error("mounts[0]: destination /a/../b: must be an absolute path", EINVAL);
+	write_valid("", "\"mounts\": [{\"destination\": \"/a\", \"type\": \"bind\","
+			" \"source\": \"/nonexistent/x\"}]");
+	expect_error("mounts[0]: source /nonexistent/x: No such file or directory", EINVAL);
+	write_valid("", "\"mounts\": [{\"destination\": \"/a\", \"type\": \"bind\"}]");
+	expect_error("mounts[0]: a bind mount needs a \"source\" string", EINVAL);
 	write_valid("", "\"mounts\": [{\"destination\": \"/d\", \"type\": \"nfs\"}]");
 	expect_error("mounts[0]: /d: file system type \"nfs\" not supported", EINVAL);
 	write_valid("", "\"mounts\": {}");

@@ -176,6 +176,22 @@ class Podman(unittest.TestCase):
             # realmbox's state of the container is gone too (no other container exists now)
             self.assertEqual(self.rb_containers(), [], iso)
 
+    def test_volume(self):
+        """-v HOSTDIR:/vol:ro: the container sees the host's files (measured at create); podman's
+        own bind mounts (/etc/hostname) are there too; a write stays in the container."""
+        vol = tempfile.mkdtemp(prefix="rb-podvol-")
+        self.addCleanup(shutil.rmtree, vol, True)
+        with open(os.path.join(vol, "f"), "w") as f:
+            f.write("on the host\n")
+        for iso in MODES:
+            p = self.podman(*self.run_args(iso, "--rm", "-v", f"{vol}:/vol", "--hostname",
+                                           "hn-" + iso), IMAGE, "sh", "-c",
+                            "cat /vol/f; echo $(cat /etc/hostname); echo x > /vol/f; cat /vol/f")
+            self.assertEqual((p.returncode, p.stdout.decode()),
+                             (0, f"on the host\nhn-{iso}\nx\n"), (iso, p.stderr))
+            with open(os.path.join(vol, "f")) as f:
+                self.assertEqual(f.read(), "on the host\n", iso)
+
     def test_run_stdin(self):
         for iso in MODES:
             p = self.podman(*self.run_args(iso, "--rm", "-i"), IMAGE, "sh", "-c",

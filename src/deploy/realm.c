@@ -1204,7 +1204,8 @@ int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, co
 		return -ESRCH;
 	}
 	for (c = 0; c < PAL_REALM_MAX_CTS; c++)
-		if (M.cts[c].used && strcmp(M.cts[c].id, cfg->id ? cfg->id : "") == 0) {
+		if (M.cts[c].used && !(M.cts[c].stop && !M.cts[c].bound) && /* not one ending */
+		    strcmp(M.cts[c].id, cfg->id ? cfg->id : "") == 0) {
 			pthread_mutex_unlock(&M.mu);
 			snprintf(errbuf, errlen, "container %s runs on this machine already",
 				 cfg->id ? cfg->id : "");
@@ -1267,6 +1268,14 @@ int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, co
 
 int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 {
+	return realm_ct_wait_notify(slot, res, errbuf, errlen, NULL, NULL);
+}
+
+int realm_ct_wait_notify(int slot, struct rb_result *res, char *errbuf, size_t errlen,
+			 void (*ended)(void *arg, const struct rb_result *res, int ret,
+				       const char *errbuf),
+			 void *arg)
+{
 	struct ct_host *h;
 	int ret = 0;
 
@@ -1320,6 +1329,8 @@ int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen)
 	}
 	h->bound = false;
 	pthread_mutex_unlock(&M.mu);
+	if (ended != NULL)
+		ended(arg, res, ret, errbuf ? errbuf : "");
 	pthread_mutex_lock(&M.build_mu);
 	ct_teardown(h, (unsigned)slot, h->cnt);
 	if (h->cnt->teardown_failures && ret == 0) {

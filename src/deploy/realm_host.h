@@ -182,6 +182,16 @@ struct realm_ct_opts {
 int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
 		   const struct realm_ct_opts *o, char *errbuf, size_t errlen);
 int realm_ct_wait(int slot, struct rb_result *res, char *errbuf, size_t errlen);
+/*
+ * realm_ct_wait that calls ended(arg, res, ret, errbuf) as soon as the
+ * result is complete (status, counters; the System Realm freed the slot),
+ * before the Container Realm is torn down (then its own teardown failures
+ * are only in the value returned).
+ */
+int realm_ct_wait_notify(int slot, struct rb_result *res, char *errbuf, size_t errlen,
+			 void (*ended)(void *arg, const struct rb_result *res, int ret,
+				       const char *errbuf),
+			 void *arg);
 int realm_machine_close(struct realm_counts *cnt);
 
 /*

@@ -110,6 +110,34 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
+struct ended {
+	int fd, slot;
+	int *fds; /* the container's stdio and log: closed before the answer (EOF for readers) */
+	bool said;
+};
+
+/* The client's "exit RESULT" (or "err"), as soon as the result is complete. */
+static void answer_end(void *arg, const struct rb_result *res, int r, const char *errbuf)
+{
+	struct ended *e = arg;
+
+	e->said = true;
+	host_fds_close(e->fds, 4); /* the container is over: nothing writes to them now */
+	pthread_mutex_lock(&D.mu);
+	D.ids[e->slot][0] = '\0'; /* not running: its realm's teardown follows */
+	pthread_mutex_unlock(&D.mu);
+	if (r < 0) {
+		say(e->fd, r, errbuf);
+	} else {
+		json_t *j = host_wire_result(res);
+		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		dprintf(e->fd, "exit %s\n", s ? s : "{}");
+		free(s);
+		json_decref(j);
+	}
+}
+
 static void do_run(int fd, const char *text, int fds[4])
 {
 	struct rb_config cfg = {0};
@@ -172,7 +200,9 @@ static void do_run(int fd, const char *text, int fds[4])
 	pthread_t th;
 	bool watching = pthread_create(&th, NULL, watch_main, &w) == 0;
 
-	r = realm_ct_wait(slot, &res, errbuf, sizeof(errbuf));
+	struct ended e = {fd, slot, fds, false};
+
+	r = realm_ct_wait_notify(slot, &res, errbuf, sizeof(errbuf), answer_end, &e);
 	w.done = true;
 	if (watching)
 		pthread_join(th, NULL);
@@ -180,17 +210,10 @@ static void do_run(int fd, const char *text, int fds[4])
 	D.ids[slot][0] = '\0';
 	D.running--;
 	pthread_mutex_unlock(&D.mu);
-	if (r < 0) {
+	if (r < 0)
 		fprintf(stderr, "realmbox: daemon: container %s: %s\n", cfg.id, errbuf);
-		say(fd, r, errbuf);
-	} else {
-		json_t *j = host_wire_result(&res);
-		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-		dprintf(fd, "exit %s\n", s ? s : "{}");
-		free(s);
-		json_decref(j);
-	}
+	if (!e.said)
+		answer_end(&e, &res, r, errbuf);
 out:
 	json_decref(top);
 	host_manifest_free(&mf);

@@ -92,22 +92,11 @@ static int sock_connect(const char *root, int timeout_ms)
 /* "ok ..." -> 0 with the rest in out; "err E MSG" -> -E with MSG in errbuf; else -EIO. */
 static int parse_reply(const char *line, char *out, size_t n, char *errbuf, size_t errlen)
 {
-	if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' ')) {
-		if (out && n)
-			snprintf(out, n, "%s", line[2] ? line + 3 : "");
-		return 0;
-	}
-	if (strncmp(line, "err ", 4) == 0) {
-		char *p;
-		long e = strtol(line + 4, &p, 10);
+	int r = host_sock_parse_reply(line, out, n, errbuf, errlen);
 
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "%s", *p ? p + 1 : "");
-		return e > 0 && e < 4096 ? (int)-e : -EIO;
-	}
-	if (errbuf && errlen)
+	if (r == -EIO && errbuf && errlen && strncmp(line, "err ", 4) != 0)
 		snprintf(errbuf, errlen, "malformed answer from the machine daemon");
-	return -EIO;
+	return r;
 }
 
 /*

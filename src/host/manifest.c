@@ -89,7 +89,6 @@ static int hash_file(struct walk *w, struct pending *pf, uint8_t *buf)
 {
 	struct rb_manifest_entry *e = &w->v[pf->idx];
 	const char *path = e->path;
-	mbedtls_sha256_context ctx;
 	struct stat st;
 	uint64_t total = 0;
 	int fd, rc = 0;
@@ -113,24 +112,8 @@ static int hash_file(struct walk *w, struct pending *pf, uint8_t *buf)
 		pf->cached = pf->settled = true;
 		goto out;
 	}
-	mbedtls_sha256_init(&ctx);
-	(void)mbedtls_sha256_starts_ret(&ctx, 0);
-	for (;;) {
-		ssize_t got = read(fd, buf, MF_READ_CHUNK);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = rb_err_sys(w->err, errno, "%s%s: read", w->rootfs, path);
-			break;
-		}
-		if (got == 0)
-			break;
-		(void)mbedtls_sha256_update_ret(&ctx, buf, (size_t)got);
-		total += (uint64_t)got;
-	}
-	(void)mbedtls_sha256_finish_ret(&ctx, e->sha256);
-	mbedtls_sha256_free(&ctx);
+	if ((rc = host_sha256_fd(fd, buf, MF_READ_CHUNK, e->sha256, &total)) < 0)
+		rc = rb_err_sys(w->err, -rc, "%s%s: read", w->rootfs, path);
 	/* Size is what was hashed: a file growing under us cannot pass a stale size. */
 	e->size = total;
 	pf->settled = rc == 0 && total == pf->st.size;
@@ -496,6 +479,33 @@ void host_hex32(const uint8_t in[32], char out[65])
 }
 
 /* ---- Entry points ------------------------------------------------------------ */
+
+int host_sha256_fd(int fd, uint8_t *buf, size_t bufsz, uint8_t out[32], uint64_t *total)
+{
+	mbedtls_sha256_context ctx;
+	int rc = 0;
+
+	*total = 0;
+	mbedtls_sha256_init(&ctx);
+	(void)mbedtls_sha256_starts_ret(&ctx, 0);
+	for (;;) {
+		ssize_t got = read(fd, buf, bufsz);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		(void)mbedtls_sha256_update_ret(&ctx, buf, (size_t)got);
+		*total += (uint64_t)got;
+	}
+	(void)mbedtls_sha256_finish_ret(&ctx, out);
+	mbedtls_sha256_free(&ctx);
+	return rc;
+}
 
 void host_manifest_free(struct rb_manifest *mf)
 {

@@ -89,6 +89,13 @@ int host_manifest_build_for_start(const char *rootfs, struct rb_manifest *mf, st
 int host_manifest_build_config(const struct rb_config *cfg, bool cached, struct rb_manifest *mf,
 			       struct rb_err *err);
 
+/*
+ * SHA-256 of what fd reads until its end, through buf[0..bufsz): 0 with
+ * out and *total (bytes hashed) set, or -errno of a failed read (out then
+ * holds the hash of what was read before it).
+ */
+int host_sha256_fd(int fd, uint8_t *buf, size_t bufsz, uint8_t out[32], uint64_t *total);
+
 /* Free what mf owns and zero it. Safe on a zeroed or freed manifest. */
 void host_manifest_free(struct rb_manifest *mf);
 

@@ -7,8 +7,8 @@
 #include "host/manifest.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
-#include <mbedtls/sha256.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +54,7 @@ static bool covered(const char *path, const char *dest)
 /* A one-entry manifest ("/") of the regular file at path. */
 static int file_manifest(const char *path, struct rb_manifest *mf, struct rb_err *err)
 {
-	static uint8_t buf[1 << 16];
-	mbedtls_sha256_context ctx;
+	uint8_t buf[1 << 14];
 	struct rb_manifest_entry *e;
 	struct stat st;
 	uint64_t total = 0;
@@ -80,24 +79,8 @@ static int file_manifest(const char *path, struct rb_manifest *mf, struct rb_err
 	e->uid = (uint32_t)st.st_uid;
 	e->gid = (uint32_t)st.st_gid;
 	e->mtime_sec = (uint64_t)st.st_mtim.tv_sec;
-	mbedtls_sha256_init(&ctx);
-	(void)mbedtls_sha256_starts_ret(&ctx, 0);
-	for (;;) {
-		ssize_t got = read(fd, buf, sizeof(buf));
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = rb_err_sys(err, errno, "%s: read", path);
-			break;
-		}
-		if (got == 0)
-			break;
-		(void)mbedtls_sha256_update_ret(&ctx, buf, (size_t)got);
-		total += (uint64_t)got;
-	}
-	(void)mbedtls_sha256_finish_ret(&ctx, e->sha256);
-	mbedtls_sha256_free(&ctx);
+	if ((rc = host_sha256_fd(fd, buf, sizeof(buf), e->sha256, &total)) < 0)
+		rc = rb_err_sys(err, -rc, "%s: read", path);
 	e->size = total;
 out:
 	if (fd >= 0)

@@ -707,16 +707,12 @@ int host_monitor_request(const char *root, const char *id, const char *req, char
 	if (len == 0 || !memchr(buf, '\n', len))
 		return rb_err_set(err, ESRCH, "container %s: no answer from its monitor", id);
 	buf[strcspn(buf, "\n")] = '\0';
-	if (strncmp(buf, "ok", 2) == 0 && (buf[2] == '\0' || buf[2] == ' ')) {
-		if (out && n)
-			snprintf(out, n, "%s", buf[2] ? buf + 3 : "");
-		return 0;
-	}
-	if (strncmp(buf, "err ", 4) == 0) {
-		char *p;
-		long e = strtol(buf + 4, &p, 10);
+	char msg[RB_ERR_MSG_MAX];
+	int r = host_sock_parse_reply(buf, out, n, msg, sizeof(msg));
 
-		return rb_err_set(err, e > 0 && e < 4096 ? (int)e : EIO, "%s", *p ? p + 1 : "");
-	}
+	if (r == 0)
+		return 0;
+	if (strncmp(buf, "err ", 4) == 0)
+		return rb_err_set(err, -r, "%s", msg);
 	return rb_err_set(err, EIO, "container %s: malformed answer from its monitor", id);
 }

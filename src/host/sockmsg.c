@@ -4,6 +4,7 @@
 #include "host/sockmsg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -119,6 +120,26 @@ ssize_t host_sock_read_reply(int fd, char *buf, size_t n)
 		len++;
 	}
 	return -1;
+}
+
+int host_sock_parse_reply(const char *line, char *out, size_t n, char *msg, size_t msglen)
+{
+	if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' ')) {
+		if (out && n)
+			snprintf(out, n, "%s", line[2] ? line + 3 : "");
+		return 0;
+	}
+	if (strncmp(line, "err ", 4) == 0) {
+		char *p;
+		long e = strtol(line + 4, &p, 10);
+
+		if (msg && msglen)
+			snprintf(msg, msglen, "%s", *p ? p + 1 : "");
+		return e > 0 && e < 4096 ? (int)-e : -EIO;
+	}
+	if (msg && msglen)
+		snprintf(msg, msglen, "malformed answer");
+	return -EIO;
 }
 
 void host_fds_close(int *fds, int n)

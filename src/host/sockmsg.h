@@ -34,6 +34,13 @@ char *host_sock_read_line(int fd, int *fds, int nfds, size_t cap);
  */
 ssize_t host_sock_read_reply(int fd, char *buf, size_t n);
 
+/*
+ * An answer line: "ok[ PAYLOAD]" -> 0 with PAYLOAD in out[0..n) (out may be
+ * NULL); "err ERRNO MESSAGE" -> -ERRNO with MESSAGE in msg[0..msglen); any
+ * other line -> -EIO, msg "malformed answer". msg may be NULL.
+ */
+int host_sock_parse_reply(const char *line, char *out, size_t n, char *msg, size_t msglen);
+
 /* Close the descriptors of fds[0..n) that are >= 0 and set them to -1. */
 void host_fds_close(int *fds, int n);
 

@@ -137,6 +137,20 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 int deploy_kill(const char *id, int sig);
 
 /*
+ * The host resized the terminal of running container `id` (its pty's
+ * TIOCGWINSZ now says rows x cols): the container's console terminal
+ * (/dev/pts/0, init's) takes that size, and if it changed its foreground
+ * process group gets SIGWINCH, as Linux's TIOCSWINSZ on a pty master does.
+ * Any thread while deploy_run runs, also from the start gate (the size
+ * init starts with: it is set before init's first instruction); not from a
+ * signal handler. Returns 0, -ESRCH if no such container runs (also for a
+ * moment after the gate while init starts: try again), -ENOTTY if it has
+ * no terminal (process.terminal false), -ETIMEDOUT (realm, shim: the
+ * container OS did not answer within 10 s).
+ */
+int deploy_winsize(const char *id, unsigned short rows, unsigned short cols);
+
+/*
  * The start gate (runc's create/start split): when set, deploy_run calls
  * gate(arg) once the machine and the container are built, just before the
  * container's first instruction, on deploy_run's thread. gate returns 0 to

@@ -511,6 +511,32 @@ int realm_kill(const char *id, int sig)
 	return r;
 }
 
+int realm_winsize(const char *id, unsigned short rows, unsigned short cols)
+{
+	uint64_t ws = (uint64_t)rows << 16 | cols;
+	bool sent = false;
+
+	pthread_mutex_lock(&M.mu);
+	struct ct_host *h = ct_by_id(id);
+	if (h && !h->add_sent && !h->added) {
+		/*
+		 * Built, not described to the System Realm yet (realm_run's start
+		 * gate: the machine's loop has not begun): PRH_CMD_ADD_CT carries it.
+		 */
+		h->req.winsize = ws;
+		sent = true;
+	} else if (!M.running) {
+		h = NULL;
+	}
+	pthread_mutex_unlock(&M.mu);
+	if (h == NULL)
+		return -ESRCH;
+	if (sent)
+		return 0;
+	int64_t r = realm_outside(id, PRH_CMD_WINSIZE, ws, NULL, 0);
+	return r < 0 ? (int)r : 0;
+}
+
 /*
  * PRH_RESULT (naming ct1 - 1, 0: none): the System Realm's answer to the
  * command it is serving, an add or drop of a slot or an outside command.

@@ -48,6 +48,14 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 int realm_kill(const char *id, int sig);
 
 /*
+ * deploy_winsize for a realm container: before the System Realm knows of
+ * it, its PRH_CMD_ADD_CT description carries the size (applied before init
+ * runs); afterwards PRH_CMD_WINSIZE. 0, -ESRCH (not running, or not
+ * started yet in the System Realm), -ENOTTY (no terminal), -EINVAL.
+ */
+int realm_winsize(const char *id, unsigned short rows, unsigned short cols);
+
+/*
  * deploy_ps for a realm container: the runtime asks the System Realm
  * (PRH_CMD_PS), which reports pid, parent, state and name of each process.
  * Count, -ESRCH (not running), -ETIMEDOUT (no answer within 5 s).

@@ -164,6 +164,13 @@ enum pal_realm_net_op {
  * library OS, -EBUSY (it still runs), -ESRCH (no such slot).
  */
 #define PRH_CMD_DROP_CT 13
+/*
+ * g1 rows << 16 | cols: the host resized the container's console terminal
+ * (its pty's TIOCSWINSZ): SIGWINCH to its foreground group on a change.
+ * PRH_RESULT 0, -EINVAL (a size out of range), -ENOTTY (the container has
+ * no terminal), -ESRCH (not running).
+ */
+#define PRH_CMD_WINSIZE 14
 
 /* The container's counters the System Realm reports for the runtime's stats (PRH_CMD_STATS). */
 struct pal_realm_live {

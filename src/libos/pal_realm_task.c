@@ -326,6 +326,12 @@ static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 		return r < 0 ? r : st;
 	case PRH_CMD_ATTEST:
 		return prm_attest_from_outside(arg);
+	case PRH_CMD_WINSIZE:
+		if (arg >> 32)
+			return -EINVAL;
+		if (!R.started || R.ended)
+			return -ESRCH;
+		return libos_winsize(0, (unsigned)(arg >> 16), (unsigned)(arg & 0xffff));
 	case PRH_CMD_KILL_PID:
 		/* only a process started from outside: init has PRH_CMD_SIGNAL */
 		if ((arg >> 8) <= 1 || (arg >> 8) > 0x7fffffff || (arg & 0xff) == 0 ||
@@ -567,7 +573,7 @@ void pal_realm_run(const struct pal_realm_hooks *hooks)
 		}
 		if (out[0] == PRH_CMD_EXEC || out[0] == PRH_CMD_EXEC_STATUS ||
 		    out[0] == PRH_CMD_KILL_PID || out[0] == PRH_CMD_ATTEST ||
-		    out[0] == PRH_CMD_STATS) {
+		    out[0] == PRH_CMD_STATS || out[0] == PRH_CMD_WINSIZE) {
 			uint64_t res[1] = {(uint64_t)outside_cmd(out[0], out[1])};
 
 			pal_realm_host_call(PRH_RESULT, res, 1, NULL);

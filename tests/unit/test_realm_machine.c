@@ -240,7 +240,7 @@ static void test_bad_descriptions_refused(void **state)
 	assert_true(start(&a, "ct-a", "read x; echo a-alive; exit 4") >= 0);
 	/* slot 2's window, no channels made for it */
 	ok = (struct rsys_add_ct){
-		RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512, 1024, CT_MEM};
+		RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512, 1024, CT_MEM, 0};
 
 	assert_int_equal(realm_test_add_ct(2, &ok), -EINVAL); /* no channel there */
 	/* slots that do not exist */
@@ -248,6 +248,14 @@ static void test_bad_descriptions_refused(void **state)
 	assert_int_equal(realm_test_add_ct(255, &ok), -EINVAL);
 	d = ok, d.nrecs = 0;
 	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
+	d = ok, d.winsize = 1ULL << 32; /* a console size past 65535 rows */
+	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
+	{
+		char why[256];
+
+		realm_sys_start_result(2, why, sizeof(why));
+		assert_non_null(strstr(why, "console size out of range"));
+	}
 	d = ok, d.nrecs = PAL_REALM_MAX_RECS + 1; /* too many RECs */
 	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
 	d = ok, d.chan_ipa = RSYS_HC_IPA; /* the host-call page */

@@ -27,14 +27,17 @@ mode's machine keys) stay in the temporary directory, and logs every call
 Skips with the reason only when podman is not installed or cannot run on
 this machine.
 """
+import fcntl
 import json
 import os
 import pty
 import select
 import shutil
 import subprocess
+import struct
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -184,12 +187,15 @@ class Podman(unittest.TestCase):
 
     def test_run_tty(self):
         """`podman run -t`: the console socket's pty is the container's stdio, and
-        `tty` names it."""
+        `tty` names it, and `stty size` shows podman's terminal's size (conmon sizes the
+        pty it holds; the monitor follows: deploy_winsize)."""
         for iso in MODES:
             master, slave = pty.openpty()
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
             try:
                 proc = subprocess.Popen([*self.podman_args(), *self.run_args(iso, "--rm", "-t"),
-                                         IMAGE, "sh", "-c", "test -t 0 && echo tty-yes; tty; exit 5"],
+                                         IMAGE, "sh", "-c",
+                                         "test -t 0 && echo tty-yes; tty; stty size; exit 5"],
                                         stdin=slave, stdout=slave, stderr=slave)
                 os.close(slave)
                 data = b""
@@ -206,6 +212,7 @@ class Podman(unittest.TestCase):
                 self.assertIn(b"tty-yes", data, iso)
                 # ttyname: /proc/self/fd/0 names /dev/pts/0, whose stat is stdin's fstat
                 self.assertIn(b"/dev/pts/0", data, iso)
+                self.assertIn(b"\n33 101\r\n", data, iso)  # not the library OS's own 24x80
                 self.assertEqual(proc.returncode, 5, (iso, data))
             finally:
                 os.close(master)

@@ -356,6 +356,20 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 		dprintf(pfd[1], "pid %d\n", (int)getpid());
 		if (chdir("/") != 0)
 			_exit(1);
+		if (slave >= 0) {
+			/*
+			 * The container's stdio is the pty: the monitor keeps none of
+			 * create's own (containerd's shim reads create's output to its
+			 * end when it passes a console socket: `ctr run -t` waited for
+			 * the container's end before it started it), as runc's does.
+			 */
+			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			for (int k = 0; nul >= 0 && k < 3; k++)
+				dup2(nul, k);
+			if (nul > 2)
+				close(nul);
+		}
 		struct host_monitor_args a = {
 			.root = root,
 			.cfg = &cfg,

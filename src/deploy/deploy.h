@@ -211,6 +211,7 @@ struct rb_exec_req {
 	const char *cwd;
 	uint32_t uid, gid;
 	bool terminal; /* fds are a terminal */
+	unsigned short rows, cols; /* its size at start (0x0: not known, 24x80) */
 	int fds[3];    /* its stdin, stdout, stderr on the host: used until deploy_exec_wait ends */
 };
 
@@ -232,6 +233,13 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 
 /* Signal deploy_exec's process pid: 0, -ESRCH, -EINVAL. */
 int deploy_exec_kill(const char *id, int pid, int sig);
+
+/*
+ * deploy_winsize for the terminal of deploy_exec's process pid (its req
+ * had terminal): its pty was resized to rows x cols. 0, -ESRCH (no such
+ * container or process), -ENOTTY (the process has no terminal), -EINVAL.
+ */
+int deploy_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols);
 
 /*
  * The running container id's CCA attestation token for challenge (realmbox

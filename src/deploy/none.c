@@ -939,6 +939,18 @@ int deploy_exec_kill(const char *id, int pid, int sig)
 	return libos_kill(pid, sig);
 }
 
+int deploy_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols)
+{
+	if (pid <= 1)
+		return -EINVAL;
+	if (!none_running(id)) {
+		if (shim_running(id))
+			return shim_exec_winsize(id, pid, rows, cols);
+		return realm_running(id) ? realm_exec_winsize(id, pid, rows, cols) : -ESRCH;
+	}
+	return libos_spawn_winsize(pid, rows, cols);
+}
+
 static void report_enosys(void)
 {
 	struct libos_stats st;

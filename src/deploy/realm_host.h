@@ -71,6 +71,8 @@ int realm_ps(const char *id, struct rb_proc_info *out, int max);
 int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
 int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 int realm_exec_kill(const char *id, int pid, int sig);
+/* deploy_exec_winsize for a realm container: PRH_CMD_WINSIZE naming the process. */
+int realm_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols);
 
 /*
  * deploy_stats for a realm container: memory, pids and system calls as the

@@ -248,7 +248,7 @@ enum shim_req_kind {
 	SR_KILL,	 /* libos_kill(pid, sig) */
 	SR_PS,		 /* libos_ps(ps, max) */
 	SR_STATS,	 /* the counters into live */
-	SR_WINSIZE,	 /* libos_winsize(0, rows, cols) */
+	SR_WINSIZE,	 /* libos_winsize(0, rows, cols), pid > 0: libos_spawn_winsize */
 };
 
 struct shim_req {
@@ -323,7 +323,8 @@ static void serve_req(void)
 		r = serve_stats(q->live);
 		break;
 	case SR_WINSIZE:
-		r = libos_winsize(0, q->rows, q->cols);
+		r = q->pid > 0 ? libos_spawn_winsize(q->pid, q->rows, q->cols)
+			       : libos_winsize(0, q->rows, q->cols);
 		break;
 	default:
 		r = -EINVAL;
@@ -406,6 +407,15 @@ int shim_winsize(const char *id, unsigned short rows, unsigned short cols)
 		return 0;
 	}
 	pthread_mutex_unlock(&H.mu);
+	return shim_ask(id, &q);
+}
+
+int shim_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols)
+{
+	struct shim_req q = {.kind = SR_WINSIZE, .pid = pid, .rows = rows, .cols = cols};
+
+	if (pid <= 1)
+		return -EINVAL;
 	return shim_ask(id, &q);
 }
 

@@ -100,5 +100,6 @@ int shim_stats(const char *id, struct rb_live_stats *out);
 int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
 int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 int shim_exec_kill(const char *id, int pid, int sig);
+int shim_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols);
 
 #endif /* DEPLOY_SHIM_H */

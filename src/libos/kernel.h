@@ -726,6 +726,8 @@ bool console_pts_live(int n);
  * in the foreground (sid's leader has it as its ctty already).
  */
 void tty_session_start(int pts, int sid);
+/* Terminal pts's size is rows x cols from its start (no SIGWINCH: nobody has read it yet). */
+void tty_set_size(int pts, unsigned rows, unsigned cols);
 /*
  * A session leader's end (exit, or TIOCNOTTY with on_exit false): its
  * controlling terminal's foreground group gets SIGHUP (and SIGCONT unless

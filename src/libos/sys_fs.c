@@ -1082,6 +1082,14 @@ static void session_clear_tty(int sid)
 			q->ctty = 0;
 }
 
+void tty_set_size(int pts, unsigned rows, unsigned cols)
+{
+	if (pts < 0 || pts >= LIBOS_NTTY)
+		return;
+	g.tty.winsize[pts][0] = (uint16_t)rows;
+	g.tty.winsize[pts][1] = (uint16_t)cols;
+}
+
 /* Send sig to every live process of group pgrp. */
 static void signal_pgrp(int pgrp, int sig)
 {
@@ -1121,22 +1129,40 @@ static void tty_resize(int pts, const uint16_t ws[4])
 	memcpy(g.tty.winsize[pts], ws, sizeof(g.tty.winsize[pts]));
 }
 
+/* The host resized terminal pts (lock held): libos_winsize, libos_spawn_winsize. */
+static int host_resize(int pts, unsigned rows, unsigned cols)
+{
+	if (g.container_done)
+		return -ESRCH;
+	if (!console_pts_live(pts))
+		return -ENOTTY;
+	uint16_t ws[4] = {(uint16_t)rows, (uint16_t)cols, g.tty.winsize[pts][2],
+			  g.tty.winsize[pts][3]};
+	tty_resize(pts, ws);
+	return 0;
+}
+
 int libos_winsize(int pts, unsigned rows, unsigned cols)
 {
-	int r = 0;
-
 	if (pts < 0 || pts >= LIBOS_NTTY || rows > 0xffff || cols > 0xffff)
 		return -EINVAL;
 	PAL(lock);
-	if (g.container_done) {
-		r = -ESRCH;
-	} else if (!console_pts_live(pts)) {
-		r = -ENOTTY;
-	} else {
-		uint16_t ws[4] = {(uint16_t)rows, (uint16_t)cols, g.tty.winsize[pts][2],
-				  g.tty.winsize[pts][3]};
-		tty_resize(pts, ws);
-	}
+	int r = host_resize(pts, rows, cols);
+	PAL(unlock);
+	return r;
+}
+
+int libos_spawn_winsize(int pid, unsigned rows, unsigned cols)
+{
+	int r = -ESRCH;
+
+	if (pid <= 0 || rows > 0xffff || cols > 0xffff)
+		return -EINVAL;
+	PAL(lock);
+	for (int i = 0; i < LIBOS_SPAWN_MAX; i++)
+		if (g.spawned[i].pid == pid)
+			r = g.spawned[i].pts > 0 ? host_resize(g.spawned[i].pts, rows, cols)
+						 : -ENOTTY;
 	PAL(unlock);
 	return r;
 }

@@ -217,9 +217,12 @@ class Podman(unittest.TestCase):
             finally:
                 os.close(master)
 
-    def pty_run(self, args, timeout=120):
-        """podman with a pty as its stdio: (its status, what it wrote there)."""
+    def pty_run(self, args, timeout=120, size=None):
+        """podman with a pty (of size (rows, cols) if given) as its stdio: (its status,
+        what it wrote there)."""
         master, slave = pty.openpty()
+        if size:
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
         try:
             proc = subprocess.Popen([*self.podman_args(), *args], stdin=slave, stdout=slave,
                                     stderr=slave)
@@ -241,7 +244,8 @@ class Podman(unittest.TestCase):
 
     def test_exec_tty(self):
         """`podman exec -t CTR tty`: the exec'd process gets a terminal of its own,
-        /dev/pts/N, that ttyname finds (its stat matches stdin's fstat)."""
+        /dev/pts/N, that ttyname finds (its stat matches stdin's fstat), of podman's
+        terminal's size."""
         for iso in MODES:
             p = self.podman(*self.run_args(iso, "-d", "--annotation", "org.realmbox.exec=allow"),
                             IMAGE, "sleep", "1000")
@@ -252,9 +256,11 @@ class Podman(unittest.TestCase):
                 self.assertEqual(rc, 0, (iso, data))
                 self.assertRegex(data, rb"^/dev/pts/[0-9]+\r?\n", iso)
                 rc, data = self.pty_run(["exec", "-t", cid, "sh", "-c",
-                                         "test -t 0 && echo tty-yes; tty; exit 3"])
+                                         "test -t 0 && echo tty-yes; tty; stty size; exit 3"],
+                                        size=(29, 91))
                 self.assertEqual(rc, 3, (iso, data))
-                self.assertRegex(data, rb"^tty-yes\r?\n/dev/pts/[0-9]+\r?\n", iso)
+                # the exec's terminal has podman's terminal's size (not 24x80)
+                self.assertRegex(data, rb"^tty-yes\r?\n/dev/pts/[0-9]+\r?\n29 91\r?\n", iso)
                 # without -t: a pipe, not a terminal
                 ex = self.podman("exec", cid, "tty")
                 self.assertEqual((ex.returncode, ex.stdout), (1, b"not a tty\n"), iso)

@@ -12,7 +12,10 @@ that the test resizes to 40x120 (TIOCSWINSZ on the master) once the
 program says "ready": the size it starts with, SIGWINCH and the new size,
 its own TIOCSWINSZ. Also for a detached container (create
 --console-socket, the test holding the master as containerd's shim does,
-then start): its output must match the oracle's too.
+then start): its output must match the oracle's too. And for a process
+started with `realmbox exec --tty` in a running container, from a pty (the
+exec's own terminal, the relay's SIGWINCH) and with --console-socket
+--detach (--process's consoleSize, the relay process's SIGWINCH).
 
   python3 tests/py/test_tty.py [--isolation MODE[,MODE...]] [-v]
 """
@@ -98,14 +101,15 @@ def on_pty(args, cwd=None, env=None, resize=False):
     return status, out.replace(b"\r", b"").decode(errors="replace")
 
 
-def bundle(rootfs, prog, tmp, n):
+def bundle(rootfs, prog, tmp, n, terminal=True, args=None):
     bdir = os.path.join(tmp, f"b{n}")
     os.makedirs(bdir)
     with open(os.path.join(rbenv.bundle("programs"), "config.json")) as f:
         cfg = json.load(f)
     cfg["root"] = {"path": rootfs, "readonly": True}
-    cfg["process"]["args"] = [prog]
-    cfg["process"]["terminal"] = True
+    cfg["process"]["args"] = args or [prog]
+    cfg["process"]["terminal"] = terminal
+    cfg.setdefault("annotations", {})["org.realmbox.exec"] = "allow"
     with open(os.path.join(bdir, "config.json"), "w") as f:
         json.dump(cfg, f)
     return bdir
@@ -162,6 +166,54 @@ def run_detached(rootfs, prog, isolation, tmp, n):
     return 0 if status == "stopped" else status, out.replace(b"\r", b"").decode(errors="replace")
 
 
+def run_exec(rootfs, prog, isolation, tmp, n, detached):
+    """A container whose init sleeps; prog started in it with exec --tty: from a
+    pty of START_WS (the test's on_pty) or, detached, over --console-socket with
+    --process consoleSize START_WS (the test holds the master). The pty becomes
+    RESIZED_WS after "ready". Returns (status, output with CRs dropped)."""
+    bdir = bundle(rootfs, prog, tmp, n, terminal=False, args=["/bin/sleep", "100"])
+    cid = f"ttyx-{os.getpid()}-{n}"
+    rb = [rbenv.REALMBOX, "--root", os.path.join(tmp, "root")]
+    env = dict(os.environ, REALMBOX_LOG="error")
+    null = subprocess.DEVNULL
+    try:
+        subprocess.run(rb + ["--isolation", isolation, "run", "--detach", "--bundle", bdir, cid],
+                       env=env, check=True, timeout=TIMEOUT, stdin=null, stdout=null,
+                       stderr=null)
+        if not detached:
+            return on_pty(rb + ["exec", "--tty", cid, prog], env=env, resize=True)
+        sp = os.path.join(tmp, f"xconsole{n}.sock")
+        proc = os.path.join(tmp, f"process{n}.json")
+        with open(proc, "w") as f:
+            json.dump({"args": [prog], "cwd": "/", "terminal": True, "env": ["PATH=/bin"],
+                       "consoleSize": {"height": START_WS[0], "width": START_WS[1]}}, f)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(sp)
+        srv.listen(1)
+        srv.settimeout(TIMEOUT)
+        pidf = os.path.join(tmp, f"x{n}.pid")
+        p = subprocess.Popen(rb + ["exec", "--detach", "--tty", "--console-socket", sp,
+                                   "--pid-file", pidf, "--process", proc, cid], env=env,
+                             stdin=null, stdout=null, stderr=null)
+        try:
+            c, _ = srv.accept()
+            _, fds, _, _ = socket.recv_fds(c, 1024, 1)
+            c.close()
+        finally:
+            srv.close()
+        master = fds[0]
+        try:
+            if p.wait(timeout=TIMEOUT) != 0:
+                return p.returncode, "exec failed"
+            out = read_pty(master, resize=True, until=b"done\n")
+        finally:
+            os.close(master)
+        return 0, out.replace(b"\r", b"").decode(errors="replace")
+    finally:
+        subprocess.run(rb + ["delete", "--force", cid], env=env, capture_output=True,
+                       timeout=TIMEOUT)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--isolation", default="none,realm,shim")
@@ -216,12 +268,14 @@ def main():
             for mode in a.isolation.split(","):
                 for how, run in (("run", lambda: run_realmbox(rootfs, prog, mode, tmp, n,
                                                                resize=True)),
-                                 ("create", lambda: run_detached(rootfs, prog, mode, tmp, n))):
-                    if how == "create" and kind == "dynamic":
-                        continue  # the monitor's path once is enough
+                                 ("create", lambda: run_detached(rootfs, prog, mode, tmp, n)),
+                                 ("exec", lambda: run_exec(rootfs, prog, mode, tmp, n, False)),
+                                 ("exec -d", lambda: run_exec(rootfs, prog, mode, tmp, n, True))):
+                    if how != "run" and kind == "dynamic":
+                        continue  # the monitor's and the relay's paths once are enough
                     n += 1
                     st, got = run()
-                    ok = got == want and (st == want_st if how == "run" else st == 0)
+                    ok = got == want and (st == want_st if how in ("run", "exec") else st == 0)
                     print(f"{'pass' if ok else 'FAIL'}   {mode:6} {kind} winsz ({how})")
                     if not ok:
                         failed += 1

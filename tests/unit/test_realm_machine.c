@@ -198,7 +198,8 @@ static void test_two_containers_one_machine(void **state)
 	assert_int_equal(realm_ps("ct-none", ps, 16), -ESRCH);
 	/* no terminal (process.terminal false): nothing to resize; a size past 16 bits refused */
 	assert_int_equal(realm_winsize("ct-a", 40, 120), -ENOTTY);
-	assert_int_equal(realm_outside("ct-a", PRH_CMD_WINSIZE, 1ULL << 40, NULL, 0), -EINVAL);
+	assert_int_equal(realm_outside("ct-a", PRH_CMD_WINSIZE, 1ULL << 63, NULL, 0), -EINVAL);
+	assert_int_equal(realm_outside("ct-a", PRH_CMD_WINSIZE, 77ULL << 32, NULL, 0), -ESRCH);
 	assert_int_equal(realm_winsize("ct-none", 40, 120), -ESRCH);
 
 	/* B ends first: it never saw A's file, and its own is its own */

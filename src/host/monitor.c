@@ -8,6 +8,7 @@
 #include "host/cli_util.h"
 #include "host/exec.h"
 #include "host/oci.h"
+#include "host/rtlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,10 +115,11 @@ static bool winsize_watch(struct host_monitor_args *a)
 	if (!a->cfg->terminal)
 		return false;
 	if (setsid() < 0 || ioctl(a->io[0], TIOCSCTTY, 0) != 0) {
-		fprintf(stderr,
-			"realmbox: monitor: terminal resizes will not reach the container: "
-			"cannot make its pty the monitor's controlling terminal: %s\n",
-			strerror(errno));
+		/* (stderr is /dev/null here: the container's stdio is the pty) */
+		host_log("warning",
+			 "monitor: terminal resizes will not reach the container: cannot make "
+			 "its pty the monitor's controlling terminal: %s",
+			 strerror(errno));
 		return false;
 	}
 	return true;

@@ -135,7 +135,7 @@ def run_detached(rootfs, prog, isolation, tmp, n):
     srv.listen(1)
     srv.settimeout(TIMEOUT)
     env = dict(os.environ, REALMBOX_LOG="error")
-    # the monitor keeps create's stdout and stderr: a file, not a pipe to wait on
+    # create's output in a file, for its failure's message
     log = open(os.path.join(tmp, f"create{n}.log"), "w+b")
     p = subprocess.Popen(rb + ["create", "--isolation", isolation, "--bundle", bdir,
                                "--console-socket", sp, cid], env=env, stdout=log, stderr=log)
@@ -146,10 +146,11 @@ def run_detached(rootfs, prog, isolation, tmp, n):
     finally:
         srv.close()
     master = fds[0]
-    if p.wait(timeout=TIMEOUT) != 0:
-        os.close(master)
-        log.seek(0)
-        return p.returncode, "create failed: " + log.read().decode(errors="replace")
+    with log:
+        if p.wait(timeout=TIMEOUT) != 0:
+            os.close(master)
+            log.seek(0)
+            return p.returncode, "create failed: " + log.read().decode(errors="replace")
     set_ws(master, START_WS)  # as the shim does before start: the size init starts with
     subprocess.run(rb + ["start", cid], env=env, check=True, timeout=TIMEOUT)
     out = read_pty(master, resize=True, until=b"done\n")

@@ -153,6 +153,20 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 int deploy_kill(const char *id, int sig);
 
 /*
+ * The host resized the terminal of running container `id` (its pty's
+ * TIOCGWINSZ now says rows x cols): the container's console terminal
+ * (/dev/pts/0, init's) takes that size, and if it changed its foreground
+ * process group gets SIGWINCH, as Linux's TIOCSWINSZ on a pty master does.
+ * Any thread while deploy_run runs, also from the start gate (the size
+ * init starts with: it is set before init's first instruction); not from a
+ * signal handler. Returns 0, -ESRCH if no such container runs (also for a
+ * moment after the gate while init starts: try again), -ENOTTY if it has
+ * no terminal (process.terminal false), -ETIMEDOUT (realm, shim: the
+ * container OS did not answer within 10 s).
+ */
+int deploy_winsize(const char *id, unsigned short rows, unsigned short cols);
+
+/*
  * The start gate (runc's create/start split): when set, deploy_run calls
  * gate(arg) once the machine and the container are built, just before the
  * container's first instruction, on deploy_run's thread. gate returns 0 to
@@ -213,6 +227,7 @@ struct rb_exec_req {
 	const char *cwd;
 	uint32_t uid, gid;
 	bool terminal; /* fds are a terminal */
+	unsigned short rows, cols; /* its size at start (0x0: not known, 24x80) */
 	int fds[3];    /* its stdin, stdout, stderr on the host: used until deploy_exec_wait ends */
 };
 
@@ -234,6 +249,13 @@ int deploy_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 
 /* Signal deploy_exec's process pid: 0, -ESRCH, -EINVAL. */
 int deploy_exec_kill(const char *id, int pid, int sig);
+
+/*
+ * deploy_winsize for the terminal of deploy_exec's process pid (its req
+ * had terminal): its pty was resized to rows x cols. 0, -ESRCH (no such
+ * container or process), -ENOTTY (the process has no terminal), -EINVAL.
+ */
+int deploy_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols);
 
 /*
  * The running container id's CCA attestation token for challenge (realmbox

@@ -308,6 +308,8 @@ struct libos_spawn_req deploy_exec_spawn_req(const struct rb_exec_req *req, int 
 		.gid = req->gid,
 		.console_base = DEPLOY_EXEC_CONSOLE(slot),
 		.terminal = req->terminal,
+		.rows = req->rows,
+		.cols = req->cols,
 	};
 
 	return sr;

@@ -138,6 +138,7 @@ static struct {
 	int xpid[DEPLOY_EXEC_SLOTS];
 	volatile bool shutdown;
 	bool running;
+	bool starting; /* between libos_init and running (the start gate) */
 	char id[256];
 } ctx = { .biglock = PTHREAD_MUTEX_INITIALIZER,
 	  .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -831,6 +832,19 @@ int deploy_ps(const char *id, struct rb_proc_info *out, int max)
 	return n;
 }
 
+int deploy_winsize(const char *id, unsigned short rows, unsigned short cols)
+{
+	pthread_mutex_lock(&ctx.mu);
+	bool ok = (ctx.running || ctx.starting) && !ctx.done && id && strcmp(id, ctx.id) == 0;
+	pthread_mutex_unlock(&ctx.mu);
+	if (!ok) {
+		int r = shim_winsize(id, rows, cols);
+		return r == -ESRCH ? realm_winsize(id, rows, cols) : r;
+	}
+	/* a race with the container's end is harmless: libos_winsize then answers ESRCH */
+	return libos_winsize(0, rows, cols);
+}
+
 /* Whether container id runs here in none mode now. */
 static bool none_running(const char *id)
 {
@@ -923,6 +937,18 @@ int deploy_exec_kill(const char *id, int pid, int sig)
 		return realm_running(id) ? realm_exec_kill(id, pid, sig) : -ESRCH;
 	}
 	return libos_kill(pid, sig);
+}
+
+int deploy_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols)
+{
+	if (pid <= 1)
+		return -EINVAL;
+	if (!none_running(id)) {
+		if (shim_running(id))
+			return shim_exec_winsize(id, pid, rows, cols);
+		return realm_running(id) ? realm_exec_winsize(id, pid, rows, cols) : -ESRCH;
+	}
+	return libos_spawn_winsize(pid, rows, cols);
 }
 
 static void report_enosys(void)
@@ -1022,14 +1048,19 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 		snprintf(errbuf, errlen, "library OS init failed: %s", strerror(-ret));
 		goto out;
 	}
+	pthread_mutex_lock(&ctx.mu);
+	snprintf(ctx.id, sizeof(ctx.id), "%s", cfg->id ? cfg->id : "");
+	ctx.starting = true; /* deploy_winsize from the gate: the size init starts with */
+	pthread_mutex_unlock(&ctx.mu);
 	ret = deploy_start_gate_pass(errbuf, errlen);
-	if (ret)
-		goto out_fini;
-	ret = libos_start(errbuf, errlen);
+	if (ret == 0)
+		ret = libos_start(errbuf, errlen);
+	pthread_mutex_lock(&ctx.mu);
+	ctx.starting = false;
+	pthread_mutex_unlock(&ctx.mu);
 	if (ret)
 		goto out_fini;
 	pthread_mutex_lock(&ctx.mu);
-	snprintf(ctx.id, sizeof(ctx.id), "%s", cfg->id ? cfg->id : "");
 	ctx.running = true;
 	while (!ctx.done || ctx.live > 0)
 		pthread_cond_wait(&ctx.cv, &ctx.mu);

@@ -531,6 +531,32 @@ int realm_pause(const char *id, bool pause)
 	return r;
 }
 
+int realm_winsize(const char *id, unsigned short rows, unsigned short cols)
+{
+	uint64_t ws = (uint64_t)rows << 16 | cols;
+	bool sent = false;
+
+	pthread_mutex_lock(&M.mu);
+	struct ct_host *h = ct_by_id(id);
+	if (h && !h->add_sent && !h->added) {
+		/*
+		 * Built, not described to the System Realm yet (realm_run's start
+		 * gate: the machine's loop has not begun): PRH_CMD_ADD_CT carries it.
+		 */
+		h->req.winsize = ws;
+		sent = true;
+	} else if (!M.running) {
+		h = NULL;
+	}
+	pthread_mutex_unlock(&M.mu);
+	if (h == NULL)
+		return -ESRCH;
+	if (sent)
+		return 0;
+	int64_t r = realm_outside(id, PRH_CMD_WINSIZE, ws, NULL, 0);
+	return r < 0 ? (int)r : 0;
+}
+
 /*
  * PRH_RESULT (naming ct1 - 1, 0: none): the System Realm's answer to the
  * command it is serving, an add or drop of a slot or an outside command.
@@ -1231,6 +1257,8 @@ int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, co
 	h->log_fd = o->log_fd;
 	h->log_level = o->log_level;
 	ret = ct_build(h, c, cfg, mf, fds, o->mem_size);
+	if (ret == 0 && (o->rows || o->cols))
+		h->req.winsize = (uint64_t)o->rows << 16 | o->cols; /* before init runs */
 	hrealm_errbuf(NULL, 0);
 	pthread_mutex_unlock(&M.build_mu);
 	pthread_mutex_lock(&M.mu);

@@ -44,6 +44,12 @@ struct rsys_add_ct {
 	uint64_t pool_ipa; /* its pool (Container Realm IPA), pool_n granules made, pool_max at most */
 	uint64_t pool_n, pool_max;
 	uint64_t mem_size; /* bytes of System Realm memory for it (kernel threads, tables, heap) */
+	/*
+	 * The size of its console terminal when it starts, rows << 16 | cols
+	 * (0: not known; the library OS's 24x80). Not measured: the host's
+	 * terminal, as untrusted as any host input and checked as such.
+	 */
+	uint64_t winsize;
 };
 
 /* ---- Container Realm IPA layout ---- */

@@ -81,6 +81,7 @@ int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size
 	h.uid = req->uid;
 	h.gid = req->gid;
 	h.terminal = req->terminal;
+	h.winsize = (uint32_t)req->rows << 16 | req->cols;
 	h.argc = (uint32_t)argc;
 	h.envc = (uint32_t)envc;
 	memcpy(buf, &h, sizeof(h));
@@ -161,6 +162,15 @@ int realm_exec_kill(const char *id, int pid, int sig)
 		return -EINVAL;
 	int64_t r =
 		realm_outside(id, PRH_CMD_KILL_PID, ((uint64_t)pid << 8) | (uint64_t)sig, NULL, 0);
+	return r < 0 ? (int)r : 0;
+}
+
+int realm_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols)
+{
+	if (pid <= 1)
+		return -EINVAL;
+	int64_t r = realm_outside(id, PRH_CMD_WINSIZE,
+				  (uint64_t)pid << 32 | (uint64_t)rows << 16 | cols, NULL, 0);
 	return r < 0 ? (int)r : 0;
 }
 

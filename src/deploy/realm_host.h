@@ -58,6 +58,14 @@ int realm_kill(const char *id, int sig);
 int realm_pause(const char *id, bool pause);
 
 /*
+ * deploy_winsize for a realm container: before the System Realm knows of
+ * it, its PRH_CMD_ADD_CT description carries the size (applied before init
+ * runs); afterwards PRH_CMD_WINSIZE. 0, -ESRCH (not running, or not
+ * started yet in the System Realm), -ENOTTY (no terminal), -EINVAL.
+ */
+int realm_winsize(const char *id, unsigned short rows, unsigned short cols);
+
+/*
  * deploy_ps for a realm container: the runtime asks the System Realm
  * (PRH_CMD_PS), which reports pid, parent, state and name of each process.
  * Count, -ESRCH (not running), -ETIMEDOUT (no answer within 5 s).
@@ -73,6 +81,8 @@ int realm_ps(const char *id, struct rb_proc_info *out, int max);
 int realm_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
 int realm_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 int realm_exec_kill(const char *id, int pid, int sig);
+/* deploy_exec_winsize for a realm container: PRH_CMD_WINSIZE naming the process. */
+int realm_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols);
 
 /*
  * deploy_stats for a realm container: memory, pids and system calls as the
@@ -178,6 +188,7 @@ struct realm_ct_opts {
 	uint64_t mem_size; /* System Realm memory for its kernel (a page multiple) */
 	int log_fd;        /* where the System Realm's messages about it go; -1: stderr */
 	int log_level;     /* the most verbose of them to pass (enum log_level) */
+	unsigned short rows, cols; /* its terminal's size at start (0x0: 24x80) */
 };
 int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
 		   const struct realm_ct_opts *o, char *errbuf, size_t errlen);

@@ -56,6 +56,7 @@ static struct {
 static struct {
 	int error;
 	char msg[256];
+	uint32_t winsize; /* its console's size at start (rsys_add_ct.winsize), 0: none */
 } ct_start[PAL_REALM_MAX_CTS];
 
 /* n bytes (64-aligned) of container slot c's region, or NULL. */
@@ -408,6 +409,9 @@ static int start_libos(const struct pal_ops *ops)
 		snprintf(msg, msgl, "library OS init failed: %d", r);
 		return r;
 	}
+	/* the host's terminal size before init's first instruction (checked at add_ct) */
+	if (lc.terminal && ct_start[c].winsize != 0)
+		libos_winsize(0, ct_start[c].winsize >> 16, ct_start[c].winsize & 0xffff);
 	return libos_start(msg, msgl);
 }
 
@@ -445,6 +449,9 @@ static int add_ct(void *arg, unsigned c, uint64_t len, struct pal_realm_env *env
 	memcpy(&d, K.ns, sizeof(d)); /* once: the host may change the buffer meanwhile */
 	if (d.nrecs == 0 || d.nrecs > PAL_REALM_MAX_RECS)
 		return add_refused(c, -EINVAL, "REC count out of range");
+	if (d.winsize >> 32)
+		return add_refused(c, -EINVAL,
+				   "console size out of range (rows and columns 0..65535)");
 	if ((d.chan_ipa & (PG - 1)) || d.chan_ipa < RSYS_CHAN_IPA ||
 	    d.chan_ipa >= RSYS_BOUNCE_IPA || d.nrecs * PG > RSYS_BOUNCE_IPA - d.chan_ipa)
 		return add_refused(c, -EINVAL, "channel IPAs outside the channel window");
@@ -494,6 +501,7 @@ static int add_ct(void *arg, unsigned c, uint64_t len, struct pal_realm_env *env
 	kmem.slot[c].used = 0;
 	kt_chan_base[c] = d.chan_ipa;
 	kt_chan_top[c] = d.chan_ipa + d.nrecs * PG;
+	ct_start[c].winsize = (uint32_t)d.winsize;
 	env->pool_ipa = d.pool_ipa;
 	env->pool_n = (size_t)d.pool_n;
 	env->pool_max = (size_t)d.pool_max;

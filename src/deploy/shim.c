@@ -115,6 +115,8 @@ static struct {
 	void (*entry[PAL_SHIM_MAX_TASKS + 1])(void);
 	/* requests from outside (exec, ps, stats: see "requests" below); H.mu guards them */
 	bool serving;           /* the OS's scheduler runs: requests are served */
+	bool gating;		/* in the start gate: deploy_winsize leaves ws for the start */
+	uint32_t ws;		/* the console's size for the start, rows << 16 | cols (0: none) */
 	struct shim_req *req;   /* posted, not yet taken by the OS's thread */
 	pthread_cond_t done_cv; /* a request was served, or the run ended */
 	pthread_mutex_t ask_mu; /* one request at a time */
@@ -247,6 +249,7 @@ enum shim_req_kind {
 	SR_KILL,	 /* libos_kill(pid, sig) */
 	SR_PS,		 /* libos_ps(ps, max) */
 	SR_STATS,	 /* the counters into live */
+	SR_WINSIZE,	 /* libos_winsize(0, rows, cols), pid > 0: libos_spawn_winsize */
 };
 
 struct shim_req {
@@ -258,6 +261,7 @@ struct shim_req {
 	struct libos_proc_info *ps;
 	int max;
 	struct rb_live_stats *live;
+	unsigned short rows, cols;
 	int result;
 	bool done;
 };
@@ -318,6 +322,10 @@ static void serve_req(void)
 		break;
 	case SR_STATS:
 		r = serve_stats(q->live);
+		break;
+	case SR_WINSIZE:
+		r = q->pid > 0 ? libos_spawn_winsize(q->pid, q->rows, q->cols)
+			       : libos_winsize(0, q->rows, q->cols);
 		break;
 	default:
 		r = -EINVAL;
@@ -386,6 +394,30 @@ int shim_ps(const char *id, struct rb_proc_info *out, int max)
 		memcpy(out[i].comm, buf[i].comm, sizeof(out[i].comm));
 	}
 	return n == -ETIMEDOUT ? -ESRCH : n;
+}
+
+int shim_winsize(const char *id, unsigned short rows, unsigned short cols)
+{
+	struct shim_req q = {.kind = SR_WINSIZE, .rows = rows, .cols = cols};
+
+	pthread_mutex_lock(&H.mu);
+	if (H.running && H.gating && id && strcmp(id, H.id) == 0) {
+		/* the start gate: the OS's thread gives it to the library OS before init starts */
+		H.ws = (uint32_t)rows << 16 | cols;
+		pthread_mutex_unlock(&H.mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&H.mu);
+	return shim_ask(id, &q);
+}
+
+int shim_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols)
+{
+	struct shim_req q = {.kind = SR_WINSIZE, .pid = pid, .rows = rows, .cols = cols};
+
+	if (pid <= 1)
+		return -EINVAL;
+	return shim_ask(id, &q);
 }
 
 int shim_stats(const char *id, struct rb_live_stats *out)
@@ -771,6 +803,8 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	H.signals = 0;
 	H.running = true;
 	H.serving = false;
+	H.gating = true;
+	H.ws = 0;
 	__atomic_store_n(&H.req, NULL, __ATOMIC_RELAXED);
 	memset(H.xpid, 0, sizeof(H.xpid));
 	for (int i = 0; i < LIBOS_CONSOLE_MAX; i++)
@@ -778,6 +812,12 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 	pthread_mutex_unlock(&H.mu);
 	plat_counters_snapshot(H.c0);
 	ret = deploy_start_gate_pass(errbuf, errlen);
+	pthread_mutex_lock(&H.mu);
+	H.gating = false;
+	uint32_t ws = H.ws;
+	pthread_mutex_unlock(&H.mu);
+	if (ret == 0 && ws != 0)
+		libos_winsize(0, ws >> 16, ws & 0xffff); /* -ENOTTY without a terminal: nothing */
 	if (ret == 0)
 		ret = libos_start(errbuf, errlen);
 	if (ret == 0) {

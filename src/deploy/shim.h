@@ -53,6 +53,14 @@ int deploy_shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, i
 int shim_kill(const char *id, int sig);
 
 /*
+ * deploy_winsize for a shim container: in the start gate the size is kept
+ * for the OS's thread to set before init starts; afterwards a request the
+ * OS's thread serves (as shim_ps). 0, -ESRCH (not running, or between the
+ * gate and init's start), -ENOTTY (no terminal), -ETIMEDOUT.
+ */
+int shim_winsize(const char *id, unsigned short rows, unsigned short cols);
+
+/*
  * For the attack tests only (tests/unit/test_attack_host.c): the
  * deprivileged OS is untrusted, so a test may play a compromised one. What
  * such an OS knows of the running container: its con-shim handle, the
@@ -92,5 +100,6 @@ int shim_stats(const char *id, struct rb_live_stats *out);
 int shim_exec(const char *id, const struct rb_exec_req *req, char *errbuf, size_t errlen);
 int shim_exec_wait(const char *id, int pid, int timeout_ms, int *status);
 int shim_exec_kill(const char *id, int pid, int sig);
+int shim_exec_winsize(const char *id, int pid, unsigned short rows, unsigned short cols);
 
 #endif /* DEPLOY_SHIM_H */

@@ -181,7 +181,18 @@ static void do_run(int fd, const char *text, int fds[4])
 		say(fd, -EINVAL, "run: the rootfs changed since the container was created");
 		goto out;
 	}
-	struct realm_ct_opts o = {D.ct_mem, fds[3], log_level};
+	struct realm_ct_opts o = {D.ct_mem, fds[3], log_level, 0, 0};
+	json_t *ws = json_object_get(top, "winsize");
+	json_int_t rows = json_integer_value(json_array_get(ws, 0));
+	json_int_t cols = json_integer_value(json_array_get(ws, 1));
+
+	if (ws && (json_array_size(ws) != 2 || rows < 0 || rows > 65535 || cols < 0 ||
+		   cols > 65535)) {
+		say(fd, -EINVAL, "run: winsize: want [ROWS, COLS], each 0..65535");
+		goto out;
+	}
+	o.rows = (unsigned short)rows;
+	o.cols = (unsigned short)cols;
 
 	slot = realm_ct_start(&cfg, &mf, fds, &o, errbuf, sizeof(errbuf));
 	if (slot < 0) {
@@ -339,6 +350,14 @@ static void serve_request(int fd, char *req, int fds[4])
 
 		r = sscanf(rest, "%d %d", &pid, &sig) == 2 ? realm_exec_kill(id, pid, sig) : -EINVAL;
 		say(fd, r, "");
+	} else if (strncmp(req, "winsize ", 8) == 0 &&
+		   (rest = split_id(fd, req + 8, id, sizeof(id)))) {
+		unsigned rows = 0, cols = 0;
+
+		r = sscanf(rest, "%u %u", &rows, &cols) == 2 && rows <= 65535 && cols <= 65535
+			    ? realm_winsize(id, (unsigned short)rows, (unsigned short)cols)
+			    : -EINVAL;
+		say(fd, r, r == -EINVAL ? "winsize: want ROWS COLS" : "");
 	} else if (strncmp(req, "pause ", 6) == 0 &&
 		   (rest = split_id(fd, req + 6, id, sizeof(id)))) {
 		r = strcmp(rest, "1") == 0 || strcmp(rest, "0") == 0
@@ -350,7 +369,7 @@ static void serve_request(int fd, char *req, int fds[4])
 		do_attest(fd, id, rest);
 	} else if (strncmp(req, "kill ", 5) && strncmp(req, "ps ", 3) && strncmp(req, "stats ", 6) &&
 		   strncmp(req, "attest ", 7) && strncmp(req, "exec_kill ", 10) &&
-		   strncmp(req, "pause ", 6)) {
+		   strncmp(req, "pause ", 6) && strncmp(req, "winsize ", 8)) {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "unknown request '%.64s'", req);

@@ -16,13 +16,15 @@
  *                          follows (SETTINGS: host_daemon_settings)
  *   "run JSON" + 3 fds  -> "ok SLOT", later "exit RESULT-JSON" when it ended;
  *                          the connection closing kills the container.
- *                          JSON: {"config": host_wire_config, "digest": HEX}
+ *                          JSON: {"config": host_wire_config, "digest": HEX,
+ *                          "log_level": 0..3, "winsize": [ROWS, COLS] (terminal)}
  *   "kill ID SIG"       -> "ok"
  *   "ps ID"             -> "ok [{pid, ppid, state, comm}, ...]"
  *   "stats ID"          -> "ok {host_wire_stats}"
  *   "attest ID HEX"     -> "ok HEX" (the token)
  *   "pause ID 1|0"      -> "ok" (its RECs stop being entered / go on)
  *   "exec_kill ID PID SIG" -> "ok"
+ *   "winsize ID ROWS COLS" -> "ok" (its terminal resized)
  *   "exec ID JSON" + 3 fds -> an exec session as the monitor's (host/exec.h)
  *   "status"            -> "ok {"pid":N,"containers":[ID,...],"slots":N,"served":N}"
  *                          (served: containers it took over its life)
@@ -56,6 +58,7 @@ struct host_deploy_ops {
 	int (*attest)(const char *id, const uint8_t challenge[64], uint8_t *out, size_t cap,
 		      char *errbuf, size_t errlen);
 	int (*exec_kill)(const char *id, int pid, int sig);
+	int (*winsize)(const char *id, unsigned short rows, unsigned short cols);
 };
 extern const struct host_deploy_ops host_deploy_local;
 extern const struct host_deploy_ops host_deploy_daemon;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -250,6 +251,11 @@ int host_daemon_run(int conn, const struct rb_config *cfg, const struct rb_manif
 	while (level > 0 && !lib_log_on((enum log_level)level))
 		level--;
 	j = cj ? json_pack("{s:o,s:s,s:i}", "config", cj, "digest", hex, "log_level", level) : NULL;
+	struct winsize ws;
+
+	/* the size the container's terminal starts with (else 24x80 until a resize) */
+	if (j && cfg->terminal && ioctl(fds[0], TIOCGWINSZ, &ws) == 0 && (ws.ws_row || ws.ws_col))
+		json_object_set_new(j, "winsize", json_pack("[i,i]", ws.ws_row, ws.ws_col));
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	line = malloc(cap);
 	if (text == NULL || line == NULL || asprintf(&req, "run %s\n", text) < 0) {
@@ -430,12 +436,21 @@ int host_daemon_pause(const char *root, const char *id, bool pause)
 	return r;
 }
 
+static int d_winsize(const char *id, unsigned short rows, unsigned short cols)
+{
+	char req[1100];
+
+	snprintf(req, sizeof(req), "winsize %s %u %u\n", id, rows, cols);
+	return request(req, NULL, 0, NULL, 0);
+}
+
 const struct host_deploy_ops host_deploy_local = {
 	.kill = deploy_kill,
 	.ps = deploy_ps,
 	.stats = deploy_stats,
 	.attest = deploy_attest,
 	.exec_kill = deploy_exec_kill,
+	.winsize = deploy_winsize,
 };
 
 const struct host_deploy_ops host_deploy_daemon = {
@@ -444,6 +459,7 @@ const struct host_deploy_ops host_deploy_daemon = {
 	.stats = d_stats,
 	.attest = d_attest,
 	.exec_kill = d_exec_kill,
+	.winsize = d_winsize,
 };
 
 /* ---- exec: the daemon's session, relayed ------------------------------------------- */

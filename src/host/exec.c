@@ -64,7 +64,7 @@ static bool get_id(json_t *top, const char *key, uint32_t *out)
 	return true;
 }
 
-/* Lines "kill SIG" from the client; false once it went away. */
+/* Lines "kill SIG" and "winsize ROWS COLS" from the client; false once it went away. */
 static bool client_lines(int conn, char *buf, size_t *len, size_t cap, const char *id, int pid)
 {
 	ssize_t k = read(conn, buf + *len, cap - 1 - *len);
@@ -76,8 +76,15 @@ static bool client_lines(int conn, char *buf, size_t *len, size_t cap, const cha
 	buf[*len] = '\0';
 	while ((nl = strchr(buf, '\n')) != NULL) {
 		*nl = '\0';
+		unsigned rows, cols;
+		char end;
+
 		if (strncmp(buf, "kill ", 5) == 0)
 			deploy_exec_kill(id, pid, atoi(buf + 5));
+		else if (sscanf(buf, "winsize %u %u%c", &rows, &cols, &end) == 2 &&
+			 rows <= 0xffff && cols <= 0xffff)
+			deploy_exec_winsize(id, pid, (unsigned short)rows,
+					    (unsigned short)cols); /* its terminal was resized */
 		*len -= (size_t)(nl + 1 - buf);
 		memmove(buf, nl + 1, *len + 1);
 	}
@@ -120,6 +127,17 @@ void host_exec_session(int conn, int fds[3], const char *req, const char *id, co
 		say(conn, -EINVAL, "exec: uid and gid must be integers from 0 to 4294967295");
 		goto out;
 	}
+	json_t *cs = json_object_get(top, "consoleSize");
+	uint32_t h = 0, w = 0;
+
+	if (cs != NULL && (!json_is_object(cs) || !get_id(cs, "height", &h) ||
+			   !get_id(cs, "width", &w) || h > 0xffff || w > 0xffff)) {
+		say(conn, -EINVAL,
+		    "exec: consoleSize: height and width must be integers from 0 to 65535");
+		goto out;
+	}
+	er.rows = (unsigned short)h;
+	er.cols = (unsigned short)w;
 	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
 		say(conn, -EINVAL, "exec: the process's stdin, stdout and stderr did not arrive");
 		goto out;

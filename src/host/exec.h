@@ -2,9 +2,11 @@
  * The monitor's side of `realmbox exec` (runc's exec): one session per
  * connection that asked "exec JSON" with the process's stdin, stdout and
  * stderr attached (SCM_RIGHTS). JSON: {"args":[...], "env":[...],
- * "cwd":"/", "uid":0, "gid":0, "terminal":false}. The monitor answers
+ * "cwd":"/", "uid":0, "gid":0, "terminal":false, "consoleSize":{"height":R,
+ * "width":C} (optional: the terminal's size at start)}. The monitor answers
  * "ok PID" (the process's pid in the container) or "err ERRNO MESSAGE";
- * then the client may send "kill SIG" lines, and gets "exit STATUS" (code,
+ * then the client may send "kill SIG" lines and (a terminal's new size)
+ * "winsize ROWS COLS", and gets "exit STATUS" (code,
  * or 128+signal) when the process ends. A client that goes away takes the
  * process with it (SIGKILL).
  */

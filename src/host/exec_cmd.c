@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,11 +30,23 @@
 #include "host/rtlog.h"
 #include "host/sockmsg.h"
 
+/* "winsize ROWS COLS" for the terminal tty (its size now), unless nobody has sized it. */
+static void send_winsize(int conn, int tty)
+{
+	struct winsize ws;
+
+	if (tty >= 0 && ioctl(tty, TIOCGWINSZ, &ws) == 0 && (ws.ws_row || ws.ws_col))
+		dprintf(conn, "winsize %u %u\n", ws.ws_row, ws.ws_col);
+}
+
 /*
  * Relay an exec session: signals to this process go to the container's
- * process ("kill SIG"), and its "exit STATUS" is ours. Returns the status.
+ * process ("kill SIG"), and its "exit STATUS" is ours. With tty (the
+ * process's terminal, whose foreground group we are in) SIGWINCH is not
+ * forwarded: the process's terminal takes tty's new size ("winsize"), and
+ * its size now at once. Returns the status.
  */
-static int exec_relay(int conn)
+static int exec_relay(int conn, int tty)
 {
 	static const int fwd[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
 				  SIGUSR2, SIGALRM, SIGCONT, SIGTSTP, SIGWINCH};
@@ -45,13 +59,18 @@ static int exec_relay(int conn)
 		sigaddset(&set, fwd[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	send_winsize(conn, tty);
 	for (;;) {
 		struct timespec ts = {0};
 		struct pollfd p = {conn, POLLIN, 0};
 		int sig;
 
-		while ((sig = sigtimedwait(&set, NULL, &ts)) > 0)
-			dprintf(conn, "kill %d\n", sig);
+		while ((sig = sigtimedwait(&set, NULL, &ts)) > 0) {
+			if (sig == SIGWINCH && tty >= 0)
+				send_winsize(conn, tty);
+			else
+				dprintf(conn, "kill %d\n", sig);
+		}
 		if (poll(&p, 1, 50) <= 0)
 			continue;
 		ssize_t k = read(conn, buf + len, sizeof(buf) - 1 - len);
@@ -121,6 +140,8 @@ static int exec_process_file(const char *path, json_t *req, bool *tty, struct rb
 	}
 	if (r == 0 && json_is_true(json_object_get(p, "terminal")))
 		*tty = true;
+	if (r == 0 && json_is_object(json_object_get(p, "consoleSize")))
+		json_object_set(req, "consoleSize", json_object_get(p, "consoleSize"));
 	json_decref(p);
 	return r;
 }
@@ -288,6 +309,19 @@ int host_cmd_exec(int argc, char **argv)
 		host_cli_fail(cmd, "cannot use console socket if realmbox will not allocate a tty");
 		goto out;
 	}
+	if (tty) {
+		/* the terminal's size now, for the process's first look (else --process's) */
+		struct winsize ws;
+
+		if (ioctl(slave >= 0 ? slave : 0, TIOCGWINSZ, &ws) == 0 &&
+		    (ws.ws_row || ws.ws_col)) {
+			json_t *cs = json_object();
+
+			json_object_set_new(cs, "height", json_integer(ws.ws_row));
+			json_object_set_new(cs, "width", json_integer(ws.ws_col));
+			json_object_set_new(req, "consoleSize", cs);
+		}
+	}
 	{
 		char *text = json_dumps(req, JSON_COMPACT);
 		char *line = text ? malloc(strlen(text) + 8) : NULL;
@@ -309,12 +343,10 @@ int host_cmd_exec(int argc, char **argv)
 		}
 		free(line);
 	}
-	if (slave >= 0)
-		close(slave);
-	slave = -1;
 	host_debug("exec: process %d in container %s", pid, id);
 	if (!detach) {
-		status = exec_relay(conn);
+		/* --tty without a console socket: the terminal is ours (stdin) */
+		status = exec_relay(conn, tty && slave < 0 && isatty(0) ? 0 : -1);
 		close(conn);
 		goto out;
 	}
@@ -348,7 +380,16 @@ int host_cmd_exec(int argc, char **argv)
 				close(nul);
 			(void)!write(pfd[1], &me, sizeof(me));
 			close(pfd[1]);
-			_exit(exec_relay(conn));
+			/*
+			 * --console-socket: the pty's owner resizes its master, and the
+			 * kernel tells the foreground group of the session the slave is
+			 * the controlling terminal of: this relay's, in a session of
+			 * its own (as the monitor does for the container's console).
+			 */
+			int ctty = -1;
+			if (slave >= 0 && setsid() >= 0 && ioctl(slave, TIOCSCTTY, 0) == 0)
+				ctty = slave;
+			_exit(exec_relay(conn, ctty));
 		}
 		close(pfd[1]);
 		close(conn);

@@ -356,6 +356,20 @@ static int do_create(const char *cmd, const struct create_opts *o, pid_t *pid_ou
 		dprintf(pfd[1], "pid %d\n", (int)getpid());
 		if (chdir("/") != 0)
 			_exit(1);
+		if (slave >= 0) {
+			/*
+			 * The container's stdio is the pty: the monitor keeps none of
+			 * create's own (containerd's shim reads create's output to its
+			 * end when it passes a console socket: `ctr run -t` waited for
+			 * the container's end before it started it), as runc's does.
+			 */
+			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			for (int k = 0; nul >= 0 && k < 3; k++)
+				dup2(nul, k);
+			if (nul > 2)
+				close(nul);
+		}
 		struct host_monitor_args a = {
 			.root = root,
 			.cfg = &cfg,
@@ -1026,11 +1040,14 @@ int host_run_register(const struct rb_config *cfg, char *root, size_t n, struct 
 
 bool host_run_wants_lifecycle(int argc, char **argv)
 {
+	/* every argument: `run ID` takes no command, and option values come before the ID */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (a[0] != '-')
+		if (strcmp(a, "--") == 0)
 			return false;
+		if (a[0] != '-')
+			continue; /* an option's value ("--bundle DIR") or the ID */
 		if (host_cli_flag(a, "--detach", "-d") || strncmp(a, "--pid-file", 10) == 0 ||
 		    strncmp(a, "--console-socket", 16) == 0 || strncmp(a, "-pid-file", 9) == 0 ||
 		    strncmp(a, "-console-socket", 15) == 0)

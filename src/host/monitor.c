@@ -9,6 +9,7 @@
 #include "host/daemon.h"
 #include "host/exec.h"
 #include "host/oci.h"
+#include "host/rtlog.h"
 #include "host/sockmsg.h"
 
 #include <errno.h>
@@ -19,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +77,66 @@ static bool sig_ignored_by_default(int sig)
 	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
 
+static bool still_running(void);
+
+/*
+ * The container's terminal follows the host pty's size (its stdio, when
+ * process.terminal): TIOCGWINSZ on it, then deploy_winsize. 0x0 is a pty
+ * whose size nobody has set: the container keeps its own (24x80). From a
+ * start gate (once: the size init starts with) or, with retry, whenever
+ * the size changes (SIGWINCH), while init may still be starting (-ESRCH
+ * for a moment, as in deliver).
+ */
+static void winsize_sync(bool retry)
+{
+	struct host_monitor_args *a = __atomic_load_n(&M.a, __ATOMIC_ACQUIRE);
+	struct winsize ws;
+
+	if (a == NULL || !a->cfg->terminal || ioctl(a->io[0], TIOCGWINSZ, &ws) != 0 ||
+	    (ws.ws_row == 0 && ws.ws_col == 0))
+		return;
+	for (int i = 0; i < 400; i++) {
+		int r = M.ops->winsize(a->cfg->id, ws.ws_row, ws.ws_col);
+
+		if (r != -ESRCH || !retry || !still_running())
+			break;
+		usleep(5000);
+	}
+}
+
+void host_monitor_winsize(void)
+{
+	winsize_sync(true);
+}
+
+/*
+ * How the detached monitor hears of a resize: the pty's owner (the
+ * --console-socket receiver: containerd's shim, podman's conmon) resizes
+ * with TIOCSWINSZ on the master, and the kernel then sends SIGWINCH to the
+ * foreground process group of the session whose controlling terminal the
+ * slave is (tty_do_resize). So the monitor makes the slave its controlling
+ * terminal in a session of its own (it is no group leader: create's double
+ * fork) and takes SIGWINCH in its signal thread: no polling, no delay, and
+ * it is what runc's container init does (setsid, TIOCSCTTY). Like that
+ * init, the monitor is then the controlling process: a hangup of the pty
+ * (the master's last close) sends it SIGHUP, which goes to the container's
+ * init as any SIGHUP to the monitor does. Whether SIGWINCH is to be taken.
+ */
+static bool winsize_watch(struct host_monitor_args *a)
+{
+	if (!a->cfg->terminal)
+		return false;
+	if (setsid() < 0 || ioctl(a->io[0], TIOCSCTTY, 0) != 0) {
+		/* (stderr is /dev/null here: the container's stdio is the pty) */
+		host_log("warning",
+			 "monitor: terminal resizes will not reach the container: cannot make "
+			 "its pty the monitor's controlling terminal: %s",
+			 strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 static int gate(void *arg)
 {
 	(void)arg;
@@ -91,6 +154,7 @@ static int gate(void *arg)
 	}
 	record(RB_CS_RUNNING, -1);
 	pthread_mutex_unlock(&M.mu);
+	winsize_sync(false);
 	return 0;
 }
 
@@ -161,6 +225,10 @@ static void *sig_main(void *arg)
 
 		if (sigwait(set, &sig) != 0 || sig == SIGPIPE)
 			continue;
+		if (sig == SIGWINCH) {
+			winsize_sync(true); /* the pty was resized: the runtime's own signal */
+			continue;
+		}
 		deliver(sig, msg, sizeof(msg));
 	}
 	return NULL;
@@ -544,6 +612,7 @@ static int fg_gate(void *arg)
 	M.gate_reached = M.start_req = true;
 	record(RB_CS_RUNNING, -1);
 	pthread_mutex_unlock(&M.mu);
+	winsize_sync(false);
 	return 0;
 }
 
@@ -609,6 +678,8 @@ void host_monitor_main(struct host_monitor_args *a)
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&set, forwarded[i]);
+	if (winsize_watch(a))
+		sigaddset(&set, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (pthread_create(&th, NULL, sig_main, &set) != 0 ||
 	    pthread_create(&th, NULL, server_main, NULL) != 0) {

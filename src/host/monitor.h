@@ -72,6 +72,14 @@ int host_monitor_request(const char *root, const char *id, const char *req, char
  */
 int host_monitor_kill(const char *id, int sig);
 
+/*
+ * In the monitor process (or foreground run, on SIGWINCH): the container's
+ * terminal takes the size the pty on its stdio has now (deploy_winsize;
+ * nothing without process.terminal or before the monitor has begun). Waits
+ * up to 2 s for init to start. Not from a signal handler.
+ */
+void host_monitor_winsize(void);
+
 /* In the monitor process: whether its container is running (started, not ended). */
 bool host_monitor_running(void);
 

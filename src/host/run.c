@@ -28,7 +28,8 @@
  * Signals to `realmbox run` go to the container's init, as runc's run
  * forwards them: blocked in every thread, taken by one that calls
  * host_monitor_kill (SIGKILL and SIGSTOP cannot be caught, SIGCHLD and SIGWINCH
- * are the runtime's own).
+ * are the runtime's own: SIGWINCH, our terminal resized, resizes the
+ * container's with host_monitor_winsize).
  */
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
 				SIGCONT, SIGTSTP, SIGPIPE};
@@ -51,6 +52,11 @@ static void *sig_forward_main(void *arg)
 			continue;
 		if (sig == SIGPIPE)
 			continue; /* our own stdout went away: the container finds out by itself */
+		if (sig == SIGWINCH) {
+			/* our terminal was resized: the container's follows */
+			host_monitor_winsize();
+			continue;
+		}
 		int r = host_monitor_kill(f->id, sig);
 		host_debug("signal %d -> container %s: %s", sig, f->id, r ? strerror(-r) : "sent");
 	}
@@ -62,6 +68,7 @@ static void sig_forward_start(struct sig_forward *f, const char *id)
 	sigemptyset(&f->set);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&f->set, forwarded[i]);
+	sigaddset(&f->set, SIGWINCH); /* not forwarded: resizes the container's terminal */
 	f->id = id;
 	pthread_sigmask(SIG_BLOCK, &f->set, &f->old);
 	f->live = pthread_create(&f->th, NULL, sig_forward_main, f) == 0;

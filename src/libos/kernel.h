@@ -427,6 +427,7 @@ struct libos_kernel {
 		uint8_t termios[LIBOS_NTTY][36];
 		int fg_pgrp[LIBOS_NTTY];
 		int sid[LIBOS_NTTY]; /* the session it is the controlling terminal of (0: none) */
+		uint16_t winsize[LIBOS_NTTY][4]; /* struct winsize: rows, cols, xpixel, ypixel */
 	} tty; /* sys_fs.c: per terminal (/dev/pts/n: init's 0, exec sessions' 1..) */
 	struct fbuf **page_cache;	  /* vfs.c: one slot per manifest entry */
 	uint64_t reaped_user, reaped_sys; /* timer.c: CPU time of reaped processes */
@@ -721,11 +722,14 @@ int console_pts(const struct file *f);
 /* Whether /dev/pts/n exists now: 0 with the container's terminal, 1.. while its session lasts. */
 bool console_pts_live(int n);
 /*
- * A terminal session's start (/dev/pts/pts): for pts >= 1 default termios;
+ * A terminal session's start (/dev/pts/pts): for pts >= 1 default termios
+ * and size (24x80);
  * the terminal becomes session sid's controlling terminal, with sid's group
  * in the foreground (sid's leader has it as its ctty already).
  */
 void tty_session_start(int pts, int sid);
+/* Terminal pts's size is rows x cols from its start (no SIGWINCH: nobody has read it yet). */
+void tty_set_size(int pts, unsigned rows, unsigned cols);
 /*
  * A session leader's end (exit, or TIOCNOTTY with on_exit false): its
  * controlling terminal's foreground group gets SIGHUP (and SIGCONT unless

@@ -141,6 +141,24 @@ const char *libos_syscall_name(unsigned nr);
 int libos_kill(int pid, int sig);
 
 /*
+ * The host resized terminal /dev/pts/pts (0: the container's console) to
+ * rows x cols, as a pty master's TIOCSWINSZ does on Linux: TIOCGWINSZ
+ * answers the new size (pixel sizes kept), and if it changed the
+ * terminal's foreground process group gets SIGWINCH. Callable once
+ * libos_init returned (before libos_start too: the size init starts
+ * with). Takes the library OS lock. 0, -EINVAL (pts or a size out of
+ * range), -ENOTTY (no such terminal now), -ESRCH (the container ended).
+ */
+int libos_winsize(int pts, unsigned rows, unsigned cols);
+
+/*
+ * libos_winsize for the terminal of libos_spawn's process pid (its
+ * /dev/pts/n, runc's exec --tty): -ESRCH if pid is not one of them (or its
+ * status was read), -ENOTTY if it has no terminal, -EINVAL.
+ */
+int libos_spawn_winsize(int pid, unsigned rows, unsigned cols);
+
+/*
  * Something outside the library OS changed that sleepers may wait for (a
  * host socket became readable or writable): wake them to look again. Takes
  * the library OS lock; any thread, or (deployments whose lock is a no-op)
@@ -160,6 +178,7 @@ struct libos_spawn_req {
 	uint32_t uid, gid;
 	int console_base;   /* its fds 0-2 are console streams base..base+2 (3 <= base <= MAX-3) */
 	bool terminal;      /* those streams are a terminal */
+	unsigned short rows, cols; /* that terminal's size at start (0x0: 24x80) */
 };
 
 /*

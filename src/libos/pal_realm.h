@@ -95,6 +95,8 @@ enum pal_realm_hc {
  */
 struct pal_realm_exec {
 	uint32_t console_base, uid, gid, terminal, argc, envc;
+	uint32_t winsize;  /* a terminal's size at start, rows << 16 | cols (0: 24x80) */
+	uint32_t reserved; /* 0 */
 };
 #define PAL_REALM_EXEC_MAX_STRINGS 256
 
@@ -164,6 +166,14 @@ enum pal_realm_net_op {
  * library OS, -EBUSY (it still runs), -ESRCH (no such slot).
  */
 #define PRH_CMD_DROP_CT 13
+/*
+ * g1 pid << 32 | rows << 16 | cols: the host resized the container's
+ * console terminal (pid 0) or the terminal of PRH_CMD_EXEC's process pid
+ * (its pty's TIOCSWINSZ): SIGWINCH to its foreground group on a change.
+ * PRH_RESULT 0, -EINVAL (pid past 31 bits), -ENOTTY (no terminal there),
+ * -ESRCH (not running, no such process).
+ */
+#define PRH_CMD_WINSIZE 14
 
 /* The container's counters the System Realm reports for the runtime's stats (PRH_CMD_STATS). */
 struct pal_realm_live {

@@ -242,7 +242,7 @@ static int64_t spawn_from_outside(uint64_t len)
 	memcpy(&h, req, sizeof(h));
 	if (h.argc == 0 || h.argc > PAL_REALM_EXEC_MAX_STRINGS ||
 	    h.envc > PAL_REALM_EXEC_MAX_STRINGS || h.console_base < 3 ||
-	    h.console_base > LIBOS_CONSOLE_MAX - 3 || h.terminal > 1)
+	    h.console_base > LIBOS_CONSOLE_MAX - 3 || h.terminal > 1 || h.reserved != 0)
 		return -EINVAL;
 	/* the strings: cwd, args, env, each NUL-terminated inside the request */
 	char *p = req + sizeof(h), *end = req + len, *cwd = NULL;
@@ -280,6 +280,8 @@ static int64_t spawn_from_outside(uint64_t len)
 		.gid = h.gid,
 		.console_base = (int)h.console_base,
 		.terminal = h.terminal != 0,
+		.rows = (unsigned short)(h.winsize >> 16),
+		.cols = (unsigned short)(h.winsize & 0xffff),
 	};
 	R.spawn_rec = k;
 	int pid = libos_spawn(&sr, errbuf, sizeof(errbuf));
@@ -327,6 +329,15 @@ static int64_t outside_cmd(uint64_t cmd, uint64_t arg)
 		return r < 0 ? r : st;
 	case PRH_CMD_ATTEST:
 		return prm_attest_from_outside(arg);
+	case PRH_CMD_WINSIZE:
+		if ((arg >> 32) > 0x7fffffff)
+			return -EINVAL;
+		if (!R.started || R.ended)
+			return -ESRCH;
+		if (arg >> 32)
+			return libos_spawn_winsize((int)(arg >> 32), (unsigned)(arg >> 16) & 0xffff,
+						   (unsigned)(arg & 0xffff));
+		return libos_winsize(0, (unsigned)(arg >> 16) & 0xffff, (unsigned)(arg & 0xffff));
 	case PRH_CMD_KILL_PID:
 		/* only a process started from outside: init has PRH_CMD_SIGNAL */
 		if ((arg >> 8) <= 1 || (arg >> 8) > 0x7fffffff || (arg & 0xff) == 0 ||
@@ -570,7 +581,7 @@ void pal_realm_run(const struct pal_realm_hooks *hooks)
 		}
 		if (out[0] == PRH_CMD_EXEC || out[0] == PRH_CMD_EXEC_STATUS ||
 		    out[0] == PRH_CMD_KILL_PID || out[0] == PRH_CMD_ATTEST ||
-		    out[0] == PRH_CMD_STATS) {
+		    out[0] == PRH_CMD_STATS || out[0] == PRH_CMD_WINSIZE) {
 			uint64_t res[1] = {(uint64_t)outside_cmd(out[0], out[1])};
 
 			pal_realm_host_call(PRH_RESULT, res, 1, NULL);

@@ -1049,10 +1049,14 @@ static const uint8_t termios_default[36] = {
 	0x00, 0x11, 0x13, 0x1a, 0x00, 0x12, 0x0f, 0x17, 0x16, 0x00, 0x00, 0x00,
 };
 
+/* A terminal's size until someone sets it (the host's terminal, TIOCSWINSZ). */
+static const uint16_t winsize_default[4] = {24, 80, 0, 0};
+
 void tty_reset(void)
 {
 	for (int i = 0; i < LIBOS_NTTY; i++) {
 		memcpy(g.tty.termios[i], termios_default, sizeof(g.tty.termios[i]));
+		memcpy(g.tty.winsize[i], winsize_default, sizeof(g.tty.winsize[i]));
 		g.tty.fg_pgrp[i] = 1;
 		g.tty.sid[i] = 0;
 	}
@@ -1062,8 +1066,10 @@ void tty_session_start(int pts, int sid)
 {
 	if (pts < 0 || pts >= LIBOS_NTTY)
 		return;
-	if (pts > 0)
+	if (pts > 0) {
 		memcpy(g.tty.termios[pts], termios_default, sizeof(g.tty.termios[pts]));
+		memcpy(g.tty.winsize[pts], winsize_default, sizeof(g.tty.winsize[pts]));
+	}
 	g.tty.fg_pgrp[pts] = sid;
 	g.tty.sid[pts] = sid;
 }
@@ -1074,6 +1080,14 @@ static void session_clear_tty(int sid)
 	for (struct process *q = g.all; q; q = q->next_all)
 		if (q->sid == sid)
 			q->ctty = 0;
+}
+
+void tty_set_size(int pts, unsigned rows, unsigned cols)
+{
+	if (pts < 0 || pts >= LIBOS_NTTY)
+		return;
+	g.tty.winsize[pts][0] = (uint16_t)rows;
+	g.tty.winsize[pts][1] = (uint16_t)cols;
 }
 
 /* Send sig to every live process of group pgrp. */
@@ -1100,6 +1114,57 @@ void tty_session_end(struct process *leader, bool on_exit)
 		g.tty.fg_pgrp[pts] = 0;
 	}
 	session_clear_tty(leader->sid);
+}
+
+/*
+ * Linux's tty_do_resize: terminal pts takes size ws; if that is a change,
+ * its foreground process group (if any) gets SIGWINCH.
+ */
+static void tty_resize(int pts, const uint16_t ws[4])
+{
+	if (memcmp(g.tty.winsize[pts], ws, sizeof(g.tty.winsize[pts])) == 0)
+		return;
+	if (g.tty.fg_pgrp[pts] > 0)
+		signal_pgrp(g.tty.fg_pgrp[pts], SIGWINCH);
+	memcpy(g.tty.winsize[pts], ws, sizeof(g.tty.winsize[pts]));
+}
+
+/* The host resized terminal pts (lock held): libos_winsize, libos_spawn_winsize. */
+static int host_resize(int pts, unsigned rows, unsigned cols)
+{
+	if (g.container_done)
+		return -ESRCH;
+	if (!console_pts_live(pts))
+		return -ENOTTY;
+	uint16_t ws[4] = {(uint16_t)rows, (uint16_t)cols, g.tty.winsize[pts][2],
+			  g.tty.winsize[pts][3]};
+	tty_resize(pts, ws);
+	return 0;
+}
+
+int libos_winsize(int pts, unsigned rows, unsigned cols)
+{
+	if (pts < 0 || pts >= LIBOS_NTTY || rows > 0xffff || cols > 0xffff)
+		return -EINVAL;
+	PAL(lock);
+	int r = host_resize(pts, rows, cols);
+	PAL(unlock);
+	return r;
+}
+
+int libos_spawn_winsize(int pid, unsigned rows, unsigned cols)
+{
+	int r = -ESRCH;
+
+	if (pid <= 0 || rows > 0xffff || cols > 0xffff)
+		return -EINVAL;
+	PAL(lock);
+	for (int i = 0; i < LIBOS_SPAWN_MAX; i++)
+		if (g.spawned[i].pid == pid)
+			r = g.spawned[i].pts > 0 ? host_resize(g.spawned[i].pts, rows, cols)
+						 : -ENOTTY;
+	PAL(unlock);
+	return r;
 }
 
 /* The session of process group (or, as Linux's find_vpid, process) nr; 0 if none. */
@@ -1233,13 +1298,17 @@ long sys_ioctl(struct task *t, const uint64_t *a)
 	case TCSETSF:
 		uaccess_allow(t, arg, sizeof(g.tty.termios[pts]));
 		return copy_in(t, g.tty.termios[pts], arg, sizeof(g.tty.termios[pts])) ? -EFAULT : 0;
-	case TIOCGWINSZ: {
-		uint16_t ws[4] = { 24, 80, 0, 0 };
+	case TIOCGWINSZ:
 		uaccess_allow(t, arg, 8);
-		return copy_out(t, arg, ws, 8) ? -EFAULT : 0;
-	}
-	case TIOCSWINSZ:
+		return copy_out(t, arg, g.tty.winsize[pts], 8) ? -EFAULT : 0;
+	case TIOCSWINSZ: {
+		uint16_t ws[4]; /* struct winsize */
+		uaccess_allow(t, arg, 8);
+		if (copy_in(t, ws, arg, 8))
+			return -EFAULT;
+		tty_resize(pts, ws);
 		return 0;
+	}
 	case TIOCGPGRP: {
 		int32_t pg = g.tty.fg_pgrp[pts];
 		if (t->proc->ctty != pts + 1)

@@ -381,6 +381,8 @@ int libos_spawn(const struct libos_spawn_req *req, char *errbuf, size_t errlen)
 		g.spawned[slot].pid = p->pid;
 		g.spawned[slot].done = false;
 		g.spawned[slot].pts = req->terminal ? req->console_base / 3 : 0;
+		if (req->terminal && (req->rows || req->cols))
+			tty_set_size(req->console_base / 3, req->rows, req->cols);
 		r = p->pid;
 	} else if (p) {
 		if (p->fds) {

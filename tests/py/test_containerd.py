@@ -9,20 +9,26 @@ registry, no network), imports it with `ctr images import`, then:
 a detached task is seen by `ctr task ps` and `ctr task ls`, runs a second
 process with `ctr task exec` (and `ctr task exec -t`: a terminal over the
 console socket, typed input, the status), and is ended by `ctr task kill`
-(names and numbers), in none and realm modes (ps and exec also in shim).
+(names and numbers), in none and realm modes (ps and exec also in shim);
+`ctr run -t` on a terminal: the container sees its size, and a resize
+(ctr's SIGWINCH, the shim's TIOCSWINSZ on the pty master it holds) reaches
+the container as SIGWINCH with the new size, in all three modes.
 containerd calls the runtime with --root, --log, --log-format json, create
 --bundle --pid-file, start, state, kill, delete.
 
 Skips with the reason only when containerd is not installed or cannot
 start on this machine.
 """
+import fcntl
 import os
 import pty
 import select
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -225,6 +231,51 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                 os.close(master)
                 self.ctr("tasks", "delete", "-f", "x1")
                 self.ctr("containers", "delete", "x1")
+
+    def test_run_tty_resize(self):
+        """`ctr run -t` from a terminal of 33x101 (ctr's controlling terminal): the
+        container's `stty size` says so; resized to 40x120, ctr resizes the console
+        (TIOCSWINSZ on the pty master the shim holds), the monitor hears SIGWINCH and
+        the container's shell gets SIGWINCH (its trap) and the new size."""
+        script = ("stty size; trap 'stty size; exit 4' WINCH; echo ready; "
+                  "while :; do sleep 1; done")
+        for iso in ("none", "realm", "shim"):
+            master, slave = pty.openpty()
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+
+            def ctty():
+                os.setsid()
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+            try:
+                p = subprocess.Popen(["ctr", "--address", self.sock, "--namespace", NS,
+                                      *self.run_args("--rm", "-t", iso=iso), IMAGE, "w-" + iso,
+                                      "sh", "-c", script],
+                                     stdin=slave, stdout=slave, stderr=slave, preexec_fn=ctty)
+                os.close(slave)
+                data, resized = b"", False
+                deadline = time.time() + 90
+                while time.time() < deadline and p.poll() is None:
+                    if select.select([master], [], [], 0.2)[0]:
+                        try:
+                            data += os.read(master, 4096)
+                        except OSError:
+                            break
+                    if not resized and b"ready" in data:
+                        fcntl.ioctl(master, termios.TIOCSWINSZ,
+                                    struct.pack("HHHH", 40, 120, 0, 0))
+                        resized = True
+                if p.poll() is None:
+                    p.kill()
+                p.wait(30)
+                # (two terminals on the way, each adds its CR)
+                self.assertRegex(data.replace(b"\r", b""), rb"^33 101\nready\n40 120\n",
+                                 (iso, data))
+                self.assertEqual(p.returncode, 4, (iso, data))
+            finally:
+                os.close(master)
+                self.ctr("tasks", "delete", "-f", "w-" + iso)
+                self.ctr("containers", "delete", "w-" + iso)
 
 
 if __name__ == "__main__":

@@ -27,14 +27,17 @@ mode's machine keys) stay in the temporary directory, and logs every call
 Skips with the reason only when podman is not installed or cannot run on
 this machine.
 """
+import fcntl
 import json
 import os
 import pty
 import select
 import shutil
 import subprocess
+import struct
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -200,12 +203,15 @@ class Podman(unittest.TestCase):
 
     def test_run_tty(self):
         """`podman run -t`: the console socket's pty is the container's stdio, and
-        `tty` names it."""
+        `tty` names it, and `stty size` shows podman's terminal's size (conmon sizes the
+        pty it holds; the monitor follows: deploy_winsize)."""
         for iso in MODES:
             master, slave = pty.openpty()
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
             try:
                 proc = subprocess.Popen([*self.podman_args(), *self.run_args(iso, "--rm", "-t"),
-                                         IMAGE, "sh", "-c", "test -t 0 && echo tty-yes; tty; exit 5"],
+                                         IMAGE, "sh", "-c",
+                                         "test -t 0 && echo tty-yes; tty; stty size; exit 5"],
                                         stdin=slave, stdout=slave, stderr=slave)
                 os.close(slave)
                 data = b""
@@ -222,13 +228,17 @@ class Podman(unittest.TestCase):
                 self.assertIn(b"tty-yes", data, iso)
                 # ttyname: /proc/self/fd/0 names /dev/pts/0, whose stat is stdin's fstat
                 self.assertIn(b"/dev/pts/0", data, iso)
+                self.assertIn(b"\n33 101\r\n", data, iso)  # not the library OS's own 24x80
                 self.assertEqual(proc.returncode, 5, (iso, data))
             finally:
                 os.close(master)
 
-    def pty_run(self, args, timeout=120):
-        """podman with a pty as its stdio: (its status, what it wrote there)."""
+    def pty_run(self, args, timeout=120, size=None):
+        """podman with a pty (of size (rows, cols) if given) as its stdio: (its status,
+        what it wrote there)."""
         master, slave = pty.openpty()
+        if size:
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
         try:
             proc = subprocess.Popen([*self.podman_args(), *args], stdin=slave, stdout=slave,
                                     stderr=slave)
@@ -250,7 +260,8 @@ class Podman(unittest.TestCase):
 
     def test_exec_tty(self):
         """`podman exec -t CTR tty`: the exec'd process gets a terminal of its own,
-        /dev/pts/N, that ttyname finds (its stat matches stdin's fstat)."""
+        /dev/pts/N, that ttyname finds (its stat matches stdin's fstat), of podman's
+        terminal's size."""
         for iso in MODES:
             p = self.podman(*self.run_args(iso, "-d", "--annotation", "org.realmbox.exec=allow"),
                             IMAGE, "sleep", "1000")
@@ -261,9 +272,11 @@ class Podman(unittest.TestCase):
                 self.assertEqual(rc, 0, (iso, data))
                 self.assertRegex(data, rb"^/dev/pts/[0-9]+\r?\n", iso)
                 rc, data = self.pty_run(["exec", "-t", cid, "sh", "-c",
-                                         "test -t 0 && echo tty-yes; tty; exit 3"])
+                                         "test -t 0 && echo tty-yes; tty; stty size; exit 3"],
+                                        size=(29, 91))
                 self.assertEqual(rc, 3, (iso, data))
-                self.assertRegex(data, rb"^tty-yes\r?\n/dev/pts/[0-9]+\r?\n", iso)
+                # the exec's terminal has podman's terminal's size (not 24x80)
+                self.assertRegex(data, rb"^tty-yes\r?\n/dev/pts/[0-9]+\r?\n29 91\r?\n", iso)
                 # without -t: a pipe, not a terminal
                 ex = self.podman("exec", cid, "tty")
                 self.assertEqual((ex.returncode, ex.stdout), (1, b"not a tty\n"), iso)

@@ -682,6 +682,15 @@ class Lifecycle(unittest.TestCase):
         with open(out, "rb") as f:
             self.assertEqual(f.read(), b"run-out\n")
         self.assertEqual(rt.state("rd")["status"], "stopped")
+        # --detach after the bundle's path (an option's value before it once hid it)
+        with open(out, "wb") as fo:
+            p = subprocess.run([REALMBOX, "--root", rt.root, "run", "--isolation", "none",
+                                "--bundle", b, "--detach", "rd2"], stdin=subprocess.DEVNULL,
+                               stdout=fo, stderr=subprocess.STDOUT, timeout=60)
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(wait_status(rt.state("rd2")["pid"]), 4)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"run-out\n")
         # foreground with --pid-file: waits, exits with the status, deletes the container
         p = subprocess.run([REALMBOX, "--root", rt.root, "run", "--pid-file",
                             os.path.join(rt.tmp, "rf.pid"), "--isolation", "none", "--bundle", b,

@@ -284,6 +284,9 @@ static void test_outside_requests(void **state)
 	assert_int_equal(ps[0].ppid, 0);
 	assert_string_equal(ps[0].comm, "svcloop");
 	assert_int_equal(shim_ps("another", ps, 8), -ESRCH);
+	/* no terminal (process.terminal false): nothing to resize */
+	assert_int_equal(shim_winsize("t-outside", 40, 120), -ENOTTY);
+	assert_int_equal(shim_winsize("another", 40, 120), -ESRCH);
 
 	/* stats: the counters grow while init makes system calls */
 	assert_int_equal(shim_stats("t-outside", &s1), 0);
@@ -338,6 +341,7 @@ static void test_outside_requests(void **state)
 	assert_int_equal(b.cnt.granules_after, b.cnt.granules_before);
 	assert_int_equal(shim_ps("t-outside", ps, 8), -ESRCH);
 	assert_int_equal(shim_stats("t-outside", &s1), -ESRCH);
+	assert_int_equal(shim_winsize("t-outside", 40, 120), -ESRCH);
 	xr.args = hello_args;
 	assert_int_equal(shim_exec("t-outside", &xr, ebuf, sizeof(ebuf)), -ESRCH);
 	close(b.out);

@@ -95,7 +95,7 @@ static int start(struct ct *t, const char *id, const char *script)
 	int fds[3] = {t->in[0], t->out[1], t->err[1]};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	t->slot = realm_ct_start(&c, &mf, fds, &(struct realm_ct_opts){CT_MEM, -1, 3}, ebuf, sizeof(ebuf));
+	t->slot = realm_ct_start(&c, &mf, fds, &(struct realm_ct_opts){CT_MEM, -1, 3, 0, 0}, ebuf, sizeof(ebuf));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (getenv("RB_REALM_MACHINE_TIMES"))
 		print_message("realm_ct_start %s: %.1f ms\n", id,
@@ -196,6 +196,11 @@ static void test_two_containers_one_machine(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].comm, "sh");
 	assert_int_equal(realm_ps("ct-none", ps, 16), -ESRCH);
+	/* no terminal (process.terminal false): nothing to resize; a size past 16 bits refused */
+	assert_int_equal(realm_winsize("ct-a", 40, 120), -ENOTTY);
+	assert_int_equal(realm_outside("ct-a", PRH_CMD_WINSIZE, 1ULL << 63, NULL, 0), -EINVAL);
+	assert_int_equal(realm_outside("ct-a", PRH_CMD_WINSIZE, 77ULL << 32, NULL, 0), -ESRCH);
+	assert_int_equal(realm_winsize("ct-none", 40, 120), -ESRCH);
 
 	/* B ends first: it never saw A's file, and its own is its own */
 	assert_int_equal(write(b.in[1], "go\n", 3), 3);
@@ -240,7 +245,7 @@ static void test_bad_descriptions_refused(void **state)
 	assert_true(start(&a, "ct-a", "read x; echo a-alive; exit 4") >= 0);
 	/* slot 2's window, no channels made for it */
 	ok = (struct rsys_add_ct){
-		RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512, 1024, CT_MEM};
+		RSYS_CHAN_IPA + RSYS_CHAN_STRIDE * 2 * pg, 4, RCT_POOL_IPA, 512, 1024, CT_MEM, 0};
 
 	assert_int_equal(realm_test_add_ct(2, &ok), -EINVAL); /* no channel there */
 	/* slots that do not exist */
@@ -248,6 +253,14 @@ static void test_bad_descriptions_refused(void **state)
 	assert_int_equal(realm_test_add_ct(255, &ok), -EINVAL);
 	d = ok, d.nrecs = 0;
 	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
+	d = ok, d.winsize = 1ULL << 32; /* a console size past 65535 rows */
+	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
+	{
+		char why[256];
+
+		realm_sys_start_result(2, why, sizeof(why));
+		assert_non_null(strstr(why, "console size out of range"));
+	}
 	d = ok, d.nrecs = PAL_REALM_MAX_RECS + 1; /* too many RECs */
 	assert_int_equal(realm_test_add_ct(2, &d), -EINVAL);
 	d = ok, d.chan_ipa = RSYS_HC_IPA; /* the host-call page */

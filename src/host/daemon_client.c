@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deploy/deploy_common.h"
@@ -28,6 +30,33 @@
 #define DAEMON_IDLE_EXIT_S "10" /* a started daemon's --idle-exit (REALMBOX_DAEMON_IDLE) */
 
 static char d_root[4096]; /* the root host_daemon_connect found the daemon of */
+
+/* host_daemon_run's progress, for requests that need the container there (exec) */
+static pthread_mutex_t d_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t d_cv = PTHREAD_COND_INITIALIZER;
+static bool d_taken, d_over; /* the daemon took the container; the run is over */
+
+static void run_progress(bool *flag)
+{
+	pthread_mutex_lock(&d_mu);
+	*flag = true;
+	pthread_cond_broadcast(&d_cv);
+	pthread_mutex_unlock(&d_mu);
+}
+
+/* Wait (30 s at most) until the daemon took the container or the run ended. */
+static void wait_taken(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += 30;
+	pthread_mutex_lock(&d_mu);
+	while (!d_taken && !d_over)
+		if (pthread_cond_timedwait(&d_cv, &d_mu, &t) != 0)
+			break;
+	pthread_mutex_unlock(&d_mu);
+}
 
 bool host_daemon_wanted(const struct rb_config *cfg)
 {
@@ -274,6 +303,7 @@ int host_daemon_run(int conn, const struct rb_config *cfg, const struct rb_manif
 	}
 	if ((r = parse_reply(line, NULL, 0, errbuf, errlen)) < 0)
 		goto out; /* -EAGAIN: its slots are all taken */
+	run_progress(&d_taken);
 	/* it runs: wait for its end, as long as it takes */
 	if (host_sock_read_reply(conn, line, cap) < 0) {
 		res->exit_status = 128 + SIGKILL;
@@ -300,6 +330,7 @@ int host_daemon_run(int conn, const struct rb_config *cfg, const struct rb_manif
 		}
 	}
 out:
+	run_progress(&d_over);
 	close(conn);
 	free(req);
 	free(text);
@@ -467,7 +498,10 @@ const struct host_deploy_ops host_deploy_daemon = {
 void host_daemon_exec_relay(int conn, int fds[3], const char *req, const char *id)
 {
 	char *dreq = NULL, buf[4096];
-	int d = sock_connect(d_root, 15000);
+	int d;
+
+	wait_taken(); /* just after start the daemon may still be building the container */
+	d = sock_connect(d_root, 15000);
 
 	if (d < 0 || asprintf(&dreq, "exec %s %s\n", id, req + 5) < 0 ||
 	    host_sock_send(d, dreq, fds, 3) < 0) {

@@ -608,11 +608,32 @@ static int check_hooks(struct parse *p, json_t *hooks)
 /*
  * linux.namespaces: the container always has its own of every kind, so the
  * list may not ask for a host namespace (a kind left out) or an existing
- * one (a path).
+ * one (a path), except another realmbox container's: a Kubernetes pod's
+ * containers name their sandbox's (the pause container's monitor), and
+ * each keeps its own with a warning.
  */
 static const char *const ns_kinds[] = {"pid",  "network", "ipc",  "uts", "mount",
 				       "user", "cgroup",  "time", NULL};
 #define NS_REQUIRED 5 /* the first five: those runc's and containerd's default specs list */
+
+/* Whether path is /proc/PID/ns/... of a process running this very program (a realmbox monitor). */
+static bool ns_of_realmbox(const char *path)
+{
+	char exe[64], mine[PATH_MAX], theirs[PATH_MAX];
+	ssize_t a, b;
+	int pid, n = 0;
+
+	if (sscanf(path, "/proc/%d/ns/%n", &pid, &n) != 1 || n == 0 || pid <= 0 ||
+	    strchr(path + n, '/') != NULL)
+		return false;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	a = readlink("/proc/self/exe", mine, sizeof(mine) - 1);
+	b = readlink(exe, theirs, sizeof(theirs) - 1);
+	if (a <= 0 || b <= 0)
+		return false;
+	mine[a] = theirs[b] = '\0';
+	return strcmp(mine, theirs) == 0;
+}
 
 static int check_namespaces(struct parse *p, json_t *v)
 {
@@ -637,6 +658,18 @@ static int check_namespaces(struct parse *p, json_t *v)
 		if (ns_kinds[k] == NULL)
 			return field_err(p, f, "\"%s\": unknown namespace type",
 					 json_string_value(type));
+		if (json_is_string(path) && json_string_length(path) > 0 &&
+		    ns_of_realmbox(json_string_value(path))) {
+			char why[PATH_MAX + 240];
+
+			snprintf(why, sizeof(why),
+				 "%s: %s is not joined: the container has its own %s namespace "
+				 "(containers of a pod share no localhost, IPC or hostname here)",
+				 ns_kinds[k], json_string_value(path), ns_kinds[k]);
+			field_warn(p, f, why);
+			seen[k] = true;
+			continue;
+		}
 		if (path != NULL && !(json_is_string(path) && json_string_length(path) == 0))
 			return field_err(p, f,
 					 "%s: joining an existing namespace (%s) is not supported "
@@ -1013,7 +1046,8 @@ const char *host_config_warned_fields(void)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "process.%s,", w->field);
 		for (const struct warned_field *w = linux_warned; w->field != NULL; w++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "linux.%s,", w->field);
-		snprintf(list + n, sizeof(list) - n, "domainname,mounts,linux.resources");
+		snprintf(list + n, sizeof(list) - n,
+			 "domainname,mounts,linux.resources,linux.namespaces");
 	}
 	return list;
 }

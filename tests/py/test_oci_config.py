@@ -178,6 +178,11 @@ CASES = [
     ("hooks (any hook)", setp("hooks", {"poststart": [{"path": "/bin/true"}]}), "refused",
      "hooks: poststart: not supported (a hook is a host program run with the container's "
      "state", None),
+    ("linux.namespaces (a path to a realmbox container's)",
+     lambda cfg: setp("linux.namespaces", NS5[:1] + [
+         {"type": "network", "path": f"/proc/{OciConfig.sandbox.pid}/ns/net"}] + NS5[2:])(cfg),
+     "warned", "is not joined: the container has its own network namespace (containers of "
+     "a pod share no localhost", None),
     ("linux.namespaces (a path)", setp("linux.namespaces", NS5[:1] + [
         {"type": "network", "path": "/proc/1/ns/net"}] + NS5[2:]), "refused",
      "linux.namespaces[1]: network: joining an existing namespace (/proc/1/ns/net) is not "
@@ -223,9 +228,17 @@ class OciConfig(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="rb-ocicfg-")
         cls.rootfs = os.path.join(rbenv.bundle("busybox"), "rootfs")
+        # a process of the realmbox program, as a pod's sandbox (the pause container's
+        # monitor) is: the namespace path row names it
+        os.makedirs(os.path.join(cls.tmp, "sb"))
+        cls.sandbox = subprocess.Popen([REALMBOX, "--root", os.path.join(cls.tmp, "sb"),
+                                        "daemon"], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     @classmethod
     def tearDownClass(cls):
+        cls.sandbox.kill()
+        cls.sandbox.wait()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def run_case(self, i, change, script):

@@ -357,6 +357,17 @@ static void test_confidential_refusals(void **state)
 			", {\"type\": \"ipc\", \"path\": \"/proc/1/ns/ipc\"}]}");
 	expect_error("linux.namespaces[5]: ipc: joining an existing namespace (/proc/1/ns/ipc)",
 		     EINVAL);
+	/* a process of this very program (a pod's sandbox is a realmbox monitor): warned, kept own */
+	char ns[256];
+
+	snprintf(ns, sizeof(ns),
+		 "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\","
+		 " \"path\": \"/proc/%d/ns/net\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+		 " {\"type\": \"mount\"}]}",
+		 (int)getpid());
+	write_valid("", ns);
+	load_ok(&cfg);
+	host_config_free(&cfg);
 	write_valid("", "\"linux\": {\"namespaces\": [" NS5 ", {\"type\": 7}]}");
 	expect_error("linux.namespaces[5]: must be an object with a \"type\" string", EINVAL);
 	write_valid("", "\"linux\": {\"devices\": [{\"path\": \"/dev/kvm\"}]}");

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,6 +180,12 @@ static void *ct_thread(void *arg)
 	struct hrec *hr = &h->ct.recs[k];
 	struct rmi_rec_exit ex;
 
+	/* the container's CPU weight on a shared machine: per thread (Linux's nice is) */
+	if (h->nice_set && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), h->nice) != 0 &&
+	    k == 0)
+		dprintf(h->log_fd >= 0 ? h->log_fd : 2,
+			"realmbox: warning: CPU weight: nice %d for the container's threads: %s\n",
+			h->nice, strerror(errno));
 	pthread_mutex_lock(&M.mu);
 	for (;;) {
 		while ((!(h->go & bit) || h->paused) && !h->stop)
@@ -1256,6 +1263,8 @@ int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, co
 	hrealm_errbuf(errbuf, errlen);
 	h->log_fd = o->log_fd;
 	h->log_level = o->log_level;
+	h->nice_set = o->nice_set;
+	h->nice = o->nice;
 	ret = ct_build(h, c, cfg, mf, fds, o->mem_size);
 	if (ret == 0 && (o->rows || o->cols))
 		h->req.winsize = (uint64_t)o->rows << 16 | o->cols; /* before init runs */

@@ -189,6 +189,8 @@ struct realm_ct_opts {
 	int log_fd;        /* where the System Realm's messages about it go; -1: stderr */
 	int log_level;     /* the most verbose of them to pass (enum log_level) */
 	unsigned short rows, cols; /* its terminal's size at start (0x0: 24x80) */
+	bool nice_set;     /* its RECs' host threads run at this nice value (CPU weight) */
+	int nice;
 };
 int realm_ct_start(const struct rb_config *cfg, const struct rb_manifest *mf, const int fds[3],
 		   const struct realm_ct_opts *o, char *errbuf, size_t errlen);

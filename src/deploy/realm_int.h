@@ -57,6 +57,8 @@ struct ct_host {
 	bool stop; /* its RECs stop (it ended, or failed) */
 	int log_fd;  /* the System Realm's messages about it (PRH_LOG); -1: stderr */
 	int log_level; /* ... up to this level (enum log_level) */
+	bool nice_set; /* its REC threads' nice value (realm_ct_opts) */
+	int nice;
 	bool paused; /* realm_pause: its RECs are not entered until resumed */
 	bool have_status;
 	int status;

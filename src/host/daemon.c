@@ -181,7 +181,8 @@ static void do_run(int fd, const char *text, int fds[4])
 		say(fd, -EINVAL, "run: the rootfs changed since the container was created");
 		goto out;
 	}
-	struct realm_ct_opts o = {D.ct_mem, fds[3], log_level, 0, 0};
+	struct realm_ct_opts o = {D.ct_mem, fds[3], log_level, 0, 0, cfg.cpu_weight != 0,
+				  host_cpu_weight_nice(cfg.cpu_weight)};
 	json_t *ws = json_object_get(top, "winsize");
 	json_int_t rows = json_integer_value(json_array_get(ws, 0));
 	json_int_t cols = json_integer_value(json_array_get(ws, 1));

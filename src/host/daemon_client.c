@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -205,6 +206,18 @@ static int spawn(const char *root, char *errbuf, size_t errlen)
 			_exit(127);
 		for (int fd = 4; fd < 1024; fd++)
 			close(fd);
+		/*
+		 * Not this container's CPU weight or OOM score (host_cpu_weight_apply,
+		 * host_oom_score_adj_apply gave them to the monitor): the daemon runs
+		 * every container, each REC thread at its own container's weight.
+		 * Best effort: without privilege a raised nice stays.
+		 */
+		setpriority(PRIO_PROCESS, 0, 0);
+		int oom = open("/proc/self/oom_score_adj", O_WRONLY);
+		if (oom >= 0) {
+			(void)!write(oom, "0", 1);
+			close(oom);
+		}
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

@@ -208,6 +208,42 @@ class Daemon(unittest.TestCase):
         self.assertEqual((rc, out), (0, "again\n"), err)
         self.assertNotEqual(status(rt.root)["pid"], dpid)
 
+    def test_cpu_weight_per_container(self):
+        """linux.resources.cpu.shares on the daemon: the container's REC threads run at its
+        nice value, the daemon's own threads (and so the other containers') at 0."""
+        rt = self.rt()
+        b = rt.bundle("cw", ["sh", "-c", "echo ready; while true; do :; done"])
+        with open(os.path.join(b, "config.json")) as f:
+            cfg = json.load(f)
+        cfg.setdefault("linux", {})["resources"] = {"cpu": {"shares": 64}}
+        with open(os.path.join(b, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        _, _, out, _ = rt.create("cw", b)
+        self.assertEqual(rt.rb("start", "cw")[0], 0)
+        rt.wait_output(out, b"ready\n")
+        dpid = status(rt.root)["pid"]
+
+        def nices():
+            vals = []
+            for tid in os.listdir(f"/proc/{dpid}/task"):
+                try:
+                    with open(f"/proc/{dpid}/task/{tid}/stat") as f:
+                        vals.append(int(f.read().rsplit(")", 1)[1].split()[16]))
+                except (OSError, IndexError, ValueError):
+                    pass
+            return vals
+        seen = set()
+        for _ in range(50):
+            seen |= set(nices())
+            if 16 in seen:
+                break
+            time.sleep(0.1)
+        self.assertIn(16, seen, "no thread at the container's nice (cpu.shares 64 -> 16)")
+        with open(f"/proc/{dpid}/stat") as f:
+            self.assertEqual(int(f.read().rsplit(")", 1)[1].split()[16]), 0,
+                             "the daemon itself took a container's weight")
+        self.assertEqual(rt.rb("kill", "cw", "KILL")[0], 0)
+
     def test_other_settings_own_machine(self):
         """A container whose REALMBOX_* machine settings differ from the daemon's runs on a
         machine of its own (its RECs and pool are measured: the daemon's would be wrong)."""

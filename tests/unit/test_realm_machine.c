@@ -95,7 +95,7 @@ static int start(struct ct *t, const char *id, const char *script)
 	int fds[3] = {t->in[0], t->out[1], t->err[1]};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	t->slot = realm_ct_start(&c, &mf, fds, &(struct realm_ct_opts){CT_MEM, -1, 3, 0, 0}, ebuf, sizeof(ebuf));
+	t->slot = realm_ct_start(&c, &mf, fds, &(struct realm_ct_opts){CT_MEM, -1, 3, 0, 0, false, 0}, ebuf, sizeof(ebuf));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (getenv("RB_REALM_MACHINE_TIMES"))
 		print_message("realm_ct_start %s: %.1f ms\n", id,

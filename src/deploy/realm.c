@@ -1366,8 +1366,12 @@ int realm_ct_wait_notify(int slot, struct rb_result *res, char *errbuf, size_t e
 	}
 	h->bound = false;
 	pthread_mutex_unlock(&M.mu);
-	if (ended != NULL)
+	if (ended != NULL) {
+		/* its published ports close before anyone hears it ended (as with runc) */
+		netproxy_free(h->np);
+		h->np = NULL;
 		ended(arg, res, ret, errbuf ? errbuf : "");
+	}
 	pthread_mutex_lock(&M.build_mu);
 	ct_teardown(h, (unsigned)slot, h->cnt);
 	if (h->cnt->teardown_failures && ret == 0) {

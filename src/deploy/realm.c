@@ -94,8 +94,7 @@ struct realm_machine realm_machine = {.mu = PTHREAD_MUTEX_INITIALIZER,
 				      .cv_ps = PTHREAD_COND_INITIALIZER,
 				      .build_mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* The slot of running container id (M.mu held; its add may be on its way), or NULL. */
-static struct ct_host *ct_by_id(const char *id)
+struct ct_host *realm_ct_by_id(const char *id)
 {
 	for (unsigned c = 0; id && c < PAL_REALM_MAX_CTS; c++) {
 		struct ct_host *h = &M.cts[c];
@@ -501,69 +500,6 @@ int realm_test_view(struct realm_test_view *v)
 	return r;
 }
 
-int realm_kill(const char *id, int sig)
-{
-	int r = -ESRCH;
-
-	if (sig <= 0 || sig > 64)
-		return -EINVAL;
-	pthread_mutex_lock(&M.mu);
-	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
-	if (h) {
-		h->signals |= 1ULL << (sig - 1);
-		pthread_cond_signal(&M.cv_sys);
-		if (sig == 9 && h->paused) {
-			/* SIGKILL ends a paused container too (as cgroup v2's freezer lets it) */
-			h->paused = false;
-			pthread_cond_broadcast(&M.cv_rec);
-		}
-		r = 0;
-	}
-	pthread_mutex_unlock(&M.mu);
-	return r;
-}
-
-int realm_pause(const char *id, bool pause)
-{
-	int r = -ESRCH;
-
-	pthread_mutex_lock(&M.mu);
-	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
-	if (h) {
-		h->paused = pause;
-		pthread_cond_broadcast(&M.cv_rec);
-		r = 0;
-	}
-	pthread_mutex_unlock(&M.mu);
-	return r;
-}
-
-int realm_winsize(const char *id, unsigned short rows, unsigned short cols)
-{
-	uint64_t ws = (uint64_t)rows << 16 | cols;
-	bool sent = false;
-
-	pthread_mutex_lock(&M.mu);
-	struct ct_host *h = ct_by_id(id);
-	if (h && !h->add_sent && !h->added) {
-		/*
-		 * Built, not described to the System Realm yet (realm_run's start
-		 * gate: the machine's loop has not begun): PRH_CMD_ADD_CT carries it.
-		 */
-		h->req.winsize = ws;
-		sent = true;
-	} else if (!M.running) {
-		h = NULL;
-	}
-	pthread_mutex_unlock(&M.mu);
-	if (h == NULL)
-		return -ESRCH;
-	if (sent)
-		return 0;
-	int64_t r = realm_outside(id, PRH_CMD_WINSIZE, ws, NULL, 0);
-	return r < 0 ? (int)r : 0;
-}
-
 /*
  * PRH_RESULT (naming ct1 - 1, 0: none): the System Realm's answer to the
  * command it is serving, an add or drop of a slot or an outside command.
@@ -624,9 +560,9 @@ static int64_t outside(const char *id, uint64_t cmd, uint64_t arg, const void *d
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += 10;
 	pthread_mutex_lock(&M.mu);
-	while (M.obusy && M.running && ct_by_id(id) && w != ETIMEDOUT)
+	while (M.obusy && M.running && realm_ct_by_id(id) && w != ETIMEDOUT)
 		w = pthread_cond_timedwait(&M.cv_ps, &M.mu, &dl);
-	struct ct_host *h = M.running && !M.obusy ? ct_by_id(id) : NULL;
+	struct ct_host *h = M.running && !M.obusy ? realm_ct_by_id(id) : NULL;
 	if (h) {
 		M.obusy = true;
 		M.odone = false;
@@ -672,7 +608,7 @@ int realm_stats(const char *id, struct rb_live_stats *out)
 	/* the record comes back through the NS buffer, as attest's token does */
 	int64_t res = outside(id, PRH_CMD_STATS, 0, NULL, 0, &lv, sizeof(lv));
 	pthread_mutex_lock(&M.mu);
-	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
+	struct ct_host *h = M.running ? realm_ct_by_id(id) : NULL;
 	out->forwarded = h ? h->cnt->forwards : 0;
 	if (h)
 		memcpy(c0, h->c0, sizeof(c0));
@@ -757,7 +693,7 @@ int realm_ps(const char *id, struct rb_proc_info *out, int max)
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += 5;
 	pthread_mutex_lock(&M.mu);
-	struct ct_host *h = M.running ? ct_by_id(id) : NULL;
+	struct ct_host *h = M.running ? realm_ct_by_id(id) : NULL;
 	if (h) {
 		h->ps_req = true;
 		h->ps_done = false;
@@ -779,7 +715,7 @@ int realm_ps(const char *id, struct rb_proc_info *out, int max)
 bool realm_running(const char *id)
 {
 	pthread_mutex_lock(&M.mu);
-	bool r = M.running && ct_by_id(id) != NULL;
+	bool r = M.running && realm_ct_by_id(id) != NULL;
 	pthread_mutex_unlock(&M.mu);
 	return r;
 }
@@ -795,6 +731,11 @@ static uint64_t env_mb(const char *name, uint64_t def)
 	const char *s = getenv(name);
 	long v = s ? atol(s) : 0;
 	return v > 0 ? (uint64_t)v : def;
+}
+
+uint64_t realm_ct_sys_mem(void)
+{
+	return env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
 }
 
 int realm_machine_up(char *errbuf, size_t errlen)
@@ -1081,7 +1022,7 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 		goto out_unlock;
 	cnt->granules_before = host_granules_in_use();
 	realm_exec_reset(0);
-	uint64_t sys_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
+	uint64_t sys_mem = realm_ct_sys_mem();
 	uint64_t t0 = plat_counter_read(PLAT_CNT_RMI);
 	h->used = true;
 	/* the System Realm, then the Container Realm; the container gets all its memory */

@@ -30,6 +30,12 @@ struct realm_counts {
  */
 int realm_machine_up(char *errbuf, size_t errlen);
 
+/*
+ * The System Realm memory a container's kernel gets (REALMBOX_REALM_SYS_MB,
+ * default 48 MiB): all of realm_run's machine, one slot of the daemon's.
+ */
+uint64_t realm_ct_sys_mem(void);
+
 /* NS granules the host has allocated (0 before the machine is up). */
 uint64_t realm_granules_in_use(void);
 

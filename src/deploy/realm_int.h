@@ -141,6 +141,9 @@ void realm_ns_read(void *buf, size_t len);
 
 /* ---- realm.c ---- */
 
+/* The slot of running container id (M.mu held; its add may be on its way), or NULL. */
+struct ct_host *realm_ct_by_id(const char *id);
+
 /* PRH_PS's records (n of them in buf) for container h's waiting realm_ps. */
 void realm_ps_answer(struct ct_host *h, const uint8_t *buf, uint64_t n);
 /* PRH_RESULT naming slot ct1 - 1 (0: none): the answer to the command being served. */

@@ -71,18 +71,6 @@ static void say_json(int fd, json_t *j)
 	json_decref(j);
 }
 
-static uint64_t env_mb(const char *name, uint64_t def)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long long mb;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	mb = strtoull(v, &end, 10);
-	return (*end || mb == 0 || mb > 4096) ? def : mb;
-}
-
 /* ---- "run": one container, start to end ----------------------------------------- */
 
 struct watch {
@@ -529,7 +517,7 @@ int host_cmd_daemon(int argc, char **argv)
 	if ((lock_fd = take_lock(root)) < 0)
 		return host_cli_fail(cmd, "%s/daemon.lock: %s (another daemon serves this root)",
 				     root, strerror(errno));
-	D.ct_mem = env_mb("REALMBOX_REALM_SYS_MB", 48) << 20;
+	D.ct_mem = realm_ct_sys_mem();
 	if ((m = realm_machine_open(DAEMON_SLOTS * D.ct_mem + (16ULL << 20), errbuf,
 				    sizeof(errbuf))) < 0)
 		return host_cli_fail(cmd, "opening the realm machine: %s", errbuf);

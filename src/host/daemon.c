@@ -285,12 +285,79 @@ static bool running_id(const char *id)
 	return realm_running(id);
 }
 
+static void req_kill(int fd, const char *id, const char *rest)
+{
+	int sig = atoi(rest), r = sig > 0 && sig <= 64 ? realm_kill(id, sig) : -EINVAL;
+
+	say(fd, r, r == -EINVAL ? "invalid signal" : "");
+}
+
+static void req_ps(int fd, const char *id, const char *rest)
+{
+	struct rb_proc_info ps[64];
+	int n = realm_ps(id, ps, 64);
+
+	(void)rest;
+	if (n < 0)
+		say(fd, n, "");
+	else
+		say_json(fd, host_wire_ps(ps, n < 64 ? n : 64));
+}
+
+static void req_stats(int fd, const char *id, const char *rest)
+{
+	struct rb_live_stats ls;
+	int r = realm_stats(id, &ls);
+
+	(void)rest;
+	if (r < 0)
+		say(fd, r, "");
+	else
+		say_json(fd, host_wire_stats(&ls));
+}
+
+static void req_exec_kill(int fd, const char *id, const char *rest)
+{
+	int pid = 0, sig = 0;
+
+	say(fd, sscanf(rest, "%d %d", &pid, &sig) == 2 ? realm_exec_kill(id, pid, sig) : -EINVAL,
+	    "");
+}
+
+static void req_winsize(int fd, const char *id, const char *rest)
+{
+	unsigned rows = 0, cols = 0;
+	int r = sscanf(rest, "%u %u", &rows, &cols) == 2 && rows <= 65535 && cols <= 65535
+			? realm_winsize(id, (unsigned short)rows, (unsigned short)cols)
+			: -EINVAL;
+
+	say(fd, r, r == -EINVAL ? "winsize: want ROWS COLS" : "");
+}
+
+static void req_pause(int fd, const char *id, const char *rest)
+{
+	int r = strcmp(rest, "1") == 0 || strcmp(rest, "0") == 0 ? realm_pause(id, rest[0] == '1')
+								   : -EINVAL;
+
+	say(fd, r, r == -EINVAL ? "pause: want 1 (pause) or 0 (resume)" : "");
+}
+
+/* The one-line requests naming a container: "VERB ID REST". */
+static const struct {
+	const char *verb;
+	void (*fn)(int fd, const char *id, const char *rest);
+} requests[] = {
+	{"kill", req_kill},	  {"ps", req_ps},	    {"stats", req_stats},
+	{"exec_kill", req_exec_kill}, {"winsize", req_winsize}, {"pause", req_pause},
+	{"attest", do_attest},
+};
+
 /* One request; "run" and "exec" last as long as their container or process. */
 static void serve_request(int fd, char *req, int fds[4])
 {
-	char id[1025];
+	char id[1025], msg[128];
 	const char *rest;
-	int r;
+	size_t k = strcspn(req, " ");
 
 	if (strncmp(req, "run ", 4) == 0) {
 		do_run(fd, req + 4, fds);
@@ -311,59 +378,17 @@ static void serve_request(int fd, char *req, int fds[4])
 	host_fds_close(fds, 4);
 	if (strcmp(req, "status") == 0) {
 		do_status(fd);
-	} else if (strncmp(req, "kill ", 5) == 0 && (rest = split_id(fd, req + 5, id, sizeof(id)))) {
-		int sig = atoi(rest);
-
-		r = sig > 0 && sig <= 64 ? realm_kill(id, sig) : -EINVAL;
-		say(fd, r, r == -EINVAL ? "invalid signal" : "");
-	} else if (strncmp(req, "ps ", 3) == 0 && (rest = split_id(fd, req + 3, id, sizeof(id)))) {
-		struct rb_proc_info ps[64];
-		int n = realm_ps(id, ps, 64);
-
-		if (n < 0)
-			say(fd, n, "");
-		else
-			say_json(fd, host_wire_ps(ps, n < 64 ? n : 64));
-	} else if (strncmp(req, "stats ", 6) == 0 &&
-		   (rest = split_id(fd, req + 6, id, sizeof(id)))) {
-		struct rb_live_stats ls;
-
-		r = realm_stats(id, &ls);
-		if (r < 0)
-			say(fd, r, "");
-		else
-			say_json(fd, host_wire_stats(&ls));
-	} else if (strncmp(req, "exec_kill ", 10) == 0 &&
-		   (rest = split_id(fd, req + 10, id, sizeof(id)))) {
-		int pid = 0, sig = 0;
-
-		r = sscanf(rest, "%d %d", &pid, &sig) == 2 ? realm_exec_kill(id, pid, sig) : -EINVAL;
-		say(fd, r, "");
-	} else if (strncmp(req, "winsize ", 8) == 0 &&
-		   (rest = split_id(fd, req + 8, id, sizeof(id)))) {
-		unsigned rows = 0, cols = 0;
-
-		r = sscanf(rest, "%u %u", &rows, &cols) == 2 && rows <= 65535 && cols <= 65535
-			    ? realm_winsize(id, (unsigned short)rows, (unsigned short)cols)
-			    : -EINVAL;
-		say(fd, r, r == -EINVAL ? "winsize: want ROWS COLS" : "");
-	} else if (strncmp(req, "pause ", 6) == 0 &&
-		   (rest = split_id(fd, req + 6, id, sizeof(id)))) {
-		r = strcmp(rest, "1") == 0 || strcmp(rest, "0") == 0
-			    ? realm_pause(id, rest[0] == '1')
-			    : -EINVAL;
-		say(fd, r, r == -EINVAL ? "pause: want 1 (pause) or 0 (resume)" : "");
-	} else if (strncmp(req, "attest ", 7) == 0 &&
-		   (rest = split_id(fd, req + 7, id, sizeof(id)))) {
-		do_attest(fd, id, rest);
-	} else if (strncmp(req, "kill ", 5) && strncmp(req, "ps ", 3) && strncmp(req, "stats ", 6) &&
-		   strncmp(req, "attest ", 7) && strncmp(req, "exec_kill ", 10) &&
-		   strncmp(req, "pause ", 6) && strncmp(req, "winsize ", 8)) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "unknown request '%.64s'", req);
-		say(fd, -EINVAL, msg);
+		return;
 	}
+	for (size_t i = 0; req[k] == ' ' && i < sizeof(requests) / sizeof(requests[0]); i++) {
+		if (strlen(requests[i].verb) != k || strncmp(req, requests[i].verb, k) != 0)
+			continue;
+		if ((rest = split_id(fd, req + k + 1, id, sizeof(id))) != NULL)
+			requests[i].fn(fd, id, rest);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "unknown request '%.64s'", req);
+	say(fd, -EINVAL, msg);
 }
 
 static void *conn_main(void *arg)

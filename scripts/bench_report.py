@@ -81,6 +81,9 @@ NOPOOL_MODE = "realm-nopool"
 # realm on a running machine daemon (docs/machine-daemon.md): the warm start. Every other
 # mode runs with REALMBOX_DAEMON=0: a machine of its own per container, as before the daemon
 WARM_MODE = "realm-warm"
+# the same without shared translation (REALMBOX_SHARED_CODE=0, a daemon of its own): its "off"
+WARM_NOSHARE_MODE = "realm-warm-noshare"
+WARM_MODES = (WARM_MODE, WARM_NOSHARE_MODE)
 
 
 def pct(values, p):
@@ -139,15 +142,18 @@ class Bench:
             pre = oracle._child_setup(qroot, "/", "bench", [], 0o022, 0, 0, [], False)
             popen = dict(preexec_fn=pre, cwd="/")
         else:
-            cmd = [self.rb, *(["--root", self.warm_root] if mode == WARM_MODE else []), "run",
-                   "--isolation",
-                   "realm" if mode in (EXITS_MODE, NOPOOL_MODE, WARM_MODE) else mode,
+            root_opt = ["--root", self.warm_root + "-" + mode] if mode in WARM_MODES else []
+            cmd = [self.rb, *root_opt,
+                   "run", "--isolation",
+                   "realm" if mode in (EXITS_MODE, NOPOOL_MODE) + WARM_MODES else mode,
                    "--stats", "--bundle", self.bundle(args, rootfs), "bench"]
             popen = {}
         env = dict(os.environ, REALMBOX_LOG="error")
-        if mode == WARM_MODE:
+        if mode in WARM_MODES:
             env["REALMBOX_DAEMON"] = "1"
             env["REALMBOX_DAEMON_IDLE"] = "600"
+        if mode == WARM_NOSHARE_MODE:
+            env["REALMBOX_SHARED_CODE"] = "0"
         if mode == "realm":
             env["REALMBOX_EXITLESS"] = "1"  # the on side of the comparison (the default)
         if mode == EXITS_MODE:
@@ -211,32 +217,37 @@ class Bench:
         res = {}
         m = self.all_modes()
         i = m.index("realm") + 1 if "realm" in m else len(m)
-        for mode in m[:i] + [NOPOOL_MODE, WARM_MODE] + m[i:]:
-            if mode == WARM_MODE:
+        for mode in m[:i] + [NOPOOL_MODE, *WARM_MODES] + m[i:]:
+            if mode in WARM_MODES:
                 self.run(mode, ["/bin/true"])  # starts the daemon: the runs below are warm
-            exits = [self.run(mode, ["/bin/true"])[0] for _ in range(self.runs)]
+            runs = [self.run(mode, ["/bin/true"]) for _ in range(self.runs)]
+            exits = [r[0] for r in runs]
+            words = [r[2]["code_words"] for r in runs if "code_words" in r[2]]
             firsts = [self.run(mode, ["/bin/echo", "hi"], first_output=True)[0]
                       for _ in range(self.runs)]
             res[mode] = {"exit_median_ms": 1000 * statistics.median(exits),
                          "exit_p95_ms": 1000 * pct(exits, 95),
                          "first_output_median_ms": 1000 * statistics.median(firsts),
                          "first_output_p95_ms": 1000 * pct(firsts, 95)}
+            if words:
+                res[mode]["code_words_median"] = statistics.median(words)
         self.data["start"] = res
         self.data["start_measured"] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                                        "loadavg": round(os.getloadavg()[0], 1)}
         self.stop_warm()
 
     def stop_warm(self):
-        """End WARM_MODE's daemon (its pid from its socket's "status")."""
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(10)
-                s.connect(os.path.join(self.warm_root, "daemon.sock"))
-                s.sendall(b"status\n")
-                a = s.makefile().readline()
-            os.kill(json.loads(a[3:])["pid"], 15)
-        except (OSError, ValueError, KeyError):
-            pass
+        """End the WARM_MODES' daemons (each pid from its socket's "status")."""
+        for mode in WARM_MODES:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(10)
+                    s.connect(os.path.join(self.warm_root + "-" + mode, "daemon.sock"))
+                    s.sendall(b"status\n")
+                    a = s.makefile().readline()
+                os.kill(json.loads(a[3:])["pid"], 15)
+            except (OSError, ValueError, KeyError):
+                pass
 
     # ---- 5. peers ----
     def peers(self):
@@ -335,18 +346,27 @@ class Bench:
                   f"`{WARM_MODE}` runs on a machine daemon started before the runs "
                   "(docs/machine-daemon.md: its System Realm is up; each run builds and adds "
                   "a Container Realm). Every other realm figure is a cold machine "
-                  "(REALMBOX_DAEMON=0: each `realmbox run` boots its own).", ""]
+                  "(REALMBOX_DAEMON=0: each `realmbox run` boots its own). "
+                  f"`{WARM_NOSHARE_MODE}` is `{WARM_MODE}` without shared translation "
+                  "(REALMBOX_SHARED_CODE=0, on a daemon of its own): each container's vCPUs "
+                  "compile its code afresh instead of reusing the blocks the last container "
+                  "compiled for the same bytes (plat/emu/cpu/cpu.h). Words translated: guest "
+                  "instruction words the A64 engine read to compile code during a `true` run "
+                  "(median; machine-wide on a daemon).", ""]
             sm = d.get("start_measured")
             if sm and not d["date"].startswith(sm["date"][:16]):
                 L += [f"This table was measured on its own (`--only-start`) at {sm['date']}"
                       + (f", load average {sm['loadavg']}" if "loadavg" in sm else "")
                       + f"; the rest of the report is from the run of {d['date']}.", ""]
             L += [
-                  "| mode | true: median ms | p95 ms | echo, first output: median ms | p95 ms |",
-                  "|---|---|---|---|---|"]
+                  "| mode | true: median ms | p95 ms | echo, first output: median ms | p95 ms "
+                  "| words translated (true) |",
+                  "|---|---|---|---|---|---|"]
             for m, v in d["start"].items():
+                w = v.get("code_words_median")
                 L.append(f"| {m} | {v['exit_median_ms']:.1f} | {v['exit_p95_ms']:.1f} | "
-                         f"{v['first_output_median_ms']:.1f} | {v['first_output_p95_ms']:.1f} |")
+                         f"{v['first_output_median_ms']:.1f} | {v['first_output_p95_ms']:.1f} | "
+                         + (f"{w:.0f}" if w is not None else "–") + " |")
             L += ["", "![start latency](start.png)", ""]
         if "peers" in d:
             L += ["### Peers (" + ("same run" if not d.get("start_measured") or d["date"].startswith(

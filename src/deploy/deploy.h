@@ -131,6 +131,8 @@ struct rb_result {
 	uint64_t minios_table_bytes;
 	/* shim: Root memory of the live GPTs beyond the boot GPT as the run ends (EL3's pool) */
 	uint64_t root_gpt_bytes;
+	/* the A64 engine: guest instruction words compiled; code pages reused from a vCPU's last process */
+	uint64_t code_words, code_pages_reused;
 	bool oom_killed;        /* the memory limit ended it (docs/resources.md) */
 };
 

@@ -2,6 +2,7 @@
  * Shared host-side pieces of the deployments (deploy_common.h).
  */
 #include "deploy/deploy_common.h"
+#include "plat/emu/cpu/cpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +64,12 @@ int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *m
 		.n_groups = cfg->n_additional_gids,
 		.mem_limit_pages = cfg->mem_limit / 4096,
 		.pids_limit = cfg->pids_limit,
+		/*
+		 * Shared translation pays in none (and realm: realm_sys.c);
+		 * shim's exec gives each image a new mm and vCPU, and no page
+		 * was seen reused there (bench/report.md).
+		 */
+		.populate_text = cfg->isolation == RB_ISOLATION_NONE && cpu_engine_shared_code(),
 	};
 	return 0;
 }

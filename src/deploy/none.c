@@ -991,6 +991,8 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	}
 	pthread_mutex_lock(&run_lock);
 	int ret = 0;
+	struct cpu_engine_stats es0, es1;
+	cpu_engine_stats_read(&es0);
 	struct deploy_libos_config dc = {0};
 	void *mem = MAP_FAILED;
 	size_t memsz = 1ULL << 30;
@@ -1074,6 +1076,9 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	res->syscalls = st.syscalls;
 	res->syscalls_enosys = st.enosys;
 	res->oom_killed = st.oom_kills != 0;
+	cpu_engine_stats_read(&es1);
+	res->code_words = es1.words_translated - es0.words_translated;
+	res->code_pages_reused = es1.pages_kept - es0.pages_kept;
 	report_enosys();
 	if (getenv("REALMBOX_NONE_DEBUG"))
 		fprintf(stderr,
@@ -1085,6 +1090,12 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 			(unsigned long long)st.host_file_reads, (unsigned long long)st.host_bytes_read,
 			(unsigned long long)st.signals_delivered, (unsigned long long)st.desc_violations,
 			arena.live);
+	if (getenv("REALMBOX_NONE_DEBUG"))
+		fprintf(stderr,
+			"none: engine: %llu code caches kept across attach, %llu cleared, %llu pages"
+			" kept, %llu dropped\n",
+			(unsigned long long)es1.caches_kept, (unsigned long long)es1.caches_cleared,
+			(unsigned long long)es1.pages_kept, (unsigned long long)es1.pages_dropped);
 out_fini:
 	netproxy_unwatch(ctx.np);
 	libos_fini();

@@ -1066,6 +1066,8 @@ int realm_run(const struct rb_config *cfg, const struct rb_manifest *mf, int std
 	res->exitless_timeouts = cnt->plat[PLAT_CNT_EXITLESS_MISS];
 	res->exitless_skipped = cnt->plat[PLAT_CNT_EXITLESS_SKIP];
 	res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
+	res->code_words = cnt->plat[PLAT_CNT_CODE_WORD];
+	res->code_pages_reused = cnt->plat[PLAT_CNT_CODE_PAGE_KEPT];
 	/* stop the kernel: it leaves its idle loop (and the library OS) */
 	if (ret == 0) {
 		struct rmi_rec_exit sx;
@@ -1278,6 +1280,10 @@ int realm_ct_wait_notify(int slot, struct rb_result *res, char *errbuf, size_t e
 	pthread_mutex_unlock(&M.mu);
 	pthread_mutex_lock(&M.build_mu);
 	ct_rmm_counters(h, res);
+	/* machine-wide since it started, like stats' REC exits (other containers' too) */
+	res->code_words = plat_counter_read(PLAT_CNT_CODE_WORD) - h->c0[PLAT_CNT_CODE_WORD];
+	res->code_pages_reused =
+		plat_counter_read(PLAT_CNT_CODE_PAGE_KEPT) - h->c0[PLAT_CNT_CODE_PAGE_KEPT];
 	ct_channels_destroy(h, (unsigned)slot, h->cnt);
 	pthread_mutex_unlock(&M.build_mu);
 	pthread_mutex_lock(&M.mu);

@@ -395,6 +395,13 @@ static int start_libos(const struct pal_ops *ops)
 		.mf_n = mfn,
 		.mem_limit_pages = res.mem_limit_pages,
 		.pids_limit = res.pids_limit,
+		/*
+		 * Executable pages present at a process's first instruction, so
+		 * the A64 engine's shared translation can keep the code its vCPU
+		 * compiled for the same bytes (libos.h); a fixed policy of this
+		 * kernel, not a measured setting.
+		 */
+		.populate_text = true,
 	};
 	/* the rest of the container's region, page-aligned */
 	kmem.slot[c].used = (kmem.slot[c].used + PG - 1) & ~(size_t)(PG - 1);

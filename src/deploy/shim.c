@@ -853,6 +853,8 @@ int shim_run(const struct rb_config *cfg, const struct rb_manifest *mf, int stdi
 		res->rc_calls = cnt->plat[PLAT_CNT_RC_CALL];
 		res->verify_refusals = cnt->plat[PLAT_CNT_RC_REFUSED];
 		res->world_switches = cnt->plat[PLAT_CNT_WORLD_SWITCH];
+		res->code_words = cnt->plat[PLAT_CNT_CODE_WORD];
+		res->code_pages_reused = cnt->plat[PLAT_CNT_CODE_PAGE_KEPT];
 		res->preemptions = ps.preemptions;
 		res->forwarded = ps.traps_svc + ps.traps_other;
 		{

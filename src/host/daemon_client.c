@@ -73,7 +73,7 @@ void host_daemon_settings(char out[17])
 	static const char *const names[] = {
 		"REALMBOX_EXITLESS",	 "REALMBOX_REALM_DRAM_MB", "REALMBOX_VCPU_POOL",
 		"REALMBOX_REALM_SYS_MB", "REALMBOX_REALM_POOL_MB", "REALMBOX_REALM_POOL_MAX_MB",
-		"REALMBOX_REALM_RECS",
+		"REALMBOX_REALM_RECS",	 "REALMBOX_SHARED_CODE",
 	};
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over NAME=VALUE\n */
 

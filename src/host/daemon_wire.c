@@ -308,7 +308,7 @@ fail:
 	X(syscalls) X(syscalls_enosys) X(forwarded) X(rec_exits) X(exitless)                \
 	X(exitless_timeouts) X(exitless_skipped) X(world_switches) X(rmm_copies)            \
 	X(rmm_copy_bytes) X(verify_refusals) X(rc_el3) X(gpt_switches) X(tlbis) X(rc_calls) \
-	X(preemptions) X(minios_table_bytes) X(root_gpt_bytes)
+	X(preemptions) X(minios_table_bytes) X(root_gpt_bytes) X(code_words) X(code_pages_reused)
 
 json_t *host_wire_result(const struct rb_result *res)
 {

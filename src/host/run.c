@@ -131,6 +131,8 @@ static void print_stats(const struct rb_config *cfg, const struct rb_manifest *m
 	STAT("rmm_copies", rmm_copies);
 	STAT("rmm_copy_bytes", rmm_copy_bytes);
 	STAT("verify_refusals", verify_refusals);
+	STAT("code_words", code_words);
+	STAT("code_pages_reused", code_pages_reused);
 	if (cfg->isolation == RB_ISOLATION_REALM) {
 		STAT("exitless", exitless);
 		STAT("exitless_timeouts", exitless_timeouts);

@@ -511,6 +511,14 @@ bool mm_range_free(struct mm *mm, uint64_t start, uint64_t end);
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
 /* Fault in every page of [addr, addr+len) that a VMA allows. 0 or -EFAULT. */
 int mm_fault_range(struct mm *mm, uint64_t addr, uint64_t len, unsigned access);
+/*
+ * Map the file-backed pages of mm's executable mappings now (libos_config
+ * populate_text), at most MM_POPULATE_TEXT_MAX pages, and none if a memory
+ * limit is set and they would take more than half of what is left under
+ * it. Best effort: a page that cannot be mapped is left to its fault.
+ */
+#define MM_POPULATE_TEXT_MAX 1024
+void mm_populate_text(struct mm *mm);
 unsigned prot_to_pal(unsigned prot);
 /* /proc/PID/maps text into a new fbuf. */
 struct fbuf *mm_maps_text(struct mm *mm);

@@ -62,6 +62,13 @@ struct libos_config {
 	/* linux.resources (docs/resources.md); 0: no limit */
 	uint64_t mem_limit_pages; /* container pages (pal->mem_pages) at most; over it: OOM kill */
 	uint64_t pids_limit;      /* tasks (threads) alive or unreaped at most; clone: EAGAIN */
+	/*
+	 * Map the pages of executable file mappings at execve, before the
+	 * new image's first instruction (mm_populate_text), instead of on
+	 * first touch: the CPU engine's shared translation (plat/emu/cpu/cpu.h)
+	 * keeps compiled code only for pages present when a process starts.
+	 */
+	bool populate_text;
 };
 
 /*

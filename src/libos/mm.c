@@ -319,6 +319,29 @@ int mm_fault_range(struct mm *mm, uint64_t addr, uint64_t len, unsigned access)
 	return 0;
 }
 
+void mm_populate_text(struct mm *mm)
+{
+	uint64_t n = 0;
+
+	for (struct vma *v = mm->vmas; v; v = v->next)
+		if ((v->flags & VMA_FILE) && (v->prot & PROT_EXEC) && v->file && !v->shm)
+			n += (v->end - v->start) / PAGE_SIZE;
+	if (n == 0 || n > MM_POPULATE_TEXT_MAX)
+		return;
+	if (g.cfg.mem_limit_pages && g.pal.mem_pages) {
+		uint64_t used = PAL(mem_pages);
+		if (used >= g.cfg.mem_limit_pages || n > (g.cfg.mem_limit_pages - used) / 2)
+			return;
+	}
+	for (struct vma *v = mm->vmas; v; v = v->next) {
+		if (!(v->flags & VMA_FILE) || !(v->prot & PROT_EXEC) || !v->file || v->shm)
+			continue;
+		for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE)
+			if (mm_fault(mm, a, PROT_READ) != 0)
+				return; /* out of memory or past the file's end: the rest on demand */
+	}
+}
+
 struct mm *mm_fork(struct mm *src)
 {
 	struct mm *d = mm_new();

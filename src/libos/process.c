@@ -689,6 +689,8 @@ static int exec_load(struct task *t, const char *path, char **argv, int argc, ch
 		goto out_img;
 	}
 	/* point of no return */
+	if (g.cfg.populate_text)
+		mm_populate_text(mm);
 	if (t->pt)
 		PAL(task_set_as, t->pt, mm->as);
 	if (t->pt && g.pal.measure_exec) {

@@ -186,6 +186,9 @@ enum plat_counter {
 	PLAT_CNT_EXITLESS,      /* forwarded requests completed while the REC waited in the RMM */
 	PLAT_CNT_EXITLESS_MISS, /* waits that ran out: the REC exited to the host after all */
 	PLAT_CNT_EXITLESS_SKIP, /* requests posted without a wait: backing off after waits ran out */
+	PLAT_CNT_CODE_WORD,     /* A64 engine: instruction words read to compile guest code */
+	PLAT_CNT_CODE_PAGE_KEPT, /* shared translation: code pages whose compiled blocks a process reused */
+	PLAT_CNT_CODE_PAGE_DROPPED, /* ... found different in the next process: blocks invalidated */
 	PLAT_CNT_NR
 };
 

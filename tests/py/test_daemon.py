@@ -335,6 +335,76 @@ class Daemon(unittest.TestCase):
             rc, o, e = rt.rb("run", "--isolation", iso, "--bundle", selfb, "s-" + iso)
             self.assertEqual((rc, o), (0, "scan: secret found 8192 times\n"), (iso, e))
 
+    @staticmethod
+    def stats(err):
+        """--stats lines of a run's stderr: {name: int}."""
+        out = {}
+        for m in re.finditer(r"realmbox: stats: (\w+)\s+(\d+)\n", err):
+            out[m.group(1)] = int(m.group(2))
+        return out
+
+    def test_shared_translation(self):
+        """Shared translation (plat/emu/cpu/cpu.h): a container on a warm daemon reuses the
+        code the last one compiled for the same bytes (busybox ls: a tenth of the words
+        translated, same output); a container with other code at the same address runs its
+        own (written at run time into an RWX page at a fixed address, by two containers with
+        different numbers, and static programs that differ at the same addresses);
+        REALMBOX_SHARED_CODE=0 reuses nothing."""
+        rt = self.rt()
+        ls = rt.bundle("ls", ["ls", "/"])
+        words, reused, outs = [], [], []
+        for i in range(3):
+            rc, out, err = rt.rb("run", "--stats", "--bundle", ls, "ls%d" % i)
+            self.assertEqual(rc, 0, err)
+            st = self.stats(err)
+            words.append(st["code_words"])
+            reused.append(st["code_pages_reused"])
+            outs.append(out)
+        self.assertEqual(outs[1:], outs[:1] * 2)
+        self.assertIn("bin\n", outs[0])
+        self.assertGreater(words[0], 1000)
+        for i in (1, 2):
+            self.assertLess(words[i], words[0] // 4, (words, reused))
+            self.assertGreater(reused[i], 10, (words, reused))
+
+        root = os.path.join(rbenv.bundle("programs"), "rootfs")
+
+        def prog(name, args):
+            b = rt.bundle(name, args)
+            with open(os.path.join(b, "config.json")) as f:
+                cfg = json.load(f)
+            cfg["root"] = {"path": root, "readonly": True}
+            with open(os.path.join(b, "config.json"), "w") as f:
+                json.dump(cfg, f)
+            return b
+        for n in (7, 20, 7, 1000):
+            rc, out, err = rt.rb("run", "--bundle", prog("jit%d" % n, ["/prog/static/jitcode",
+                                                                        str(n)]), "j%d" % n)
+            self.assertEqual((rc, out), (0, "%d %d\n" % (n, n + 1)), err)
+        for args, want in ((["/prog/static/exitcode", "3"], (3, "exiting with 3\n")),
+                           (["/prog/static/hello"], None),
+                           (["/prog/static/exitcode", "4"], (4, "exiting with 4\n"))):
+            rc, out, err = rt.rb("run", "--bundle", prog("p", args), "p")
+            if want:
+                self.assertEqual((rc, out), want, err)
+            else:
+                self.assertEqual(rc, 0, err)
+                self.assertTrue(out, err)
+
+        off = Runtime(self)
+        self.addCleanup(self.end_daemon, off)
+        env = dict(os.environ, REALMBOX_SHARED_CODE="0")
+        ws = []
+        for i in range(2):
+            rc, out, err = off.rb("run", "--stats", "--bundle", ls, "off%d" % i, env=env)
+            self.assertEqual((rc, out), (0, outs[0]), err)
+            st = self.stats(err)
+            self.assertEqual(st["code_pages_reused"], 0)
+            ws.append(st["code_words"])
+        self.assertGreater(ws[1], words[0] // 2, ws)
+        print("shared translation, busybox ls on the daemon: words translated %s (off: %s), "
+              "pages reused %s" % (words, ws, reused), file=sys.stderr)
+
     def test_hostile_requests(self):
         """Malformed and hostile requests on the daemon's socket get errors; it keeps
         serving containers."""

@@ -37,6 +37,9 @@ static const char *const counter_names[PLAT_CNT_NR] = {
 	[PLAT_CNT_EXITLESS] = "exitless_resume",
 	[PLAT_CNT_EXITLESS_MISS] = "exitless_timeout",
 	[PLAT_CNT_EXITLESS_SKIP] = "exitless_skip",
+	[PLAT_CNT_CODE_WORD] = "code_word_translated",
+	[PLAT_CNT_CODE_PAGE_KEPT] = "code_page_reused",
+	[PLAT_CNT_CODE_PAGE_DROPPED] = "code_page_dropped",
 };
 
 static bool counter_valid(enum plat_counter c)

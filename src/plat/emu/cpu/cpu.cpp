@@ -34,6 +34,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include <dynarmic/interface/A64/a64.h>
@@ -42,6 +43,9 @@
 
 #include "arch/esr.h"
 #include "plat/emu/cpu/cpu_internal.h"
+extern "C" {
+#include "plat/plat.h" /* the machine's event counters */
+}
 
 using Dynarmic::HaltReason;
 using Dynarmic::A64::Exception;
@@ -83,9 +87,89 @@ struct Engine {
 	uint64_t timeslice = 4000000;
 	Dynarmic::ExclusiveMonitor *monitor = nullptr;
 	std::vector<bool> id_used;
+	/* shared translation (the code footprint below): on unless REALMBOX_SHARED_CODE=0 */
+	std::atomic<bool> shared_code{true};
+	std::atomic<uint64_t> kept{0}, cleared{0}; /* the rest are plat counters (PLAT_CNT_CODE_*) */
 };
 
 Engine engine;
+
+/*
+ * Shared translation: a vCPU keeps its compiled code when it goes back to
+ * the pool (or is moved to another address space by execve), and the next
+ * process it runs uses the blocks whose guest code is byte for byte its own.
+ *
+ * The footprint is what makes that exact: a copy of every guest code page
+ * the JIT has read instructions from since its cache was last emptied.
+ * MemoryReadCode (called only while compiling) takes the copy at the first
+ * word read from a page and compares every later word with it, so every
+ * compiled instruction equals the copy's word at its address; a word that
+ * differs (code changed without an invalidation in between, or a page
+ * torn while copied) marks the footprint `bad`, and a bad footprint is
+ * never shared: the cache is cleared at the next attach, as without
+ * sharing. At the first cpu_run after an attach, every page of the
+ * footprint is compared with the page at the same address in the new
+ * address space: an executable page with the same 4,096 bytes keeps its
+ * blocks; any other (different bytes, not executable, not mapped) has its
+ * blocks invalidated and its copy dropped. dynarmic applies invalidations
+ * requested while the JIT is not running at the start of its next Run(),
+ * before anything is compiled or executed, so a process only ever executes
+ * translations of the bytes it has at those addresses. Invalidations that
+ * arrive later (munmap, mprotect, IC IVAU) work as within one process; a
+ * copy may outlive its blocks (the footprint is then a superset), which
+ * costs a comparison, never correctness.
+ */
+constexpr size_t FOOTPRINT_MAX_PAGES = 2048; /* 8 MiB of copies; beyond: not shared */
+
+struct Footprint {
+	std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages; /* guest page VA -> copy */
+	uint64_t last_va = ~0ull;   /* the page of the last word read, and its copy */
+	const uint8_t *last = nullptr;
+	bool bad = false;           /* compiled code the copies do not cover */
+
+	void clear()
+	{
+		pages.clear();
+		last_va = ~0ull;
+		last = nullptr;
+		bad = false;
+	}
+
+	/* A word `w` at `va` is being compiled; `page` is the host page it came from. */
+	void note(uint64_t va, const uint8_t *page, uint32_t w)
+	{
+		if (bad)
+			return;
+		uint64_t pg = va & ~0xFFFull;
+		if (pg != last_va) {
+			auto it = pages.find(pg);
+			if (it == pages.end()) {
+				if (pages.size() >= FOOTPRINT_MAX_PAGES) {
+					bad = true;
+					return;
+				}
+				std::unique_ptr<uint8_t[]> copy(new (std::nothrow) uint8_t[CPU_PAGE_SIZE]);
+				if (!copy) {
+					bad = true;
+					return;
+				}
+				memcpy(copy.get(), page, CPU_PAGE_SIZE);
+				try {
+					it = pages.emplace(pg, std::move(copy)).first;
+				} catch (...) {
+					bad = true;
+					return;
+				}
+			}
+			last_va = pg;
+			last = it->second.get();
+		}
+		uint32_t c;
+		memcpy(&c, last + (va & 0xFFF), sizeof(c));
+		if (c != w)
+			bad = true;
+	}
+};
 
 void engine_ready_locked()
 {
@@ -93,6 +177,9 @@ void engine_ready_locked()
 		return;
 	engine.monitor = new Dynarmic::ExclusiveMonitor(engine.max_vcpus);
 	engine.id_used.assign(engine.max_vcpus, false);
+	const char *sc = getenv("REALMBOX_SHARED_CODE");
+	if (sc && (!strcmp(sc, "0") || !strcmp(sc, "off") || !strcmp(sc, "no")))
+		engine.shared_code.store(false);
 	engine.ready = true;
 }
 
@@ -128,6 +215,21 @@ struct cpu_vcpu final : public Dynarmic::A64::UserCallbacks {
 	size_t pid = 0;
 	uint64_t tpidr = 0;
 	uint64_t tpidrro = 0;
+	Footprint fp;          /* the guest code behind the compiled code (shared translation) */
+	bool validate = false; /* attached with code kept: compare the footprint at the next run */
+	bool sharing = false;  /* recording a footprint (engine.shared_code when attached) */
+	/*
+	 * Invalidations that arrived while the vCPU was not running: the next
+	 * cpu_run checks the footprint's pages in these ranges instead of
+	 * discarding their blocks (cpu_vcpu_invalidate, take_pending).
+	 */
+	std::atomic<bool> running{false};
+	std::atomic<bool> pending{false};
+	std::mutex pend_lock;
+	static constexpr unsigned PEND_MAX = 16;
+	struct { uint64_t lo, hi; } pend[PEND_MAX];
+	unsigned npend = 0;
+	bool pend_all = false;
 
 	/* per cpu_run */
 	uint64_t slice = 0;
@@ -297,12 +399,18 @@ struct cpu_vcpu final : public Dynarmic::A64::UserCallbacks {
 	std::optional<std::uint32_t> MemoryReadCode(VAddr va) override
 	{
 		code_reads.add();
+		plat_count(PLAT_CNT_CODE_WORD);
 		if (va & 3)
 			return std::nullopt;
 		uint64_t pte = as ? cpu_as_pte(as, va) : 0;
 		if (!(pte & CPU_PTE_VALID) || !(pte & CPU_PTE_X))
 			return std::nullopt;
-		return *reinterpret_cast<uint32_t *>((pte & CPU_PTE_ADDR_MASK) + (va & 0xFFF));
+		const uint8_t *page = reinterpret_cast<const uint8_t *>(pte & CPU_PTE_ADDR_MASK);
+		uint32_t w;
+		memcpy(&w, page + (va & 0xFFF), sizeof(w));
+		if (sharing)
+			fp.note(va, page, w);
+		return w;
 	}
 
 	std::uint8_t MemoryRead8(VAddr va) override { return read<uint8_t>(va); }
@@ -640,6 +748,126 @@ extern "C" uint64_t cpu_cntfrq(void)
 
 /* ---- vCPU lifecycle ----------------------------------------------------- */
 
+/* Can the compiled code move to another address space (the footprint covers it)? */
+static bool code_shareable(const struct cpu_vcpu *v)
+{
+	return v->sharing && engine.shared_code.load(std::memory_order_relaxed) && !v->fp.bad &&
+	       !v->fp.pages.empty();
+}
+
+/*
+ * Empty the code cache (not running: dynarmic clears it at the start of the
+ * next Run(), before compiling anything) and the footprint with it.
+ */
+static void drop_code(struct cpu_vcpu *v)
+{
+	if (!v->fp.pages.empty() || v->fp.bad)
+		engine.cleared.fetch_add(1, std::memory_order_relaxed);
+	v->jit->ClearCache();
+	v->fp.clear();
+	v->validate = false;
+}
+
+/*
+ * Compare the footprint's pages in [lo, hi) with what `as` maps there now:
+ * an executable page with the same bytes keeps its blocks; any other has
+ * them invalidated (applied when Run() starts, before any block runs) and
+ * its copy dropped.
+ */
+static void check_page(struct cpu_vcpu *v, std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>>::iterator &it,
+		       uint64_t &kept, uint64_t &dropped)
+{
+	uint64_t pte = cpu_as_pte(v->as, it->first);
+	if ((pte & CPU_PTE_VALID) && (pte & CPU_PTE_X) &&
+	    memcmp(reinterpret_cast<const void *>(pte & CPU_PTE_ADDR_MASK), it->second.get(), CPU_PAGE_SIZE) ==
+		    0) {
+		kept++;
+		++it;
+	} else {
+		v->jit->InvalidateCacheRange(it->first, CPU_PAGE_SIZE);
+		dropped++;
+		it = v->fp.pages.erase(it);
+	}
+}
+
+static void validate_range(struct cpu_vcpu *v, uint64_t lo, uint64_t hi)
+{
+	uint64_t kept = 0, dropped = 0;
+	auto &pages = v->fp.pages;
+
+	lo &= ~(CPU_PAGE_SIZE - 1);
+	if ((hi - lo) / CPU_PAGE_SIZE > pages.size()) {
+		for (auto it = pages.begin(); it != pages.end();)
+			if (it->first >= lo && it->first < hi)
+				check_page(v, it, kept, dropped);
+			else
+				++it;
+	} else {
+		for (uint64_t va = lo; va < hi; va += CPU_PAGE_SIZE) {
+			auto it = pages.find(va);
+			if (it != pages.end())
+				check_page(v, it, kept, dropped);
+		}
+	}
+	v->fp.last_va = ~0ull;
+	v->fp.last = nullptr;
+	plat_count_add(PLAT_CNT_CODE_PAGE_KEPT, kept);
+	plat_count_add(PLAT_CNT_CODE_PAGE_DROPPED, dropped);
+}
+
+/*
+ * At the start of cpu_run (running already set): the first run after an
+ * attach that kept code checks every footprint page; invalidations that
+ * came while the vCPU was not running check the pages in their ranges, or,
+ * if the footprint does not cover the compiled code, are passed to the JIT
+ * as they came.
+ */
+static void take_pending(struct cpu_vcpu *v)
+{
+	decltype(v->pend) ranges;
+	unsigned n = 0;
+	bool all = v->validate;
+
+	if (v->pending.load()) {
+		std::lock_guard<std::mutex> g(v->pend_lock);
+		v->pending.store(false);
+		n = v->npend;
+		memcpy(ranges, v->pend, n * sizeof(ranges[0]));
+		all |= v->pend_all;
+		v->npend = 0;
+		v->pend_all = false;
+	}
+	v->validate = false;
+	if (!all && !n)
+		return;
+	if (!v->sharing || v->fp.bad) {
+		/* the footprint does not cover the code: invalidate as asked */
+		if (all) {
+			v->jit->ClearCache();
+			v->fp.clear();
+		} else {
+			for (unsigned i = 0; i < n; i++)
+				v->jit->InvalidateCacheRange(ranges[i].lo, ranges[i].hi - ranges[i].lo);
+		}
+		return;
+	}
+	if (all) {
+		validate_range(v, 0, CPU_VA_LIMIT);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		validate_range(v, ranges[i].lo, ranges[i].hi);
+}
+
+/* Forget invalidations queued for the address space being left (owner thread). */
+static void clear_pending(struct cpu_vcpu *v)
+{
+	std::lock_guard<std::mutex> g(v->pend_lock);
+	v->pending.store(false);
+	v->npend = 0;
+	v->pend_all = false;
+}
+
 static void *empty_window(void *at)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED : 0);
@@ -747,20 +975,34 @@ extern "C" int cpu_attach(struct cpu_vcpu *v, struct cpu_as *as)
 		return ret;
 	}
 	v->as = as;
-	v->jit->ClearCache();
+	if (code_shareable(v)) {
+		v->validate = true; /* at the next cpu_run, against what `as` holds then */
+		engine.kept.fetch_add(1, std::memory_order_relaxed);
+	} else {
+		drop_code(v);
+	}
+	v->sharing = engine.shared_code.load(std::memory_order_relaxed);
 	return 0;
+}
+
+/* Detach; the compiled code stays only if `keep` and it can be shared. */
+static void detach(struct cpu_vcpu *v, bool keep)
+{
+	if (v->as) {
+		cpu_as_unlink_vcpu(v->as, v);
+		empty_window(v->window); /* MAP_FIXED over the view: cannot fail short of ENOMEM */
+		v->as = nullptr;
+		v->jit->ClearExclusiveState();
+		engine.monitor->ClearProcessor(v->pid);
+	}
+	clear_pending(v);
+	if (!keep || !code_shareable(v))
+		drop_code(v);
 }
 
 extern "C" void cpu_detach(struct cpu_vcpu *v)
 {
-	if (!v->as)
-		return;
-	cpu_as_unlink_vcpu(v->as, v);
-	empty_window(v->window); /* MAP_FIXED over the view: cannot fail short of ENOMEM */
-	v->as = nullptr;
-	v->jit->ClearCache();
-	v->jit->ClearExclusiveState();
-	engine.monitor->ClearProcessor(v->pid);
+	detach(v, true);
 }
 
 extern "C" struct cpu_as *cpu_vcpu_as(const struct cpu_vcpu *v)
@@ -768,15 +1010,17 @@ extern "C" struct cpu_as *cpu_vcpu_as(const struct cpu_vcpu *v)
 	return v->as;
 }
 
-extern "C" void cpu_reset(struct cpu_vcpu *v)
+/* cpu_reset, keeping compiled code that can be shared (cpu_put). */
+static void reset(struct cpu_vcpu *v, bool keep)
 {
-	cpu_detach(v);
+	detach(v, keep);
 	/*
-	 * The code past the prelude is garbage now: a cache clear is pending
-	 * since the last detach, and cpu_attach requests another before the
-	 * JIT can run again.
+	 * Unless the code was kept, the code past the prelude is garbage now:
+	 * a cache clear is pending, and no block is compiled before the JIT's
+	 * next Run() applies it.
 	 */
-	trim_cleared_jit(v);
+	if (!v->validate && v->fp.pages.empty())
+		trim_cleared_jit(v);
 	v->jit->Reset();
 	v->jit->ClearHalt(HALT_KICK | HALT_EXCEPTION | HaltReason::MemoryAbort);
 	v->jit->ClearExclusiveState();
@@ -790,9 +1034,39 @@ extern "C" void cpu_reset(struct cpu_vcpu *v)
 	cpu_stats_reset(v);
 }
 
+extern "C" void cpu_reset(struct cpu_vcpu *v)
+{
+	reset(v, false);
+}
+
+extern "C" void cpu_recycle(struct cpu_vcpu *v)
+{
+	reset(v, true);
+}
+
 extern "C" void cpu_vcpu_invalidate(struct cpu_vcpu *v, uint64_t va, size_t len)
 {
 	v->invalidations.add_shared();
+	if (engine.shared_code.load(std::memory_order_relaxed)) {
+		/*
+		 * Not running: queue it for the next cpu_run (take_pending). The
+		 * store to `pending` and cpu_run's store to `running` are both
+		 * sequentially consistent and each side loads the other's flag
+		 * afterwards, so either the run sees the queued range or this
+		 * sees the run and also hands the range to the JIT directly.
+		 */
+		std::lock_guard<std::mutex> g(v->pend_lock);
+		uint64_t hi = len >= CPU_VA_LIMIT - va ? CPU_VA_LIMIT : va + len;
+		if (va == 0 && hi == CPU_VA_LIMIT)
+			v->pend_all = true;
+		else if (v->npend < cpu_vcpu::PEND_MAX)
+			v->pend[v->npend++] = {va, hi};
+		else
+			v->pend_all = true;
+		v->pending.store(true);
+		if (!v->running.load())
+			return;
+	}
 	if (va == 0 && len >= CPU_VA_LIMIT)
 		v->jit->ClearCache();
 	else
@@ -858,6 +1132,8 @@ extern "C" int cpu_run(struct cpu_vcpu *v, struct cpu_exit *out)
 	if (!v->as)
 		return -EINVAL;
 	v->runs.add();
+	v->running.store(true);
+	take_pending(v);
 	cpu_exit e{};
 	v->run_ticks = 0;
 	v->exc = {};
@@ -898,6 +1174,7 @@ extern "C" int cpu_run(struct cpu_vcpu *v, struct cpu_exit *out)
 	}
 	v->exc = {};
 	v->fault = false;
+	v->running.store(false, std::memory_order_release);
 	e.pc = v->jit->GetPC();
 	v->exits[e.kind].add();
 	*out = e;
@@ -1052,4 +1329,31 @@ extern "C" const char *cpu_exit_name(enum cpu_exit_kind k)
 		"none", "svc", "dabt", "iabt", "undef", "brk", "pc_align", "wfx", "timeslice", "halt",
 	};
 	return (unsigned)k < CPU_EXIT_NR ? names[k] : "?";
+}
+
+extern "C" void cpu_engine_set_shared_code(bool on)
+{
+	{
+		std::lock_guard<std::mutex> g(engine.lock);
+		engine_ready_locked(); /* so REALMBOX_SHARED_CODE does not override this later */
+	}
+	engine.shared_code.store(on);
+}
+
+extern "C" bool cpu_engine_shared_code(void)
+{
+	{
+		std::lock_guard<std::mutex> g(engine.lock);
+		engine_ready_locked();
+	}
+	return engine.shared_code.load();
+}
+
+extern "C" void cpu_engine_stats_read(struct cpu_engine_stats *st)
+{
+	st->words_translated = plat_counter_read(PLAT_CNT_CODE_WORD);
+	st->caches_kept = engine.kept.load(std::memory_order_relaxed);
+	st->caches_cleared = engine.cleared.load(std::memory_order_relaxed);
+	st->pages_kept = plat_counter_read(PLAT_CNT_CODE_PAGE_KEPT);
+	st->pages_dropped = plat_counter_read(PLAT_CNT_CODE_PAGE_DROPPED);
 }

@@ -72,6 +72,29 @@ uint64_t cpu_hwcap2(void);
 /* Counter frequency (CNTFRQ_EL0) in Hz; CNTVCT_EL0 counts host monotonic time. */
 uint64_t cpu_cntfrq(void);
 
+/*
+ * Shared translation: a vCPU given back to the pool (cpu_put) or moved to
+ * another address space (cpu_detach + cpu_attach, as execve does) keeps
+ * its compiled code, and the next process it runs reuses the blocks whose
+ * guest code pages hold exactly the same bytes at the same addresses (the
+ * rest are invalidated at its first cpu_run). No process ever executes a
+ * translation of bytes it does not have. On by default; off with
+ * REALMBOX_SHARED_CODE=0 (read when the engine is first used) or this call,
+ * which takes effect at the next detach/attach of each vCPU.
+ */
+void cpu_engine_set_shared_code(bool on);
+bool cpu_engine_shared_code(void);
+
+/* Engine-wide counters of translation and its sharing (all vCPUs, ever). */
+struct cpu_engine_stats {
+	uint64_t words_translated; /* instruction words read to compile blocks */
+	uint64_t caches_kept;      /* attaches that kept compiled code (to be validated) */
+	uint64_t caches_cleared;   /* non-empty caches emptied (not shareable, or cpu_reset) */
+	uint64_t pages_kept;       /* code pages found identical at the first run after an attach */
+	uint64_t pages_dropped;    /* code pages found different: their blocks invalidated */
+};
+void cpu_engine_stats_read(struct cpu_engine_stats *st);
+
 /* ---- Address spaces --------------------------------------------------- */
 
 #define CPU_PROT_R 1u
@@ -156,7 +179,10 @@ void cpu_destroy(struct cpu_vcpu *vcpu);
  * attached, -ENOMEM.
  */
 int cpu_attach(struct cpu_vcpu *vcpu, struct cpu_as *as);
-/* Detach; the vCPU sees no memory afterwards. Its compiled code is dropped. */
+/*
+ * Detach; the vCPU sees no memory afterwards. Its compiled code is kept
+ * for the next attach only with shared translation (see above).
+ */
 void cpu_detach(struct cpu_vcpu *vcpu);
 struct cpu_as *cpu_vcpu_as(const struct cpu_vcpu *vcpu);
 
@@ -186,7 +212,10 @@ void cpu_pool_fini(void);
  * constructed now. NULL if construction fails.
  */
 struct cpu_vcpu *cpu_get(void);
-/* Reset `vcpu` and give it back to the pool (destroyed if the pool is full). */
+/*
+ * Reset `vcpu` and give it back to the pool (destroyed if the pool is full);
+ * unlike cpu_reset, compiled code that can be shared is kept.
+ */
 void cpu_put(struct cpu_vcpu *vcpu);
 /* vCPUs in the pool right now. */
 unsigned cpu_pool_available(void);

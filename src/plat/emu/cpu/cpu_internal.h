@@ -68,6 +68,9 @@ void cpu_as_unlink_vcpu(struct cpu_as *as, struct cpu_vcpu *vcpu);
  */
 struct cpu_vcpu *cpu_engine_warmup_keep(void);
 
+/* cpu_reset that keeps compiled code shared translation can reuse (cpu_put). */
+void cpu_recycle(struct cpu_vcpu *vcpu);
+
 /* Implemented by cpu.cpp: queue a code-cache invalidation on one vCPU (thread-safe). */
 void cpu_vcpu_invalidate(struct cpu_vcpu *vcpu, uint64_t va, size_t len);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "plat/emu/cpu/cpu_internal.h"
 
@@ -35,6 +36,21 @@ static bool push_locked(struct cpu_vcpu *v)
 	return true;
 }
 
+/*
+ * A new vCPU goes under the stock: cpu_get takes from the top, where the
+ * vCPUs given back by cpu_put are, with the code they compiled (shared
+ * translation: the next process of the same binary reuses it).
+ */
+static bool push_bottom_locked(struct cpu_vcpu *v)
+{
+	if (pool.n >= pool.cap)
+		return false;
+	memmove(&pool.stock[1], &pool.stock[0], pool.n * sizeof(pool.stock[0]));
+	pool.stock[0] = v;
+	pool.n++;
+	return true;
+}
+
 static void *refill_main(void *arg)
 {
 	(void)arg;
@@ -49,7 +65,7 @@ static void *refill_main(void *arg)
 		pthread_mutex_lock(&pool.lock);
 		if (!v)
 			break; /* out of vCPUs or memory: cpu_get builds on demand */
-		if (!push_locked(v)) {
+		if (!push_bottom_locked(v)) {
 			pthread_mutex_unlock(&pool.lock);
 			cpu_destroy(v);
 			pthread_mutex_lock(&pool.lock);
@@ -151,7 +167,7 @@ void cpu_put(struct cpu_vcpu *v)
 {
 	if (!v)
 		return;
-	cpu_reset(v);
+	cpu_recycle(v);
 	pthread_mutex_lock(&pool.lock);
 	bool kept = pool.target && push_locked(v);
 	pthread_mutex_unlock(&pool.lock);

@@ -867,14 +867,22 @@ static void test_shared_translation(void **state)
 		munmap(pages[i], 4096);
 }
 
-/* tests/guest/hello.c: its made-up call 0x1234 answered with 1000, then run_program. */
-static int run_hello(struct cpu_vcpu *v, struct cpu_as *as, uint8_t *out, size_t *n)
+/*
+ * tests/guest/hello.c on v attached to g for the run: its made-up call
+ * 0x1234 answered with 1000, then run_program.
+ */
+static int run_hello(struct cpu_vcpu *v, struct guest *g, uint8_t *out, size_t *n)
 {
+	assert_int_equal(cpu_attach(v, g->as), 0);
+	cpu_set_pc(v, g->entry);
+	cpu_set_sp(v, g->sp);
 	struct cpu_exit e = run(v);
 	assert_int_equal(e.kind, CPU_EXIT_SVC);
 	assert_int_equal(cpu_get_x(v, 8), 0x1234);
 	cpu_set_x(v, 0, 1000);
-	return run_program(v, as, out, n);
+	int st = run_program(v, g->as, out, n);
+	cpu_detach(v);
+	return st;
 }
 
 /*
@@ -893,17 +901,9 @@ static void test_shared_translation_program(void **state)
 	guest_load(&g1, "hello", 0);
 	guest_load(&g2, "hello", 0);
 	cpu_engine_stats_read(&a);
-	assert_int_equal(cpu_attach(v, g1.as), 0);
-	cpu_set_pc(v, g1.entry);
-	cpu_set_sp(v, g1.sp);
-	int st1 = run_hello(v, g1.as, out1, &n1);
-	cpu_detach(v);
+	int st1 = run_hello(v, &g1, out1, &n1);
 	cpu_engine_stats_read(&b);
-	assert_int_equal(cpu_attach(v, g2.as), 0);
-	cpu_set_pc(v, g2.entry);
-	cpu_set_sp(v, g2.sp);
-	int st2 = run_hello(v, g2.as, out2, &n2);
-	cpu_detach(v);
+	int st2 = run_hello(v, &g2, out2, &n2);
 	cpu_engine_stats_read(&c);
 	assert_int_equal(st1, st2);
 	assert_int_equal(n1, n2);

@@ -51,6 +51,17 @@ if [ "${SAN_UNIT:-0}" = 1 ]; then
 			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$t"
 	done
 fi
+# End-to-end suites on the same build (its realmbox): the protected modes'
+# differential cases, the machine daemon, the runtime CLI, resources and
+# bind mounts, with every sanitized process's reports collected
+# (scripts/san-e2e.sh). About 8 minutes here; the whole end-to-end suite
+# under ASan takes about 78: `make SAN=1 test`.
+SAN_E2E=${SAN_E2E:-test_differential_realm test_differential_shim test_daemon test_runtime_cli test_resources test_mounts}
+if [ "${SAN_UNIT:-0}" = 1 ] && [ -x "${SAN_BUILD:-build-san}/realmbox" ]; then
+	for n in $SAN_E2E; do
+		run "san_$n" scripts/san-e2e.sh "${SAN_BUILD:-build-san}" "$n"
+	done
+fi
 # The fuzz targets (tests/fuzz), briefly: their regression inputs, then
 # FUZZ_TEST_SECONDS of fuzzing each; a crash fails the entry (`make fuzz`
 # runs them longer). FUZZ_TEST_SECONDS=0 (and SAN=1) leaves them out.

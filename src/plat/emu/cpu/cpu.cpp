@@ -1056,12 +1056,14 @@ extern "C" void cpu_vcpu_invalidate(struct cpu_vcpu *v, uint64_t va, size_t len)
 		 * sees the run and also hands the range to the JIT directly.
 		 */
 		std::lock_guard<std::mutex> g(v->pend_lock);
-		uint64_t hi = len >= CPU_VA_LIMIT - va ? CPU_VA_LIMIT : va + len;
-		if (va == 0 && hi == CPU_VA_LIMIT)
+		/* a guest's IC IVAU may name any address: only [0, CPU_VA_LIMIT) holds code */
+		uint64_t lo = va < CPU_VA_LIMIT ? va : CPU_VA_LIMIT;
+		uint64_t hi = len >= CPU_VA_LIMIT - lo ? CPU_VA_LIMIT : lo + len;
+		if (lo == 0 && hi == CPU_VA_LIMIT)
 			v->pend_all = true;
-		else if (v->npend < cpu_vcpu::PEND_MAX)
-			v->pend[v->npend++] = {va, hi};
-		else
+		else if (lo < hi && v->npend < cpu_vcpu::PEND_MAX)
+			v->pend[v->npend++] = {lo, hi};
+		else if (lo < hi)
 			v->pend_all = true;
 		v->pending.store(true);
 		if (!v->running.load())

@@ -66,8 +66,9 @@ int deploy_libos_config(const struct rb_config *cfg, const struct rb_manifest *m
 		.pids_limit = cfg->pids_limit,
 		/*
 		 * Shared translation pays in none (and realm: realm_sys.c);
-		 * shim's exec gives each image a new mm and vCPU, and no page
-		 * was seen reused there (bench/report.md).
+		 * in shim the engine sees a page only after the mini-OS's
+		 * fault-time refill, so populating gains nothing there
+		 * (src/plat/emu/cpu/README.md).
 		 */
 		.populate_text = cfg->isolation == RB_ISOLATION_NONE && cpu_engine_shared_code(),
 	};

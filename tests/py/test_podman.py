@@ -271,11 +271,16 @@ class Podman(unittest.TestCase):
                 rc, data = self.pty_run(["exec", "-t", cid, "tty"])
                 self.assertEqual(rc, 0, (iso, data))
                 self.assertRegex(data, rb"^/dev/pts/[0-9]+\r?\n", iso)
+                # this podman passes no process.consoleSize: conmon sets the size on the
+                # terminal it was handed, which may come after the process starts (as with
+                # runc), so the shell waits up to 5 s for it
                 rc, data = self.pty_run(["exec", "-t", cid, "sh", "-c",
-                                         "test -t 0 && echo tty-yes; tty; stty size; exit 3"],
+                                         "test -t 0 && echo tty-yes; tty; i=0; "
+                                         "while [ \"$(stty size)\" != '29 91' ] && [ $i -lt 50 ]; "
+                                         "do sleep 0.1; i=$((i+1)); done; stty size; exit 3"],
                                         size=(29, 91))
                 self.assertEqual(rc, 3, (iso, data))
-                # the exec's terminal has podman's terminal's size (not 24x80)
+                # the exec's terminal gets podman's terminal's size (not 24x80)
                 self.assertRegex(data, rb"^tty-yes\r?\n/dev/pts/[0-9]+\r?\n29 91\r?\n", iso)
                 # without -t: a pipe, not a terminal
                 ex = self.podman("exec", cid, "tty")

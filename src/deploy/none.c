@@ -1080,7 +1080,7 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 	res->code_words = es1.words_translated - es0.words_translated;
 	res->code_pages_reused = es1.pages_kept - es0.pages_kept;
 	report_enosys();
-	if (getenv("REALMBOX_NONE_DEBUG"))
+	if (getenv("REALMBOX_NONE_DEBUG")) {
 		fprintf(stderr,
 			"none: %llu syscalls, %llu page faults, %llu processes, %llu execs, %llu host"
 			" files read (%llu bytes), %llu signals, %llu descriptor violations; container"
@@ -1090,12 +1090,12 @@ int deploy_run(const struct rb_config *cfg, const struct rb_manifest *mf, int st
 			(unsigned long long)st.host_file_reads, (unsigned long long)st.host_bytes_read,
 			(unsigned long long)st.signals_delivered, (unsigned long long)st.desc_violations,
 			arena.live);
-	if (getenv("REALMBOX_NONE_DEBUG"))
 		fprintf(stderr,
 			"none: engine: %llu code caches kept across attach, %llu cleared, %llu pages"
 			" kept, %llu dropped\n",
 			(unsigned long long)es1.caches_kept, (unsigned long long)es1.caches_cleared,
 			(unsigned long long)es1.pages_kept, (unsigned long long)es1.pages_dropped);
+	}
 out_fini:
 	netproxy_unwatch(ctx.np);
 	libos_fini();

@@ -319,12 +319,18 @@ int mm_fault_range(struct mm *mm, uint64_t addr, uint64_t len, unsigned access)
 	return 0;
 }
 
+/* A private executable mapping of a file (a program's or library's text). */
+static bool vma_is_text(const struct vma *v)
+{
+	return (v->flags & VMA_FILE) && (v->prot & PROT_EXEC) && v->file && !v->shm;
+}
+
 void mm_populate_text(struct mm *mm)
 {
 	uint64_t n = 0;
 
 	for (struct vma *v = mm->vmas; v; v = v->next)
-		if ((v->flags & VMA_FILE) && (v->prot & PROT_EXEC) && v->file && !v->shm)
+		if (vma_is_text(v))
 			n += (v->end - v->start) / PAGE_SIZE;
 	if (n == 0 || n > MM_POPULATE_TEXT_MAX)
 		return;
@@ -334,7 +340,7 @@ void mm_populate_text(struct mm *mm)
 			return;
 	}
 	for (struct vma *v = mm->vmas; v; v = v->next) {
-		if (!(v->flags & VMA_FILE) || !(v->prot & PROT_EXEC) || !v->file || v->shm)
+		if (!vma_is_text(v))
 			continue;
 		for (uint64_t a = v->start; a < v->end; a += PAGE_SIZE)
 			if (mm_fault(mm, a, PROT_READ) != 0)

@@ -122,7 +122,8 @@ Engine engine;
 constexpr size_t FOOTPRINT_MAX_PAGES = 2048; /* 8 MiB of copies; beyond: not shared */
 
 struct Footprint {
-	std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages; /* guest page VA -> copy */
+	using Pages = std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>>;
+	Pages pages; /* guest page VA -> copy */
 	uint64_t last_va = ~0ull;   /* the page of the last word read, and its copy */
 	const uint8_t *last = nullptr;
 	bool bad = false;           /* compiled code the copies do not cover */
@@ -216,12 +217,12 @@ struct cpu_vcpu final : public Dynarmic::A64::UserCallbacks {
 	uint64_t tpidr = 0;
 	uint64_t tpidrro = 0;
 	Footprint fp;          /* the guest code behind the compiled code (shared translation) */
-	bool validate = false; /* attached with code kept: compare the footprint at the next run */
 	bool sharing = false;  /* recording a footprint (engine.shared_code when attached) */
 	/*
 	 * Invalidations that arrived while the vCPU was not running: the next
 	 * cpu_run checks the footprint's pages in these ranges instead of
-	 * discarding their blocks (cpu_vcpu_invalidate, take_pending).
+	 * discarding their blocks (cpu_vcpu_invalidate, take_pending). An
+	 * attach that kept code queues the whole space.
 	 */
 	std::atomic<bool> running{false};
 	std::atomic<bool> pending{false};
@@ -765,7 +766,6 @@ static void drop_code(struct cpu_vcpu *v)
 		engine.cleared.fetch_add(1, std::memory_order_relaxed);
 	v->jit->ClearCache();
 	v->fp.clear();
-	v->validate = false;
 }
 
 /*
@@ -774,8 +774,8 @@ static void drop_code(struct cpu_vcpu *v)
  * them invalidated (applied when Run() starts, before any block runs) and
  * its copy dropped.
  */
-static void check_page(struct cpu_vcpu *v, std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>>::iterator &it,
-		       uint64_t &kept, uint64_t &dropped)
+static void check_page(struct cpu_vcpu *v, Footprint::Pages::iterator &it, uint64_t &kept,
+		       uint64_t &dropped)
 {
 	uint64_t pte = cpu_as_pte(v->as, it->first);
 	if ((pte & CPU_PTE_VALID) && (pte & CPU_PTE_X) &&
@@ -816,28 +816,29 @@ static void validate_range(struct cpu_vcpu *v, uint64_t lo, uint64_t hi)
 }
 
 /*
- * At the start of cpu_run (running already set): the first run after an
- * attach that kept code checks every footprint page; invalidations that
- * came while the vCPU was not running check the pages in their ranges, or,
- * if the footprint does not cover the compiled code, are passed to the JIT
- * as they came.
+ * At the start of cpu_run (running already set): invalidations that came
+ * while the vCPU was not running (and the whole space after an attach that
+ * kept code) check the footprint's pages in their ranges, or, if the
+ * footprint does not cover the compiled code, are passed to the JIT as
+ * they came.
  */
 static void take_pending(struct cpu_vcpu *v)
 {
 	decltype(v->pend) ranges;
-	unsigned n = 0;
-	bool all = v->validate;
+	unsigned n;
+	bool all;
 
-	if (v->pending.load()) {
+	if (!v->pending.load())
+		return;
+	{
 		std::lock_guard<std::mutex> g(v->pend_lock);
 		v->pending.store(false);
 		n = v->npend;
 		memcpy(ranges, v->pend, n * sizeof(ranges[0]));
-		all |= v->pend_all;
+		all = v->pend_all;
 		v->npend = 0;
 		v->pend_all = false;
 	}
-	v->validate = false;
 	if (!all && !n)
 		return;
 	if (!v->sharing || v->fp.bad) {
@@ -976,7 +977,10 @@ extern "C" int cpu_attach(struct cpu_vcpu *v, struct cpu_as *as)
 	}
 	v->as = as;
 	if (code_shareable(v)) {
-		v->validate = true; /* at the next cpu_run, against what `as` holds then */
+		/* the next cpu_run checks every page, against what `as` holds then */
+		std::lock_guard<std::mutex> g(v->pend_lock);
+		v->pend_all = true;
+		v->pending.store(true);
 		engine.kept.fetch_add(1, std::memory_order_relaxed);
 	} else {
 		drop_code(v);
@@ -1019,7 +1023,7 @@ static void reset(struct cpu_vcpu *v, bool keep)
 	 * a cache clear is pending, and no block is compiled before the JIT's
 	 * next Run() applies it.
 	 */
-	if (!v->validate && v->fp.pages.empty())
+	if (v->fp.pages.empty())
 		trim_cleared_jit(v);
 	v->jit->Reset();
 	v->jit->ClearHalt(HALT_KICK | HALT_EXCEPTION | HaltReason::MemoryAbort);

@@ -149,9 +149,10 @@ $(BUILD)/guest/%: tests/guest/%.S
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/unit/cpu/test_cpu.o: CFLAGS += -DCPU_GUEST_DIR='"$(abspath $(BUILD)/guest)"'
-$(BUILD)/tests/test_cpu: $(BUILD)/tests/unit/cpu/test_cpu.o $(LIBCORE) $(GUEST_BINS)
+CPU_TEST_OBJS := $(BUILD)/tests/unit/cpu/test_cpu.o $(BUILD)/tests/unit/cpu/test_cpu_share.o
+$(BUILD)/tests/test_cpu: $(CPU_TEST_OBJS) $(LIBCORE) $(GUEST_BINS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBCORE) $(CPU_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CPU_TEST_OBJS) $(LIBCORE) $(CPU_LDLIBS)
 
 # The platform's A64 engine tests (tests/unit/test_plat_a64*.c) run the guests too.
 PLAT_A64_TESTS := $(filter $(BUILD)/tests/test_plat_a64 $(BUILD)/tests/test_plat_a64_%,$(TEST_BINS))
